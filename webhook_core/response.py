@@ -1,0 +1,59 @@
+"""What an answer becomes when it is saved (rules D2, D3). Pure: bytes in, value out."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from typing import Any, Final
+
+__all__ = ["DEFAULT_MAX_BODY", "charset_of", "decode_body", "parse_body"]
+
+#: D3: at most this many bytes of an answer are read.
+DEFAULT_MAX_BODY: Final = 1024 * 1024
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type, if it names a codec Python knows."""
+    if not content_type:
+        return None
+    for parameter in content_type.split(";")[1:]:
+        key, _, value = parameter.partition("=")
+        if key.strip().lower() == "charset":
+            name = value.strip().strip("\"'")
+            try:
+                return codecs.lookup(name).name
+            except LookupError:
+                return None
+    return None
+
+
+def decode_body(body: bytes, content_type: str | None) -> str:
+    """D3: decode by the Content-Type's charset, else UTF-8; invalid bytes are replaced."""
+    charset = charset_of(content_type) or "utf-8"
+    if charset == "utf-8" and body.startswith(codecs.BOM_UTF8):
+        body = body[len(codecs.BOM_UTF8) :]
+    return body.decode(charset, errors="replace")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_body(body: bytes, content_type: str | None, *, truncated: bool = False) -> Any:
+    """D2: a JSON object or array becomes a structure, whatever the Content-Type; else text.
+
+    JSON scalars (``42``, ``"x"``, ``true``) are kept as the text that came. A
+    truncated body is never parsed: it is the text of the bytes that were read.
+    """
+    text = decode_body(body, content_type)
+    if truncated:
+        return text
+    head = text.lstrip()[:1]
+    if head in ("{", "["):
+        try:
+            value = json.loads(text, parse_constant=_reject_constant)
+        except ValueError:
+            return text
+        if isinstance(value, dict | list):
+            return value
+    return text

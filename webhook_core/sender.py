@@ -1,0 +1,225 @@
+"""Sending one attempt (rules C9, D1–D3): the only part of ``webhook_core`` that does network I/O.
+
+:class:`Sender` is the interface the flow runtime talks to; :class:`HttpxSender`
+is the reference implementation. It takes an ``httpx.AsyncClient`` by
+injection (respx in unit tests, real sockets elsewhere); by default it makes
+an aiohttp transport used directly, the fastest path measured here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
+
+import httpx
+
+from .paths import MISSING
+from .response import DEFAULT_MAX_BODY, parse_body
+from .transport import AiohttpTransport
+
+__all__ = [
+    "DEFAULT_MAX_REDIRECTS",
+    "DEFAULT_TIMEOUT",
+    "HttpxSender",
+    "Outcome",
+    "Sender",
+    "redirect_request",
+]
+
+DEFAULT_TIMEOUT: Final = 10.0
+DEFAULT_MAX_REDIRECTS: Final = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt came to.
+
+    ``ok`` follows rule D1. ``status`` is the final HTTP status, if an answer
+    came; ``error`` says why a failed attempt failed and ``error_kind`` sorts it
+    (``status``, ``timeout``, ``connect``, ``disconnect``, ``protocol``,
+    ``redirects``, ``network``). ``value`` is what "save result to" stores (D2),
+    ``MISSING`` on failure; ``truncated`` is true when the body passed the size
+    limit (D3).
+    """
+
+    ok: bool
+    status: int | None = None
+    value: Any = MISSING
+    error: str | None = None
+    error_kind: str | None = None
+    truncated: bool = False
+
+    def __repr__(self) -> str:
+        if self.ok:
+            return f"<Outcome ok [{self.status}]>"
+        return f"<Outcome failed {self.error_kind}: {self.error}>"
+
+
+class Sender(Protocol):
+    """Sends a built request once and says what came of it; never raises for a failed attempt."""
+
+    async def send(self, request: httpx.Request) -> Outcome: ...
+
+    async def aclose(self) -> None: ...
+
+
+def _describe(exc: Exception) -> tuple[str, str]:
+    """Sort a transport failure (D1) into a kind and a readable message."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return "timeout", text
+    if isinstance(exc, httpx.ConnectError | ConnectionRefusedError):
+        return "connect", f"connection failed: {text}"
+    if isinstance(exc, httpx.ReadError | httpx.WriteError | ConnectionError) or (
+        isinstance(exc, httpx.RemoteProtocolError) and "disconnected" in text.lower()
+    ):
+        return "disconnect", f"connection dropped: {text}"
+    if isinstance(exc, httpx.ProtocolError):
+        return "protocol", f"malformed HTTP: {text}"
+    return "network", f"{type(exc).__name__}: {text}"
+
+
+_TRANSPORT_ERRORS: Final = (httpx.TransportError, OSError)
+
+
+_REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+_BODY_HEADERS: Final = frozenset({b"content-type", b"content-length", b"transfer-encoding"})
+
+
+def redirect_request(request: httpx.Request, response: httpx.Response) -> httpx.Request | None:
+    """The request a redirect asks for, as browsers and httpx make it; ``None`` if not a redirect.
+
+    303 (and 301/302 after a POST) turn into a GET without a body; 307 and 308
+    keep the method and body. ``Authorization`` is dropped when the origin
+    changes, and ``Host`` follows the new URL.
+    """
+    location = response.headers.get("location")
+    if response.status_code not in _REDIRECT_STATUSES or not location:
+        return None
+    url = request.url.join(location)
+    method = request.method
+    if (response.status_code == 303 and method != "HEAD") or (
+        response.status_code in (301, 302) and method == "POST"
+    ):
+        method = "GET"
+    keep_body = method == request.method
+    same_origin = (url.scheme, url.host, url.port) == (
+        request.url.scheme,
+        request.url.host,
+        request.url.port,
+    )
+    headers = []
+    for name, value in request.headers.raw:
+        lowered = name.lower()
+        if lowered == b"host" or (not keep_body and lowered in _BODY_HEADERS):
+            continue
+        if lowered == b"authorization" and not same_origin:
+            continue
+        headers.append((name, value))
+    content = request.content if keep_body else None
+    return httpx.Request(method, url, headers=headers, content=content)
+
+
+class HttpxSender:
+    """The reference sender: one attempt, time-limited, redirects followed, body size-capped.
+
+    ``client`` is an ``httpx.AsyncClient`` or an httpx transport (respx's
+    ``MockTransport`` in unit tests); by default an
+    :class:`~webhook_core.transport.AiohttpTransport`, used directly, which is
+    the fastest path. ``timeout`` bounds the whole attempt (connect, redirects,
+    body) in seconds; at most ``max_redirects`` redirects are followed; at
+    most ``max_body`` bytes are read (rule D3: the rest is never buffered, and
+    the value is the text of what was read, with ``truncated`` set).
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | httpx.AsyncBaseTransport | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_redirects: int = DEFAULT_MAX_REDIRECTS,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self._owns_client = client is None
+        self._client = client if client is not None else AiohttpTransport()
+        self.timeout = timeout
+        self.max_redirects = max_redirects
+        self.max_body = max_body
+
+    async def __aenter__(self) -> HttpxSender:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the transport if this sender made it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def send(self, request: httpx.Request) -> Outcome:
+        """Send ``request`` once (following redirects) and return the :class:`Outcome`."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._send(request)
+        except TimeoutError:
+            return Outcome(
+                ok=False,
+                error=f"no complete answer within {self.timeout:g} s",
+                error_kind="timeout",
+            )
+        except _TRANSPORT_ERRORS as exc:
+            kind, message = _describe(exc)
+            return Outcome(ok=False, error=message, error_kind=kind)
+
+    async def _hop(self, request: httpx.Request) -> httpx.Response:
+        if isinstance(self._client, httpx.AsyncClient):
+            return await self._client.send(request, stream=True, follow_redirects=False)
+        return await self._client.handle_async_request(request)
+
+    async def _send(self, request: httpx.Request) -> Outcome:
+        redirects = 0
+        while True:
+            response = await self._hop(request)
+            try:
+                next_request = redirect_request(request, response)
+                if next_request is None:
+                    return await self._finish(response)
+            finally:
+                await response.aclose()
+            redirects += 1
+            if redirects > self.max_redirects:
+                return Outcome(
+                    ok=False,
+                    status=response.status_code,
+                    error=f"more than {self.max_redirects} redirects",
+                    error_kind="redirects",
+                )
+            request = next_request
+
+    async def _finish(self, response: httpx.Response) -> Outcome:
+        status = response.status_code
+        if status >= 400:
+            # D1: the body of a failed attempt is not saved (D4), so it is not read.
+            phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
+            return Outcome(
+                ok=False, status=status, error=f"status {status}{phrase}", error_kind="status"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        truncated = False
+        encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+        # Without a Content-Encoding the bytes are read as they come, past httpx's decoders.
+        chunks_in = response.aiter_bytes() if encoded else response.stream
+        async for chunk in chunks_in:  # type: ignore[union-attr]
+            size += len(chunk)
+            if size > self.max_body:
+                chunks.append(chunk[: len(chunk) - (size - self.max_body)])
+                truncated = True
+                break
+            chunks.append(chunk)
+        value = parse_body(
+            b"".join(chunks), response.headers.get("content-type"), truncated=truncated
+        )
+        return Outcome(ok=True, status=status, value=value, truncated=truncated)

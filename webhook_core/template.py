@@ -1,0 +1,162 @@
+"""Templates: ``{name}``, ``{ name }``, ``{result.promo.code}``, ``{ignore}…{/ignore}`` (B1–B7).
+
+A template is parsed once into literal text and references, then rendered in a
+single pass: a value is inserted as it is and never scanned again (B7). Braces
+that do not form a reference are text (B6), so JSON typed into a message
+survives. The module does no I/O and knows no clock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+from .paths import MISSING, step
+
+__all__ = [
+    "Reference",
+    "Rendering",
+    "format_value",
+    "parse_template",
+    "references",
+    "render",
+    "render_report",
+    "resolve",
+    "single_reference",
+]
+
+# One name is a run of Unicode word characters (Cyrillic included); dots join segments.
+_TOKEN: Final = re.compile(
+    r"(?P<ignore>\{\s*ignore\s*\})|\{\s*(?P<path>\w+(?:\.\w+)*)\s*\}",
+)
+_END_IGNORE: Final = re.compile(r"\{\s*/ignore\s*\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A ``{a.b.c}`` reference: ``path`` is ``("a", "b", "c")``, ``source`` the text as written."""
+
+    path: tuple[str, ...]
+    source: str
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """The result of rendering: the ``text`` and the references that found no value."""
+
+    text: str
+    missing: tuple[str, ...] = ()
+
+
+Part = str | Reference
+
+
+@lru_cache(maxsize=8192)
+def parse_template(template: str) -> tuple[Part, ...]:
+    """Split ``template`` into literal strings and :class:`Reference` parts (cached)."""
+    parts: list[Part] = []
+    literal: list[str] = []
+    position = 0
+    length = len(template)
+    while position < length:
+        match = _TOKEN.search(template, position)
+        if match is None:
+            break
+        literal.append(template[position : match.start()])
+        if match.group("ignore") is not None:
+            # B5: the content is literal; an unclosed {ignore} runs to the end.
+            end = _END_IGNORE.search(template, match.end())
+            if end is None:
+                literal.append(template[match.end() :])
+                position = length
+            else:
+                literal.append(template[match.end() : end.start()])
+                position = end.end()
+            continue
+        text = "".join(literal)
+        if text:
+            parts.append(text)
+        literal = []
+        parts.append(Reference(tuple(match.group("path").split(".")), match.group(0)))
+        position = match.end()
+    literal.append(template[position:])
+    text = "".join(literal)
+    if text:
+        parts.append(text)
+    return tuple(parts)
+
+
+def references(template: str) -> tuple[Reference, ...]:
+    """The references a template makes, in order (``{ignore}`` content excluded)."""
+    return tuple(part for part in parse_template(template) if isinstance(part, Reference))
+
+
+def single_reference(template: str) -> Reference | None:
+    """The reference when ``template`` is exactly one ``{x}`` and nothing else (rule C6)."""
+    parts = parse_template(template)
+    if len(parts) == 1 and isinstance(parts[0], Reference):
+        return parts[0]
+    return None
+
+
+def resolve(reference: Reference, variables: Mapping[str, Any]) -> Any:
+    """The value a reference points at, or ``MISSING`` (rule B2: walk from the root)."""
+    value: Any = variables
+    for segment in reference.path:
+        value = step(value, segment)
+        if value is MISSING:
+            return MISSING
+    return value
+
+
+def format_value(value: Any) -> str:
+    """Text for a value (rule B4): JSON numbers, ``true``/``false``, null as ``""``, else JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None or value is MISSING:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def render_report(template: str, variables: Mapping[str, Any]) -> Rendering:
+    """Render ``template`` and report the references that were missing (rule B3)."""
+    out: list[str] = []
+    missing: list[str] = []
+    for part in parse_template(template):
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        value = resolve(part, variables)
+        if value is MISSING:
+            missing.append(part.dotted)
+        else:
+            out.append(format_value(value))
+    return Rendering("".join(out), tuple(missing))
+
+
+def render(template: str, variables: Mapping[str, Any]) -> str:
+    """Render ``template`` with ``variables``; a missing reference renders as ``""``."""
+    parts = parse_template(template)
+    if len(parts) == 1 and isinstance(parts[0], str):
+        return parts[0]
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            out.append(format_value(resolve(part, variables)))
+    return "".join(out)
