@@ -1,0 +1,52 @@
+"""Path lookup (rule B2, F2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from webhook_core import MISSING, PathNotFound, lookup
+
+DATA: dict[str, Any] = {"promo": {"code": "ABC"}, "items": [{"n": 1}, {"n": 2}], "0": "zero"}
+
+
+@pytest.mark.rule("B2")
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        pytest.param("promo.code", "ABC", id="nested-key"),
+        pytest.param("items.1.n", 2, id="list-index"),
+        pytest.param(["items", 0, "n"], 1, id="sequence-path"),
+        pytest.param("0", "zero", id="digit-key-in-object"),
+        pytest.param("", DATA, id="empty-path-is-root"),
+    ],
+)
+def test_lookup_finds(path: Any, expected: Any) -> None:
+    assert lookup(DATA, path) == expected
+
+
+@pytest.mark.rule("B2")
+@pytest.mark.parametrize(
+    ("path", "at"),
+    [
+        pytest.param("promo.nope", "nope", id="no-key"),
+        pytest.param("items.2", "2", id="out-of-range"),
+        pytest.param("items.x", "x", id="non-index-on-list"),
+        pytest.param("promo.code.more", "more", id="into-text"),
+        pytest.param("items.-1", "-1", id="negative-index"),
+    ],
+)
+def test_lookup_reports_where_it_failed(path: str, at: str) -> None:
+    with pytest.raises(PathNotFound) as caught:
+        lookup(DATA, path)
+    assert caught.value.path == path
+    assert caught.value.at == at
+    assert repr(at) in str(caught.value)
+    assert lookup(DATA, path, None) is None
+    assert lookup(DATA, path, default="d") == "d"
+
+
+def test_missing_is_falsy_singleton() -> None:
+    assert not MISSING
+    assert repr(MISSING) == "MISSING"
