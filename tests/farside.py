@@ -33,8 +33,14 @@ class ScriptedServer:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.received.append(
-            Received(request.method, request.path, request.query_string,
-                     dict(request.headers), await request.read(), request.raw_headers)
+            Received(
+                request.method,
+                request.path,
+                request.query_string,
+                dict(request.headers),
+                await request.read(),
+                request.raw_headers,
+            )
         )
         status, body = self.script[min(len(self.received), len(self.script)) - 1]
         if isinstance(body, dict | list):

@@ -53,7 +53,8 @@ class Php:
         )
 
     def _ask(self, request: dict[str, Any]) -> str:
-        assert self._process.stdin is not None and self._process.stdout is not None
+        assert self._process.stdin is not None
+        assert self._process.stdout is not None
         self._process.stdin.write(json.dumps(request) + "\n")
         self._process.stdin.flush()
         answer: str = json.loads(self._process.stdout.readline())

@@ -7,9 +7,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 #: A segment of a dotted name: word characters, Cyrillic included, no dots.
-segment = st.text(
-    alphabet=st.sampled_from("abcxyz_019АБвгд"), min_size=1, max_size=6
-)
+segment = st.text(alphabet=st.sampled_from("abcxyz_019АБвгд"), min_size=1, max_size=6)
 
 #: Text that could come from a subscriber: anything, controls and braces included.
 any_text = st.text(max_size=40)
@@ -24,8 +22,9 @@ json_scalar = st.one_of(
 
 json_value = st.recursive(
     json_scalar,
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
     max_leaves=10,
 )
 
@@ -40,7 +39,8 @@ def non_conflicting_pairs(draw: st.DrawFn) -> list[tuple[str, str]]:
     for name in names:
         parts = name.split(".")
         clashes = any(
-            other.split(".")[: len(parts)] == parts or parts[: len(other.split("."))] == other.split(".")
+            other.split(".")[: len(parts)] == parts
+            or parts[: len(other.split("."))] == other.split(".")
             for other in kept
         )
         if not clashes:
@@ -64,8 +64,9 @@ def php_data(draw: st.DrawFn, depth: int = 3) -> dict[str, Any]:
     ).filter(lambda k: not k.isdigit())
     tree = st.recursive(
         leaf,
-        lambda children: st.dictionaries(key, children, max_size=3)
-        | st.lists(children, max_size=3),
+        lambda children: (
+            st.dictionaries(key, children, max_size=3) | st.lists(children, max_size=3)
+        ),
         max_leaves=12,
     )
     return draw(st.dictionaries(key, tree, max_size=4))

@@ -77,8 +77,11 @@ def test_headers_and_params_are_ordered_lists_not_maps() -> None:
         pytest.param({"headers": [("Bad Name", "1")]}, "headers[0].name", id="header-with-space"),
         pytest.param({"headers": [("X:Y", "1")]}, "headers[0].name", id="header-with-colon"),
         pytest.param({"headers": [("", "1")]}, "headers[0].name", id="empty-header-name"),
-        pytest.param({"headers": [("X", "1"), ("Content-Length", "5")]}, "headers[1].name",
-                     id="framing-header"),
+        pytest.param(
+            {"headers": [("X", "1"), ("Content-Length", "5")]},
+            "headers[1].name",
+            id="framing-header",
+        ),
         pytest.param({"headers": [("X", 1)]}, "headers[0].value", id="header-value-not-text"),
         pytest.param({"params": [("a", "1", "2")]}, "params[0]", id="not-a-pair"),
     ],

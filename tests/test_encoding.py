@@ -18,11 +18,13 @@ from webhook_core import encode_query, nest
 
 # Each row was checked against PHP 8.2's http_build_query.
 GOLDEN = [
-    pytest.param({"user": {"name": "Ivan", "age": 30}}, "user%5Bname%5D=Ivan&user%5Bage%5D=30",
-                 id="nested"),
+    pytest.param(
+        {"user": {"name": "Ivan", "age": 30}}, "user%5Bname%5D=Ivan&user%5Bage%5D=30", id="nested"
+    ),
     pytest.param({"a": ["x", "y"]}, "a%5B0%5D=x&a%5B1%5D=y", id="list-indices"),
-    pytest.param({"a": [{"b": "1"}, {"b": "2"}]}, "a%5B0%5D%5Bb%5D=1&a%5B1%5D%5Bb%5D=2",
-                 id="list-of-objects"),
+    pytest.param(
+        {"a": [{"b": "1"}, {"b": "2"}]}, "a%5B0%5D%5Bb%5D=1&a%5B1%5D%5Bb%5D=2", id="list-of-objects"
+    ),
     pytest.param({"q": "Anna Lee"}, "q=Anna+Lee", id="space-as-plus"),
     pytest.param({"q": "~a-b_c.d*"}, "q=%7Ea-b_c.d%2A", id="php-urlencode-set"),
     pytest.param({"q": "Анна"}, "q=%D0%90%D0%BD%D0%BD%D0%B0", id="utf8"),
@@ -31,8 +33,11 @@ GOLDEN = [
     pytest.param({"a": [], "b": {}, "c": "1"}, "c=1", id="empty-arrays-omitted"),
     pytest.param({"a.b": "1"}, "a.b=1", id="dotted-key-as-is"),
     pytest.param({"k&=": "v&=?"}, "k%26%3D=v%26%3D%3F", id="reserved-characters"),
-    pytest.param({"x": 2.5, "y": 15.0, "z": 1e20, "w": 0.1 + 0.2},
-                 "x=2.5&y=15&z=1.0E%2B20&w=0.3", id="floats-at-php-precision"),
+    pytest.param(
+        {"x": 2.5, "y": 15.0, "z": 1e20, "w": 0.1 + 0.2},
+        "x=2.5&y=15&z=1.0E%2B20&w=0.3",
+        id="floats-at-php-precision",
+    ),
     pytest.param(["a", "b"], "0=a&1=b", id="root-list"),
 ]
 

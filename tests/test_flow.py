@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -29,7 +29,7 @@ from webhook_core import (
     attempt_offsets,
 )
 
-START = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 ANNA = Subscriber(user_id="1", first_name="Anna")
 
 
@@ -78,9 +78,7 @@ async def test_blocks_run_in_order_and_saved_result_is_usable_by_path() -> None:
     )
     run = await FlowRuntime(sender).start(flow, ANNA)
     assert run.state is FlowState.FINISHED
-    assert [message.text for message in run.messages] == [
-        "Hi Anna", "Your code: ABC (15%)", "ABC"
-    ]
+    assert [message.text for message in run.messages] == ["Hi Anna", "Your code: ABC (15%)", "ABC"]
     assert run.variables["promo"] == {"code": "ABC", "percent": 15}
     assert sender.requests[0].content == b'{"g":"hello Anna"}'
 
@@ -142,7 +140,7 @@ async def test_an_operator_resumes_a_paused_run_with_a_fresh_schedule() -> None:
         run = await runtime.start(Flow([hook(), Message("done")]), ANNA)
         await run_to_rest(runtime, clock)
         assert run.state is FlowState.PAUSED
-        resumed_at = datetime.now(timezone.utc)
+        resumed_at = datetime.now(UTC)
         await runtime.resume(run)
         assert run.state is FlowState.WAITING
         assert run.due_at == resumed_at + timedelta(seconds=5)
@@ -190,12 +188,22 @@ def test_attempts_fall_exactly_on_the_schedule(outcomes: list[bool]) -> None:
 
 @pytest.mark.rule("E1", "E5", "D1", "F2")
 async def test_whole_schedule_over_real_http_in_no_time() -> None:
-    script = [(503, "busy"), (429, "slow down"), (410, "gone"), (500, "x"), (404, "?"),
-              (200, {"promo": {"code": "ABC"}})]
+    script = [
+        (503, "busy"),
+        (429, "slow down"),
+        (410, "gone"),
+        (500, "x"),
+        (404, "?"),
+        (200, {"promo": {"code": "ABC"}}),
+    ]
     async with scripted_server(script) as far, HttpxSender() as sender:
         runtime = FlowRuntime(sender)
-        flow = Flow([hook(far.url + "/hook", params=[("id", "{user_id}")], save_to="result"),
-                     Message("code {result.promo.code}")])
+        flow = Flow(
+            [
+                hook(far.url + "/hook", params=[("id", "{user_id}")], save_to="result"),
+                Message("code {result.promo.code}"),
+            ]
+        )
         with freeze_time(START, real_asyncio=True) as clock:
             run = await runtime.start(flow, ANNA)
             await run_to_rest(runtime, clock)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -43,13 +43,22 @@ def request(method: str, url: str = "http://h.example/p", **kwargs: Any) -> http
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        pytest.param("http://h/p", "http://h/p?user%5Bname%5D=Anna+Lee&tags%5B0%5D=x", id="no-query"),
-        pytest.param("http://h/p?k=1", "http://h/p?k=1&user%5Bname%5D=Anna+Lee&tags%5B0%5D=x",
-                     id="appended"),
-        pytest.param("http://h/p?", "http://h/p?user%5Bname%5D=Anna+Lee&tags%5B0%5D=x",
-                     id="bare-question-mark"),
-        pytest.param("http://h/p#frag", "http://h/p?user%5Bname%5D=Anna+Lee&tags%5B0%5D=x",
-                     id="fragment-dropped"),
+        pytest.param(
+            "http://h/p", "http://h/p?user%5Bname%5D=Anna+Lee&tags%5B0%5D=x", id="no-query"
+        ),
+        pytest.param(
+            "http://h/p?k=1", "http://h/p?k=1&user%5Bname%5D=Anna+Lee&tags%5B0%5D=x", id="appended"
+        ),
+        pytest.param(
+            "http://h/p?",
+            "http://h/p?user%5Bname%5D=Anna+Lee&tags%5B0%5D=x",
+            id="bare-question-mark",
+        ),
+        pytest.param(
+            "http://h/p#frag",
+            "http://h/p?user%5Bname%5D=Anna+Lee&tags%5B0%5D=x",
+            id="fragment-dropped",
+        ),
     ],
 )
 def test_get_puts_php_encoded_params_in_query(url: str, expected: str) -> None:
@@ -76,7 +85,9 @@ def test_post_is_form_encoded() -> None:
 def test_post_renders_objects_as_json_text() -> None:
     built = request("POST", params=[("o", "{obj}"), ("z", "{nothing}"), ("b", "{yes}")])
     assert parse_qsl(built.content.decode(), keep_blank_values=True) == [
-        ("o", '{"code":"ABC","tags":["a"]}'), ("z", ""), ("b", "true")
+        ("o", '{"code":"ABC","tags":["a"]}'),
+        ("z", ""),
+        ("b", "true"),
     ]
 
 
@@ -85,16 +96,32 @@ def test_json_post_types() -> None:
     built = request(
         "JSON POST",
         params=[
-            ("n", "{n}"), ("f", "{ f }"), ("b", "{yes}"), ("o", "{obj}"), ("l", "{items}"),
-            ("s", "{name}"), ("text_n", "n={n}"), ("null", "{nothing}"), ("gone", "{missing}"),
-            ("spaced", " {n}"), ("user.name", "{name}"),
+            ("n", "{n}"),
+            ("f", "{ f }"),
+            ("b", "{yes}"),
+            ("o", "{obj}"),
+            ("l", "{items}"),
+            ("s", "{name}"),
+            ("text_n", "n={n}"),
+            ("null", "{nothing}"),
+            ("gone", "{missing}"),
+            ("spaced", " {n}"),
+            ("user.name", "{name}"),
         ],
     )
     assert built.method == "POST"
     assert built.headers["content-type"] == "application/json"
     assert json.loads(built.content) == {
-        "n": 15, "f": 2.5, "b": True, "o": {"code": "ABC", "tags": ["a"]}, "l": [1, 2],
-        "s": "Anna Lee", "text_n": "n=15", "null": "", "gone": "", "spaced": " 15",
+        "n": 15,
+        "f": 2.5,
+        "b": True,
+        "o": {"code": "ABC", "tags": ["a"]},
+        "l": [1, 2],
+        "s": "Anna Lee",
+        "text_n": "n=15",
+        "null": "",
+        "gone": "",
+        "spaced": " 15",
         "user": {"name": "Anna Lee"},
     }
 
@@ -131,8 +158,12 @@ def test_no_params_means_no_body(method: str) -> None:
 def test_header_values_are_templates_and_user_headers_replace_defaults() -> None:
     built = request(
         "JSON POST",
-        headers=[("content-type", "application/vnd.api+json"), ("X-Name", "{name}"),
-                 ("X-Dup", "1"), ("X-Dup", "2")],
+        headers=[
+            ("content-type", "application/vnd.api+json"),
+            ("X-Name", "{name}"),
+            ("X-Dup", "1"),
+            ("X-Dup", "2"),
+        ],
     )
     assert built.headers.get_list("content-type") == ["application/vnd.api+json"]
     assert built.headers["x-name"] == "Anna Lee"
@@ -150,11 +181,13 @@ def test_subscriber_input_cannot_inject_headers() -> None:
 @pytest.mark.rule("C8")
 @given(st.text())
 def test_no_rendered_header_value_contains_cr_or_lf(value: str) -> None:
-    built = build_request(WebhookAction("http://h", "GET", headers=[("X-V", "<{v}>")]), {"v": value})
+    built = build_request(
+        WebhookAction("http://h", "GET", headers=[("X-V", "<{v}>")]), {"v": value}
+    )
     raw = dict(built.headers.raw)[b"X-V"]
     assert b"\r" not in raw
     assert b"\n" not in raw
-    assert raw.decode() .startswith("<")
+    assert raw.decode().startswith("<")
 
 
 @pytest.mark.rule("C8")
@@ -206,13 +239,28 @@ def test_prepare_reports_missing_references_everywhere() -> None:
 
 @pytest.mark.rule("B8")
 def test_reserved_variables_from_subscriber_and_clock() -> None:
-    subscriber = Subscriber(user_id="7", first_name="Анна", last_name="Ли", username="anna",
-                            phone="+79000000000", email="a@example.com", channel="telegram")
-    at = datetime(2026, 3, 1, 21, 30, 5, tzinfo=timezone.utc)
+    subscriber = Subscriber(
+        user_id="7",
+        first_name="Анна",
+        last_name="Ли",
+        username="anna",
+        phone="+79000000000",
+        email="a@example.com",
+        channel="telegram",
+    )
+    at = datetime(2026, 3, 1, 21, 30, 5, tzinfo=UTC)
     values = reserved_variables(subscriber, bot_id="b1", at=at, timezone="Europe/Moscow")
     assert values == {
-        "user_id": "7", "first_name": "Анна", "last_name": "Ли", "username": "anna",
-        "phone": "+79000000000", "email": "a@example.com", "channel": "telegram", "bot_id": "b1",
-        "date": "02.03.2026", "time": "00:30", "datetime": "2026-03-02T00:30:05+03:00",
+        "user_id": "7",
+        "first_name": "Анна",
+        "last_name": "Ли",
+        "username": "anna",
+        "phone": "+79000000000",
+        "email": "a@example.com",
+        "channel": "telegram",
+        "bot_id": "b1",
+        "date": "02.03.2026",
+        "time": "00:30",
+        "datetime": "2026-03-02T00:30:05+03:00",
         "timestamp": 1772400605,
     }

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
 
 from webhook_core import MAX_ATTEMPTS, RETRY_SCHEDULE, Dispatcher, attempt_offsets, retry_delay
 
-START = datetime(2026, 1, 1, 10, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, 10, 0, tzinfo=UTC)
 
 
 @pytest.mark.rule("E1")
@@ -35,16 +35,19 @@ def test_delay_before_any_failure_is_an_error() -> None:
 
 @pytest.mark.rule("E1")
 def test_offsets_with_instant_answers() -> None:
-    assert [offset.total_seconds() for offset in attempt_offsets()] == [
-        0, 5, 35, 95, 1895, 9095
-    ]
+    assert [offset.total_seconds() for offset in attempt_offsets()] == [0, 5, 35, 95, 1895, 9095]
 
 
 @pytest.mark.rule("E1")
 def test_each_wait_counts_from_the_end_of_the_attempt() -> None:
     took = [timedelta(seconds=2)] * 5
     assert [offset.total_seconds() for offset in attempt_offsets(durations=took)] == [
-        0, 7, 39, 101, 1903, 9105
+        0,
+        7,
+        39,
+        101,
+        1903,
+        9105,
     ]
 
 

@@ -18,7 +18,9 @@ def sender_for(router: respx.Router, **options: Any) -> HttpxSender:
     return HttpxSender(httpx.MockTransport(router.async_handler), **options)
 
 
-async def send(router: respx.Router, request: httpx.Request | None = None, **options: Any) -> Outcome:
+async def send(
+    router: respx.Router, request: httpx.Request | None = None, **options: Any
+) -> Outcome:
     async with sender_for(router, **options) as sender:
         return await sender.send(request or httpx.Request("POST", URL, content=b"a=1"))
 
@@ -54,8 +56,11 @@ async def test_4xx_and_5xx_fail(status: int) -> None:
         pytest.param(httpx.ConnectTimeout("slow"), "timeout", id="connect-timeout"),
         pytest.param(httpx.ReadTimeout("slow"), "timeout", id="read-timeout"),
         pytest.param(httpx.ReadError("reset"), "disconnect", id="reset"),
-        pytest.param(httpx.RemoteProtocolError("Server disconnected without sending a response."),
-                     "disconnect", id="closed-without-reply"),
+        pytest.param(
+            httpx.RemoteProtocolError("Server disconnected without sending a response."),
+            "disconnect",
+            id="closed-without-reply",
+        ),
         pytest.param(httpx.RemoteProtocolError("illegal status line"), "protocol", id="malformed"),
         pytest.param(OSError("name resolution"), "network", id="dns"),
     ],
@@ -104,7 +109,9 @@ async def test_six_redirects_are_too_many() -> None:
 )
 def test_redirect_request(status: int, method: str, body: bytes) -> None:
     original = httpx.Request(
-        "POST", URL, content=b"a=1",
+        "POST",
+        URL,
+        content=b"a=1",
         headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": "t"},
     )
     response = httpx.Response(status, headers={"Location": "https://other.example/x"})
@@ -121,11 +128,15 @@ def test_redirect_request(status: int, method: str, body: bytes) -> None:
 @pytest.mark.parametrize(
     ("body", "content_type", "expected"),
     [
-        pytest.param(b'{"promo": {"code": "ABC", "percent": 15}}', "application/json",
-                     {"promo": {"code": "ABC", "percent": 15}}, id="source-example-object"),
+        pytest.param(
+            b'{"promo": {"code": "ABC", "percent": 15}}',
+            "application/json",
+            {"promo": {"code": "ABC", "percent": 15}},
+            id="source-example-object",
+        ),
         pytest.param(b'{"a": 1}', "text/html", {"a": 1}, id="object-whatever-content-type"),
         pytest.param(b"[1, 2]", None, [1, 2], id="array-is-structure"),
-        pytest.param(b"  \n{\"a\": 1}", "text/plain", {"a": 1}, id="leading-whitespace"),
+        pytest.param(b'  \n{"a": 1}', "text/plain", {"a": 1}, id="leading-whitespace"),
         pytest.param(b"42", "application/json", "42", id="number-as-text"),
         pytest.param(b'"x"', "application/json", '"x"', id="string-as-text"),
         pytest.param(b"true", "application/json", "true", id="bool-as-text"),
@@ -143,12 +154,17 @@ def test_saved_value(body: bytes, content_type: str | None, expected: Any) -> No
 @pytest.mark.parametrize(
     ("body", "content_type", "expected"),
     [
-        pytest.param("Привет".encode("cp1251"), "text/plain; charset=windows-1251", "Привет",
-                     id="charset-honoured"),
-        pytest.param("Привет".encode("koi8-r"), 'text/plain; charset="KOI8-R"', "Привет",
-                     id="quoted-charset"),
+        pytest.param(
+            "Привет".encode("cp1251"),
+            "text/plain; charset=windows-1251",
+            "Привет",
+            id="charset-honoured",
+        ),
+        pytest.param(
+            "Привет".encode("koi8-r"), 'text/plain; charset="KOI8-R"', "Привет", id="quoted-charset"
+        ),
         pytest.param("Привет".encode(), "text/plain", "Привет", id="utf8-default"),
-        pytest.param(b"\xef\xbb\xbf{\"a\": 1}", "application/json", {"a": 1}, id="bom-stripped"),
+        pytest.param(b'\xef\xbb\xbf{"a": 1}', "application/json", {"a": 1}, id="bom-stripped"),
         pytest.param(b"ok\xff", "text/plain", "ok\ufffd", id="invalid-bytes-replaced"),
         pytest.param(b"ok", "text/plain; charset=no-such", "ok", id="unknown-charset-utf8"),
     ],

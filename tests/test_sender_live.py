@@ -36,7 +36,8 @@ async def sender(request: pytest.FixtureRequest) -> HttpxSender:
         pytest.param(answer_bytes(b"\x00\xff\x13 garbage"), "protocol", id="random-bytes"),
         pytest.param(
             answer_bytes(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
-            "protocol", id="bad-chunk",
+            "protocol",
+            id="bad-chunk",
         ),
         pytest.param(stall(5), "timeout", id="no-answer-in-time"),
     ],
@@ -78,8 +79,10 @@ async def test_large_body_is_capped_without_buffering_past_the_limit() -> None:
 async def test_the_far_side_sees_what_was_built(sender: HttpxSender) -> None:
     async with scripted_server([(200, {"promo": {"code": "ABC"}})]) as far:
         action = WebhookAction(
-            far.url + "/hook?k=1", "POST",
-            headers=[("X-Name", "{name}")], params=[("user.name", "{name}")],
+            far.url + "/hook?k=1",
+            "POST",
+            headers=[("X-Name", "{name}")],
+            params=[("user.name", "{name}")],
         )
         outcome = await sender.send(build_request(action, {"name": "Анна Ли"}))
     assert outcome.value == {"promo": {"code": "ABC"}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Final
 
 __all__ = [
@@ -32,7 +32,7 @@ MAX_ATTEMPTS: Final = len(RETRY_SCHEDULE) + 1
 
 def now() -> datetime:
     """The wall clock, aware, in UTC (E6). The one place ``webhook_core`` reads time."""
-    return datetime.now(UTC)
+    return datetime.now(timezone.utc)
 
 
 def retry_delay(failures: int, schedule: Sequence[timedelta] = RETRY_SCHEDULE) -> timedelta | None:
