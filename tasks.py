@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""The project's two everyday commands, runnable on a fresh machine with only Python 3.11+.
+
+    python3 tasks.py conformance   # the main job: the conformance suite and its report
+    python3 tasks.py test          # every test
+
+Each makes ``.venv`` beside this file on first use and installs the project
+into it (again whenever ``pyproject.toml`` changes), then runs pytest there.
+Extra arguments go to pytest: ``python3 tasks.py test -k nesting``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed"
+
+
+def ensure_environment() -> None:
+    """Create the virtual environment and install the project with its test extras."""
+    if sys.version_info < (3, 11):
+        raise SystemExit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not PYTHON.exists():
+        print(f"tasks.py: creating {VENV.name}/", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("tasks.py: installing the project and its test tools", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("conformance", "test"):
+        print(__doc__)
+        return 2
+    ensure_environment()
+    command, rest = argv[0], argv[1:]
+    if command == "conformance":
+        args = [str(PYTHON), str(ROOT / "examples" / "demo.py"), *rest]
+    else:
+        args = [str(PYTHON), "-m", "pytest", "-n", "2", *rest]
+    return subprocess.run(args, cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
