@@ -24,6 +24,7 @@ VARIABLES: dict[str, Any] = {
     "obj": {"a": [1, "б"]},
     "braces": "{name}",
 }
+VARIABLES["result"]["x-key"] = "dash"
 
 
 @pytest.mark.rule("B1")
@@ -49,6 +50,7 @@ def test_reference_is_replaced(template: str, expected: str) -> None:
         pytest.param("{ result.promo.percent }%", "15%", id="number-by-path"),
         pytest.param("{result.items.0.code}", "X1", id="list-index"),
         pytest.param("{result.items.1.code}", "X2", id="second-item"),
+        pytest.param("{result.x-key}", "dash", id="hyphen-in-later-segment"),
     ],
 )
 def test_path_walks_into_objects_and_lists(template: str, expected: str) -> None:

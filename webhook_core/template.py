@@ -18,6 +18,7 @@ from typing import Any, Final
 from .paths import MISSING, step
 
 __all__ = [
+    "MISSING",
     "Reference",
     "Rendering",
     "format_value",
@@ -27,11 +28,13 @@ __all__ = [
     "render_report",
     "resolve",
     "single_reference",
+    "walk",
 ]
 
-# One name is a run of Unicode word characters (Cyrillic included); dots join segments.
+# A name is a run of Unicode word characters (Cyrillic included); dots join segments, and
+# a segment after the first may also hold hyphens, as JSON keys and header names do.
 _TOKEN: Final = re.compile(
-    r"(?P<ignore>\{\s*ignore\s*\})|\{\s*(?P<path>\w+(?:\.\w+)*)\s*\}",
+    r"(?P<ignore>\{\s*ignore\s*\})|\{\s*(?P<path>\w+(?:\.[\w-]+)*)\s*\}",
 )
 _END_IGNORE: Final = re.compile(r"\{\s*/ignore\s*\}")
 
@@ -107,14 +110,18 @@ def single_reference(template: str) -> Reference | None:
     return None
 
 
-def resolve(reference: Reference, variables: Mapping[str, Any]) -> Any:
-    """The value a reference points at, or ``MISSING`` (rule B2: walk from the root)."""
-    value: Any = variables
-    for segment in reference.path:
+def walk(value: Any, path: tuple[str, ...] | list[str]) -> Any:
+    """Follow path segments into ``value`` (rule B2); ``MISSING`` when they lead nowhere."""
+    for segment in path:
         value = step(value, segment)
         if value is MISSING:
             return MISSING
     return value
+
+
+def resolve(reference: Reference, variables: Mapping[str, Any]) -> Any:
+    """The value a reference points at, or ``MISSING`` (rule B2: walk from the root)."""
+    return walk(variables, reference.path)
 
 
 def format_value(value: Any) -> str:

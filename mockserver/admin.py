@@ -1,0 +1,224 @@
+"""The admin HTTP API under ``/__admin/``: JSON in and out, with the same models as Python.
+
+Errors are ``application/problem+json`` (RFC 9457) with ``errors``: one
+``{field, message}`` per problem. Admin requests are never journaled.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from .models import RequestPattern, Stub
+
+if TYPE_CHECKING:
+    from .server import MockServer
+
+__all__ = ["add_admin_routes", "problem", "validation_problems"]
+
+
+def problem(
+    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
+) -> web.Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return web.Response(
+        status=status,
+        text=json.dumps(body, ensure_ascii=False),
+        content_type="application/problem+json",
+    )
+
+
+def validation_problems(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    """Pydantic's errors as ``{field, message}``, the field as a dotted path."""
+    out = []
+    for item in error.errors(include_url=False):
+        path = ".".join(str(part) for part in item["loc"])
+        field = f"{prefix}.{path}" if prefix and path else prefix or path
+        message = item["msg"].removeprefix("Value error, ")
+        out.append({"field": field, "message": message})
+    return out
+
+
+async def _json_body(request: web.Request) -> Any:
+    text = await request.text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps(
+                {
+                    "type": "about:blank",
+                    "title": "Body is not JSON",
+                    "status": 400,
+                    "detail": f"line {exc.lineno} column {exc.colno}: {exc.msg}",
+                }
+            ),
+            content_type="application/problem+json",
+        ) from exc
+
+
+def _dump_stub(stub: Stub) -> dict[str, Any]:
+    return stub.model_dump(mode="json", by_alias=True, exclude_unset=True) | {"id": stub.id}
+
+
+def add_admin_routes(app: web.Application, server: MockServer) -> None:
+    """Mount the admin API of ``server`` on ``app``."""
+
+    async def list_stubs(request: web.Request) -> web.Response:
+        stubs = [
+            _dump_stub(entry.stub) | {"calls": entry.calls} for entry in server.registry.entries()
+        ]
+        return web.json_response({"stubs": stubs})
+
+    async def add_stubs(request: web.Request) -> web.Response:
+        data = await _json_body(request)
+        items = data["stubs"] if isinstance(data, dict) and "stubs" in data else [data]
+        if not isinstance(items, list):
+            return problem(
+                400,
+                "Invalid stubs",
+                "stubs: expected a list",
+                [{"field": "stubs", "message": "expected a list of stubs"}],
+            )
+        models: list[Stub] = []
+        errors: list[dict[str, str]] = []
+        for index, item in enumerate(items):
+            prefix = f"stubs[{index}]" if len(items) > 1 or "stubs" in data else ""
+            try:
+                models.append(Stub.model_validate(item))
+            except ValidationError as exc:
+                errors += validation_problems(exc, prefix)
+        if errors:
+            return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
+        added = [server.add(model) for model in models]
+        if len(added) == 1 and "stubs" not in data:
+            return web.json_response(_dump_stub(added[0]), status=201)
+        return web.json_response({"stubs": [_dump_stub(stub) for stub in added]}, status=201)
+
+    async def delete_stub(request: web.Request) -> web.Response:
+        stub_id = request.match_info["id"]
+        if not server.remove(stub_id):
+            return problem(404, "No such stub", f"no stub has id {stub_id!r}")
+        return web.Response(status=204)
+
+    async def delete_stubs(request: web.Request) -> web.Response:
+        for entry in server.registry.entries():
+            server.remove(entry.stub.id or "")
+        return web.Response(status=204)
+
+    async def list_requests(request: web.Request) -> web.Response:
+        entries = server.journal.entries()
+        query = request.query
+        if "method" in query:
+            entries = [e for e in entries if e.method == query["method"].upper()]
+        if "path" in query:
+            entries = [e for e in entries if e.path == query["path"]]
+        if query.get("unmatched") in ("1", "true", "yes"):
+            entries = [e for e in entries if e.stub_id is None]
+        if "limit" in query:
+            try:
+                limit = int(query["limit"])
+            except ValueError:
+                return problem(
+                    400,
+                    "Invalid query",
+                    "limit: expected a whole number",
+                    [{"field": "limit", "message": "expected a whole number"}],
+                )
+            entries = entries[-limit:] if limit > 0 else []
+        return web.json_response(
+            {
+                "requests": [entry.to_json() for entry in entries],
+                "cap": server.journal.cap,
+                "dropped": server.journal.dropped,
+            }
+        )
+
+    async def find_requests(request: web.Request) -> web.Response:
+        data = await _json_body(request)
+        try:
+            pattern = RequestPattern.model_validate(data)
+        except ValidationError as exc:
+            return problem(400, "Invalid request pattern", "see errors", validation_problems(exc))
+        found = server.find(pattern)
+        return web.json_response(
+            {"count": len(found), "requests": [entry.to_json() for entry in found]}
+        )
+
+    async def clear_requests(request: web.Request) -> web.Response:
+        server.reset_requests()
+        return web.Response(status=204)
+
+    async def near_misses(request: web.Request) -> web.Response:
+        out = []
+        for entry in server.journal.unmatched():
+            misses = server.near_misses(entry)
+            out.append(
+                {"request": entry.to_json(), "near_misses": [miss.to_json() for miss in misses]}
+            )
+        return web.json_response({"unmatched": out})
+
+    async def get_state(request: web.Request) -> web.Response:
+        states = [
+            {"scenario": scenario, "key": key, "state": state}
+            for (scenario, key), state in sorted(server.registry.states.items())
+        ]
+        return web.json_response({"states": states})
+
+    async def put_state(request: web.Request) -> web.Response:
+        data = await _json_body(request)
+        errors = []
+        if not isinstance(data, dict):
+            data = {}
+            errors.append({"field": "", "message": "expected an object"})
+        for field in ("scenario", "state"):
+            if not isinstance(data.get(field), str) or not data.get(field):
+                errors.append({"field": field, "message": "expected a non-empty string"})
+        if "key" in data and not isinstance(data["key"], str):
+            errors.append({"field": "key", "message": "expected a string"})
+        if errors:
+            return problem(400, "Invalid state", f"{len(errors)} problem(s)", errors)
+        server.set_state(data["scenario"], data["state"], key=data.get("key", ""))
+        return web.Response(status=204)
+
+    async def clear_state(request: web.Request) -> web.Response:
+        server.registry.states.clear()
+        return web.Response(status=204)
+
+    async def reset(request: web.Request) -> web.Response:
+        server.reset()
+        return web.Response(status=204)
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"status": "ok", "stubs": len(server.registry), "requests": len(server.journal)}
+        )
+
+    async def not_found(request: web.Request) -> web.Response:
+        return problem(404, "No such admin endpoint", f"{request.method} {request.path}")
+
+    router = app.router
+    router.add_get("/__admin/stubs", list_stubs)
+    router.add_post("/__admin/stubs", add_stubs)
+    router.add_delete("/__admin/stubs", delete_stubs)
+    router.add_delete("/__admin/stubs/{id}", delete_stub)
+    router.add_get("/__admin/requests", list_requests)
+    router.add_delete("/__admin/requests", clear_requests)
+    router.add_post("/__admin/requests/find", find_requests)
+    router.add_get("/__admin/near-misses", near_misses)
+    router.add_get("/__admin/state", get_state)
+    router.add_put("/__admin/state", put_state)
+    router.add_delete("/__admin/state", clear_state)
+    router.add_post("/__admin/reset", reset)
+    router.add_get("/__admin/health", health)
+    router.add_route("*", "/__admin/{tail:.*}", not_found)

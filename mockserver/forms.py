@@ -1,0 +1,89 @@
+"""Form and query bodies decoded the way PHP's ``parse_str`` fills ``$_POST`` (pure).
+
+``user%5Bname%5D=Anna&tags%5B%5D=a`` becomes ``{"user": {"name": "Anna"}, "tags": ["a"]}``.
+Later names win; ``[]`` appends; dots and spaces in a top-level name become
+``_`` as PHP makes them (so a literal ``user.name=…`` arrives as ``user_name``);
+text after a closing bracket is dropped; a name starting with ``[`` is dropped.
+Nodes whose keys are ``0..n-1`` in order read as lists, as ``json_encode`` prints them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+from urllib.parse import unquote_plus
+
+__all__ = ["parse_php_form", "php_pairs"]
+
+_SEGMENT: Final = re.compile(r"\[([^\]]*)\]")
+_MAX_DEPTH: Final = 64  # PHP's max_input_nesting_level
+
+
+def php_pairs(text: str) -> list[tuple[str, str]]:
+    """The raw ``(name, value)`` pairs of an urlencoded text, decoded, in order."""
+    pairs = []
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        pairs.append((unquote_plus(name, errors="replace"), unquote_plus(value, errors="replace")))
+    return pairs
+
+
+def _split(name: str) -> list[str] | None:
+    """PHP's reading of a field name into its keys (``None``: PHP drops the field)."""
+    opening = name.find("[")
+    if opening == 0:
+        return None
+    if opening < 0 or "]" not in name[opening:]:
+        base = name
+        rest = ""
+    else:
+        base, rest = name[:opening], name[opening:]
+    # PHP turns spaces and dots in the base name into underscores (and a lone '[' too).
+    base = base.replace(".", "_").replace(" ", "_")
+    if not rest:
+        return [base.replace("[", "_")]
+    keys = [base]
+    position = 0
+    for match in _SEGMENT.finditer(rest):
+        if match.start() != position:
+            break
+        keys.append(match.group(1))
+        position = match.end()
+        if len(keys) > _MAX_DEPTH:
+            break
+    return keys
+
+
+def _as_lists(node: Any) -> Any:
+    if isinstance(node, dict):
+        for key, child in node.items():
+            node[key] = _as_lists(child)
+        if node and all(key == str(index) for index, key in enumerate(node)):
+            return list(node.values())
+    return node
+
+
+def parse_php_form(text: str) -> dict[str, Any] | list[Any]:
+    """Decode an urlencoded text as PHP does into nested data (see the module docstring)."""
+    root: dict[str, Any] = {}
+    for name, value in php_pairs(text):
+        keys = _split(name)
+        if keys is None or keys[0] == "":
+            continue
+        node = root
+        for index, key in enumerate(keys):
+            last = index == len(keys) - 1
+            if key == "":
+                key = str(max((int(k) for k in node if k.isdigit()), default=-1) + 1)
+            if last:
+                node[key] = value
+            else:
+                child = node.get(key)
+                if not isinstance(child, dict):
+                    child = {}
+                    node[key] = child
+                node = child
+    result: dict[str, Any] | list[Any] = _as_lists(root)
+    return result

@@ -1,0 +1,175 @@
+"""What the server received: :class:`RecordedRequest` and the bounded :class:`Journal`.
+
+A recorded request keeps the raw facts (method, path, query text, headers,
+body bytes, when it arrived by ``datetime.now``) and derives the parsed views
+(JSON, PHP-decoded form and query, headers by lower-case name) on first use,
+so recording stays cheap on the server's hot path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from webhook_core.template import MISSING
+
+from .forms import parse_php_form
+
+__all__ = ["Journal", "RecordedRequest"]
+
+
+@dataclass(eq=False)
+class RecordedRequest:
+    """One request as it arrived, and what became of it."""
+
+    seq: int
+    method: str
+    path: str
+    query_string: str
+    raw_headers: tuple[tuple[str, str], ...]
+    body: bytes
+    received_at: datetime
+    stub_id: str | None = None
+    status: int | None = None
+    fault: str | None = None
+    path_params: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        """Headers by lower-case name; repeated headers joined with ``", "``."""
+        joined: dict[str, str] = {}
+        for name, value in self.raw_headers:
+            key = name.lower()
+            joined[key] = f"{joined[key]}, {value}" if key in joined else value
+        return joined
+
+    @cached_property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @cached_property
+    def json(self) -> Any:
+        """The body parsed as JSON, or ``MISSING`` when it is not JSON."""
+        if not self.body:
+            return MISSING
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return MISSING
+
+    @cached_property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @cached_property
+    def form(self) -> Any:
+        """A urlencoded body decoded as PHP's ``$_POST``, or ``MISSING`` for other bodies."""
+        if self.content_type != "application/x-www-form-urlencoded":
+            return MISSING
+        return parse_php_form(self.text)
+
+    @cached_property
+    def query(self) -> Any:
+        """The query string decoded as PHP's ``$_GET``."""
+        return parse_php_form(self.query_string)
+
+    @property
+    def url(self) -> str:
+        return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+    def template_context(self) -> dict[str, Any]:
+        """What response templates see as ``request``."""
+        body_json = self.json
+        return {
+            "method": self.method,
+            "path": self.path_params,
+            "url": self.url,
+            "query": self.query,
+            "headers": self.headers,
+            "json": None if body_json is MISSING else body_json,
+            "form": {} if self.form is MISSING else self.form,
+            "body": self.text,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The admin API's view of this request."""
+        body_json = self.json
+        form = self.form
+        return {
+            "seq": self.seq,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query_string,
+            "headers": [list(pair) for pair in self.raw_headers],
+            "body": self.text,
+            "json": None if body_json is MISSING else body_json,
+            "form": None if form is MISSING else form,
+            "received_at": self.received_at.isoformat(),
+            "stub_id": self.stub_id,
+            "status": self.status,
+            "fault": self.fault,
+            "note": self.note,
+        }
+
+    def __repr__(self) -> str:
+        answer = f" -> {self.status}" if self.status else ""
+        return f"<RecordedRequest #{self.seq} {self.method} {self.url}{answer}>"
+
+
+class Journal:
+    """Every request, in order, up to ``cap`` entries; what falls out is counted, never silent.
+
+    ``dropped`` counts entries pushed out by the cap; reports and the admin API
+    say so. ``cap=None`` keeps everything.
+    """
+
+    def __init__(self, cap: int | None = 10_000) -> None:
+        self.cap = cap
+        self._entries: deque[RecordedRequest] = deque(maxlen=cap)
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+        self.dropped = 0
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def add(self, entry: RecordedRequest) -> None:
+        with self._lock:
+            if self.cap is not None and len(self._entries) == self.cap:
+                self.dropped += 1
+            self._entries.append(entry)
+
+    def entries(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._entries)
+
+    def unmatched(self) -> list[RecordedRequest]:
+        return [entry for entry in self.entries() if entry.stub_id is None]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[RecordedRequest]:
+        return iter(self.entries())
+
+    def overflow_note(self) -> str | None:
+        """A line for reports when the cap pushed entries out."""
+        if not self.dropped:
+            return None
+        return (
+            f"note: the journal holds the last {self.cap} requests; "
+            f"{self.dropped} earlier one(s) were dropped"
+        )

@@ -1,0 +1,224 @@
+"""Matching a recorded request against a stub's pattern, explained (pure).
+
+:meth:`CompiledPattern.difference` returns the list of :class:`Mismatch`
+(field, expected, actual), never a bare bool: ``matches()`` is ``not
+difference()``. The near-miss report ranks stubs by it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from webhook_core.template import MISSING, format_value, walk
+
+from .journal import RecordedRequest
+from .models import Matcher, RequestPattern
+
+__all__ = ["CompiledPattern", "Mismatch", "json_equal", "json_subset"]
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """One field that did not match: what was expected and what came."""
+
+    field: str
+    expected: str
+    actual: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: expected {self.expected}, got {self.actual}"
+
+
+def json_equal(left: Any, right: Any) -> bool:
+    """JSON equality: ``true`` is not ``1``, ``1`` equals ``1.0``, key order does not matter."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(json_equal(left[k], right[k]) for k in left)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(map(json_equal, left, right))
+    if isinstance(left, int | float) and isinstance(right, int | float):
+        return left == right
+    return type(left) is type(right) and left == right
+
+
+def json_subset(expected: Any, actual: Any) -> bool:
+    """``expected`` is inside ``actual``: extra object fields allowed; lists match item by item."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and json_subset(value, actual[key]) for key, value in expected.items()
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(map(json_subset, expected, actual))
+        )
+    return json_equal(expected, actual)
+
+
+def show(value: Any) -> str:
+    """A value as a report prints it."""
+    if value is MISSING:
+        return "(absent)"
+    text = value if isinstance(value, str) else format_value(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return repr(text) if isinstance(value, str) else text
+
+
+class CompiledMatcher:
+    """A :class:`Matcher` with its regex compiled, ready to test values."""
+
+    __slots__ = ("kind", "matcher", "regex")
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.kind = matcher.kind
+        self.regex = re.compile(matcher.regex) if matcher.regex is not None else None
+
+    def test(self, actual: Any, *, as_text: bool) -> bool:
+        kind = self.kind
+        if kind == "present":
+            return actual is not MISSING
+        if kind == "absent":
+            return actual is MISSING
+        if actual is MISSING:
+            return False
+        if kind == "equal":
+            expected = self.matcher.equal
+            if as_text and isinstance(actual, str) and not isinstance(expected, str):
+                return actual == format_value(expected)
+            return json_equal(expected, actual)
+        text = actual if isinstance(actual, str) else format_value(actual)
+        if kind == "regex":
+            assert self.regex is not None
+            return self.regex.search(text) is not None
+        contains = self.matcher.contains or ""
+        if isinstance(actual, list):
+            return contains in actual
+        return contains in text
+
+
+_ANY: Final = "ANY"
+
+
+class CompiledPattern:
+    """A :class:`RequestPattern` prepared for fast, explained matching."""
+
+    def __init__(self, pattern: RequestPattern) -> None:
+        self.pattern = pattern
+        self.method = pattern.method
+        self.exact_path: str | None = None
+        self.path_regex: re.Pattern[str] | None = None
+        if pattern.path is not None and not pattern.path_parameters:
+            self.exact_path = pattern.path
+        elif pattern.path is not None:
+            parts = re.split(r"(\{\w+\})", pattern.path)
+            source = "".join(
+                f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
+                for part in parts
+            )
+            self.path_regex = re.compile(source)
+        elif pattern.path_regex is not None:
+            self.path_regex = re.compile(pattern.path_regex)
+        self.query = self._compile(pattern.query)
+        self.headers = [(name.lower(), m) for name, m in self._compile(pattern.headers)]
+        self.json_paths = self._compile(pattern.json_paths)
+        self.form = self._compile(pattern.form)
+        self.body = CompiledMatcher(pattern.body) if pattern.body is not None else None
+        self.has_json = "json_" in pattern.model_fields_set
+        self.has_subset = "json_subset" in pattern.model_fields_set
+
+    @staticmethod
+    def _compile(matchers: dict[str, Matcher]) -> list[tuple[str, CompiledMatcher]]:
+        return [(name, CompiledMatcher(matcher)) for name, matcher in matchers.items()]
+
+    @property
+    def field_count(self) -> int:
+        """How many fields this pattern checks (for near-miss ranking)."""
+        return (
+            (self.method != _ANY)
+            + (self.exact_path is not None or self.path_regex is not None)
+            + len(self.query)
+            + len(self.headers)
+            + len(self.json_paths)
+            + len(self.form)
+            + (self.body is not None)
+            + self.has_json
+            + self.has_subset
+        )
+
+    def path_params(self, path: str) -> dict[str, str] | None:
+        """The captured path parameters, or ``None`` when the path does not match."""
+        if self.exact_path is not None:
+            return {} if path == self.exact_path else None
+        if self.path_regex is not None:
+            found = self.path_regex.fullmatch(path)
+            return found.groupdict() if found else None
+        return {}
+
+    def matches(self, request: RecordedRequest) -> bool:
+        return not self.difference(request, first_only=True)
+
+    def difference(self, request: RecordedRequest, *, first_only: bool = False) -> list[Mismatch]:
+        """Every field of the pattern that ``request`` does not meet (the first only, if asked)."""
+        out: list[Mismatch] = []
+        if self.method != _ANY and request.method != self.method:
+            out.append(Mismatch("method", self.method, request.method))
+            if first_only:
+                return out
+        if self.path_params(request.path) is None:
+            expected = self.pattern.path or f"regex {self.pattern.path_regex!r}"
+            out.append(Mismatch("path", expected, request.path))
+            if first_only:
+                return out
+        for name, matcher in self.query:
+            value = walk(request.query, name.split("."))
+            if not matcher.test(value, as_text=True):
+                out.append(Mismatch(f"query.{name}", matcher.matcher.describe(), show(value)))
+                if first_only:
+                    return out
+        if self.headers:
+            headers = request.headers
+            for name, matcher in self.headers:
+                value = headers.get(name, MISSING)
+                if not matcher.test(value, as_text=True):
+                    out.append(Mismatch(f"headers.{name}", matcher.matcher.describe(), show(value)))
+                    if first_only:
+                        return out
+        if self.has_json and not json_equal(self.pattern.json_, request.json):
+            out.append(Mismatch("json", f"equal {show(self.pattern.json_)}", show(request.json)))
+            if first_only:
+                return out
+        if self.has_subset and not json_subset(self.pattern.json_subset, request.json):
+            out.append(
+                Mismatch(
+                    "json_subset", f"contains {show(self.pattern.json_subset)}", show(request.json)
+                )
+            )
+            if first_only:
+                return out
+        if self.json_paths:
+            body = request.json
+            for name, matcher in self.json_paths:
+                value = MISSING if body is MISSING else walk(body, name.split("."))
+                if not matcher.test(value, as_text=False):
+                    out.append(
+                        Mismatch(f"json_paths.{name}", matcher.matcher.describe(), show(value))
+                    )
+                    if first_only:
+                        return out
+        if self.form:
+            form = request.form
+            for name, matcher in self.form:
+                value = MISSING if form is MISSING else walk(form, name.split("."))
+                if not matcher.test(value, as_text=True):
+                    out.append(Mismatch(f"form.{name}", matcher.matcher.describe(), show(value)))
+                    if first_only:
+                        return out
+        if self.body is not None and not self.body.test(request.text, as_text=True):
+            out.append(Mismatch("body", self.body.matcher.describe(), show(request.text)))
+        return out

@@ -1,0 +1,264 @@
+"""The one model of stubs, shared by Python, YAML/JSON files, the admin API and scenario files.
+
+A :class:`Stub` says which requests it answers (:class:`RequestPattern`) and
+how (:class:`ResponseDef`, a sequence of them, or a :class:`Fault`), with an
+optional :class:`StateSpec`. Values in a pattern are :class:`Matcher` objects;
+a plain value is shorthand for ``{equal: value}``.
+
+These are pydantic models: build them with ``Stub.model_validate(data)`` and
+they check everything, naming the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "Fault",
+    "FaultType",
+    "Matcher",
+    "RequestPattern",
+    "ResponseDef",
+    "StateSpec",
+    "Stub",
+]
+
+MATCHER_KEYS = frozenset({"equal", "regex", "contains", "present", "absent"})
+_PATH_TEMPLATE = re.compile(r"\{(\w+)\}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Matcher(_Model):
+    """How one value is matched: exactly one of ``equal``, ``regex`` (a search),
+    ``contains``, ``present: true`` or ``absent: true``."""
+
+    equal: JsonValue = None
+    regex: str | None = None
+    contains: str | None = None
+    present: bool | None = None
+    absent: bool | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data and set(data) <= MATCHER_KEYS:
+            return data
+        return {"equal": data}
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Matcher:
+        chosen = [key for key in sorted(MATCHER_KEYS) if key in self.model_fields_set]
+        if len(chosen) != 1:
+            raise ValueError(
+                "a matcher takes exactly one of equal, regex, contains, present, absent; "
+                f"got {', '.join(chosen) or 'none'}"
+            )
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex {self.regex!r} does not compile: {exc}") from exc
+        if self.present is False or self.absent is False:
+            raise ValueError("use present: true or absent: true")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(key for key in sorted(MATCHER_KEYS) if key in self.model_fields_set)
+
+    def describe(self) -> str:
+        """``equal 'x'``, ``regex '^a'``, ``present``…: for reports."""
+        kind = self.kind
+        if kind in ("present", "absent"):
+            return kind
+        return f"{kind} {getattr(self, kind)!r}"
+
+
+MatcherMap = dict[str, Matcher]
+
+
+class RequestPattern(_Model):
+    """Which requests a stub answers. Every field given must match; an empty pattern matches all.
+
+    ``path`` is exact, or a template whose ``{name}`` segments capture values
+    (``/users/{id}``); ``path_regex`` is a full match. ``json`` is equality of
+    the parsed body, ``json_subset`` ignores extra fields; ``json_paths`` and
+    ``form`` take dotted paths (``user.name``, ``items.0.code``), with form
+    fields decoded from PHP bracket names first (``user[name]`` is ``user.name``).
+    ``body`` matches the raw text.
+    """
+
+    method: str = "ANY"
+    path: str | None = None
+    path_regex: str | None = None
+    query: MatcherMap = Field(default_factory=dict)
+    headers: MatcherMap = Field(default_factory=dict)
+    json_: JsonValue = Field(default=None, alias="json")
+    json_subset: JsonValue = None
+    json_paths: MatcherMap = Field(default_factory=dict)
+    form: MatcherMap = Field(default_factory=dict)
+    body: Matcher | None = None
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        method = value.strip().upper()
+        if not re.fullmatch(r"[A-Z]+", method):
+            raise ValueError(f"an HTTP method like GET or POST, or ANY; got {value!r}")
+        return method
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError(f"a path starting with '/'; got {value!r}")
+        return value
+
+    @field_validator("path_regex")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"regex {value!r} does not compile: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _one_path(self) -> RequestPattern:
+        if self.path is not None and self.path_regex is not None:
+            raise ValueError("give path or path_regex, not both")
+        if "json" in self.model_fields_set and "json_subset" in self.model_fields_set:
+            raise ValueError("give json or json_subset, not both")
+        return self
+
+    @property
+    def path_parameters(self) -> tuple[str, ...]:
+        return tuple(_PATH_TEMPLATE.findall(self.path or ""))
+
+
+class FaultType(enum.StrEnum):
+    """What can go wrong on purpose (WireMock's four, and more)."""
+
+    CONNECTION_RESET = "connection_reset"  # RST instead of an answer
+    EMPTY_RESPONSE = "empty_response"  # close without a reply
+    MALFORMED_RESPONSE = "malformed_response"  # a status line that is not HTTP
+    RANDOM_DATA_THEN_CLOSE = "random_data_then_close"  # garbage bytes, then close
+    NO_RESPONSE = "no_response"  # hold the connection, say nothing (client time limit)
+    SLOW_BODY = "slow_body"  # the body dribbled in chunks
+    INVALID_JSON = "invalid_json"  # 200, application/json, a broken body
+    NON_UTF8 = "non_utf8"  # text/plain; charset=utf-8 with invalid bytes
+    LARGE_BODY = "large_body"  # a body of ``size`` bytes
+
+
+class Fault(_Model):
+    """A fault, with its options. ``fault: connection_reset`` is shorthand for ``{type: …}``."""
+
+    type: FaultType
+    seconds: float = Field(default=60.0, gt=0, description="no_response: how long to hold")
+    chunk_size: int = Field(default=16, gt=0, description="slow_body: bytes per chunk")
+    chunk_delay_ms: int = Field(default=100, ge=0, description="slow_body: pause between chunks")
+    size: int = Field(default=2 * 1024 * 1024, gt=0, description="large_body: bytes")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"type": data} if isinstance(data, str) else data
+
+
+class ResponseDef(_Model):
+    """An answer: status, headers, one body (``json``, ``text`` or ``base64``), a delay, a fault.
+
+    Strings in headers and bodies are templates over the request (``{request.json.user.name}``,
+    ``{request.query.id}``, ``{request.path.id}``, ``{request.headers.x-token}``) unless
+    ``template: false``; a reference to anything else is left as written.
+    """
+
+    status: int = Field(default=200, ge=100, le=599)
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_: JsonValue = Field(default=None, alias="json")
+    text: str | None = None
+    base64: str | None = None
+    delay_ms: int = Field(default=0, ge=0)
+    fault: Fault | None = None
+    template: bool = True
+
+    @model_validator(mode="after")
+    def _one_body(self) -> ResponseDef:
+        given = [name for name in ("json_", "text", "base64") if name in self.model_fields_set]
+        if len(given) > 1:
+            names = ", ".join(name.rstrip("_") for name in given)
+            raise ValueError(f"give one body (json, text or base64); got {names}")
+        if self.base64 is not None:
+            try:
+                base64.b64decode(self.base64, validate=True)
+            except ValueError as exc:
+                raise ValueError(f"base64 does not decode: {exc}") from exc
+        return self
+
+    @property
+    def has_json(self) -> bool:
+        return "json_" in self.model_fields_set
+
+
+class StateSpec(_Model):
+    """A state machine: the stub matches only in state ``required`` of ``scenario`` (when
+    given) and moves it to ``set``. With ``key`` (a template over the request, like
+    ``{request.json.order_id}``) each key has a state of its own. States start at ``Started``."""
+
+    scenario: str = Field(min_length=1)
+    required: str | None = None
+    set: str | None = None
+    key: str | None = None
+
+
+class Stub(_Model):
+    """A stub: a pattern, an answer (or a sequence of answers), and how it behaves.
+
+    When several stubs match, the lowest ``priority`` wins, then the one added last.
+    ``responses`` are given in turn; ``when_exhausted`` says what follows the last:
+    ``repeat_last`` (default), ``cycle`` or ``fail`` (answer 500 and report it).
+    An ``optional`` stub may go unused in a strict test.
+    """
+
+    id: str | None = None
+    name: str | None = None
+    priority: int = 5
+    request: RequestPattern = Field(default_factory=RequestPattern)
+    response: ResponseDef | None = None
+    responses: Annotated[list[ResponseDef], Field(min_length=1)] | None = None
+    when_exhausted: Literal["repeat_last", "cycle", "fail"] = "repeat_last"
+    state: StateSpec | None = None
+    optional: bool = False
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> Stub:
+        if self.response is not None and self.responses is not None:
+            raise ValueError("give response or responses, not both")
+        return self
+
+    @property
+    def answers(self) -> list[ResponseDef]:
+        if self.responses is not None:
+            return self.responses
+        return [self.response or ResponseDef()]
+
+    def label(self) -> str:
+        """How a report names this stub."""
+        name = f" {self.name!r}" if self.name else ""
+        return f"stub{name} ({self.id})"

@@ -1,0 +1,160 @@
+"""Turning a stub's :class:`ResponseDef` into bytes on the wire, faults included.
+
+A response that needs no templating is rendered once, when the stub is
+registered; the rest are rendered per request. Faults act on the connection
+itself (reset, close, garbage) or shape the answer (slow, broken, huge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+import socket
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .models import Fault, FaultType, ResponseDef
+from .templating import render_json, render_text
+
+__all__ = ["Prepared", "prepare", "send_fault"]
+
+_JSON = "application/json"
+_TEXT = "text/plain; charset=utf-8"
+_BYTES = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A response ready to send: static bytes, or what to render per request."""
+
+    definition: ResponseDef
+    templated: bool
+    body: bytes | None
+    content_type: str | None
+    headers: dict[str, str]
+
+    def render(self, context: dict[str, Any]) -> tuple[bytes | None, dict[str, str]]:
+        """Body bytes and headers for this request."""
+        if not self.templated:
+            return self.body, self.headers
+        definition = self.definition
+        headers = {name: render_text(value, context) for name, value in self.headers.items()}
+        body: bytes | None
+        if definition.has_json:
+            body = _dump(render_json(definition.json_, context))
+        elif definition.text is not None:
+            body = render_text(definition.text, context).encode()
+        else:
+            body = self.body
+        return body, headers
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _has_braces(value: Any) -> bool:
+    if isinstance(value, str):
+        return "{" in value
+    if isinstance(value, dict):
+        return any(_has_braces(k) or _has_braces(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_braces(item) for item in value)
+    return False
+
+
+def prepare(definition: ResponseDef) -> Prepared:
+    """Precompute what can be: the content type, and the bytes when nothing is templated."""
+    content_type: str | None = None
+    body: bytes | None = None
+    if definition.has_json:
+        content_type, body = _JSON, _dump(definition.json_)
+    elif definition.text is not None:
+        content_type, body = _TEXT, definition.text.encode()
+    elif definition.base64 is not None:
+        content_type, body = _BYTES, base64.b64decode(definition.base64)
+    headers = dict(definition.headers)
+    if content_type and not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = content_type
+    templated = definition.template and (
+        _has_braces(definition.headers)
+        or (definition.has_json and _has_braces(definition.json_))
+        or _has_braces(definition.text)
+    )
+    return Prepared(definition, templated, body, content_type, headers)
+
+
+def _abort(request: web.Request, *, reset: bool) -> None:
+    transport = request.transport
+    if transport is None:
+        return
+    if reset:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+
+
+async def send_fault(
+    request: web.Request, fault: Fault, status: int, headers: dict[str, str], seed: int
+) -> web.StreamResponse:
+    """Misbehave as ``fault`` says. Returns the response aiohttp should finish with."""
+    kind = fault.type
+    if kind is FaultType.CONNECTION_RESET:
+        _abort(request, reset=True)
+    elif kind is FaultType.EMPTY_RESPONSE:
+        _abort(request, reset=False)
+    elif kind is FaultType.MALFORMED_RESPONSE:
+        if request.transport is not None:
+            request.transport.write(b"HTTP/1.1 2OO NOT-A-STATUS\r\nContent-Length: -7\r\n\r\n")
+        _abort(request, reset=False)
+    elif kind is FaultType.RANDOM_DATA_THEN_CLOSE:
+        garbage = random.Random(seed).randbytes(64)
+        if request.transport is not None:
+            request.transport.write(garbage)
+        _abort(request, reset=False)
+    elif kind is FaultType.NO_RESPONSE:
+        await asyncio.sleep(fault.seconds)
+        _abort(request, reset=False)
+    elif kind is FaultType.INVALID_JSON:
+        return web.Response(
+            status=status, body=b'{"broken": [1, 2', headers=headers, content_type=_JSON
+        )
+    elif kind is FaultType.NON_UTF8:
+        return web.Response(
+            status=status,
+            body=b"caf\xe9 \xff\xfe ok",
+            headers=headers,
+            content_type="text/plain",
+            charset="utf-8",
+        )
+    elif kind is FaultType.SLOW_BODY:
+        body = b"x" * (fault.chunk_size * 10)
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_length = len(body)
+        await response.prepare(request)
+        for start in range(0, len(body), fault.chunk_size):
+            await response.write(body[start : start + fault.chunk_size])
+            await asyncio.sleep(fault.chunk_delay_ms / 1000)
+        await response.write_eof()
+        return response
+    elif kind is FaultType.LARGE_BODY:
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_length = fault.size
+        response.content_type = "text/plain"
+        await response.prepare(request)
+        chunk = b"x" * 65536
+        remaining = fault.size
+        while remaining > 0:
+            await response.write(chunk[: min(remaining, len(chunk))])
+            remaining -= len(chunk)
+        await response.write_eof()
+        return response
+    return web.Response(status=500)

@@ -1,0 +1,405 @@
+"""The mock server: a real aiohttp server on a real socket, programmable and strict.
+
+``MockServer`` runs in the caller's event loop (``async with``) or in a thread
+of its own (``with``), binds 127.0.0.1 on a free port unless told otherwise,
+answers with the best-matching stub, records every request in the journal,
+and explains every miss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+
+from .errors import VerificationError
+from .journal import Journal, RecordedRequest
+from .matching import CompiledPattern
+from .models import RequestPattern, Stub
+from .report import (
+    NearMiss,
+    format_near_misses,
+    pattern_label,
+    rank,
+    unmatched_report,
+)
+from .responding import send_fault
+from .stubs import StubRegistry
+
+__all__ = ["ADMIN_PREFIX", "MockServer"]
+
+ADMIN_PREFIX = "/__admin/"
+
+PatternLike = RequestPattern | Mapping[str, Any]
+
+
+def _pattern(pattern: PatternLike) -> CompiledPattern:
+    model = (
+        pattern if isinstance(pattern, RequestPattern) else RequestPattern.model_validate(pattern)
+    )
+    return CompiledPattern(model)
+
+
+class MockServer:
+    """A programmable HTTP server for tests: stubs in, journal and verdicts out.
+
+    ``journal_cap`` bounds the journal (``None``: unbounded); ``log`` receives a
+    one-line summary of every request (the CLI prints them).
+    """
+
+    def __init__(
+        self,
+        stubs: Iterable[Stub | Mapping[str, Any]] = (),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        journal_cap: int | None = 10_000,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.registry = StubRegistry()
+        self.journal = Journal(journal_cap)
+        self.errors: list[str] = []
+        self.log = log
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.add_many(stubs)
+
+    # --- address -----------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL, ``http://127.0.0.1:PORT``, once started."""
+        if self._runner is None:
+            raise RuntimeError("the mock server is not started")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.port}"
+
+    def __repr__(self) -> str:
+        where = self.url if self._runner is not None else "not started"
+        return f"<MockServer {where} stubs={len(self.registry)} requests={len(self.journal)}>"
+
+    # --- stubs -------------------------------------------------------------------
+
+    def add(self, stub: Stub | Mapping[str, Any]) -> Stub:
+        """Register one stub (a :class:`Stub` or its dict form); return it with its id."""
+        return self.registry.add(stub)
+
+    def add_many(self, stubs: Iterable[Stub | Mapping[str, Any]]) -> list[Stub]:
+        return [self.add(stub) for stub in stubs]
+
+    def remove(self, stub_id: str) -> bool:
+        return self.registry.remove(stub_id)
+
+    @property
+    def stubs(self) -> list[Stub]:
+        return [entry.stub for entry in self.registry.entries()]
+
+    def set_state(self, scenario: str, state: str, *, key: str = "") -> None:
+        """Put a scenario (or one key of it) in ``state``."""
+        self.registry.set_state(scenario, state, key)
+
+    def state(self, scenario: str, *, key: str = "") -> str:
+        return self.registry.state_of(scenario, key)
+
+    def reset(self) -> None:
+        """Forget stubs, requests, states and errors."""
+        self.registry.clear()
+        self.journal.clear()
+        self.errors.clear()
+
+    def reset_requests(self) -> None:
+        self.journal.clear()
+        self.errors.clear()
+
+    # --- journal and verification -----------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self.journal.entries()
+
+    def find(self, pattern: PatternLike) -> list[RecordedRequest]:
+        """The recorded requests that match ``pattern``."""
+        compiled = _pattern(pattern)
+        return [entry for entry in self.journal.entries() if compiled.matches(entry)]
+
+    def near_misses(self, request: RecordedRequest, limit: int = 3) -> list[NearMiss]:
+        """The stubs that came closest to answering ``request``, with what differed."""
+        candidates = (
+            NearMiss(
+                entry.stub.label(),
+                self.registry.difference(entry, request),
+                entry.pattern.field_count + (entry.stub.state is not None),
+            )
+            for entry in self.registry.entries()
+        )
+        return rank(candidates, limit)
+
+    def verify(
+        self,
+        pattern: PatternLike,
+        *,
+        count: int | None = None,
+        at_least: int | None = None,
+        at_most: int | None = None,
+    ) -> list[RecordedRequest]:
+        """Check how many requests matched ``pattern`` (default: at least one).
+
+        ``count=0`` checks that none came. Raises :class:`VerificationError`
+        with the closest requests and how each differs.
+        """
+        compiled = _pattern(pattern)
+        entries = self.journal.entries()
+        found = [entry for entry in entries if compiled.matches(entry)]
+        if count is None and at_least is None and at_most is None:
+            at_least = 1
+        problems = []
+        if count is not None and len(found) != count:
+            problems.append(f"exactly {count}")
+        if at_least is not None and len(found) < at_least:
+            problems.append(f"at least {at_least}")
+        if at_most is not None and len(found) > at_most:
+            problems.append(f"at most {at_most}")
+        if not problems:
+            return found
+        lines = [
+            f"Expected {' and '.join(problems)} request(s) matching {pattern_label(compiled)}, "
+            f"got {len(found)}",
+        ]
+        lines += ["", "Pattern:", *_pattern_lines(compiled)]
+        if found:
+            lines += ["", "Matching requests:"]
+            lines += [f"  #{entry.seq} {entry.method} {entry.url}" for entry in found]
+        others = [entry for entry in entries if entry not in found]
+        misses = rank(
+            NearMiss(
+                f"request #{entry.seq} {entry.method} {entry.url}",
+                compiled.difference(entry),
+                compiled.field_count,
+            )
+            for entry in others
+        )
+        lines += ["", *format_near_misses(misses, len(others), "requests")]
+        self._overflow(lines)
+        raise VerificationError("\n".join(lines))
+
+    def verify_order(self, patterns: Iterable[PatternLike]) -> list[RecordedRequest]:
+        """Check that requests matching ``patterns`` came in this order (others may interleave)."""
+        compiled = [_pattern(pattern) for pattern in patterns]
+        entries = self.journal.entries()
+        chosen: list[RecordedRequest] = []
+        position = 0
+        for index, pattern in enumerate(compiled):
+            while position < len(entries) and not pattern.matches(entries[position]):
+                position += 1
+            if position == len(entries):
+                lines = [
+                    f"Expected requests in order; step {index + 1} of {len(compiled)} "
+                    f"({pattern_label(pattern)}) never came after the previous ones",
+                    "",
+                    "Expected order:",
+                ]
+                for number, item in enumerate(compiled, 1):
+                    mark = "ok " if number <= index else ">> " if number == index + 1 else "   "
+                    lines.append(f"  {mark}{number}. {pattern_label(item)}")
+                lines += ["", "Received:"]
+                lines += [f"  #{e.seq} {e.method} {e.url}" for e in entries] or ["  (nothing)"]
+                self._overflow(lines)
+                raise VerificationError("\n".join(lines))
+            chosen.append(entries[position])
+            position += 1
+        return chosen
+
+    def unmatched_report(self, request: RecordedRequest) -> str:
+        return unmatched_report(request, self.near_misses(request), len(self.registry))
+
+    def verify_no_unmatched(self) -> None:
+        """Fail when any request found no stub, with each one's near misses."""
+        unmatched = self.journal.unmatched()
+        if unmatched:
+            reports = [self.unmatched_report(entry) for entry in unmatched]
+            head = f"{len(unmatched)} request(s) matched no stub\n\n"
+            raise VerificationError(head + "\n".join(reports))
+
+    def assert_all_called(self) -> None:
+        """Fail when a stub that is not ``optional`` never answered."""
+        idle = [
+            e.stub.label() for e in self.registry.entries() if not e.calls and not e.stub.optional
+        ]
+        if idle:
+            lines = [f"{len(idle)} stub(s) were never called:"] + [f"  {label}" for label in idle]
+            received = self.journal.entries()
+            lines += ["", "Received:"]
+            lines += [f"  #{e.seq} {e.method} {e.url}" for e in received] or ["  (nothing)"]
+            raise VerificationError("\n".join(lines))
+
+    def check(self) -> None:
+        """Strict mode's verdict: no unmatched request, no exhausted sequence, every stub used."""
+        if self.errors:
+            raise VerificationError("\n".join(["The mock server reported errors:", *self.errors]))
+        self.verify_no_unmatched()
+        self.assert_all_called()
+
+    def _overflow(self, lines: list[str]) -> None:
+        note = self.journal.overflow_note()
+        if note:
+            lines += ["", note]
+
+    # --- serving -----------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        record = RecordedRequest(
+            seq=self.journal.next_seq(),
+            method=request.method,
+            path=request.path,
+            query_string=request.rel_url.raw_query_string,
+            raw_headers=tuple(request.headers.items()),
+            body=body,
+            received_at=datetime.now(timezone.utc),
+        )
+        answer = self.registry.answer(record)
+        if answer is None:
+            record.status = 404
+            self.journal.add(record)
+            self._log(record)
+            return web.Response(status=404, text=self.unmatched_report(record))
+        record.stub_id = answer.entry.stub.id
+        record.path_params = answer.path_params
+        if answer.response is None:
+            record.status = 500
+            record.note = answer.note
+            self.errors.append(answer.note or "")
+            self.journal.add(record)
+            self._log(record)
+            return web.json_response(
+                {
+                    "type": "about:blank",
+                    "title": "Stub responses ran out",
+                    "status": 500,
+                    "detail": answer.note,
+                },
+                status=500,
+                content_type="application/problem+json",
+            )
+        definition = answer.response
+        prepared = answer.entry.prepared[answer.index]
+        record.status = definition.status
+        record.fault = definition.fault.type.value if definition.fault else None
+        self.journal.add(record)
+        self._log(record)
+        context = None
+        if prepared.templated:
+            context = {
+                "request": record.template_context(),
+                "stub": {"id": answer.entry.stub.id, "calls": answer.entry.calls},
+            }
+        content, headers = prepared.render(context or {})
+        if definition.delay_ms:
+            await asyncio.sleep(definition.delay_ms / 1000)
+        if definition.fault is not None:
+            return await send_fault(
+                request, definition.fault, definition.status, headers, record.seq
+            )
+        return web.Response(status=definition.status, body=content, headers=headers)
+
+    def _log(self, record: RecordedRequest) -> None:
+        if self.log is not None:
+            answered = f"stub {record.stub_id}" if record.stub_id else "NO MATCH"
+            fault = f" fault={record.fault}" if record.fault else ""
+            self.log(
+                f"#{record.seq} {record.method} {record.url} -> {record.status} ({answered}){fault}"
+            )
+
+    def build_app(self) -> web.Application:
+        """The aiohttp application: the admin API under ``/__admin/``, stubs everywhere else."""
+        from .admin import add_admin_routes
+
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        add_admin_routes(app, self)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        return app
+
+    async def start(self) -> MockServer:
+        """Start serving in the running event loop."""
+        if self._runner is not None:
+            return self
+        runner = web.AppRunner(
+            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
+
+    async def __aenter__(self) -> MockServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    def start_in_thread(self) -> MockServer:
+        """Start serving from a thread with its own event loop (for synchronous code)."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        loop = asyncio.new_event_loop()
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self.stop())
+            loop.close()
+
+        thread = threading.Thread(target=serve, name="mockserver", daemon=True)
+        thread.start()
+        ready.wait(30)
+        if failure:
+            raise failure[0]
+        self._thread, self._loop = thread, loop
+        return self
+
+    def stop_thread(self) -> None:
+        if self._thread is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+            self._thread = self._loop = None
+
+    def __enter__(self) -> MockServer:
+        return self.start_in_thread()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop_thread()
+
+
+def _pattern_lines(pattern: CompiledPattern) -> list[str]:
+    data = pattern.pattern.model_dump(by_alias=True, exclude_unset=True, exclude_defaults=True)
+    import json
+
+    return ["  " + line for line in json.dumps(data, ensure_ascii=False, indent=2).splitlines()]
