@@ -24,6 +24,9 @@ while (($line = fgets(STDIN)) !== false) {
     $request = json_decode($line, true);
     if ($request['op'] === 'query') {
         $out = http_build_query($request['data']);
+    } elseif ($request['op'] === 'parse') {
+        parse_str($request['text'], $parsed);
+        $out = json_encode($parsed, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES);
     } else {
         $data = [];
         foreach ($request['pairs'] as [$name, $value]) {
@@ -62,6 +65,9 @@ class Php:
 
     def http_build_query(self, data: Any) -> str:
         return self._ask({"op": "query", "data": data})
+
+    def parse_str_json(self, text: str) -> str:
+        return self._ask({"op": "parse", "text": text})
 
     def dot_set_json(self, pairs: list[tuple[str, str]]) -> str:
         return self._ask({"op": "nest", "pairs": pairs})

@@ -1,0 +1,115 @@
+"""``mockserver``: serve stubs from files on a real socket, log each request, stop cleanly.
+
+mockserver --stubs stubs.yaml --port 8080
+python -m mockserver --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from .errors import StubError
+from .files import load_stub_files
+from .server import MockServer
+
+__all__ = ["build_parser", "main", "run"]
+
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver",
+        description=(
+            "A programmable HTTP mock server. Serves the stubs of the given files, "
+            "records every request, and answers an unmatched request with 404 and the "
+            "closest stubs. Admin API under /__admin/ (stubs, requests, near-misses, state, reset)."
+        ),
+        epilog="Example: mockserver --stubs stubs/crm.yaml --port 8080",
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: 127.0.0.1; use 0.0.0.0 to expose it)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=0,
+        help="port to bind (default: 0, a free port, printed at start)",
+    )
+    parser.add_argument(
+        "--stubs",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="stub files, YAML or JSON; every problem is reported and nothing "
+        "is served if any file is wrong",
+    )
+    parser.add_argument(
+        "--journal-cap",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="how many requests the journal keeps (default: 10000)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    return parser
+
+
+async def _serve(server: MockServer, out: TextIO) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await server.start()
+    print(
+        f"mockserver listening on {server.url} with {len(server.registry)} stub(s); "
+        f"admin API at {server.url}/__admin/ (Ctrl-C to stop)",
+        file=out,
+        flush=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        print(f"mockserver stopped after {len(server.journal)} request(s)", file=out, flush=True)
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Run the CLI; return the exit code (2 for bad input)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        stubs = load_stub_files(args.stubs)
+    except StubError as exc:
+        print(f"mockserver: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    if not 0 <= args.port <= 65535:
+        print(f"mockserver: --port: expected 0 to 65535, got {args.port}", file=err)
+        return EXIT_BAD_INPUT
+    log = None if args.quiet else (lambda line: print(line, file=out, flush=True))
+    server = MockServer(
+        stubs, host=args.host, port=args.port, journal_cap=args.journal_cap or None, log=log
+    )
+    try:
+        asyncio.run(_serve(server, out))
+    except OSError as exc:
+        print(
+            f"mockserver: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=err
+        )
+        return 1
+    return 0
+
+
+def run() -> None:
+    """The console script's entry point."""
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Stub files (YAML or JSON): read them, check every stub, report every problem at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import Problem, StubError
+from .models import Stub
+from .yamlfile import Document, load_documents, problems_from_validation
+
+__all__ = ["load_stub_file", "load_stub_files", "stubs_from_document"]
+
+
+def stubs_from_document(
+    document: Document, data: Any, prefix: tuple[str | int, ...]
+) -> tuple[list[Stub], list[Problem]]:
+    """Validate a list of stub dicts found at ``prefix`` in ``document``."""
+    stubs: list[Stub] = []
+    problems: list[Problem] = []
+    items = data if isinstance(data, list) else [data]
+    for index, item in enumerate(items):
+        where = (*prefix, index) if isinstance(data, list) else prefix
+        if not isinstance(item, dict):
+            problems.append(
+                Problem(
+                    document.where(where),
+                    _dotted(where),
+                    f"a stub is a mapping, got {type(item).__name__}",
+                )
+            )
+            continue
+        try:
+            stubs.append(Stub.model_validate(item))
+        except ValidationError as exc:
+            problems += problems_from_validation(exc, document, where)
+    return stubs, problems
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def load_stub_file(path: str | Path) -> list[Stub]:
+    """The stubs of one file: a list of stubs, ``{stubs: [...]}``, or one stub per YAML document.
+
+    Raises :class:`StubError` listing every problem with ``file:line`` and the field.
+    """
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StubError([Problem(str(file), "", f"cannot read: {exc}")], source=str(file)) from exc
+    documents, problems = load_documents(text, str(file))
+    stubs: list[Stub] = []
+    for document in documents:
+        data = document.data
+        prefix: tuple[str | int, ...] = ()
+        if isinstance(data, dict) and set(data) <= {"stubs", "$schema"} and "stubs" in data:
+            data, prefix = data["stubs"], ("stubs",)
+        found, trouble = stubs_from_document(document, data, prefix)
+        stubs += found
+        problems += trouble
+    if not documents and not problems:
+        problems.append(Problem(f"{file}:1", "", "the file holds no stubs"))
+    if problems:
+        problems.sort(key=_line)
+        raise StubError(problems, source=str(file))
+    return stubs
+
+
+def _line(problem: Problem) -> int:
+    _, _, line = problem.where.rpartition(":")
+    return int(line) if line.isdigit() else 0
+
+
+def load_stub_files(paths: Iterable[str | Path]) -> list[Stub]:
+    """The stubs of several files; every problem of every file is reported together."""
+    stubs: list[Stub] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            stubs += load_stub_file(path)
+        except StubError as exc:
+            problems += exc.problems
+    if problems:
+        raise StubError(problems)
+    return stubs

@@ -1,0 +1,95 @@
+"""pytest fixtures for the mock server (registered through the ``pytest11`` entry point).
+
+- ``mockserver``: a server for this test, strict by default: at teardown an
+  unmatched request, an exhausted ``fail`` sequence or a stub that never
+  answered fails the test with the whole story. One server runs per worker
+  (pytest-xdist safe: a free port each) and is reset between tests.
+- ``mockserver_factory``: more servers, ``mockserver_factory(stubs, **options)``,
+  each started, checked and stopped with the test.
+
+Leniency: ``--mockserver-lenient`` or ``mockserver_strict = false`` in the ini
+file, or ``@pytest.mark.mockserver_lenient`` on a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from .models import Stub
+from .server import MockServer
+
+__all__ = ["mockserver", "mockserver_factory"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockserver")
+    group.addoption(
+        "--mockserver-lenient",
+        action="store_true",
+        default=None,
+        help="do not fail tests for unmatched requests or unused stubs",
+    )
+    parser.addini(
+        "mockserver_strict",
+        type="bool",
+        default=True,
+        help="fail a test whose mock server saw an unmatched request or an unused stub",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "mockserver_lenient: this test's mock servers are not checked strictly"
+    )
+
+
+def _strict(request: pytest.FixtureRequest) -> bool:
+    if request.node.get_closest_marker("mockserver_lenient") is not None:
+        return False
+    if request.config.getoption("--mockserver-lenient"):
+        return False
+    return bool(request.config.getini("mockserver_strict"))
+
+
+@pytest.fixture(scope="session")
+def _mockserver_session() -> Iterator[MockServer]:
+    with MockServer() as server:
+        yield server
+
+
+@pytest.fixture
+def mockserver(
+    _mockserver_session: MockServer, request: pytest.FixtureRequest
+) -> Iterator[MockServer]:
+    """This test's mock server (reset before the test, checked after it when strict)."""
+    server = _mockserver_session
+    server.reset()
+    yield server
+    try:
+        if _strict(request):
+            server.check()
+    finally:
+        server.reset()
+
+
+@pytest.fixture
+def mockserver_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., MockServer]]:
+    """Make more mock servers: ``mockserver_factory(stubs=(), **MockServer options)``."""
+    made: list[MockServer] = []
+
+    def make(stubs: Iterable[Stub | Mapping[str, Any]] = (), **options: Any) -> MockServer:
+        server = MockServer(stubs, **options).start_in_thread()
+        made.append(server)
+        return server
+
+    yield make
+    try:
+        if _strict(request):
+            for server in made:
+                server.check()
+    finally:
+        for server in made:
+            server.stop_thread()

@@ -1,0 +1,134 @@
+"""YAML (and JSON) with line numbers kept for every node, and pydantic errors placed on them.
+
+``load_documents(text, source)`` returns one :class:`Document` per YAML
+document: the plain data and a map from each key path to its line, so that an
+error at ``("stubs", 2, "request", "method")`` is reported as ``file:17``.
+Duplicate keys are errors here (PyYAML would keep the last one silently).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import Problem
+
+__all__ = ["Document", "load_documents", "problems_from_validation"]
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """One YAML document: its data, where it starts, and the line of every key path."""
+
+    data: Any
+    source: str
+    line: int
+    lines: dict[Path, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line_of(self, path: Iterable[str | int]) -> int:
+        """The line of the deepest part of ``path`` the document has."""
+        parts = tuple(path)
+        while parts:
+            if parts in self.lines:
+                return self.lines[parts]
+            parts = parts[:-1]
+        return self.lines.get((), self.line)
+
+    def where(self, path: Iterable[str | int]) -> str:
+        return f"{self.source}:{self.line_of(path)}"
+
+
+class _Builder:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.constructor = yaml.SafeLoader("")
+
+    def document(self, node: yaml.Node) -> Document:
+        document = Document(None, self.source, node.start_mark.line + 1)
+        document.data = self.build(node, (), document)
+        return document
+
+    def build(self, node: yaml.Node, path: Path, document: Document) -> Any:
+        document.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            self.constructor.flatten_mapping(node)
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node, path + ("<key>",), document)
+                if not isinstance(key, str | int | float | bool) and key is not None:
+                    document.problems.append(
+                        Problem(
+                            f"{self.source}:{key_node.start_mark.line + 1}",
+                            _dotted(path),
+                            f"a mapping key must be a plain value, got {type(key).__name__}",
+                        )
+                    )
+                    continue
+                if key in result:
+                    document.problems.append(
+                        Problem(
+                            f"{self.source}:{key_node.start_mark.line + 1}",
+                            _dotted((*path, key)),
+                            "this key is given twice in the same mapping; only one is allowed",
+                        )
+                    )
+                document.lines[(*path, key)] = key_node.start_mark.line + 1
+                result[key] = self.build(value_node, (*path, key), document)
+            document.lines.pop((*path, "<key>"), None)
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [
+                self.build(item, (*path, index), document) for index, item in enumerate(node.value)
+            ]
+        return self.constructor.construct_object(node, deep=True)
+
+
+def _dotted(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem]]:
+    """Every document of ``text``, and the problems found while reading (syntax, duplicates)."""
+    builder = _Builder(source)
+    documents: list[Document] = []
+    try:
+        for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            if node is not None:
+                documents.append(builder.document(node))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        message = " ".join(part for part in (exc.context, exc.problem) if part)
+        return documents, [Problem(f"{source}:{line}", "", f"YAML syntax: {message}")]
+    except yaml.YAMLError as exc:
+        return documents, [Problem(source, "", f"YAML: {exc}")]
+    problems = [problem for document in documents for problem in document.problems]
+    return documents, problems
+
+
+def problems_from_validation(
+    error: ValidationError, document: Document, prefix: Path = ()
+) -> list[Problem]:
+    """Pydantic's errors as problems with ``file:line`` and the dotted field path."""
+    out = []
+    for item in error.errors(include_url=False):
+        loc = (*prefix, *item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field (check the spelling, or see the schema)"
+        elif item["type"] == "missing":
+            message = "this field is required"
+        elif "input" in item and item["type"] not in ("value_error", "assertion_error"):
+            message = f"{message}; got {item['input']!r}"
+        out.append(Problem(document.where(loc), _dotted(loc), message))
+    return out

@@ -1,0 +1,185 @@
+"""Stub models and explained matching (pure: no server)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from mockserver import Matcher, RecordedRequest, RequestPattern, Stub
+from mockserver.matching import CompiledPattern, json_equal, json_subset
+
+
+def recorded(
+    method: str = "POST",
+    path: str = "/crm/lead",
+    query: str = "",
+    headers: tuple[tuple[str, str], ...] = (),
+    body: bytes = b"",
+) -> RecordedRequest:
+    return RecordedRequest(1, method, path, query, headers, body, datetime.now(timezone.utc))
+
+
+JSON_REQUEST = recorded(
+    query="id=5&user%5Bname%5D=Anna",
+    headers=(("Content-Type", "application/json"), ("X-Token", "abc")),
+    body=b'{"user": {"name": "Anna", "age": 30, "tags": ["a", "b"]}, "ok": true, "n": null}',
+)
+FORM_REQUEST = recorded(
+    headers=(("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),),
+    body=b"user%5Bname%5D=Anna+Lee&tags%5B0%5D=x&plain=1",
+)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "request_", "fields"),
+    [
+        pytest.param({"method": "post"}, JSON_REQUEST, [], id="method-case-insensitive"),
+        pytest.param({"method": "GET"}, JSON_REQUEST, ["method"], id="method-differs"),
+        pytest.param({"path": "/crm/lead"}, JSON_REQUEST, [], id="exact-path"),
+        pytest.param({"path": "/crm/{what}"}, JSON_REQUEST, [], id="path-template"),
+        pytest.param({"path": "/crm"}, JSON_REQUEST, ["path"], id="path-prefix-is-not-a-match"),
+        pytest.param({"path_regex": "/crm/l.*"}, JSON_REQUEST, [], id="path-regex"),
+        pytest.param({"query": {"id": 5}}, JSON_REQUEST, [], id="query-number-as-text"),
+        pytest.param({"query": {"user.name": "Anna"}}, JSON_REQUEST, [], id="query-php-brackets"),
+        pytest.param({"query": {"id": "6"}}, JSON_REQUEST, ["query.id"], id="query-differs"),
+        pytest.param({"query": {"zz": {"absent": True}}}, JSON_REQUEST, [], id="query-absent"),
+        pytest.param({"headers": {"x-token": "abc"}}, JSON_REQUEST, [], id="header-any-case"),
+        pytest.param(
+            {"headers": {"X-TOKEN": {"regex": "^a"}}}, JSON_REQUEST, [], id="header-regex"
+        ),
+        pytest.param(
+            {"headers": {"x-other": {"present": True}}},
+            JSON_REQUEST,
+            ["headers.x-other"],
+            id="header-missing",
+        ),
+        pytest.param(
+            {"json_paths": {"user.name": "Anna", "user.age": 30, "ok": True}},
+            JSON_REQUEST,
+            [],
+            id="json-paths-typed",
+        ),
+        pytest.param(
+            {"json_paths": {"user.age": "30"}},
+            JSON_REQUEST,
+            ["json_paths.user.age"],
+            id="json-paths-string-is-not-number",
+        ),
+        pytest.param(
+            {"json_paths": {"ok": 1}}, JSON_REQUEST, ["json_paths.ok"], id="json-true-is-not-1"
+        ),
+        pytest.param(
+            {"json_paths": {"user.tags.1": "b", "n": None}},
+            JSON_REQUEST,
+            [],
+            id="json-paths-index-and-null",
+        ),
+        pytest.param(
+            {"json_paths": {"user.tags": {"contains": "a"}}},
+            JSON_REQUEST,
+            [],
+            id="json-list-contains",
+        ),
+        pytest.param(
+            {"json_subset": {"user": {"name": "Anna"}}}, JSON_REQUEST, [], id="json-subset"
+        ),
+        pytest.param(
+            {"json": {"user": {"name": "Anna"}}}, JSON_REQUEST, ["json"], id="json-equal-is-whole"
+        ),
+        pytest.param(
+            {"form": {"user.name": "Anna Lee", "tags.0": "x", "plain": 1}},
+            FORM_REQUEST,
+            [],
+            id="form-php-brackets",
+        ),
+        pytest.param(
+            {"form": {"user.name": "Anna"}},
+            JSON_REQUEST,
+            ["form.user.name"],
+            id="form-on-json-body",
+        ),
+        pytest.param({"body": {"contains": "Anna+Lee"}}, FORM_REQUEST, [], id="raw-contains"),
+        pytest.param({"body": {"regex": "^user"}}, FORM_REQUEST, [], id="raw-regex"),
+        pytest.param({"body": "nope"}, FORM_REQUEST, ["body"], id="raw-equal-differs"),
+        pytest.param(
+            {"method": "GET", "path": "/x", "query": {"id": "6"}, "json_paths": {"ok": False}},
+            JSON_REQUEST,
+            ["method", "path", "query.id", "json_paths.ok"],
+            id="all-differences",
+        ),
+    ],
+)
+def test_difference(pattern: dict[str, Any], request_: RecordedRequest, fields: list[str]) -> None:
+    compiled = CompiledPattern(RequestPattern.model_validate(pattern))
+    assert [mismatch.field for mismatch in compiled.difference(request_)] == fields
+    assert compiled.matches(request_) is (not fields)
+
+
+def test_path_template_captures() -> None:
+    compiled = CompiledPattern(RequestPattern(path="/users/{id}/orders/{order}"))
+    assert compiled.path_params("/users/7/orders/x1") == {"id": "7", "order": "x1"}
+    assert compiled.path_params("/users/7/orders") is None
+
+
+def test_mismatch_says_expected_and_actual() -> None:
+    compiled = CompiledPattern(RequestPattern.model_validate({"json_paths": {"user.name": "Bob"}}))
+    (mismatch,) = compiled.difference(JSON_REQUEST)
+    assert (mismatch.expected, mismatch.actual) == ("equal 'Bob'", "'Anna'")
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "equal"),
+    [
+        (1, 1.0, True),
+        (True, 1, False),
+        ({"a": [1]}, {"a": [1]}, True),
+        ([1, 2], [2, 1], False),
+        (None, None, True),
+        ("1", 1, False),
+    ],
+)
+def test_json_equal(left: Any, right: Any, equal: bool) -> None:
+    assert json_equal(left, right) is equal
+
+
+def test_json_subset() -> None:
+    assert json_subset({"a": {"b": 1}}, {"a": {"b": 1, "c": 2}, "d": 3})
+    assert not json_subset({"a": [1]}, {"a": [1, 2]})
+    assert json_subset([{"a": 1}], [{"a": 1, "b": 2}])
+
+
+@pytest.mark.parametrize(
+    ("data", "fields"),
+    [
+        pytest.param({"request": {"method": 5}}, ["request.method"], id="method-type"),
+        pytest.param({"request": {"path": "x"}}, ["request.path"], id="path-slash"),
+        pytest.param({"request": {"path": "/a", "path_regex": "/a"}}, ["request"], id="two-paths"),
+        pytest.param(
+            {"request": {"query": {"a": {"regex": "("}}}}, ["request.query.a"], id="bad-regex"
+        ),
+        pytest.param(
+            {"request": {"query": {"a": {"regex": "x", "equal": "y"}}}},
+            ["request.query.a"],
+            id="two-matcher-kinds",
+        ),
+        pytest.param({"response": {"status": 99}}, ["response.status"], id="status-range"),
+        pytest.param({"response": {"json": 1, "text": "x"}}, ["response"], id="two-bodies"),
+        pytest.param({"response": {"fault": "meltdown"}}, ["response.fault.type"], id="bad-fault"),
+        pytest.param({"responses": []}, ["responses"], id="empty-sequence"),
+        pytest.param({"when_exhausted": "explode"}, ["when_exhausted"], id="exhaustion-rule"),
+        pytest.param({"reqest": {}}, ["reqest"], id="typo"),
+    ],
+)
+def test_invalid_stubs_name_each_field(data: dict[str, Any], fields: list[str]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Stub.model_validate(data)
+    assert [".".join(map(str, e["loc"])) for e in caught.value.errors()] == fields
+
+
+def test_matcher_shorthand() -> None:
+    assert Matcher.model_validate("x").describe() == "equal 'x'"
+    assert Matcher.model_validate({"a": 1}).describe() == "equal {'a': 1}"
+    assert Matcher.model_validate({"present": True}).describe() == "present"
