@@ -61,7 +61,7 @@ class _Builder:
             self.constructor.flatten_mapping(node)
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.build(key_node, path + ("<key>",), document)
+                key = self.build(key_node, (*path, "<key>"), document)
                 if not isinstance(key, str | int | float | bool) and key is not None:
                     document.problems.append(
                         Problem(
