@@ -11,6 +11,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+pytest_plugins = ["pytester"]
+
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(
     "ci",

@@ -50,21 +50,15 @@ def validation_problems(error: ValidationError, prefix: str = "") -> list[dict[s
 
 
 async def _json_body(request: web.Request) -> Any:
-    text = await request.text()
+    raw = await request.read()
     try:
-        return json.loads(text)
+        return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise web.HTTPBadRequest(
-            text=json.dumps(
-                {
-                    "type": "about:blank",
-                    "title": "Body is not JSON",
-                    "status": 400,
-                    "detail": f"line {exc.lineno} column {exc.colno}: {exc.msg}",
-                }
-            ),
-            content_type="application/problem+json",
-        ) from exc
+        detail = f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+    except UnicodeDecodeError as exc:
+        detail = f"byte {exc.start}: not UTF-8"
+    body = {"type": "about:blank", "title": "Body is not JSON", "status": 400, "detail": detail}
+    raise web.HTTPBadRequest(text=json.dumps(body), content_type="application/problem+json")
 
 
 def _dump_stub(stub: Stub) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from .errors import VerificationError
 from .models import Stub
 from .server import MockServer
 
@@ -54,6 +55,14 @@ def _strict(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getini("mockserver_strict"))
 
 
+def _check(server: MockServer) -> None:
+    """The strict verdict, reported as the story alone (no traceback of the plugin)."""
+    try:
+        server.check()
+    except VerificationError as exc:
+        pytest.fail(f"mock server at {server.url}: {exc.report}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def _mockserver_session() -> Iterator[MockServer]:
     with MockServer() as server:
@@ -70,7 +79,7 @@ def mockserver(
     yield server
     try:
         if _strict(request):
-            server.check()
+            _check(server)
     finally:
         server.reset()
 
@@ -89,7 +98,7 @@ def mockserver_factory(request: pytest.FixtureRequest) -> Iterator[Callable[...,
     try:
         if _strict(request):
             for server in made:
-                server.check()
+                _check(server)
     finally:
         for server in made:
             server.stop_thread()

@@ -63,12 +63,12 @@ def describe_request(request: RecordedRequest) -> list[str]:
 def format_mismatches(mismatches: list[Mismatch], indent: str = "   ") -> list[str]:
     """A table of differing fields: field, expected, actual."""
     rows = [("field", "expected", "actual")] + [(m.field, m.expected, m.actual) for m in mismatches]
-    widths = [max(len(row[column]) for row in rows) for column in range(2)]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
     lines = []
     for number, (field, expected, actual) in enumerate(rows):
         marker = "" if number == 0 else "  <<<<<"
-        line = f"{field:<{widths[0]}}  {expected:<{widths[1]}}  {actual}{marker}"
-        lines.append(indent + line.rstrip() if number == 0 else indent + line)
+        line = f"{field:<{widths[0]}}  {expected:<{widths[1]}}  {actual:<{widths[2]}}{marker}"
+        lines.append(indent + line.rstrip())
     return lines
 
 

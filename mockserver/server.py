@@ -254,7 +254,11 @@ class MockServer:
     # --- serving -----------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        note = None
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge as exc:
+            body, note = b"", f"body not kept: {exc.text}"
         record = RecordedRequest(
             seq=self.journal.next_seq(),
             method=request.method,
@@ -263,7 +267,13 @@ class MockServer:
             raw_headers=tuple(request.headers.items()),
             body=body,
             received_at=datetime.now(timezone.utc),
+            note=note,
         )
+        if note is not None:
+            record.status = 413
+            self.journal.add(record)
+            self._log(record)
+            return web.Response(status=413, text=note)
         answer = self.registry.answer(record)
         if answer is None:
             record.status = 404

@@ -1,0 +1,130 @@
+"""The admin API under /__admin/: JSON in and out, problem+json for bad input."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from mockserver import MockServer
+
+
+@pytest.fixture
+async def admin() -> AsyncIterator[tuple[MockServer, httpx.AsyncClient]]:
+    async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
+        yield server, client
+
+
+async def test_stubs_add_list_delete(admin: tuple[MockServer, httpx.AsyncClient]) -> None:
+    server, client = admin
+    created = await client.post(
+        "/__admin/stubs",
+        json={"name": "ping", "request": {"path": "/ping"}, "response": {"json": {"pong": 1}}},
+    )
+    assert created.status_code == 201
+    stub_id = created.json()["id"]
+    assert (await client.get("/ping")).json() == {"pong": 1}
+    listed = (await client.get("/__admin/stubs")).json()["stubs"]
+    assert [(s["id"], s["name"], s["calls"]) for s in listed] == [(stub_id, "ping", 1)]
+    many = await client.post(
+        "/__admin/stubs", json={"stubs": [{"request": {"path": "/a"}}, {"request": {"path": "/b"}}]}
+    )
+    assert len(many.json()["stubs"]) == 2
+    assert (await client.delete(f"/__admin/stubs/{stub_id}")).status_code == 204
+    assert (await client.delete(f"/__admin/stubs/{stub_id}")).status_code == 404
+    assert (await client.get("/ping")).status_code == 404
+    assert (await client.delete("/__admin/stubs")).status_code == 204
+    assert (await client.get("/__admin/stubs")).json() == {"stubs": []}
+
+
+async def test_invalid_stub_is_400_problem_naming_fields(
+    admin: tuple[MockServer, httpx.AsyncClient],
+) -> None:
+    _, client = admin
+    response = await client.post(
+        "/__admin/stubs",
+        json={
+            "stubs": [
+                {"request": {"path": "/ok"}},
+                {"request": {"method": 7}, "response": {"status": 42}},
+            ]
+        },
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert [e["field"] for e in body["errors"]] == [
+        "stubs[1].request.method",
+        "stubs[1].response.status",
+    ]
+    assert (await client.get("/__admin/stubs")).json() == {"stubs": []}  # nothing half-added
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe"])
+async def test_bad_json_is_400_and_server_keeps_serving(
+    admin: tuple[MockServer, httpx.AsyncClient], body: bytes
+) -> None:
+    server, client = admin
+    response = await client.post("/__admin/stubs", content=body)
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["title"] == "Body is not JSON"
+    server.add({"request": {"path": "/alive"}})
+    assert (await client.get("/alive")).status_code == 200
+
+
+async def test_requests_list_filter_find_clear(admin: tuple[MockServer, httpx.AsyncClient]) -> None:
+    server, client = admin
+    server.add({"request": {"path": "/x"}})
+    await client.post("/x", json={"a": 1})
+    await client.get("/y")
+    listed = (await client.get("/__admin/requests")).json()
+    assert [(r["method"], r["path"]) for r in listed["requests"]] == [("POST", "/x"), ("GET", "/y")]
+    assert listed["requests"][0]["json"] == {"a": 1}
+    assert (listed["cap"], listed["dropped"]) == (10_000, 0)
+    unmatched = (await client.get("/__admin/requests", params={"unmatched": "true"})).json()
+    assert [r["path"] for r in unmatched["requests"]] == ["/y"]
+    by_method = (await client.get("/__admin/requests", params={"method": "post"})).json()
+    assert len(by_method["requests"]) == 1
+    found = (await client.post("/__admin/requests/find", json={"json_paths": {"a": 1}})).json()
+    assert found["count"] == 1
+    bad = await client.post("/__admin/requests/find", json={"method": []})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "method"
+    near = (await client.get("/__admin/near-misses")).json()["unmatched"]
+    assert near[0]["request"]["path"] == "/y"
+    assert near[0]["near_misses"][0]["mismatches"][0]["field"] == "path"
+    assert (await client.delete("/__admin/requests")).status_code == 204
+    assert (await client.get("/__admin/requests")).json()["requests"] == []
+
+
+async def test_state_through_the_api(admin: tuple[MockServer, httpx.AsyncClient]) -> None:
+    server, client = admin
+    assert (
+        await client.put("/__admin/state", json={"scenario": "s", "state": "paid", "key": "7"})
+    ).status_code == 204
+    assert server.state("s", key="7") == "paid"
+    states = (await client.get("/__admin/state")).json()["states"]
+    assert states == [{"scenario": "s", "key": "7", "state": "paid"}]
+    bad = await client.put("/__admin/state", json={"scenario": ""})
+    assert [e["field"] for e in bad.json()["errors"]] == ["scenario", "state"]
+    assert (await client.delete("/__admin/state")).status_code == 204
+    assert server.state("s", key="7") == "Started"
+
+
+async def test_reset_health_and_unknown(admin: tuple[MockServer, httpx.AsyncClient]) -> None:
+    server, client = admin
+    server.add({"request": {"path": "/z"}})
+    await client.get("/z")
+    assert (await client.get("/__admin/health")).json() == {
+        "status": "ok",
+        "stubs": 1,
+        "requests": 1,
+    }
+    assert (await client.post("/__admin/reset")).status_code == 204
+    assert (len(server.stubs), len(server.requests)) == (0, 0)
+    missing = await client.get("/__admin/nothing")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert len(server.requests) == 0  # admin requests are not journaled

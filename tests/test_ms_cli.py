@@ -1,0 +1,140 @@
+"""Stub files and the ``mockserver`` command."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver import StubError
+from mockserver.cli import main
+from mockserver.files import load_stub_file
+
+GOOD = """\
+stubs:
+  - name: ping
+    request: {method: GET, path: /ping}
+    response: {json: {pong: true}}
+"""
+
+BAD = """\
+stubs:
+  - name: ok
+    request: {method: GET, path: /a}
+  - name: bad
+    request:
+      method: [GET]
+      path: nope
+    response:
+      status: 700
+      jsn: {a: 1}
+  - request: {path: /x}
+    request: {path: /y}
+"""
+
+
+def test_good_file(tmp_path: Path) -> None:
+    path = tmp_path / "stubs.yaml"
+    path.write_text(GOOD)
+    (stub,) = load_stub_file(path)
+    assert stub.name == "ping"
+
+
+def test_json_file_and_documents(tmp_path: Path) -> None:
+    json_file = tmp_path / "stubs.json"
+    json_file.write_text('[{"request": {"path": "/a"}}, {"request": {"path": "/b"}}]')
+    assert len(load_stub_file(json_file)) == 2
+    docs = tmp_path / "docs.yaml"
+    docs.write_text("request: {path: /a}\n---\nrequest: {path: /b}\n")
+    assert len(load_stub_file(docs)) == 2
+
+
+def test_every_problem_with_file_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD)
+    with pytest.raises(StubError) as caught:
+        load_stub_file(path)
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{path}:6: stubs[1].request.method: Input should be a valid string; got ['GET']",
+        f"{path}:7: stubs[1].request.path: a path starting with '/'; got 'nope'",
+        f"{path}:9: stubs[1].response.status: Input should be less than or equal to 599; got 700",
+        f"{path}:10: stubs[1].response.jsn: unknown field (check the spelling, or see the schema)",
+        f"{path}:12: stubs[2].request: this key is given twice in the same mapping; "
+        "only one is allowed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("stubs: [\n  {request: }\n", "YAML syntax", id="syntax"),
+        pytest.param("", "holds no stubs", id="empty"),
+        pytest.param("- 5\n", "a stub is a mapping", id="not-a-mapping"),
+    ],
+)
+def test_broken_files(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    with pytest.raises(StubError, match=message):
+        load_stub_file(path)
+
+
+def test_cli_bad_file_exits_2_and_serves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(BAD)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--stubs", str(path)], out=out, err=err) == 2
+    assert f"{path}:6: stubs[1].request.method" in err.getvalue()
+    assert f"{path}:12:" in err.getvalue()
+    assert out.getvalue() == ""
+
+
+def test_cli_missing_file_exits_2(tmp_path: Path) -> None:
+    err = io.StringIO()
+    assert main(["--stubs", str(tmp_path / "nope.yaml")], out=io.StringIO(), err=err) == 2
+    assert "cannot read" in err.getvalue()
+
+
+def test_cli_help_reads_well(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["--help"])
+    assert caught.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--host", "--port", "--stubs", "127.0.0.1"):
+        assert option in text
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_cli_serves_logs_and_stops_cleanly(tmp_path: Path, signum: int) -> None:
+    path = tmp_path / "stubs.yaml"
+    path.write_text(GOOD)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--stubs", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        assert "mockserver listening on http://127.0.0.1:" in banner
+        url = banner.split()[3]
+        assert httpx.get(url + "/ping").json() == {"pong": True}
+        assert httpx.get(url + "/nope").status_code == 404
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("#1 GET /ping -> 200 (stub ")
+    assert lines[1] == "#2 GET /nope -> 404 (NO MATCH)"
+    assert lines[-1] == "mockserver stopped after 2 request(s)"
+    assert "Traceback" not in err

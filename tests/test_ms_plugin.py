@@ -1,0 +1,66 @@
+"""The ``mockserver`` pytest fixtures, run through pytest itself."""
+
+from __future__ import annotations
+
+import pytest
+
+TESTS = """
+import httpx
+import pytest
+
+def test_matched(mockserver):
+    mockserver.add({"request": {"path": "/ok"}, "response": {"text": "fine"}})
+    assert httpx.get(mockserver.url + "/ok").text == "fine"
+
+def test_unmatched(mockserver):
+    mockserver.add({"name": "lead", "request": {"path": "/lead"}})
+    httpx.get(mockserver.url + "/lead")
+    httpx.get(mockserver.url + "/leed")
+
+def test_unused(mockserver):
+    mockserver.add({"name": "never", "request": {"path": "/never"}})
+
+@pytest.mark.mockserver_lenient
+def test_lenient(mockserver):
+    httpx.get(mockserver.url + "/whatever")
+
+def test_reset_between_tests(mockserver):
+    assert mockserver.stubs == [] and mockserver.requests == []
+
+def test_factory(mockserver_factory):
+    crm = mockserver_factory([{"request": {"path": "/crm"}, "response": {"json": {"id": 1}}}])
+    other = mockserver_factory()
+    assert crm.url != other.url
+    assert httpx.get(crm.url + "/crm").json() == {"id": 1}
+"""
+
+
+def test_strict_by_default(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_it=TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_unmatched*",
+            "*1 request(s) matched no stub*",
+            "*GET /leed*",
+            "*Closest stubs (1 of 1)*",
+            "*1. stub 'lead' (*): 1 of 1 field(s) differ",
+            "*path*/lead*/leed*<<<<<",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_unused*", "*1 stub(s) were never called*", "*'never'*"]
+    )
+
+
+def test_lenient_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_it=TESTS)
+    result = pytester.runpytest_subprocess("--mockserver-lenient")
+    result.assert_outcomes(passed=6)
+
+
+def test_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_it=TESTS)
+    result = pytester.runpytest_subprocess("-n", "2", "--mockserver-lenient")
+    result.assert_outcomes(passed=6)

@@ -1,0 +1,296 @@
+"""The mock server end to end, over real sockets, with a real httpx client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+from freezegun import freeze_time
+
+from mockserver import MockServer, VerificationError
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[MockServer]:
+    async with MockServer() as made:
+        yield made
+
+
+@pytest.fixture
+async def client(server: MockServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url) as made:
+        yield made
+
+
+async def test_binds_loopback_on_a_free_port(server: MockServer) -> None:
+    assert server.url.startswith("http://127.0.0.1:")
+    assert server.port > 0
+
+
+async def test_stub_answers_with_status_headers_and_json(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    server.add(
+        {
+            "request": {"method": "GET", "path": "/ping"},
+            "response": {"status": 201, "headers": {"X-A": "1"}, "json": {"pong": True}},
+        }
+    )
+    response = await client.get("/ping")
+    assert response.status_code == 201
+    assert response.headers["x-a"] == "1"
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"pong": True}
+
+
+async def test_text_and_bytes_bodies(server: MockServer, client: httpx.AsyncClient) -> None:
+    server.add({"request": {"path": "/t"}, "response": {"text": "hello"}})
+    server.add({"request": {"path": "/b"}, "response": {"base64": "AAEC"}})
+    assert (await client.get("/t")).text == "hello"
+    assert (await client.get("/b")).content == b"\x00\x01\x02"
+
+
+async def test_templates_from_the_request(server: MockServer, client: httpx.AsyncClient) -> None:
+    server.add(
+        {
+            "request": {"method": "POST", "path": "/users/{id}"},
+            "response": {
+                "headers": {"X-Echo": "{request.headers.x-token}"},
+                "json": {
+                    "id": "{request.path.id}",
+                    "name": "{request.json.user.name}",
+                    "q": "{request.query.q}",
+                    "user": "{request.json.user}",
+                    "literal": "{not_a_context}",
+                    "mixed": "n={request.json.user.age}",
+                },
+            },
+        }
+    )
+    response = await client.post(
+        "/users/7?q=x", json={"user": {"name": "Anna", "age": 30}}, headers={"X-Token": "t1"}
+    )
+    assert response.headers["x-echo"] == "t1"
+    assert response.json() == {
+        "id": "7",
+        "name": "Anna",
+        "q": "x",
+        "user": {"name": "Anna", "age": 30},
+        "literal": "{not_a_context}",
+        "mixed": "n=30",
+    }
+
+
+async def test_form_values_in_templates(server: MockServer, client: httpx.AsyncClient) -> None:
+    server.add({"request": {"path": "/f"}, "response": {"text": "hi {request.form.user.name}"}})
+    response = await client.post(
+        "/f",
+        content=b"user%5Bname%5D=Anna",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.text == "hi Anna"
+
+
+async def test_template_false_serves_braces_as_written(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    server.add(
+        {"request": {"path": "/raw"}, "response": {"text": "{request.path}", "template": False}}
+    )
+    assert (await client.get("/raw")).text == "{request.path}"
+
+
+@pytest.mark.parametrize(
+    ("rule", "statuses"),
+    [
+        ("repeat_last", [500, 503, 200, 200, 200]),
+        ("cycle", [500, 503, 200, 500, 503]),
+        ("fail", [500, 503, 200, 500, 500]),
+    ],
+)
+async def test_sequences_and_exhaustion(
+    server: MockServer, client: httpx.AsyncClient, rule: str, statuses: list[int]
+) -> None:
+    server.add(
+        {
+            "request": {"path": "/seq"},
+            "when_exhausted": rule,
+            "responses": [{"status": 500}, {"status": 503}, {"status": 200}],
+        }
+    )
+    assert [(await client.get("/seq")).status_code for _ in statuses] == statuses
+    if rule == "fail":
+        assert len(server.errors) == 2
+        with pytest.raises(VerificationError, match="when_exhausted: fail"):
+            server.check()
+
+
+async def test_lowest_priority_wins_then_newest(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    server.add({"request": {"path_regex": "/a.*"}, "response": {"text": "general"}})
+    server.add({"request": {"path": "/abc"}, "priority": 9, "response": {"text": "low"}})
+    assert (await client.get("/abc")).text == "general"
+    server.add({"request": {"path": "/abc"}, "priority": 1, "response": {"text": "high"}})
+    assert (await client.get("/abc")).text == "high"
+    server.add({"request": {"path": "/abc"}, "priority": 1, "response": {"text": "newest"}})
+    assert (await client.get("/abc")).text == "newest"
+
+
+async def test_scenario_state_machine(server: MockServer, client: httpx.AsyncClient) -> None:
+    server.add(
+        {
+            "request": {"method": "GET", "path": "/order"},
+            "state": {"scenario": "order", "required": "Started"},
+            "response": {"json": {"status": "new"}},
+        }
+    )
+    server.add(
+        {
+            "request": {"method": "POST", "path": "/order/pay"},
+            "state": {"scenario": "order", "set": "paid"},
+            "response": {"status": 204},
+        }
+    )
+    server.add(
+        {
+            "request": {"method": "GET", "path": "/order"},
+            "state": {"scenario": "order", "required": "paid"},
+            "response": {"json": {"status": "paid"}},
+        }
+    )
+    assert (await client.get("/order")).json() == {"status": "new"}
+    await client.post("/order/pay")
+    assert (await client.get("/order")).json() == {"status": "paid"}
+    assert server.state("order") == "paid"
+    server.set_state("order", "Started")
+    assert (await client.get("/order")).json() == {"status": "new"}
+
+
+async def test_state_per_key(server: MockServer, client: httpx.AsyncClient) -> None:
+    key = "{request.json.order_id}"
+    server.add(
+        {
+            "request": {"path": "/pay"},
+            "state": {"scenario": "pay", "key": key, "required": "Started", "set": "paid"},
+            "response": {"json": {"first": True}},
+        }
+    )
+    server.add(
+        {
+            "request": {"path": "/pay"},
+            "state": {"scenario": "pay", "key": key, "required": "paid"},
+            "response": {"status": 409, "json": {"duplicate": True}},
+        }
+    )
+    assert (await client.post("/pay", json={"order_id": 1})).status_code == 200
+    assert (await client.post("/pay", json={"order_id": 2})).status_code == 200
+    assert (await client.post("/pay", json={"order_id": 1})).status_code == 409
+    assert server.state("pay", key="1") == "paid"
+    assert server.state("pay", key="3") == "Started"
+
+
+async def test_unmatched_request_gets_404_with_near_misses(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    server.add(
+        {
+            "name": "lead",
+            "request": {"method": "POST", "path": "/crm/lead", "form": {"user.name": "Anna"}},
+        }
+    )
+    response = await client.post("/crm/lead", data={"user[name]": "Ann"})
+    assert response.status_code == 404
+    assert "Request was not matched" in response.text
+    assert "form.user.name" in response.text
+    assert "'Ann'" in response.text
+    (entry,) = server.journal.unmatched()
+    (miss,) = server.near_misses(entry)
+    assert [m.field for m in miss.mismatches] == ["form.user.name"]
+    with pytest.raises(VerificationError, match="matched no stub"):
+        server.check()
+
+
+async def test_journal_records_everything(server: MockServer, client: httpx.AsyncClient) -> None:
+    stub = server.add({"request": {"path": "/j"}, "response": {"status": 202}})
+    with freeze_time("2026-05-01 12:00:00", real_asyncio=True):
+        await client.put(
+            "/j?a=1&a=2",
+            content=b'{"x": [1]}',
+            headers={"Content-Type": "application/json", "X-Dup": "1"},
+        )
+        await client.get("/other")
+    matched, unmatched = server.requests
+    assert (matched.method, matched.path, matched.query_string) == ("PUT", "/j", "a=1&a=2")
+    assert matched.headers["x-dup"] == "1"
+    assert matched.body == b'{"x": [1]}'
+    assert matched.json == {"x": [1]}
+    assert matched.received_at == datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc)
+    assert (matched.stub_id, matched.status) == (stub.id, 202)
+    assert unmatched.stub_id is None
+    assert unmatched.status == 404
+
+
+async def test_journal_cap_is_reported_never_silent(client: httpx.AsyncClient) -> None:
+    async with MockServer(journal_cap=3) as small, httpx.AsyncClient(base_url=small.url) as c:
+        for number in range(5):
+            await c.get(f"/n{number}")
+        assert [entry.path for entry in small.requests] == ["/n2", "/n3", "/n4"]
+        assert small.journal.dropped == 2
+        with pytest.raises(VerificationError, match="2 earlier one"):
+            small.verify({"path": "/n0"})
+
+
+async def test_verify_counts_and_explains(server: MockServer, client: httpx.AsyncClient) -> None:
+    server.add({"request": {"path": "/v"}})
+    await client.post("/v", json={"n": 1})
+    await client.post("/v", json={"n": 2})
+    assert len(server.verify({"path": "/v"}, count=2)) == 2
+    server.verify({"path": "/v", "json_paths": {"n": 1}}, count=1)
+    server.verify({"path": "/nothing"}, count=0)
+    server.verify({"path": "/v"}, at_least=1, at_most=2)
+    with pytest.raises(VerificationError) as caught:
+        server.verify({"method": "POST", "path": "/v", "json_paths": {"n": 3}}, count=1)
+    report = caught.value.report
+    assert "Expected exactly 1 request(s) matching POST /v, got 0" in report
+    assert "json_paths.n" in report
+    assert "request #1" in report
+
+
+async def test_verify_order(server: MockServer, client: httpx.AsyncClient) -> None:
+    server.add({"request": {"path_regex": "/.*"}})
+    for path in ("/a", "/x", "/b", "/c"):
+        await client.get(path)
+    server.verify_order([{"path": "/a"}, {"path": "/b"}, {"path": "/c"}])
+    with pytest.raises(VerificationError, match=r"step 2 of 2 \(ANY /a\)"):
+        server.verify_order([{"path": "/b"}, {"path": "/a"}])
+
+
+async def test_strict_check_wants_every_stub_called(server: MockServer) -> None:
+    server.add({"name": "needed", "request": {"path": "/needed"}})
+    server.add({"request": {"path": "/maybe"}, "optional": True})
+    with pytest.raises(VerificationError, match="'needed'"):
+        server.check()
+
+
+async def test_delay(server: MockServer, client: httpx.AsyncClient) -> None:
+    server.add({"request": {"path": "/slow"}, "response": {"delay_ms": 300}})
+    with pytest.raises(httpx.ReadTimeout):
+        await client.get("/slow", timeout=0.05)
+
+
+async def test_reset_forgets_everything(server: MockServer, client: httpx.AsyncClient) -> None:
+    server.add({"request": {"path": "/r"}, "state": {"scenario": "s", "set": "x"}})
+    await client.get("/r")
+    server.reset()
+    assert (server.stubs, server.requests, server.state("s")) == ([], [], "Started")
+
+
+def test_sync_use_from_a_thread() -> None:
+    with MockServer([{"request": {"path": "/sync"}, "response": {"text": "ok"}}]) as server:
+        assert httpx.get(server.url + "/sync").text == "ok"
+        server.verify({"path": "/sync"}, count=1)
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = server.url
