@@ -3,7 +3,8 @@
 ``load_documents(text, source)`` returns one :class:`Document` per YAML
 document: the plain data and a map from each key path to its line, so that an
 error at ``("stubs", 2, "request", "method")`` is reported as ``file:17``.
-Duplicate keys are errors here (PyYAML would keep the last one silently).
+Duplicate keys are errors here (PyYAML would keep the last one silently), and
+keys are always the text as written (``on:`` is ``"on"``, not YAML 1.1's ``True``).
 """
 
 from __future__ import annotations
@@ -61,16 +62,17 @@ class _Builder:
             self.constructor.flatten_mapping(node)
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.build(key_node, (*path, "<key>"), document)
-                if not isinstance(key, str | int | float | bool) and key is not None:
+                # Keys are text as written: `200:` is "200", and `on:` stays "on" (not True).
+                if not isinstance(key_node, yaml.ScalarNode):
                     document.problems.append(
                         Problem(
                             f"{self.source}:{key_node.start_mark.line + 1}",
                             _dotted(path),
-                            f"a mapping key must be a plain value, got {type(key).__name__}",
+                            "a mapping key must be a plain value, not a list or mapping",
                         )
                     )
                     continue
+                key: str = key_node.value
                 if key in result:
                     document.problems.append(
                         Problem(
@@ -81,7 +83,6 @@ class _Builder:
                     )
                 document.lines[(*path, key)] = key_node.start_mark.line + 1
                 result[key] = self.build(value_node, (*path, key), document)
-            document.lines.pop((*path, "<key>"), None)
             return result
         if isinstance(node, yaml.SequenceNode):
             return [

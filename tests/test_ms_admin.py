@@ -17,7 +17,7 @@ async def admin() -> AsyncIterator[tuple[MockServer, httpx.AsyncClient]]:
 
 
 async def test_stubs_add_list_delete(admin: tuple[MockServer, httpx.AsyncClient]) -> None:
-    server, client = admin
+    _server, client = admin
     created = await client.post(
         "/__admin/stubs",
         json={"name": "ping", "request": {"path": "/ping"}, "response": {"json": {"pong": 1}}},
