@@ -22,11 +22,10 @@ import httpx
 
 from .action import WebhookAction, check_variable_name
 from .errors import ConfigurationError
-from .paths import MISSING
 from .request import prepare_request
 from .retry import RETRY_SCHEDULE, Dispatcher, now, retry_delay
 from .sender import Outcome, Sender
-from .template import render_report, resolve, single_reference
+from .template import evaluate, render_report
 
 __all__ = [
     "Attempt",
@@ -268,20 +267,11 @@ class FlowRuntime:
                     SentMessage(run.position, rendering.text, now(), rendering.missing)
                 )
             else:
-                run.variables[block.name] = self._value(block.value, run)
+                value, missing = evaluate(block.value, run.context())
+                run.missing.extend(missing)
+                run.variables[block.name] = value
             run.position += 1
         run.state = FlowState.FINISHED
-
-    def _value(self, template: str, run: FlowRun) -> Any:
-        context = run.context()
-        reference = single_reference(template)
-        if reference is not None:
-            value = resolve(reference, context)
-            if value is not MISSING and not isinstance(value, str) and value is not None:
-                return value
-        rendering = render_report(template, context)
-        run.missing.extend(rendering.missing)
-        return rendering.text
 
     async def _attempt(self, run: FlowRun) -> bool:
         """One attempt of the pending request; True when it succeeded and the run may go on."""

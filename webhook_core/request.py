@@ -20,8 +20,7 @@ from .action import Method, WebhookAction
 from .encoding import encode_query
 from .errors import ConfigurationError
 from .nesting import nest
-from .paths import MISSING
-from .template import render_report, resolve, single_reference
+from .template import evaluate, render_report
 
 __all__ = [
     "USER_AGENT",
@@ -50,21 +49,6 @@ class PreparedRequest:
 def clean_header_value(text: str) -> str:
     """Rule C8: no subscriber input can end a header line; controls become spaces."""
     return _CONTROL.sub(" ", text).strip(" \t")
-
-
-def _typed_value(template: str, variables: Mapping[str, Any], missing: list[str]) -> Any:
-    """Rule C6: a value that is exactly one reference keeps its JSON type."""
-    reference = single_reference(template)
-    if reference is not None:
-        value = resolve(reference, variables)
-        if value is MISSING:
-            missing.append(reference.dotted)
-            return ""
-        if isinstance(value, bool | int | float | dict | list):
-            return value
-    rendering = render_report(template, variables)
-    missing.extend(rendering.missing)
-    return rendering.text
 
 
 def _url(template: str, variables: Mapping[str, Any], missing: list[str]) -> str:
@@ -113,9 +97,12 @@ def prepare_request(
     body: bytes | None = None
     content_type: str | None = None
     if method is Method.JSON_POST:
-        data = nest(
-            (name, _typed_value(value, variables, missing)) for name, value in action.params
-        )
+        typed = []
+        for name, value in action.params:
+            item, absent = evaluate(value, variables)
+            missing.extend(absent)
+            typed.append((name, item))
+        data = nest(typed)
         body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         content_type = JSON
     else:

@@ -21,6 +21,7 @@ __all__ = [
     "MISSING",
     "Reference",
     "Rendering",
+    "evaluate",
     "format_value",
     "parse_template",
     "references",
@@ -153,6 +154,24 @@ def render_report(template: str, variables: Mapping[str, Any]) -> Rendering:
         else:
             out.append(format_value(value))
     return Rendering("".join(out), tuple(missing))
+
+
+def evaluate(template: str, variables: Mapping[str, Any]) -> tuple[Any, tuple[str, ...]]:
+    """A value for a JSON POST parameter or a set-variable block (rules C6, F1).
+
+    A template that is exactly one reference to a number, boolean, object or
+    list gives that value with its type; anything else renders to text. Also
+    returns the references that were missing.
+    """
+    reference = single_reference(template)
+    if reference is not None:
+        value = resolve(reference, variables)
+        if value is MISSING:
+            return "", (reference.dotted,)
+        if isinstance(value, bool | int | float | dict | list):
+            return value, ()
+    rendering = render_report(template, variables)
+    return rendering.text, rendering.missing
 
 
 def render(template: str, variables: Mapping[str, Any]) -> str:

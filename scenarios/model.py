@@ -1,0 +1,253 @@
+"""The scenario file model: what a ``*.scenario.yaml`` document may say (pydantic).
+
+A document is a :class:`Scenario`, or ``defaults:`` that later documents of the
+same file start from. The mock server's part uses ``mockserver``'s own
+:class:`~mockserver.Stub` model: there is one stub dialect, not two.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from mockserver import Matcher, RequestPattern, Stub
+from webhook_core import ConfigurationError, Method, check_variable_name
+
+from .durations import format_duration, parse_duration
+
+__all__ = [
+    "AttemptExpectation",
+    "Block",
+    "Defaults",
+    "Expect",
+    "MockSpec",
+    "RequestExpectation",
+    "Scenario",
+    "SubscriberSpec",
+    "WebhookSpec",
+]
+
+RULE_ID = re.compile(r"[A-F][1-9]")
+DEFAULT_CLOCK = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, str | int | float | timedelta) and not isinstance(value, bool):
+        return parse_duration(value)
+    raise ValueError(f"a duration like 5s or 1m35s; got {value!r}")
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_duration),
+    PlainSerializer(format_duration, return_type=str),
+    Field(json_schema_extra={"type": "string", "examples": ["0s", "5s", "1m35s", "2h31m35s"]}),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def _pair(value: Any) -> Any:
+    """``{Name: value}`` or ``[Name, value]`` → ``(name, value)``."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, item),) = value.items()
+        return (name, item)
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return tuple(value)
+    raise ValueError(f"a pair written as '- Name: value' or [Name, value]; got {value!r}")
+
+
+def _text(value: Any) -> Any:
+    """Scalars in pairs are text: ``- n: 5`` means the text ``"5"``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+Pair = Annotated[
+    tuple[str, Annotated[str, BeforeValidator(_text)]],
+    BeforeValidator(_pair),
+    Field(json_schema_extra={"description": "- Name: value"}),
+]
+
+
+class WebhookSpec(_Model):
+    """A "Send via webhook" action, as the bot builder shows it (rules A1–A3)."""
+
+    url: str = Field(description="a template; {mock.url} is the mock server's base URL")
+    method: str = Field(description="GET, POST, JSON POST, PUT, PATCH or DELETE")
+    headers: list[Pair] = Field(default_factory=list)
+    params: list[Pair] = Field(default_factory=list)
+    save_to: str | None = None
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str) -> str:
+        try:
+            return Method.parse(value).value
+        except ConfigurationError as exc:
+            raise ValueError(f"{exc.expected}; got {value!r}") from None
+
+
+class SetSpec(_Model):
+    name: str
+    value: Annotated[str, BeforeValidator(_text)]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        try:
+            return check_variable_name(value, field="name")
+        except ConfigurationError as exc:
+            raise ValueError(f"{exc.expected}; got {value!r}") from None
+
+
+class Block(_Model):
+    """One block of the bot's flow: exactly one of ``webhook``, ``message``, ``set``."""
+
+    webhook: WebhookSpec | None = None
+    message: str | None = None
+    set: SetSpec | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Block:
+        given = [name for name in ("webhook", "message", "set") if name in self.model_fields_set]
+        if len(given) != 1:
+            raise ValueError(
+                f"a block is exactly one of webhook, message, set; got {', '.join(given) or 'none'}"
+            )
+        return self
+
+
+class SubscriberSpec(_Model):
+    """The subscriber; these fill the reserved variables (rule B8)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    user_id: str = "1"
+    first_name: str = ""
+    last_name: str = ""
+    username: str = ""
+    phone: str = ""
+    email: str = ""
+    channel: str = "telegram"
+
+
+class MockSpec(_Model):
+    """The far side: stubs (the mock server's own model)."""
+
+    stubs: list[Stub] = Field(default_factory=list)
+    strict: bool = Field(default=True, description="fail on unmatched requests and unused stubs")
+
+
+class RequestExpectation(RequestPattern):
+    """A request the far side must have received: a mock-server pattern and how many times."""
+
+    count: int | None = Field(default=None, ge=0, description="exactly this many (default 1)")
+    at_least: int | None = Field(default=None, ge=0)
+
+
+def _attempt(value: Any) -> Any:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return {"at": value}
+    return value
+
+
+class AttemptExpectation(_Model):
+    """One attempt: when (offset from the clock's start) and, optionally, how it went."""
+
+    at: Duration
+    status: int | None = None
+    ok: bool | None = None
+    error: str | None = Field(default=None, description="the failure kind or part of its message")
+    block: int | None = Field(default=None, ge=0)
+
+
+Attempt = Annotated[AttemptExpectation, BeforeValidator(_attempt)]
+
+
+class Expect(_Model):
+    """What must have happened once the flow comes to rest."""
+
+    state: Literal["finished", "paused", "waiting"] = "finished"
+    error: Matcher | None = Field(default=None, description="the paused flow's last error")
+    requests: list[RequestExpectation] | None = None
+    in_order: bool = True
+    requests_total: int | None = Field(default=None, ge=0)
+    messages: list[Matcher] | None = None
+    variables: dict[str, Matcher] = Field(default_factory=dict)
+    attempts: list[Attempt] | None = None
+    missing: list[str] | None = Field(
+        default=None, description="template references that found no value (rule B3)"
+    )
+
+
+class Scenario(_Model):
+    """One scenario: a subscriber, a flow, the far side, and what must happen."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True,
+                              json_schema_extra={"title": "Scenario"})
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    rules: list[str] = Field(default_factory=list, description="rule ids this scenario pins")
+    marks: list[str | dict[str, JsonValue]] = Field(default_factory=list)
+    clock: datetime = DEFAULT_CLOCK
+    timezone: str = "UTC"
+    bot_id: str = "bot-1"
+    subscriber: SubscriberSpec = Field(default_factory=SubscriberSpec)
+    variables: dict[str, JsonValue] = Field(default_factory=dict)
+    flow: list[Block] = Field(min_length=1)
+    mock: MockSpec = Field(default_factory=MockSpec)
+    expect: Expect = Field(default_factory=Expect)
+    expect_failure: Matcher | None = Field(
+        default=None, description="this scenario must fail, with a report matching this"
+    )
+    time_limit: Duration = Field(default=timedelta(seconds=10),
+                                 description="the sender's time limit per attempt (rule C9)")
+    parametrize: dict[str, list[JsonValue]] | None = Field(
+        default=None, description="run once per value; ${name} in any string takes it"
+    )
+
+    @field_validator("rules")
+    @classmethod
+    def _rules(cls, value: list[str]) -> list[str]:
+        wrong = [rule for rule in value if not RULE_ID.fullmatch(rule)]
+        if wrong:
+            raise ValueError(f"rule ids like A1 or E3; got {wrong!r}")
+        return value
+
+    @field_validator("clock")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    @field_validator("variables")
+    @classmethod
+    def _variable_names(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        for name in value:
+            if name == "mock":
+                raise ValueError("'mock' is the harness's own variable ({mock.url})")
+        return value
+
+
+class Defaults(_Model):
+    """A document holding only ``defaults:``; later documents of the file start from it."""
+
+    defaults: dict[str, Any]
