@@ -1,4 +1,4 @@
-"""Durations as people write them in scenario files: ``0s``, ``5s``, ``1m35s``, ``2h31m35s``, ``250ms``."""
+"""Durations as scenario files write them: ``0s``, ``5s``, ``1m35s``, ``2h31m35s``, ``250ms``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ _UNITS: Final = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
 def parse_duration(value: str | int | float | timedelta) -> timedelta:
-    """``"1m35s"`` → 95 s; a bare number is seconds. Raises ``ValueError`` saying what is expected."""
+    """``"1m35s"`` → 95 s; a bare number is seconds. ``ValueError`` says what is expected."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):

@@ -39,8 +39,9 @@ class ScenarioFileError(ScenarioError, ValueError):
 class ScenarioFailed(ScenarioError, AssertionError):
     """A scenario's expectations were not met. ``failures`` lists each; ``result`` is the run."""
 
-    def __init__(self, *, name: str, failures: list[Failure], result: RunResult,
-                 report: str, **extra: Any) -> None:
+    def __init__(
+        self, *, name: str, failures: list[Failure], result: RunResult, report: str, **extra: Any
+    ) -> None:
         self.name = name
         self.failures = failures
         self.result = result

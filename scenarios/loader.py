@@ -104,8 +104,9 @@ def _substitute(value: Any, params: dict[str, Any], unknown: set[str]) -> Any:
     return value
 
 
-def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>",
-                       document: Document | None = None) -> list[LoadedScenario]:
+def scenario_from_dict(
+    data: dict[str, Any], *, source: str = "<dict>", document: Document | None = None
+) -> list[LoadedScenario]:
     """Validate one scenario mapping (expanding ``parametrize``); raise with every problem."""
     document = document or Document(data, source, 1)
     problems: list[Problem] = []
@@ -115,14 +116,17 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>",
     return loaded
 
 
-def _expand(data: dict[str, Any], document: Document, problems: list[Problem]
-            ) -> list[LoadedScenario]:
+def _expand(
+    data: dict[str, Any], document: Document, problems: list[Problem]
+) -> list[LoadedScenario]:
     grid = data.get("parametrize")
     combos: list[dict[str, Any]] = [{}]
     if isinstance(grid, dict) and grid and all(isinstance(v, list) and v for v in grid.values()):
         names = list(grid)
-        combos = [dict(zip(names, values, strict=True))
-                  for values in itertools.product(*(grid[name] for name in names))]
+        combos = [
+            dict(zip(names, values, strict=True))
+            for values in itertools.product(*(grid[name] for name in names))
+        ]
     out = []
     for params in combos:
         unknown: set[str] = set()
@@ -132,9 +136,14 @@ def _expand(data: dict[str, Any], document: Document, problems: list[Problem]
             body["parametrize"] = data["parametrize"]
         if unknown:
             known = ", ".join(sorted(params)) or "none (add parametrize:)"
-            problems.append(Problem(
-                document.where(()), "", f"unknown parameter(s) {', '.join(sorted('${' + u + '}' for u in unknown))}; "
-                f"parameters are: {known}"))
+            problems.append(
+                Problem(
+                    document.where(()),
+                    "",
+                    f"unknown parameter(s) {', '.join(sorted('${' + u + '}' for u in unknown))}; "
+                    f"parameters are: {known}",
+                )
+            )
             break
         try:
             scenario = Scenario.model_validate(body)
@@ -154,15 +163,22 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
     for document in documents:
         data = document.data
         if not isinstance(data, dict):
-            problems.append(Problem(document.where(()), "",
-                                    f"a scenario is a mapping, got {type(data).__name__}"))
+            problems.append(
+                Problem(
+                    document.where(()), "", f"a scenario is a mapping, got {type(data).__name__}"
+                )
+            )
             continue
         data = {key: value for key, value in data.items() if key != "$schema"}
         if "defaults" in data:
             if set(data) != {"defaults"} or not isinstance(data["defaults"], dict):
-                problems.append(Problem(document.where(("defaults",)), "defaults",
-                                        "a defaults document holds only 'defaults:' "
-                                        "with a mapping under it"))
+                problems.append(
+                    Problem(
+                        document.where(("defaults",)),
+                        "defaults",
+                        "a defaults document holds only 'defaults:' with a mapping under it",
+                    )
+                )
             else:
                 defaults = _merge(defaults, data["defaults"])
             continue
@@ -170,16 +186,24 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
         document.data = merged
         for item in _expand(merged, document, problems):
             if item.id in names:
-                problems.append(Problem(document.where(("name",)), "name",
-                                        f"the name {item.id!r} is already used at line "
-                                        f"{names[item.id]}; names identify scenarios"))
+                problems.append(
+                    Problem(
+                        document.where(("name",)),
+                        "name",
+                        f"the name {item.id!r} is already used at line "
+                        f"{names[item.id]}; names identify scenarios",
+                    )
+                )
             names[item.id] = document.line_of(("name",))
             loaded.append(item)
     if not documents and not problems:
         problems.append(Problem(f"{source}:1", "", "the file holds no scenarios"))
     if problems:
-        problems.sort(key=lambda p: int(p.where.rpartition(":")[2] or 0)
-                      if p.where.rpartition(":")[2].isdigit() else 0)
+        problems.sort(
+            key=lambda p: (
+                int(p.where.rpartition(":")[2] or 0) if p.where.rpartition(":")[2].isdigit() else 0
+            )
+        )
         raise ScenarioFileError(problems, source=source)
     return loaded
 
@@ -190,6 +214,7 @@ def load_scenario_file(path: str | Path) -> list[LoadedScenario]:
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioFileError([Problem(str(file), "", f"cannot read: {exc}")],
-                                source=str(file)) from exc
+        raise ScenarioFileError(
+            [Problem(str(file), "", f"cannot read: {exc}")], source=str(file)
+        ) from exc
     return load_scenario_text(text, str(file))

@@ -201,8 +201,9 @@ class Expect(_Model):
 class Scenario(_Model):
     """One scenario: a subscriber, a flow, the far side, and what must happen."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True,
-                              json_schema_extra={"title": "Scenario"})
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, frozen=True, json_schema_extra={"title": "Scenario"}
+    )
 
     name: str = Field(min_length=1)
     description: str | None = None
@@ -219,8 +220,9 @@ class Scenario(_Model):
     expect_failure: Matcher | None = Field(
         default=None, description="this scenario must fail, with a report matching this"
     )
-    time_limit: Duration = Field(default=timedelta(seconds=10),
-                                 description="the sender's time limit per attempt (rule C9)")
+    time_limit: Duration = Field(
+        default=timedelta(seconds=10), description="the sender's time limit per attempt (rule C9)"
+    )
     parametrize: dict[str, list[JsonValue]] | None = Field(
         default=None, description="run once per value; ${name} in any string takes it"
     )

@@ -1,0 +1,195 @@
+"""Comparing a run with what the scenario expected: a list of :class:`Failure`, never a bool."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver import MockServer, VerificationError
+from mockserver.matching import CompiledMatcher, show
+from webhook_core.template import MISSING, walk
+
+from .durations import format_duration
+from .loader import LoadedScenario
+from .model import AttemptExpectation
+from .results import AttemptRecord, Failure, RunResult
+
+__all__ = ["check"]
+
+
+def _split(report: str) -> tuple[str, list[str]]:
+    head, *rest = report.splitlines() or [""]
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    return head, rest
+
+
+def _requests(loaded: LoadedScenario, server: MockServer) -> list[Failure]:
+    expect = loaded.scenario.expect
+    if expect.requests is None:
+        return []
+    failures = []
+    patterns = []
+    for index, item in enumerate(expect.requests):
+        pattern = item.model_dump(by_alias=True, exclude_unset=True, exclude={"count", "at_least"})
+        patterns.append(pattern)
+        count = item.count
+        if count is None and item.at_least is None:
+            count = 1
+        try:
+            server.verify(pattern, count=count, at_least=item.at_least)
+        except VerificationError as exc:
+            head, rest = _split(exc.report)
+            failures.append(Failure(f"expect.requests[{index}]", head, rest))
+    if not failures and expect.in_order and len(patterns) > 1:
+        try:
+            server.verify_order(patterns)
+        except VerificationError as exc:
+            head, rest = _split(exc.report)
+            failures.append(Failure("expect.requests", head, rest))
+    return failures
+
+
+def _attempt_ok(expected: AttemptExpectation, actual: AttemptRecord) -> bool:
+    report = actual.report
+    if expected.at != actual.offset:
+        return False
+    if expected.block is not None and expected.block != actual.block:
+        return False
+    if expected.status is not None and expected.status != report.status:
+        return False
+    if expected.ok is not None and expected.ok != report.ok:
+        return False
+    return expected.error is None or (
+        not report.ok
+        and (expected.error == report.error_kind or expected.error in (report.error or ""))
+    )
+
+
+def _describe_expected(expected: AttemptExpectation) -> str:
+    parts = [format_duration(expected.at)]
+    if expected.status is not None:
+        parts.append(str(expected.status))
+    if expected.ok is not None:
+        parts.append("ok" if expected.ok else "fails")
+    if expected.error is not None:
+        parts.append(expected.error)
+    return "  ".join(parts)
+
+
+def _attempts(loaded: LoadedScenario, result: RunResult) -> list[Failure]:
+    expected = loaded.scenario.expect.attempts
+    if expected is None:
+        return []
+    actual = result.attempts
+    rows: list[tuple[str, str, str, bool]] = []
+    wrong = 0
+    for index in range(max(len(expected), len(actual))):
+        want = expected[index] if index < len(expected) else None
+        got = actual[index] if index < len(actual) else None
+        left = _describe_expected(want) if want else "(none)"
+        right = f"{format_duration(got.offset)}  {got.summary()}" if got else "(none)"
+        bad = want is None or got is None or not _attempt_ok(want, got)
+        wrong += bad
+        rows.append((str(index + 1), left, right, bad))
+    if not wrong:
+        return []
+    widths = [
+        max(len(str(row[column])) for row in [("#", "expected", "actual", False), *rows])
+        for column in range(2)
+    ]
+    table = [f"{'#':>{widths[0]}}  {'expected':<{widths[1]}}  actual"]
+    for number, left, right, bad in rows:
+        table.append(
+            f"{number:>{widths[0]}}  {left:<{widths[1]}}  {right}" + ("  <<<<<" if bad else "")
+        )
+    message = (
+        f"expected {len(expected)} attempt(s) at these offsets, got {len(actual)}; {wrong} differ"
+    )
+    return [
+        Failure(
+            "expect.attempts",
+            message,
+            [f"offsets from the clock's start, {result.started_at.isoformat()}:", *table],
+        )
+    ]
+
+
+def _match(matcher: Any, value: Any, *, as_text: bool) -> bool:
+    return CompiledMatcher(matcher).test(value, as_text=as_text)
+
+
+def check(loaded: LoadedScenario, result: RunResult, server: MockServer) -> list[Failure]:
+    """Every expectation of ``loaded`` that ``result`` does not meet."""
+    scenario = loaded.scenario
+    expect = scenario.expect
+    failures: list[Failure] = []
+    if result.state != expect.state:
+        details = [f"last error: {result.last_error}"] if result.last_error else []
+        failures.append(
+            Failure(
+                "expect.state",
+                f"expected the flow to be {expect.state}, it is {result.state}",
+                details,
+            )
+        )
+    if expect.error is not None:
+        value = result.last_error if result.last_error is not None else MISSING
+        if not _match(expect.error, value, as_text=True):
+            failures.append(
+                Failure(
+                    "expect.error",
+                    f"the last error: expected {expect.error.describe()}, got {show(value)}",
+                )
+            )
+    failures += _requests(loaded, server)
+    if expect.requests_total is not None and len(result.requests) != expect.requests_total:
+        failures.append(
+            Failure(
+                "expect.requests_total",
+                f"expected {expect.requests_total} request(s) in all, got {len(result.requests)}",
+            )
+        )
+    if scenario.mock.strict:
+        try:
+            server.check()
+        except VerificationError as exc:
+            head, rest = _split(exc.report)
+            failures.append(Failure("mock", f"the mock server is strict: {head}", rest))
+    if expect.messages is not None:
+        texts = [message.text for message in result.messages]
+        if len(texts) != len(expect.messages) or not all(
+            _match(matcher, text, as_text=True)
+            for matcher, text in zip(expect.messages, texts, strict=False)
+        ):
+            details = [
+                "expected:",
+                *(f"  {m.describe()}" for m in expect.messages),
+                "got:",
+                *([f"  {text!r}" for text in texts] or ["  (no messages)"]),
+            ]
+            failures.append(
+                Failure(
+                    "expect.messages",
+                    f"expected {len(expect.messages)} message(s) matching, got {len(texts)}",
+                    details,
+                )
+            )
+    for path, matcher in expect.variables.items():
+        value = walk(result.variables, path.split("."))
+        if not _match(matcher, value, as_text=False):
+            failures.append(
+                Failure(
+                    f"expect.variables.{path}",
+                    f"variable {path}: expected {matcher.describe()}, got {show(value)}",
+                )
+            )
+    failures += _attempts(loaded, result)
+    if expect.missing is not None and sorted(set(result.missing)) != sorted(set(expect.missing)):
+        failures.append(
+            Failure(
+                "expect.missing",
+                f"references without a value: expected {sorted(expect.missing)}, "
+                f"got {sorted(set(result.missing))}",
+            )
+        )
+    return failures

@@ -1,0 +1,252 @@
+"""The pytest plugin: collects ``*.scenario.yaml``, one item per scenario (and parameter).
+
+Each worker keeps one event loop, one mock server on a real socket, one
+implementation under test and one frozen clock (freezegun, ``real_asyncio=True``)
+while scenario items run back to back; the clock is thawed before any other
+test runs. Options exist as flags and ini keys: ``--sender`` /
+``scenario_sender`` (``module:factory``), ``--sender-cmd`` /
+``scenario_sender_cmd`` (a JSON-lines process). A conformance report, rule by
+rule, closes the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from freezegun import freeze_time
+
+from mockserver import MockServer
+
+from .errors import ScenarioError, ScenarioFailed, ScenarioFileError
+from .implementations import (
+    CommandImplementation,
+    Implementation,
+    ReferenceImplementation,
+    load_factory,
+)
+from .loader import LoadedScenario, load_scenario_file
+from .model import DEFAULT_CLOCK
+from .results import RunResult
+from .runner import run, run_scenario
+from .summary import conformance_summary
+
+__all__ = ["ScenarioFile", "ScenarioItem"]
+
+SUFFIX = ".scenario.yaml"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("scenarios", "webhook scenario files")
+    group.addoption(
+        "--sender",
+        default=None,
+        metavar="MODULE:FACTORY",
+        help="the implementation under test: a Python factory (default: webhook_core)",
+    )
+    group.addoption(
+        "--sender-cmd",
+        default=None,
+        metavar="COMMAND",
+        help="the implementation under test: a process speaking JSON lines "
+        "(docs/sender-protocol.md)",
+    )
+    parser.addini("scenario_sender", "default for --sender", default="")
+    parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "rule(*ids): the rules a test or scenario pins")
+    config.addinivalue_line("markers", "scenario: a scenario file's item")
+    config.stash[_HARNESS] = Harness(config)
+    config.pluginmanager.register(ConformanceReport(config), "scenarios-conformance-report")
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ScenarioFile | None:
+    if file_path.name.endswith(SUFFIX):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class Harness:
+    """One worker's loop, mock server, implementation and frozen clock."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self._runner: asyncio.Runner | None = None
+        self._server: MockServer | None = None
+        self._implementation: Implementation | None = None
+        self._freezer: Any = None
+        self._clock: Any = None
+
+    def implementation(self) -> Implementation:
+        if self._implementation is None:
+            config = self.config
+            command = config.getoption("--sender-cmd") or config.getini("scenario_sender_cmd")
+            factory = config.getoption("--sender") or config.getini("scenario_sender")
+            if command and factory:
+                raise ScenarioError("give --sender or --sender-cmd, not both")
+            if command:
+                self._implementation = CommandImplementation(command)
+            elif factory:
+                self._implementation = load_factory(factory)
+            else:
+                self._implementation = ReferenceImplementation()
+        return self._implementation
+
+    def run(self, loaded: LoadedScenario) -> RunResult:
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        if self._server is None:
+            self._server = MockServer()
+            self._runner.run(self._server.start())
+        if self._clock is None:
+            self._freezer = freeze_time(DEFAULT_CLOCK, real_asyncio=True)
+            self._clock = self._freezer.start()
+        implementation = self.implementation()
+        return self._runner.run(
+            run_scenario(
+                loaded, server=self._server, implementation=implementation, clock=self._clock
+            )
+        )
+
+    def thaw(self) -> None:
+        """Stop the frozen clock (before a test that is not a scenario runs)."""
+        if self._freezer is not None:
+            self._freezer.stop()
+            self._freezer = self._clock = None
+
+    def close(self) -> None:
+        self.thaw()
+        if self._runner is not None:
+            if self._server is not None:
+                self._runner.run(self._server.stop())
+            if self._implementation is not None:
+                self._runner.run(self._implementation.aclose())
+            self._runner.close()
+            self._runner = None
+
+
+_HARNESS = pytest.StashKey[Harness]()
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    if isinstance(item, ScenarioItem) and not isinstance(nextitem, ScenarioItem):
+        item.config.stash[_HARNESS].thaw()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    harness = config.stash.get(_HARNESS, None)
+    if harness is not None:
+        harness.close()
+
+
+class ScenarioFile(pytest.File):
+    """A ``*.scenario.yaml`` file: every problem is reported at collection, all at once."""
+
+    def collect(self) -> Iterator[ScenarioItem]:
+        try:
+            scenarios = load_scenario_file(self.path)
+        except ScenarioFileError as exc:
+            raise self.CollectError(str(exc)) from None
+        for loaded in scenarios:
+            item = ScenarioItem.from_parent(self, name=loaded.id, loaded=loaded)
+            yield item
+
+
+def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:
+    if isinstance(spec, str):
+        decorator: pytest.MarkDecorator = getattr(pytest.mark, spec)
+        return decorator
+    ((name, argument),) = spec.items()
+    decorator = getattr(pytest.mark, name)
+    if name in ("skip", "xfail", "skipif"):
+        return decorator.with_args(reason=str(argument))
+    if isinstance(argument, list):
+        return decorator.with_args(*argument)
+    return decorator.with_args(argument)
+
+
+class ScenarioItem(pytest.Item):
+    """One scenario (or one parameter set of it)."""
+
+    def __init__(self, *, loaded: LoadedScenario, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loaded = loaded
+        scenario = loaded.scenario
+        self.add_marker(pytest.mark.scenario)
+        if scenario.rules:
+            self.add_marker(pytest.mark.rule(*scenario.rules))
+        for spec in scenario.marks:
+            self.add_marker(_mark(spec))
+        self.user_properties.append(("rules", ",".join(scenario.rules)))
+
+    def runtest(self) -> None:
+        self.config.stash[_HARNESS].run(self.loaded)
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.loaded.line_of("name") - 1, f"scenario: {self.loaded.id}"
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | Any:
+        if isinstance(excinfo.value, ScenarioFailed):
+            return excinfo.value.report
+        if isinstance(excinfo.value, ScenarioError):
+            return f"{self.loaded.source}:{self.loaded.line_of('name')}: {excinfo.value}"
+        return super().repr_failure(excinfo, style=style)
+
+
+class ConformanceReport:
+    """Collects each scenario's outcome by rule and prints the report at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: dict[str, tuple[list[str], str]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        properties = dict(report.user_properties)
+        if "rules" not in properties:
+            return
+        if report.when == "call" or report.outcome != "passed":
+            outcome: str = report.outcome
+            if hasattr(report, "wasxfail"):
+                outcome = "xfailed" if report.skipped else "xpassed"
+            rules = str(properties["rules"])
+            self.results[report.nodeid] = (rules.split(",") if rules else [], outcome)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.results:
+            return
+        terminalreporter.section("conformance report")
+        for line in conformance_summary(self.results, _implementation_name(self.config)):
+            terminalreporter.write_line(line)
+
+
+def _implementation_name(config: pytest.Config) -> str:
+    command = config.getoption("--sender-cmd") or config.getini("scenario_sender_cmd")
+    factory = config.getoption("--sender") or config.getini("scenario_sender")
+    if command:
+        return f"process {command!r}"
+    if factory:
+        return f"factory {factory}"
+    return "webhook_core (reference)"
+
+
+# --- fixtures for Python tests -------------------------------------------------
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[Any]:
+    """A frozen clock at the scenarios' default start (move it with ``move_to`` / ``tick``)."""
+    with freeze_time(DEFAULT_CLOCK, real_asyncio=True) as clock:
+        yield clock
+
+
+@pytest.fixture
+def scenario_runner() -> Callable[..., list[RunResult]]:
+    """Run a scenario given as a dict or a path: ``scenario_runner({...})`` → results."""
+    return run

@@ -1,0 +1,199 @@
+"""Running one scenario: a plain function, no pytest (``scenarios/plugin.py`` adapts it).
+
+:func:`run_scenario` sets up the mock server's stubs, puts the frozen clock at
+the scenario's start, runs the flow (messages, variables, webhook blocks
+handed to the implementation under test), moves the clock to each retry's due
+time, and then checks every expectation, raising :class:`ScenarioFailed` with
+the whole story. :func:`run` does the same from a dict or a path, bringing its
+own server, clock and event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from freezegun import freeze_time
+
+from mockserver import MockServer
+from webhook_core import Subscriber, reserved_variables
+from webhook_core.template import evaluate, render_report
+
+from .checks import check
+from .errors import ScenarioFailed
+from .implementations import Implementation, ReferenceImplementation
+from .loader import LoadedScenario, load_scenario_file, scenario_from_dict
+from .report import failure_report
+from .results import AttemptRecord, RunResult, SentMessage
+
+__all__ = ["Clock", "run", "run_scenario"]
+
+
+class Clock(Protocol):
+    """What the runner needs of a frozen clock (freezegun's factory has it)."""
+
+    def move_to(self, target_datetime: datetime) -> None: ...
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def run_scenario(
+    loaded: LoadedScenario,
+    *,
+    server: MockServer,
+    implementation: Implementation,
+    clock: Clock,
+) -> RunResult:
+    """Run ``loaded`` against ``server`` with ``implementation``; raise on failed expectations."""
+    scenario = loaded.scenario
+    server.reset()
+    server.add_many(scenario.mock.stubs)
+    clock.move_to(scenario.clock)
+    result = RunResult(started_at=scenario.clock, mock_url=server.url)
+    result.variables = dict(scenario.variables)
+    result.variables["mock"] = {"url": server.url}
+    subscriber = Subscriber(**scenario.subscriber.model_dump())
+    stop_when_waiting = scenario.expect.state == "waiting"
+
+    def context() -> dict[str, Any]:
+        reserved = reserved_variables(
+            subscriber, bot_id=scenario.bot_id, at=_now(), timezone=scenario.timezone
+        )
+        return {**result.variables, **reserved}
+
+    for index, block in enumerate(scenario.flow):
+        if block.message is not None:
+            rendering = render_report(block.message, context())
+            result.missing += rendering.missing
+            result.messages.append(SentMessage(index, rendering.text, _now() - scenario.clock))
+        elif block.set is not None:
+            value, missing = evaluate(block.set.value, context())
+            result.missing += missing
+            result.variables[block.set.name] = value
+        elif block.webhook is not None:
+            spec = block.webhook.model_dump(mode="json")
+            delivery = implementation.deliver(
+                spec, context(), time_limit=scenario.time_limit.total_seconds()
+            )
+            number = 0
+            while True:
+                started = _now()
+                report = await delivery.attempt(started)
+                if report.configuration_error is not None:
+                    result.state = "paused"
+                    result.last_error = f"configuration error: {report.configuration_error}"
+                    break
+                number += 1
+                if number == 1:
+                    result.missing += report.missing
+                result.attempts.append(
+                    AttemptRecord(index, number, started, started - scenario.clock, report)
+                )
+                if report.ok:
+                    result.state = "running"
+                    save_to = block.webhook.save_to
+                    if save_to is not None:
+                        result.variables[save_to] = report.value
+                    result.last_error = None
+                    break
+                result.last_error = report.error
+                if report.retry_at is None:
+                    result.state = "paused"
+                    break
+                result.state = "waiting"
+                if stop_when_waiting:
+                    break
+                clock.move_to(report.retry_at)
+            if result.state in ("paused", "waiting"):
+                break
+    else:
+        result.state = "finished"
+    result.requests = server.requests
+    failures = check(loaded, result, server)
+    expected_failure = scenario.expect_failure
+    if expected_failure is not None:
+        return _expect_failure(loaded, result, failures, server)
+    if failures:
+        raise ScenarioFailed(
+            name=loaded.id,
+            failures=failures,
+            result=result,
+            report=failure_report(loaded, result, failures),
+        )
+    return result
+
+
+def _expect_failure(
+    loaded: LoadedScenario, result: RunResult, failures: list[Any], server: MockServer
+) -> RunResult:
+    """A negative scenario passes when it fails with a report that matches ``expect_failure``."""
+    from mockserver.matching import CompiledMatcher
+
+    from .results import Failure
+
+    matcher = loaded.scenario.expect_failure
+    assert matcher is not None
+    if failures:
+        report = failure_report(loaded, result, failures)
+        if CompiledMatcher(matcher).test(report, as_text=True):
+            return result
+        problem = Failure(
+            "expect_failure",
+            f"the scenario failed, but not with {matcher.describe()}",
+            ["Its report was:", *("  " + line for line in report.splitlines())],
+        )
+    else:
+        problem = Failure(
+            "expect_failure", f"the scenario was expected to fail ({matcher.describe()}) but passed"
+        )
+    raise ScenarioFailed(
+        name=loaded.id,
+        failures=[problem],
+        result=result,
+        report=failure_report(loaded, result, [problem]),
+    )
+
+
+def _load(source: LoadedScenario | Mapping[str, Any] | str | Path) -> list[LoadedScenario]:
+    if isinstance(source, LoadedScenario):
+        return [source]
+    if isinstance(source, Mapping):
+        return scenario_from_dict(dict(source))
+    return load_scenario_file(source)
+
+
+def run(
+    source: LoadedScenario | Mapping[str, Any] | str | Path,
+    *,
+    implementation: Implementation | None = None,
+) -> list[RunResult]:
+    """Run every scenario of a dict, a file or a loaded scenario, each on its own frozen clock.
+
+    Brings its own mock server and event loop; for use from plain Python and
+    from tests (the pytest plugin shares one server and loop per worker).
+    """
+    scenarios = _load(source)
+
+    async def main() -> list[RunResult]:
+        made = implementation or ReferenceImplementation()
+        results = []
+        try:
+            async with MockServer() as server:
+                for loaded in scenarios:
+                    with freeze_time(loaded.scenario.clock, real_asyncio=True) as clock:
+                        results.append(
+                            await run_scenario(
+                                loaded, server=server, implementation=made, clock=clock
+                            )
+                        )
+        finally:
+            if implementation is None:
+                await made.aclose()
+        return results
+
+    return asyncio.run(main())
