@@ -49,7 +49,7 @@ def main(argv: list[str]) -> int:
     ensure_environment()
     command, rest = argv[0], argv[1:]
     if command == "conformance":
-        args = [str(PYTHON), str(ROOT / "examples" / "demo.py"), *rest]
+        args = [str(PYTHON), "-m", "pytest", "scenarios", "-q", *rest]
     else:
         args = [str(PYTHON), "-m", "pytest", "-n", "2", *rest]
     return subprocess.run(args, cwd=ROOT).returncode

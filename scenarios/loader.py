@@ -98,7 +98,10 @@ def _substitute(value: Any, params: dict[str, Any], unknown: set[str]) -> Any:
 
         return _PARAM.sub(replace, value)
     if isinstance(value, dict):
-        return {key: _substitute(item, params, unknown) for key, item in value.items()}
+        return {
+            str(_substitute(key, params, unknown)): _substitute(item, params, unknown)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_substitute(item, params, unknown) for item in value]
     return value
@@ -127,6 +130,8 @@ def _expand(
             dict(zip(names, values, strict=True))
             for values in itertools.product(*(grid[name] for name in names))
         ]
+    elif isinstance(grid, list) and grid and all(isinstance(case, dict) for case in grid):
+        combos = [dict(case) for case in grid]
     out = []
     for params in combos:
         unknown: set[str] = set()

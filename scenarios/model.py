@@ -223,8 +223,12 @@ class Scenario(_Model):
     time_limit: Duration = Field(
         default=timedelta(seconds=10), description="the sender's time limit per attempt (rule C9)"
     )
-    parametrize: dict[str, list[JsonValue]] | None = Field(
-        default=None, description="run once per value; ${name} in any string takes it"
+    parametrize: dict[str, Annotated[list[JsonValue], Field(min_length=1)]] | Annotated[
+        list[dict[str, JsonValue]], Field(min_length=1)
+    ] | None = Field(
+        default=None,
+        description="run once per case: {name: [values]} for every combination, or a list "
+        "of {name: value} cases; ${name} in any string takes the value",
     )
 
     @field_validator("rules")
