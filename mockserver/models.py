@@ -20,10 +20,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     JsonValue,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 __all__ = [
     "Fault",
@@ -59,6 +62,16 @@ class Matcher(_Model):
         if isinstance(data, dict) and data and set(data) <= MATCHER_KEYS:
             return data
         return {"equal": data}
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        full = handler.resolve_ref_schema(handler(core_schema))
+        return {
+            "description": "a value to equal, or one of {equal|regex|contains|present|absent: …}",
+            "anyOf": [{**full, "minProperties": 1, "maxProperties": 1}, {}],
+        }
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Matcher:
@@ -179,6 +192,14 @@ class Fault(_Model):
     @classmethod
     def _shorthand(cls, data: Any) -> Any:
         return {"type": data} if isinstance(data, str) else data
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        full = handler.resolve_ref_schema(handler(core_schema))
+        kinds = full["properties"]["type"]
+        return {"anyOf": [kinds, full]}
 
 
 class ResponseDef(_Model):

@@ -25,12 +25,16 @@ _PARAM: Final = re.compile(r"\$\{(\w+)\}")
 
 @dataclass
 class LoadedScenario:
-    """A validated scenario, where it came from, and its parameters."""
+    """A validated scenario, where it came from, and its parameters.
+
+    ``prefix`` is where the scenario sits in its YAML document: ``()`` for a
+    document of its own, ``("scenarios", 3)`` in a ``scenarios:`` list.
+    """
 
     scenario: Scenario
     source: str
-    line: int
     document: Document
+    prefix: tuple[str | int, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -41,12 +45,17 @@ class LoadedScenario:
         values = "-".join(str(value) for value in self.params.values())
         return f"{self.scenario.name}[{values}]"
 
+    @property
+    def line(self) -> int:
+        """Where the scenario starts."""
+        return self.document.line_of(self.prefix)
+
     def where(self, *path: str | int) -> str:
         """``file:line`` of a field of this scenario."""
-        return self.document.where(path)
+        return self.document.where((*self.prefix, *path))
 
     def line_of(self, *path: str | int) -> int:
-        return self.document.line_of(path)
+        return self.document.line_of((*self.prefix, *path))
 
     def lines_of(self, *path: str | int, context: int = 0) -> list[tuple[int, str]]:
         """The YAML text of a field (its first line and the more-indented lines below)."""
@@ -57,7 +66,8 @@ class LoadedScenario:
         start = self.line_of(*path) - 1
         if not 0 <= start < len(text):
             return []
-        indent = len(text[start]) - len(text[start].lstrip())
+        first = text[start]
+        indent = len(first) - len(first.lstrip(" -"))
         end = start + 1
         while end < len(text) and (
             not text[end].strip() or len(text[end]) - len(text[end].lstrip()) > indent
@@ -113,14 +123,17 @@ def scenario_from_dict(
     """Validate one scenario mapping (expanding ``parametrize``); raise with every problem."""
     document = document or Document(data, source, 1)
     problems: list[Problem] = []
-    loaded = _expand(data, document, problems)
+    loaded = _expand(data, document, (), problems)
     if problems:
         raise ScenarioFileError(problems, source=source)
     return loaded
 
 
 def _expand(
-    data: dict[str, Any], document: Document, problems: list[Problem]
+    data: dict[str, Any],
+    document: Document,
+    prefix: tuple[str | int, ...],
+    problems: list[Problem],
 ) -> list[LoadedScenario]:
     grid = data.get("parametrize")
     combos: list[dict[str, Any]] = [{}]
@@ -141,76 +154,116 @@ def _expand(
             body["parametrize"] = data["parametrize"]
         if unknown:
             known = ", ".join(sorted(params)) or "none (add parametrize:)"
+            names_ = ", ".join(sorted("${" + name + "}" for name in unknown))
             problems.append(
                 Problem(
-                    document.where(()),
-                    "",
-                    f"unknown parameter(s) {', '.join(sorted('${' + u + '}' for u in unknown))}; "
-                    f"parameters are: {known}",
+                    document.where(prefix),
+                    _dotted(prefix),
+                    f"unknown parameter(s) {names_}; parameters are: {known}",
                 )
             )
             break
         try:
             scenario = Scenario.model_validate(body)
         except ValidationError as exc:
-            problems += problems_from_validation(exc, document)
+            problems += problems_from_validation(exc, document, prefix)
             break
-        out.append(LoadedScenario(scenario, document.source, document.line, document, params))
+        out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
 
 
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+_FILE_KEYS: Final = frozenset({"scenarios", "defaults"})
+
+
 def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
-    """Every scenario of a file's text; :class:`ScenarioFileError` lists every problem."""
+    """Every scenario of a file's text; :class:`ScenarioFileError` lists every problem.
+
+    A file is either YAML documents that are each a scenario (or ``defaults:``
+    for the documents after it), or one document with ``scenarios:`` (a list)
+    and optionally ``defaults:``; the second form is what tools that read one
+    document per file, such as ``check-jsonschema``, can validate.
+    """
     documents, problems = load_documents(text, source)
     defaults: dict[str, Any] = {}
     loaded: list[LoadedScenario] = []
     names: dict[str, int] = {}
-    for document in documents:
-        data = document.data
-        if not isinstance(data, dict):
+
+    def add(item: Any, document: Document, prefix: tuple[str | int, ...]) -> None:
+        if not isinstance(item, dict):
             problems.append(
                 Problem(
-                    document.where(()), "", f"a scenario is a mapping, got {type(data).__name__}"
+                    document.where(prefix),
+                    _dotted(prefix),
+                    f"a scenario is a mapping, got {type(item).__name__}",
                 )
             )
-            continue
-        data = {key: value for key, value in data.items() if key != "$schema"}
-        if "defaults" in data:
-            if set(data) != {"defaults"} or not isinstance(data["defaults"], dict):
+            return
+        item = {key: value for key, value in item.items() if key != "$schema"}
+        merged = _merge(copy.deepcopy(defaults), item)
+        for found in _expand(merged, document, prefix, problems):
+            if found.id in names:
                 problems.append(
                     Problem(
-                        document.where(("defaults",)),
-                        "defaults",
-                        "a defaults document holds only 'defaults:' with a mapping under it",
+                        found.where("name"),
+                        _dotted((*prefix, "name")),
+                        f"the name {found.id!r} is already used at line {names[found.id]}; "
+                        "names identify scenarios",
                     )
                 )
-            else:
-                defaults = _merge(defaults, data["defaults"])
-            continue
-        merged = _merge(copy.deepcopy(defaults), data)
-        document.data = merged
-        for item in _expand(merged, document, problems):
-            if item.id in names:
+            names[found.id] = found.line_of("name")
+            loaded.append(found)
+
+    for document in documents:
+        data = document.data
+        if isinstance(data, dict) and (
+            "scenarios" in data or set(data) - {"$schema"} == {"defaults"}
+        ):
+            for key in sorted(set(data) - _FILE_KEYS - {"$schema"}):
                 problems.append(
                     Problem(
-                        document.where(("name",)),
-                        "name",
-                        f"the name {item.id!r} is already used at line "
-                        f"{names[item.id]}; names identify scenarios",
+                        document.where((key,)),
+                        key,
+                        "unknown key beside scenarios: (expected defaults or scenarios)",
                     )
                 )
-            names[item.id] = document.line_of(("name",))
-            loaded.append(item)
-    if not documents and not problems:
+            if "defaults" in data:
+                if isinstance(data["defaults"], dict):
+                    defaults = _merge(defaults, data["defaults"])
+                else:
+                    problems.append(
+                        Problem(
+                            document.where(("defaults",)),
+                            "defaults",
+                            "expected a mapping of scenario fields",
+                        )
+                    )
+            items = data.get("scenarios", [])
+            if not isinstance(items, list):
+                problems.append(
+                    Problem(
+                        document.where(("scenarios",)), "scenarios", "expected a list of scenarios"
+                    )
+                )
+                continue
+            for index, item in enumerate(items):
+                add(item, document, ("scenarios", index))
+        else:
+            add(data, document, ())
+    if not loaded and not problems:
         problems.append(Problem(f"{source}:1", "", "the file holds no scenarios"))
     if problems:
-        problems.sort(
-            key=lambda p: (
-                int(p.where.rpartition(":")[2] or 0) if p.where.rpartition(":")[2].isdigit() else 0
-            )
-        )
+        problems.sort(key=_problem_line)
         raise ScenarioFileError(problems, source=source)
     return loaded
+
+
+def _problem_line(problem: Problem) -> int:
+    line = problem.where.rpartition(":")[2]
+    return int(line) if line.isdigit() else 0
 
 
 def load_scenario_file(path: str | Path) -> list[LoadedScenario]:

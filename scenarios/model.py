@@ -16,11 +16,15 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     JsonValue,
     PlainSerializer,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from mockserver import Matcher, RequestPattern, Stub
 from webhook_core import ConfigurationError, Method, check_variable_name
@@ -49,11 +53,19 @@ def _duration(value: Any) -> timedelta:
     raise ValueError(f"a duration like 5s or 1m35s; got {value!r}")
 
 
+_DURATION_SCHEMA = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|h|m|s)\s*)+$"},
+        {"type": "number", "minimum": 0},
+    ],
+    "examples": ["0s", "5s", "1m35s", "2h31m35s", "250ms"],
+}
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
     PlainSerializer(format_duration, return_type=str),
-    Field(json_schema_extra={"type": "string", "examples": ["0s", "5s", "1m35s", "2h31m35s"]}),
+    WithJsonSchema(_DURATION_SCHEMA),
 ]
 
 
@@ -83,7 +95,25 @@ def _text(value: Any) -> Any:
 Pair = Annotated[
     tuple[str, Annotated[str, BeforeValidator(_text)]],
     BeforeValidator(_pair),
-    Field(json_schema_extra={"description": "- Name: value"}),
+    WithJsonSchema(
+        {
+            "description": "- Name: value (or [Name, value])",
+            "anyOf": [
+                {
+                    "type": "object",
+                    "minProperties": 1,
+                    "maxProperties": 1,
+                    "additionalProperties": {"type": ["string", "number", "boolean"]},
+                },
+                {
+                    "type": "array",
+                    "minItems": 2,
+                    "maxItems": 2,
+                    "items": {"type": ["string", "number", "boolean"]},
+                },
+            ],
+        }
+    ),
 ]
 
 
@@ -179,7 +209,15 @@ class AttemptExpectation(_Model):
     block: int | None = Field(default=None, ge=0)
 
 
-Attempt = Annotated[AttemptExpectation, BeforeValidator(_attempt)]
+class _AttemptSchema:
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"anyOf": [_DURATION_SCHEMA, handler(core_schema)]}
+
+
+Attempt = Annotated[AttemptExpectation, BeforeValidator(_attempt), _AttemptSchema]
 
 
 class Expect(_Model):
@@ -223,9 +261,11 @@ class Scenario(_Model):
     time_limit: Duration = Field(
         default=timedelta(seconds=10), description="the sender's time limit per attempt (rule C9)"
     )
-    parametrize: dict[str, Annotated[list[JsonValue], Field(min_length=1)]] | Annotated[
-        list[dict[str, JsonValue]], Field(min_length=1)
-    ] | None = Field(
+    parametrize: (
+        dict[str, Annotated[list[JsonValue], Field(min_length=1)]]
+        | Annotated[list[dict[str, JsonValue]], Field(min_length=1)]
+        | None
+    ) = Field(
         default=None,
         description="run once per case: {name: [values]} for every combination, or a list "
         "of {name: value} cases; ${name} in any string takes the value",

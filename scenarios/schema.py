@@ -1,0 +1,108 @@
+"""The JSON Schema of scenario files, generated from the models.
+
+The checked-in copy is ``scenarios/schema/scenario.schema.json`` (a test keeps
+it current); editors use it through
+``# yaml-language-server: $schema=…`` and ``check-jsonschema`` validates files
+with it. Regenerate with ``python -m scenarios.schema``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from .model import Scenario
+
+__all__ = ["SCHEMA_PATH", "scenario_schema"]
+
+SCHEMA_PATH = Path(__file__).parent / "schema" / "scenario.schema.json"
+SCHEMA_ID = "https://webhook-harness.invalid/schema/scenario.schema.json"
+
+
+_PARAMETER = {
+    "type": "string",
+    "pattern": "^\\$\\{\\w+\\}$",
+    "description": "a parameter of parametrize: (${name})",
+}
+
+
+def _allow_parameters(node: Any) -> Any:
+    """Where a number, a boolean or a fixed word is expected, ``${name}`` may stand instead."""
+    if isinstance(node, dict):
+        node = {key: _allow_parameters(value) for key, value in node.items()}
+        if node.get("type") in ("integer", "number", "boolean") or "enum" in node:
+            return {"anyOf": [node, _PARAMETER]}
+        return node
+    if isinstance(node, list):
+        return [_allow_parameters(item) for item in node]
+    return node
+
+
+def scenario_schema() -> dict[str, Any]:
+    """The schema of one YAML document of a ``*.scenario.yaml`` file.
+
+    A document is a scenario, ``defaults:`` (a partial scenario) for the
+    documents after it, or ``{defaults?, scenarios: [...]}``, the one-document
+    form that tools reading one document per file (``check-jsonschema``) take.
+    """
+    generated = TypeAdapter(Scenario).json_schema(mode="validation")
+    definitions = generated.pop("$defs")
+    definitions["Scenario"] = generated
+    entry = {key: value for key, value in generated.items() if key != "required"}
+    entry["title"] = "Scenario (fields may come from defaults)"
+    definitions["ScenarioEntry"] = entry
+    for name in ("Scenario", "ScenarioEntry"):
+        definitions[name]["properties"] = {
+            "$schema": {"type": "string", "description": "the schema, for editors"},
+            **definitions[name]["properties"],
+        }
+    ref = {"$ref": "#/$defs/ScenarioEntry"}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "webhook-harness scenario file document",
+        "description": "A scenario; defaults: for later documents; or "
+        "{defaults, scenarios: [...]} in one document.",
+        "anyOf": [
+            {"$ref": "#/$defs/Scenario"},
+            {
+                "type": "object",
+                "title": "Defaults for the documents after this one",
+                "properties": {"$schema": {"type": "string"}, "defaults": ref},
+                "required": ["defaults"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "title": "A file of scenarios in one document",
+                "properties": {
+                    "$schema": {"type": "string"},
+                    "defaults": ref,
+                    "scenarios": {"type": "array", "items": ref, "minItems": 1},
+                },
+                "required": ["scenarios"],
+                "additionalProperties": False,
+            },
+        ],
+        "$defs": definitions,
+    }
+    return _allow_parameters(schema)
+
+
+def render() -> str:
+    return json.dumps(scenario_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    SCHEMA_PATH.parent.mkdir(exist_ok=True)
+    SCHEMA_PATH.write_text(render(), encoding="utf-8")
+    print(f"wrote {SCHEMA_PATH}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
