@@ -90,7 +90,8 @@ def scenario_schema() -> dict[str, Any]:
         ],
         "$defs": definitions,
     }
-    return _allow_parameters(schema)
+    result: dict[str, Any] = _allow_parameters(schema)
+    return result
 
 
 def render() -> str:
