@@ -1,0 +1,92 @@
+"""Deliberately wrong implementations, to show the conformance suite catches them.
+
+``literal_dots``: sends dotted parameter names as they are (``user.name=Anna``)
+instead of nesting them; otherwise it follows the rules.
+``no_retries``: gives up after the first failure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from scenarios import AttemptReport, RequestSnapshot
+from webhook_core import HttpxSender, render, retry_delay
+
+
+class _Delivery:
+    def __init__(
+        self, owner: Any, action: Mapping[str, Any], variables: Mapping[str, Any], time_limit: float
+    ) -> None:
+        self.owner = owner
+        self.action = action
+        self.variables = variables
+        self.request: httpx.Request | None = None
+        self.failures = 0
+        owner.sender.timeout = time_limit
+
+    def build(self) -> httpx.Request:
+        action, variables = self.action, self.variables
+        url = render(action["url"], variables)
+        pairs = [(name, render(value, variables)) for name, value in action.get("params", [])]
+        headers = [(name, render(value, variables)) for name, value in action.get("headers", [])]
+        method = action["method"]
+        content = None
+        if method == "GET":
+            if pairs:
+                url += ("&" if "?" in url else "?") + urlencode(pairs)
+        elif method == "JSON POST":
+            content = json.dumps(dict(pairs)).encode()
+            headers.insert(0, ("Content-Type", "application/json"))
+        elif pairs or method == "POST":
+            content = urlencode(pairs).encode()
+            headers.insert(0, ("Content-Type", "application/x-www-form-urlencoded"))
+        http_method = "POST" if method == "JSON POST" else method
+        return httpx.Request(http_method, url, headers=headers, content=content)
+
+    async def attempt(self, now: datetime) -> AttemptReport:
+        if self.request is None:
+            self.request = self.build()
+        outcome = await self.owner.sender.send(self.request)
+        retry_at = None
+        if not outcome.ok:
+            self.failures += 1
+            delay = retry_delay(self.failures) if self.owner.retries else None
+            retry_at = datetime.now(timezone.utc) + delay if delay else None
+        return AttemptReport(
+            ok=outcome.ok,
+            status=outcome.status,
+            value=outcome.value,
+            error=outcome.error,
+            error_kind=outcome.error_kind,
+            retry_at=retry_at,
+            request=RequestSnapshot.of(self.request),
+        )
+
+
+class _Implementation:
+    def __init__(self, name: str, *, retries: bool = True) -> None:
+        self.name = name
+        self.retries = retries
+        self.sender = HttpxSender()
+
+    def deliver(
+        self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
+    ) -> _Delivery:
+        return _Delivery(self, action, variables, time_limit)
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()
+
+
+def literal_dots() -> _Implementation:
+    return _Implementation("literal dots")
+
+
+def no_retries() -> _Implementation:
+    return _Implementation("no retries", retries=False)

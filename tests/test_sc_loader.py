@@ -1,0 +1,157 @@
+"""Loading scenario files: line numbers, defaults, parameters, and every problem at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios import ScenarioFileError, load_scenario_file, load_scenario_text, scenario_from_dict
+
+MULTI = """\
+defaults:
+  subscriber: {first_name: Anna}
+  mock:
+    stubs: [{request: {path: /a}}]
+---
+name: first
+flow:
+  - webhook: {url: "{mock.url}/a", method: GET}
+---
+name: second
+subscriber: {last_name: Lee}
+flow:
+  - message: hi
+"""
+
+ONE_DOCUMENT = """\
+defaults:
+  subscriber: {first_name: Anna}
+scenarios:
+  - name: first
+    flow:
+      - message: hi
+  - name: second
+    parametrize: {method: [GET, POST]}
+    flow:
+      - webhook: {url: "{mock.url}/a", method: "${method}"}
+"""
+
+
+def test_documents_with_defaults() -> None:
+    first, second = load_scenario_text(MULTI, "multi.scenario.yaml")
+    assert (first.id, second.id) == ("first", "second")
+    assert first.scenario.subscriber.first_name == "Anna"
+    assert second.scenario.subscriber.first_name == "Anna"
+    assert second.scenario.subscriber.last_name == "Lee"
+    assert len(second.scenario.mock.stubs) == 1
+    assert first.line_of("name") == 6
+    assert second.where("flow", 0) == "multi.scenario.yaml:13"
+
+
+def test_one_document_form_and_parameters() -> None:
+    loaded = load_scenario_text(ONE_DOCUMENT, "one.scenario.yaml")
+    assert [item.id for item in loaded] == ["first", "second[GET]", "second[POST]"]
+    assert [item.params for item in loaded[1:]] == [{"method": "GET"}, {"method": "POST"}]
+    assert loaded[2].scenario.flow[0].webhook is not None
+    assert loaded[2].scenario.flow[0].webhook.method == "POST"
+    assert loaded[2].line_of("flow", 0) == 10
+    assert loaded[0].scenario.subscriber.first_name == "Anna"
+
+
+def test_parameter_cases_keep_types() -> None:
+    (loaded,) = scenario_from_dict(
+        {
+            "name": "typed",
+            "parametrize": [{"status": 503}],
+            "flow": [{"message": "status ${status}"}],
+            "mock": {"stubs": [{"request": {"path": "/x"}, "response": {"status": "${status}"}}]},
+        }
+    )
+    assert loaded.scenario.mock.stubs[0].answers[0].status == 503
+    assert loaded.scenario.flow[0].message == "status 503"
+    assert loaded.id == "typed[503]"
+
+
+BROKEN = """\
+scenarios:
+  - name: one
+    flow:
+      - webhook:
+          url: "{mock.url}/a"
+          method: HEAD
+          params:
+            - a: 1
+              b: 2
+      - message: hi
+        set: {name: x, value: y}
+    expect:
+      attempts: [0s, 5x]
+      state: done
+      requests:
+        - {method: [GET]}
+  - name: two
+    flow: []
+    mock:
+      stubs:
+        - request: {path: nope}
+  - name: one
+    flow: [{message: "${nope}"}]
+  - name: three
+    flow: [{message: x}]
+    bogus: 1
+"""
+
+
+def test_every_problem_with_line_field_and_expectation(tmp_path: Path) -> None:
+    path = tmp_path / "broken.scenario.yaml"
+    path.write_text(BROKEN)
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_file(path)
+    got = [str(problem).replace(str(path), "F") for problem in caught.value.problems]
+    assert got == [
+        "F:6: scenarios[0].flow[0].webhook.method: one of GET, POST, JSON POST, PUT, PATCH, "
+        "DELETE; got 'HEAD'",
+        "F:8: scenarios[0].flow[0].webhook.params[0]: a pair written as '- Name: value' or "
+        "[Name, value]; got {'a': 1, 'b': 2}",
+        "F:10: scenarios[0].flow[1]: a block is exactly one of webhook, message, set; "
+        "got message, set",
+        "F:13: scenarios[0].expect.attempts[1].at: a duration like 0s, 5s, 1m35s, 2h31m35s or "
+        "250ms; got '5x'",
+        "F:14: scenarios[0].expect.state: Input should be 'finished', 'paused' or 'waiting'; "
+        "got 'done'",
+        "F:16: scenarios[0].expect.requests[0].method: Input should be a valid string; got ['GET']",
+        "F:18: scenarios[1].flow: List should have at least 1 item after validation, not 0; got []",
+        "F:21: scenarios[1].mock.stubs[0].request.path: a path starting with '/'; got 'nope'",
+        "F:22: scenarios[2]: unknown parameter(s) ${nope}; parameters are: none (add parametrize:)",
+        "F:26: scenarios[3].bogus: unknown field (check the spelling, or see the schema)",
+    ]
+    assert str(caught.value).startswith(f"10 problem(s) in {path}:")
+
+
+def test_duplicate_names_are_reported() -> None:
+    text = "scenarios:\n  - {name: a, flow: [{message: x}]}\n  - {name: a, flow: [{message: y}]}\n"
+    with pytest.raises(ScenarioFileError, match="the name 'a' is already used at line 2"):
+        load_scenario_text(text, "dup.scenario.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("name: x\nflow: [\n", "YAML syntax", id="syntax"),
+        pytest.param("", "holds no scenarios", id="empty"),
+        pytest.param("- 1\n", "a scenario is a mapping", id="list"),
+        pytest.param("scenarios: 5\n", "expected a list of scenarios", id="scenarios-not-list"),
+        pytest.param("name: x\nname: y\nflow: [{message: m}]\n", "given twice", id="dup-key"),
+        pytest.param("defaults: 3\n", "defaults", id="defaults-not-mapping"),
+        pytest.param("scenarios: []\nextra: 1\n", "unknown key beside scenarios", id="extra"),
+    ],
+)
+def test_broken_files(text: str, message: str) -> None:
+    with pytest.raises(ScenarioFileError, match=message):
+        load_scenario_text(text, "x.scenario.yaml")
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioFileError, match="cannot read"):
+        load_scenario_file(tmp_path / "missing.scenario.yaml")

@@ -1,0 +1,202 @@
+"""The scenarios plugin, run through pytest itself (pytester): collection, reports, options."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFORMANCE = ROOT / "scenarios" / "conformance"
+
+GOOD = """\
+scenarios:
+  - name: promo code
+    rules: [D2]
+    marks: [smoke]
+    flow:
+      - webhook: {url: "{mock.url}/promo", method: GET, save_to: result}
+      - message: "{result.code}"
+    mock:
+      stubs:
+        - request: {path: /promo}
+          response: {json: {code: ABC}}
+    expect:
+      messages: [ABC]
+
+  - name: skipped one
+    marks: [{skip: not today}]
+    flow: [{message: x}]
+
+  - name: known bug
+    marks: [{xfail: the far side is wrong}]
+    flow: [{message: x}]
+    expect:
+      messages: [y]
+
+  - name: wrong code
+    flow:
+      - webhook: {url: "{mock.url}/promo", method: GET, save_to: result}
+    mock:
+      stubs:
+        - request: {path: /promo}
+          response: {json: {code: ABC}}
+    expect:
+      variables: {result.code: XYZ}
+"""
+
+
+@pytest.fixture
+def env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    pytester.makeini(
+        "[pytest]\nmarkers =\n    smoke: quick ones\nasyncio_default_fixture_loop_scope = function\n"
+    )
+    return pytester
+
+
+def test_items_marks_and_report(env: pytest.Pytester) -> None:
+    env.makefile(".scenario.yaml", checks=GOOD)
+    result = env.runpytest_subprocess("-v", "-rA")
+    result.assert_outcomes(passed=1, failed=1, skipped=1, xfailed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*checks.scenario.yaml::promo code PASSED*",
+            "*checks.scenario.yaml::skipped one SKIPPED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*Scenario 'wrong code' failed: 1 expectation(s) not met",
+            "*at *checks.scenario.yaml:25",
+            "*1) expect.variables.result.code: variable result.code: expected equal 'XYZ', got 'ABC'",
+            "*checks.scenario.yaml:33",
+            "*33 |       variables: {result.code: XYZ}",
+            "*What happened*",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*conformance report*", "*D2 * 1 * 1  conforms*"])
+    selected = env.runpytest_subprocess("-m", "smoke")
+    selected.assert_outcomes(passed=1, deselected=3)
+
+
+def test_collection_errors_are_all_reported_without_traceback(env: pytest.Pytester) -> None:
+    env.makefile(
+        ".scenario.yaml",
+        bad="""\
+scenarios:
+  - name: x
+    flow:
+      - webhook: {url: "{mock.url}", method: HEAD}
+  - name: y
+    flow: [{mesage: hi}]
+""",
+    )
+    result = env.runpytest_subprocess()
+    assert result.ret == 2
+    text = result.stdout.str()
+    assert "ERROR bad.scenario.yaml" in text
+    assert "2 problem(s) in " in text
+    assert (
+        "bad.scenario.yaml:4: scenarios[0].flow[0].webhook.method: one of GET, POST, JSON POST, "
+        "PUT, PATCH, DELETE; got 'HEAD'" in text
+    )
+    assert "bad.scenario.yaml:6: scenarios[1].flow[0].mesage: unknown field" in text
+    assert "Traceback" not in text
+
+
+def test_reportinfo_points_at_the_scenario_line(env: pytest.Pytester) -> None:
+    env.makefile(".scenario.yaml", checks=GOOD)
+    items, _ = env.inline_genitems()
+    lines = {item.name: item.reportinfo()[1] for item in items}
+    assert lines["promo code"] == 1
+    assert lines["wrong code"] == 24
+
+
+def test_python_fixtures(env: pytest.Pytester) -> None:
+    env.makepyfile(
+        test_fixtures="""
+        from datetime import datetime, timezone
+
+        def test_runner(scenario_runner):
+            (result,) = scenario_runner({"name": "n", "flow": [{"message": "{time}"}]})
+            assert result.messages[0].text == "09:00"
+
+        def test_clock(frozen_clock):
+            assert datetime.now(timezone.utc) == datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
+    """
+    )
+    env.runpytest_subprocess().assert_outcomes(passed=2)
+
+
+def test_conformance_suite_under_xdist(env: pytest.Pytester) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    result = env.runpytest_subprocess("-n", "2", "conformance")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0
+    assert outcomes["passed"] >= 90
+    result.stdout.fnmatch_lines(["*34 of 34 rules conform*"])
+
+
+def test_a_broken_implementation_fails_the_right_scenarios(env: pytest.Pytester) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    result = env.runpytest_subprocess(
+        "conformance", "--sender=tests.broken_senders:literal_dots", "-p", "no:randomly"
+    )
+    text = result.stdout.str()
+    for name in (
+        "source example - user and group nesting as a form",
+        "source example - user and group nesting as JSON",
+        "keys 0..n-1 in order make a list, anything else an object",
+        "POST sends the same encoding as a form body",
+    ):
+        assert "FAILED conformance/" in text and name in text, name
+    result.stdout.fnmatch_lines(
+        [
+            "*form.user.name*equal '*'*(absent)*<<<<<*",
+            "*implementation: factory tests.broken_senders:literal_dots*",
+            "*C1 * DOES NOT CONFORM*",
+            "*E1 * conforms*",
+        ]
+    )
+    assert "retries at 5 s" not in "\n".join(
+        line for line in text.splitlines() if line.startswith("FAILED")
+    )
+
+
+def test_an_implementation_without_retries_fails_the_schedule(env: pytest.Pytester) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    result = env.runpytest_subprocess(
+        "conformance/e_retries.scenario.yaml", "--sender=tests.broken_senders:no_retries"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*expect.attempts: expected 5 attempt(s) at these offsets, got 1; 4 differ*",
+            "*E1 * DOES NOT CONFORM*",
+        ]
+    )
+
+
+def test_the_suite_through_a_process(env: pytest.Pytester) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    result = env.runpytest_subprocess(
+        "conformance/source_examples.scenario.yaml",
+        "conformance/e_retries.scenario.yaml",
+        "conformance/a_settings.scenario.yaml",
+        f"--sender-cmd={sys.executable} -m scenarios.adapter",
+    )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0, result.stdout.str()
+    assert outcomes["passed"] >= 25
+    result.stdout.fnmatch_lines(["*implementation: process*scenarios.adapter*"])
+
+
+def test_a_process_that_misbehaves_is_reported(env: pytest.Pytester) -> None:
+    env.makefile(".scenario.yaml", one=GOOD.split("\n  - name: skipped one")[0] + "\n")
+    result = env.runpytest_subprocess("--sender-cmd=python -c 'print(42)'")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*--sender-cmd answered 42; expected a JSON object*"])

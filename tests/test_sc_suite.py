@@ -1,0 +1,101 @@
+"""The conformance suite itself: every rule pinned, the schema current and valid, examples present."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from scenarios import load_scenario_file
+from scenarios.docgen import render_section
+from scenarios.schema import SCHEMA_PATH, render
+from scenarios.summary import RULES
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFORMANCE = ROOT / "scenarios" / "conformance"
+FILES = sorted(CONFORMANCE.glob("*.scenario.yaml"))
+
+
+def all_scenarios() -> list:  # type: ignore[type-arg]
+    return [loaded for path in FILES for loaded in load_scenario_file(path)]
+
+
+def test_every_rule_has_a_scenario() -> None:
+    pinned = {rule for loaded in all_scenarios() for rule in loaded.scenario.rules}
+    assert [rule for rule in RULES if rule not in pinned] == []
+
+
+def test_every_rule_of_the_contract_is_known() -> None:
+    semantics = (ROOT / "docs" / "semantics.md").read_text(encoding="utf-8")
+    assert set(re.findall(r"^\| ([A-F]\d) \|", semantics, flags=re.MULTILINE)) == set(RULES)
+
+
+def test_each_source_example_is_a_scenario_of_its_own() -> None:
+    names = [loaded.scenario.name for loaded in all_scenarios()]
+    examples = [name for name in names if name.startswith("source example")]
+    assert any("user and group" in name for name in examples)
+    assert any("promo code" in name for name in examples)
+    assert any("retries at 5 s, 30 s, 1 min, 30 min, 2 h" in name for name in examples)
+
+
+def test_negative_scenarios_exist() -> None:
+    assert sum(loaded.scenario.expect_failure is not None for loaded in all_scenarios()) >= 3
+
+
+def test_semantics_lists_the_scenarios_of_each_rule() -> None:
+    semantics = (ROOT / "docs" / "semantics.md").read_text(encoding="utf-8")
+    assert semantics.endswith(render_section()), "run: python -m scenarios.docgen"
+
+
+def test_schema_is_current() -> None:
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), "run: python -m scenarios.schema"
+
+
+def test_schema_is_a_valid_json_schema() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.name for path in FILES])
+def test_conformance_files_are_valid_under_the_schema(path: Path) -> None:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        jsonschema.validate(document, schema)
+    assert path.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=../schema/scenario.schema.json"
+    )
+
+
+def test_check_jsonschema_accepts_every_file() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--schemafile",
+            str(SCHEMA_PATH),
+            *map(str, FILES),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_rejects_what_the_loader_rejects(tmp_path: Path) -> None:
+    path = tmp_path / "bad.scenario.yaml"
+    path.write_text("scenarios:\n  - name: x\n    flow: [{mesage: hi}]\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--schemafile", str(SCHEMA_PATH), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
