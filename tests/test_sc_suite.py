@@ -1,4 +1,4 @@
-"""The conformance suite itself: every rule pinned, the schema current and valid, examples present."""
+"""The conformance suite itself: every rule pinned, the schema current and valid."""
 
 from __future__ import annotations
 
