@@ -179,6 +179,18 @@ class FaultType(enum.StrEnum):
     LARGE_BODY = "large_body"  # a body of ``size`` bytes
 
 
+#: Faults that break the connection instead of answering.
+CONNECTION_FAULTS = frozenset(
+    {
+        FaultType.CONNECTION_RESET,
+        FaultType.EMPTY_RESPONSE,
+        FaultType.MALFORMED_RESPONSE,
+        FaultType.RANDOM_DATA_THEN_CLOSE,
+        FaultType.NO_RESPONSE,
+    }
+)
+
+
 class Fault(_Model):
     """A fault, with its options. ``fault: connection_reset`` is shorthand for ``{type: …}``."""
 

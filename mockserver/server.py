@@ -19,7 +19,7 @@ from aiohttp import web
 from .errors import VerificationError
 from .journal import Journal, RecordedRequest
 from .matching import CompiledPattern
-from .models import RequestPattern, Stub
+from .models import CONNECTION_FAULTS, RequestPattern, Stub
 from .report import (
     NearMiss,
     format_near_misses,
@@ -300,8 +300,10 @@ class MockServer:
             )
         definition = answer.response
         prepared = answer.entry.prepared[answer.index]
-        record.status = definition.status
-        record.fault = definition.fault.type.value if definition.fault else None
+        fault = definition.fault
+        record.fault = fault.type.value if fault else None
+        # A fault on the connection sends no status line at all.
+        record.status = None if fault and fault.type in CONNECTION_FAULTS else definition.status
         self.journal.add(record)
         self._log(record)
         context = None
@@ -322,9 +324,10 @@ class MockServer:
     def _log(self, record: RecordedRequest) -> None:
         if self.log is not None:
             answered = f"stub {record.stub_id}" if record.stub_id else "NO MATCH"
+            status = record.status if record.status is not None else "no answer"
             fault = f" fault={record.fault}" if record.fault else ""
             self.log(
-                f"#{record.seq} {record.method} {record.url} -> {record.status} ({answered}){fault}"
+                f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}"
             )
 
     def build_app(self) -> web.Application:

@@ -87,7 +87,7 @@ def _attempts(loaded: LoadedScenario, result: RunResult) -> list[Failure]:
         want = expected[index] if index < len(expected) else None
         got = actual[index] if index < len(actual) else None
         left = _describe_expected(want) if want else "(none)"
-        right = f"{format_duration(got.offset)}  {got.summary()}" if got else "(none)"
+        right = f"{format_duration(got.offset):<8}  {got.summary()}" if got else "(none)"
         bad = want is None or got is None or not _attempt_ok(want, got)
         wrong += bad
         rows.append((str(index + 1), left, right, bad))

@@ -67,7 +67,7 @@ class LoadedScenario:
         if not 0 <= start < len(text):
             return []
         first = text[start]
-        indent = len(first) - len(first.lstrip(" -"))
+        indent = len(first) - len(first.lstrip())
         end = start + 1
         while end < len(text) and (
             not text[end].strip() or len(text[end]) - len(text[end].lstrip()) > indent

@@ -68,8 +68,9 @@ def _what_happened(result: RunResult) -> list[str]:
         offset = format_duration(entry.received_at - result.started_at)
         answer = f"stub {entry.stub_id}" if entry.stub_id else "no stub matched"
         fault = f", fault {entry.fault}" if entry.fault else ""
+        status = entry.status if entry.status is not None else "no answer"
         lines.append(
-            f"  #{entry.seq} +{offset} {entry.method} {entry.url} -> {entry.status} "
+            f"  #{entry.seq} +{offset} {entry.method} {entry.url} -> {status} "
             f"({answer}{fault})"
         )
     first = next((a.report.request for a in result.attempts if a.report.request), None)

@@ -11,6 +11,7 @@ own server, clock and event loop.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,7 +53,9 @@ async def run_scenario(
     """Run ``loaded`` against ``server`` with ``implementation``; raise on failed expectations."""
     scenario = loaded.scenario
     server.reset()
-    server.add_many(scenario.mock.stubs)
+    for number, stub in enumerate(scenario.mock.stubs, 1):
+        # Stable ids, so that reports read the same on every run.
+        server.add(stub if stub.id else stub.model_copy(update={"id": _stub_id(stub.name, number)}))
     clock.move_to(scenario.clock)
     result = RunResult(started_at=scenario.clock, mock_url=server.url)
     result.variables = dict(scenario.variables)
@@ -126,6 +129,11 @@ async def run_scenario(
             report=failure_report(loaded, result, failures),
         )
     return result
+
+
+def _stub_id(name: str | None, number: int) -> str:
+    slug = re.sub(r"[^\w]+", "-", name or "").strip("-").lower()
+    return f"{number}-{slug}" if slug else f"stub-{number}"
 
 
 def _expect_failure(
