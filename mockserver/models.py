@@ -94,12 +94,15 @@ class Matcher(_Model):
     def kind(self) -> str:
         return next(key for key in sorted(MATCHER_KEYS) if key in self.model_fields_set)
 
-    def describe(self) -> str:
-        """``equal 'x'``, ``regex '^a'``, ``present``…: for reports."""
+    def describe(self, limit: int = 60) -> str:
+        """``equal 'x'``, ``regex '^a'``, ``present``…: for reports, cut at ``limit``."""
         kind = self.kind
         if kind in ("present", "absent"):
             return kind
-        return f"{kind} {getattr(self, kind)!r}"
+        text = repr(getattr(self, kind))
+        if len(text) > limit:
+            text = text[: limit - 3] + "..."
+        return f"{kind} {text}"
 
 
 MatcherMap = dict[str, Matcher]
