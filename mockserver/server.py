@@ -326,9 +326,7 @@ class MockServer:
             answered = f"stub {record.stub_id}" if record.stub_id else "NO MATCH"
             status = record.status if record.status is not None else "no answer"
             fault = f" fault={record.fault}" if record.fault else ""
-            self.log(
-                f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}"
-            )
+            self.log(f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}")
 
     def build_app(self) -> web.Application:
         """The aiohttp application: the admin API under ``/__admin/``, stubs everywhere else."""

@@ -70,8 +70,7 @@ def _what_happened(result: RunResult) -> list[str]:
         fault = f", fault {entry.fault}" if entry.fault else ""
         status = entry.status if entry.status is not None else "no answer"
         lines.append(
-            f"  #{entry.seq} +{offset} {entry.method} {entry.url} -> {status} "
-            f"({answer}{fault})"
+            f"  #{entry.seq} +{offset} {entry.method} {entry.url} -> {status} ({answer}{fault})"
         )
     first = next((a.report.request for a in result.attempts if a.report.request), None)
     if first is not None:
