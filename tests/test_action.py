@@ -100,3 +100,14 @@ def test_configuration_errors_name_field_and_value(kwargs: dict[str, Any], field
 @pytest.mark.rule("A4")
 def test_cyrillic_save_to_is_a_valid_name() -> None:
     assert WebhookAction("http://x", "GET", save_to="результат").save_to == "результат"
+
+
+@pytest.mark.rule("A4")
+def test_a_long_value_is_cut_in_the_message_but_kept_whole() -> None:
+    from webhook_core import build_request
+
+    with pytest.raises(ConfigurationError) as caught:
+        build_request(WebhookAction("ftp://x/" + "a" * 5000, "GET"), {})
+    assert len(str(caught.value)) < 400
+    assert "characters)" in str(caught.value)
+    assert len(caught.value.value) == 5008

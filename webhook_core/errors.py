@@ -32,7 +32,10 @@ class ConfigurationError(WebhookError, ValueError):
         self.field = field
         self.value = value
         self.expected = expected
-        super().__init__(f"{field}: got {value!r}, expected {expected}")
+        shown = repr(value)
+        if len(shown) > 200:
+            shown = f"{shown[:150]}... ({len(shown)} characters)"
+        super().__init__(f"{field}: got {shown}, expected {expected}")
 
 
 class PathNotFound(WebhookError, LookupError):
