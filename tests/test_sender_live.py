@@ -104,3 +104,38 @@ async def test_put_patch_delete_on_the_wire(sender: HttpxSender, method: str) ->
     assert with_params.method == without.method == method
     assert with_params.body == b"a%5Bb%5D=1"
     assert without.body == b""
+
+
+@pytest.mark.rule("D2", "D3")
+async def test_gzip_and_chunked_answers_on_every_path(sender: HttpxSender) -> None:
+    import gzip
+
+    packed = gzip.compress(b'{"a": 1}')
+    gzipped = (
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(packed)
+    ) + packed
+    async with raw_server(answer_bytes(gzipped)) as url:
+        assert (await sender.send(httpx.Request("GET", url))).value == {"a": 1}
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunked += b"".join(b"%x\r\n%s\r\n" % (300, b"y" * 300) for _ in range(10)) + b"0\r\n\r\n"
+    sender.max_body = 1000
+    async with raw_server(answer_bytes(chunked)) as url:
+        outcome = await sender.send(httpx.Request("GET", url))
+    assert outcome.truncated
+    assert outcome.value == "y" * 1000
+
+
+@pytest.mark.rule("E3")
+async def test_prepared_requests_go_out_unchanged() -> None:
+    from webhook_core import prepare_request
+
+    async with scripted_server([(200, "")]) as far, HttpxSender() as sender:
+        prepared = prepare_request(
+            WebhookAction(far.url + "/p", "JSON POST", headers=[("X-A", "1")], params=[("a", "x")]),
+            {},
+        )
+        await sender.send_prepared(prepared)
+        await sender.send_prepared(prepared)
+    first, second = far.received
+    assert first.body == second.body == b'{"a":"x"}'
+    assert dict(first.raw_headers)[b"X-A"] == b"1"

@@ -15,6 +15,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ import httpx
 
 from .action import WebhookAction, check_variable_name
 from .errors import ConfigurationError
-from .request import prepare_request
+from .request import PreparedRequest, prepare_request
 from .retry import RETRY_SCHEDULE, Dispatcher, now, retry_delay
 from .sender import Outcome, Sender
 from .template import evaluate, render_report
@@ -124,11 +125,18 @@ class Flow:
         object.__setattr__(self, "timezone", timezone)
 
 
+@lru_cache(maxsize=256)
+def _clock_fields(second: int, timezone: str) -> tuple[str, str, str]:
+    local = datetime.fromtimestamp(second, ZoneInfo(timezone))
+    return (local.strftime("%d.%m.%Y"), local.strftime("%H:%M"), local.isoformat())
+
+
 def reserved_variables(
     subscriber: Subscriber, *, bot_id: str = "", at: datetime, timezone: str = "UTC"
 ) -> dict[str, Any]:
     """Rule B8: the subscriber's fields, ``bot_id``, and the clock in the bot's time zone."""
-    local = at.astimezone(ZoneInfo(timezone))
+    second = int(at.timestamp() // 1)
+    date, time, stamp = _clock_fields(second, timezone)
     return {
         "user_id": subscriber.user_id,
         "first_name": subscriber.first_name,
@@ -138,10 +146,10 @@ def reserved_variables(
         "email": subscriber.email,
         "channel": subscriber.channel,
         "bot_id": bot_id,
-        "date": local.strftime("%d.%m.%Y"),
-        "time": local.strftime("%H:%M"),
-        "datetime": local.isoformat(timespec="seconds"),
-        "timestamp": int(at.timestamp()),
+        "date": date,
+        "time": time,
+        "datetime": stamp,
+        "timestamp": second,
     }
 
 
@@ -151,10 +159,15 @@ class Attempt:
 
     block: int
     number: int
-    request: httpx.Request
+    prepared: PreparedRequest
     started_at: datetime
     finished_at: datetime
     outcome: Outcome
+
+    @property
+    def request(self) -> httpx.Request:
+        """The request sent (the same object for every attempt of a block, rule E3)."""
+        return self.prepared.request
 
     def __repr__(self) -> str:
         at = f"{self.started_at:%H:%M:%S}"
@@ -185,7 +198,7 @@ class FlowRun:
     messages: list[SentMessage] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    _request: httpx.Request | None = None
+    _request: PreparedRequest | None = None
     _failures: int = 0
 
     def context(self) -> dict[str, Any]:
@@ -256,7 +269,7 @@ class FlowRuntime:
                     run.last_error = f"configuration error: {exc}"
                     return
                 run.missing.extend(prepared.missing)
-                run._request = prepared.request
+                run._request = prepared
                 run._failures = 0
                 if not await self._attempt(run):
                     return
@@ -280,7 +293,11 @@ class FlowRuntime:
         block = run.flow.blocks[run.position]
         assert isinstance(block, Webhook)
         started = now()
-        outcome = await self.sender.send(request)
+        send_prepared = getattr(self.sender, "send_prepared", None)
+        if send_prepared is not None:
+            outcome = await send_prepared(request)
+        else:
+            outcome = await self.sender.send(request.request)
         finished = now()
         run.attempts.append(
             Attempt(run.position, run._failures + 1, request, started, finished, outcome)

@@ -9,14 +9,17 @@ an aiohttp transport used directly, the fastest path measured here.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+import aiohttp
 import httpx
 
 from .paths import MISSING
+from .request import PreparedRequest
 from .response import DEFAULT_MAX_BODY, parse_body
-from .transport import AiohttpTransport
+from .transport import AiohttpTransport, translate_error
 
 __all__ = [
     "DEFAULT_MAX_REDIRECTS",
@@ -94,14 +97,17 @@ def redirect_request(request: httpx.Request, response: httpx.Response) -> httpx.
     keep the method and body. ``Authorization`` is dropped when the origin
     changes, and ``Host`` follows the new URL.
     """
-    location = response.headers.get("location")
-    if response.status_code not in _REDIRECT_STATUSES or not location:
+    if response.status_code not in _REDIRECT_STATUSES:
+        return None
+    return _follow(request, response.status_code, response.headers.get("location"))
+
+
+def _follow(request: httpx.Request, status: int, location: str | None) -> httpx.Request | None:
+    if not location:
         return None
     url = request.url.join(location)
     method = request.method
-    if (response.status_code == 303 and method != "HEAD") or (
-        response.status_code in (301, 302) and method == "POST"
-    ):
+    if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
         method = "GET"
     keep_body = method == request.method
     same_origin = (url.scheme, url.host, url.port) == (
@@ -126,11 +132,12 @@ class HttpxSender:
 
     ``client`` is an ``httpx.AsyncClient`` or an httpx transport (respx's
     ``MockTransport`` in unit tests); by default an
-    :class:`~webhook_core.transport.AiohttpTransport`, used directly, which is
-    the fastest path. ``timeout`` bounds the whole attempt (connect, redirects,
-    body) in seconds; at most ``max_redirects`` redirects are followed; at
-    most ``max_body`` bytes are read (rule D3: the rest is never buffered, and
-    the value is the text of what was read, with ``truncated`` set).
+    :class:`~webhook_core.transport.AiohttpTransport`, whose responses are read
+    directly, the fastest path. ``timeout`` bounds the whole attempt (connect,
+    redirects, body) in seconds; at most ``max_redirects`` redirects are
+    followed; at most ``max_body`` bytes are read (rule D3: the rest is never
+    buffered, and the value is the text of what was read, with ``truncated``
+    set).
     """
 
     def __init__(
@@ -160,9 +167,20 @@ class HttpxSender:
 
     async def send(self, request: httpx.Request) -> Outcome:
         """Send ``request`` once (following redirects) and return the :class:`Outcome`."""
+        if isinstance(self._client, AiohttpTransport):
+            return await self._guarded(self._send_direct(self._client, None, request))
+        return await self._guarded(self._send_httpx(request))
+
+    async def send_prepared(self, prepared: PreparedRequest) -> Outcome:
+        """Send a :class:`PreparedRequest`; with the default transport no httpx objects are made."""
+        if not isinstance(self._client, AiohttpTransport):
+            return await self.send(prepared.request)
+        return await self._guarded(self._send_direct(self._client, prepared, None))
+
+    async def _guarded(self, sending: Awaitable[Outcome]) -> Outcome:
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._send(request)
+                return await sending
         except TimeoutError:
             return Outcome(
                 ok=False,
@@ -173,15 +191,73 @@ class HttpxSender:
             kind, message = _describe(exc)
             return Outcome(ok=False, error=message, error_kind=kind)
 
-    async def _hop(self, request: httpx.Request) -> httpx.Response:
-        if isinstance(self._client, httpx.AsyncClient):
-            return await self._client.send(request, stream=True, follow_redirects=False)
-        return await self._client.handle_async_request(request)
+    # --- the fast path: the default aiohttp transport, read directly ---------------
 
-    async def _send(self, request: httpx.Request) -> Outcome:
+    async def _send_direct(
+        self,
+        transport: AiohttpTransport,
+        prepared: PreparedRequest | None,
+        request: httpx.Request | None,
+    ) -> Outcome:
         redirects = 0
         while True:
-            response = await self._hop(request)
+            if request is None:
+                assert prepared is not None
+                parts = (prepared.method, str(prepared.url), prepared.headers, prepared.body)
+            else:
+                parts = (request.method, str(request.url), request.headers.raw, request.content)
+            response = await transport.open(*parts, decompress=True)
+            try:
+                status = response.status
+                next_request = None
+                if status in _REDIRECT_STATUSES:
+                    if request is None:
+                        assert prepared is not None
+                        request = prepared.request
+                    next_request = _follow(request, status, response.headers.get("Location"))
+                if next_request is None:
+                    if status >= 400:
+                        return _status_failure(status, response.reason)
+                    return await self._read_direct(response)
+            finally:
+                response.release()
+            redirects += 1
+            if redirects > self.max_redirects:
+                return self._too_many(status)
+            request = next_request
+
+    async def _read_direct(self, response: aiohttp.ClientResponse) -> Outcome:
+        content_type = response.headers.get("Content-Type")
+        try:
+            length = response.content_length
+            if (
+                length is not None
+                and length <= self.max_body
+                and not response.headers.get("Content-Encoding")
+            ):
+                body = await response.read()
+                return _success(response.status, body, content_type, truncated=False)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.content.iter_chunked(65536):
+                size += len(chunk)
+                if size > self.max_body:
+                    chunks.append(chunk[: len(chunk) - (size - self.max_body)])
+                    return _success(response.status, b"".join(chunks), content_type, truncated=True)
+                chunks.append(chunk)
+        except aiohttp.ClientError as exc:
+            raise translate_error(exc, None) from exc
+        return _success(response.status, b"".join(chunks), content_type, truncated=False)
+
+    # --- any other httpx client or transport ---------------------------------------
+
+    async def _send_httpx(self, request: httpx.Request) -> Outcome:
+        redirects = 0
+        while True:
+            if isinstance(self._client, httpx.AsyncClient):
+                response = await self._client.send(request, stream=True, follow_redirects=False)
+            else:
+                response = await self._client.handle_async_request(request)
             try:
                 next_request = redirect_request(request, response)
                 if next_request is None:
@@ -190,22 +266,13 @@ class HttpxSender:
                 await response.aclose()
             redirects += 1
             if redirects > self.max_redirects:
-                return Outcome(
-                    ok=False,
-                    status=response.status_code,
-                    error=f"more than {self.max_redirects} redirects",
-                    error_kind="redirects",
-                )
+                return self._too_many(response.status_code)
             request = next_request
 
     async def _finish(self, response: httpx.Response) -> Outcome:
         status = response.status_code
         if status >= 400:
-            # D1: the body of a failed attempt is not saved (D4), so it is not read.
-            phrase = f" {response.reason_phrase}" if response.reason_phrase else ""
-            return Outcome(
-                ok=False, status=status, error=f"status {status}{phrase}", error_kind="status"
-            )
+            return _status_failure(status, response.reason_phrase)
         chunks: list[bytes] = []
         size = 0
         truncated = False
@@ -219,7 +286,25 @@ class HttpxSender:
                 truncated = True
                 break
             chunks.append(chunk)
-        value = parse_body(
-            b"".join(chunks), response.headers.get("content-type"), truncated=truncated
+        return _success(
+            status, b"".join(chunks), response.headers.get("content-type"), truncated=truncated
         )
-        return Outcome(ok=True, status=status, value=value, truncated=truncated)
+
+    def _too_many(self, status: int) -> Outcome:
+        return Outcome(
+            ok=False,
+            status=status,
+            error=f"more than {self.max_redirects} redirects",
+            error_kind="redirects",
+        )
+
+
+def _status_failure(status: int, reason: str | None) -> Outcome:
+    # D1: the body of a failed attempt is not saved (D4), so it is not read.
+    phrase = f" {reason}" if reason else ""
+    return Outcome(ok=False, status=status, error=f"status {status}{phrase}", error_kind="status")
+
+
+def _success(status: int, body: bytes, content_type: str | None, *, truncated: bool) -> Outcome:
+    value = parse_body(body, content_type, truncated=truncated)
+    return Outcome(ok=True, status=status, value=value, truncated=truncated)

@@ -22,10 +22,12 @@ __all__ = [
     "Reference",
     "Rendering",
     "evaluate",
+    "evaluate_parts",
     "format_value",
     "parse_template",
     "references",
     "render",
+    "render_parts",
     "render_report",
     "resolve",
     "single_reference",
@@ -135,25 +137,53 @@ def format_value(value: Any) -> str:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return json.dumps(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def render_report(template: str, variables: Mapping[str, Any]) -> Rendering:
-    """Render ``template`` and report the references that were missing (rule B3)."""
+_TYPED: Final = (bool, int, float, dict, list)
+
+
+def render_parts(parts: tuple[Part, ...], variables: Mapping[str, Any], missing: list[str]) -> str:
+    """Render parsed parts, adding the dotted paths of missing references to ``missing``."""
+    if len(parts) == 1:
+        part = parts[0]
+        if type(part) is str:
+            return part
     out: list[str] = []
-    missing: list[str] = []
-    for part in parse_template(template):
-        if isinstance(part, str):
+    for part in parts:
+        if type(part) is str:
             out.append(part)
             continue
-        value = resolve(part, variables)
+        value = resolve(part, variables)  # type: ignore[arg-type]
         if value is MISSING:
-            missing.append(part.dotted)
+            missing.append(part.dotted)  # type: ignore[union-attr]
         else:
             out.append(format_value(value))
-    return Rendering("".join(out), tuple(missing))
+    return "".join(out)
+
+
+def evaluate_parts(
+    parts: tuple[Part, ...], variables: Mapping[str, Any], missing: list[str]
+) -> Any:
+    """:func:`evaluate` for parsed parts."""
+    if len(parts) == 1 and type(parts[0]) is Reference:
+        reference = parts[0]
+        value = resolve(reference, variables)
+        if value is MISSING:
+            missing.append(reference.dotted)
+            return ""
+        if isinstance(value, _TYPED):
+            return value
+    return render_parts(parts, variables, missing)
+
+
+def render_report(template: str, variables: Mapping[str, Any]) -> Rendering:
+    """Render ``template`` and report the references that were missing (rule B3)."""
+    missing: list[str] = []
+    text = render_parts(parse_template(template), variables, missing)
+    return Rendering(text, tuple(missing))
 
 
 def evaluate(template: str, variables: Mapping[str, Any]) -> tuple[Any, tuple[str, ...]]:
@@ -163,15 +193,9 @@ def evaluate(template: str, variables: Mapping[str, Any]) -> tuple[Any, tuple[st
     list gives that value with its type; anything else renders to text. Also
     returns the references that were missing.
     """
-    reference = single_reference(template)
-    if reference is not None:
-        value = resolve(reference, variables)
-        if value is MISSING:
-            return "", (reference.dotted,)
-        if isinstance(value, bool | int | float | dict | list):
-            return value, ()
-    rendering = render_report(template, variables)
-    return rendering.text, rendering.missing
+    missing: list[str] = []
+    value = evaluate_parts(parse_template(template), variables, missing)
+    return value, tuple(missing)
 
 
 def render(template: str, variables: Mapping[str, Any]) -> str:

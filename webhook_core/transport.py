@@ -11,15 +11,21 @@ httpx's own transport on loopback (see ``bench/``).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from typing import Final
 
 import aiohttp
 import httpx
 from yarl import URL
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["AiohttpTransport", "translate_error"]
 
 _CHUNK: Final = 64 * 1024
+
+
+@lru_cache(maxsize=1024)
+def _url(text: str) -> URL:
+    return URL(text, encoded=True)
 
 
 def _text(raw: bytes) -> str:
@@ -29,7 +35,9 @@ def _text(raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def _translate(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
+def translate_error(
+    exc: aiohttp.ClientError, request: httpx.Request | None
+) -> httpx.TransportError:
     """The httpx exception that means what ``exc`` means."""
     message = str(exc) or type(exc).__name__
     if isinstance(exc, aiohttp.ServerTimeoutError):
@@ -57,7 +65,7 @@ class _Body(httpx.AsyncByteStream):
             async for chunk in self._response.content.iter_chunked(_CHUNK):
                 yield chunk
         except aiohttp.ClientError as exc:
-            raise _translate(exc, self._request) from exc
+            raise translate_error(exc, self._request) from exc
 
     async def aclose(self) -> None:
         self._response.release()
@@ -81,23 +89,45 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         return self._session
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
+    async def open(
+        self,
+        method: str,
+        url: str,
+        raw_headers: list[tuple[bytes, bytes]],
+        body: bytes | None,
+        *,
+        decompress: bool = False,
+    ) -> aiohttp.ClientResponse:
+        """Send a request and return aiohttp's response, its body unread (release it after).
+
+        Failures are raised as the httpx exception of the same meaning. The
+        reference sender sends this way, without building httpx objects;
+        ``handle_async_request`` wraps it for httpx clients.
+        """
         headers = [
             (_text(name), _text(value))
-            for name, value in request.headers.raw
+            for name, value in raw_headers
             if name.lower() != b"content-length"
         ]
         try:
-            response = await self._get_session().request(
-                request.method,
-                URL(str(request.url), encoded=True),
+            return await self._get_session().request(
+                method,
+                _url(url),
                 headers=headers,
                 data=body or None,
                 allow_redirects=False,
+                auto_decompress=decompress,
             )
         except aiohttp.ClientError as exc:
-            raise _translate(exc, request) from exc
+            raise translate_error(exc, None) from exc
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = await request.aread()
+        try:
+            response = await self.open(request.method, str(request.url), request.headers.raw, body)
+        except httpx.TransportError as exc:
+            exc.request = request
+            raise
         reason = (response.reason or "").encode("latin-1", "replace")
         return httpx.Response(
             response.status,
