@@ -12,7 +12,7 @@ import itertools
 import json
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -85,19 +85,9 @@ class RecordedRequest:
     def url(self) -> str:
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
-    def template_context(self) -> dict[str, Any]:
-        """What response templates see as ``request``."""
-        body_json = self.json
-        return {
-            "method": self.method,
-            "path": self.path_params,
-            "url": self.url,
-            "query": self.query,
-            "headers": self.headers,
-            "json": None if body_json is MISSING else body_json,
-            "form": {} if self.form is MISSING else self.form,
-            "body": self.text,
-        }
+    def template_context(self) -> Mapping[str, Any]:
+        """What response templates see as ``request``; each part is worked out when used."""
+        return _RequestView(self)
 
     def to_json(self) -> dict[str, Any]:
         """The admin API's view of this request."""
@@ -122,6 +112,42 @@ class RecordedRequest:
     def __repr__(self) -> str:
         answer = f" -> {self.status}" if self.status else ""
         return f"<RecordedRequest #{self.seq} {self.method} {self.url}{answer}>"
+
+
+class _RequestView(Mapping[str, Any]):
+    """``request`` in templates: method, path (captured), url, query, headers, json, form, body."""
+
+    __slots__ = ("_request",)
+    _KEYS = ("method", "path", "url", "query", "headers", "json", "form", "body")
+
+    def __init__(self, request: RecordedRequest) -> None:
+        self._request = request
+
+    def __getitem__(self, key: str) -> Any:
+        request = self._request
+        if key == "method":
+            return request.method
+        if key == "path":
+            return request.path_params
+        if key == "url":
+            return request.url
+        if key == "query":
+            return request.query
+        if key == "headers":
+            return request.headers
+        if key == "json":
+            return None if request.json is MISSING else request.json
+        if key == "form":
+            return {} if request.form is MISSING else request.form
+        if key == "body":
+            return request.text
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._KEYS)
+
+    def __len__(self) -> int:
+        return len(self._KEYS)
 
 
 class Journal:

@@ -81,6 +81,11 @@ class CompiledMatcher:
 
     def test(self, actual: Any, *, as_text: bool) -> bool:
         kind = self.kind
+        if kind == "equal":
+            expected = self.matcher.equal
+            kind_of = type(actual)
+            if kind_of is type(expected) and kind_of in _PLAIN:
+                return bool(actual == expected)
         if kind == "present":
             return actual is not MISSING
         if kind == "absent":
@@ -103,6 +108,7 @@ class CompiledMatcher:
 
 
 _ANY: Final = "ANY"
+_PLAIN: Final = (str, int, float)
 
 
 class CompiledPattern:
@@ -124,17 +130,24 @@ class CompiledPattern:
             self.path_regex = re.compile(source)
         elif pattern.path_regex is not None:
             self.path_regex = re.compile(pattern.path_regex)
-        self.query = self._compile(pattern.query)
+        self.query = self._split(self._compile(pattern.query))
         self.headers = [(name.lower(), m) for name, m in self._compile(pattern.headers)]
-        self.json_paths = self._compile(pattern.json_paths)
-        self.form = self._compile(pattern.form)
+        self.json_paths = self._split(self._compile(pattern.json_paths))
+        self.form = self._split(self._compile(pattern.form))
         self.body = CompiledMatcher(pattern.body) if pattern.body is not None else None
         self.has_json = "json_" in pattern.model_fields_set
         self.has_subset = "json_subset" in pattern.model_fields_set
+        self.captures = bool(pattern.path_parameters) or pattern.path_regex is not None
 
     @staticmethod
     def _compile(matchers: dict[str, Matcher]) -> list[tuple[str, CompiledMatcher]]:
         return [(name, CompiledMatcher(matcher)) for name, matcher in matchers.items()]
+
+    @staticmethod
+    def _split(
+        compiled: list[tuple[str, CompiledMatcher]],
+    ) -> list[tuple[str, tuple[str, ...], CompiledMatcher]]:
+        return [(name, tuple(name.split(".")), matcher) for name, matcher in compiled]
 
     @property
     def field_count(self) -> int:
@@ -175,8 +188,8 @@ class CompiledPattern:
             out.append(Mismatch("path", expected, request.path))
             if first_only:
                 return out
-        for name, matcher in self.query:
-            value = walk(request.query, name.split("."))
+        for name, path, matcher in self.query:
+            value = walk(request.query, path)
             if not matcher.test(value, as_text=True):
                 out.append(Mismatch(f"query.{name}", matcher.matcher.describe(), show(value)))
                 if first_only:
@@ -203,8 +216,8 @@ class CompiledPattern:
                 return out
         if self.json_paths:
             body = request.json
-            for name, matcher in self.json_paths:
-                value = MISSING if body is MISSING else walk(body, name.split("."))
+            for name, path, matcher in self.json_paths:
+                value = MISSING if body is MISSING else walk(body, path)
                 if not matcher.test(value, as_text=False):
                     out.append(
                         Mismatch(f"json_paths.{name}", matcher.matcher.describe(), show(value))
@@ -213,8 +226,8 @@ class CompiledPattern:
                         return out
         if self.form:
             form = request.form
-            for name, matcher in self.form:
-                value = MISSING if form is MISSING else walk(form, name.split("."))
+            for name, path, matcher in self.form:
+                value = MISSING if form is MISSING else walk(form, path)
                 if not matcher.test(value, as_text=True):
                     out.append(Mismatch(f"form.{name}", matcher.matcher.describe(), show(value)))
                     if first_only:

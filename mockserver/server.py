@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -259,11 +260,12 @@ class MockServer:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge as exc:
             body, note = b"", f"body not kept: {exc.text}"
+        raw_path, _, query = request.raw_path.partition("?")
         record = RecordedRequest(
             seq=self.journal.next_seq(),
             method=request.method,
-            path=request.path,
-            query_string=request.rel_url.raw_query_string,
+            path=unquote(raw_path) if "%" in raw_path else raw_path,
+            query_string=query.partition("#")[0],
             raw_headers=tuple(request.headers.items()),
             body=body,
             received_at=datetime.now(timezone.utc),

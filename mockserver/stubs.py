@@ -37,8 +37,11 @@ class StubEntry:
     calls: int = 0
     prepared: list[Prepared] = field(default_factory=list)
 
+    answers: list[ResponseDef] = field(default_factory=list)
+
     def __post_init__(self) -> None:
-        self.prepared = [prepare(answer) for answer in self.stub.answers]
+        self.answers = self.stub.answers
+        self.prepared = [prepare(answer) for answer in self.answers]
 
     @property
     def sort_key(self) -> tuple[int, int]:
@@ -154,8 +157,9 @@ class StubRegistry:
 
     def answer(self, request: RecordedRequest) -> Answer | None:
         """Choose the stub that answers ``request`` and advance its sequence and state."""
-        exact = self._first_match(self._by_path.get(request.path, []), request)
-        general = self._first_match(self._general, request)
+        candidates = self._by_path.get(request.path)
+        exact = self._first_match(candidates, request) if candidates else None
+        general = self._first_match(self._general, request) if self._general else None
         if exact is None or (general is not None and general.sort_key < exact.sort_key):
             exact = general
         if exact is None:
@@ -167,7 +171,7 @@ class StubRegistry:
             calls = entry.calls
             if stub.state is not None and stub.state.set is not None:
                 self.states[self.state_key(entry, request)] = stub.state.set
-        answers = stub.answers
+        answers = entry.answers
         index = calls - 1
         note = None
         response: ResponseDef | None
@@ -183,8 +187,8 @@ class StubRegistry:
                 f"{stub.label()} has {len(answers)} response(s) and this was call {calls} "
                 "(when_exhausted: fail)"
             )
-        params = entry.pattern.path_params(request.path) or {}
-        return Answer(entry, response, index, params, note)
+        params = entry.pattern.path_params(request.path) if entry.pattern.captures else {}
+        return Answer(entry, response, index, params or {}, note)
 
     def difference(self, entry: StubEntry, request: RecordedRequest) -> list[Mismatch]:
         """All the ways ``request`` misses ``entry`` (state included), for reports."""

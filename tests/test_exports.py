@@ -1,15 +1,25 @@
-"""The packages' public names: ``__all__`` is sorted and lists exactly what the root exports."""
+"""The packages' public names and boundaries.
+
+``__all__`` is sorted and every name in it resolves; imports go one way only:
+``scenarios`` → ``webhook_core`` and ``mockserver``; ``mockserver`` →
+``webhook_core.template``; nothing imports pytest outside a ``plugin.py``.
+"""
 
 from __future__ import annotations
 
+import ast
 import importlib
-import types
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 
-@pytest.mark.parametrize("package", ["webhook_core"])
-def test_all_is_sorted_and_complete(package: str) -> None:
+
+@pytest.mark.parametrize("package", ["webhook_core", "mockserver", "scenarios"])
+def test_all_is_sorted_and_resolves(package: str) -> None:
     module = importlib.import_module(package)
     exported = module.__all__
 
@@ -18,22 +28,43 @@ def test_all_is_sorted_and_complete(package: str) -> None:
         return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
 
     assert exported == sorted(exported, key=group)
-    public = {
-        name
-        for name, value in vars(module).items()
-        if not name.startswith("_")
-        and not isinstance(value, types.ModuleType)
-        and name != "annotations"
-    }
-    assert set(exported) - {"__version__"} == public
+    for name in exported:
+        assert getattr(module, name) is not None, name
 
 
-def test_webhook_core_imports_neither_mockserver_nor_scenarios() -> None:
-    import sys
+def imports_of(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
 
-    before = set(sys.modules)
-    importlib.import_module("webhook_core")
-    loaded = set(sys.modules) - before
-    assert not {
-        name for name in loaded if name.split(".")[0] in {"mockserver", "scenarios", "pytest"}
-    }
+
+@pytest.mark.parametrize(
+    ("package", "forbidden", "allowed"),
+    [
+        ("webhook_core", {"mockserver", "scenarios", "pytest"}, set()),
+        ("mockserver", {"scenarios", "webhook_core", "pytest"}, {"webhook_core.template"}),
+        ("scenarios", {"pytest"}, set()),
+    ],
+)
+def test_imports_go_one_way(package: str, forbidden: set[str], allowed: set[str]) -> None:
+    wrong = []
+    for path in (ROOT / package).rglob("*.py"):
+        if path.name == "plugin.py":
+            continue
+        for name in imports_of(path):
+            if name in allowed:
+                continue
+            if name.split(".")[0] in forbidden:
+                wrong.append(f"{path.relative_to(ROOT)} imports {name}")
+    assert wrong == []
+
+
+def test_the_template_module_alone_does_not_load_the_http_client() -> None:
+    code = "import webhook_core.template, sys; print('httpx' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
