@@ -1,7 +1,7 @@
 """Servers for bench_mockserver.py, each answering GET /ping and POST /echo the same way.
 
-    python bench/_servers.py bare PORT
-    python bench/_servers.py httpserver PORT      (pytest-httpserver, if installed)
+python bench/_servers.py bare PORT
+python bench/_servers.py httpserver PORT      (pytest-httpserver, if installed)
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ def httpserver(port: int) -> None:
     def echo(request):  # type: ignore[no-untyped-def]
         return Response(json.dumps({"echo": request.get_json()}), content_type="application/json")
 
-    server.expect_request("/echo", method="POST", json={"name": "bench", "value": 42}
-                          ).respond_with_handler(echo)
+    server.expect_request(
+        "/echo", method="POST", json={"name": "bench", "value": 42}
+    ).respond_with_handler(echo)
     server.start()
     try:
         while True:

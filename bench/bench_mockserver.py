@@ -95,8 +95,9 @@ def wrk(url: str, seconds: float, *, post: bool) -> float:
             'wrk.headers["Content-Type"] = "application/json"\n'
         )
         command += ["-s", str(script)]
-    output = subprocess.run(pinned([*command, url], 0), capture_output=True, text=True,
-                            check=True).stdout
+    output = subprocess.run(
+        pinned([*command, url], 0), capture_output=True, text=True, check=True
+    ).stdout
     found = re.search(r"Requests/sec:\s+([\d.]+)", output)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non2xx:
@@ -106,16 +107,27 @@ def wrk(url: str, seconds: float, *, post: bool) -> float:
 
 
 class Server:
-    def __init__(self, name: str, command: list[str], base: str, ready: str,
-                 env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        base: str,
+        ready: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> None:
         self.name, self.command, self.base, self.ready = name, command, base, ready
         self.env, self.cwd = env, cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
         self.process = subprocess.Popen(
-            pinned(self.command, 1), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, **(self.env or {})}, cwd=self.cwd, start_new_session=True,
+            pinned(self.command, 1),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **(self.env or {})},
+            cwd=self.cwd,
+            start_new_session=True,
         )
         wait_for(self.base + self.ready)
         return self
@@ -143,83 +155,171 @@ def stub_file(extra: int, *, regex: bool, directory: Path) -> Path:
         ping["path_regex"] = "/pin[g]"
     else:
         ping["path"] = "/ping"
-    stubs.append({"request": ping, "response": {"json": {"pong": True, "server": "bench"}},
-                  "priority": 9})
-    stubs.append({
-        "request": {"method": "POST", "path": "/echo",
-                    "json_paths": {"name": "bench", "value": 42}},
-        "response": {"json": {"echo": "{request.json}"}},
-    })
+    stubs.append(
+        {"request": ping, "response": {"json": {"pong": True, "server": "bench"}}, "priority": 9}
+    )
+    stubs.append(
+        {
+            "request": {
+                "method": "POST",
+                "path": "/echo",
+                "json_paths": {"name": "bench", "value": 42},
+            },
+            "response": {"json": {"echo": "{request.json}"}},
+        }
+    )
     path = directory / f"stubs-{extra}-{'regex' if regex else 'exact'}.json"
     path.write_text(json.dumps(stubs))
     return path
 
 
 def mockserver(stubs: Path, port: int) -> Server:
-    return Server("mockserver", [sys.executable, "-m", "mockserver", "--stubs", str(stubs),
-                                 "--port", str(port), "--quiet"],
-                  f"http://127.0.0.1:{port}", "/__admin/health")
+    return Server(
+        "mockserver",
+        [sys.executable, "-m", "mockserver", "--stubs", str(stubs), "--port", str(port), "--quiet"],
+        f"http://127.0.0.1:{port}",
+        "/__admin/health",
+    )
 
 
 def bare(port: int) -> Server:
-    return Server("bare aiohttp", [sys.executable, str(HERE / "_servers.py"), "bare", str(port)],
-                  f"http://127.0.0.1:{port}", "/ping")
+    return Server(
+        "bare aiohttp",
+        [sys.executable, str(HERE / "_servers.py"), "bare", str(port)],
+        f"http://127.0.0.1:{port}",
+        "/ping",
+    )
 
 
 def install_peers() -> None:
     PEERS.mkdir(exist_ok=True)
     if not (PEERS / "venv").exists():
         subprocess.run([sys.executable, "-m", "venv", str(PEERS / "venv")], check=True)
-        subprocess.run([str(PEERS / "venv" / "bin" / "pip"), "install", "-q",
-                        "pytest-httpserver", "aiohttp"], check=True)
+        subprocess.run(
+            [str(PEERS / "venv" / "bin" / "pip"), "install", "-q", "pytest-httpserver", "aiohttp"],
+            check=True,
+        )
     if not (PEERS / "node_modules" / "wiremock").exists():
-        subprocess.run(["npm", "install", "--silent", "--prefix", str(PEERS),
-                        "wiremock", "mountebank"], check=True)
+        subprocess.run(
+            ["npm", "install", "--silent", "--prefix", str(PEERS), "wiremock", "mountebank"],
+            check=True,
+        )
 
 
 def httpserver(port: int) -> Server:
-    return Server("pytest-httpserver",
-                  [str(PEERS / "venv" / "bin" / "python"), str(HERE / "_servers.py"),
-                   "httpserver", str(port)], f"http://127.0.0.1:{port}", "/ping")
+    return Server(
+        "pytest-httpserver",
+        [
+            str(PEERS / "venv" / "bin" / "python"),
+            str(HERE / "_servers.py"),
+            "httpserver",
+            str(port),
+        ],
+        f"http://127.0.0.1:{port}",
+        "/ping",
+    )
 
 
 def wiremock(port: int) -> Server:
     root = Path(tempfile.mkdtemp())
     (root / "mappings").mkdir()
-    (root / "mappings" / "stubs.json").write_text(json.dumps({"mappings": [
-        {"request": {"method": "GET", "url": "/ping"},
-         "response": {"status": 200, "jsonBody": {"pong": True, "server": "bench"}}},
-        {"request": {"method": "POST", "url": "/echo",
-                     "bodyPatterns": [{"equalToJson": BODY}]},
-         "response": {"status": 200, "body": "{\"echo\": {{{request.body}}}}",
-                      "transformers": ["response-template"]}},
-    ]}))
+    (root / "mappings" / "stubs.json").write_text(
+        json.dumps(
+            {
+                "mappings": [
+                    {
+                        "request": {"method": "GET", "url": "/ping"},
+                        "response": {"status": 200, "jsonBody": {"pong": True, "server": "bench"}},
+                    },
+                    {
+                        "request": {
+                            "method": "POST",
+                            "url": "/echo",
+                            "bodyPatterns": [{"equalToJson": BODY}],
+                        },
+                        "response": {
+                            "status": 200,
+                            "body": '{"echo": {{{request.body}}}}',
+                            "transformers": ["response-template"],
+                        },
+                    },
+                ]
+            }
+        )
+    )
     jar = next((PEERS / "node_modules" / "wiremock").rglob("wiremock*.jar"))
-    return Server("WireMock", ["java", "-jar", str(jar), "--port", str(port),
-                               "--root-dir", str(root), "--disable-banner"],
-                  f"http://127.0.0.1:{port}", "/__admin/health")
+    return Server(
+        "WireMock",
+        [
+            "java",
+            "-jar",
+            str(jar),
+            "--port",
+            str(port),
+            "--root-dir",
+            str(root),
+            "--disable-banner",
+        ],
+        f"http://127.0.0.1:{port}",
+        "/__admin/health",
+    )
 
 
 def mountebank(port: int, admin: int) -> Server:
     config = Path(tempfile.mkdtemp()) / "imposters.json"
-    config.write_text(json.dumps({"imposters": [{
-        "protocol": "http", "port": port, "stubs": [
-            {"predicates": [{"equals": {"method": "GET", "path": "/ping"}}],
-             "responses": [{"is": {"statusCode": 200,
-                                   "headers": {"Connection": "keep-alive"},
-                                   "body": {"pong": True, "server": "bench"}}}]},
-            {"predicates": [{"deepEquals": {"method": "POST", "path": "/echo"}},
-                            {"equals": {"body": {"name": "bench", "value": 42}}}],
-             "responses": [{"is": {"statusCode": 200, "headers": {"Connection": "keep-alive"},
-                                   "body": BODY}}]},
-        ]}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "imposters": [
+                    {
+                        "protocol": "http",
+                        "port": port,
+                        "stubs": [
+                            {
+                                "predicates": [{"equals": {"method": "GET", "path": "/ping"}}],
+                                "responses": [
+                                    {
+                                        "is": {
+                                            "statusCode": 200,
+                                            "headers": {"Connection": "keep-alive"},
+                                            "body": {"pong": True, "server": "bench"},
+                                        }
+                                    }
+                                ],
+                            },
+                            {
+                                "predicates": [
+                                    {"deepEquals": {"method": "POST", "path": "/echo"}},
+                                    {"equals": {"body": {"name": "bench", "value": 42}}},
+                                ],
+                                "responses": [
+                                    {
+                                        "is": {
+                                            "statusCode": 200,
+                                            "headers": {"Connection": "keep-alive"},
+                                            "body": BODY,
+                                        }
+                                    }
+                                ],
+                            },
+                        ],
+                    }
+                ]
+            }
+        )
+    )
     mb = PEERS / "node_modules" / ".bin" / "mb"
-    return Server("mountebank", [str(mb), "--port", str(admin), "--configfile", str(config),
-                                 "--loglevel", "warn"], f"http://127.0.0.1:{port}", "/ping")
+    return Server(
+        "mountebank",
+        [str(mb), "--port", str(admin), "--configfile", str(config), "--loglevel", "warn"],
+        f"http://127.0.0.1:{port}",
+        "/ping",
+    )
 
 
-def measure(make: Callable[[int], Server], seconds: float, warmup: float
-            ) -> tuple[float, float, float, float]:
+def measure(
+    make: Callable[[int], Server], seconds: float, warmup: float
+) -> tuple[float, float, float, float]:
     port = free_port()
     with make(port) as server:
         assert server.process is not None
@@ -243,22 +343,35 @@ def main() -> None:
     rows: list[tuple[str, float, float, float, float]] = []
     rows.append(("bare aiohttp", *measure(bare, args.seconds, args.warmup)))
     hundred = stub_file(100, regex=False, directory=directory)
-    rows.append(("mockserver, 100 stubs, journal on",
-                 *measure(lambda port: mockserver(hundred, port), args.seconds, args.warmup)))
+    rows.append(
+        (
+            "mockserver, 100 stubs, journal on",
+            *measure(lambda port: mockserver(hundred, port), args.seconds, args.warmup),
+        )
+    )
     if args.peers:
         install_peers()
         rows.append(("pytest-httpserver", *measure(httpserver, args.seconds, args.warmup)))
-        rows.append(("WireMock (warm-up as given)",
-                     *measure(wiremock, args.seconds, max(args.warmup, 30))))
-        rows.append(("mountebank", *measure(lambda port: mountebank(port, free_port()),
-                                             args.seconds, args.warmup)))
+        rows.append(
+            ("WireMock (warm-up as given)", *measure(wiremock, args.seconds, max(args.warmup, 30)))
+        )
+        rows.append(
+            (
+                "mountebank",
+                *measure(lambda port: mountebank(port, free_port()), args.seconds, args.warmup),
+            )
+        )
     base_get, base_post, base_idle = rows[0][1], rows[0][2], rows[0][3]
     print(f"wrk -t1 -c32, {args.seconds:g} s per figure, server on core 1, wrk on core 0")
-    print(f"{'server':<36}{'GET/s':>9}{'ratio':>7}{'POST/s':>9}{'ratio':>7}"
-          f"{'idle MiB':>10}{'ratio':>7}{'loaded MiB':>12}")
+    print(
+        f"{'server':<36}{'GET/s':>9}{'ratio':>7}{'POST/s':>9}{'ratio':>7}"
+        f"{'idle MiB':>10}{'ratio':>7}{'loaded MiB':>12}"
+    )
     for name, get, post, idle, loaded in rows:
-        print(f"{name:<36}{get:>9.0f}{get / base_get:>6.2f}x{post:>9.0f}{post / base_post:>6.2f}x"
-              f"{idle:>10.1f}{idle / base_idle:>6.2f}x{loaded:>12.1f}")
+        print(
+            f"{name:<36}{get:>9.0f}{get / base_get:>6.2f}x{post:>9.0f}{post / base_post:>6.2f}x"
+            f"{idle:>10.1f}{idle / base_idle:>6.2f}x{loaded:>12.1f}"
+        )
     print()
     print("matching cost: GET /ping with N other stubs (mockserver)")
     print(f"{'stubs':>7}{'exact paths GET/s':>20}{'regex paths GET/s':>20}")

@@ -8,13 +8,53 @@ bounded journal, verification with near-miss reports, an admin API under
 
 from __future__ import annotations
 
-from .errors import MockServerError, Problem, StubError, VerificationError
-from .forms import parse_php_form
-from .journal import Journal, RecordedRequest
-from .matching import Mismatch
-from .models import Fault, FaultType, Matcher, RequestPattern, ResponseDef, StateSpec, Stub
-from .report import NearMiss
-from .server import MockServer
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import MockServerError, Problem, StubError, VerificationError
+    from .forms import parse_php_form
+    from .journal import Journal, RecordedRequest
+    from .matching import Mismatch
+    from .models import Fault, FaultType, Matcher, RequestPattern, ResponseDef, StateSpec, Stub
+    from .report import NearMiss
+    from .server import MockServer
+
+# Names load on first use: the pytest plugin imports this package in every process,
+# and most processes (the xdist controller, runs without mockserver items) need none of it.
+_LAZY: dict[str, str] = {
+    "Fault": "models",
+    "FaultType": "models",
+    "Journal": "journal",
+    "Matcher": "models",
+    "Mismatch": "matching",
+    "MockServer": "server",
+    "MockServerError": "errors",
+    "NearMiss": "report",
+    "Problem": "errors",
+    "RecordedRequest": "journal",
+    "RequestPattern": "models",
+    "ResponseDef": "models",
+    "StateSpec": "models",
+    "Stub": "models",
+    "StubError": "errors",
+    "VerificationError": "errors",
+    "parse_php_form": "forms",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mockserver' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Fault",

@@ -14,13 +14,15 @@ file, or ``@pytest.mark.mockserver_lenient`` on a test.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .errors import VerificationError
-from .models import Stub
-from .server import MockServer
+
+if TYPE_CHECKING:
+    from .models import Stub
+    from .server import MockServer
 
 __all__ = ["mockserver", "mockserver_factory"]
 
@@ -65,6 +67,8 @@ def _check(server: MockServer) -> None:
 
 @pytest.fixture(scope="session")
 def _mockserver_session() -> Iterator[MockServer]:
+    from .server import MockServer
+
     with MockServer() as server:
         yield server
 
@@ -88,6 +92,8 @@ def mockserver(
 def mockserver_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., MockServer]]:
     """Make more mock servers: ``mockserver_factory(stubs=(), **MockServer options)``."""
     made: list[MockServer] = []
+
+    from .server import MockServer
 
     def make(stubs: Iterable[Stub | Mapping[str, Any]] = (), **options: Any) -> MockServer:
         server = MockServer(stubs, **options).start_in_thread()

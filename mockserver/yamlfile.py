@@ -21,6 +21,8 @@ from .errors import Problem
 __all__ = ["Document", "load_documents", "problems_from_validation"]
 
 Path = tuple[str | int, ...]
+# libyaml's parser when PyYAML has it (it keeps line marks too), else the pure-Python one.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -103,7 +105,7 @@ def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem
     builder = _Builder(source)
     documents: list[Document] = []
     try:
-        for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
+        for node in yaml.compose_all(text, Loader=_LOADER):
             if node is not None:
                 documents.append(builder.document(node))
     except yaml.MarkedYAMLError as exc:

@@ -8,21 +8,66 @@ from Python.
 
 from __future__ import annotations
 
-from .durations import format_duration, parse_duration
-from .errors import ScenarioError, ScenarioFailed, ScenarioFileError
-from .implementations import (
-    AttemptReport,
-    CommandImplementation,
-    Delivery,
-    Implementation,
-    ReferenceImplementation,
-    RequestSnapshot,
-    load_factory,
-)
-from .loader import LoadedScenario, load_scenario_file, load_scenario_text, scenario_from_dict
-from .model import Scenario
-from .results import AttemptRecord, Failure, RunResult
-from .runner import run, run_scenario
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .durations import format_duration, parse_duration
+    from .errors import ScenarioError, ScenarioFailed, ScenarioFileError
+    from .implementations import (
+        AttemptReport,
+        CommandImplementation,
+        Delivery,
+        Implementation,
+        ReferenceImplementation,
+        RequestSnapshot,
+        load_factory,
+    )
+    from .loader import LoadedScenario, load_scenario_file, load_scenario_text, scenario_from_dict
+    from .model import Scenario
+    from .results import AttemptRecord, Failure, RunResult
+    from .runner import run, run_scenario
+
+# Names load on first use: the pytest plugin imports this package in every process,
+# and most processes (the xdist controller, runs without scenarios items) need none of it.
+_LAZY: dict[str, str] = {
+    "AttemptRecord": "results",
+    "AttemptReport": "implementations",
+    "CommandImplementation": "implementations",
+    "Delivery": "implementations",
+    "Failure": "results",
+    "Implementation": "implementations",
+    "LoadedScenario": "loader",
+    "ReferenceImplementation": "implementations",
+    "RequestSnapshot": "implementations",
+    "RunResult": "results",
+    "Scenario": "model",
+    "ScenarioError": "errors",
+    "ScenarioFailed": "errors",
+    "ScenarioFileError": "errors",
+    "format_duration": "durations",
+    "load_factory": "implementations",
+    "load_scenario_file": "loader",
+    "load_scenario_text": "loader",
+    "parse_duration": "durations",
+    "run": "runner",
+    "run_scenario": "runner",
+    "scenario_from_dict": "loader",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'scenarios' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "AttemptRecord",

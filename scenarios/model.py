@@ -29,6 +29,7 @@ from pydantic_core import CoreSchema
 from mockserver import Matcher, RequestPattern, Stub
 from webhook_core import ConfigurationError, Method, check_variable_name
 
+from .clock import DEFAULT_CLOCK
 from .durations import format_duration, parse_duration
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
 ]
 
 RULE_ID = re.compile(r"[A-F][1-9]")
-DEFAULT_CLOCK = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
 
 
 def _duration(value: Any) -> timedelta:

@@ -14,29 +14,28 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from freezegun import freeze_time
 
-from mockserver import MockServer
-
+from .clock import DEFAULT_CLOCK
 from .errors import ScenarioError, ScenarioFailed, ScenarioFileError
-from .implementations import (
-    CommandImplementation,
-    Implementation,
-    ReferenceImplementation,
-    load_factory,
-)
-from .loader import LoadedScenario, load_scenario_file
-from .model import DEFAULT_CLOCK
-from .results import RunResult
-from .runner import run, run_scenario
 from .summary import conformance_summary
+
+if TYPE_CHECKING:
+    from mockserver import MockServer
+
+    from .implementations import Implementation
+    from .loader import LoadedScenario
+    from .results import RunResult
+
+# The harness's heavy parts (the mock server, the HTTP client, the models) are imported
+# when a scenario is collected or run, so processes that never meet one stay light.
 
 __all__ = ["ScenarioFile", "ScenarioItem"]
 
 SUFFIX = ".scenario.yaml"
+_REAL_TIME = ["_pytest", "pytest", "pluggy", "xdist", "execnet"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,6 +82,8 @@ class Harness:
         self._clock: Any = None
 
     def implementation(self) -> Implementation:
+        from .implementations import CommandImplementation, ReferenceImplementation, load_factory
+
         if self._implementation is None:
             config = self.config
             command = config.getoption("--sender-cmd") or config.getini("scenario_sender_cmd")
@@ -98,13 +99,20 @@ class Harness:
         return self._implementation
 
     def run(self, loaded: LoadedScenario) -> RunResult:
+        from freezegun import freeze_time
+
+        from mockserver import MockServer
+
+        from .runner import run_scenario
+
         if self._runner is None:
             self._runner = asyncio.Runner()
         if self._server is None:
             self._server = MockServer()
             self._runner.run(self._server.start())
         if self._clock is None:
-            self._freezer = freeze_time(DEFAULT_CLOCK, real_asyncio=True)
+            # pytest, pluggy and xdist keep reading the real clock (durations, reports).
+            self._freezer = freeze_time(DEFAULT_CLOCK, real_asyncio=True, ignore=_REAL_TIME)
             self._clock = self._freezer.start()
         implementation = self.implementation()
         return self._runner.run(
@@ -148,6 +156,8 @@ class ScenarioFile(pytest.File):
     """A ``*.scenario.yaml`` file: every problem is reported at collection, all at once."""
 
     def collect(self) -> Iterator[ScenarioItem]:
+        from .loader import load_scenario_file
+
         try:
             scenarios = load_scenario_file(self.path)
         except ScenarioFileError as exc:
@@ -242,6 +252,8 @@ def _implementation_name(config: pytest.Config) -> str:
 @pytest.fixture
 def frozen_clock() -> Iterator[Any]:
     """A frozen clock at the scenarios' default start (move it with ``move_to`` / ``tick``)."""
+    from freezegun import freeze_time
+
     with freeze_time(DEFAULT_CLOCK, real_asyncio=True) as clock:
         yield clock
 
@@ -249,4 +261,6 @@ def frozen_clock() -> Iterator[Any]:
 @pytest.fixture
 def scenario_runner() -> Callable[..., list[RunResult]]:
     """Run a scenario given as a dict or a path: ``scenario_runner({...})`` → results."""
+    from .runner import run
+
     return run

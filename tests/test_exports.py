@@ -65,6 +65,7 @@ def test_imports_go_one_way(package: str, forbidden: set[str], allowed: set[str]
 
 def test_the_template_module_alone_does_not_load_the_http_client() -> None:
     code = "import webhook_core.template, sys; print('httpx' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"

@@ -1,0 +1,225 @@
+"""The scenario harness's own cost: per-scenario overhead against Tavern's, the full retry
+schedule's wall time, and the suite under ``-n 2`` against ``-n 0``.
+
+    python bench/bench_scenarios.py [--repeats 5] [--no-tavern]
+
+- Per-test overhead, as ``perf-anchors.md`` measures it: the wall time of a
+  pytest run of 50 one-request tests minus that of 1, divided by 49, median of
+  the repeats. Our side: 50 scenarios, each one GET checked against the mock
+  server. Tavern's side: 50 one-stage tests against a local aiohttp server.
+  Tavern 3.7 needs pytest 9.1, so it is installed into ``bench/.peers/tavern``.
+- A scenario that runs the whole six-attempt schedule (2 h 31 min 35 s of
+  frozen time): its wall time, median of 20 runs in one process.
+- The conformance suite: wall time under ``-n 0`` and ``-n 2``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PEERS = HERE / ".peers"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wall(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr}")
+    return elapsed
+
+
+def scenario_file(count: int) -> str:
+    lines = ["scenarios:"]
+    for number in range(count):
+        lines += [
+            f"  - name: ping {number}",
+            "    flow:",
+            '      - webhook: {url: "{mock.url}/ping", method: GET, save_to: result}',
+            "    mock:",
+            "      stubs:",
+            "        - request: {method: GET, path: /ping}",
+            "          response: {json: {pong: true}}",
+            "    expect:",
+            "      variables: {result.pong: true}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def tavern_file(count: int, port: int) -> str:
+    documents = []
+    for number in range(count):
+        documents.append(
+            f"test_name: ping {number}\n"
+            "stages:\n"
+            f"  - name: ping\n"
+            f"    request:\n"
+            f"      url: http://127.0.0.1:{port}/ping\n"
+            f"      method: GET\n"
+            f"    response:\n"
+            f"      status_code: 200\n"
+            f"      json:\n"
+            f"        pong: true\n"
+            f"        server: bench\n"
+        )
+    return "---\n".join(documents)
+
+
+def overhead(run_with: dict[int, Path], command: list[str], repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        one = wall([*command, str(run_with[1])], run_with[1].parent)
+        fifty = wall([*command, str(run_with[50])], run_with[50].parent)
+        samples.append((fifty - one) / 49)
+    return statistics.median(samples)
+
+
+def ours(repeats: int) -> float:
+    folder = Path(tempfile.mkdtemp())
+    files = {}
+    for count in (1, 50):
+        path = folder / f"run{count}" / f"ping{count}.scenario.yaml"
+        path.parent.mkdir()
+        path.write_text(scenario_file(count))
+        files[count] = path
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0"]
+    return overhead(files, command, repeats)
+
+
+def tavern(repeats: int) -> float:
+    venv = PEERS / "tavern"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "tavern==3.7.1",
+                "pytest==9.1.1",
+                "aiohttp",
+            ],
+            check=True,
+        )
+    port = free_port()
+    server = subprocess.Popen(
+        [str(python), str(HERE / "_servers.py"), "bare", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(1.5)
+        folder = Path(tempfile.mkdtemp())
+        files = {}
+        for count in (1, 50):
+            path = folder / f"run{count}" / f"test_ping{count}.tavern.yaml"
+            path.parent.mkdir()
+            path.write_text(tavern_file(count, port))
+            files[count] = path
+        command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        return overhead(files, command, repeats)
+    finally:
+        server.terminate()
+
+
+def schedule_wall_time(runs: int = 20) -> float:
+    import asyncio
+
+    from freezegun import freeze_time
+
+    from mockserver import MockServer
+    from scenarios import ReferenceImplementation, load_scenario_text, run_scenario
+
+    text = """\
+name: six attempts
+flow:
+  - webhook: {url: "{mock.url}/down", method: POST, params: [{a: "1"}]}
+mock:
+  stubs:
+    - request: {path: /down}
+      response: {status: 503}
+expect:
+  state: paused
+  attempts: [0s, 5s, 35s, 1m35s, 31m35s, 2h31m35s]
+"""
+    (loaded,) = load_scenario_text(text, "bench")
+
+    async def main() -> list[float]:
+        implementation = ReferenceImplementation()
+        times = []
+        async with MockServer() as server:
+            with freeze_time("2026-01-01", real_asyncio=True) as clock:
+                for _ in range(runs + 3):
+                    start = time.perf_counter()
+                    await run_scenario(
+                        loaded, server=server, implementation=implementation, clock=clock
+                    )
+                    times.append(time.perf_counter() - start)
+        await implementation.aclose()
+        return times[3:]
+
+    return statistics.median(asyncio.run(main()))
+
+
+def suite(workers: str) -> float:
+    return wall(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-n",
+            workers,
+            "scenarios/conformance",
+        ],
+        ROOT,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--no-tavern", action="store_true")
+    args = parser.parse_args()
+    our_overhead = ours(args.repeats)
+    print(f"per-scenario overhead (50 vs 1 one-request scenarios): {our_overhead * 1000:.1f} ms")
+    if not args.no_tavern:
+        theirs = tavern(args.repeats)
+        print(f"Tavern 3.7.1 per-test overhead (same method):          {theirs * 1000:.1f} ms")
+        print(f"ratio ours / Tavern: {our_overhead / theirs:.2f}x (goal: at most 0.25x)")
+    schedule = schedule_wall_time()
+    print(
+        f"whole six-attempt schedule, wall time (median of 20): {schedule * 1000:.1f} ms "
+        "(goal: under 50 ms)"
+    )
+    serial = statistics.median(suite("0") for _ in range(3))
+    parallel = statistics.median(suite("2") for _ in range(3))
+    print(
+        f"conformance suite: -n 0 {serial:.2f} s, -n 2 {parallel:.2f} s "
+        f"(ratio {parallel / serial:.2f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
