@@ -52,7 +52,10 @@ def main(argv: list[str]) -> int:
         args = [str(PYTHON), "-m", "pytest", "scenarios", "-q", *rest]
     else:
         args = [str(PYTHON), "-m", "pytest", "-n", "2", *rest]
-    return subprocess.run(args, cwd=ROOT).returncode
+    # Let Python keep compiled modules (and pytest its rewritten ones): every pytest
+    # process, and every xdist worker, then starts in about half the time.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    return subprocess.run(args, cwd=ROOT, env=env).returncode
 
 
 if __name__ == "__main__":

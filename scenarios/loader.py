@@ -149,7 +149,8 @@ def _expand(
     for params in combos:
         unknown: set[str] = set()
         body = {key: value for key, value in data.items() if key != "parametrize"}
-        body = _substitute(body, params, unknown)
+        if params or "${" in repr(body):
+            body = _substitute(body, params, unknown)
         if "parametrize" in data:
             body["parametrize"] = data["parametrize"]
         if unknown:
