@@ -1,9 +1,10 @@
 """An example implementation process for ``--sender-cmd``: ``python -m scenarios.adapter``.
 
 It speaks the JSON-lines protocol of ``docs/sender-protocol.md`` and does the
-work with ``webhook_core``, so the conformance suite can run through a process
-boundary exactly as it would for an implementation in another language. It
-reads the clock only from the ``now`` the harness sends.
+work with ``webhook_core`` (the reference implementation), so the conformance
+suite can run through a process boundary exactly as it would for an
+implementation in another language. It reads the time only from the ``now``
+the harness sends: the harness's clock stands still during an attempt.
 """
 
 from __future__ import annotations
@@ -14,76 +15,32 @@ import sys
 from datetime import datetime
 from typing import Any
 
-import httpx
+from webhook_core import MISSING
 
-from webhook_core import (
-    MISSING,
-    ConfigurationError,
-    HttpxSender,
-    WebhookAction,
-    prepare_request,
-    retry_delay,
-)
+from .implementations import AttemptReport, Delivery, ReferenceImplementation
 
 
-class Adapter:
-    def __init__(self) -> None:
-        self.sender = HttpxSender()
-        self.requests: dict[str, httpx.Request] = {}
-        self.missing: dict[str, list[str]] = {}
-        self.failures: dict[str, int] = {}
-
-    async def attempt(self, message: dict[str, Any]) -> dict[str, Any]:
-        delivery = message["delivery"]
-        if delivery not in self.requests:
-            spec = message["action"]
-            try:
-                action = WebhookAction(
-                    spec["url"],
-                    spec["method"],
-                    headers=[tuple(p) for p in spec.get("headers", [])],
-                    params=[tuple(p) for p in spec.get("params", [])],
-                    save_to=spec.get("save_to"),
-                )
-                prepared = prepare_request(action, message["variables"])
-            except ConfigurationError as exc:
-                return {"ok": False, "configuration_error": str(exc)}
-            self.requests[delivery] = prepared.request
-            self.missing[delivery] = list(prepared.missing)
-            self.failures[delivery] = 0
-            self.sender.timeout = float(message.get("time_limit", 10))
-        request = self.requests[delivery]
-        started = datetime.fromisoformat(message["now"])
-        outcome = await self.sender.send(request)
-        answer: dict[str, Any] = {
-            "ok": outcome.ok,
-            "status": outcome.status,
-            "error": outcome.error,
-            "error_kind": outcome.error_kind,
-            "retry_at": None,
-            "missing": self.missing[delivery],
-            "request": {
-                "method": request.method,
-                "url": str(request.url),
-                "headers": [
-                    [n.decode("latin-1"), v.decode("utf-8", "replace")]
-                    for n, v in request.headers.raw
-                ],
-                "body": request.content.decode("utf-8", "replace"),
-            },
-        }
-        if outcome.value is not MISSING:
-            answer["value"] = outcome.value
-        if not outcome.ok:
-            self.failures[delivery] += 1
-            delay = retry_delay(self.failures[delivery])
-            if delay is not None:
-                answer["retry_at"] = (started + delay).isoformat()
-        return answer
+def answer(report: AttemptReport) -> dict[str, Any]:
+    """An attempt report as the protocol's answer line."""
+    if report.configuration_error is not None:
+        return {"ok": False, "configuration_error": report.configuration_error}
+    out: dict[str, Any] = {
+        "ok": report.ok,
+        "status": report.status,
+        "error": report.error,
+        "error_kind": report.error_kind,
+        "retry_at": report.retry_at.isoformat() if report.retry_at else None,
+        "missing": list(report.missing),
+        "request": report.request.to_json() if report.request else None,
+    }
+    if report.value is not MISSING:
+        out["value"] = report.value
+    return out
 
 
 async def serve() -> None:
-    adapter = Adapter()
+    implementation = ReferenceImplementation(clock=lambda started: started)
+    deliveries: dict[str, Delivery] = {}
     loop = asyncio.get_running_loop()
     try:
         while True:
@@ -93,11 +50,18 @@ async def serve() -> None:
             message = json.loads(line)
             if message.get("op") == "close":
                 break
-            answer = await adapter.attempt(message)
-            sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+            key = message["delivery"]
+            if key not in deliveries:
+                deliveries[key] = implementation.deliver(
+                    message["action"],
+                    message["variables"],
+                    time_limit=float(message.get("time_limit", 10)),
+                )
+            report = await deliveries[key].attempt(datetime.fromisoformat(message["now"]))
+            sys.stdout.write(json.dumps(answer(report), ensure_ascii=False) + "\n")
             sys.stdout.flush()
     finally:
-        await adapter.sender.aclose()
+        await implementation.aclose()
 
 
 if __name__ == "__main__":

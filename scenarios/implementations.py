@@ -23,7 +23,7 @@ import importlib
 import itertools
 import json
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
@@ -158,7 +158,7 @@ class _ReferenceDelivery:
         if isinstance(sender, HttpxSender):
             sender.timeout = self.time_limit
         outcome = await sender.send(self.request)
-        finished = datetime.now(timezone.utc)
+        finished = self.owner.clock(now)
         retry_at = None
         if not outcome.ok:
             self.failures += 1
@@ -176,13 +176,29 @@ class _ReferenceDelivery:
         )
 
 
+def _wall_clock(started: datetime) -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class ReferenceImplementation:
-    """``webhook_core`` as the implementation under test (optionally with another sender)."""
+    """``webhook_core`` as the implementation under test (optionally with another sender).
+
+    ``clock`` gives the end of an attempt, from its start, for rule E1 (waits
+    count from the end of the failed attempt): by default ``datetime.now``,
+    which the frozen clock holds still. A process behind ``--sender-cmd`` has
+    no frozen clock and passes ``lambda started: started``.
+    """
 
     name = "webhook_core"
 
-    def __init__(self, sender: Sender | None = None) -> None:
+    def __init__(
+        self,
+        sender: Sender | None = None,
+        *,
+        clock: Callable[[datetime], datetime] = _wall_clock,
+    ) -> None:
         self.sender: Sender = sender if sender is not None else HttpxSender()
+        self.clock = clock
 
     def deliver(
         self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
