@@ -92,6 +92,20 @@ class MockServer:
         """Register one stub (a :class:`Stub` or its dict form); return it with its id."""
         return self.registry.add(stub)
 
+    def stub(
+        self,
+        request: RequestPattern | Mapping[str, Any] | None = None,
+        response: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> Stub:
+        """Register a stub from its parts: ``server.stub({"path": "/x"}, {"status": 201})``."""
+        data: dict[str, Any] = dict(fields)
+        if request is not None:
+            data["request"] = request
+        if response is not None:
+            data["response"] = response
+        return self.add(data)
+
     def add_many(self, stubs: Iterable[Stub | Mapping[str, Any]]) -> list[Stub]:
         return [self.add(stub) for stub in stubs]
 

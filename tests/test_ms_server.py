@@ -294,3 +294,9 @@ def test_sync_use_from_a_thread() -> None:
         server.verify({"path": "/sync"}, count=1)
     with pytest.raises(RuntimeError, match="not started"):
         _ = server.url
+
+
+async def test_stub_from_parts(server: MockServer, client: httpx.AsyncClient) -> None:
+    made = server.stub({"method": "PUT", "path": "/p"}, {"status": 201}, name="parts")
+    assert made.name == "parts"
+    assert (await client.put("/p")).status_code == 201

@@ -50,3 +50,9 @@ def test_lookup_reports_where_it_failed(path: str, at: str) -> None:
 def test_missing_is_falsy_singleton() -> None:
     assert not MISSING
     assert repr(MISSING) == "MISSING"
+
+
+def test_path_not_found_is_a_key_error_with_a_readable_message() -> None:
+    with pytest.raises(KeyError) as caught:
+        lookup({}, "a.b")
+    assert str(caught.value) == "path 'a.b': no value at segment 'a' (no such key)"

@@ -4,7 +4,7 @@ The tree::
 
     WebhookError                      root: catch this to catch everything below
     ├── ConfigurationError(ValueError)  a setting that cannot work (rule A4); never retried
-    └── PathNotFound(LookupError)       ``lookup()`` found nothing at a path and had no default
+    └── PathNotFound(KeyError)          ``lookup()`` found nothing at a path and had no default
 
 Context travels as keyword-only attributes; messages are rendered from them, so
 reports read the attributes instead of parsing text.
@@ -38,7 +38,7 @@ class ConfigurationError(WebhookError, ValueError):
         super().__init__(f"{field}: got {shown}, expected {expected}")
 
 
-class PathNotFound(WebhookError, LookupError):
+class PathNotFound(WebhookError, KeyError):
     """``lookup(value, path)`` could not walk ``path``.
 
     ``path`` is the whole path, ``at`` the segment that failed and ``reason``
@@ -50,3 +50,7 @@ class PathNotFound(WebhookError, LookupError):
         self.at = at
         self.reason = reason
         super().__init__(f"path {path!r}: no value at segment {at!r} ({reason})")
+
+    def __str__(self) -> str:
+        # KeyError would quote the message; this one is a sentence.
+        return str(self.args[0])
