@@ -12,7 +12,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -30,6 +30,11 @@ from .report import (
 )
 from .responding import send_fault
 from .stubs import StubRegistry
+
+if TYPE_CHECKING:
+    from .crm.base import CrmProfile
+
+P = TypeVar("P", bound="CrmProfile")
 
 __all__ = ["ADMIN_PREFIX", "MockServer"]
 
@@ -66,6 +71,7 @@ class MockServer:
         self.registry = StubRegistry()
         self.journal = Journal(journal_cap)
         self.errors: list[str] = []
+        self.profiles: list[CrmProfile] = []
         self.log = log
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -91,6 +97,19 @@ class MockServer:
     def add(self, stub: Stub | Mapping[str, Any]) -> Stub:
         """Register one stub (a :class:`Stub` or its dict form); return it with its id."""
         return self.registry.add(stub)
+
+    def mount(self, profile: P) -> P:
+        """Put a fake CRM on the far side: requests it claims that no stub answers go to it."""
+        self.profiles.append(profile)
+        return profile
+
+    def profile(self, name: str) -> CrmProfile:
+        """The mounted profile called ``name`` (``bitrix24``…)."""
+        for profile in self.profiles:
+            if profile.name == name:
+                return profile
+        mounted = ", ".join(p.name for p in self.profiles) or "none"
+        raise KeyError(f"no {name!r} profile is mounted (mounted: {mounted})")
 
     def stub(
         self,
@@ -124,8 +143,9 @@ class MockServer:
         return self.registry.state_of(scenario, key)
 
     def reset(self) -> None:
-        """Forget stubs, requests, states and errors."""
+        """Forget stubs, requests, states, errors and mounted CRM profiles."""
         self.registry.clear()
+        self.profiles.clear()
         self.journal.clear()
         self.errors.clear()
 
@@ -292,6 +312,9 @@ class MockServer:
             return web.Response(status=413, text=note)
         answer = self.registry.answer(record)
         if answer is None:
+            for profile in self.profiles:
+                if profile.claims(record):
+                    return await self._profile_answer(profile, record, request)
             record.status = 404
             self.journal.add(record)
             self._log(record)
@@ -336,6 +359,22 @@ class MockServer:
                 request, definition.fault, definition.status, headers, record.seq
             )
         return web.Response(status=definition.status, body=content, headers=headers)
+
+    async def _profile_answer(
+        self, profile: CrmProfile, record: RecordedRequest, request: web.Request
+    ) -> web.StreamResponse:
+        record.stub_id = f"crm:{profile.name}"
+        try:
+            response = await profile.handle(record, request)
+        except web.HTTPException as exc:
+            record.status = exc.status
+            self.journal.add(record)
+            self._log(record)
+            raise
+        record.status = response.status
+        self.journal.add(record)
+        self._log(record)
+        return response
 
     def _log(self, record: RecordedRequest) -> None:
         if self.log is not None:

@@ -8,7 +8,7 @@ same file start from. The mock server's part uses ``mockserver``'s own
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,7 +29,7 @@ from pydantic_core import CoreSchema
 from mockserver import Matcher, RequestPattern, Stub
 from webhook_core import ConfigurationError, Method, check_variable_name
 
-from .clock import DEFAULT_CLOCK
+from .clock import DEFAULT_CLOCK, RealDatetime
 from .durations import format_duration, parse_duration
 
 __all__ = [
@@ -247,7 +247,7 @@ class Scenario(_Model):
     description: str | None = None
     rules: list[str] = Field(default_factory=list, description="rule ids this scenario pins")
     marks: list[str | dict[str, JsonValue]] = Field(default_factory=list)
-    clock: datetime = DEFAULT_CLOCK
+    clock: RealDatetime = DEFAULT_CLOCK
     timezone: str = "UTC"
     bot_id: str = "bot-1"
     subscriber: SubscriberSpec = Field(default_factory=SubscriberSpec)
@@ -281,7 +281,7 @@ class Scenario(_Model):
 
     @field_validator("clock")
     @classmethod
-    def _aware(cls, value: datetime) -> datetime:
+    def _aware(cls, value: RealDatetime) -> RealDatetime:
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
     @field_validator("variables")

@@ -99,10 +99,6 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
 __all__ = [
     "DEFAULT_MAX_BODY",
     "DEFAULT_MAX_REDIRECTS",

@@ -1,0 +1,313 @@
+"""The fake Bitrix24 over real HTTP: auth, the four encodings, records, paging, batch, errors,
+the leaky-bucket rate limit on a frozen clock, and faults on demand."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+from freezegun import freeze_time
+
+from mockserver import MockServer
+from mockserver.crm import Bitrix24, CrmFault
+from webhook_core import encode_query
+
+
+@pytest.fixture
+async def portal() -> AsyncIterator[tuple[Bitrix24, httpx.AsyncClient]]:
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(user_id="7", secret="s3cret", plan="unlimited"))
+        async with httpx.AsyncClient(base_url=server.url + crm.webhook_path) as client:
+            yield crm, client
+
+
+async def call(client: httpx.AsyncClient, method: str, **kwargs: Any) -> httpx.Response:
+    return await client.post(f"{method}.json", **kwargs)
+
+
+async def test_lead_add_from_a_php_form_then_read_back_as_bitrix_returns_it(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    crm, client = portal
+    body = encode_query(
+        {
+            "fields": {
+                "NAME": "Анна",
+                "PHONE": [{"VALUE": "+7999", "VALUE_TYPE": "WORK"}],
+                "OPPORTUNITY": 1500,
+                "NO_SUCH_FIELD": "x",
+            }
+        }
+    )
+    added = await call(
+        client,
+        "crm.lead.add",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert added.status_code == 200
+    assert added.json()["result"] == 1
+    assert set(added.json()["time"]) >= {"start", "finish", "duration", "date_start"}
+    lead = (await call(client, "crm.lead.get", json={"id": 1})).json()["result"]
+    assert lead["ID"] == "1"
+    assert lead["TITLE"] == "Lead #1"
+    assert lead["NAME"] == "Анна"
+    assert lead["OPPORTUNITY"] == "1500"
+    assert lead["STATUS_ID"] == "NEW"
+    assert lead["ASSIGNED_BY_ID"] == "7"
+    assert lead["PHONE"] == [
+        {"ID": "1", "VALUE_TYPE": "WORK", "VALUE": "+7999", "TYPE_ID": "PHONE"}
+    ]
+    assert lead["HAS_PHONE"] == "Y"
+    assert "NO_SUCH_FIELD" not in lead
+    assert crm.records("lead")[0]["NAME"] == "Анна"
+
+
+@pytest.mark.parametrize("encoding", ["query", "form", "json", "multipart"])
+async def test_all_four_encodings(
+    portal: tuple[Bitrix24, httpx.AsyncClient], encoding: str
+) -> None:
+    crm, client = portal
+    data = {"fields": {"TITLE": "Chatbot lead", "EMAIL": [{"VALUE": "a@b.c"}]}}
+    flat = encode_query(data)
+    if encoding == "query":
+        response = await client.get(f"crm.lead.add?{flat}")
+    elif encoding == "form":
+        response = await client.post(
+            "crm.lead.add",
+            content=flat,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    elif encoding == "json":
+        response = await client.post("crm.lead.add", json=data)
+    else:
+        fields = {"fields[TITLE]": "Chatbot lead", "fields[EMAIL][0][VALUE]": "a@b.c"}
+        response = await client.post(
+            "crm.lead.add", files={k: (None, v) for k, v in fields.items()}
+        )
+    assert response.json()["result"] == 1, response.text
+    (lead,) = crm.records("lead")
+    assert lead["TITLE"] == "Chatbot lead"
+    assert lead["EMAIL"][0]["VALUE"] == "a@b.c"
+
+
+async def test_top_level_names_are_case_insensitive(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    crm, client = portal
+    await call(client, "crm.contact.add", json={"FIELDS": {"NAME": "Ivan"}})
+    assert crm.records("contact")[0]["NAME"] == "Ivan"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "error"),
+    [
+        pytest.param("/rest/7/wrong/crm.lead.add.json", 401, "INVALID_CREDENTIALS", id="secret"),
+        pytest.param("/rest/8/s3cret/crm.lead.add.json", 401, "INVALID_CREDENTIALS", id="user"),
+        pytest.param("/rest/s3cret/crm.lead.add.json", 401, "NO_AUTH_FOUND", id="malformed"),
+        pytest.param(
+            "/rest/7/s3cret/crm.lead.ad.json", 404, "ERROR_METHOD_NOT_FOUND", id="unknown-method"
+        ),
+    ],
+)
+async def test_auth_and_method_errors(
+    portal: tuple[Bitrix24, httpx.AsyncClient], path: str, status: int, error: str
+) -> None:
+    _, client = portal
+    response = await client.post(str(client.base_url.join(path)), json={})
+    assert response.status_code == status
+    assert response.json()["error"] == error
+    assert "error_description" in response.json()
+    assert "result" not in response.json()
+
+
+async def test_get_errors_are_method_errors_with_an_empty_code(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    _, client = portal
+    missing = await call(client, "crm.lead.get", json={"id": 99})
+    assert (missing.status_code, missing.json()) == (
+        400,
+        {"error": "", "error_description": "Not found"},
+    )
+    invalid = await call(client, "crm.lead.get", json={"id": "abc"})
+    assert invalid.json()["error_description"] == "ID is not defined or invalid."
+    not_array = await call(client, "crm.lead.add", json={"fields": "x"})
+    assert not_array.json()["error_description"] == "Parameter 'fields' must be array."
+
+
+async def test_list_pages_by_fifty(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    _, client = portal
+    for number in range(120):
+        await call(client, "crm.lead.add", json={"fields": {"TITLE": f"t{number}"}})
+    first = (await call(client, "crm.lead.list", json={})).json()
+    assert (len(first["result"]), first["next"], first["total"]) == (50, 50, 120)
+    second = (await call(client, "crm.lead.list", json={"start": 50})).json()
+    assert second["next"] == 100
+    assert second["result"][0]["ID"] == "51"
+    last = (await call(client, "crm.lead.list", json={"start": 100})).json()
+    assert len(last["result"]) == 20
+    assert "next" not in last
+    fast = (await call(client, "crm.lead.list", json={"start": -1})).json()
+    assert "total" not in fast
+
+
+async def test_list_filter_select_order(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    _, client = portal
+    for title, amount in (("a", 10), ("b", 300), ("c", 20)):
+        await call(
+            client,
+            "crm.lead.add",
+            json={"fields": {"TITLE": title, "OPPORTUNITY": amount, "PHONE": [{"VALUE": "1"}]}},
+        )
+    found = (
+        await call(
+            client,
+            "crm.lead.list",
+            json={
+                "filter": {">OPPORTUNITY": 15},
+                "select": ["ID", "TITLE"],
+                "order": {"OPPORTUNITY": "DESC"},
+            },
+        )
+    ).json()["result"]
+    assert found == [{"ID": "2", "TITLE": "b"}, {"ID": "3", "TITLE": "c"}]
+    like = (await call(client, "crm.lead.list", json={"filter": {"%TITLE": "B"}})).json()
+    assert [r["ID"] for r in like["result"]] == ["2"]
+    assert "PHONE" not in like["result"][0]
+    with_phone = (await call(client, "crm.lead.list", json={"select": ["*", "PHONE"]})).json()
+    assert with_phone["result"][0]["PHONE"][0]["VALUE"] == "1"
+
+
+async def test_update_ignores_unknown_fields_and_appends_multifields_without_id(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    crm, client = portal
+    await call(client, "crm.contact.add", json={"fields": {"NAME": "A", "PHONE": [{"VALUE": "1"}]}})
+    updated = await call(
+        client,
+        "crm.contact.update",
+        json={"id": 1, "fields": {"NAME": "B", "BOGUS": "x", "PHONE": [{"VALUE": "1"}]}},
+    )
+    assert updated.json()["result"] is True
+    contact = crm.records("contact")[0]
+    assert contact["NAME"] == "B"
+    assert "BOGUS" not in contact
+    assert [p["VALUE"] for p in contact["PHONE"]] == ["1", "1"]  # the classic duplicate
+    first, second = (p["ID"] for p in contact["PHONE"])
+    await call(
+        client,
+        "crm.contact.update",
+        json={
+            "id": 1,
+            "fields": {"PHONE": [{"ID": first, "VALUE": "2"}, {"ID": second, "DELETE": "Y"}]},
+        },
+    )
+    assert [p["VALUE"] for p in crm.records("contact")[0]["PHONE"]] == ["2"]
+
+
+async def test_contact_email_is_checked(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    crm, client = portal
+    response = await call(
+        client, "crm.contact.add", json={"fields": {"EMAIL": [{"VALUE": "nope"}]}}
+    )
+    assert (response.status_code, response.json()["error"]) == (400, "ERROR_CORE")
+    assert crm.records("contact") == []
+
+
+async def test_batch(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    _, client = portal
+    body = encode_query(
+        {
+            "halt": 0,
+            "cmd": {
+                "one": "crm.lead.add?" + encode_query({"fields": {"TITLE": "x"}}),
+                "two": "crm.lead.get?id=1",
+                "bad": "crm.lead.get?id=42",
+                "list": "crm.lead.list",
+            },
+        }
+    )
+    response = await client.post(
+        "batch", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 200
+    result = response.json()["result"]
+    assert result["result"]["one"] == 1
+    assert result["result"]["two"]["TITLE"] == "x"
+    assert result["result_error"]["bad"] == {"error": "", "error_description": "Not found"}
+    assert result["result_total"]["list"] == 1
+    too_many = await client.post(
+        "batch", json={"cmd": {str(i): "crm.lead.list" for i in range(51)}}
+    )
+    assert (too_many.status_code, too_many.json()["error"]) == (400, "ERROR_BATCH_LENGTH_EXCEEDED")
+
+
+async def test_leaky_bucket_on_a_frozen_clock() -> None:
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(secret="k"))
+        async with httpx.AsyncClient(base_url=server.url + crm.webhook_path) as client:
+            with freeze_time(start, real_asyncio=True) as clock:
+                statuses = [(await client.get("crm.lead.list")).status_code for _ in range(51)]
+                assert statuses[:50] == [200] * 50
+                limited = await client.get("crm.lead.list")
+                assert limited.status_code == 503
+                assert limited.json() == {
+                    "error": "QUERY_LIMIT_EXCEEDED",
+                    "error_description": "Too many requests",
+                }
+                clock.tick(timedelta(seconds=1))
+                again = [(await client.get("crm.lead.list")).status_code for _ in range(3)]
+                assert again == [200, 200, 503]
+    enterprise = Bitrix24(plan="enterprise")
+    assert (enterprise.capacity, enterprise.drain) == (250, 5.0)
+
+
+async def test_faults_on_demand(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    crm, client = portal
+    crm.add_fault(CrmFault("crm.lead.add", kind="error", call=2, status=500))
+    crm.add_fault(CrmFault("crm.lead.get", kind="html", status=502))
+    statuses = [(await call(client, "crm.lead.add", json={})).status_code for _ in range(3)]
+    assert statuses == [200, 500, 200]
+    gateway = await call(client, "crm.lead.get", json={"id": 1})
+    assert gateway.status_code == 502
+    assert gateway.headers["content-type"].startswith("text/html")
+
+
+async def test_commit_then_drop_makes_a_retry_duplicate(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    crm, client = portal
+    crm.add_fault(CrmFault("crm.lead.add", kind="commit_then_drop", call=1))
+    with pytest.raises(httpx.ReadError):
+        await call(client, "crm.lead.add", json={"fields": {"TITLE": "once"}})
+    await call(client, "crm.lead.add", json={"fields": {"TITLE": "once"}})
+    assert [lead["TITLE"] for lead in crm.records("lead")] == ["once", "once"]
+
+
+async def test_redirect_to_a_new_domain(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    crm, client = portal
+    crm.add_fault(CrmFault("crm.lead.add", kind="redirect", location="https://new.example"))
+    response = await call(client, "crm.lead.add", json={})
+    assert response.status_code == 302
+    assert response.headers["location"].startswith("https://new.example/rest/")
+
+
+async def test_scope_and_status_overrides() -> None:
+    async with MockServer() as server:
+        no_crm = server.mount(
+            Bitrix24(secret="k", scope=("user",), statuses={"insufficient_scope": 403})
+        )
+        async with httpx.AsyncClient(base_url=server.url + no_crm.webhook_path) as client:
+            response = await client.get("crm.lead.list")
+    assert (response.status_code, response.json()["error"]) == (403, "insufficient_scope")
+
+
+async def test_calls_are_journaled(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    crm, client = portal
+    await call(client, "crm.lead.add", json={})
+    assert crm.calls[0]["method"] == "crm.lead.add"
