@@ -9,6 +9,7 @@ and explains every miss.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
@@ -54,7 +55,8 @@ class MockServer:
     """A programmable HTTP server for tests: stubs in, journal and verdicts out.
 
     ``journal_cap`` bounds the journal (``None``: unbounded); ``log`` receives a
-    one-line summary of every request (the CLI prints them).
+    one-line summary of every request (the CLI prints them); with
+    ``ssl_context`` it serves HTTPS (client libraries that insist on it).
     """
 
     def __init__(
@@ -65,9 +67,11 @@ class MockServer:
         port: int = 0,
         journal_cap: int | None = 10_000,
         log: Callable[[str], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context
         self.registry = StubRegistry()
         self.journal = Journal(journal_cap)
         self.errors: list[str] = []
@@ -86,7 +90,8 @@ class MockServer:
         if self._runner is None:
             raise RuntimeError("the mock server is not started")
         host = self.host if ":" not in self.host else f"[{self.host}]"
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def __repr__(self) -> str:
         where = self.url if self._runner is not None else "not started"
@@ -400,7 +405,9 @@ class MockServer:
             self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(
+            runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context
+        )
         try:
             await site.start()
         except BaseException:

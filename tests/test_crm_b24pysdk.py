@@ -1,0 +1,71 @@
+"""The fake Bitrix24 driven by Bitrix24's official Python SDK, unchanged, over HTTPS on a real socket.
+
+b24pysdk always calls ``https://{domain}/rest/…``, so the mock server serves TLS
+with a certificate from a throwaway CA (trustme) that ``requests`` is told to trust.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+
+import pytest
+import trustme
+from b24pysdk import BitrixWebhook, Client
+from b24pysdk.errors import BitrixAPIError
+
+from mockserver import MockServer
+from mockserver.crm import Bitrix24, CrmFault
+
+
+@pytest.fixture
+def sdk(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> Iterator[tuple[Bitrix24, Client]]:
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with ca.cert_pem.tempfile() as ca_file, MockServer(ssl_context=context) as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+        crm = server.mount(Bitrix24(user_id="1", secret="sdk-secret", plan="unlimited"))
+        webhook = BitrixWebhook(domain=f"127.0.0.1:{server.port}", webhook_token="1/sdk-secret")
+        yield crm, Client(webhook)
+
+
+def test_create_read_update_and_list_through_the_sdk(sdk: tuple[Bitrix24, Client]) -> None:
+    crm, client = sdk
+    lead_id = client.crm.lead.add(
+        fields={
+            "TITLE": "From the bot",
+            "NAME": "Анна",
+            "PHONE": [{"VALUE": "+79990001122", "VALUE_TYPE": "WORK"}],
+        }
+    ).result
+    assert lead_id == 1
+    lead = client.crm.lead.get(bitrix_id=lead_id).result
+    assert lead["NAME"] == "Анна"
+    assert lead["PHONE"][0]["VALUE"] == "+79990001122"
+    assert client.crm.lead.update(bitrix_id=lead_id, fields={"NAME": "Anna"}).result is True
+    assert crm.records("lead")[0]["NAME"] == "Anna"
+    for number in range(120):
+        assert client.crm.lead.add(fields={"TITLE": f"lead {number}"}).result == number + 2
+    everything = list(client.crm.lead.list(select=["ID", "TITLE"]).as_list().result)
+    assert len(everything) == 121
+    assert everything[-1]["TITLE"] == "lead 119"
+
+
+def test_errors_reach_the_sdk_as_its_own_exceptions(sdk: tuple[Bitrix24, Client]) -> None:
+    crm, client = sdk
+    with pytest.raises(BitrixAPIError) as missing:
+        _ = client.crm.lead.get(bitrix_id=42).result
+    assert "Not found" in str(missing.value)
+    crm.add_fault(
+        CrmFault(
+            "crm.lead.add",
+            kind="error",
+            status=503,
+            code="QUERY_LIMIT_EXCEEDED",
+            message="Too many requests",
+        )
+    )
+    with pytest.raises(BitrixAPIError) as limited:
+        _ = client.crm.lead.add(fields={"TITLE": "x"}).result
+    assert "QUERY_LIMIT_EXCEEDED" in repr(limited.value) or "Too many" in str(limited.value)
