@@ -1,4 +1,4 @@
-"""The fake Bitrix24 driven by Bitrix24's official Python SDK, unchanged, over HTTPS on a real socket.
+"""The fake Bitrix24 driven by the official b24pysdk, unchanged, over HTTPS on a real socket.
 
 b24pysdk always calls ``https://{domain}/rest/…``, so the mock server serves TLS
 with a certificate from a throwaway CA (trustme) that ``requests`` is told to trust.
