@@ -61,6 +61,10 @@ async def _json_body(request: web.Request) -> Any:
     raise web.HTTPBadRequest(text=json.dumps(body), content_type="application/problem+json")
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def _dump_stub(stub: Stub) -> dict[str, Any]:
     return stub.model_dump(mode="json", by_alias=True, exclude_unset=True) | {"id": stub.id}
 
@@ -198,6 +202,63 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
             {"status": "ok", "stubs": len(server.registry), "requests": len(server.journal)}
         )
 
+    async def list_crm(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"profiles": [profile.to_json() for profile in server.profiles]}, dumps=_dumps
+        )
+
+    def _profile(request: web.Request) -> Any:
+        try:
+            return server.profile(request.match_info["name"])
+        except KeyError as exc:
+            raise web.HTTPNotFound(
+                text=json.dumps(
+                    {
+                        "type": "about:blank",
+                        "title": "No such CRM profile",
+                        "status": 404,
+                        "detail": str(exc.args[0]),
+                    }
+                ),
+                content_type="application/problem+json",
+            ) from None
+
+    async def get_crm(request: web.Request) -> web.Response:
+        return web.json_response(_profile(request).to_json(), dumps=_dumps)
+
+    async def reset_crm(request: web.Request) -> web.Response:
+        _profile(request).reset()
+        return web.Response(status=204)
+
+    async def add_crm_fault(request: web.Request) -> web.Response:
+        from .crm import CrmFault
+
+        profile = _profile(request)
+        data = await _json_body(request)
+        if not isinstance(data, dict) or not isinstance(data.get("method"), str):
+            return problem(
+                400,
+                "Invalid fault",
+                "method: expected the method name as text",
+                [{"field": "method", "message": "expected the method name as text"}],
+            )
+        allowed = {"method", "kind", "call", "status", "code", "message", "seconds", "location"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            return problem(
+                400,
+                "Invalid fault",
+                f"unknown field(s): {', '.join(unknown)}",
+                [{"field": name, "message": "unknown field"} for name in unknown],
+            )
+        try:
+            fault = profile.add_fault(CrmFault(**data))
+        except TypeError as exc:
+            return problem(400, "Invalid fault", str(exc))
+        return web.json_response(
+            {"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201
+        )
+
     async def not_found(request: web.Request) -> web.Response:
         return problem(404, "No such admin endpoint", f"{request.method} {request.path}")
 
@@ -215,4 +276,8 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
     router.add_delete("/__admin/state", clear_state)
     router.add_post("/__admin/reset", reset)
     router.add_get("/__admin/health", health)
+    router.add_get("/__admin/crm", list_crm)
+    router.add_get("/__admin/crm/{name}", get_crm)
+    router.add_delete("/__admin/crm/{name}", reset_crm)
+    router.add_post("/__admin/crm/{name}/faults", add_crm_fault)
     router.add_route("*", "/__admin/{tail:.*}", not_found)

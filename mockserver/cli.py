@@ -59,6 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="how many requests the journal keeps (default: 10000)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument(
+        "--crm",
+        action="append",
+        default=[],
+        choices=["bitrix24"],
+        help="put a fake CRM on the far side (repeatable); its webhook URL is printed at start",
+    )
+    parser.add_argument(
+        "--bitrix24-secret",
+        default=None,
+        metavar="SECRET",
+        help="the fake Bitrix24 webhook's secret (default: random)",
+    )
+    parser.add_argument(
+        "--bitrix24-plan",
+        default="standard",
+        choices=["standard", "enterprise", "unlimited"],
+        help="rate limit: standard 50 then 2/s, enterprise 250 then 5/s",
+    )
     return parser
 
 
@@ -74,6 +93,8 @@ async def _serve(server: MockServer, out: TextIO) -> None:
         file=out,
         flush=True,
     )
+    for profile in server.profiles:
+        print(f"{profile.name}: {profile.describe(server.url)}", file=out, flush=True)
     try:
         await stop.wait()
     finally:
@@ -100,6 +121,10 @@ def main(
     server = MockServer(
         stubs, host=args.host, port=args.port, journal_cap=args.journal_cap or None, log=log
     )
+    if "bitrix24" in args.crm:
+        from .crm import Bitrix24
+
+        server.mount(Bitrix24(secret=args.bitrix24_secret, plan=args.bitrix24_plan))
     try:
         asyncio.run(_serve(server, out))
     except OSError as exc:

@@ -311,3 +311,54 @@ async def test_calls_are_journaled(portal: tuple[Bitrix24, httpx.AsyncClient]) -
     crm, client = portal
     await call(client, "crm.lead.add", json={})
     assert crm.calls[0]["method"] == "crm.lead.add"
+
+
+async def test_admin_api_for_the_crm(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    crm, client = portal
+    admin = str(client.base_url).split("/rest/")[0] + "/__admin/crm"
+    await call(client, "crm.lead.add", json={"fields": {"TITLE": "seen"}})
+    listed = (await client.get(admin)).json()["profiles"]
+    assert listed[0]["records"]["lead"][0]["TITLE"] == "seen"
+    assert listed[0]["calls"][0]["method"] == "crm.lead.add"
+    fault = await client.post(
+        admin + "/bitrix24/faults", json={"method": "crm.lead.add", "kind": "error", "status": 500}
+    )
+    assert fault.status_code == 201
+    assert (await call(client, "crm.lead.add", json={})).status_code == 500
+    bad = await client.post(admin + "/bitrix24/faults", json={"method": "x", "bogus": 1})
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "bogus"
+    assert (await client.get(admin + "/amocrm")).status_code == 404
+    assert (await client.delete(admin + "/bitrix24")).status_code == 204
+    assert crm.records("lead") == []
+
+
+def test_cli_puts_bitrix24_on_the_far_side(tmp_path: object) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--crm", "bitrix24", "--bitrix24-secret", "cli"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        line = process.stdout.readline()
+        assert line.startswith("bitrix24: webhook URL http://127.0.0.1:")
+        webhook = line.split()[3]
+        assert webhook.endswith("/rest/1/cli/")
+        added = httpx.post(webhook + "crm.lead.add.json", json={"fields": {"TITLE": "cli"}})
+        assert added.json()["result"] == 1
+        listed = httpx.get(webhook + "crm.lead.list.json").json()
+        assert listed["total"] == 1
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert "POST /rest/1/cli/crm.lead.add.json -> 200 (stub crm:bitrix24)" in out

@@ -91,6 +91,10 @@ class CrmProfile:
     async def handle(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
         raise NotImplementedError
 
+    def describe(self, base_url: str) -> str:
+        """One line for the CLI: where to point a client."""
+        return base_url
+
     def add_fault(self, fault: CrmFault) -> CrmFault:
         self.faults.append(fault)
         return fault

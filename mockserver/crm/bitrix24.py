@@ -192,6 +192,12 @@ class Bitrix24(CrmProfile):
     def webhook_path(self) -> str:
         return f"/rest/{self.user_id}/{self.secret}/"
 
+    def describe(self, base_url: str) -> str:
+        return (
+            f"webhook URL {base_url}{self.webhook_path} (plan {self.plan}; "
+            f"records and calls at {base_url}/__admin/crm/{self.name})"
+        )
+
     def reset(self) -> None:
         super().reset()
         self._level = 0.0
