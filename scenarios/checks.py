@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mockserver import MockServer, VerificationError
@@ -46,6 +47,52 @@ def _requests(loaded: LoadedScenario, server: MockServer) -> list[Failure]:
         except VerificationError as exc:
             head, rest = _split(exc.report)
             failures.append(Failure("expect.requests", head, rest))
+    return failures
+
+
+def _crm(loaded: LoadedScenario, server: MockServer) -> list[Failure]:
+    failures: list[Failure] = []
+    for name, entities in loaded.scenario.expect.crm.items():
+        try:
+            profile = server.profile(name)
+        except KeyError as exc:
+            failures.append(Failure(f"expect.crm.{name}", str(exc.args[0])))
+            continue
+        for entity, expected in entities.items():
+            records = profile.records(entity)
+            field = f"expect.crm.{name}.{entity}"
+            shown = [f"  {json.dumps(r, ensure_ascii=False, default=str)[:200]}" for r in records]
+            if expected.count is not None and len(records) != expected.count:
+                failures.append(
+                    Failure(
+                        field,
+                        f"expected {expected.count} {entity} record(s) in {name}, "
+                        f"found {len(records)}",
+                        ["records:", *(shown or ["  (none)"])],
+                    )
+                )
+                continue
+            for index, fields in enumerate(expected.records or []):
+                if index >= len(records):
+                    failures.append(
+                        Failure(
+                            f"{field}.records[{index}]",
+                            f"expected a record #{index + 1}, found {len(records)}",
+                            ["records:", *shown],
+                        )
+                    )
+                    break
+                for path, matcher in fields.items():
+                    value = walk(records[index], path.split("."))
+                    if not _match(matcher, value, as_text=False):
+                        failures.append(
+                            Failure(
+                                f"{field}.records[{index}].{path}",
+                                f"{entity} #{index + 1} {path}: expected {matcher.describe()}, "
+                                f"got {show(value)}",
+                                ["records:", *shown],
+                            )
+                        )
     return failures
 
 
@@ -184,6 +231,7 @@ def check(loaded: LoadedScenario, result: RunResult, server: MockServer) -> list
                 )
             )
     failures += _attempts(loaded, result)
+    failures += _crm(loaded, server)
     if expect.missing is not None and sorted(set(result.missing)) != sorted(set(expect.missing)):
         failures.append(
             Failure(

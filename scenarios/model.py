@@ -179,10 +179,39 @@ class SubscriberSpec(_Model):
     channel: str = "telegram"
 
 
+class CrmFaultSpec(_Model):
+    """A fault of a fake CRM (``mockserver.crm.CrmFault``)."""
+
+    method: str
+    kind: Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"] = "error"
+    call: int | None = Field(default=None, ge=1, description="the Nth call (default: every)")
+    status: int = Field(default=500, ge=100, le=599)
+    code: str = "INTERNAL_SERVER_ERROR"
+    message: str = "Internal server error"
+    seconds: float = Field(default=30.0, gt=0)
+    location: str = ""
+
+
+class Bitrix24Spec(_Model):
+    """A fake Bitrix24 portal on the far side; ``{mock.bitrix24}`` is its webhook URL."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    user_id: str = "1"
+    secret: str = "scenario-secret"
+    plan: Literal["standard", "enterprise", "unlimited"] = "standard"
+    faults: list[CrmFaultSpec] = Field(default_factory=list)
+
+
+class CrmSpec(_Model):
+    bitrix24: Bitrix24Spec | None = None
+
+
 class MockSpec(_Model):
-    """The far side: stubs (the mock server's own model)."""
+    """The far side: stubs (the mock server's own model) and fake CRMs."""
 
     stubs: list[Stub] = Field(default_factory=list)
+    crm: CrmSpec = Field(default_factory=CrmSpec)
     strict: bool = Field(default=True, description="fail on unmatched requests and unused stubs")
 
 
@@ -220,6 +249,15 @@ class _AttemptSchema:
 Attempt = Annotated[AttemptExpectation, BeforeValidator(_attempt), _AttemptSchema]
 
 
+class RecordsExpectation(_Model):
+    """The records of one entity type of a fake CRM, in id order."""
+
+    count: int | None = Field(default=None, ge=0)
+    records: list[dict[str, Matcher]] | None = Field(
+        default=None, description="each record's fields by dotted path (PHONE.0.VALUE)"
+    )
+
+
 class Expect(_Model):
     """What must have happened once the flow comes to rest."""
 
@@ -233,6 +271,9 @@ class Expect(_Model):
     attempts: list[Attempt] | None = None
     missing: list[str] | None = Field(
         default=None, description="template references that found no value (rule B3)"
+    )
+    crm: dict[Literal["bitrix24"], dict[str, RecordsExpectation]] = Field(
+        default_factory=dict, description="records the fake CRMs hold after the run"
     )
 
 

@@ -59,7 +59,7 @@ async def run_scenario(
     clock.move_to(scenario.clock)
     result = RunResult(started_at=scenario.clock, mock_url=server.url)
     result.variables = dict(scenario.variables)
-    result.variables["mock"] = {"url": server.url}
+    result.variables["mock"] = {"url": server.url, **_mount_crms(scenario, server)}
     subscriber = Subscriber(**scenario.subscriber.model_dump())
     stop_when_waiting = scenario.expect.state == "waiting"
 
@@ -129,6 +129,20 @@ async def run_scenario(
             report=failure_report(loaded, result, failures),
         )
     return result
+
+
+def _mount_crms(scenario: Any, server: MockServer) -> dict[str, str]:
+    """Put the scenario's fake CRMs on the far side; return their ``{mock.<name>}`` URLs."""
+    urls: dict[str, str] = {}
+    spec = scenario.mock.crm.bitrix24
+    if spec is not None:
+        from mockserver.crm import Bitrix24, CrmFault
+
+        portal = server.mount(Bitrix24(user_id=spec.user_id, secret=spec.secret, plan=spec.plan))
+        for fault in spec.faults:
+            portal.add_fault(CrmFault(**fault.model_dump()))
+        urls["bitrix24"] = server.url + portal.webhook_path.rstrip("/")
+    return urls
 
 
 def _stub_id(name: str | None, number: int) -> str:

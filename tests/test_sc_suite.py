@@ -20,6 +20,7 @@ from scenarios.summary import RULES
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT / "scenarios" / "conformance"
 FILES = sorted(CONFORMANCE.glob("*.scenario.yaml"))
+ALL_FILES = sorted((ROOT / "scenarios").rglob("*.scenario.yaml"))
 
 
 def all_scenarios() -> list:  # type: ignore[type-arg]
@@ -62,7 +63,7 @@ def test_schema_is_a_valid_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
-@pytest.mark.parametrize("path", FILES, ids=[path.name for path in FILES])
+@pytest.mark.parametrize("path", ALL_FILES, ids=[path.name for path in ALL_FILES])
 def test_conformance_files_are_valid_under_the_schema(path: Path) -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
@@ -80,7 +81,7 @@ def test_check_jsonschema_accepts_every_file() -> None:
             "check_jsonschema",
             "--schemafile",
             str(SCHEMA_PATH),
-            *map(str, FILES),
+            *map(str, ALL_FILES),
         ],
         capture_output=True,
         text=True,
