@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="put a fake CRM on the far side (repeatable); its webhook URL is printed at start",
     )
     parser.add_argument(
+        "--data",
+        default=None,
+        metavar="DIR",
+        help="keep the fake CRMs' records in SQLite files under DIR, so they survive a "
+        "restart (default: in memory)",
+    )
+    parser.add_argument(
         "--bitrix24-secret",
         default=None,
         metavar="SECRET",
@@ -124,7 +131,7 @@ def main(
     if "bitrix24" in args.crm:
         from .crm import Bitrix24
 
-        server.mount(Bitrix24(secret=args.bitrix24_secret, plan=args.bitrix24_plan))
+        server.mount(Bitrix24(secret=args.bitrix24_secret, plan=args.bitrix24_plan, data=args.data))
     try:
         asyncio.run(_serve(server, out))
     except OSError as exc:

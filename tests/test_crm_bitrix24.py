@@ -362,3 +362,55 @@ def test_cli_puts_bitrix24_on_the_far_side(tmp_path: object) -> None:
     finally:
         process.kill()
     assert "POST /rest/1/cli/crm.lead.add.json -> 200 (stub crm:bitrix24)" in out
+
+
+def test_data_dir_keeps_records_across_a_restart(tmp_path: Any) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    def start() -> tuple[subprocess.Popen[str], str]:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mockserver",
+                "--crm",
+                "bitrix24",
+                "--bitrix24-secret",
+                "keep",
+                "--data",
+                str(tmp_path),
+                "--quiet",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert process.stdout is not None
+        process.stdout.readline()
+        return process, process.stdout.readline().split()[3]
+
+    process, webhook = start()
+    try:
+        added = httpx.post(
+            webhook + "crm.lead.add.json",
+            json={"fields": {"TITLE": "kept", "PHONE": [{"VALUE": "1"}]}},
+        )
+        assert added.json()["result"] == 1
+        process.send_signal(signal.SIGKILL)  # no clean shutdown: what was acknowledged stays
+        process.wait(10)
+        process, webhook = start()
+        lead = httpx.post(webhook + "crm.lead.get.json", json={"id": 1}).json()["result"]
+        assert (lead["TITLE"], lead["PHONE"][0]["ID"]) == ("kept", "1")
+        again = httpx.post(
+            webhook + "crm.lead.add.json", json={"fields": {"PHONE": [{"VALUE": "2"}]}}
+        )
+        assert again.json()["result"] == 2
+        second = httpx.post(webhook + "crm.lead.get.json", json={"id": 2}).json()["result"]
+        assert second["PHONE"][0]["ID"] == "2"
+    finally:
+        process.kill()
+        process.wait(10)

@@ -71,7 +71,9 @@ class Bitrix24Machine(RuleBasedStateMachine):
         assert extra["total"] == len(ids)
         assert extra.get("next") == (start + 50 if start + 50 < len(ids) else None)
 
-    @rule(seconds=st.floats(min_value=0, max_value=30), burst=st.integers(min_value=1, max_value=60))
+    @rule(
+        seconds=st.floats(min_value=0, max_value=30), burst=st.integers(min_value=1, max_value=60)
+    )
     def requests_after(self, seconds: float, burst: int) -> None:
         self.moment += timedelta(seconds=seconds)
         for _ in range(burst):
@@ -90,6 +92,5 @@ class Bitrix24Machine(RuleBasedStateMachine):
         assert [int(lead["ID"]) for lead in stored] == sorted(self.model)
 
 
-Bitrix24Machine.TestCase.settings = settings(max_examples=50, stateful_step_count=30,
-                                             deadline=None)
+Bitrix24Machine.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
 TestBitrix24 = Bitrix24Machine.TestCase

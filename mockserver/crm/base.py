@@ -3,10 +3,12 @@ and a clock read as ``datetime.now`` so tests move it (rate limits, timestamps).
 
 from __future__ import annotations
 
-import itertools
+import json
+import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
@@ -49,21 +51,74 @@ class CrmFault:
         return self.call is None or self.seen == self.call
 
 
-@dataclass
 class Store:
-    """Records by entity type, with increasing integer ids per type."""
+    """Records by entity type, with increasing integer ids per type.
 
-    records: dict[str, dict[int, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
-    counters: dict[str, itertools.count[int]] = field(default_factory=dict)
+    In memory by default. With ``path`` every write goes to SQLite before the
+    answer leaves (autocommit), so a restarted server has every record it ever
+    acknowledged, and ids go on where they stopped.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.records: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+        self.counters: dict[str, int] = {}
+        self.meta: dict[str, Any] = {}
+        self._db: sqlite3.Connection | None = None
+        if path is not None:
+            self._open(Path(path))
+
+    def _open(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS records "
+            "(entity TEXT, id INTEGER, body TEXT, PRIMARY KEY (entity, id))"
+        )
+        db.execute("CREATE TABLE IF NOT EXISTS counters (entity TEXT PRIMARY KEY, last INTEGER)")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        for entity, key, body in db.execute("SELECT entity, id, body FROM records"):
+            self.records[entity][key] = json.loads(body)
+        self.counters = dict(db.execute("SELECT entity, last FROM counters"))
+        self.meta = {
+            key: json.loads(value) for key, value in db.execute("SELECT key, value FROM meta")
+        }
+        self._db = db
 
     def next_id(self, entity: str) -> int:
-        if entity not in self.counters:
-            self.counters[entity] = itertools.count(1)
-        return next(self.counters[entity])
+        value = self.counters.get(entity, 0) + 1
+        self.counters[entity] = value
+        if self._db is not None:
+            self._db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (entity, value))
+        return value
+
+    def put(self, entity: str, key: int, record: dict[str, Any]) -> None:
+        """Store (or replace) a record; durable before this returns when backed by SQLite."""
+        self.records[entity][key] = record
+        if self._db is not None:
+            self._db.execute(
+                "INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
+                (entity, key, json.dumps(record, ensure_ascii=False)),
+            )
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.meta[key] = value
+        if self._db is not None:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
     def clear(self) -> None:
         self.records.clear()
         self.counters.clear()
+        self.meta.clear()
+        if self._db is not None:
+            for table in ("records", "counters", "meta"):
+                self._db.execute(f"DELETE FROM {table}")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 def now() -> datetime:
@@ -80,8 +135,8 @@ class CrmProfile:
 
     name: ClassVar[str] = "crm"
 
-    def __init__(self) -> None:
-        self.store = Store()
+    def __init__(self, *, data: str | Path | None = None) -> None:
+        self.store = Store(Path(data) / f"{self.name}.sqlite" if data is not None else None)
         self.faults: list[CrmFault] = []
         self.calls: list[dict[str, Any]] = []
 

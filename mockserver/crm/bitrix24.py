@@ -23,6 +23,7 @@ import secrets
 import socket
 import struct
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from aiohttp import web
@@ -173,8 +174,9 @@ class Bitrix24(CrmProfile):
         plan: str = "standard",
         statuses: Mapping[str, int] | None = None,
         required: Mapping[str, tuple[str, ...]] | None = None,
+        data: str | Path | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(data=data)
         if plan not in PLANS:
             raise ValueError(f"plan: got {plan!r}, expected one of {', '.join(PLANS)}")
         self.user_id = str(user_id)
@@ -186,7 +188,6 @@ class Bitrix24(CrmProfile):
         self.required = {key: tuple(value) for key, value in (required or {}).items()}
         self._level = 0.0
         self._level_at: float | None = None
-        self._multifield_ids = 0
 
     @property
     def webhook_path(self) -> str:
@@ -202,7 +203,6 @@ class Bitrix24(CrmProfile):
         super().reset()
         self._level = 0.0
         self._level_at = None
-        self._multifield_ids = 0
 
     # --- the request ---------------------------------------------------------------
 
@@ -353,9 +353,10 @@ class Bitrix24(CrmProfile):
         value = _text(entry.get("VALUE", ""))
         if not value:
             return None
-        self._multifield_ids += 1
+        number = int(self.store.meta.get("multifield_id", 0)) + 1
+        self.store.set_meta("multifield_id", number)
         return {
-            "ID": str(self._multifield_ids),
+            "ID": str(number),
             "VALUE_TYPE": _text(entry.get("VALUE_TYPE") or "WORK"),
             "VALUE": value,
             "TYPE_ID": kind,
@@ -399,7 +400,7 @@ class Bitrix24(CrmProfile):
             record["TITLE"] = f"{entity.capitalize()} #{new_id}"
         for kind in ("PHONE", "EMAIL"):
             record[f"HAS_{kind}"] = "Y" if record.get(kind) else "N"
-        self.store.records[entity][new_id] = record
+        self.store.put(entity, new_id, record)
         return new_id
 
     def _find(self, entity: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -431,8 +432,7 @@ class Bitrix24(CrmProfile):
         changed["DATE_MODIFY"] = now().isoformat(timespec="seconds")
         for kind in ("PHONE", "EMAIL"):
             changed[f"HAS_{kind}"] = "Y" if changed.get(kind) else "N"
-        record.clear()
-        record.update(changed)
+        self.store.put(entity, int(record["ID"]), changed)
         return True
 
     def _merge_multifield(
