@@ -280,15 +280,10 @@ class Bitrix24(CrmProfile):
         self.calls.append(
             {"method": method, "status": response.status, "at": now().isoformat(), "result": result}
         )
-        if fault is not None and fault.kind == "commit_then_drop":
-            transport = request.transport
-            if transport is not None:
-                sock = transport.get_extra_info("socket")
-                if sock is not None:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                transport.abort()
-        elif fault is not None and fault.kind == "commit_then_hang":
-            await asyncio.sleep(fault.seconds)
+        if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
+            await drop_connection(
+                request, hang=fault.seconds if fault.kind == "commit_then_hang" else None
+            )
         return response
 
     def params(self, record: RecordedRequest) -> dict[str, Any]:
@@ -559,6 +554,18 @@ class Bitrix24(CrmProfile):
             "result_next": nexts or [],
             "result_time": [],
         }
+
+
+async def drop_connection(request: web.Request, *, hang: float | None = None) -> None:
+    """After the write: reset the connection, or say nothing for ``hang`` seconds first."""
+    if hang is not None:
+        await asyncio.sleep(hang)
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
