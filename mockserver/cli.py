@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--crm",
         action="append",
         default=[],
-        choices=["bitrix24"],
+        choices=["bitrix24", "amocrm"],
         help="put a fake CRM on the far side (repeatable); its webhook URL is printed at start",
     )
     parser.add_argument(
@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="keep the fake CRMs' records in SQLite files under DIR, so they survive a "
         "restart (default: in memory)",
+    )
+    parser.add_argument(
+        "--amocrm-subdomain",
+        default="example",
+        metavar="NAME",
+        help="the fake amoCRM account's subdomain (default: example)",
     )
     parser.add_argument(
         "--bitrix24-secret",
@@ -128,6 +134,12 @@ def main(
     server = MockServer(
         stubs, host=args.host, port=args.port, journal_cap=args.journal_cap or None, log=log
     )
+    if "amocrm" in args.crm:
+        from .crm import AmoCRM
+
+        amo = server.mount(AmoCRM(subdomain=args.amocrm_subdomain, data=args.data))
+        if not amo.tokens:
+            amo.issue_token("cli")
     if "bitrix24" in args.crm:
         from .crm import Bitrix24
 

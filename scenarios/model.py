@@ -203,8 +203,17 @@ class Bitrix24Spec(_Model):
     faults: list[CrmFaultSpec] = Field(default_factory=list)
 
 
+class AmoCRMSpec(_Model):
+    """A fake amoCRM account: ``{mock.amocrm}`` is its API base, ``{mock.amocrm_token}`` a token."""
+
+    subdomain: str = "example"
+    duplicate_control: bool = True
+    faults: list[CrmFaultSpec] = Field(default_factory=list)
+
+
 class CrmSpec(_Model):
     bitrix24: Bitrix24Spec | None = None
+    amocrm: AmoCRMSpec | None = None
 
 
 class MockSpec(_Model):
@@ -272,7 +281,7 @@ class Expect(_Model):
     missing: list[str] | None = Field(
         default=None, description="template references that found no value (rule B3)"
     )
-    crm: dict[Literal["bitrix24"], dict[str, RecordsExpectation]] = Field(
+    crm: dict[Literal["bitrix24", "amocrm"], dict[str, RecordsExpectation]] = Field(
         default_factory=dict, description="records the fake CRMs hold after the run"
     )
 

@@ -142,6 +142,17 @@ def _mount_crms(scenario: Any, server: MockServer) -> dict[str, str]:
         for fault in spec.faults:
             portal.add_fault(CrmFault(**fault.model_dump()))
         urls["bitrix24"] = server.url + portal.webhook_path.rstrip("/")
+    amo_spec = scenario.mock.crm.amocrm
+    if amo_spec is not None:
+        from mockserver.crm import AmoCRM, CrmFault
+
+        account = server.mount(
+            AmoCRM(subdomain=amo_spec.subdomain, duplicate_control=amo_spec.duplicate_control)
+        )
+        for fault in amo_spec.faults:
+            account.add_fault(CrmFault(**fault.model_dump()))
+        urls["amocrm"] = f"{server.url}/amocrm/{amo_spec.subdomain}/api/v4"
+        urls["amocrm_token"] = account.issue_token("scenario")
     return urls
 
 
