@@ -1,0 +1,88 @@
+"""The fake amoCRM driven by a maintained Python client (amocrm-api-wrapper), unchanged, over HTTP.
+
+Its ``crm_url`` takes the account address; the fake also answers under
+``/amocrm/{subdomain}``, so the client is pointed at ``{server}/amocrm/example``.
+The client's GET methods pass ``json=`` to ``httpx.Client.get``, which httpx 0.28
+refuses, so reads go through plain httpx here; writes go through the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from amocrm_api import AmoOAuthClient
+from amocrm_api.errors import AmoException
+
+from mockserver import MockServer
+from mockserver.crm import AmoCRM
+
+
+@pytest.fixture
+def client() -> Iterator[tuple[AmoCRM, AmoOAuthClient]]:
+    with MockServer() as server:
+        amo = server.mount(AmoCRM(per_integration=10**6, per_account=10**6))
+        token = amo.issue_token("client")
+        made = AmoOAuthClient(
+            access_token=token,
+            refresh_token="unused",
+            crm_url=f"{server.url}/amocrm/example",
+            client_id="id",
+            client_secret="secret",
+            redirect_uri="https://example.invalid/",
+        )
+        yield amo, made
+
+
+def test_leads_round_trip_through_the_client(client: tuple[AmoCRM, AmoOAuthClient]) -> None:
+    amo, api = client
+    created = api.create_leads([{"name": "From the bot", "price": 700, "request_id": "x1"}])
+    (lead,) = created["_embedded"]["leads"]
+    assert (lead["id"], lead["request_id"]) == (1, "x1")
+    updated = api.update_leads([{"id": 1, "name": "Renamed"}])
+    assert updated["_embedded"]["leads"][0]["id"] == 1
+    assert amo.records("leads")[0]["name"] == "Renamed"
+    assert amo.records("leads")[0]["price"] == 700
+    more = api.create_leads([{"name": f"lead {number}"} for number in range(30)])
+    assert [item["id"] for item in more["_embedded"]["leads"]] == list(range(2, 32))
+    listed = httpx.get(
+        api.crm_url + "/api/v4/leads",
+        params={"limit": 250},
+        headers={"Authorization": f"Bearer {api.access_token}"},
+    )
+    assert len(listed.json()["_embedded"]["leads"]) == 31
+
+
+def test_complex(client: tuple[AmoCRM, AmoOAuthClient]) -> None:
+    _, api = client
+    result = api.create_leads_complex(
+        [
+            {
+                "name": "c",
+                "_embedded": {
+                    "contacts": [
+                        {
+                            "first_name": "Ivan",
+                            "custom_fields_values": [
+                                {"field_code": "PHONE", "values": [{"value": "+79990001122"}]}
+                            ],
+                        }
+                    ]
+                },
+            }
+        ]
+    )
+    assert result[0]["merged"] is False
+    assert result[0]["contact_id"] == 1
+
+
+def test_validation_errors_reach_the_client(client: tuple[AmoCRM, AmoOAuthClient]) -> None:
+    _, api = client
+    with pytest.raises(AmoException) as caught:
+        api.create_leads(
+            [{"name": "x", "custom_fields_values": [{"field_id": 999, "values": [{"value": "x"}]}]}]
+        )
+    assert "NotSupportedChoice" in str(caught.value.args) or "NotSupportedChoice" in repr(
+        caught.value.__dict__
+    )
