@@ -1,8 +1,9 @@
-"""The fake Bitrix24 against a dict model: Hypothesis drives creates, updates, reads, pages and
+"""The fake CRMs against dict models: Hypothesis drives creates, updates, reads, pages and
 rate-limit windows in any order and checks the portal agrees with the model after every step."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -11,6 +12,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from mockserver.crm import AmoCRM
 from mockserver.crm import bitrix24 as module
 from mockserver.crm.bitrix24 import Bitrix24, BitrixError
 
@@ -94,3 +96,70 @@ class Bitrix24Machine(RuleBasedStateMachine):
 
 Bitrix24Machine.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
 TestBitrix24 = Bitrix24Machine.TestCase
+
+
+class AmoCRMMachine(RuleBasedStateMachine):
+    """The fake amoCRM's leads against a dict: create, update, read, page in any order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.account = AmoCRM()
+        self.model: dict[int, dict[str, Any]] = {}
+        self.seq = 0
+
+    def send(self, method: str, path: str, body: Any = None, query: str = "") -> Any:
+        from mockserver import RecordedRequest
+
+        self.seq += 1
+        content = b"" if body is None else json.dumps(body).encode()
+        record = RecordedRequest(
+            self.seq,
+            method,
+            "/api/v4" + path,
+            query,
+            (("Content-Type", "application/json"),),
+            content,
+            datetime(2026, 1, 1, tzinfo=timezone.utc),
+        )
+        response = self.account.dispatch(record, path, "http://fake")
+        text = response.body.decode() if isinstance(response.body, bytes) else ""
+        return response.status, (json.loads(text) if text else None)
+
+    @rule(names=st.lists(text, min_size=1, max_size=3), price=st.integers(0, 10**6))
+    def create(self, names: list[str], price: int) -> None:
+        status, body = self.send("POST", "/leads", [{"name": n, "price": price} for n in names])
+        assert status == 200
+        for item in body["_embedded"]["leads"]:
+            self.model[item["id"]] = {"name": names[int(item["request_id"])], "price": price}
+        assert sorted(self.model) == list(range(1, len(self.model) + 1))
+
+    @precondition(lambda self: bool(self.model))
+    @rule(data=st.data(), price=st.integers(0, 10**6))
+    def update(self, data: st.DataObject, price: int) -> None:
+        lead_id = data.draw(st.sampled_from(sorted(self.model)))
+        status, _ = self.send("PATCH", f"/leads/{lead_id}", {"price": price})
+        assert status == 200
+        self.model[lead_id]["price"] = price
+
+    @rule(lead_id=st.integers(1, 60))
+    def read(self, lead_id: int) -> None:
+        status, body = self.send("GET", f"/leads/{lead_id}")
+        if lead_id in self.model:
+            assert status == 200
+            assert {"name": body["name"], "price": body["price"]} == self.model[lead_id]
+        else:
+            assert (status, body) == (204, None)
+
+    @rule(page=st.integers(1, 5), limit=st.integers(1, 10))
+    def page(self, page: int, limit: int) -> None:
+        status, body = self.send("GET", "/leads", query=f"page={page}&limit={limit}")
+        expected = sorted(self.model)[(page - 1) * limit : page * limit]
+        if not expected:
+            assert status == 204
+            return
+        assert [lead["id"] for lead in body["_embedded"]["leads"]] == expected
+        assert ("next" in body["_links"]) == (page * limit < len(self.model))
+
+
+AmoCRMMachine.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
+TestAmoCRM = AmoCRMMachine.TestCase
