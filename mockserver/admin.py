@@ -259,6 +259,38 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
             {"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201
         )
 
+    async def issue_token(request: web.Request) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "issue_token"):
+            return problem(404, "No tokens here", f"{profile.name} has no tokens")
+        raw = await request.read()
+        data = await _json_body(request) if raw.strip() else {}
+        integration = data.get("integration", "admin") if isinstance(data, dict) else None
+        if not isinstance(integration, str) or not integration:
+            return problem(
+                400,
+                "Invalid token request",
+                "integration: expected text",
+                [{"field": "integration", "message": "expected text"}],
+            )
+        return web.json_response(
+            {"token": profile.issue_token(integration), "integration": integration}, status=201
+        )
+
+    async def revoke_token(request: web.Request) -> web.Response:
+        profile = _profile(request)
+        token = request.match_info["token"]
+        if not hasattr(profile, "revoke_token") or token not in getattr(profile, "tokens", {}):
+            return problem(404, "No such token", "the token is not known")
+        profile.revoke_token(token)
+        return web.Response(status=204)
+
+    async def unblock(request: web.Request) -> web.Response:
+        profile = _profile(request)
+        if hasattr(profile, "unblock"):
+            profile.unblock()
+        return web.Response(status=204)
+
     async def not_found(request: web.Request) -> web.Response:
         return problem(404, "No such admin endpoint", f"{request.method} {request.path}")
 
@@ -280,4 +312,7 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
     router.add_get("/__admin/crm/{name}", get_crm)
     router.add_delete("/__admin/crm/{name}", reset_crm)
     router.add_post("/__admin/crm/{name}/faults", add_crm_fault)
+    router.add_post("/__admin/crm/{name}/tokens", issue_token)
+    router.add_delete("/__admin/crm/{name}/tokens/{token}", revoke_token)
+    router.add_post("/__admin/crm/{name}/unblock", unblock)
     router.add_route("*", "/__admin/{tail:.*}", not_found)

@@ -216,3 +216,56 @@ async def test_faults(account: tuple[AmoCRM, httpx.AsyncClient]) -> None:
     amo.add_fault(CrmFault("GET /leads", kind="html", status=502))
     gateway = await client.get("/leads")
     assert (gateway.status_code, gateway.headers["content-type"][:9]) == (502, "text/html")
+
+
+async def test_operator_tokens_and_unblock_through_the_admin_api(
+    account: tuple[AmoCRM, httpx.AsyncClient],
+) -> None:
+    amo, client = account
+    admin = str(client.base_url).split("/amocrm/")[0] + "/__admin/crm/amocrm"
+    issued = await client.post(admin + "/tokens", json={"integration": "crm-sync"})
+    assert issued.status_code == 201
+    token = issued.json()["token"]
+    assert amo.tokens[token] == "crm-sync"
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/leads", headers=headers)).status_code == 204
+    assert (await client.delete(admin + f"/tokens/{token}")).status_code == 204
+    assert (await client.get("/leads", headers=headers)).status_code == 401  # revoked mid-run
+    assert (await client.delete(admin + f"/tokens/{token}")).status_code == 404
+    amo.blocked = True
+    assert (await client.post(admin + "/unblock")).status_code == 204
+    assert not amo.blocked
+    state = (await client.get(admin)).json()
+    assert state["blocked"] is False
+    assert "crm-sync" not in state["tokens"].values()
+
+
+def test_cli_puts_amocrm_on_the_far_side() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--crm", "amocrm", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()
+        line = process.stdout.readline()
+        assert line.startswith("amocrm: API http://127.0.0.1:")
+        words = line.split()
+        api, token = words[2], words[-1]
+        created = httpx.post(
+            api + "/leads", json=[{"name": "cli"}], headers={"Authorization": f"Bearer {token}"}
+        )
+        assert created.json()["_embedded"]["leads"][0]["id"] == 1
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 0

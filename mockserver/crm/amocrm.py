@@ -131,6 +131,9 @@ class AmoCRM(CrmProfile):
         self.unblock()
         self._hits.clear()
 
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "tokens": dict(self.tokens), "blocked": self.blocked}
+
     def describe(self, base_url: str) -> str:
         token = next(iter(self.tokens), None) or self.issue_token()
         return (
