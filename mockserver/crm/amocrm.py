@@ -389,6 +389,7 @@ class AmoCRM(CrmProfile):
             errors = self._check_fields(
                 entity, item.get("custom_fields_values"), "custom_fields_values"
             )
+            errors += _shape_errors(item)
             if entity == "leads" and "price" in item and not isinstance(item["price"], int):
                 errors.append(
                     {
@@ -419,7 +420,7 @@ class AmoCRM(CrmProfile):
             "_embedded": {
                 "tags": [
                     {"id": i + 1, "name": t.get("name")}
-                    for i, t in enumerate((item.get("_embedded") or {}).get("tags") or [])
+                    for i, t in enumerate(_embedded(item).get("tags") or [])
                 ]
             },
         }
@@ -611,10 +612,16 @@ class AmoCRM(CrmProfile):
             )
         failures = []
         for index, item in enumerate(items):
-            embedded = item.get("_embedded") or {}
+            embedded = _embedded(item)
             errors = self._check_fields(
                 "leads", item.get("custom_fields_values"), "custom_fields_values"
             )
+            errors += _shape_errors(item)
+            if errors:
+                failures.append(
+                    {"request_id": str(item.get("request_id", index)), "errors": errors}
+                )
+                continue
             for kind in ("contacts", "companies"):
                 if len(embedded.get(kind) or []) > 1:
                     errors.append(
@@ -638,7 +645,7 @@ class AmoCRM(CrmProfile):
             raise _Invalid(failures)
         out = []
         for index, item in enumerate(items):
-            embedded = item.get("_embedded") or {}
+            embedded = _embedded(item)
             request_id = [str(item.get("request_id", index))]
             contacts = embedded.get("contacts") or []
             twin = self._duplicate(contacts[0]) if contacts and self.duplicate_control else None
@@ -691,6 +698,37 @@ class AmoCRM(CrmProfile):
 
     def _stored_view(self, contact: Mapping[str, Any]) -> dict[str, Any]:
         return {"custom_fields_values": self._stored_fields(contact.get("custom_fields_values"))}
+
+
+def _embedded(item: Mapping[str, Any]) -> dict[str, Any]:
+    embedded = item.get("_embedded")
+    return embedded if isinstance(embedded, dict) else {}
+
+
+def _shape_errors(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Structure checks: ``_embedded`` an object, its lists lists of objects, ``name`` text."""
+    errors: list[dict[str, Any]] = []
+    invalid = "InvalidType"
+    if "name" in item and not isinstance(item["name"], str):
+        errors.append({"code": invalid, "path": "name", "detail": "This value should be text."})
+    embedded = item.get("_embedded")
+    if embedded is None:
+        return errors
+    if not isinstance(embedded, dict):
+        return [*errors, {"code": invalid, "path": "_embedded", "detail": "An object is expected."}]
+    for kind in ("tags", "contacts", "companies"):
+        value = embedded.get(kind)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(entry, dict) for entry in value)
+        ):
+            errors.append(
+                {
+                    "code": invalid,
+                    "path": f"_embedded.{kind}",
+                    "detail": "An array of objects is expected.",
+                }
+            )
+    return errors
 
 
 def _id(item: Mapping[str, Any]) -> int:
