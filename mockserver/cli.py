@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -66,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["bitrix24", "amocrm"],
         help="put a fake CRM on the far side (repeatable); its webhook URL is printed at start",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate from a throwaway CA, whose file is printed "
+        "(for clients that insist on HTTPS, such as b24pysdk: REQUESTS_CA_BUNDLE=that file)",
+    )
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate")
+    parser.add_argument("--tls-key", metavar="FILE", help="the key of --tls-cert")
     parser.add_argument(
         "--data",
         default=None,
@@ -131,9 +140,25 @@ def main(
         print(f"mockserver: --port: expected 0 to 65535, got {args.port}", file=err)
         return EXIT_BAD_INPUT
     log = None if args.quiet else (lambda line: print(line, file=out, flush=True))
+    try:
+        context, ca_file = _tls(args)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        print(f"mockserver: --tls-cert/--tls-key: {exc}", file=err)
+        return EXIT_BAD_INPUT
     server = MockServer(
-        stubs, host=args.host, port=args.port, journal_cap=args.journal_cap or None, log=log
+        stubs,
+        host=args.host,
+        port=args.port,
+        journal_cap=args.journal_cap or None,
+        log=log,
+        ssl_context=context,
     )
+    if ca_file is not None:
+        print(
+            f"TLS: the certificate's CA is {ca_file} (REQUESTS_CA_BUNDLE={ca_file})",
+            file=out,
+            flush=True,
+        )
     if "amocrm" in args.crm:
         from .crm import AmoCRM
 
@@ -152,6 +177,30 @@ def main(
         )
         return 1
     return 0
+
+
+def _tls(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, str | None]:
+    """An SSL context from ``--tls`` (a throwaway CA) or ``--tls-cert``/``--tls-key``."""
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            raise ValueError("give both --tls-cert and --tls-key")
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        return context, None
+    if not args.tls:
+        return None, None
+    import tempfile
+
+    import trustme
+
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    hosts = sorted({args.host, "127.0.0.1", "localhost"} - {"0.0.0.0"})
+    authority.issue_cert(*hosts).configure_cert(context)
+    folder = tempfile.mkdtemp(prefix="mockserver-tls-")
+    ca_file = f"{folder}/ca.pem"
+    authority.cert_pem.write_to_path(ca_file)
+    return context, ca_file
 
 
 def run() -> None:

@@ -69,3 +69,53 @@ def test_errors_reach_the_sdk_as_its_own_exceptions(sdk: tuple[Bitrix24, Client]
     with pytest.raises(BitrixAPIError) as limited:
         _ = client.crm.lead.add(fields={"TITLE": "x"}).result
     assert "QUERY_LIMIT_EXCEEDED" in repr(limited.value) or "Too many" in str(limited.value)
+
+
+def test_a_new_user_with_the_cli_and_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """mockserver --crm bitrix24 --tls; b24pysdk at the printed URL: create, list, hit the
+    rate limit, and find it all in the call log."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--crm", "bitrix24", "--tls", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        tls_line = process.stdout.readline()
+        assert tls_line.startswith("TLS: the certificate's CA is ")
+        ca_file = tls_line.split()[5]
+        process.stdout.readline()
+        webhook = process.stdout.readline().split()[3]
+        assert webhook.startswith("https://127.0.0.1:")
+        parts = urlsplit(webhook)
+        token = parts.path.removeprefix("/rest/").strip("/")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+        client = Client(BitrixWebhook(domain=parts.netloc, webhook_token=token))
+        assert client.crm.lead.add(fields={"TITLE": "first"}).result == 1
+        assert [lead["TITLE"] for lead in client.crm.lead.list().as_list().result] == ["first"]
+        for _ in range(52):  # past the bucket's 50: the SDK sleeps on 503 and tries again
+            assert client.crm.lead.list().result
+        trusted = ssl.create_default_context(cafile=ca_file)
+        log = httpx.get(f"https://{parts.netloc}/__admin/crm/bitrix24", verify=trusted).json()
+        calls = [(call["method"], call["status"]) for call in log["calls"]]
+        assert calls[0] == ("crm.lead.add", 200)
+        assert ("crm.lead.list", 503) in calls or any(
+            entry["status"] == 503
+            for entry in httpx.get(
+                f"https://{parts.netloc}/__admin/requests", verify=ca_file
+            ).json()["requests"]
+        )
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    finally:
+        process.kill()

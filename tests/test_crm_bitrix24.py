@@ -414,3 +414,15 @@ def test_data_dir_keeps_records_across_a_restart(tmp_path: Any) -> None:
     finally:
         process.kill()
         process.wait(10)
+
+
+async def test_rejected_calls_are_in_the_call_log(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    crm, client = portal
+    await client.post(str(client.base_url.join("/rest/7/wrong/crm.lead.add.json")), json={})
+    await call(client, "crm.lead.get", json={"id": 5})
+    assert [(entry["method"], entry["status"]) for entry in crm.calls] == [
+        ("crm.lead.add", 401),
+        ("crm.lead.get", 400),
+    ]

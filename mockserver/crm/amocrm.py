@@ -194,7 +194,11 @@ class AmoCRM(CrmProfile):
         account.append(moment)
         return False
 
-    async def handle(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
+    def call_name(self, record: RecordedRequest) -> str:
+        route = self._route(record)
+        return f"{record.method} {route[1] if route else record.path}"
+
+    async def answer(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
         route = self._route(record)
         assert route is not None
         subdomain, path = route
@@ -230,7 +234,6 @@ class AmoCRM(CrmProfile):
             response = self._problem(
                 400, "Bad Request", "Request validation failed", {"validation-errors": exc.errors}
             )
-        self.calls.append({"method": method, "status": response.status, "at": now().isoformat()})
         if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
             from .bitrix24 import drop_connection
 

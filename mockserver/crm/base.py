@@ -144,6 +144,22 @@ class CrmProfile:
         raise NotImplementedError
 
     async def handle(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
+        """Answer, and log the call (rejected ones too: auth, limits, faults)."""
+        call: dict[str, Any] = {"method": self.call_name(record), "at": now().isoformat()}
+        self.calls.append(call)
+        try:
+            response = await self.answer(record, request)
+        except Exception as exc:
+            call["status"] = getattr(exc, "status", 500)
+            raise
+        call["status"] = response.status
+        return response
+
+    def call_name(self, record: RecordedRequest) -> str:
+        """How the call log names a request (a method name, or ``METHOD /path``)."""
+        return f"{record.method} {record.path}"
+
+    async def answer(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
         raise NotImplementedError
 
     def describe(self, base_url: str) -> str:

@@ -239,7 +239,11 @@ class Bitrix24(CrmProfile):
         self._level += 1
         return True
 
-    async def handle(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
+    def call_name(self, record: RecordedRequest) -> str:
+        name = record.path.rsplit("/", 1)[-1]
+        return name.removesuffix(".json").removesuffix(".xml").lower()
+
+    async def answer(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
         parts = record.path.removeprefix("/rest/").split("/")
         if len(parts) != 3 or not all(parts):
             return self._error("NO_AUTH_FOUND", "Wrong authorization data")
@@ -277,9 +281,6 @@ class Bitrix24(CrmProfile):
             response = web.json_response(self._envelope(result, extra))
         except BitrixError as exc:
             result, response = None, self._error(exc.code, exc.description)
-        self.calls.append(
-            {"method": method, "status": response.status, "at": now().isoformat(), "result": result}
-        )
         if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
             await drop_connection(
                 request, hang=fault.seconds if fault.kind == "commit_then_hang" else None
