@@ -285,6 +285,34 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
         profile.revoke_token(token)
         return web.Response(status=204)
 
+    async def issue_webhook(request: web.Request) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "issue_webhook"):
+            return problem(404, "No webhooks here", f"{profile.name} has no webhooks")
+        raw = await request.read()
+        data = await _json_body(request) if raw.strip() else {}
+        if not isinstance(data, dict):
+            data = {"": data}
+        user_id = data.get("user_id", "1")
+        scope = data.get("scope", ["crm"])
+        errors = []
+        if not isinstance(user_id, str | int) or isinstance(user_id, bool):
+            errors.append({"field": "user_id", "message": "expected text or a number"})
+        if not (isinstance(scope, list) and all(isinstance(item, str) for item in scope)):
+            errors.append({"field": "scope", "message": "expected a list of scope names"})
+        if errors:
+            return problem(400, "Invalid webhook request", f"{len(errors)} problem(s)", errors)
+        path = profile.issue_webhook(str(user_id), tuple(scope))
+        return web.json_response({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
+
+    async def revoke_webhook(request: web.Request) -> web.Response:
+        profile = _profile(request)
+        secret = request.match_info["secret"]
+        if not hasattr(profile, "revoke_webhook") or secret not in getattr(profile, "webhooks", {}):
+            return problem(404, "No such webhook", "the webhook is not known")
+        profile.revoke_webhook(secret)
+        return web.Response(status=204)
+
     async def unblock(request: web.Request) -> web.Response:
         profile = _profile(request)
         if hasattr(profile, "unblock"):
@@ -315,4 +343,6 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
     router.add_post("/__admin/crm/{name}/tokens", issue_token)
     router.add_delete("/__admin/crm/{name}/tokens/{token}", revoke_token)
     router.add_post("/__admin/crm/{name}/unblock", unblock)
+    router.add_post("/__admin/crm/{name}/webhooks", issue_webhook)
+    router.add_delete("/__admin/crm/{name}/webhooks/{secret}", revoke_webhook)
     router.add_route("*", "/__admin/{tail:.*}", not_found)

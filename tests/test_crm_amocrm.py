@@ -269,3 +269,24 @@ def test_cli_puts_amocrm_on_the_far_side() -> None:
     finally:
         process.kill()
     assert process.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("empty", None), ("html", "text/html"), ("problem", "application/problem+json")],
+)
+async def test_the_429_body_is_configurable(body: str, content_type: str | None) -> None:
+    async with MockServer() as server:
+        amo = server.mount(AmoCRM(per_integration=1, limit_body=body))
+        headers = {"Authorization": f"Bearer {amo.issue_token()}"}
+        with freeze_time("2026-01-01", real_asyncio=True):
+            async with httpx.AsyncClient(
+                base_url=f"{server.url}/amocrm/example/api/v4", headers=headers
+            ) as client:
+                await client.get("/leads")
+                limited = await client.get("/leads")
+    assert limited.status_code == 429
+    if content_type is None:
+        assert limited.content == b""
+    else:
+        assert limited.headers["content-type"].startswith(content_type)

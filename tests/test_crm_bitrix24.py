@@ -426,3 +426,24 @@ async def test_rejected_calls_are_in_the_call_log(
         ("crm.lead.add", 401),
         ("crm.lead.get", 400),
     ]
+
+
+async def test_operator_issues_and_revokes_webhooks(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    _crm, client = portal
+    admin = str(client.base_url).split("/rest/")[0] + "/__admin/crm/bitrix24"
+    issued = await client.post(admin + "/webhooks", json={"user_id": 9, "scope": ["user"]})
+    assert issued.status_code == 201
+    url = issued.json()["url"]
+    assert "/rest/9/" in url
+    no_scope = await client.post(url + "crm.lead.list.json", json={})
+    assert (no_scope.status_code, no_scope.json()["error"]) == (401, "insufficient_scope")
+    secret = url.rstrip("/").rsplit("/", 1)[-1]
+    assert (await client.delete(admin + f"/webhooks/{secret}")).status_code == 204
+    gone = await client.post(url + "crm.lead.list.json", json={})
+    assert gone.json()["error"] == "INVALID_CREDENTIALS"
+    hooks = (await client.get(admin)).json()["webhooks"]
+    assert [hook["user_id"] for hook in hooks] == ["7"]
+    bad = await client.post(admin + "/webhooks", json={"scope": "crm"})
+    assert bad.json()["errors"][0]["field"] == "scope"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from mockserver.crm import AmoCRM
+from mockserver.crm import amocrm as amo_module
 from mockserver.crm import bitrix24 as module
 from mockserver.crm.bitrix24 import Bitrix24, BitrixError
 
@@ -160,6 +161,42 @@ class AmoCRMMachine(RuleBasedStateMachine):
         assert [lead["id"] for lead in body["_embedded"]["leads"]] == expected
         assert ("next" in body["_links"]) == (page * limit < len(self.model))
 
+
+class AmoCRMLimits(RuleBasedStateMachine):
+    """The amoCRM windows: 7 a second per integration inside 50 per account, then the block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        self.original_now = amo_module.now
+        amo_module.now = lambda: self.moment
+        self.account = AmoCRM(block_after=10**9)
+        self.sent: dict[str, list[float]] = {"*": []}
+
+    def teardown(self) -> None:
+        amo_module.now = self.original_now
+
+    @rule(
+        integration=st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h"]),
+        seconds=st.sampled_from([0, 0, 0, 0.25, 0.5, 1.0, 2.0]),
+        burst=st.integers(1, 12),
+    )
+    def burst_of(self, integration: str, seconds: float, burst: int) -> None:
+        self.moment += timedelta(seconds=seconds)
+        stamp = self.moment.timestamp()
+        for _ in range(burst):
+            mine = [t for t in self.sent.setdefault(integration, []) if t > stamp - 1]
+            everyone = [t for t in self.sent["*"] if t > stamp - 1]
+            allowed = len(mine) < 7 and len(everyone) < 50
+            if allowed:
+                mine.append(stamp)
+                everyone.append(stamp)
+            self.sent[integration], self.sent["*"] = mine, everyone
+            assert self.account._limited(integration) is (not allowed)
+
+
+AmoCRMLimits.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
+TestAmoCRMLimits = AmoCRMLimits.TestCase
 
 AmoCRMMachine.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
 TestAmoCRM = AmoCRMMachine.TestCase

@@ -87,6 +87,7 @@ class AmoCRM(CrmProfile):
         per_integration: int = 7,
         per_account: int = 50,
         block_after: int = 5,
+        limit_body: str = "problem",
         data: str | Path | None = None,
     ) -> None:
         super().__init__(data=data)
@@ -97,6 +98,10 @@ class AmoCRM(CrmProfile):
         self.per_integration = per_integration
         self.per_account = per_account
         self.block_after = block_after
+        if limit_body not in ("problem", "empty", "html"):
+            raise ValueError(f"limit_body: got {limit_body!r}, expected problem, empty or html")
+        #: What a 429 carries: problem+json, nothing, or an HTML page (real ones vary).
+        self.limit_body = limit_body
         self.tokens: dict[str, str] = dict(self.store.meta.get("tokens", {}))
         self.blocked = False
         self._hits: dict[str, deque[float]] = {}
@@ -173,6 +178,19 @@ class AmoCRM(CrmProfile):
         }
         return web.json_response(body, status=status, content_type=PROBLEM)
 
+    def _too_many(self) -> web.Response:
+        if self.limit_body == "empty":
+            return web.Response(status=429)
+        if self.limit_body == "html":
+            return web.Response(
+                status=429,
+                content_type="text/html",
+                text="<html><body>429 Too Many Requests</body></html>",
+            )
+        return self._problem(
+            429, "Too Many Requests", "Превышено допустимое количество запросов в секунду"
+        )
+
     def _hal(self, body: Any, status: int = 200) -> web.Response:
         return web.json_response(body, status=status, content_type=HAL)
 
@@ -214,9 +232,7 @@ class AmoCRM(CrmProfile):
         if self._limited(integration):
             if self.is_blocked():
                 return web.Response(status=403, text=BLOCKED_PAGE, content_type="text/html")
-            return self._problem(
-                429, "Too Many Requests", "Превышено допустимое количество запросов в секунду"
-            )
+            return self._too_many()
         method = f"{record.method} {path}"
         fault = self.due_fault(method)
         if fault is not None and fault.kind == "error":

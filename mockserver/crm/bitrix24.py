@@ -182,6 +182,12 @@ class Bitrix24(CrmProfile):
         self.user_id = str(user_id)
         self.secret = secret or "b24" + secrets.token_hex(6)
         self.scope = tuple(scope)
+        stored = self.store.meta.get("webhooks", {})
+        #: secret → (user id, scopes): the portal's inbound webhooks.
+        self.webhooks: dict[str, tuple[str, tuple[str, ...]]] = {
+            key: (str(value[0]), tuple(value[1])) for key, value in stored.items()
+        }
+        self.webhooks[self.secret] = (self.user_id, self.scope)
         self.plan = plan
         self.capacity, self.drain = PLANS[plan]
         self.statuses = {**STATUSES, **(statuses or {})}
@@ -193,6 +199,27 @@ class Bitrix24(CrmProfile):
     def webhook_path(self) -> str:
         return f"/rest/{self.user_id}/{self.secret}/"
 
+    def issue_webhook(self, user_id: str = "1", scope: tuple[str, ...] = ("crm",)) -> str:
+        """A new inbound webhook; returns its path (``/rest/{user_id}/{secret}/``)."""
+        secret = "b24" + secrets.token_hex(6)
+        self.webhooks[secret] = (str(user_id), tuple(scope))
+        self._save_webhooks()
+        return f"/rest/{user_id}/{secret}/"
+
+    def revoke_webhook(self, secret: str) -> None:
+        self.webhooks.pop(secret, None)
+        self._save_webhooks()
+
+    def _save_webhooks(self) -> None:
+        self.store.set_meta("webhooks", {k: [v[0], list(v[1])] for k, v in self.webhooks.items()})
+
+    def to_json(self) -> dict[str, Any]:
+        hooks = [
+            {"user_id": u, "secret": s, "scope": list(scope), "path": f"/rest/{u}/{s}/"}
+            for s, (u, scope) in self.webhooks.items()
+        ]
+        return {**super().to_json(), "webhooks": hooks}
+
     def describe(self, base_url: str) -> str:
         return (
             f"webhook URL {base_url}{self.webhook_path} (plan {self.plan}; "
@@ -200,7 +227,10 @@ class Bitrix24(CrmProfile):
         )
 
     def reset(self) -> None:
+        hooks = dict(self.webhooks)
         super().reset()
+        self.webhooks = hooks
+        self._save_webhooks()
         self._level = 0.0
         self._level_at = None
 
@@ -248,7 +278,8 @@ class Bitrix24(CrmProfile):
         if len(parts) != 3 or not all(parts):
             return self._error("NO_AUTH_FOUND", "Wrong authorization data")
         user_id, secret, method = parts
-        if user_id != self.user_id or secret != self.secret:
+        hook = self.webhooks.get(secret)
+        if hook is None or hook[0] != user_id:
             return self._error(
                 "INVALID_CREDENTIALS",
                 "No active webhook with the specified user identifier and secret code was found",
@@ -256,7 +287,7 @@ class Bitrix24(CrmProfile):
         method = method.removesuffix(".json").removesuffix(".xml").lower()
         if method not in self.methods():
             return self._error("ERROR_METHOD_NOT_FOUND", "Method not found!")
-        if method.startswith("crm.") and "crm" not in self.scope:
+        if method.startswith("crm.") and "crm" not in hook[1]:
             return self._error(
                 "insufficient_scope",
                 "The request requires higher privileges than provided by the webhook token",
