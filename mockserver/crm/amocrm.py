@@ -238,12 +238,7 @@ class AmoCRM(CrmProfile):
         if fault is not None and fault.kind == "error":
             return self._problem(fault.status, fault.code, fault.message)
         if fault is not None and fault.kind == "html":
-            status = fault.status if fault.status != 500 else 502
-            return web.Response(
-                status=status,
-                content_type="text/html",
-                text=f"<html><body>{status} Bad Gateway</body></html>",
-            )
+            return fault.gateway_page()
         try:
             response = self.dispatch(record, path, request.url.origin())
         except _Invalid as exc:

@@ -43,6 +43,17 @@ class CrmFault:
     location: str = ""
     seen: int = 0
 
+    def gateway_page(self) -> web.Response:
+        """The ``html`` fault: a proxy's HTML error page (502 unless another status is set)."""
+        from aiohttp import web
+
+        status = self.status if self.status != 500 else 502
+        return web.Response(
+            status=status,
+            content_type="text/html",
+            text=f"<html><body><h1>{status} Bad Gateway</h1></body></html>",
+        )
+
     def due(self, method: str) -> bool:
         """Count a call of ``method``; true when this one is to fail."""
         if method.lower() != self.method.lower():

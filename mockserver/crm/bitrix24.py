@@ -298,12 +298,7 @@ class Bitrix24(CrmProfile):
         if fault is not None and fault.kind == "error":
             return self._error(fault.code, fault.message, fault.status)
         if fault is not None and fault.kind == "html":
-            status = fault.status if fault.status != 500 else 502
-            return web.Response(
-                status=status,
-                content_type="text/html",
-                text=f"<html><body><h1>{status} Bad Gateway</h1></body></html>",
-            )
+            return fault.gateway_page()
         if fault is not None and fault.kind == "redirect":
             raise web.HTTPFound(location=fault.location + record.url)
         try:
