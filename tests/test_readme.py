@@ -1,0 +1,30 @@
+"""The README's examples work as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from scenarios import load_scenario_text, run
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_scenario_example_runs_green() -> None:
+    block = re.search(r"## A scenario\n\n```yaml\n(.*?)```", README, re.S)
+    assert block is not None
+    yaml.safe_load(block.group(1))
+    (loaded,) = load_scenario_text(block.group(1), "README.md")
+    (result,) = run(loaded)
+    assert result.messages[-1].text == "Your code: ABC"
+
+
+def test_the_quick_start_has_exactly_two_commands() -> None:
+    start = README.split("## Quick start", 1)[1].split("```", 2)[1]
+    commands = [line for line in start.splitlines() if line.strip()]
+    assert [line.split("#")[0].strip() for line in commands] == [
+        "python3 tasks.py conformance",
+        "python3 tasks.py test",
+    ]
