@@ -12,17 +12,42 @@ import itertools
 import json
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from webhook_core.template import MISSING
 
 from .forms import parse_php_form
 
 __all__ = ["Journal", "RecordedRequest"]
+
+_T = TypeVar("_T")
+
+
+class _lazy(Generic[_T]):
+    """A value worked out on first read and then kept in the instance.
+
+    ``functools.cached_property`` does the same but, on Python 3.11, takes a
+    lock on every first read; the server reads these on its hot path.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type | None = None) -> _lazy[_T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type | None = None) -> _T: ...
+    def __get__(self, instance: object | None, owner: type | None = None) -> _T | _lazy[_T]:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
 
 
 @dataclass(eq=False)
@@ -42,7 +67,7 @@ class RecordedRequest:
     path_params: dict[str, str] = field(default_factory=dict)
     note: str | None = None
 
-    @cached_property
+    @_lazy
     def headers(self) -> dict[str, str]:
         """Headers by lower-case name; repeated headers joined with ``", "``."""
         joined: dict[str, str] = {}
@@ -51,11 +76,11 @@ class RecordedRequest:
             joined[key] = f"{joined[key]}, {value}" if key in joined else value
         return joined
 
-    @cached_property
+    @_lazy
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
-    @cached_property
+    @_lazy
     def json(self) -> Any:
         """The body parsed as JSON, or ``MISSING`` when it is not JSON."""
         if not self.body:
@@ -65,18 +90,18 @@ class RecordedRequest:
         except ValueError:
             return MISSING
 
-    @cached_property
+    @_lazy
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
-    @cached_property
+    @_lazy
     def form(self) -> Any:
         """A urlencoded body decoded as PHP's ``$_POST``, or ``MISSING`` for other bodies."""
         if self.content_type != "application/x-www-form-urlencoded":
             return MISSING
         return parse_php_form(self.text)
 
-    @cached_property
+    @_lazy
     def query(self) -> Any:
         """The query string decoded as PHP's ``$_GET``."""
         return parse_php_form(self.query_string)

@@ -138,6 +138,12 @@ class CompiledPattern:
         self.has_json = "json_" in pattern.model_fields_set
         self.has_subset = "json_subset" in pattern.model_fields_set
         self.captures = bool(pattern.path_parameters) or pattern.path_regex is not None
+        # Only the method and an exact path to check: ``matches`` needs no more.
+        self.simple = (
+            self.exact_path is not None
+            and not (self.query or self.headers or self.json_paths or self.form or self.body)
+            and not (self.has_json or self.has_subset)
+        )
 
     @staticmethod
     def _compile(matchers: dict[str, Matcher]) -> list[tuple[str, CompiledMatcher]]:
@@ -174,6 +180,10 @@ class CompiledPattern:
         return {}
 
     def matches(self, request: RecordedRequest) -> bool:
+        if self.method != _ANY and request.method != self.method:
+            return False
+        if self.simple:
+            return request.path == self.exact_path
         return not self.difference(request, first_only=True)
 
     def difference(self, request: RecordedRequest, *, first_only: bool = False) -> list[Mismatch]:

@@ -13,13 +13,14 @@ import json
 import random
 import socket
 import struct
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from .models import Fault, FaultType, ResponseDef
-from .templating import render_json, render_text
+from .templating import compile_json, render_text
 
 __all__ = ["Prepared", "prepare", "send_fault"]
 
@@ -37,6 +38,7 @@ class Prepared:
     body: bytes | None
     content_type: str | None
     headers: dict[str, str]
+    json_body: Callable[[Mapping[str, Any]], bytes] | None = None
 
     def render(self, context: dict[str, Any]) -> tuple[bytes | None, dict[str, str]]:
         """Body bytes and headers for this request."""
@@ -45,8 +47,8 @@ class Prepared:
         definition = self.definition
         headers = {name: render_text(value, context) for name, value in self.headers.items()}
         body: bytes | None
-        if definition.has_json:
-            body = _dump(render_json(definition.json_, context))
+        if self.json_body is not None:
+            body = self.json_body(context)
         elif definition.text is not None:
             body = render_text(definition.text, context).encode()
         else:
@@ -86,7 +88,8 @@ def prepare(definition: ResponseDef) -> Prepared:
         or (definition.has_json and _has_braces(definition.json_))
         or _has_braces(definition.text)
     )
-    return Prepared(definition, templated, body, content_type, headers)
+    json_body = compile_json(definition.json_) if templated and definition.has_json else None
+    return Prepared(definition, templated, body, content_type, headers, json_body)
 
 
 def _abort(request: web.Request, *, reset: bool) -> None:

@@ -48,7 +48,7 @@ class StubEntry:
         return (self.stub.priority, -self.order)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Answer:
     """What the chosen stub answers: the response to give (``None``: its sequence ran out)."""
 

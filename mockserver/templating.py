@@ -8,7 +8,9 @@ bodies a string that is exactly one reference keeps the value's JSON type.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from webhook_core.template import (
@@ -20,7 +22,7 @@ from webhook_core.template import (
     single_reference,
 )
 
-__all__ = ["render_json", "render_text"]
+__all__ = ["compile_json", "render_json", "render_text"]
 
 
 def render_text(template: str, context: Mapping[str, Any]) -> str:
@@ -55,3 +57,93 @@ def render_json(value: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(value, list):
         return [render_json(item, context) for item in value]
     return value
+
+
+Context = Mapping[str, Any]
+_Fragment = str | Callable[[Context], str]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def compile_json(value: Any) -> Callable[[Context], bytes]:
+    """``render_json`` then compact JSON bytes, with everything static serialised once.
+
+    The result equals ``json.dumps(render_json(value, context))`` (compact, not
+    ASCII-escaped) for every context; only the strings holding references are
+    worked out per request.
+    """
+    fragments: list[_Fragment] = []
+    _compile(value, fragments)
+    merged: list[_Fragment] = []
+    for fragment in fragments:
+        if isinstance(fragment, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += fragment
+        else:
+            merged.append(fragment)
+    if len(merged) == 1 and isinstance(merged[0], str):
+        constant = merged[0].encode()
+        return lambda context: constant
+    parts = tuple(merged)
+
+    def render(context: Context) -> bytes:
+        return "".join(
+            [part if isinstance(part, str) else part(context) for part in parts]
+        ).encode()
+
+    return render
+
+
+def _static(text: str) -> str | None:
+    """What a string renders to in any context, or ``None`` when it holds a reference."""
+    parts = parse_template(text)
+    if any(isinstance(part, Reference) for part in parts):
+        return None
+    return "".join(part for part in parts if isinstance(part, str))
+
+
+def _typed(reference: Reference, source: str, context: Context) -> str:
+    if reference.path[0] in context:
+        found = resolve(reference, context)
+        return _dumps(None if found is MISSING else found)
+    return _dumps(render_text(source, context))
+
+
+def _dynamic(value: Any, context: Context) -> str:
+    return _dumps(render_json(value, context))
+
+
+def _compile(value: Any, out: list[_Fragment]) -> None:
+    if isinstance(value, str):
+        static = _static(value)
+        if static is not None:
+            out.append(_dumps(static))
+            return
+        reference = single_reference(value)
+        if reference is not None:
+            out.append(partial(_typed, reference, value))
+        else:
+            out.append(partial(_dynamic, value))
+        return
+    if isinstance(value, dict):
+        keys = [_static(key) if isinstance(key, str) else None for key in value]
+        if None in keys or len(set(keys)) != len(keys):
+            # Templated, non-text or colliding keys: render this object whole.
+            out.append(partial(_dynamic, value))
+            return
+        out.append("{")
+        for number, (key, item) in enumerate(zip(keys, value.values(), strict=True)):
+            out.append(("," if number else "") + _dumps(key) + ":")
+            _compile(item, out)
+        out.append("}")
+        return
+    if isinstance(value, list):
+        out.append("[")
+        for number, item in enumerate(value):
+            if number:
+                out.append(",")
+            _compile(item, out)
+        out.append("]")
+        return
+    out.append(_dumps(value))

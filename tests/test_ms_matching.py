@@ -39,6 +39,13 @@ FORM_REQUEST = recorded(
         pytest.param({"method": "post"}, JSON_REQUEST, [], id="method-case-insensitive"),
         pytest.param({"method": "GET"}, JSON_REQUEST, ["method"], id="method-differs"),
         pytest.param({"path": "/crm/lead"}, JSON_REQUEST, [], id="exact-path"),
+        pytest.param({"method": "POST", "path": "/crm/lead"}, JSON_REQUEST, [], id="method+path"),
+        pytest.param(
+            {"method": "PUT", "path": "/crm/lead"}, JSON_REQUEST, ["method"], id="method+path-put"
+        ),
+        pytest.param(
+            {"method": "POST", "path": "/crm/lea"}, JSON_REQUEST, ["path"], id="method+path-prefix"
+        ),
         pytest.param({"path": "/crm/{what}"}, JSON_REQUEST, [], id="path-template"),
         pytest.param({"path": "/crm"}, JSON_REQUEST, ["path"], id="path-prefix-is-not-a-match"),
         pytest.param({"path_regex": "/crm/l.*"}, JSON_REQUEST, [], id="path-regex"),
