@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -247,7 +248,8 @@ def wiremock(port: int) -> Server:
                         },
                         "response": {
                             "status": 200,
-                            "body": '{"echo": {{{request.body}}}}',
+                            # A space before the closing brace: Handlebars reads "}}}}" as an error.
+                            "body": '{"echo": {{{request.body}}} }',
                             "transformers": ["response-template"],
                         },
                     },
@@ -325,12 +327,32 @@ def mountebank(port: int, admin: int) -> Server:
     )
 
 
+def check_answers(server: Server) -> None:
+    """Both requests answered 2xx with the right echo, or the figures would mean nothing."""
+    with urllib.request.urlopen(server.base + "/ping", timeout=5) as response:
+        assert response.status == 200, f"{server.name}: GET /ping answered {response.status}"
+    request = urllib.request.Request(
+        server.base + "/echo",
+        data=BODY.encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise SystemExit(f"{server.name}: POST /echo answered {exc.code}") from exc
+    if answer != {"echo": json.loads(BODY)} and answer != json.loads(BODY):
+        raise SystemExit(f"{server.name}: POST /echo answered {answer!r}")
+
+
 def measure(
     make: Callable[[int], Server], seconds: float, warmup: float
 ) -> tuple[float, float, float, float]:
     port = free_port()
     with make(port) as server:
         assert server.process is not None
+        check_answers(server)
         idle = rss_mib(server.process.pid)
         wrk(server.base + "/ping", warmup, post=False)
         get = wrk(server.base + "/ping", seconds, post=False)
