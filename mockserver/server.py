@@ -295,10 +295,12 @@ class MockServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         note = None
+        body = b""
         try:
-            body = await request.read()
+            if request.body_exists:
+                body = await request.read()
         except web.HTTPRequestEntityTooLarge as exc:
-            body, note = b"", f"body not kept: {exc.text}"
+            note = f"body not kept: {exc.text}"
         raw_path, _, query = request.raw_path.partition("?")
         record = RecordedRequest(
             seq=self.journal.next_seq(),
