@@ -201,3 +201,33 @@ def test_a_process_that_misbehaves_is_reported(env: pytest.Pytester) -> None:
     result = env.runpytest_subprocess("--sender-cmd=python -c 'print(42)'")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*--sender-cmd answered 42; expected a JSON object*"])
+
+
+GC_PROBE = """\
+import gc
+
+def test_probe():
+    print("FROZEN", gc.get_freeze_count() > 0)
+"""
+
+
+@pytest.mark.parametrize(
+    ("with_scenarios", "ini", "frozen"),
+    [
+        pytest.param(True, None, True, id="scenarios-freeze"),
+        pytest.param(True, "false", False, id="opted-out"),
+        pytest.param(False, None, False, id="no-scenarios-no-freeze"),
+    ],
+)
+def test_gc_freeze_after_collecting_scenarios(
+    env: pytest.Pytester, with_scenarios: bool, ini: str | None, frozen: bool
+) -> None:
+    env.makepyfile(test_probe=GC_PROBE)
+    if with_scenarios:
+        env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
+    options = ["-s", "-p", "no:cacheprovider"]
+    if ini is not None:
+        options += ["-o", f"scenario_gc_freeze={ini}"]
+    result = env.runpytest_subprocess(*options)
+    result.assert_outcomes(passed=2 if with_scenarios else 1)
+    result.stdout.fnmatch_lines([f"*FROZEN {frozen}*"])
