@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from .errors import describe_error
 from .models import RequestPattern, Stub
 
 if TYPE_CHECKING:
@@ -44,8 +45,7 @@ def validation_problems(error: ValidationError, prefix: str = "") -> list[dict[s
     for item in error.errors(include_url=False):
         path = ".".join(str(part) for part in item["loc"])
         field = f"{prefix}.{path}" if prefix and path else prefix or path
-        message = item["msg"].removeprefix("Value error, ")
-        out.append({"field": field, "message": message})
+        out.append({"field": field, "message": describe_error(item)})
     return out
 
 

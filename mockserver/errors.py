@@ -11,9 +11,24 @@ Context travels as keyword-only attributes; the message is rendered from them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["MockServerError", "Problem", "StubError", "VerificationError"]
+__all__ = ["MockServerError", "Problem", "StubError", "VerificationError", "describe_error"]
+
+
+def describe_error(item: Mapping[str, Any]) -> str:
+    """One of pydantic's validation errors as a person reads it: what was expected, what came."""
+    message = str(item["msg"]).removeprefix("Value error, ")
+    kind = item["type"]
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling, or see the schema)"
+    if kind == "missing":
+        return "this field is required"
+    if "input" in item and kind not in ("value_error", "assertion_error"):
+        return f"{message}; got {item['input']!r}"
+    return message
 
 
 class MockServerError(Exception):

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import Problem
+from .errors import Problem, describe_error
 
 __all__ = ["Document", "load_documents", "problems_from_validation"]
 
@@ -126,12 +126,5 @@ def problems_from_validation(
     out = []
     for item in error.errors(include_url=False):
         loc = (*prefix, *item["loc"])
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling, or see the schema)"
-        elif item["type"] == "missing":
-            message = "this field is required"
-        elif "input" in item and item["type"] not in ("value_error", "assertion_error"):
-            message = f"{message}; got {item['input']!r}"
-        out.append(Problem(document.where(loc), _dotted(loc), message))
+        out.append(Problem(document.where(loc), _dotted(loc), describe_error(item)))
     return out

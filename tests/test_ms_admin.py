@@ -61,6 +61,18 @@ async def test_invalid_stub_is_400_problem_naming_fields(
     assert (await client.get("/__admin/stubs")).json() == {"stubs": []}  # nothing half-added
 
 
+async def test_admin_errors_read_like_the_stub_files(
+    admin: tuple[MockServer, httpx.AsyncClient],
+) -> None:
+    _, client = admin
+    response = await client.post(
+        "/__admin/stubs", json={"request": {"pathx": "/ok", "method": 7}, "response": {}}
+    )
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert errors["request.pathx"].startswith("unknown field")
+    assert "got 7" in errors["request.method"]
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe"])
 async def test_bad_json_is_400_and_server_keeps_serving(
     admin: tuple[MockServer, httpx.AsyncClient], body: bytes
