@@ -2,29 +2,49 @@
 
 ``HYPOTHESIS_PROFILE=ci`` (set by ``.ci/run``) runs the thorough profile; the
 default is fast enough to run on every save.
+
+Hypothesis is imported only when a Python test file is about to be collected
+(its ``@settings`` read the loaded profile at import), so a run of scenario
+files alone, such as the conformance suite, does not pay for it.
 """
 
 from __future__ import annotations
 
 import os
+from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["pytester"]
 
-settings.register_profile("default", max_examples=100, deadline=None)
-settings.register_profile(
-    "ci",
-    max_examples=400,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    print_blob=True,
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+_profiles = pytest.StashKey[bool]()
+
+
+def _load_hypothesis_profiles() -> None:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("default", max_examples=100, deadline=None)
+    settings.register_profile(
+        "ci",
+        max_examples=400,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        print_blob=True,
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "rule(*ids): the rules of docs/semantics.md that this test pins"
     )
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> None:
+    config = parent.config
+    if config.stash.get(_profiles, False) or file_path.suffix != ".py":
+        return
+    if any(fnmatch(file_path.name, pattern) for pattern in config.getini("python_files")):
+        config.stash[_profiles] = True
+        _load_hypothesis_profiles()
