@@ -7,6 +7,9 @@ Errors are ``application/problem+json`` (RFC 9457) with ``errors``: one
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -18,7 +21,7 @@ from .models import RequestPattern, Stub
 if TYPE_CHECKING:
     from .server import MockServer
 
-__all__ = ["add_admin_routes", "problem", "validation_problems"]
+__all__ = ["AdminRouter", "admin_router", "problem", "validation_problems"]
 
 
 def problem(
@@ -49,7 +52,7 @@ def validation_problems(error: ValidationError, prefix: str = "") -> list[dict[s
     return out
 
 
-async def _json_body(request: web.Request) -> Any:
+async def _json_body(request: web.BaseRequest) -> Any:
     raw = await request.read()
     try:
         return json.loads(raw)
@@ -69,16 +72,61 @@ def _dump_stub(stub: Stub) -> dict[str, Any]:
     return stub.model_dump(mode="json", by_alias=True, exclude_unset=True) | {"id": stub.id}
 
 
-def add_admin_routes(app: web.Application, server: MockServer) -> None:
-    """Mount the admin API of ``server`` on ``app``."""
+# The path parameters of the admin call being answered (set per call, in its own task).
+_PARAMS: ContextVar[dict[str, str]] = ContextVar("mockserver_admin_params")
+_Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
-    async def list_stubs(request: web.Request) -> web.Response:
+
+class AdminRouter:
+    """The admin API's routes: a short table, tried in order.
+
+    The server answers stub traffic from a low-level aiohttp server, without an
+    application's router in the way; requests under ``/__admin/`` come here.
+    Captured path parameters reach the handlers through a context variable.
+    """
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], _Handler]] = []
+
+    def add(self, method: str, path: str, handler: _Handler) -> None:
+        parts = re.split(r"(\{\w+\})", path)
+        source = "".join(
+            f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
+            for part in parts
+        )
+        self._routes.append((method, re.compile(source), handler))
+
+    async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        path = request.path
+        allowed: list[str] = []
+        for method, pattern, handler in self._routes:
+            found = pattern.fullmatch(path)
+            if found is None:
+                continue
+            if method != request.method:
+                allowed.append(method)
+                continue
+            _PARAMS.set(found.groupdict())
+            return await handler(request)
+        if allowed:
+            response = problem(
+                405, "Method not allowed", f"{path} takes {', '.join(sorted(set(allowed)))}"
+            )
+            response.headers["Allow"] = ", ".join(sorted(set(allowed)))
+            return response
+        return problem(404, "No such admin endpoint", f"{request.method} {path}")
+
+
+def admin_router(server: MockServer) -> AdminRouter:
+    """The admin API of ``server``."""
+
+    async def list_stubs(request: web.BaseRequest) -> web.Response:
         stubs = [
             _dump_stub(entry.stub) | {"calls": entry.calls} for entry in server.registry.entries()
         ]
         return web.json_response({"stubs": stubs})
 
-    async def add_stubs(request: web.Request) -> web.Response:
+    async def add_stubs(request: web.BaseRequest) -> web.Response:
         data = await _json_body(request)
         items = data["stubs"] if isinstance(data, dict) and "stubs" in data else [data]
         if not isinstance(items, list):
@@ -103,18 +151,18 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
             return web.json_response(_dump_stub(added[0]), status=201)
         return web.json_response({"stubs": [_dump_stub(stub) for stub in added]}, status=201)
 
-    async def delete_stub(request: web.Request) -> web.Response:
-        stub_id = request.match_info["id"]
+    async def delete_stub(request: web.BaseRequest) -> web.Response:
+        stub_id = _PARAMS.get()["id"]
         if not server.remove(stub_id):
             return problem(404, "No such stub", f"no stub has id {stub_id!r}")
         return web.Response(status=204)
 
-    async def delete_stubs(request: web.Request) -> web.Response:
+    async def delete_stubs(request: web.BaseRequest) -> web.Response:
         for entry in server.registry.entries():
             server.remove(entry.stub.id or "")
         return web.Response(status=204)
 
-    async def list_requests(request: web.Request) -> web.Response:
+    async def list_requests(request: web.BaseRequest) -> web.Response:
         entries = server.journal.entries()
         query = request.query
         if "method" in query:
@@ -142,7 +190,7 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
             }
         )
 
-    async def find_requests(request: web.Request) -> web.Response:
+    async def find_requests(request: web.BaseRequest) -> web.Response:
         data = await _json_body(request)
         try:
             pattern = RequestPattern.model_validate(data)
@@ -153,11 +201,11 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
             {"count": len(found), "requests": [entry.to_json() for entry in found]}
         )
 
-    async def clear_requests(request: web.Request) -> web.Response:
+    async def clear_requests(request: web.BaseRequest) -> web.Response:
         server.reset_requests()
         return web.Response(status=204)
 
-    async def near_misses(request: web.Request) -> web.Response:
+    async def near_misses(request: web.BaseRequest) -> web.Response:
         out = []
         for entry in server.journal.unmatched():
             misses = server.near_misses(entry)
@@ -166,14 +214,14 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
             )
         return web.json_response({"unmatched": out})
 
-    async def get_state(request: web.Request) -> web.Response:
+    async def get_state(request: web.BaseRequest) -> web.Response:
         states = [
             {"scenario": scenario, "key": key, "state": state}
             for (scenario, key), state in sorted(server.registry.states.items())
         ]
         return web.json_response({"states": states})
 
-    async def put_state(request: web.Request) -> web.Response:
+    async def put_state(request: web.BaseRequest) -> web.Response:
         data = await _json_body(request)
         errors = []
         if not isinstance(data, dict):
@@ -189,27 +237,27 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
         server.set_state(data["scenario"], data["state"], key=data.get("key", ""))
         return web.Response(status=204)
 
-    async def clear_state(request: web.Request) -> web.Response:
+    async def clear_state(request: web.BaseRequest) -> web.Response:
         server.registry.states.clear()
         return web.Response(status=204)
 
-    async def reset(request: web.Request) -> web.Response:
+    async def reset(request: web.BaseRequest) -> web.Response:
         server.reset()
         return web.Response(status=204)
 
-    async def health(request: web.Request) -> web.Response:
+    async def health(request: web.BaseRequest) -> web.Response:
         return web.json_response(
             {"status": "ok", "stubs": len(server.registry), "requests": len(server.journal)}
         )
 
-    async def list_crm(request: web.Request) -> web.Response:
+    async def list_crm(request: web.BaseRequest) -> web.Response:
         return web.json_response(
             {"profiles": [profile.to_json() for profile in server.profiles]}, dumps=_dumps
         )
 
-    def _profile(request: web.Request) -> Any:
+    def _profile(request: web.BaseRequest) -> Any:
         try:
-            return server.profile(request.match_info["name"])
+            return server.profile(_PARAMS.get()["name"])
         except KeyError as exc:
             raise web.HTTPNotFound(
                 text=json.dumps(
@@ -223,14 +271,14 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
                 content_type="application/problem+json",
             ) from None
 
-    async def get_crm(request: web.Request) -> web.Response:
+    async def get_crm(request: web.BaseRequest) -> web.Response:
         return web.json_response(_profile(request).to_json(), dumps=_dumps)
 
-    async def reset_crm(request: web.Request) -> web.Response:
+    async def reset_crm(request: web.BaseRequest) -> web.Response:
         _profile(request).reset()
         return web.Response(status=204)
 
-    async def add_crm_fault(request: web.Request) -> web.Response:
+    async def add_crm_fault(request: web.BaseRequest) -> web.Response:
         from .crm import CrmFault
 
         profile = _profile(request)
@@ -259,7 +307,7 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
             {"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201
         )
 
-    async def issue_token(request: web.Request) -> web.Response:
+    async def issue_token(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
         if not hasattr(profile, "issue_token"):
             return problem(404, "No tokens here", f"{profile.name} has no tokens")
@@ -277,15 +325,15 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
             {"token": profile.issue_token(integration), "integration": integration}, status=201
         )
 
-    async def revoke_token(request: web.Request) -> web.Response:
+    async def revoke_token(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
-        token = request.match_info["token"]
+        token = _PARAMS.get()["token"]
         if not hasattr(profile, "revoke_token") or token not in getattr(profile, "tokens", {}):
             return problem(404, "No such token", "the token is not known")
         profile.revoke_token(token)
         return web.Response(status=204)
 
-    async def issue_webhook(request: web.Request) -> web.Response:
+    async def issue_webhook(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
         if not hasattr(profile, "issue_webhook"):
             return problem(404, "No webhooks here", f"{profile.name} has no webhooks")
@@ -305,44 +353,44 @@ def add_admin_routes(app: web.Application, server: MockServer) -> None:
         path = profile.issue_webhook(str(user_id), tuple(scope))
         return web.json_response({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
 
-    async def revoke_webhook(request: web.Request) -> web.Response:
+    async def revoke_webhook(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
-        secret = request.match_info["secret"]
+        secret = _PARAMS.get()["secret"]
         if not hasattr(profile, "revoke_webhook") or secret not in getattr(profile, "webhooks", {}):
             return problem(404, "No such webhook", "the webhook is not known")
         profile.revoke_webhook(secret)
         return web.Response(status=204)
 
-    async def unblock(request: web.Request) -> web.Response:
+    async def unblock(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
         if hasattr(profile, "unblock"):
             profile.unblock()
         return web.Response(status=204)
 
-    async def not_found(request: web.Request) -> web.Response:
-        return problem(404, "No such admin endpoint", f"{request.method} {request.path}")
-
-    router = app.router
-    router.add_get("/__admin/stubs", list_stubs)
-    router.add_post("/__admin/stubs", add_stubs)
-    router.add_delete("/__admin/stubs", delete_stubs)
-    router.add_delete("/__admin/stubs/{id}", delete_stub)
-    router.add_get("/__admin/requests", list_requests)
-    router.add_delete("/__admin/requests", clear_requests)
-    router.add_post("/__admin/requests/find", find_requests)
-    router.add_get("/__admin/near-misses", near_misses)
-    router.add_get("/__admin/state", get_state)
-    router.add_put("/__admin/state", put_state)
-    router.add_delete("/__admin/state", clear_state)
-    router.add_post("/__admin/reset", reset)
-    router.add_get("/__admin/health", health)
-    router.add_get("/__admin/crm", list_crm)
-    router.add_get("/__admin/crm/{name}", get_crm)
-    router.add_delete("/__admin/crm/{name}", reset_crm)
-    router.add_post("/__admin/crm/{name}/faults", add_crm_fault)
-    router.add_post("/__admin/crm/{name}/tokens", issue_token)
-    router.add_delete("/__admin/crm/{name}/tokens/{token}", revoke_token)
-    router.add_post("/__admin/crm/{name}/unblock", unblock)
-    router.add_post("/__admin/crm/{name}/webhooks", issue_webhook)
-    router.add_delete("/__admin/crm/{name}/webhooks/{secret}", revoke_webhook)
-    router.add_route("*", "/__admin/{tail:.*}", not_found)
+    router = AdminRouter()
+    for method, path, handler in (
+        ("GET", "/__admin/stubs", list_stubs),
+        ("POST", "/__admin/stubs", add_stubs),
+        ("DELETE", "/__admin/stubs", delete_stubs),
+        ("DELETE", "/__admin/stubs/{id}", delete_stub),
+        ("GET", "/__admin/requests", list_requests),
+        ("DELETE", "/__admin/requests", clear_requests),
+        ("POST", "/__admin/requests/find", find_requests),
+        ("GET", "/__admin/near-misses", near_misses),
+        ("GET", "/__admin/state", get_state),
+        ("PUT", "/__admin/state", put_state),
+        ("DELETE", "/__admin/state", clear_state),
+        ("POST", "/__admin/reset", reset),
+        ("GET", "/__admin/health", health),
+        ("GET", "/__admin/crm", list_crm),
+        ("GET", "/__admin/crm/{name}", get_crm),
+        ("DELETE", "/__admin/crm/{name}", reset_crm),
+        ("POST", "/__admin/crm/{name}/faults", add_crm_fault),
+        ("POST", "/__admin/crm/{name}/tokens", issue_token),
+        ("DELETE", "/__admin/crm/{name}/tokens/{token}", revoke_token),
+        ("POST", "/__admin/crm/{name}/unblock", unblock),
+        ("POST", "/__admin/crm/{name}/webhooks", issue_webhook),
+        ("DELETE", "/__admin/crm/{name}/webhooks/{secret}", revoke_webhook),
+    ):
+        router.add(method, path, handler)
+    return router

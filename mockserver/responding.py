@@ -92,7 +92,7 @@ def prepare(definition: ResponseDef) -> Prepared:
     return Prepared(definition, templated, body, content_type, headers, json_body)
 
 
-def _abort(request: web.Request, *, reset: bool) -> None:
+def _abort(request: web.BaseRequest, *, reset: bool) -> None:
     transport = request.transport
     if transport is None:
         return
@@ -106,7 +106,7 @@ def _abort(request: web.Request, *, reset: bool) -> None:
 
 
 async def send_fault(
-    request: web.Request, fault: Fault, status: int, headers: dict[str, str], seed: int
+    request: web.BaseRequest, fault: Fault, status: int, headers: dict[str, str], seed: int
 ) -> web.StreamResponse:
     """Misbehave as ``fault`` says. Returns the response aiohttp should finish with."""
     kind = fault.type

@@ -40,6 +40,7 @@ P = TypeVar("P", bound="CrmProfile")
 __all__ = ["ADMIN_PREFIX", "MockServer"]
 
 ADMIN_PREFIX = "/__admin/"
+_MAX_BODY = 64 * 1024 * 1024  # a request body over this is journaled without it (413)
 
 PatternLike = RequestPattern | Mapping[str, Any]
 
@@ -77,7 +78,7 @@ class MockServer:
         self.errors: list[str] = []
         self.profiles: list[CrmProfile] = []
         self.log = log
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.add_many(stubs)
@@ -293,7 +294,7 @@ class MockServer:
 
     # --- serving -----------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         note = None
         body = b""
         try:
@@ -368,7 +369,7 @@ class MockServer:
         return web.Response(status=definition.status, body=content, headers=headers)
 
     async def _profile_answer(
-        self, profile: CrmProfile, record: RecordedRequest, request: web.Request
+        self, profile: CrmProfile, record: RecordedRequest, request: web.BaseRequest
     ) -> web.StreamResponse:
         record.stub_id = f"crm:{profile.name}"
         try:
@@ -390,22 +391,38 @@ class MockServer:
             fault = f" fault={record.fault}" if record.fault else ""
             self.log(f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}")
 
-    def build_app(self) -> web.Application:
-        """The aiohttp application: the admin API under ``/__admin/``, stubs everywhere else."""
-        from .admin import add_admin_routes
+    def _make_server(self) -> web.Server:
+        """A low-level aiohttp server: ``/__admin/`` to the admin API, all else to the stubs.
 
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        add_admin_routes(app, self)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        return app
+        No application router sits in front of the stubs: every request but an
+        admin call goes straight to :meth:`_handle`.
+        """
+        from .admin import admin_router
+
+        admin = admin_router(self)
+        handle = self._handle
+        loop = asyncio.get_running_loop()
+
+        async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
+            if request.raw_path.startswith(ADMIN_PREFIX):
+                return await admin.dispatch(request)
+            return await handle(request)
+
+        def make_request(
+            message: Any, payload: Any, protocol: Any, writer: Any, task: Any
+        ) -> web.BaseRequest:
+            # aiohttp's own factory, with room for large bodies (the default is 1 MiB).
+            return web.BaseRequest(
+                message, payload, protocol, writer, task, loop, client_max_size=_MAX_BODY
+            )
+
+        return web.Server(dispatch, request_factory=make_request, access_log=None)
 
     async def start(self) -> MockServer:
         """Start serving in the running event loop."""
         if self._runner is not None:
             return self
-        runner = web.AppRunner(
-            self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
-        )
+        runner = web.ServerRunner(self._make_server(), handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(
             runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context

@@ -140,3 +140,16 @@ async def test_reset_health_and_unknown(admin: tuple[MockServer, httpx.AsyncClie
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
     assert len(server.requests) == 0  # admin requests are not journaled
+
+
+async def test_wrong_method_on_an_admin_path_is_405_with_allow(
+    admin: tuple[MockServer, httpx.AsyncClient],
+) -> None:
+    _, client = admin
+    response = await client.patch("/__admin/stubs")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, POST"
+    assert response.json()["status"] == 405
+    # The path parameters of one call do not leak into the next.
+    assert (await client.delete("/__admin/stubs/abc")).json()["detail"] == "no stub has id 'abc'"
+    assert (await client.delete("/__admin/stubs/xyz")).json()["detail"] == "no stub has id 'xyz'"

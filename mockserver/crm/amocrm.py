@@ -216,7 +216,7 @@ class AmoCRM(CrmProfile):
         route = self._route(record)
         return f"{record.method} {route[1] if route else record.path}"
 
-    async def answer(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
+    async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         route = self._route(record)
         assert route is not None
         subdomain, path = route

@@ -154,7 +154,7 @@ class CrmProfile:
     def claims(self, record: RecordedRequest) -> bool:
         raise NotImplementedError
 
-    async def handle(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
+    async def handle(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         """Answer, and log the call (rejected ones too: auth, limits, faults)."""
         call: dict[str, Any] = {"method": self.call_name(record), "at": now().isoformat()}
         self.calls.append(call)
@@ -170,7 +170,7 @@ class CrmProfile:
         """How the call log names a request (a method name, or ``METHOD /path``)."""
         return f"{record.method} {record.path}"
 
-    async def answer(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
+    async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         raise NotImplementedError
 
     def describe(self, base_url: str) -> str:

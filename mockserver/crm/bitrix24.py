@@ -273,7 +273,7 @@ class Bitrix24(CrmProfile):
         name = record.path.rsplit("/", 1)[-1]
         return name.removesuffix(".json").removesuffix(".xml").lower()
 
-    async def answer(self, record: RecordedRequest, request: web.Request) -> web.StreamResponse:
+    async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         parts = record.path.removeprefix("/rest/").split("/")
         if len(parts) != 3 or not all(parts):
             return self._error("NO_AUTH_FOUND", "Wrong authorization data")
@@ -583,7 +583,7 @@ class Bitrix24(CrmProfile):
         }
 
 
-async def drop_connection(request: web.Request, *, hang: float | None = None) -> None:
+async def drop_connection(request: web.BaseRequest, *, hang: float | None = None) -> None:
     """After the write: reset the connection, or say nothing for ``hang`` seconds first."""
     if hang is not None:
         await asyncio.sleep(hang)
