@@ -63,8 +63,8 @@ Context = Mapping[str, Any]
 _Fragment = str | Callable[[Context], str]
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every call: ``json.dumps`` with options builds a new one each time.
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def compile_json(value: Any) -> Callable[[Context], bytes]:
