@@ -404,7 +404,7 @@ class MockServer:
         loop = asyncio.get_running_loop()
 
         async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
-            if request.raw_path.startswith(ADMIN_PREFIX):
+            if request.path.startswith(ADMIN_PREFIX):
                 return await admin.dispatch(request)
             return await handle(request)
 
