@@ -153,3 +153,21 @@ async def test_wrong_method_on_an_admin_path_is_405_with_allow(
     # The path parameters of one call do not leak into the next.
     assert (await client.delete("/__admin/stubs/abc")).json()["detail"] == "no stub has id 'abc'"
     assert (await client.delete("/__admin/stubs/xyz")).json()["detail"] == "no stub has id 'xyz'"
+
+
+def test_an_absolute_form_target_reaches_the_admin_api() -> None:
+    import socket
+
+    with (
+        MockServer() as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock,
+    ):
+        sock.sendall(
+            f"GET {server.url}/__admin/health HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+        )
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.endswith(b'"requests": 0}')
