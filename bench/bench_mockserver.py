@@ -321,7 +321,18 @@ def mountebank(port: int, admin: int) -> Server:
     mb = PEERS / "node_modules" / ".bin" / "mb"
     return Server(
         "mountebank",
-        [str(mb), "--port", str(admin), "--configfile", str(config), "--loglevel", "warn"],
+        [
+            str(mb),
+            "--port",
+            str(admin),
+            "--configfile",
+            str(config),
+            "--loglevel",
+            "warn",
+            # Its log would otherwise land in the working directory (the checkout).
+            "--logfile",
+            str(config.parent / "mb.log"),
+        ],
         f"http://127.0.0.1:{port}",
         "/ping",
     )
