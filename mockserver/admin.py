@@ -98,12 +98,14 @@ class AdminRouter:
 
     async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         path = request.path
+        # HEAD is answered as GET without the body, as aiohttp's router does.
+        wanted = "GET" if request.method == "HEAD" else request.method
         allowed: list[str] = []
         for method, pattern, handler in self._routes:
             found = pattern.fullmatch(path)
             if found is None:
                 continue
-            if method != request.method:
+            if method != wanted:
                 allowed.append(method)
                 continue
             _PARAMS.set(found.groupdict())

@@ -150,6 +150,8 @@ async def test_wrong_method_on_an_admin_path_is_405_with_allow(
     assert response.status_code == 405
     assert response.headers["allow"] == "DELETE, GET, POST"
     assert response.json()["status"] == 405
+    head = await client.head("/__admin/health")
+    assert (head.status_code, head.content) == (200, b"")
     # The path parameters of one call do not leak into the next.
     assert (await client.delete("/__admin/stubs/abc")).json()["detail"] == "no stub has id 'abc'"
     assert (await client.delete("/__admin/stubs/xyz")).json()["detail"] == "no stub has id 'xyz'"
