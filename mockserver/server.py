@@ -297,8 +297,14 @@ class MockServer:
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         note = None
         body = b""
+        payload = request.content
         try:
-            if request.body_exists:
+            if payload.is_eof():
+                # The whole body (or none) came with the headers: take it as it is.
+                body = payload.read_nowait()
+                if len(body) > _MAX_BODY:
+                    body, note = b"", f"body not kept: over {_MAX_BODY} bytes"
+            elif request.body_exists:
                 body = await request.read()
         except web.HTTPRequestEntityTooLarge as exc:
             note = f"body not kept: {exc.text}"

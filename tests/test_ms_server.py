@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
@@ -300,3 +302,27 @@ async def test_stub_from_parts(server: MockServer, client: httpx.AsyncClient) ->
     made = server.stub({"method": "PUT", "path": "/p"}, {"status": 201}, name="parts")
     assert made.name == "parts"
     assert (await client.put("/p")).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        pytest.param([b'{"name": ', b'"Ann", ', b'"n": 1}'], id="chunked-slow"),
+        pytest.param([b'{"name": "Ann", "n": 1}'], id="one-piece"),
+        pytest.param([], id="empty"),
+    ],
+)
+async def test_a_body_is_journaled_whole_however_it_arrives(
+    server: MockServer, client: httpx.AsyncClient, pieces: list[bytes]
+) -> None:
+    server.add({"request": {"path": "/in"}, "response": {"json": {"got": "{request.json}"}}})
+
+    async def dribble() -> AsyncIterator[bytes]:
+        for piece in pieces:
+            await asyncio.sleep(0.02)  # the handler starts before the rest arrives
+            yield piece
+
+    response = await client.post("/in", content=dribble())
+    expected = b"".join(pieces)
+    assert server.requests[-1].body == expected
+    assert response.json() == {"got": json.loads(expected) if expected else None}
