@@ -39,13 +39,18 @@ class Prepared:
     content_type: str | None
     headers: dict[str, str]
     json_body: Callable[[Mapping[str, Any]], bytes] | None = None
+    templated_headers: tuple[str, ...] = ()
 
     def render(self, context: dict[str, Any]) -> tuple[bytes | None, dict[str, str]]:
-        """Body bytes and headers for this request."""
+        """Body bytes and headers for this request (the headers dict is not to be changed)."""
         if not self.templated:
             return self.body, self.headers
         definition = self.definition
-        headers = {name: render_text(value, context) for name, value in self.headers.items()}
+        headers = self.headers
+        if self.templated_headers:
+            headers = dict(headers)
+            for name in self.templated_headers:
+                headers[name] = render_text(headers[name], context)
         body: bytes | None
         if self.json_body is not None:
             body = self.json_body(context)
@@ -89,7 +94,10 @@ def prepare(definition: ResponseDef) -> Prepared:
         or _has_braces(definition.text)
     )
     json_body = compile_json(definition.json_) if templated and definition.has_json else None
-    return Prepared(definition, templated, body, content_type, headers, json_body)
+    templated_headers = tuple(name for name, value in headers.items() if "{" in value)
+    return Prepared(
+        definition, templated, body, content_type, headers, json_body, templated_headers
+    )
 
 
 def _abort(request: web.BaseRequest, *, reset: bool) -> None:
