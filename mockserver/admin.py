@@ -111,10 +111,9 @@ class AdminRouter:
             _PARAMS.set(found.groupdict())
             return await handler(request)
         if allowed:
-            response = problem(
-                405, "Method not allowed", f"{path} takes {', '.join(sorted(set(allowed)))}"
-            )
-            response.headers["Allow"] = ", ".join(sorted(set(allowed)))
+            methods = ", ".join(sorted(set(allowed)))
+            response = problem(405, "Method not allowed", f"{path} takes {methods}")
+            response.headers["Allow"] = methods
             return response
         return problem(404, "No such admin endpoint", f"{request.method} {path}")
 

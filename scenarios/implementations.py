@@ -34,6 +34,7 @@ from webhook_core import (
     MISSING,
     ConfigurationError,
     HttpxSender,
+    Outcome,
     Sender,
     WebhookAction,
     prepare_request,
@@ -101,6 +102,27 @@ class AttemptReport:
     request: RequestSnapshot | None = None
     missing: tuple[str, ...] = ()
 
+    @classmethod
+    def of(
+        cls,
+        outcome: Outcome,
+        request: httpx.Request,
+        *,
+        retry_at: datetime | None = None,
+        missing: tuple[str, ...] = (),
+    ) -> AttemptReport:
+        """The report of an attempt sent with ``webhook_core``'s sender."""
+        return cls(
+            ok=outcome.ok,
+            status=outcome.status,
+            value=outcome.value,
+            error=outcome.error,
+            error_kind=outcome.error_kind,
+            retry_at=retry_at,
+            request=RequestSnapshot.of(request),
+            missing=missing,
+        )
+
 
 class Delivery(Protocol):
     """One webhook block being delivered: the first call sends it, later calls retry it."""
@@ -164,16 +186,7 @@ class _ReferenceDelivery:
             self.failures += 1
             delay = retry_delay(self.failures)
             retry_at = finished + delay if delay is not None else None
-        return AttemptReport(
-            ok=outcome.ok,
-            status=outcome.status,
-            value=outcome.value,
-            error=outcome.error,
-            error_kind=outcome.error_kind,
-            retry_at=retry_at,
-            request=RequestSnapshot.of(self.request),
-            missing=self.missing,
-        )
+        return AttemptReport.of(outcome, self.request, retry_at=retry_at, missing=self.missing)
 
 
 def _wall_clock(started: datetime) -> datetime:

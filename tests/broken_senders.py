@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from scenarios import AttemptReport, RequestSnapshot
+from scenarios import AttemptReport
 from webhook_core import HttpxSender, render, retry_delay
 
 
@@ -58,15 +58,7 @@ class _Delivery:
             self.failures += 1
             delay = retry_delay(self.failures) if self.owner.retries else None
             retry_at = datetime.now(timezone.utc) + delay if delay else None
-        return AttemptReport(
-            ok=outcome.ok,
-            status=outcome.status,
-            value=outcome.value,
-            error=outcome.error,
-            error_kind=outcome.error_kind,
-            retry_at=retry_at,
-            request=RequestSnapshot.of(self.request),
-        )
+        return AttemptReport.of(outcome, self.request, retry_at=retry_at)
 
 
 class _Implementation:

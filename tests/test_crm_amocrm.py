@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 from mockserver import MockServer
 from mockserver.crm import AmoCRM, CrmFault
+from tests.cli import spawn_mockserver
 
 PHONE = {"field_code": "PHONE", "values": [{"value": "+7 999 000-11-22", "enum_code": "MOB"}]}
 
@@ -241,18 +242,9 @@ async def test_operator_tokens_and_unblock_through_the_admin_api(
 
 
 def test_cli_puts_amocrm_on_the_far_side() -> None:
-    import os
     import signal
-    import subprocess
-    import sys
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "--crm", "amocrm", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = spawn_mockserver("--crm", "amocrm", "--quiet")
     try:
         assert process.stdout is not None
         process.stdout.readline()

@@ -16,6 +16,7 @@ from b24pysdk.errors import BitrixAPIError
 
 from mockserver import MockServer
 from mockserver.crm import Bitrix24, CrmFault
+from tests.cli import spawn_mockserver
 
 
 @pytest.fixture
@@ -74,21 +75,12 @@ def test_errors_reach_the_sdk_as_its_own_exceptions(sdk: tuple[Bitrix24, Client]
 def test_a_new_user_with_the_cli_and_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     """mockserver --crm bitrix24 --tls; b24pysdk at the printed URL: create, list, hit the
     rate limit, and find it all in the call log."""
-    import os
     import signal
-    import subprocess
-    import sys
     from urllib.parse import urlsplit
 
     import httpx
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "--crm", "bitrix24", "--tls", "--quiet"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = spawn_mockserver("--crm", "bitrix24", "--tls", "--quiet")
     try:
         assert process.stdout is not None
         tls_line = process.stdout.readline()

@@ -13,6 +13,7 @@ from freezegun import freeze_time
 
 from mockserver import MockServer
 from mockserver.crm import Bitrix24, CrmFault
+from tests.cli import spawn_mockserver
 from webhook_core import encode_query
 
 
@@ -334,18 +335,9 @@ async def test_admin_api_for_the_crm(portal: tuple[Bitrix24, httpx.AsyncClient])
 
 
 def test_cli_puts_bitrix24_on_the_far_side(tmp_path: object) -> None:
-    import os
     import signal
-    import subprocess
-    import sys
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "--crm", "bitrix24", "--bitrix24-secret", "cli"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = spawn_mockserver("--crm", "bitrix24", "--bitrix24-secret", "cli")
     try:
         assert process.stdout is not None
         process.stdout.readline()
@@ -365,29 +357,12 @@ def test_cli_puts_bitrix24_on_the_far_side(tmp_path: object) -> None:
 
 
 def test_data_dir_keeps_records_across_a_restart(tmp_path: Any) -> None:
-    import os
     import signal
     import subprocess
-    import sys
 
     def start() -> tuple[subprocess.Popen[str], str]:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mockserver",
-                "--crm",
-                "bitrix24",
-                "--bitrix24-secret",
-                "keep",
-                "--data",
-                str(tmp_path),
-                "--quiet",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        process = spawn_mockserver(
+            "--crm", "bitrix24", "--bitrix24-secret", "keep", "--data", str(tmp_path), "--quiet"
         )
         assert process.stdout is not None
         process.stdout.readline()

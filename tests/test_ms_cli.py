@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -15,6 +12,7 @@ import pytest
 from mockserver import StubError
 from mockserver.cli import main
 from mockserver.files import load_stub_file
+from tests.cli import spawn_mockserver
 
 GOOD = """\
 stubs:
@@ -114,13 +112,7 @@ def test_cli_help_reads_well(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_serves_logs_and_stops_cleanly(tmp_path: Path, signum: int) -> None:
     path = tmp_path / "stubs.yaml"
     path.write_text(GOOD)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "--stubs", str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = spawn_mockserver("--stubs", str(path))
     try:
         assert process.stdout is not None
         banner = process.stdout.readline()
