@@ -13,7 +13,7 @@ import json
 import random
 import socket
 import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,10 @@ from aiohttp import web
 from .models import Fault, FaultType, ResponseDef
 from .templating import compile_json, render_text
 
-__all__ = ["Prepared", "prepare", "send_fault"]
+__all__ = ["Pause", "Prepared", "abort_connection", "prepare", "send_fault"]
+
+#: A deliberate wait (a delay, a hung fault); the server's own ends early when it stops.
+Pause = Callable[[float], Awaitable[None]]
 
 _JSON = "application/json"
 _TEXT = "text/plain; charset=utf-8"
@@ -100,7 +103,8 @@ def prepare(definition: ResponseDef) -> Prepared:
     )
 
 
-def _abort(request: web.BaseRequest, *, reset: bool) -> None:
+def abort_connection(request: web.BaseRequest, *, reset: bool) -> None:
+    """Close the connection under ``request``: a TCP reset (RST), or a plain close."""
     transport = request.transport
     if transport is None:
         return
@@ -114,26 +118,31 @@ def _abort(request: web.BaseRequest, *, reset: bool) -> None:
 
 
 async def send_fault(
-    request: web.BaseRequest, fault: Fault, status: int, headers: dict[str, str], seed: int
+    request: web.BaseRequest,
+    fault: Fault,
+    status: int,
+    headers: dict[str, str],
+    seed: int,
+    pause: Pause = asyncio.sleep,
 ) -> web.StreamResponse:
     """Misbehave as ``fault`` says. Returns the response aiohttp should finish with."""
     kind = fault.type
     if kind is FaultType.CONNECTION_RESET:
-        _abort(request, reset=True)
+        abort_connection(request, reset=True)
     elif kind is FaultType.EMPTY_RESPONSE:
-        _abort(request, reset=False)
+        abort_connection(request, reset=False)
     elif kind is FaultType.MALFORMED_RESPONSE:
         if request.transport is not None:
             request.transport.write(b"HTTP/1.1 2OO NOT-A-STATUS\r\nContent-Length: -7\r\n\r\n")
-        _abort(request, reset=False)
+        abort_connection(request, reset=False)
     elif kind is FaultType.RANDOM_DATA_THEN_CLOSE:
         garbage = random.Random(seed).randbytes(64)
         if request.transport is not None:
             request.transport.write(garbage)
-        _abort(request, reset=False)
+        abort_connection(request, reset=False)
     elif kind is FaultType.NO_RESPONSE:
-        await asyncio.sleep(fault.seconds)
-        _abort(request, reset=False)
+        await pause(fault.seconds)
+        abort_connection(request, reset=False)
     elif kind is FaultType.INVALID_JSON:
         return web.Response(
             status=status, body=b'{"broken": [1, 2', headers=headers, content_type=_JSON
@@ -153,7 +162,7 @@ async def send_fault(
         await response.prepare(request)
         for start in range(0, len(body), fault.chunk_size):
             await response.write(body[start : start + fault.chunk_size])
-            await asyncio.sleep(fault.chunk_delay_ms / 1000)
+            await pause(fault.chunk_delay_ms / 1000)
         await response.write_eof()
         return response
     elif kind is FaultType.LARGE_BODY:

@@ -81,6 +81,7 @@ class MockServer:
         self._runner: web.ServerRunner | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pausing: set[asyncio.Task[Any]] = set()
         self.add_many(stubs)
 
     # --- address -----------------------------------------------------------------
@@ -107,6 +108,7 @@ class MockServer:
     def mount(self, profile: P) -> P:
         """Put a fake CRM on the far side: requests it claims that no stub answers go to it."""
         self.profiles.append(profile)
+        profile.pause = self.pause
         return profile
 
     def profile(self, name: str) -> CrmProfile:
@@ -367,10 +369,10 @@ class MockServer:
             }
         content, headers = prepared.render(context or {})
         if definition.delay_ms:
-            await asyncio.sleep(definition.delay_ms / 1000)
+            await self.pause(definition.delay_ms / 1000)
         if definition.fault is not None:
             return await send_fault(
-                request, definition.fault, definition.status, headers, record.seq
+                request, definition.fault, definition.status, headers, record.seq, self.pause
             )
         return web.Response(status=definition.status, body=content, headers=headers)
 
@@ -443,9 +445,27 @@ class MockServer:
         return self
 
     async def stop(self) -> None:
+        """Stop serving. Requests held by a delay or a hung fault are cut off at once
+        (their connections closed without an answer), so stopping never waits out a hang;
+        other requests in flight get half a second to finish."""
         if self._runner is not None:
             runner, self._runner = self._runner, None
+            for task in self._pausing:
+                task.cancel()
             await runner.cleanup()
+
+    async def pause(self, seconds: float) -> None:
+        """A deliberate wait (a stub's delay, a hung fault, a dribbled body) that
+        :meth:`stop` cuts off."""
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - always inside a task under aiohttp
+            await asyncio.sleep(seconds)
+            return
+        self._pausing.add(task)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._pausing.discard(task)
 
     async def __aenter__(self) -> MockServer:
         return await self.start()

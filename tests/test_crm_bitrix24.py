@@ -3,6 +3,7 @@ the leaky-bucket rate limit on a frozen clock, and faults on demand."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -288,6 +289,21 @@ async def test_commit_then_drop_makes_a_retry_duplicate(
         await call(client, "crm.lead.add", json={"fields": {"TITLE": "once"}})
     await call(client, "crm.lead.add", json={"fields": {"TITLE": "once"}})
     assert [lead["TITLE"] for lead in crm.records("lead")] == ["once", "once"]
+
+
+async def test_commit_then_hang_is_cut_off_when_the_server_stops() -> None:
+    server = await MockServer().start()
+    crm = server.mount(Bitrix24(secret="s"))
+    assert crm.pause == server.pause  # the hang is one the server can cut off
+    crm.add_fault(CrmFault("crm.lead.add", kind="commit_then_hang", seconds=600))
+    async with httpx.AsyncClient(base_url=server.url + crm.webhook_path, timeout=600) as client:
+        hung = asyncio.create_task(call(client, "crm.lead.add", json={"fields": {"TITLE": "x"}}))
+        while not crm.records("lead"):
+            await asyncio.sleep(0.01)
+        await server.stop()
+        with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+            await asyncio.wait_for(hung, 30)
+    assert [lead["TITLE"] for lead in crm.records("lead")] == ["x"]
 
 
 async def test_redirect_to_a_new_domain(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -113,3 +114,44 @@ async def test_fault_keeps_the_server_serving(server: MockServer) -> None:
             with pytest.raises(httpx.ReadError):
                 await client.get(server.url + "/f")
         assert (await client.get(server.url + "/ok")).text == "fine"
+
+
+async def wait_for_requests(server: MockServer, count: int) -> None:
+    for _ in range(500):
+        if len(server.requests) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the server saw {len(server.requests)} of {count} requests")
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param({"fault": {"type": "no_response", "seconds": 600}}, id="no_response"),
+        pytest.param({"text": "late", "delay_ms": 600_000}, id="delay"),
+        pytest.param(
+            {"fault": {"type": "slow_body", "chunk_size": 1, "chunk_delay_ms": 600_000}},
+            id="slow_body",
+        ),
+    ],
+)
+async def test_stop_cuts_off_a_held_request(response: dict[str, Any]) -> None:
+    server = await MockServer([{"request": {"path": "/held"}, "response": response}]).start()
+    async with httpx.AsyncClient(timeout=600) as client:
+        call = asyncio.create_task(client.get(server.url + "/held"))
+        await wait_for_requests(server, 1)
+        await server.stop()
+        # The held request ends with its connection closed, not with an answer,
+        # and not after its ten minutes.
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            await asyncio.wait_for(call, 30)
+
+
+async def test_a_pause_ends_when_the_server_stops() -> None:
+    server = await MockServer().start()
+    pausing = asyncio.create_task(server.pause(600))
+    await asyncio.sleep(0)
+    await server.stop()
+    await asyncio.sleep(0)
+    assert pausing.cancelled()
+    assert not server._pausing

@@ -246,9 +246,7 @@ class AmoCRM(CrmProfile):
                 400, "Bad Request", "Request validation failed", {"validation-errors": exc.errors}
             )
         if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
-            from .bitrix24 import drop_connection
-
-            await drop_connection(
+            await self.drop_connection(
                 request, hang=fault.seconds if fault.kind.endswith("hang") else None
             )
         return response

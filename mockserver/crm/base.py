@@ -3,6 +3,7 @@ and a clock read as ``datetime.now`` so tests move it (rate limits, timestamps).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections import defaultdict
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from mockserver.responding import Pause, abort_connection
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -150,9 +153,17 @@ class CrmProfile:
         self.store = Store(Path(data) / f"{self.name}.sqlite" if data is not None else None)
         self.faults: list[CrmFault] = []
         self.calls: list[dict[str, Any]] = []
+        #: How a fault waits; the server that mounts the profile makes it end when it stops.
+        self.pause: Pause = asyncio.sleep
 
     def claims(self, record: RecordedRequest) -> bool:
         raise NotImplementedError
+
+    async def drop_connection(self, request: web.BaseRequest, *, hang: float | None) -> None:
+        """After the write: reset the connection, or say nothing for ``hang`` seconds first."""
+        if hang is not None:
+            await self.pause(hang)
+        abort_connection(request, reset=True)
 
     async def handle(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         """Answer, and log the call (rejected ones too: auth, limits, faults)."""

@@ -15,13 +15,10 @@ Not emulated (yet): ``$result[...]`` references inside ``batch``, the
 
 from __future__ import annotations
 
-import asyncio
 import email.parser
 import email.policy
 import json
 import secrets
-import socket
-import struct
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
@@ -308,7 +305,7 @@ class Bitrix24(CrmProfile):
         except BitrixError as exc:
             result, response = None, self._error(exc.code, exc.description)
         if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
-            await drop_connection(
+            await self.drop_connection(
                 request, hang=fault.seconds if fault.kind == "commit_then_hang" else None
             )
         return response
@@ -581,18 +578,6 @@ class Bitrix24(CrmProfile):
             "result_next": nexts or [],
             "result_time": [],
         }
-
-
-async def drop_connection(request: web.BaseRequest, *, hang: float | None = None) -> None:
-    """After the write: reset the connection, or say nothing for ``hang`` seconds first."""
-    if hang is not None:
-        await asyncio.sleep(hang)
-    transport = request.transport
-    if transport is not None:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.abort()
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
