@@ -11,11 +11,17 @@ schedule's wall time, and the suite under ``-n 2`` against ``-n 0``.
 - A scenario that runs the whole six-attempt schedule (2 h 31 min 35 s of
   frozen time): its wall time, median of 20 runs in one process.
 - The conformance suite: wall time under ``-n 0`` and ``-n 2``.
+
+pytest runs with Python's bytecode cache on, as ``tasks.py`` runs it and as a
+developer's machine has it (some images set ``PYTHONDONTWRITEBYTECODE``; then
+every process, every xdist worker included, compiles and rewrites every module
+again).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import socket
 import statistics
@@ -37,9 +43,12 @@ def free_port() -> int:
         return port
 
 
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
 def wall(command: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, env=ENV)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr}")

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from .errors import Problem, StubError
 from .models import Stub
-from .yamlfile import Document, load_documents, problems_from_validation
+from .yamlfile import Document, load_documents, load_json_document, problems_from_validation
 
 __all__ = ["load_stub_file", "load_stub_files", "stubs_from_document"]
 
@@ -54,7 +54,10 @@ def load_stub_file(path: str | Path) -> list[Stub]:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise StubError([Problem(str(file), "", f"cannot read: {exc}")], source=str(file)) from exc
-    documents, problems = load_documents(text, str(file))
+    if file.suffix.lower() == ".json":
+        documents, problems = load_json_document(text, str(file))
+    else:
+        documents, problems = load_documents(text, str(file))
     stubs: list[Stub] = []
     for document in documents:
         data = document.data

@@ -5,24 +5,29 @@ document: the plain data and a map from each key path to its line, so that an
 error at ``("stubs", 2, "request", "method")`` is reported as ``file:17``.
 Duplicate keys are errors here (PyYAML would keep the last one silently), and
 keys are always the text as written (``on:`` is ``"on"``, not YAML 1.1's ``True``).
+
+``load_json_document(text, source)`` reads JSON with the ``json`` module (JSON's
+own rules: ``1e3`` is a number, ``NaN`` is not JSON) and finds lines only when an
+error needs one, so a server started from JSON stub files never loads PyYAML.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from .errors import Problem, describe_error
 
-__all__ = ["Document", "load_documents", "problems_from_validation"]
+if TYPE_CHECKING:
+    import yaml
+
+__all__ = ["Document", "load_documents", "load_json_document", "problems_from_validation"]
 
 Path = tuple[str | int, ...]
-# libyaml's parser when PyYAML has it (it keeps line marks too), else the pure-Python one.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -34,9 +39,13 @@ class Document:
     line: int
     lines: dict[Path, int] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: Finds ``lines`` when first needed (a JSON document is read without them).
+    locate: Callable[[], dict[Path, int]] | None = field(default=None, repr=False)
 
     def line_of(self, path: Iterable[str | int]) -> int:
         """The line of the deepest part of ``path`` the document has."""
+        if self.locate is not None:
+            self.lines, self.locate = self.locate(), None
         parts = tuple(path)
         while parts:
             if parts in self.lines:
@@ -50,6 +59,9 @@ class Document:
 
 class _Builder:
     def __init__(self, source: str) -> None:
+        import yaml
+
+        self.yaml = yaml
         self.source = source
         self.constructor = yaml.SafeLoader("")
 
@@ -60,12 +72,12 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path, document: Document) -> Any:
         document.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, self.yaml.MappingNode):
             self.constructor.flatten_mapping(node)
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 # Keys are text as written: `200:` is "200", and `on:` stays "on" (not True).
-                if not isinstance(key_node, yaml.ScalarNode):
+                if not isinstance(key_node, self.yaml.ScalarNode):
                     document.problems.append(
                         Problem(
                             f"{self.source}:{key_node.start_mark.line + 1}",
@@ -86,7 +98,7 @@ class _Builder:
                 document.lines[(*path, key)] = key_node.start_mark.line + 1
                 result[key] = self.build(value_node, (*path, key), document)
             return result
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, self.yaml.SequenceNode):
             return [
                 self.build(item, (*path, index), document) for index, item in enumerate(node.value)
             ]
@@ -102,10 +114,14 @@ def _dotted(path: Iterable[str | int]) -> str:
 
 def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem]]:
     """Every document of ``text``, and the problems found while reading (syntax, duplicates)."""
+    import yaml
+
+    # libyaml's parser when PyYAML has it (it keeps line marks too), else the pure-Python one.
+    loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     builder = _Builder(source)
     documents: list[Document] = []
     try:
-        for node in yaml.compose_all(text, Loader=_LOADER):
+        for node in yaml.compose_all(text, Loader=loader):
             if node is not None:
                 documents.append(builder.document(node))
     except yaml.MarkedYAMLError as exc:
@@ -117,6 +133,48 @@ def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem
         return documents, [Problem(source, "", f"YAML: {exc}")]
     problems = [problem for document in documents for problem in document.problems]
     return documents, problems
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+def load_json_document(text: str, source: str) -> tuple[list[Document], list[Problem]]:
+    """One JSON document, read by the ``json`` module; its lines are found on first use.
+
+    A duplicate key sends the text through :func:`load_documents`, which names each
+    duplicate with its line.
+    """
+    if not text.strip():
+        return [], []
+    duplicated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal duplicated
+        result = dict(items)
+        duplicated = duplicated or len(result) != len(items)
+        return result
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        return [], [
+            Problem(f"{source}:{exc.lineno}", "", f"JSON syntax: {exc.msg} (column {exc.colno})")
+        ]
+    except _NotJson as exc:
+        return [], [Problem(source, "", f"JSON syntax: {exc}")]
+    if duplicated:
+        return load_documents(text, source)
+
+    def locate() -> dict[Path, int]:
+        documents, _ = load_documents(text, source)
+        return documents[0].lines if documents else {}
+
+    return [Document(data, source, 1, locate=locate)], []
 
 
 def problems_from_validation(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -81,6 +83,63 @@ def test_broken_files(tmp_path: Path, text: str, message: str) -> None:
     path.write_text(text)
     with pytest.raises(StubError, match=message):
         load_stub_file(path)
+
+
+BAD_JSON = """\
+{"stubs": [
+  {"request": {"method": "GET", "path": "/a"}},
+  {"request": {"path": "nope"},
+   "response": {"status": 1e3}}
+]}
+"""
+
+
+def test_json_file_problems_carry_their_lines(tmp_path: Path) -> None:
+    # JSON's own rules: 1e3 is the number 1000.0, not YAML 1.1's string "1e3".
+    path = tmp_path / "bad.json"
+    path.write_text(BAD_JSON)
+    with pytest.raises(StubError) as caught:
+        load_stub_file(path)
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{path}:3: stubs[1].request.path: a path starting with '/'; got 'nope'",
+        f"{path}:4: stubs[1].response.status: Input should be less than or equal to 599; "
+        "got 1000.0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            '[\n  {"request": }\n]', r"broken.json:2: JSON syntax: Expecting value", id="syntax"
+        ),
+        pytest.param("", "holds no stubs", id="empty"),
+        pytest.param('[{"request": {"path": NaN}}]', "NaN is not a JSON value", id="nan"),
+        pytest.param(
+            '[{"request": {"path": "/a"},\n  "request": {"path": "/b"}}]',
+            r"broken.json:2: \[0\].request: this key is given twice",
+            id="duplicate-key",
+        ),
+    ],
+)
+def test_broken_json_files(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    with pytest.raises(StubError, match=message):
+        load_stub_file(path)
+
+
+def test_json_stub_files_are_read_without_pyyaml(tmp_path: Path) -> None:
+    # A server started from JSON files does not pay for a YAML parser it never uses.
+    path = tmp_path / "stubs.json"
+    path.write_text('[{"request": {"path": "/a"}, "response": {"json": {"n": 1e3}}}]')
+    code = (
+        "import sys; from mockserver.files import load_stub_file; "
+        f"(stub,) = load_stub_file({str(path)!r}); "
+        "assert stub.response.json_ == {'n': 1000.0}, stub.response; "
+        "assert 'yaml' not in sys.modules, 'yaml was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_cli_bad_file_exits_2_and_serves_nothing(tmp_path: Path) -> None:
