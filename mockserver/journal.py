@@ -9,7 +9,6 @@ so recording stays cheap on the server's hot path.
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -20,6 +19,7 @@ from typing import Any, Generic, TypeVar, overload
 from webhook_core.template import MISSING
 
 from .forms import parse_php_form
+from .jsoncodec import parse_body
 
 __all__ = ["Journal", "RecordedRequest"]
 
@@ -85,10 +85,7 @@ class RecordedRequest:
         """The body parsed as JSON, or ``MISSING`` when it is not JSON."""
         if not self.body:
             return MISSING
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return MISSING
+        return parse_body(self.body)
 
     @_lazy
     def content_type(self) -> str:
@@ -139,40 +136,47 @@ class RecordedRequest:
         return f"<RecordedRequest #{self.seq} {self.method} {self.url}{answer}>"
 
 
+def _json_view(request: RecordedRequest) -> Any:
+    return None if request.json is MISSING else request.json
+
+
+def _form_view(request: RecordedRequest) -> Any:
+    return {} if request.form is MISSING else request.form
+
+
+# What each name of ``request`` reads; a table, so a template's lookup is one dict hit.
+_VIEW: dict[str, Callable[[RecordedRequest], Any]] = {
+    "method": lambda request: request.method,
+    "path": lambda request: request.path_params,
+    "url": lambda request: request.url,
+    "query": lambda request: request.query,
+    "headers": lambda request: request.headers,
+    "json": _json_view,
+    "form": _form_view,
+    "body": lambda request: request.text,
+}
+
+
 class _RequestView(Mapping[str, Any]):
     """``request`` in templates: method, path (captured), url, query, headers, json, form, body."""
 
     __slots__ = ("_request",)
-    _KEYS = ("method", "path", "url", "query", "headers", "json", "form", "body")
 
     def __init__(self, request: RecordedRequest) -> None:
         self._request = request
 
     def __getitem__(self, key: str) -> Any:
-        request = self._request
-        if key == "method":
-            return request.method
-        if key == "path":
-            return request.path_params
-        if key == "url":
-            return request.url
-        if key == "query":
-            return request.query
-        if key == "headers":
-            return request.headers
-        if key == "json":
-            return None if request.json is MISSING else request.json
-        if key == "form":
-            return {} if request.form is MISSING else request.form
-        if key == "body":
-            return request.text
-        raise KeyError(key)
+        return _VIEW[key](self._request)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        read = _VIEW.get(key)
+        return default if read is None else read(self._request)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._KEYS)
+        return iter(_VIEW)
 
     def __len__(self) -> int:
-        return len(self._KEYS)
+        return len(_VIEW)
 
 
 class Journal:

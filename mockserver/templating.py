@@ -8,7 +8,6 @@ bodies a string that is exactly one reference keeps the value's JSON type.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -21,6 +20,8 @@ from webhook_core.template import (
     resolve,
     single_reference,
 )
+
+from .jsoncodec import dumps_compact
 
 __all__ = ["compile_json", "render_json", "render_text"]
 
@@ -63,8 +64,7 @@ Context = Mapping[str, Any]
 _Fragment = str | Callable[[Context], str]
 
 
-# One encoder for every call: ``json.dumps`` with options builds a new one each time.
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_dumps = dumps_compact
 
 
 def compile_json(value: Any) -> Callable[[Context], bytes]:
