@@ -14,14 +14,18 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar, overload
+from types import MappingProxyType
+from typing import Any, Final, Generic, TypeVar, overload
 
 from webhook_core.template import MISSING
 
 from .forms import parse_php_form
 from .jsoncodec import parse_body
 
-__all__ = ["Journal", "RecordedRequest"]
+__all__ = ["NO_PARAMS", "Journal", "RecordedRequest"]
+
+#: The path parameters of a request whose stub captured none (one shared, read-only value).
+NO_PARAMS: Final[Mapping[str, str]] = MappingProxyType({})
 
 _T = TypeVar("_T")
 
@@ -64,7 +68,7 @@ class RecordedRequest:
     stub_id: str | None = None
     status: int | None = None
     fault: str | None = None
-    path_params: dict[str, str] = field(default_factory=dict)
+    path_params: Mapping[str, str] = field(default_factory=lambda: NO_PARAMS)
     note: str | None = None
 
     @_lazy
@@ -147,7 +151,7 @@ def _form_view(request: RecordedRequest) -> Any:
 # What each name of ``request`` reads; a table, so a template's lookup is one dict hit.
 _VIEW: dict[str, Callable[[RecordedRequest], Any]] = {
     "method": lambda request: request.method,
-    "path": lambda request: request.path_params,
+    "path": lambda request: request.path_params or {},  # JSON wants a dict, not the proxy
     "url": lambda request: request.url,
     "query": lambda request: request.query,
     "headers": lambda request: request.headers,

@@ -193,7 +193,11 @@ class CompiledPattern:
             out.append(Mismatch("method", self.method, request.method))
             if first_only:
                 return out
-        if self.path_params(request.path) is None:
+        if (
+            request.path != self.exact_path
+            if self.exact_path is not None
+            else self.path_params(request.path) is None
+        ):
             expected = self.pattern.path or f"regex {self.pattern.path_regex!r}"
             out.append(Mismatch("path", expected, request.path))
             if first_only:

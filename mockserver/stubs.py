@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .journal import RecordedRequest
+from .journal import NO_PARAMS, RecordedRequest
 from .matching import CompiledPattern, Mismatch
 from .models import ResponseDef, Stub
 from .responding import Prepared, prepare
@@ -55,7 +55,7 @@ class Answer:
     entry: StubEntry
     response: ResponseDef | None
     index: int = 0
-    path_params: dict[str, str] = field(default_factory=dict)
+    path_params: Mapping[str, str] = field(default_factory=lambda: NO_PARAMS)
     note: str | None = None
 
 
@@ -187,8 +187,8 @@ class StubRegistry:
                 f"{stub.label()} has {len(answers)} response(s) and this was call {calls} "
                 "(when_exhausted: fail)"
             )
-        params = entry.pattern.path_params(request.path) if entry.pattern.captures else {}
-        return Answer(entry, response, index, params or {}, note)
+        params = entry.pattern.path_params(request.path) if entry.pattern.captures else None
+        return Answer(entry, response, index, params or NO_PARAMS, note)
 
     def difference(self, entry: StubEntry, request: RecordedRequest) -> list[Mismatch]:
         """All the ways ``request`` misses ``entry`` (state included), for reports."""

@@ -85,6 +85,14 @@ async def test_templates_from_the_request(server: MockServer, client: httpx.Asyn
     }
 
 
+async def test_path_parameters_whole(server: MockServer, client: httpx.AsyncClient) -> None:
+    server.add({"request": {"path": "/plain"}, "response": {"json": {"p": "{request.path}"}}})
+    server.add({"request": {"path": "/u/{id}"}, "response": {"text": "{request.path}"}})
+    assert (await client.get("/plain")).json() == {"p": {}}
+    assert (await client.get("/u/7")).text == '{"id":"7"}'
+    assert [dict(r.path_params) for r in server.requests] == [{}, {"id": "7"}]
+
+
 async def test_form_values_in_templates(server: MockServer, client: httpx.AsyncClient) -> None:
     server.add({"request": {"path": "/f"}, "response": {"text": "hi {request.form.user.name}"}})
     response = await client.post(
