@@ -55,21 +55,6 @@ def test_json_file_and_documents(tmp_path: Path) -> None:
     assert len(load_stub_file(docs)) == 2
 
 
-def test_every_problem_with_file_line_and_field(tmp_path: Path) -> None:
-    path = tmp_path / "bad.yaml"
-    path.write_text(BAD)
-    with pytest.raises(StubError) as caught:
-        load_stub_file(path)
-    assert [str(problem) for problem in caught.value.problems] == [
-        f"{path}:6: stubs[1].request.method: Input should be a valid string; got ['GET']",
-        f"{path}:7: stubs[1].request.path: a path starting with '/'; got 'nope'",
-        f"{path}:9: stubs[1].response.status: Input should be less than or equal to 599; got 700",
-        f"{path}:10: stubs[1].response.jsn: unknown field (check the spelling, or see the schema)",
-        f"{path}:12: stubs[2].request: this key is given twice in the same mapping; "
-        "only one is allowed",
-    ]
-
-
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -94,16 +79,45 @@ BAD_JSON = """\
 """
 
 
-def test_json_file_problems_carry_their_lines(tmp_path: Path) -> None:
-    # JSON's own rules: 1e3 is the number 1000.0, not YAML 1.1's string "1e3".
-    path = tmp_path / "bad.json"
-    path.write_text(BAD_JSON)
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        pytest.param(
+            "bad.yaml",
+            BAD,
+            [
+                "6: stubs[1].request.method: Input should be a valid string; got ['GET']",
+                "7: stubs[1].request.path: a path starting with '/'; got 'nope'",
+                "9: stubs[1].response.status: Input should be less than or equal to 599; got 700",
+                "10: stubs[1].response.jsn: unknown field (check the spelling, or see the schema)",
+                "12: stubs[2].request: this key is given twice in the same mapping; "
+                "only one is allowed",
+            ],
+            id="yaml",
+        ),
+        pytest.param(
+            # JSON's own rules: 1e3 is the number 1000.0, not YAML 1.1's string "1e3";
+            # the lines are found only once an error needs them.
+            "bad.json",
+            BAD_JSON,
+            [
+                "3: stubs[1].request.path: a path starting with '/'; got 'nope'",
+                "4: stubs[1].response.status: Input should be less than or equal to 599; "
+                "got 1000.0",
+            ],
+            id="json",
+        ),
+    ],
+)
+def test_every_problem_with_file_line_and_field(
+    tmp_path: Path, name: str, text: str, expected: list[str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(text)
     with pytest.raises(StubError) as caught:
         load_stub_file(path)
     assert [str(problem) for problem in caught.value.problems] == [
-        f"{path}:3: stubs[1].request.path: a path starting with '/'; got 'nope'",
-        f"{path}:4: stubs[1].response.status: Input should be less than or equal to 599; "
-        "got 1000.0",
+        f"{path}:{line}" for line in expected
     ]
 
 
