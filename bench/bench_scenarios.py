@@ -10,7 +10,8 @@ schedule's wall time, and the suite under ``-n 2`` against ``-n 0``.
   Tavern 3.7 needs pytest 9.1, so it is installed into ``bench/.peers/tavern``.
 - A scenario that runs the whole six-attempt schedule (2 h 31 min 35 s of
   frozen time): its wall time, median of 20 runs in one process.
-- The conformance suite: wall time under ``-n 0`` and ``-n 2``.
+- The conformance suite (copied, one to five times, and run with the project's
+  pytest settings): wall time under ``-n 0`` and ``-n 2``.
 
 pytest runs with Python's bytecode cache on, as ``tasks.py`` runs it and as a
 developer's machine has it (some images set ``PYTHONDONTWRITEBYTECODE``; then
@@ -204,6 +205,11 @@ def suite(workers: str, copies: int) -> float:
             "-q",
             "-p",
             "no:cacheprovider",
+            # The project's pytest settings, as `python3 tasks.py conformance` runs the suite.
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--rootdir",
+            str(folder),
             "-n",
             workers,
             str(folder),
