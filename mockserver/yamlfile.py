@@ -14,9 +14,10 @@ error needs one, so a server started from JSON stub files never loads PyYAML.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import ValidationError
 
@@ -135,6 +136,9 @@ def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem
     return documents, problems
 
 
+_ESCAPE: Final = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)")
+
+
 class _NotJson(ValueError):
     pass
 
@@ -171,7 +175,12 @@ def load_json_document(text: str, source: str) -> tuple[list[Document], list[Pro
         return load_documents(text, source)
 
     def locate() -> dict[Path, int]:
-        documents, _ = load_documents(text, source)
+        documents, problems = load_documents(text, source)
+        if problems or not documents:
+            # YAML 1.1 reads some JSON escapes differently (``\/``, surrogate pairs);
+            # lines are all that is wanted here, and escapes never span one.
+            plain = _ESCAPE.sub(lambda found: "x" * len(found.group()), text)
+            documents, _ = load_documents(plain, source)
         return documents[0].lines if documents else {}
 
     return [Document(data, source, 1, locate=locate)], []

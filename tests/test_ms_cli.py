@@ -107,6 +107,13 @@ BAD_JSON = """\
             ],
             id="json",
         ),
+        pytest.param(
+            # Escapes that YAML 1.1 reads otherwise do not cost the line.
+            "escapes.json",
+            '[\n  {"request": {"path": "nope", "headers": {"x": "a\\/b \\ud83d\\ude00"}}}\n]',
+            ["2: [0].request.path: a path starting with '/'; got 'nope'"],
+            id="json-escapes",
+        ),
     ],
 )
 def test_every_problem_with_file_line_and_field(
