@@ -20,7 +20,7 @@ from typing import Any, Final, Generic, TypeVar, overload
 from webhook_core.template import MISSING
 
 from .forms import parse_php_form
-from .jsoncodec import parse_body
+from .jsoncodec import loads_body
 
 __all__ = ["NO_PARAMS", "Journal", "RecordedRequest"]
 
@@ -89,7 +89,7 @@ class RecordedRequest:
         """The body parsed as JSON, or ``MISSING`` when it is not JSON."""
         if not self.body:
             return MISSING
-        return parse_body(self.body)
+        return loads_body(self.body)
 
     @_lazy
     def content_type(self) -> str:

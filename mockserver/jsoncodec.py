@@ -18,13 +18,13 @@ from typing import Any, Final
 
 from webhook_core.template import MISSING
 
-__all__ = ["dumps_compact", "parse_body"]
+__all__ = ["dumps_compact", "loads_body"]
 
 _DECODER: Final = json.JSONDecoder()
 _WHITESPACE: Final = " \t\n\r"  # JSON's whitespace, as json.decoder.WHITESPACE matches it
 
 
-def parse_body(body: bytes) -> Any:
+def loads_body(body: bytes) -> Any:
     """``json.loads(body)``, or ``MISSING`` when the body is not JSON."""
     try:
         text = body.decode("utf-8").lstrip(_WHITESPACE)

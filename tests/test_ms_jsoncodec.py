@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mockserver.jsoncodec import dumps_compact, parse_body
+from mockserver.jsoncodec import dumps_compact, loads_body
 from tests.strategies import json_value
 from webhook_core.template import MISSING
 
@@ -45,16 +45,16 @@ def same(left: Any, right: Any) -> bool:
 @example(b"{} x")
 @example(b" [1] \n")
 @example(b"NaN")
-def test_parse_body_is_json_loads_for_any_bytes(body: bytes) -> None:
-    assert same(parse_body(body), reference(body))
+def test_loads_body_is_json_loads_for_any_bytes(body: bytes) -> None:
+    assert same(loads_body(body), reference(body))
 
 
 @given(wide_value, whitespace, whitespace, st.sampled_from(["utf-8", "utf-16", "utf-32"]))
-def test_parse_body_reads_every_json_text(
+def test_loads_body_reads_every_json_text(
     value: Any, before: str, after: str, encoding: str
 ) -> None:
     body = (before + json.dumps(value, ensure_ascii=False) + after).encode(encoding)
-    parsed = parse_body(body)
+    parsed = loads_body(body)
     assert parsed is not MISSING
     assert same(parsed, reference(body))
 
