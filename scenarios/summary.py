@@ -22,7 +22,12 @@ _GOOD = {"passed", "xfailed"}
 def conformance_summary(
     results: dict[str, tuple[list[str], str]], implementation: str
 ) -> list[str]:
-    """Lines of the report: totals, then one line per rule: scenarios, passed, verdict."""
+    """Lines of the report: totals, then one line per rule: scenarios, passed, verdict.
+
+    A run of the whole suite lists every rule. A partial run (one file, ``-k``) lists
+    the rules it ran, and names the others on the last line: a QA engineer running one
+    file of their own should not read thirty rows of "not run".
+    """
     totals = Counter(outcome for _, outcome in results.values())
     by_rule: dict[str, list[str]] = defaultdict(list)
     for rules, outcome in results.values():
@@ -33,15 +38,13 @@ def conformance_summary(
         "scenarios: "
         + ", ".join(f"{count} {outcome}" for outcome, count in sorted(totals.items())),
         "",
-        f"{'rule':<6}{'scenarios':>10}{'passed':>8}  verdict",
     ]
-    uncovered = []
-    for rule in RULES:
-        outcomes = by_rule.get(rule, [])
-        if not outcomes:
-            uncovered.append(rule)
-            lines.append(f"{rule:<6}{0:>10}{0:>8}  not run")
-            continue
+    ran = [rule for rule in RULES if by_rule.get(rule)]
+    uncovered = [rule for rule in RULES if not by_rule.get(rule)]
+    if ran:
+        lines.append(f"{'rule':<6}{'scenarios':>10}{'passed':>8}  verdict")
+    for rule in ran:
+        outcomes = by_rule[rule]
         good = sum(outcome in _GOOD for outcome in outcomes)
         skipped = sum(outcome == "skipped" for outcome in outcomes)
         verdict = (
@@ -50,14 +53,17 @@ def conformance_summary(
             else ("skipped" if good + skipped == len(outcomes) else "DOES NOT CONFORM")
         )
         lines.append(f"{rule:<6}{len(outcomes):>10}{good:>8}  {verdict}")
-    conforming = sum(
-        1
-        for rule in RULES
-        if by_rule.get(rule) and all(outcome in _GOOD for outcome in by_rule[rule])
-    )
-    lines += [
-        "",
-        f"{conforming} of {len(RULES)} rules conform"
-        + (f"; not run: {', '.join(uncovered)}" if uncovered else ""),
-    ]
+    conforming = sum(1 for rule in ran if all(outcome in _GOOD for outcome in by_rule[rule]))
+    if not uncovered:
+        verdict_line = f"{conforming} of {len(RULES)} rules conform"
+    elif ran:
+        verdict_line = (
+            f"{conforming} of the {len(ran)} rules run conform; "
+            f"{len(uncovered)} of {len(RULES)} not run: {', '.join(uncovered)}"
+        )
+    else:
+        verdict_line = "no scenario of this run pins a rule"
+    if ran:
+        lines.append("")
+    lines.append(verdict_line)
     return lines

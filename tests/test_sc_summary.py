@@ -1,0 +1,45 @@
+"""The conformance report's lines: whole runs list every rule, partial runs only theirs."""
+
+from __future__ import annotations
+
+from scenarios.summary import RULES, conformance_summary
+
+
+def rows(lines: list[str]) -> dict[str, str]:
+    return {line.split()[0]: line for line in lines if line[:2] in RULES}
+
+
+def test_a_whole_run_lists_every_rule_and_counts_them_all() -> None:
+    results = {f"s{i}": ([rule], "passed") for i, rule in enumerate(RULES)}
+    results["bad"] = (["C4"], "failed")
+    lines = conformance_summary(results, "webhook_core (reference)")
+    assert list(rows(lines)) == list(RULES)
+    assert rows(lines)["C4"].split()[1:] == ["2", "1", "DOES", "NOT", "CONFORM"]
+    assert rows(lines)["A1"].endswith("conforms")
+    assert lines[-1] == f"{len(RULES) - 1} of {len(RULES)} rules conform"
+
+
+def test_a_partial_run_lists_only_the_rules_it_ran_and_names_the_rest() -> None:
+    results = {"promo": (["D2", "E1"], "failed"), "dots": (["A2"], "passed")}
+    lines = conformance_summary(results, "webhook_core (reference)")
+    assert list(rows(lines)) == ["A2", "D2", "E1"]
+    assert not any("not run" in line for line in lines[:-1])
+    last = lines[-1]
+    assert last.startswith(
+        f"1 of the 3 rules run conform; {len(RULES) - 3} of {len(RULES)} not run: A1, A3,"
+    )
+    assert "D2" not in last.split("not run:")[1]
+
+
+def test_skipped_and_xfailed_outcomes_have_their_own_verdicts() -> None:
+    results = {"a": (["F1"], "skipped"), "b": (["F2"], "xfailed"), "c": (["F2"], "passed")}
+    table = rows(conformance_summary(results, "process 'node sender.js'"))
+    assert table["F1"].endswith("skipped")
+    assert table["F2"].endswith("conforms")
+
+
+def test_a_run_whose_scenarios_pin_no_rule_says_so_without_a_table() -> None:
+    lines = conformance_summary({"mine": ([], "passed")}, "webhook_core (reference)")
+    assert lines[:2] == ["implementation: webhook_core (reference)", "scenarios: 1 passed"]
+    assert rows(lines) == {}
+    assert lines[-1] == "no scenario of this run pins a rule"
