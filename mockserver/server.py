@@ -266,7 +266,15 @@ class MockServer:
         """Fail when any request found no stub, with each one's near misses."""
         unmatched = self.journal.unmatched()
         if unmatched:
-            reports = [self.unmatched_report(entry) for entry in unmatched]
+            # A sender that retries sends the same request again and again: its
+            # report is told once, with the numbers of every request alike.
+            alike: dict[str, list[int]] = {}
+            for entry in unmatched:
+                alike.setdefault(self.unmatched_report(entry), []).append(entry.seq)
+            reports = [
+                report if len(seqs) == 1 else _retitle(report, seqs)
+                for report, seqs in alike.items()
+            ]
             head = f"{len(unmatched)} request(s) matched no stub\n\n"
             raise VerificationError(head + "\n".join(reports))
 
@@ -521,3 +529,12 @@ def _pattern_lines(pattern: CompiledPattern) -> list[str]:
     import json
 
     return ["  " + line for line in json.dumps(data, ensure_ascii=False, indent=2).splitlines()]
+
+
+def _retitle(report: str, seqs: list[int]) -> str:
+    """An unmatched report that stands for several identical requests: say which."""
+    numbers = ", ".join(f"#{seq}" for seq in seqs)
+    title = f"{len(seqs)} requests alike were not matched ({numbers})"
+    _, _, rest = report.partition("\n")
+    _, _, rest = rest.partition("\n")
+    return f"{title}\n{'=' * len(title)}\n{rest}"

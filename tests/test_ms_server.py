@@ -223,6 +223,23 @@ async def test_unmatched_request_gets_404_with_near_misses(
         server.check()
 
 
+async def test_requests_alike_share_one_unmatched_report(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    server.add({"name": "lead", "request": {"method": "POST", "path": "/crm/lead"}})
+    for body in (b"a=1", b"a=2", b"a=1", b"a=1"):  # a sender retrying, and one other body
+        await client.put("/crm/lead", content=body)
+    with pytest.raises(VerificationError) as caught:
+        server.verify_no_unmatched()
+    report = caught.value.report
+    assert report.startswith("4 request(s) matched no stub\n")
+    title = "3 requests alike were not matched (#1, #3, #4)"
+    assert f"{title}\n{'=' * len(title)}\n\nPUT /crm/lead\n" in report
+    assert report.count("Request was not matched") == 1  # the other body, #2, on its own
+    assert report.count("PUT /crm/lead") == 2
+    assert report.count("Closest stubs") == 2
+
+
 async def test_journal_records_everything(server: MockServer, client: httpx.AsyncClient) -> None:
     stub = server.add({"request": {"path": "/j"}, "response": {"status": 202}})
     with freeze_time("2026-05-01 12:00:00", real_asyncio=True):
