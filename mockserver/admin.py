@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import describe_error
 from .models import RequestPattern, Stub
@@ -42,13 +42,16 @@ def problem(
     )
 
 
-def validation_problems(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
-    """Pydantic's errors as ``{field, message}``, the field as a dotted path."""
+def validation_problems(
+    error: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
+) -> list[dict[str, str]]:
+    """Pydantic's errors as ``{field, message}``, the field as a dotted path; with the
+    validated ``model``, an unknown field's message names the closest known one."""
     out = []
     for item in error.errors(include_url=False):
         path = ".".join(str(part) for part in item["loc"])
         field = f"{prefix}.{path}" if prefix and path else prefix or path
-        out.append({"field": field, "message": describe_error(item)})
+        out.append({"field": field, "message": describe_error(item, model)})
     return out
 
 
@@ -144,7 +147,7 @@ def admin_router(server: MockServer) -> AdminRouter:
             try:
                 models.append(Stub.model_validate(item))
             except ValidationError as exc:
-                errors += validation_problems(exc, prefix)
+                errors += validation_problems(exc, prefix, Stub)
         if errors:
             return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
         added = [server.add(model) for model in models]
@@ -196,7 +199,8 @@ def admin_router(server: MockServer) -> AdminRouter:
         try:
             pattern = RequestPattern.model_validate(data)
         except ValidationError as exc:
-            return problem(400, "Invalid request pattern", "see errors", validation_problems(exc))
+            errors = validation_problems(exc, model=RequestPattern)
+            return problem(400, "Invalid request pattern", "see errors", errors)
         found = server.find(pattern)
         return web.json_response(
             {"count": len(found), "requests": [entry.to_json() for entry in found]}

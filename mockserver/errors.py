@@ -11,24 +11,96 @@ Context travels as keyword-only attributes; the message is rendered from them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["MockServerError", "Problem", "StubError", "VerificationError", "describe_error"]
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+__all__ = [
+    "MockServerError",
+    "Problem",
+    "StubError",
+    "VerificationError",
+    "describe_error",
+    "suggest_field",
+]
 
 
-def describe_error(item: Mapping[str, Any]) -> str:
-    """One of pydantic's validation errors as a person reads it: what was expected, what came."""
+def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None) -> str:
+    """One of pydantic's validation errors as a person reads it: what was expected, what came.
+
+    With the ``model`` that was validated, an unknown field names the closest known
+    field at its place (``did you mean 'webhook'?``).
+    """
     message = str(item["msg"]).removeprefix("Value error, ")
     kind = item["type"]
     if kind == "extra_forbidden":
+        known = suggest_field(_schema(model), item["loc"]) if model is not None else None
+        if known is not None:
+            return f"unknown field; did you mean {known!r}?"
         return "unknown field (check the spelling, or see the schema)"
     if kind == "missing":
         return "this field is required"
     if "input" in item and kind not in ("value_error", "assertion_error"):
         return f"{message}; got {item['input']!r}"
     return message
+
+
+@cache
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
+def suggest_field(schema: Mapping[str, Any], loc: Sequence[str | int]) -> str | None:
+    """The known key closest to the unknown last key of ``loc``, if one is close.
+
+    ``schema`` is the JSON Schema of the validated model; ``loc`` is pydantic's path
+    of the error. References and ``anyOf``/``oneOf``/``allOf`` branches are all
+    followed; a part of ``loc`` that no branch knows (pydantic's name of a union
+    member) is passed over.
+    """
+    import difflib
+
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    *parents, key = loc
+    definitions = schema.get("$defs", {})
+
+    def expand(start: Any) -> list[Mapping[str, Any]]:
+        out: list[Mapping[str, Any]] = []
+        stack, seen = [start], set()
+        while stack:
+            node = stack.pop()
+            if not isinstance(node, Mapping) or id(node) in seen:
+                continue
+            seen.add(id(node))
+            out.append(node)
+            if isinstance(node.get("$ref"), str):
+                stack.append(definitions.get(node["$ref"].rsplit("/", 1)[-1]))
+            for combinator in ("anyOf", "oneOf", "allOf"):
+                stack += node.get(combinator) or []
+        return out
+
+    nodes = expand(schema)
+    for part in parents:
+        found: list[Any] = []
+        for node in nodes:
+            properties = node.get("properties") or {}
+            if isinstance(part, int):
+                found.append(node.get("items"))
+            elif part in properties:
+                found.append(properties[part])
+            elif isinstance(node.get("additionalProperties"), Mapping):
+                found.append(node["additionalProperties"])
+        following = [each for item in found if item is not None for each in expand(item)]
+        if following:
+            nodes = following
+    names = sorted({name for node in nodes for name in node.get("properties") or {}})
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 class MockServerError(Exception):

@@ -36,7 +36,7 @@ def stubs_from_document(
         try:
             stubs.append(Stub.model_validate(item))
         except ValidationError as exc:
-            problems += problems_from_validation(exc, document, where)
+            problems += problems_from_validation(exc, document, where, Stub)
     return stubs, problems
 
 

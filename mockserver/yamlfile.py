@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import Problem, describe_error
 
@@ -187,11 +187,15 @@ def load_json_document(text: str, source: str) -> tuple[list[Document], list[Pro
 
 
 def problems_from_validation(
-    error: ValidationError, document: Document, prefix: Path = ()
+    error: ValidationError,
+    document: Document,
+    prefix: Path = (),
+    model: type[BaseModel] | None = None,
 ) -> list[Problem]:
-    """Pydantic's errors as problems with ``file:line`` and the dotted field path."""
+    """Pydantic's errors as problems with ``file:line`` and the dotted field path; with
+    the validated ``model``, an unknown field's message names the closest known one."""
     out = []
     for item in error.errors(include_url=False):
         loc = (*prefix, *item["loc"])
-        out.append(Problem(document.where(loc), _dotted(loc), describe_error(item)))
+        out.append(Problem(document.where(loc), _dotted(loc), describe_error(item, model)))
     return out

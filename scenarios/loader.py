@@ -167,7 +167,7 @@ def _expand(
         try:
             scenario = Scenario.model_validate(body)
         except ValidationError as exc:
-            problems += problems_from_validation(exc, document, prefix)
+            problems += problems_from_validation(exc, document, prefix, Scenario)
             break
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out

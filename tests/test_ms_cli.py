@@ -89,7 +89,7 @@ BAD_JSON = """\
                 "6: stubs[1].request.method: Input should be a valid string; got ['GET']",
                 "7: stubs[1].request.path: a path starting with '/'; got 'nope'",
                 "9: stubs[1].response.status: Input should be less than or equal to 599; got 700",
-                "10: stubs[1].response.jsn: unknown field (check the spelling, or see the schema)",
+                "10: stubs[1].response.jsn: unknown field; did you mean 'json'?",
                 "12: stubs[2].request: this key is given twice in the same mapping; "
                 "only one is allowed",
             ],

@@ -107,7 +107,10 @@ scenarios:
         "bad.scenario.yaml:4: scenarios[0].flow[0].webhook.method: one of GET, POST, JSON POST, "
         "PUT, PATCH, DELETE; got 'HEAD'" in text
     )
-    assert "bad.scenario.yaml:6: scenarios[1].flow[0].mesage: unknown field" in text
+    assert (
+        "bad.scenario.yaml:6: scenarios[1].flow[0].mesage: unknown field; did you mean 'message'?"
+        in text
+    )
     assert "Traceback" not in text
 
 

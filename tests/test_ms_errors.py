@@ -1,0 +1,56 @@
+"""Error texts: an unknown field names the closest known field at its place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockserver.errors import suggest_field
+from mockserver.models import Stub
+from scenarios.model import Scenario
+
+# A schema of the shapes pydantic writes: references, unions, maps and a model that
+# contains itself.
+SCHEMA: dict[str, Any] = {
+    "$defs": {
+        "Node": {
+            "type": "object",
+            "properties": {"label": {"type": "string"}, "children": {"$ref": "#/$defs/Kids"}},
+        },
+        "Kids": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+        "Text": {"type": "object", "properties": {"text": {"type": "string"}}},
+        "Json": {"type": "object", "properties": {"json": {}, "status": {"type": "integer"}}},
+    },
+    "type": "object",
+    "properties": {
+        "tree": {"$ref": "#/$defs/Node"},
+        "answer": {"anyOf": [{"$ref": "#/$defs/Text"}, {"$ref": "#/$defs/Json"}, {"type": "null"}]},
+        "by_name": {"type": "object", "additionalProperties": {"$ref": "#/$defs/Text"}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("loc", "expected"),
+    [
+        (("tre",), "tree"),
+        (("tree", "children", 3, "children", 0, "lable"), "label"),  # through the self-reference
+        (("answer", "stauts"), "status"),  # any branch of a union
+        (("answer", "Json", "jsn"), "json"),  # pydantic's name of the member is passed over
+        (("by_name", "anyone", "txt"), "text"),  # the values of a map
+        (("tree", "qqqqq"), None),  # nothing close
+        (("tree", 0), None),  # not a key
+        ((), None),
+    ],
+)
+def test_suggestions_follow_the_schema(loc: tuple[str | int, ...], expected: str | None) -> None:
+    assert suggest_field(SCHEMA, loc) == expected
+
+
+def test_a_suggestion_is_a_field_of_that_place_not_of_another() -> None:
+    schema = Scenario.model_json_schema()
+    # "path" is a field of a stub's request, not of a webhook step.
+    assert suggest_field(schema, ("flow", 0, "webhook", "pth")) != "path"
+    assert suggest_field(schema, ("mock", "stubs", 0, "request", "pth")) == "path"
+    assert suggest_field(Stub.model_json_schema(), ("respnse",)) == "response"
