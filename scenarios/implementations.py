@@ -19,6 +19,7 @@ how the retry schedule of any implementation is checked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import itertools
 import json
@@ -242,6 +243,13 @@ def load_factory(spec: str) -> Implementation:
     )
 
 
+#: The longest answer line read from a process: a saved value may be a whole 1 MiB
+#: body (rule D4), six times longer once JSON-escaped, beside the request it answers.
+LINE_LIMIT = 64 * 1024 * 1024
+#: How long past an attempt's own time limit the harness waits for its answer line.
+ANSWER_GRACE = 30.0
+
+
 @dataclass
 class _Process:
     process: asyncio.subprocess.Process
@@ -259,6 +267,7 @@ class _CommandDelivery:
     ) -> None:
         self.owner = owner
         self.id = f"d{number}"
+        self.time_limit = time_limit
         self.first: dict[str, Any] | None = {
             "action": dict(spec),
             "variables": dict(variables),
@@ -270,7 +279,7 @@ class _CommandDelivery:
         if self.first is not None:
             message.update(self.first)
             self.first = None
-        answer = await self.owner.exchange(message)
+        answer = await self.owner.exchange(message, wait=self.time_limit + ANSWER_GRACE)
         try:
             retry_at = answer.get("retry_at")
             request = answer.get("request")
@@ -294,13 +303,24 @@ class _CommandDelivery:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ScenarioError(
-                f"--sender-cmd: the answer {answer!r} does not follow the protocol ({exc}); "
-                "see docs/sender-protocol.md"
+                f"--sender-cmd: the answer {_shorten(answer)} does not follow the protocol "
+                f"({exc}); see docs/sender-protocol.md"
             ) from exc
 
 
+def _shorten(value: Any, limit: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 class CommandImplementation:
-    """An implementation in another process, spoken to in JSON lines over stdin/stdout."""
+    """An implementation in another process, spoken to in JSON lines over stdin/stdout.
+
+    A process that breaks the protocol (a line that is not one JSON object, no
+    answer in time, an answer line over :data:`LINE_LIMIT`) fails the scenario
+    at hand and is stopped: its deliveries cannot be trusted any more, and the
+    next scenario starts a new one instead of reading the rest of a broken line.
+    """
 
     def __init__(self, command: str) -> None:
         self.command = command
@@ -316,6 +336,7 @@ class CommandImplementation:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
+                limit=LINE_LIMIT,
             )
             self._process = _Process(process)
             asyncio.get_running_loop().create_task(self._drain(self._process))
@@ -328,36 +349,79 @@ class CommandImplementation:
             handle.stderr.append(line.decode("utf-8", "replace").rstrip())
             del handle.stderr[:-20]
 
-    async def exchange(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Send one message, read one answer line."""
+    async def _read_answer(self, handle: _Process, message: dict[str, Any], wait: float) -> bytes:
+        stdin, stdout = handle.process.stdin, handle.process.stdout
+        assert stdin is not None
+        assert stdout is not None
+        try:
+            stdin.write(json.dumps(message, ensure_ascii=False, default=str).encode() + b"\n")
+            await stdin.drain()
+            return await asyncio.wait_for(stdout.readline(), wait)
+        except (BrokenPipeError, ConnectionResetError):
+            return b""
+        except TimeoutError:
+            await self._stop(handle)
+            raise ScenarioError(
+                f"--sender-cmd {self.command!r} did not answer within {wait:g} s "
+                f"(the attempt's time limit and {ANSWER_GRACE:g} s more); it was stopped"
+                f"{self._stderr_tail(handle)}"
+            ) from None
+        except ValueError:  # asyncio's StreamReader: the line is over its limit
+            await self._stop(handle)
+            raise ScenarioError(
+                f"--sender-cmd {self.command!r} answered a line over {LINE_LIMIT} bytes; "
+                "it was stopped"
+            ) from None
+
+    async def exchange(self, message: dict[str, Any], *, wait: float = 60.0) -> dict[str, Any]:
+        """Send one message, read one answer line (waiting at most ``wait`` seconds)."""
         async with self._lock:
             handle = await self._ensure()
-            stdin, stdout = handle.process.stdin, handle.process.stdout
-            assert stdin is not None
-            assert stdout is not None
-            try:
-                stdin.write(json.dumps(message, ensure_ascii=False, default=str).encode() + b"\n")
-                await stdin.drain()
-                line = await stdout.readline()
-            except (BrokenPipeError, ConnectionResetError):
-                line = b""
+            line = await self._read_answer(handle, message, wait)
             if not line:
                 await asyncio.sleep(0.05)
-                tail = "\n".join(handle.stderr[-10:])
                 raise ScenarioError(
                     f"--sender-cmd {self.command!r} stopped answering "
-                    f"(exit code {handle.process.returncode}); its last stderr lines:\n{tail}"
+                    f"(exit code {handle.process.returncode}){self._stderr_tail(handle)}"
                 )
             try:
                 answer = json.loads(line)
             except ValueError as exc:
+                await self._stop(handle)
                 raise ScenarioError(
                     f"--sender-cmd {self.command!r} answered {line[:200]!r}, which is not one "
-                    "JSON object per line; see docs/sender-protocol.md"
+                    "JSON object per line (it was stopped); see docs/sender-protocol.md"
                 ) from exc
             if not isinstance(answer, dict):
-                raise ScenarioError(f"--sender-cmd answered {answer!r}; expected a JSON object")
+                await self._stop(handle)
+                raise ScenarioError(
+                    f"--sender-cmd answered {_shorten(answer)}; expected a JSON object "
+                    "(it was stopped)"
+                )
             return answer
+
+    @staticmethod
+    def _stderr_tail(handle: _Process) -> str:
+        tail = "\n".join(handle.stderr[-10:])
+        return f"; its last stderr lines:\n{tail}" if tail else "; it wrote nothing to stderr"
+
+    @staticmethod
+    async def _stop(handle: _Process, *, wait: float = 0.0) -> None:
+        """End the process: at once, or after ``wait`` seconds to exit of itself."""
+        process = handle.process
+        if wait and process.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), wait)
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        # asyncio reports the exit only once the pipes reach their end: read what is
+        # left of stdout (a half-read line, say), or waiting for the exit never ends.
+        assert process.stdout is not None
+        with contextlib.suppress(TimeoutError, ValueError, ConnectionError):
+            await asyncio.wait_for(process.stdout.read(), 5)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), 5)
 
     def deliver(
         self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
@@ -365,15 +429,13 @@ class CommandImplementation:
         return _CommandDelivery(self, next(self._numbers), action, variables, time_limit)
 
     async def aclose(self) -> None:
-        if self._process is not None and self._process.process.returncode is None:
-            process = self._process.process
-            assert process.stdin is not None
-            try:
-                process.stdin.write(b'{"op": "close"}\n')
-                await process.stdin.drain()
-                process.stdin.close()
-                await asyncio.wait_for(process.wait(), 5)
-            except (TimeoutError, BrokenPipeError, ConnectionResetError):
-                process.kill()
-                await process.wait()
-        self._process = None
+        handle, self._process = self._process, None
+        if handle is None:
+            return
+        stdin = handle.process.stdin
+        assert stdin is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            stdin.write(b'{"op": "close"}\n')
+            await stdin.drain()
+            stdin.close()
+        await self._stop(handle, wait=5.0)

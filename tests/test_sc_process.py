@@ -1,0 +1,96 @@
+"""``--sender-cmd``'s process: a process that breaks the protocol fails one scenario, not all.
+
+These talk to real child processes (small Python programs) over real pipes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from scenarios import implementations
+from scenarios.errors import ScenarioError
+from scenarios.implementations import CommandImplementation
+
+NOW = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
+ACTION = {"url": "http://127.0.0.1:9/x", "method": "GET"}
+
+# Answers every attempt with a failure that gives up; ``BAD`` says what the first
+# process started in the directory does wrong instead (later ones behave).
+PROGRAM = """\
+import json, pathlib, sys, time
+here = pathlib.Path(sys.argv[1])
+first = not (here / "started").exists()
+(here / "started").touch()
+for line in sys.stdin:
+    message = json.loads(line)
+    if message["op"] == "close":
+        break
+    (here / "seen").write_text(message["delivery"])
+    if first and BAD == "silent":
+        time.sleep(60)
+    elif first and BAD == "long":
+        sys.stdout.write(json.dumps({"ok": False, "error": "x" * 5000}) + "\\n")
+    elif first and BAD == "garbage":
+        sys.stdout.write("debug: about to answer\\n")
+    else:
+        sys.stdout.write(json.dumps({"ok": False, "error": "status 500", "retry_at": None}) + "\\n")
+    sys.stdout.flush()
+"""
+
+
+def command(tmp_path: Path, bad: str) -> str:
+    script = tmp_path / "sender.py"
+    script.write_text(f"BAD = {bad!r}\n{PROGRAM}")
+    return shlex.join([sys.executable, str(script), str(tmp_path)])
+
+
+async def attempt(implementation: CommandImplementation) -> str | None:
+    report = await implementation.deliver(ACTION, {}, time_limit=0.2).attempt(NOW)
+    return report.error
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ("silent", "did not answer within 0.5 s (the attempt's time limit and 0.3 s more)"),
+        ("long", "answered a line over 1024 bytes; it was stopped"),
+        ("garbage", "answered b'debug: about to answer\\n', which is not one JSON object"),
+    ],
+)
+async def test_a_broken_answer_fails_that_attempt_and_the_next_gets_a_new_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str, message: str
+) -> None:
+    monkeypatch.setattr(implementations, "ANSWER_GRACE", 0.3)
+    monkeypatch.setattr(implementations, "LINE_LIMIT", 1024)
+    implementation = CommandImplementation(command(tmp_path, bad))
+    try:
+        with pytest.raises(ScenarioError, match=r"--sender-cmd .*") as caught:
+            await attempt(implementation)
+        assert message in str(caught.value)
+        # The broken process is gone; the next delivery is answered by a new one.
+        assert await attempt(implementation) == "status 500"
+        assert (tmp_path / "seen").read_text() == "d2"
+    finally:
+        started = time.monotonic()
+        await asyncio.wait_for(implementation.aclose(), 10)
+    assert time.monotonic() - started < 5  # the close does not hang on a full pipe
+
+
+async def test_closing_while_a_long_line_waits_unread_does_not_hang(tmp_path: Path) -> None:
+    # The process has written more than a pipe holds and waits for it to be read.
+    script = tmp_path / "flood.py"
+    script.write_text("import sys\nsys.stdin.readline()\nsys.stdout.write('x' * 4_000_000)\n")
+    implementation = CommandImplementation(shlex.join([sys.executable, str(script)]))
+    handle = await implementation._ensure()
+    assert handle.process.stdin is not None
+    handle.process.stdin.write(b"{}\n")
+    await asyncio.sleep(0.2)
+    await asyncio.wait_for(implementation.aclose(), 10)
+    assert handle.process.returncode is not None
