@@ -285,7 +285,20 @@ def frozen_clock() -> Iterator[Any]:
 
 @pytest.fixture
 def scenario_runner() -> Callable[..., list[RunResult]]:
-    """Run a scenario given as a dict or a path: ``scenario_runner({...})`` → results."""
+    """Run a scenario given as a dict or a path: ``scenario_runner({...})`` → results.
+
+    A scenario that fails (or cannot be read) raises its report from the test's own
+    line, without the harness's and asyncio's frames in between.
+    """
     from .runner import run
 
-    return run
+    def run_scenarios(
+        source: Any, *, implementation: Implementation | None = None
+    ) -> list[RunResult]:
+        __tracebackhide__ = True
+        try:
+            return run(source, implementation=implementation)
+        except ScenarioError as exc:
+            raise exc.with_traceback(None) from None
+
+    return run_scenarios

@@ -138,6 +138,33 @@ def test_python_fixtures(env: pytest.Pytester) -> None:
     env.runpytest_subprocess().assert_outcomes(passed=2)
 
 
+def test_the_runner_fixture_fails_at_the_tests_own_line(env: pytest.Pytester) -> None:
+    env.makepyfile(
+        test_failing="""
+        def test_wrong_message(scenario_runner):
+            scenario_runner({"name": "n", "flow": [{"message": "hi"}], "expect": {"messages": [1]}})
+
+        def test_misspelt(scenario_runner):
+            scenario_runner({"name": "n", "flow": [{"mesage": "hi"}]})
+    """
+    )
+    result = env.runpytest_subprocess()
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "E       scenarios.errors.ScenarioFailed: Scenario 'n' failed: 1 expectation(s)*",
+            "*expect.messages: expected 1 message(s) matching, got 1*",
+            "test_failing.py:2: ScenarioFailed",
+            "E       scenarios.errors.ScenarioFileError: 1 problem(s) in <dict>:",
+            "*flow?0?.mesage: unknown field; did you mean 'message'?",
+            "test_failing.py:5: ScenarioFileError",
+        ]
+    )
+    text = result.stdout.str()
+    assert "runner.py" not in text
+    assert "asyncio/" not in text  # no frame of the event loop's
+
+
 def test_conformance_suite_under_xdist(env: pytest.Pytester) -> None:
     shutil.copytree(CONFORMANCE, env.path / "conformance")
     result = env.runpytest_subprocess("-n", "2", "conformance")
