@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 RULE_ID = re.compile(r"[A-F][1-9]")
+MARK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _duration(value: Any) -> timedelta:
@@ -296,7 +297,11 @@ class Scenario(_Model):
     name: str = Field(min_length=1)
     description: str | None = None
     rules: list[str] = Field(default_factory=list, description="rule ids this scenario pins")
-    marks: list[str | dict[str, JsonValue]] = Field(default_factory=list)
+    marks: list[str | dict[str, JsonValue]] = Field(
+        default_factory=list,
+        description="pytest marks: a name (smoke), or one {name: argument}: a reason for "
+        "skip/xfail/skipif, a list of arguments, or a mapping of keyword arguments",
+    )
     clock: RealDatetime = DEFAULT_CLOCK
     timezone: str = "UTC"
     bot_id: str = "bot-1"
@@ -327,6 +332,18 @@ class Scenario(_Model):
         wrong = [rule for rule in value if not RULE_ID.fullmatch(rule)]
         if wrong:
             raise ValueError(f"rule ids like A1 or E3; got {wrong!r}")
+        return value
+
+    @field_validator("marks")
+    @classmethod
+    def _marks(cls, value: list[str | dict[str, JsonValue]]) -> list[str | dict[str, JsonValue]]:
+        for index, mark in enumerate(value):
+            names = [mark] if isinstance(mark, str) else list(mark)
+            if len(names) != 1 or not MARK_NAME.fullmatch(names[0]):
+                raise ValueError(
+                    "a mark name like smoke, or one {name: argument} like {xfail: reason}; "
+                    f"got {mark!r} at marks[{index}]"
+                )
         return value
 
     @field_validator("clock")

@@ -12,14 +12,14 @@ rule, closes the run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .clock import DEFAULT_CLOCK
-from .errors import ScenarioError, ScenarioFailed, ScenarioFileError
+from .errors import Problem, ScenarioError, ScenarioFailed, ScenarioFileError
 from .summary import conformance_summary
 
 if TYPE_CHECKING:
@@ -187,36 +187,59 @@ class ScenarioFile(pytest.File):
             scenarios = load_scenario_file(self.path)
         except ScenarioFileError as exc:
             raise self.CollectError(str(exc)) from None
+        marked: list[tuple[LoadedScenario, list[pytest.MarkDecorator]]] = []
+        problems: list[Problem] = []
         for loaded in scenarios:
-            item = ScenarioItem.from_parent(self, name=loaded.id, loaded=loaded)
-            yield item
+            try:
+                marked.append((loaded, [_mark(spec) for spec in loaded.scenario.marks]))
+            except pytest.fail.Exception as exc:  # --strict-markers and an unknown mark
+                field = _dotted((*loaded.prefix, "marks"))
+                problems.append(Problem(loaded.where("marks"), field, exc.msg or str(exc)))
+        if problems:
+            raise self.CollectError(str(ScenarioFileError(problems, source=str(self.path))))
+        for loaded, marks in marked:
+            yield ScenarioItem.from_parent(self, name=loaded.id, loaded=loaded, marks=marks)
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:
+    """A mark of a scenario file: ``smoke``, ``{xfail: reason}``, ``{name: [args]}`` or
+    ``{name: {keyword: value}}`` (``{skipif: {condition: "...", reason: "..."}}``)."""
     if isinstance(spec, str):
         decorator: pytest.MarkDecorator = getattr(pytest.mark, spec)
         return decorator
     ((name, argument),) = spec.items()
     decorator = getattr(pytest.mark, name)
-    if name in ("skip", "xfail", "skipif"):
-        return decorator.with_args(reason=str(argument))
+    if isinstance(argument, dict):
+        return decorator.with_args(**argument)
     if isinstance(argument, list):
         return decorator.with_args(*argument)
+    if name in ("skip", "xfail", "skipif"):
+        return decorator.with_args(reason=str(argument))
     return decorator.with_args(argument)
 
 
 class ScenarioItem(pytest.Item):
     """One scenario (or one parameter set of it)."""
 
-    def __init__(self, *, loaded: LoadedScenario, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        loaded: LoadedScenario,
+        marks: Iterable[pytest.MarkDecorator] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.loaded = loaded
         scenario = loaded.scenario
         self.add_marker(pytest.mark.scenario)
         if scenario.rules:
             self.add_marker(pytest.mark.rule(*scenario.rules))
-        for spec in scenario.marks:
-            self.add_marker(_mark(spec))
+        for mark in marks:
+            self.add_marker(mark)
         self.user_properties.append(("rules", ",".join(scenario.rules)))
 
     def runtest(self) -> None:

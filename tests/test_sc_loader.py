@@ -100,6 +100,7 @@ scenarios:
   - name: three
     flow: [{message: x}]
     bogus: 1
+    marks: [smoke, "skip(reason='x')"]
 """
 
 
@@ -125,8 +126,10 @@ def test_every_problem_with_line_field_and_expectation(tmp_path: Path) -> None:
         "F:21: scenarios[1].mock.stubs[0].request.path: a path starting with '/'; got 'nope'",
         "F:22: scenarios[2]: unknown parameter(s) ${nope}; parameters are: none (add parametrize:)",
         "F:26: scenarios[3].bogus: unknown field (check the spelling, or see the schema)",
+        "F:27: scenarios[3].marks: a mark name like smoke, or one {name: argument} like "
+        "{xfail: reason}; got \"skip(reason='x')\" at marks[1]",
     ]
-    assert str(caught.value).startswith(f"10 problem(s) in {path}:")
+    assert str(caught.value).startswith(f"11 problem(s) in {path}:")
 
 
 def test_duplicate_names_are_reported() -> None:

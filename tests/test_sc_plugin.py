@@ -59,6 +59,56 @@ def env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Py
     return pytester
 
 
+MARKS = """\
+scenarios:
+  - name: skipped on this system
+    marks: [{skipif: {condition: "sys.platform == '%s'", reason: not here}}]
+    flow: [{message: x}]
+  - name: kept elsewhere
+    marks: [{skipif: {condition: "sys.platform == 'nowhere'", reason: never}}, smoke]
+    flow: [{message: x}]
+  - name: with arguments
+    marks: [{smoke: [1, 2]}]
+    flow: [{message: x}]
+"""
+
+
+def test_marks_take_keyword_and_positional_arguments(env: pytest.Pytester) -> None:
+    env.makefile(".scenario.yaml", marks=MARKS % sys.platform)
+    env.makeconftest(
+        """
+        def pytest_collection_modifyitems(items):
+            for item in items:
+                print("ARGS", item.name, [m.args for m in item.iter_markers("smoke")])
+        """
+    )
+    result = env.runpytest_subprocess("-rs", "-s")
+    result.assert_outcomes(passed=2, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "ARGS kept elsewhere [()]",
+            "ARGS with arguments [(1, 2)]",
+            "SKIPPED * marks.scenario.yaml:2: not here",
+        ]
+    )
+
+
+def test_an_unregistered_mark_under_strict_markers_names_file_and_line(
+    env: pytest.Pytester,
+) -> None:
+    env.makefile(
+        ".scenario.yaml",
+        marks="scenarios:\n  - name: a\n    flow: [{message: x}]\n"
+        "  - name: b\n    marks: [smoke, nightly]\n    flow: [{message: x}]\n",
+    )
+    result = env.runpytest_subprocess("--strict-markers")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*marks.scenario.yaml:5: scenarios?1?.marks: 'nightly' not found in `markers`*"]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
 def test_items_marks_and_report(env: pytest.Pytester) -> None:
     env.makefile(".scenario.yaml", checks=GOOD)
     result = env.runpytest_subprocess("-v", "-rA")
