@@ -326,6 +326,23 @@ class Scenario(_Model):
         "of {name: value} cases; ${name} in any string takes the value",
     )
 
+    @field_validator("parametrize", mode="before")
+    @classmethod
+    def _parametrize_shape(cls, value: Any) -> Any:
+        # One message for both shapes, instead of pydantic's two about a union.
+        grid = (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(values, list) and values for values in value.values())
+        )
+        cases = isinstance(value, list) and value and all(isinstance(c, dict) for c in value)
+        if value is None or grid or cases:
+            return value
+        raise ValueError(
+            "{name: [values]} (every combination; each list not empty) or a list of "
+            f"{{name: value}} cases; got {value!r}"
+        )
+
     @field_validator("rules")
     @classmethod
     def _rules(cls, value: list[str]) -> list[str]:

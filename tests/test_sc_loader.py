@@ -139,6 +139,27 @@ def test_duplicate_names_are_reported() -> None:
 
 
 @pytest.mark.parametrize(
+    "grid",
+    ["5", "{m: []}", "{m: x}", "[{m: a}, 3]", "[]", "{}"],
+)
+def test_a_parametrize_of_neither_shape_gets_one_clear_message(grid: str) -> None:
+    text = f"name: p\nparametrize: {grid}\nflow: [{{message: x}}]\n"
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "p.scenario.yaml")
+    (problem,) = caught.value.problems
+    assert str(problem).startswith(
+        "p.scenario.yaml:2: parametrize: {name: [values]} (every combination; each list not "
+        "empty) or a list of {name: value} cases; got "
+    )
+
+
+def test_parameter_values_that_repeat_make_names_that_repeat() -> None:
+    text = "name: u\nparametrize: {m: [x, x]}\nflow: [{message: '${m}'}]\n"
+    with pytest.raises(ScenarioFileError, match=r"the name 'u\[x\]' is already used"):
+        load_scenario_text(text, "u.scenario.yaml")
+
+
+@pytest.mark.parametrize(
     ("text", "message"),
     [
         pytest.param("name: x\nflow: [\n", "YAML syntax", id="syntax"),
