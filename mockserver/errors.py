@@ -11,6 +11,7 @@ Context travels as keyword-only attributes; the message is rendered from them.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -25,6 +26,7 @@ __all__ = [
     "StubError",
     "VerificationError",
     "describe_error",
+    "fields_at",
     "suggest_field",
 ]
 
@@ -33,7 +35,8 @@ def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None
     """One of pydantic's validation errors as a person reads it: what was expected, what came.
 
     With the ``model`` that was validated, an unknown field names the closest known
-    field at its place (``did you mean 'webhook'?``).
+    field at its place (``did you mean 'webhook'?``), and a value that should have
+    been a mapping names the fields that mapping takes.
     """
     message = str(item["msg"]).removeprefix("Value error, ")
     kind = item["type"]
@@ -44,6 +47,12 @@ def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None
         return "unknown field (check the spelling, or see the schema)"
     if kind == "missing":
         return "this field is required"
+    if kind in ("model_type", "model_attributes_type", "dataclass_type"):
+        # pydantic names the Python class here; the person wrote YAML or JSON.
+        names = fields_at(_schema(model), item["loc"]) if model is not None else []
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        expected = f"a mapping with the fields {shown}" if names else "a mapping"
+        return f"{expected}; got {item.get('input')!r}"
     if "input" in item and kind not in ("value_error", "assertion_error"):
         return f"{message}; got {item['input']!r}"
     return message
@@ -54,38 +63,29 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema()
 
 
-def suggest_field(schema: Mapping[str, Any], loc: Sequence[str | int]) -> str | None:
-    """The known key closest to the unknown last key of ``loc``, if one is close.
-
-    ``schema`` is the JSON Schema of the validated model; ``loc`` is pydantic's path
-    of the error. References and ``anyOf``/``oneOf``/``allOf`` branches are all
+def _nodes_at(schema: Mapping[str, Any], loc: Sequence[str | int]) -> list[Mapping[str, Any]]:
+    """The schema's nodes for the value at ``loc``: every branch of a union, references
     followed; a part of ``loc`` that no branch knows (pydantic's name of a union
-    member) is passed over.
-    """
-    import difflib
-
-    if not loc or not isinstance(loc[-1], str):
-        return None
-    *parents, key = loc
+    member) is passed over."""
     definitions = schema.get("$defs", {})
 
     def expand(start: Any) -> list[Mapping[str, Any]]:
         out: list[Mapping[str, Any]] = []
-        stack, seen = [start], set()
-        while stack:
-            node = stack.pop()
+        queue, seen = deque([start]), set()
+        while queue:
+            node = queue.popleft()
             if not isinstance(node, Mapping) or id(node) in seen:
                 continue
             seen.add(id(node))
             out.append(node)
             if isinstance(node.get("$ref"), str):
-                stack.append(definitions.get(node["$ref"].rsplit("/", 1)[-1]))
+                queue.append(definitions.get(node["$ref"].rsplit("/", 1)[-1]))
             for combinator in ("anyOf", "oneOf", "allOf"):
-                stack += node.get(combinator) or []
+                queue.extend(node.get(combinator) or [])
         return out
 
     nodes = expand(schema)
-    for part in parents:
+    for part in loc:
         found: list[Any] = []
         for node in nodes:
             properties = node.get("properties") or {}
@@ -98,8 +98,28 @@ def suggest_field(schema: Mapping[str, Any], loc: Sequence[str | int]) -> str | 
         following = [each for item in found if item is not None for each in expand(item)]
         if following:
             nodes = following
-    names = sorted({name for node in nodes for name in node.get("properties") or {}})
-    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    return nodes
+
+
+def fields_at(schema: Mapping[str, Any], loc: Sequence[str | int]) -> list[str]:
+    """The field names of the mapping expected at ``loc``, in the schema's order."""
+    names: dict[str, None] = {}
+    for node in _nodes_at(schema, loc):
+        names.update(dict.fromkeys(node.get("properties") or {}))
+    return list(names)
+
+
+def suggest_field(schema: Mapping[str, Any], loc: Sequence[str | int]) -> str | None:
+    """The known key closest to the unknown last key of ``loc``, if one is close.
+
+    ``schema`` is the JSON Schema of the validated model; ``loc`` is pydantic's path
+    of the error.
+    """
+    import difflib
+
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    close = difflib.get_close_matches(loc[-1], fields_at(schema, loc[:-1]), n=1, cutoff=0.6)
     return close[0] if close else None
 
 

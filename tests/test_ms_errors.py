@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.errors import suggest_field
+from mockserver.errors import fields_at, suggest_field
 from mockserver.models import Stub
 from scenarios.model import Scenario
 
@@ -54,3 +54,26 @@ def test_a_suggestion_is_a_field_of_that_place_not_of_another() -> None:
     assert suggest_field(schema, ("flow", 0, "webhook", "pth")) != "path"
     assert suggest_field(schema, ("mock", "stubs", 0, "request", "pth")) == "path"
     assert suggest_field(Stub.model_json_schema(), ("respnse",)) == "response"
+
+
+def test_a_value_that_should_be_a_mapping_names_the_fields_it_takes() -> None:
+    from scenarios import ScenarioFileError, load_scenario_text
+
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(
+            "name: a\nflow: [5, {webhook: x}]\nmock: {stubs: [{response: []}]}\n", "f"
+        )
+    assert [str(problem) for problem in caught.value.problems] == [
+        "f:2: flow[0]: a mapping with the fields webhook, message, set; got 5",
+        "f:2: flow[1].webhook: a mapping with the fields url, method, headers, params, "
+        "save_to; got 'x'",
+        "f:3: mock.stubs[0].response: a mapping with the fields status, headers, json, text, "
+        "base64, delay_ms, fault, template; got []",
+    ]
+    assert "instance of" not in str(caught.value)  # no Python class names
+
+
+def test_fields_at_lists_a_places_fields_in_order() -> None:
+    assert fields_at(SCHEMA, ("tree", "children", 0)) == ["label", "children"]
+    assert fields_at(SCHEMA, ("answer",)) == ["text", "json", "status"]
+    assert fields_at(SCHEMA, ("tree", "label")) == []
