@@ -52,6 +52,7 @@ __all__ = [
     "ReferenceImplementation",
     "RequestSnapshot",
     "load_factory",
+    "resolve_factory",
 ]
 
 
@@ -223,8 +224,8 @@ class ReferenceImplementation:
         await self.sender.aclose()
 
 
-def load_factory(spec: str) -> Implementation:
-    """``module:factory`` → the implementation the factory returns (see the module docstring)."""
+def resolve_factory(spec: str) -> Callable[[], Any]:
+    """``module:factory`` → the factory itself (imported, not called)."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise ScenarioError(f"--sender: expected module:factory, got {spec!r}")
@@ -232,7 +233,20 @@ def load_factory(spec: str) -> Implementation:
         factory = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
         raise ScenarioError(f"--sender: cannot load {spec!r}: {exc}") from exc
-    made = factory()
+    if not callable(factory):
+        raise ScenarioError(
+            f"--sender: {spec!r} is a {type(factory).__name__}; expected a factory to call"
+        )
+    return factory  # type: ignore[no-any-return]
+
+
+def load_factory(spec: str) -> Implementation:
+    """``module:factory`` → the implementation the factory returns (see the module docstring)."""
+    factory = resolve_factory(spec)
+    try:
+        made = factory()
+    except Exception as exc:
+        raise ScenarioError(f"--sender: {spec!r} raised {type(exc).__name__}: {exc}") from exc
     if isinstance(made, Implementation):
         return made
     if hasattr(made, "send") and hasattr(made, "aclose"):
@@ -331,13 +345,16 @@ class CommandImplementation:
 
     async def _ensure(self) -> _Process:
         if self._process is None or self._process.process.returncode is not None:
-            process = await asyncio.create_subprocess_exec(
-                *shlex.split(self.command),
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-                limit=LINE_LIMIT,
-            )
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *shlex.split(self.command),
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                    limit=LINE_LIMIT,
+                )
+            except (OSError, ValueError) as exc:
+                raise ScenarioError(f"--sender-cmd {self.command!r} cannot start: {exc}") from exc
             self._process = _Process(process)
             asyncio.get_running_loop().create_task(self._drain(self._process))
         return self._process

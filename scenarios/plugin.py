@@ -12,6 +12,8 @@ rule, closes the run.
 from __future__ import annotations
 
 import asyncio
+import shlex
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,10 +67,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _check_implementation_options(config)
     config.addinivalue_line("markers", "rule(*ids): the rules a test or scenario pins")
     config.addinivalue_line("markers", "scenario: a scenario file's item")
     config.stash[_HARNESS] = Harness(config)
     config.pluginmanager.register(ConformanceReport(config), "scenarios-conformance-report")
+
+
+def _check_implementation_options(config: pytest.Config) -> None:
+    """A wrong ``--sender``/``--sender-cmd`` stops the run at once, with one message,
+    instead of failing every scenario with it."""
+    command = config.getoption("--sender-cmd") or config.getini("scenario_sender_cmd")
+    factory = config.getoption("--sender") or config.getini("scenario_sender")
+    if command and factory:
+        raise pytest.UsageError("give --sender or --sender-cmd, not both")
+    if command:
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--sender-cmd {command!r}: {exc}") from None
+        if not argv:
+            raise pytest.UsageError("--sender-cmd: the command is empty")
+        if shutil.which(argv[0]) is None:
+            raise pytest.UsageError(
+                f"--sender-cmd {command!r}: {argv[0]!r} is not an executable program "
+                "(give a path, or a name on PATH)"
+            )
+    if factory:
+        from .implementations import resolve_factory
+
+        try:
+            resolve_factory(factory)
+        except ScenarioError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

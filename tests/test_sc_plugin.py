@@ -277,6 +277,26 @@ def test_the_whole_suite_through_a_process(env: pytest.Pytester) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--sender=nowhere.at.all:make", "--sender: cannot load 'nowhere.at.all:make': No module"),
+        ("--sender=make", "--sender: expected module:factory, got 'make'"),
+        ("--sender=os:sep", "--sender: 'os:sep' is a str; expected a factory to call"),
+        ("--sender-cmd=/no/such/sender --flag", "'/no/such/sender' is not an executable program"),
+        ("--sender-cmd=node 'unclosed", "No closing quotation"),
+    ],
+)
+def test_a_wrong_implementation_option_stops_the_run_with_one_message(
+    env: pytest.Pytester, option: str, message: str
+) -> None:
+    env.makefile(".scenario.yaml", one=GOOD)
+    result = env.runpytest_subprocess(option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
 def test_a_process_that_misbehaves_is_reported(env: pytest.Pytester) -> None:
     env.makefile(".scenario.yaml", one=GOOD.split("\n  - name: skipped one")[0] + "\n")
     result = env.runpytest_subprocess("--sender-cmd=python -c 'print(42)'")

@@ -94,3 +94,10 @@ async def test_closing_while_a_long_line_waits_unread_does_not_hang(tmp_path: Pa
     await asyncio.sleep(0.2)
     await asyncio.wait_for(implementation.aclose(), 10)
     assert handle.process.returncode is not None
+
+
+async def test_a_command_that_cannot_start_is_a_scenario_error(tmp_path: Path) -> None:
+    implementation = CommandImplementation(str(tmp_path / "gone"))
+    with pytest.raises(ScenarioError, match=r"--sender-cmd '.*gone' cannot start: .*No such file"):
+        await attempt(implementation)
+    await implementation.aclose()
