@@ -98,10 +98,47 @@ def render() -> str:
     return json.dumps(scenario_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def main() -> int:
-    SCHEMA_PATH.parent.mkdir(exist_ok=True)
-    SCHEMA_PATH.write_text(render(), encoding="utf-8")
-    print(f"wrote {SCHEMA_PATH}", file=sys.stderr)
+def main(argv: list[str] | None = None) -> int:
+    """``python -m scenarios.schema``: regenerate the checked-in copy; ``--output FILE``
+    (``-`` for stdout) writes it elsewhere, for a project of your own; ``--check`` fails
+    when the checked-in copy is stale."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m scenarios.schema",
+        description="The JSON Schema of *.scenario.yaml files, generated from the models.",
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write the schema to FILE ('-': standard output) instead of the package's copy",
+    )
+    where.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if the package's copy differs from the models",
+    )
+    options = parser.parse_args(argv)
+    text = render()
+    if options.check:
+        current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+        if current != text:
+            print(f"{SCHEMA_PATH} is stale: run python -m scenarios.schema", file=sys.stderr)
+            return 1
+        return 0
+    if options.output == "-":
+        sys.stdout.write(text)
+        return 0
+    target = Path(options.output) if options.output else SCHEMA_PATH
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {target}", file=sys.stderr)
     return 0
 
 

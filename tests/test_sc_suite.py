@@ -58,6 +58,35 @@ def test_schema_is_current() -> None:
     assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), "run: python -m scenarios.schema"
 
 
+def test_the_schema_command_writes_checks_and_prints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scenarios.schema import main
+
+    target = tmp_path / "editor" / "scenario.schema.json"
+    assert main(["--output", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == render()
+    assert main(["-o", "-"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(render())
+    assert main(["--check"]) == 0
+    assert main(["-o", str(tmp_path / "file" / "x.json")]) == 0
+    (tmp_path / "blocker").write_text("")
+    assert main(["-o", str(tmp_path / "blocker" / "x.json")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_the_schema_check_fails_on_a_stale_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scenarios import schema
+
+    stale = tmp_path / "scenario.schema.json"
+    stale.write_text("{}\n")
+    monkeypatch.setattr(schema, "SCHEMA_PATH", stale)
+    assert schema.main(["--check"]) == 1
+    assert "is stale" in capsys.readouterr().err
+
+
 def test_schema_is_a_valid_json_schema() -> None:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
