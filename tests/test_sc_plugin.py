@@ -264,10 +264,9 @@ def test_an_implementation_without_retries_fails_the_schedule(env: pytest.Pytest
 
 def test_the_whole_suite_through_a_process(env: pytest.Pytester) -> None:
     # All of it: the 1 MiB answer of rule D4 included, which is longer than a pipe
-    # reader takes by default.
-    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    # reader takes by default. --pyargs: as from a project that installed the package.
     result = env.runpytest_subprocess(
-        "conformance", f"--sender-cmd={sys.executable} -m scenarios.adapter"
+        "--pyargs", "scenarios.conformance", f"--sender-cmd={sys.executable} -m scenarios.adapter"
     )
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0, result.stdout.str()
