@@ -52,6 +52,10 @@ def test_strict_by_default(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*ERROR at teardown of test_unused*", "*1 stub(s) were never called*", "*'never'*"]
     )
+    text = result.stdout.str()
+    # The story is told once per failing test, not again as an exception's context.
+    assert text.count("1 request(s) matched no stub") == 1
+    assert "During handling of the above exception" not in text
 
 
 def test_lenient_option(pytester: pytest.Pytester) -> None:
