@@ -77,6 +77,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def _check_implementation_options(config: pytest.Config) -> None:
     """A wrong ``--sender``/``--sender-cmd`` stops the run at once, with one message,
     instead of failing every scenario with it."""
+    if config.getoption("help", False) or config.getoption("version", False):
+        return
     command = config.getoption("--sender-cmd") or config.getini("scenario_sender_cmd")
     factory = config.getoption("--sender") or config.getini("scenario_sender")
     if command and factory:
