@@ -69,7 +69,14 @@ class _Builder:
     def document(self, node: yaml.Node) -> Document:
         document = Document(None, self.source, node.start_mark.line + 1)
         document.data = self.build(node, (), document)
+        # The constructor remembers every node it built (with their marks): let them go
+        # with the document's nodes, not with the constructor, which sits in a
+        # reference cycle and would keep them for the garbage collector to find.
+        self.constructor.constructed_objects.clear()
         return document
+
+    def close(self) -> None:
+        self.constructor.dispose()
 
     def build(self, node: yaml.Node, path: Path, document: Document) -> Any:
         document.lines.setdefault(path, node.start_mark.line + 1)
@@ -103,7 +110,12 @@ class _Builder:
             return [
                 self.build(item, (*path, index), document) for index, item in enumerate(node.value)
             ]
+        if node.tag == _STR:
+            return node.value  # the common case, without the constructor's bookkeeping
         return self.constructor.construct_object(node, deep=True)
+
+
+_STR: Final = "tag:yaml.org,2002:str"
 
 
 def _dotted(path: Iterable[str | int]) -> str:
@@ -132,6 +144,8 @@ def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem
         return documents, [Problem(f"{source}:{line}", "", f"YAML syntax: {message}")]
     except yaml.YAMLError as exc:
         return documents, [Problem(source, "", f"YAML: {exc}")]
+    finally:
+        builder.close()
     problems = [problem for document in documents for problem in document.problems]
     return documents, problems
 

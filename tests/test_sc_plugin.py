@@ -306,8 +306,11 @@ def test_a_process_that_misbehaves_is_reported(env: pytest.Pytester) -> None:
 GC_PROBE = """\
 import gc
 
+COLLECTING = gc.isenabled()  # this module is collected after one.scenario.yaml
+
 def test_probe():
     print("FROZEN", gc.get_freeze_count() > 0)
+    print("GC WHILE COLLECTING", COLLECTING, "AFTER", gc.isenabled())
 """
 
 
@@ -331,3 +334,22 @@ def test_gc_freeze_after_collecting_scenarios(
     result = env.runpytest_subprocess(*options)
     result.assert_outcomes(passed=2 if with_scenarios else 1)
     result.stdout.fnmatch_lines([f"*FROZEN {frozen}*"])
+    # From the first scenario file to the end of collection, no automatic collections;
+    # always back on for the run.
+    result.stdout.fnmatch_lines([f"*GC WHILE COLLECTING {not frozen} AFTER True*"])
+
+
+def test_gc_comes_back_on_when_collection_fails(env: pytest.Pytester) -> None:
+    env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
+    env.makefile(".scenario.yaml", two="name: two\nflow: [{mesage: x}]\n")
+    env.makeconftest(
+        """
+        import gc, pytest
+        @pytest.hookimpl(trylast=True)
+        def pytest_sessionfinish(session):
+            print("GC AT THE END", gc.isenabled())
+        """
+    )
+    result = env.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*GC AT THE END True*"])
