@@ -59,8 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
     parser.addini(
         "scenario_gc_freeze",
-        "after collecting scenarios, freeze the objects built so far out of the garbage "
-        "collector's sight (faster large runs)",
+        "pause automatic garbage collection while scenario files are collected, then "
+        "freeze the objects built so far out of the collector's sight (faster large runs)",
         type="bool",
         default=True,
     )
