@@ -55,6 +55,10 @@ class Document:
         return self.lines.get((), self.line)
 
     def where(self, path: Iterable[str | int]) -> str:
+        """``file:line`` of ``path``; just the source for data that came without lines
+        (a dict given from Python)."""
+        if not self.lines and self.locate is None:
+            return self.source
         return f"{self.source}:{self.line_of(path)}"
 
 

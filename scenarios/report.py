@@ -87,7 +87,7 @@ def failure_report(loaded: LoadedScenario, result: RunResult, failures: list[Fai
     """The whole story of a failed scenario, as text."""
     lines = [
         f"Scenario {loaded.id!r} failed: {len(failures)} expectation(s) not met",
-        f"  at {loaded.source}:{loaded.line_of('name')}",
+        f"  at {loaded.where('name')}",
         "",
     ]
     for number, failure in enumerate(failures, 1):
