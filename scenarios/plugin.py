@@ -55,6 +55,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="the implementation under test: a process speaking JSON lines "
         "(docs/sender-protocol.md)",
     )
+    group.addoption(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only the scenarios (and tests marked rule(...)) that pin this rule, "
+        "such as E1; repeat it or give several: --rule E1,E2",
+    )
     parser.addini("scenario_sender", "default for --sender", default="")
     parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
     parser.addini(
@@ -68,6 +76,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     _check_implementation_options(config)
+    _wanted_rules(config)  # a wrong --rule stops the run before collection
     config.addinivalue_line("markers", "rule(*ids): the rules a test or scenario pins")
     config.addinivalue_line("markers", "scenario: a scenario file's item")
     config.stash[_HARNESS] = Harness(config)
@@ -102,6 +111,39 @@ def _check_implementation_options(config: pytest.Config) -> None:
             resolve_factory(factory)
         except ScenarioError as exc:
             raise pytest.UsageError(str(exc)) from None
+
+
+def _wanted_rules(config: pytest.Config) -> set[str]:
+    from .summary import RULES
+
+    wanted = {
+        part.strip().upper()
+        for option in config.getoption("--rule")
+        for part in option.split(",")
+        if part.strip()
+    }
+    unknown = sorted(wanted - set(RULES))
+    if unknown:
+        raise pytest.UsageError(
+            f"--rule: {', '.join(unknown)} is not a rule of the contract; "
+            f"the rules are {RULES[0]}..{RULES[-1]} (docs/semantics.md)"
+        )
+    return wanted
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--rule E1``: keep only what pins one of the given rules."""
+    wanted = _wanted_rules(config)
+    if not wanted:
+        return
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        pinned = {rule for mark in item.iter_markers("rule") for rule in mark.args}
+        (kept if pinned & wanted else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -305,6 +347,8 @@ class ScenarioItem(pytest.Item):
         self.add_marker(pytest.mark.scenario)
         if scenario.rules:
             self.add_marker(pytest.mark.rule(*scenario.rules))
+            # `-k E1` selects the scenarios that pin E1 (as --rule E1 does, exactly).
+            self.extra_keyword_matches.update(scenario.rules)
         for mark in marks:
             self.add_marker(mark)
         self.user_properties.append(("rules", ",".join(scenario.rules)))

@@ -109,6 +109,55 @@ def test_an_unregistered_mark_under_strict_markers_names_file_and_line(
     assert "Traceback" not in result.stdout.str()
 
 
+RULED = """\
+scenarios:
+  - name: pins E1
+    rules: [E1, E2]
+    flow: [{message: x}]
+  - name: pins C9
+    rules: [C9]
+    flow: [{message: x}]
+  - name: pins nothing
+    flow: [{message: x}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("options", "selected"),
+    [
+        (["--rule", "E1"], ["pins E1"]),
+        (["--rule", "e2,c9"], ["pins C9", "pins E1", "test_marked"]),
+        (["--rule", "C9", "--rule", "A1"], ["pins C9"]),
+        (["-k", "C9"], ["pins C9"]),
+        (["-k", "E1 or C9"], ["pins C9", "pins E1"]),
+    ],
+)
+def test_selecting_by_rule(env: pytest.Pytester, options: list[str], selected: list[str]) -> None:
+    env.makefile(".scenario.yaml", ruled=RULED)
+    env.makepyfile(
+        test_python="""
+        import pytest
+
+        @pytest.mark.rule("E2")
+        def test_marked():
+            pass
+
+        def test_unmarked():
+            pass
+        """
+    )
+    result = env.runpytest_subprocess("--collect-only", "-q", *options)
+    names = sorted(line.split("::")[-1] for line in result.stdout.lines if "::" in line)
+    assert names == sorted(selected)
+
+
+def test_an_unknown_rule_is_a_usage_error(env: pytest.Pytester) -> None:
+    env.makefile(".scenario.yaml", ruled=RULED)
+    result = env.runpytest_subprocess("--rule", "E1,Z9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--rule: Z9 is not a rule of the contract" in result.stderr.str()
+
+
 def test_items_marks_and_report(env: pytest.Pytester) -> None:
     env.makefile(".scenario.yaml", checks=GOOD)
     result = env.runpytest_subprocess("-v", "-rA")
