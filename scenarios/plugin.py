@@ -63,6 +63,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the scenarios (and tests marked rule(...)) that pin this rule, "
         "such as E1; repeat it or give several: --rule E1,E2",
     )
+    group.addoption(
+        "--conformance-json",
+        default=None,
+        metavar="PATH",
+        help="also write the conformance report as JSON (for CI): the implementation, "
+        "each rule's verdict, each scenario's outcome",
+    )
     parser.addini("scenario_sender", "default for --sender", default="")
     parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
     parser.addini(
@@ -375,6 +382,7 @@ class ConformanceReport:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results: dict[str, tuple[list[str], str]] = {}
+        self.json_note = ""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
@@ -387,12 +395,33 @@ class ConformanceReport:
             rules = str(properties["rules"])
             self.results[report.nodeid] = (rules.split(",") if rules else [], outcome)
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.results:
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        path = self.config.getoption("--conformance-json")
+        if not path or hasattr(self.config, "workerinput"):  # the controller's, under xdist
             return
-        terminalreporter.section("conformance report")
-        for line in conformance_summary(self.results, _implementation_name(self.config)):
-            terminalreporter.write_line(line)
+        import json
+
+        from .summary import conformance_data
+
+        data = conformance_data(self.results, _implementation_name(self.config))
+        target = Path(path)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        except OSError as exc:
+            self.json_note = f"cannot write {target}: {exc.strerror or exc}"
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        else:
+            self.json_note = f"written to {target}"
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.results:
+            terminalreporter.section("conformance report")
+            for line in conformance_summary(self.results, _implementation_name(self.config)):
+                terminalreporter.write_line(line)
+        if self.json_note:
+            terminalreporter.write_line(f"conformance report (JSON): {self.json_note}")
 
 
 def _implementation_name(config: pytest.Config) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import Any
 
-__all__ = ["RULES", "conformance_summary"]
+__all__ = ["RULES", "conformance_data", "conformance_summary", "rule_verdicts"]
 
 #: The rule ids of the contract (``webhook-action.md``), in order.
 RULES: tuple[str, ...] = (
@@ -19,6 +20,49 @@ RULES: tuple[str, ...] = (
 _GOOD = {"passed", "xfailed"}
 
 
+def rule_verdicts(results: dict[str, tuple[list[str], str]]) -> dict[str, dict[str, Any]]:
+    """Each rule of the contract: how many scenarios pinned it, how many passed, the verdict
+    (``conforms``, ``DOES NOT CONFORM``, ``skipped`` or ``not run``)."""
+    by_rule: dict[str, list[str]] = defaultdict(list)
+    for rules, outcome in results.values():
+        for rule in rules:
+            by_rule[rule].append(outcome)
+    verdicts: dict[str, dict[str, Any]] = {}
+    for rule in RULES:
+        outcomes = by_rule.get(rule, [])
+        good = sum(outcome in _GOOD for outcome in outcomes)
+        skipped = sum(outcome == "skipped" for outcome in outcomes)
+        if not outcomes:
+            verdict = "not run"
+        elif good == len(outcomes):
+            verdict = "conforms"
+        elif good + skipped == len(outcomes):
+            verdict = "skipped"
+        else:
+            verdict = "DOES NOT CONFORM"
+        verdicts[rule] = {"scenarios": len(outcomes), "passed": good, "verdict": verdict}
+    return verdicts
+
+
+def conformance_data(
+    results: dict[str, tuple[list[str], str]], implementation: str
+) -> dict[str, Any]:
+    """The report as data (``--conformance-json``): the implementation, the outcome counts,
+    each rule's verdict, and each scenario's rules and outcome."""
+    verdicts = rule_verdicts(results)
+    return {
+        "implementation": implementation,
+        "outcomes": dict(sorted(Counter(outcome for _, outcome in results.values()).items())),
+        "conforming": sum(v["verdict"] == "conforms" for v in verdicts.values()),
+        "not_run": [rule for rule, v in verdicts.items() if v["verdict"] == "not run"],
+        "rules": verdicts,
+        "scenarios": {
+            nodeid: {"rules": rules, "outcome": outcome}
+            for nodeid, (rules, outcome) in results.items()
+        },
+    }
+
+
 def conformance_summary(
     results: dict[str, tuple[list[str], str]], implementation: str
 ) -> list[str]:
@@ -29,31 +73,21 @@ def conformance_summary(
     file of their own should not read thirty rows of "not run".
     """
     totals = Counter(outcome for _, outcome in results.values())
-    by_rule: dict[str, list[str]] = defaultdict(list)
-    for rules, outcome in results.values():
-        for rule in rules:
-            by_rule[rule].append(outcome)
     lines = [
         f"implementation: {implementation}",
         "scenarios: "
         + ", ".join(f"{count} {outcome}" for outcome, count in sorted(totals.items())),
         "",
     ]
-    ran = [rule for rule in RULES if by_rule.get(rule)]
-    uncovered = [rule for rule in RULES if not by_rule.get(rule)]
+    verdicts = rule_verdicts(results)
+    ran = [rule for rule, v in verdicts.items() if v["verdict"] != "not run"]
+    uncovered = [rule for rule, v in verdicts.items() if v["verdict"] == "not run"]
     if ran:
         lines.append(f"{'rule':<6}{'scenarios':>10}{'passed':>8}  verdict")
     for rule in ran:
-        outcomes = by_rule[rule]
-        good = sum(outcome in _GOOD for outcome in outcomes)
-        skipped = sum(outcome == "skipped" for outcome in outcomes)
-        verdict = (
-            "conforms"
-            if good == len(outcomes)
-            else ("skipped" if good + skipped == len(outcomes) else "DOES NOT CONFORM")
-        )
-        lines.append(f"{rule:<6}{len(outcomes):>10}{good:>8}  {verdict}")
-    conforming = sum(1 for rule in ran if all(outcome in _GOOD for outcome in by_rule[rule]))
+        v = verdicts[rule]
+        lines.append(f"{rule:<6}{v['scenarios']:>10}{v['passed']:>8}  {v['verdict']}")
+    conforming = sum(verdicts[rule]["verdict"] == "conforms" for rule in ran)
     if not uncovered:
         verdict_line = f"{conforming} of {len(RULES)} rules conform"
     elif ran:

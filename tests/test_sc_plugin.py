@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -149,6 +150,32 @@ def test_selecting_by_rule(env: pytest.Pytester, options: list[str], selected: l
     result = env.runpytest_subprocess("--collect-only", "-q", *options)
     names = sorted(line.split("::")[-1] for line in result.stdout.lines if "::" in line)
     assert names == sorted(selected)
+
+
+def test_the_conformance_report_as_json(env: pytest.Pytester) -> None:
+    env.makefile(".scenario.yaml", checks=GOOD)
+    result = env.runpytest_subprocess("-n", "2", "--conformance-json", "out/report.json")
+    result.stdout.fnmatch_lines(["*conformance report (JSON): written to out/report.json*"])
+    data = json.loads((env.path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert data["implementation"] == "webhook_core (reference)"
+    assert data["outcomes"] == {"failed": 1, "passed": 1, "skipped": 1, "xfailed": 1}
+    assert data["rules"]["D2"] == {"scenarios": 1, "passed": 1, "verdict": "conforms"}
+    assert data["rules"]["A1"]["verdict"] == "not run"
+    assert "A1" in data["not_run"]
+    assert "D2" not in data["not_run"]
+    assert data["conforming"] == 1
+    assert data["scenarios"]["checks.scenario.yaml::wrong code"] == {
+        "rules": [],
+        "outcome": "failed",
+    }
+
+
+def test_a_conformance_json_that_cannot_be_written_fails_the_run(env: pytest.Pytester) -> None:
+    env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
+    (env.path / "blocker").write_text("")
+    result = env.runpytest_subprocess("--conformance-json", "blocker/report.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*conformance report (JSON): cannot write blocker/report.json*"])
 
 
 def test_an_unknown_rule_is_a_usage_error(env: pytest.Pytester) -> None:
