@@ -70,6 +70,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also write the conformance report as JSON (for CI): the implementation, "
         "each rule's verdict, each scenario's outcome",
     )
+    parser.addini("scenario_conformance_json", "default for --conformance-json", default="")
     parser.addini("scenario_sender", "default for --sender", default="")
     parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
     parser.addini(
@@ -397,7 +398,9 @@ class ConformanceReport:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        path = self.config.getoption("--conformance-json")
+        path = self.config.getoption("--conformance-json") or self.config.getini(
+            "scenario_conformance_json"
+        )
         if not path or hasattr(self.config, "workerinput"):  # the controller's, under xdist
             return
         import json

@@ -173,7 +173,7 @@ def test_the_conformance_report_as_json(env: pytest.Pytester) -> None:
 def test_a_conformance_json_that_cannot_be_written_fails_the_run(env: pytest.Pytester) -> None:
     env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
     (env.path / "blocker").write_text("")
-    result = env.runpytest_subprocess("--conformance-json", "blocker/report.json")
+    result = env.runpytest_subprocess("-o", "scenario_conformance_json=blocker/report.json")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*conformance report (JSON): cannot write blocker/report.json*"])
 
