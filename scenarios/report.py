@@ -39,7 +39,7 @@ def _variables(result: RunResult) -> str:
     return text if len(text) <= 400 else text[:397] + "..."
 
 
-def _what_happened(result: RunResult) -> list[str]:
+def _what_happened(loaded: LoadedScenario, result: RunResult) -> list[str]:
     lines = ["What happened", "-------------"]
     state = result.state
     if result.last_error:
@@ -72,9 +72,19 @@ def _what_happened(result: RunResult) -> list[str]:
         lines.append(
             f"  #{entry.seq} +{offset} {entry.method} {entry.url} -> {status} ({answer}{fault})"
         )
-    first = next((a.report.request for a in result.attempts if a.report.request), None)
+    last_block = result.attempts[-1].block if result.attempts else None
+    first = next(
+        (a.report.request for a in result.attempts if a.block == last_block and a.report.request),
+        None,
+    )
+    if last_block is not None:
+        # The step behind the attempts: the last webhook block the flow reached.
+        step = loaded.lines_of("flow", last_block)
+        where = f"flow[{last_block}], {loaded.where('flow', last_block)}"
+        lines.append(f"The webhook block ({where}):" if step else f"The webhook block ({where})")
+        lines += [f"  {number:>4} | {text}" for number, text in step]
     if first is not None:
-        lines.append("Rendered request (attempt 1):")
+        lines.append("Rendered request (its attempt 1):")
         lines.append(f"  {first.method} {first.url}")
         lines += [f"  {name}: {value}" for name, value in first.headers]
         if first.body:
@@ -99,7 +109,7 @@ def failure_report(loaded: LoadedScenario, result: RunResult, failures: list[Fai
             lines += [f"   {number_:>4} | {text}" for number_, text in yaml_lines]
         lines += [f"   {detail}" if detail else "" for detail in failure.details]
         lines.append("")
-    lines += _what_happened(result)
+    lines += _what_happened(loaded, result)
     text = "\n".join(lines) + "\n"
     if result.mock_url:
         text = text.replace(result.mock_url, "{mock.url}")
