@@ -51,7 +51,7 @@ def _what_happened(loaded: LoadedScenario, result: RunResult) -> list[str]:
             request = attempt.report.request
             target = f"{request.method} {request.url}" if request else ""
             lines.append(
-                f"  block {attempt.block} #{attempt.number} +{format_duration(attempt.offset)}"
+                f"  flow[{attempt.block}] #{attempt.number} +{format_duration(attempt.offset)}"
                 f"  {target} -> {attempt.summary()}"
             )
     lines.append("Messages:" if result.messages else "Messages: (none)")
