@@ -62,6 +62,15 @@ class Document:
         return f"{self.source}:{self.line_of(path)}"
 
 
+#: At most this many values are built from one file: aliases (``*name``) repeat what
+#: an anchor (``&name``) holds, and nested ones can expand a small file without end.
+MAX_VALUES: Final = 1_000_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class _Builder:
     def __init__(self, source: str) -> None:
         import yaml
@@ -69,6 +78,8 @@ class _Builder:
         self.yaml = yaml
         self.source = source
         self.constructor = yaml.SafeLoader("")
+        self.built = 0
+        self.open: set[int] = set()  # the collections being built, to catch self-reference
 
     def document(self, node: yaml.Node) -> Document:
         document = Document(None, self.source, node.start_mark.line + 1)
@@ -84,6 +95,30 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path, document: Document) -> Any:
         document.lines.setdefault(path, node.start_mark.line + 1)
+        self.built += 1
+        if self.built > MAX_VALUES:
+            raise _TooLarge
+        if isinstance(node, self.yaml.ScalarNode):
+            if node.tag == _STR:
+                return node.value  # the common case, without the constructor's bookkeeping
+            return self.constructor.construct_object(node, deep=True)
+        if id(node) in self.open:
+            document.problems.append(
+                Problem(
+                    f"{self.source}:{node.start_mark.line + 1}",
+                    _dotted(path),
+                    "an alias here refers to a mapping or list that contains it; "
+                    "the data cannot contain itself",
+                )
+            )
+            return None
+        self.open.add(id(node))
+        try:
+            return self.build_collection(node, path, document)
+        finally:
+            self.open.discard(id(node))
+
+    def build_collection(self, node: yaml.Node, path: Path, document: Document) -> Any:
         if isinstance(node, self.yaml.MappingNode):
             self.constructor.flatten_mapping(node)
             result: dict[Any, Any] = {}
@@ -110,13 +145,7 @@ class _Builder:
                 document.lines[(*path, key)] = key_node.start_mark.line + 1
                 result[key] = self.build(value_node, (*path, key), document)
             return result
-        if isinstance(node, self.yaml.SequenceNode):
-            return [
-                self.build(item, (*path, index), document) for index, item in enumerate(node.value)
-            ]
-        if node.tag == _STR:
-            return node.value  # the common case, without the constructor's bookkeeping
-        return self.constructor.construct_object(node, deep=True)
+        return [self.build(item, (*path, index), document) for index, item in enumerate(node.value)]
 
 
 _STR: Final = "tag:yaml.org,2002:str"
@@ -145,9 +174,21 @@ def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         message = " ".join(part for part in (exc.context, exc.problem) if part)
+        text_lines = text.splitlines()
+        if mark is not None and mark.line < len(text_lines) and "\t" in text_lines[mark.line]:
+            message += " (a tab on that line? YAML indents with spaces)"
         return documents, [Problem(f"{source}:{line}", "", f"YAML syntax: {message}")]
     except yaml.YAMLError as exc:
         return documents, [Problem(source, "", f"YAML: {exc}")]
+    except RecursionError:
+        message = "the data nests too deeply (or a merge key <<: *name takes in itself)"
+        return [], [Problem(source, "", message)]
+    except _TooLarge:
+        message = (
+            f"more than {MAX_VALUES} values once aliases (*name) are expanded; "
+            "an anchor (&name) repeated inside itself, or a file too large to be a definition"
+        )
+        return [], [Problem(source, "", message)]
     finally:
         builder.close()
     problems = [problem for document in documents for problem in document.problems]

@@ -169,6 +169,26 @@ def test_parameter_values_that_repeat_make_names_that_repeat() -> None:
         pytest.param("name: x\nname: y\nflow: [{message: m}]\n", "given twice", id="dup-key"),
         pytest.param("defaults: 3\n", "defaults", id="defaults-not-mapping"),
         pytest.param("scenarios: []\nextra: 1\n", "unknown key beside scenarios", id="extra"),
+        pytest.param(
+            "name: x\nflow: [{message: m}]\nvariables: {a: &a [1, *a]}\n",
+            r"x.scenario.yaml:3: variables.a\[1\]: an alias here refers to a mapping or list "
+            "that contains it",
+            id="self-reference",
+        ),
+        pytest.param(
+            "name: x\nflow: [{message: m}]\nvariables:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"  l{i}: &l{i} [{', '.join([f'*{prev}'] * 10)}]\n"
+                for i, prev in enumerate(["a", "l1", "l2", "l3", "l4", "l5", "l6"], 1)
+            ),
+            "more than 1000000 values once aliases",
+            id="billion-laughs",
+        ),
+        pytest.param(
+            "name: x\nflow:\n\t- message: m\n",
+            r"x.scenario.yaml:3: YAML syntax: .* \(a tab on that line\? YAML indents with spaces\)",
+            id="tab",
+        ),
     ],
 )
 def test_broken_files(text: str, message: str) -> None:
