@@ -63,6 +63,8 @@ async def _json_body(request: web.BaseRequest) -> Any:
         detail = f"line {exc.lineno} column {exc.colno}: {exc.msg}"
     except UnicodeDecodeError as exc:
         detail = f"byte {exc.start}: not UTF-8"
+    except RecursionError:
+        detail = "the JSON nests too deeply to read"
     body = {"type": "about:blank", "title": "Body is not JSON", "status": 400, "detail": detail}
     raise web.HTTPBadRequest(text=json.dumps(body), content_type="application/problem+json")
 

@@ -25,7 +25,8 @@ _WHITESPACE: Final = " \t\n\r"  # JSON's whitespace, as json.decoder.WHITESPACE 
 
 
 def loads_body(body: bytes) -> Any:
-    """``json.loads(body)``, or ``MISSING`` when the body is not JSON."""
+    """``json.loads(body)``, or ``MISSING`` when the body is not JSON (or nests too deeply
+    for the json module to read)."""
     try:
         text = body.decode("utf-8").lstrip(_WHITESPACE)
         value, end = _DECODER.raw_decode(text)
@@ -33,9 +34,11 @@ def loads_body(body: bytes) -> Any:
             return value
     except ValueError:  # also UnicodeDecodeError: the module's path below decides
         pass
+    except RecursionError:
+        return MISSING
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return MISSING
 
 

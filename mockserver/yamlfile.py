@@ -230,6 +230,8 @@ def load_json_document(text: str, source: str) -> tuple[list[Document], list[Pro
         ]
     except _NotJson as exc:
         return [], [Problem(source, "", f"JSON syntax: {exc}")]
+    except RecursionError:
+        return [], [Problem(source, "", "the JSON nests too deeply to read")]
     if duplicated:
         return load_documents(text, source)
 

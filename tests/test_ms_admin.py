@@ -73,7 +73,7 @@ async def test_admin_errors_read_like_the_stub_files(
     assert "got 7" in errors["request.method"]
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe"])
+@pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000])
 async def test_bad_json_is_400_and_server_keeps_serving(
     admin: tuple[MockServer, httpx.AsyncClient], body: bytes
 ) -> None:

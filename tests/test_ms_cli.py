@@ -141,6 +141,9 @@ def test_every_problem_with_file_line_and_field(
             r"broken.json:2: \[0\].request: this key is given twice",
             id="duplicate-key",
         ),
+        pytest.param(
+            "[" * 100_000 + "]" * 100_000, "broken.json: the JSON nests too deeply", id="too-deep"
+        ),
     ],
 )
 def test_broken_json_files(tmp_path: Path, text: str, message: str) -> None:

@@ -49,6 +49,11 @@ def test_loads_body_is_json_loads_for_any_bytes(body: bytes) -> None:
     assert same(loads_body(body), reference(body))
 
 
+def test_a_body_nested_too_deeply_to_read_is_not_json() -> None:
+    assert loads_body(b"[" * 100_000 + b"]" * 100_000) is MISSING
+    assert loads_body(b'{"a":' * 100_000 + b"1" + b"}" * 100_000) is MISSING
+
+
 @given(wide_value, whitespace, whitespace, st.sampled_from(["utf-8", "utf-16", "utf-32"]))
 def test_loads_body_reads_every_json_text(
     value: Any, before: str, after: str, encoding: str

@@ -223,6 +223,17 @@ async def test_unmatched_request_gets_404_with_near_misses(
         server.check()
 
 
+async def test_a_body_too_deep_to_read_is_matched_as_not_json(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    server.add({"request": {"path": "/j", "json": {"a": 1}}, "response": {"status": 201}})
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = await client.post("/j", content=deep, headers={"Content-Type": "application/json"})
+    assert response.status_code == 404  # not a 500: the body is simply not the JSON wanted
+    assert "Closest stubs (1 of 1)" in response.text
+    assert (await client.post("/j", json={"a": 1})).status_code == 201
+
+
 async def test_requests_alike_share_one_unmatched_report(
     server: MockServer, client: httpx.AsyncClient
 ) -> None:

@@ -144,6 +144,12 @@ def test_redirect_request(status: int, method: str, body: bytes) -> None:
         pytest.param(b"OK", "text/plain", "OK", id="plain-text"),
         pytest.param(b"{not json", "application/json", "{not json", id="broken-json-is-text"),
         pytest.param(b"[NaN]", "application/json", "[NaN]", id="nan-is-not-json"),
+        pytest.param(
+            b"[" * 100_000 + b"]" * 100_000,
+            "application/json",
+            "[" * 100_000 + "]" * 100_000,
+            id="too-deep-to-read-is-text",
+        ),
     ],
 )
 def test_saved_value(body: bytes, content_type: str | None, expected: Any) -> None:

@@ -52,7 +52,7 @@ def parse_body(body: bytes, content_type: str | None, *, truncated: bool = False
     if head in ("{", "["):
         try:
             value = json.loads(text, parse_constant=_reject_constant)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
             return text
         if isinstance(value, dict | list):
             return value
