@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from .errors import describe_error
+from .errors import describe_error, model_schema, shown_loc
 from .models import RequestPattern, Stub
 
 if TYPE_CHECKING:
@@ -49,7 +49,8 @@ def validation_problems(
     validated ``model``, an unknown field's message names the closest known one."""
     out = []
     for item in error.errors(include_url=False):
-        path = ".".join(str(part) for part in item["loc"])
+        loc = shown_loc(model_schema(model), item["loc"]) if model is not None else item["loc"]
+        path = ".".join(str(part) for part in loc)
         field = f"{prefix}.{path}" if prefix and path else prefix or path
         out.append({"field": field, "message": describe_error(item, model)})
     return out

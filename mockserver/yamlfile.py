@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, describe_error
+from .errors import Problem, describe_error, model_schema, shown_loc
 
 if TYPE_CHECKING:
     import yaml
@@ -257,6 +257,7 @@ def problems_from_validation(
     the validated ``model``, an unknown field's message names the closest known one."""
     out = []
     for item in error.errors(include_url=False):
-        loc = (*prefix, *item["loc"])
+        shown = shown_loc(model_schema(model), item["loc"]) if model is not None else item["loc"]
+        loc = (*prefix, *shown)
         out.append(Problem(document.where(loc), _dotted(loc), describe_error(item, model)))
     return out

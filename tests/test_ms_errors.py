@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.errors import fields_at, suggest_field
+from mockserver.errors import fields_at, shown_loc, suggest_field
 from mockserver.models import Stub
 from scenarios.model import Scenario
 
@@ -77,3 +77,37 @@ def test_fields_at_lists_a_places_fields_in_order() -> None:
     assert fields_at(SCHEMA, ("tree", "children", 0)) == ["label", "children"]
     assert fields_at(SCHEMA, ("answer",)) == ["text", "json", "status"]
     assert fields_at(SCHEMA, ("tree", "label")) == []
+
+
+PATHS = [
+    (("variables", "e", "list", 1, "dict", "f"), ("variables", "e", 1, "f")),
+    (("variables", "list", "list", 0), ("variables", "list", 0)),
+    (
+        ("mock", "stubs", 0, "response", "json", "dict", "d"),
+        ("mock", "stubs", 0, "response", "json", "d"),
+    ),
+    (("flow", 0, "webhok"), ("flow", 0, "webhok")),
+    (("flow", 0, "webhook", "method"), ("flow", 0, "webhook", "method")),
+]
+
+
+@pytest.mark.parametrize(
+    ("loc", "shown"), PATHS, ids=["json", "key-list", "json-or-null", "unknown-key", "plain"]
+)
+def test_paths_are_shown_as_written(
+    loc: tuple[str | int, ...], shown: tuple[str | int, ...]
+) -> None:
+    assert shown_loc(Scenario.model_json_schema(), loc) == shown
+
+
+def test_a_date_yaml_read_for_a_string_says_to_quote_it() -> None:
+    from scenarios import ScenarioFileError, load_scenario_text
+
+    text = "name: a\nflow: [{message: m}]\nvariables: {e: [1, {f: 2026-01-01}]}\n"
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "f")
+    (problem,) = caught.value.problems
+    assert str(problem) == (
+        "f:3: variables.e[1].f: input was not a valid JSON value; got datetime.date(2026, 1, 1): "
+        "YAML read it as a date; quote it ('2026-01-01')"
+    )
