@@ -51,6 +51,8 @@ def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None
         return "unknown field (check the spelling, or see the schema)"
     if kind == "missing":
         return "this field is required"
+    if kind in ("recursion_loop", "recursion_depth_exceeded"):
+        return "nested too deeply to check (at most about 200 levels)"
     if kind in ("model_type", "model_attributes_type", "dataclass_type"):
         # pydantic names the Python class here; the person wrote YAML or JSON.
         names = fields_at(model_schema(model), item["loc"]) if model is not None else []

@@ -259,5 +259,6 @@ def problems_from_validation(
     for item in error.errors(include_url=False):
         shown = shown_loc(model_schema(model), item["loc"]) if model is not None else item["loc"]
         loc = (*prefix, *shown)
-        out.append(Problem(document.where(loc), _dotted(loc), describe_error(item, model)))
+        field = _dotted(loc) if len(loc) <= 16 else f"{_dotted(loc[:8])}...{_dotted(loc[-4:])}"
+        out.append(Problem(document.where(loc), field, describe_error(item, model)))
     return out

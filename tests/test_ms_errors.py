@@ -111,3 +111,17 @@ def test_a_date_yaml_read_for_a_string_says_to_quote_it() -> None:
         "f:3: variables.e[1].f: input was not a valid JSON value; got datetime.date(2026, 1, 1): "
         "YAML read it as a date; quote it ('2026-01-01')"
     )
+
+
+def test_data_nested_too_deeply_to_check_gets_a_short_path_and_plain_words() -> None:
+    from scenarios import ScenarioFileError, load_scenario_text
+
+    depth = 300
+    text = f"name: a\nflow: [{{message: m}}]\nvariables: {{a: {'[' * depth}1{']' * depth}}}\n"
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "f")
+    (problem,) = caught.value.problems
+    assert str(problem) == (
+        "f:3: variables.a[0][0][0][0][0][0]...[0][0][0][0]: "
+        "nested too deeply to check (at most about 200 levels)"
+    )
