@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=10_000,
         metavar="N",
-        help="how many requests the journal keeps (default: 10000)",
+        help="how many requests the journal keeps (default: 10000; 0: no limit)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.add_argument(
@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--amocrm-subdomain",
-        default="example",
+        default=None,
         metavar="NAME",
         help="the fake amoCRM account's subdomain (default: example)",
     )
@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--bitrix24-plan",
-        default="standard",
+        default=None,
         choices=["standard", "enterprise", "unlimited"],
         help="rate limit: standard 50 then 2/s, enterprise 250 then 5/s",
     )
@@ -139,6 +139,16 @@ def main(
     if not 0 <= args.port <= 65535:
         print(f"mockserver: --port: expected 0 to 65535, got {args.port}", file=err)
         return EXIT_BAD_INPUT
+    if args.journal_cap < 0:
+        print(
+            f"mockserver: --journal-cap: expected a count (0 for no limit), got {args.journal_cap}",
+            file=err,
+        )
+        return EXIT_BAD_INPUT
+    misplaced = _crm_options_without_crm(args)
+    if misplaced:
+        print(f"mockserver: {misplaced}", file=err)
+        return EXIT_BAD_INPUT
     log = None if args.quiet else (lambda line: print(line, file=out, flush=True))
     try:
         context, ca_file = _tls(args)
@@ -159,16 +169,14 @@ def main(
             file=out,
             flush=True,
         )
-    if "amocrm" in args.crm:
-        from .crm import AmoCRM
-
-        amo = server.mount(AmoCRM(subdomain=args.amocrm_subdomain, data=args.data))
-        if not amo.tokens:
-            amo.issue_token("cli")
-    if "bitrix24" in args.crm:
-        from .crm import Bitrix24
-
-        server.mount(Bitrix24(secret=args.bitrix24_secret, plan=args.bitrix24_plan, data=args.data))
+    try:
+        _mount_crms(server, args)
+    except OSError as exc:
+        print(
+            f"mockserver: --data: cannot keep records in {args.data}: {exc.strerror or exc}",
+            file=err,
+        )
+        return EXIT_BAD_INPUT
     try:
         asyncio.run(_serve(server, out))
     except OSError as exc:
@@ -177,6 +185,35 @@ def main(
         )
         return 1
     return 0
+
+
+def _crm_options_without_crm(args: argparse.Namespace) -> str:
+    """An option for a fake CRM given without that CRM: say so rather than ignore it."""
+    if args.data is not None and not args.crm:
+        return "--data keeps the fake CRMs' records: give --crm bitrix24 or --crm amocrm too"
+    for option, value, crm in (
+        ("--amocrm-subdomain", args.amocrm_subdomain, "amocrm"),
+        ("--bitrix24-secret", args.bitrix24_secret, "bitrix24"),
+        ("--bitrix24-plan", args.bitrix24_plan, "bitrix24"),
+    ):
+        if value is not None and crm not in args.crm:
+            return f"{option} is for the fake {crm}: give --crm {crm} too"
+    return ""
+
+
+def _mount_crms(server: MockServer, args: argparse.Namespace) -> None:
+    if "amocrm" in args.crm:
+        from .crm import AmoCRM
+
+        subdomain = args.amocrm_subdomain or "example"
+        amo = server.mount(AmoCRM(subdomain=subdomain, data=args.data))
+        if not amo.tokens:
+            amo.issue_token("cli")
+    if "bitrix24" in args.crm:
+        from .crm import Bitrix24
+
+        plan = args.bitrix24_plan or "standard"
+        server.mount(Bitrix24(secret=args.bitrix24_secret, plan=plan, data=args.data))
 
 
 def _tls(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, str | None]:

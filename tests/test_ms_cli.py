@@ -203,6 +203,32 @@ def test_cli_missing_file_exits_2(tmp_path: Path) -> None:
     assert "cannot read" in err.getvalue()
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--port", "70000"], "--port: expected 0 to 65535, got 70000"),
+        (["--journal-cap", "-5"], "--journal-cap: expected a count (0 for no limit), got -5"),
+        (["--data", "records"], "--data keeps the fake CRMs' records: give --crm"),
+        (["--amocrm-subdomain", "acme"], "--amocrm-subdomain is for the fake amocrm"),
+        (
+            ["--crm", "amocrm", "--bitrix24-secret", "s"],
+            "--bitrix24-secret is for the fake bitrix24",
+        ),
+        (["--crm", "amocrm", "--bitrix24-plan", "unlimited"], "--bitrix24-plan is for the fake"),
+        (["--crm", "bitrix24", "--data", "BLOCKED/db"], "--data: cannot keep records in"),
+    ],
+)
+def test_cli_options_that_cannot_work_exit_2_with_one_line(
+    tmp_path: Path, argv: list[str], message: str
+) -> None:
+    (tmp_path / "BLOCKED").write_text("a file, not a folder")
+    argv = [arg.replace("BLOCKED", str(tmp_path / "BLOCKED")) for arg in argv]
+    err = io.StringIO()
+    assert main(argv, out=io.StringIO(), err=err) == 2
+    assert message in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
 def test_cli_help_reads_well(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["--help"])
