@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -28,11 +28,17 @@ __all__ = [
     "StubError",
     "VerificationError",
     "describe_error",
+    "dotted_path",
     "fields_at",
     "model_schema",
     "shown_loc",
     "suggest_field",
 ]
+
+
+def dotted_path(path: Iterable[str | int]) -> str:
+    """A field path as errors show it: ``("flow", 0, "webhook")`` is ``flow[0].webhook``."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import Problem, StubError
+from .errors import Problem, StubError, dotted_path
 from .models import Stub
 from .yamlfile import Document, load_documents, load_json_document, problems_from_validation
 
@@ -28,7 +28,7 @@ def stubs_from_document(
             problems.append(
                 Problem(
                     document.where(where),
-                    _dotted(where),
+                    dotted_path(where),
                     f"a stub is a mapping, got {type(item).__name__}",
                 )
             )
@@ -38,10 +38,6 @@ def stubs_from_document(
         except ValidationError as exc:
             problems += problems_from_validation(exc, document, where, Stub)
     return stubs, problems
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 def load_stub_file(path: str | Path) -> list[Stub]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, describe_error, model_schema, shown_loc
+from .errors import Problem, describe_error, dotted_path, model_schema, shown_loc
 
 if TYPE_CHECKING:
     import yaml
@@ -106,7 +106,7 @@ class _Builder:
             document.problems.append(
                 Problem(
                     f"{self.source}:{node.start_mark.line + 1}",
-                    _dotted(path),
+                    dotted_path(path),
                     "an alias here refers to a mapping or list that contains it; "
                     "the data cannot contain itself",
                 )
@@ -128,7 +128,7 @@ class _Builder:
                     document.problems.append(
                         Problem(
                             f"{self.source}:{key_node.start_mark.line + 1}",
-                            _dotted(path),
+                            dotted_path(path),
                             "a mapping key must be a plain value, not a list or mapping",
                         )
                     )
@@ -138,7 +138,7 @@ class _Builder:
                     document.problems.append(
                         Problem(
                             f"{self.source}:{key_node.start_mark.line + 1}",
-                            _dotted((*path, key)),
+                            dotted_path((*path, key)),
                             "this key is given twice in the same mapping; only one is allowed",
                         )
                     )
@@ -149,13 +149,6 @@ class _Builder:
 
 
 _STR: Final = "tag:yaml.org,2002:str"
-
-
-def _dotted(path: Iterable[str | int]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem]]:
@@ -259,6 +252,10 @@ def problems_from_validation(
     for item in error.errors(include_url=False):
         shown = shown_loc(model_schema(model), item["loc"]) if model is not None else item["loc"]
         loc = (*prefix, *shown)
-        field = _dotted(loc) if len(loc) <= 16 else f"{_dotted(loc[:8])}...{_dotted(loc[-4:])}"
+        field = (
+            dotted_path(loc)
+            if len(loc) <= 16
+            else f"{dotted_path(loc[:8])}...{dotted_path(loc[-4:])}"
+        )
         out.append(Problem(document.where(loc), field, describe_error(item, model)))
     return out

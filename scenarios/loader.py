@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from mockserver.errors import Problem
+from mockserver.errors import Problem, dotted_path
 from mockserver.yamlfile import Document, load_documents, problems_from_validation
 
 from .errors import ScenarioFileError
@@ -159,7 +159,7 @@ def _expand(
             problems.append(
                 Problem(
                     document.where(prefix),
-                    _dotted(prefix),
+                    dotted_path(prefix),
                     f"unknown parameter(s) {names_}; parameters are: {known}",
                 )
             )
@@ -171,10 +171,6 @@ def _expand(
             break
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 _FILE_KEYS: Final = frozenset({"scenarios", "defaults"})
@@ -198,7 +194,7 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
             problems.append(
                 Problem(
                     document.where(prefix),
-                    _dotted(prefix),
+                    dotted_path(prefix),
                     f"a scenario is a mapping, got {type(item).__name__}",
                 )
             )
@@ -210,7 +206,7 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
                 problems.append(
                     Problem(
                         found.where("name"),
-                        _dotted((*prefix, "name")),
+                        dotted_path((*prefix, "name")),
                         f"the name {found.id!r} is already used at line {names[found.id]}; "
                         "names identify scenarios",
                     )

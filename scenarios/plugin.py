@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mockserver.errors import dotted_path
+
 from .clock import DEFAULT_CLOCK
 from .errors import Problem, ScenarioError, ScenarioFailed, ScenarioFileError
 from .summary import conformance_summary
@@ -310,16 +312,12 @@ class ScenarioFile(pytest.File):
             try:
                 marked.append((loaded, [_mark(spec) for spec in loaded.scenario.marks]))
             except pytest.fail.Exception as exc:  # --strict-markers and an unknown mark
-                field = _dotted((*loaded.prefix, "marks"))
+                field = dotted_path((*loaded.prefix, "marks"))
                 problems.append(Problem(loaded.where("marks"), field, exc.msg or str(exc)))
         if problems:
             raise self.CollectError(str(ScenarioFileError(problems, source=str(self.path))))
         for loaded, marks in marked:
             yield ScenarioItem.from_parent(self, name=loaded.id, loaded=loaded, marks=marks)
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
 
 
 def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:
