@@ -18,7 +18,15 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from .errors import VerificationError
+from .errors import (
+    Problem,
+    StubError,
+    VerificationError,
+    describe_error,
+    dotted_path,
+    model_schema,
+    shown_loc,
+)
 from .journal import Journal, RecordedRequest
 from .matching import CompiledPattern
 from .models import CONNECTION_FAULTS, RequestPattern, Stub
@@ -70,6 +78,14 @@ class MockServer:
         log: Callable[[str], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        if not host:
+            raise ValueError("host: expected an address such as '127.0.0.1', got ''")
+        if not 0 <= port <= 65535:
+            raise ValueError(f"port: expected 0 (a free port) to 65535, got {port!r}")
+        if journal_cap is not None and journal_cap < 1:
+            raise ValueError(
+                f"journal_cap: expected a count of at least 1 (None: no limit), got {journal_cap!r}"
+            )
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
@@ -102,8 +118,12 @@ class MockServer:
     # --- stubs -------------------------------------------------------------------
 
     def add(self, stub: Stub | Mapping[str, Any]) -> Stub:
-        """Register one stub (a :class:`Stub` or its dict form); return it with its id."""
-        return self.registry.add(stub)
+        """Register one stub (a :class:`Stub` or its dict form); return it with its id.
+
+        A definition that cannot be used raises :class:`StubError` naming each field.
+        """
+        (model,) = _validated([stub], many=False)
+        return self.registry.add(model)
 
     def mount(self, profile: P) -> P:
         """Put a fake CRM on the far side: requests it claims that no stub answers go to it."""
@@ -134,7 +154,8 @@ class MockServer:
         return self.add(data)
 
     def add_many(self, stubs: Iterable[Stub | Mapping[str, Any]]) -> list[Stub]:
-        return [self.add(stub) for stub in stubs]
+        """Register several stubs, all or none: :class:`StubError` lists every problem."""
+        return [self.registry.add(model) for model in _validated(list(stubs), many=True)]
 
     def remove(self, stub_id: str) -> bool:
         return self.registry.remove(stub_id)
@@ -538,3 +559,25 @@ def _retitle(report: str, seqs: list[int]) -> str:
     _, _, rest = report.partition("\n")
     _, _, rest = rest.partition("\n")
     return f"{title}\n{'=' * len(title)}\n{rest}"
+
+
+def _validated(stubs: list[Stub | Mapping[str, Any]], *, many: bool) -> list[Stub]:
+    """The stubs as models, or :class:`StubError` with every problem of every one."""
+    from pydantic import ValidationError
+
+    models: list[Stub] = []
+    problems: list[Problem] = []
+    for index, stub in enumerate(stubs):
+        if isinstance(stub, Stub):
+            models.append(stub)
+            continue
+        try:
+            models.append(Stub.model_validate(stub))
+        except ValidationError as exc:
+            prefix: tuple[str | int, ...] = ("stubs", index) if many else ()
+            for item in exc.errors(include_url=False):
+                loc = (*prefix, *shown_loc(model_schema(Stub), item["loc"]))
+                problems.append(Problem("", dotted_path(loc), describe_error(item, Stub)))
+    if problems:
+        raise StubError(problems)
+    return models

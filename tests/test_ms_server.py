@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 import pytest
 from freezegun import freeze_time
 
-from mockserver import MockServer, VerificationError
+from mockserver import MockServer, StubError, VerificationError
 
 
 @pytest.fixture
@@ -24,6 +26,35 @@ async def server() -> AsyncIterator[MockServer]:
 async def client(server: MockServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.url) as made:
         yield made
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"port": 70000}, "port: expected 0 (a free port) to 65535, got 70000"),
+        ({"host": ""}, "host: expected an address such as '127.0.0.1', got ''"),
+        ({"journal_cap": 0}, "journal_cap: expected a count of at least 1 (None: no limit)"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused_at_once(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        MockServer(**options)
+
+
+def test_stubs_that_cannot_be_used_raise_stub_error_with_every_problem() -> None:
+    with pytest.raises(StubError) as caught:
+        MockServer([{"request": {"path": "/a"}}, {"response": {"staus": 200}}, 7])
+    assert [str(problem) for problem in caught.value.problems] == [
+        "stubs[1].response.staus: unknown field; did you mean 'status'?",
+        "stubs[2]: a mapping with the fields id, name, priority, request, response, responses, "
+        "when_exhausted, state, ...; got 7",
+    ]
+    server = MockServer()
+    with pytest.raises(StubError, match=r"request\.path: a path starting with '/'; got 'x'"):
+        server.add({"request": {"path": "x"}})
+    assert server.stubs == []  # nothing half-added
 
 
 async def test_binds_loopback_on_a_free_port(server: MockServer) -> None:
