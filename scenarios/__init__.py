@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .durations import format_duration, parse_duration
-    from .errors import ScenarioError, ScenarioFailed, ScenarioFileError
+    from .errors import ScenarioError, ScenarioFailed, ScenarioFileError, SlowScenarioWarning
     from .implementations import (
         AttemptReport,
         CommandImplementation,
@@ -45,6 +45,7 @@ _LAZY: dict[str, str] = {
     "ScenarioError": "errors",
     "ScenarioFailed": "errors",
     "ScenarioFileError": "errors",
+    "SlowScenarioWarning": "errors",
     "format_duration": "durations",
     "load_factory": "implementations",
     "load_scenario_file": "loader",
@@ -80,6 +81,7 @@ __all__ = [
     "ScenarioError",
     "ScenarioFailed",
     "ScenarioFileError",
+    "SlowScenarioWarning",
     "format_duration",
     "load_factory",
     "load_scenario_file",

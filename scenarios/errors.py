@@ -6,6 +6,8 @@ The tree::
     ├── ScenarioFileError(ValueError)             a scenario file that cannot be used: every problem
     └── ScenarioFailed(AssertionError)            a scenario ran and did not do what it expected
 
+    SlowScenarioWarning(UserWarning)            a scenario will wait on the real clock
+
 Context travels as keyword-only attributes; the pytest report reads them.
 """
 
@@ -18,7 +20,13 @@ from mockserver.errors import Problem
 if TYPE_CHECKING:
     from .results import Failure, RunResult
 
-__all__ = ["Problem", "ScenarioError", "ScenarioFailed", "ScenarioFileError"]
+__all__ = [
+    "Problem",
+    "ScenarioError",
+    "ScenarioFailed",
+    "ScenarioFileError",
+    "SlowScenarioWarning",
+]
 
 
 class ScenarioError(Exception):
@@ -48,3 +56,9 @@ class ScenarioFailed(ScenarioError, AssertionError):
         self.report = report
         self.extra = extra
         super().__init__(report)
+
+
+class SlowScenarioWarning(UserWarning):
+    """A scenario will wait on the real clock: a stub holds its answer (``no_response``,
+    ``delay_ms``) longer than a moment, and the frozen clock does not shorten an HTTP
+    exchange. Issued at collection with the stub's ``file:line``."""

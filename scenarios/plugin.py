@@ -15,6 +15,7 @@ import asyncio
 import shlex
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -317,7 +318,43 @@ class ScenarioFile(pytest.File):
         if problems:
             raise self.CollectError(str(ScenarioFileError(problems, source=str(self.path))))
         for loaded, marks in marked:
+            _warn_if_slow(loaded)
             yield ScenarioItem.from_parent(self, name=loaded.id, loaded=loaded, marks=marks)
+
+
+#: An attempt that may wait this long on the real clock is worth a warning.
+SLOW_ATTEMPT_SECONDS = 1.0
+
+
+def _warn_if_slow(loaded: LoadedScenario) -> None:
+    """Warn, with the stub's line, when an answer held by the far side makes an attempt
+    wait on the real clock: the frozen clock moves between attempts, not inside one."""
+    import warnings
+
+    from .durations import format_duration
+    from .errors import SlowScenarioWarning
+
+    limit = loaded.scenario.time_limit.total_seconds()
+    for index, stub in enumerate(loaded.scenario.mock.stubs):
+        for answer in stub.answers:
+            held, why = answer.delay_ms / 1000, f"delay_ms: {answer.delay_ms}"
+            if answer.fault is not None and answer.fault.type == "no_response":
+                held, why = answer.fault.seconds, "a no_response fault"
+            wait = min(held, limit)
+            if wait < SLOW_ATTEMPT_SECONDS:
+                continue
+            shown = format_duration(timedelta(seconds=wait))
+            warnings.warn_explicit(
+                f"scenario {loaded.id!r}: {why} holds the answer, so each attempt that meets "
+                f"it waits {shown} of real time (the time limit is "
+                f"{format_duration(loaded.scenario.time_limit)}; the frozen clock does not "
+                "shorten an HTTP exchange). A short time_limit, such as 300ms, keeps the "
+                "run fast.",
+                SlowScenarioWarning,
+                filename=str(loaded.source),
+                lineno=loaded.line_of("mock", "stubs", index),
+            )
+            break
 
 
 def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:

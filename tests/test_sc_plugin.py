@@ -178,6 +178,39 @@ def test_a_conformance_json_that_cannot_be_written_fails_the_run(env: pytest.Pyt
     result.stdout.fnmatch_lines(["*conformance report (JSON): cannot write blocker/report.json*"])
 
 
+SLOW = """\
+scenarios:
+  - name: a delay under the default limit
+    flow: [{message: x}]
+    mock:
+      strict: false
+      stubs:
+        - request: {path: /x}
+          response: {delay_ms: 2500}
+  - name: a hang under a short limit
+    time_limit: 300ms
+    flow: [{message: x}]
+    mock:
+      strict: false
+      stubs:
+        - request: {path: /y}
+          responses: [{text: ok}, {fault: {type: no_response, seconds: 30}}]
+"""
+
+
+def test_a_stub_that_holds_its_answer_warns_at_collection(env: pytest.Pytester) -> None:
+    env.makefile(".scenario.yaml", slow=SLOW)
+    result = env.runpytest_subprocess("-p", "no:cacheprovider", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "*slow.scenario.yaml:7: SlowScenarioWarning: scenario 'a delay under the default "
+            "limit': delay_ms: 2500 holds the answer, so each attempt that meets it waits 2s500ms "
+            "of real time*",
+        ]
+    )
+    assert "a hang under a short limit" not in result.stdout.str().split("warnings summary")[1]
+
+
 def test_an_unknown_rule_is_a_usage_error(env: pytest.Pytester) -> None:
     env.makefile(".scenario.yaml", ruled=RULED)
     result = env.runpytest_subprocess("--rule", "E1,Z9")
