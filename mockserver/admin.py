@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from .errors import describe_error, model_schema, shown_loc
 from .models import RequestPattern, Stub
+from .validation import describe_error, model_schema, shown_loc
 
 if TYPE_CHECKING:
     from .server import MockServer

@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import Problem, StubError, dotted_path
+from .errors import Problem, StubError
 from .models import Stub
+from .validation import dotted_path
 from .yamlfile import Document, load_documents, load_json_document, problems_from_validation
 
 __all__ = ["load_stub_file", "load_stub_files", "stubs_from_document"]

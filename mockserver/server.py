@@ -18,15 +18,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from .errors import (
-    Problem,
-    StubError,
-    VerificationError,
-    describe_error,
-    dotted_path,
-    model_schema,
-    shown_loc,
-)
+from .errors import Problem, StubError, VerificationError
 from .journal import Journal, RecordedRequest
 from .matching import CompiledPattern
 from .models import CONNECTION_FAULTS, RequestPattern, Stub
@@ -39,6 +31,7 @@ from .report import (
 )
 from .responding import send_fault
 from .stubs import StubRegistry
+from .validation import describe_error, dotted_path, model_schema, shown_loc
 
 if TYPE_CHECKING:
     from .crm.base import CrmProfile

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Problem, describe_error, dotted_path, model_schema, shown_loc
+from .errors import Problem
+from .validation import describe_error, dotted_path, model_schema, shown_loc
 
 if TYPE_CHECKING:
     import yaml

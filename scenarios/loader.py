@@ -12,7 +12,8 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from mockserver.errors import Problem, dotted_path
+from mockserver.errors import Problem
+from mockserver.validation import dotted_path
 from mockserver.yamlfile import Document, load_documents, problems_from_validation
 
 from .errors import ScenarioFileError

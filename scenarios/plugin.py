@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mockserver.errors import dotted_path
+from mockserver.validation import dotted_path
 
 from .clock import DEFAULT_CLOCK
 from .errors import Problem, ScenarioError, ScenarioFailed, ScenarioFileError

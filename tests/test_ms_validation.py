@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mockserver.errors import fields_at, shown_loc, suggest_field
 from mockserver.models import Stub
+from mockserver.validation import fields_at, shown_loc, suggest_field
 from scenarios.model import Scenario
 
 # A schema of the shapes pydantic writes: references, unions, maps and a model that
