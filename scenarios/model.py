@@ -46,6 +46,19 @@ __all__ = [
 
 RULE_ID = re.compile(r"[A-F][1-9]")
 MARK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# For editors and check-jsonschema; the loader checks the same with its own message.
+MarkName = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{MARK_NAME.pattern}$"})]
+MarkWithArgument = Annotated[
+    dict[str, JsonValue],
+    WithJsonSchema(
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "propertyNames": {"pattern": f"^{MARK_NAME.pattern}$"},
+        }
+    ),
+]
 
 
 def _duration(value: Any) -> timedelta:
@@ -297,7 +310,7 @@ class Scenario(_Model):
     name: str = Field(min_length=1)
     description: str | None = None
     rules: list[str] = Field(default_factory=list, description="rule ids this scenario pins")
-    marks: list[str | dict[str, JsonValue]] = Field(
+    marks: list[MarkName | MarkWithArgument] = Field(
         default_factory=list,
         description="pytest marks: a name (smoke), or one {name: argument}: a reason for "
         "skip/xfail/skipif, a list of arguments, or a mapping of keyword arguments",

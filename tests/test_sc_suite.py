@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from scenarios import load_scenario_file
+from scenarios import ScenarioFileError, load_scenario_file
 from scenarios.docgen import render_section
 from scenarios.schema import SCHEMA_PATH, render
 from scenarios.summary import RULES
@@ -119,9 +119,19 @@ def test_check_jsonschema_accepts_every_file() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_schema_rejects_what_the_loader_rejects(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        pytest.param("{name: x, flow: [{mesage: hi}]}", id="unknown-field"),
+        pytest.param("{name: x, flow: [{message: hi}], marks: ['skip(reason=1)']}", id="mark"),
+        pytest.param("{name: x, flow: [{message: hi}], marks: [{a: 1, b: 2}]}", id="mark-args"),
+    ],
+)
+def test_the_schema_rejects_what_the_loader_rejects(tmp_path: Path, scenario: str) -> None:
     path = tmp_path / "bad.scenario.yaml"
-    path.write_text("scenarios:\n  - name: x\n    flow: [{mesage: hi}]\n")
+    path.write_text(f"scenarios:\n  - {scenario}\n")
+    with pytest.raises(ScenarioFileError):
+        load_scenario_file(path)
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--schemafile", str(SCHEMA_PATH), str(path)],
         capture_output=True,
