@@ -47,6 +47,7 @@ __all__ = [
 RULE_ID = re.compile(r"[A-F][1-9]")
 MARK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # For editors and check-jsonschema; the loader checks the same with its own message.
+RuleId = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{RULE_ID.pattern}$"})]
 MarkName = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{MARK_NAME.pattern}$"})]
 MarkWithArgument = Annotated[
     dict[str, JsonValue],
@@ -309,7 +310,7 @@ class Scenario(_Model):
 
     name: str = Field(min_length=1)
     description: str | None = None
-    rules: list[str] = Field(default_factory=list, description="rule ids this scenario pins")
+    rules: list[RuleId] = Field(default_factory=list, description="rule ids this scenario pins")
     marks: list[MarkName | MarkWithArgument] = Field(
         default_factory=list,
         description="pytest marks: a name (smoke), or one {name: argument}: a reason for "
@@ -330,7 +331,7 @@ class Scenario(_Model):
         default=timedelta(seconds=10), description="the sender's time limit per attempt (rule C9)"
     )
     parametrize: (
-        dict[str, Annotated[list[JsonValue], Field(min_length=1)]]
+        Annotated[dict[str, Annotated[list[JsonValue], Field(min_length=1)]], Field(min_length=1)]
         | Annotated[list[dict[str, JsonValue]], Field(min_length=1)]
         | None
     ) = Field(

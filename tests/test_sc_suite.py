@@ -125,6 +125,8 @@ def test_check_jsonschema_accepts_every_file() -> None:
         pytest.param("{name: x, flow: [{mesage: hi}]}", id="unknown-field"),
         pytest.param("{name: x, flow: [{message: hi}], marks: ['skip(reason=1)']}", id="mark"),
         pytest.param("{name: x, flow: [{message: hi}], marks: [{a: 1, b: 2}]}", id="mark-args"),
+        pytest.param("{name: x, flow: [{message: hi}], rules: [Z9]}", id="rule-id"),
+        pytest.param("{name: x, flow: [{message: hi}], parametrize: {}}", id="empty-grid"),
     ],
 )
 def test_the_schema_rejects_what_the_loader_rejects(tmp_path: Path, scenario: str) -> None:
