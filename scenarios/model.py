@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta, timezone
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
@@ -132,11 +132,26 @@ Pair = Annotated[
 ]
 
 
+def _any_case(word: str) -> str:
+    """A JSON Schema pattern for ``word`` in any case (ECMA regexes have no flag for it),
+    with ``[ _]`` where it has a space, as rule A2's ``Method.parse`` reads it."""
+    return "".join(
+        "[ _]" if char == " " else f"[{char.upper()}{char.lower()}]" if char.isalpha() else char
+        for char in word
+    )
+
+
+_METHOD_PATTERN: Final = "^(" + "|".join(_any_case(m.value) for m in Method) + ")$"
+
+
 class WebhookSpec(_Model):
     """A "Send via webhook" action, as the bot builder shows it (rules A1–A3)."""
 
     url: str = Field(description="a template; {mock.url} is the mock server's base URL")
-    method: str = Field(description="GET, POST, JSON POST, PUT, PATCH or DELETE")
+    method: str = Field(
+        description="GET, POST, JSON POST, PUT, PATCH or DELETE",
+        json_schema_extra={"pattern": _METHOD_PATTERN},
+    )
     headers: list[Pair] = Field(default_factory=list)
     params: list[Pair] = Field(default_factory=list)
     save_to: str | None = None
@@ -165,6 +180,8 @@ class SetSpec(_Model):
 
 class Block(_Model):
     """One block of the bot's flow: exactly one of ``webhook``, ``message``, ``set``."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     webhook: WebhookSpec | None = None
     message: str | None = None
@@ -375,6 +392,15 @@ class Scenario(_Model):
                     "a mark name like smoke, or one {name: argument} like {xfail: reason}; "
                     f"got {mark!r} at marks[{index}]"
                 )
+        return value
+
+    @field_validator("time_limit")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError(
+                f"a time limit above 0, such as 300ms or 10s; got {format_duration(value)}"
+            )
         return value
 
     @field_validator("clock")

@@ -31,10 +31,15 @@ _PARAMETER = {
 
 
 def _allow_parameters(node: Any) -> Any:
-    """Where a number, a boolean or a fixed word is expected, ``${name}`` may stand instead."""
+    """Where a number, a boolean, a fixed word or a text of a given shape (a method, a
+    duration, a rule id) is expected, ``${name}`` may stand instead."""
     if isinstance(node, dict):
         node = {key: _allow_parameters(value) for key, value in node.items()}
-        if node.get("type") in ("integer", "number", "boolean") or "enum" in node:
+        if (
+            node.get("type") in ("integer", "number", "boolean")
+            or "enum" in node
+            or (node.get("type") == "string" and "pattern" in node)
+        ):
             return {"anyOf": [node, _PARAMETER]}
         return node
     if isinstance(node, list):

@@ -153,6 +153,11 @@ def test_a_parametrize_of_neither_shape_gets_one_clear_message(grid: str) -> Non
     )
 
 
+def test_a_time_limit_must_be_above_zero() -> None:
+    with pytest.raises(ScenarioFileError, match=r"t.yaml:2: time_limit: a time limit above 0, "):
+        load_scenario_text("name: t\ntime_limit: 0s\nflow: [{message: x}]\n", "t.yaml")
+
+
 def test_parameter_values_that_repeat_make_names_that_repeat() -> None:
     text = "name: u\nparametrize: {m: [x, x]}\nflow: [{message: '${m}'}]\n"
     with pytest.raises(ScenarioFileError, match=r"the name 'u\[x\]' is already used"):

@@ -119,6 +119,19 @@ def test_check_jsonschema_accepts_every_file() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("method", ["GET", "get", "JSON POST", "json_post", "Json Post", "delete"])
+def test_the_schema_takes_every_spelling_of_a_method_the_loader_takes(
+    tmp_path: Path, method: str
+) -> None:
+    path = tmp_path / "ok.scenario.yaml"
+    path.write_text(
+        f"scenarios:\n  - {{name: x, flow: [{{webhook: {{url: u, method: {method}}}}}]}}\n"
+    )
+    load_scenario_file(path)
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), schema)
+
+
 @pytest.mark.parametrize(
     "scenario",
     [
@@ -127,6 +140,9 @@ def test_check_jsonschema_accepts_every_file() -> None:
         pytest.param("{name: x, flow: [{message: hi}], marks: [{a: 1, b: 2}]}", id="mark-args"),
         pytest.param("{name: x, flow: [{message: hi}], rules: [Z9]}", id="rule-id"),
         pytest.param("{name: x, flow: [{message: hi}], parametrize: {}}", id="empty-grid"),
+        pytest.param("{name: x, flow: [{webhook: {url: u, method: FETCH}}]}", id="method"),
+        pytest.param("{name: x, flow: [{message: a, set: {name: b, value: c}}]}", id="two-in-one"),
+        pytest.param("{name: x, flow: [{}]}", id="empty-block"),
     ],
 )
 def test_the_schema_rejects_what_the_loader_rejects(tmp_path: Path, scenario: str) -> None:
