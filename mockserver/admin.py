@@ -42,6 +42,10 @@ def problem(
     )
 
 
+_YES = ("1", "true", "yes")
+_NO = ("0", "false", "no")
+
+
 def validation_problems(
     error: ValidationError, prefix: str = "", model: type[BaseModel] | None = None
 ) -> list[dict[str, str]]:
@@ -176,19 +180,24 @@ def admin_router(server: MockServer) -> AdminRouter:
             entries = [e for e in entries if e.method == query["method"].upper()]
         if "path" in query:
             entries = [e for e in entries if e.path == query["path"]]
-        if query.get("unmatched") in ("1", "true", "yes"):
+        errors = []
+        unmatched = query.get("unmatched", "false").lower()
+        if unmatched not in _YES + _NO:
+            expected = "true or false (also 1/0, yes/no)"
+            errors.append({"field": "unmatched", "message": f"{expected}; got {unmatched!r}"})
+        elif unmatched in _YES:
             entries = [e for e in entries if e.stub_id is None]
         if "limit" in query:
-            try:
-                limit = int(query["limit"])
-            except ValueError:
-                return problem(
-                    400,
-                    "Invalid query",
-                    "limit: expected a whole number",
-                    [{"field": "limit", "message": "expected a whole number"}],
-                )
-            entries = entries[-limit:] if limit > 0 else []
+            text = query["limit"]
+            if not text.isdigit():
+                expected = "a whole number of requests, 0 or more"
+                errors.append({"field": "limit", "message": f"{expected}; got {text!r}"})
+            else:
+                limit = int(text)
+                entries = entries[-limit:] if limit > 0 else []
+        if errors:
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            return problem(400, "Invalid query", detail, errors)
         return web.json_response(
             {
                 "requests": [entry.to_json() for entry in entries],

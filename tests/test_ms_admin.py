@@ -111,6 +111,34 @@ async def test_requests_list_filter_find_clear(admin: tuple[MockServer, httpx.As
     assert (await client.get("/__admin/requests")).json()["requests"] == []
 
 
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ({"limit": "abc"}, "limit", "a whole number of requests, 0 or more; got 'abc'"),
+        ({"limit": "-1"}, "limit", "a whole number of requests, 0 or more; got '-1'"),
+        ({"unmatched": "maybe"}, "unmatched", "true or false (also 1/0, yes/no); got 'maybe'"),
+    ],
+)
+async def test_a_journal_query_that_cannot_be_read_is_400(
+    admin: tuple[MockServer, httpx.AsyncClient], query: dict[str, str], field: str, message: str
+) -> None:
+    _, client = admin
+    response = await client.get("/__admin/requests", params=query)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": field, "message": message}]
+
+
+async def test_journal_query_limit_and_flags(admin: tuple[MockServer, httpx.AsyncClient]) -> None:
+    server, client = admin
+    server.add({"request": {"path": "/x"}})
+    for path in ("/x", "/y", "/z"):
+        await client.get(path)
+    listed = await client.get("/__admin/requests", params={"limit": "2", "unmatched": "YES"})
+    assert [r["path"] for r in listed.json()["requests"]] == ["/y", "/z"]
+    none = await client.get("/__admin/requests", params={"limit": "0", "unmatched": "0"})
+    assert none.json()["requests"] == []
+
+
 async def test_state_through_the_api(admin: tuple[MockServer, httpx.AsyncClient]) -> None:
     server, client = admin
     assert (
