@@ -1,4 +1,4 @@
-"""The README's examples work as written."""
+"""The README's examples, and the reference scenario of docs/scenarios.md, work as written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import yaml
 
 from scenarios import load_scenario_text, run
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_scenario_example_runs_green() -> None:
@@ -19,6 +20,17 @@ def test_the_scenario_example_runs_green() -> None:
     (loaded,) = load_scenario_text(block.group(1), "README.md")
     (result,) = run(loaded)
     assert result.messages[-1].text == "Your code: ABC"
+
+
+def test_the_reference_scenario_of_the_docs_runs_green() -> None:
+    # It uses every field; a reader copies it, so it must pass as written.
+    docs = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    block = re.search(r"## A scenario\n\n```yaml\n(.*?)```", docs, re.S)
+    assert block is not None
+    (loaded,) = load_scenario_text(block.group(1), "docs/scenarios.md")
+    (result,) = run(loaded)
+    assert result.state == "finished"
+    assert len(result.attempts) == 3
 
 
 def test_the_quick_start_has_exactly_two_commands() -> None:
