@@ -324,6 +324,7 @@ class ScenarioFile(pytest.File):
 
 #: An attempt that may wait this long on the real clock is worth a warning.
 SLOW_ATTEMPT_SECONDS = 1.0
+_Where = tuple[str | int, ...]  # a place under a scenario's ``mock:``
 
 
 def _warn_if_slow(loaded: LoadedScenario) -> None:
@@ -334,27 +335,38 @@ def _warn_if_slow(loaded: LoadedScenario) -> None:
     from .durations import format_duration
     from .errors import SlowScenarioWarning
 
-    limit = loaded.scenario.time_limit.total_seconds()
-    for index, stub in enumerate(loaded.scenario.mock.stubs):
+    scenario = loaded.scenario
+    limit = scenario.time_limit.total_seconds()
+    held: list[tuple[float, str, _Where]] = []  # seconds, why, where under mock
+    for index, stub in enumerate(scenario.mock.stubs):
         for answer in stub.answers:
-            held, why = answer.delay_ms / 1000, f"delay_ms: {answer.delay_ms}"
+            at: _Where = ("stubs", index)
             if answer.fault is not None and answer.fault.type == "no_response":
-                held, why = answer.fault.seconds, "a no_response fault"
-            wait = min(held, limit)
-            if wait < SLOW_ATTEMPT_SECONDS:
-                continue
-            shown = format_duration(timedelta(seconds=wait))
-            warnings.warn_explicit(
-                f"scenario {loaded.id!r}: {why} holds the answer, so each attempt that meets "
-                f"it waits {shown} of real time (the time limit is "
-                f"{format_duration(loaded.scenario.time_limit)}; the frozen clock does not "
-                "shorten an HTTP exchange). A short time_limit, such as 300ms, keeps the "
-                "run fast.",
-                SlowScenarioWarning,
-                filename=str(loaded.source),
-                lineno=loaded.line_of("mock", "stubs", index),
-            )
-            break
+                held.append((answer.fault.seconds, "a no_response fault", at))
+            elif answer.delay_ms:
+                held.append((answer.delay_ms / 1000, f"delay_ms: {answer.delay_ms}", at))
+    for name in ("bitrix24", "amocrm"):
+        spec = getattr(scenario.mock.crm, name)
+        for index, fault in enumerate(spec.faults if spec is not None else ()):
+            if fault.kind == "commit_then_hang":
+                held.append(
+                    (limit, f"{name}'s commit_then_hang fault", ("crm", name, "faults", index))
+                )
+    warned: set[_Where] = set()
+    for seconds, why, where in held:
+        wait = min(seconds, limit)
+        if wait < SLOW_ATTEMPT_SECONDS or where in warned:
+            continue
+        warned.add(where)
+        warnings.warn_explicit(
+            f"scenario {loaded.id!r}: {why} holds the answer, so each attempt that meets it "
+            f"waits {format_duration(timedelta(seconds=wait))} of real time (the time limit "
+            f"is {format_duration(scenario.time_limit)}; the frozen clock does not shorten "
+            "an HTTP exchange). A short time_limit, such as 300ms, keeps the run fast.",
+            SlowScenarioWarning,
+            filename=str(loaded.source),
+            lineno=loaded.line_of("mock", *where),
+        )
 
 
 def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:

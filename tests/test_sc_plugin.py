@@ -195,6 +195,12 @@ scenarios:
       stubs:
         - request: {path: /y}
           responses: [{text: ok}, {fault: {type: no_response, seconds: 30}}]
+  - name: a portal that hangs after the write
+    flow: [{message: x}]
+    mock:
+      crm:
+        bitrix24:
+          faults: [{method: crm.lead.add, kind: commit_then_hang}]
 """
 
 
@@ -206,6 +212,13 @@ def test_a_stub_that_holds_its_answer_warns_at_collection(env: pytest.Pytester) 
             "*slow.scenario.yaml:7: SlowScenarioWarning: scenario 'a delay under the default "
             "limit': delay_ms: 2500 holds the answer, so each attempt that meets it waits 2s500ms "
             "of real time*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*slow.scenario.yaml:22: SlowScenarioWarning: scenario 'a portal that hangs after "
+            "the write': bitrix24's commit_then_hang fault holds the answer, so each attempt "
+            "that meets it waits 10s of real time*",
         ]
     )
     assert "a hang under a short limit" not in result.stdout.str().split("warnings summary")[1]
