@@ -1,0 +1,122 @@
+"""Whatever a scenario file or a stub holds, the answer is a clear problem, never a traceback.
+
+The inputs start from the conformance suite's own scenarios and change one place of
+each: a value replaced by any JSON value, a key dropped, a key added. What comes
+back is the scenarios, or a ``ScenarioFileError`` / ``StubError`` whose every
+problem names a field or a line.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mockserver import MockServer, StubError
+from scenarios import ScenarioFileError, load_scenario_text, scenario_from_dict
+
+from .strategies import json_value
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = [
+    scenario
+    for path in sorted((ROOT / "scenarios" / "conformance").glob("*.scenario.yaml"))
+    for scenario in yaml.safe_load(path.read_text(encoding="utf-8"))["scenarios"]
+]
+STUBS = [stub for scenario in SCENARIOS for stub in scenario.get("mock", {}).get("stubs", [])]
+
+
+def places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a JSON-like tree, the root's included."""
+    found = [path]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += places(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += places(value, (*path, index))
+    return found
+
+
+@st.composite
+def changed(draw: st.DrawFn, originals: list[dict[str, Any]]) -> dict[str, Any]:
+    """One of ``originals`` with one place replaced, dropped, or given an extra key."""
+    data = copy.deepcopy(draw(st.sampled_from(originals)))
+    path = draw(st.sampled_from(places(data)[1:]))
+    *parents, last = path
+    holder = data
+    for part in parents:
+        holder = holder[part]
+    action = draw(st.sampled_from(["replace", "drop", "add"]))
+    if action == "replace":
+        holder[last] = draw(json_value)
+    elif action == "drop":
+        del holder[last]
+    elif isinstance(holder[last], dict):
+        holder[last][draw(st.text(max_size=8))] = draw(json_value)
+    else:
+        holder[last] = draw(json_value)
+    return data
+
+
+FUZZ = settings(suppress_health_check=[HealthCheck.too_slow])
+
+
+def assert_clear(problems: list[Any]) -> None:
+    assert problems
+    for problem in problems:
+        assert problem.message
+        assert problem.field or problem.where
+
+
+@FUZZ
+@given(changed(SCENARIOS))
+def test_a_changed_scenario_loads_or_names_its_problems(data: dict[str, Any]) -> None:
+    try:
+        scenario_from_dict(data)
+    except ScenarioFileError as exc:
+        assert_clear(exc.problems)
+
+
+@FUZZ
+@given(changed(SCENARIOS))
+def test_the_same_through_yaml_text_gives_lines(data: dict[str, Any]) -> None:
+    text = yaml.safe_dump({"scenarios": [data]}, allow_unicode=True)
+    try:
+        load_scenario_text(text, "fuzz.scenario.yaml")
+    except ScenarioFileError as exc:
+        problems = exc.problems
+    else:
+        return
+    assert_clear(problems)
+    assert all(problem.where.startswith("fuzz.scenario.yaml:") for problem in problems)
+
+
+@FUZZ
+@given(st.text(max_size=200))
+def test_any_text_is_scenarios_or_problems(text: str) -> None:
+    try:
+        load_scenario_text(text, "text.scenario.yaml")
+    except ScenarioFileError as exc:
+        assert_clear(exc.problems)
+
+
+@pytest.fixture(scope="module")
+def server() -> MockServer:
+    return MockServer()  # never started: stubs are checked when added
+
+
+@FUZZ
+@given(stub=changed(STUBS))
+def test_a_changed_stub_is_added_or_names_its_problems(server: MockServer, stub: Any) -> None:
+    server.reset()
+    try:
+        server.add(stub)
+    except StubError as exc:
+        assert_clear(exc.problems)
+        assert server.stubs == []
