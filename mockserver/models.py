@@ -83,6 +83,10 @@ class Matcher(_Model):
                 "a matcher takes exactly one of equal, regex, contains, present, absent; "
                 f"got {', '.join(chosen) or 'none'}"
             )
+        (key,) = chosen
+        if key != "equal" and getattr(self, key) is None:
+            expected = "a text" if key in ("regex", "contains") else "true"
+            raise ValueError(f"{key}: expected {expected}, got null")
         if self.regex is not None:
             try:
                 re.compile(self.regex)

@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import Final
 
-__all__ = ["format_duration", "parse_duration"]
+__all__ = ["MAX_DURATION", "format_duration", "parse_duration"]
 
 _PART: Final = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNITS: Final = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
@@ -21,11 +21,21 @@ def parse_duration(value: str | int | float | timedelta) -> timedelta:
     if isinstance(value, int | float):
         if value < 0:
             raise ValueError(f"a duration of zero or more; got {value!r}")
-        return timedelta(seconds=value)
+        return _bounded(float(value), value)
     text = value.strip().replace(" ", "")
     if not text or _PART.sub("", text):
         raise ValueError(f"a duration like 0s, 5s, 1m35s, 2h31m35s or 250ms; got {value!r}")
-    return timedelta(seconds=sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(text)))
+    return _bounded(sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(text)), value)
+
+
+#: The longest duration a scenario may give: far past any retry schedule.
+MAX_DURATION: Final = timedelta(days=365)
+
+
+def _bounded(seconds: float, given: object) -> timedelta:
+    if not seconds <= MAX_DURATION.total_seconds():  # also NaN
+        raise ValueError(f"a duration of at most 365 days; got {given!r}")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:

@@ -172,6 +172,14 @@ def test_json_subset() -> None:
             ["request.query.a"],
             id="two-matcher-kinds",
         ),
+        pytest.param(
+            {"request": {"query": {"a": {"regex": None}}}}, ["request.query.a"], id="null-regex"
+        ),
+        pytest.param(
+            {"request": {"headers": {"a": {"present": None}}}},
+            ["request.headers.a"],
+            id="null-flag",
+        ),
         pytest.param({"response": {"status": 99}}, ["response.status"], id="status-range"),
         pytest.param({"response": {"json": 1, "text": "x"}}, ["response"], id="two-bodies"),
         pytest.param({"response": {"fault": "meltdown"}}, ["response.fault.type"], id="bad-fault"),

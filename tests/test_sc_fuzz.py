@@ -120,3 +120,40 @@ def test_a_changed_stub_is_added_or_names_its_problems(server: MockServer, stub:
     except StubError as exc:
         assert_clear(exc.problems)
         assert server.stubs == []
+
+
+def quick(loaded: Any) -> bool:
+    """Runs in milliseconds: nothing that waits on the real clock."""
+    scenario = loaded.scenario
+    if scenario.time_limit.total_seconds() > 0.5:
+        return False
+    for stub in scenario.mock.stubs:
+        for answer in stub.answers:
+            if answer.delay_ms or (
+                answer.fault is not None and answer.fault.type != "connection_reset"
+            ):
+                return False
+    return scenario.mock.crm.bitrix24 is None and scenario.mock.crm.amocrm is None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(changed(SCENARIOS))
+def test_a_changed_scenario_that_loads_runs_to_a_verdict(data: dict[str, Any]) -> None:
+    from hypothesis import assume
+
+    from scenarios import ScenarioFailed, run
+
+    try:
+        loaded = scenario_from_dict({**data, "time_limit": "300ms"})
+    except ScenarioFileError:
+        assume(False)
+        return
+    assume(all(quick(each) for each in loaded))
+    for each in loaded:
+        try:
+            run(each)
+        except ScenarioFailed as exc:  # a verdict, with its story
+            report = exc.report
+        else:
+            continue
+        assert report.startswith(f"Scenario {each.id!r} failed")

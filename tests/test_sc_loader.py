@@ -153,6 +153,13 @@ def test_a_parametrize_of_neither_shape_gets_one_clear_message(grid: str) -> Non
     )
 
 
+@pytest.mark.parametrize("value", ["86400000000000", ".nan", ".inf", "999999999h"])
+def test_a_duration_past_any_schedule_is_a_problem(value: str) -> None:
+    text = f"name: t\nflow: [{{message: x}}]\nexpect: {{attempts: [{value}]}}\n"
+    with pytest.raises(ScenarioFileError, match="a duration of at most 365 days"):
+        load_scenario_text(text, "t.yaml")
+
+
 def test_a_time_limit_must_be_above_zero() -> None:
     with pytest.raises(ScenarioFileError, match=r"t.yaml:2: time_limit: a time limit above 0, "):
         load_scenario_text("name: t\ntime_limit: 0s\nflow: [{message: x}]\n", "t.yaml")
