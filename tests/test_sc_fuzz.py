@@ -157,3 +157,36 @@ def test_a_changed_scenario_that_loads_runs_to_a_verdict(data: dict[str, Any]) -
         else:
             continue
         assert report.startswith(f"Scenario {each.id!r} failed")
+
+
+@pytest.fixture(scope="module")
+def running() -> Any:
+    with MockServer(journal_cap=None) as made:
+        yield made
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(stub=changed(STUBS), body=json_value)
+def test_a_changed_stub_answers_without_an_internal_error(
+    running: MockServer, stub: Any, body: Any
+) -> None:
+    import httpx
+    from hypothesis import assume
+
+    running.reset()
+    try:
+        model = running.add(stub)
+    except StubError:
+        assume(False)
+        return
+    answers = model.answers
+    assume(all(a.delay_ms == 0 and a.fault is None for a in answers))
+    request = model.request
+    path = request.path or "/"
+    method = request.method if request.method not in (None, "ANY", "*") else "POST"
+    with httpx.Client(base_url=running.url, timeout=5) as client:
+        response = client.request(str(method), path, json=body)
+    # Whatever the stub says, the server itself never fails: no aiohttp 500 page, and
+    # nothing in the errors it keeps for strict checks.
+    assert "Server got itself in trouble" not in response.text
+    assert running.errors == [] or all("exhausted" in error for error in running.errors)
