@@ -11,8 +11,11 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenarios import implementations
 from scenarios.errors import ScenarioError
@@ -101,3 +104,49 @@ async def test_a_command_that_cannot_start_is_a_scenario_error(tmp_path: Path) -
     with pytest.raises(ScenarioError, match=r"--sender-cmd '.*gone' cannot start: .*No such file"):
         await attempt(implementation)
     await implementation.aclose()
+
+
+class _Canned:
+    """Stands in for the process: answers every attempt with one given line's object."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    async def exchange(self, message: dict[str, Any], *, wait: float) -> Any:
+        return self.answer
+
+
+answer_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30) | st.floats(allow_nan=False),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+answers = st.fixed_dictionaries(
+    {},
+    optional={
+        key: answer_values
+        | st.sampled_from(
+            ["2026-01-01T09:00:05+00:00", "not a date", ["GET", "u"], {"method": "GET", "url": "u"}]
+        )
+        for key in (
+            "ok", "status", "value", "error", "error_kind", "retry_at", "request", "missing",
+            "configuration_error",
+        )
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(answer=answers)
+def test_any_answer_object_is_a_report_or_a_protocol_error(answer: dict[str, Any]) -> None:
+    delivery = implementations._CommandDelivery(_Canned(answer), 1, ACTION, {}, 0.2)  # type: ignore[arg-type]
+    try:
+        report = asyncio.run(delivery.attempt(NOW))
+    except ScenarioError as exc:
+        message = str(exc)
+    else:
+        assert report.ok is bool(answer["ok"])
+        return
+    assert "does not follow the protocol" in message
