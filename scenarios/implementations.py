@@ -136,8 +136,6 @@ class Delivery(Protocol):
 class Implementation(Protocol):
     """An implementation of the "Send via webhook" action, as the harness drives it."""
 
-    name: str
-
     def deliver(
         self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
     ) -> Delivery: ...

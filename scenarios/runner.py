@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,13 +24,19 @@ from webhook_core import Subscriber, reserved_variables
 from webhook_core.template import evaluate, render_report
 
 from .checks import check
+from .durations import format_duration
 from .errors import ScenarioFailed
 from .implementations import Implementation, ReferenceImplementation
 from .loader import LoadedScenario, load_scenario_file, scenario_from_dict
 from .report import failure_report
-from .results import AttemptRecord, RunResult, SentMessage
+from .results import AttemptRecord, Failure, RunResult, SentMessage
 
 __all__ = ["Clock", "run", "run_scenario"]
+
+
+#: More attempts than this for one webhook block stop the run: the contract's schedule
+#: has six, and an implementation that never gives up would never let the run end.
+MAX_ATTEMPTS = 100
 
 
 class Clock(Protocol):
@@ -62,6 +68,7 @@ async def run_scenario(
     result.variables["mock"] = {"url": server.url, **_mount_crms(scenario, server)}
     subscriber = Subscriber(**scenario.subscriber.model_dump())
     stop_when_waiting = scenario.expect.state == "waiting"
+    broken: list[Failure] = []  # what the implementation did that no schedule can do
 
     def context() -> dict[str, Any]:
         reserved = reserved_variables(
@@ -111,13 +118,18 @@ async def run_scenario(
                 result.state = "waiting"
                 if stop_when_waiting:
                     break
+                stuck = _stuck(index, number, started, report.retry_at, scenario.clock)
+                if stuck is not None:
+                    broken.append(stuck)
+                    result.state = "paused"
+                    break
                 clock.move_to(report.retry_at)
             if result.state in ("paused", "waiting"):
                 break
     else:
         result.state = "finished"
     result.requests = server.requests
-    failures = check(loaded, result, server)
+    failures = broken + check(loaded, result, server)
     expected_failure = scenario.expect_failure
     if expected_failure is not None:
         return _expect_failure(loaded, result, failures, server)
@@ -156,6 +168,30 @@ def _mount_crms(scenario: Any, server: MockServer) -> dict[str, str]:
     return urls
 
 
+def _stuck(
+    index: int, number: int, started: datetime, retry_at: datetime, start: datetime
+) -> Failure | None:
+    """A retry that would not move the clock forward, or one too many: stop there."""
+    if retry_at <= started:
+        return Failure(
+            f"flow[{index}]",
+            f"the implementation asked to retry at {_offset(retry_at - start)}, not after "
+            f"attempt {number} at {_offset(started - start)}: a retry schedule must move "
+            "forward; the run stopped there",
+        )
+    if number >= MAX_ATTEMPTS:
+        return Failure(
+            f"flow[{index}]",
+            f"the implementation kept retrying: {number} attempts (the contract's schedule "
+            "has 6); the run stopped there",
+        )
+    return None
+
+
+def _offset(delta: timedelta) -> str:
+    return format_duration(delta) if delta < timedelta(0) else f"+{format_duration(delta)}"
+
+
 def _stub_id(name: str | None, number: int) -> str:
     slug = re.sub(r"[^\w]+", "-", name or "").strip("-").lower()
     return f"{number}-{slug}" if slug else f"stub-{number}"
@@ -166,8 +202,6 @@ def _expect_failure(
 ) -> RunResult:
     """A negative scenario passes when it fails with a report that matches ``expect_failure``."""
     from mockserver.matching import CompiledMatcher
-
-    from .results import Failure
 
     matcher = loaded.scenario.expect_failure
     assert matcher is not None

@@ -3,13 +3,16 @@
 ``literal_dots``: sends dotted parameter names as they are (``user.name=Anna``)
 instead of nesting them; otherwise it follows the rules.
 ``no_retries``: gives up after the first failure.
+``retries_now``, ``retries_forever``: fail every attempt without sending anything and
+ask to retry at once, or a second later without end (written to the documented shape
+of an implementation: ``deliver`` and ``aclose``, nothing more).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -82,3 +85,34 @@ def literal_dots() -> _Implementation:
 
 def no_retries() -> _Implementation:
     return _Implementation("no retries", retries=False)
+
+
+class _Stubborn:
+    """Fails without sending; asks for the next attempt ``step`` after this one."""
+
+    def __init__(self, step: timedelta) -> None:
+        self.step = step
+
+    async def attempt(self, now: datetime) -> AttemptReport:
+        return AttemptReport(ok=False, status=503, error="status 503", retry_at=now + self.step)
+
+
+class _Never:
+    def __init__(self, step: timedelta) -> None:
+        self.step = step
+
+    def deliver(
+        self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
+    ) -> _Stubborn:
+        return _Stubborn(self.step)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def retries_now() -> _Never:
+    return _Never(timedelta(0))
+
+
+def retries_forever() -> _Never:
+    return _Never(timedelta(seconds=1))

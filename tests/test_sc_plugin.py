@@ -385,6 +385,34 @@ def test_an_implementation_without_retries_fails_the_schedule(env: pytest.Pytest
     )
 
 
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (
+            "retries_now",
+            "*flow[[]0]: the implementation asked to retry at +0s, not after attempt 1 at +0s: "
+            "a retry schedule must move forward; the run stopped there*",
+        ),
+        (
+            "retries_forever",
+            "*flow[[]0]: the implementation kept retrying: 100 attempts (the contract's schedule "
+            "has 6); the run stopped there*",
+        ),
+    ],
+)
+def test_an_implementation_whose_retries_never_end_is_stopped(
+    env: pytest.Pytester, factory: str, message: str
+) -> None:
+    env.makefile(
+        ".scenario.yaml",
+        endless='name: endless\nflow: [{webhook: {url: "{mock.url}/x", method: GET}}]\n'
+        "mock: {strict: false}\n",
+    )
+    result = env.runpytest_subprocess(f"--sender=tests.broken_senders:{factory}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([message])
+
+
 def test_the_whole_suite_through_a_process(env: pytest.Pytester) -> None:
     # All of it: the 1 MiB answer of rule D4 included, which is longer than a pipe
     # reader takes by default. --pyargs: as from a project that installed the package.
