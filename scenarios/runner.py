@@ -37,6 +37,8 @@ __all__ = ["Clock", "run", "run_scenario"]
 #: More attempts than this for one webhook block stop the run: the contract's schedule
 #: has six, and an implementation that never gives up would never let the run end.
 MAX_ATTEMPTS = 100
+#: How long past its time limit an attempt may take before the run gives up on it.
+ATTEMPT_GRACE = 60.0
 
 
 class Clock(Protocol):
@@ -69,6 +71,7 @@ async def run_scenario(
     subscriber = Subscriber(**scenario.subscriber.model_dump())
     stop_when_waiting = scenario.expect.state == "waiting"
     broken: list[Failure] = []  # what the implementation did that no schedule can do
+    answer_within = scenario.time_limit.total_seconds() + ATTEMPT_GRACE
 
     def context() -> dict[str, Any]:
         reserved = reserved_variables(
@@ -93,7 +96,21 @@ async def run_scenario(
             number = 0
             while True:
                 started = _now()
-                report = await delivery.attempt(started)
+                try:
+                    async with asyncio.timeout(answer_within):  # no task of its own
+                        report = await delivery.attempt(started)
+                except TimeoutError:
+                    broken.append(
+                        Failure(
+                            f"flow[{index}]",
+                            f"the implementation did not finish attempt {number + 1} within "
+                            f"{format_duration(timedelta(seconds=answer_within))} (its time "
+                            f"limit, {format_duration(scenario.time_limit)}, and "
+                            f"{ATTEMPT_GRACE:g} s more); the run stopped there",
+                        )
+                    )
+                    result.state = "paused"
+                    break
                 if report.configuration_error is not None:
                     result.state = "paused"
                     result.last_error = f"configuration error: {report.configuration_error}"

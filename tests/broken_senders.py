@@ -6,10 +6,12 @@ instead of nesting them; otherwise it follows the rules.
 ``retries_now``, ``retries_forever``: fail every attempt without sending anything and
 ask to retry at once, or a second later without end (written to the documented shape
 of an implementation: ``deliver`` and ``aclose``, nothing more).
+``hangs``: an attempt that never ends.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -116,3 +118,20 @@ def retries_now() -> _Never:
 
 def retries_forever() -> _Never:
     return _Never(timedelta(seconds=1))
+
+
+class _Hanging:
+    async def attempt(self, now: datetime) -> AttemptReport:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+class _Hangs(_Never):
+    def deliver(  # type: ignore[override]
+        self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
+    ) -> _Hanging:
+        return _Hanging()
+
+
+def hangs() -> _Hangs:
+    return _Hangs(timedelta(0))

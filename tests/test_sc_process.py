@@ -150,3 +150,29 @@ def test_any_answer_object_is_a_report_or_a_protocol_error(answer: dict[str, Any
         assert report.ok is bool(answer["ok"])
         return
     assert "does not follow the protocol" in message
+
+
+def test_an_attempt_that_never_ends_stops_the_run_with_its_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scenarios import ScenarioFailed, run, runner
+    from tests.broken_senders import hangs
+
+    monkeypatch.setattr(runner, "ATTEMPT_GRACE", 0.2)
+    scenario = {
+        "name": "hangs",
+        "time_limit": "100ms",
+        "flow": [{"webhook": {"url": "{mock.url}/x", "method": "GET"}}],
+        "mock": {"strict": False},
+    }
+    started = time.monotonic()
+    with pytest.raises(ScenarioFailed) as caught:
+        run(scenario, implementation=hangs())
+    assert time.monotonic() - started < 5
+    (stopped, state) = caught.value.failures
+    assert (stopped.field, stopped.message) == (
+        "flow[0]",
+        "the implementation did not finish attempt 1 within 300ms (its time limit, 100ms, "
+        "and 0.2 s more); the run stopped there",
+    )
+    assert state.field == "expect.state"
