@@ -139,7 +139,8 @@ def admin_router(server: MockServer) -> AdminRouter:
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
         data = await _json_body(request)
-        items = data["stubs"] if isinstance(data, dict) and "stubs" in data else [data]
+        listed = isinstance(data, dict) and "stubs" in data  # {"stubs": [...]}, or one stub
+        items = data["stubs"] if listed else [data]
         if not isinstance(items, list):
             return problem(
                 400,
@@ -150,7 +151,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         models: list[Stub] = []
         errors: list[dict[str, str]] = []
         for index, item in enumerate(items):
-            prefix = f"stubs[{index}]" if len(items) > 1 or "stubs" in data else ""
+            prefix = f"stubs[{index}]" if len(items) > 1 or listed else ""
             try:
                 models.append(Stub.model_validate(item))
             except ValidationError as exc:
@@ -158,7 +159,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         if errors:
             return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
         added = [server.add(model) for model in models]
-        if len(added) == 1 and "stubs" not in data:
+        if len(added) == 1 and not listed:
             return web.json_response(_dump_stub(added[0]), status=201)
         return web.json_response({"stubs": [_dump_stub(stub) for stub in added]}, status=201)
 

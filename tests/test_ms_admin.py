@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -109,6 +110,17 @@ async def test_requests_list_filter_find_clear(admin: tuple[MockServer, httpx.As
     assert near[0]["near_misses"][0]["mismatches"][0]["field"] == "path"
     assert (await client.delete("/__admin/requests")).status_code == 204
     assert (await client.get("/__admin/requests")).json()["requests"] == []
+
+
+@pytest.mark.parametrize("body", [False, 7, "stubs", None, [1, 2]])
+async def test_a_stub_body_of_the_wrong_shape_is_400(
+    admin: tuple[MockServer, httpx.AsyncClient], body: object
+) -> None:
+    _, client = admin
+    response = await client.post("/__admin/stubs", content=json.dumps(body))
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["message"].startswith("a mapping with the fields")
 
 
 @pytest.mark.parametrize(

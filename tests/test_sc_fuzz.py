@@ -190,3 +190,32 @@ def test_a_changed_stub_answers_without_an_internal_error(
     # nothing in the errors it keeps for strict checks.
     assert "Server got itself in trouble" not in response.text
     assert running.errors == [] or all("exhausted" in error for error in running.errors)
+
+
+ADMIN_ROUTES = [
+    ("POST", "/__admin/stubs"),
+    ("POST", "/__admin/requests/find"),
+    ("PUT", "/__admin/state"),
+    ("POST", "/__admin/reset"),
+    ("GET", "/__admin/requests"),
+    ("DELETE", "/__admin/stubs/x"),
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    route=st.sampled_from(ADMIN_ROUTES),
+    body=st.one_of(json_value, changed(STUBS), st.builds(lambda s: {"stubs": [s]}, changed(STUBS))),
+)
+def test_the_admin_api_answers_any_json_with_a_verdict(
+    running: MockServer, route: tuple[str, str], body: Any
+) -> None:
+    import httpx
+
+    method, path = route
+    with httpx.Client(base_url=running.url, timeout=5) as client:
+        response = client.request(method, path, json=body)
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["detail"]
