@@ -9,6 +9,7 @@ problem names a field or a line.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +220,48 @@ def test_the_admin_api_answers_any_json_with_a_verdict(
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["detail"]
+
+
+CRM_ROUTES = [
+    ("POST", "/__admin/crm/bitrix24/faults"),
+    ("POST", "/__admin/crm/amocrm/faults"),
+    ("POST", "/__admin/crm/amocrm/tokens"),
+    ("POST", "/__admin/crm/bitrix24/webhooks"),
+    ("POST", "/__admin/crm/amocrm/unblock"),
+    ("DELETE", "/__admin/crm/bitrix24"),
+    ("GET", "/__admin/crm/nowhere"),
+]
+crm_fault = st.fixed_dictionaries(
+    {},
+    optional={
+        "method": st.sampled_from(["crm.lead.add", "leads", "x"]) | json_value,
+        "kind": st.sampled_from(["error", "commit_then_drop", "html", "redirect"]) | json_value,
+        "call": st.integers(-2, 3) | json_value,
+        "status": st.integers(0, 700) | json_value,
+        "code": json_value,
+        "message": json_value,
+    },
+)
+
+
+@pytest.fixture(scope="module")
+def with_crms() -> Any:
+    from mockserver.crm import AmoCRM, Bitrix24
+
+    with MockServer() as made:
+        made.mount(Bitrix24())
+        made.mount(AmoCRM())
+        yield made
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(route=st.sampled_from(CRM_ROUTES), body=st.one_of(json_value, crm_fault))
+def test_the_crm_admin_routes_answer_any_json_with_a_verdict(
+    with_crms: MockServer, route: tuple[str, str], body: Any
+) -> None:
+    import httpx
+
+    method, path = route
+    with httpx.Client(base_url=with_crms.url, timeout=5) as client:
+        response = client.request(method, path, content=json.dumps(body))
+    assert response.status_code < 500, response.text
