@@ -166,12 +166,19 @@ def running() -> Any:
         yield made
 
 
+@pytest.fixture(scope="module")
+def client(running: MockServer) -> Any:
+    import httpx
+
+    with httpx.Client(base_url=running.url, timeout=5) as made:
+        yield made
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(stub=changed(STUBS), body=json_value)
 def test_a_changed_stub_answers_without_an_internal_error(
-    running: MockServer, stub: Any, body: Any
+    running: MockServer, client: Any, stub: Any, body: Any
 ) -> None:
-    import httpx
     from hypothesis import assume
 
     running.reset()
@@ -185,8 +192,7 @@ def test_a_changed_stub_answers_without_an_internal_error(
     request = model.request
     path = request.path or "/"
     method = request.method if request.method not in (None, "ANY", "*") else "POST"
-    with httpx.Client(base_url=running.url, timeout=5) as client:
-        response = client.request(str(method), path, json=body)
+    response = client.request(str(method), path, json=body)
     # Whatever the stub says, the server itself never fails: no aiohttp 500 page, and
     # nothing in the errors it keeps for strict checks.
     assert "Server got itself in trouble" not in response.text
@@ -209,13 +215,10 @@ ADMIN_ROUTES = [
     body=st.one_of(json_value, changed(STUBS), st.builds(lambda s: {"stubs": [s]}, changed(STUBS))),
 )
 def test_the_admin_api_answers_any_json_with_a_verdict(
-    running: MockServer, route: tuple[str, str], body: Any
+    client: Any, route: tuple[str, str], body: Any
 ) -> None:
-    import httpx
-
     method, path = route
-    with httpx.Client(base_url=running.url, timeout=5) as client:
-        response = client.request(method, path, json=body)
+    response = client.request(method, path, json=body)
     assert response.status_code < 500, response.text
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -245,23 +248,22 @@ crm_fault = st.fixed_dictionaries(
 
 
 @pytest.fixture(scope="module")
-def with_crms() -> Any:
+def crm_client() -> Any:
+    import httpx
+
     from mockserver.crm import AmoCRM, Bitrix24
 
-    with MockServer() as made:
+    with MockServer() as made, httpx.Client(base_url=made.url, timeout=5) as client:
         made.mount(Bitrix24())
         made.mount(AmoCRM())
-        yield made
+        yield client
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(route=st.sampled_from(CRM_ROUTES), body=st.one_of(json_value, crm_fault))
 def test_the_crm_admin_routes_answer_any_json_with_a_verdict(
-    with_crms: MockServer, route: tuple[str, str], body: Any
+    crm_client: Any, route: tuple[str, str], body: Any
 ) -> None:
-    import httpx
-
     method, path = route
-    with httpx.Client(base_url=with_crms.url, timeout=5) as client:
-        response = client.request(method, path, content=json.dumps(body))
+    response = crm_client.request(method, path, content=json.dumps(body))
     assert response.status_code < 500, response.text
