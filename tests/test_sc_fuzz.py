@@ -44,17 +44,40 @@ def places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+def by_key(originals: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Every value the originals hold under each key, to graft one scenario's part into
+    another: unusual combinations that still validate."""
+    found: dict[str, list[Any]] = {}
+    for original in originals:
+        for path in places(original):
+            if path and isinstance(path[-1], str):
+                value: Any = original
+                for part in path:
+                    value = value[part]
+                found.setdefault(path[-1], []).append(value)
+    return found
+
+
+_GRAFTS: dict[int, dict[str, list[Any]]] = {}
+
+
 @st.composite
 def changed(draw: st.DrawFn, originals: list[dict[str, Any]]) -> dict[str, Any]:
-    """One of ``originals`` with one place replaced, dropped, or given an extra key."""
+    """One of ``originals`` with one place replaced (by any JSON value, or by what another
+    original holds under the same key), dropped, or given an extra key."""
     data = copy.deepcopy(draw(st.sampled_from(originals)))
     path = draw(st.sampled_from(places(data)[1:]))
     *parents, last = path
     holder = data
     for part in parents:
         holder = holder[part]
-    action = draw(st.sampled_from(["replace", "drop", "add"]))
-    if action == "replace":
+    action = draw(st.sampled_from(["replace", "graft", "graft", "drop", "add"]))
+    if id(originals) not in _GRAFTS:
+        _GRAFTS[id(originals)] = by_key(originals)
+    grafts = _GRAFTS[id(originals)].get(last) if isinstance(last, str) else None
+    if action == "graft" and grafts:
+        holder[last] = copy.deepcopy(draw(st.sampled_from(grafts)))
+    elif action in ("replace", "graft"):
         holder[last] = draw(json_value)
     elif action == "drop":
         del holder[last]
