@@ -9,7 +9,7 @@ import asyncio
 import shlex
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +176,67 @@ def test_an_attempt_that_never_ends_stops_the_run_with_its_block(
         "and 0.2 s more); the run stopped there",
     )
     assert state.field == "expect.state"
+
+
+class _Scripted:
+    """A Python implementation that reports what it is told, attempt after attempt."""
+
+    def __init__(self, reports: list[dict[str, Any]]) -> None:
+        self.reports = reports
+
+    def deliver(self, action: Any, variables: Any, *, time_limit: float) -> Any:
+        reports = iter(self.reports)
+
+        class Delivery:
+            async def attempt(self, now: datetime) -> Any:
+                fields = next(reports, {"ok": True})
+                shift = fields.pop("retry_in", None)
+                retry_at = now + timedelta(seconds=shift) if shift is not None else None
+                return implementations.AttemptReport(retry_at=retry_at, **fields)
+
+        return Delivery()
+
+    async def aclose(self) -> None:
+        pass
+
+
+scripted_reports = st.lists(
+    st.fixed_dictionaries(
+        {"ok": st.booleans()},
+        optional={
+            "status": st.none() | st.integers(100, 599),
+            "value": answer_values,
+            "error": st.none() | st.text(max_size=20),
+            "error_kind": st.none() | st.sampled_from(["status", "timeout", "connect", "x"]),
+            "retry_in": st.none() | st.integers(-10, 10_000),
+            "missing": st.lists(st.text(max_size=5), max_size=2).map(tuple),
+        },
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(reports=scripted_reports, expect_state=st.sampled_from(["finished", "paused", "waiting"]))
+def test_whatever_an_implementation_reports_the_run_ends_in_a_verdict(
+    reports: list[dict[str, Any]], expect_state: str
+) -> None:
+    from scenarios import ScenarioFailed, run
+
+    scenario = {
+        "name": "scripted",
+        "flow": [
+            {"webhook": {"url": "{mock.url}/a", "method": "GET", "save_to": "r"}},
+            {"message": "{r.code}"},
+            {"webhook": {"url": "{mock.url}/b", "method": "POST"}},
+        ],
+        "mock": {"strict": False},
+        "expect": {"state": expect_state, "attempts": ["0s", "5s"], "variables": {"r": 1}},
+    }
+    try:
+        run(scenario, implementation=_Scripted(reports))
+    except ScenarioFailed as exc:
+        report = exc.report
+    else:
+        return
+    assert report.startswith("Scenario 'scripted' failed")
