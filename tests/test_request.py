@@ -22,6 +22,8 @@ from webhook_core import (
     reserved_variables,
 )
 
+from .strategies import json_value
+
 VARS: dict[str, Any] = {
     "name": "Anna Lee",
     "n": 15,
@@ -264,3 +266,45 @@ def test_reserved_variables_from_subscriber_and_clock() -> None:
         "datetime": "2026-03-02T00:30:05+03:00",
         "timestamp": 1772400605,
     }
+
+
+url_templates = st.sampled_from(
+    [
+        "http://h/{a}",
+        "https://h:8443/p?x={a}",
+        "{a}",
+        "http://{a}/x",
+        "http://h/{a.b.c}",
+        "http://h/#frag{a}",
+        "http://[::1]/{a}",
+        "http://h/%zz{a}",
+    ]
+)
+variables = st.dictionaries(st.sampled_from(["a", "b", "first_name"]), json_value, max_size=3).map(
+    lambda found: {**found, "a": found.get("a", "x")}
+)
+
+
+@given(
+    url=url_templates,
+    method=st.sampled_from(["GET", "POST", "JSON POST", "PUT", "PATCH", "DELETE"]),
+    names=st.lists(
+        st.sampled_from(["a", "a.b", "a.0", "a[]", "x.y.z", "0", "a..b", ""]), max_size=4
+    ),
+    values=st.lists(st.sampled_from(["{a}", "{b}", "lit", "{first_name}", "{a.b}"]), max_size=4),
+    data=variables,
+)
+def test_any_action_and_variables_build_a_request_or_name_the_setting(
+    url: str, method: str, names: list[str], values: list[str], data: dict[str, Any]
+) -> None:
+    params = list(zip(names, values, strict=False))
+    try:
+        built = build_request(WebhookAction(url, method, params=params), data)
+    except ConfigurationError as exc:
+        refused = exc
+    else:
+        assert built.method == ("POST" if method == "JSON POST" else method)
+        assert built.url.scheme in ("http", "https")
+        return
+    assert refused.field
+    assert refused.expected
