@@ -290,3 +290,51 @@ def test_the_crm_admin_routes_answer_any_json_with_a_verdict(
     method, path = route
     response = crm_client.request(method, path, content=json.dumps(body))
     assert response.status_code < 500, response.text
+
+
+PATTERNS = [stub["request"] for stub in STUBS if isinstance(stub.get("request"), dict)]
+raw_requests = st.fixed_dictionaries(
+    {
+        "method": st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]),
+        "path": st.sampled_from(["/", "/crm/lead", "/r/1", "/x/%ZZ"]) | st.text(max_size=12),
+        "query_string": st.sampled_from(["", "a=1&a=2", "user%5Bname%5D=Ann", "%ZZ=1"])
+        | st.text(max_size=12),
+        "raw_headers": st.lists(
+            st.tuples(
+                st.sampled_from(["Content-Type", "X-Token", "Authorization", "x"]),
+                st.sampled_from(["application/json", "application/x-www-form-urlencoded"])
+                | st.text(max_size=12),
+            ),
+            max_size=3,
+        ).map(tuple),
+        "body": st.binary(max_size=40)
+        | json_value.map(lambda value: json.dumps(value).encode())
+        | st.sampled_from([b"user%5Bname%5D=Anna", b"a=1&b=%ZZ"]),
+    }
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(pattern=changed(PATTERNS), raw=raw_requests)
+def test_matching_any_request_explains_itself(pattern: Any, raw: dict[str, Any]) -> None:
+    from datetime import datetime, timezone
+
+    from hypothesis import assume
+    from pydantic import ValidationError
+
+    from mockserver.journal import RecordedRequest
+    from mockserver.matching import CompiledPattern
+    from mockserver.models import RequestPattern
+
+    try:
+        compiled = CompiledPattern(RequestPattern.model_validate(pattern))
+    except ValidationError:
+        assume(False)
+        return
+    request = RecordedRequest(seq=1, received_at=datetime.now(timezone.utc), **raw)
+    differences = compiled.difference(request)
+    assert compiled.matches(request) == (differences == [])
+    for mismatch in differences:
+        assert mismatch.field
+        assert isinstance(mismatch.expected, str)
+        assert isinstance(mismatch.actual, str)
