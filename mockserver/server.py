@@ -539,9 +539,19 @@ class MockServer:
 
 
 def _pattern_lines(pattern: CompiledPattern) -> list[str]:
-    data = pattern.pattern.model_dump(by_alias=True, exclude_unset=True, exclude_defaults=True)
+    """The pattern as it would be written: ``{equal: x}`` matchers as their plain value,
+    on one line when it is short."""
     import json
 
+    data = pattern.pattern.model_dump(by_alias=True, exclude_unset=True, exclude_defaults=True)
+    for field in ("query", "headers", "form", "json_paths"):
+        matchers = data.get(field) or {}
+        for name, matcher in matchers.items():
+            if isinstance(matcher, dict) and set(matcher) == {"equal"}:
+                matchers[name] = matcher["equal"]
+    line = json.dumps(data, ensure_ascii=False)
+    if len(line) <= 96:
+        return ["  " + line]
     return ["  " + line for line in json.dumps(data, ensure_ascii=False, indent=2).splitlines()]
 
 
