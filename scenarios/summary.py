@@ -92,8 +92,8 @@ def conformance_summary(
         verdict_line = f"{conforming} of {len(RULES)} rules conform"
     elif ran:
         verdict_line = (
-            f"{conforming} of the {len(ran)} rules run conform; "
-            f"{len(uncovered)} of {len(RULES)} not run: {', '.join(uncovered)}"
+            f"{conforming} of {len(RULES)} rules conform ({len(ran)} run; "
+            f"{len(uncovered)} not run: {', '.join(uncovered)})"
         )
     else:
         verdict_line = "no scenario of this run pins a rule"

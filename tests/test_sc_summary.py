@@ -26,7 +26,7 @@ def test_a_partial_run_lists_only_the_rules_it_ran_and_names_the_rest() -> None:
     assert not any("not run" in line for line in lines[:-1])
     last = lines[-1]
     assert last.startswith(
-        f"1 of the 3 rules run conform; {len(RULES) - 3} of {len(RULES)} not run: A1, A3,"
+        f"1 of {len(RULES)} rules conform (3 run; {len(RULES) - 3} not run: A1, A3,"
     )
     assert "D2" not in last.split("not run:")[1]
 
