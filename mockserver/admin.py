@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from .models import RequestPattern, Stub
-from .validation import describe_error, model_schema, shown_loc
+from .validation import explain
 
 if TYPE_CHECKING:
     from .server import MockServer
@@ -52,11 +52,10 @@ def validation_problems(
     """Pydantic's errors as ``{field, message}``, the field as a dotted path; with the
     validated ``model``, an unknown field's message names the closest known one."""
     out = []
-    for item in error.errors(include_url=False):
-        loc = shown_loc(model_schema(model), item["loc"]) if model is not None else item["loc"]
+    for loc, message in explain(error, model):
         path = ".".join(str(part) for part in loc)
         field = f"{prefix}.{path}" if prefix and path else prefix or path
-        out.append({"field": field, "message": describe_error(item, model)})
+        out.append({"field": field, "message": message})
     return out
 
 

@@ -31,7 +31,7 @@ from .report import (
 )
 from .responding import send_fault
 from .stubs import StubRegistry
-from .validation import describe_error, dotted_path, model_schema, shown_loc
+from .validation import explain, shown_path
 
 if TYPE_CHECKING:
     from .crm.base import CrmProfile
@@ -578,9 +578,10 @@ def _validated(stubs: list[Stub | Mapping[str, Any]], *, many: bool) -> list[Stu
             models.append(Stub.model_validate(stub))
         except ValidationError as exc:
             prefix: tuple[str | int, ...] = ("stubs", index) if many else ()
-            for item in exc.errors(include_url=False):
-                loc = (*prefix, *shown_loc(model_schema(Stub), item["loc"]))
-                problems.append(Problem("", dotted_path(loc), describe_error(item, Stub)))
+            problems += [
+                Problem("", shown_path((*prefix, *loc)), message)
+                for loc, message in explain(exc, Stub)
+            ]
     if problems:
         raise StubError(problems)
     return models

@@ -17,11 +17,12 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
+    from pydantic import BaseModel, ValidationError
 
 __all__ = [
     "describe_error",
     "dotted_path",
+    "explain",
     "fields_at",
     "model_schema",
     "shown_loc",
@@ -32,6 +33,28 @@ __all__ = [
 def dotted_path(path: Iterable[str | int]) -> str:
     """A field path as errors show it: ``("flow", 0, "webhook")`` is ``flow[0].webhook``."""
     return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+def explain(
+    error: ValidationError, model: type[BaseModel] | None = None
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each of pydantic's errors as the path the person wrote and what was expected and
+    what came; ``model`` (the one validated) makes both read better."""
+    schema = model_schema(model) if model is not None else None
+    return [
+        (
+            shown_loc(schema, item["loc"]) if schema is not None else tuple(item["loc"]),
+            describe_error(item, model),
+        )
+        for item in error.errors(include_url=False)
+    ]
+
+
+def shown_path(loc: Sequence[str | int]) -> str:
+    """:func:`dotted_path`, cut in the middle when very deep (data nested 300 levels)."""
+    if len(loc) <= 16:
+        return dotted_path(loc)
+    return f"{dotted_path(loc[:8])}...{dotted_path(loc[-4:])}"
 
 
 def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None) -> str:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
-from .validation import describe_error, dotted_path, model_schema, shown_loc
+from .validation import dotted_path, explain, shown_path
 
 if TYPE_CHECKING:
     import yaml
@@ -249,14 +249,7 @@ def problems_from_validation(
 ) -> list[Problem]:
     """Pydantic's errors as problems with ``file:line`` and the dotted field path; with
     the validated ``model``, an unknown field's message names the closest known one."""
-    out = []
-    for item in error.errors(include_url=False):
-        shown = shown_loc(model_schema(model), item["loc"]) if model is not None else item["loc"]
-        loc = (*prefix, *shown)
-        field = (
-            dotted_path(loc)
-            if len(loc) <= 16
-            else f"{dotted_path(loc[:8])}...{dotted_path(loc[-4:])}"
-        )
-        out.append(Problem(document.where(loc), field, describe_error(item, model)))
-    return out
+    return [
+        Problem(document.where((*prefix, *loc)), shown_path((*prefix, *loc)), message)
+        for loc, message in explain(error, model)
+    ]

@@ -99,8 +99,7 @@ def _check_implementation_options(config: pytest.Config) -> None:
     instead of failing every scenario with it."""
     if config.getoption("help", False) or config.getoption("version", False):
         return
-    command = config.getoption("--sender-cmd") or config.getini("scenario_sender_cmd")
-    factory = config.getoption("--sender") or config.getini("scenario_sender")
+    command, factory = _implementation_options(config)
     if command and factory:
         raise pytest.UsageError("give --sender or --sender-cmd, not both")
     if command:
@@ -230,11 +229,7 @@ class Harness:
         from .implementations import CommandImplementation, ReferenceImplementation, load_factory
 
         if self._implementation is None:
-            config = self.config
-            command = config.getoption("--sender-cmd") or config.getini("scenario_sender_cmd")
-            factory = config.getoption("--sender") or config.getini("scenario_sender")
-            if command and factory:
-                raise ScenarioError("give --sender or --sender-cmd, not both")
+            command, factory = _implementation_options(self.config)  # checked at configure
             if command:
                 self._implementation = CommandImplementation(command)
             elif factory:
@@ -474,9 +469,15 @@ class ConformanceReport:
             terminalreporter.write_line(f"conformance report (JSON): {self.json_note}")
 
 
-def _implementation_name(config: pytest.Config) -> str:
+def _implementation_options(config: pytest.Config) -> tuple[str, str]:
+    """``--sender-cmd`` and ``--sender``, each from the command line or the ini file."""
     command = config.getoption("--sender-cmd") or config.getini("scenario_sender_cmd")
     factory = config.getoption("--sender") or config.getini("scenario_sender")
+    return command, factory
+
+
+def _implementation_name(config: pytest.Config) -> str:
+    command, factory = _implementation_options(config)
     if command:
         return f"process {command!r}"
     if factory:
