@@ -13,9 +13,10 @@ import re
 from typing import Any, Final
 from urllib.parse import unquote_plus
 
-__all__ = ["parse_php_form", "php_pairs"]
+__all__ = ["field_keys", "parse_php_form", "php_pairs"]
 
 _SEGMENT: Final = re.compile(r"\[([^\]]*)\]")
+_BRACKETS: Final = re.compile(r"(?:\[[^\[\]]*\])+")
 _MAX_DEPTH: Final = 64  # PHP's max_input_nesting_level
 
 
@@ -28,6 +29,19 @@ def php_pairs(text: str) -> list[tuple[str, str]]:
         name, _, value = part.partition("=")
         pairs.append((unquote_plus(name, errors="replace"), unquote_plus(value, errors="replace")))
     return pairs
+
+
+def field_keys(name: str) -> tuple[str, ...]:
+    """The keys a query or form matcher's name points at in the decoded data.
+
+    Dotted (``user.name``, ``tags.0``) or as the field is sent, in PHP brackets
+    (``user[name]``, ``tags[0]``); both read the same. An empty key (``tags[]``,
+    ``user..name``) is kept, for the caller to refuse.
+    """
+    opening = name.find("[")
+    if opening > 0 and _BRACKETS.fullmatch(name, opening):
+        return (*name[:opening].split("."), *_SEGMENT.findall(name, opening))
+    return tuple(name.split("."))
 
 
 def _split(name: str) -> list[str] | None:

@@ -214,8 +214,10 @@ class Journal:
         return [entry for entry in self.entries() if entry.stub_id is None]
 
     def clear(self) -> None:
+        """Forget every entry; numbering starts again at #1 (each scenario reads from #1)."""
         with self._lock:
             self._entries.clear()
+            self._seq = itertools.count(1)
             self.dropped = 0
 
     def __len__(self) -> int:

@@ -8,11 +8,13 @@ difference()``. The near-miss report ranks stubs by it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from webhook_core.template import MISSING, format_value, walk
 
+from .forms import field_keys
 from .journal import RecordedRequest
 from .models import Matcher, RequestPattern
 
@@ -108,6 +110,12 @@ class CompiledMatcher:
 
 
 _ANY: Final = "ANY"
+
+
+def _dotted(name: str) -> tuple[str, ...]:
+    return tuple(name.split("."))
+
+
 _PLAIN: Final = (str, int, float)
 
 
@@ -130,10 +138,10 @@ class CompiledPattern:
             self.path_regex = re.compile(source)
         elif pattern.path_regex is not None:
             self.path_regex = re.compile(pattern.path_regex)
-        self.query = self._split(self._compile(pattern.query))
+        self.query = self._split(self._compile(pattern.query), field_keys)
         self.headers = [(name.lower(), m) for name, m in self._compile(pattern.headers)]
-        self.json_paths = self._split(self._compile(pattern.json_paths))
-        self.form = self._split(self._compile(pattern.form))
+        self.json_paths = self._split(self._compile(pattern.json_paths), _dotted)
+        self.form = self._split(self._compile(pattern.form), field_keys)
         self.body = CompiledMatcher(pattern.body) if pattern.body is not None else None
         self.has_json = "json_" in pattern.model_fields_set
         self.has_subset = "json_subset" in pattern.model_fields_set
@@ -151,9 +159,9 @@ class CompiledPattern:
 
     @staticmethod
     def _split(
-        compiled: list[tuple[str, CompiledMatcher]],
+        compiled: list[tuple[str, CompiledMatcher]], keys: Callable[[str], tuple[str, ...]]
     ) -> list[tuple[str, tuple[str, ...], CompiledMatcher]]:
-        return [(name, tuple(name.split(".")), matcher) for name, matcher in compiled]
+        return [(name, keys(name), matcher) for name, matcher in compiled]
 
     @property
     def field_count(self) -> int:

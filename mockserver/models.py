@@ -22,9 +22,12 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     JsonValue,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from .forms import field_keys
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
@@ -159,6 +162,19 @@ class RequestPattern(_Model):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"regex {value!r} does not compile: {exc}") from exc
+        return value
+
+    @field_validator("query", "form", "json_paths")
+    @classmethod
+    def _names(cls, value: MatcherMap, info: ValidationInfo) -> MatcherMap:
+        dotted = info.field_name == "json_paths"
+        for name in value:
+            if "" in (name.split(".") if dotted else field_keys(name)):
+                example = "items.0" if dotted else "tags.0 or tags[0]"
+                raise ValueError(
+                    f"{name!r} has an empty key, so it names no one field; "
+                    f"name each key, as in {example}"
+                )
         return value
 
     @model_validator(mode="after")

@@ -233,16 +233,19 @@ class MockServer:
         if found:
             lines += ["", "Matching requests:"]
             lines += [f"  #{entry.seq} {entry.method} {entry.url}" for entry in found]
-        others = [entry for entry in entries if entry not in found]
-        misses = rank(
-            NearMiss(
-                f"request #{entry.seq} {entry.method} {entry.url}",
-                compiled.difference(entry),
-                compiled.field_count,
+        too_few = len(found) < max(count or 0, at_least or 0)
+        if too_few:
+            # Too many matched: the other requests do not explain it, so they are not listed.
+            others = [entry for entry in entries if entry not in found]
+            misses = rank(
+                NearMiss(
+                    f"request #{entry.seq} {entry.method} {entry.url}",
+                    compiled.difference(entry),
+                    compiled.field_count,
+                )
+                for entry in others
             )
-            for entry in others
-        )
-        lines += ["", *format_near_misses(misses, len(others), "requests")]
+            lines += ["", *format_near_misses(misses, len(others), "requests")]
         self._overflow(lines)
         raise VerificationError("\n".join(lines))
 

@@ -51,6 +51,14 @@ FORM_REQUEST = recorded(
         pytest.param({"path_regex": "/crm/l.*"}, JSON_REQUEST, [], id="path-regex"),
         pytest.param({"query": {"id": 5}}, JSON_REQUEST, [], id="query-number-as-text"),
         pytest.param({"query": {"user.name": "Anna"}}, JSON_REQUEST, [], id="query-php-brackets"),
+        pytest.param({"query": {"user[name]": "Anna"}}, JSON_REQUEST, [], id="query-named-as-sent"),
+        pytest.param(
+            {"query": {"user[name]": "Bob"}},
+            JSON_REQUEST,
+            ["query.user[name]"],
+            id="query-named-as-sent-differs",
+        ),
+        pytest.param({"form": {"tags[0]": "x"}}, FORM_REQUEST, [], id="form-named-as-sent"),
         pytest.param({"query": {"id": "6"}}, JSON_REQUEST, ["query.id"], id="query-differs"),
         pytest.param({"query": {"zz": {"absent": True}}}, JSON_REQUEST, [], id="query-absent"),
         pytest.param({"headers": {"x-token": "abc"}}, JSON_REQUEST, [], id="header-any-case"),
@@ -198,3 +206,38 @@ def test_matcher_shorthand() -> None:
     assert Matcher.model_validate("x").describe() == "equal 'x'"
     assert Matcher.model_validate({"a": 1}).describe() == "equal {'a': 1}"
     assert Matcher.model_validate({"present": True}).describe() == "present"
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        pytest.param("user.name", ("user", "name"), id="dotted"),
+        pytest.param("user[name]", ("user", "name"), id="brackets"),
+        pytest.param("a[b][0]", ("a", "b", "0"), id="brackets-deep"),
+        pytest.param("user.x[y]", ("user", "x", "y"), id="dotted-then-brackets"),
+        pytest.param("tags[]", ("tags", ""), id="append-is-an-empty-key"),
+        pytest.param("odd[x]y", ("odd[x]y",), id="not-brackets-to-the-end"),
+        pytest.param("[x]", ("[x]",), id="no-base-name"),
+    ],
+)
+def test_query_and_form_names_read_dotted_or_as_sent(name: str, keys: tuple[str, ...]) -> None:
+    from mockserver.forms import field_keys
+
+    assert field_keys(name) == keys
+
+
+@pytest.mark.parametrize(
+    ("field", "name"),
+    [
+        pytest.param("query", "tags[]", id="query-append"),
+        pytest.param("form", "user..name", id="form-double-dot"),
+        pytest.param("json_paths", "items..code", id="json-paths-double-dot"),
+        pytest.param("json_paths", ".x", id="json-paths-leading-dot"),
+    ],
+)
+def test_a_name_with_an_empty_key_is_refused(field: str, name: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        RequestPattern.model_validate({field: {name: "1"}})
+    (error,) = caught.value.errors()
+    assert error["loc"] == (field,)
+    assert f"{name!r} has an empty key" in error["msg"]

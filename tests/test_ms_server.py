@@ -328,6 +328,38 @@ async def test_verify_counts_and_explains(server: MockServer, client: httpx.Asyn
     assert "request #1" in report
 
 
+async def test_verify_too_many_lists_the_matches_only(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    server.add({"request": {"path_regex": "/.*"}})
+    await client.get("/v")
+    await client.get("/v")
+    await client.get("/other")
+    with pytest.raises(VerificationError) as caught:
+        server.verify({"path": "/v"}, count=1)
+    report = caught.value.report
+    assert "Expected exactly 1 request(s) matching ANY /v, got 2" in report
+    assert "#1 GET /v" in report
+    assert "#2 GET /v" in report
+    # Requests that did not match cannot explain too many matches: no near-miss list.
+    assert "/other" not in report
+    assert "compare with" not in report
+
+
+async def test_journal_numbers_start_again_after_a_reset(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    server.add({"request": {"path_regex": "/.*"}})
+    await client.get("/a")
+    await client.get("/b")
+    server.reset_requests()
+    await client.get("/c")
+    assert [(entry.seq, entry.path) for entry in server.requests] == [(1, "/c")]
+    server.reset()
+    await client.get("/d")
+    assert [(entry.seq, entry.path) for entry in server.requests] == [(1, "/d")]
+
+
 async def test_verify_order(server: MockServer, client: httpx.AsyncClient) -> None:
     server.add({"request": {"path_regex": "/.*"}})
     for path in ("/a", "/x", "/b", "/c"):
