@@ -123,32 +123,31 @@ def _describe_expected(expected: AttemptExpectation) -> str:
     return "  ".join(parts)
 
 
+def _table(rows: list[tuple[str, str, bool]]) -> list[str]:
+    """Expected beside actual, one numbered row each, the rows that differ marked."""
+    width = max(len(left) for left, _, _ in [("expected", "", False), *rows])
+    number = len(str(len(rows)))
+    table = [f"{'#':>{number}}  {'expected':<{width}}  actual"]
+    for index, (left, right, bad) in enumerate(rows, start=1):
+        table.append(f"{index:>{number}}  {left:<{width}}  {right}" + ("  <<<<<" if bad else ""))
+    return table
+
+
 def _attempts(loaded: LoadedScenario, result: RunResult) -> list[Failure]:
     expected = loaded.scenario.expect.attempts
     if expected is None:
         return []
     actual = result.attempts
-    rows: list[tuple[str, str, str, bool]] = []
-    wrong = 0
+    rows: list[tuple[str, str, bool]] = []
     for index in range(max(len(expected), len(actual))):
         want = expected[index] if index < len(expected) else None
         got = actual[index] if index < len(actual) else None
         left = _describe_expected(want) if want else "(none)"
         right = f"{format_duration(got.offset):<8}  {got.summary()}" if got else "(none)"
-        bad = want is None or got is None or not _attempt_ok(want, got)
-        wrong += bad
-        rows.append((str(index + 1), left, right, bad))
+        rows.append((left, right, want is None or got is None or not _attempt_ok(want, got)))
+    wrong = sum(bad for _, _, bad in rows)
     if not wrong:
         return []
-    widths = [
-        max(len(str(row[column])) for row in [("#", "expected", "actual", False), *rows])
-        for column in range(2)
-    ]
-    table = [f"{'#':>{widths[0]}}  {'expected':<{widths[1]}}  actual"]
-    for number, left, right, bad in rows:
-        table.append(
-            f"{number:>{widths[0]}}  {left:<{widths[1]}}  {right}" + ("  <<<<<" if bad else "")
-        )
     message = (
         f"expected {len(expected)} attempt(s) at these offsets, got {len(actual)}; {wrong} differ"
     )
@@ -156,9 +155,29 @@ def _attempts(loaded: LoadedScenario, result: RunResult) -> list[Failure]:
         Failure(
             "expect.attempts",
             message,
-            [f"offsets from the clock's start, {result.started_at.isoformat()}:", *table],
+            [f"offsets from the clock's start, {result.started_at.isoformat()}:", *_table(rows)],
         )
     ]
+
+
+def _messages(loaded: LoadedScenario, result: RunResult) -> list[Failure]:
+    expected = loaded.scenario.expect.messages
+    if expected is None:
+        return []
+    texts = [message.text for message in result.messages]
+    rows: list[tuple[str, str, bool]] = []
+    for index in range(max(len(expected), len(texts))):
+        want = expected[index] if index < len(expected) else None
+        got = texts[index] if index < len(texts) else None
+        left = want.describe() if want is not None else "(none)"
+        right = repr(got) if got is not None else "(none)"
+        bad = want is None or got is None or not _match(want, got, as_text=True)
+        rows.append((left, right, bad))
+    wrong = sum(bad for _, _, bad in rows)
+    if not wrong:
+        return []
+    message = f"expected {len(expected)} message(s), got {len(texts)}; {wrong} differ"
+    return [Failure("expect.messages", message, _table(rows))]
 
 
 def _match(matcher: Any, value: Any, *, as_text: bool) -> bool:
@@ -202,25 +221,7 @@ def check(loaded: LoadedScenario, result: RunResult, server: MockServer) -> list
         except VerificationError as exc:
             head, rest = _split(exc.report)
             failures.append(Failure("mock", f"the mock server is strict: {head}", rest))
-    if expect.messages is not None:
-        texts = [message.text for message in result.messages]
-        if len(texts) != len(expect.messages) or not all(
-            _match(matcher, text, as_text=True)
-            for matcher, text in zip(expect.messages, texts, strict=False)
-        ):
-            details = [
-                "expected:",
-                *(f"  {m.describe()}" for m in expect.messages),
-                "got:",
-                *([f"  {text!r}" for text in texts] or ["  (no messages)"]),
-            ]
-            failures.append(
-                Failure(
-                    "expect.messages",
-                    f"expected {len(expect.messages)} message(s) matching, got {len(texts)}",
-                    details,
-                )
-            )
+    failures += _messages(loaded, result)
     for path, matcher in expect.variables.items():
         value = walk(result.variables, path.split("."))
         if not _match(matcher, value, as_text=False):

@@ -31,3 +31,35 @@ def test_failure_report() -> None:
         "expect.variables.result.code",
         "expect.attempts",
     ]
+
+
+@pytest.mark.parametrize(
+    ("expected", "table"),
+    [
+        pytest.param(
+            ["one", "two"],
+            ["#  expected     actual", "1  equal 'one'  'one'", "2  equal 'two'  (none)  <<<<<"],
+            id="a-message-short",
+        ),
+        pytest.param(
+            [],
+            ["#  expected  actual", "1  (none)    'one'  <<<<<"],
+            id="a-message-too-many",
+        ),
+        pytest.param(
+            [{"regex": "^t"}],
+            ["#  expected    actual", "1  regex '^t'  'one'  <<<<<"],
+            id="a-message-differs",
+        ),
+    ],
+)
+def test_messages_are_compared_row_by_row(expected: list[object], table: list[str]) -> None:
+    scenario = {"name": "m", "flow": [{"message": "one"}], "expect": {"messages": expected}}
+    with pytest.raises(ScenarioFailed) as caught:
+        run(scenario)
+    report = str(caught.value)
+    wrong = sum(line.endswith("<<<<<") for line in table)
+    assert f"expect.messages: expected {len(expected)} message(s), got 1; {wrong} differ" in report
+    lines = [line.strip() for line in report.splitlines()]
+    start = lines.index(table[0])
+    assert lines[start : start + len(table)] == table

@@ -326,7 +326,7 @@ def test_the_runner_fixture_fails_at_the_tests_own_line(env: pytest.Pytester) ->
         [
             "E       scenarios.errors.ScenarioFailed: Scenario 'n' failed: 1 expectation(s)*",
             "E         at <dict>",  # a dict has no lines to point at
-            "*expect.messages: expected 1 message(s) matching, got 1*",
+            "*expect.messages: expected 1 message(s), got 1; 1 differ*",
             "test_failing.py:2: ScenarioFailed",
             "E       scenarios.errors.ScenarioFileError: 1 problem(s) in <dict>:",
             "E         <dict>: flow?0?.mesage: unknown field; did you mean 'message'?",
