@@ -449,7 +449,9 @@ class ConformanceReport:
 
         from .summary import conformance_data
 
-        data = conformance_data(self.results, _implementation_name(self.config))
+        data = conformance_data(
+            self.results, _implementation_name(self.config), _wanted_rules(self.config)
+        )
         target = Path(path)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -463,7 +465,10 @@ class ConformanceReport:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.results:
             terminalreporter.section("conformance report")
-            for line in conformance_summary(self.results, _implementation_name(self.config)):
+            lines = conformance_summary(
+                self.results, _implementation_name(self.config), _wanted_rules(self.config)
+            )
+            for line in lines:
                 terminalreporter.write_line(line)
         if self.json_note:
             terminalreporter.write_line(f"conformance report (JSON): {self.json_note}")

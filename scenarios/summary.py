@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from typing import Any
 
 __all__ = ["RULES", "conformance_data", "conformance_summary", "rule_verdicts"]
@@ -20,9 +21,18 @@ RULES: tuple[str, ...] = (
 _GOOD = {"passed", "xfailed"}
 
 
-def rule_verdicts(results: dict[str, tuple[list[str], str]]) -> dict[str, dict[str, Any]]:
+_NOT_JUDGED = "not judged"
+
+
+def rule_verdicts(
+    results: dict[str, tuple[list[str], str]], selected: Collection[str] = ()
+) -> dict[str, dict[str, Any]]:
     """Each rule of the contract: how many scenarios pinned it, how many passed, the verdict
-    (``conforms``, ``DOES NOT CONFORM``, ``skipped`` or ``not run``)."""
+    (``conforms``, ``DOES NOT CONFORM``, ``skipped``, ``not run``, or ``not judged``).
+
+    ``selected`` (``--rule``): only these rules are judged. Another rule that the selected
+    scenarios also pin ran only some of its scenarios, so it is ``not judged``.
+    """
     by_rule: dict[str, list[str]] = defaultdict(list)
     for rules, outcome in results.values():
         for rule in rules:
@@ -34,6 +44,8 @@ def rule_verdicts(results: dict[str, tuple[list[str], str]]) -> dict[str, dict[s
         skipped = sum(outcome == "skipped" for outcome in outcomes)
         if not outcomes:
             verdict = "not run"
+        elif selected and rule not in selected:
+            verdict = _NOT_JUDGED
         elif good == len(outcomes):
             verdict = "conforms"
         elif good + skipped == len(outcomes):
@@ -45,16 +57,19 @@ def rule_verdicts(results: dict[str, tuple[list[str], str]]) -> dict[str, dict[s
 
 
 def conformance_data(
-    results: dict[str, tuple[list[str], str]], implementation: str
+    results: dict[str, tuple[list[str], str]],
+    implementation: str,
+    selected: Collection[str] = (),
 ) -> dict[str, Any]:
     """The report as data (``--conformance-json``): the implementation, the outcome counts,
     each rule's verdict, and each scenario's rules and outcome."""
-    verdicts = rule_verdicts(results)
+    verdicts = rule_verdicts(results, selected)
     return {
         "implementation": implementation,
         "outcomes": dict(sorted(Counter(outcome for _, outcome in results.values()).items())),
         "conforming": sum(v["verdict"] == "conforms" for v in verdicts.values()),
         "not_run": [rule for rule, v in verdicts.items() if v["verdict"] == "not run"],
+        "not_judged": [rule for rule, v in verdicts.items() if v["verdict"] == _NOT_JUDGED],
         "rules": verdicts,
         "scenarios": {
             nodeid: {"rules": rules, "outcome": outcome}
@@ -64,13 +79,16 @@ def conformance_data(
 
 
 def conformance_summary(
-    results: dict[str, tuple[list[str], str]], implementation: str
+    results: dict[str, tuple[list[str], str]],
+    implementation: str,
+    selected: Collection[str] = (),
 ) -> list[str]:
     """Lines of the report: totals, then one line per rule: scenarios, passed, verdict.
 
     A run of the whole suite lists every rule. A partial run (one file, ``-k``) lists
     the rules it ran, and names the others on the last line: a QA engineer running one
-    file of their own should not read thirty rows of "not run".
+    file of their own should not read thirty rows of "not run". With ``--rule``
+    (``selected``), the other rules its scenarios pin are named, not judged.
     """
     totals = Counter(outcome for _, outcome in results.values())
     lines = [
@@ -79,8 +97,9 @@ def conformance_summary(
         + ", ".join(f"{count} {outcome}" for outcome, count in sorted(totals.items())),
         "",
     ]
-    verdicts = rule_verdicts(results)
-    ran = [rule for rule, v in verdicts.items() if v["verdict"] != "not run"]
+    verdicts = rule_verdicts(results, selected)
+    ran = [rule for rule, v in verdicts.items() if v["verdict"] not in ("not run", _NOT_JUDGED)]
+    unjudged = [rule for rule, v in verdicts.items() if v["verdict"] == _NOT_JUDGED]
     uncovered = [rule for rule, v in verdicts.items() if v["verdict"] == "not run"]
     if ran:
         lines.append(f"{'rule':<6}{'scenarios':>10}{'passed':>8}  verdict")
@@ -93,10 +112,16 @@ def conformance_summary(
     elif ran:
         verdict_line = (
             f"{conforming} of {len(RULES)} rules conform ({len(ran)} run; "
-            f"{len(uncovered)} not run: {', '.join(uncovered)})"
+            + (f"{len(unjudged)} not judged; " if unjudged else "")
+            + f"{len(uncovered)} not run: {', '.join(uncovered)})"
         )
     else:
         verdict_line = "no scenario of this run pins a rule"
+    if unjudged:
+        lines.append(
+            f"also pinned by these scenarios, not judged (only the scenarios of "
+            f"{', '.join(sorted(selected))} ran): {', '.join(unjudged)}"
+        )
     if ran:
         lines.append("")
     lines.append(verdict_line)

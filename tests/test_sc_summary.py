@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scenarios.summary import RULES, conformance_summary
+from scenarios.summary import RULES, conformance_data, conformance_summary
 
 
 def rows(lines: list[str]) -> dict[str, str]:
@@ -43,3 +43,24 @@ def test_a_run_whose_scenarios_pin_no_rule_says_so_without_a_table() -> None:
     assert lines[:2] == ["implementation: webhook_core (reference)", "scenarios: 1 passed"]
     assert rows(lines) == {}
     assert lines[-1] == "no scenario of this run pins a rule"
+
+
+def test_with_rule_selected_the_other_rules_of_its_scenarios_are_not_judged() -> None:
+    results = {"retries": (["E2", "D1"], "passed"), "pause": (["E2", "F3"], "passed")}
+    lines = conformance_summary(results, "webhook_core (reference)", selected={"E2"})
+    assert list(rows(lines)) == ["E2"]
+    assert "not judged (only the scenarios of E2 ran): D1, F3" in lines[-3]
+    assert lines[-1].startswith(
+        f"1 of {len(RULES)} rules conform (1 run; 2 not judged; {len(RULES) - 3} not run: A1,"
+    )
+    data = conformance_data(results, "webhook_core (reference)", selected={"E2"})
+    assert data["conforming"] == 1
+    assert data["not_judged"] == ["D1", "F3"]
+    assert data["rules"]["D1"] == {"scenarios": 1, "passed": 1, "verdict": "not judged"}
+
+
+def test_a_failing_rule_outside_the_selection_is_not_judged_either() -> None:
+    results = {"a": (["E2", "D1"], "failed")}
+    table = rows(conformance_summary(results, "x", selected={"E2"}))
+    assert table["E2"].endswith("DOES NOT CONFORM")
+    assert "D1" not in table
