@@ -38,17 +38,55 @@ def answer(report: AttemptReport) -> dict[str, Any]:
     return out
 
 
+class ProtocolError(Exception):
+    """A line from the harness that is not a message of the protocol."""
+
+
+def _read(line: str, number: int, known: dict[str, Delivery]) -> dict[str, Any]:
+    """One harness line as a message, or :class:`ProtocolError` saying what was wrong."""
+    shown = line.strip()
+    shown = shown if len(shown) <= 80 else shown[:77] + "..."
+    where = f"line {number} from the harness ({shown!r})"
+    try:
+        message = json.loads(line)
+    except ValueError as exc:
+        raise ProtocolError(f"{where} is not JSON: {exc}") from None
+    if not isinstance(message, dict) or message.get("op") not in ("attempt", "close"):
+        raise ProtocolError(f"{where}: expected an object with op 'attempt' or 'close'")
+    if message["op"] == "close":
+        return message
+    if not isinstance(message.get("delivery"), str):
+        raise ProtocolError(f"{where}: delivery: expected a text")
+    try:
+        datetime.fromisoformat(str(message.get("now")))
+    except ValueError:
+        raise ProtocolError(f"{where}: now: expected an ISO 8601 time") from None
+    if message["delivery"] not in known:
+        for field, kind in (("action", dict), ("variables", dict)):
+            if not isinstance(message.get(field), kind):
+                raise ProtocolError(
+                    f"{where}: {field}: expected an object with the first attempt "
+                    f"of delivery {message['delivery']!r}"
+                )
+        limit = message.get("time_limit", 10)
+        if isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0:
+            raise ProtocolError(f"{where}: time_limit: expected seconds above 0")
+    return message
+
+
 async def serve() -> None:
     implementation = ReferenceImplementation(clock=lambda started: started)
     deliveries: dict[str, Delivery] = {}
     loop = asyncio.get_running_loop()
+    number = 0
     try:
         while True:
             line = await loop.run_in_executor(None, sys.stdin.readline)
             if not line:
                 break
-            message = json.loads(line)
-            if message.get("op") == "close":
+            number += 1
+            message = _read(line, number, deliveries)
+            if message["op"] == "close":
                 break
             key = message["delivery"]
             if key not in deliveries:
@@ -64,5 +102,17 @@ async def serve() -> None:
         await implementation.aclose()
 
 
+def main() -> int:
+    """Serve the protocol on stdin/stdout; 2 (with a message on stderr) for a bad line."""
+    try:
+        asyncio.run(serve())
+    except ProtocolError as exc:
+        print(f"scenarios.adapter: {exc} (docs/sender-protocol.md)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 if __name__ == "__main__":
-    asyncio.run(serve())
+    sys.exit(main())

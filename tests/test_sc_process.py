@@ -240,3 +240,75 @@ def test_whatever_an_implementation_reports_the_run_ends_in_a_verdict(
     else:
         return
     assert report.startswith("Scenario 'scripted' failed")
+
+
+@pytest.mark.parametrize(
+    ("lines", "says"),
+    [
+        pytest.param(["garbage"], "line 1 from the harness ('garbage') is not JSON", id="not-json"),
+        pytest.param(["[1]"], "expected an object with op 'attempt' or 'close'", id="not-object"),
+        pytest.param(['{"op": "send"}'], "op 'attempt' or 'close'", id="unknown-op"),
+        pytest.param(['{"op": "attempt"}'], "delivery: expected a text", id="no-delivery"),
+        pytest.param(
+            ['{"op": "attempt", "delivery": "d", "now": "soon"}'],
+            "now: expected an ISO 8601 time",
+            id="bad-now",
+        ),
+        pytest.param(
+            ['{"op": "attempt", "delivery": "d", "now": "2026-01-01T09:00:00+00:00"}'],
+            "action: expected an object with the first attempt of delivery 'd'",
+            id="retry-of-an-unknown-delivery",
+        ),
+        pytest.param(
+            [
+                '{"op": "attempt", "delivery": "d", "now": "2026-01-01T09:00:00+00:00", '
+                '"action": {}, "variables": {}, "time_limit": "ten"}'
+            ],
+            "time_limit: expected seconds above 0",
+            id="bad-time-limit",
+        ),
+    ],
+)
+def test_the_example_adapter_names_a_bad_line_instead_of_a_traceback(
+    lines: list[str], says: str
+) -> None:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "scenarios.adapter"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("scenarios.adapter: ")
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_example_adapter_answers_a_configuration_error_and_closes() -> None:
+    import json
+    import subprocess
+
+    first = {
+        "op": "attempt",
+        "delivery": "d1",
+        "now": NOW.isoformat(),
+        "action": {"url": "", "method": "GET"},
+        "variables": {},
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "scenarios.adapter"],
+        input=json.dumps(first) + "\n" + '{"op": "close"}\n',
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (answer,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert answer["ok"] is False
+    assert "url" in answer["configuration_error"]
