@@ -44,7 +44,12 @@ def ensure_environment() -> None:
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("conformance", "test"):
-        print(__doc__)
+        if argv and argv[0] in ("-h", "--help", "help"):
+            print(__doc__)
+            return 0
+        print(__doc__, file=sys.stderr)
+        got = f"got {argv[0]!r}" if argv else "got none"
+        print(f"tasks.py: expected a command, conformance or test; {got}", file=sys.stderr)
         return 2
     ensure_environment()
     command, rest = argv[0], argv[1:]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from scenarios import load_scenario_text, run
@@ -40,3 +42,15 @@ def test_the_quick_start_has_exactly_two_commands() -> None:
         "python3 tasks.py conformance",
         "python3 tasks.py test",
     ]
+
+
+def test_tasks_py_names_a_wrong_command(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    assert spec is not None
+    assert spec.loader is not None
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    assert tasks.main(["conformence"]) == 2
+    assert "expected a command, conformance or test; got 'conformence'" in capsys.readouterr().err
+    assert tasks.main(["--help"]) == 0
+    assert "python3 tasks.py conformance" in capsys.readouterr().out
