@@ -27,7 +27,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from mockserver import Matcher, RequestPattern, Stub
-from webhook_core import ConfigurationError, Method, check_variable_name
+from webhook_core import ConfigurationError, Method, check_timezone, check_variable_name
 
 from .clock import DEFAULT_CLOCK, RealDatetime
 from .durations import format_duration, parse_duration
@@ -402,6 +402,14 @@ class Scenario(_Model):
                 f"a time limit above 0, such as 300ms or 10s; got {format_duration(value)}"
             )
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            return check_timezone(value)
+        except ConfigurationError as exc:
+            raise ValueError(f"{exc.expected}; got {value!r}") from None
 
     @field_validator("clock")
     @classmethod

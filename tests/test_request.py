@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from webhook_core import (
     USER_AGENT,
     ConfigurationError,
+    Flow,
+    Message,
     Subscriber,
     WebhookAction,
     build_request,
@@ -266,6 +268,18 @@ def test_reserved_variables_from_subscriber_and_clock() -> None:
         "datetime": "2026-03-02T00:30:05+03:00",
         "timestamp": 1772400605,
     }
+
+
+@pytest.mark.rule("B8")
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "", "../etc/passwd", "Europe/"])
+def test_an_unknown_time_zone_is_a_configuration_error(zone: str) -> None:
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(ConfigurationError) as caught:
+        reserved_variables(Subscriber(), at=at, timezone=zone)
+    assert caught.value.field == "timezone"
+    assert caught.value.value == zone
+    with pytest.raises(ConfigurationError, match="an IANA time zone"):
+        Flow([Message("x")], timezone=zone)
 
 
 url_templates = st.sampled_from(

@@ -165,6 +165,12 @@ def test_a_time_limit_must_be_above_zero() -> None:
         load_scenario_text("name: t\ntime_limit: 0s\nflow: [{message: x}]\n", "t.yaml")
 
 
+def test_an_unknown_time_zone_is_a_problem_of_the_file() -> None:
+    text = "name: t\ntimezone: Mars/Olympus\nflow: [{message: '{date}'}]\n"
+    with pytest.raises(ScenarioFileError, match=r"t.yaml:2: timezone: an IANA time zone like "):
+        load_scenario_text(text, "t.yaml")
+
+
 def test_parameter_values_that_repeat_make_names_that_repeat() -> None:
     text = "name: u\nparametrize: {m: [x, x]}\nflow: [{message: '${m}'}]\n"
     with pytest.raises(ScenarioFileError, match=r"the name 'u\[x\]' is already used"):

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         SetVariable,
         Subscriber,
         Webhook,
+        check_timezone,
         reserved_variables,
     )
     from .nesting import flatten, nest
@@ -74,6 +75,7 @@ _LAZY: dict[str, str] = {
     "WebhookError": "errors",
     "attempt_offsets": "retry",
     "build_request": "request",
+    "check_timezone": "flow",
     "check_variable_name": "action",
     "encode_query": "encoding",
     "flatten": "nesting",
@@ -134,6 +136,7 @@ __all__ = [
     "__version__",
     "attempt_offsets",
     "build_request",
+    "check_timezone",
     "check_variable_name",
     "encode_query",
     "flatten",

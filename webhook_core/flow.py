@@ -40,6 +40,7 @@ __all__ = [
     "SetVariable",
     "Subscriber",
     "Webhook",
+    "check_timezone",
     "reserved_variables",
 ]
 
@@ -107,12 +108,7 @@ class Flow:
     timezone: str = "UTC"
 
     def __init__(self, blocks: Sequence[Block], *, bot_id: str = "", timezone: str = "UTC") -> None:
-        try:
-            ZoneInfo(timezone)
-        except (ValueError, KeyError, OSError) as exc:
-            raise ConfigurationError(
-                field="timezone", value=timezone, expected="an IANA time zone like 'Europe/Moscow'"
-            ) from exc
+        check_timezone(timezone)
         for index, block in enumerate(blocks):
             if not isinstance(block, Webhook | Message | SetVariable):
                 raise ConfigurationError(
@@ -125,6 +121,17 @@ class Flow:
         object.__setattr__(self, "timezone", timezone)
 
 
+def check_timezone(name: object, *, field: str = "timezone") -> str:
+    """The bot's time zone (B8), an IANA name; :class:`ConfigurationError` naming it if unknown."""
+    try:
+        ZoneInfo(name)  # type: ignore[arg-type]
+    except (ValueError, KeyError, OSError, TypeError) as exc:
+        raise ConfigurationError(
+            field=field, value=name, expected="an IANA time zone like 'Europe/Moscow' or 'UTC'"
+        ) from exc
+    return name  # type: ignore[return-value]
+
+
 @lru_cache(maxsize=256)
 def _clock_fields(second: int, timezone: str) -> tuple[str, str, str]:
     local = datetime.fromtimestamp(second, ZoneInfo(timezone))
@@ -135,6 +142,7 @@ def reserved_variables(
     subscriber: Subscriber, *, bot_id: str = "", at: datetime, timezone: str = "UTC"
 ) -> dict[str, Any]:
     """Rule B8: the subscriber's fields, ``bot_id``, and the clock in the bot's time zone."""
+    check_timezone(timezone)
     second = int(at.timestamp() // 1)
     date, time, stamp = _clock_fields(second, timezone)
     return {
