@@ -41,13 +41,14 @@ def explain(
     """Each of pydantic's errors as the path the person wrote and what was expected and
     what came; ``model`` (the one validated) makes both read better."""
     schema = model_schema(model) if model is not None else None
-    return [
-        (
-            shown_loc(schema, item["loc"]) if schema is not None else tuple(item["loc"]),
-            describe_error(item, model),
-        )
-        for item in error.errors(include_url=False)
-    ]
+    out = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        message = describe_error(item, model)
+        if loc and loc[-1] == "[key]":  # pydantic's mark for a mapping's key that is wrong
+            loc, message = loc[:-1], f"not a key allowed here: {message}"
+        out.append((shown_loc(schema, loc) if schema is not None else loc, message))
+    return out
 
 
 def shown_path(loc: Sequence[str | int]) -> str:

@@ -156,6 +156,16 @@ class WebhookSpec(_Model):
     params: list[Pair] = Field(default_factory=list)
     save_to: str | None = None
 
+    @field_validator("headers", "params", mode="before")
+    @classmethod
+    def _pairs(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            raise ValueError(
+                "a list of name: value pairs, one per item (- user.name: '{first_name}'), "
+                "since order and repeated names matter (rule A3); got a mapping"
+            )
+        return value
+
     @field_validator("method")
     @classmethod
     def _method(cls, value: str) -> str:
@@ -317,6 +327,17 @@ class Expect(_Model):
         default_factory=dict, description="records the fake CRMs hold after the run"
     )
 
+    @field_validator("variables")
+    @classmethod
+    def _paths(cls, value: dict[str, Matcher]) -> dict[str, Matcher]:
+        empty = [path for path in value if "" in path.split(".")]
+        if empty:
+            raise ValueError(
+                "dotted paths with no empty segment, like result.promo.code; got "
+                + ", ".join(repr(path) for path in empty)
+            )
+        return value
+
 
 class Scenario(_Model):
     """One scenario: a subscriber, a flow, the far side, and what must happen."""
@@ -419,9 +440,17 @@ class Scenario(_Model):
     @field_validator("variables")
     @classmethod
     def _variable_names(cls, value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+        problems = []
         for name in value:
             if name == "mock":
-                raise ValueError("'mock' is the harness's own variable ({mock.url})")
+                problems.append("'mock' is the harness's own variable ({mock.url})")
+                continue
+            try:
+                check_variable_name(name, field="variables")
+            except ConfigurationError as exc:
+                problems.append(f"{exc.expected}; got {name!r}")
+        if problems:
+            raise ValueError("; and ".join(problems))
         return value
 
 

@@ -217,3 +217,41 @@ def test_broken_files(text: str, message: str) -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioFileError, match="cannot read"):
         load_scenario_file(tmp_path / "missing.scenario.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        pytest.param(
+            "variables: {date: x, 'bad name': 1}",
+            r"t.yaml:2: variables: a name that is not reserved .*got 'date'; and a variable "
+            r"name of letters, digits and '_' .*got 'bad name'",
+            id="variable-names",
+        ),
+        pytest.param(
+            "expect: {variables: {'': 1, 'a..b': 2, ok: 3}}",
+            r"t.yaml:2: expect.variables: dotted paths with no empty segment, "
+            r"like result.promo.code; got '', 'a..b'",
+            id="expected-variable-paths",
+        ),
+        pytest.param(
+            "expect: {crm: {hubspot: {}}}",
+            r"t.yaml:2: expect.crm.hubspot: not a key allowed here: "
+            r"Input should be 'bitrix24' or 'amocrm'",
+            id="unknown-crm-key",
+        ),
+    ],
+)
+def test_names_that_cannot_work_are_problems_of_the_file(text: str, says: str) -> None:
+    with pytest.raises(ScenarioFileError, match=says):
+        load_scenario_text(f"name: t\n{text}\nflow: [{{message: x}}]\n", "t.yaml")
+
+
+@pytest.mark.parametrize("field", ["params", "headers"])
+def test_pairs_given_as_a_mapping_say_why_a_list(field: str) -> None:
+    text = f"name: t\nflow:\n  - webhook: {{url: 'http://h', method: GET, {field}: {{a: 1}}}}\n"
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "t.yaml")
+    message = str(caught.value)
+    assert f"t.yaml:3: flow[0].webhook.{field}: a list of name: value pairs" in message
+    assert "order and repeated names matter (rule A3); got a mapping" in message
