@@ -446,7 +446,7 @@ class Scenario(_Model):
                 problems.append("'mock' is the harness's own variable ({mock.url})")
                 continue
             try:
-                check_variable_name(name, field="variables")
+                check_variable_name(name, field="variables", reserved_ok=True)
             except ConfigurationError as exc:
                 problems.append(f"{exc.expected}; got {name!r}")
         if problems:

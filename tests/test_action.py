@@ -111,3 +111,15 @@ def test_a_long_value_is_cut_in_the_message_but_kept_whole() -> None:
     assert len(str(caught.value)) < 400
     assert "characters)" in str(caught.value)
     assert len(caught.value.value) == 5008
+
+
+@pytest.mark.rule("B8")
+def test_a_variable_set_beforehand_may_bear_a_reserved_name_a_save_to_may_not() -> None:
+    from webhook_core import check_variable_name
+
+    assert check_variable_name("date", field="variables", reserved_ok=True) == "date"
+    with pytest.raises(ConfigurationError, match="not reserved"):
+        check_variable_name("date", field="save_to")
+    for name in ("ignore", "a.b", "", 5):
+        with pytest.raises(ConfigurationError):
+            check_variable_name(name, field="variables", reserved_ok=True)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import ScenarioFileError, load_scenario_file, load_scenario_text, scenario_from_dict
+from scenarios import (
+    ScenarioFileError,
+    load_scenario_file,
+    load_scenario_text,
+    run,
+    scenario_from_dict,
+)
 
 MULTI = """\
 defaults:
@@ -223,9 +229,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
     ("text", "says"),
     [
         pytest.param(
-            "variables: {date: x, 'bad name': 1}",
-            r"t.yaml:2: variables: a name that is not reserved .*got 'date'; and a variable "
-            r"name of letters, digits and '_' .*got 'bad name'",
+            "variables: {date: x, 'bad name': 1, ignore: 2}",
+            r"t.yaml:2: variables: a variable name of letters, digits and '_' "
+            r"\(no dots or spaces\); got 'bad name'; and a name other than 'ignore'",
             id="variable-names",
         ),
         pytest.param(
@@ -255,3 +261,13 @@ def test_pairs_given_as_a_mapping_say_why_a_list(field: str) -> None:
     message = str(caught.value)
     assert f"t.yaml:3: flow[0].webhook.{field}: a list of name: value pairs" in message
     assert "order and repeated names matter (rule A3); got a mapping" in message
+
+
+def test_a_variable_may_bear_a_reserved_name_and_the_reserved_value_wins() -> None:
+    # Rule B8's decision: reserved variables override variables of the same name.
+    text = (
+        "name: t\nsubscriber: {first_name: Анна}\nvariables: {first_name: Other}\n"
+        "flow: [{message: '{first_name}'}]\nexpect: {messages: [Анна]}\n"
+    )
+    (result,) = run(load_scenario_text(text, "t.yaml")[0])
+    assert result.messages[0].text == "Анна"

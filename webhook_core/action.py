@@ -82,15 +82,19 @@ class Method(enum.Enum):
         )
 
 
-def check_variable_name(name: object, *, field: str) -> str:
-    """A variable that may be written: word characters, not reserved (B8), not ``ignore`` (B5)."""
+def check_variable_name(name: object, *, field: str, reserved_ok: bool = False) -> str:
+    """A variable that may be written: word characters, not reserved (B8), not ``ignore`` (B5).
+
+    ``reserved_ok``: a bot variable set beforehand may bear a reserved name (the reserved
+    value then wins, rule B8); a "save result to" target may not.
+    """
     if not isinstance(name, str) or not _VARIABLE_NAME.fullmatch(name):
         raise ConfigurationError(
             field=field,
             value=name,
             expected="a variable name of letters, digits and '_' (no dots or spaces)",
         )
-    if name in RESERVED_VARIABLES:
+    if name in RESERVED_VARIABLES and not reserved_ok:
         raise ConfigurationError(
             field=field,
             value=name,
