@@ -120,36 +120,65 @@ class _Builder:
             self.open.discard(id(node))
 
     def build_collection(self, node: yaml.Node, path: Path, document: Document) -> Any:
-        if isinstance(node, self.yaml.MappingNode):
-            self.constructor.flatten_mapping(node)
-            result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                # Keys are text as written: `200:` is "200", and `on:` stays "on" (not True).
-                if not isinstance(key_node, self.yaml.ScalarNode):
-                    document.problems.append(
-                        Problem(
-                            f"{self.source}:{key_node.start_mark.line + 1}",
-                            dotted_path(path),
-                            "a mapping key must be a plain value, not a list or mapping",
-                        )
+        if not isinstance(node, self.yaml.MappingNode):
+            return [self.build(item, (*path, i), document) for i, item in enumerate(node.value)]
+        result: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.tag == _MERGE:
+                self.merge(value_node, path, document, merged)
+                continue
+            # Keys are text as written: `200:` is "200", and `on:` stays "on" (not True).
+            if not isinstance(key_node, self.yaml.ScalarNode):
+                document.problems.append(
+                    Problem(
+                        f"{self.source}:{line}",
+                        dotted_path(path),
+                        "a mapping key must be a plain value, not a list or mapping",
                     )
-                    continue
-                key: str = key_node.value
-                if key in result:
-                    document.problems.append(
-                        Problem(
-                            f"{self.source}:{key_node.start_mark.line + 1}",
-                            dotted_path((*path, key)),
-                            "this key is given twice in the same mapping; only one is allowed",
-                        )
+                )
+                continue
+            key: str = key_node.value
+            if key in result:
+                document.problems.append(
+                    Problem(
+                        f"{self.source}:{line}",
+                        dotted_path((*path, key)),
+                        "this key is given twice in the same mapping; only one is allowed",
                     )
-                document.lines[(*path, key)] = key_node.start_mark.line + 1
-                result[key] = self.build(value_node, (*path, key), document)
-            return result
-        return [self.build(item, (*path, index), document) for index, item in enumerate(node.value)]
+                )
+            document.lines[(*path, key)] = line
+            result[key] = self.build(value_node, (*path, key), document)
+        if merged:
+            # YAML's merge key: what `<<: *name` brings comes first; keys written here win
+            # (and keep their own lines, which building the merged mapping overwrote).
+            for key_node, _ in node.value:
+                if key_node.tag != _MERGE and isinstance(key_node, self.yaml.ScalarNode):
+                    document.lines[(*path, key_node.value)] = key_node.start_mark.line + 1
+            result = {**merged, **result}
+        return result
+
+    def merge(self, node: yaml.Node, path: Path, document: Document, into: dict[Any, Any]) -> None:
+        """``<<: *name`` or ``<<: [*a, *b]``: their keys into ``into``, the first given winning."""
+        sources = node.value if isinstance(node, self.yaml.SequenceNode) else [node]
+        # Built last to first, so that the first's values (and their lines) are the ones kept.
+        for source in reversed(sources):
+            value = self.build(source, path, document)
+            if isinstance(value, dict):
+                into.update(value)
+            elif value is not None:  # None: already reported (a mapping that merges itself)
+                document.problems.append(
+                    Problem(
+                        f"{self.source}:{source.start_mark.line + 1}",
+                        dotted_path(path),
+                        "a merge key (<<) takes a mapping (<<: *name) or a list of them",
+                    )
+                )
 
 
 _STR: Final = "tag:yaml.org,2002:str"
+_MERGE: Final = "tag:yaml.org,2002:merge"
 
 
 def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem]]:
@@ -175,7 +204,7 @@ def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem
     except yaml.YAMLError as exc:
         return documents, [Problem(source, "", f"YAML: {exc}")]
     except RecursionError:
-        message = "the data nests too deeply (or a merge key <<: *name takes in itself)"
+        message = "the data nests too deeply to read"
         return [], [Problem(source, "", message)]
     except _TooLarge:
         message = (

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver import StubError
 from mockserver.cli import main
@@ -44,6 +46,23 @@ def test_good_file(tmp_path: Path) -> None:
     path.write_text(GOOD)
     (stub,) = load_stub_file(path)
     assert stub.name == "ping"
+
+
+def test_merge_keys_share_what_stubs_have_in_common(tmp_path: Path) -> None:
+    path = tmp_path / "stubs.yaml"
+    path.write_text(
+        "- &base\n"
+        "  request: &req {method: POST, path: /a, headers: {X-Key: k}}\n"
+        "  response: {status: 201}\n"
+        "- <<: *base\n"
+        "  request: {<<: *req, path: /b}\n"
+    )
+    first, second = load_stub_file(path)
+    assert (first.request.path, second.request.path) == ("/a", "/b")
+    assert second.request.method == "POST"
+    assert second.response is not None
+    assert second.response.status == 201
+    assert "X-Key" in second.request.headers
 
 
 def test_json_file_and_documents(tmp_path: Path) -> None:
@@ -172,6 +191,39 @@ def test_reading_yaml_leaves_no_cyclic_garbage() -> None:
     assert problems == []
     assert document.data["items"][5] == {"name": "n5", "value": "v5", "n": 5}
     assert document.line_of(("items", 5, "value")) == 7
+
+
+_KEYS = st.sampled_from(["a", "b", "c", "d", "e"])
+_MAPPINGS = st.dictionaries(_KEYS, st.integers(0, 9), max_size=4)
+
+
+@given(
+    bases=st.lists(_MAPPINGS, min_size=1, max_size=3),
+    picks=st.lists(st.integers(0, 2), min_size=1, max_size=3),
+    written=_MAPPINGS,
+    merge_first=st.booleans(),
+)
+def test_merge_keys_read_as_pyyaml_reads_them(
+    bases: list[dict[str, int]], picks: list[int], written: dict[str, int], merge_first: bool
+) -> None:
+    import yaml
+
+    from mockserver.yamlfile import load_documents
+
+    def flow(mapping: dict[str, int]) -> str:
+        return ", ".join(f"{key}: {value}" for key, value in mapping.items())
+
+    lines = [f"b{i}: &b{i} {{{flow(base)}}}" for i, base in enumerate(bases)]
+    aliases = [f"*b{pick % len(bases)}" for pick in picks]
+    merge = f"<<: [{', '.join(aliases)}]" if len(aliases) > 1 else f"<<: {aliases[0]}"
+    parts = [merge, flow(written)] if merge_first else [flow(written), merge]
+    lines.append(f"z: {{{', '.join(part for part in parts if part)}}}")
+    text = "\n".join(lines) + "\n"
+    (document,), problems = load_documents(text, "m.yaml")
+    assert problems == []
+    assert document.data == yaml.safe_load(text)
+    for key in written:
+        assert document.line_of(("z", key)) == len(lines)
 
 
 def test_json_stub_files_are_read_without_pyyaml(tmp_path: Path) -> None:

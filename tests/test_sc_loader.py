@@ -271,3 +271,33 @@ def test_a_variable_may_bear_a_reserved_name_and_the_reserved_value_wins() -> No
     )
     (result,) = run(load_scenario_text(text, "t.yaml")[0])
     assert result.messages[0].text == "Анна"
+
+
+def test_a_merge_key_gives_defaults_that_keys_written_beside_it_override() -> None:
+    # YAML's merge key: `<<: *base` takes base's keys; a key written beside it wins.
+    text = (
+        "scenarios:\n"
+        "  - &one\n"
+        "    name: one\n"
+        "    subscriber: &who {first_name: A, last_name: B}\n"
+        "    flow: [{message: '{first_name} {last_name}'}]\n"
+        "    expect: {messages: [A B]}\n"
+        "  - <<: *one\n"
+        "    name: two\n"
+        "    subscriber: {<<: *who, last_name: C}\n"
+        "    expect: {messages: [A C]}\n"
+        "  - <<: *one\n"
+        "    name: three\n"
+        "    name: four\n"
+    )
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "m.yaml")
+    # Only the key written twice beside the merge is a problem, at its own line.
+    assert str(caught.value).splitlines()[1:] == [
+        "  m.yaml:13: scenarios[2].name: this key is given twice in the same mapping; "
+        "only one is allowed"
+    ]
+    one, two = load_scenario_text(text.rsplit("  - <<: *one\n", 1)[0], "m.yaml")
+    assert (one.scenario.name, two.scenario.name) == ("one", "two")
+    assert two.scenario.subscriber.last_name == "C"
+    assert [run(loaded)[0].messages[0].text for loaded in (one, two)] == ["A B", "A C"]
