@@ -70,6 +70,8 @@ class RecordedRequest:
     fault: str | None = None
     path_params: Mapping[str, str] = field(default_factory=lambda: NO_PARAMS)
     note: str | None = None
+    #: The HTTP parser refused it (a bad request line or header): no method, path or headers.
+    refused: bool = False
 
     @_lazy
     def headers(self) -> dict[str, str]:
@@ -133,6 +135,7 @@ class RecordedRequest:
             "status": self.status,
             "fault": self.fault,
             "note": self.note,
+            "refused": self.refused,
         }
 
     def __repr__(self) -> str:

@@ -88,7 +88,13 @@ def format_near_misses(misses: list[NearMiss], total: int, what: str) -> list[st
 def unmatched_report(request: RecordedRequest, misses: list[NearMiss], total_stubs: int) -> str:
     """The story of a request that no stub answered."""
     lines = ["Request was not matched", "=======================", ""]
+    if request.refused:
+        # Nothing of it could be read, so no stub can be compared with it.
+        lines += [f"A request the HTTP parser refused (answered 400): {request.note}"]
+        return "\n".join(lines) + "\n"
     lines += describe_request(request)
+    if request.note:
+        lines += ["", f"Note: {request.note}"]
     lines.append("")
     lines += format_near_misses(misses, total_stubs, "stubs")
     return "\n".join(lines) + "\n"

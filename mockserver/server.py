@@ -9,6 +9,7 @@ and explains every miss.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .errors import Problem, StubError, VerificationError
 from .journal import Journal, RecordedRequest
@@ -417,11 +419,33 @@ class MockServer:
         self._log(record)
         return response
 
+    def _refused(self, exc: HttpProcessingError) -> None:
+        """Journal a request that aiohttp's parser refused with a 400 before any handler."""
+        lines = (line.strip() for line in str(exc.message).splitlines())
+        reason = " ".join(line for line in lines if line.strip("^ "))
+        record = RecordedRequest(
+            seq=self.journal.next_seq(),
+            method="-",
+            path="-",
+            query_string="",
+            raw_headers=(),
+            body=b"",
+            received_at=datetime.now(timezone.utc),
+            status=400,
+            note=reason or type(exc).__name__,
+            refused=True,
+        )
+        self.journal.add(record)
+        self._log(record)
+
     def _log(self, record: RecordedRequest) -> None:
         if self.log is not None:
             answered = f"stub {record.stub_id}" if record.stub_id else "NO MATCH"
             status = record.status if record.status is not None else "no answer"
             fault = f" fault={record.fault}" if record.fault else ""
+            if record.refused:
+                self.log(f"#{record.seq} refused by the HTTP parser -> 400: {record.note}")
+                return
             self.log(f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}")
 
     def _make_server(self) -> web.Server:
@@ -449,7 +473,9 @@ class MockServer:
                 message, payload, protocol, writer, task, loop, client_max_size=_MAX_BODY
             )
 
-        return web.Server(dispatch, request_factory=make_request, access_log=None)
+        return web.Server(
+            dispatch, request_factory=make_request, access_log=None, logger=_ConnectionLog(self)
+        )
 
     async def start(self) -> MockServer:
         """Start serving in the running event loop."""
@@ -588,3 +614,29 @@ def _validated(stubs: list[Stub | Mapping[str, Any]], *, many: bool) -> list[Stu
     if problems:
         raise StubError(problems)
     return models
+
+
+class _ConnectionLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp's connection log for one server. A request its parser refuses (a bad
+    request line or header) goes to the journal and the server's log as one line,
+    not to the ``aiohttp.server`` logger as a traceback; anything else is logged as
+    aiohttp would."""
+
+    def __init__(self, server: MockServer) -> None:
+        super().__init__(logging.getLogger("aiohttp.server"), {})
+        self.server = server
+
+    def _took(self, exc_info: Any) -> bool:
+        exc = exc_info if isinstance(exc_info, BaseException) else None
+        if isinstance(exc, HttpProcessingError):
+            self.server._refused(exc)
+            return True
+        return False
+
+    def debug(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        if not self._took(kwargs.get("exc_info")):
+            super().debug(msg, *args, **kwargs)
+
+    def exception(self, msg: object, *args: Any, **kwargs: Any) -> None:
+        if not self._took(kwargs.get("exc_info")):
+            super().exception(msg, *args, **kwargs)

@@ -328,6 +328,64 @@ async def test_verify_counts_and_explains(server: MockServer, client: httpx.Asyn
     assert "request #1" in report
 
 
+async def _raw(server: MockServer, data: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(data)
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    await writer.wait_closed()
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        pytest.param(
+            b"GET /x HTTP/1.1\r\nHost: a\r\nBad Header: 1\r\n\r\n",
+            "Invalid header token: b'Bad Header: 1'",
+            id="bad-header-name",
+        ),
+        pytest.param(b"hello\r\n\r\n", "Invalid method encountered: b'hello'", id="not-http"),
+    ],
+)
+async def test_a_request_the_parser_refuses_is_journaled_not_logged_as_a_traceback(
+    server: MockServer, caplog: pytest.LogCaptureFixture, data: bytes, reason: str
+) -> None:
+    seen: list[str] = []
+    server.log = seen.append
+    with caplog.at_level("DEBUG", logger="aiohttp.server"):
+        answer = await _raw(server, data)
+    assert answer.startswith(b"HTTP/1.0 400 Bad Request")
+    (entry,) = server.requests
+    assert (entry.refused, entry.status, entry.stub_id) == (True, 400, None)
+    assert entry.note == reason
+    assert entry.to_json()["refused"] is True
+    assert seen == [f"#1 refused by the HTTP parser -> 400: {reason}"]
+    assert not [record for record in caplog.records if record.exc_info]
+    # Strict mode counts it as a request no stub answered, and says why.
+    with pytest.raises(VerificationError) as caught:
+        server.check()
+    assert "1 request(s) matched no stub" in caught.value.report
+    assert f"A request the HTTP parser refused (answered 400): {reason}" in caught.value.report
+    assert "Closest stubs" not in caught.value.report
+
+
+async def test_an_error_of_the_server_itself_is_still_logged_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(request: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    fresh = MockServer()
+    fresh._handle = broken  # type: ignore[method-assign]
+    async with fresh, httpx.AsyncClient(base_url=fresh.url) as other:
+        with caplog.at_level("ERROR", logger="aiohttp.server"):
+            assert (await other.get("/x")).status_code == 500
+    assert any(record.exc_info and "a bug" in str(record.exc_info[1]) for record in caplog.records)
+    assert fresh.requests == []
+
+
 async def test_verify_too_many_lists_the_matches_only(
     server: MockServer, client: httpx.AsyncClient
 ) -> None:
