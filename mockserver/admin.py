@@ -77,6 +77,11 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _reply(data: Any, *, status: int = 200) -> web.Response:
+    """A JSON answer, UTF-8 as written (an operator reads Анна, not \\u0410\\u043d...)."""
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
 def _dump_stub(stub: Stub) -> dict[str, Any]:
     return stub.model_dump(mode="json", by_alias=True, exclude_unset=True) | {"id": stub.id}
 
@@ -134,7 +139,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         stubs = [
             _dump_stub(entry.stub) | {"calls": entry.calls} for entry in server.registry.entries()
         ]
-        return web.json_response({"stubs": stubs})
+        return _reply({"stubs": stubs})
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
         data = await _json_body(request)
@@ -159,8 +164,8 @@ def admin_router(server: MockServer) -> AdminRouter:
             return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
         added = [server.add(model) for model in models]
         if len(added) == 1 and not listed:
-            return web.json_response(_dump_stub(added[0]), status=201)
-        return web.json_response({"stubs": [_dump_stub(stub) for stub in added]}, status=201)
+            return _reply(_dump_stub(added[0]), status=201)
+        return _reply({"stubs": [_dump_stub(stub) for stub in added]}, status=201)
 
     async def delete_stub(request: web.BaseRequest) -> web.Response:
         stub_id = _PARAMS.get()["id"]
@@ -198,7 +203,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         if errors:
             detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
             return problem(400, "Invalid query", detail, errors)
-        return web.json_response(
+        return _reply(
             {
                 "requests": [entry.to_json() for entry in entries],
                 "cap": server.journal.cap,
@@ -214,9 +219,7 @@ def admin_router(server: MockServer) -> AdminRouter:
             errors = validation_problems(exc, model=RequestPattern)
             return problem(400, "Invalid request pattern", "see errors", errors)
         found = server.find(pattern)
-        return web.json_response(
-            {"count": len(found), "requests": [entry.to_json() for entry in found]}
-        )
+        return _reply({"count": len(found), "requests": [entry.to_json() for entry in found]})
 
     async def clear_requests(request: web.BaseRequest) -> web.Response:
         server.reset_requests()
@@ -229,14 +232,14 @@ def admin_router(server: MockServer) -> AdminRouter:
             out.append(
                 {"request": entry.to_json(), "near_misses": [miss.to_json() for miss in misses]}
             )
-        return web.json_response({"unmatched": out})
+        return _reply({"unmatched": out})
 
     async def get_state(request: web.BaseRequest) -> web.Response:
         states = [
             {"scenario": scenario, "key": key, "state": state}
             for (scenario, key), state in sorted(server.registry.states.items())
         ]
-        return web.json_response({"states": states})
+        return _reply({"states": states})
 
     async def put_state(request: web.BaseRequest) -> web.Response:
         data = await _json_body(request)
@@ -263,14 +266,12 @@ def admin_router(server: MockServer) -> AdminRouter:
         return web.Response(status=204)
 
     async def health(request: web.BaseRequest) -> web.Response:
-        return web.json_response(
+        return _reply(
             {"status": "ok", "stubs": len(server.registry), "requests": len(server.journal)}
         )
 
     async def list_crm(request: web.BaseRequest) -> web.Response:
-        return web.json_response(
-            {"profiles": [profile.to_json() for profile in server.profiles]}, dumps=_dumps
-        )
+        return _reply({"profiles": [profile.to_json() for profile in server.profiles]})
 
     def _profile(request: web.BaseRequest) -> Any:
         try:
@@ -289,7 +290,7 @@ def admin_router(server: MockServer) -> AdminRouter:
             ) from None
 
     async def get_crm(request: web.BaseRequest) -> web.Response:
-        return web.json_response(_profile(request).to_json(), dumps=_dumps)
+        return _reply(_profile(request).to_json())
 
     async def reset_crm(request: web.BaseRequest) -> web.Response:
         _profile(request).reset()
@@ -320,9 +321,7 @@ def admin_router(server: MockServer) -> AdminRouter:
             fault = profile.add_fault(CrmFault(**data))
         except TypeError as exc:
             return problem(400, "Invalid fault", str(exc))
-        return web.json_response(
-            {"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201
-        )
+        return _reply({"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201)
 
     async def issue_token(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
@@ -338,7 +337,7 @@ def admin_router(server: MockServer) -> AdminRouter:
                 "integration: expected text",
                 [{"field": "integration", "message": "expected text"}],
             )
-        return web.json_response(
+        return _reply(
             {"token": profile.issue_token(integration), "integration": integration}, status=201
         )
 
@@ -368,7 +367,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         if errors:
             return problem(400, "Invalid webhook request", f"{len(errors)} problem(s)", errors)
         path = profile.issue_webhook(str(user_id), tuple(scope))
-        return web.json_response({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
+        return _reply({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
 
     async def revoke_webhook(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)

@@ -39,6 +39,17 @@ async def test_stubs_add_list_delete(admin: tuple[MockServer, httpx.AsyncClient]
     assert (await client.get("/__admin/stubs")).json() == {"stubs": []}
 
 
+async def test_answers_are_utf8_as_written(admin: tuple[MockServer, httpx.AsyncClient]) -> None:
+    _, client = admin
+    await client.post("/__admin/stubs", json={"request": {"path": "/a"}, "name": "Анна"})
+    await client.post("/a", data={"name": "Анна"})
+    for path in ("/__admin/stubs", "/__admin/requests"):
+        response = await client.get(path)
+        assert response.headers["content-type"] == "application/json; charset=utf-8"
+        assert "Анна" in response.content.decode("utf-8")
+        assert "\\u0410" not in response.text
+
+
 async def test_invalid_stub_is_400_problem_naming_fields(
     admin: tuple[MockServer, httpx.AsyncClient],
 ) -> None:
