@@ -18,7 +18,7 @@ from .forms import field_keys
 from .journal import RecordedRequest
 from .models import Matcher, RequestPattern
 
-__all__ = ["CompiledPattern", "Mismatch", "json_equal", "json_subset"]
+__all__ = ["CompiledPattern", "Mismatch", "json_differences", "json_equal", "json_subset"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,8 @@ class Mismatch:
     field: str
     expected: str
     actual: str
+    #: The pattern's field it belongs to, when one field gives several rows (``json``).
+    of: str = ""
 
     def __str__(self) -> str:
         return f"{self.field}: expected {self.expected}, got {self.actual}"
@@ -59,6 +61,54 @@ def json_subset(expected: Any, actual: Any) -> bool:
             and all(map(json_subset, expected, actual))
         )
     return json_equal(expected, actual)
+
+
+def json_differences(
+    expected: Any, actual: Any, *, subset: bool = False, at: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Any, Any]]:
+    """Each place where ``actual`` departs from ``expected``: ``(path, expected, actual)``,
+    either side ``MISSING`` where a key is absent. Empty exactly when :func:`json_equal`
+    (or, with ``subset``, :func:`json_subset`) holds; extra keys count only without it."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = []
+        for key, value in expected.items():
+            if key in actual:
+                out += json_differences(value, actual[key], subset=subset, at=(*at, key))
+            else:
+                out.append(((*at, key), value, MISSING))
+        if not subset:
+            out += [
+                ((*at, key), MISSING, value) for key, value in actual.items() if key not in expected
+            ]
+        return out
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        out = []
+        for index, (left, right) in enumerate(zip(expected, actual, strict=True)):
+            out += json_differences(left, right, subset=subset, at=(*at, str(index)))
+        return out
+    same = json_subset(expected, actual) if subset else json_equal(expected, actual)
+    return [] if same else [(at, expected, actual)]
+
+
+_JSON_ROWS = 8  # differences listed per JSON body; the rest are counted
+
+
+def _json_mismatches(field: str, expected: Any, actual: Any, *, subset: bool) -> list[Mismatch]:
+    found = json_differences(expected, actual, subset=subset)
+    out = [
+        Mismatch(
+            ".".join((field, *path)),
+            "absent" if want is MISSING else f"equal {show(want)}",
+            show(got),
+            of=field,
+        )
+        for path, want, got in found[:_JSON_ROWS]
+    ]
+    if len(found) > _JSON_ROWS:
+        out.append(
+            Mismatch(field, f"and {len(found) - _JSON_ROWS} more difference(s)", "", of=field)
+        )
+    return out
 
 
 def show(value: Any) -> str:
@@ -225,17 +275,15 @@ class CompiledPattern:
                     if first_only:
                         return out
         if self.has_json and not json_equal(self.pattern.json_, request.json):
-            out.append(Mismatch("json", f"equal {show(self.pattern.json_)}", show(request.json)))
             if first_only:
-                return out
+                return [Mismatch("json", "equal", "differs", of="json")]
+            out += _json_mismatches("json", self.pattern.json_, request.json, subset=False)
         if self.has_subset and not json_subset(self.pattern.json_subset, request.json):
-            out.append(
-                Mismatch(
-                    "json_subset", f"contains {show(self.pattern.json_subset)}", show(request.json)
-                )
-            )
             if first_only:
-                return out
+                return [Mismatch("json_subset", "contains", "differs", of="json_subset")]
+            out += _json_mismatches(
+                "json_subset", self.pattern.json_subset, request.json, subset=True
+            )
         if self.json_paths:
             body = request.json
             for name, path, matcher in self.json_paths:

@@ -27,8 +27,13 @@ class NearMiss:
     checked: int
 
     @property
+    def differing(self) -> int:
+        """How many of the pattern's fields differ (a JSON body's rows count as one)."""
+        return len({mismatch.of or mismatch.field for mismatch in self.mismatches})
+
+    @property
     def distance(self) -> float:
-        return len(self.mismatches) / max(self.checked, 1)
+        return self.differing / max(self.checked, 1)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -44,7 +49,7 @@ class NearMiss:
 def rank(candidates: Iterable[NearMiss], limit: int = 3) -> list[NearMiss]:
     """The closest ``limit`` misses: fewest differing fields relative to those checked."""
     misses = [miss for miss in candidates if miss.mismatches]
-    misses.sort(key=lambda miss: (miss.distance, len(miss.mismatches)))
+    misses.sort(key=lambda miss: (miss.distance, miss.differing))
     return misses[:limit]
 
 
@@ -78,9 +83,7 @@ def format_near_misses(misses: list[NearMiss], total: int, what: str) -> list[st
     lines = [f"Closest {what} ({len(misses)} of {total}):"]
     for number, miss in enumerate(misses, 1):
         lines.append("")
-        lines.append(
-            f"{number}. {miss.label}: {len(miss.mismatches)} of {miss.checked} field(s) differ"
-        )
+        lines.append(f"{number}. {miss.label}: {miss.differing} of {miss.checked} field(s) differ")
         lines += format_mismatches(miss.mismatches)
     return lines
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
 from pydantic import ValidationError
 
 from mockserver import Matcher, RecordedRequest, RequestPattern, Stub
-from mockserver.matching import CompiledPattern, json_equal, json_subset
+from mockserver.matching import CompiledPattern, json_differences, json_equal, json_subset
+
+from .strategies import json_value
 
 
 def recorded(
@@ -102,7 +106,10 @@ FORM_REQUEST = recorded(
             {"json_subset": {"user": {"name": "Anna"}}}, JSON_REQUEST, [], id="json-subset"
         ),
         pytest.param(
-            {"json": {"user": {"name": "Anna"}}}, JSON_REQUEST, ["json"], id="json-equal-is-whole"
+            {"json": {"user": {"name": "Anna"}}},
+            JSON_REQUEST,
+            ["json.user.age", "json.user.tags", "json.ok", "json.n"],
+            id="json-equal-is-whole",
         ),
         pytest.param(
             {"form": {"user.name": "Anna Lee", "tags.0": "x", "plain": 1}},
@@ -241,3 +248,43 @@ def test_a_name_with_an_empty_key_is_refused(field: str, name: str) -> None:
     (error,) = caught.value.errors()
     assert error["loc"] == (field,)
     assert f"{name!r} has an empty key" in error["msg"]
+
+
+def test_a_json_body_that_differs_is_shown_where_it_differs() -> None:
+    pattern = {"json": {"user": {"name": "Anna", "phone": "+7901"}, "tags": ["vip"], "gone": 1}}
+    body = b'{"user": {"name": "Anna", "phone": "+7900"}, "tags": ["vip"], "extra": true}'
+    compiled = CompiledPattern(RequestPattern.model_validate(pattern))
+    rows = [(m.field, m.expected, m.actual) for m in compiled.difference(recorded(body=body))]
+    assert rows == [
+        ("json.user.phone", "equal '+7901'", "'+7900'"),
+        ("json.gone", "equal 1", "(absent)"),
+        ("json.extra", "absent", "true"),
+    ]
+
+
+def test_json_subset_rows_ignore_extra_fields_and_many_rows_are_counted() -> None:
+    expected = {f"k{i}": i for i in range(12)}
+    actual = {f"k{i}": -i - 1 for i in range(12)} | {"extra": 1}
+    compiled = CompiledPattern(RequestPattern.model_validate({"json_subset": expected}))
+    found = compiled.difference(recorded(body=json.dumps(actual).encode()))
+    assert [m.field for m in found] == [*(f"json_subset.k{i}" for i in range(8)), "json_subset"]
+    assert found[-1].expected == "and 4 more difference(s)"
+    assert {m.of for m in found} == {"json_subset"}
+
+
+def test_a_json_body_counts_as_one_field_of_the_near_miss() -> None:
+    from mockserver.report import NearMiss
+
+    compiled = CompiledPattern(
+        RequestPattern.model_validate({"path": "/crm/lead", "json": {"a": 1, "b": 2}})
+    )
+    found = compiled.difference(recorded(body=b'{"a": 2, "b": 3}'))
+    assert len(found) == 2
+    assert NearMiss("stub", found, compiled.field_count).differing == 1
+
+
+@given(json_value, json_value)
+def test_json_differences_are_empty_exactly_when_the_bodies_match(left: Any, right: Any) -> None:
+    assert (not json_differences(left, right)) is json_equal(left, right)
+    assert (not json_differences(left, right, subset=True)) is json_subset(left, right)
+    assert not json_differences(left, left)
