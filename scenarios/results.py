@@ -31,7 +31,9 @@ class AttemptRecord:
             return str(report.status)
         if report.error_kind == "status" and report.status is not None:
             return str(report.status)
-        return f"{report.error_kind or 'error'}: {report.error}"
+        kind = report.error_kind or "error"
+        error = report.error or ""
+        return error if error.startswith(f"{kind}:") else f"{kind}: {error}"
 
 
 @dataclass(frozen=True)

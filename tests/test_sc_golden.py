@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +64,42 @@ def test_messages_are_compared_row_by_row(expected: list[object], table: list[st
     lines = [line.strip() for line in report.splitlines()]
     start = lines.index(table[0])
     assert lines[start : start + len(table)] == table
+
+
+@pytest.mark.parametrize(
+    ("report", "shown"),
+    [
+        pytest.param({"ok": True, "status": 201}, "201", id="success"),
+        pytest.param(
+            {"ok": False, "status": 503, "error": "status 503", "error_kind": "status"},
+            "503",
+            id="status",
+        ),
+        pytest.param(
+            {
+                "ok": False,
+                "error": "timeout: no answer within 1 s",
+                "error_kind": "timeout",
+            },
+            "timeout: no answer within 1 s",
+            id="kind-already-said",
+        ),
+        pytest.param(
+            {"ok": False, "error": "connection dropped: reset", "error_kind": "disconnect"},
+            "disconnect: connection dropped: reset",
+            id="kind-added",
+        ),
+        pytest.param({"ok": False}, "error: ", id="nothing-said"),
+    ],
+)
+def test_an_attempt_reads_as_its_status_or_its_error_once(
+    report: dict[str, Any], shown: str
+) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from scenarios.implementations import AttemptReport
+    from scenarios.results import AttemptRecord
+
+    at = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    record = AttemptRecord(0, 1, at, timedelta(0), AttemptReport(**report))
+    assert record.summary() == shown

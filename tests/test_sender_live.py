@@ -49,6 +49,14 @@ async def test_transport_failures(sender: HttpxSender, handler: object, kind: st
     assert outcome.error_kind == kind, outcome
 
 
+@pytest.mark.rule("C9")
+async def test_a_timeout_says_so_in_its_message(sender: HttpxSender) -> None:
+    # `expect.error: {contains: timeout}` is what a scenario writer reaches for.
+    async with raw_server(stall(5)) as url:
+        outcome = await sender.send(httpx.Request("GET", url))
+    assert outcome.error == "timeout: no complete answer within 1 s"
+
+
 @pytest.mark.rule("D1")
 async def test_refused_connection(sender: HttpxSender) -> None:
     outcome = await sender.send(httpx.Request("GET", f"http://127.0.0.1:{free_port()}/"))

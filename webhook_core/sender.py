@@ -71,7 +71,7 @@ def _describe(exc: Exception) -> tuple[str, str]:
     """Sort a transport failure (D1) into a kind and a readable message."""
     text = str(exc) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return "timeout", text
+        return "timeout", f"timeout: {text}"
     if isinstance(exc, httpx.ConnectError | ConnectionRefusedError):
         return "connect", f"connection failed: {text}"
     if isinstance(exc, httpx.ReadError | httpx.WriteError | ConnectionError) or (
@@ -184,7 +184,7 @@ class HttpxSender:
         except TimeoutError:
             return Outcome(
                 ok=False,
-                error=f"no complete answer within {self.timeout:g} s",
+                error=f"timeout: no complete answer within {self.timeout:g} s",
                 error_kind="timeout",
             )
         except _TRANSPORT_ERRORS as exc:
