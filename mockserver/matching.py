@@ -160,13 +160,11 @@ class CompiledMatcher:
 
 
 _ANY: Final = "ANY"
+_PLAIN: Final = (str, int, float)
 
 
 def _dotted(name: str) -> tuple[str, ...]:
     return tuple(name.split("."))
-
-
-_PLAIN: Final = (str, int, float)
 
 
 class CompiledPattern:

@@ -235,9 +235,8 @@ class MockServer:
         if found:
             lines += ["", "Matching requests:"]
             lines += [f"  #{entry.seq} {entry.method} {entry.url}" for entry in found]
-        too_few = len(found) < max(count or 0, at_least or 0)
-        if too_few:
-            # Too many matched: the other requests do not explain it, so they are not listed.
+        # Near misses explain too few matches; too many are explained by the list above.
+        if len(found) < max(count or 0, at_least or 0):
             others = [entry for entry in entries if entry not in found]
             misses = rank(
                 NearMiss(
@@ -439,13 +438,14 @@ class MockServer:
         self._log(record)
 
     def _log(self, record: RecordedRequest) -> None:
-        if self.log is not None:
+        if self.log is None:
+            return
+        if record.refused:
+            self.log(f"#{record.seq} refused by the HTTP parser -> 400: {record.note}")
+        else:
             answered = f"stub {record.stub_id}" if record.stub_id else "NO MATCH"
             status = record.status if record.status is not None else "no answer"
             fault = f" fault={record.fault}" if record.fault else ""
-            if record.refused:
-                self.log(f"#{record.seq} refused by the HTTP parser -> 400: {record.note}")
-                return
             self.log(f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}")
 
     def _make_server(self) -> web.Server:
