@@ -62,8 +62,8 @@ def _read(line: str, number: int, known: dict[str, Delivery]) -> dict[str, Any]:
     except ValueError:
         raise ProtocolError(f"{where}: now: expected an ISO 8601 time") from None
     if message["delivery"] not in known:
-        for field, kind in (("action", dict), ("variables", dict)):
-            if not isinstance(message.get(field), kind):
+        for field in ("action", "variables"):
+            if not isinstance(message.get(field), dict):
                 raise ProtocolError(
                     f"{where}: {field}: expected an object with the first attempt "
                     f"of delivery {message['delivery']!r}"
