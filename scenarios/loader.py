@@ -89,20 +89,25 @@ def _merge(base: Any, override: Any) -> Any:
     return override
 
 
-def _substitute(value: Any, params: dict[str, Any], unknown: set[str]) -> Any:
+Place = tuple[str | int, ...]
+
+
+def _substitute(value: Any, params: dict[str, Any], unknown: dict[str, Place], at: Place) -> Any:
+    """``value`` with each ``${name}`` replaced; a name not in ``params`` is kept as written
+    and put in ``unknown`` with the first place it was used."""
     if isinstance(value, str):
         whole = _PARAM.fullmatch(value)
         if whole is not None:
             name = whole.group(1)
             if name in params:
                 return params[name]
-            unknown.add(name)
+            unknown.setdefault(name, at)
             return value
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in params:
-                unknown.add(name)
+                unknown.setdefault(name, at)
                 return match.group(0)
             item = params[name]
             return item if isinstance(item, str) else str(item)
@@ -110,11 +115,13 @@ def _substitute(value: Any, params: dict[str, Any], unknown: set[str]) -> Any:
         return _PARAM.sub(replace, value)
     if isinstance(value, dict):
         return {
-            str(_substitute(key, params, unknown)): _substitute(item, params, unknown)
+            str(_substitute(key, params, unknown, (*at, key))): _substitute(
+                item, params, unknown, (*at, key)
+            )
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [_substitute(item, params, unknown) for item in value]
+        return [_substitute(item, params, unknown, (*at, i)) for i, item in enumerate(value)]
     return value
 
 
@@ -148,22 +155,22 @@ def _expand(
         combos = [dict(case) for case in grid]
     out = []
     for params in combos:
-        unknown: set[str] = set()
+        unknown: dict[str, Place] = {}
         body = {key: value for key, value in data.items() if key != "parametrize"}
         if params or "${" in repr(body):
-            body = _substitute(body, params, unknown)
+            body = _substitute(body, params, unknown, ())
         if "parametrize" in data:
             body["parametrize"] = data["parametrize"]
         if unknown:
             known = ", ".join(sorted(params)) or "none (add parametrize:)"
-            names_ = ", ".join(sorted("${" + name + "}" for name in unknown))
-            problems.append(
+            problems += [
                 Problem(
-                    document.where(prefix),
-                    dotted_path(prefix),
-                    f"unknown parameter(s) {names_}; parameters are: {known}",
+                    document.where((*prefix, *at)),
+                    dotted_path((*prefix, *at)),
+                    f"unknown parameter ${{{name}}}; parameters are: {known}",
                 )
-            )
+                for name, at in unknown.items()
+            ]
             break
         try:
             scenario = Scenario.model_validate(body)

@@ -130,7 +130,8 @@ def test_every_problem_with_line_field_and_expectation(tmp_path: Path) -> None:
         "F:16: scenarios[0].expect.requests[0].method: Input should be a valid string; got ['GET']",
         "F:18: scenarios[1].flow: List should have at least 1 item after validation, not 0; got []",
         "F:21: scenarios[1].mock.stubs[0].request.path: a path starting with '/'; got 'nope'",
-        "F:22: scenarios[2]: unknown parameter(s) ${nope}; parameters are: none (add parametrize:)",
+        "F:23: scenarios[2].flow[0].message: unknown parameter ${nope}; parameters are: none "
+        "(add parametrize:)",
         "F:26: scenarios[3].bogus: unknown field (check the spelling, or see the schema)",
         "F:27: scenarios[3].marks: a mark name like smoke, or one {name: argument} like "
         "{xfail: reason}; got \"skip(reason='x')\" at marks[1]",
