@@ -302,3 +302,21 @@ def test_a_merge_key_gives_defaults_that_keys_written_beside_it_override() -> No
     assert (one.scenario.name, two.scenario.name) == ("one", "two")
     assert two.scenario.subscriber.last_name == "C"
     assert [run(loaded)[0].messages[0].text for loaded in (one, two)] == ["A B", "A C"]
+
+
+def test_each_unknown_parameter_is_named_where_it_is_first_used() -> None:
+    text = (
+        "name: p\n"
+        "parametrize: {method: [GET]}\n"
+        "flow:\n"
+        "  - webhook: {url: '{mock.url}/${path}', method: '${method}'}\n"
+        "  - message: '${greeting} ${path}'\n"
+        "variables: {'${key}': 1}\n"
+    )
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "p.yaml")
+    assert str(caught.value).splitlines()[1:] == [
+        "  p.yaml:4: flow[0].webhook.url: unknown parameter ${path}; parameters are: method",
+        "  p.yaml:5: flow[1].message: unknown parameter ${greeting}; parameters are: method",
+        "  p.yaml:6: variables.${key}: unknown parameter ${key}; parameters are: method",
+    ]
