@@ -1,7 +1,7 @@
 """Project-wide test settings: Hypothesis profiles and the ``rule`` marker.
 
 ``HYPOTHESIS_PROFILE=ci`` (set by ``.ci/run``) runs the thorough profile; the
-default is fast enough to run on every save.
+default is fast enough to run on every save; ``deep`` is a long bug hunt, by hand.
 
 Hypothesis is imported only when a Python test file is about to be collected
 (its ``@settings`` read the loaded profile at import), so a run of scenario
@@ -28,6 +28,14 @@ def _load_hypothesis_profiles() -> None:
     settings.register_profile(
         "ci",
         max_examples=400,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        print_blob=True,
+    )
+    # A long hunt, run by hand now and then: HYPOTHESIS_PROFILE=deep pytest tests/test_*fuzz*.py
+    settings.register_profile(
+        "deep",
+        max_examples=5000,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
         print_blob=True,

@@ -12,4 +12,4 @@ def test_the_profile_is_loaded() -> None:
     assert settings.get_current_profile_name() == profile
     # Hypothesis's own default has a 200 ms deadline; both project profiles drop it.
     assert settings.default.deadline is None
-    assert settings.default.max_examples == (400 if profile == "ci" else 100)
+    assert settings.default.max_examples == {"ci": 400, "deep": 5000}.get(profile, 100)
