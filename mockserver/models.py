@@ -45,6 +45,9 @@ __all__ = [
 
 MATCHER_KEYS = frozenset({"equal", "regex", "contains", "present", "absent"})
 _PATH_TEMPLATE = re.compile(r"\{(\w+)\}")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP header name (RFC 9110)
+#: What a header value may not hold: control characters, line breaks among them (TAB is fine).
+HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class _Model(BaseModel):
@@ -255,6 +258,21 @@ class ResponseDef(_Model):
     delay_ms: int = Field(default=0, ge=0)
     fault: Fault | None = None
     template: bool = True
+
+    @field_validator("headers")
+    @classmethod
+    def _headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not _TOKEN.fullmatch(name):
+                raise ValueError(
+                    f"a header name of letters, digits and !#$%&'*+-.^_`|~; got {name!r}"
+                )
+            if HEADER_CONTROL.search(text):
+                raise ValueError(
+                    f"header {name}: a value without control characters such as line "
+                    f"breaks; got {text!r}"
+                )
+        return value
 
     @model_validator(mode="after")
     def _one_body(self) -> ResponseDef:

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .models import Fault, FaultType, ResponseDef
+from .models import HEADER_CONTROL, Fault, FaultType, ResponseDef
 from .templating import compile_json, render_text
 
 __all__ = ["Pause", "Prepared", "abort_connection", "prepare", "send_fault"]
@@ -53,7 +53,8 @@ class Prepared:
         if self.templated_headers:
             headers = dict(headers)
             for name in self.templated_headers:
-                headers[name] = render_text(headers[name], context)
+                # A value from the request may hold line breaks: never a header of its own.
+                headers[name] = HEADER_CONTROL.sub(" ", render_text(headers[name], context))
         body: bytes | None
         if self.json_body is not None:
             body = self.json_body(context)

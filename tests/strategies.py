@@ -70,3 +70,11 @@ def php_data(draw: st.DrawFn, depth: int = 3) -> dict[str, Any]:
         max_leaves=12,
     )
     return draw(st.dictionaries(key, tree, max_size=4))
+
+
+def fuzz_examples(count: int) -> int:
+    """A fuzz test's number of examples: as given, or twenty times it under the ``deep``
+    profile (a long bug hunt by hand; these tests fix their own counts otherwise)."""
+    from hypothesis import settings
+
+    return count * 20 if settings.get_current_profile_name() == "deep" else count

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from mockserver import MockServer
 from mockserver.crm import AmoCRM, Bitrix24
 
+from .strategies import fuzz_examples
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda inner: (
@@ -86,7 +88,9 @@ AMO_PATHS = [
 ]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=fuzz_examples(150), suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     method=st.sampled_from(BITRIX_METHODS),
     body=json_values,
@@ -112,7 +116,9 @@ def test_bitrix24_never_answers_500(
     assert ("result" in payload) != ("error" in payload)
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=fuzz_examples(150), suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(route=st.sampled_from(AMO_PATHS), body=json_values)
 def test_amocrm_never_answers_500(
     far_side: tuple[str, str, str], route: tuple[str, str], body: object

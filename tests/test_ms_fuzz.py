@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from mockserver import MockServer
 
+from .strategies import fuzz_examples
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[MockServer]:
@@ -70,7 +72,9 @@ header_lines = st.lists(
 )
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=fuzz_examples(60), suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(method=methods, path=paths, headers=header_lines, body=st.binary(max_size=300))
 def test_structured_garbage(
     server: MockServer, method: bytes, path: bytes, headers: list[bytes], body: bytes
@@ -80,7 +84,9 @@ def test_structured_garbage(
     assert_healthy(server)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=fuzz_examples(60), suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.binary(max_size=2000))
 def test_random_bytes(server: MockServer, data: bytes) -> None:
     send_raw(server, data)

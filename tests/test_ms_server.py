@@ -85,6 +85,33 @@ async def test_text_and_bytes_bodies(server: MockServer, client: httpx.AsyncClie
     assert (await client.get("/b")).content == b"\x00\x01\x02"
 
 
+async def test_a_header_echoing_the_request_cannot_be_split_in_two(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    server.add(
+        {"request": {"path": "/echo"}, "response": {"headers": {"X-Echo": "{request.json.v}"}}}
+    )
+    response = await client.post("/echo", json={"v": "a\r\nSet-Cookie: stolen=1"})
+    assert response.status_code == 200
+    assert response.headers["x-echo"] == "a  Set-Cookie: stolen=1"
+    assert "set-cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("headers", "says"),
+    [
+        pytest.param({"": "x"}, "a header name of letters, digits", id="empty-name"),
+        pytest.param({"Bad Name": "x"}, "got 'Bad Name'", id="space-in-name"),
+        pytest.param({"X-A": "1\r\nX-B: 2"}, "header X-A: a value without control", id="crlf"),
+    ],
+)
+def test_response_headers_that_cannot_be_sent_are_refused(
+    headers: dict[str, str], says: str
+) -> None:
+    with pytest.raises(StubError, match=says):
+        MockServer().add({"response": {"headers": headers}})
+
+
 async def test_templates_from_the_request(server: MockServer, client: httpx.AsyncClient) -> None:
     server.add(
         {

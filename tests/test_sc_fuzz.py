@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from mockserver import MockServer, StubError
 from scenarios import ScenarioFileError, load_scenario_text, scenario_from_dict
 
-from .strategies import json_value
+from .strategies import fuzz_examples, json_value
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = [
@@ -160,7 +160,7 @@ def quick(loaded: Any) -> bool:
     return scenario.mock.crm.bitrix24 is None and scenario.mock.crm.amocrm is None
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=fuzz_examples(40), deadline=None, suppress_health_check=list(HealthCheck))
 @given(changed(SCENARIOS))
 def test_a_changed_scenario_that_loads_runs_to_a_verdict(data: dict[str, Any]) -> None:
     from hypothesis import assume
@@ -197,7 +197,7 @@ def client(running: MockServer) -> Any:
         yield made
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=fuzz_examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(stub=changed(STUBS), body=json_value)
 def test_a_changed_stub_answers_without_an_internal_error(
     running: MockServer, client: Any, stub: Any, body: Any
@@ -232,7 +232,7 @@ ADMIN_ROUTES = [
 ]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=fuzz_examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     route=st.sampled_from(ADMIN_ROUTES),
     body=st.one_of(json_value, changed(STUBS), st.builds(lambda s: {"stubs": [s]}, changed(STUBS))),
@@ -282,7 +282,7 @@ def crm_client() -> Any:
         yield client
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=fuzz_examples(150), deadline=None, suppress_health_check=list(HealthCheck))
 @given(route=st.sampled_from(CRM_ROUTES), body=st.one_of(json_value, crm_fault))
 def test_the_crm_admin_routes_answer_any_json_with_a_verdict(
     crm_client: Any, route: tuple[str, str], body: Any
@@ -314,7 +314,7 @@ raw_requests = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=fuzz_examples(300), deadline=None, suppress_health_check=list(HealthCheck))
 @given(pattern=changed(PATTERNS), raw=raw_requests)
 def test_matching_any_request_explains_itself(pattern: Any, raw: dict[str, Any]) -> None:
     from datetime import datetime, timezone
