@@ -120,6 +120,11 @@ class Matcher(_Model):
 MatcherMap = dict[str, Matcher]
 
 
+def _header_name(name: str) -> None:
+    if not _TOKEN.fullmatch(name):
+        raise ValueError(f"a header name of letters, digits and !#$%&'*+-.^_`|~; got {name!r}")
+
+
 class RequestPattern(_Model):
     """Which requests a stub answers. Every field given must match; an empty pattern matches all.
 
@@ -165,6 +170,13 @@ class RequestPattern(_Model):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"regex {value!r} does not compile: {exc}") from exc
+        return value
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: MatcherMap) -> MatcherMap:
+        for name in value:
+            _header_name(name)
         return value
 
     @field_validator("query", "form", "json_paths")
@@ -263,10 +275,7 @@ class ResponseDef(_Model):
     @classmethod
     def _headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
-            if not _TOKEN.fullmatch(name):
-                raise ValueError(
-                    f"a header name of letters, digits and !#$%&'*+-.^_`|~; got {name!r}"
-                )
+            _header_name(name)
             if HEADER_CONTROL.search(text):
                 raise ValueError(
                     f"header {name}: a value without control characters such as line "

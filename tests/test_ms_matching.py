@@ -288,3 +288,9 @@ def test_json_differences_are_empty_exactly_when_the_bodies_match(left: Any, rig
     assert (not json_differences(left, right)) is json_equal(left, right)
     assert (not json_differences(left, right, subset=True)) is json_subset(left, right)
     assert not json_differences(left, left)
+
+
+@pytest.mark.parametrize("name", ["", "Bad Name", "X:Y", "Тест"])
+def test_a_header_matcher_named_what_no_header_can_be_named_is_refused(name: str) -> None:
+    with pytest.raises(ValidationError, match="a header name of letters, digits"):
+        RequestPattern.model_validate({"headers": {name: "x"}})
