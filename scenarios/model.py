@@ -107,6 +107,14 @@ def _text(value: Any) -> Any:
     return value
 
 
+#: Text that YAML may have read as a number or boolean (``bot_id: 7``).
+Text = Annotated[
+    str,
+    BeforeValidator(_text),
+    WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]
+
+
 Pair = Annotated[
     tuple[str, Annotated[str, BeforeValidator(_text)]],
     BeforeValidator(_pair),
@@ -210,15 +218,13 @@ class Block(_Model):
 class SubscriberSpec(_Model):
     """The subscriber; these fill the reserved variables (rule B8)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
-
-    user_id: str = "1"
-    first_name: str = ""
-    last_name: str = ""
-    username: str = ""
-    phone: str = ""
-    email: str = ""
-    channel: str = "telegram"
+    user_id: Text = "1"
+    first_name: Text = ""
+    last_name: Text = ""
+    username: Text = ""
+    phone: Text = ""
+    email: Text = ""
+    channel: Text = "telegram"
 
 
 class CrmFaultSpec(_Model):
@@ -356,7 +362,7 @@ class Scenario(_Model):
     )
     clock: RealDatetime = DEFAULT_CLOCK
     timezone: str = "UTC"
-    bot_id: str = "bot-1"
+    bot_id: Text = "bot-1"
     subscriber: SubscriberSpec = Field(default_factory=SubscriberSpec)
     variables: dict[str, JsonValue] = Field(default_factory=dict)
     flow: list[Block] = Field(min_length=1)

@@ -320,3 +320,14 @@ def test_each_unknown_parameter_is_named_where_it_is_first_used() -> None:
         "  p.yaml:5: flow[1].message: unknown parameter ${greeting}; parameters are: method",
         "  p.yaml:6: variables.${key}: unknown parameter ${key}; parameters are: method",
     ]
+
+
+def test_numbers_yaml_reads_in_bot_id_and_subscriber_fields_are_their_text() -> None:
+    text = (
+        "name: n\nbot_id: 7\nsubscriber: {user_id: 42, phone: 79001234567}\n"
+        "flow: [{message: '{bot_id} {user_id} {phone}'}]\n"
+    )
+    (loaded,) = load_scenario_text(text, "n.yaml")
+    assert (loaded.scenario.bot_id, loaded.scenario.subscriber.user_id) == ("7", "42")
+    (result,) = run(loaded)
+    assert result.messages[0].text == "7 42 79001234567"
