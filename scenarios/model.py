@@ -202,7 +202,7 @@ class Block(_Model):
     model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     webhook: WebhookSpec | None = None
-    message: str | None = None
+    message: Text | None = None
     set: SetSpec | None = None
 
     @model_validator(mode="after")
