@@ -6,7 +6,8 @@ import json
 from typing import Any
 
 from mockserver import MockServer, VerificationError
-from mockserver.matching import CompiledMatcher, show
+from mockserver.matching import CompiledMatcher, Mismatch, show
+from mockserver.report import format_mismatches
 from webhook_core.template import MISSING, walk
 
 from .durations import format_duration
@@ -50,6 +51,10 @@ def _requests(loaded: LoadedScenario, server: MockServer) -> list[Failure]:
     return failures
 
 
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _crm(loaded: LoadedScenario, server: MockServer) -> list[Failure]:
     failures: list[Failure] = []
     for name, entities in loaded.scenario.expect.crm.items():
@@ -61,7 +66,7 @@ def _crm(loaded: LoadedScenario, server: MockServer) -> list[Failure]:
         for entity, expected in entities.items():
             records = profile.records(entity)
             field = f"expect.crm.{name}.{entity}"
-            shown = [f"  {json.dumps(r, ensure_ascii=False, default=str)[:200]}" for r in records]
+            shown = [f"  {_cut(json.dumps(r, ensure_ascii=False, default=str))}" for r in records]
             if expected.count is not None and len(records) != expected.count:
                 failures.append(
                     Failure(
@@ -82,17 +87,28 @@ def _crm(loaded: LoadedScenario, server: MockServer) -> list[Failure]:
                         )
                     )
                     break
-                for path, matcher in fields.items():
-                    value = walk(records[index], path.split("."))
-                    if not _match(matcher, value, as_text=False):
-                        failures.append(
-                            Failure(
-                                f"{field}.records[{index}].{path}",
-                                f"{entity} #{index + 1} {path}: expected {matcher.describe()}, "
-                                f"got {show(value)}",
-                                ["records:", *shown],
-                            )
+                record = records[index]
+                wrong = [
+                    Mismatch(path, matcher.describe(), show(value))
+                    for path, matcher in fields.items()
+                    if not _match(matcher, value := walk(record, path.split(".")), as_text=False)
+                ]
+                if wrong:
+                    failures.append(
+                        Failure(
+                            f"{field}.records[{index}]",
+                            f"{entity} #{index + 1} in {name}: {len(wrong)} of {len(fields)} "
+                            "field(s) differ",
+                            [
+                                *format_mismatches(wrong, indent=""),
+                                "",
+                                f"{entity} #{index + 1} as {name} holds it:",
+                                *json.dumps(
+                                    record, ensure_ascii=False, indent=2, default=str
+                                ).splitlines(),
+                            ],
                         )
+                    )
     return failures
 
 
