@@ -47,9 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--stubs",
         nargs="+",
+        action="extend",
         default=[],
         metavar="FILE",
-        help="stub files, YAML or JSON; every problem is reported and nothing "
+        help="stub files, YAML or JSON, or directories of them (*.yaml, *.yml, *.json, "
+        "read in name order); repeatable; every problem is reported and nothing "
         "is served if any file is wrong",
     )
     parser.add_argument(

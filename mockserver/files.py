@@ -77,13 +77,31 @@ def _line(problem: Problem) -> int:
     return int(line) if line.isdigit() else 0
 
 
+STUB_FILE_SUFFIXES = (".yaml", ".yml", ".json")
+
+
 def load_stub_files(paths: Iterable[str | Path]) -> list[Stub]:
-    """The stubs of several files; every problem of every file is reported together."""
+    """The stubs of several files, or of the stub files in directories (``*.yaml``,
+    ``*.yml``, ``*.json``, below them too, in name order); every problem of every file
+    is reported together."""
     stubs: list[Stub] = []
     problems: list[Problem] = []
-    for path in paths:
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(
+            item
+            for item in path.rglob("*")
+            if item.suffix.lower() in STUB_FILE_SUFFIXES and item.is_file()
+        )
+        if not found:
+            problems.append(Problem(str(path), "", "no stub files (*.yaml, *.yml, *.json) here"))
+        files += found
+    for file in files:
         try:
-            stubs += load_stub_file(path)
+            stubs += load_stub_file(file)
         except StubError as exc:
             problems += exc.problems
     if problems:

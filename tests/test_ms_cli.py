@@ -249,6 +249,37 @@ def test_cli_bad_file_exits_2_and_serves_nothing(tmp_path: Path) -> None:
     assert out.getvalue() == ""
 
 
+def test_stub_directories_and_repeated_options_read_every_file(tmp_path: Path) -> None:
+    from mockserver.files import load_stub_files
+
+    (tmp_path / "crm").mkdir()
+    (tmp_path / "crm" / "b.yaml").write_text("- request: {path: /b}\n")
+    (tmp_path / "a.json").write_text('[{"request": {"path": "/a"}}]')
+    (tmp_path / "c.yml").write_text("request: {path: /c}\n")
+    (tmp_path / "notes.txt").write_text("not a stub file")
+    extra = tmp_path.parent / f"{tmp_path.name}-extra.yaml"
+    extra.write_text("- request: {path: /x}\n")
+    paths = [stub.request.path for stub in load_stub_files([tmp_path, extra])]
+    assert paths == ["/a", "/c", "/b", "/x"]  # in name order, below the directory too
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(StubError, match="no stub files"):
+        load_stub_files([empty])
+
+
+def test_cli_takes_stubs_repeated_without_dropping_the_first(tmp_path: Path) -> None:
+    import argparse
+
+    from mockserver.cli import build_parser
+
+    first, second = tmp_path / "1.yaml", tmp_path / "2.yaml"
+    args: argparse.Namespace = build_parser().parse_args(
+        ["--stubs", str(first), "--stubs", str(second), str(tmp_path)]
+    )
+    assert args.stubs == [str(first), str(second), str(tmp_path)]
+
+
 def test_cli_missing_file_exits_2(tmp_path: Path) -> None:
     err = io.StringIO()
     assert main(["--stubs", str(tmp_path / "nope.yaml")], out=io.StringIO(), err=err) == 2
