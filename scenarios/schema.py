@@ -8,12 +8,14 @@ with it. Regenerate with ``python -m scenarios.schema``.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter
+
+from mockserver.schema import render as render_schema
+from mockserver.schema import schema_command
 
 from .model import Scenario
 
@@ -100,51 +102,20 @@ def scenario_schema() -> dict[str, Any]:
 
 
 def render() -> str:
-    return json.dumps(scenario_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return render_schema(scenario_schema())
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m scenarios.schema``: regenerate the checked-in copy; ``--output FILE``
     (``-`` for stdout) writes it elsewhere, for a project of your own; ``--check`` fails
     when the checked-in copy is stale."""
-    import argparse
-
-    parser = argparse.ArgumentParser(
+    return schema_command(
+        argv,
         prog="python -m scenarios.schema",
         description="The JSON Schema of *.scenario.yaml files, generated from the models.",
+        text=render,
+        path=SCHEMA_PATH,
     )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--output",
-        "-o",
-        metavar="FILE",
-        help="write the schema to FILE ('-': standard output) instead of the package's copy",
-    )
-    where.add_argument(
-        "--check",
-        action="store_true",
-        help="exit 1 if the package's copy differs from the models",
-    )
-    options = parser.parse_args(argv)
-    text = render()
-    if options.check:
-        current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
-        if current != text:
-            print(f"{SCHEMA_PATH} is stale: run python -m scenarios.schema", file=sys.stderr)
-            return 1
-        return 0
-    if options.output == "-":
-        sys.stdout.write(text)
-        return 0
-    target = Path(options.output) if options.output else SCHEMA_PATH
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    print(f"wrote {target}", file=sys.stderr)
-    return 0
 
 
 if __name__ == "__main__":
