@@ -13,7 +13,7 @@ file, or ``@pytest.mark.mockserver_lenient`` on a test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -47,6 +47,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mockserver_lenient: this test's mock servers are not checked strictly"
     )
+
+
+#: The mock servers a test uses, for its failure report; and whether its call failed.
+_SERVERS = pytest.StashKey[list["MockServer"]]()
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test that failed on its own gets its mock servers' story as a section of its
+    failure report, instead of a second failure (an ERROR at teardown) beside it."""
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_CALL_FAILED] = True
+        for server in item.stash.get(_SERVERS, []):
+            try:
+                server.check()
+            except VerificationError as exc:
+                report.sections.append((f"mock server at {server.url}", exc.report))
+    return report
 
 
 def _strict(request: pytest.FixtureRequest) -> bool:
@@ -84,9 +106,10 @@ def mockserver(
     """This test's mock server (reset before the test, checked after it when strict)."""
     server = _mockserver_session
     server.reset()
+    request.node.stash.setdefault(_SERVERS, []).append(server)
     yield server
     try:
-        if _strict(request):
+        if _strict(request) and not request.node.stash.get(_CALL_FAILED, False):
             _check(server)
     finally:
         server.reset()
@@ -102,11 +125,12 @@ def mockserver_factory(request: pytest.FixtureRequest) -> Iterator[Callable[...,
     def make(stubs: Iterable[Stub | Mapping[str, Any]] = (), **options: Any) -> MockServer:
         server = MockServer(stubs, **options).start_in_thread()
         made.append(server)
+        request.node.stash.setdefault(_SERVERS, []).append(server)
         return server
 
     yield make
     try:
-        if _strict(request):
+        if _strict(request) and not request.node.stash.get(_CALL_FAILED, False):
             for server in made:
                 _check(server)
     finally:

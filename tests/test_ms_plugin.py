@@ -71,3 +71,38 @@ def test_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_it=TESTS)
     result = pytester.runpytest_subprocess("-n", "2", "--mockserver-lenient")
     result.assert_outcomes(passed=6)
+
+
+FAILING = """
+import httpx
+
+
+def test_fails_on_its_own(mockserver):
+    httpx.get(mockserver.url + "/nope")
+    assert False, "the test's own failure"
+
+
+def test_factory_fails_on_its_own(mockserver_factory):
+    server = mockserver_factory([{"request": {"path": "/never"}}])
+    assert False, "another failure"
+"""
+
+
+def test_a_failing_test_gets_the_story_beside_its_failure_not_a_second_error(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_failing=FAILING)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2, errors=0)
+    result.stdout.fnmatch_lines(
+        [
+            "*the test's own failure*",
+            "*- mock server at http://127.0.0.1:* -*",
+            "1 request(s) matched no stub",
+            "GET /nope",
+            "*another failure*",
+            "*- mock server at http://127.0.0.1:* -*",
+            "1 stub(s) were never called:",
+        ]
+    )
+    assert "ERROR at teardown" not in result.stdout.str()
