@@ -117,6 +117,13 @@ async def _serve(server: MockServer, out: TextIO) -> None:
         file=out,
         flush=True,
     )
+    if server.host in ("0.0.0.0", "::", ""):
+        print(
+            "note: listening on every network interface: anyone who can reach this "
+            "machine can read the journal and change the stubs (--host 127.0.0.1 keeps it local)",
+            file=out,
+            flush=True,
+        )
     for profile in server.profiles:
         print(f"{profile.name}: {profile.describe(server.url)}", file=out, flush=True)
     try:

@@ -343,3 +343,18 @@ def test_cli_serves_logs_and_stops_cleanly(tmp_path: Path, signum: int) -> None:
     assert lines[1] == "#2 GET /nope -> 404 (NO MATCH)"
     assert lines[-1] == "mockserver stopped after 2 request(s)"
     assert "Traceback" not in err
+
+
+def test_cli_says_when_it_listens_beyond_this_machine() -> None:
+    process = spawn_mockserver("--host", "0.0.0.0", "--quiet")
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        note = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert "mockserver listening on http://0.0.0.0:" in banner
+    assert note.startswith("note: listening on every network interface")
+    assert "--host 127.0.0.1" in note
