@@ -18,7 +18,14 @@ from .forms import field_keys
 from .journal import RecordedRequest
 from .models import Matcher, RequestPattern
 
-__all__ = ["CompiledPattern", "Mismatch", "json_differences", "json_equal", "json_subset"]
+__all__ = [
+    "CompiledPattern",
+    "Mismatch",
+    "json_differences",
+    "json_equal",
+    "json_mismatches",
+    "json_subset",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +100,11 @@ def json_differences(
 _JSON_ROWS = 8  # differences listed per JSON body; the rest are counted
 
 
-def _json_mismatches(field: str, expected: Any, actual: Any, *, subset: bool) -> list[Mismatch]:
+def json_mismatches(
+    field: str, expected: Any, actual: Any, *, subset: bool = False
+) -> list[Mismatch]:
+    """Where a JSON value departs from the expected one, as rows named ``field.path``
+    (at most eight, then one that counts the rest)."""
     found = json_differences(expected, actual, subset=subset)
     out = [
         Mismatch(
@@ -275,11 +286,11 @@ class CompiledPattern:
         if self.has_json and not json_equal(self.pattern.json_, request.json):
             if first_only:
                 return [Mismatch("json", "equal", "differs", of="json")]
-            out += _json_mismatches("json", self.pattern.json_, request.json, subset=False)
+            out += json_mismatches("json", self.pattern.json_, request.json, subset=False)
         if self.has_subset and not json_subset(self.pattern.json_subset, request.json):
             if first_only:
                 return [Mismatch("json_subset", "contains", "differs", of="json_subset")]
-            out += _json_mismatches(
+            out += json_mismatches(
                 "json_subset", self.pattern.json_subset, request.json, subset=True
             )
         if self.json_paths:

@@ -6,7 +6,13 @@ import json
 from typing import Any
 
 from mockserver import MockServer, VerificationError
-from mockserver.matching import CompiledMatcher, Mismatch, show
+from mockserver.matching import (
+    CompiledMatcher,
+    Mismatch,
+    json_differences,
+    json_mismatches,
+    show,
+)
 from mockserver.report import format_mismatches
 from webhook_core.template import MISSING, walk
 
@@ -240,13 +246,27 @@ def check(loaded: LoadedScenario, result: RunResult, server: MockServer) -> list
     failures += _messages(loaded, result)
     for path, matcher in expect.variables.items():
         value = walk(result.variables, path.split("."))
-        if not _match(matcher, value, as_text=False):
+        if _match(matcher, value, as_text=False):
+            continue
+        wanted = matcher.equal if matcher.kind == "equal" else None
+        if isinstance(wanted, dict | list) and isinstance(value, dict | list):
+            # Two structures: where they part, not both cut at sixty characters.
+            count = len(json_differences(wanted, value))
+            rows = json_mismatches(path, wanted, value)
             failures.append(
                 Failure(
                     f"expect.variables.{path}",
-                    f"variable {path}: expected {matcher.describe()}, got {show(value)}",
+                    f"variable {path}: {count} place(s) differ from what was expected",
+                    format_mismatches(rows, indent=""),
                 )
             )
+            continue
+        failures.append(
+            Failure(
+                f"expect.variables.{path}",
+                f"variable {path}: expected {matcher.describe()}, got {show(value)}",
+            )
+        )
     failures += _attempts(loaded, result)
     failures += _crm(loaded, server)
     if expect.missing is not None and sorted(set(result.missing)) != sorted(set(expect.missing)):

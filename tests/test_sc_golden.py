@@ -103,3 +103,23 @@ def test_an_attempt_reads_as_its_status_or_its_error_once(
     at = datetime(2026, 1, 1, tzinfo=timezone.utc)
     record = AttemptRecord(0, 1, at, timedelta(0), AttemptReport(**report))
     assert record.summary() == shown
+
+
+def test_a_structured_variable_that_differs_is_shown_where_it_differs() -> None:
+    expected = {f"k{i}": i for i in range(10)} | {"deep": {"list": [1, 2]}}
+    actual = {f"k{i}": i + (i < 9) for i in range(10)} | {"deep": {"list": [1, 3]}}
+    scenario = {
+        "name": "v",
+        "variables": {"r": actual},
+        "flow": [{"message": "x"}],
+        "expect": {"variables": {"r": {"equal": expected}}},
+    }
+    with pytest.raises(ScenarioFailed) as caught:
+        run(scenario)
+    report = str(caught.value)
+    assert "variable r: 10 place(s) differ from what was expected" in report
+    rows = [line.split() for line in report.splitlines()]
+    assert ["r.k0", "equal", "0", "1", "<<<<<"] in rows
+    assert ["r.k7", "equal", "7", "8", "<<<<<"] in rows
+    assert ["r", "and", "2", "more", "difference(s)", "<<<<<"] in rows  # k8 and deep.list.1
+    assert not any(row[:1] == ["r.k9"] for row in rows)  # k9 is the same
