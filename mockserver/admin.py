@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from .models import RequestPattern, Stub
+from .models import CrmFaultSpec, RequestPattern, Stub
 from .validation import explain
 
 if TYPE_CHECKING:
@@ -301,26 +301,12 @@ def admin_router(server: MockServer) -> AdminRouter:
 
         profile = _profile(request)
         data = await _json_body(request)
-        if not isinstance(data, dict) or not isinstance(data.get("method"), str):
-            return problem(
-                400,
-                "Invalid fault",
-                "method: expected the method name as text",
-                [{"field": "method", "message": "expected the method name as text"}],
-            )
-        allowed = {"method", "kind", "call", "status", "code", "message", "seconds", "location"}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            return problem(
-                400,
-                "Invalid fault",
-                f"unknown field(s): {', '.join(unknown)}",
-                [{"field": name, "message": "unknown field"} for name in unknown],
-            )
         try:
-            fault = profile.add_fault(CrmFault(**data))
-        except TypeError as exc:
-            return problem(400, "Invalid fault", str(exc))
+            spec = CrmFaultSpec.model_validate(data)
+        except ValidationError as exc:
+            errors = validation_problems(exc, model=CrmFaultSpec)
+            return problem(400, "Invalid fault", f"{len(errors)} problem(s)", errors)
+        fault = profile.add_fault(CrmFault(**spec.model_dump()))
         return _reply({"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201)
 
     async def issue_token(request: web.BaseRequest) -> web.Response:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pydantic_core import CoreSchema
 
 __all__ = [
+    "CrmFaultSpec",
     "Fault",
     "FaultType",
     "Matcher",
@@ -347,3 +348,17 @@ class Stub(_Model):
         """How a report names this stub."""
         name = f" {self.name!r}" if self.name else ""
         return f"stub{name} ({self.id})"
+
+
+class CrmFaultSpec(_Model):
+    """A fault of a fake CRM, as scenario files and the admin API give it
+    (``mockserver.crm.CrmFault`` is what a profile runs)."""
+
+    method: str = Field(min_length=1, description="the CRM method or 'VERB /path' it hits")
+    kind: Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"] = "error"
+    call: int | None = Field(default=None, ge=1, description="the Nth call (default: every)")
+    status: int = Field(default=500, ge=100, le=599)
+    code: str = "INTERNAL_SERVER_ERROR"
+    message: str = "Internal server error"
+    seconds: float = Field(default=30.0, gt=0)
+    location: str = ""

@@ -27,6 +27,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from mockserver import Matcher, RequestPattern, Stub
+from mockserver.models import CrmFaultSpec
 from webhook_core import ConfigurationError, Method, check_timezone, check_variable_name
 
 from .clock import DEFAULT_CLOCK, RealDatetime
@@ -225,19 +226,6 @@ class SubscriberSpec(_Model):
     phone: Text = ""
     email: Text = ""
     channel: Text = "telegram"
-
-
-class CrmFaultSpec(_Model):
-    """A fault of a fake CRM (``mockserver.crm.CrmFault``)."""
-
-    method: str
-    kind: Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"] = "error"
-    call: int | None = Field(default=None, ge=1, description="the Nth call (default: every)")
-    status: int = Field(default=500, ge=100, le=599)
-    code: str = "INTERNAL_SERVER_ERROR"
-    message: str = "Internal server error"
-    seconds: float = Field(default=30.0, gt=0)
-    location: str = ""
 
 
 class Bitrix24Spec(_Model):

@@ -345,6 +345,17 @@ async def test_admin_api_for_the_crm(portal: tuple[Bitrix24, httpx.AsyncClient])
     bad = await client.post(admin + "/bitrix24/faults", json={"method": "x", "bogus": 1})
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["field"] == "bogus"
+    # A fault that cannot work is refused, every field named, never half-added.
+    wrong = await client.post(
+        admin + "/bitrix24/faults",
+        json={"method": "crm.lead.add", "kind": "explode", "call": 0, "status": "x", "calls": 2},
+    )
+    assert wrong.status_code == 400
+    errors = {error["field"]: error["message"] for error in wrong.json()["errors"]}
+    assert set(errors) == {"kind", "call", "status", "calls"}
+    assert "'error', 'commit_then_drop'" in errors["kind"]
+    assert errors["calls"] == "unknown field; did you mean 'call'?"
+    assert len(crm.faults) == 1
     assert (await client.get(admin + "/amocrm")).status_code == 404
     assert (await client.delete(admin + "/bitrix24")).status_code == 204
     assert crm.records("lead") == []
