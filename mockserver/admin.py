@@ -10,10 +10,10 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .models import CrmFaultSpec, RequestPattern, Stub
 from .validation import explain
@@ -88,6 +88,38 @@ def _dump_stub(stub: Stub) -> dict[str, Any]:
 
 # The path parameters of the admin call being answered (set per call, in its own task).
 _PARAMS: ContextVar[dict[str, str]] = ContextVar("mockserver_admin_params")
+M = TypeVar("M", bound=BaseModel)
+
+
+class _TokenRequest(BaseModel):
+    """``POST /__admin/crm/{name}/tokens``: a token for an integration (amoCRM)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    integration: str = Field(default="admin", min_length=1)
+
+
+class _WebhookRequest(BaseModel):
+    """``POST /__admin/crm/{name}/webhooks``: an inbound webhook for a user (Bitrix24)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    user_id: str = Field(default="1", min_length=1)
+    scope: list[str] = Field(default_factory=lambda: ["crm"])
+
+
+async def _request_model(request: web.BaseRequest, model: type[M], title: str) -> M | web.Response:
+    """An optional JSON body as ``model`` (an empty body takes the defaults), or a 400
+    naming every field that is wrong."""
+    raw = await request.read()
+    data = await _json_body(request) if raw.strip() else {}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = validation_problems(exc, model=model)
+        return problem(400, title, f"{len(errors)} problem(s)", errors)
+
+
 _Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
@@ -313,16 +345,10 @@ def admin_router(server: MockServer) -> AdminRouter:
         profile = _profile(request)
         if not hasattr(profile, "issue_token"):
             return problem(404, "No tokens here", f"{profile.name} has no tokens")
-        raw = await request.read()
-        data = await _json_body(request) if raw.strip() else {}
-        integration = data.get("integration", "admin") if isinstance(data, dict) else None
-        if not isinstance(integration, str) or not integration:
-            return problem(
-                400,
-                "Invalid token request",
-                "integration: expected text",
-                [{"field": "integration", "message": "expected text"}],
-            )
+        asked = await _request_model(request, _TokenRequest, "Invalid token request")
+        if isinstance(asked, web.Response):
+            return asked
+        integration = asked.integration
         return _reply(
             {"token": profile.issue_token(integration), "integration": integration}, status=201
         )
@@ -339,20 +365,10 @@ def admin_router(server: MockServer) -> AdminRouter:
         profile = _profile(request)
         if not hasattr(profile, "issue_webhook"):
             return problem(404, "No webhooks here", f"{profile.name} has no webhooks")
-        raw = await request.read()
-        data = await _json_body(request) if raw.strip() else {}
-        if not isinstance(data, dict):
-            data = {"": data}
-        user_id = data.get("user_id", "1")
-        scope = data.get("scope", ["crm"])
-        errors = []
-        if not isinstance(user_id, str | int) or isinstance(user_id, bool):
-            errors.append({"field": "user_id", "message": "expected text or a number"})
-        if not (isinstance(scope, list) and all(isinstance(item, str) for item in scope)):
-            errors.append({"field": "scope", "message": "expected a list of scope names"})
-        if errors:
-            return problem(400, "Invalid webhook request", f"{len(errors)} problem(s)", errors)
-        path = profile.issue_webhook(str(user_id), tuple(scope))
+        asked = await _request_model(request, _WebhookRequest, "Invalid webhook request")
+        if isinstance(asked, web.Response):
+            return asked
+        path = profile.issue_webhook(asked.user_id, tuple(asked.scope))
         return _reply({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
 
     async def revoke_webhook(request: web.BaseRequest) -> web.Response:

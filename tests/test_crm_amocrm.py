@@ -224,6 +224,12 @@ async def test_operator_tokens_and_unblock_through_the_admin_api(
 ) -> None:
     amo, client = account
     admin = str(client.base_url).split("/amocrm/")[0] + "/__admin/crm/amocrm"
+    wrong = await client.post(admin + "/tokens", json={"integraton": "crm-sync"})
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"] == [
+        {"field": "integraton", "message": "unknown field; did you mean 'integration'?"}
+    ]
+    assert (await client.post(admin + "/tokens", json={"integration": ""})).status_code == 400
     issued = await client.post(admin + "/tokens", json={"integration": "crm-sync"})
     assert issued.status_code == 201
     token = issued.json()["token"]

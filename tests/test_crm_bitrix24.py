@@ -449,3 +449,8 @@ async def test_operator_issues_and_revokes_webhooks(
     assert [hook["user_id"] for hook in hooks] == ["7"]
     bad = await client.post(admin + "/webhooks", json={"scope": "crm"})
     assert bad.json()["errors"][0]["field"] == "scope"
+    misspelt = await client.post(admin + "/webhooks", json={"user_id": 3, "scopes": ["user"]})
+    assert misspelt.status_code == 400  # not a crm-scoped webhook the operator did not ask for
+    assert misspelt.json()["errors"] == [
+        {"field": "scopes", "message": "unknown field; did you mean 'scope'?"}
+    ]
