@@ -91,6 +91,16 @@ _PARAMS: ContextVar[dict[str, str]] = ContextVar("mockserver_admin_params")
 M = TypeVar("M", bound=BaseModel)
 
 
+class _StateRequest(BaseModel):
+    """``PUT /__admin/state``: put a stub scenario (or one key of it) in a state."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str = Field(min_length=1)
+    state: str = Field(min_length=1)
+    key: str = ""
+
+
 class _TokenRequest(BaseModel):
     """``POST /__admin/crm/{name}/tokens``: a token for an integration (amoCRM)."""
 
@@ -274,19 +284,10 @@ def admin_router(server: MockServer) -> AdminRouter:
         return _reply({"states": states})
 
     async def put_state(request: web.BaseRequest) -> web.Response:
-        data = await _json_body(request)
-        errors = []
-        if not isinstance(data, dict):
-            data = {}
-            errors.append({"field": "", "message": "expected an object"})
-        for field in ("scenario", "state"):
-            if not isinstance(data.get(field), str) or not data.get(field):
-                errors.append({"field": field, "message": "expected a non-empty string"})
-        if "key" in data and not isinstance(data["key"], str):
-            errors.append({"field": "key", "message": "expected a string"})
-        if errors:
-            return problem(400, "Invalid state", f"{len(errors)} problem(s)", errors)
-        server.set_state(data["scenario"], data["state"], key=data.get("key", ""))
+        asked = await _request_model(request, _StateRequest, "Invalid state")
+        if isinstance(asked, web.Response):
+            return asked
+        server.set_state(asked.scenario, asked.state, key=asked.key)
         return web.Response(status=204)
 
     async def clear_state(request: web.BaseRequest) -> web.Response:

@@ -172,6 +172,11 @@ async def test_state_through_the_api(admin: tuple[MockServer, httpx.AsyncClient]
     assert states == [{"scenario": "s", "key": "7", "state": "paid"}]
     bad = await client.put("/__admin/state", json={"scenario": ""})
     assert [e["field"] for e in bad.json()["errors"]] == ["scenario", "state"]
+    misspelt = await client.put("/__admin/state", json={"scenario": "s", "state": "x", "kye": "7"})
+    assert misspelt.json()["errors"] == [
+        {"field": "kye", "message": "unknown field; did you mean 'key'?"}
+    ]
+    assert server.state("s") == "Started"  # nothing set from a request that was refused
     assert (await client.delete("/__admin/state")).status_code == 204
     assert server.state("s", key="7") == "Started"
 
