@@ -6,6 +6,7 @@ Errors are ``application/problem+json`` (RFC 9457) with ``errors``: one
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -228,6 +229,10 @@ def admin_router(server: MockServer) -> AdminRouter:
         if "path" in query:
             entries = [e for e in entries if e.path == query["path"]]
         errors = []
+        for name in sorted(set(query) - {"method", "path", "unmatched", "limit"}):
+            close = difflib.get_close_matches(name, ["method", "path", "unmatched", "limit"], 1)
+            hint = f"; did you mean {close[0]!r}?" if close else " (method, path, unmatched, limit)"
+            errors.append({"field": name, "message": f"unknown query parameter{hint}"})
         unmatched = query.get("unmatched", "false").lower()
         if unmatched not in _YES + _NO:
             expected = "true or false (also 1/0, yes/no)"

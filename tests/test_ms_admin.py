@@ -140,6 +140,8 @@ async def test_a_stub_body_of_the_wrong_shape_is_400(
         ({"limit": "abc"}, "limit", "a whole number of requests, 0 or more; got 'abc'"),
         ({"limit": "-1"}, "limit", "a whole number of requests, 0 or more; got '-1'"),
         ({"unmatched": "maybe"}, "unmatched", "true or false (also 1/0, yes/no); got 'maybe'"),
+        ({"methd": "GET"}, "methd", "unknown query parameter; did you mean 'method'?"),
+        ({"q": "x"}, "q", "unknown query parameter (method, path, unmatched, limit)"),
     ],
 )
 async def test_a_journal_query_that_cannot_be_read_is_400(
