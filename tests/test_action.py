@@ -123,3 +123,13 @@ def test_a_variable_set_beforehand_may_bear_a_reserved_name_a_save_to_may_not() 
     for name in ("ignore", "a.b", "", 5):
         with pytest.raises(ConfigurationError):
             check_variable_name(name, field="variables", reserved_ok=True)
+
+
+@pytest.mark.rule("A3")
+@pytest.mark.parametrize("field", ["headers", "params"])
+def test_pairs_given_as_a_dict_are_refused_with_the_reason(field: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        WebhookAction("http://h/", "GET", **{field: {"a": "1"}})
+    assert caught.value.field == field
+    assert "ordered list of (name, value) pairs" in str(caught.value)
+    assert "rule A3" in str(caught.value)

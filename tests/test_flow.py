@@ -212,3 +212,11 @@ async def test_whole_schedule_over_real_http_in_no_time() -> None:
     assert [a.started_at - START for a in run.attempts] == list(attempt_offsets())
     assert run.messages[-1].text == "code ABC"
     assert len({r.body for r in far.received}) == 1
+
+
+@pytest.mark.rule("F1")
+def test_a_webhook_block_without_an_action_is_refused_when_the_flow_is_made() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Flow([Message("hi"), Webhook("http://h/")])  # type: ignore[arg-type]
+    assert caught.value.field == "blocks[1].action"
+    assert caught.value.value == "http://h/"

@@ -118,3 +118,16 @@ def test_last_pair_for_a_name_is_what_lookup_finds(pairs: list[tuple[str, str]])
     if pairs:
         name, value = pairs[-1]
         assert lookup(data, name) == value
+
+
+@pytest.mark.rule("C1")
+def test_a_mapping_nests_as_its_items_in_order() -> None:
+    data = {"user.name": "Anna", "user.age": "30", "tags.0": "x"}
+    assert (
+        nest(data)
+        == nest(list(data.items()))
+        == {
+            "user": {"name": "Anna", "age": "30"},
+            "tags": ["x"],
+        }
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -108,6 +108,13 @@ def check_variable_name(name: object, *, field: str, reserved_ok: bool = False) 
 
 
 def _pairs(items: Iterable[tuple[str, str]], what: str) -> tuple[tuple[str, str], ...]:
+    if isinstance(items, Mapping):
+        raise ConfigurationError(
+            field=what,
+            value=items,
+            expected="an ordered list of (name, value) pairs, since order and repeated "
+            "names matter (rule A3); a mapping's .items() gives one",
+        )
     pairs: list[tuple[str, str]] = []
     for index, item in enumerate(items):
         if not (isinstance(item, tuple | list) and len(item) == 2):

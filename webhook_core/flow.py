@@ -116,6 +116,10 @@ class Flow:
                     value=block,
                     expected="a Webhook, Message or SetVariable block",
                 )
+            if isinstance(block, Webhook) and not isinstance(block.action, WebhookAction):
+                raise ConfigurationError(
+                    field=f"blocks[{index}].action", value=block.action, expected="a WebhookAction"
+                )
         object.__setattr__(self, "blocks", tuple(blocks))
         object.__setattr__(self, "bot_id", bot_id)
         object.__setattr__(self, "timezone", timezone)

@@ -36,13 +36,18 @@ def split_name(name: str, *, field: str = "name") -> list[str]:
     return segments
 
 
-def nest(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any] | list[Any]:
-    """Build nested data from ordered ``(dotted_name, value)`` pairs.
+def nest(
+    pairs: Iterable[tuple[str, Any]] | Mapping[str, Any],
+) -> dict[str, Any] | list[Any]:
+    """Build nested data from ordered ``(dotted_name, value)`` pairs (or a mapping's items,
+    in its order).
 
     The root follows rule C3 like every other node, except that no pairs give
     ``{}``. Raises :class:`ConfigurationError` naming ``params[i].name`` for a
     name with an empty segment.
     """
+    if isinstance(pairs, Mapping):
+        pairs = pairs.items()
     root: dict[str, Any] = {}
     # Nodes built here, safe to mutate and to turn into lists. Holding them keeps
     # their ids from being reused by a caller's object while this runs.
