@@ -49,9 +49,18 @@ PatternLike = RequestPattern | Mapping[str, Any]
 
 
 def _pattern(pattern: PatternLike) -> CompiledPattern:
-    model = (
-        pattern if isinstance(pattern, RequestPattern) else RequestPattern.model_validate(pattern)
-    )
+    """A request pattern given to ``verify``/``find``, checked as stub patterns are."""
+    if isinstance(pattern, RequestPattern):
+        return CompiledPattern(pattern)
+    from pydantic import ValidationError
+
+    try:
+        model = RequestPattern.model_validate(pattern)
+    except ValidationError as exc:
+        problems = [
+            Problem("", shown_path(loc), message) for loc, message in explain(exc, RequestPattern)
+        ]
+        raise StubError(problems, source="the request pattern") from None
     return CompiledPattern(model)
 
 
@@ -213,6 +222,9 @@ class MockServer:
         ``count=0`` checks that none came. Raises :class:`VerificationError`
         with the closest requests and how each differs.
         """
+        for name, number in (("count", count), ("at_least", at_least), ("at_most", at_most)):
+            if number is not None and (not isinstance(number, int) or number < 0):
+                raise ValueError(f"{name}: expected a whole number, 0 or more; got {number!r}")
         compiled = _pattern(pattern)
         entries = self.journal.entries()
         found = [entry for entry in entries if compiled.matches(entry)]

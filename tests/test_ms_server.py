@@ -510,3 +510,41 @@ async def test_a_body_is_journaled_whole_however_it_arrives(
     expected = b"".join(pieces)
     assert server.requests[-1].body == expected
     assert response.json() == {"got": json.loads(expected) if expected else None}
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "says"),
+    [
+        pytest.param(
+            lambda s: s.verify({"path": "/x", "methd": "GET"}),
+            StubError,
+            "methd: unknown field; did you mean 'method'?",
+            id="verify-misspelt-field",
+        ),
+        pytest.param(
+            lambda s: s.find({"path": "x"}),
+            StubError,
+            "path: a path starting with '/'; got 'x'",
+            id="find-bad-path",
+        ),
+        pytest.param(
+            lambda s: s.verify_order([{"path": "/a"}, "garbage"]),
+            StubError,
+            "a mapping with the fields method, path",
+            id="order-not-a-mapping",
+        ),
+        pytest.param(
+            lambda s: s.verify({"path": "/x"}, count=-1),
+            ValueError,
+            "count: expected a whole number, 0 or more; got -1",
+            id="negative-count",
+        ),
+    ],
+)
+def test_a_verification_that_cannot_be_read_says_why(
+    call: Any, error: type[Exception], says: str
+) -> None:
+    with pytest.raises(error) as caught:
+        call(MockServer())
+    assert says in str(caught.value)
+    assert "pydantic" not in str(caught.value)
