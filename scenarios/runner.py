@@ -248,7 +248,12 @@ def _load(source: LoadedScenario | Mapping[str, Any] | str | Path) -> list[Loade
         return [source]
     if isinstance(source, Mapping):
         return scenario_from_dict(dict(source))
-    return load_scenario_file(source)
+    if isinstance(source, str | Path):
+        return load_scenario_file(source)
+    raise TypeError(
+        "run() takes a scenario as a dict, a *.scenario.yaml path or a loaded scenario; "
+        f"got {type(source).__name__} {source!r:.60}"
+    )
 
 
 def run(

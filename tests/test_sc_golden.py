@@ -123,3 +123,9 @@ def test_a_structured_variable_that_differs_is_shown_where_it_differs() -> None:
     assert ["r.k7", "equal", "7", "8", "<<<<<"] in rows
     assert ["r", "and", "2", "more", "difference(s)", "<<<<<"] in rows  # k8 and deep.list.1
     assert not any(row[:1] == ["r.k9"] for row in rows)  # k9 is the same
+
+
+@pytest.mark.parametrize("source", [5, [], None])
+def test_run_names_what_it_takes(source: object) -> None:
+    with pytest.raises(TypeError, match=r"run\(\) takes a scenario as a dict, a \*\.scenario"):
+        run(source)  # type: ignore[arg-type]
