@@ -8,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from webhook_core import MISSING, HttpxSender, Outcome, parse_body
+from webhook_core import MISSING, ConfigurationError, HttpxSender, Outcome, parse_body
 from webhook_core.sender import redirect_request
 
 URL = "http://far.example/hook"
@@ -226,3 +226,23 @@ async def test_the_request_is_sent_exactly_as_built() -> None:
 def test_outcome_repr_reads_well() -> None:
     assert repr(Outcome(ok=True, status=200)) == "<Outcome ok [200]>"
     assert "timeout" in repr(Outcome(ok=False, error="slow", error_kind="timeout"))
+
+
+@pytest.mark.rule("C9")
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        pytest.param({"timeout": -1}, "timeout", id="negative-timeout"),
+        pytest.param({"timeout": 0}, "timeout", id="zero-timeout"),
+        pytest.param({"timeout": float("nan")}, "timeout", id="nan-timeout"),
+        pytest.param({"max_redirects": -1}, "max_redirects", id="negative-redirects"),
+        pytest.param({"max_body": -5}, "max_body", id="negative-body"),
+        pytest.param({"max_body": 1.5}, "max_body", id="fractional-body"),
+    ],
+)
+def test_settings_that_cannot_work_are_refused_before_anything_is_sent(
+    options: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        HttpxSender(**options)
+    assert caught.value.field == field

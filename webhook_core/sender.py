@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 import aiohttp
 import httpx
 
+from .errors import ConfigurationError
 from .paths import MISSING
 from .request import PreparedRequest
 from .response import DEFAULT_MAX_BODY, parse_body
@@ -148,6 +149,13 @@ class HttpxSender:
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+            raise ConfigurationError(field="timeout", value=timeout, expected="seconds above 0")
+        for field, value in (("max_redirects", max_redirects), ("max_body", max_body)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigurationError(
+                    field=field, value=value, expected="a whole number, 0 or more"
+                )
         self._owns_client = client is None
         self._client = client if client is not None else AiohttpTransport()
         self.timeout = timeout
