@@ -180,6 +180,9 @@ def main(
         )
     try:
         _mount_crms(server, args)
+    except ValueError as exc:  # a --amocrm-subdomain or --bitrix24-secret that cannot work
+        print(f"mockserver: {exc}", file=err)
+        return EXIT_BAD_INPUT
     except OSError as exc:
         print(
             f"mockserver: --data: cannot keep records in {args.data}: {exc.strerror or exc}",
@@ -215,14 +218,22 @@ def _mount_crms(server: MockServer, args: argparse.Namespace) -> None:
         from .crm import AmoCRM
 
         subdomain = args.amocrm_subdomain or "example"
-        amo = server.mount(AmoCRM(subdomain=subdomain, data=args.data))
+        try:
+            made = AmoCRM(subdomain=subdomain, data=args.data)
+        except ValueError as exc:
+            raise ValueError(f"--amocrm-{exc}") from None
+        amo = server.mount(made)
         if not amo.tokens:
             amo.issue_token("cli")
     if "bitrix24" in args.crm:
         from .crm import Bitrix24
 
         plan = args.bitrix24_plan or "standard"
-        server.mount(Bitrix24(secret=args.bitrix24_secret, plan=plan, data=args.data))
+        try:
+            portal = Bitrix24(secret=args.bitrix24_secret, plan=plan, data=args.data)
+        except ValueError as exc:
+            raise ValueError(f"--bitrix24-{exc}") from None
+        server.mount(portal)
 
 
 def _tls(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, str | None]:

@@ -228,23 +228,45 @@ class SubscriberSpec(_Model):
     channel: Text = "telegram"
 
 
+_URL_WORD: Final = re.compile(r"^[A-Za-z0-9_.\-]+$")
+_SUBDOMAIN: Final = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
 class Bitrix24Spec(_Model):
     """A fake Bitrix24 portal on the far side; ``{mock.bitrix24}`` is its webhook URL."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
-    user_id: str = "1"
-    secret: str = "scenario-secret"
+    user_id: str = Field(default="1", json_schema_extra={"pattern": _URL_WORD.pattern})
+    secret: str = Field(default="scenario-secret", json_schema_extra={"pattern": _URL_WORD.pattern})
     plan: Literal["standard", "enterprise", "unlimited"] = "standard"
     faults: list[CrmFaultSpec] = Field(default_factory=list)
+
+    @field_validator("user_id", "secret")
+    @classmethod
+    def _in_the_url(cls, value: str) -> str:
+        if not _URL_WORD.fullmatch(value):
+            raise ValueError(
+                f"letters, digits, '_', '-' or '.' (it is part of the webhook URL); got {value!r}"
+            )
+        return value
 
 
 class AmoCRMSpec(_Model):
     """A fake amoCRM account: ``{mock.amocrm}`` is its API base, ``{mock.amocrm_token}`` a token."""
 
-    subdomain: str = "example"
+    subdomain: str = Field(default="example", json_schema_extra={"pattern": _SUBDOMAIN.pattern})
     duplicate_control: bool = True
     faults: list[CrmFaultSpec] = Field(default_factory=list)
+
+    @field_validator("subdomain")
+    @classmethod
+    def _host_label(cls, value: str) -> str:
+        if not _SUBDOMAIN.fullmatch(value):
+            raise ValueError(
+                f"a host name label (letters, digits and '-', like 'example'); got {value!r}"
+            )
+        return value
 
 
 class CrmSpec(_Model):

@@ -358,3 +358,24 @@ def test_cli_says_when_it_listens_beyond_this_machine() -> None:
     assert "mockserver listening on http://0.0.0.0:" in banner
     assert note.startswith("note: listening on every network interface")
     assert "--host 127.0.0.1" in note
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        pytest.param(
+            ["--crm", "amocrm", "--amocrm-subdomain", "a b"],
+            "mockserver: --amocrm-subdomain: got 'a b', expected a host name label",
+            id="subdomain",
+        ),
+        pytest.param(
+            ["--crm", "bitrix24", "--bitrix24-secret", "a/b"],
+            "mockserver: --bitrix24-secret: got 'a/b', expected letters, digits",
+            id="secret",
+        ),
+    ],
+)
+def test_cli_crm_names_that_cannot_be_in_a_url_exit_2(argv: list[str], says: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(argv, out=out, err=err) == 2
+    assert err.getvalue().startswith(says)

@@ -242,6 +242,13 @@ def test_unreadable_file(tmp_path: Path) -> None:
             id="expected-variable-paths",
         ),
         pytest.param(
+            "mock: {crm: {bitrix24: {secret: 'a/b'}, amocrm: {subdomain: 'a b'}}}",
+            r"t.yaml:2: mock.crm.bitrix24.secret: letters, digits, '_', '-' or '.' \(it is part "
+            r"of the webhook URL\); got 'a/b'\n.*t.yaml:2: mock.crm.amocrm.subdomain: a host "
+            r"name label",
+            id="crm-names-in-urls",
+        ),
+        pytest.param(
             "expect: {crm: {hubspot: {}}}",
             r"t.yaml:2: expect.crm.hubspot: not a key allowed here: "
             r"Input should be 'bitrix24' or 'amocrm'",

@@ -14,6 +14,7 @@ nginx HTML page) until reset.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections import deque
 from collections.abc import Mapping
@@ -73,6 +74,9 @@ class _Invalid(Exception):
         super().__init__("validation failed")
 
 
+_SUBDOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
 class AmoCRM(CrmProfile):
     """The fake account. Issue a token with :meth:`issue_token`; send it as a Bearer token."""
 
@@ -90,6 +94,11 @@ class AmoCRM(CrmProfile):
         limit_body: str = "problem",
         data: str | Path | None = None,
     ) -> None:
+        if not _SUBDOMAIN.fullmatch(subdomain):
+            raise ValueError(
+                f"subdomain: got {subdomain!r}, expected a host name label "
+                "(letters, digits and '-', like 'example')"
+            )
         super().__init__(data=data)
         self.subdomain = subdomain
         catalogue: Mapping[int, Mapping[str, Any]] = fields or DEFAULT_FIELDS

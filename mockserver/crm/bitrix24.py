@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from mockserver.journal import RecordedRequest
 
 __all__ = ["PLANS", "STATUSES", "Bitrix24", "BitrixError"]
+
+_URL_WORD = re.compile(r"[A-Za-z0-9_.\-]+")
 
 #: Leaky bucket (capacity, drained per second) by plan.
 PLANS: Final = {
@@ -173,9 +176,15 @@ class Bitrix24(CrmProfile):
         required: Mapping[str, tuple[str, ...]] | None = None,
         data: str | Path | None = None,
     ) -> None:
-        super().__init__(data=data)
         if plan not in PLANS:
             raise ValueError(f"plan: got {plan!r}, expected one of {', '.join(PLANS)}")
+        for field, value in (("user_id", str(user_id)), ("secret", secret or "x")):
+            if not _URL_WORD.fullmatch(value):
+                raise ValueError(
+                    f"{field}: got {value!r}, expected letters, digits, '_', '-' or '.' "
+                    "(it is part of the webhook URL)"
+                )
+        super().__init__(data=data)
         self.user_id = str(user_id)
         self.secret = secret or "b24" + secrets.token_hex(6)
         self.scope = tuple(scope)
