@@ -263,7 +263,9 @@ class ResponseDef(_Model):
     ``template: false``; a reference to anything else is left as written.
     """
 
-    status: int = Field(default=200, ge=100, le=599)
+    status: int = Field(
+        default=200, ge=200, le=599, description="a final status: 1xx never ends a request"
+    )
     headers: dict[str, str] = Field(default_factory=dict)
     json_: JsonValue = Field(default=None, alias="json")
     text: str | None = None
@@ -357,7 +359,7 @@ class CrmFaultSpec(_Model):
     method: str = Field(min_length=1, description="the CRM method or 'VERB /path' it hits")
     kind: Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"] = "error"
     call: int | None = Field(default=None, ge=1, description="the Nth call (default: every)")
-    status: int = Field(default=500, ge=100, le=599)
+    status: int = Field(default=500, ge=200, le=599)
     code: str = "INTERNAL_SERVER_ERROR"
     message: str = "Internal server error"
     seconds: float = Field(default=30.0, gt=0)

@@ -548,3 +548,10 @@ def test_a_verification_that_cannot_be_read_says_why(
         call(MockServer())
     assert says in str(caught.value)
     assert "pydantic" not in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [100, 101, 199])
+def test_an_informational_status_cannot_end_a_stubs_answer(status: int) -> None:
+    # Fuzzing found it: a 1xx "answer" leaves the client waiting for the real one.
+    with pytest.raises(StubError, match=r"response\.status: Input should be greater than or equal"):
+        MockServer().add({"response": {"status": status}})
