@@ -186,8 +186,17 @@ def admin_router(server: MockServer) -> AdminRouter:
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
         data = await _json_body(request)
-        listed = isinstance(data, dict) and "stubs" in data  # {"stubs": [...]}, or one stub
-        items = data["stubs"] if listed else [data]
+        # {"stubs": [...]}, a list of stubs (as a stub file holds them), or one stub.
+        listed = isinstance(data, list) or (isinstance(data, dict) and "stubs" in data)
+        if isinstance(data, dict) and listed and set(data) - {"stubs", "$schema"}:
+            extra = sorted(set(data) - {"stubs", "$schema"})
+            return problem(
+                400,
+                "Invalid stubs",
+                f"unknown key(s) beside stubs: {', '.join(extra)}",
+                [{"field": name, "message": "unknown key beside stubs"} for name in extra],
+            )
+        items = data if isinstance(data, list) else data["stubs"] if listed else [data]
         if not isinstance(items, list):
             return problem(
                 400,

@@ -32,6 +32,16 @@ async def test_stubs_add_list_delete(admin: tuple[MockServer, httpx.AsyncClient]
         "/__admin/stubs", json={"stubs": [{"request": {"path": "/a"}}, {"request": {"path": "/b"}}]}
     )
     assert len(many.json()["stubs"]) == 2
+    # A list, as a stub file holds it, works too; a key beside "stubs" is not ignored.
+    as_file = await client.post("/__admin/stubs", json=[{"request": {"path": "/c"}}])
+    assert as_file.status_code == 201
+    assert [stub["request"]["path"] for stub in as_file.json()["stubs"]] == ["/c"]
+    beside = await client.post(
+        "/__admin/stubs", json={"stubs": [{"request": {"path": "/d"}}], "priorty": 1}
+    )
+    assert beside.status_code == 400
+    assert beside.json()["errors"] == [{"field": "priorty", "message": "unknown key beside stubs"}]
+    assert (await client.get("/d")).status_code == 404  # nothing added
     assert (await client.delete(f"/__admin/stubs/{stub_id}")).status_code == 204
     assert (await client.delete(f"/__admin/stubs/{stub_id}")).status_code == 404
     assert (await client.get("/ping")).status_code == 404
