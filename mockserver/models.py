@@ -47,6 +47,12 @@ __all__ = [
 MATCHER_KEYS = frozenset({"equal", "regex", "contains", "present", "absent"})
 _PATH_TEMPLATE = re.compile(r"\{(\w+)\}")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP header name (RFC 9110)
+#: What may stand in a fake CRM's URL: a Bitrix24 webhook's user id and secret, and an
+#: amoCRM subdomain (the profiles check them, and so do scenario files, with these words).
+CRM_URL_WORD = re.compile(r"^[A-Za-z0-9_.\-]+$")
+CRM_URL_WORD_TEXT = "letters, digits, '_', '-' or '.' (it is part of the webhook URL)"
+CRM_SUBDOMAIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+CRM_SUBDOMAIN_TEXT = "a host name label (letters, digits and '-', like 'example')"
 #: What a header value may not hold: control characters, line breaks among them (TAB is fine).
 HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 

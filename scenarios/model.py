@@ -27,7 +27,13 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from mockserver import Matcher, RequestPattern, Stub
-from mockserver.models import CrmFaultSpec
+from mockserver.models import (
+    CRM_SUBDOMAIN,
+    CRM_SUBDOMAIN_TEXT,
+    CRM_URL_WORD,
+    CRM_URL_WORD_TEXT,
+    CrmFaultSpec,
+)
 from webhook_core import ConfigurationError, Method, check_timezone, check_variable_name
 
 from .clock import DEFAULT_CLOCK, RealDatetime
@@ -228,44 +234,38 @@ class SubscriberSpec(_Model):
     channel: Text = "telegram"
 
 
-_URL_WORD: Final = re.compile(r"^[A-Za-z0-9_.\-]+$")
-_SUBDOMAIN: Final = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-
-
 class Bitrix24Spec(_Model):
     """A fake Bitrix24 portal on the far side; ``{mock.bitrix24}`` is its webhook URL."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
-    user_id: str = Field(default="1", json_schema_extra={"pattern": _URL_WORD.pattern})
-    secret: str = Field(default="scenario-secret", json_schema_extra={"pattern": _URL_WORD.pattern})
+    user_id: str = Field(default="1", json_schema_extra={"pattern": CRM_URL_WORD.pattern})
+    secret: str = Field(
+        default="scenario-secret", json_schema_extra={"pattern": CRM_URL_WORD.pattern}
+    )
     plan: Literal["standard", "enterprise", "unlimited"] = "standard"
     faults: list[CrmFaultSpec] = Field(default_factory=list)
 
     @field_validator("user_id", "secret")
     @classmethod
     def _in_the_url(cls, value: str) -> str:
-        if not _URL_WORD.fullmatch(value):
-            raise ValueError(
-                f"letters, digits, '_', '-' or '.' (it is part of the webhook URL); got {value!r}"
-            )
+        if not CRM_URL_WORD.fullmatch(value):
+            raise ValueError(f"{CRM_URL_WORD_TEXT}; got {value!r}")
         return value
 
 
 class AmoCRMSpec(_Model):
     """A fake amoCRM account: ``{mock.amocrm}`` is its API base, ``{mock.amocrm_token}`` a token."""
 
-    subdomain: str = Field(default="example", json_schema_extra={"pattern": _SUBDOMAIN.pattern})
+    subdomain: str = Field(default="example", json_schema_extra={"pattern": CRM_SUBDOMAIN.pattern})
     duplicate_control: bool = True
     faults: list[CrmFaultSpec] = Field(default_factory=list)
 
     @field_validator("subdomain")
     @classmethod
     def _host_label(cls, value: str) -> str:
-        if not _SUBDOMAIN.fullmatch(value):
-            raise ValueError(
-                f"a host name label (letters, digits and '-', like 'example'); got {value!r}"
-            )
+        if not CRM_SUBDOMAIN.fullmatch(value):
+            raise ValueError(f"{CRM_SUBDOMAIN_TEXT}; got {value!r}")
         return value
 
 

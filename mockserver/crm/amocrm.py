@@ -14,7 +14,6 @@ nginx HTML page) until reset.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections import deque
 from collections.abc import Mapping
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from aiohttp import web
+
+from mockserver.models import CRM_SUBDOMAIN, CRM_SUBDOMAIN_TEXT
 
 from .base import CrmProfile, now
 
@@ -74,9 +75,6 @@ class _Invalid(Exception):
         super().__init__("validation failed")
 
 
-_SUBDOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-
-
 class AmoCRM(CrmProfile):
     """The fake account. Issue a token with :meth:`issue_token`; send it as a Bearer token."""
 
@@ -94,11 +92,8 @@ class AmoCRM(CrmProfile):
         limit_body: str = "problem",
         data: str | Path | None = None,
     ) -> None:
-        if not _SUBDOMAIN.fullmatch(subdomain):
-            raise ValueError(
-                f"subdomain: got {subdomain!r}, expected a host name label "
-                "(letters, digits and '-', like 'example')"
-            )
+        if not CRM_SUBDOMAIN.fullmatch(subdomain):
+            raise ValueError(f"subdomain: got {subdomain!r}, expected {CRM_SUBDOMAIN_TEXT}")
         super().__init__(data=data)
         self.subdomain = subdomain
         catalogue: Mapping[int, Mapping[str, Any]] = fields or DEFAULT_FIELDS

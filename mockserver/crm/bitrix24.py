@@ -18,7 +18,6 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
-import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 from aiohttp import web
 
 from mockserver.forms import parse_php_form
+from mockserver.models import CRM_URL_WORD, CRM_URL_WORD_TEXT
 
 from .base import CrmProfile, now
 
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from mockserver.journal import RecordedRequest
 
 __all__ = ["PLANS", "STATUSES", "Bitrix24", "BitrixError"]
-
-_URL_WORD = re.compile(r"[A-Za-z0-9_.\-]+")
 
 #: Leaky bucket (capacity, drained per second) by plan.
 PLANS: Final = {
@@ -179,11 +177,8 @@ class Bitrix24(CrmProfile):
         if plan not in PLANS:
             raise ValueError(f"plan: got {plan!r}, expected one of {', '.join(PLANS)}")
         for field, value in (("user_id", str(user_id)), ("secret", secret or "x")):
-            if not _URL_WORD.fullmatch(value):
-                raise ValueError(
-                    f"{field}: got {value!r}, expected letters, digits, '_', '-' or '.' "
-                    "(it is part of the webhook URL)"
-                )
+            if not CRM_URL_WORD.fullmatch(value):
+                raise ValueError(f"{field}: got {value!r}, expected {CRM_URL_WORD_TEXT}")
         super().__init__(data=data)
         self.user_id = str(user_id)
         self.secret = secret or "b24" + secrets.token_hex(6)
