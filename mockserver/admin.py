@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,6 +20,7 @@ from .models import CrmFaultSpec, RequestPattern, Stub
 from .validation import explain
 
 if TYPE_CHECKING:
+    from .journal import RecordedRequest
     from .server import MockServer
 
 __all__ = ["AdminRouter", "admin_router", "problem", "validation_problems"]
@@ -38,8 +39,9 @@ def problem(
         body["errors"] = errors
     return web.Response(
         status=status,
-        text=json.dumps(body, ensure_ascii=False),
+        body=_encoded(body),
         content_type="application/problem+json",
+        charset="utf-8",
     )
 
 
@@ -60,27 +62,169 @@ def validation_problems(
     return out
 
 
-async def _json_body(request: web.BaseRequest) -> Any:
-    raw = await request.read()
+class _Unreadable:
+    """A number in an admin body that JSON allows but Python should not take."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _parse_int(text: str) -> int | _Unreadable:
+    digits = len(text.lstrip("-"))
+    if digits > _MAX_DIGITS:
+        return _Unreadable(f"an integer of {digits} digits (at most {_MAX_DIGITS})")
+    return int(text)
+
+
+def _parse_float(text: str) -> float | _Unreadable:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        return _Unreadable(f"{text[:40]!r}, a number too large for a float")
+    return value
+
+
+def _parse_constant(name: str) -> _Unreadable:
+    return _Unreadable(f"{name}, which is not JSON (JSON has no NaN or Infinity)")
+
+
+def _unreadable(value: Any, path: str = "") -> list[dict[str, str]]:
+    """Where the parsed body holds a number that was refused, as ``{field, message}``."""
+    if isinstance(value, _Unreadable):
+        return [{"field": path or "(body)", "message": value.text}]
+    found: list[dict[str, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _unreadable(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _unreadable(item, f"{path}[{index}]")
+    return found
+
+
+def _bad_body(title: str, detail: str, errors: list[dict[str, str]] | None = None) -> NoReturn:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": 400, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    raise web.HTTPBadRequest(
+        text=json.dumps(body, ensure_ascii=False), content_type="application/problem+json"
+    )
+
+
+def _json_body(raw: bytes) -> Any:
+    """The admin body as JSON; a 400 names what is wrong (syntax, bytes, a number that
+    cannot be read: 5000 digits, NaN, Infinity, 1e999)."""
+    seen: list[bool] = []
+
+    def mark(value: Any) -> Any:
+        if isinstance(value, _Unreadable):
+            seen.append(True)
+        return value
+
     try:
-        return json.loads(raw)
+        data = json.loads(
+            raw,
+            parse_int=lambda text: mark(_parse_int(text)),
+            parse_float=lambda text: mark(_parse_float(text)),
+            parse_constant=lambda name: mark(_parse_constant(name)),
+        )
     except json.JSONDecodeError as exc:
-        detail = f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+        _bad_body("Body is not JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}")
     except UnicodeDecodeError as exc:
-        detail = f"byte {exc.start}: not UTF-8"
+        _bad_body("Body is not JSON", f"byte {exc.start}: not UTF-8")
     except RecursionError:
-        detail = "the JSON nests too deeply to read"
-    body = {"type": "about:blank", "title": "Body is not JSON", "status": 400, "detail": detail}
-    raise web.HTTPBadRequest(text=json.dumps(body), content_type="application/problem+json")
+        _bad_body("Body is not JSON", "the JSON nests too deeply to read")
+    if seen:
+        errors = _unreadable(data)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        _bad_body("Body holds a number that cannot be used", detail, errors)
+    return data
+
+
+async def _body(request: web.BaseRequest) -> bytes:
+    """An admin request's body, read as stub traffic is (size limit, body timeout)."""
+    read = await _SERVER.get().read_body(request)
+    if read.note is None:
+        return read.body
+    status, detail = read.status, read.note
+    text = json.dumps(
+        {"type": "about:blank", "title": "Body not read", "status": status} | {"detail": detail}
+    )
+    refusal: web.HTTPException
+    if read.status == 413:
+        refusal = web.HTTPRequestEntityTooLarge(
+            0, text=text, content_type="application/problem+json"
+        )
+    elif read.status == 408:
+        refusal = web.HTTPRequestTimeout(text=text, content_type="application/problem+json")
+    else:
+        refusal = web.HTTPBadRequest(text=text, content_type="application/problem+json")
+    refusal.force_close()  # the rest of the body was never read
+    raise refusal
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _encoded(value: Any) -> bytes:
+    """``value`` as UTF-8 JSON; text that cannot be UTF-8 (a lone surrogate from a
+    ``\\ud800`` in some body) is written as a JSON escape instead of failing."""
+    text = _dumps(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, ensure_ascii=True, default=str).encode("ascii")
+
+
 def _reply(data: Any, *, status: int = 200) -> web.Response:
     """A JSON answer, UTF-8 as written (an operator reads Анна, not \\u0410\\u043d...)."""
-    return web.json_response(data, status=status, dumps=_dumps)
+    return web.Response(
+        status=status, body=_encoded(data), content_type="application/json", charset="utf-8"
+    )
+
+
+def _failure(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _entry_json(entry: RecordedRequest) -> dict[str, Any]:
+    """A journal entry for the admin API; one that cannot be shown says why and leaves
+    the rest of the view alone."""
+    try:
+        view = entry.to_json()
+        _encoded(view)
+    except Exception as exc:
+        return {"seq": entry.seq, "error": f"this entry cannot be shown: {_failure(exc)}"}
+    return view
+
+
+async def _stream(
+    request: web.BaseRequest, head: dict[str, Any], name: str, items: Iterable[Any]
+) -> web.StreamResponse:
+    """``{**head, name: [items...]}`` written item by item, so a large journal is never
+    all in memory as JSON at once (chunked transfer; HEAD gets the headers only)."""
+    response = web.StreamResponse(status=200)
+    response.content_type = "application/json"
+    response.charset = "utf-8"
+    await response.prepare(request)
+    if request.method == "HEAD":
+        await response.write_eof()
+        return response
+    opening = _encoded(head)[:-1] + (b", " if head else b"") + _encoded(name) + b": ["
+    await response.write(opening)
+    buffer: list[bytes] = []
+    pending = 0
+    for index, item in enumerate(items):
+        chunk = (b", " if index else b"") + _encoded(item)
+        buffer.append(chunk)
+        pending += len(chunk)
+        if pending >= 64 * 1024:
+            await response.write(b"".join(buffer))
+            buffer, pending = [], 0
+    buffer.append(b"]}")
+    await response.write(b"".join(buffer))
+    await response.write_eof()
+    return response
 
 
 def _dump_stub(stub: Stub) -> dict[str, Any]:
@@ -89,6 +233,10 @@ def _dump_stub(stub: Stub) -> dict[str, Any]:
 
 # The path parameters of the admin call being answered (set per call, in its own task).
 _PARAMS: ContextVar[dict[str, str]] = ContextVar("mockserver_admin_params")
+# The server whose admin API answers the call (set per call, as the parameters are).
+_SERVER: ContextVar[MockServer] = ContextVar("mockserver_admin_server")
+#: The longest integer an admin body may hold (Python reads at most 4300 digits).
+_MAX_DIGITS = 4000
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -122,8 +270,8 @@ class _WebhookRequest(BaseModel):
 async def _request_model(request: web.BaseRequest, model: type[M], title: str) -> M | web.Response:
     """An optional JSON body as ``model`` (an empty body takes the defaults), or a 400
     naming every field that is wrong."""
-    raw = await request.read()
-    data = await _json_body(request) if raw.strip() else {}
+    raw = await _body(request)
+    data = _json_body(raw) if raw.strip() else {}
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -142,7 +290,8 @@ class AdminRouter:
     Captured path parameters reach the handlers through a context variable.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, server: MockServer) -> None:
+        self.server = server
         self._routes: list[tuple[str, re.Pattern[str], _Handler]] = []
 
     def add(self, method: str, path: str, handler: _Handler) -> None:
@@ -166,6 +315,7 @@ class AdminRouter:
                 allowed.append(method)
                 continue
             _PARAMS.set(found.groupdict())
+            _SERVER.set(self.server)
             return await handler(request)
         if allowed:
             methods = ", ".join(sorted(set(allowed)))
@@ -185,7 +335,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         return _reply({"stubs": stubs})
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
-        data = await _json_body(request)
+        data = _json_body(await _body(request))
         # {"stubs": [...]}, a list of stubs (as a stub file holds them), or one stub.
         listed = isinstance(data, list) or (isinstance(data, dict) and "stubs" in data)
         if isinstance(data, dict) and listed and set(data) - {"stubs", "$schema"}:
@@ -230,7 +380,7 @@ def admin_router(server: MockServer) -> AdminRouter:
             server.remove(entry.stub.id or "")
         return web.Response(status=204)
 
-    async def list_requests(request: web.BaseRequest) -> web.Response:
+    async def list_requests(request: web.BaseRequest) -> web.StreamResponse:
         entries = server.journal.entries()
         query = request.query
         if "method" in query:
@@ -250,45 +400,47 @@ def admin_router(server: MockServer) -> AdminRouter:
             entries = [e for e in entries if e.stub_id is None]
         if "limit" in query:
             text = query["limit"]
-            if not text.isdigit():
-                expected = "a whole number of requests, 0 or more"
-                errors.append({"field": "limit", "message": f"{expected}; got {text!r}"})
+            # isdigit() alone takes '²' and '٣', which int() then refuses or reads.
+            if not (text.isascii() and text.isdigit()) or len(text) > 18:
+                expected = "a whole number of requests, 0 or more (digits 0-9, at most 18)"
+                shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
+                errors.append({"field": "limit", "message": f"{expected}; got {shown!r}"})
             else:
                 limit = int(text)
                 entries = entries[-limit:] if limit > 0 else []
         if errors:
             detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
             return problem(400, "Invalid query", detail, errors)
-        return _reply(
-            {
-                "requests": [entry.to_json() for entry in entries],
-                "cap": server.journal.cap,
-                "dropped": server.journal.dropped,
-            }
-        )
+        head = {"cap": server.journal.cap, "dropped": server.journal.dropped}
+        head |= {"max_bytes": server.journal.max_bytes, "bytes": server.journal.bytes}
+        return await _stream(request, head, "requests", (_entry_json(e) for e in entries))
 
-    async def find_requests(request: web.BaseRequest) -> web.Response:
-        data = await _json_body(request)
+    async def find_requests(request: web.BaseRequest) -> web.StreamResponse:
+        data = _json_body(await _body(request))
         try:
             pattern = RequestPattern.model_validate(data)
         except ValidationError as exc:
             errors = validation_problems(exc, model=RequestPattern)
             return problem(400, "Invalid request pattern", "see errors", errors)
         found = server.find(pattern)
-        return _reply({"count": len(found), "requests": [entry.to_json() for entry in found]})
+        head = {"count": len(found)}
+        return await _stream(request, head, "requests", (_entry_json(e) for e in found))
 
     async def clear_requests(request: web.BaseRequest) -> web.Response:
         server.reset_requests()
         return web.Response(status=204)
 
-    async def near_misses(request: web.BaseRequest) -> web.Response:
-        out = []
-        for entry in server.journal.unmatched():
-            misses = server.near_misses(entry)
-            out.append(
-                {"request": entry.to_json(), "near_misses": [miss.to_json() for miss in misses]}
-            )
-        return _reply({"unmatched": out})
+    def near_miss_json(entry: RecordedRequest) -> dict[str, Any]:
+        view = _entry_json(entry)
+        try:
+            misses = [miss.to_json() for miss in server.near_misses(entry)]
+        except Exception as exc:  # one odd entry must not take the whole view down
+            return {"request": view, "near_misses": [], "error": _failure(exc)}
+        return {"request": view, "near_misses": misses}
+
+    async def near_misses(request: web.BaseRequest) -> web.StreamResponse:
+        unmatched = server.journal.unmatched()
+        return await _stream(request, {}, "unmatched", (near_miss_json(e) for e in unmatched))
 
     async def get_state(request: web.BaseRequest) -> web.Response:
         states = [
@@ -347,7 +499,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         from .crm import CrmFault
 
         profile = _profile(request)
-        data = await _json_body(request)
+        data = _json_body(await _body(request))
         try:
             spec = CrmFaultSpec.model_validate(data)
         except ValidationError as exc:
@@ -400,7 +552,7 @@ def admin_router(server: MockServer) -> AdminRouter:
             profile.unblock()
         return web.Response(status=204)
 
-    router = AdminRouter()
+    router = AdminRouter(server)
     for method, path, handler in (
         ("GET", "/__admin/stubs", list_stubs),
         ("POST", "/__admin/stubs", add_stubs),

@@ -8,11 +8,14 @@ so recording stays cheap on the server's hot path.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
+import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, Generic, TypeVar, overload
@@ -22,7 +25,60 @@ from webhook_core.template import MISSING
 from .forms import parse_php_form
 from .jsoncodec import loads_body
 
-__all__ = ["NO_PARAMS", "Journal", "RecordedRequest"]
+__all__ = ["NO_PARAMS", "Journal", "RecordedRequest", "escape_text"]
+
+#: What a journal entry costs beyond its body and headers (the object, its fields, the
+#: parsed views it may grow), counted against the journal's byte budget.
+ENTRY_OVERHEAD: Final = 1024
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_bytes(text: str) -> str:
+    """``text`` with the bytes that were not UTF-8 (kept by aiohttp as lone surrogates)
+    written as ``\\xNN``; any other lone surrogate as ``\\udXXX``. Valid text comes
+    back as it is (the common case costs one ``isascii`` scan)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        if _escapable(text):
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def escape_text(text: str) -> str:
+    """``text`` safe to print on one line of a log or report: undecodable bytes as
+    :func:`escape_bytes` writes them, control characters (CR, LF, ESC, DEL, C1 and the
+    Unicode line separators) as ``\\xNN`` / ``\\uNNNN``, so nothing in a request can
+    start a line of its own or drive the terminal."""
+    text = escape_bytes(text)
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(_escape_char, text)
+
+
+def _escape_char(found: re.Match[str]) -> str:
+    number = ord(found.group())
+    return f"\\x{number:02x}" if number < 0x100 else f"\\u{number:04x}"
+
+
+def _escapable(text: str) -> bool:
+    """Every surrogate in ``text`` stands for one undecodable byte (``surrogateescape``)."""
+    return all(not "\ud800" <= c <= "\udfff" or "\udc80" <= c <= "\udcff" for c in text)
+
+
+def _utf8(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
 
 #: The path parameters of a request whose stub captured none (one shared, read-only value).
 NO_PARAMS: Final[Mapping[str, str]] = MappingProxyType({})
@@ -56,7 +112,14 @@ class _lazy(Generic[_T]):
 
 @dataclass(eq=False)
 class RecordedRequest:
-    """One request as it arrived, and what became of it."""
+    """One request as it arrived, and what became of it.
+
+    Text fields are safe to show: a byte that was not UTF-8 in the path or a
+    header value is written ``\\xNN`` (``undecodable`` names where; the header's
+    raw bytes are kept in ``raw_header_bytes``). ``body`` is the raw bytes, cut at
+    the journal's per-entry cap: then ``body_length`` is the full length and
+    ``body_sha256`` the digest of the whole body.
+    """
 
     seq: int
     method: str
@@ -72,6 +135,50 @@ class RecordedRequest:
     note: str | None = None
     #: The HTTP parser refused it (a bad request line or header): no method, path or headers.
     refused: bool = False
+    #: The body did not all arrive (the client closed, or went quiet past the body timeout).
+    incomplete: bool = False
+    #: Which parts held bytes that are not UTF-8 (``path``, ``header X-Name``, ``body``).
+    undecodable: tuple[str, ...] = ()
+    #: The raw header values as bytes, kept only when one of them was not UTF-8.
+    raw_header_bytes: tuple[tuple[str, bytes], ...] | None = None
+    #: The whole body's length and SHA-256 when the journal kept only its start.
+    body_length: int | None = None
+    body_sha256: str | None = None
+
+    @classmethod
+    def received(
+        cls,
+        seq: int,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        received_at: datetime,
+    ) -> RecordedRequest:
+        """A request as aiohttp gave it: header values that were not UTF-8 (lone
+        surrogates) are written escaped and their raw bytes kept."""
+        pairs = tuple(headers)
+        undecodable: list[str] = []
+        raw: tuple[tuple[str, bytes], ...] | None = None
+        if not all(_utf8(value) for _, value in pairs):
+            raw = tuple((name, value.encode("utf-8", "surrogateescape")) for name, value in pairs)
+            undecodable += [f"header {name}" for name, value in pairs if not _utf8(value)]
+            pairs = tuple((name, escape_bytes(value)) for name, value in pairs)
+        if not _utf8(path):
+            undecodable.insert(0, "path")
+            path = escape_bytes(path)
+        return cls(
+            seq=seq,
+            method=method,
+            path=path,
+            query_string=escape_bytes(query_string),
+            raw_headers=pairs,
+            body=body,
+            received_at=received_at,
+            undecodable=tuple(undecodable),
+            raw_header_bytes=raw,
+        )
 
     @_lazy
     def headers(self) -> dict[str, str]:
@@ -84,12 +191,13 @@ class RecordedRequest:
 
     @_lazy
     def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
+        """The body as text; bytes that are not UTF-8 written ``\\xNN``."""
+        return self.body.decode("utf-8", errors="backslashreplace")
 
     @_lazy
     def json(self) -> Any:
         """The body parsed as JSON, or ``MISSING`` when it is not JSON."""
-        if not self.body:
+        if not self.body or self.truncated:
             return MISSING
         return loads_body(self.body)
 
@@ -100,7 +208,7 @@ class RecordedRequest:
     @_lazy
     def form(self) -> Any:
         """A urlencoded body decoded as PHP's ``$_POST``, or ``MISSING`` for other bodies."""
-        if self.content_type != "application/x-www-form-urlencoded":
+        if self.content_type != "application/x-www-form-urlencoded" or self.truncated:
             return MISSING
         return parse_php_form(self.text)
 
@@ -110,18 +218,38 @@ class RecordedRequest:
         return parse_php_form(self.query_string)
 
     @property
+    def truncated(self) -> bool:
+        """The journal kept only the start of the body."""
+        return self.body_length is not None and self.body_length > len(self.body)
+
+    @property
     def url(self) -> str:
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
+
+    @property
+    def size(self) -> int:
+        """What this entry costs the journal's byte budget (an estimate from above)."""
+        heads = sum(len(name) + len(value) for name, value in self.raw_headers)
+        raw = sum(len(value) for _, value in self.raw_header_bytes or ())
+        return (
+            ENTRY_OVERHEAD
+            + len(self.body)
+            + heads
+            + raw
+            + len(self.path) * 2
+            + len(self.query_string) * 2
+            + len(self.note or "")
+        )
 
     def template_context(self) -> Mapping[str, Any]:
         """What response templates see as ``request``; each part is worked out when used."""
         return _RequestView(self)
 
     def to_json(self) -> dict[str, Any]:
-        """The admin API's view of this request."""
+        """The admin API's view of this request: text safe to show, bytes recoverable."""
         body_json = self.json
         form = self.form
-        return {
+        out: dict[str, Any] = {
             "seq": self.seq,
             "method": self.method,
             "path": self.path,
@@ -136,7 +264,24 @@ class RecordedRequest:
             "fault": self.fault,
             "note": self.note,
             "refused": self.refused,
+            "incomplete": self.incomplete,
+            "undecodable": list(self.undecodable),
+            "body_length": len(self.body) if self.body_length is None else self.body_length,
+            "body_truncated": self.truncated,
         }
+        if self.body_sha256 is not None:
+            out["body_sha256"] = self.body_sha256
+        try:
+            self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            out["undecodable"].append("body")
+            out["body_base64"] = base64.b64encode(self.body).decode("ascii")
+        if self.raw_header_bytes is not None:
+            out["headers_base64"] = [
+                [name, base64.b64encode(value).decode("ascii")]
+                for name, value in self.raw_header_bytes
+            ]
+        return out
 
     def __repr__(self) -> str:
         answer = f" -> {self.status}" if self.status else ""
@@ -187,27 +332,69 @@ class _RequestView(Mapping[str, Any]):
 
 
 class Journal:
-    """Every request, in order, up to ``cap`` entries; what falls out is counted, never silent.
+    """Every request, in order, within a count and a byte budget; what falls out is
+    counted, never silent.
 
-    ``dropped`` counts entries pushed out by the cap; reports and the admin API
-    say so. ``cap=None`` keeps everything.
+    ``cap`` bounds the entries (``None``: no count limit), ``max_bytes`` what they
+    hold (bodies, headers, a fixed overhead each; ``None``: no byte limit): the
+    oldest entries go first. ``body_cap`` bounds one entry's body: beyond it the
+    body is counted and hashed (``body_length``, ``body_sha256``), not kept.
+    Matching always sees the whole body; the cap is for storage only.
+    ``dropped`` counts entries pushed out; reports and the admin API say so.
     """
 
-    def __init__(self, cap: int | None = 10_000) -> None:
+    def __init__(
+        self,
+        cap: int | None = 10_000,
+        *,
+        max_bytes: int | None = 128 * 1024 * 1024,
+        body_cap: int | None = 1024 * 1024,
+    ) -> None:
         self.cap = cap
-        self._entries: deque[RecordedRequest] = deque(maxlen=cap)
+        self.max_bytes = max_bytes
+        self.body_cap = body_cap
+        self._entries: deque[RecordedRequest] = deque()
+        self._sizes: deque[int] = deque()
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self.dropped = 0
+        #: How many bytes the entries now hold (by :attr:`RecordedRequest.size`).
+        self.bytes = 0
 
     def next_seq(self) -> int:
         return next(self._seq)
 
-    def add(self, entry: RecordedRequest) -> None:
+    def stored(self, entry: RecordedRequest) -> RecordedRequest:
+        """``entry`` as the journal keeps it: a body over ``body_cap`` cut, with the whole
+        body's length and digest (a copy: the request being answered keeps its body)."""
+        cap = self.body_cap
+        if cap is None or len(entry.body) <= cap:
+            return entry
+        body = entry.body
+        return replace(
+            entry,
+            body=body[:cap],
+            body_length=len(body),
+            body_sha256=hashlib.sha256(body).hexdigest(),
+        )
+
+    def add(self, entry: RecordedRequest) -> RecordedRequest:
+        """Keep ``entry`` (its body cut at ``body_cap``); return what was kept."""
+        kept = self.stored(entry)
+        size = kept.size
         with self._lock:
-            if self.cap is not None and len(self._entries) == self.cap:
+            self._entries.append(kept)
+            self._sizes.append(size)
+            self.bytes += size
+            cap, budget = self.cap, self.max_bytes
+            while len(self._entries) > 1 and (
+                (cap is not None and len(self._entries) > cap)
+                or (budget is not None and self.bytes > budget)
+            ):
+                self._entries.popleft()
+                self.bytes -= self._sizes.popleft()
                 self.dropped += 1
-            self._entries.append(entry)
+        return kept
 
     def entries(self) -> list[RecordedRequest]:
         with self._lock:
@@ -220,6 +407,8 @@ class Journal:
         """Forget every entry; numbering starts again at #1 (each scenario reads from #1)."""
         with self._lock:
             self._entries.clear()
+            self._sizes.clear()
+            self.bytes = 0
             self._seq = itertools.count(1)
             self.dropped = 0
 
@@ -229,11 +418,27 @@ class Journal:
     def __iter__(self) -> Iterator[RecordedRequest]:
         return iter(self.entries())
 
+    def limits(self) -> str:
+        """The bounds in words: ``10000 requests and 128 MiB``."""
+        parts = []
+        if self.cap is not None:
+            parts.append(f"{self.cap} requests")
+        if self.max_bytes is not None:
+            parts.append(_size(self.max_bytes))
+        return " and ".join(parts) or "no limit"
+
     def overflow_note(self) -> str | None:
-        """A line for reports when the cap pushed entries out."""
+        """A line for reports when the bounds pushed entries out."""
         if not self.dropped:
             return None
         return (
-            f"note: the journal holds the last {self.cap} requests; "
-            f"{self.dropped} earlier one(s) were dropped"
+            f"note: the journal holds at most {self.limits()}; "
+            f"{self.dropped} earlier request(s) were dropped"
         )
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if count >= scale and count % scale == 0:
+            return f"{count // scale} {unit}"
+    return f"{count} bytes"

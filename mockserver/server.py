@@ -20,8 +20,10 @@ from urllib.parse import unquote
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from .bodies import BodyRead, read_body
 from .errors import Problem, StubError, VerificationError
-from .journal import Journal, RecordedRequest
+from .guard import AdminGuard
+from .journal import Journal, RecordedRequest, escape_text
 from .matching import CompiledPattern
 from .models import CONNECTION_FAULTS, RequestPattern, Stub
 from .report import (
@@ -67,9 +69,22 @@ def _pattern(pattern: PatternLike) -> CompiledPattern:
 class MockServer:
     """A programmable HTTP server for tests: stubs in, journal and verdicts out.
 
-    ``journal_cap`` bounds the journal (``None``: unbounded); ``log`` receives a
-    one-line summary of every request (the CLI prints them); with
+    ``journal_cap`` bounds the journal's entries, ``journal_bytes`` what they hold
+    and ``journal_body_cap`` one entry's body (``None``: unbounded); ``log``
+    receives a one-line summary of every request (the CLI prints them), with
+    anything from the request that could forge a line escaped; with
     ``ssl_context`` it serves HTTPS (client libraries that insist on it).
+
+    ``header_timeout`` closes a connection whose request headers have not all come
+    that many seconds after it opened (or after its last answer: it is the
+    keep-alive timeout too); ``body_timeout`` answers 408 when a body goes quiet
+    that long. ``drain_timeout`` is how long :meth:`stop` lets requests in flight
+    finish (deliberate delays included) before cutting them off.
+
+    The admin API refuses cross-origin and DNS-rebinding requests (see
+    :mod:`mockserver.guard`); ``admin_token`` requires ``Authorization: Bearer``
+    instead, for deliberate remote use, and ``admin_hosts`` names extra host names
+    the server may be reached by.
     """
 
     def __init__(
@@ -79,8 +94,15 @@ class MockServer:
         host: str = "127.0.0.1",
         port: int = 0,
         journal_cap: int | None = 10_000,
+        journal_bytes: int | None = 128 * 1024 * 1024,
+        journal_body_cap: int | None = 1024 * 1024,
         log: Callable[[str], None] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        header_timeout: float = 60.0,
+        body_timeout: float = 60.0,
+        drain_timeout: float = 0.0,
+        admin_token: str | None = None,
+        admin_hosts: Iterable[str] = (),
     ) -> None:
         if not host:
             raise ValueError("host: expected an address such as '127.0.0.1', got ''")
@@ -90,11 +112,33 @@ class MockServer:
             raise ValueError(
                 f"journal_cap: expected a count of at least 1 (None: no limit), got {journal_cap!r}"
             )
+        limits = (("journal_bytes", journal_bytes), ("journal_body_cap", journal_body_cap))
+        for name, limit in limits:
+            if limit is not None and (isinstance(limit, bool) or limit < 0):
+                raise ValueError(
+                    f"{name}: expected a number of bytes, 0 or more (None: no limit), got {limit!r}"
+                )
+        for name, seconds in (
+            ("header_timeout", header_timeout),
+            ("body_timeout", body_timeout),
+            ("drain_timeout", drain_timeout),
+        ):
+            if isinstance(seconds, bool) or not 0 <= seconds < 1e9 or seconds != seconds:
+                raise ValueError(
+                    f"{name}: expected a number of seconds, 0 or more, got {seconds!r}"
+                )
+        if header_timeout == 0 or body_timeout == 0:
+            raise ValueError("header_timeout and body_timeout: expected more than 0 seconds")
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
+        self.drain_timeout = drain_timeout
+        self.admin_token = admin_token or None
+        self.admin_hosts = tuple(admin_hosts)
         self.registry = StubRegistry()
-        self.journal = Journal(journal_cap)
+        self.journal = Journal(journal_cap, max_bytes=journal_bytes, body_cap=journal_body_cap)
         self.errors: list[str] = []
         self.profiles: list[CrmProfile] = []
         self.log = log
@@ -102,6 +146,10 @@ class MockServer:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pausing: set[asyncio.Task[Any]] = set()
+        self._in_flight = 0
+        self._idle: asyncio.Event | None = None
+        self._draining = False
+        self._guard: AdminGuard | None = None
         self.add_many(stubs)
 
     # --- address -----------------------------------------------------------------
@@ -334,36 +382,48 @@ class MockServer:
 
     # --- serving -----------------------------------------------------------------
 
+    @property
+    def admin_guard(self) -> AdminGuard:
+        """What the admin API (and any page under ``/__admin/``) lets through."""
+        guard = self._guard
+        if guard is None or guard.port != self.port:
+            scheme = "https" if self.ssl_context is not None else "http"
+            guard = AdminGuard.build(
+                host=self.host,
+                port=self.port,
+                scheme=scheme,
+                token=self.admin_token,
+                allowed_hosts=self.admin_hosts,
+            )
+            self._guard = guard
+        return guard
+
+    async def read_body(self, request: web.BaseRequest) -> BodyRead:
+        """The request's body within the server's size limit and body timeout."""
+        return await read_body(request, limit=_MAX_BODY, idle_timeout=self.body_timeout)
+
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        note = None
-        body = b""
-        payload = request.content
-        try:
-            if payload.is_eof():
-                # The whole body (or none) came with the headers: take it as it is.
-                body = payload.read_nowait()
-                if len(body) > _MAX_BODY:
-                    body, note = b"", f"body not kept: over {_MAX_BODY} bytes"
-            elif request.body_exists:
-                body = await request.read()
-        except web.HTTPRequestEntityTooLarge as exc:
-            note = f"body not kept: {exc.text}"
+        read = await self.read_body(request)
         raw_path, _, query = request.raw_path.partition("?")
-        record = RecordedRequest(
-            seq=self.journal.next_seq(),
-            method=request.method,
-            path=unquote(raw_path) if "%" in raw_path else raw_path,
-            query_string=query.partition("#")[0],
-            raw_headers=tuple(request.headers.items()),
-            body=body,
-            received_at=datetime.now(timezone.utc),
-            note=note,
+        record = RecordedRequest.received(
+            self.journal.next_seq(),
+            request.method,
+            unquote(raw_path, errors="surrogateescape") if "%" in raw_path else raw_path,
+            query.partition("#")[0],
+            request.headers.items(),
+            read.body,
+            datetime.now(timezone.utc),
         )
-        if note is not None:
-            record.status = 413
+        if not read.complete:
+            record.note = read.note
+            record.status = read.status
+            record.incomplete = read.status != 413
             self.journal.add(record)
             self._log(record)
-            return web.Response(status=413, text=note)
+            # When the client is gone (no status) the answer goes nowhere; aiohttp drops it.
+            response = web.Response(status=read.status or 400, text=read.note or "")
+            response.force_close()  # the rest of the body was never read
+            return response
         answer = self.registry.answer(record)
         if answer is None:
             for profile in self.profiles:
@@ -372,7 +432,13 @@ class MockServer:
             record.status = 404
             self.journal.add(record)
             self._log(record)
-            return web.Response(status=404, text=self.unmatched_report(record))
+            report = self.unmatched_report(record)
+            return web.Response(
+                status=404,
+                body=report.encode("utf-8", "backslashreplace"),
+                content_type="text/plain",
+                charset="utf-8",
+            )
         record.stub_id = answer.entry.stub.id
         record.path_params = answer.path_params
         if answer.response is None:
@@ -450,15 +516,21 @@ class MockServer:
         self._log(record)
 
     def _log(self, record: RecordedRequest) -> None:
+        """One line per request; nothing from the request can break it (CR, LF and
+        escape sequences are written ``\\xNN``)."""
         if self.log is None:
             return
         if record.refused:
-            self.log(f"#{record.seq} refused by the HTTP parser -> 400: {record.note}")
+            line = f"#{record.seq} refused by the HTTP parser -> 400: {record.note}"
         else:
-            answered = f"stub {record.stub_id}" if record.stub_id else "NO MATCH"
+            if record.incomplete:
+                answered = "INCOMPLETE"
+            else:
+                answered = f"stub {record.stub_id}" if record.stub_id else "NO MATCH"
             status = record.status if record.status is not None else "no answer"
             fault = f" fault={record.fault}" if record.fault else ""
-            self.log(f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}")
+            line = f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}"
+        self.log(escape_text(line))
 
     def _make_server(self) -> web.Server:
         """A low-level aiohttp server: ``/__admin/`` to the admin API, all else to the stubs.
@@ -473,9 +545,23 @@ class MockServer:
         loop = asyncio.get_running_loop()
 
         async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
-            if request.path.startswith(ADMIN_PREFIX):
-                return await admin.dispatch(request)
-            return await handle(request)
+            if self._draining:
+                # Stopping: a new request on a kept-alive connection is turned away.
+                response = web.Response(status=503, text="the mock server is shutting down")
+                response.force_close()
+                return response
+            self._in_flight += 1
+            try:
+                if request.path.startswith(ADMIN_PREFIX):
+                    refusal = self.admin_guard.check(request)
+                    if refusal is not None:
+                        return refusal
+                    return await admin.dispatch(request)
+                return await handle(request)
+            finally:
+                self._in_flight -= 1
+                if self._in_flight == 0 and self._idle is not None:
+                    self._idle.set()
 
         def make_request(
             message: Any, payload: Any, protocol: Any, writer: Any, task: Any
@@ -486,7 +572,13 @@ class MockServer:
             )
 
         return web.Server(
-            dispatch, request_factory=make_request, access_log=None, logger=_ConnectionLog(self)
+            dispatch,
+            request_factory=make_request,
+            access_log=None,
+            logger=_ConnectionLog(self),
+            # aiohttp closes a connection that has sent no whole request this long after
+            # it opened or after its last answer: the header timeout (slowloris).
+            keepalive_timeout=self.header_timeout,
         )
 
     async def start(self) -> MockServer:
@@ -508,14 +600,28 @@ class MockServer:
         return self
 
     async def stop(self) -> None:
-        """Stop serving. Requests held by a delay or a hung fault are cut off at once
-        (their connections closed without an answer), so stopping never waits out a hang;
-        other requests in flight get half a second to finish."""
+        """Stop serving: stop listening, turn new requests on open connections away
+        (503), let requests in flight finish for up to ``drain_timeout`` seconds, then
+        cut off what is left (a delay or a hung fault: its connection closed without
+        an answer), so stopping never waits out a hang."""
         if self._runner is not None:
             runner, self._runner = self._runner, None
+            if self.drain_timeout > 0:
+                for site in list(runner.sites):
+                    await site.stop()
+                self._draining = True
+                self._idle = asyncio.Event()
+                if self._in_flight:
+                    try:
+                        async with asyncio.timeout(self.drain_timeout):
+                            await self._idle.wait()
+                    except TimeoutError:
+                        pass
             for task in self._pausing:
                 task.cancel()
             await runner.cleanup()
+            self._draining = False
+            self._idle = None
 
     async def pause(self, seconds: float) -> None:
         """A deliberate wait (a stub's delay, a hung fault, a dribbled body) that

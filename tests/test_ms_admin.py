@@ -10,6 +10,9 @@ import pytest
 
 from mockserver import MockServer
 
+JSON = {"Content-Type": "application/json"}
+WHOLE = "a whole number of requests, 0 or more (digits 0-9, at most 18)"
+
 
 @pytest.fixture
 async def admin() -> AsyncIterator[tuple[MockServer, httpx.AsyncClient]]:
@@ -100,7 +103,7 @@ async def test_bad_json_is_400_and_server_keeps_serving(
     admin: tuple[MockServer, httpx.AsyncClient], body: bytes
 ) -> None:
     server, client = admin
-    response = await client.post("/__admin/stubs", content=body)
+    response = await client.post("/__admin/stubs", content=body, headers=JSON)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["title"] == "Body is not JSON"
@@ -138,7 +141,7 @@ async def test_a_stub_body_of_the_wrong_shape_is_400(
     admin: tuple[MockServer, httpx.AsyncClient], body: object
 ) -> None:
     _, client = admin
-    response = await client.post("/__admin/stubs", content=json.dumps(body))
+    response = await client.post("/__admin/stubs", content=json.dumps(body), headers=JSON)
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["errors"][0]["message"].startswith("a mapping with the fields")
@@ -147,8 +150,16 @@ async def test_a_stub_body_of_the_wrong_shape_is_400(
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
-        ({"limit": "abc"}, "limit", "a whole number of requests, 0 or more; got 'abc'"),
-        ({"limit": "-1"}, "limit", "a whole number of requests, 0 or more; got '-1'"),
+        ({"limit": "abc"}, "limit", f"{WHOLE}; got 'abc'"),
+        ({"limit": "-1"}, "limit", f"{WHOLE}; got '-1'"),
+        pytest.param({"limit": "²"}, "limit", f"{WHOLE}; got '²'", id="superscript-digit"),
+        pytest.param({"limit": "٣"}, "limit", f"{WHOLE}; got '٣'", id="arabic-indic-digit"),
+        pytest.param(
+            {"limit": "9" * 5000},
+            "limit",
+            f"{WHOLE}; got '{'9' * 40}... (5000 characters)'",
+            id="5000-digits",
+        ),
         ({"unmatched": "maybe"}, "unmatched", "true or false (also 1/0, yes/no); got 'maybe'"),
         ({"methd": "GET"}, "methd", "unknown query parameter; did you mean 'method'?"),
         ({"q": "x"}, "q", "unknown query parameter (method, path, unmatched, limit)"),

@@ -100,12 +100,17 @@ def test_every_parsed_request_is_journaled(server: MockServer) -> None:
     assert len(server.journal) == before + 3
 
 
-def test_a_body_of_several_mib_is_kept_whole(server: MockServer) -> None:
+def test_a_body_of_several_mib_is_counted_and_hashed_beyond_the_cap(server: MockServer) -> None:
+    import hashlib
+
     body = b"y" * (3 * 1024 * 1024)
     response = httpx.post(server.url + "/large", content=body, timeout=30)
     assert response.status_code == 404  # no stub; what matters is the journal
     entry = server.requests[-1]
-    assert (entry.path, len(entry.body), entry.note) == ("/large", len(body), None)
+    assert (entry.path, entry.note) == ("/large", None)
+    assert len(entry.body) == server.journal.body_cap
+    assert entry.body_length == len(body)
+    assert entry.body_sha256 == hashlib.sha256(body).hexdigest()
 
 
 def test_a_body_over_the_limit_is_journaled_without_it(server: MockServer) -> None:

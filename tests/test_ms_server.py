@@ -335,7 +335,7 @@ async def test_journal_cap_is_reported_never_silent(client: httpx.AsyncClient) -
             await c.get(f"/n{number}")
         assert [entry.path for entry in small.requests] == ["/n2", "/n3", "/n4"]
         assert small.journal.dropped == 2
-        with pytest.raises(VerificationError, match="2 earlier one"):
+        with pytest.raises(VerificationError, match="2 earlier request"):
             small.verify({"path": "/n0"})
 
 

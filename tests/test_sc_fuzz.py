@@ -288,7 +288,9 @@ def test_the_crm_admin_routes_answer_any_json_with_a_verdict(
     crm_client: Any, route: tuple[str, str], body: Any
 ) -> None:
     method, path = route
-    response = crm_client.request(method, path, content=json.dumps(body))
+    response = crm_client.request(
+        method, path, content=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code < 500, response.text
 
 

@@ -1,0 +1,81 @@
+"""Reading a request body off the wire, for stub traffic and the admin API alike.
+
+Answers ``Expect: 100-continue`` before reading, gives up on a body that goes
+quiet for longer than the body timeout, stops at a size limit, and reports a
+client that closed mid-body as an incomplete read instead of raising.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from aiohttp import web
+
+__all__ = ["BodyRead", "read_body"]
+
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class BodyRead:
+    """What came of reading a body: the bytes, and when it went wrong, the status to
+    answer (413 too large, 408 too slow, ``None`` when the client is gone) and a note."""
+
+    body: bytes
+    status: int | None = None
+    note: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.note is None
+
+
+async def read_body(request: web.BaseRequest, *, limit: int, idle_timeout: float) -> BodyRead:
+    """The body of ``request``, at most ``limit`` bytes, each chunk within ``idle_timeout``."""
+    payload = request.content
+    declared = request.content_length
+    if payload.is_eof():
+        # The whole body (or none) came with the headers: take it as it is.
+        body = payload.read_nowait()
+        if len(body) > limit:
+            return BodyRead(b"", 413, f"body not kept: over {limit} bytes")
+        return BodyRead(body)
+    if not request.body_exists:
+        return BodyRead(b"")
+    if declared is not None and declared > limit:
+        return BodyRead(b"", 413, f"body not kept: Content-Length {declared} is over {limit} bytes")
+    if request.headers.get("Expect", "").lower() == "100-continue" and request.version >= (1, 1):
+        transport = request.transport
+        if transport is not None and not transport.is_closing():
+            transport.write(_CONTINUE)
+    chunks: list[bytes] = []
+    size = 0
+    expected = f" of {declared}" if declared is not None else ""
+    while True:
+        try:
+            async with asyncio.timeout(idle_timeout):
+                chunk = await payload.readany()
+        except TimeoutError:
+            note = (
+                f"body incomplete: nothing came for {idle_timeout:g} s after "
+                f"{size}{expected} bytes (the body timeout)"
+            )
+            return BodyRead(b"".join(chunks), 408, note)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the client closed, or sent a broken chunked body
+            reason = str(exc) or type(exc).__name__
+            note = f"body incomplete: got {size}{expected} bytes, then {reason}"
+            return BodyRead(b"".join(chunks), None, note)
+        if not chunk:
+            if payload.is_eof():
+                if declared is not None and size < declared:
+                    note = f"body incomplete: got {size}{expected} bytes, then the end"
+                    return BodyRead(b"".join(chunks), None, note)
+                return BodyRead(b"".join(chunks))
+            continue
+        size += len(chunk)
+        if size > limit:
+            return BodyRead(b"", 413, f"body not kept: over {limit} bytes")
+        chunks.append(chunk)

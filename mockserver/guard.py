@@ -1,0 +1,204 @@
+"""Who may drive the admin API (and any page the server serves under ``/__admin/``).
+
+A mock server listens on loopback, but any web page the tester opens can make
+the browser send requests there: a ``text/plain`` POST needs no preflight, and
+a page whose domain is re-pointed at 127.0.0.1 (DNS rebinding) is, to the
+browser, same-origin. :class:`AdminGuard` refuses both, by default:
+
+- ``Host`` must name the server itself: 127.0.0.1, ``localhost``, ``[::1]``,
+  the bound host, or the address the connection arrived on, with the bound
+  port (or none, on the scheme's default port); a rebinding page sends its own
+  domain here and is refused;
+- ``Origin``, when present, must be this server (``http://127.0.0.1:PORT``…);
+  a foreign page's requests carry their own origin and are refused;
+- a write (POST, PUT, PATCH) that carries a body must say it is JSON
+  (``application/json`` or ``…+json``): the only bodies a page can send
+  cross-origin without a preflight are ``text/plain``, forms and multipart.
+
+For deliberate remote use, ``token`` makes every admin request show
+``Authorization: Bearer TOKEN`` (then Host and Origin may be anything: a page
+cannot add that header to a cross-origin request without a preflight, which is
+never approved); ``allowed_hosts`` names extra host names to accept in ``Host``
+and ``Origin`` (a name the machine is reached by).
+
+``check(request)`` returns the refusal (``application/problem+json``) or
+``None``; :func:`check_admin_request` does it for a :class:`MockServer`, so a
+page served by the same server gets the same protection.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .server import MockServer
+
+__all__ = ["AdminGuard", "check_admin_request"]
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+_WILDCARD = frozenset({"0.0.0.0", "::", ""})
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+def _split_host(value: str) -> tuple[str, int | None] | None:
+    """``host[:port]`` (IPv6 in brackets) as ``(host, port)``, or ``None`` when unreadable."""
+    try:
+        parts = urlsplit(f"//{value}")
+        port = parts.port
+    except ValueError:
+        return None
+    name = parts.hostname
+    if not name or parts.username is not None or parts.path or parts.query:
+        return None
+    return name.lower(), port
+
+
+@dataclass(frozen=True)
+class AdminGuard:
+    """The admin API's door: Host, Origin and content-type checks, or a bearer token."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    scheme: str = "http"
+    token: str | None = None
+    allowed_hosts: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        host: str,
+        port: int,
+        scheme: str = "http",
+        token: str | None = None,
+        allowed_hosts: Iterable[str] = (),
+    ) -> AdminGuard:
+        names = frozenset(name.strip().lower().strip("[]") for name in allowed_hosts)
+        return cls(host.lower().strip("[]"), port, scheme, token or None, names)
+
+    def names(self, local: str | None = None) -> frozenset[str]:
+        """The host names this server answers to as itself."""
+        names = set(_LOOPBACK) | self.allowed_hosts
+        if self.host not in _WILDCARD:
+            names.add(self.host)
+        if local:
+            names.add(local.lower())
+        return frozenset(names)
+
+    def _ours(self, host: str, port: int | None, local: str | None, *, origin: bool) -> bool:
+        # A rebinding page names its own domain in Host, so the name decides; a Host
+        # without a port (a hand-written request) is fine. An Origin always has its
+        # port (or the scheme's default): another local server's page is refused.
+        if port is None and origin:
+            port = 443 if self.scheme == "https" else 80
+        return (port is None or port == self.port) and host in self.names(local)
+
+    def check(self, request: web.BaseRequest) -> web.Response | None:
+        """The refusal for ``request``, or ``None`` when it may go on."""
+        if self.token is not None:
+            given = request.headers.get("Authorization", "")
+            scheme, _, credential = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                credential.strip().encode("utf-8", "surrogateescape"),
+                self.token.encode("utf-8", "surrogateescape"),
+            ):
+                response = _refusal(
+                    401,
+                    "Admin token required",
+                    "this server's admin API takes 'Authorization: Bearer <token>' "
+                    "(the token given with --admin-token / admin_token)"
+                    + ("; the one given is wrong" if given else ""),
+                )
+                response.headers["WWW-Authenticate"] = 'Bearer realm="mockserver admin"'
+                return response
+        else:
+            local = _local_address(request)
+            host_header = request.headers.get("Host", "")
+            where = _split_host(host_header)
+            if where is None or not self._ours(*where, local, origin=False):
+                return _refusal(
+                    403,
+                    "Admin request refused",
+                    f"Host {_shown(host_header)} is not this server ({self._expected()}); "
+                    "a page on another domain pointed at this address (DNS rebinding) is "
+                    "refused. Allow a name with --admin-allow-host, or use --admin-token",
+                )
+            origin = request.headers.get("Origin")
+            if origin is not None and not self._origin_ok(origin, local):
+                return _refusal(
+                    403,
+                    "Cross-origin admin request refused",
+                    f"Origin {_shown(origin)} is not this server ({self._expected()}); "
+                    "web pages elsewhere may not drive the admin API. Allow a name with "
+                    "--admin-allow-host, or use --admin-token",
+                )
+        if request.method not in _SAFE_METHODS and _has_body(request):
+            kind = request.headers.get("Content-Type", "")
+            media = kind.split(";")[0].strip().lower()
+            if media != "application/json" and not (
+                media.startswith("application/") and media.endswith("+json")
+            ):
+                return _refusal(
+                    415,
+                    "Admin writes take JSON",
+                    f"Content-Type: expected application/json, got {_shown(kind or '(none)')}",
+                )
+        return None
+
+    def _origin_ok(self, origin: str, local: str | None) -> bool:
+        try:
+            parts = urlsplit(origin)
+            port = parts.port
+        except ValueError:
+            return False
+        if parts.scheme != self.scheme or not parts.hostname or parts.path:
+            return False
+        return self._ours(parts.hostname.lower(), port, local, origin=True)
+
+    def _expected(self) -> str:
+        names = sorted(self.names())
+        shown = ", ".join(f"[{n}]" if ":" in n else n for n in names)
+        return f"{shown} on port {self.port}"
+
+
+def check_admin_request(server: MockServer, request: web.BaseRequest) -> web.Response | None:
+    """The admin guard of ``server`` applied to ``request``: a refusal, or ``None``.
+
+    Use it in front of any page or endpoint served by the same server (the admin
+    API under ``/__admin/`` already goes through it).
+    """
+    return server.admin_guard.check(request)
+
+
+def _has_body(request: web.BaseRequest) -> bool:
+    if request.headers.get("Transfer-Encoding"):
+        return True
+    length = request.headers.get("Content-Length", "0").strip()
+    return length not in ("", "0")
+
+
+def _local_address(request: web.BaseRequest) -> str | None:
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    if isinstance(sockname, tuple) and sockname and isinstance(sockname[0], str):
+        return sockname[0]
+    return None
+
+
+def _shown(text: str) -> str:
+    """A header value quoted for a message, non-UTF-8 bytes and controls escaped."""
+    from .journal import escape_text
+
+    return repr(escape_text(text)[:200])
+
+
+def _refusal(status: int, title: str, detail: str) -> web.Response:
+    from .admin import problem
+
+    return problem(status, title, detail)
