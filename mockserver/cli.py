@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
+import shutil
 import signal
+import sqlite3
 import ssl
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from .errors import StubError
 from .files import load_stub_files
+from .models import Stub
 from .server import MockServer
 
 __all__ = ["build_parser", "main", "run"]
@@ -60,6 +65,62 @@ def build_parser() -> argparse.ArgumentParser:
         default=10_000,
         metavar="N",
         help="how many requests the journal keeps (default: 10000; 0: no limit)",
+    )
+    parser.add_argument(
+        "--journal-bytes",
+        type=int,
+        default=128 * 1024 * 1024,
+        metavar="BYTES",
+        help="how many bytes the journal's entries may hold; the oldest go first "
+        "(default: 134217728, 128 MiB; 0: no limit)",
+    )
+    parser.add_argument(
+        "--journal-body-cap",
+        type=int,
+        default=1024 * 1024,
+        metavar="BYTES",
+        help="how much of one body the journal keeps; beyond it the body is counted and "
+        "hashed (SHA-256), and matching still sees all of it (default: 1048576, 1 MiB; "
+        "0: no limit)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="close a connection whose request headers have not all come in this long, "
+        "and an idle kept-alive connection after this long (default: 60)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="answer 408 when a request body sends nothing for this long (default: 60)",
+    )
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="on Ctrl-C or SIGTERM, stop listening and let requests in flight finish for "
+        "up to this long (default: 10)",
+    )
+    parser.add_argument(
+        "--admin-token",
+        default=os.environ.get("MOCKSERVER_ADMIN_TOKEN") or None,
+        metavar="TOKEN",
+        help="require 'Authorization: Bearer TOKEN' on every admin request, from anywhere "
+        "(for deliberate remote use; default: $MOCKSERVER_ADMIN_TOKEN, or none: the admin "
+        "API then takes only requests naming this server in Host and Origin)",
+    )
+    parser.add_argument(
+        "--admin-allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the admin API may also be reached by (Host and Origin), beside "
+        "127.0.0.1, localhost, [::1] and the bound address; repeatable",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.add_argument(
@@ -110,6 +171,10 @@ async def _serve(server: MockServer, out: TextIO) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    # aiohttp's own "Error handling request" tracebacks are not for the terminal: the
+    # server journals and logs what went wrong in one line.
+    logging.getLogger("aiohttp.server").addHandler(logging.NullHandler())
+    logging.getLogger("aiohttp.server").propagate = False
     await server.start()
     print(
         f"mockserver listening on {server.url} with {len(server.registry)} stub(s); "
@@ -120,7 +185,8 @@ async def _serve(server: MockServer, out: TextIO) -> None:
     if server.host in ("0.0.0.0", "::", ""):
         print(
             "note: listening on every network interface: anyone who can reach this "
-            "machine can read the journal and change the stubs (--host 127.0.0.1 keeps it local)",
+            "machine can read the journal and change the stubs (--host 127.0.0.1 keeps it "
+            "local; --admin-token locks the admin API)",
             file=out,
             flush=True,
         )
@@ -128,6 +194,13 @@ async def _serve(server: MockServer, out: TextIO) -> None:
         print(f"{profile.name}: {profile.describe(server.url)}", file=out, flush=True)
     try:
         await stop.wait()
+        if server.drain_timeout > 0:
+            print(
+                f"mockserver stopping: no new connections; waiting up to "
+                f"{server.drain_timeout:g} s for requests in flight",
+                file=out,
+                flush=True,
+            )
     finally:
         await server.stop()
         print(f"mockserver stopped after {len(server.journal)} request(s)", file=out, flush=True)
@@ -154,6 +227,25 @@ def main(
             file=err,
         )
         return EXIT_BAD_INPUT
+    for option, value in (
+        ("--journal-bytes", args.journal_bytes),
+        ("--journal-body-cap", args.journal_body_cap),
+    ):
+        if value < 0:
+            print(
+                f"mockserver: {option}: expected a number of bytes (0 for no limit), got {value}",
+                file=err,
+            )
+            return EXIT_BAD_INPUT
+    for option, seconds, least in (
+        ("--header-timeout", args.header_timeout, "more than 0"),
+        ("--body-timeout", args.body_timeout, "more than 0"),
+        ("--drain-timeout", args.drain_timeout, "0 or more"),
+    ):
+        low = seconds < 0 if least == "0 or more" else seconds <= 0
+        if low or seconds != seconds or seconds >= 1e9:
+            print(f"mockserver: {option}: expected seconds, {least}; got {seconds}", file=err)
+            return EXIT_BAD_INPUT
     misplaced = _crm_options_without_crm(args)
     if misplaced:
         print(f"mockserver: {misplaced}", file=err)
@@ -164,13 +256,36 @@ def main(
     except (OSError, ssl.SSLError, ValueError) as exc:
         print(f"mockserver: --tls-cert/--tls-key: {exc}", file=err)
         return EXIT_BAD_INPUT
+    try:
+        return _run(args, stubs, log, context, ca_file, out, err)
+    finally:
+        if ca_file is not None:  # the throwaway CA goes with the server
+            shutil.rmtree(os.path.dirname(ca_file), ignore_errors=True)
+
+
+def _run(
+    args: argparse.Namespace,
+    stubs: list[Stub],
+    log: Callable[[str], None] | None,
+    context: ssl.SSLContext | None,
+    ca_file: str | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
     server = MockServer(
         stubs,
         host=args.host,
         port=args.port,
         journal_cap=args.journal_cap or None,
+        journal_bytes=args.journal_bytes or None,
+        journal_body_cap=args.journal_body_cap or None,
         log=log,
         ssl_context=context,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        drain_timeout=args.drain_timeout,
+        admin_token=args.admin_token,
+        admin_hosts=args.admin_allow_host,
     )
     if ca_file is not None:
         print(
@@ -186,6 +301,13 @@ def main(
     except OSError as exc:
         print(
             f"mockserver: --data: cannot keep records in {args.data}: {exc.strerror or exc}",
+            file=err,
+        )
+        return EXIT_BAD_INPUT
+    except sqlite3.Error as exc:  # a file there that is not a SQLite database
+        print(
+            f"mockserver: --data: cannot keep records in {args.data}: {exc} "
+            "(the folder holds a file of that name that is not one of ours)",
             file=err,
         )
         return EXIT_BAD_INPUT
