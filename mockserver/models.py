@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import math
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -57,6 +58,36 @@ CRM_SUBDOMAIN_TEXT = "a host name label (letters, digits and '-', like 'example'
 HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
+def _not_json_number(value: Any, path: str = "") -> str | None:
+    """Where ``value`` holds NaN or an infinity, which JSON cannot carry, or ``None``."""
+    if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
+        where = f" at {path}" if path else ""
+        return f"{value!r}{where} is not a JSON number (JSON has no NaN or Infinity)"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _not_json_number(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _not_json_number(item, f"{path}[{index}]" if path else f"[{index}]")
+            if found:
+                return found
+    return None
+
+
+def _json_only(value: Any) -> Any:
+    problem = _not_json_number(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+#: The longest deliberate wait a stub may ask for: a day (longer is a mistake, and a
+#: number past a float's range would fail when the wait starts).
+MAX_WAIT_MS = 86_400_000
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
@@ -87,6 +118,8 @@ class Matcher(_Model):
             "description": "a value to equal, or one of {equal|regex|contains|present|absent: …}",
             "anyOf": [{**full, "minProperties": 1, "maxProperties": 1}, {}],
         }
+
+    _equal_json = field_validator("equal")(classmethod(lambda cls, v: _json_only(v)))
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Matcher:
@@ -153,6 +186,10 @@ class RequestPattern(_Model):
     json_paths: MatcherMap = Field(default_factory=dict)
     form: MatcherMap = Field(default_factory=dict)
     body: Matcher | None = None
+
+    _json_values = field_validator("json_", "json_subset")(
+        classmethod(lambda cls, v: _json_only(v))
+    )
 
     @field_validator("method")
     @classmethod
@@ -242,9 +279,13 @@ class Fault(_Model):
     """A fault, with its options. ``fault: connection_reset`` is shorthand for ``{type: …}``."""
 
     type: FaultType
-    seconds: float = Field(default=60.0, gt=0, description="no_response: how long to hold")
+    seconds: float = Field(
+        default=60.0, gt=0, le=MAX_WAIT_MS / 1000, description="no_response: how long to hold"
+    )
     chunk_size: int = Field(default=16, gt=0, description="slow_body: bytes per chunk")
-    chunk_delay_ms: int = Field(default=100, ge=0, description="slow_body: pause between chunks")
+    chunk_delay_ms: int = Field(
+        default=100, ge=0, le=MAX_WAIT_MS, description="slow_body: pause between chunks"
+    )
     size: int = Field(default=2 * 1024 * 1024, gt=0, description="large_body: bytes")
 
     @model_validator(mode="before")
@@ -276,9 +317,11 @@ class ResponseDef(_Model):
     json_: JsonValue = Field(default=None, alias="json")
     text: str | None = None
     base64: str | None = None
-    delay_ms: int = Field(default=0, ge=0)
+    delay_ms: int = Field(default=0, ge=0, le=MAX_WAIT_MS)
     fault: Fault | None = None
     template: bool = True
+
+    _json_body = field_validator("json_")(classmethod(lambda cls, v: _json_only(v)))
 
     @field_validator("headers")
     @classmethod

@@ -59,7 +59,8 @@ class Prepared:
         if self.json_body is not None:
             body = self.json_body(context)
         elif definition.text is not None:
-            body = render_text(definition.text, context).encode()
+            # Text from the request that is not UTF-8 (a lone surrogate) is written escaped.
+            body = render_text(definition.text, context).encode("utf-8", "backslashreplace")
         else:
             body = self.body
         return body, headers

@@ -88,9 +88,10 @@ def compile_json(value: Any) -> Callable[[Context], bytes]:
     parts = tuple(merged)
 
     def render(context: Context) -> bytes:
-        return "".join(
-            [part if isinstance(part, str) else part(context) for part in parts]
-        ).encode()
+        # A lone surrogate from the request's JSON ("\ud800") goes back as that escape.
+        return "".join([part if isinstance(part, str) else part(context) for part in parts]).encode(
+            "utf-8", "backslashreplace"
+        )
 
     return render
 
