@@ -102,7 +102,7 @@ def _refusal(source: str, reason: str) -> str:
         what = "\\Z (RE2 writes the end of the text as \\z)"
     why = f"{what}, which RE2 does not support" if what is not None else reason
     return (
-        f"regex {source!r} cannot be used: {why} ({reason}). Stub regexes run on RE2, "
+        f"regex {source!r} cannot be used: {why} ({reason}). Regexes run on RE2, "
         f"which matches in linear time and has no backreferences or lookaround; "
         f"syntax: {RE2_SYNTAX}"
     )
