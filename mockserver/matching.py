@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from webhook_core.template import MISSING, format_value, walk
 
 from .forms import field_keys
 from .journal import RecordedRequest
 from .models import Matcher, RequestPattern
+from .regex import Regex, compile_regex, literal_prefix, re2_escape
 
 __all__ = [
     "CompiledPattern",
@@ -140,7 +141,7 @@ class CompiledMatcher:
     def __init__(self, matcher: Matcher) -> None:
         self.matcher = matcher
         self.kind = matcher.kind
-        self.regex = re.compile(matcher.regex) if matcher.regex is not None else None
+        self.regex = compile_regex(matcher.regex) if matcher.regex is not None else None
 
     def test(self, actual: Any, *, as_text: bool) -> bool:
         kind = self.kind
@@ -171,6 +172,8 @@ class CompiledMatcher:
 
 
 _ANY: Final = "ANY"
+_TEMPLATE_PART: Final = re.compile(r"(\{\w+\})")
+Route = Literal["exact", "template", "regex", "any"]
 _PLAIN: Final = (str, int, float)
 
 
@@ -185,18 +188,26 @@ class CompiledPattern:
         self.pattern = pattern
         self.method = pattern.method
         self.exact_path: str | None = None
-        self.path_regex: re.Pattern[str] | None = None
+        self.path_regex: Regex | None = None
+        #: How the stub index files this pattern: by its exact path, its template's
+        #: segments, its regex's literal start, or under "any path".
+        self.route: Route = "any"
+        #: The text every path this pattern takes starts with (near-miss neighbours).
+        self.path_prefix = ""
         if pattern.path is not None and not pattern.path_parameters:
             self.exact_path = pattern.path
+            self.route, self.path_prefix = "exact", pattern.path
         elif pattern.path is not None:
-            parts = re.split(r"(\{\w+\})", pattern.path)
+            parts = _TEMPLATE_PART.split(pattern.path)
             source = "".join(
-                f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
+                f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re2_escape(part)
                 for part in parts
             )
-            self.path_regex = re.compile(source)
+            self.path_regex = compile_regex(source)
+            self.route, self.path_prefix = "template", parts[0]
         elif pattern.path_regex is not None:
-            self.path_regex = re.compile(pattern.path_regex)
+            self.path_regex = compile_regex(pattern.path_regex)
+            self.route, self.path_prefix = "regex", literal_prefix(self.path_regex)
         self.query = self._split(self._compile(pattern.query), field_keys)
         self.headers = [(name.lower(), m) for name, m in self._compile(pattern.headers)]
         self.json_paths = self._split(self._compile(pattern.json_paths), _dotted)

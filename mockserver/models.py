@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from .forms import field_keys
+from .regex import regex_problem
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
@@ -134,10 +135,9 @@ class Matcher(_Model):
             expected = "a text" if key in ("regex", "contains") else "true"
             raise ValueError(f"{key}: expected {expected}, got null")
         if self.regex is not None:
-            try:
-                re.compile(self.regex)
-            except re.error as exc:
-                raise ValueError(f"regex {self.regex!r} does not compile: {exc}") from exc
+            problem = regex_problem(self.regex)
+            if problem is not None:
+                raise ValueError(problem)
         if self.present is False or self.absent is False:
             raise ValueError("use present: true or absent: true")
         return self
@@ -210,10 +210,9 @@ class RequestPattern(_Model):
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
         if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"regex {value!r} does not compile: {exc}") from exc
+            problem = regex_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
         return value
 
     @field_validator("headers")

@@ -207,7 +207,7 @@ class MockServer:
 
     def add_many(self, stubs: Iterable[Stub | Mapping[str, Any]]) -> list[Stub]:
         """Register several stubs, all or none: :class:`StubError` lists every problem."""
-        return [self.registry.add(model) for model in _validated(list(stubs), many=True)]
+        return self.registry.add_many(_validated(list(stubs), many=True))
 
     def remove(self, stub_id: str) -> bool:
         return self.registry.remove(stub_id)
@@ -253,7 +253,7 @@ class MockServer:
                 self.registry.difference(entry, request),
                 entry.pattern.field_count + (entry.stub.state is not None),
             )
-            for entry in self.registry.entries()
+            for entry in self.registry.near_candidates(request)
         )
         return rank(candidates, limit)
 

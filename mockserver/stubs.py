@@ -1,10 +1,13 @@
 """The stub registry: which stub answers a request, with what, and the scenario states.
 
-Stubs are kept sorted by (priority, newest first). Those with an exact path
-are indexed by it, so finding the answer costs a dict lookup plus the stubs
-whose path is a template or a regex, whatever the number of stubs. Reads take
-a snapshot, writes replace it under a lock: the server's thread and the
-test's thread may both use the registry.
+Stubs are tried in the order (priority, newest first). The index
+(:mod:`mockserver.routing`) files each stub by its path: exact paths in a dict,
+templates in a trie of segments, regexes by their literal start, so finding
+the answer costs the stubs that could take the path, whatever the number of
+stubs. Each change costs O(log n), and many stubs change as one operation
+(:meth:`StubRegistry.add_many`, :meth:`StubRegistry.remove_many`). The server's
+thread and the test's thread may both use the registry: changes and lookups
+take its lock.
 """
 
 from __future__ import annotations
@@ -12,19 +15,25 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from sortedcontainers import SortedKeyList
 
 from .journal import NO_PARAMS, RecordedRequest
 from .matching import CompiledPattern, Mismatch
 from .models import ResponseDef, Stub
 from .responding import Prepared, prepare
+from .routing import PathIndex
 from .templating import render_text
 
-__all__ = ["INITIAL_STATE", "Answer", "StubEntry", "StubRegistry"]
+__all__ = ["INITIAL_STATE", "NEAR_MISS_CANDIDATES", "Answer", "StubEntry", "StubRegistry"]
 
 INITIAL_STATE = "Started"
+#: How many stubs the near-miss report of one request scores, at most (see
+#: :meth:`StubRegistry.near_candidates`).
+NEAR_MISS_CANDIDATES = 64
 
 
 @dataclass(eq=False)
@@ -38,14 +47,17 @@ class StubEntry:
     prepared: list[Prepared] = field(default_factory=list)
 
     answers: list[ResponseDef] = field(default_factory=list)
+    #: Its place in the order stubs are tried: lowest priority, then newest, first.
+    sort_key: tuple[int, int] = (0, 0)
 
     def __post_init__(self) -> None:
         self.answers = self.stub.answers
         self.prepared = [prepare(answer) for answer in self.answers]
+        self.sort_key = (self.stub.priority, -self.order)
 
-    @property
-    def sort_key(self) -> tuple[int, int]:
-        return (self.stub.priority, -self.order)
+
+def _sort_key(entry: StubEntry) -> tuple[int, int]:
+    return entry.sort_key
 
 
 @dataclass(slots=True)
@@ -60,56 +72,85 @@ class Answer:
 
 
 class StubRegistry:
-    """Stubs in priority order, sequences, and scenario states."""
+    """Stubs in priority order, indexed by path; sequences, and scenario states."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._order = itertools.count()
         self._entries: dict[str, StubEntry] = {}
-        self._by_path: dict[str, list[StubEntry]] = {}
-        self._general: list[StubEntry] = []
+        self._ordered: SortedKeyList = SortedKeyList(key=_sort_key)
+        self._index: PathIndex[StubEntry] = PathIndex()
         self.states: dict[tuple[str, str], str] = {}
 
     # --- changing the set of stubs -------------------------------------------------
 
-    def add(self, stub: Stub | Mapping[str, Any]) -> Stub:
-        """Register a stub (a model or its dict form); a stub with a known id replaces it."""
+    def _entry(self, stub: Stub | Mapping[str, Any]) -> StubEntry:
         model = stub if isinstance(stub, Stub) else Stub.model_validate(stub)
         if model.id is None:
             model = model.model_copy(update={"id": uuid.uuid4().hex[:8]})
-        assert model.id is not None
-        entry = StubEntry(model, CompiledPattern(model.request), next(self._order))
+        return StubEntry(model, CompiledPattern(model.request), next(self._order))
+
+    def prepare(self, stubs: Iterable[Stub | Mapping[str, Any]]) -> list[StubEntry]:
+        """Stubs compiled for :meth:`insert`, not yet registered (the slow part, done
+        outside the lock, and in pieces by the admin API)."""
+        return [self._entry(stub) for stub in stubs]
+
+    def insert(self, entries: Iterable[StubEntry]) -> list[Stub]:
+        """Register prepared stubs as one change: a stub with a known id replaces it."""
         with self._lock:
-            self._entries[model.id] = entry
-            self._rebuild()
+            added = []
+            for entry in entries:
+                assert entry.stub.id is not None
+                old = self._entries.get(entry.stub.id)
+                if old is not None:
+                    self._drop(old)
+                self._entries[entry.stub.id] = entry
+                self._ordered.add(entry)
+                self._index.add(entry)
+                added.append(entry.stub)
+            return added
+
+    def add(self, stub: Stub | Mapping[str, Any]) -> Stub:
+        """Register a stub (a model or its dict form); a stub with a known id replaces it."""
+        (model,) = self.insert(self.prepare([stub]))
         return model
 
-    def remove(self, stub_id: str) -> bool:
-        with self._lock:
-            found = self._entries.pop(stub_id, None) is not None
-            self._rebuild()
-        return found
+    def add_many(self, stubs: Iterable[Stub | Mapping[str, Any]]) -> list[Stub]:
+        """Register several stubs as one change: O(log n) each, one lock taken."""
+        return self.insert(self.prepare(stubs))
 
-    def clear(self) -> None:
+    def _drop(self, entry: StubEntry) -> None:
+        self._ordered.discard(entry)
+        self._index.remove(entry)
+
+    def remove(self, stub_id: str) -> bool:
+        return not self.remove_many([stub_id])
+
+    def remove_many(self, stub_ids: Iterable[str]) -> list[str]:
+        """Remove the stubs with these ids as one change; the ids no stub has are
+        returned, and then nothing is removed."""
+        with self._lock:
+            wanted = list(dict.fromkeys(stub_ids))
+            unknown = [stub_id for stub_id in wanted if stub_id not in self._entries]
+            if unknown:
+                return unknown
+            for stub_id in wanted:
+                self._drop(self._entries.pop(stub_id))
+            return []
+
+    def clear(self, *, states: bool = True) -> None:
+        """Forget every stub, and (unless ``states=False``) every scenario state."""
         with self._lock:
             self._entries.clear()
-            self.states.clear()
-            self._rebuild()
-
-    def _rebuild(self) -> None:
-        by_path: dict[str, list[StubEntry]] = {}
-        general: list[StubEntry] = []
-        for entry in sorted(self._entries.values(), key=lambda e: e.sort_key):
-            if entry.pattern.exact_path is not None:
-                by_path.setdefault(entry.pattern.exact_path, []).append(entry)
-            else:
-                general.append(entry)
-        self._by_path, self._general = by_path, general
+            self._ordered.clear()
+            self._index.clear()
+            if states:
+                self.states.clear()
 
     def entries(self) -> list[StubEntry]:
         """Every stub, in the order they are tried."""
         with self._lock:
-            return sorted(self._entries.values(), key=lambda e: e.sort_key)
+            return list(self._ordered)
 
     def get(self, stub_id: str) -> StubEntry | None:
         return self._entries.get(stub_id)
@@ -147,26 +188,31 @@ class StubRegistry:
 
     # --- answering -----------------------------------------------------------------
 
-    def _first_match(
-        self, candidates: list[StubEntry], request: RecordedRequest
-    ) -> StubEntry | None:
-        for entry in candidates:
-            if entry.pattern.matches(request) and self._state_mismatch(entry, request) is None:
-                return entry
-        return None
+    def _best(self, request: RecordedRequest) -> StubEntry | None:
+        """The first stub, in the order they are tried, that takes ``request``."""
+        index = self._index
+        path = request.path
+        best: StubEntry | None = None
+        exact = index.exact(path)
+        buckets: Iterable[list[StubEntry]] = () if index.only_exact else index.general(path)
+        if exact:
+            buckets = itertools.chain((exact,), buckets)
+        for bucket in buckets:
+            for entry in bucket:
+                if best is not None and entry.sort_key >= best.sort_key:
+                    break  # this list holds nothing tried before the best so far
+                if entry.pattern.matches(request) and self._state_mismatch(entry, request) is None:
+                    best = entry
+                    break
+        return best
 
     def answer(self, request: RecordedRequest) -> Answer | None:
         """Choose the stub that answers ``request`` and advance its sequence and state."""
-        candidates = self._by_path.get(request.path)
-        exact = self._first_match(candidates, request) if candidates else None
-        general = self._first_match(self._general, request) if self._general else None
-        if exact is None or (general is not None and general.sort_key < exact.sort_key):
-            exact = general
-        if exact is None:
-            return None
-        entry = exact
-        stub = entry.stub
         with self._lock:
+            entry = self._best(request)
+            if entry is None:
+                return None
+            stub = entry.stub
             entry.calls += 1
             calls = entry.calls
             if stub.state is not None and stub.state.set is not None:
@@ -189,6 +235,27 @@ class StubRegistry:
             )
         params = entry.pattern.path_params(request.path) if entry.pattern.captures else None
         return Answer(entry, response, index, params or NO_PARAMS, note)
+
+    def near_candidates(
+        self, request: RecordedRequest, limit: int = NEAR_MISS_CANDIDATES
+    ) -> list[StubEntry]:
+        """The stubs the near-miss report scores for ``request``: every stub when there
+        are at most ``limit``; else at most ``limit`` of them, chosen without looking at
+        the rest: first those the index gives for its path (in the order they are
+        tried), then those whose literal path start shares the longest start with it."""
+        with self._lock:
+            if len(self._entries) <= limit:
+                return list(self._ordered)
+            chosen: dict[int, StubEntry] = {}
+            sources: Iterator[StubEntry] = itertools.chain(
+                itertools.chain.from_iterable(self._index.candidates(request.path)),
+                self._index.nearest(request.path),
+            )
+            for entry in sources:
+                chosen.setdefault(id(entry), entry)
+                if len(chosen) >= limit:
+                    break
+            return list(chosen.values())
 
     def difference(self, entry: StubEntry, request: RecordedRequest) -> list[Mismatch]:
         """All the ways ``request`` misses ``entry`` (state included), for reports."""

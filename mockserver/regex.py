@@ -1,0 +1,152 @@
+"""Regular expressions in stubs, run by RE2: linear in the input, whatever the pattern (pure).
+
+Python's ``re`` backtracks: ``(a+)+$`` against 30 ``a`` and a ``!`` takes
+seconds, and a stub's matcher runs on the server's event loop, so one request
+would hold every client. RE2 (Google's engine, ``google-re2`` on PyPI) runs in
+time linear in the input and refuses, when the stub is loaded, what it cannot
+run that way: backreferences (``\\1``, ``(?P=name)``), lookaround (``(?=``,
+``(?!``, ``(?<=``, ``(?<!``), atomic groups and possessive quantifiers,
+``\\Z`` (write ``\\z``), and counted repetitions over 1000. ``\\d``, ``\\w``,
+``\\s`` and ``\\b`` are ASCII in RE2; ``\\pL`` or ``\\p{Cyrillic}`` match
+letters of any script. docs/matching.md has the whole list.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Final, Protocol
+
+import re2
+
+__all__ = [
+    "RE2_SYNTAX",
+    "Regex",
+    "RegexError",
+    "compile_regex",
+    "literal_prefix",
+    "re2_escape",
+    "regex_problem",
+]
+
+#: Where a person reads what RE2 accepts (named in every refusal).
+RE2_SYNTAX: Final = "https://github.com/google/re2/wiki/Syntax"
+
+
+class Match(Protocol):
+    def groupdict(self) -> dict[str, str]: ...
+
+
+class Regex(Protocol):
+    """A compiled RE2 pattern: the part of its interface stubs use."""
+
+    @property
+    def pattern(self) -> str: ...
+
+    def search(self, text: str) -> Match | None: ...
+
+    def fullmatch(self, text: str) -> Match | None: ...
+
+    def possiblematchrange(self, maxlen: int) -> tuple[bytes, bytes]: ...
+
+
+def _options() -> Any:
+    options = re2.Options()
+    # Refusals are reported to the person, with the field; RE2's own log would print
+    # them to stderr a second time, as C++ log lines.
+    options.log_errors = False
+    return options
+
+
+_OPTIONS: Final = _options()
+
+
+class RegexError(ValueError):
+    """A pattern RE2 refuses; the message says why and that RE2's syntax is used."""
+
+
+# A stub is checked when it is validated and compiled again for matching: the cache
+# makes that one compilation. Bounded in entries; RE2 bounds each program's memory
+# (8 MiB by default, far less for any pattern a stub holds).
+@lru_cache(maxsize=1024)
+def compile_regex(source: str) -> Regex:
+    """``source`` compiled by RE2, or :class:`RegexError` saying what RE2 refused."""
+    try:
+        compiled: Regex = re2.compile(source, _OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "refused"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise RegexError(_refusal(source, str(reason))) from None
+    return compiled
+
+
+_HINTS: Final = (
+    ("invalid perl operator: (?=", "lookahead"),
+    ("invalid perl operator: (?!", "lookahead"),
+    ("invalid perl operator: (?<", "lookbehind"),
+    ("invalid perl operator: (?>", "an atomic group"),
+    ("invalid perl operator: (?P=", "a named backreference"),
+    ("invalid perl operator: (?#", "a comment group"),
+    ("bad repetition operator: ++", "a possessive quantifier"),
+    ("bad repetition operator: *+", "a possessive quantifier"),
+    ("bad repetition operator: ?+", "a possessive quantifier"),
+    ("invalid repetition size", "a counted repetition over 1000"),
+)
+
+
+def _refusal(source: str, reason: str) -> str:
+    what = next((name for start, name in _HINTS if reason.startswith(start)), None)
+    if what is None and reason.startswith("invalid escape sequence: \\") and reason[-1:].isdigit():
+        what = "a backreference"
+    if what is None and reason == "invalid escape sequence: \\Z":
+        what = "\\Z (RE2 writes the end of the text as \\z)"
+    why = f"{what}, which RE2 does not support" if what is not None else reason
+    return (
+        f"regex {source!r} cannot be used: {why} ({reason}). Regexes run on RE2, "
+        f"which matches in linear time and has no backreferences or lookaround; "
+        f"syntax: {RE2_SYNTAX}"
+    )
+
+
+def re2_escape(text: str) -> str:
+    """``text`` as a pattern that matches exactly it, in RE2's syntax."""
+    escaped: str = re2.escape(text)
+    return escaped
+
+
+def regex_problem(source: str) -> str | None:
+    """Why RE2 refuses ``source``, or ``None`` when it compiles."""
+    try:
+        compile_regex(source)
+    except RegexError as exc:
+        return str(exc)
+    return None
+
+
+#: How far :func:`literal_prefix` looks: a path prefix longer than this is cut here.
+PREFIX_LIMIT: Final = 128
+
+
+def literal_prefix(regex: Regex) -> str:
+    """The text every full match of ``regex`` starts with (``''`` when there is none).
+
+    RE2 works out the range of strings an anchored match can be; their common
+    start is a prefix every match has. ``(?i)/rx`` gives ``/``, ``/a|/b`` gives
+    ``/``, ``.*x`` gives ``''``.
+    """
+    try:
+        low, high = regex.possiblematchrange(PREFIX_LIMIT)
+    except Exception:  # RE2 gives no range for some patterns
+        return ""
+    common = 0
+    for left, right in zip(low, high, strict=False):
+        if left != right:
+            break
+        common += 1
+    prefix = low[:common]
+    while prefix:
+        try:
+            return prefix.decode("utf-8")
+        except UnicodeDecodeError:
+            prefix = prefix[:-1]  # a character cut in the middle by the limit
+    return ""
