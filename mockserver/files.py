@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from .errors import Problem, StubError
 from .models import Stub
 from .validation import dotted_path
+from .written import stub_texts
 from .yamlfile import Document, load_documents, load_json_document, problems_from_validation
 
 __all__ = ["load_stub_file", "load_stub_files", "stubs_from_document"]
@@ -37,7 +38,7 @@ def stubs_from_document(
             )
             continue
         try:
-            stubs.append(Stub.model_validate(item))
+            stubs.append(Stub.model_validate(stub_texts(item)))
         except ValidationError as exc:
             problems += problems_from_validation(exc, document, where, Stub)
     return stubs, problems

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
 from .validation import dotted_path, explain, shown_path
+from .written import WrittenFloat, number_or_text
 
 if TYPE_CHECKING:
     import yaml
@@ -100,8 +101,11 @@ class _Builder:
         if self.built > MAX_VALUES:
             raise _TooLarge
         if isinstance(node, self.yaml.ScalarNode):
-            if node.tag == _STR:
+            tag = node.tag
+            if tag == _STR:
                 return node.value  # the common case, without the constructor's bookkeeping
+            if tag in _IMPLICIT and not node.style:  # plain: None, or "" from libyaml
+                return _plain(tag, node.value)
             return self.constructor.construct_object(node, deep=True)
         if id(node) in self.open:
             document.problems.append(
@@ -179,6 +183,32 @@ class _Builder:
 
 _STR: Final = "tag:yaml.org,2002:str"
 _MERGE: Final = "tag:yaml.org,2002:merge"
+_NULL: Final = "tag:yaml.org,2002:null"
+_BOOL: Final = "tag:yaml.org,2002:bool"
+_INT: Final = "tag:yaml.org,2002:int"
+_FLOAT: Final = "tag:yaml.org,2002:float"
+#: The tags YAML 1.1 gives plain scalars by their look (``yes``, ``0123``, ``1:30``,
+#: ``2026-01-01``, ``=``, ``<<`` as a value).
+_IMPLICIT: Final = frozenset(
+    {_NULL, _BOOL, _INT, _FLOAT, _MERGE, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
+)
+_BOOLEANS: Final = {"true": True, "false": False}
+_DECIMAL: Final = re.compile(r"0|-?[1-9][0-9]*")
+_FRACTION: Final = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+
+
+def _plain(tag: str, text: str) -> Any:
+    """A plain scalar YAML 1.1 would make a non-string: a value only where writing it back
+    gives ``text`` again, else ``text`` (see :mod:`mockserver.written`)."""
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return _BOOLEANS.get(text, text)
+    if tag == _INT:
+        return number_or_text(text) if _DECIMAL.fullmatch(text) else text
+    if tag == _FLOAT and _FRACTION.fullmatch(text):
+        return number_or_text(text)
+    return text
 
 
 def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem]]:
@@ -246,7 +276,13 @@ def load_json_document(text: str, source: str) -> tuple[list[Document], list[Pro
         return result
 
     try:
-        data = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=pairs,
+            parse_constant=_reject_constant,
+            parse_float=WrittenFloat,
+            parse_int=number_or_text,
+        )
     except json.JSONDecodeError as exc:
         return [], [
             Problem(f"{source}:{exc.lineno}", "", f"JSON syntax: {exc.msg} (column {exc.colno})")

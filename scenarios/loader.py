@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from mockserver.errors import Problem
 from mockserver.validation import dotted_path
+from mockserver.written import as_written
 from mockserver.yamlfile import Document, load_documents, problems_from_validation
 
 from .errors import ScenarioFileError
@@ -43,7 +44,7 @@ class LoadedScenario:
         """``name`` or ``name[GET]`` for a parametrized one."""
         if not self.params:
             return self.scenario.name
-        values = "-".join(str(value) for value in self.params.values())
+        values = "-".join(str(as_written(value)) for value in self.params.values())
         return f"{self.scenario.name}[{values}]"
 
     @property
@@ -109,7 +110,7 @@ def _substitute(value: Any, params: dict[str, Any], unknown: dict[str, Place], a
             if name not in params:
                 unknown.setdefault(name, at)
                 return match.group(0)
-            item = params[name]
+            item = as_written(params[name])  # a parameter 0123 or 1.50 as written
             return item if isinstance(item, str) else str(item)
 
         return _PARAM.sub(replace, value)

@@ -34,6 +34,7 @@ from mockserver.models import (
     CRM_URL_WORD_TEXT,
     CrmFaultSpec,
 )
+from mockserver.written import as_written, pattern_texts, stub_texts
 from webhook_core import ConfigurationError, Method, check_timezone, check_variable_name
 
 from .clock import DEFAULT_CLOCK, RealDatetime
@@ -105,20 +106,47 @@ def _pair(value: Any) -> Any:
     raise ValueError(f"a pair written as '- Name: value' or [Name, value]; got {value!r}")
 
 
+#: Why a null cannot stand where text goes (``phone: ~``): YAML reads ``~``, ``null`` and
+#: an empty value as "no value", and whether empty text or the word was meant is unclear.
+NULL_TEXT: Final = (
+    "text, got null (YAML reads ~, null and an empty value as no value): "
+    "write '' for empty text, or quote the word ('null')"
+)
+
+
 def _text(value: Any) -> Any:
-    """Scalars in pairs are text: ``- n: 5`` means the text ``"5"``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return value
+    """A text field's value as the file wrote it: ``phone: +79001234567`` stays
+    "+79001234567", ``n: 5`` is "5", ``price: 1.50`` is "1.50" (see mockserver.written)."""
+    if value is None:
+        raise ValueError(NULL_TEXT)
+    if isinstance(value, dict) and len(value) == 1 and None in value.values():
+        # `url: {mock.url}/x` unquoted: YAML reads the braces as a mapping.
+        (key,) = value
+        raise ValueError(
+            f"text, got a mapping: YAML reads a value starting with '{{' as one; "
+            f"quote it ('{{{key}}}...')"
+        )
+    return as_written(value)
 
 
-#: Text that YAML may have read as a number or boolean (``bot_id: 7``).
+#: Text as written, even where YAML would read a number or boolean (``bot_id: 7``,
+#: ``phone: +79001234567``).
 Text = Annotated[
     str,
     BeforeValidator(_text),
     WithJsonSchema({"type": ["string", "number", "boolean"]}),
+]
+
+
+def _optional_text(value: Any) -> Any:
+    return None if value is None else _text(value)
+
+
+#: Text that may be left out (``null`` means not given).
+OptionalText = Annotated[
+    str | None,
+    BeforeValidator(_optional_text),
+    WithJsonSchema({"type": ["string", "number", "boolean", "null"]}),
 ]
 
 
@@ -162,14 +190,14 @@ _METHOD_PATTERN: Final = "^(" + "|".join(_any_case(m.value) for m in Method) + "
 class WebhookSpec(_Model):
     """A "Send via webhook" action, as the bot builder shows it (rules A1–A3)."""
 
-    url: str = Field(description="a template; {mock.url} is the mock server's base URL")
-    method: str = Field(
+    url: Text = Field(description="a template; {mock.url} is the mock server's base URL")
+    method: Text = Field(
         description="GET, POST, JSON POST, PUT, PATCH or DELETE",
         json_schema_extra={"pattern": _METHOD_PATTERN},
     )
     headers: list[Pair] = Field(default_factory=list)
     params: list[Pair] = Field(default_factory=list)
-    save_to: str | None = None
+    save_to: OptionalText = None
 
     @field_validator("headers", "params", mode="before")
     @classmethod
@@ -191,8 +219,8 @@ class WebhookSpec(_Model):
 
 
 class SetSpec(_Model):
-    name: str
-    value: Annotated[str, BeforeValidator(_text)]
+    name: Text
+    value: Text
 
     @field_validator("name")
     @classmethod
@@ -209,7 +237,7 @@ class Block(_Model):
     model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
 
     webhook: WebhookSpec | None = None
-    message: Text | None = None
+    message: OptionalText = None
     set: SetSpec | None = None
 
     @model_validator(mode="after")
@@ -237,10 +265,8 @@ class SubscriberSpec(_Model):
 class Bitrix24Spec(_Model):
     """A fake Bitrix24 portal on the far side; ``{mock.bitrix24}`` is its webhook URL."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
-
-    user_id: str = Field(default="1", json_schema_extra={"pattern": CRM_URL_WORD.pattern})
-    secret: str = Field(
+    user_id: Text = Field(default="1", json_schema_extra={"pattern": CRM_URL_WORD.pattern})
+    secret: Text = Field(
         default="scenario-secret", json_schema_extra={"pattern": CRM_URL_WORD.pattern}
     )
     plan: Literal["standard", "enterprise", "unlimited"] = "standard"
@@ -257,7 +283,7 @@ class Bitrix24Spec(_Model):
 class AmoCRMSpec(_Model):
     """A fake amoCRM account: ``{mock.amocrm}`` is its API base, ``{mock.amocrm_token}`` a token."""
 
-    subdomain: str = Field(default="example", json_schema_extra={"pattern": CRM_SUBDOMAIN.pattern})
+    subdomain: Text = Field(default="example", json_schema_extra={"pattern": CRM_SUBDOMAIN.pattern})
     duplicate_control: bool = True
     faults: list[CrmFaultSpec] = Field(default_factory=list)
 
@@ -281,12 +307,22 @@ class MockSpec(_Model):
     crm: CrmSpec = Field(default_factory=CrmSpec)
     strict: bool = Field(default=True, description="fail on unmatched requests and unused stubs")
 
+    @field_validator("stubs", mode="before")
+    @classmethod
+    def _stub_texts(cls, value: Any) -> Any:
+        return [stub_texts(item) for item in value] if isinstance(value, list) else value
+
 
 class RequestExpectation(RequestPattern):
     """A request the far side must have received: a mock-server pattern and how many times."""
 
     count: int | None = Field(default=None, ge=0, description="exactly this many (default 1)")
     at_least: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts(cls, data: Any) -> Any:
+        return pattern_texts(data)
 
 
 def _attempt(value: Any) -> Any:
@@ -301,7 +337,7 @@ class AttemptExpectation(_Model):
     at: Duration
     status: int | None = None
     ok: bool | None = None
-    error: str | None = Field(default=None, description="the failure kind or part of its message")
+    error: OptionalText = Field(default=None, description="the failure kind or part of its message")
     block: int | None = Field(default=None, ge=0)
 
 
@@ -336,7 +372,7 @@ class Expect(_Model):
     messages: list[Matcher] | None = None
     variables: dict[str, Matcher] = Field(default_factory=dict)
     attempts: list[Attempt] | None = None
-    missing: list[str] | None = Field(
+    missing: list[Text] | None = Field(
         default=None, description="template references that found no value (rule B3)"
     )
     crm: dict[Literal["bitrix24", "amocrm"], dict[str, RecordsExpectation]] = Field(
@@ -362,8 +398,8 @@ class Scenario(_Model):
         extra="forbid", populate_by_name=True, frozen=True, json_schema_extra={"title": "Scenario"}
     )
 
-    name: str = Field(min_length=1)
-    description: str | None = None
+    name: Text = Field(min_length=1)
+    description: OptionalText = None
     rules: list[RuleId] = Field(default_factory=list, description="rule ids this scenario pins")
     marks: list[MarkName | MarkWithArgument] = Field(
         default_factory=list,
@@ -371,7 +407,7 @@ class Scenario(_Model):
         "skip/xfail/skipif, a list of arguments, or a mapping of keyword arguments",
     )
     clock: RealDatetime = DEFAULT_CLOCK
-    timezone: str = "UTC"
+    timezone: Text = "UTC"
     bot_id: Text = "bot-1"
     subscriber: SubscriberSpec = Field(default_factory=SubscriberSpec)
     variables: dict[str, JsonValue] = Field(default_factory=dict)

@@ -40,7 +40,7 @@ def _allow_parameters(node: Any) -> Any:
         if (
             node.get("type") in ("integer", "number", "boolean")
             or "enum" in node
-            or (node.get("type") == "string" and "pattern" in node)
+            or "pattern" in node
         ):
             return {"anyOf": [node, _PARAMETER]}
         return node

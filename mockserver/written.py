@@ -1,0 +1,151 @@
+"""Values as a file wrote them: how a plain YAML scalar is read, and text fields kept as text.
+
+YAML 1.1, which PyYAML follows, reads ``+79001234567`` as the number 79001234567,
+``0123`` as 83 (octal), ``1:30`` as 90 (sexagesimal) and ``NO`` as false; turned
+back into text, each is no longer what was written. Here a plain scalar becomes a
+number, a boolean or null only when writing that value back gives the same text:
+
+- ``null``, ``Null``, ``NULL``, ``~`` and an empty value are null;
+- ``true`` and ``false`` are booleans;
+- a decimal integer without a sign or leading zero (``0``, ``42``, ``-7``) is an int;
+- a decimal with a fraction (``1.5``, ``-0.25``, ``1.50``, ``2.5e+3``) is a float that
+  keeps its text (:class:`WrittenFloat`: ``1.50`` is the number 1.5 and the text "1.50");
+- everything else is the text as written: ``+79001234567``, ``0123``, ``1:30``, ``NO``,
+  ``yes``, ``on``, ``0x1F``, ``1_000``, ``.5``, ``1e3``, ``.inf``, ``2026-01-01``, ``=``.
+
+A field that is text then takes the scalar's text (:func:`as_written`); a field
+that is a number or a boolean reads the text the way its type does (``strict: no``
+is false, ``count: 010`` is ten); a field that holds any JSON value keeps numbers
+and booleans as such. :func:`stub_texts` applies this to the text fields of a stub.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final
+
+__all__ = [
+    "MAX_DIGITS",
+    "WrittenFloat",
+    "as_written",
+    "number_or_text",
+    "pattern_texts",
+    "stub_texts",
+]
+
+#: Longer integers stay text (Python refuses to convert more than 4300 digits).
+MAX_DIGITS: Final = 4000
+
+
+class WrittenFloat(float):
+    """A float read from a file that remembers how it was written (``1.50``, ``2.5e+3``)."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> WrittenFloat:
+        value = super().__new__(cls, text)
+        value.text = text
+        return value
+
+    def __reduce__(self) -> tuple[type[WrittenFloat], tuple[str]]:
+        return (WrittenFloat, (self.text,))
+
+
+def as_written(value: Any) -> Any:
+    """The text of a scalar as the file wrote it; anything else (null, a list, a mapping,
+    text) is returned as it is."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, WrittenFloat):
+        return value.text
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    return value
+
+
+def number_or_text(text: str) -> Any:
+    """A JSON number's text as a value: a float keeps its text; an integer too long to be
+    one stays text (a number field then says it is not a number)."""
+    if "." in text or "e" in text or "E" in text:
+        value = WrittenFloat(text)
+        return value if math.isfinite(value) else text
+    return int(text) if len(text) <= MAX_DIGITS else text
+
+
+_MATCHER_KEYS: Final = ("equal", "regex", "contains")
+
+
+def _text_at(data: dict[str, Any], key: str) -> None:
+    if key in data:
+        data[key] = as_written(data[key])
+
+
+def _matcher(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value and set(value) <= {*_MATCHER_KEYS, "present", "absent"}:
+            value = dict(value)
+            for key in _MATCHER_KEYS:
+                _text_at(value, key)
+        return value
+    return as_written(value)
+
+
+def _matchers(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _matcher(item) for name, item in value.items()}
+    return value
+
+
+def pattern_texts(data: Any) -> Any:
+    """A request pattern with its text fields as written: method, paths, and the matchers
+    of query, headers, form and the raw body (they match text)."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for key in ("method", "path", "path_regex"):
+        _text_at(data, key)
+    for key in ("query", "headers", "form"):
+        if key in data:
+            data[key] = _matchers(data[key])
+    if "body" in data:
+        data["body"] = _matcher(data["body"])
+    return data
+
+
+def _response(data: Any) -> Any:
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    if isinstance(data.get("headers"), dict):
+        data["headers"] = {name: as_written(item) for name, item in data["headers"].items()}
+    for key in ("text", "base64"):
+        _text_at(data, key)
+    return data
+
+
+def stub_texts(data: Any) -> Any:
+    """A stub's data with every text field as written (``X-Count: 5`` is the header "5",
+    ``price: 1.50`` in a query matcher matches "1.50"); numbers, booleans and JSON bodies
+    are left as they are."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for key in ("id", "name"):
+        _text_at(data, key)
+    if "request" in data:
+        data["request"] = pattern_texts(data["request"])
+    if "response" in data:
+        data["response"] = _response(data["response"])
+    if isinstance(data.get("responses"), list):
+        data["responses"] = [_response(item) for item in data["responses"]]
+    if isinstance(data.get("state"), dict):
+        state = dict(data["state"])
+        for key in ("scenario", "required", "set", "key"):
+            _text_at(state, key)
+        data["state"] = state
+    return data
