@@ -50,7 +50,9 @@ async def test_create_leads_echoes_request_ids(account: tuple[AmoCRM, httpx.Asyn
     assert created[0]["_links"]["self"]["href"].endswith("/api/v4/leads/1")
     lead = (await client.get("/leads/1")).json()
     assert (lead["name"], lead["price"], lead["pipeline_id"]) == ("From the bot", 100, 1)
-    assert lead["custom_fields_values"][0]["values"] == [{"value": "chatbot"}]
+    assert lead["custom_fields_values"][0]["values"] == [
+        {"value": "chatbot", "enum_id": 2001, "enum_code": None}
+    ]
     assert amo.records("leads")[1]["name"] == "Second"
 
 
@@ -288,3 +290,36 @@ async def test_the_429_body_is_configurable(body: str, content_type: str | None)
         assert limited.content == b""
     else:
         assert limited.headers["content-type"].startswith(content_type)
+
+
+async def test_links_keep_the_path_prefix(account: tuple[AmoCRM, httpx.AsyncClient]) -> None:
+    """Under /amocrm/{subdomain}/api/v4 every href keeps the prefix, so following one works."""
+    _, client = account
+    base = str(client.base_url).rstrip("/")
+    created = await client.post("/leads", json=[{"name": f"lead {i}"} for i in range(5)])
+    assert created.json()["_links"]["self"]["href"] == f"{base}/leads"
+    assert created.json()["_embedded"]["leads"][0]["_links"]["self"]["href"] == f"{base}/leads/1"
+    first = await client.get("/leads", params={"limit": 2, "filter[name][]": "x"})
+    assert first.status_code == 204
+    page = (await client.get("/leads", params={"limit": 2})).json()
+    assert page["_links"]["self"]["href"] == f"{base}/leads?limit=2&page=1"
+    following = page["_links"]["next"]["href"]
+    assert following == f"{base}/leads?limit=2&page=2"
+    second = await client.get(following)
+    assert second.status_code == 200
+    assert [lead["id"] for lead in second.json()["_embedded"]["leads"]] == [3, 4]
+    assert second.json()["_links"]["prev"]["href"] == f"{base}/leads?limit=2&page=1"
+    lead = second.json()["_embedded"]["leads"][0]
+    assert (await client.get(lead["_links"]["self"]["href"])).json()["id"] == 3
+
+
+async def test_host_routing_links_have_no_prefix(
+    account: tuple[AmoCRM, httpx.AsyncClient],
+) -> None:
+    _, client = account
+    origin = str(client.base_url).split("/amocrm/")[0]
+    await client.post("/leads", json=[{"name": "a"}])
+    page = await client.get(origin + "/api/v4/leads", headers={"Host": "example.amocrm.ru"})
+    assert page.json()["_links"]["self"]["href"].startswith(
+        "http://example.amocrm.ru/api/v4/leads?"
+    )

@@ -1,0 +1,170 @@
+"""``GET /api/v4/account`` (with ``with=``), the pipelines, and the custom-field catalogue.
+
+Account (https://www.amocrm.ru/developers/content/crm_platform/account-info): the
+plain keys always; ``with=`` adds ``amojo_id``, ``amojo_rights``, ``uuid``,
+``version``, ``is_api_filter_enabled`` and, under ``_embedded``, ``users_groups``,
+``task_types``, ``entity_names`` and ``datetime_settings`` (the official library's
+``AccountModel`` with-constants). Custom fields:
+``GET /api/v4/{entity}/custom_fields`` (https://www.amocrm.ru/developers/content/
+crm_platform/custom-fields) with ``_total_items``, ``_page`` and ``_links``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .entities import PIPELINE
+from .listing import parse_listing
+from .problems import hal
+
+if TYPE_CHECKING:
+    from .routes import Call
+
+__all__ = ["get_account", "get_field", "get_pipeline", "list_fields", "list_pipelines"]
+
+
+def get_account(call: Call) -> web.Response:
+    amo = call.amo
+    with_ = parse_listing(call.record.query).with_
+    body: dict[str, Any] = {
+        "id": 1,
+        "name": amo.subdomain,
+        "subdomain": amo.subdomain,
+        "created_at": 1_577_836_800,
+        "created_by": 1,
+        "updated_at": 1_577_836_800,
+        "updated_by": 1,
+        "current_user_id": 1,
+        "country": "RU",
+        "currency": "RUB",
+        "currency_symbol": "₽",
+        "customers_mode": "disabled",
+        "is_unsorted_on": True,
+        "mobile_feature_version": 0,
+        "is_loss_reason_enabled": True,
+        "is_helpbot_enabled": False,
+        "is_technical_account": False,
+        "contact_name_display_order": 1,
+        "_links": {"self": {"href": f"{call.base}/account"}},
+    }
+    stable = uuid.uuid5(uuid.NAMESPACE_DNS, f"{amo.subdomain}.amocrm.ru")
+    if "amojo_id" in with_:
+        body["amojo_id"] = str(uuid.uuid5(stable, "amojo"))
+    if "amojo_rights" in with_:
+        body["amojo_rights"] = {"can_direct": True, "can_create_groups": True}
+    if "uuid" in with_:
+        body["uuid"] = str(stable)
+    if "version" in with_:
+        body["version"] = 1
+    if "is_api_filter_enabled" in with_:
+        body["is_api_filter_enabled"] = True
+    embedded: dict[str, Any] = {}
+    if "users_groups" in with_:
+        embedded["users_groups"] = [{"id": 0, "name": "Отдел продаж", "uuid": None}]
+    if "task_types" in with_:
+        embedded["task_types"] = [
+            {"id": 1, "name": "Связаться", "color": None, "icon_id": None, "code": "FOLLOW_UP"},
+            {"id": 2, "name": "Встреча", "color": None, "icon_id": None, "code": "MEETING"},
+        ]
+    if "entity_names" in with_:
+        embedded["entity_names"] = {
+            "leads": {"ru": {"gender": "f", "plural_form": {"dative": "сделкам"}}},
+        }
+    if "datetime_settings" in with_:
+        embedded["datetime_settings"] = {
+            "date_pattern": "d.m.Y H:i",
+            "short_date_pattern": "d.m.Y",
+            "short_time_pattern": "H:i",
+            "date_format": "d.m.Y",
+            "time_format": "H:i:s",
+            "timezone": "Europe/Moscow",
+            "timezone_offset": "+03:00",
+        }
+    if embedded:
+        body["_embedded"] = embedded
+    return hal(body)
+
+
+def _pipeline(call: Call) -> dict[str, Any]:
+    key = PIPELINE["id"]
+    return {
+        "id": key,
+        "name": PIPELINE["name"],
+        "sort": 1,
+        "is_main": True,
+        "is_unsorted_on": True,
+        "is_archive": False,
+        "account_id": 1,
+        "_links": {"self": {"href": f"{call.base}/leads/pipelines/{key}"}},
+        "_embedded": {
+            "statuses": [
+                {
+                    "id": status,
+                    "name": name,
+                    "sort": 10 * number,
+                    "is_editable": status not in (142, 143) and kind == 0,
+                    "pipeline_id": key,
+                    "color": "#99ccff",
+                    "type": kind,
+                    "account_id": 1,
+                    "_links": {
+                        "self": {"href": f"{call.base}/leads/pipelines/{key}/statuses/{status}"}
+                    },
+                }
+                for number, (status, name, kind) in enumerate(PIPELINE["statuses"], 1)
+            ]
+        },
+    }
+
+
+def list_pipelines(call: Call) -> web.Response:
+    return hal(
+        {
+            "_total_items": 1,
+            "_links": {"self": {"href": f"{call.base}/leads/pipelines"}},
+            "_embedded": {"pipelines": [_pipeline(call)]},
+        }
+    )
+
+
+def get_pipeline(call: Call) -> web.Response:
+    if int(call.params["id"]) != PIPELINE["id"]:
+        return web.Response(status=204)
+    return hal(_pipeline(call))
+
+
+def list_fields(call: Call) -> web.Response:
+    from .routes import page_links
+
+    entity = call.params["entity"]
+    listing = parse_listing(call.record.query)
+    fields = call.amo.catalogue.described(entity, call.base)
+    chunk = fields[(listing.page - 1) * listing.limit : listing.page * listing.limit]
+    if not chunk:
+        return web.Response(status=204)
+    return hal(
+        {
+            "_total_items": len(fields),
+            "_page": listing.page,
+            "_page_count": -(-len(fields) // listing.limit),
+            "_links": page_links(
+                call,
+                f"{entity}/custom_fields",
+                listing.page,
+                listing.page * listing.limit < len(fields),
+            ),
+            "_embedded": {"custom_fields": chunk},
+        }
+    )
+
+
+def get_field(call: Call) -> web.Response:
+    entity = call.params["entity"]
+    key = int(call.params["id"])
+    found = [f for f in call.amo.catalogue.described(entity, call.base) if f["id"] == key]
+    if not found:
+        return web.Response(status=204)
+    return hal(found[0])

@@ -1,0 +1,252 @@
+"""The account's custom fields: the seeded catalogue, the check of ``custom_fields_values``
+on every write, the stored (read-back) shape, and ``GET /api/v4/{entity}/custom_fields``.
+
+A value names its field by ``field_id`` or ``field_code``; a select, multiselect or
+multitext value names its option by ``value`` (the option's text), ``enum_id`` or
+``enum_code`` (https://www.amocrm.ru/developers/content/crm_platform/custom-fields,
+"Примеры заполнения разных типов полей"; the official library's
+``BaseEnumCodeCustomFieldValueModel::toApi`` sends ``value``, ``enum_id`` and
+``enum_code``). Read back, every value carries what the field has: ``enum_id`` and
+``enum_code`` for options, as the documentation's lead example shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+__all__ = ["DEFAULT_FIELDS", "ENUM_TYPES", "Catalogue"]
+
+#: Types whose values pick one of the field's options (``enums``).
+ENUM_TYPES: Final = frozenset({"select", "multiselect", "radiobutton", "multitext", "category"})
+NUMERIC: Final = frozenset({"numeric", "price", "monetary"})
+
+#: A seeded catalogue: id → code, name, type, entity and options (option text → enum id).
+DEFAULT_FIELDS: Final[dict[int, dict[str, Any]]] = {
+    101: {
+        "code": "PHONE",
+        "name": "Телефон",
+        "type": "multitext",
+        "entity": "contacts",
+        "enums": {
+            "WORK": 1001,
+            "WORKDD": 1002,
+            "MOB": 1003,
+            "FAX": 1004,
+            "HOME": 1005,
+            "OTHER": 1006,
+        },
+    },
+    102: {
+        "code": "EMAIL",
+        "name": "Email",
+        "type": "multitext",
+        "entity": "contacts",
+        "enums": {"WORK": 1011, "PRIV": 1012, "OTHER": 1013},
+    },
+    201: {
+        "code": "SOURCE",
+        "name": "Источник",
+        "type": "select",
+        "entity": "leads",
+        "enums": {"chatbot": 2001, "site": 2002, "call": 2003},
+    },
+    202: {"code": None, "name": "Комментарий", "type": "text", "entity": "leads", "enums": {}},
+    203: {
+        "code": None,
+        "name": "Бюджет клиента",
+        "type": "numeric",
+        "entity": "leads",
+        "enums": {},
+    },
+    301: {
+        "code": "PHONE",
+        "name": "Телефон",
+        "type": "multitext",
+        "entity": "companies",
+        "enums": {
+            "WORK": 3001,
+            "WORKDD": 3002,
+            "MOB": 3003,
+            "FAX": 3004,
+            "HOME": 3005,
+            "OTHER": 3006,
+        },
+    },
+}
+
+_CHOICE = "The value you selected is not a valid choice."
+
+
+def _error(code: str, path: str, detail: str) -> dict[str, Any]:
+    return {"code": code, "path": path, "detail": detail}
+
+
+class Catalogue:
+    """The fields of one account; ``check`` lists what is wrong, ``stored`` what is kept."""
+
+    def __init__(self, fields: Mapping[int, Mapping[str, Any]]) -> None:
+        self.fields: dict[int, dict[str, Any]] = {}
+        for key, spec in fields.items():
+            entry = dict(spec)
+            entry.setdefault("code", None)
+            entry.setdefault("name", entry["code"] or f"Field {key}")
+            entry.setdefault("enums", {})
+            if entry.get("entity") not in ("leads", "contacts", "companies"):
+                raise ValueError(
+                    f"fields[{key}].entity: got {entry.get('entity')!r}, "
+                    "expected leads, contacts or companies"
+                )
+            self.fields[int(key)] = entry
+
+    def field_id(self, entity: str, item: Mapping[str, Any]) -> int | None:
+        """The id an item of ``custom_fields_values`` names (by id or code), if it is known."""
+        key = item.get("field_id")
+        if key is None and "field_code" in item:
+            code = item["field_code"]
+            return next(
+                (k for k, f in self.fields.items() if f["entity"] == entity and f["code"] == code),
+                None,
+            )
+        if isinstance(key, bool) or not isinstance(key, int):
+            return None
+        field = self.fields.get(key)
+        return key if field is not None and field["entity"] == entity else None
+
+    def check(self, entity: str, values: Any, prefix: str) -> list[dict[str, Any]]:
+        """Every problem of one entity's ``custom_fields_values``, with its dotted path."""
+        if values is None:
+            return []
+        if not isinstance(values, list):
+            return [_error("InvalidType", prefix, "An array is expected.")]
+        errors: list[dict[str, Any]] = []
+        if len(values) > 40:
+            errors.append(
+                _error("TooManyValues", prefix, "No more than 40 custom field values per entity.")
+            )
+        for index, item in enumerate(values):
+            where = f"{prefix}.{index}"
+            if not isinstance(item, dict):
+                errors.append(_error("InvalidType", where, "An object is expected."))
+                continue
+            key = self.field_id(entity, item)
+            if key is None:
+                spot = (
+                    "field_code" if "field_id" not in item and "field_code" in item else "field_id"
+                )
+                errors.append(_error("NotSupportedChoice", f"{where}.{spot}", _CHOICE))
+                continue
+            listed = item.get("values")
+            if listed is None:
+                continue  # null clears the field
+            if not isinstance(listed, list):
+                errors.append(_error("InvalidType", f"{where}.values", "An array is expected."))
+                continue
+            for number, value in enumerate(listed):
+                errors += self._check_value(self.fields[key], value, f"{where}.values.{number}")
+        return errors
+
+    def _check_value(self, field: Mapping[str, Any], value: Any, spot: str) -> list[dict[str, Any]]:
+        if not isinstance(value, dict):
+            return [_error("InvalidType", spot, "An object is expected.")]
+        enums: dict[str, int] = field["enums"]
+        kind = field["type"]
+        if kind not in ENUM_TYPES:
+            for key in ("enum_code", "enum_id"):
+                if key in value:
+                    return [
+                        _error("FieldNotExpected", f"{spot}.{key}", "This field was not expected.")
+                    ]
+            if "value" not in value:
+                return [_error("NotBlank", f"{spot}.value", "This value should not be blank.")]
+            if kind in NUMERIC and not _numeric(value["value"]):
+                return [_error("InvalidType", f"{spot}.value", "This value should be a number.")]
+            return []
+        if "enum_id" in value and value["enum_id"] not in enums.values():
+            return [_error("NotSupportedChoice", f"{spot}.enum_id", _CHOICE)]
+        if "enum_code" in value and value["enum_code"] not in enums:
+            return [_error("NotSupportedChoice", f"{spot}.enum_code", _CHOICE)]
+        if kind == "multitext":
+            if not isinstance(value.get("value"), (str, int)) or value.get("value") == "":
+                return [_error("NotBlank", f"{spot}.value", "This value should not be blank.")]
+            return []
+        if "enum_id" not in value and str(value.get("value")) not in enums:
+            return [_error("NotSupportedChoice", f"{spot}.value", _CHOICE)]
+        return []
+
+    def stored(self, entity: str, values: Any) -> list[dict[str, Any]] | None:
+        """The read-back shape of checked ``custom_fields_values`` (``None`` when empty)."""
+        if not values:
+            return None
+        out = []
+        for item in values:
+            key = self.field_id(entity, item)
+            assert key is not None  # checked before
+            if item.get("values") is None:
+                continue
+            field = self.fields[key]
+            out.append(
+                {
+                    "field_id": key,
+                    "field_name": field["name"],
+                    "field_code": field["code"],
+                    "field_type": field["type"],
+                    "values": [self._stored_value(field, value) for value in item["values"]],
+                }
+            )
+        return out or None
+
+    @staticmethod
+    def _stored_value(field: Mapping[str, Any], value: Mapping[str, Any]) -> dict[str, Any]:
+        enums: dict[str, int] = field["enums"]
+        if field["type"] not in ENUM_TYPES:
+            return {"value": value["value"]}
+        by_id: dict[Any, str] = {enum_id: text for text, enum_id in enums.items()}
+        if field["type"] == "multitext":
+            code: str | None = value.get("enum_code")
+            if code is None:
+                code = by_id.get(value.get("enum_id"), next(iter(enums), ""))
+            return {"value": value["value"], "enum_id": enums.get(code or ""), "enum_code": code}
+        text = by_id[value["enum_id"]] if "enum_id" in value else str(value["value"])
+        return {"value": text, "enum_id": enums[text], "enum_code": None}
+
+    def described(self, entity: str, base: str) -> list[dict[str, Any]]:
+        """``GET /api/v4/{entity}/custom_fields`` items, in id order."""
+        return [
+            {
+                "id": key,
+                "name": field["name"],
+                "type": field["type"],
+                "account_id": 1,
+                "code": field["code"],
+                "sort": 500 + index,
+                "is_api_only": False,
+                "enums": [
+                    {"id": enum_id, "value": text, "sort": number * 10}
+                    for number, (text, enum_id) in enumerate(field["enums"].items(), 1)
+                ]
+                or None,
+                "group_id": None,
+                "required_statuses": [],
+                "is_deletable": field["code"] is None,
+                "is_predefined": field["code"] is not None,
+                "entity_type": entity,
+                "remind": None,
+                "settings": None,
+                "_links": {"self": {"href": f"{base}/{entity}/custom_fields/{key}"}},
+            }
+            for index, (key, field) in enumerate(sorted(self.fields.items()))
+            if field["entity"] == entity
+        ]
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True

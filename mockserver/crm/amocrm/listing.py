@@ -1,0 +1,191 @@
+"""``GET /api/v4/{entity}``: ``filter[...]``, ``query``, ``order[...]``, ``page``/``limit``.
+
+The filter keys are the official library's (amocrm/amocrm-api-php
+``Filters/LeadsFilter.php``, ``ContactsFilter.php``, ``CompaniesFilter.php``,
+``buildFilter``) and the documentation's (https://www.amocrm.ru/developers/content/
+crm_platform/filters-api): ``id``, ``name`` (one or a list), ``price``,
+``created_by``, ``updated_by``, ``responsible_user_id``, ``created_at``,
+``updated_at``, ``closed_at``, ``closest_task_at`` (a value, a list, or a
+``from``/``to`` range, ``BaseRangeFilter::toFilter``), ``statuses`` (a list of
+``{pipeline_id, status_id}``), ``pipeline_id`` and ``custom_fields_values``
+(``{field_id: [values]}`` or ``{field_id: {from, to}}``). ``order`` takes
+``created_at``, ``updated_at`` or ``id`` with ``asc`` or ``desc``.
+
+A malformed value (``filter[id]=abc``, ``order[id]=up``, ``limit=300``) is a 400
+with ``validation-errors`` naming it; a filter key the fake does not know is
+ignored, as amoCRM ignores what it does not filter on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from .problems import invalid
+
+__all__ = ["ORDER_FIELDS", "Listing", "parse_listing"]
+
+ORDER_FIELDS: Final = ("created_at", "updated_at", "id")
+_SETS: Final = ("id", "created_by", "updated_by", "responsible_user_id", "pipeline_id", "entity_id")
+_TEXT_SETS: Final = ("name", "note_type")
+_RANGES: Final = ("price", "created_at", "updated_at", "closed_at", "closest_task_at")
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+class Listing:
+    """A parsed list request: predicates, order, page and limit, and what ``with`` asked."""
+
+    def __init__(self) -> None:
+        self.tests: list[Predicate] = []
+        self.query = ""
+        self.order: tuple[str, bool] = ("id", False)
+        self.page = 1
+        self.limit = 50
+        self.with_: frozenset[str] = frozenset()
+
+    def select(
+        self, records: list[dict[str, Any]], search: Callable[[Mapping[str, Any]], str]
+    ) -> list[dict[str, Any]]:
+        chosen = [r for r in records if all(test(r) for test in self.tests)]
+        if self.query:
+            chosen = [r for r in chosen if self.query in search(r)]
+        key, descending = self.order
+        chosen.sort(key=lambda r: (r.get(key) or 0, r["id"]), reverse=descending)
+        return chosen
+
+
+def _number(value: Any, path: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise invalid("InvalidType", path, f"A number is expected, got {value!r}.") from None
+
+
+def _many(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return list(value.values())
+    return value if isinstance(value, list) else [value]
+
+
+def _range_test(key: str, value: Any, path: str) -> Predicate:
+    if isinstance(value, dict) and ("from" in value or "to" in value):
+        low = _number(value["from"], f"{path}.from") if "from" in value else None
+        high = _number(value["to"], f"{path}.to") if "to" in value else None
+
+        def within(record: Mapping[str, Any]) -> bool:
+            got = record.get(key)
+            if got is None:
+                return False
+            return (low is None or got >= low) and (high is None or got <= high)
+
+        return within
+    wanted = {_number(item, path) for item in _many(value)}
+    return lambda record: record.get(key) in wanted
+
+
+def _field_test(field_id: int, value: Any, path: str) -> Predicate:
+    def values(record: Mapping[str, Any]) -> list[Any]:
+        for field in record.get("custom_fields_values") or []:
+            if field["field_id"] == field_id:
+                return [v.get("value") for v in field["values"]] + [
+                    v.get("enum_id") for v in field["values"] if v.get("enum_id") is not None
+                ]
+        return []
+
+    if isinstance(value, dict) and ("from" in value or "to" in value):
+        low = _number(value["from"], f"{path}.from") if "from" in value else None
+        high = _number(value["to"], f"{path}.to") if "to" in value else None
+
+        def within(record: Mapping[str, Any]) -> bool:
+            for got in values(record):
+                try:
+                    number = float(got)
+                except (TypeError, ValueError):
+                    continue
+                if (low is None or number >= low) and (high is None or number <= high):
+                    return True
+            return False
+
+        return within
+    wanted = {str(item) for item in _many(value)}
+    return lambda record: any(str(got) in wanted for got in values(record))
+
+
+def _statuses_test(value: Any) -> Predicate:
+    pairs: list[tuple[int | None, int | None]] = []
+    for index, entry in enumerate(_many(value)):
+        if not isinstance(entry, dict):
+            raise invalid("InvalidType", f"filter.statuses.{index}", "An object is expected.")
+        pipeline = entry.get("pipeline_id")
+        status = entry.get("status_id")
+        pairs.append(
+            (
+                None
+                if pipeline in (None, "")
+                else _number(pipeline, f"filter.statuses.{index}.pipeline_id"),
+                None
+                if status in (None, "")
+                else _number(status, f"filter.statuses.{index}.status_id"),
+            )
+        )
+    return lambda record: any(
+        (p is None or record.get("pipeline_id") == p)
+        and (s is None or record.get("status_id") == s)
+        for p, s in pairs
+    )
+
+
+def parse_listing(query: Any) -> Listing:
+    """Read a list request's query (PHP-decoded), or raise :class:`Invalid` naming the bad part."""
+    listing = Listing()
+    query = query if isinstance(query, dict) else {}
+    listing.page = _number(query.get("page", 1), "page")
+    listing.limit = _number(query.get("limit", 50), "limit")
+    if listing.page < 1:
+        raise invalid("Range", "page", "page must be 1 or more.")
+    if not 1 <= listing.limit <= 250:
+        raise invalid("Range", "limit", "limit must be 1 to 250.")
+    listing.query = str(query.get("query", "")).strip().lower()
+    with_ = query.get("with", "")
+    listing.with_ = frozenset(part.strip() for part in str(with_).split(",") if part.strip())
+    listing.order = _order(query.get("order"))
+    filters = query.get("filter")
+    if filters is None or filters == "":
+        return listing
+    if not isinstance(filters, dict):
+        raise invalid("InvalidType", "filter", "An object is expected (filter[key]=value).")
+    for key, value in filters.items():
+        path = f"filter.{key}"
+        if key in _SETS:
+            listing.tests.append(_in(key, {_number(item, path) for item in _many(value)}))
+        elif key in _RANGES:
+            listing.tests.append(_range_test(key, value, path))
+        elif key in _TEXT_SETS:
+            listing.tests.append(_in(key, {str(item) for item in _many(value)}))
+        elif key == "statuses":
+            listing.tests.append(_statuses_test(value))
+        elif key == "custom_fields_values":
+            if not isinstance(value, dict):
+                raise invalid("InvalidType", path, "An object keyed by field id is expected.")
+            for field_key, field_value in value.items():
+                field_id = _number(field_key, f"{path}.{field_key}")
+                listing.tests.append(_field_test(field_id, field_value, f"{path}.{field_key}"))
+    return listing
+
+
+def _in(key: str, wanted: set[Any]) -> Predicate:
+    return lambda record: record.get(key) in wanted
+
+
+def _order(order: Any) -> tuple[str, bool]:
+    if order is None or order == "":
+        return ("id", False)
+    if not isinstance(order, dict) or len(order) != 1:
+        raise invalid("InvalidType", "order", "One order[field]=asc|desc is expected.")
+    ((key, direction),) = order.items()
+    if key not in ORDER_FIELDS:
+        raise invalid("NotSupportedChoice", f"order.{key}", "Sort by created_at, updated_at or id.")
+    if direction not in ("asc", "desc"):
+        raise invalid("NotSupportedChoice", f"order.{key}", "The direction is asc or desc.")
+    return (key, direction == "desc")
