@@ -116,7 +116,8 @@ async def run_scenario(
     clock.move_to(scenario.clock)
     result = RunResult(started_at=scenario.clock, mock_url=server.url)
     result.variables = dict(scenario.variables)
-    result.variables["mock"] = {"url": server.url, **_mount_crms(scenario, server)}
+    host = server.url.split("://", 1)[1]  # {mock.host}: 127.0.0.1:port, for URLs written out
+    result.variables["mock"] = {"url": server.url, "host": host, **_mount_crms(scenario, server)}
     subscriber = scenario.subscriber.model_dump()
     broken: list[Failure] = []  # what the implementation did that the protocol forbids
 
