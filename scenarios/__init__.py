@@ -16,13 +16,17 @@ if TYPE_CHECKING:
     from .errors import ScenarioError, ScenarioFailed, ScenarioFileError, SlowScenarioWarning
     from .implementations import (
         AttemptReport,
-        CommandImplementation,
+        Capabilities,
+        ConfigurationProblem,
         Delivery,
+        FlowContext,
         Implementation,
         ReferenceImplementation,
+        Rendered,
         RequestSnapshot,
         load_factory,
     )
+    from .process import CommandImplementation
     from .loader import LoadedScenario, load_scenario_file, load_scenario_text, scenario_from_dict
     from .model import Scenario
     from .results import AttemptRecord, Failure, RunResult
@@ -33,12 +37,16 @@ if TYPE_CHECKING:
 _LAZY: dict[str, str] = {
     "AttemptRecord": "results",
     "AttemptReport": "implementations",
-    "CommandImplementation": "implementations",
+    "Capabilities": "implementations",
+    "CommandImplementation": "process",
+    "ConfigurationProblem": "implementations",
     "Delivery": "implementations",
     "Failure": "results",
+    "FlowContext": "implementations",
     "Implementation": "implementations",
     "LoadedScenario": "loader",
     "ReferenceImplementation": "implementations",
+    "Rendered": "implementations",
     "RequestSnapshot": "implementations",
     "RunResult": "results",
     "Scenario": "model",
@@ -69,12 +77,16 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AttemptRecord",
     "AttemptReport",
+    "Capabilities",
     "CommandImplementation",
+    "ConfigurationProblem",
     "Delivery",
     "Failure",
+    "FlowContext",
     "Implementation",
     "LoadedScenario",
     "ReferenceImplementation",
+    "Rendered",
     "RequestSnapshot",
     "RunResult",
     "Scenario",

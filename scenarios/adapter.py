@@ -17,13 +17,19 @@ from typing import Any
 
 from webhook_core import MISSING
 
-from .implementations import AttemptReport, Delivery, ReferenceImplementation
+from .implementations import AttemptReport, Delivery, FlowContext, ReferenceImplementation
+from .process import PROTOCOL
 
 
 def answer(report: AttemptReport) -> dict[str, Any]:
     """An attempt report as the protocol's answer line."""
     if report.configuration_error is not None:
-        return {"ok": False, "configuration_error": report.configuration_error}
+        return {
+            "ok": False,
+            "error_kind": "configuration",
+            "error": report.error,
+            "configuration_error": report.configuration_error.to_json(),
+        }
     out: dict[str, Any] = {
         "ok": report.ok,
         "status": report.status,
@@ -33,9 +39,29 @@ def answer(report: AttemptReport) -> dict[str, Any]:
         "missing": list(report.missing),
         "request": report.request.to_json() if report.request else None,
     }
-    if report.value is not MISSING:
+    if report.ok and report.value is not MISSING:
         out["value"] = report.value
     return out
+
+
+def context_of(data: dict[str, Any]) -> FlowContext:
+    """The protocol's ``context`` object."""
+    return FlowContext(
+        variables=data.get("variables", {}),
+        subscriber=data.get("subscriber", {}),
+        bot_id=str(data.get("bot_id", "")),
+        timezone=str(data.get("timezone", "UTC")),
+    )
+
+
+OPS = ("hello", "render", "attempt", "close")
+
+
+def _now(message: dict[str, Any], where: str) -> datetime:
+    try:
+        return datetime.fromisoformat(str(message.get("now")))
+    except ValueError:
+        raise ProtocolError(f"{where}: now: expected an ISO 8601 time") from None
 
 
 class ProtocolError(Exception):
@@ -51,18 +77,22 @@ def _read(line: str, number: int, known: dict[str, Delivery]) -> dict[str, Any]:
         message = json.loads(line)
     except ValueError as exc:
         raise ProtocolError(f"{where} is not JSON: {exc}") from None
-    if not isinstance(message, dict) or message.get("op") not in ("attempt", "close"):
-        raise ProtocolError(f"{where}: expected an object with op 'attempt' or 'close'")
-    if message["op"] == "close":
+    if not isinstance(message, dict) or message.get("op") not in OPS:
+        raise ProtocolError(f"{where}: expected an object with op {', '.join(map(repr, OPS))}")
+    if message["op"] in ("close", "hello"):
+        return message
+    if message["op"] == "render":
+        if not isinstance(message.get("template"), str) or not isinstance(
+            message.get("context"), dict
+        ):
+            raise ProtocolError(f"{where}: render: expected a template (text) and a context")
+        _now(message, where)
         return message
     if not isinstance(message.get("delivery"), str):
         raise ProtocolError(f"{where}: delivery: expected a text")
-    try:
-        datetime.fromisoformat(str(message.get("now")))
-    except ValueError:
-        raise ProtocolError(f"{where}: now: expected an ISO 8601 time") from None
+    _now(message, where)
     if message["delivery"] not in known:
-        for field in ("action", "variables"):
+        for field in ("action", "context"):
             if not isinstance(message.get(field), dict):
                 raise ProtocolError(
                     f"{where}: {field}: expected an object with the first attempt "
@@ -86,17 +116,30 @@ async def serve() -> None:
                 break
             number += 1
             message = _read(line, number, deliveries)
-            if message["op"] == "close":
+            op = message["op"]
+            if op == "close":
                 break
-            key = message["delivery"]
-            if key not in deliveries:
-                deliveries[key] = implementation.deliver(
-                    message["action"],
-                    message["variables"],
-                    time_limit=float(message.get("time_limit", 10)),
+            if op == "hello":
+                out: dict[str, Any] = {"protocol": PROTOCOL, **implementation.capabilities().to_json()}
+            elif op == "render":
+                rendered = await implementation.render(
+                    message["template"],
+                    context_of(message["context"]),
+                    now=datetime.fromisoformat(message["now"]),
+                    kind="set" if message.get("kind") == "set" else "message",
                 )
-            report = await deliveries[key].attempt(datetime.fromisoformat(message["now"]))
-            sys.stdout.write(json.dumps(answer(report), ensure_ascii=False) + "\n")
+                out = {"value": rendered.value, "missing": list(rendered.missing)}
+            else:
+                key = message["delivery"]
+                if key not in deliveries:
+                    deliveries[key] = implementation.deliver(
+                        message["action"],
+                        context_of(message["context"]),
+                        time_limit=float(message.get("time_limit", 10)),
+                    )
+                report = await deliveries[key].attempt(datetime.fromisoformat(message["now"]))
+                out = answer(report)
+            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             sys.stdout.flush()
     finally:
         await implementation.aclose()

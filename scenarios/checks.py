@@ -17,6 +17,7 @@ from mockserver.report import format_mismatches
 from webhook_core.template import MISSING, walk
 
 from .durations import format_duration
+from .implementations import ERROR_KINDS
 from .loader import LoadedScenario
 from .model import AttemptExpectation
 from .results import AttemptRecord, Failure, RunResult
@@ -128,10 +129,18 @@ def _attempt_ok(expected: AttemptExpectation, actual: AttemptRecord) -> bool:
         return False
     if expected.ok is not None and expected.ok != report.ok:
         return False
-    return expected.error is None or (
-        not report.ok
-        and (expected.error == report.error_kind or expected.error in (report.error or ""))
-    )
+    return expected.error is None or (not report.ok and _error_matches(expected.error, report))
+
+
+def _error_matches(expected: str | list[str], report: Any) -> bool:
+    """A kind of the protocol (or any of a list) is compared with ``error_kind``, never with
+    the message's wording; anything else is looked for in the message (a QA engineer's own
+    scenario checking their own implementation's text)."""
+    if isinstance(expected, list):
+        return report.error_kind in expected
+    if expected in ERROR_KINDS:
+        return bool(report.error_kind == expected)
+    return expected in (report.error or "")
 
 
 def _describe_expected(expected: AttemptExpectation) -> str:
@@ -141,7 +150,8 @@ def _describe_expected(expected: AttemptExpectation) -> str:
     if expected.ok is not None:
         parts.append("ok" if expected.ok else "fails")
     if expected.error is not None:
-        parts.append(expected.error)
+        error = expected.error
+        parts.append(" or ".join(error) if isinstance(error, list) else error)
     return "  ".join(parts)
 
 
@@ -206,6 +216,40 @@ def _match(matcher: Any, value: Any, *, as_text: bool) -> bool:
     return CompiledMatcher(matcher).test(value, as_text=as_text)
 
 
+def _configuration_error(loaded: LoadedScenario, result: RunResult) -> list[Failure]:
+    """Rule A4 as data: the field (a path) and the value, never the message's wording."""
+    expected = loaded.scenario.expect.configuration_error
+    if expected is None:
+        return []
+    got = result.configuration_error
+    if got is None:
+        return [
+            Failure(
+                "expect.configuration_error",
+                f"expected a configuration error on {expected.field}, got none"
+                + (f" (the flow is {result.state})" if result.state else ""),
+            )
+        ]
+    failures = []
+    if got.field != expected.field:
+        failures.append(
+            Failure(
+                "expect.configuration_error.field",
+                f"the configuration error names field {got.field!r}; expected {expected.field!r}",
+                [f"its message: {got.message}"] if got.message else [],
+            )
+        )
+    if expected.value is not None and not _match(expected.value, got.value, as_text=False):
+        failures.append(
+            Failure(
+                "expect.configuration_error.value",
+                f"the configuration error names value {show(got.value)}; expected "
+                f"{expected.value.describe()}",
+            )
+        )
+    return failures
+
+
 def check(loaded: LoadedScenario, result: RunResult, server: MockServer) -> list[Failure]:
     """Every expectation of ``loaded`` that ``result`` does not meet."""
     scenario = loaded.scenario
@@ -229,6 +273,7 @@ def check(loaded: LoadedScenario, result: RunResult, server: MockServer) -> list
                     f"the last error: expected {expect.error.describe()}, got {show(value)}",
                 )
             )
+    failures += _configuration_error(loaded, result)
     failures += _requests(loaded, server)
     if expect.requests_total is not None and len(result.requests) != expect.requests_total:
         failures.append(

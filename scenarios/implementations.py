@@ -1,33 +1,29 @@
 """The implementation under test: ``webhook_core`` by default, another Python one, or a process.
 
-The harness owns the bot's flow (messages, variables, the clock) and hands each
-webhook block to an :class:`Implementation` as a :class:`Delivery`: the
-harness calls :meth:`Delivery.attempt` with the clock's time, the
-implementation sends the request itself and says how it went and, when it
-failed, when it would try again (``retry_at``) or that it gives up. That is
-how the retry schedule of any implementation is checked.
+The harness owns the bot's flow (the order of blocks, the variables, the
+clock); the implementation under test does everything the contract gives the
+action: it computes the reserved variables (rule B8) from the subscriber, the
+bot and the clock the harness gives it, renders every template (the webhook's
+settings, message texts, set-variable values), sends the request, says how it
+went and, after a failure, when it would try again (``retry_at``). The harness
+compares what comes out with what the scenario expects.
 
-- :class:`ReferenceImplementation`: ``webhook_core`` (rendering, nesting,
-  encoding, ``HttpxSender``, ``retry_delay``).
+- :class:`ReferenceImplementation`: ``webhook_core``.
 - :func:`load_factory`: ``--sender=module:factory``; the factory returns an
   ``Implementation``, or a ``webhook_core.Sender`` which then replaces only
   the HTTP part of the reference implementation.
-- :class:`CommandImplementation`: ``--sender-cmd "…"``, a process speaking the
-  JSON-lines protocol of ``docs/sender-protocol.md``.
+- :class:`~scenarios.process.CommandImplementation`: ``--sender-cmd "…"``, a
+  process speaking the JSON-lines protocol of ``docs/sender-protocol.md``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import importlib
-import itertools
-import json
-import shlex
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Literal, Protocol, runtime_checkable
 
 import httpx
 
@@ -37,23 +33,121 @@ from webhook_core import (
     HttpxSender,
     Outcome,
     Sender,
+    Subscriber,
     WebhookAction,
     prepare_request,
+    reserved_variables,
     retry_delay,
 )
+from webhook_core.template import evaluate, render_report
 
 from .errors import ScenarioError
 
 __all__ = [
+    "ERROR_KINDS",
+    "OVER_LIMIT_CHOICES",
+    "TRANSPORT_ERROR_KINDS",
     "AttemptReport",
-    "CommandImplementation",
+    "Capabilities",
+    "ConfigurationProblem",
     "Delivery",
+    "FlowContext",
     "Implementation",
     "ReferenceImplementation",
+    "Rendered",
     "RequestSnapshot",
+    "capabilities_of",
     "load_factory",
     "resolve_factory",
 ]
+
+#: The kinds of a failed attempt (``error_kind``), as the protocol defines them.
+TRANSPORT_ERROR_KINDS: Final = ("timeout", "connect", "disconnect", "protocol", "redirects", "network")
+#: Every ``error_kind`` an attempt report may carry.
+ERROR_KINDS: Final = ("status", *TRANSPORT_ERROR_KINDS, "too_large", "configuration")
+#: Rule D3 leaves what happens to a body over the limit to the implementation, which
+#: declares its choice: ``truncate`` (save the text of the first 1 MiB), ``fail`` (the
+#: attempt fails with kind ``too_large``) or ``discard`` (it succeeds, nothing is saved).
+OVER_LIMIT_CHOICES: Final = ("truncate", "fail", "discard")
+
+RenderKind = Literal["message", "set"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an implementation says of itself, before any scenario runs.
+
+    ``renders``: it renders message texts and set-variable values (rules B1–B8
+    through messages); ``False`` means it only delivers webhooks, and scenarios
+    that need more are not judged for it. ``over_limit``: its rule D3 choice.
+    """
+
+    name: str = ""
+    renders: bool = True
+    over_limit: str = "truncate"
+
+    @classmethod
+    def from_json(cls, data: Any, *, source: str) -> Capabilities:
+        if not isinstance(data, Mapping):
+            raise ScenarioError(f"{source}: capabilities: expected an object, got {data!r:.100}")
+        renders = data.get("renders", True)
+        over_limit = data.get("over_limit", "truncate")
+        name = data.get("name", "")
+        if not isinstance(renders, bool):
+            raise ScenarioError(f"{source}: capabilities.renders: expected true or false")
+        if over_limit not in OVER_LIMIT_CHOICES:
+            raise ScenarioError(
+                f"{source}: capabilities.over_limit: expected one of "
+                f"{', '.join(OVER_LIMIT_CHOICES)}, got {over_limit!r:.60}"
+            )
+        return cls(name=str(name), renders=renders, over_limit=over_limit)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "renders": self.renders, "over_limit": self.over_limit}
+
+    def get(self, key: str) -> Any:
+        """A capability by name (a scenario's ``when:``)."""
+        return getattr(self, key, None)
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """What the harness gives an implementation to render with.
+
+    ``variables`` are the bot's own (set beforehand, saved by webhooks, set by
+    blocks, and ``mock``); the reserved variables are not among them: the
+    implementation computes those (rule B8) from ``subscriber``, ``bot_id``,
+    ``timezone`` and the clock's ``now``. A reserved variable wins over a bot
+    variable of the same name.
+    """
+
+    variables: Mapping[str, Any]
+    subscriber: Mapping[str, str]
+    bot_id: str = ""
+    timezone: str = "UTC"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "variables": dict(self.variables),
+            "subscriber": dict(self.subscriber),
+            "bot_id": self.bot_id,
+            "timezone": self.timezone,
+        }
+
+    def all_variables(self, now: datetime) -> dict[str, Any]:
+        """``webhook_core``'s reading: the bot's variables and the reserved ones over them."""
+        reserved = reserved_variables(
+            Subscriber(**self.subscriber), bot_id=self.bot_id, at=now, timezone=self.timezone
+        )
+        return {**self.variables, **reserved}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered template: a message's text (or a set-variable's value) and what was missing."""
+
+    value: Any
+    missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,11 +181,32 @@ class RequestSnapshot:
 
 
 @dataclass(frozen=True)
+class ConfigurationProblem:
+    """Rule A4's configuration error, as data: the setting as a path, the value, a message.
+
+    ``field`` is ``url``, ``method``, ``save_to``, ``headers[i].name`` or
+    ``params[i].name`` (``i`` counts from 0 in the action's list); ``value`` is
+    what the setting held (for the URL: after rendering).
+    """
+
+    field: str
+    value: Any
+    message: str = ""
+
+    def __str__(self) -> str:
+        return self.message or f"{self.field}: {self.value!r}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "value": self.value, "message": self.message}
+
+
+@dataclass(frozen=True)
 class AttemptReport:
     """How one attempt went, as the implementation under test tells it.
 
     ``retry_at`` is when it would try again after a failure (``None``: it gives
     up, or it succeeded). ``configuration_error`` means nothing was sent (A4).
+    ``value`` is what "save result to" stores (``MISSING``: nothing is stored).
     """
 
     ok: bool
@@ -100,7 +215,7 @@ class AttemptReport:
     error: str | None = None
     error_kind: str | None = None
     retry_at: datetime | None = None
-    configuration_error: str | None = None
+    configuration_error: ConfigurationProblem | None = None
     request: RequestSnapshot | None = None
     missing: tuple[str, ...] = ()
 
@@ -125,6 +240,20 @@ class AttemptReport:
             missing=missing,
         )
 
+    @classmethod
+    def configuration(cls, exc: ConfigurationError) -> AttemptReport:
+        """The report of an action that cannot work: nothing sent, nothing retried."""
+        return cls(
+            ok=False,
+            error=f"configuration error: {exc}",
+            error_kind="configuration",
+            configuration_error=ConfigurationProblem(exc.field, _jsonable(exc.value), str(exc)),
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
+
 
 class Delivery(Protocol):
     """One webhook block being delivered: the first call sends it, later calls retry it."""
@@ -134,16 +263,38 @@ class Delivery(Protocol):
 
 @runtime_checkable
 class Implementation(Protocol):
-    """An implementation of the "Send via webhook" action, as the harness drives it."""
+    """An implementation of the "Send via webhook" action, as the harness drives it.
+
+    It may also have ``capabilities()`` (a :class:`Capabilities` or its JSON
+    form) and ``async render(template, context, *, now, kind) -> Rendered``;
+    without ``render`` it only delivers webhooks (see :func:`capabilities_of`).
+    """
 
     def deliver(
-        self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
+        self, action: Mapping[str, Any], context: FlowContext, *, time_limit: float
     ) -> Delivery: ...
 
     async def aclose(self) -> None: ...
 
 
-def _action(spec: Mapping[str, Any]) -> WebhookAction:
+async def capabilities_of(implementation: Any) -> Capabilities:
+    """What ``implementation`` declares (``capabilities()``, plain or async), else the defaults:
+    it renders when it has a ``render`` method, and truncates an over-limit body."""
+    declared = getattr(implementation, "capabilities", None)
+    if declared is None:
+        return Capabilities(renders=callable(getattr(implementation, "render", None)))
+    if callable(declared):
+        declared = declared()
+        if inspect.isawaitable(declared):
+            declared = await declared
+    if isinstance(declared, Capabilities):
+        return declared
+    return Capabilities.from_json(declared, source="the implementation")
+
+
+def webhook_action(spec: Mapping[str, Any]) -> WebhookAction:
+    """The protocol's ``action`` object as ``webhook_core``'s :class:`WebhookAction` (may raise
+    :class:`ConfigurationError`)."""
     return WebhookAction(
         spec["url"],
         spec["method"],
@@ -153,17 +304,27 @@ def _action(spec: Mapping[str, Any]) -> WebhookAction:
     )
 
 
+def reference_render(template: str, variables: Mapping[str, Any], kind: str) -> Rendered:
+    """``webhook_core``'s rendering: a message as text; a set-variable value as for a JSON
+    POST parameter (a lone reference keeps its type)."""
+    if kind == "set":
+        value, missing = evaluate(template, variables)
+        return Rendered(value, missing)
+    rendering = render_report(template, variables)
+    return Rendered(rendering.text, rendering.missing)
+
+
 class _ReferenceDelivery:
     def __init__(
         self,
         owner: ReferenceImplementation,
         spec: Mapping[str, Any],
-        variables: Mapping[str, Any],
+        context: FlowContext,
         time_limit: float,
     ) -> None:
         self.owner = owner
         self.spec = spec
-        self.variables = variables
+        self.context = context
         self.time_limit = time_limit
         self.request: httpx.Request | None = None
         self.missing: tuple[str, ...] = ()
@@ -172,9 +333,11 @@ class _ReferenceDelivery:
     async def attempt(self, now: datetime) -> AttemptReport:
         if self.request is None:
             try:
-                prepared = prepare_request(_action(self.spec), self.variables)
+                prepared = prepare_request(
+                    webhook_action(self.spec), self.context.all_variables(now)
+                )
             except ConfigurationError as exc:
-                return AttemptReport(ok=False, configuration_error=str(exc))
+                return AttemptReport.configuration(exc)
             self.request, self.missing = prepared.request, prepared.missing
         sender = self.owner.sender
         if isinstance(sender, HttpxSender):
@@ -193,6 +356,7 @@ def _wall_clock(started: datetime) -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass
 class ReferenceImplementation:
     """``webhook_core`` as the implementation under test (optionally with another sender).
 
@@ -202,21 +366,22 @@ class ReferenceImplementation:
     no frozen clock and passes ``lambda started: started``.
     """
 
-    name = "webhook_core"
+    sender: Sender = field(default_factory=HttpxSender)
+    clock: Callable[[datetime], datetime] = _wall_clock
+    name: str = "webhook_core"
 
-    def __init__(
-        self,
-        sender: Sender | None = None,
-        *,
-        clock: Callable[[datetime], datetime] = _wall_clock,
-    ) -> None:
-        self.sender: Sender = sender if sender is not None else HttpxSender()
-        self.clock = clock
+    def capabilities(self) -> Capabilities:
+        return Capabilities(name=self.name, renders=True, over_limit="truncate")
+
+    async def render(
+        self, template: str, context: FlowContext, *, now: datetime, kind: RenderKind
+    ) -> Rendered:
+        return reference_render(template, context.all_variables(now), kind)
 
     def deliver(
-        self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
+        self, action: Mapping[str, Any], context: FlowContext, *, time_limit: float
     ) -> Delivery:
-        return _ReferenceDelivery(self, action, variables, time_limit)
+        return _ReferenceDelivery(self, action, context, time_limit)
 
     async def aclose(self) -> None:
         await self.sender.aclose()
@@ -253,204 +418,3 @@ def load_factory(spec: str) -> Implementation:
         f"--sender: {spec!r} returned {type(made).__name__}; expected an Implementation "
         "(deliver, aclose) or a webhook_core Sender (send, aclose)"
     )
-
-
-#: The longest answer line read from a process: a saved value may be a whole 1 MiB
-#: body (rule D4), six times longer once JSON-escaped, beside the request it answers.
-LINE_LIMIT = 64 * 1024 * 1024
-#: How long past an attempt's own time limit the harness waits for its answer line.
-ANSWER_GRACE = 30.0
-
-
-@dataclass
-class _Process:
-    process: asyncio.subprocess.Process
-    stderr: list[str] = field(default_factory=list)
-
-
-class _CommandDelivery:
-    def __init__(
-        self,
-        owner: CommandImplementation,
-        number: int,
-        spec: Mapping[str, Any],
-        variables: Mapping[str, Any],
-        time_limit: float,
-    ) -> None:
-        self.owner = owner
-        self.id = f"d{number}"
-        self.time_limit = time_limit
-        self.first: dict[str, Any] | None = {
-            "action": dict(spec),
-            "variables": dict(variables),
-            "time_limit": time_limit,
-        }
-
-    async def attempt(self, now: datetime) -> AttemptReport:
-        message: dict[str, Any] = {"op": "attempt", "delivery": self.id, "now": now.isoformat()}
-        if self.first is not None:
-            message.update(self.first)
-            self.first = None
-        answer = await self.owner.exchange(message, wait=self.time_limit + ANSWER_GRACE)
-        try:
-            retry_at = answer.get("retry_at")
-            request = answer.get("request")
-            return AttemptReport(
-                ok=bool(answer["ok"]),
-                status=answer.get("status"),
-                value=answer.get("value", MISSING),
-                error=answer.get("error"),
-                error_kind=answer.get("error_kind"),
-                retry_at=datetime.fromisoformat(retry_at) if retry_at else None,
-                configuration_error=answer.get("configuration_error"),
-                request=RequestSnapshot(
-                    request["method"],
-                    request["url"],
-                    [tuple(p) for p in request.get("headers", [])],
-                    request.get("body", ""),
-                )
-                if request
-                else None,
-                missing=tuple(answer.get("missing", ())),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ScenarioError(
-                f"--sender-cmd: the answer {_shorten(answer)} does not follow the protocol "
-                f"({exc}); see docs/sender-protocol.md"
-            ) from exc
-
-
-def _shorten(value: Any, limit: int = 300) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
-class CommandImplementation:
-    """An implementation in another process, spoken to in JSON lines over stdin/stdout.
-
-    A process that breaks the protocol (a line that is not one JSON object, no
-    answer in time, an answer line over :data:`LINE_LIMIT`) fails the scenario
-    at hand and is stopped: its deliveries cannot be trusted any more, and the
-    next scenario starts a new one instead of reading the rest of a broken line.
-    """
-
-    def __init__(self, command: str) -> None:
-        self.command = command
-        self.name = f"command {command!r}"
-        self._process: _Process | None = None
-        self._numbers = itertools.count(1)
-        self._lock = asyncio.Lock()
-
-    async def _ensure(self) -> _Process:
-        if self._process is None or self._process.process.returncode is not None:
-            try:
-                process = await asyncio.create_subprocess_exec(
-                    *shlex.split(self.command),
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.PIPE,
-                    limit=LINE_LIMIT,
-                )
-            except (OSError, ValueError) as exc:
-                raise ScenarioError(f"--sender-cmd {self.command!r} cannot start: {exc}") from exc
-            self._process = _Process(process)
-            asyncio.get_running_loop().create_task(self._drain(self._process))
-        return self._process
-
-    @staticmethod
-    async def _drain(handle: _Process) -> None:
-        assert handle.process.stderr is not None
-        async for line in handle.process.stderr:
-            handle.stderr.append(line.decode("utf-8", "replace").rstrip())
-            del handle.stderr[:-20]
-
-    async def _read_answer(self, handle: _Process, message: dict[str, Any], wait: float) -> bytes:
-        stdin, stdout = handle.process.stdin, handle.process.stdout
-        assert stdin is not None
-        assert stdout is not None
-        try:
-            stdin.write(json.dumps(message, ensure_ascii=False, default=str).encode() + b"\n")
-            await stdin.drain()
-            return await asyncio.wait_for(stdout.readline(), wait)
-        except (BrokenPipeError, ConnectionResetError):
-            return b""
-        except TimeoutError:
-            await self._stop(handle)
-            raise ScenarioError(
-                f"--sender-cmd {self.command!r} did not answer within {wait:g} s "
-                f"(the attempt's time limit and {ANSWER_GRACE:g} s more); it was stopped"
-                f"{self._stderr_tail(handle)}"
-            ) from None
-        except ValueError:  # asyncio's StreamReader: the line is over its limit
-            await self._stop(handle)
-            raise ScenarioError(
-                f"--sender-cmd {self.command!r} answered a line over {LINE_LIMIT} bytes; "
-                "it was stopped"
-            ) from None
-
-    async def exchange(self, message: dict[str, Any], *, wait: float = 60.0) -> dict[str, Any]:
-        """Send one message, read one answer line (waiting at most ``wait`` seconds)."""
-        async with self._lock:
-            handle = await self._ensure()
-            line = await self._read_answer(handle, message, wait)
-            if not line:
-                await asyncio.sleep(0.05)
-                raise ScenarioError(
-                    f"--sender-cmd {self.command!r} stopped answering "
-                    f"(exit code {handle.process.returncode}){self._stderr_tail(handle)}"
-                )
-            try:
-                answer = json.loads(line)
-            except ValueError as exc:
-                await self._stop(handle)
-                raise ScenarioError(
-                    f"--sender-cmd {self.command!r} answered {line[:200]!r}, which is not one "
-                    "JSON object per line (it was stopped); see docs/sender-protocol.md"
-                ) from exc
-            if not isinstance(answer, dict):
-                await self._stop(handle)
-                raise ScenarioError(
-                    f"--sender-cmd answered {_shorten(answer)}; expected a JSON object "
-                    "(it was stopped)"
-                )
-            return answer
-
-    @staticmethod
-    def _stderr_tail(handle: _Process) -> str:
-        tail = "\n".join(handle.stderr[-10:])
-        return f"; its last stderr lines:\n{tail}" if tail else "; it wrote nothing to stderr"
-
-    @staticmethod
-    async def _stop(handle: _Process, *, wait: float = 0.0) -> None:
-        """End the process: at once, or after ``wait`` seconds to exit of itself."""
-        process = handle.process
-        if wait and process.returncode is None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(process.wait(), wait)
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-        # asyncio reports the exit only once the pipes reach their end: read what is
-        # left of stdout (a half-read line, say), or waiting for the exit never ends.
-        assert process.stdout is not None
-        with contextlib.suppress(TimeoutError, ValueError, ConnectionError):
-            await asyncio.wait_for(process.stdout.read(), 5)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(process.wait(), 5)
-
-    def deliver(
-        self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
-    ) -> Delivery:
-        return _CommandDelivery(self, next(self._numbers), action, variables, time_limit)
-
-    async def aclose(self) -> None:
-        handle, self._process = self._process, None
-        if handle is None:
-            return
-        stdin = handle.process.stdin
-        assert stdin is not None
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            stdin.write(b'{"op": "close"}\n')
-            await stdin.drain()
-            stdin.close()
-        await self._stop(handle, wait=5.0)

@@ -39,23 +39,26 @@ from webhook_core import ConfigurationError, Method, check_timezone, check_varia
 
 from .clock import DEFAULT_CLOCK, RealDatetime
 from .durations import format_duration, parse_duration
+from .summary import RULES
 
 __all__ = [
     "AttemptExpectation",
     "Block",
+    "ConfigurationErrorExpectation",
     "Defaults",
     "Expect",
     "MockSpec",
     "RequestExpectation",
     "Scenario",
     "SubscriberSpec",
+    "UncheckedMethod",
     "WebhookSpec",
 ]
 
 RULE_ID = re.compile(r"[A-F][1-9]")
 MARK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # For editors and check-jsonschema; the loader checks the same with its own message.
-RuleId = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{RULE_ID.pattern}$"})]
+RuleId = Annotated[str, WithJsonSchema({"type": "string", "enum": list(RULES)})]
 MarkName = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{MARK_NAME.pattern}$"})]
 MarkWithArgument = Annotated[
     dict[str, JsonValue],
@@ -187,13 +190,30 @@ def _any_case(word: str) -> str:
 _METHOD_PATTERN: Final = "^(" + "|".join(_any_case(m.value) for m in Method) + ")$"
 
 
+class UncheckedMethod(_Model):
+    """``method: {unchecked: FETCH}``: a method the loader does not check, for scenarios of
+    rule A4 (the implementation under test must refuse it)."""
+
+    unchecked: str
+
+
 class WebhookSpec(_Model):
-    """A "Send via webhook" action, as the bot builder shows it (rules A1–A3)."""
+    """A "Send via webhook" action, as the bot builder shows it (rules A1–A3).
+
+    ``method`` is kept as written (``json post`` stays ``json post``): the
+    implementation under test reads it (rule A2), not the loader.
+    """
 
     url: Text = Field(description="a template; {mock.url} is the mock server's base URL")
-    method: Text = Field(
-        description="GET, POST, JSON POST, PUT, PATCH or DELETE",
-        json_schema_extra={"pattern": _METHOD_PATTERN},
+    method: (
+        Annotated[
+            Text,
+            Field(
+                description="GET, POST, JSON POST, PUT, PATCH or DELETE, in any case",
+                json_schema_extra={"pattern": _METHOD_PATTERN},
+            ),
+        ]
+        | UncheckedMethod
     )
     headers: list[Pair] = Field(default_factory=list)
     params: list[Pair] = Field(default_factory=list)
@@ -211,11 +231,21 @@ class WebhookSpec(_Model):
 
     @field_validator("method")
     @classmethod
-    def _method(cls, value: str) -> str:
+    def _method(cls, value: str | UncheckedMethod) -> str | UncheckedMethod:
+        if isinstance(value, UncheckedMethod):
+            return value
         try:
-            return Method.parse(value).value
+            Method.parse(value)
         except ConfigurationError as exc:
-            raise ValueError(f"{exc.expected}; got {value!r}") from None
+            raise ValueError(
+                f"{exc.expected} (or {{unchecked: ...}} for a scenario of rule A4); got {value!r}"
+            ) from None
+        return value  # as written
+
+    @property
+    def method_text(self) -> str:
+        """The method as the file wrote it."""
+        return self.method.unchecked if isinstance(self.method, UncheckedMethod) else self.method
 
 
 class SetSpec(_Model):
@@ -337,7 +367,12 @@ class AttemptExpectation(_Model):
     at: Duration
     status: int | None = None
     ok: bool | None = None
-    error: OptionalText = Field(default=None, description="the failure kind or part of its message")
+    error: OptionalText | list[Text] = Field(
+        default=None,
+        description="the failure kind (status, timeout, connect, disconnect, protocol, "
+        "redirects, network, too_large), a list of kinds any of which will do, or else a "
+        "part of the failure's message",
+    )
     block: int | None = Field(default=None, ge=0)
 
 
@@ -361,6 +396,14 @@ class RecordsExpectation(_Model):
     )
 
 
+class ConfigurationErrorExpectation(_Model):
+    """Rule A4: the setting the implementation refused (a path like ``params[1].name``) and,
+    optionally, the value it names."""
+
+    field: str = Field(min_length=1)
+    value: Matcher | None = None
+
+
 class Expect(_Model):
     """What must have happened once the flow comes to rest."""
 
@@ -374,6 +417,9 @@ class Expect(_Model):
     attempts: list[Attempt] | None = None
     missing: list[Text] | None = Field(
         default=None, description="template references that found no value (rule B3)"
+    )
+    configuration_error: ConfigurationErrorExpectation | None = Field(
+        default=None, description="the flow paused on this configuration error (rule A4)"
     )
     crm: dict[Literal["bitrix24", "amocrm"], dict[str, RecordsExpectation]] = Field(
         default_factory=dict, description="records the fake CRMs hold after the run"
@@ -405,6 +451,11 @@ class Scenario(_Model):
         default_factory=list,
         description="pytest marks: a name (smoke), or one {name: argument}: a reason for "
         "skip/xfail/skipif, a list of arguments, or a mapping of keyword arguments",
+    )
+    when: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="run only for an implementation that declared these capabilities "
+        "(over_limit: truncate): a choice the rules leave to the implementation",
     )
     clock: RealDatetime = DEFAULT_CLOCK
     timezone: Text = "UTC"
@@ -450,9 +501,12 @@ class Scenario(_Model):
     @field_validator("rules")
     @classmethod
     def _rules(cls, value: list[str]) -> list[str]:
-        wrong = [rule for rule in value if not RULE_ID.fullmatch(rule)]
+        wrong = [rule for rule in value if rule not in RULES]
         if wrong:
-            raise ValueError(f"rule ids like A1 or E3; got {wrong!r}")
+            raise ValueError(
+                f"rule ids of the contract, {RULES[0]}..{RULES[-1]} (A1-A4, B1-B8, C1-C9, "
+                f"D1-D4, E1-E6, F1-F3); got {wrong!r}"
+            )
         return value
 
     @field_validator("marks")

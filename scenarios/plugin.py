@@ -73,7 +73,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also write the conformance report as JSON (for CI): the implementation, "
         "each rule's verdict, each scenario's outcome",
     )
+    group.addoption(
+        "--conformance-report",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="the rule-by-rule conformance report: auto (default: when the conformance "
+        "suite or --rule runs, judging the suite's scenarios), on (every scenario that "
+        "names rules counts), off",
+    )
     parser.addini("scenario_conformance_json", "default for --conformance-json", default="")
+    parser.addini(
+        "scenario_conformance_report", "default for --conformance-report", default="auto"
+    )
     parser.addini("scenario_sender", "default for --sender", default="")
     parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
     parser.addini(
@@ -226,7 +237,8 @@ class Harness:
         self._clock: Any = None
 
     def implementation(self) -> Implementation:
-        from .implementations import CommandImplementation, ReferenceImplementation, load_factory
+        from .implementations import ReferenceImplementation, load_factory
+        from .process import CommandImplementation
 
         if self._implementation is None:
             command, factory = _implementation_options(self.config)  # checked at configure
@@ -402,9 +414,18 @@ class ScenarioItem(pytest.Item):
         for mark in marks:
             self.add_marker(mark)
         self.user_properties.append(("rules", ",".join(scenario.rules)))
+        self.user_properties.append(("conformance", _in_suite(self.path)))
 
     def runtest(self) -> None:
-        self.config.stash[_HARNESS].run(self.loaded)
+        from .runner import NotApplicable
+
+        try:
+            self.config.stash[_HARNESS].run(self.loaded)
+        except NotApplicable as exc:
+            self.user_properties.append(
+                ("applicability", "not judged" if not exc.judged else "not applicable")
+            )
+            pytest.skip(exc.reason)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.loaded.line_of("name") - 1, f"scenario: {self.loaded.id}"
@@ -419,8 +440,31 @@ class ScenarioItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
 
+def _in_suite(path: Path) -> bool:
+    """A file of the conformance suite: in a ``conformance`` package (``scenarios/conformance``,
+    installed or copied), not a QA engineer's own scenario."""
+    return path.parent.name == "conformance" and (path.parent / "__init__.py").is_file()
+
+
+def _report_mode(config: pytest.Config) -> str:
+    mode = config.getoption("--conformance-report") or config.getini("scenario_conformance_report")
+    if mode not in ("auto", "on", "off"):
+        raise pytest.UsageError(
+            f"scenario_conformance_report: expected auto, on or off, got {mode!r}"
+        )
+    if mode == "auto" and _wanted_rules(config):
+        return "on"
+    return str(mode)
+
+
 class ConformanceReport:
-    """Collects each scenario's outcome by rule and prints the report at the end."""
+    """Collects each scenario's outcome by rule and prints the report at the end.
+
+    Which scenarios judge the implementation: those of the conformance suite
+    (``auto``), or every scenario that names rules (``on``, and ``--rule``). A QA
+    engineer's own scenario failing its own expectation is a failed scenario,
+    not a verdict on the implementation.
+    """
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
@@ -431,10 +475,15 @@ class ConformanceReport:
         properties = dict(report.user_properties)
         if "rules" not in properties:
             return
+        mode = _report_mode(self.config)
+        if mode == "auto" and not properties.get("conformance"):
+            return
         if report.when == "call" or report.outcome != "passed":
             outcome: str = report.outcome
             if hasattr(report, "wasxfail"):
                 outcome = "xfailed" if report.skipped else "xpassed"
+            elif report.skipped and properties.get("applicability"):
+                outcome = str(properties["applicability"])
             rules = str(properties["rules"])
             self.results[report.nodeid] = (rules.split(",") if rules else [], outcome)
 
@@ -463,7 +512,7 @@ class ConformanceReport:
             self.json_note = f"written to {target}"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.results:
+        if self.results and _report_mode(self.config) != "off":
             terminalreporter.section("conformance report")
             lines = conformance_summary(
                 self.results, _implementation_name(self.config), _wanted_rules(self.config)

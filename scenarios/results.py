@@ -9,7 +9,7 @@ from typing import Any
 
 from mockserver import RecordedRequest
 
-from .implementations import AttemptReport
+from .implementations import AttemptReport, ConfigurationProblem
 
 __all__ = ["AttemptRecord", "Failure", "RunResult", "SentMessage"]
 
@@ -56,6 +56,7 @@ class RunResult:
     requests: list[RecordedRequest] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     mock_url: str = ""
+    configuration_error: ConfigurationProblem | None = None
 
 
 @dataclass(frozen=True)

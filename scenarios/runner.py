@@ -11,6 +11,7 @@ own server, clock and event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -20,18 +21,28 @@ from typing import Any, Protocol
 from freezegun import freeze_time
 
 from mockserver import MockServer
-from webhook_core import Subscriber, reserved_variables
-from webhook_core.template import evaluate, render_report
+from mockserver.matching import show
+from webhook_core import MISSING
 
 from .checks import check
 from .durations import format_duration
-from .errors import ScenarioFailed
-from .implementations import Implementation, ReferenceImplementation
+from .errors import ScenarioError, ScenarioFailed
+from .implementations import (
+    Capabilities,
+    Delivery,
+    FlowContext,
+    Implementation,
+    ReferenceImplementation,
+    Rendered,
+    RenderKind,
+    capabilities_of,
+    reference_render,
+)
 from .loader import LoadedScenario, load_scenario_file, scenario_from_dict
 from .report import failure_report
 from .results import AttemptRecord, Failure, RunResult, SentMessage
 
-__all__ = ["Clock", "run", "run_scenario"]
+__all__ = ["Clock", "NotApplicable", "run", "run_scenario"]
 
 
 #: More attempts than this for one webhook block stop the run: the contract's schedule
@@ -51,6 +62,39 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class NotApplicable(Exception):
+    """The scenario does not apply to the implementation under test, or cannot judge it.
+
+    ``judged`` false: the implementation lacks a capability the scenario needs (it
+    only delivers webhooks), so the scenario's rules are *not judged* for it. True:
+    the scenario is for another documented choice (``when:``), and other scenarios
+    judge this implementation's choice.
+    """
+
+    def __init__(self, reason: str, *, judged: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.judged = judged
+
+
+async def _applies(scenario: Any, implementation: Implementation) -> Capabilities:
+    capabilities = await capabilities_of(implementation)
+    for key, wanted in scenario.when.items():
+        declared = capabilities.get(key)
+        if declared != wanted:
+            raise NotApplicable(
+                f"applies when {key} is {wanted!r}; the implementation declared {declared!r}",
+                judged=True,
+            )
+    if not capabilities.renders and any(b.webhook is None for b in scenario.flow):
+        raise NotApplicable(
+            "not judged: the scenario has message or set blocks, and the implementation "
+            "declared that it does not render them (capabilities: renders false)",
+            judged=False,
+        )
+    return capabilities
+
+
 async def run_scenario(
     loaded: LoadedScenario,
     *,
@@ -58,8 +102,13 @@ async def run_scenario(
     implementation: Implementation,
     clock: Clock,
 ) -> RunResult:
-    """Run ``loaded`` against ``server`` with ``implementation``; raise on failed expectations."""
+    """Run ``loaded`` against ``server`` with ``implementation``; raise on failed expectations.
+
+    Raises :class:`NotApplicable` before anything runs when the scenario does not
+    apply to what the implementation declared.
+    """
     scenario = loaded.scenario
+    await _applies(scenario, implementation)
     server.reset()
     for number, stub in enumerate(scenario.mock.stubs, 1):
         # Stable ids, so that reports read the same on every run.
@@ -67,82 +116,37 @@ async def run_scenario(
     clock.move_to(scenario.clock)
     result = RunResult(started_at=scenario.clock, mock_url=server.url)
     result.variables = dict(scenario.variables)
-    result.variables["mock"] = {"url": server.url, **_mount_crms(scenario, server)}
-    subscriber = Subscriber(**scenario.subscriber.model_dump())
-    stop_when_waiting = scenario.expect.state == "waiting"
-    broken: list[Failure] = []  # what the implementation did that no schedule can do
-    answer_within = scenario.time_limit.total_seconds() + ATTEMPT_GRACE
+    host = server.url.split("://", 1)[1]  # {mock.host}: 127.0.0.1:port, for URLs written out
+    result.variables["mock"] = {"url": server.url, "host": host, **_mount_crms(scenario, server)}
+    subscriber = scenario.subscriber.model_dump()
+    broken: list[Failure] = []  # what the implementation did that the protocol forbids
 
-    def context() -> dict[str, Any]:
-        reserved = reserved_variables(
-            subscriber, bot_id=scenario.bot_id, at=_now(), timezone=scenario.timezone
+    def context() -> FlowContext:
+        return FlowContext(
+            json.loads(json.dumps(result.variables)), subscriber, scenario.bot_id, scenario.timezone
         )
-        return {**result.variables, **reserved}
 
     for index, block in enumerate(scenario.flow):
-        if block.message is not None:
-            rendering = render_report(block.message, context())
-            result.missing += rendering.missing
-            result.messages.append(SentMessage(index, rendering.text, _now() - scenario.clock))
-        elif block.set is not None:
-            value, missing = evaluate(block.set.value, context())
-            result.missing += missing
-            result.variables[block.set.name] = value
-        elif block.webhook is not None:
-            spec = block.webhook.model_dump(mode="json")
-            delivery = implementation.deliver(
-                spec, context(), time_limit=scenario.time_limit.total_seconds()
-            )
-            number = 0
-            while True:
-                started = _now()
-                try:
-                    async with asyncio.timeout(answer_within):  # no task of its own
-                        report = await delivery.attempt(started)
-                except TimeoutError:
-                    broken.append(
-                        Failure(
-                            f"flow[{index}]",
-                            f"the implementation did not finish attempt {number + 1} within "
-                            f"{format_duration(timedelta(seconds=answer_within))} (its time "
-                            f"limit, {format_duration(scenario.time_limit)}, and "
-                            f"{ATTEMPT_GRACE:g} s more); the run stopped there",
-                        )
-                    )
-                    result.state = "paused"
-                    break
-                if report.configuration_error is not None:
-                    result.state = "paused"
-                    result.last_error = f"configuration error: {report.configuration_error}"
-                    break
-                number += 1
-                if number == 1:
-                    result.missing += report.missing
-                result.attempts.append(
-                    AttemptRecord(index, number, started, started - scenario.clock, report)
+        if block.webhook is None:
+            kind: RenderKind = "message" if block.message is not None else "set"
+            template = block.message if block.message is not None else block.set.value  # type: ignore[union-attr]
+            rendered = await _render(implementation, template, context(), kind, index)
+            result.missing += rendered.missing
+            if block.message is not None:
+                result.messages.append(
+                    SentMessage(index, rendered.value, _now() - scenario.clock)
                 )
-                if report.ok:
-                    result.state = "running"
-                    save_to = block.webhook.save_to
-                    if save_to is not None:
-                        result.variables[save_to] = report.value
-                    result.last_error = None
-                    break
-                result.last_error = report.error
-                if report.retry_at is None:
-                    result.state = "paused"
-                    break
-                result.state = "waiting"
-                if stop_when_waiting:
-                    break
-                stuck = _stuck(index, number, started, report.retry_at, scenario.clock)
-                if stuck is not None:
-                    broken.append(stuck)
-                    result.state = "paused"
-                    break
-                clock.move_to(report.retry_at)
-            if result.state in ("paused", "waiting"):
-                break
+            else:
+                result.variables[block.set.name] = rendered.value  # type: ignore[union-attr]
+            continue
+        spec = block.webhook.model_dump(mode="json")
+        spec["method"] = block.webhook.method_text  # as written (rule A2), never normalised
+        delivery = implementation.deliver(
+            spec, context(), time_limit=scenario.time_limit.total_seconds()
+        )
+        await _deliver(loaded, index, delivery, result, broken, clock)
+        if result.state in ("paused", "waiting"):
+            break
     else:
         result.state = "finished"
     result.requests = server.requests
@@ -158,6 +162,117 @@ async def run_scenario(
             report=failure_report(loaded, result, failures),
         )
     return result
+
+
+async def _render(
+    implementation: Implementation, template: str, context: FlowContext, kind: RenderKind, index: int
+) -> Rendered:
+    render = getattr(implementation, "render", None)
+    if render is None:  # ruled out by _applies; kept for a direct caller
+        return reference_render(template, context.all_variables(_now()), kind)
+    rendered = await render(template, context, now=_now(), kind=kind)
+    if not isinstance(rendered, Rendered):
+        raise ScenarioError(
+            f"flow[{index}]: the implementation's render() returned {rendered!r:.100}; "
+            "expected a scenarios.Rendered (value, missing)"
+        )
+    if kind == "message" and not isinstance(rendered.value, str):
+        raise ScenarioError(
+            f"flow[{index}]: the implementation rendered a message as {rendered.value!r:.100}; "
+            "a message is a text"
+        )
+    return rendered
+
+
+async def _deliver(
+    loaded: LoadedScenario,
+    index: int,
+    delivery: Delivery,
+    result: RunResult,
+    broken: list[Failure],
+    clock: Clock,
+) -> None:
+    """Attempt one webhook block until it succeeds, gives up or must wait; record it all."""
+    scenario = loaded.scenario
+    assert scenario.flow[index].webhook is not None
+    save_to = scenario.flow[index].webhook.save_to  # type: ignore[union-attr]
+    answer_within = scenario.time_limit.total_seconds() + ATTEMPT_GRACE
+    stop_when_waiting = scenario.expect.state == "waiting"
+    number = 0
+    while True:
+        started = _now()
+        try:
+            async with asyncio.timeout(answer_within):  # no task of its own
+                report = await delivery.attempt(started)
+        except TimeoutError:
+            broken.append(
+                Failure(
+                    f"flow[{index}]",
+                    f"the implementation did not finish attempt {number + 1} within "
+                    f"{format_duration(timedelta(seconds=answer_within))} (its time "
+                    f"limit, {format_duration(scenario.time_limit)}, and "
+                    f"{ATTEMPT_GRACE:g} s more); the run stopped there",
+                )
+            )
+            result.state = "paused"
+            return
+        if report.configuration_error is not None:
+            result.state = "paused"
+            result.configuration_error = report.configuration_error
+            result.last_error = f"configuration error: {report.configuration_error}"
+            if number:
+                broken.append(
+                    Failure(
+                        f"flow[{index}]",
+                        f"attempt {number + 1} reported a configuration error after "
+                        f"{number} attempt(s) were sent: a configuration error is raised "
+                        "before anything is sent (rule A4)",
+                    )
+                )
+            if report.retry_at is not None:
+                broken.append(
+                    Failure(
+                        f"flow[{index}]",
+                        "the implementation asked to retry a configuration error at "
+                        f"{_offset(report.retry_at - scenario.clock)}: a configuration error "
+                        "is never retried (rule A4)",
+                    )
+                )
+            return
+        number += 1
+        if number == 1:
+            result.missing += report.missing
+        result.attempts.append(
+            AttemptRecord(index, number, started, started - scenario.clock, report)
+        )
+        if not report.ok and report.value is not MISSING:
+            broken.append(
+                Failure(
+                    f"flow[{index}]",
+                    f"attempt {number} failed, yet the implementation gave a value to save "
+                    f"({show(report.value)}): a failed attempt never changes the variable "
+                    "(rule D4), and the protocol has no value on a failure",
+                )
+            )
+        if report.ok:
+            result.state = "running"
+            if save_to is not None and report.value is not MISSING:
+                result.variables[save_to] = report.value
+            result.last_error = None
+            return
+        result.last_error = report.error or report.error_kind or "failed"
+        if report.retry_at is None:
+            result.state = "paused"
+            return
+        result.state = "waiting"
+        if stop_when_waiting:
+            return
+        stuck = _stuck(index, number, started, report.retry_at, scenario.clock)
+        if stuck is not None:
+            broken.append(stuck)
+            result.state = "paused"
+            return
+        clock.move_to(report.retry_at)
 
 
 def _mount_crms(scenario: Any, server: MockServer) -> dict[str, str]:

@@ -22,6 +22,8 @@ _GOOD = {"passed", "xfailed"}
 
 
 _NOT_JUDGED = "not judged"
+#: The outcome of a scenario for another documented choice than the implementation's.
+NOT_APPLICABLE = "not applicable"
 
 
 def rule_verdicts(
@@ -35,6 +37,8 @@ def rule_verdicts(
     """
     by_rule: dict[str, list[str]] = defaultdict(list)
     for rules, outcome in results.values():
+        if outcome == NOT_APPLICABLE:  # for another documented choice: judges nothing here
+            continue
         for rule in rules:
             by_rule[rule].append(outcome)
     verdicts: dict[str, dict[str, Any]] = {}
@@ -42,17 +46,25 @@ def rule_verdicts(
         outcomes = by_rule.get(rule, [])
         good = sum(outcome in _GOOD for outcome in outcomes)
         skipped = sum(outcome == "skipped" for outcome in outcomes)
+        unjudged = sum(outcome == _NOT_JUDGED for outcome in outcomes)
         if not outcomes:
             verdict = "not run"
         elif selected and rule not in selected:
             verdict = _NOT_JUDGED
         elif good == len(outcomes):
             verdict = "conforms"
-        elif good + skipped == len(outcomes):
-            verdict = "skipped"
-        else:
+        elif good + skipped + unjudged < len(outcomes):
             verdict = "DOES NOT CONFORM"
-        verdicts[rule] = {"scenarios": len(outcomes), "passed": good, "verdict": verdict}
+        elif unjudged:
+            verdict = _NOT_JUDGED  # the implementation cannot be asked what these scenarios ask
+        else:
+            verdict = "skipped"
+        verdicts[rule] = {
+            "scenarios": len(outcomes),
+            "passed": good,
+            "not_judged": unjudged,
+            "verdict": verdict,
+        }
     return verdicts
 
 
@@ -98,31 +110,41 @@ def conformance_summary(
         "",
     ]
     verdicts = rule_verdicts(results, selected)
-    ran = [rule for rule, v in verdicts.items() if v["verdict"] not in ("not run", _NOT_JUDGED)]
+    shown = [rule for rule, v in verdicts.items() if v["verdict"] != "not run"]
     unjudged = [rule for rule, v in verdicts.items() if v["verdict"] == _NOT_JUDGED]
     uncovered = [rule for rule, v in verdicts.items() if v["verdict"] == "not run"]
-    if ran:
+    if shown:
         lines.append(f"{'rule':<6}{'scenarios':>10}{'passed':>8}  verdict")
-    for rule in ran:
+    for rule in shown:
         v = verdicts[rule]
         lines.append(f"{rule:<6}{v['scenarios']:>10}{v['passed']:>8}  {v['verdict']}")
-    conforming = sum(verdicts[rule]["verdict"] == "conforms" for rule in ran)
-    if not uncovered:
-        verdict_line = f"{conforming} of {len(RULES)} rules conform"
-    elif ran:
-        verdict_line = (
-            f"{conforming} of {len(RULES)} rules conform ({len(ran)} run; "
-            + (f"{len(unjudged)} not judged; " if unjudged else "")
-            + f"{len(uncovered)} not run: {', '.join(uncovered)})"
-        )
-    else:
-        verdict_line = "no scenario of this run pins a rule"
-    if unjudged:
+    conforming = sum(v["verdict"] == "conforms" for v in verdicts.values())
+    failing = [rule for rule, v in verdicts.items() if v["verdict"] == "DOES NOT CONFORM"]
+    if not shown:
+        lines.append("no scenario of this run pins a rule")
+        return lines
+    lines.append("")
+    if selected and set(unjudged) - set(selected):
         lines.append(
             f"also pinned by these scenarios, not judged (only the scenarios of "
-            f"{', '.join(sorted(selected))} ran): {', '.join(unjudged)}"
+            f"{', '.join(sorted(selected))} ran): "
+            + ", ".join(rule for rule in unjudged if rule not in selected)
         )
-    if ran:
-        lines.append("")
+    capability = [rule for rule in unjudged if not selected or rule in selected]
+    if capability:
+        lines.append(
+            "not judged (scenarios the implementation declared it cannot run, such as "
+            f"messages for one that only delivers webhooks): {', '.join(capability)}"
+        )
+    verdict_line = f"{conforming} of {len(RULES)} rules conform"
+    extra = []
+    if failing:
+        extra.append(f"{len(failing)} do not: {', '.join(failing)}")
+    if unjudged:
+        extra.append(f"{len(unjudged)} not judged")
+    if uncovered:
+        extra.append(f"{len(uncovered)} not run: {', '.join(uncovered)}")
+    if extra:
+        verdict_line += f" ({'; '.join(extra)})"
     lines.append(verdict_line)
     return lines

@@ -1,0 +1,337 @@
+"""``--sender-cmd``: an implementation in another process, spoken to in JSON lines.
+
+The protocol (``docs/sender-protocol.md``): the harness writes one JSON object
+per line to the process's stdin and reads one answer line from its stdout for
+each: ``hello`` (the capabilities handshake), ``render`` (a message text or a
+set-variable value), ``attempt`` (send, or resend, a webhook) and ``close``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from webhook_core import MISSING
+
+from .errors import ScenarioError
+from .implementations import (
+    ERROR_KINDS,
+    AttemptReport,
+    Capabilities,
+    ConfigurationProblem,
+    Delivery,
+    FlowContext,
+    RenderKind,
+    Rendered,
+    RequestSnapshot,
+)
+
+__all__ = ["ANSWER_GRACE", "LINE_LIMIT", "PROTOCOL", "CommandImplementation", "report_from_json"]
+
+#: The protocol's version, sent in ``hello`` and expected back.
+PROTOCOL: Final = 2
+
+#: The longest answer line read from a process: a saved value may be a whole 1 MiB
+#: body (rule D4), six times longer once JSON-escaped, beside the request it answers.
+LINE_LIMIT = 64 * 1024 * 1024
+#: How long past an attempt's own time limit the harness waits for its answer line.
+ANSWER_GRACE = 30.0
+
+
+@dataclass
+class _Process:
+    process: asyncio.subprocess.Process
+    stderr: list[str] = field(default_factory=list)
+    greeted: bool = False  # answered ``hello``: every process is greeted before other work
+
+
+def _problem(answer: Mapping[str, Any], reason: str) -> ScenarioError:
+    return ScenarioError(
+        f"--sender-cmd: the answer {_shorten(answer)} does not follow the protocol "
+        f"({reason}); see docs/sender-protocol.md"
+    )
+
+
+def _time(answer: Mapping[str, Any], key: str) -> datetime | None:
+    text = answer.get(key)
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise _problem(answer, f"{key}: expected an ISO 8601 time with an offset") from None
+    if when.tzinfo is None:
+        raise _problem(answer, f"{key}: expected an ISO 8601 time with an offset")
+    return when
+
+
+def _request(answer: Mapping[str, Any]) -> RequestSnapshot | None:
+    request = answer.get("request")
+    if request is None:
+        return None
+    try:
+        return RequestSnapshot(
+            str(request["method"]),
+            str(request["url"]),
+            [(str(name), str(value)) for name, value in request.get("headers", [])],
+            str(request.get("body", "")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _problem(answer, f"request: {exc!r}") from None
+
+
+def _configuration(answer: Mapping[str, Any]) -> ConfigurationProblem | None:
+    problem = answer.get("configuration_error")
+    if problem is None:
+        return None
+    if not isinstance(problem, Mapping) or not isinstance(problem.get("field"), str):
+        raise _problem(
+            answer, "configuration_error: expected an object with field (a path), value, message"
+        )
+    return ConfigurationProblem(
+        problem["field"], problem.get("value"), str(problem.get("message") or "")
+    )
+
+
+def report_from_json(answer: Mapping[str, Any]) -> AttemptReport:
+    """An answer line of an ``attempt`` as a report; :class:`ScenarioError` if it is not one."""
+    ok = answer.get("ok")
+    if not isinstance(ok, bool):
+        raise _problem(answer, "ok: expected true or false")
+    status = answer.get("status")
+    if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
+        raise _problem(answer, "status: expected an HTTP status or null")
+    kind = answer.get("error_kind")
+    configuration = _configuration(answer)
+    if configuration is not None:
+        kind = kind or "configuration"
+    if kind is not None and kind not in ERROR_KINDS:
+        raise _problem(answer, f"error_kind: expected one of {', '.join(ERROR_KINDS)}")
+    missing = answer.get("missing", [])
+    if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
+        raise _problem(answer, "missing: expected a list of texts")
+    error = answer.get("error")
+    return AttemptReport(
+        ok=ok,
+        status=status,
+        value=answer.get("value", MISSING),
+        error=None if error is None else str(error),
+        error_kind=kind,
+        retry_at=_time(answer, "retry_at"),
+        configuration_error=configuration,
+        request=_request(answer),
+        missing=tuple(missing),
+    )
+
+
+class _CommandDelivery:
+    def __init__(
+        self,
+        owner: CommandImplementation,
+        number: int,
+        spec: Mapping[str, Any],
+        context: FlowContext,
+        time_limit: float,
+    ) -> None:
+        self.owner = owner
+        self.id = f"d{number}"
+        self.time_limit = time_limit
+        self.first: dict[str, Any] | None = {
+            "action": dict(spec),
+            "context": context.to_json(),
+            "time_limit": time_limit,
+        }
+
+    async def attempt(self, now: datetime) -> AttemptReport:
+        message: dict[str, Any] = {"op": "attempt", "delivery": self.id, "now": now.isoformat()}
+        if self.first is not None:
+            message.update(self.first)
+            self.first = None
+        answer = await self.owner.exchange(message, wait=self.time_limit + ANSWER_GRACE)
+        return report_from_json(answer)
+
+
+def _shorten(value: Any, limit: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+class CommandImplementation:
+    """An implementation in another process, spoken to in JSON lines over stdin/stdout.
+
+    A process that breaks the protocol (a line that is not one JSON object, no
+    answer in time, an answer line over :data:`LINE_LIMIT`) fails the scenario
+    at hand and is stopped: its deliveries cannot be trusted any more, and the
+    next scenario starts a new one instead of reading the rest of a broken line.
+    """
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.name = f"command {command!r}"
+        self._process: _Process | None = None
+        self._numbers = itertools.count(1)
+        self._lock = asyncio.Lock()
+        self._capabilities: Capabilities | None = None
+
+    async def _ensure(self) -> _Process:
+        if self._process is None or self._process.process.returncode is not None:
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *shlex.split(self.command),
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                    limit=LINE_LIMIT,
+                )
+            except (OSError, ValueError) as exc:
+                raise ScenarioError(f"--sender-cmd {self.command!r} cannot start: {exc}") from exc
+            self._process = _Process(process)
+            asyncio.get_running_loop().create_task(self._drain(self._process))
+        return self._process
+
+    @staticmethod
+    async def _drain(handle: _Process) -> None:
+        assert handle.process.stderr is not None
+        async for line in handle.process.stderr:
+            handle.stderr.append(line.decode("utf-8", "replace").rstrip())
+            del handle.stderr[:-20]
+
+    async def _read_answer(self, handle: _Process, message: dict[str, Any], wait: float) -> bytes:
+        stdin, stdout = handle.process.stdin, handle.process.stdout
+        assert stdin is not None
+        assert stdout is not None
+        try:
+            stdin.write(json.dumps(message, ensure_ascii=False, default=str).encode() + b"\n")
+            await stdin.drain()
+            return await asyncio.wait_for(stdout.readline(), wait)
+        except (BrokenPipeError, ConnectionResetError):
+            return b""
+        except TimeoutError:
+            await self._stop(handle)
+            raise ScenarioError(
+                f"--sender-cmd {self.command!r} did not answer within {wait:g} s "
+                f"(the attempt's time limit and {ANSWER_GRACE:g} s more); it was stopped"
+                f"{self._stderr_tail(handle)}"
+            ) from None
+        except ValueError:  # asyncio's StreamReader: the line is over its limit
+            await self._stop(handle)
+            raise ScenarioError(
+                f"--sender-cmd {self.command!r} answered a line over {LINE_LIMIT} bytes; "
+                "it was stopped"
+            ) from None
+
+    async def exchange(self, message: dict[str, Any], *, wait: float = 60.0) -> dict[str, Any]:
+        """Send one message, read one answer line (waiting at most ``wait`` seconds)."""
+        async with self._lock:
+            handle = await self._ensure()
+            if not handle.greeted and message.get("op") != "hello":
+                await self._one(handle, {"op": "hello", "protocol": PROTOCOL}, 60.0)
+            handle.greeted = True
+            return await self._one(handle, message, wait)
+
+    async def _one(self, handle: _Process, message: dict[str, Any], wait: float) -> dict[str, Any]:
+        line = await self._read_answer(handle, message, wait)
+        if not line:
+            await asyncio.sleep(0.05)
+            raise ScenarioError(
+                f"--sender-cmd {self.command!r} stopped answering "
+                f"(exit code {handle.process.returncode}){self._stderr_tail(handle)}"
+            )
+        try:
+            answer = json.loads(line)
+        except ValueError as exc:
+            await self._stop(handle)
+            raise ScenarioError(
+                f"--sender-cmd {self.command!r} answered {line[:200]!r}, which is not one "
+                "JSON object per line (it was stopped); see docs/sender-protocol.md"
+            ) from exc
+        if not isinstance(answer, dict):
+            await self._stop(handle)
+            raise ScenarioError(
+                f"--sender-cmd answered {_shorten(answer)}; expected a JSON object "
+                "(it was stopped)"
+            )
+        return answer
+
+    @staticmethod
+    def _stderr_tail(handle: _Process) -> str:
+        tail = "\n".join(handle.stderr[-10:])
+        return f"; its last stderr lines:\n{tail}" if tail else "; it wrote nothing to stderr"
+
+    @staticmethod
+    async def _stop(handle: _Process, *, wait: float = 0.0) -> None:
+        """End the process: at once, or after ``wait`` seconds to exit of itself."""
+        process = handle.process
+        if wait and process.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), wait)
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+        # asyncio reports the exit only once the pipes reach their end: read what is
+        # left of stdout (a half-read line, say), or waiting for the exit never ends.
+        assert process.stdout is not None
+        with contextlib.suppress(TimeoutError, ValueError, ConnectionError):
+            await asyncio.wait_for(process.stdout.read(), 5)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), 5)
+
+    async def capabilities(self) -> Capabilities:
+        """The process's answer to ``hello`` (asked once; a new process is not asked again)."""
+        if self._capabilities is None:
+            answer = await self.exchange({"op": "hello", "protocol": PROTOCOL})
+            if answer.get("protocol") != PROTOCOL:
+                raise ScenarioError(
+                    f"--sender-cmd {self.command!r} answered hello with {_shorten(answer)}; "
+                    f"expected protocol {PROTOCOL} and its capabilities (docs/sender-protocol.md)"
+                )
+            self._capabilities = Capabilities.from_json(
+                answer, source=f"--sender-cmd {self.command!r}"
+            )
+        return self._capabilities
+
+    async def render(
+        self, template: str, context: FlowContext, *, now: datetime, kind: RenderKind
+    ) -> Rendered:
+        answer = await self.exchange(
+            {
+                "op": "render",
+                "kind": kind,
+                "template": template,
+                "context": context.to_json(),
+                "now": now.isoformat(),
+            }
+        )
+        if "value" not in answer:
+            raise _problem(answer, "value: expected the rendered text or value")
+        missing = answer.get("missing", [])
+        if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
+            raise _problem(answer, "missing: expected a list of texts")
+        value = answer["value"]
+        if kind == "message" and not isinstance(value, str):
+            raise _problem(answer, "value: a message renders to a text")
+        return Rendered(value, tuple(missing))
+
+    def deliver(
+        self, action: Mapping[str, Any], context: FlowContext, *, time_limit: float
+    ) -> Delivery:
+        return _CommandDelivery(self, next(self._numbers), action, context, time_limit)
+
+    async def aclose(self) -> None:
+        handle, self._process = self._process, None
+        if handle is None:
+            return
+        stdin = handle.process.stdin
+        assert stdin is not None
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            stdin.write(b'{"op": "close"}\n')
+            await stdin.drain()
+            stdin.close()
+        await self._stop(handle, wait=5.0)
