@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from aiohttp import web
@@ -256,6 +257,17 @@ class _TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     integration: str = Field(default="admin", min_length=1)
+
+
+class _ClockRequest(BaseModel):
+    """``POST /__admin/crm/{name}/clock``: freeze, move or thaw a fake CRM's clock."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    freeze: bool = False
+    at: datetime | None = None
+    advance: float = Field(default=0.0, ge=0)
+    thaw: bool = False
 
 
 class _WebhookRequest(BaseModel):
@@ -546,6 +558,22 @@ def admin_router(server: MockServer) -> AdminRouter:
         profile.revoke_webhook(secret)
         return web.Response(status=204)
 
+    async def crm_clock(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if request.method == "POST":
+            asked = await _request_model(request, _ClockRequest, "Invalid clock request")
+            if isinstance(asked, web.Response):
+                return asked
+            try:
+                if asked.thaw:
+                    profile.clock.thaw()
+                if asked.freeze or asked.at is not None:
+                    profile.clock.freeze(asked.at)
+                profile.clock.advance(asked.advance)
+            except ValueError as exc:
+                return problem(400, "Invalid clock request", str(exc))
+        return _reply(profile.clock.to_json())
+
     async def unblock(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
         if hasattr(profile, "unblock"):
@@ -574,6 +602,8 @@ def admin_router(server: MockServer) -> AdminRouter:
         ("POST", "/__admin/crm/{name}/tokens", issue_token),
         ("DELETE", "/__admin/crm/{name}/tokens/{token}", revoke_token),
         ("POST", "/__admin/crm/{name}/unblock", unblock),
+        ("GET", "/__admin/crm/{name}/clock", crm_clock),
+        ("POST", "/__admin/crm/{name}/clock", crm_clock),
         ("POST", "/__admin/crm/{name}/webhooks", issue_webhook),
         ("DELETE", "/__admin/crm/{name}/webhooks/{secret}", revoke_webhook),
     ):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import logging
 import os
 import shutil
@@ -16,6 +18,7 @@ import sqlite3
 import ssl
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from .errors import StubError
@@ -275,7 +278,7 @@ def _run(
     server = MockServer(
         stubs,
         host=args.host,
-        port=args.port,
+        port=_remembered_port(args),
         journal_cap=args.journal_cap or None,
         journal_bytes=args.journal_bytes or None,
         journal_body_cap=args.journal_body_cap or None,
@@ -319,6 +322,24 @@ def _run(
         )
         return 1
     return 0
+
+
+def _remembered_port(args: argparse.Namespace) -> int:
+    """With ``--data``, a ``--port`` given once is kept there: a restart without ``--port``
+    binds it again, so the printed CRM URLs stay the same."""
+    if args.data is None:
+        return int(args.port)
+    remembered = Path(args.data) / "server.json"
+    if args.port:
+        with contextlib.suppress(OSError):  # an unusable --data is reported when mounting
+            remembered.parent.mkdir(parents=True, exist_ok=True)
+            remembered.write_text(json.dumps({"port": args.port}) + "\n", encoding="utf-8")
+        return int(args.port)
+    try:
+        port = json.loads(remembered.read_text(encoding="utf-8"))["port"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+    return port if isinstance(port, int) and 0 < port <= 65535 else 0
 
 
 def _crm_options_without_crm(args: argparse.Namespace) -> str:

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 import trustme
-from b24pysdk import BitrixWebhook, Client
-from b24pysdk.errors import BitrixAPIError
+from b24pysdk import BitrixWebhook, Client, Config
+from b24pysdk.errors import BitrixAPIError, BitrixAPIServiceUnavailable
 
 from mockserver import MockServer
 from mockserver.crm import Bitrix24, CrmFault
@@ -74,12 +74,15 @@ def test_errors_reach_the_sdk_as_its_own_exceptions(sdk: tuple[Bitrix24, Client]
 
 def test_a_new_user_with_the_cli_and_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     """mockserver --crm bitrix24 --tls; b24pysdk at the printed URL: create, list, hit the
-    rate limit, and find it all in the call log."""
+    rate limit on the server's frozen clock (exactly after 50), and find it all in the call
+    log. The SDK's retry pause is shortened (its own setting): the frozen clock does not
+    drain while it sleeps, so every retry is refused, as the test means."""
     import signal
     from urllib.parse import urlsplit
 
     import httpx
 
+    Config().configure(default_initial_retry_delay=0.01, default_retry_delay_increment=0)
     process = spawn_mockserver("--crm", "bitrix24", "--tls", "--quiet")
     try:
         assert process.stdout is not None
@@ -93,21 +96,30 @@ def test_a_new_user_with_the_cli_and_the_sdk(monkeypatch: pytest.MonkeyPatch) ->
         token = parts.path.removeprefix("/rest/").strip("/")
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
         client = Client(BitrixWebhook(domain=parts.netloc, webhook_token=token))
+        trusted = ssl.create_default_context(cafile=ca_file)
+        admin = f"https://{parts.netloc}/__admin/crm/bitrix24"
+        # The server's clock, frozen: the bucket's 50 are exactly 50 on any machine.
+        assert httpx.post(f"{admin}/clock", json={"freeze": True}, verify=trusted).is_success
         assert client.crm.lead.add(fields={"TITLE": "first"}).result == 1
         assert [lead["TITLE"] for lead in client.crm.lead.list().as_list().result] == ["first"]
-        for _ in range(52):  # past the bucket's 50: the SDK sleeps on 503 and tries again
+        for _ in range(48):  # 50 calls in all: the bucket is full, not over
             assert client.crm.lead.list().result
-        trusted = ssl.create_default_context(cafile=ca_file)
-        log = httpx.get(f"https://{parts.netloc}/__admin/crm/bitrix24", verify=trusted).json()
+        with pytest.raises(BitrixAPIError) as limited:  # the SDK tried 3 times, all 503
+            _ = client.crm.lead.list().result
+        assert isinstance(limited.value, BitrixAPIServiceUnavailable)  # the SDK's 503
+        assert limited.value.error == "QUERY_LIMIT_EXCEEDED"
+        httpx.post(f"{admin}/clock", json={"advance": 0.5}, verify=trusted)  # drains one
+        assert client.crm.lead.list().result
+        log = httpx.get(admin, verify=trusted).json()
         calls = [(call["method"], call["status"]) for call in log["calls"]]
-        assert calls[0] == ("crm.lead.add", 200)
-        assert ("crm.lead.list", 503) in calls or any(
-            entry["status"] == 503
-            for entry in httpx.get(
-                f"https://{parts.netloc}/__admin/requests", verify=ca_file
-            ).json()["requests"]
-        )
+        assert calls == [
+            ("crm.lead.add", 200),
+            *[("crm.lead.list", 200)] * 49,
+            *[("crm.lead.list", 503)] * 3,
+            ("crm.lead.list", 200),
+        ]
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=10)
     finally:
         process.kill()
+        Config().configure(default_initial_retry_delay=1, default_retry_delay_increment=1)

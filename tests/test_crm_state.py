@@ -14,7 +14,6 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from mockserver.crm import AmoCRM
 from mockserver.crm import amocrm as amo_module
-from mockserver.crm import bitrix24 as module
 from mockserver.crm.bitrix24 import Bitrix24, BitrixError
 
 text = st.text(alphabet="abcАБВ 1", min_size=1, max_size=6)
@@ -24,15 +23,11 @@ class Bitrix24Machine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        self.original_now = module.now
-        module.now = lambda: self.moment
         self.portal = Bitrix24(secret="s", plan="standard")
+        self.portal.clock.freeze(self.moment)  # the server's clock, which the test drives
         self.model: dict[int, dict[str, str]] = {}
         self.level = 0.0
         self.level_at: datetime | None = None
-
-    def teardown(self) -> None:
-        module.now = self.original_now
 
     def call(self, method: str, **params: Any) -> Any:
         result, extra = self.portal.call(method, params)
@@ -79,6 +74,7 @@ class Bitrix24Machine(RuleBasedStateMachine):
     )
     def requests_after(self, seconds: float, burst: int) -> None:
         self.moment += timedelta(seconds=seconds)
+        self.portal.clock.freeze(self.moment)
         for _ in range(burst):
             if self.level_at is not None:
                 elapsed = (self.moment - self.level_at).total_seconds()

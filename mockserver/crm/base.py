@@ -1,14 +1,22 @@
-"""What every fake CRM shares: a record store with real ids, a call log, faults on demand,
-and a clock read as ``datetime.now`` so tests move it (rate limits, timestamps)."""
+"""What every fake CRM shares: a record store with real ids, a bounded call log, faults on
+demand, and the server's clock (:class:`Clock`): rate limits, token expiry and timestamps
+read it, never the machine's monotonic clock, so tests and scenarios drive them exactly.
+
+Writes are durable before an answer leaves, but the SQLite commit runs on a worker
+thread and commits every write waiting at that moment at once (group commit), so a
+burst of writes on one account never holds the event loop other accounts need."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sqlite3
-from collections import defaultdict
+import threading
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -19,7 +27,7 @@ if TYPE_CHECKING:
 
     from mockserver.journal import RecordedRequest
 
-__all__ = ["CrmFault", "CrmProfile", "Store"]
+__all__ = ["CallLog", "Clock", "CrmFault", "CrmProfile", "Store"]
 
 FaultKind = Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"]
 
@@ -68,9 +76,12 @@ class CrmFault:
 class Store:
     """Records by entity type, with increasing integer ids per type.
 
-    In memory by default. With ``path`` every write goes to SQLite before the
-    answer leaves (autocommit), so a restarted server has every record it ever
-    acknowledged, and ids go on where they stopped.
+    In memory by default. With ``path`` every write is also queued for SQLite;
+    :meth:`durable` waits until the writes so far are committed (``synchronous=FULL``,
+    so fsynced) by the store's own worker thread, which commits all the writes
+    waiting at that moment in one transaction. The CRM profile awaits it before an
+    answer leaves, so a restarted server has every record it ever acknowledged,
+    and ids go on where they stopped.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
@@ -78,6 +89,12 @@ class Store:
         self.counters: dict[str, int] = {}
         self.meta: dict[str, Any] = {}
         self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[str, tuple[Any, ...]]] = []
+        self._written = 0  # writes queued so far
+        self._committed = 0  # of which committed
+        self._db_lock = threading.Lock()
+        self._commit_lock: asyncio.Lock | None = None
+        self._worker: ThreadPoolExecutor | None = None
         if path is not None:
             self._open(Path(path))
 
@@ -100,43 +117,193 @@ class Store:
         }
         self._db = db
 
+    @property
+    def persistent(self) -> bool:
+        return self._db is not None
+
+    def _queue(self, sql: str, values: tuple[Any, ...]) -> None:
+        if self._db is not None:
+            self._pending.append((sql, values))
+            self._written += 1
+
     def next_id(self, entity: str) -> int:
         value = self.counters.get(entity, 0) + 1
         self.counters[entity] = value
-        if self._db is not None:
-            self._db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?)", (entity, value))
+        self._queue("INSERT OR REPLACE INTO counters VALUES (?, ?)", (entity, value))
         return value
 
     def put(self, entity: str, key: int, record: dict[str, Any]) -> None:
-        """Store (or replace) a record; durable before this returns when backed by SQLite."""
+        """Store (or replace) a record; durable once :meth:`durable` returns."""
         self.records[entity][key] = record
-        if self._db is not None:
-            self._db.execute(
-                "INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
-                (entity, key, json.dumps(record, ensure_ascii=False)),
-            )
+        self._queue(
+            "INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
+            (entity, key, json.dumps(record, ensure_ascii=False)),
+        )
+
+    def delete(self, entity: str, key: int) -> dict[str, Any] | None:
+        """Forget a record (its id is never given again); the record, or ``None``."""
+        gone = self.records[entity].pop(key, None)
+        if gone is not None:
+            self._queue("DELETE FROM records WHERE entity = ? AND id = ?", (entity, key))
+        return gone
 
     def set_meta(self, key: str, value: Any) -> None:
         self.meta[key] = value
-        if self._db is not None:
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+        self._queue("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
     def clear(self) -> None:
         self.records.clear()
         self.counters.clear()
         self.meta.clear()
-        if self._db is not None:
-            for table in ("records", "counters", "meta"):
-                self._db.execute(f"DELETE FROM {table}")
+        for table in ("records", "counters", "meta"):
+            self._queue(f"DELETE FROM {table}", ())
+
+    def _commit(self, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """One transaction for the batch (the worker thread, or :meth:`flush`)."""
+        with self._db_lock:
+            db = self._db
+            if db is None or not batch:
+                return
+            db.execute("BEGIN")
+            try:
+                for sql, values in batch:
+                    db.execute(sql, values)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    async def durable(self) -> None:
+        """Wait until every write made so far is committed, off the event loop.
+
+        Callers that arrive while a commit runs wait for the next one, which takes
+        all their writes at once: the cost of an fsync is shared by a burst.
+        """
+        target = self._written
+        if self._committed >= target:
+            return
+        if self._commit_lock is None:
+            self._commit_lock = asyncio.Lock()
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="crm-store")
+        async with self._commit_lock:
+            if self._committed >= target:
+                return
+            batch, self._pending = self._pending, []
+            upto = self._written
+            await asyncio.get_running_loop().run_in_executor(self._worker, self._commit, batch)
+            self._committed = max(self._committed, upto)
+
+    def flush(self) -> None:
+        """Commit what is waiting, here and now (outside an event loop: setup, close)."""
+        batch, self._pending = self._pending, []
+        upto = self._written
+        if self._worker is not None:  # behind any commit it runs: writes land in order
+            self._worker.submit(self._commit, batch).result()
+        else:
+            self._commit(batch)
+        self._committed = max(self._committed, upto)
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self.flush()
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
+        with self._db_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+class Clock:
+    """The server's clock, as the fake CRMs read it: rate limits, token expiry, dates.
+
+    It reads ``datetime.now`` (so a scenario's frozen clock, freezegun, moves it) and
+    adds an offset; :meth:`freeze` stops it at an instant and :meth:`advance` moves it,
+    which is how a test (or ``POST /__admin/crm/{name}/clock``) drives a server in
+    another process. Never the machine's monotonic clock: a loaded machine must not
+    change what a rate limit answers.
+    """
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        base = self.frozen if self.frozen is not None else datetime.now(timezone.utc)
+        return base + self.offset
+
+    def timestamp(self) -> float:
+        return self.now().timestamp()
+
+    def freeze(self, at: datetime | None = None) -> datetime:
+        """Stop the clock (at ``at``, aware, or where it is now); returns the instant."""
+        if at is not None and at.tzinfo is None:
+            raise ValueError(f"at: got {at.isoformat()}, expected a time with its UTC offset")
+        self.frozen = (at or self.now()).astimezone(timezone.utc)
+        self.offset = timedelta(0)
+        return self.frozen
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock on by ``seconds`` (not back: time does not run backwards)."""
+        if not seconds >= 0:
+            raise ValueError(f"seconds: got {seconds!r}, expected a number of seconds >= 0")
+        self.offset += timedelta(seconds=seconds)
+        return self.now()
+
+    def thaw(self) -> None:
+        """Back to the wall clock (or a frozen one), offset dropped."""
+        self.frozen = None
+        self.offset = timedelta(0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "now": self.now().isoformat(),
+            "frozen": self.frozen is not None,
+            "offset_seconds": self.offset.total_seconds(),
+        }
+
+
+class CallLog:
+    """The newest calls, bounded in entries and in bytes (each entry's JSON size)."""
+
+    def __init__(self, max_entries: int = 10_000, max_bytes: int = 4 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: deque[tuple[dict[str, Any], int]] = deque()
+        self.bytes = 0
+        self.dropped = 0
+
+    def append(self, call: dict[str, Any]) -> None:
+        size = len(json.dumps(call, ensure_ascii=False, default=str)) + 16  # room for status
+        self._entries.append((call, size))
+        self.bytes += size
+        while self._entries and (
+            len(self._entries) > self.max_entries or self.bytes > self.max_bytes
+        ):
+            _, gone = self._entries.popleft()
+            self.bytes -= gone
+            self.dropped += 1
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (call for call, _ in self._entries)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self._entries[index][0]
+
+    def last(self, count: int) -> list[dict[str, Any]]:
+        return [call for call, _ in list(self._entries)[-count:]] if count > 0 else []
 
 
 def now() -> datetime:
-    """The profile's clock: the wall clock, which a frozen clock moves."""
+    """The wall clock, which a frozen clock moves (profiles read ``self.clock.now()``)."""
     return datetime.now(timezone.utc)
 
 
@@ -152,7 +319,9 @@ class CrmProfile:
     def __init__(self, *, data: str | Path | None = None) -> None:
         self.store = Store(Path(data) / f"{self.name}.sqlite" if data is not None else None)
         self.faults: list[CrmFault] = []
-        self.calls: list[dict[str, Any]] = []
+        self.calls = CallLog()
+        #: The server's clock for this profile (see :class:`Clock`).
+        self.clock = Clock()
         #: How a fault waits; the server that mounts the profile makes it end when it stops.
         self.pause: Pause = asyncio.sleep
 
@@ -160,21 +329,28 @@ class CrmProfile:
         raise NotImplementedError
 
     async def drop_connection(self, request: web.BaseRequest, *, hang: float | None) -> None:
-        """After the write: reset the connection, or say nothing for ``hang`` seconds first."""
+        """After the write (made durable first): reset the connection, or say nothing for
+        ``hang`` seconds first."""
+        await self.store.durable()
         if hang is not None:
             await self.pause(hang)
         abort_connection(request, reset=True)
 
     async def handle(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         """Answer, and log the call (rejected ones too: auth, limits, faults)."""
-        call: dict[str, Any] = {"method": self.call_name(record), "at": now().isoformat()}
+        call: dict[str, Any] = {
+            "method": self.call_name(record),
+            "at": self.clock.now().isoformat(),
+        }
         self.calls.append(call)
         try:
             response = await self.answer(record, request)
         except Exception as exc:
             call["status"] = getattr(exc, "status", 500)
+            await self.store.durable()
             raise
         call["status"] = response.status
+        await self.store.durable()  # no answer before its write is on disk
         return response
 
     def call_name(self, record: RecordedRequest) -> str:
@@ -200,8 +376,9 @@ class CrmProfile:
         return chosen
 
     def reset(self) -> None:
-        """Forget records, faults and the call log."""
+        """Forget records, faults and the call log (the clock keeps its time)."""
         self.store.clear()
+        self.store.flush()
         self.faults.clear()
         self.calls.clear()
 
@@ -213,5 +390,6 @@ class CrmProfile:
         return {
             "profile": self.name,
             "records": {entity: self.records(entity) for entity in sorted(self.store.records)},
-            "calls": self.calls[-200:],
+            "calls": self.calls.last(200),
+            "clock": self.clock.to_json(),
         }

@@ -28,7 +28,7 @@ from aiohttp import web
 from mockserver.forms import parse_php_form
 from mockserver.models import CRM_URL_WORD, CRM_URL_WORD_TEXT
 
-from .base import CrmProfile, now
+from .base import CrmProfile
 
 if TYPE_CHECKING:
     from mockserver.journal import RecordedRequest
@@ -180,8 +180,12 @@ class Bitrix24(CrmProfile):
             if not CRM_URL_WORD.fullmatch(value):
                 raise ValueError(f"{field}: got {value!r}, expected {CRM_URL_WORD_TEXT}")
         super().__init__(data=data)
+        # With --data the portal keeps its identity: a restart without --bitrix24-secret
+        # serves the webhook URL the integrator already configured.
+        identity = self.store.meta.get("identity", {})
         self.user_id = str(user_id)
-        self.secret = secret or "b24" + secrets.token_hex(6)
+        self.secret = secret or str(identity.get("secret") or "b24" + secrets.token_hex(6))
+        self.store.set_meta("identity", {"user_id": self.user_id, "secret": self.secret})
         self.scope = tuple(scope)
         stored = self.store.meta.get("webhooks", {})
         #: secret → (user id, scopes): the portal's inbound webhooks.
@@ -189,6 +193,7 @@ class Bitrix24(CrmProfile):
             key: (str(value[0]), tuple(value[1])) for key, value in stored.items()
         }
         self.webhooks[self.secret] = (self.user_id, self.scope)
+        self._save_webhooks()
         self.plan = plan
         self.capacity, self.drain = PLANS[plan]
         self.statuses = {**STATUSES, **(statuses or {})}
@@ -213,6 +218,7 @@ class Bitrix24(CrmProfile):
 
     def _save_webhooks(self) -> None:
         self.store.set_meta("webhooks", {k: [v[0], list(v[1])] for k, v in self.webhooks.items()})
+        self.store.flush()  # rare (setup, the admin API): committed before the call returns
 
     def to_json(self) -> dict[str, Any]:
         hooks = [
@@ -230,6 +236,7 @@ class Bitrix24(CrmProfile):
     def reset(self) -> None:
         hooks = dict(self.webhooks)
         super().reset()
+        self.store.set_meta("identity", {"user_id": self.user_id, "secret": self.secret})
         self.webhooks = hooks
         self._save_webhooks()
         self._level = 0.0
@@ -245,7 +252,7 @@ class Bitrix24(CrmProfile):
         return web.json_response(body, status=status or self.statuses.get(code, 400))
 
     def _envelope(self, result: Any, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        moment = now()
+        moment = self.clock.now()
         stamp = moment.timestamp()
         timing = {
             "start": stamp,
@@ -261,7 +268,7 @@ class Bitrix24(CrmProfile):
 
     def _take_token(self) -> bool:
         """Leaky bucket: each request adds one; the level drains ``drain`` per second."""
-        moment = now().timestamp()
+        moment = self.clock.now().timestamp()
         if self._level_at is not None:
             self._level = max(0.0, self._level - (moment - self._level_at) * self.drain)
         self._level_at = moment
@@ -408,7 +415,7 @@ class Bitrix24(CrmProfile):
             # anything else is ignored, as the real API does
         self._check(entity, record)
         new_id = self.store.next_id(entity)
-        moment = now().isoformat(timespec="seconds")
+        moment = self.clock.now().isoformat(timespec="seconds")
         record.update(
             {
                 "ID": str(new_id),
@@ -452,7 +459,7 @@ class Bitrix24(CrmProfile):
             elif name in FIELDS[entity] or name.startswith("UF_"):
                 changed[name] = _text(value)
         self._check(entity, changed)
-        changed["DATE_MODIFY"] = now().isoformat(timespec="seconds")
+        changed["DATE_MODIFY"] = self.clock.now().isoformat(timespec="seconds")
         for kind in ("PHONE", "EMAIL"):
             changed[f"HAS_{kind}"] = "Y" if changed.get(kind) else "N"
         self.store.put(entity, int(record["ID"]), changed)
