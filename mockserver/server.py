@@ -468,12 +468,17 @@ class MockServer:
         """
         from .admin import admin_router
 
+        from .ui import UI_PREFIX, UiRouter
+
         admin = admin_router(self)
+        ui = UiRouter(self)
         handle = self._handle
         loop = asyncio.get_running_loop()
 
         async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
             if request.path.startswith(ADMIN_PREFIX):
+                if request.path.startswith(UI_PREFIX) or request.path == UI_PREFIX[:-1]:
+                    return await ui.dispatch(request)
                 return await admin.dispatch(request)
             return await handle(request)
 
