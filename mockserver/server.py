@@ -471,7 +471,7 @@ class MockServer:
         from .ui import UI_PREFIX, UiRouter
 
         admin = admin_router(self)
-        ui = UiRouter(self)
+        ui = self.dashboard = UiRouter(self)  # the dashboard at /__admin/ui/
         handle = self._handle
         loop = asyncio.get_running_loop()
 

@@ -1,7 +1,7 @@
 // One request: its line, headers, query and body decoded, and who answered or came closest.
 
 import { get } from "./api.js";
-import { clock, h, jsonTree, statusClass, table } from "./dom.js";
+import { append, clock, h, jsonTree, statusClass, table } from "./dom.js";
 
 export async function renderDetail(app, root, seq) {
   let detail;
@@ -12,7 +12,7 @@ export async function renderDetail(app, root, seq) {
     return;
   }
   const status = detail.status === null ? (detail.fault || "no answer") : detail.status;
-  root.append(
+  append(root, [
     h("p", {}, h("a", { href: "#/journal" }, "← journal")),
     h("h2", { id: "request-line" },
       `#${detail.seq} `, h("span", { className: "mono" }, `${detail.method} ${detail.url}`), " → ",
@@ -24,7 +24,7 @@ export async function renderDetail(app, root, seq) {
     table(["name", "value"], detail.headers.map(([name, value]) =>
       h("tr", {}, h("td", { className: "mono" }, name), h("td", { className: "mono url" }, value))), { id: "headers" }),
     detail.query ? [h("h3", {}, "Query (as PHP's $_GET)"), h("div", { id: "query" }, jsonTree(detail.query))] : null,
-    body(detail.body));
+    body(detail.body)]);
 }
 
 function answeredBy(detail) {
