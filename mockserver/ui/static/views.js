@@ -36,15 +36,18 @@ const shown = (value) => (typeof value === "string" ? value : JSON.stringify(val
 
 function records(entity) {
   const columns = [];
+  for (const key of ["ID", "id", "TITLE", "NAME", "name"]) {
+    if (entity.records.some((record) => key in record)) columns.push(key);
+  }
   for (const record of entity.records.slice(0, 50)) {
     for (const key of Object.keys(record)) if (!columns.includes(key) && columns.length < 12) columns.push(key);
   }
   const more = entity.count > entity.records.length ? ` (the newest ${entity.records.length} shown)` : "";
   return h("div", { className: "entity", dataset: { entity: entity.entity } },
     h("h3", {}, `${entity.entity}: ${entity.count} record(s)${more}`),
-    table(columns, entity.records.map((record) =>
+    h("div", { className: "scroll" }, table(columns, entity.records.map((record) =>
       h("tr", {}, columns.map((key) => h("td", { className: "mono", title: cut(shown(record[key]), 2000) },
-        key in record ? cut(shown(record[key])) : ""))))));
+        key in record ? cut(shown(record[key])) : "")))))));
 }
 
 export async function renderCrm(app, root) {
