@@ -38,9 +38,12 @@ def stubs_from_document(
             )
             continue
         try:
-            stubs.append(Stub.model_validate(stub_texts(item)))
+            stub = Stub.model_validate(stub_texts(item))
         except ValidationError as exc:
             problems += problems_from_validation(exc, document, where, Stub)
+            continue
+        stub._source = document.where(where)  # file:line, for the dashboard
+        stubs.append(stub)
     return stubs, problems
 
 

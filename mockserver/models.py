@@ -24,6 +24,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     JsonValue,
     ValidationInfo,
+    PrivateAttr,
     field_validator,
     model_validator,
 )
@@ -381,6 +382,13 @@ class Stub(_Model):
     when_exhausted: Literal["repeat_last", "cycle", "fail"] = "repeat_last"
     state: StateSpec | None = None
     optional: bool = False
+    #: ``file:line`` of the stub when it was read from a stub file (shown by the dashboard).
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """``file:line`` where the stub was defined, when it came from a file."""
+        return self._source
 
     @model_validator(mode="after")
     def _one_answer(self) -> Stub:

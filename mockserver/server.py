@@ -540,7 +540,10 @@ class MockServer:
         """
         from .admin import admin_router
 
+        from .ui import UI_PREFIX, UiRouter
+
         admin = admin_router(self)
+        ui = self.dashboard = UiRouter(self)  # the dashboard at /__admin/ui/
         handle = self._handle
         loop = asyncio.get_running_loop()
 
@@ -553,6 +556,8 @@ class MockServer:
             self._in_flight += 1
             try:
                 if request.path.startswith(ADMIN_PREFIX):
+                    if request.path.startswith(UI_PREFIX) or request.path == UI_PREFIX[:-1]:
+                        return await ui.dispatch(request)
                     refusal = self.admin_guard.check(request)
                     if refusal is not None:
                         return refusal
