@@ -252,7 +252,7 @@ async def test_a_client_that_closes_mid_body_leaves_an_incomplete_entry_and_no_t
 ) -> None:
     caplog.set_level(logging.DEBUG)
     async with MockServer([{"request": {"path": "/a"}}]) as server:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
         writer.write(
             b"POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123456789"
         )
@@ -301,8 +301,39 @@ async def test_stop_lets_requests_in_flight_finish_within_the_drain_timeout() ->
         await server.stop()
         response = await slow
     assert response.json() == {"ok": 1}
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         await asyncio.open_connection("127.0.0.1", port)
+
+
+async def test_while_draining_a_new_request_on_an_open_connection_is_turned_away() -> None:
+    server = MockServer(
+        [
+            {"request": {"path": "/a"}},
+            {"request": {"path": "/slow"}, "response": {"delay_ms": 500}},
+        ],
+        drain_timeout=LIVENESS,
+    )
+    await server.start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    kept_alive = b"GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    try:
+        writer.write(kept_alive)
+        first = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)
+        assert first.startswith(b"HTTP/1.1 200 ")
+        async with httpx.AsyncClient(base_url=server.url, timeout=LIVENESS) as client:
+            slow = asyncio.create_task(client.get("/slow"))
+            while len(server.requests) < 2:
+                await asyncio.sleep(0.05)
+            stopping = asyncio.create_task(server.stop())
+            while not server._draining:
+                await asyncio.sleep(0.01)
+            writer.write(kept_alive)
+            turned = await asyncio.wait_for(reader.read(), LIVENESS)
+            assert turned.startswith(b"HTTP/1.1 503 ")
+            assert (await slow).status_code == 200
+            await asyncio.wait_for(stopping, LIVENESS)
+    finally:
+        writer.close()
 
 
 async def test_stop_cuts_off_what_outlasts_the_drain_timeout() -> None:
@@ -349,20 +380,22 @@ async def test_the_journal_keeps_the_start_of_a_big_body_while_matching_sees_it_
 
 
 async def test_the_journal_byte_budget_drops_the_oldest_and_says_so() -> None:
-    async with MockServer(journal_bytes=20_000, journal_body_cap=None) as server:
-        async with httpx.AsyncClient(base_url=server.url) as client:
-            for number in range(20):
-                await client.post(f"/n{number}", content=b"z" * 4000)
-            journal = server.journal
-            assert journal.bytes <= 20_000
-            kept = [entry.path for entry in server.requests]
-            assert kept == [f"/n{n}" for n in range(20 - len(kept), 20)]  # the newest
-            assert journal.dropped == 20 - len(kept) > 0
-            listed = (await client.get("/__admin/requests")).json()
-            assert (listed["dropped"], listed["max_bytes"]) == (journal.dropped, 20_000)
-            note = journal.overflow_note()
-            assert note is not None
-            assert "at most 10000 requests and 20000 bytes" in note
+    async with (
+        MockServer(journal_bytes=20_000, journal_body_cap=None) as server,
+        httpx.AsyncClient(base_url=server.url) as client,
+    ):
+        for number in range(20):
+            await client.post(f"/n{number}", content=b"z" * 4000)
+        journal = server.journal
+        assert journal.bytes <= 20_000
+        kept = [entry.path for entry in server.requests]
+        assert kept == [f"/n{n}" for n in range(20 - len(kept), 20)]  # the newest
+        assert journal.dropped == 20 - len(kept) > 0
+        listed = (await client.get("/__admin/requests")).json()
+        assert (listed["dropped"], listed["max_bytes"]) == (journal.dropped, 20_000)
+        note = journal.overflow_note()
+        assert note is not None
+        assert "at most 10000 requests and 20000 bytes" in note
 
 
 async def test_one_entry_bigger_than_the_budget_is_still_kept_alone() -> None:
