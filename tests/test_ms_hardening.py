@@ -430,3 +430,135 @@ async def test_the_journal_is_streamed_not_built_whole(server: MockServer) -> No
 def test_limits_that_cannot_work_are_refused(options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         MockServer(**options)
+
+
+# --- 4. numbers and lines that cannot be used -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        pytest.param(
+            '{"request": {"path": "/a"}, "response": {"json": {"n": ' + "7" * 5000 + "}}}",
+            "response.json.n",
+            "an integer of 5000 digits (at most 4000)",
+            id="5000-digits",
+        ),
+        pytest.param(
+            '{"request": {"path": "/a"}, "response": {"json": [1, NaN]}}',
+            "response.json[1]",
+            "NaN, which is not JSON (JSON has no NaN or Infinity)",
+            id="nan",
+        ),
+        pytest.param(
+            '{"request": {"path": "/a"}, "priority": -Infinity}',
+            "priority",
+            "-Infinity, which is not JSON (JSON has no NaN or Infinity)",
+            id="infinity",
+        ),
+        pytest.param(
+            '{"response": {"delay_ms": 1e999}}',
+            "response.delay_ms",
+            "'1e999', a number too large for a float",
+            id="1e999",
+        ),
+    ],
+)
+async def test_an_admin_number_that_cannot_be_used_is_400_naming_the_field(
+    server: MockServer, body: str, field: str, message: str
+) -> None:
+    answer = await exchange(
+        server.port,
+        request(
+            "/__admin/stubs",
+            b"Content-Type: application/json",
+            method=b"POST",
+            body=body.encode(),
+        ),
+    )
+    assert status_of(answer) == 400, answer[:300]
+    problem = json.loads(body_of(answer))
+    assert problem["errors"] == [{"field": field, "message": message}]
+    assert [stub.name for stub in server.stubs] == ["a"]
+
+
+async def test_admin_find_refuses_a_5000_digit_number_too(server: MockServer) -> None:
+    body = ('{"json": {"n": ' + "1" * 5000 + "}}").encode()
+    answer = await exchange(
+        server.port,
+        request(
+            "/__admin/requests/find", b"Content-Type: application/json", method=b"POST", body=body
+        ),
+    )
+    assert status_of(answer) == 400
+    assert json.loads(body_of(answer))["errors"][0]["field"] == "json.n"
+
+
+@pytest.mark.parametrize(
+    ("stub", "problem"),
+    [
+        pytest.param(
+            {"response": {"json": {"a": [0, float("nan")]}}},
+            "response.json: nan at a[1] is not a JSON number (JSON has no NaN or Infinity)",
+            id="response-json",
+        ),
+        pytest.param(
+            {"request": {"json": {"t": float("inf")}}},
+            "request.json: inf at t is not a JSON number (JSON has no NaN or Infinity)",
+            id="request-json",
+        ),
+        pytest.param(
+            {"request": {"json_paths": {"t": float("-inf")}}},
+            "request.json_paths.t.equal: -inf is not a JSON number (JSON has no NaN or Infinity)",
+            id="matcher",
+        ),
+        pytest.param(
+            {"response": {"delay_ms": 10**12}},
+            "response.delay_ms: Input should be less than or equal to 86400000; got 1000000000000",
+            id="endless-delay",
+        ),
+    ],
+)
+def test_a_stub_that_cannot_be_served_as_json_is_refused_naming_the_field(
+    stub: dict[str, Any], problem: str
+) -> None:
+    from mockserver import StubError
+
+    with pytest.raises(StubError) as caught:
+        MockServer().add(stub)
+    assert [str(p) for p in caught.value.problems] == [problem]
+
+
+def test_a_stub_file_with_yaml_nan_names_file_line_and_field(tmp_path: Any) -> None:
+    from mockserver import StubError
+    from mockserver.files import load_stub_file
+
+    path = tmp_path / "nan.yaml"
+    path.write_text("stubs:\n  - request: {path: /a}\n    response: {json: {n: .nan}}\n")
+    with pytest.raises(StubError) as caught:
+        load_stub_file(path)
+    (problem,) = caught.value.problems
+    assert str(problem) == (
+        f"{path}:3: stubs[0].response.json: nan at n is not a JSON number "
+        "(JSON has no NaN or Infinity)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "logged"),
+    [
+        (
+            "/a%0a#99 GET /forged -> 200 (stub x)",
+            "#1 GET /a\\x0a#99 GET /forged -> 200 (stub x) -> 404 (NO MATCH)",
+        ),
+        ("/a%0d%0a#99 forged", "#1 GET /a\\x0d\\x0a#99 forged -> 404 (NO MATCH)"),
+        ("/a%1b[2J%1b[31mred", "#1 GET /a\\x1b[2J\\x1b[31mred -> 404 (NO MATCH)"),
+        ("/a%e2%80%a8sep", "#1 GET /a\\u2028sep -> 404 (NO MATCH)"),
+        ("/a%ff", "#1 GET /a\\xff -> 404 (NO MATCH)"),
+    ],
+)
+async def test_nothing_in_a_request_forges_a_line_of_the_log(target: str, logged: str) -> None:
+    lines: list[str] = []
+    async with MockServer(log=lines.append) as server:
+        await exchange(server.port, request(target.replace(" ", "%20")))
+    assert lines == [logged]
