@@ -173,3 +173,24 @@ async def test_the_guard_is_reusable_for_pages_of_the_same_server(server: MockSe
     guard = AdminGuard.build(host="0.0.0.0", port=80, allowed_hosts=["Box.Lan"])
     assert guard.check(make_mocked_request("GET", "/", headers={"Host": "box.lan"})) is None
     assert guard.check(make_mocked_request("GET", "/", headers={"Host": "0.0.0.0"})) is not None
+
+
+async def test_the_guard_as_middleware_protects_an_application_of_the_same_server(
+    server: MockServer,
+) -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from mockserver.guard import admin_middleware
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text="<p>dashboard</p>", content_type="text/html")
+
+    app = web.Application(middlewares=[admin_middleware(server)])
+    app.router.add_get("/__admin/ui/", page)
+    async with TestClient(TestServer(app, host="127.0.0.1", port=0)) as client:
+        # The guard checks names against the mock server's port, so use that in Host.
+        own = {"Host": f"127.0.0.1:{server.port}"}
+        assert (await client.get("/__admin/ui/", headers=own)).status == 200
+        evil = {"Host": "evil.example", "Origin": "http://evil.example"}
+        assert (await client.get("/__admin/ui/", headers=evil)).status == 403
