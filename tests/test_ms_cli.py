@@ -516,3 +516,22 @@ def test_cli_admin_token_and_allowed_hosts() -> None:
         process.communicate(timeout=30)
     finally:
         process.kill()
+
+
+def test_cli_a_client_that_vanishes_mid_body_is_one_log_line_and_no_traceback() -> None:
+    import socket
+
+    process = spawn_mockserver()
+    try:
+        url = _url(_banner(process))
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(b"POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123")
+        assert process.stdout is not None
+        logged = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert logged == "#1 POST /a -> no answer (INCOMPLETE)\n"
+    assert err == ""
