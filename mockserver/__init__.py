@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .errors import MockServerError, Problem, StubError, VerificationError
     from .forms import parse_php_form
+    from .guard import AdminGuard, check_admin_request
     from .journal import Journal, RecordedRequest
     from .matching import Mismatch
     from .models import Fault, FaultType, Matcher, RequestPattern, ResponseDef, StateSpec, Stub
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 # Names load on first use: the pytest plugin imports this package in every process,
 # and most processes (the xdist controller, runs without mockserver items) need none of it.
 _LAZY: dict[str, str] = {
+    "AdminGuard": "guard",
     "Fault": "models",
     "FaultType": "models",
     "Journal": "journal",
@@ -39,6 +41,7 @@ _LAZY: dict[str, str] = {
     "Stub": "models",
     "StubError": "errors",
     "VerificationError": "errors",
+    "check_admin_request": "guard",
     "parse_php_form": "forms",
 }
 
@@ -53,6 +56,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AdminGuard",
     "Fault",
     "FaultType",
     "Journal",
@@ -69,5 +73,6 @@ __all__ = [
     "Stub",
     "StubError",
     "VerificationError",
+    "check_admin_request",
     "parse_php_form",
 ]

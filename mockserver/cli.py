@@ -174,10 +174,6 @@ async def _serve(server: MockServer, out: TextIO) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    # aiohttp's own "Error handling request" tracebacks are not for the terminal: the
-    # server journals and logs what went wrong in one line.
-    logging.getLogger("aiohttp.server").addHandler(logging.NullHandler())
-    logging.getLogger("aiohttp.server").propagate = False
     await server.start()
     print(
         f"mockserver listening on {server.url} with {len(server.registry)} stub(s); "

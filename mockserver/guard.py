@@ -23,7 +23,9 @@ and ``Origin`` (a name the machine is reached by).
 
 ``check(request)`` returns the refusal (``application/problem+json``) or
 ``None``; :func:`check_admin_request` does it for a :class:`MockServer`, so a
-page served by the same server gets the same protection.
+page served by the same server gets the same protection, and
+:func:`admin_middleware` wraps it for an ``aiohttp.web.Application``. Every
+request under ``/__admin/`` already passes through it before any route.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -39,7 +41,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from .server import MockServer
 
-__all__ = ["AdminGuard", "check_admin_request"]
+__all__ = ["AdminGuard", "admin_middleware", "check_admin_request"]
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _WILDCARD = frozenset({"0.0.0.0", "::", ""})
@@ -174,6 +176,21 @@ def check_admin_request(server: MockServer, request: web.BaseRequest) -> web.Res
     API under ``/__admin/`` already goes through it).
     """
     return server.admin_guard.check(request)
+
+
+def admin_middleware(server: MockServer) -> Any:
+    """The same check as an aiohttp middleware, for an ``aiohttp.web.Application`` whose
+    pages belong to ``server`` (``web.Application(middlewares=[admin_middleware(s)])``)."""
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+        refusal = check_admin_request(server, request)
+        if refusal is not None:
+            return refusal
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return guard
 
 
 def _has_body(request: web.BaseRequest) -> bool:

@@ -584,6 +584,9 @@ class MockServer:
             # aiohttp closes a connection that has sent no whole request this long after
             # it opened or after its last answer: the header timeout (slowloris).
             keepalive_timeout=self.header_timeout,
+            # After an answer that left part of a body unread (408, 413), aiohttp reads and
+            # drops the rest for this long before it closes; no longer than a body may rest.
+            lingering_time=min(10.0, self.body_timeout),
         )
 
     async def start(self) -> MockServer:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import signal
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -299,17 +300,40 @@ def test_cli_missing_file_exits_2(tmp_path: Path) -> None:
         ),
         (["--crm", "amocrm", "--bitrix24-plan", "unlimited"], "--bitrix24-plan is for the fake"),
         (["--crm", "bitrix24", "--data", "BLOCKED/db"], "--data: cannot keep records in"),
+        pytest.param(
+            ["--crm", "amocrm", "--data", "GARBAGE"],
+            "--data: cannot keep records in",
+            id="not-sqlite",
+        ),
+        pytest.param(
+            ["--header-timeout", "-1"], "--header-timeout: expected seconds, more than 0; got -1"
+        ),
+        pytest.param(["--body-timeout", "0"], "--body-timeout: expected seconds, more than 0"),
+        pytest.param(["--drain-timeout", "nan"], "--drain-timeout: expected seconds, 0 or more"),
+        pytest.param(["--journal-bytes", "-1"], "--journal-bytes: expected a number of bytes"),
+        pytest.param(["--journal-body-cap", "-2"], "--journal-body-cap: expected a number"),
+        pytest.param(
+            ["--stubs", "HUGE"], "huge.yaml:3: a number of 5000 digits", id="5000-digit-stub"
+        ),
     ],
 )
 def test_cli_options_that_cannot_work_exit_2_with_one_line(
     tmp_path: Path, argv: list[str], message: str
 ) -> None:
     (tmp_path / "BLOCKED").write_text("a file, not a folder")
-    argv = [arg.replace("BLOCKED", str(tmp_path / "BLOCKED")) for arg in argv]
+    (tmp_path / "GARBAGE").mkdir()
+    (tmp_path / "GARBAGE" / "amocrm.sqlite").write_text("not a database, but a text file\n" * 99)
+    (tmp_path / "huge.yaml").write_text(
+        f"stubs:\n  - request: {{path: /a}}\n    response: {{json: {{n: {'9' * 5000}}}}}\n"
+    )
+    replaced = {"BLOCKED": "BLOCKED", "GARBAGE": "GARBAGE", "HUGE": "huge.yaml"}
+    for word, name in replaced.items():
+        argv = [arg.replace(word, str(tmp_path / name)) for arg in argv]
     err = io.StringIO()
     assert main(argv, out=io.StringIO(), err=err) == 2
     assert message in err.getvalue()
     assert "Traceback" not in err.getvalue()
+    assert len(err.getvalue().strip().splitlines()) <= 2  # a head line and the problem
 
 
 def test_cli_help_reads_well(capsys: pytest.CaptureFixture[str]) -> None:
@@ -379,3 +403,135 @@ def test_cli_crm_names_that_cannot_be_in_a_url_exit_2(argv: list[str], says: str
     out, err = io.StringIO(), io.StringIO()
     assert main(argv, out=out, err=err) == 2
     assert err.getvalue().startswith(says)
+
+
+def _banner(process: subprocess.Popen[str]) -> list[str]:
+    """The lines a started server prints before it serves (up to the listening line)."""
+    assert process.stdout is not None
+    lines = []
+    while True:
+        line = process.stdout.readline()
+        assert line, process.stderr.read() if process.stderr else ""
+        lines.append(line)
+        if line.startswith("mockserver listening on"):
+            return lines
+
+
+def _url(lines: list[str]) -> str:
+    return next(line for line in lines if line.startswith("mockserver listening")).split()[3]
+
+
+def test_cli_tls_removes_its_throwaway_ca_at_exit() -> None:
+    process = spawn_mockserver("--tls", "--quiet")
+    try:
+        lines = _banner(process)
+        (tls,) = [line for line in lines if line.startswith("TLS:")]
+        ca_file = Path(tls.split()[5])
+        assert ca_file.is_file()
+        trusted = ssl.create_default_context(cafile=str(ca_file))
+        assert httpx.get(_url(lines) + "/__admin/health", verify=trusted).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert not ca_file.parent.exists()
+
+
+def test_cli_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "slow.yaml"
+    path.write_text("- request: {path: /slow}\n  response: {delay_ms: 1500, json: {done: true}}\n")
+    process = spawn_mockserver("--stubs", str(path), "--drain-timeout", "30")
+    answers: list[httpx.Response] = []
+    try:
+        url = _url(_banner(process))
+        thread = threading.Thread(
+            target=lambda: answers.append(httpx.get(url + "/slow", timeout=30))
+        )
+        thread.start()
+        assert process.stdout is not None
+        logged = process.stdout.readline()  # logged as it arrives, before its delay
+        assert logged.startswith("#1 GET /slow -> 200")
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+        thread.join(30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert [answer.json() for answer in answers] == [{"done": True}]
+    assert "no new connections; waiting up to 30 s for requests in flight" in out
+    assert "Traceback" not in err
+
+
+def test_cli_drain_is_bounded(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "hang.yaml"
+    path.write_text("- request: {path: /hang}\n  response: {fault: no_response}\n")
+    process = spawn_mockserver("--stubs", str(path), "--drain-timeout", "0.2")
+    failures: list[Exception] = []
+
+    def call() -> None:
+        try:
+            httpx.get(url + "/hang", timeout=60)
+        except httpx.HTTPError as exc:
+            failures.append(exc)
+
+    try:
+        url = _url(_banner(process))
+        thread = threading.Thread(target=call)
+        thread.start()
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("#1 GET /hang")
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)  # not the fault's 60 s
+        thread.join(30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert len(failures) == 1  # cut off without an answer
+
+
+def test_cli_admin_token_and_allowed_hosts() -> None:
+    process = spawn_mockserver("--admin-token", "t0k", "--admin-allow-host", "mock.test", "--quiet")
+    try:
+        url = _url(_banner(process))
+        assert httpx.get(url + "/__admin/health").status_code == 401
+        bearer = {"Authorization": "Bearer t0k"}
+        assert httpx.get(url + "/__admin/health", headers=bearer).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    finally:
+        process.kill()
+    process = spawn_mockserver("--admin-allow-host", "mock.test", "--quiet")
+    try:
+        url = _url(_banner(process))
+        port = url.rsplit(":", 1)[1]
+        named = {"Host": f"mock.test:{port}"}
+        assert httpx.get(url + "/__admin/health", headers=named).status_code == 200
+        assert httpx.get(url + "/__admin/health", headers={"Host": "evil.test"}).status_code == 403
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    finally:
+        process.kill()
+
+
+def test_cli_a_client_that_vanishes_mid_body_is_one_log_line_and_no_traceback() -> None:
+    import socket
+
+    process = spawn_mockserver()
+    try:
+        url = _url(_banner(process))
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(b"POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123")
+        assert process.stdout is not None
+        logged = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert logged == "#1 POST /a -> no answer (INCOMPLETE)\n"
+    assert err == ""
