@@ -6,6 +6,7 @@ Errors are ``application/problem+json`` (RFC 9457) with ``errors``: one
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import re
@@ -100,6 +101,24 @@ class _StateRequest(BaseModel):
     scenario: str = Field(min_length=1)
     state: str = Field(min_length=1)
     key: str = ""
+
+
+class _RemoveRequest(BaseModel):
+    """``POST /__admin/stubs/remove``: remove these stubs, all or none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(min_length=1)
+
+
+#: Stubs validated (or answered) between two looks at the other requests.
+_PIECE = 64
+
+
+async def _breathe(index: int) -> None:
+    """Every ``_PIECE`` items of a long list, let the event loop answer others."""
+    if index % _PIECE == _PIECE - 1:
+        await asyncio.sleep(0)
 
 
 class _TokenRequest(BaseModel):
@@ -212,12 +231,38 @@ def admin_router(server: MockServer) -> AdminRouter:
                 models.append(Stub.model_validate(item))
             except ValidationError as exc:
                 errors += validation_problems(exc, prefix, Stub)
+            await _breathe(index)
         if errors:
             return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
-        added = [server.add(model) for model in models]
+        # Compiled in pieces, then registered as one change: other requests are
+        # answered meanwhile, and none sees half of the list.
+        entries = []
+        for index, model in enumerate(models):
+            entries += server.registry.prepare([model])
+            await _breathe(index)
+        added = server.registry.insert(entries)
         if len(added) == 1 and not listed:
             return _reply(_dump_stub(added[0]), status=201)
-        return _reply({"stubs": [_dump_stub(stub) for stub in added]}, status=201)
+        dumped = []
+        for index, stub in enumerate(added):
+            dumped.append(_dump_stub(stub))
+            await _breathe(index)
+        return _reply({"stubs": dumped}, status=201)
+
+    async def remove_stubs(request: web.BaseRequest) -> web.Response:
+        asked = await _request_model(request, _RemoveRequest, "Invalid removal")
+        if isinstance(asked, web.Response):
+            return asked
+        unknown = set(server.registry.remove_many(asked.ids))
+        if unknown:
+            errors = [
+                {"field": f"ids[{index}]", "message": f"no stub has id {stub_id!r}"}
+                for index, stub_id in enumerate(asked.ids)
+                if stub_id in unknown
+            ]
+            detail = f"{len(unknown)} unknown id(s); nothing was removed"
+            return problem(404, "No such stub", detail, errors)
+        return _reply({"removed": len(set(asked.ids))})
 
     async def delete_stub(request: web.BaseRequest) -> web.Response:
         stub_id = _PARAMS.get()["id"]
@@ -226,8 +271,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         return web.Response(status=204)
 
     async def delete_stubs(request: web.BaseRequest) -> web.Response:
-        for entry in server.registry.entries():
-            server.remove(entry.stub.id or "")
+        server.registry.clear(states=False)
         return web.Response(status=204)
 
     async def list_requests(request: web.BaseRequest) -> web.Response:
@@ -406,6 +450,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         ("POST", "/__admin/stubs", add_stubs),
         ("DELETE", "/__admin/stubs", delete_stubs),
         ("DELETE", "/__admin/stubs/{id}", delete_stub),
+        ("POST", "/__admin/stubs/remove", remove_stubs),
         ("GET", "/__admin/requests", list_requests),
         ("DELETE", "/__admin/requests", clear_requests),
         ("POST", "/__admin/requests/find", find_requests),

@@ -85,7 +85,6 @@ _HINTS: Final = (
     ("invalid perl operator: (?!", "lookahead"),
     ("invalid perl operator: (?<", "lookbehind"),
     ("invalid perl operator: (?>", "an atomic group"),
-    ("invalid perl operator: (?P=", "a named backreference"),
     ("invalid perl operator: (?#", "a comment group"),
     ("bad repetition operator: ++", "a possessive quantifier"),
     ("bad repetition operator: *+", "a possessive quantifier"),
@@ -96,15 +95,19 @@ _HINTS: Final = (
 
 def _refusal(source: str, reason: str) -> str:
     what = next((name for start, name in _HINTS if reason.startswith(start)), None)
+    if reason == "invalid perl operator: (?P" and "(?P=" in source:
+        what = "a named backreference"
     if what is None and reason.startswith("invalid escape sequence: \\") and reason[-1:].isdigit():
         what = "a backreference"
     if what is None and reason == "invalid escape sequence: \\Z":
         what = "\\Z (RE2 writes the end of the text as \\z)"
-    why = f"{what}, which RE2 does not support" if what is not None else reason
+    if what is None:
+        head = f"regex {source!r} does not compile (RE2: {reason})"
+    else:
+        head = f"regex {source!r} cannot be used: {what}, which RE2 does not support ({reason})"
     return (
-        f"regex {source!r} cannot be used: {why} ({reason}). Regexes run on RE2, "
-        f"which matches in linear time and has no backreferences or lookaround; "
-        f"syntax: {RE2_SYNTAX}"
+        f"{head}. Regexes run on RE2, which matches in linear time and has no "
+        f"backreferences or lookaround; syntax: {RE2_SYNTAX}"
     )
 
 
