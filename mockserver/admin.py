@@ -6,7 +6,6 @@ Errors are ``application/problem+json`` (RFC 9457) with ``errors``: one
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import json
 import re
@@ -17,6 +16,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .bulk import (
+    add_in_pieces,
+    breathe,
+    collector_held,
+    dumps_in_pieces,
+    remove_in_pieces,
+)
 from .models import CrmFaultSpec, RequestPattern, Stub
 from .validation import explain
 
@@ -109,16 +115,6 @@ class _RemoveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[str] = Field(min_length=1)
-
-
-#: Stubs validated (or answered) between two looks at the other requests.
-_PIECE = 64
-
-
-async def _breathe(index: int) -> None:
-    """Every ``_PIECE`` items of a long list, let the event loop answer others."""
-    if index % _PIECE == _PIECE - 1:
-        await asyncio.sleep(0)
 
 
 class _TokenRequest(BaseModel):
@@ -223,37 +219,34 @@ def admin_router(server: MockServer) -> AdminRouter:
                 "stubs: expected a list",
                 [{"field": "stubs", "message": "expected a list of stubs"}],
             )
-        models: list[Stub] = []
-        errors: list[dict[str, str]] = []
-        for index, item in enumerate(items):
-            prefix = f"stubs[{index}]" if len(items) > 1 or listed else ""
-            try:
-                models.append(Stub.model_validate(item))
-            except ValidationError as exc:
-                errors += validation_problems(exc, prefix, Stub)
-            await _breathe(index)
-        if errors:
-            return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
-        # Compiled in pieces, then registered as one change: other requests are
-        # answered meanwhile, and none sees half of the list.
-        entries = []
-        for index, model in enumerate(models):
-            entries += server.registry.prepare([model])
-            await _breathe(index)
-        added = server.registry.insert(entries)
-        if len(added) == 1 and not listed:
-            return _reply(_dump_stub(added[0]), status=201)
-        dumped = []
-        for index, stub in enumerate(added):
-            dumped.append(_dump_stub(stub))
-            await _breathe(index)
-        return _reply({"stubs": dumped}, status=201)
+        with collector_held(len(items)):
+            models: list[Stub] = []
+            errors: list[dict[str, str]] = []
+            for index, item in enumerate(items):
+                prefix = f"stubs[{index}]" if len(items) > 1 or listed else ""
+                try:
+                    models.append(Stub.model_validate(item))
+                except ValidationError as exc:
+                    errors += validation_problems(exc, prefix, Stub)
+                await breathe(index)
+            if errors:
+                return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
+            added = await add_in_pieces(server.registry, models)
+            if len(added) == 1 and not listed:
+                return _reply(_dump_stub(added[0]), status=201)
+            listing = await dumps_in_pieces(added, _dump_stub)
+        return web.Response(
+            status=201,
+            text=f'{{"stubs":{listing}}}',
+            content_type="application/json",
+            charset="utf-8",
+        )
 
     async def remove_stubs(request: web.BaseRequest) -> web.Response:
         asked = await _request_model(request, _RemoveRequest, "Invalid removal")
         if isinstance(asked, web.Response):
             return asked
-        unknown = set(server.registry.remove_many(asked.ids))
+        unknown = set(await remove_in_pieces(server.registry, asked.ids))
         if unknown:
             errors = [
                 {"field": f"ids[{index}]", "message": f"no stub has id {stub_id!r}"}

@@ -4,6 +4,7 @@ costs are counted (comparisons, stubs scored), never timed."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -19,11 +20,12 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 from mockserver import MockServer, Stub, StubError
 from mockserver import routing as routing_module
 from mockserver import stubs as stubs_module
+from mockserver.bulk import PIECE, add_in_pieces
 from mockserver.files import load_stub_file
 from mockserver.journal import RecordedRequest
 from mockserver.matching import CompiledMatcher, CompiledPattern
 from mockserver.models import Matcher, RequestPattern
-from mockserver.regex import compile_regex, literal_prefix
+from mockserver.regex import Regex, compile_regex, literal_prefix
 from mockserver.stubs import NEAR_MISS_CANDIDATES, StubRegistry
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -40,10 +42,25 @@ def recorded(
 
 def test_regex_matchers_and_paths_are_compiled_by_re2() -> None:
     matcher = CompiledMatcher(Matcher.model_validate({"regex": "(a+)+$"}))
-    assert type(matcher.regex).__module__ == "re2"
-    for pattern in ({"path_regex": "/a.*"}, {"path": "/users/{id}"}):
+    assert isinstance(matcher.regex, Regex)
+    assert type(matcher.regex._engine).__module__ == "re2._re2"
+    for pattern in ({"path_regex": "/a.*"}, {"path": "/users/v{id}.json"}):
         compiled = CompiledPattern(RequestPattern.model_validate(pattern))
-        assert type(compiled.path_regex).__module__ == "re2"
+        assert isinstance(compiled.path_regex, Regex)
+    # A template of whole segments needs no regex at all.
+    plain = CompiledPattern(RequestPattern.model_validate({"path": "/users/{id}/x"}))
+    assert plain.path_regex is None
+    assert plain.path_params("/users/Анна/x") == {"id": "Анна"}
+    assert plain.path_params("/users//x") is None
+    assert plain.path_params("/users/a/b/x") is None
+
+
+def test_path_parameter_named_twice_is_refused() -> None:
+    with pytest.raises(StubError) as caught:
+        MockServer().add({"request": {"path": "/a/{id}/b/{id}"}})
+    (problem,) = caught.value.problems
+    assert problem.field == "request.path"
+    assert "{id} appears more than once" in problem.message
 
 
 def test_catastrophic_pattern_on_long_input_answers() -> None:
@@ -428,25 +445,79 @@ async def admin() -> AsyncIterator[tuple[MockServer, httpx.AsyncClient]]:
         yield server, client
 
 
-async def test_bulk_add_is_one_change(
+async def test_bulk_add_is_one_change_in_pieces(
     admin: tuple[MockServer, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A list is filed piece by piece, the event loop turning between pieces (other
+    requests are answered), and made live in one commit: no request sees half of it."""
     server, client = admin
-    inserts = []
-    original = server.registry.insert
+    registry = server.registry
+    turns = 0
+    seen: list[tuple[int, bool]] = []
+    commits: list[int] = []
+    original_stage, original_commit = registry.stage, registry.commit
 
-    def counted(entries: Any) -> Any:
-        entries = list(entries)
-        inserts.append(len(entries))
-        return original(entries)
+    async def spin() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
 
-    monkeypatch.setattr(server.registry, "insert", counted)
+    def stage(entries: list[Any]) -> None:
+        original_stage(entries)
+        # Filed but not live: the first stub of the list does not answer yet.
+        seen.append((turns, registry.answer(recorded("GET", "/b/0")) is None))
+
+    def commit(entries: list[Any]) -> None:
+        commits.append(len(entries))
+        original_commit(entries)
+
+    monkeypatch.setattr(registry, "stage", stage)
+    monkeypatch.setattr(registry, "commit", commit)
+    spinner = asyncio.create_task(spin())
     stubs = [{"request": {"path": f"/b/{n}"}, "response": {"json": {"n": n}}} for n in range(300)]
-    answer = await client.post("/__admin/stubs", json=stubs)
+    try:
+        answer = await client.post("/__admin/stubs", json=stubs)
+    finally:
+        spinner.cancel()
     assert answer.status_code == 201
+    assert answer.headers["content-type"] == "application/json; charset=utf-8"
     assert [stub["response"]["json"]["n"] for stub in answer.json()["stubs"]] == list(range(300))
-    assert inserts == [300]
+    assert len(seen) == -(-300 // PIECE)
+    assert all(hidden for _, hidden in seen)
+    assert seen[0][0] < seen[-1][0]  # the loop turned between pieces
+    assert commits == [300]
     assert (await client.get("/b/299")).json() == {"n": 299}
+    assert len(registry) == 300
+
+
+async def test_bulk_add_cut_short_takes_back_what_was_filed() -> None:
+    registry = StubRegistry()
+    registry.add({"id": "keep", "request": {"path": "/keep"}})
+    models = [Stub.model_validate({"request": {"path": f"/c/{n}"}}) for n in range(200)]
+
+    def fail(entries: list[Any]) -> None:
+        raise RuntimeError("cut short")
+
+    registry.commit = fail  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await add_in_pieces(registry, models)
+    assert [entry.stub.id for entry in registry.entries()] == ["keep"]
+    assert len(registry._index) == 1
+    assert registry.answer(recorded("GET", "/c/1")) is None
+
+
+def test_made_up_ids_never_collide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight hex digits collide about once in a hundred lists of 10 000; a collision
+    used to replace the other stub without a word."""
+    made = iter(["aaaa0000", "aaaa0000", "bbbb1111", "aaaa0000", "cccc2222"])
+    monkeypatch.setattr(stubs_module, "_new_id", lambda: next(made))
+    registry = StubRegistry()
+    first = registry.add({"request": {"path": "/1"}})
+    second, third = registry.add_many([{"request": {"path": "/2"}}, {"request": {"path": "/3"}}])
+    # /2 was given aaaa0000, the id of /1, and made up again (twice) when it was filed.
+    assert [first.id, second.id, third.id] == ["aaaa0000", "cccc2222", "bbbb1111"]
+    assert {entry.stub.id for entry in registry.entries()} == {"aaaa0000", "bbbb1111", "cccc2222"}
 
 
 async def test_bulk_remove_by_ids(admin: tuple[MockServer, httpx.AsyncClient]) -> None:
