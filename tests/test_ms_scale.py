@@ -5,6 +5,7 @@ costs are counted (comparisons, stubs scored), never timed."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -20,7 +21,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 from mockserver import MockServer, Stub, StubError
 from mockserver import routing as routing_module
 from mockserver import stubs as stubs_module
-from mockserver.bulk import PIECE, add_in_pieces
+from mockserver.bulk import FREEZE_FROM, PIECE, add_in_pieces, collector_held, remove_in_pieces
 from mockserver.files import load_stub_file
 from mockserver.journal import RecordedRequest
 from mockserver.matching import CompiledMatcher, CompiledPattern
@@ -573,3 +574,41 @@ def test_a_big_stub_file_starts_through_one_insert(
     server = MockServer(load_stub_file(path))
     assert inserts == [2_000]
     assert len(server.registry) == 2_000
+
+
+def test_collector_held_only_for_big_changes_and_given_back() -> None:
+    assert gc.isenabled()
+    with collector_held(10):
+        assert gc.isenabled()
+    with collector_held(FREEZE_FROM):
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.unfreeze()
+    gc.disable()
+    try:
+        with collector_held(FREEZE_FROM):
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # a caller's own choice is left alone
+    finally:
+        gc.enable()
+
+
+async def test_bulk_remove_retires_at_once_then_purges_in_pieces() -> None:
+    registry = StubRegistry()
+    ids = [
+        stub.id or ""
+        for stub in registry.add_many([{"request": {"path": f"/p/{n}"}} for n in range(300)])
+    ]
+    purged: list[int] = []
+    original = registry.purge
+
+    def purge(entries: list[Any]) -> None:
+        # Every stub stopped answering before the first piece left the index.
+        assert registry.answer(recorded("GET", "/p/299")) is None
+        purged.append(len(entries))
+        original(entries)
+
+    registry.purge = purge  # type: ignore[method-assign]
+    assert await remove_in_pieces(registry, ids) == []
+    assert purged == [PIECE] * (300 // PIECE) + [300 % PIECE]
+    assert len(registry) == len(registry._index) == 0
