@@ -8,8 +8,10 @@ connections) to core 0, on 127.0.0.1 only. Two requests, as in
 with ``{"name": "bench", "value": 42}`` matched on its body and echoed.
 
 - The mock server has 100 other stubs registered and its journal on.
-- Matching cost: 10, 100 and 1 000 stubs, with exact paths (indexed) and with
-  regex paths (tried in turn, the worst case).
+- Matching cost: 10, 100, 1 000 and 10 000 stubs, with exact paths, path
+  templates and regex paths (all indexed: see docs/matching.md);
+  ``--matching-only`` measures just that (``bench/bench_scale.py`` measures the
+  same without HTTP in the way).
 - Memory: resident size idle, and after the load.
 - The project is byte-compiled first, as ``pip install`` leaves a package: with
   ``PYTHONDONTWRITEBYTECODE`` set (some images set it) every start would
@@ -155,12 +157,14 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def stub_file(extra: int, *, regex: bool, directory: Path) -> Path:
+def stub_file(extra: int, *, regex: bool, directory: Path, template: bool = False) -> Path:
     stubs: list[dict[str, object]] = []
     for number in range(extra):
         request: dict[str, object] = {"method": "GET"}
         if regex:
             request["path_regex"] = f"/other/{number}/[a-z]+"
+        elif template:
+            request["path"] = f"/other/{number}/{{name}}"
         else:
             request["path"] = f"/other/{number}"
         stubs.append({"request": request, "response": {"json": {"n": number}}, "priority": 5})
@@ -182,7 +186,8 @@ def stub_file(extra: int, *, regex: bool, directory: Path) -> Path:
             "response": {"json": {"echo": "{request.json}"}},
         }
     )
-    path = directory / f"stubs-{extra}-{'regex' if regex else 'exact'}.json"
+    kind = "regex" if regex else "template" if template else "exact"
+    path = directory / f"stubs-{extra}-{kind}.json"
     path.write_text(json.dumps(stubs))
     return path
 
@@ -382,12 +387,35 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--peers", action="store_true")
+    parser.add_argument("--matching-only", action="store_true")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     for package in ("webhook_core", "mockserver"):
         compileall.compile_dir(HERE.parent / package, quiet=1)
     directory = Path(tempfile.mkdtemp())
+    if not args.matching_only:
+        overall(args, directory)
+    print("matching cost: GET /ping with N other stubs (mockserver)")
+    print(f"{'stubs':>7}{'exact GET/s':>14}{'template GET/s':>16}{'regex GET/s':>14}")
+    first: list[float] = []
+    for count in (10, 100, 1000, 10000):
+        figures = []
+        for options in ({}, {"template": True}, {"regex": True}):
+            path = stub_file(count, directory=directory, **{"regex": False, **options})
+            figures.append(
+                measure(lambda port, f=path: mockserver(f, port), args.seconds / 2, 1)[0]
+            )
+        first = first or figures
+        print(f"{count:>7}{figures[0]:>14.0f}{figures[1]:>16.0f}{figures[2]:>14.0f}")
+    print(
+        "  (10 000 over 10: "
+        + ", ".join(f"{f / b:.2f}x" for f, b in zip(figures, first, strict=True))
+        + ")"
+    )
+
+
+def overall(args: argparse.Namespace, directory: Path) -> None:
     rows: list[tuple[str, float, float, float, float]] = []
     rows.append(("bare aiohttp", *measure(bare, args.seconds, args.warmup)))
     hundred = stub_file(100, regex=False, directory=directory)
@@ -421,14 +449,6 @@ def main() -> None:
             f"{idle:>10.1f}{idle / base_idle:>6.2f}x{loaded:>12.1f}"
         )
     print()
-    print("matching cost: GET /ping with N other stubs (mockserver)")
-    print(f"{'stubs':>7}{'exact paths GET/s':>20}{'regex paths GET/s':>20}")
-    for count in (10, 100, 1000):
-        exact = stub_file(count, regex=False, directory=directory)
-        regex = stub_file(count, regex=True, directory=directory)
-        exact_get = measure(lambda port, f=exact: mockserver(f, port), args.seconds / 2, 1)[0]
-        regex_get = measure(lambda port, f=regex: mockserver(f, port), args.seconds / 2, 1)[0]
-        print(f"{count:>7}{exact_get:>20.0f}{regex_get:>20.0f}")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,13 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .bulk import (
+    add_in_pieces,
+    breathe,
+    collector_held,
+    dumps_in_pieces,
+    remove_in_pieces,
+)
 from .models import CrmFaultSpec, RequestPattern, Stub
 from .validation import explain
 
@@ -251,6 +258,14 @@ class _StateRequest(BaseModel):
     key: str = ""
 
 
+class _RemoveRequest(BaseModel):
+    """``POST /__admin/stubs/remove``: remove these stubs, all or none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str] = Field(min_length=1)
+
+
 class _TokenRequest(BaseModel):
     """``POST /__admin/crm/{name}/tokens``: a token for an integration (amoCRM)."""
 
@@ -366,20 +381,43 @@ def admin_router(server: MockServer) -> AdminRouter:
                 "stubs: expected a list",
                 [{"field": "stubs", "message": "expected a list of stubs"}],
             )
-        models: list[Stub] = []
-        errors: list[dict[str, str]] = []
-        for index, item in enumerate(items):
-            prefix = f"stubs[{index}]" if len(items) > 1 or listed else ""
-            try:
-                models.append(Stub.model_validate(item))
-            except ValidationError as exc:
-                errors += validation_problems(exc, prefix, Stub)
-        if errors:
-            return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
-        added = [server.add(model) for model in models]
-        if len(added) == 1 and not listed:
-            return _reply(_dump_stub(added[0]), status=201)
-        return _reply({"stubs": [_dump_stub(stub) for stub in added]}, status=201)
+        with collector_held(len(items)):
+            models: list[Stub] = []
+            errors: list[dict[str, str]] = []
+            for index, item in enumerate(items):
+                prefix = f"stubs[{index}]" if len(items) > 1 or listed else ""
+                try:
+                    models.append(Stub.model_validate(item))
+                except ValidationError as exc:
+                    errors += validation_problems(exc, prefix, Stub)
+                await breathe(index)
+            if errors:
+                return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
+            added = await add_in_pieces(server.registry, models)
+            if len(added) == 1 and not listed:
+                return _reply(_dump_stub(added[0]), status=201)
+            listing = await dumps_in_pieces(added, _dump_stub)
+        return web.Response(
+            status=201,
+            text=f'{{"stubs":{listing}}}',
+            content_type="application/json",
+            charset="utf-8",
+        )
+
+    async def remove_stubs(request: web.BaseRequest) -> web.Response:
+        asked = await _request_model(request, _RemoveRequest, "Invalid removal")
+        if isinstance(asked, web.Response):
+            return asked
+        unknown = set(await remove_in_pieces(server.registry, asked.ids))
+        if unknown:
+            errors = [
+                {"field": f"ids[{index}]", "message": f"no stub has id {stub_id!r}"}
+                for index, stub_id in enumerate(asked.ids)
+                if stub_id in unknown
+            ]
+            detail = f"{len(unknown)} unknown id(s); nothing was removed"
+            return problem(404, "No such stub", detail, errors)
+        return _reply({"removed": len(set(asked.ids))})
 
     async def delete_stub(request: web.BaseRequest) -> web.Response:
         stub_id = _PARAMS.get()["id"]
@@ -388,8 +426,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         return web.Response(status=204)
 
     async def delete_stubs(request: web.BaseRequest) -> web.Response:
-        for entry in server.registry.entries():
-            server.remove(entry.stub.id or "")
+        server.registry.clear(states=False)
         return web.Response(status=204)
 
     async def list_requests(request: web.BaseRequest) -> web.StreamResponse:
@@ -586,6 +623,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         ("POST", "/__admin/stubs", add_stubs),
         ("DELETE", "/__admin/stubs", delete_stubs),
         ("DELETE", "/__admin/stubs/{id}", delete_stub),
+        ("POST", "/__admin/stubs/remove", remove_stubs),
         ("GET", "/__admin/requests", list_requests),
         ("DELETE", "/__admin/requests", clear_requests),
         ("POST", "/__admin/requests/find", find_requests),

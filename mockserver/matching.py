@@ -164,7 +164,7 @@ class CompiledMatcher:
         text = actual if isinstance(actual, str) else format_value(actual)
         if kind == "regex":
             assert self.regex is not None
-            return self.regex.search(text) is not None
+            return self.regex.search(text)
         contains = self.matcher.contains or ""
         if isinstance(actual, list):
             return contains in actual
@@ -173,6 +173,7 @@ class CompiledMatcher:
 
 _ANY: Final = "ANY"
 _TEMPLATE_PART: Final = re.compile(r"(\{\w+\})")
+_WHOLE_PARAMETER: Final = re.compile(r"\{\w+\}")
 Route = Literal["exact", "template", "regex", "any"]
 _PLAIN: Final = (str, int, float)
 
@@ -189,6 +190,9 @@ class CompiledPattern:
         self.method = pattern.method
         self.exact_path: str | None = None
         self.path_regex: Regex | None = None
+        #: A template whose segments are literals or whole parameters: ``(name, "")``
+        #: for ``{name}``, ``(None, text)`` for a literal.
+        self.template: tuple[tuple[str | None, str], ...] | None = None
         #: How the stub index files this pattern: by its exact path, its template's
         #: segments, its regex's literal start, or under "any path".
         self.route: Route = "any"
@@ -199,12 +203,19 @@ class CompiledPattern:
             self.route, self.path_prefix = "exact", pattern.path
         elif pattern.path is not None:
             parts = _TEMPLATE_PART.split(pattern.path)
-            source = "".join(
-                f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re2_escape(part)
-                for part in parts
-            )
-            self.path_regex = compile_regex(source)
             self.route, self.path_prefix = "template", parts[0]
+            segments = pattern.path.split("/")
+            if all(_WHOLE_PARAMETER.fullmatch(s) or "{" not in s for s in segments):
+                # Every segment a literal or one parameter: compared segment by segment.
+                self.template = tuple(
+                    (s[1:-1], "") if _WHOLE_PARAMETER.fullmatch(s) else (None, s) for s in segments
+                )
+            else:
+                source = "".join(
+                    f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re2_escape(part)
+                    for part in parts
+                )
+                self.path_regex = compile_regex(source)
         elif pattern.path_regex is not None:
             self.path_regex = compile_regex(pattern.path_regex)
             self.route, self.path_prefix = "regex", literal_prefix(self.path_regex)
@@ -238,7 +249,7 @@ class CompiledPattern:
         """How many fields this pattern checks (for near-miss ranking)."""
         return (
             (self.method != _ANY)
-            + (self.exact_path is not None or self.path_regex is not None)
+            + (self.pattern.path is not None or self.path_regex is not None)
             + len(self.query)
             + len(self.headers)
             + len(self.json_paths)
@@ -252,9 +263,22 @@ class CompiledPattern:
         """The captured path parameters, or ``None`` when the path does not match."""
         if self.exact_path is not None:
             return {} if path == self.exact_path else None
+        if self.template is not None:
+            segments = path.split("/")
+            if len(segments) != len(self.template):
+                return None
+            params = {}
+            for (name, literal), segment in zip(self.template, segments, strict=True):
+                if name is None:
+                    if segment != literal:
+                        return None
+                elif segment:
+                    params[name] = segment
+                else:
+                    return None
+            return params
         if self.path_regex is not None:
-            found = self.path_regex.fullmatch(path)
-            return found.groupdict() if found else None
+            return self.path_regex.fullmatch(path)
         return {}
 
     def matches(self, request: RecordedRequest) -> bool:

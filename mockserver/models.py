@@ -205,6 +205,11 @@ class RequestPattern(_Model):
     def _path(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("/"):
             raise ValueError(f"a path starting with '/'; got {value!r}")
+        names = _PATH_TEMPLATE.findall(value or "")
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            shown = ", ".join(f"{{{name}}}" for name in twice)
+            raise ValueError(f"each path parameter once; {shown} appears more than once")
         return value
 
     @field_validator("path_regex")

@@ -125,6 +125,16 @@ class PathIndex(Generic[R]):
     # --- changes -------------------------------------------------------------------
 
     def add(self, item: R) -> None:
+        self._file(item)
+        self._by_start.add(item)
+
+    def add_many(self, items: list[R]) -> None:
+        """:meth:`add` for each, the start-ordered list updated in one go."""
+        for item in items:
+            self._file(item)
+        self._by_start.update(items)
+
+    def _file(self, item: R) -> None:
         pattern = item.pattern
         route = pattern.route
         if route == "exact":
@@ -152,7 +162,6 @@ class PathIndex(Generic[R]):
             _insert(bucket, item)
         else:
             _insert(self._anywhere, item)
-        self._by_start.add(item)
 
     def remove(self, item: R) -> None:
         pattern = item.pattern
