@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import yaml
-
 
 SCENARIO = """\
   - name: scenario {n}
@@ -103,7 +101,8 @@ def main() -> None:
         for label, parse, load in rows:
             base = median_time(parse, args.repeats)
             ours = median_time(load, args.repeats)
-            print(f"{label}: parse {base * 1e3:.1f} ms, load {ours * 1e3:.1f} ms ({ours / base:.2f}x)")
+            shown = f"parse {base * 1e3:.1f} ms, load {ours * 1e3:.1f} ms"
+            print(f"{label}: {shown} ({ours / base:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -51,11 +51,7 @@ def test_a_billion_laughs_of_a_large_string_is_refused_in_a_stub_file(tmp_path: 
 
 def test_large_keys_repeated_through_aliases_count_too() -> None:
     keys = ", ".join(f"{i:04d}{'k' * 996}: 1" for i in range(100))  # 100 KB of keys
-    text = (
-        f"a: &a {{{keys}}}\n"
-        f"b: &b [{', '.join(['*a'] * 20)}]\n"
-        f"c: &c [{', '.join(['*b'] * 20)}]\n"
-    )
+    text = f"a: &a {{{keys}}}\nb: &b [{', '.join(['*a'] * 20)}]\nc: &c [{', '.join(['*b'] * 20)}]\n"
     documents, problems = load_documents(text, "f.yaml")
     assert documents == []
     (problem,) = problems
