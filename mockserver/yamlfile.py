@@ -248,6 +248,54 @@ def _plain(tag: str, text: str) -> Any:
     return text
 
 
+#: ``key: value`` where the value is not quoted (its extent is found by _value_at).
+_UNQUOTED: Final = re.compile(r"([\w.$-]+):[ \t]+(?=[^'\"\s])")
+#: An unquoted item of a flow list with braces in it.
+_ITEM: Final = re.compile(r"[\[,]\s*((?:[^'\"\s,\[\]{][^,\]]*?)?\$?\{[\w.\-]*\}[^,\]]*)")
+#: A template or path parameter: ``{mock.url}``, ``${http_method}``, ``{code}``.
+_BRACES: Final = re.compile(r"\$?\{[\w.\-]*\}")
+
+
+def _value_at(line: str, start: int) -> str:
+    """The plain value starting at ``start``: up to a ``,`` or a ``}``/``]`` that closes
+    something opened before it (the flow collection around it), or the line's end."""
+    depth = 0
+    for index in range(start, len(line)):
+        char = line[index]
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth < 0:
+                return line[start:index].rstrip()
+        elif (char == "," and depth == 0) or (char == "#" and line[index - 1] in " \t"):
+            return line[start:index].rstrip()
+    return line[start:].rstrip()
+
+
+def _quote_hint(line: str) -> str | None:
+    """Why a line with ``{...}`` in a value does not parse, and the fix: YAML reads a
+    ``{`` that starts a value, or any ``{`` inside ``{ }`` or ``[ ]``, as a mapping."""
+    for found in _UNQUOTED.finditer(line):
+        value = _value_at(line, found.end())
+        if _BRACES.search(value) is None or ": " in value:
+            continue
+        key = found.group(1)
+        if value.startswith("["):  # [/a/{code}]: the item to quote
+            item = _ITEM.search(value)
+            if item is None:
+                continue
+            quoted = json.dumps(item.group(1), ensure_ascii=False)
+            return f" (inside {{ }} or [ ], quote a value with {{ or }} in it: {quoted})"
+        quoted = f"{key}: {json.dumps(value, ensure_ascii=False)}"
+        if value.startswith(("{", "${")) and not line[: found.start()].rstrip().endswith(
+            ("{", ",", "[")
+        ):
+            return f" (quote a value that starts with '{{': {quoted})"
+        return f" (inside {{ }} or [ ], quote a value with {{ or }} in it: {quoted})"
+    return None
+
+
 def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem]]:
     """Every document of ``text``, and the problems found while reading (syntax, duplicates)."""
     import yaml
@@ -267,6 +315,13 @@ def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem
         text_lines = text.splitlines()
         if mark is not None and mark.line < len(text_lines) and "\t" in text_lines[mark.line]:
             message += " (a tab on that line? YAML indents with spaces)"
+        marks = [m.line for m in (exc.problem_mark, exc.context_mark) if m is not None]
+        for number in sorted(set(marks), reverse=True):
+            hint = _quote_hint(text_lines[number]) if number < len(text_lines) else None
+            if hint is not None:
+                line = number + 1
+                message += hint
+                break
         return documents, [Problem(f"{source}:{line}", "", f"YAML syntax: {message}")]
     except yaml.YAMLError as exc:
         return documents, [Problem(source, "", f"YAML: {exc}")]
