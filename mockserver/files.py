@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,8 @@ def stubs_from_document(
             )
             continue
         try:
-            stubs.append(Stub.model_validate(stub_texts(item)))
+            stub = Stub.model_validate(stub_texts(item))
+            stubs.append(stub.located(functools.partial(document.where, where)))
         except ValidationError as exc:
             problems += problems_from_validation(exc, document, where, Stub)
     return stubs, problems
