@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Iterable
@@ -42,8 +43,7 @@ def stubs_from_document(
         except ValidationError as exc:
             problems += problems_from_validation(exc, document, where, Stub)
             continue
-        stub._source = document.where(where)  # file:line, for the dashboard
-        stubs.append(stub)
+        stubs.append(stub.located(functools.partial(document.where, where)))
     return stubs, problems
 
 

@@ -15,6 +15,7 @@ import base64
 import enum
 import math
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -23,8 +24,8 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     JsonValue,
-    ValidationInfo,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -387,13 +388,9 @@ class Stub(_Model):
     when_exhausted: Literal["repeat_last", "cycle", "fail"] = "repeat_last"
     state: StateSpec | None = None
     optional: bool = False
-    #: ``file:line`` of the stub when it was read from a stub file (shown by the dashboard).
-    _source: str | None = PrivateAttr(default=None)
-
-    @property
-    def source(self) -> str | None:
-        """``file:line`` where the stub was defined, when it came from a file."""
-        return self._source
+    #: Where the stub was written (``file:line``), when it came from a file; or how to
+    #: find it (a JSON file's lines are found only when a report needs one).
+    _source: str | Callable[[], str] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _one_answer(self) -> Stub:
@@ -407,10 +404,24 @@ class Stub(_Model):
             return self.responses
         return [self.response or ResponseDef()]
 
+    @property
+    def source(self) -> str | None:
+        """``file:line`` of the stub when it came from a stub or scenario file."""
+        if callable(self._source):
+            self._source = self._source()
+        return self._source
+
+    def located(self, where: str | Callable[[], str] | None) -> Stub:
+        """This stub, marked as written at ``where`` (``file:line``, or a function that
+        finds it when first asked) for reports."""
+        self._source = where
+        return self
+
     def label(self) -> str:
-        """How a report names this stub."""
+        """How a report names this stub (and where it was written, when from a file)."""
         name = f" {self.name!r}" if self.name else ""
-        return f"stub{name} ({self.id})"
+        where = f" at {self.source}" if self._source else ""
+        return f"stub{name} ({self.id}){where}"
 
 
 class CrmFaultSpec(_Model):

@@ -16,6 +16,8 @@ from datetime import date
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 
+from .wording import our_words, shown_input
+
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
@@ -65,7 +67,7 @@ def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None
     field at its place (``did you mean 'webhook'?``), and a value that should have
     been a mapping names the fields that mapping takes.
     """
-    message = str(item["msg"]).removeprefix("Value error, ")
+    message = our_words(item) or str(item["msg"]).removeprefix("Value error, ")
     kind = item["type"]
     if kind == "extra_forbidden":
         known = suggest_field(model_schema(model), item["loc"]) if model is not None else None
@@ -86,7 +88,7 @@ def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None
         value = item["input"]
         if isinstance(value, date):  # YAML 1.1 reads an unquoted 2026-01-01 as a date
             return f"{message}; got {value!r}: YAML read it as a date; quote it ('{value}')"
-        return f"{message}; got {value!r}"
+        return f"{message}; got {shown_input(value)}"
     return message
 
 
@@ -174,7 +176,11 @@ def shown_loc(schema: Mapping[str, Any], loc: Sequence[str | int]) -> tuple[str 
             index += 1  # a JSON value's kind, before the index or key it names
             continue
         following = walk.step(nodes, part)
-        if following or last or not (isinstance(part, str) and _TAG.fullmatch(part)):
+        tagged = isinstance(part, str) and _TAG.fullmatch(part) is not None
+        # A union member's name last (``dict[str,...]``): the value there is the field.
+        if last and tagged and not following and "[" in str(part):
+            break
+        if following or last or not tagged:
             out.append(part)
             nodes = following or nodes
         index += 1

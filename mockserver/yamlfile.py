@@ -67,25 +67,37 @@ class Document:
 #: At most this many values are built from one file: aliases (``*name``) repeat what
 #: an anchor (``&name``) holds, and nested ones can expand a small file without end.
 MAX_VALUES: Final = 1_000_000
+#: And at most this much text (keys and scalars, in characters) beyond the file's own
+#: length: without aliases what is built is never longer than the file, so this is
+#: what aliases may add (a 1 MB string repeated through aliases would build gigabytes).
+MAX_EXPANSION: Final = 32 * 1024 * 1024
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, message: str, path: Path = (), document: Document | None = None) -> None:
+        super().__init__(message)
+        self.message, self.path, self.document = message, path, document
 
 
 class _Builder:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, size: int = 0) -> None:
         import yaml
 
         self.yaml = yaml
         self.source = source
         self.constructor = yaml.SafeLoader("")
         self.built = 0
+        #: Characters of text still allowed to be built: the file's own and MAX_EXPANSION.
+        self.size, self.budget = size, size + MAX_EXPANSION
+        self.left = self.budget
         self.open: set[int] = set()  # the collections being built, to catch self-reference
+        self.done: set[int] = set()  # the collections built: one met again is an alias
+        self.alias_at: Path | None = None  # where the outermost alias being built is used
 
     def document(self, node: yaml.Node) -> Document:
         document = Document(None, self.source, node.start_mark.line + 1)
         document.data = self.build(node, (), document)
+        self.done.clear()
         # The constructor remembers every node it built (with their marks): let them go
         # with the document's nodes, not with the constructor, which sits in a
         # reference cycle and would keep them for the garbage collector to find.
@@ -99,8 +111,14 @@ class _Builder:
         document.lines.setdefault(path, node.start_mark.line + 1)
         self.built += 1
         if self.built > MAX_VALUES:
-            raise _TooLarge
+            raise _TooLarge(
+                f"more than {MAX_VALUES} values once aliases (*name) are expanded; "
+                "an anchor (&name) repeated inside itself, or a file too large to be a definition"
+            )
         if isinstance(node, self.yaml.ScalarNode):
+            self.left -= len(node.value)
+            if self.left < 0:
+                self.too_long(path, document)
             tag = node.tag
             if tag == _STR:
                 return node.value  # the common case, without the constructor's bookkeeping
@@ -117,11 +135,29 @@ class _Builder:
                 )
             )
             return None
+        outermost = self.alias_at is None and id(node) in self.done
+        if outermost:
+            self.alias_at = path
         self.open.add(id(node))
         try:
             return self.build_collection(node, path, document)
         finally:
             self.open.discard(id(node))
+            self.done.add(id(node))
+            if outermost:
+                self.alias_at = None
+
+    def too_long(self, path: Path, document: Document) -> None:
+        # An alias has no line of its own here (it is its anchor's node): name the
+        # mapping or list that holds it, the outermost one being expanded.
+        path = self.alias_at if self.alias_at is not None else path
+        raise _TooLarge(
+            f"aliases (*name) expand this file past {self.budget:,} characters of text "
+            f"(its own {self.size:,} and at most {MAX_EXPANSION:,} more); "
+            "an anchor (&name) holding a large value is repeated too often",
+            path[:-1],
+            document,
+        )
 
     def build_collection(self, node: yaml.Node, path: Path, document: Document) -> Any:
         if not isinstance(node, self.yaml.MappingNode):
@@ -144,6 +180,7 @@ class _Builder:
                 )
                 continue
             key: str = key_node.value
+            self.left -= len(key)
             if key in result:
                 document.problems.append(
                     Problem(
@@ -211,13 +248,61 @@ def _plain(tag: str, text: str) -> Any:
     return text
 
 
+#: ``key: value`` where the value is not quoted (its extent is found by _value_at).
+_UNQUOTED: Final = re.compile(r"([\w.$-]+):[ \t]+(?=[^'\"\s])")
+#: An unquoted item of a flow list with braces in it.
+_ITEM: Final = re.compile(r"[\[,]\s*((?:[^'\"\s,\[\]{][^,\]]*?)?\$?\{[\w.\-]*\}[^,\]]*)")
+#: A template or path parameter: ``{mock.url}``, ``${http_method}``, ``{code}``.
+_BRACES: Final = re.compile(r"\$?\{[\w.\-]*\}")
+
+
+def _value_at(line: str, start: int) -> str:
+    """The plain value starting at ``start``: up to a ``,`` or a ``}``/``]`` that closes
+    something opened before it (the flow collection around it), or the line's end."""
+    depth = 0
+    for index in range(start, len(line)):
+        char = line[index]
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth < 0:
+                return line[start:index].rstrip()
+        elif (char == "," and depth == 0) or (char == "#" and line[index - 1] in " \t"):
+            return line[start:index].rstrip()
+    return line[start:].rstrip()
+
+
+def _quote_hint(line: str) -> str | None:
+    """Why a line with ``{...}`` in a value does not parse, and the fix: YAML reads a
+    ``{`` that starts a value, or any ``{`` inside ``{ }`` or ``[ ]``, as a mapping."""
+    for found in _UNQUOTED.finditer(line):
+        value = _value_at(line, found.end())
+        if _BRACES.search(value) is None or ": " in value:
+            continue
+        key = found.group(1)
+        if value.startswith("["):  # [/a/{code}]: the item to quote
+            item = _ITEM.search(value)
+            if item is None:
+                continue
+            quoted = json.dumps(item.group(1), ensure_ascii=False)
+            return f" (inside {{ }} or [ ], quote a value with {{ or }} in it: {quoted})"
+        quoted = f"{key}: {json.dumps(value, ensure_ascii=False)}"
+        if value.startswith(("{", "${")) and not line[: found.start()].rstrip().endswith(
+            ("{", ",", "[")
+        ):
+            return f" (quote a value that starts with '{{': {quoted})"
+        return f" (inside {{ }} or [ ], quote a value with {{ or }} in it: {quoted})"
+    return None
+
+
 def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem]]:
     """Every document of ``text``, and the problems found while reading (syntax, duplicates)."""
     import yaml
 
     # libyaml's parser when PyYAML has it (it keeps line marks too), else the pure-Python one.
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    builder = _Builder(source)
+    builder = _Builder(source, len(text))
     documents: list[Document] = []
     try:
         for node in yaml.compose_all(text, Loader=loader):
@@ -230,18 +315,24 @@ def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem
         text_lines = text.splitlines()
         if mark is not None and mark.line < len(text_lines) and "\t" in text_lines[mark.line]:
             message += " (a tab on that line? YAML indents with spaces)"
+        marks = [m.line for m in (exc.problem_mark, exc.context_mark) if m is not None]
+        for number in sorted(set(marks), reverse=True):
+            hint = _quote_hint(text_lines[number]) if number < len(text_lines) else None
+            if hint is not None:
+                line = number + 1
+                message += hint
+                break
         return documents, [Problem(f"{source}:{line}", "", f"YAML syntax: {message}")]
     except yaml.YAMLError as exc:
         return documents, [Problem(source, "", f"YAML: {exc}")]
     except RecursionError:
         message = "the data nests too deeply to read"
         return [], [Problem(source, "", message)]
-    except _TooLarge:
-        message = (
-            f"more than {MAX_VALUES} values once aliases (*name) are expanded; "
-            "an anchor (&name) repeated inside itself, or a file too large to be a definition"
-        )
-        return [], [Problem(source, "", message)]
+    except _TooLarge as exc:
+        if exc.document is None:
+            return [], [Problem(source, "", exc.message)]
+        where = f"{source}:{exc.document.line_of(exc.path)}"
+        return [], [Problem(where, shown_path(exc.path), exc.message)]
     finally:
         builder.close()
     problems = [problem for document in documents for problem in document.problems]

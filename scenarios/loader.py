@@ -178,6 +178,9 @@ def _expand(
         except ValidationError as exc:
             problems += problems_from_validation(exc, document, prefix, Scenario)
             break
+        if document.lines or document.locate is not None:  # from a file: reports say where
+            for index, stub in enumerate(scenario.mock.stubs):
+                stub.located(document.where((*prefix, "mock", "stubs", index)))
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
 

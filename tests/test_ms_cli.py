@@ -106,9 +106,9 @@ BAD_JSON = """\
             "bad.yaml",
             BAD,
             [
-                "6: stubs[1].request.method: Input should be a valid string; got ['GET']",
+                "6: stubs[1].request.method: text; got ['GET']",
                 "7: stubs[1].request.path: a path starting with '/'; got 'nope'",
-                "9: stubs[1].response.status: Input should be less than or equal to 599; got 700",
+                "9: stubs[1].response.status: a number of at most 599; got 700",
                 "10: stubs[1].response.jsn: unknown field; did you mean 'json'?",
                 "12: stubs[2].request: this key is given twice in the same mapping; "
                 "only one is allowed",
@@ -116,14 +116,13 @@ BAD_JSON = """\
             id="yaml",
         ),
         pytest.param(
-            # JSON's own rules: 1e3 is the number 1000.0, not YAML 1.1's string "1e3";
+            # JSON's own rules: 1e3 is the number 1000.0 (shown as written), not text;
             # the lines are found only once an error needs them.
             "bad.json",
             BAD_JSON,
             [
                 "3: stubs[1].request.path: a path starting with '/'; got 'nope'",
-                "4: stubs[1].response.status: Input should be less than or equal to 599; "
-                "got 1000.0",
+                "4: stubs[1].response.status: a number of at most 599; got 1e3",
             ],
             id="json",
         ),

@@ -1,0 +1,96 @@
+"""Pydantic's validation errors in our words: what the field expected, said as a person
+who wrote YAML or JSON reads it ("a number of at least 200", not "Input should be greater
+than or equal to 200"; "a list of at least 1 item", not "List should have at least 1 item
+after validation"). :func:`mockserver.validation.describe_error` adds the field and what came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+__all__ = ["our_words", "shown_input"]
+
+
+def shown_input(value: Any) -> str:
+    """What came, for a message: ``repr``, but a number as the file wrote it (``1e3``)."""
+    from .written import WrittenFloat
+
+    return value.text if isinstance(value, WrittenFloat) else repr(value)
+
+
+def _items(count: Any) -> str:
+    return f"{count} item" if count == 1 else f"{count} items"
+
+
+def _characters(count: Any) -> str:
+    return f"{count} character" if count == 1 else f"{count} characters"
+
+
+def _collection(context: Mapping[str, Any]) -> str:
+    kind = str(context.get("field_type", "")).lower()
+    return {"dictionary": "a mapping", "tuple": "a list", "set": "a list"}.get(kind, "a list")
+
+
+def _expected(context: Mapping[str, Any]) -> str:
+    expected = str(context.get("expected", ""))
+    return f"one of {expected}" if "," in expected else expected
+
+
+_WORDS: Final[dict[str, Callable[[Mapping[str, Any]], str]]] = {
+    "greater_than_equal": lambda c: f"a number of at least {c.get('ge')}",
+    "greater_than": lambda c: f"a number above {c.get('gt')}",
+    "less_than_equal": lambda c: f"a number of at most {c.get('le')}",
+    "less_than": lambda c: f"a number below {c.get('lt')}",
+    "multiple_of": lambda c: f"a multiple of {c.get('multiple_of')}",
+    "finite_number": lambda c: "a finite number (not NaN or infinity)",
+    "too_short": lambda c: f"{_collection(c)} of at least {_items(c.get('min_length'))}",
+    "too_long": lambda c: f"{_collection(c)} of at most {_items(c.get('max_length'))}",
+    "string_too_short": lambda c: (
+        "text that is not empty"
+        if c.get("min_length") == 1
+        else f"text of at least {_characters(c.get('min_length'))}"
+    ),
+    "string_too_long": lambda c: f"text of at most {_characters(c.get('max_length'))}",
+    "string_pattern_mismatch": lambda c: f"text matching {c.get('pattern')}",
+    "string_type": lambda c: "text",
+    "string_unicode": lambda c: "text (UTF-8)",
+    "int_type": lambda c: "a whole number",
+    "int_parsing": lambda c: "a whole number",
+    "int_from_float": lambda c: "a whole number (no fraction)",
+    "int_parsing_size": lambda c: "a whole number of a size a computer can hold",
+    "float_type": lambda c: "a number",
+    "float_parsing": lambda c: "a number",
+    "bool_type": lambda c: "true or false",
+    "bool_parsing": lambda c: "true or false",
+    "list_type": lambda c: "a list",
+    "tuple_type": lambda c: "a list",
+    "set_type": lambda c: "a list",
+    "dict_type": lambda c: "a mapping",
+    "mapping_type": lambda c: "a mapping",
+    "none_required": lambda c: "null (nothing)",
+    "literal_error": _expected,
+    "enum": _expected,
+    "datetime_type": lambda c: "a date and time such as 2026-01-01T09:00:00Z",
+    "datetime_parsing": lambda c: "a date and time such as 2026-01-01T09:00:00Z",
+    "datetime_from_date_parsing": lambda c: "a date and time such as 2026-01-01T09:00:00Z",
+    "date_type": lambda c: "a date such as 2026-01-01",
+    "date_parsing": lambda c: "a date such as 2026-01-01",
+    "timedelta_type": lambda c: "a duration like 5s or 1m35s",
+    "timedelta_parsing": lambda c: "a duration like 5s or 1m35s",
+    "bytes_type": lambda c: "text",
+    "json_type": lambda c: "a JSON value",
+    "json_invalid": lambda c: "valid JSON",
+    "is_instance_of": lambda c: "a value of another kind",
+    "url_type": lambda c: "a URL",
+    "url_parsing": lambda c: "a URL",
+}
+
+
+def our_words(item: Mapping[str, Any]) -> str | None:
+    """What the field expected, for one of pydantic's error dicts; ``None`` where the
+    message is ours already (a validator's) or the kind is not known here."""
+    words = _WORDS.get(str(item.get("type")))
+    if words is None:
+        return None
+    return words(item.get("ctx") or {})
