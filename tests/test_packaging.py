@@ -47,7 +47,7 @@ def test_the_version_is_written_once() -> None:
 def test_license_build_floor_and_changelog() -> None:
     license_text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert license_text.startswith("MIT License\n")
-    assert "THE SOFTWARE IS PROVIDED \"AS IS\"" in license_text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS"' in license_text
     assert PYPROJECT["project"]["license"] == "MIT"
     # PEP 639's `license = "MIT"` (an SPDX expression) is read from setuptools 77 on.
     (setuptools,) = [r for r in PYPROJECT["build-system"]["requires"] if "setuptools" in r]
@@ -61,11 +61,12 @@ def test_license_build_floor_and_changelog() -> None:
 
 def clean_env() -> dict[str, str]:
     drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
-    env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST_")}
-    return env
+    return {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST_")}
 
 
-def run(args: list[str | Path], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str | Path], cwd: Path, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [str(arg) for arg in args],
         cwd=cwd,
@@ -136,7 +137,16 @@ def test_the_wheel_installs_and_runs_from_a_fresh_environment(tmp_path: Path) ->
 
     # 4. The conformance suite from the installed copy.
     result = run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--pyargs", "scenarios.conformance"],
+        [
+            python,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--pyargs",
+            "scenarios.conformance",
+        ],
         cwd=tmp_path,
     )
     assert "34 of 34 rules conform" in result.stdout, result.stdout
@@ -156,3 +166,26 @@ def test_the_wheel_installs_and_runs_from_a_fresh_environment(tmp_path: Path) ->
     assert "> POST /api/promo HTTP/1.1" in result.stdout
     result = run([scripts / "mockserver", "--help"], cwd=project)
     assert "--stubs" in result.stdout
+
+
+def load_tasks() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    assert spec is not None
+    assert spec.loader is not None
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    return tasks
+
+
+def test_tasks_lowest_pins_every_floor() -> None:
+    tasks = load_tasks()
+    pins = tasks.lowest_constraints()  # type: ignore[attr-defined]
+    project = PYPROJECT["project"]
+    requirements = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    names = {re.split(r"[\[<>=!~; ]", r, maxsplit=1)[0].lower() for r in requirements}
+    assert {pin.split("==")[0] for pin in pins} == names
+    for requirement in requirements:
+        name, floor = (part.strip() for part in requirement.split(">="))
+        assert f"{name.lower()}=={floor}" in pins
