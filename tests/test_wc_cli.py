@@ -682,3 +682,20 @@ def test_a_subscribers_line_break_never_reaches_a_header(tmp_path: Path) -> None
     assert code == 0
     assert "> X-Name: Анна  X-Admin: 1\n" in out
     assert "\n> X-Admin" not in out
+
+
+def test_deep_nesting_and_merge_keys(tmp_path: Path) -> None:
+    for name, text in (("deep.yaml", "[" * 50_000 + "]" * 50_000), ("deep.json", "[" * 50_000)):
+        code, _, err = call(write(tmp_path, name, text), "--dry-run")
+        assert code == 2
+        assert len(err.splitlines()) == 1
+        assert "(the file)" in err
+    base = "base: &base {url: 'http://x/{path}', method: GET}\n"
+    variables = write(tmp_path, "v.yaml", "defaults: &d {a: 1, b: 2}\nbox: {<<: *d, b: 3}\n")
+    action = write(tmp_path, "m.yaml", "url: 'http://x/?a={box.a}&b={box.b}'\nmethod: GET\n")
+    code, out, _ = call(action, "--vars", variables, "--dry-run", "--json")
+    assert code == 0
+    assert json.loads(out)["request"]["url"] == "http://x/?a=1&b=3"
+    code, _, err = call(write(tmp_path, "b.yaml", base), "--dry-run")
+    assert code == 2
+    assert "base: got 'base', expected one of url, method" in err
