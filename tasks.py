@@ -3,63 +3,109 @@
 
     python3 tasks.py conformance   # the main job: the conformance suite and its report
     python3 tasks.py test          # every test
+    python3 tasks.py lowest        # every test, on the lowest dependency versions allowed
 
 Each makes ``.venv`` beside this file on first use and installs the project
-into it (again whenever ``pyproject.toml`` changes), then runs pytest there.
-Extra arguments go to pytest: ``python3 tasks.py test -k nesting``.
+into it (again whenever ``pyproject.toml`` or the version changes), then runs
+pytest there. ``lowest`` uses ``.venv-lowest`` instead, with every dependency
+(and test tool) pinned to the floor ``pyproject.toml`` gives it (``>=X`` becomes
+``==X``; what they depend on in turn is left to pip). Extra arguments go to
+pytest: ``python3 tasks.py test -k nesting``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
+import tomllib
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".installed"
+COMMANDS = ("conformance", "test", "lowest")
+_FLOOR = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*>=\s*([^,;\s]+)")
 
 
-def ensure_environment() -> None:
-    """Create the virtual environment and install the project with its test extras."""
+def _python(env: Path) -> Path:
+    return (
+        env
+        / ("Scripts" if os.name == "nt" else "bin")
+        / ("python.exe" if os.name == "nt" else "python")
+    )
+
+
+def lowest_constraints() -> list[str]:
+    """``name==floor`` for every ``name>=floor`` among the dependencies and the test extras."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requirements = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    pins: dict[str, str] = {}
+    for requirement in requirements:
+        found = _FLOOR.match(requirement)
+        if found is None:
+            raise SystemExit(f"tasks.py: {requirement!r} has no >= floor to try")
+        name = found.group(1).lower().replace("_", "-")
+        if pins.setdefault(name, found.group(3)) != found.group(3):
+            raise SystemExit(f"tasks.py: two floors for {name}: {pins[name]} and {found.group(3)}")
+    return [f"{name}=={floor}" for name, floor in sorted(pins.items())]
+
+
+def ensure_environment(env: Path = VENV, *, extras: str = "dev", lowest: bool = False) -> Path:
+    """Create a virtual environment and install the project with ``extras``; its python."""
     if sys.version_info < (3, 11):  # noqa: UP036 (tasks.py may be run by an older python3)
         raise SystemExit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
-        return
-    if not PYTHON.exists():
-        print(f"tasks.py: creating {VENV.name}/", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    print("tasks.py: installing the project and its test tools", flush=True)
-    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    python = _python(env)
+    stamp = env / ".installed"
+    # The version is part of the installed metadata, and lives in webhook_core/__init__.py.
+    inputs = (ROOT / "pyproject.toml").read_bytes() + (
+        ROOT / "webhook_core" / "__init__.py"
+    ).read_bytes()
+    wanted = hashlib.sha256(inputs).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        return python
+    if not python.exists():
+        print(f"tasks.py: creating {env.name}/", flush=True)
+        venv.EnvBuilder(with_pip=True).create(env)
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
-    STAMP.write_text(wanted)
+    install = [*pip, "install", "-e", f"{ROOT}[{extras}]"]
+    if lowest:
+        constraints = env / "lowest-constraints.txt"
+        pins = lowest_constraints()
+        constraints.write_text("\n".join(pins) + "\n", encoding="utf-8")
+        print(f"tasks.py: installing the lowest versions allowed: {', '.join(pins)}", flush=True)
+        install += ["--constraint", str(constraints)]
+    else:
+        print("tasks.py: installing the project and its test tools", flush=True)
+    subprocess.run(install, check=True)
+    stamp.write_text(wanted)
+    return python
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("conformance", "test"):
+    if not argv or argv[0] not in COMMANDS:
         if argv and argv[0] in ("-h", "--help", "help"):
             print(__doc__)
             return 0
         print(__doc__, file=sys.stderr)
         got = f"got {argv[0]!r}" if argv else "got none"
-        print(f"tasks.py: expected a command, conformance or test; {got}", file=sys.stderr)
+        print(f"tasks.py: expected a command, conformance, test or lowest; {got}", file=sys.stderr)
         return 2
-    ensure_environment()
     command, rest = argv[0], argv[1:]
+    if command == "lowest":
+        python = ensure_environment(ROOT / ".venv-lowest", extras="test", lowest=True)
+    else:
+        python = ensure_environment()
     if command == "conformance":
         # No Hypothesis test is in the suite, and Hypothesis's pytest plugin imports all
         # of Hypothesis at the end of a run to report on none (a tenth of the run).
-        args = [str(PYTHON), "-m", "pytest", "scenarios", "-q", "-p", "no:hypothesispytest"]
+        args = [str(python), "-m", "pytest", "scenarios", "-q", "-p", "no:hypothesispytest"]
         args += rest
     else:
-        args = [str(PYTHON), "-m", "pytest", "-n", "2", *rest]
+        args = [str(python), "-m", "pytest", "-n", "2", *rest]
     # Let Python keep compiled modules (and pytest its rewritten ones): every pytest
     # process, and every xdist worker, then starts in about half the time.
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
@@ -67,7 +113,7 @@ def main(argv: list[str]) -> int:
     # a server or sender started from this checkout, by hand or by a test, then skips
     # compiling (time, and about 1 MiB of a mock server's resident memory).
     packages = [str(ROOT / name) for name in ("webhook_core", "mockserver", "scenarios")]
-    subprocess.run([str(PYTHON), "-m", "compileall", "-q", *packages], check=True, env=env)
+    subprocess.run([str(python), "-m", "compileall", "-q", *packages], check=True, env=env)
     return subprocess.run(args, cwd=ROOT, env=env).returncode
 
 

@@ -163,3 +163,17 @@ def test_the_demo_prints_what_happened() -> None:
     assert lines[2].startswith("  attempt 2 at +0:00:05  failed: connection dropped")
     assert lines[3] == "  attempt 3 at +0:00:35  200"
     assert "message: Анна, your code is ABC (-15%)" in lines
+
+
+def test_the_projects_readme_dry_run_works() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Try one action by hand", 1)[1]
+    command = re.search(r"```\n(webhook-try .*?)```", section, re.S)
+    assert command is not None
+    argv = shlex.split(command.group(1).replace("\\\n", " "))[1:]
+    argv = [str(ROOT / part) if part.startswith("examples/") else part for part in argv]
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    assert '{"user":{"id":"","name":"Анна","phone":""}' in out.getvalue()
+    assert "> Authorization: Bearer t-1" in out.getvalue()

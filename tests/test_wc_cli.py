@@ -74,7 +74,7 @@ def test_the_dry_run_is_what_goes_on_the_wire(tmp_path: Path, server: MockServer
     given_ = [
         action,
         f"--var=base={server.url}",
-        "--var=token=t-1",
+        "--var=token=t-ключ",
         '--var=order:={"id": 17, "items": [1, 2]}',
         "--subscriber-field=first_name=Анна",
         "--subscriber-field=phone=+7 900 000-00-00",
@@ -636,3 +636,66 @@ def test_python_m_webhook_core_runs_the_command(tmp_path: Path) -> None:
         [sys.executable, "-m", "webhook_core", "--version"], capture_output=True, text=True
     )
     assert version.stdout.strip() == f"webhook-try {__version__}"
+
+
+def test_hostile_files_are_refused_in_one_line(tmp_path: Path) -> None:
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        for prev, name in zip("abcdefg", "bcdefgh", strict=True)
+    )
+    path = write(tmp_path, "bomb.yaml", bomb)
+    code, _, err = call(path, "--dry-run")
+    assert code == 2
+    assert "more than 100000 values" in err
+    assert len(err.splitlines()) == 1
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(
+        "url: http://x/\nmethod: GET\nparams: [{name: 'Jos\xe9'}]\n".encode("latin-1")
+    )
+    code, _, err = call(str(latin), "--dry-run")
+    assert code == 2
+    assert "expected UTF-8 text" in err
+    nulls = write(
+        tmp_path, "n.json", '{"url": "http://x/", "method": "GET", "params": [{"a": null}]}'
+    )
+    code, _, err = call(nulls, "--dry-run")
+    assert code == 2
+    assert 'params[0].a: got None, expected text (a template); write "" for empty text' in err
+
+
+def test_the_action_can_come_from_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO("url: http://x/in\nmethod: PUT\nparams: [{a: 1}]\n")
+    )
+    code, out, _ = call("-", "--dry-run", "--json")
+    assert code == 0
+    request = json.loads(out)["request"]
+    assert (request["method"], request["url"], request["body"]) == ("PUT", "http://x/in", "a=1")
+
+
+@pytest.mark.rule("C8")
+def test_a_subscribers_line_break_never_reaches_a_header(tmp_path: Path) -> None:
+    action = write(
+        tmp_path, "h.yaml", "url: http://x/\nmethod: GET\nheaders: [{X-Name: '{first_name}'}]\n"
+    )
+    code, out, _ = call(action, "--subscriber-field", "first_name=Анна\r\nX-Admin: 1", "--dry-run")
+    assert code == 0
+    assert "> X-Name: Анна  X-Admin: 1\n" in out
+    assert "\n> X-Admin" not in out
+
+
+def test_deep_nesting_and_merge_keys(tmp_path: Path) -> None:
+    for name, text in (("deep.yaml", "[" * 50_000 + "]" * 50_000), ("deep.json", "[" * 50_000)):
+        code, _, err = call(write(tmp_path, name, text), "--dry-run")
+        assert code == 2
+        assert len(err.splitlines()) == 1
+        assert "(the file)" in err
+    base = "base: &base {url: 'http://x/{path}', method: GET}\n"
+    variables = write(tmp_path, "v.yaml", "defaults: &d {a: 1, b: 2}\nbox: {<<: *d, b: 3}\n")
+    action = write(tmp_path, "m.yaml", "url: 'http://x/?a={box.a}&b={box.b}'\nmethod: GET\n")
+    code, out, _ = call(action, "--vars", variables, "--dry-run", "--json")
+    assert code == 0
+    assert json.loads(out)["request"]["url"] == "http://x/?a=1&b=3"
+    code, _, err = call(write(tmp_path, "b.yaml", base), "--dry-run")
+    assert code == 2
+    assert "base: got 'base', expected one of url, method" in err

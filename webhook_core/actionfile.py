@@ -190,6 +190,8 @@ def _load_json(text: str, source: str) -> Located:
             parse_float=lambda digits: Scalar(digits, float(digits), exact=True),
             object_pairs_hook=_unique_pairs,
         )
+    except RecursionError:
+        raise _too_deep(source) from None
     except json.JSONDecodeError as exc:
         raise ActionFileError(
             source=source, line=exc.lineno, field="(the file)", value=exc.msg, expected="JSON"
@@ -201,7 +203,7 @@ def _load_json(text: str, source: str) -> Located:
     located = Located(_json_scalars(data), source)
     try:
         _Walker(source, located.lines).walk_lines(text)
-    except Exception:  # lines are a help; JSON that PyYAML cannot read has none
+    except (Exception, RecursionError):  # lines are a help; JSON that PyYAML cannot read has none
         located.lines.clear()
     return located
 
@@ -233,6 +235,11 @@ def _load_yaml(text: str, source: str) -> Located:
 
     try:
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        located = Located(None, source)
+        if node is not None:
+            located.data = _Walker(source, located.lines).walk(node, ())
+    except RecursionError:
+        raise _too_deep(source) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
@@ -245,10 +252,17 @@ def _load_yaml(text: str, source: str) -> Located:
         raise ActionFileError(
             source=source, line=0, field="(the file)", value=str(exc), expected="YAML"
         ) from None
-    located = Located(None, source)
-    if node is not None:
-        located.data = _Walker(source, located.lines).walk(node, ())
     return located
+
+
+def _too_deep(source: str) -> ActionFileError:
+    return ActionFileError(
+        source=source,
+        line=0,
+        field="(the file)",
+        value="values nested too deeply to read",
+        expected="a file nested less deeply",
+    )
 
 
 def _flow_hint(text: str, line: int, problem: str) -> str:
@@ -289,6 +303,7 @@ class _Walker:
         self.lines.setdefault(place, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             data: dict[str, Any] = {}
+            merged: list[Any] = []
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise ActionFileError(
@@ -299,6 +314,9 @@ class _Walker:
                         expected="text keys",
                     )
                 key = key_node.value
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    merged.append(self.walk(value_node, place))
+                    continue
                 if key in data:
                     raise ActionFileError(
                         source=self.source,
@@ -309,6 +327,19 @@ class _Walker:
                     )
                 self.lines[(*place, key)] = key_node.start_mark.line + 1
                 data[key] = self.walk(value_node, (*place, key))
+            # ``<<: *base`` (or a list of them): a key written beside it wins, then the first.
+            for value in merged:
+                for mapping in value if isinstance(value, list) else [value]:
+                    if not isinstance(mapping, dict):
+                        raise ActionFileError(
+                            source=self.source,
+                            line=node.start_mark.line + 1,
+                            field=dotted((*place, "<<")),
+                            value=plain(mapping),
+                            expected="a mapping (or a list of mappings) to merge",
+                        )
+                    for key, item in mapping.items():
+                        data.setdefault(key, item)
             return data
         if isinstance(node, yaml.SequenceNode):
             return [self.walk(item, (*place, index)) for index, item in enumerate(node.value)]

@@ -42,8 +42,16 @@ def format_duration(value: timedelta) -> str:
     return sign + out
 
 
+def _decoded(raw: bytes) -> str:
+    """Header bytes as the HTTP client writes and reads them: UTF-8, else Latin-1."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def _text_pairs(pairs: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in pairs]
+    return [(_decoded(name), _decoded(value)) for name, value in pairs]
 
 
 @dataclass
