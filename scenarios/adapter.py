@@ -17,19 +17,19 @@ from typing import Any
 
 from webhook_core import MISSING
 
-from .implementations import AttemptReport, Delivery, FlowContext, ReferenceImplementation
+from .implementations import (
+    AttemptReport,
+    Delivery,
+    FlowContext,
+    ReferenceImplementation,
+    capabilities_of,
+)
 from .process import PROTOCOL
 
 
 def answer(report: AttemptReport) -> dict[str, Any]:
-    """An attempt report as the protocol's answer line."""
-    if report.configuration_error is not None:
-        return {
-            "ok": False,
-            "error_kind": "configuration",
-            "error": report.error,
-            "configuration_error": report.configuration_error.to_json(),
-        }
+    """An attempt report as the protocol's answer line, exactly as the report says it
+    (a wrong report stays wrong: the harness judges it)."""
     out: dict[str, Any] = {
         "ok": report.ok,
         "status": report.status,
@@ -39,7 +39,9 @@ def answer(report: AttemptReport) -> dict[str, Any]:
         "missing": list(report.missing),
         "request": report.request.to_json() if report.request else None,
     }
-    if report.ok and report.value is not MISSING:
+    if report.configuration_error is not None:
+        out["configuration_error"] = report.configuration_error.to_json()
+    if report.value is not MISSING:
         out["value"] = report.value
     return out
 
@@ -104,8 +106,11 @@ def _read(line: str, number: int, known: dict[str, Delivery]) -> dict[str, Any]:
     return message
 
 
-async def serve() -> None:
-    implementation = ReferenceImplementation(clock=lambda started: started)
+async def serve(implementation: Any = None) -> None:
+    """Answer the harness on stdin/stdout with ``implementation`` (by default ``webhook_core``,
+    whose retry waits then count from the ``now`` of each attempt)."""
+    if implementation is None:
+        implementation = ReferenceImplementation(clock=lambda started: started)
     deliveries: dict[str, Delivery] = {}
     loop = asyncio.get_running_loop()
     number = 0
@@ -120,7 +125,8 @@ async def serve() -> None:
             if op == "close":
                 break
             if op == "hello":
-                out: dict[str, Any] = {"protocol": PROTOCOL, **implementation.capabilities().to_json()}
+                capabilities = await capabilities_of(implementation)
+                out: dict[str, Any] = {"protocol": PROTOCOL, **capabilities.to_json()}
             elif op == "render":
                 rendered = await implementation.render(
                     message["template"],
@@ -145,10 +151,10 @@ async def serve() -> None:
         await implementation.aclose()
 
 
-def main() -> int:
+def main(implementation: Any = None) -> int:
     """Serve the protocol on stdin/stdout; 2 (with a message on stderr) for a bad line."""
     try:
-        asyncio.run(serve())
+        asyncio.run(serve(implementation))
     except ProtocolError as exc:
         print(f"scenarios.adapter: {exc} (docs/sender-protocol.md)", file=sys.stderr)
         return 2

@@ -28,6 +28,7 @@ from .checks import check
 from .durations import format_duration
 from .errors import ScenarioError, ScenarioFailed
 from .implementations import (
+    AttemptReport,
     Capabilities,
     Delivery,
     FlowContext,
@@ -170,7 +171,12 @@ async def _render(
     render = getattr(implementation, "render", None)
     if render is None:  # ruled out by _applies; kept for a direct caller
         return reference_render(template, context.all_variables(_now()), kind)
-    rendered = await render(template, context, now=_now(), kind=kind)
+    try:
+        rendered = await render(template, context, now=_now(), kind=kind)
+    except ScenarioError:
+        raise
+    except Exception as exc:
+        raise _raised(index, "render()", exc) from exc
     if not isinstance(rendered, Rendered):
         raise ScenarioError(
             f"flow[{index}]: the implementation's render() returned {rendered!r:.100}; "
@@ -204,6 +210,8 @@ async def _deliver(
         try:
             async with asyncio.timeout(answer_within):  # no task of its own
                 report = await delivery.attempt(started)
+        except ScenarioError:
+            raise
         except TimeoutError:
             broken.append(
                 Failure(
@@ -216,6 +224,13 @@ async def _deliver(
             )
             result.state = "paused"
             return
+        except Exception as exc:
+            raise _raised(index, f"attempt {number + 1}", exc) from exc
+        if not isinstance(report, AttemptReport):
+            raise ScenarioError(
+                f"flow[{index}]: attempt {number + 1} returned {report!r:.100}; expected a "
+                "scenarios.AttemptReport"
+            )
         if report.configuration_error is not None:
             result.state = "paused"
             result.configuration_error = report.configuration_error
@@ -273,6 +288,14 @@ async def _deliver(
             result.state = "paused"
             return
         clock.move_to(report.retry_at)
+
+
+def _raised(index: int, what: str, exc: Exception) -> ScenarioError:
+    """An implementation that raises instead of answering: the scenario fails, naming the block."""
+    return ScenarioError(
+        f"flow[{index}]: the implementation raised {type(exc).__name__} in {what}: {exc} "
+        "(a failed attempt is an answer with ok false, never an exception)"
+    )
 
 
 def _mount_crms(scenario: Any, server: MockServer) -> dict[str, str]:
