@@ -57,7 +57,8 @@ async def test_lead_add_from_a_php_form_then_read_back_as_bitrix_returns_it(
     assert lead["ID"] == "1"
     assert lead["TITLE"] == "Lead #1"
     assert lead["NAME"] == "Анна"
-    assert lead["OPPORTUNITY"] == "1500"
+    assert lead["OPPORTUNITY"] == "1500.00"  # money has two decimals
+    assert lead["COMMENTS"] is None  # never set: null, not left out
     assert lead["STATUS_ID"] == "NEW"
     assert lead["ASSIGNED_BY_ID"] == "7"
     assert lead["PHONE"] == [
