@@ -54,6 +54,11 @@ VALUE_TYPES: Final = {
 }
 
 
+def multifields(entity: str) -> tuple[str, ...]:
+    """Deals have no phones or e-mails of their own (``crm.deal.fields``): their contacts do."""
+    return () if entity == "deal" else MULTIFIELDS
+
+
 class Records:
     """The CRM methods. The portal that mixes this in has a store, a clock and a user."""
 
@@ -102,7 +107,7 @@ class Records:
         kinds = FIELDS[entity]
         custom = self.userfields(entity)
         for name, value in fields.items():
-            if name in MULTIFIELDS:
+            if name in multifields(entity):
                 record[name] = self._merge_multifield(name, record.get(name) or [], value)
             elif name in kinds and name not in READ_ONLY:
                 record[name] = stored(name, kinds[name], value)
@@ -153,7 +158,7 @@ class Records:
         out = {name: record.get(name) for name in FIELDS[entity]}
         for name, spec in self.userfields(entity).items():
             out[name] = record.get(name, [] if spec["MULTIPLE"] == "Y" else None)
-        for name in MULTIFIELDS:
+        for name in multifields(entity):
             if record.get(name):
                 out[name] = [dict(entry) for entry in record[name]]
         return out
@@ -264,7 +269,7 @@ class Records:
                 "isDynamic": False,
                 "title": name.replace("_", " ").title(),
             }
-        for name in MULTIFIELDS:
+        for name in multifields(entity):
             out[name] = {
                 "type": "crm_multifield",
                 "isRequired": False,
@@ -337,7 +342,7 @@ class Records:
             else:
                 wanted.add(name)
         out = {key: value for key, value in record.items() if key in wanted}
-        for name in MULTIFIELDS:
+        for name in multifields(entity):
             if name in wanted and name not in out:
                 out[name] = []
         return out
