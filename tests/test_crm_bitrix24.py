@@ -593,7 +593,8 @@ async def test_list_select_filter_order_with_custom_and_multifields(
     assert set(page["result"][0]) == {"ID", "TITLE", "UF_CRM_SCORE", "EMAIL"}
     assert page["result"][0]["EMAIL"][0]["VALUE"] == "a2@x.io"
     plain = (await call(client, "crm.lead.list", json={"select": ["*"]})).json()["result"]
-    assert "EMAIL" not in plain[0] and "UF_CRM_SCORE" not in plain[0]
+    assert "EMAIL" not in plain[0]
+    assert "UF_CRM_SCORE" not in plain[0]
     assert plain[0]["COMMENTS"] is None
     by_mail = (await call(client, "crm.lead.list", json={"filter": {"EMAIL": "a3@x.io"}})).json()
     assert [row["ID"] for row in by_mail["result"]] == ["3"]
@@ -880,7 +881,9 @@ async def test_bound_events_are_posted_to_the_handler_form_encoded() -> None:
         assert first.form["data"] == {"FIELDS": {"ID": "1"}}  # type: ignore[index]
         auth = first.form["auth"]  # type: ignore[index]
         assert auth["application_token"] == crm.store.meta["application_token"]
-        assert auth["member_id"] and auth["access_token"] and auth["domain"]
+        assert auth["member_id"]
+        assert auth["access_token"]
+        assert auth["domain"]
         assert int(first.form["ts"]) > 0  # type: ignore[index]
         deliveries = crm.to_json()["deliveries"]
         assert [(d["event"], d["status"]) for d in deliveries] == [
