@@ -349,7 +349,9 @@ class Bitrix24(Records, Events, CrmProfile):
             merged.update(query)
         body: Any = None
         content_type = record.content_type
-        if content_type == "application/json" or (
+        if not record.body.strip():
+            body = None  # a GET, or a POST with nothing in it (whatever it says it holds)
+        elif content_type == "application/json" or (
             record.body[:1] in (b"{", b"[") and content_type != "multipart/form-data"
         ):
             body = record.json
