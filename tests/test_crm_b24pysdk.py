@@ -123,3 +123,104 @@ def test_a_new_user_with_the_cli_and_the_sdk(monkeypatch: pytest.MonkeyPatch) ->
     finally:
         process.kill()
         Config().configure(default_initial_retry_delay=1, default_retry_delay_increment=1)
+
+
+def test_the_integrators_round_through_the_sdk(sdk: tuple[Bitrix24, Client]) -> None:
+    """Custom and multifields, read back, update, more than 50 by page and by the SDK's
+    fast (batch-reference) lister, filter, delete, batch with references, error shapes."""
+    crm, client = sdk
+    assert (
+        client.crm.lead.userfield.add(
+            fields={"FIELD_NAME": "CHAT_ID", "USER_TYPE_ID": "string"}
+        ).result
+        == 1
+    )
+    lead_id = client.crm.lead.add(
+        fields={
+            "TITLE": "Round",
+            "OPPORTUNITY": 1500,
+            "UF_CRM_CHAT_ID": "tg-1",
+            "PHONE": [{"VALUE": "+79990001122", "VALUE_TYPE": "MOBILE"}],
+            "EMAIL": [{"VALUE": "round@example.com", "VALUE_TYPE": "WORK"}],
+        }
+    ).result
+    lead = client.crm.lead.get(bitrix_id=lead_id).result
+    assert (lead["OPPORTUNITY"], lead["UF_CRM_CHAT_ID"], lead["COMMENTS"]) == (
+        "1500.00",
+        "tg-1",
+        None,
+    )
+    phone_id = lead["PHONE"][0]["ID"]
+    assert (
+        client.crm.lead.update(
+            bitrix_id=lead_id, fields={"PHONE": [{"ID": phone_id, "VALUE": "+70000000000"}]}
+        ).result
+        is True
+    )
+    assert client.crm.lead.get(bitrix_id=lead_id).result["PHONE"] == [
+        {"ID": phone_id, "VALUE_TYPE": "MOBILE", "VALUE": "+70000000000", "TYPE_ID": "PHONE"}
+    ]
+    for number in range(130):
+        assert client.crm.lead.add(
+            fields={"TITLE": f"bulk {number}", "SOURCE_ID": "WEB" if number % 2 else "CALL"}
+        ).result  # the SDK's requests are lazy: .result sends
+    paged = list(client.crm.lead.list(select=["ID"]).as_list().result)
+    fast = list(client.crm.lead.list(select=["ID", "TITLE"]).as_list_fast().result)
+    assert [row["ID"] for row in paged] == [str(n) for n in range(1, 132)]
+    assert [row["ID"] for row in fast] == [str(n) for n in range(1, 132)]  # batch references
+    web = list(client.crm.lead.list(filter={"SOURCE_ID": "WEB"}, select=["ID"]).as_list().result)
+    assert len(web) == 65
+    assert client.crm.lead.delete(bitrix_id=lead_id).result is True
+    with pytest.raises(BitrixAPIError) as gone:
+        _ = client.crm.lead.get(bitrix_id=lead_id).result
+    assert (gone.value.error, gone.value.error_description) == ("", "Not found")
+    batch = client.call_batch(
+        {
+            "company": client.crm.company.add(fields={"TITLE": "Acme"}),
+            "deal": client.crm.deal.add(fields={"TITLE": "Deal", "COMPANY_ID": "$result[company]"}),
+            "read": client.crm.deal.list(filter={"=ID": "$result[deal]"}),
+        }
+    ).result
+    assert [(d["ID"], d["COMPANY_ID"]) for d in batch.result["read"]] == [
+        (str(batch.result["deal"]), str(batch.result["company"]))
+    ]
+    assert (
+        client.crm.timeline.comment.add(
+            fields={"ENTITY_ID": batch.result["deal"], "ENTITY_TYPE": "deal", "COMMENT": "hi"}
+        ).result
+        == 1
+    )
+    assert client.crm.duplicate.findbycomm(type="PHONE", values=["+70000000000"]).result == []
+    assert len(crm.records("lead")) == 130
+
+
+def test_an_expired_application_token_is_the_sdks_expired_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """b24pysdk refreshes at oauth.bitrix24.tech, which is written into the SDK, so the
+    fake's refresh endpoint is not reached without a hack; what the SDK sees of the expiry
+    (its BitrixAPIExpiredToken, on the server's clock) is checked here."""
+    from datetime import datetime, timezone
+
+    from b24pysdk import BitrixAppLocal, BitrixToken
+    from b24pysdk.errors import BitrixAPIExpiredToken
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    with ca.cert_pem.tempfile() as ca_file, MockServer(ssl_context=context) as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+        crm = server.mount(Bitrix24(plan="unlimited"))
+        crm.clock.freeze(datetime(2026, 1, 1, tzinfo=timezone.utc))
+        issued = crm.issue_app_tokens(base_url=server.url)
+        domain = f"127.0.0.1:{server.port}"
+        app = BitrixAppLocal(
+            domain=domain, client_id=crm.tokens.client_id, client_secret=crm.tokens.client_secret
+        )
+        # No refresh token given: a one-off token, which the SDK does not try to refresh.
+        token = BitrixToken(domain=domain, auth_token=issued["access_token"], bitrix_app=app)
+        client = Client(token)
+        assert client.crm.lead.add(fields={"TITLE": "app"}).result == 1
+        crm.clock.advance(3600)
+        with pytest.raises(BitrixAPIExpiredToken):
+            _ = client.crm.lead.list().result

@@ -57,7 +57,8 @@ async def test_lead_add_from_a_php_form_then_read_back_as_bitrix_returns_it(
     assert lead["ID"] == "1"
     assert lead["TITLE"] == "Lead #1"
     assert lead["NAME"] == "Анна"
-    assert lead["OPPORTUNITY"] == "1500"
+    assert lead["OPPORTUNITY"] == "1500.00"  # money has two decimals
+    assert lead["COMMENTS"] is None  # never set: null, not left out
     assert lead["STATUS_ID"] == "NEW"
     assert lead["ASSIGNED_BY_ID"] == "7"
     assert lead["PHONE"] == [
@@ -454,3 +455,454 @@ async def test_operator_issues_and_revokes_webhooks(
     assert misspelt.json()["errors"] == [
         {"field": "scopes", "message": "unknown field; did you mean 'scope'?"}
     ]
+
+
+# --- the entities' life cycle (crm-*-add/get/update/delete/list/fields.md) -------------------
+
+
+@pytest.mark.parametrize("entity", ["lead", "contact", "deal", "company"])
+async def test_each_entity_lives_and_dies_as_documented(
+    portal: tuple[Bitrix24, httpx.AsyncClient], entity: str
+) -> None:
+    crm, client = portal
+    made = await call(
+        client,
+        f"crm.{entity}.userfield.add",
+        json={"fields": {"FIELD_NAME": "BOT_ID", "USER_TYPE_ID": "string"}},
+    )
+    assert made.json()["result"] == 1
+    fields = {
+        "TITLE": "Acme",
+        "NAME": "Ivan",
+        "PHONE": [{"VALUE": "+7 999 000-11-22", "VALUE_TYPE": "MOBILE"}],
+        "EMAIL": [{"VALUE": "ivan@example.com", "VALUE_TYPE": "WORK"}],
+        "UF_CRM_BOT_ID": "tg-42",
+        "UF_CRM_NOT_DEFINED": "dropped",
+    }
+    added = await call(client, f"crm.{entity}.add", json={"fields": fields})
+    assert added.json()["result"] == 1
+    got = (await call(client, f"crm.{entity}.get", json={"id": 1})).json()["result"]
+    assert got["ID"] == "1"
+    assert got["UF_CRM_BOT_ID"] == "tg-42"
+    assert "UF_CRM_NOT_DEFINED" not in got  # a custom field must exist first
+    assert got["COMMENTS"] is None  # every field is there, null until set
+    assert set(got) >= {"ASSIGNED_BY_ID", "DATE_CREATE", "DATE_MODIFY", "OPENED"}
+    if entity == "deal":  # a deal has no phones of its own: its contact has
+        assert "PHONE" not in got
+        phone_change: list[dict[str, str]] = []
+    else:
+        assert got["PHONE"][0]["VALUE_TYPE"] == "MOBILE"
+        assert got["HAS_EMAIL"] == "Y"
+        phone_change = [{"ID": got["PHONE"][0]["ID"], "DELETE": "Y"}]
+    updated = await call(
+        client,
+        f"crm.{entity}.update",
+        json={"id": 1, "fields": {"COMMENTS": "called", "PHONE": phone_change}},
+    )
+    assert updated.json()["result"] is True
+    again = (await call(client, f"crm.{entity}.get", json={"id": 1})).json()["result"]
+    assert again["COMMENTS"] == "called"
+    assert "PHONE" not in again  # an empty multifield is left out, as the API does
+    if entity != "deal":
+        assert (again["HAS_PHONE"], again["HAS_EMAIL"]) == ("N", "Y")
+    deleted = await call(client, f"crm.{entity}.delete", json={"id": 1})
+    assert deleted.json()["result"] is True
+    for method in ("get", "delete", "update"):
+        gone = await call(client, f"crm.{entity}.{method}", json={"id": 1})
+        assert (gone.status_code, gone.json()) == (
+            400,
+            {"error": "", "error_description": "Not found"},
+        )
+    assert crm.records(entity) == []
+    assert (await call(client, f"crm.{entity}.add", json={"fields": {}})).json()["result"] == 2
+
+
+async def test_fields_describe_types_and_custom_fields(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    _, client = portal
+    await call(
+        client,
+        "crm.deal.userfield.add",
+        json={
+            "fields": {
+                "FIELD_NAME": "CHANNEL",
+                "USER_TYPE_ID": "enumeration",
+                "LIST": [{"VALUE": "Telegram"}, {"VALUE": "WhatsApp"}],
+            }
+        },
+    )
+    described = (await call(client, "crm.deal.fields")).json()["result"]
+    assert described["OPPORTUNITY"]["type"] == "double"
+    assert described["ID"]["isReadOnly"] is True
+    assert "PHONE" not in described  # deals have no multifields
+    channel = described["UF_CRM_CHANNEL"]
+    assert channel["isDynamic"] is True
+    assert [item["VALUE"] for item in channel["items"]] == ["Telegram", "WhatsApp"]
+    telegram = channel["items"][0]["ID"]
+    ok = await call(
+        client, "crm.deal.add", json={"fields": {"UF_CRM_CHANNEL": telegram, "OPPORTUNITY": 1500}}
+    )
+    deal = (await call(client, "crm.deal.get", json={"id": ok.json()["result"]})).json()["result"]
+    assert (deal["UF_CRM_CHANNEL"], deal["OPPORTUNITY"]) == (telegram, "1500.00")
+    bad = await call(client, "crm.deal.add", json={"fields": {"UF_CRM_CHANNEL": "999"}})
+    assert bad.status_code == 400
+    assert "UF_CRM_CHANNEL" in bad.json()["error_description"]
+    money = await call(client, "crm.deal.add", json={"fields": {"OPPORTUNITY": "lots"}})
+    assert money.status_code == 400
+    assert "OPPORTUNITY" in money.json()["error_description"]
+    listed = (await call(client, "crm.deal.userfield.list")).json()["result"]
+    assert [(f["FIELD_NAME"], f["ENTITY_ID"]) for f in listed] == [("UF_CRM_CHANNEL", "CRM_DEAL")]
+    twice = await call(client, "crm.deal.userfield.add", json={"fields": {"FIELD_NAME": "CHANNEL"}})
+    assert twice.status_code == 400
+
+
+async def test_list_select_filter_order_with_custom_and_multifields(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    crm, client = portal
+    await call(
+        client,
+        "crm.lead.userfield.add",
+        json={"fields": {"FIELD_NAME": "SCORE", "USER_TYPE_ID": "integer"}},
+    )
+    for number in range(1, 8):
+        await call(
+            client,
+            "crm.lead.add",
+            json={
+                "fields": {
+                    "TITLE": f"lead {number}",
+                    "UF_CRM_SCORE": number % 3,
+                    "EMAIL": [{"VALUE": f"a{number}@x.io"}],
+                }
+            },
+        )
+    page = (
+        await call(
+            client,
+            "crm.lead.list",
+            json={
+                "filter": {">=UF_CRM_SCORE": 1, "@ID": [1, 2, 4, 5, 7]},
+                "order": {"UF_CRM_SCORE": "DESC", "ID": "ASC"},
+                "select": ["ID", "TITLE", "UF_*", "EMAIL"],
+            },
+        )
+    ).json()
+    assert [row["ID"] for row in page["result"]] == ["2", "5", "1", "4", "7"]
+    assert set(page["result"][0]) == {"ID", "TITLE", "UF_CRM_SCORE", "EMAIL"}
+    assert page["result"][0]["EMAIL"][0]["VALUE"] == "a2@x.io"
+    plain = (await call(client, "crm.lead.list", json={"select": ["*"]})).json()["result"]
+    assert "EMAIL" not in plain[0]
+    assert "UF_CRM_SCORE" not in plain[0]
+    assert plain[0]["COMMENTS"] is None
+    by_mail = (await call(client, "crm.lead.list", json={"filter": {"EMAIL": "a3@x.io"}})).json()
+    assert [row["ID"] for row in by_mail["result"]] == ["3"]
+    assert len(crm.records("lead")) == 7
+
+
+async def test_timeline_comments(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    _, client = portal
+    await call(client, "crm.deal.add", json={"fields": {"TITLE": "d"}})
+    added = await call(
+        client,
+        "crm.timeline.comment.add",
+        json={"fields": {"ENTITY_ID": 1, "ENTITY_TYPE": "deal", "COMMENT": "The bot says hi"}},
+    )
+    assert added.json()["result"] == 1
+    got = (await call(client, "crm.timeline.comment.get", json={"id": 1})).json()["result"]
+    assert (got["ENTITY_TYPE"], got["ENTITY_ID"], got["COMMENT"]) == ("deal", 1, "The bot says hi")
+    listed = await call(
+        client,
+        "crm.timeline.comment.list",
+        json={"filter": {"ENTITY_ID": 1, "ENTITY_TYPE": "deal"}},
+    )
+    assert [c["ID"] for c in listed.json()["result"]] == ["1"]
+    orphan = await call(
+        client,
+        "crm.timeline.comment.add",
+        json={"fields": {"ENTITY_ID": 9, "ENTITY_TYPE": "deal", "COMMENT": "x"}},
+    )
+    assert (orphan.status_code, orphan.json()["error"]) == (400, "OWNER_NOT_FOUND")
+    empty = await call(
+        client,
+        "crm.timeline.comment.add",
+        json={"fields": {"ENTITY_ID": 1, "ENTITY_TYPE": "deal", "COMMENT": " "}},
+    )
+    assert empty.json()["error"] == "INVALID_ARG_VALUE"
+
+
+async def test_duplicates_by_phone_and_email(portal: tuple[Bitrix24, httpx.AsyncClient]) -> None:
+    _, client = portal
+    await call(
+        client, "crm.lead.add", json={"fields": {"PHONE": [{"VALUE": "+7 (999) 000-11-22"}]}}
+    )
+    await call(client, "crm.contact.add", json={"fields": {"PHONE": [{"VALUE": "79990001122"}]}})
+    await call(
+        client, "crm.contact.add", json={"fields": {"EMAIL": [{"VALUE": "Anna@Example.com"}]}}
+    )
+    found = await call(
+        client, "crm.duplicate.findbycomm", json={"type": "PHONE", "values": ["+79990001122"]}
+    )
+    assert found.json()["result"] == {"LEAD": [1], "CONTACT": [1]}
+    contacts = await call(
+        client,
+        "crm.duplicate.findbycomm",
+        json={"type": "EMAIL", "values": ["anna@example.com"], "entity_type": "CONTACT"},
+    )
+    assert contacts.json()["result"] == {"CONTACT": [2]}
+    none = await call(
+        client, "crm.duplicate.findbycomm", json={"type": "EMAIL", "values": ["x@y.z"]}
+    )
+    assert none.json()["result"] == []
+    missing = await call(client, "crm.duplicate.findbycomm", json={"values": ["1"]})
+    assert (missing.status_code, missing.json()["error"]) == (
+        400,
+        "Communication type is not defined",
+    )
+
+
+# --- batch (settings/how-to-call-rest-api/batch.md) -----------------------------------------
+
+
+async def test_batch_commands_refer_to_earlier_results(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    _, client = portal
+    for number in range(60):
+        await call(client, "crm.lead.add", json={"fields": {"TITLE": f"lead {number}"}})
+    cmd = {
+        "first": "crm.lead.list?"
+        + encode_query({"order": {"ID": "ASC"}, "select": ["ID"], "start": -1}),
+        "rest": "crm.lead.list?"
+        + encode_query(
+            {"filter": {">ID": "$result[first][49][ID]"}, "order": {"ID": "ASC"}, "start": -1}
+        ),
+        "company": "crm.company.add?" + encode_query({"fields": {"TITLE": "Acme"}}),
+        "deal": "crm.deal.add?"
+        + encode_query(
+            {"fields": {"TITLE": "for $result[company]", "COMPANY_ID": "$result[company]"}}
+        ),
+        "read": "crm.deal.get?id=$result[deal]",
+        "paged": "crm.lead.list?start=50",
+    }
+    answer = (await client.post("batch", json={"cmd": cmd})).json()["result"]
+    assert len(answer["result"]["first"]) == 50
+    assert [row["ID"] for row in answer["result"]["rest"]] == [str(n) for n in range(51, 61)]
+    assert answer["result"]["read"]["COMPANY_ID"] == "1"
+    assert answer["result"]["read"]["TITLE"] == "for 1"
+    assert answer["result_error"] == []
+    assert set(answer["result_time"]) == set(cmd)  # an object keyed by command
+    assert set(answer["result_time"]["deal"]) >= {"start", "finish", "duration"}
+    assert answer["result_total"] == {"paged": 60}
+    assert answer["result_next"] == []  # the last page has no next
+
+
+async def test_batch_halt_stops_at_the_first_error(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    crm, client = portal
+    cmd = {
+        "bad": "crm.lead.get?id=404",
+        "nested": "batch?cmd[x]=crm.lead.list",
+        "add": "crm.lead.add?fields[TITLE]=after",
+    }
+    going = (await client.post("batch", json={"halt": 0, "cmd": cmd})).json()["result"]
+    assert set(going["result_error"]) == {"bad", "nested"}
+    assert going["result_error"]["nested"]["error"] == "ERROR_BATCH_METHOD_NOT_ALLOWED"
+    assert going["result"] == {"add": 1}
+    halted = (await client.post("batch", json={"halt": 1, "cmd": cmd})).json()["result"]
+    assert (halted["result"], list(halted["result_error"])) == ([], ["bad"])
+    assert halted["result_time"] == []
+    assert len(crm.records("lead")) == 1
+
+
+async def test_system_error_statuses_follow_the_documented_table() -> None:
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(user_id="1", secret="s", plan="unlimited"))
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            wrong = await client.post("/rest/1/nope/crm.lead.list.json")
+            assert (wrong.status_code, wrong.json()["error"]) == (401, "INVALID_CREDENTIALS")
+            bare = await client.post("/rest/crm.lead.list.json")
+            assert (bare.status_code, bare.json()["error"]) == (401, "NO_AUTH_FOUND")
+            unknown = await client.post("/rest/1/s/crm.nothing.list.json")
+            assert (unknown.status_code, unknown.json()["error"]) == (404, "ERROR_METHOD_NOT_FOUND")
+            hook_bind = await client.post(
+                "/rest/1/s/event.bind.json", json={"event": "ONCRMLEADADD", "handler": "http://x/"}
+            )
+            assert hook_bind.json()["error"] == "WRONG_AUTH_TYPE"
+    assert crm.statuses["ERROR_BATCH_METHOD_NOT_ALLOWED"] == 405
+
+
+# --- application tokens on the server's clock (settings/oauth/index.md) ---------------------
+
+
+async def test_an_application_token_expires_on_the_server_clock_and_refreshes() -> None:
+    async with MockServer() as server:
+        crm = server.mount(
+            Bitrix24(
+                plan="unlimited", client_id="local.app", client_secret="shh", token_lifetime=3600
+            )
+        )
+        crm.clock.freeze(datetime(2026, 6, 1, tzinfo=timezone.utc))
+        issued = crm.issue_app_tokens(user_id="5", base_url=server.url)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            ok = await client.post(
+                "/rest/crm.lead.add.json",
+                params={"auth": issued["access_token"]},
+                json={"fields": {"TITLE": "app"}},
+            )
+            assert ok.json()["result"] == 1
+            in_body = await client.post(
+                "/rest/crm.lead.get", json={"id": 1, "auth": issued["access_token"]}
+            )
+            assert in_body.json()["result"]["TITLE"] == "app"
+            crm.clock.advance(3599)
+            assert (
+                await client.get("/rest/crm.lead.list", params={"auth": issued["access_token"]})
+            ).status_code == 200
+            crm.clock.advance(1)
+            expired = await client.get(
+                "/rest/crm.lead.list", params={"auth": issued["access_token"]}
+            )
+            assert (expired.status_code, expired.json()["error"]) == (401, "expired_token")
+            bogus = await client.get("/rest/crm.lead.list", params={"auth": "nope"})
+            assert (bogus.status_code, bogus.json()["error"]) == (401, "invalid_token")
+            refresh = {
+                "grant_type": "refresh_token",
+                "client_id": "local.app",
+                "client_secret": "shh",
+                "refresh_token": issued["refresh_token"],
+            }
+            renewed = await client.get("/oauth/token/", params=refresh)
+            assert renewed.status_code == 200
+            fresh = renewed.json()
+            assert fresh["expires_in"] == 3600
+            assert fresh["expires"] == int(crm.clock.timestamp()) + 3600
+            assert fresh["user_id"] == 5
+            assert fresh["client_endpoint"] == f"{server.url}/rest/"
+            again = await client.get("/rest/crm.lead.list", params={"auth": fresh["access_token"]})
+            assert again.json()["total"] == 1
+            reused = await client.get("/oauth/token/", params=refresh)  # a refresh token is spent
+            assert (reused.status_code, reused.json()["error"]) == (400, "invalid_grant")
+            stolen = await client.get("/oauth/token/", params={**refresh, "client_secret": "guess"})
+            assert (stolen.status_code, stolen.json()["error"]) == (401, "invalid_client")
+            code = crm.issue_code(user_id="5")
+            exchanged = await client.get(
+                "/oauth/token/",
+                params={
+                    "grant_type": "authorization_code",
+                    "client_id": "local.app",
+                    "client_secret": "shh",
+                    "code": code,
+                },
+            )
+            assert exchanged.json()["access_token"]
+            crm.clock.advance(31)
+            late = await client.get(
+                "/oauth/token/",
+                params={
+                    "grant_type": "authorization_code",
+                    "client_id": "local.app",
+                    "client_secret": "shh",
+                    "code": crm.issue_code(),
+                },
+            )
+            assert late.status_code == 200  # a fresh code works; an old one does not:
+            old = await client.get(
+                "/oauth/token/",
+                params={
+                    "grant_type": "authorization_code",
+                    "client_id": "local.app",
+                    "client_secret": "shh",
+                    "code": code,
+                },
+            )
+            assert old.json()["error"] == "invalid_grant"
+
+
+def test_application_credentials_survive_a_restart(tmp_path: Any) -> None:
+    first = Bitrix24(data=tmp_path)
+    issued = first.issue_app_tokens()
+    first.store.close()
+    second = Bitrix24(data=tmp_path)
+    assert (second.tokens.client_id, second.tokens.client_secret, second.secret) == (
+        first.tokens.client_id,
+        first.tokens.client_secret,
+        first.secret,
+    )
+    assert second.tokens.check(issued["access_token"]) == ("1", ("crm",))
+
+
+# --- outbound events (api-reference/events/) --------------------------------------------------
+
+
+async def test_bound_events_are_posted_to_the_handler_form_encoded() -> None:
+    async with MockServer() as server:
+        server.stub({"method": "POST", "path": "/bot/b24-events"}, {"status": 200})
+        crm = server.mount(Bitrix24(plan="unlimited"))
+        token = crm.issue_app_tokens(base_url=server.url)["access_token"]
+        handler = f"{server.url}/bot/b24-events"
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            for event in ("ONCRMLEADADD", "ONCRMLEADUPDATE"):
+                bound = await client.post(
+                    "/rest/event.bind", json={"auth": token, "event": event, "handler": handler}
+                )
+                assert bound.json()["result"] is True
+            twice = await client.post(
+                "/rest/event.bind",
+                json={"auth": token, "event": "ONCRMLEADADD", "handler": handler},
+            )
+            assert twice.status_code == 400
+            unknown = await client.post(
+                "/rest/event.bind", json={"auth": token, "event": "ONNOTHING", "handler": handler}
+            )
+            assert unknown.json()["error"] == "ERROR_EVENT_NOT_FOUND"
+            listed = (await client.post("/rest/event.get", json={"auth": token})).json()["result"]
+            assert [b["event"] for b in listed] == ["ONCRMLEADADD", "ONCRMLEADUPDATE"]
+            await client.post("/rest/1/" + crm.secret + "/crm.lead.add", json={"fields": {}})
+            await client.post(
+                "/rest/1/" + crm.secret + "/crm.lead.update",
+                json={"id": 1, "fields": {"NAME": "x"}},
+            )
+            await client.post(
+                "/rest/1/" + crm.secret + "/crm.lead.delete", json={"id": 1}
+            )  # not bound
+            await crm.events_sent()
+            unbound = await client.post(
+                "/rest/event.unbind",
+                json={"auth": token, "event": "ONCRMLEADUPDATE", "handler": handler},
+            )
+            assert unbound.json()["result"] == {"count": 1}
+        posted = [r for r in server.requests if r.path == "/bot/b24-events"]
+        assert [r.form["event"] for r in posted] == ["ONCRMLEADADD", "ONCRMLEADUPDATE"]  # type: ignore[index]
+        first = posted[0]
+        assert first.content_type == "application/x-www-form-urlencoded"
+        assert first.form["data"] == {"FIELDS": {"ID": "1"}}  # type: ignore[index]
+        auth = first.form["auth"]  # type: ignore[index]
+        assert auth["application_token"] == crm.store.meta["application_token"]
+        assert auth["member_id"]
+        assert auth["access_token"]
+        assert auth["domain"]
+        assert int(first.form["ts"]) > 0  # type: ignore[index]
+        deliveries = crm.to_json()["deliveries"]
+        assert [(d["event"], d["status"]) for d in deliveries] == [
+            ("ONCRMLEADADD", 200),
+            ("ONCRMLEADUPDATE", 200),
+        ]
+
+
+async def test_a_failed_delivery_is_logged_and_not_retried() -> None:
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(plan="unlimited"))
+        token = crm.issue_app_tokens()["access_token"]
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            await client.post(
+                "/rest/event.bind",
+                json={"auth": token, "event": "ONCRMDEALADD", "handler": f"{server.url}/down"},
+            )
+            await client.post("/rest/1/" + crm.secret + "/crm.deal.add", json={"fields": {}})
+            await crm.events_sent()
+    deliveries = crm.to_json()["deliveries"]
+    assert [(d["event"], d["status"]) for d in deliveries] == [("ONCRMDEALADD", 404)]
+    assert len([r for r in server.requests if r.path == "/down"]) == 1

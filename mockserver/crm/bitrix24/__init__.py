@@ -1,0 +1,13 @@
+"""A fake Bitrix24 portal: inbound webhooks and application (OAuth) tokens, the classic
+``crm.*`` methods with their life cycle, ``batch`` with references, outbound events.
+
+Modules: ``portal`` (the front door: auth, envelope, rate limit), ``records`` (the CRM
+methods), ``batch``, ``oauth``, ``events``, ``schema`` (fields, statuses, plans).
+"""
+
+from __future__ import annotations
+
+from .portal import METHODS, Bitrix24
+from .schema import PLANS, STATUSES, BitrixError
+
+__all__ = ["METHODS", "PLANS", "STATUSES", "Bitrix24", "BitrixError"]

@@ -1,0 +1,116 @@
+"""``batch`` as ``settings/how-to-call-rest-api/batch.md`` describes it: up to 50 commands,
+each a method with a query string, run in order; a later command may use an earlier one's
+answer as ``$result[cmd][field]…`` (also ``$result_total``, ``$result_next``,
+``$result_error``, ``$result_time``); ``halt`` stops at the first error; the answer keeps
+``result``, ``result_error``, ``result_total``, ``result_next`` and ``result_time`` keyed by
+command (an empty one is ``[]``, PHP's empty array)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from mockserver.forms import parse_php_form
+
+from .schema import BATCH_LIMIT, BitrixError, text
+
+__all__ = ["run_batch"]
+
+_REFERENCE: Final = re.compile(
+    r"\$(result|result_error|result_total|result_next|result_time)\[([^\]\[]*)\]((?:\[[^\]\[]*\])*)"
+)
+_STEP: Final = re.compile(r"\[([^\]\[]*)\]")
+
+Call = Callable[[str, Mapping[str, Any]], tuple[Any, dict[str, Any] | None]]
+Timing = Callable[[], dict[str, Any]]
+
+
+def _follow(value: Any, steps: list[str]) -> Any:
+    for step in steps:
+        if isinstance(value, Mapping):
+            value = value.get(step, value.get(step.upper()))
+        elif (
+            isinstance(value, list)
+            and step.lstrip("-").isdigit()
+            and -len(value) <= int(step) < len(value)
+        ):
+            value = value[int(step)]
+        else:
+            return None
+    return value
+
+
+def _substitute(value: Any, answers: Mapping[str, Mapping[str, Any]]) -> Any:
+    """Replace references in every string of a decoded command's parameters.
+
+    A string that is one reference takes the referred value itself (a list stays a
+    list); a reference inside a longer string is replaced by its text. A reference to
+    nothing (a command that failed, an item past a short page) becomes ``""``.
+    """
+    if isinstance(value, Mapping):
+        return {key: _substitute(item, answers) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_substitute(item, answers) for item in value]
+    if not isinstance(value, str) or "$result" not in value:
+        return value
+
+    def lookup(match: re.Match[str]) -> Any:
+        section, command, rest = match.group(1), match.group(2), match.group(3)
+        return _follow(answers[section].get(command), _STEP.findall(rest))
+
+    whole = _REFERENCE.fullmatch(value)
+    if whole is not None:
+        found = lookup(whole)
+        return "" if found is None else found
+    return _REFERENCE.sub(lambda m: text(lookup(m)), value)
+
+
+def run_batch(
+    params: Mapping[str, Any], call: Call, allowed: Callable[[str], bool], timing: Timing
+) -> dict[str, Any]:
+    """Run ``params['cmd']`` through ``call``; ``allowed`` says which method names exist."""
+    commands = params.get("cmd") or {}
+    if isinstance(commands, list):
+        commands = {str(index): command for index, command in enumerate(commands)}
+    if not isinstance(commands, Mapping):
+        raise BitrixError("", "Parameter 'cmd' must be array.")
+    if len(commands) > BATCH_LIMIT:
+        raise BitrixError("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
+    halt = text(params.get("halt", "0")).lower() in ("1", "true", "y")
+    answers: dict[str, dict[str, Any]] = {
+        "result": {},
+        "result_error": {},
+        "result_total": {},
+        "result_next": {},
+        "result_time": {},
+    }
+    for key, command in commands.items():
+        name = str(key)
+        method, _, query = str(command).partition("?")
+        method = method.strip().lower().removesuffix(".json")
+        try:
+            if method == "batch":
+                raise BitrixError(
+                    "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage"
+                )
+            if not allowed(method):
+                raise BitrixError("ERROR_METHOD_NOT_FOUND", "Method not found!")
+            decoded = parse_php_form(query)
+            sub = _substitute(decoded if isinstance(decoded, dict) else {}, answers)
+            result, extra = call(method, {str(k).lower(): v for k, v in sub.items()})
+        except BitrixError as exc:
+            answers["result_error"][name] = {
+                "error": exc.code,
+                "error_description": exc.description,
+            }
+            if halt:
+                break
+            continue
+        answers["result"][name] = result
+        answers["result_time"][name] = timing()
+        if extra and "total" in extra:
+            answers["result_total"][name] = extra["total"]
+        if extra and "next" in extra:
+            answers["result_next"][name] = extra["next"]
+    return {section: (found or []) for section, found in answers.items()}

@@ -1,0 +1,188 @@
+"""Outbound events (``api-reference/events/``): an application binds a handler URL to an
+event with ``event.bind``; when a lead, contact, deal or company is added, updated or
+deleted, the portal POSTs to the handler, form-encoded as PHP would: ``event``,
+``event_handler_id``, ``data[FIELDS][ID]``, ``ts`` and ``auth[...]`` (the binding user's
+tokens, ``domain``, ``member_id``, ``application_token``).
+
+As documented, a delivery is tried once: "if your server crashes and fails to process all
+events, Bitrix24 will not resend anything". Each attempt is kept in the bounded
+``deliveries`` log (status or error), shown at ``/__admin/crm/bitrix24``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlencode, urlsplit
+
+from mockserver.crm.base import CallLog
+
+from .schema import BitrixError, text
+
+if TYPE_CHECKING:
+    from mockserver.crm.base import Clock, Store
+
+    from .oauth import Tokens
+
+__all__ = ["Events"]
+
+_ENTITY_EVENTS: Final = frozenset(
+    f"ONCRM{entity}{op}"
+    for entity in ("LEAD", "CONTACT", "DEAL", "COMPANY")
+    for op in ("ADD", "UPDATE", "DELETE")
+)
+MAX_BINDINGS: Final = 200
+MAX_PENDING: Final = 1000
+DELIVERY_TIMEOUT: Final = 10.0
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
+    """PHP's http_build_query: ``data[FIELDS][ID]=5``."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _flatten(f"{prefix}[{key}]" if prefix else str(key), item, out)
+    else:
+        out.append((prefix, text(value)))
+
+
+class Events:
+    """``event.bind``/``event.get``/``event.unbind`` and the deliveries they cause."""
+
+    store: Store
+    clock: Clock
+    tokens: Tokens
+    user_id: str
+
+    def init_events(self) -> None:
+        self.deliveries = CallLog(max_entries=1000, max_bytes=512 * 1024)
+        self._pending: list[dict[str, Any]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+        if "application_token" not in self.store.meta:
+            self.store.set_meta("application_token", secrets.token_hex(16))
+
+    def bound_events(self) -> list[dict[str, Any]]:
+        bound: list[dict[str, Any]] = self.store.meta.get("events", [])
+        return [dict(binding) for binding in bound]
+
+    def event_call(self, op: str, params: Mapping[str, Any]) -> Any:
+        bound = self.bound_events()
+        if op == "get":
+            return [
+                {key: binding[key] for key in ("event", "handler", "auth_type", "offline")}
+                for binding in bound
+            ]
+        event = text(params.get("event")).upper()
+        handler = text(params.get("handler"))
+        if op == "unbind":
+            kept = [
+                b
+                for b in bound
+                if not (b["event"] == event and (not handler or b["handler"] == handler))
+            ]
+            self.store.set_meta("events", kept)
+            return {"count": len(bound) - len(kept)}
+        if event not in _ENTITY_EVENTS:
+            raise BitrixError("ERROR_EVENT_NOT_FOUND", "Event not found")
+        parts = urlsplit(handler)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise BitrixError("", f"handler: got {handler!r}, expected an http(s) URL")
+        if text(params.get("event_type") or "online").lower() != "online":
+            raise BitrixError("", "event_type: offline events are not emulated")
+        if any(b["event"] == event and b["handler"] == handler for b in bound):
+            raise BitrixError("ERROR_CORE", "Handler already binded")
+        if len(bound) >= MAX_BINDINGS:
+            raise BitrixError("ERROR_CORE", f"At most {MAX_BINDINGS} handlers can be bound")
+        number = int(self.store.meta.get("event_handler_id", 0)) + 1
+        self.store.set_meta("event_handler_id", number)
+        bound.append(
+            {
+                "id": number,
+                "event": event,
+                "handler": handler,
+                "auth_type": text(params.get("auth_type") or "0"),
+                "offline": 0,
+            }
+        )
+        self.store.set_meta("events", bound)
+        return True
+
+    def queue_event(self, entity: str, op: str, entity_id: str) -> None:
+        """After a change: note the event for every handler bound to it."""
+        name = f"ONCRM{entity.upper()}{op.upper()}"
+        for binding in self.bound_events():
+            if binding["event"] == name and len(self._pending) < MAX_PENDING:
+                self._pending.append({"binding": binding, "id": entity_id, "ts": self.clock.now()})
+
+    def send_events(self, origin: str) -> None:
+        """Start delivering what is queued (after the answer is made)."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        task = asyncio.get_running_loop().create_task(self._deliver(pending, origin))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def events_sent(self) -> None:
+        """Wait until every delivery started so far has been tried."""
+        while self._sending:
+            await asyncio.gather(*list(self._sending), return_exceptions=True)
+
+    def _body(self, item: Mapping[str, Any], origin: str) -> str:
+        binding = item["binding"]
+        user = binding["auth_type"] if binding["auth_type"] != "0" else self.user_id
+        issued = self.tokens.issue(user, ("crm",), origin)
+        auth = {
+            "access_token": issued["access_token"],
+            "expires": issued["expires"],
+            "expires_in": issued["expires_in"],
+            "scope": issued["scope"],
+            "domain": urlsplit(origin).netloc,
+            "server_endpoint": issued["server_endpoint"],
+            "status": issued["status"],
+            "client_endpoint": issued["client_endpoint"],
+            "member_id": issued["member_id"],
+            "user_id": issued["user_id"],
+            "refresh_token": issued["refresh_token"],
+            "application_token": self.store.meta["application_token"],
+        }
+        pairs: list[tuple[str, str]] = []
+        _flatten(
+            "",
+            {
+                "event": binding["event"],
+                "event_handler_id": binding["id"],
+                "data": {"FIELDS": {"ID": item["id"]}},
+                "ts": int(item["ts"].timestamp()),
+                "auth": auth,
+            },
+            pairs,
+        )
+        return urlencode(pairs)
+
+    async def _deliver(self, pending: list[dict[str, Any]], origin: str) -> None:
+        import aiohttp
+
+        timeout = aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            for item in pending:
+                binding = item["binding"]
+                entry: dict[str, Any] = {
+                    "event": binding["event"],
+                    "handler": binding["handler"],
+                    "id": item["id"],
+                    "at": self.clock.now().isoformat(),
+                }
+                try:
+                    async with session.post(
+                        binding["handler"],
+                        data=self._body(item, origin),
+                        headers={"Content-Type": "application/x-www-form-urlencoded"},
+                        allow_redirects=False,
+                    ) as response:
+                        await response.read()
+                        entry["status"] = response.status
+                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    entry["error"] = f"{type(exc).__name__}: {exc}"
+                self.deliveries.append(entry)

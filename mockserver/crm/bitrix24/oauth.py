@@ -1,0 +1,140 @@
+"""Application tokens, as Bitrix24's OAuth 2.0 runs them (``settings/oauth/index.md``):
+an access token that lives an hour on the server's clock, a refresh token that lives 28
+days, and the authorization server's ``/oauth/token/`` endpoint (``oauth.bitrix.info``),
+served by the mock server, for the ``authorization_code`` and ``refresh_token`` grants."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from .schema import text
+
+if TYPE_CHECKING:
+    from mockserver.crm.base import Clock, Store
+
+__all__ = ["OAuthError", "Tokens"]
+
+REFRESH_LIFETIME: Final = 28 * 24 * 3600
+CODE_LIFETIME: Final = 30
+#: How many live tokens of each kind are kept; the oldest go first.
+MAX_TOKENS: Final = 1000
+
+
+class OAuthError(Exception):
+    """An answer of the authorization server: ``{"error", "error_description"}``, 400/401."""
+
+    def __init__(self, code: str, description: str, status: int = 400) -> None:
+        self.code = code
+        self.description = description
+        self.status = status
+        super().__init__(f"{code}: {description}")
+
+
+class Tokens:
+    """The portal's application: its ``client_id``/``client_secret`` and the tokens issued.
+
+    Everything is kept in the store's meta, so it survives a restart with ``--data``.
+    """
+
+    def __init__(
+        self, store: Store, clock: Clock, *, client_id: str, client_secret: str, lifetime: int
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.lifetime = lifetime
+
+    def _table(self, name: str) -> dict[str, dict[str, Any]]:
+        table: dict[str, dict[str, Any]] = self.store.meta.get(f"oauth_{name}", {})
+        return table
+
+    def _save(self, name: str, table: dict[str, dict[str, Any]]) -> None:
+        # An expired access token is kept a while longer, so that it earns
+        # ``expired_token`` (refresh, then retry), not ``invalid_token``.
+        grace = REFRESH_LIFETIME if name == "access" else 0
+        moment = self.clock.timestamp() - grace
+        live = {key: value for key, value in table.items() if value["expires"] > moment}
+        while len(live) > MAX_TOKENS:
+            live.pop(next(iter(live)))
+        self.store.set_meta(f"oauth_{name}", live)
+
+    def issue(self, user_id: str, scope: tuple[str, ...], base_url: str = "") -> dict[str, Any]:
+        """New access and refresh tokens; the authorization server's JSON answer."""
+        moment = int(self.clock.timestamp())
+        access, refresh = secrets.token_hex(16), secrets.token_hex(16)
+        grant = {"user_id": user_id, "scope": list(scope)}
+        tokens = dict(self._table("access"))
+        tokens[access] = {**grant, "expires": moment + self.lifetime}
+        self._save("access", tokens)
+        refreshes = dict(self._table("refresh"))
+        refreshes[refresh] = {**grant, "expires": moment + REFRESH_LIFETIME}
+        self._save("refresh", refreshes)
+        return {
+            "access_token": access,
+            "expires": moment + self.lifetime,
+            "expires_in": self.lifetime,
+            "scope": ",".join(scope),
+            "domain": "oauth.bitrix.info",
+            "server_endpoint": f"{base_url}/rest/",
+            "status": "L",
+            "client_endpoint": f"{base_url}/rest/",
+            "member_id": self.member_id,
+            "user_id": int(user_id) if user_id.isdigit() else user_id,
+            "refresh_token": refresh,
+        }
+
+    @property
+    def member_id(self) -> str:
+        found = self.store.meta.get("member_id")
+        if not found:
+            found = secrets.token_hex(16)
+            self.store.set_meta("member_id", found)
+        return str(found)
+
+    def issue_code(self, user_id: str, scope: tuple[str, ...]) -> str:
+        """A first authorization code (lives 30 seconds), as the install redirect carries."""
+        code = secrets.token_hex(16)
+        codes = dict(self._table("code"))
+        codes[code] = {
+            "user_id": user_id,
+            "scope": list(scope),
+            "expires": self.clock.timestamp() + CODE_LIFETIME,
+        }
+        self._save("code", codes)
+        return code
+
+    def check(self, token: str) -> tuple[str, tuple[str, ...]] | str:
+        """The token's user and scope, or the error code it earns."""
+        grant = self._table("access").get(token)
+        if grant is None:
+            return "invalid_token"
+        if grant["expires"] <= self.clock.timestamp():
+            return "expired_token"
+        return str(grant["user_id"]), tuple(grant["scope"])
+
+    def grant(self, params: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+        """``/oauth/token/?grant_type=…&client_id=…&client_secret=…&refresh_token|code=…``."""
+        kind = text(params.get("grant_type"))
+        if kind not in ("refresh_token", "authorization_code"):
+            raise OAuthError(
+                "invalid_request",
+                f"grant_type: got {kind!r}, expected refresh_token or authorization_code",
+            )
+        if (
+            text(params.get("client_id")) != self.client_id
+            or text(params.get("client_secret")) != self.client_secret
+        ):
+            raise OAuthError(
+                "invalid_client", "Invalid client data: client_id or client_secret", 401
+            )
+        table = "refresh" if kind == "refresh_token" else "code"
+        key = text(params.get("refresh_token" if kind == "refresh_token" else "code"))
+        grants = dict(self._table(table))
+        found = grants.pop(key, None)
+        if found is None or found["expires"] <= self.clock.timestamp():
+            raise OAuthError("invalid_grant", "Invalid authorization tokens were provided")
+        self._save(table, grants)  # a refresh token (or a code) is used once
+        return self.issue(str(found["user_id"]), tuple(found["scope"]), base_url)

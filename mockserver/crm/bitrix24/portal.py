@@ -1,0 +1,410 @@
+"""The fake portal's front door: ``/rest/{user_id}/{secret}/{method}[.json]`` (an inbound
+webhook), ``/rest/{method}?auth=TOKEN`` (an application's OAuth token) and the
+authorization server's ``/oauth/token/``.
+
+It answers in the ``{"result", "time"}`` envelope with ``total``/``next`` paging by 50,
+takes parameters in all four encodings (GET query, form and multipart with PHP bracket
+names, JSON), and fails like the real thing: ``{"error", "error_description"}`` with the
+documented statuses (each overridable) and the leaky-bucket rate limit (50 then 2 per
+second; enterprise 250 then 5) on the server's clock, which tests drive.
+
+Not emulated: the "operating" time limit, ``.xml`` answers (``.xml`` is answered in JSON).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+from aiohttp import web
+
+from mockserver.crm.base import CrmProfile
+from mockserver.forms import parse_php_form
+from mockserver.models import CRM_URL_WORD, CRM_URL_WORD_TEXT
+
+from .batch import run_batch
+from .events import Events
+from .oauth import OAuthError, Tokens
+from .records import Records
+from .schema import ENTITIES, PLANS, STATUSES, BitrixError
+
+if TYPE_CHECKING:
+    from mockserver.journal import RecordedRequest
+
+__all__ = ["Bitrix24"]
+
+_ENTITY_OPS: Final = ("add", "get", "list", "update", "delete", "fields")
+_USERFIELD_OPS: Final = ("add", "get", "list", "update", "delete")
+METHODS: Final = frozenset(
+    {f"crm.{entity}.{op}" for entity in ENTITIES for op in _ENTITY_OPS}
+    | {f"crm.{entity}.userfield.{op}" for entity in ENTITIES for op in _USERFIELD_OPS}
+    | {f"crm.timeline.comment.{op}" for op in ("add", "get", "list", "delete")}
+    | {"crm.duplicate.findbycomm", "batch", "event.bind", "event.get", "event.unbind", "scope"}
+)
+_NO_SCOPE: Final = frozenset({"batch", "scope", "event.bind", "event.get", "event.unbind"})
+
+
+class Bitrix24(Records, Events, CrmProfile):
+    """The fake portal. ``webhook_path`` is what to append to the server's URL.
+
+    ``client_id``/``client_secret`` are its application's (a local application's are
+    ``local.…``); :meth:`issue_app_tokens` installs it for a user, as the install
+    redirect's code exchange would. ``userfields`` defines custom fields up front
+    (``{"lead": {"UF_CRM_SOURCE": "string"}}``), as ``crm.lead.userfield.add`` does.
+    """
+
+    name: ClassVar[str] = "bitrix24"
+
+    def __init__(
+        self,
+        *,
+        user_id: str = "1",
+        secret: str | None = None,
+        scope: tuple[str, ...] = ("crm",),
+        plan: str = "standard",
+        statuses: Mapping[str, int] | None = None,
+        required: Mapping[str, tuple[str, ...]] | None = None,
+        userfields: Mapping[str, Mapping[str, str]] | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        token_lifetime: int = 3600,
+        data: str | Path | None = None,
+    ) -> None:
+        if plan not in PLANS:
+            raise ValueError(f"plan: got {plan!r}, expected one of {', '.join(PLANS)}")
+        for field, value in (("user_id", str(user_id)), ("secret", secret or "x")):
+            if not CRM_URL_WORD.fullmatch(value):
+                raise ValueError(f"{field}: got {value!r}, expected {CRM_URL_WORD_TEXT}")
+        if token_lifetime <= 0:
+            raise ValueError(f"token_lifetime: got {token_lifetime!r}, expected seconds > 0")
+        super().__init__(data=data)
+        # With --data the portal keeps its identity: a restart without --bitrix24-secret
+        # serves the webhook URL (and the application's credentials) already configured.
+        identity = self.store.meta.get("identity", {})
+        self.user_id = str(user_id)
+        self.secret = secret or str(identity.get("secret") or "b24" + secrets.token_hex(6))
+        self.tokens = Tokens(
+            self.store,
+            self.clock,
+            client_id=client_id
+            or str(identity.get("client_id") or "local." + secrets.token_hex(8)),
+            client_secret=client_secret
+            or str(identity.get("client_secret") or secrets.token_urlsafe(32)),
+            lifetime=token_lifetime,
+        )
+        self.store.set_meta(
+            "identity",
+            {
+                "user_id": self.user_id,
+                "secret": self.secret,
+                "client_id": self.tokens.client_id,
+                "client_secret": self.tokens.client_secret,
+            },
+        )
+        self.scope = tuple(scope)
+        stored = self.store.meta.get("webhooks", {})
+        #: secret → (user id, scopes): the portal's inbound webhooks.
+        self.webhooks: dict[str, tuple[str, tuple[str, ...]]] = {
+            key: (str(value[0]), tuple(value[1])) for key, value in stored.items()
+        }
+        self.webhooks[self.secret] = (self.user_id, self.scope)
+        self.plan = plan
+        self.capacity, self.drain = PLANS[plan]
+        self.statuses = {**STATUSES, **(statuses or {})}
+        self.required = {key: tuple(value) for key, value in (required or {}).items()}
+        for entity, fields in (userfields or {}).items():
+            if entity not in ENTITIES:
+                raise ValueError(
+                    f"userfields: got {entity!r}, expected one of {', '.join(ENTITIES)}"
+                )
+            for field_name, kind in fields.items():
+                if field_name not in self.userfields(entity):
+                    try:
+                        self.userfield_call(
+                            entity,
+                            "add",
+                            {"fields": {"FIELD_NAME": field_name, "USER_TYPE_ID": kind}},
+                        )
+                    except BitrixError as exc:
+                        raise ValueError(
+                            f"userfields.{entity}.{field_name}: {exc.description}"
+                        ) from None
+        self.init_events()
+        self._level = 0.0
+        self._level_at: float | None = None
+        self._save_webhooks()
+
+    @property
+    def webhook_path(self) -> str:
+        return f"/rest/{self.user_id}/{self.secret}/"
+
+    def issue_webhook(self, user_id: str = "1", scope: tuple[str, ...] = ("crm",)) -> str:
+        """A new inbound webhook; returns its path (``/rest/{user_id}/{secret}/``)."""
+        secret = "b24" + secrets.token_hex(6)
+        self.webhooks[secret] = (str(user_id), tuple(scope))
+        self._save_webhooks()
+        return f"/rest/{user_id}/{secret}/"
+
+    def revoke_webhook(self, secret: str) -> None:
+        self.webhooks.pop(secret, None)
+        self._save_webhooks()
+
+    def issue_app_tokens(
+        self, user_id: str = "1", scope: tuple[str, ...] = ("crm",), base_url: str = ""
+    ) -> dict[str, Any]:
+        """Install the application for a user: the OAuth answer with both tokens."""
+        issued = self.tokens.issue(str(user_id), tuple(scope), base_url)
+        self.store.flush()
+        return issued
+
+    def issue_token(self, integration: str = "admin") -> str:
+        """An access token for the admin API (``POST /__admin/crm/bitrix24/tokens``)."""
+        return str(self.issue_app_tokens()["access_token"])
+
+    def issue_code(self, user_id: str = "1", scope: tuple[str, ...] = ("crm",)) -> str:
+        """A first authorization code for the ``authorization_code`` grant (30 s)."""
+        code = self.tokens.issue_code(str(user_id), tuple(scope))
+        self.store.flush()
+        return code
+
+    def _save_webhooks(self) -> None:
+        self.store.set_meta("webhooks", {k: [v[0], list(v[1])] for k, v in self.webhooks.items()})
+        self.store.flush()  # rare (setup, the admin API): committed before the call returns
+
+    def to_json(self) -> dict[str, Any]:
+        hooks = [
+            {"user_id": u, "secret": s, "scope": list(scope), "path": f"/rest/{u}/{s}/"}
+            for s, (u, scope) in self.webhooks.items()
+        ]
+        return {
+            **super().to_json(),
+            "webhooks": hooks,
+            "application": {"client_id": self.tokens.client_id},
+            "events": self.bound_events(),
+            "deliveries": self.deliveries.last(200),
+        }
+
+    def describe(self, base_url: str) -> str:
+        return (
+            f"webhook URL {base_url}{self.webhook_path} (plan {self.plan}; "
+            f"records and calls at {base_url}/__admin/crm/{self.name})"
+        )
+
+    def reset(self) -> None:
+        hooks = dict(self.webhooks)
+        super().reset()
+        self.store.set_meta(
+            "identity",
+            {
+                "user_id": self.user_id,
+                "secret": self.secret,
+                "client_id": self.tokens.client_id,
+                "client_secret": self.tokens.client_secret,
+            },
+        )
+        self.webhooks = hooks
+        self._save_webhooks()
+        self._level = 0.0
+        self._level_at = None
+
+    # --- the request ---------------------------------------------------------------
+
+    def claims(self, record: RecordedRequest) -> bool:
+        return record.path.startswith("/rest/") or record.path.rstrip("/") == "/oauth/token"
+
+    def _error(self, code: str, description: str, status: int | None = None) -> web.Response:
+        body = {"error": code, "error_description": description}
+        return web.json_response(body, status=status or self.statuses.get(code, 400))
+
+    def timing(self) -> dict[str, Any]:
+        moment = self.clock.now()
+        stamp = moment.timestamp()
+        return {
+            "start": stamp,
+            "finish": stamp,
+            "duration": 0.0,
+            "processing": 0.0,
+            "date_start": moment.isoformat(timespec="seconds"),
+            "date_finish": moment.isoformat(timespec="seconds"),
+            "operating_reset_at": int(stamp) + 600,
+            "operating": 0.0,
+        }
+
+    def _envelope(self, result: Any, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return {"result": result, **(extra or {}), "time": self.timing()}
+
+    def _take_token(self) -> bool:
+        """Leaky bucket: each request adds one; the level drains ``drain`` per second."""
+        moment = self.clock.timestamp()
+        if self._level_at is not None:
+            self._level = max(0.0, self._level - (moment - self._level_at) * self.drain)
+        self._level_at = moment
+        if self._level + 1 > self.capacity:
+            return False
+        self._level += 1
+        return True
+
+    def call_name(self, record: RecordedRequest) -> str:
+        if record.path.startswith("/oauth/"):
+            return "oauth.token"
+        name = record.path.rstrip("/").rsplit("/", 1)[-1]
+        return name.removesuffix(".json").removesuffix(".xml").lower()
+
+    def _authorize(
+        self, record: RecordedRequest, params: Mapping[str, Any]
+    ) -> tuple[str, tuple[str, ...], str] | web.Response:
+        """Who calls (user, scopes) and which method, or the error answer."""
+        parts = record.path.removeprefix("/rest/").split("/")
+        if len(parts) == 1 and parts[0]:
+            token = params.get("auth")
+            if not isinstance(token, str) or not token:
+                return self._error("NO_AUTH_FOUND", "Wrong authorization data")
+            checked = self.tokens.check(token)
+            if checked == "expired_token":
+                return self._error("expired_token", "The access token provided has expired.")
+            if isinstance(checked, str):
+                return self._error("invalid_token", "The access token provided is invalid.")
+            return checked[0], checked[1], parts[0]
+        if len(parts) != 3 or not all(parts):
+            return self._error("NO_AUTH_FOUND", "Wrong authorization data")
+        user_id, secret, method = parts
+        hook = self.webhooks.get(secret)
+        if hook is None or hook[0] != user_id:
+            return self._error(
+                "INVALID_CREDENTIALS",
+                "No active webhook with the specified user identifier and secret code was found",
+            )
+        return user_id, hook[1], method
+
+    async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
+        if record.path.startswith("/oauth/"):
+            return self._oauth(record, request)
+        try:
+            params = self.params(record)
+        except BitrixError as exc:
+            return self._error(exc.code, exc.description)
+        who = self._authorize(record, params)
+        if isinstance(who, web.Response):
+            return who
+        _, scopes, method = who
+        via_token = record.path.count("/") == 2
+        method = method.removesuffix(".json").removesuffix(".xml").lower()
+        if method not in METHODS:
+            return self._error("ERROR_METHOD_NOT_FOUND", "Method not found!")
+        if method not in _NO_SCOPE and method.split(".")[0] not in scopes:
+            holder = "access token" if via_token else "webhook token"
+            return self._error(
+                "insufficient_scope",
+                f"The request requires higher privileges than provided by the {holder}",
+            )
+        if method.startswith("event.") and not via_token:  # event-bind.md: applications only
+            return self._error(
+                "WRONG_AUTH_TYPE", "Current authorization type is denied for this method"
+            )
+        if not self._take_token():
+            return self._error("QUERY_LIMIT_EXCEEDED", "Too many requests")
+        fault = self.due_fault(method)
+        if fault is not None and fault.kind == "error":
+            return self._error(fault.code, fault.message, fault.status)
+        if fault is not None and fault.kind == "html":
+            return fault.gateway_page()
+        if fault is not None and fault.kind == "redirect":
+            raise web.HTTPFound(location=fault.location + record.url)
+        try:
+            result, extra = self.call(method, params)
+            response = web.json_response(self._envelope(result, extra))
+        except BitrixError as exc:
+            response = self._error(exc.code, exc.description, exc.status)
+        if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
+            await self.drop_connection(
+                request, hang=fault.seconds if fault.kind == "commit_then_hang" else None
+            )
+        self.send_events(str(request.url.origin()))
+        return response
+
+    def _oauth(self, record: RecordedRequest, request: web.BaseRequest) -> web.Response:
+        """The authorization server (GET with a query, as documented; a form POST too)."""
+        try:
+            params = self.params(record)
+            issued = self.tokens.grant(params, str(request.url.origin()))
+        except BitrixError as exc:
+            return web.json_response(
+                {"error": "invalid_request", "error_description": exc.description}, status=400
+            )
+        except OAuthError as exc:
+            return web.json_response(
+                {"error": exc.code, "error_description": exc.description}, status=exc.status
+            )
+        return web.json_response(issued)
+
+    def params(self, record: RecordedRequest) -> dict[str, Any]:
+        """Query and body, merged (the body wins); top-level names are case-insensitive."""
+        merged: dict[str, Any] = {}
+        query = record.query
+        if isinstance(query, dict):
+            merged.update(query)
+        body: Any = None
+        content_type = record.content_type
+        if not record.body.strip():
+            body = None  # a GET, or a POST with nothing in it (whatever it says it holds)
+        elif content_type == "application/json" or (
+            record.body[:1] in (b"{", b"[") and content_type != "multipart/form-data"
+        ):
+            body = record.json
+            if not isinstance(body, dict):
+                raise BitrixError("", "Request body must be a JSON object.")
+        elif content_type == "multipart/form-data":
+            body = parse_php_form(_multipart_as_query(record))
+        elif record.body:
+            body = record.form if isinstance(record.form, dict) else parse_php_form(record.text)
+        if isinstance(body, dict):
+            merged.update(body)
+        return {str(key).lower(): value for key, value in merged.items()}
+
+    # --- the methods ---------------------------------------------------------------
+
+    def methods(self) -> frozenset[str]:
+        return METHODS
+
+    def call(self, method: str, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+        """Run one method; return its ``result`` and extra envelope fields."""
+        if method == "batch":
+            return run_batch(params, self.call, METHODS.__contains__, self.timing), None
+        if method.startswith("event."):
+            return self.event_call(method.split(".")[1], params), None
+        if method == "scope":
+            return ["crm"], None
+        if method == "crm.duplicate.findbycomm":
+            return self.find_by_comm(params)
+        parts = method.split(".")
+        if parts[1] == "timeline":
+            return self.comment_call(parts[-1], params)
+        if parts[2] == "userfield":
+            return self.userfield_call(parts[1], parts[3], params)
+        result = self.entity_call(parts[1], parts[2], params)
+        if parts[2] in ("add", "update", "delete"):
+            entity_id = result[0] if parts[2] == "add" else params.get("id")
+            self.queue_event(parts[1], parts[2], str(entity_id))
+        return result
+
+
+def _multipart_as_query(record: RecordedRequest) -> str:
+    """A multipart/form-data body as an urlencoded text, so PHP bracket names decode alike."""
+    from urllib.parse import quote_plus
+
+    head = f"Content-Type: {record.headers.get('content-type', '')}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + record.body)
+    pairs = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        payload = part.get_payload(decode=True)
+        raw = payload if isinstance(payload, bytes) else b""
+        value = raw.decode(part.get_content_charset() or "utf-8", errors="replace")
+        pairs.append(f"{quote_plus(str(name))}={quote_plus(value)}")
+    return "&".join(pairs)

@@ -1,0 +1,345 @@
+"""What the fake portal knows about Bitrix24's data: the entities and their fields with the
+documented types, the system errors' statuses, the plans' rate limits, and how a value
+given by a client becomes the value the REST API hands back (strings, ``"1500.00"``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+__all__ = [
+    "BATCH_LIMIT",
+    "ENTITIES",
+    "MULTIFIELDS",
+    "PAGE",
+    "PLANS",
+    "STATUSES",
+    "BitrixError",
+    "field_types",
+    "items",
+    "text",
+]
+
+#: Leaky bucket (capacity, drained per second) by plan.
+PLANS: Final = {
+    "standard": (50, 2.0),
+    "enterprise": (250, 5.0),
+    "unlimited": (float("inf"), 0.0),  # for rehearsals that are not about the limit
+}
+
+#: HTTP status of each system error (``_includes/system-errors.md`` and ``error-codes.md``
+#: in bitrix24/b24restdocs); a profile may override any. ``""`` is a method's own error.
+STATUSES: Final = {
+    "": 400,
+    "INTERNAL_SERVER_ERROR": 500,
+    "ERROR_UNEXPECTED_ANSWER": 500,
+    "QUERY_LIMIT_EXCEEDED": 503,
+    "OPERATION_TIME_LIMIT": 429,
+    "NO_AUTH_FOUND": 401,
+    "INVALID_REQUEST": 401,
+    "INVALID_CREDENTIALS": 401,
+    "ACCESS_DENIED": 403,
+    "ERROR_METHOD_NOT_FOUND": 404,
+    "insufficient_scope": 401,
+    "expired_token": 401,
+    "invalid_token": 401,
+    "user_access_error": 401,
+    "PORTAL_DELETED": 403,
+    "ERROR_CORE": 400,
+    "NOT_FOUND": 400,
+    "OWNER_NOT_FOUND": 400,
+    "INVALID_ARG_VALUE": 400,
+    "ERROR_BATCH_LENGTH_EXCEEDED": 400,
+    "ERROR_BATCH_METHOD_NOT_ALLOWED": 405,
+}
+
+ENTITIES: Final = ("lead", "contact", "deal", "company")
+MULTIFIELDS: Final = ("PHONE", "EMAIL", "WEB", "IM", "LINK")
+PAGE: Final = 50
+BATCH_LIMIT: Final = 50
+
+_ADDRESS: Final = dict.fromkeys(
+    (
+        "ADDRESS",
+        "ADDRESS_2",
+        "ADDRESS_CITY",
+        "ADDRESS_POSTAL_CODE",
+        "ADDRESS_REGION",
+        "ADDRESS_PROVINCE",
+        "ADDRESS_COUNTRY",
+        "ADDRESS_COUNTRY_CODE",
+    ),
+    "string",
+)
+_UTM: Final = dict.fromkeys(
+    ("UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM"), "string"
+)
+_AUDIT: Final = {
+    "ASSIGNED_BY_ID": "user",
+    "CREATED_BY_ID": "user",
+    "MODIFY_BY_ID": "user",
+    "DATE_CREATE": "datetime",
+    "DATE_MODIFY": "datetime",
+    "OPENED": "char",
+    "ORIGINATOR_ID": "string",
+    "ORIGIN_ID": "string",
+    "LAST_ACTIVITY_BY": "user",
+    "LAST_ACTIVITY_TIME": "datetime",
+}
+#: Field → documented type, per entity (``crm.{entity}.fields`` in b24restdocs).
+FIELDS: Final[dict[str, dict[str, str]]] = {
+    "lead": {
+        "ID": "integer",
+        "TITLE": "string",
+        "HONORIFIC": "crm_status",
+        "NAME": "string",
+        "SECOND_NAME": "string",
+        "LAST_NAME": "string",
+        "BIRTHDATE": "date",
+        "COMPANY_TITLE": "string",
+        "COMPANY_ID": "crm_company",
+        "CONTACT_ID": "crm_contact",
+        "IS_RETURN_CUSTOMER": "char",
+        "SOURCE_ID": "crm_status",
+        "SOURCE_DESCRIPTION": "string",
+        "STATUS_ID": "crm_status",
+        "STATUS_DESCRIPTION": "string",
+        "STATUS_SEMANTIC_ID": "string",
+        "POST": "string",
+        "COMMENTS": "string",
+        "CURRENCY_ID": "crm_currency",
+        "OPPORTUNITY": "double",
+        "IS_MANUAL_OPPORTUNITY": "char",
+        "HAS_PHONE": "char",
+        "HAS_EMAIL": "char",
+        "HAS_IMOL": "char",
+        "DATE_CLOSED": "datetime",
+        "MOVED_BY_ID": "user",
+        "MOVED_TIME": "datetime",
+        **_ADDRESS,
+        **_UTM,
+        **_AUDIT,
+    },
+    "contact": {
+        "ID": "integer",
+        "HONORIFIC": "crm_status",
+        "NAME": "string",
+        "SECOND_NAME": "string",
+        "LAST_NAME": "string",
+        "PHOTO": "file",
+        "BIRTHDATE": "date",
+        "TYPE_ID": "crm_status",
+        "SOURCE_ID": "crm_status",
+        "SOURCE_DESCRIPTION": "string",
+        "POST": "string",
+        "COMMENTS": "string",
+        "EXPORT": "char",
+        "HAS_PHONE": "char",
+        "HAS_EMAIL": "char",
+        "HAS_IMOL": "char",
+        "COMPANY_ID": "crm_company",
+        "LEAD_ID": "crm_lead",
+        **_ADDRESS,
+        **_UTM,
+        **_AUDIT,
+    },
+    "deal": {
+        "ID": "integer",
+        "TITLE": "string",
+        "TYPE_ID": "crm_status",
+        "CATEGORY_ID": "crm_category",
+        "STAGE_ID": "crm_status",
+        "STAGE_SEMANTIC_ID": "string",
+        "IS_NEW": "char",
+        "IS_RECURRING": "char",
+        "IS_RETURN_CUSTOMER": "char",
+        "IS_REPEATED_APPROACH": "char",
+        "PROBABILITY": "integer",
+        "CURRENCY_ID": "crm_currency",
+        "OPPORTUNITY": "double",
+        "IS_MANUAL_OPPORTUNITY": "char",
+        "TAX_VALUE": "double",
+        "COMPANY_ID": "crm_company",
+        "CONTACT_ID": "crm_contact",
+        "QUOTE_ID": "crm_quote",
+        "BEGINDATE": "date",
+        "CLOSEDATE": "date",
+        "CLOSED": "char",
+        "COMMENTS": "string",
+        "ADDITIONAL_INFO": "string",
+        "LOCATION_ID": "location",
+        "SOURCE_ID": "crm_status",
+        "SOURCE_DESCRIPTION": "string",
+        "LEAD_ID": "crm_lead",
+        "MOVED_BY_ID": "user",
+        "MOVED_TIME": "datetime",
+        **_UTM,
+        **_AUDIT,
+    },
+    "company": {
+        "ID": "integer",
+        "TITLE": "string",
+        "COMPANY_TYPE": "crm_status",
+        "LOGO": "file",
+        "LEAD_ID": "crm_lead",
+        "HAS_PHONE": "char",
+        "HAS_EMAIL": "char",
+        "HAS_IMOL": "char",
+        "INDUSTRY": "crm_status",
+        "REVENUE": "double",
+        "CURRENCY_ID": "crm_currency",
+        "EMPLOYEES": "crm_status",
+        "COMMENTS": "string",
+        "IS_MY_COMPANY": "char",
+        "BANKING_DETAILS": "string",
+        **_ADDRESS,
+        **_UTM,
+        **_AUDIT,
+    },
+}
+#: Set by the portal, never by a client (``isReadOnly`` in ``crm.*.fields``).
+READ_ONLY: Final = frozenset(
+    {
+        "ID",
+        "CREATED_BY_ID",
+        "MODIFY_BY_ID",
+        "DATE_CREATE",
+        "DATE_MODIFY",
+        "HAS_PHONE",
+        "HAS_EMAIL",
+        "HAS_IMOL",
+        "IS_RETURN_CUSTOMER",
+        "STATUS_SEMANTIC_ID",
+        "STAGE_SEMANTIC_ID",
+        "MOVED_BY_ID",
+        "MOVED_TIME",
+        "LAST_ACTIVITY_BY",
+        "LAST_ACTIVITY_TIME",
+        "IS_NEW",
+    }
+)
+DEFAULTS: Final[dict[str, dict[str, str]]] = {
+    "lead": {
+        "STATUS_ID": "NEW",
+        "STATUS_SEMANTIC_ID": "P",
+        "OPPORTUNITY": "0.00",
+        "IS_MANUAL_OPPORTUNITY": "N",
+        "CURRENCY_ID": "RUB",
+        "OPENED": "Y",
+        "IS_RETURN_CUSTOMER": "N",
+        "HAS_IMOL": "N",
+    },
+    "contact": {"TYPE_ID": "CLIENT", "OPENED": "Y", "EXPORT": "Y", "HAS_IMOL": "N"},
+    "deal": {
+        "STAGE_ID": "NEW",
+        "STAGE_SEMANTIC_ID": "P",
+        "CATEGORY_ID": "0",
+        "OPPORTUNITY": "0.00",
+        "IS_MANUAL_OPPORTUNITY": "N",
+        "TAX_VALUE": "0.00",
+        "CURRENCY_ID": "RUB",
+        "OPENED": "Y",
+        "CLOSED": "N",
+        "IS_NEW": "Y",
+        "IS_RECURRING": "N",
+        "IS_RETURN_CUSTOMER": "N",
+        "IS_REPEATED_APPROACH": "N",
+    },
+    "company": {
+        "COMPANY_TYPE": "CUSTOMER",
+        "OPENED": "Y",
+        "IS_MY_COMPANY": "N",
+        "REVENUE": "0.00",
+        "CURRENCY_ID": "RUB",
+        "HAS_IMOL": "N",
+    },
+}
+#: The types a userfield can have (``crm.*.userfield.add``'s ``USER_TYPE_ID``).
+USER_TYPES: Final = frozenset(
+    {
+        "string",
+        "integer",
+        "double",
+        "boolean",
+        "date",
+        "datetime",
+        "enumeration",
+        "url",
+        "address",
+        "money",
+        "file",
+        "employee",
+        "crm_status",
+        "iblock_section",
+        "iblock_element",
+        "crm",
+    }
+)
+#: The label ``crm.*.fields`` gives an entity type, and its owner id for the timeline.
+ENTITY_TYPE_IDS: Final = {"lead": 1, "deal": 2, "contact": 3, "company": 4}
+
+
+class BitrixError(Exception):
+    """A method or system error: ``error`` code (often ``""``) and its description."""
+
+    def __init__(self, code: str, description: str, status: int | None = None) -> None:
+        self.code = code
+        self.description = description
+        self.status = status
+        super().__init__(f"{code or '(method error)'}: {description}")
+
+
+def field_types(entity: str) -> dict[str, str]:
+    return FIELDS[entity]
+
+
+def text(value: Any) -> str:
+    """A value as the REST API's strings have it (``Y``/``N`` for booleans)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def items(value: Any) -> list[Any]:
+    """A list from a JSON list, a PHP-form array (``{"0": …, "1": …}``) or one value."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, Mapping):
+        return list(value.values())
+    return [] if value in (None, "") else [value]
+
+
+def stored(name: str, kind: str, value: Any) -> Any:
+    """What the portal keeps (and returns) for ``value`` written to a field of ``kind``.
+
+    Money (``double``) as ``"1500.00"``; ids and numbers as strings; ``char`` as
+    ``Y``/``N``. An empty value clears the field (``null``). A value that cannot be
+    of the type is refused with the field's name, as the portal refuses it.
+    """
+    if value is None or value == "" or value == []:
+        return None
+    if kind in ("double", "money"):
+        try:
+            return f"{float(text(value).replace(',', '.').split('|')[0]):.2f}"
+        except ValueError:
+            raise BitrixError(
+                "", f'Invalid value for the "{name}" field: {text(value)!r}'
+            ) from None
+    if kind in ("integer", "user", "crm_company", "crm_contact", "crm_lead", "crm_category"):
+        raw = text(value).strip()
+        if not raw.lstrip("-").isdigit():
+            raise BitrixError("", f'Invalid value for the "{name}" field: {raw!r}')
+        return str(int(raw))
+    if kind in ("char", "boolean"):
+        raw = text(value).strip().upper()
+        if raw in ("Y", "1", "TRUE"):
+            return "Y" if kind == "char" else "1"
+        if raw in ("N", "0", "FALSE"):
+            return "N" if kind == "char" else "0"
+        raise BitrixError("", f'Invalid value for the "{name}" field: expected Y or N, got {raw!r}')
+    return text(value)
