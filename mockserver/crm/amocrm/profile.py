@@ -312,6 +312,16 @@ class AmoCRM(CrmProfile):
         integration = self.oauth.integrations.get(str(claims.get("aud")))
         return integration.name if integration is not None else None
 
+    def dispatch(self, record: RecordedRequest, path: str, base: str) -> web.Response:
+        """Answer an authorised API request for ``path`` (under ``/api/v4``); hrefs start
+        with ``base``. A refused one is a 400 with ``validation-errors``."""
+        try:
+            return dispatch(Call(self, record, base, {}), path)
+        except Invalid as exc:
+            return problem(
+                400, "Bad Request", "Request validation failed", {"validation-errors": exc.errors}
+            )
+
     def call_name(self, record: RecordedRequest) -> str:
         route = self._route(record)
         return f"{record.method} {route[2] if route else record.path}"
@@ -347,13 +357,7 @@ class AmoCRM(CrmProfile):
             return problem(fault.status, fault.code, fault.message)
         if fault is not None and fault.kind == "html":
             return fault.gateway_page()
-        call = Call(self, record, f"{request.url.origin()}{prefix}", {})
-        try:
-            response = dispatch(call, path)
-        except Invalid as exc:
-            response = problem(
-                400, "Bad Request", "Request validation failed", {"validation-errors": exc.errors}
-            )
+        response = self.dispatch(record, path, f"{request.url.origin()}{prefix}")
         self._start_due()
         if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
             await self.drop_connection(
