@@ -22,6 +22,7 @@ from mockserver.crm.base import CrmProfile, now
 from mockserver.models import CRM_SUBDOMAIN, CRM_SUBDOMAIN_TEXT
 
 from . import webhooks
+from .entities import ENTITIES, shown
 from .fields import DEFAULT_FIELDS, Catalogue
 from .oauth import LONG_LIVED_LIFETIME, OAuth, claims_of
 from .problems import Invalid, blocked, problem
@@ -37,6 +38,7 @@ __all__ = ["AmoCRM"]
 #: Webhook attempts journaled, and deliveries waiting for a retry, at most.
 MAX_DELIVERY_LOG = 1_000
 MAX_PENDING = 10_000
+ALL_LINKED = frozenset({"contacts", "companies", "leads"})
 
 
 class AmoCRM(CrmProfile):
@@ -160,6 +162,15 @@ class AmoCRM(CrmProfile):
         self.deliveries.clear()
         self.unblock()
         self._hits.clear()
+
+    def records(self, entity: str) -> list[dict[str, Any]]:
+        """The stored records of an entity type, in id order, as ``GET`` shows them with
+        every linked kind (``_embedded.contacts``, ``.companies``, ``.leads``)."""
+        kept = super().records(entity)
+        if entity not in ENTITIES:
+            return kept
+        base = f"https://{self.subdomain}.amocrm.ru/api/v4"
+        return [shown(entity, record, base, ALL_LINKED) for record in kept]
 
     def to_json(self) -> dict[str, Any]:
         return {
