@@ -205,3 +205,31 @@ async def test_tokens_and_integrations_survive_a_restart(tmp_path: Any) -> None:
                 headers = {"Authorization": f"Bearer {tokens['access_token']}"}
                 assert (await client.get("/api/v4/leads", headers=headers)).status_code == 204
             amo.store.close()
+
+
+async def test_integrations_and_codes_through_the_admin_api(
+    site: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    """An out-of-process test (mockserver --crm amocrm) gets what the owner's consent gives."""
+    amo, client, _ = site
+    admin = str(client.base_url).split("/amocrm/")[0] + "/__admin/crm/amocrm"
+    wrong = await client.post(admin + "/integrations", json={"redirect": "x"})
+    assert wrong.status_code == 400
+    assert (
+        await client.post(admin + "/integrations", json={"redirect_uri": "nope"})
+    ).status_code == 400
+    made = await client.post(
+        admin + "/integrations", json={"name": "bot", "redirect_uri": REDIRECT}
+    )
+    assert made.status_code == 201
+    app = made.json()
+    assert set(app) == {"name", "client_id", "client_secret", "redirect_uri", "code"}
+    body = {**app, "grant_type": "authorization_code"}
+    del body["name"]
+    assert (await client.post("/oauth2/access_token", json=body)).status_code == 200
+    again = await client.post(admin + f"/integrations/{app['client_id']}/codes")
+    assert (
+        await client.post("/oauth2/access_token", json={**body, "code": again.json()["code"]})
+    ).status_code == 200
+    assert (await client.post(admin + "/integrations/nope/codes")).status_code == 404
+    assert amo.oauth.integrations[app["client_id"]].name == "bot"

@@ -170,3 +170,20 @@ async def test_an_unreachable_handler_is_a_failure_not_a_crash(
     (attempt,) = amo.deliveries
     assert (attempt["status"], attempt["delivered"]) == (None, False)
     assert "Connect" in attempt["outcome"] or "Error" in attempt["outcome"]
+
+
+async def test_due_deliveries_through_the_admin_api(
+    hooked: tuple[MockServer, AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    server, amo, client, _ = hooked
+    server.stub({"method": "POST", "path": "/bot/amo"}, {"status": 200})
+    await client.post(
+        "/webhooks", json={"destination": f"{server.url}/bot/amo", "settings": ["add_lead"]}
+    )
+    await client.post("/leads", json=[{"name": "x"}])
+    await amo.deliver_due()
+    answer = await client.post(f"{server.url}/__admin/crm/amocrm/deliveries")
+    assert answer.json() == {"sent": 0, "waiting": []}
+    state = (await client.get(f"{server.url}/__admin/crm/amocrm")).json()
+    assert [d["setting"] for d in state["deliveries"]] == ["add_lead"]
+    assert state["webhooks"][0]["destination"] == f"{server.url}/bot/amo"
