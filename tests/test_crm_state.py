@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from mockserver.crm import AmoCRM
+from mockserver.crm import amocrm as amo_module
 from mockserver.crm import bitrix24 as module
 from mockserver.crm.bitrix24 import Bitrix24, BitrixError
 
@@ -167,7 +168,7 @@ class AmoCRMLimits(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        self.account = AmoCRM(block_after=10**9)
+        self.account = amo_module.AmoCRM(block_after=10**9)
         self.account.moment = lambda: self.moment  # type: ignore[method-assign]
         self.sent: dict[str, list[float]] = {"*": []}
 
