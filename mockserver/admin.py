@@ -294,6 +294,15 @@ class _WebhookRequest(BaseModel):
     scope: list[str] = Field(default_factory=lambda: ["crm"])
 
 
+class _IntegrationRequest(BaseModel):
+    """``POST /__admin/crm/{name}/integrations``: an OAuth integration (amoCRM)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="admin", min_length=1)
+    redirect_uri: str = Field(default="https://example.invalid/oauth", pattern=r"^https?://\S+$")
+
+
 async def _request_model(request: web.BaseRequest, model: type[M], title: str) -> M | web.Response:
     """An optional JSON body as ``model`` (an empty body takes the defaults), or a 400
     naming every field that is wrong."""
@@ -617,6 +626,32 @@ def admin_router(server: MockServer) -> AdminRouter:
             profile.unblock()
         return web.Response(status=204)
 
+    async def add_integration(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "add_integration"):
+            return problem(404, "No OAuth here", f"{profile.name} has no OAuth integrations")
+        asked = await _request_model(request, _IntegrationRequest, "Invalid integration request")
+        if isinstance(asked, web.Response):
+            return asked
+        app = profile.add_integration(asked.name, redirect_uri=asked.redirect_uri)
+        return _reply({**vars(app), "code": profile.authorization_code(app.client_id)}, status=201)
+
+    async def authorization_code(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        client_id = _PARAMS.get()["client_id"]
+        if not hasattr(profile, "authorization_code"):
+            return problem(404, "No OAuth here", f"{profile.name} has no OAuth integrations")
+        try:
+            return _reply({"code": profile.authorization_code(client_id)}, status=201)
+        except KeyError:
+            return problem(404, "No such integration", f"no integration {client_id!r}")
+
+    async def deliver_due(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "deliver_due"):
+            return problem(404, "No webhooks here", f"{profile.name} sends no webhooks")
+        return _reply({"sent": await profile.deliver_due(), "waiting": profile.waiting})
+
     router = AdminRouter(server)
     for method, path, handler in (
         ("GET", "/__admin/stubs", list_stubs),
@@ -644,6 +679,9 @@ def admin_router(server: MockServer) -> AdminRouter:
         ("POST", "/__admin/crm/{name}/clock", crm_clock),
         ("POST", "/__admin/crm/{name}/webhooks", issue_webhook),
         ("DELETE", "/__admin/crm/{name}/webhooks/{secret}", revoke_webhook),
+        ("POST", "/__admin/crm/{name}/integrations", add_integration),
+        ("POST", "/__admin/crm/{name}/integrations/{client_id}/codes", authorization_code),
+        ("POST", "/__admin/crm/{name}/deliveries", deliver_due),
     ):
         router.add(method, path, handler)
     return router

@@ -86,3 +86,45 @@ def test_validation_errors_reach_the_client(client: tuple[AmoCRM, AmoOAuthClient
     assert "NotSupportedChoice" in str(caught.value.args) or "NotSupportedChoice" in repr(
         caught.value.__dict__
     )
+
+
+def test_the_client_refreshes_after_a_401_for_an_expired_token() -> None:
+    """amocrm-api-wrapper learns of the expiry from the 401 and refreshes, then retries."""
+    from datetime import datetime, timedelta, timezone
+
+    from freezegun import freeze_time
+
+    saved: list[tuple[str, str]] = []
+    with (
+        freeze_time(datetime(2026, 3, 1, tzinfo=timezone.utc), real_asyncio=True) as clock,
+        MockServer() as server,
+    ):
+        amo = server.mount(AmoCRM(per_integration=10**6, per_account=10**6))
+        app = amo.add_integration("wrapper", redirect_uri="https://bot.example/cb")
+        tokens = httpx.post(
+            f"{server.url}/amocrm/example/oauth2/access_token",
+            json={
+                "client_id": app.client_id,
+                "client_secret": app.client_secret,
+                "redirect_uri": app.redirect_uri,
+                "grant_type": "authorization_code",
+                "code": amo.authorization_code(app.client_id),
+            },
+        ).json()
+        api = AmoOAuthClient(
+            access_token=tokens["access_token"],
+            refresh_token=tokens["refresh_token"],
+            crm_url=f"{server.url}/amocrm/example",
+            client_id=app.client_id,
+            client_secret=app.client_secret,
+            redirect_uri=app.redirect_uri,
+            token_store=lambda access, refresh: saved.append((access, refresh)),
+        )
+        api.create_leads([{"name": "before"}])
+        clock.tick(timedelta(days=1, seconds=1))
+        api.create_leads([{"name": "after"}])
+        assert len(saved) == 1
+        assert saved[0][0] != tokens["access_token"]
+        assert [lead["name"] for lead in amo.records("leads")] == ["before", "after"]
+        statuses = [call["status"] for call in amo.calls]
+        assert statuses == [200, 200, 401, 200, 200]  # code, create, expired, refresh, retry

@@ -198,6 +198,14 @@ def shape_errors(entity: str, item: Mapping[str, Any]) -> list[dict[str, Any]]:
                     "detail": "The value you selected is not a valid choice.",
                 }
             )
+    for key in ("tags_to_add", "tags_to_delete"):
+        value = item.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(entry, dict) for entry in value)
+        ):
+            errors.append(
+                {"code": "InvalidType", "path": key, "detail": "An array of objects is expected."}
+            )
     embedded = item.get("_embedded")
     if embedded is None:
         return errors
@@ -206,6 +214,13 @@ def shape_errors(entity: str, item: Mapping[str, Any]) -> list[dict[str, Any]]:
             *errors,
             {"code": "InvalidType", "path": "_embedded", "detail": "An object is expected."},
         ]
+    tags = embedded.get("tags")
+    if isinstance(tags, list) and any(
+        isinstance(tag, dict) and not isinstance(tag.get("name", ""), str) for tag in tags
+    ):
+        errors.append(
+            {"code": "InvalidType", "path": "_embedded.tags", "detail": "A tag's name is text."}
+        )
     for kind in ("tags", "contacts", "companies", "leads"):
         value = embedded.get(kind)
         if value is not None and not (

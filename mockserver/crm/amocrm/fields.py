@@ -159,6 +159,8 @@ class Catalogue:
                     ]
             if "value" not in value:
                 return [_error("NotBlank", f"{spot}.value", "This value should not be blank.")]
+            if isinstance(value["value"], (dict, list)):
+                return [_error("InvalidType", f"{spot}.value", "A text or a number is expected.")]
             if kind in NUMERIC and not _numeric(value["value"]):
                 return [_error("InvalidType", f"{spot}.value", "This value should be a number.")]
             return []

@@ -22,6 +22,7 @@ from mockserver.crm.base import CrmProfile, now
 from mockserver.models import CRM_SUBDOMAIN, CRM_SUBDOMAIN_TEXT
 
 from . import webhooks
+from .entities import ENTITIES, shown
 from .fields import DEFAULT_FIELDS, Catalogue
 from .oauth import LONG_LIVED_LIFETIME, OAuth, claims_of
 from .problems import Invalid, blocked, problem
@@ -37,6 +38,7 @@ __all__ = ["AmoCRM"]
 #: Webhook attempts journaled, and deliveries waiting for a retry, at most.
 MAX_DELIVERY_LOG = 1_000
 MAX_PENDING = 10_000
+ALL_LINKED = frozenset({"contacts", "companies", "leads"})
 
 
 class AmoCRM(CrmProfile):
@@ -160,6 +162,15 @@ class AmoCRM(CrmProfile):
         self.deliveries.clear()
         self.unblock()
         self._hits.clear()
+
+    def records(self, entity: str) -> list[dict[str, Any]]:
+        """The stored records of an entity type, in id order, as ``GET`` shows them with
+        every linked kind (``_embedded.contacts``, ``.companies``, ``.leads``)."""
+        kept = super().records(entity)
+        if entity not in ENTITIES:
+            return kept
+        base = f"https://{self.subdomain}.amocrm.ru/api/v4"
+        return [shown(entity, record, base, ALL_LINKED) for record in kept]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -312,6 +323,16 @@ class AmoCRM(CrmProfile):
         integration = self.oauth.integrations.get(str(claims.get("aud")))
         return integration.name if integration is not None else None
 
+    def dispatch(self, record: RecordedRequest, path: str, base: str) -> web.Response:
+        """Answer an authorised API request for ``path`` (under ``/api/v4``); hrefs start
+        with ``base``. A refused one is a 400 with ``validation-errors``."""
+        try:
+            return dispatch(Call(self, record, base, {}), path)
+        except Invalid as exc:
+            return problem(
+                400, "Bad Request", "Request validation failed", {"validation-errors": exc.errors}
+            )
+
     def call_name(self, record: RecordedRequest) -> str:
         route = self._route(record)
         return f"{record.method} {route[2] if route else record.path}"
@@ -347,13 +368,7 @@ class AmoCRM(CrmProfile):
             return problem(fault.status, fault.code, fault.message)
         if fault is not None and fault.kind == "html":
             return fault.gateway_page()
-        call = Call(self, record, f"{request.url.origin()}{prefix}", {})
-        try:
-            response = dispatch(call, path)
-        except Invalid as exc:
-            response = problem(
-                400, "Bad Request", "Request validation failed", {"validation-errors": exc.errors}
-            )
+        response = self.dispatch(record, path, f"{request.url.origin()}{prefix}")
         self._start_due()
         if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
             await self.drop_connection(

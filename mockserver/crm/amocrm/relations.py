@@ -52,6 +52,11 @@ MAX_LINKS: Final = 500
 MAX_NOTES: Final = 50_000
 
 
+def known(records: Mapping[int, Any], value: Any) -> bool:
+    """Whether ``value`` is the id of one of ``records`` (any other JSON value is not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value in records
+
+
 # --- links -----------------------------------------------------------------------------
 
 
@@ -66,7 +71,7 @@ def embedded_errors(call: Call, entity: str, item: Mapping[str, Any]) -> list[di
             if (
                 isinstance(ref, dict)
                 and "id" in ref
-                and ref["id"] not in call.amo.store.records[kind]
+                and not known(call.amo.store.records[kind], ref["id"])
             ):
                 errors.append(
                     {
@@ -124,7 +129,7 @@ def _link_items(call: Call) -> list[tuple[int, str, int, Any]]:
     for index, item in enumerate(body):
         errors = []
         key = int(call.params["id"]) if "id" in call.params else item.get("entity_id")
-        if key not in call.amo.store.records[entity]:
+        if not known(call.amo.store.records[entity], key):
             errors.append({"code": "NotFound", "path": "entity_id", "detail": "Entity not found."})
         kind = item.get("to_entity_type")
         other = item.get("to_entity_id")
@@ -136,7 +141,7 @@ def _link_items(call: Call) -> list[tuple[int, str, int, Any]]:
                     "detail": f"{entity} link to {', '.join(LINKABLE[entity])}.",
                 }
             )
-        elif other not in call.amo.store.records[kind]:
+        elif not known(call.amo.store.records[kind], other):
             errors.append(
                 {"code": "NotFound", "path": "to_entity_id", "detail": "Entity not found."}
             )
@@ -222,8 +227,12 @@ def list_links(call: Call) -> web.Response:
 def _note_errors(
     call: Call, entity: str, item: Mapping[str, Any], creating: bool
 ) -> list[dict[str, Any]]:
-    errors = []
-    if creating and item.get("entity_id") not in call.amo.store.records[entity]:
+    errors = [
+        {"code": "InvalidType", "path": key, "detail": "This value should be of type int."}
+        for key in ("created_at", "created_by", "responsible_user_id")
+        if key in item and (isinstance(item[key], bool) or not isinstance(item[key], int))
+    ]
+    if creating and not known(call.amo.store.records[entity], item.get("entity_id")):
         errors.append({"code": "NotFound", "path": "entity_id", "detail": "Entity not found."})
     kind = item.get("note_type")
     if (creating or "note_type" in item) and kind not in NOTE_TYPES:
@@ -257,7 +266,7 @@ def _note_items(call: Call, creating: bool) -> list[dict[str, Any]]:
     failures = []
     for index, item in enumerate(items):
         errors = _note_errors(call, entity, item, creating)
-        if not creating and item.get("id") not in call.amo.store.records[f"{entity}_notes"]:
+        if not creating and not known(call.amo.store.records[f"{entity}_notes"], item.get("id")):
             errors.append({"code": "NotFound", "path": "id", "detail": "Note not found."})
         if errors:
             failures.append({"request_id": str(item.get("request_id", index)), "errors": errors})

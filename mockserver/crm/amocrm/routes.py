@@ -294,6 +294,7 @@ def complex_leads(call: Call) -> web.Response:
                     errors += [
                         {**e, "path": f"_embedded.{kind}.{number}.{e['path']}"}
                         for e in shape_errors(kind, entry)
+                        + relations.embedded_errors(call, kind, entry)
                     ]
         if errors:
             failures.append({"request_id": request_id(item, index), "errors": errors})

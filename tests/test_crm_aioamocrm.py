@@ -1,0 +1,206 @@
+"""aioamocrm (an async amoCRM client from PyPI), unchanged, against the fake amoCRM over
+real HTTP: the integrator's whole round through OAuth.
+
+The only setting it needs is ``base_url`` (the fake's ``/amocrm/{subdomain}``), and
+``rate_limit=None`` so its own 7-a-second limiter (the machine's clock) does not pace the
+test. The token expiry is driven with freezegun, which moves the server's clock and the
+client's (``OAuth2(clock=time.time)``) alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from aioamocrm import AmoCRMClient, OAuth2
+from aioamocrm._errors import AuthError, ValidationError
+from aioamocrm._models import Contact, Embedded, Lead, Note
+from freezegun import freeze_time
+
+from mockserver import MockServer
+from mockserver.crm import AmoCRM
+
+START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+REDIRECT = "https://bot.example/amo"
+PHONE = {"field_code": "PHONE", "values": [{"value": "+79990001122", "enum_code": "MOB"}]}
+
+
+@pytest.fixture
+async def amo() -> AsyncIterator[tuple[AmoCRM, AmoCRMClient, Any]]:
+    with freeze_time(START, real_asyncio=True) as clock:
+        async with MockServer() as server:
+            fake = server.mount(AmoCRM(per_integration=10**6, per_account=10**6))
+            app = fake.add_integration("bot", redirect_uri=REDIRECT)
+            auth = OAuth2(app.client_id, app.client_secret, REDIRECT)
+            async with AmoCRMClient(
+                auth=auth, base_url=f"{server.url}/amocrm/example", rate_limit=None
+            ) as client:
+                await client.exchange_code(fake.authorization_code(app.client_id))
+                yield fake, client, clock
+
+
+async def test_create_read_update_with_custom_fields(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
+    fake, client, _ = amo
+    (contact,) = await client.contacts.create(
+        [{"first_name": "Ivan", "last_name": "Petrov", "custom_fields_values": [PHONE]}]
+    )
+    refs = await client.leads.create(
+        [
+            {
+                "name": "From the bot",
+                "price": 1500,
+                "custom_fields_values": [
+                    {"field_id": 201, "values": [{"enum_id": 2001}]},
+                    {"field_id": 202, "values": [{"value": "call after 18:00"}]},
+                ],
+                "_embedded": {"tags": [{"name": "chatbot"}], "contacts": [{"id": contact.id}]},
+            }
+        ]
+    )
+    lead = await client.leads.get(refs[0].id or 0, with_=["contacts"])
+    assert (lead.name, lead.price, lead.status_id, lead.pipeline_id) == (
+        "From the bot",
+        1500,
+        11,
+        1,
+    )
+    assert lead.field_values(201) == ["chatbot"]
+    assert lead.field_values(202) == ["call after 18:00"]
+    assert [c.id for c in lead.embedded.contacts] == [contact.id]
+    assert [t.name for t in lead.embedded.tags] == ["chatbot"]
+    person = await client.contacts.get(contact.id or 0, with_=["leads"])
+    assert person.name == "Ivan Petrov"
+    assert person.field("PHONE").values[0].enum_code == "MOB"  # type: ignore[union-attr]
+    assert [lead.id for lead in person.embedded.leads] == [lead.id]
+    await client.leads.update([Lead(id=lead.id, status_id=142, price=2000)])
+    again = await client.leads.get(lead.id or 0)
+    assert (again.status_id, again.price, again.closed_at) == (142, 2000, int(START.timestamp()))
+    assert fake.records("leads")[0]["price"] == 2000
+
+
+async def test_pages_filters_and_order(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
+    _, client, clock = amo
+    await client.leads.create([{"name": f"lead {n}", "price": n} for n in range(120)])
+    clock.tick(timedelta(hours=1))
+    later = await client.leads.create(
+        [
+            {
+                "name": "late",
+                "price": 5000,
+                "custom_fields_values": [{"field_id": 203, "values": [{"value": 700}]}],
+            }
+        ]
+    )
+    everything = [lead.id async for lead in client.leads.iterate(limit=50)]
+    assert everything == list(range(1, 122))
+    priced = await client.leads.get_page(filter={"price": {"from": 10, "to": 12}})
+    assert [lead.name for lead in priced] == ["lead 10", "lead 11", "lead 12"]
+    since = int((START + timedelta(minutes=30)).timestamp())
+    fresh = await client.leads.get_page(filter={"created_at": {"from": since}})
+    assert [lead.id for lead in fresh] == [later[0].id]
+    ids = await client.leads.get_page(filter={"id": [3, 5]}, order={"id": "desc"})
+    assert [lead.id for lead in ids] == [5, 3]
+    by_field = await client.leads.get_page(
+        filter={"custom_fields_values": {"203": {"from": 500, "to": 800}}}
+    )
+    assert [lead.name for lead in by_field] == ["late"]
+    newest = await client.leads.get_page(limit=1, order={"created_at": "desc"})
+    assert [lead.name for lead in newest] == ["late"]
+    found = await client.leads.get_page(query="lead 11")
+    assert {lead.name for lead in found} >= {"lead 11", "lead 110"}
+    staged = await client.leads.get_page(
+        filter={"statuses": [{"pipeline_id": 1, "status_id": 142}]}
+    )
+    assert list(staged) == []  # 204: nothing is won yet
+
+
+async def test_links_notes_fields_and_account(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
+    _, client, _ = amo
+    (lead,) = await client.leads.create([{"name": "linked"}])
+    (contact,) = await client.contacts.create([{"name": "Anna"}])
+    (company,) = await client.companies.create([{"name": "Qwerty LLC"}])
+    made = await client.leads.link(
+        lead.id or 0, "contacts", contact.id or 0, metadata={"is_main": True}
+    )
+    assert [(link.to_entity_type, link.to_entity_id) for link in made] == [("contacts", contact.id)]
+    await client.leads.link(lead.id or 0, "companies", company.id or 0)
+    links = await client.leads.links(lead.id or 0)
+    assert {(link.to_entity_type, link.to_entity_id) for link in links} == {
+        ("contacts", contact.id),
+        ("companies", company.id),
+    }
+    shown = await client.leads.get(lead.id or 0, with_=["contacts"])
+    assert [(c.id, c.is_main) for c in shown.embedded.contacts] == [(contact.id, True)]
+    assert [c.id for c in shown.embedded.companies] == [company.id]
+    await client.leads.unlink(lead.id or 0, "contacts", contact.id or 0)
+    assert [link.to_entity_type for link in await client.leads.links(lead.id or 0)] == ["companies"]
+    await client.leads.notes.create([Note.common(lead.id or 0, "called back")])
+    notes = [note async for note in client.leads.notes.iterate(entity_id=lead.id)]
+    assert [(note.note_type, note.text) for note in notes] == [("common", "called back")]
+    one = await client.leads.notes.get(notes[0].id or 0, entity_id=lead.id or 0)
+    assert one.text == "called back"
+    fields = [field async for field in client.contacts.custom_fields.iterate()]
+    phone = next(field for field in fields if field.code == "PHONE")
+    assert phone.enum_id("MOB") == 1003
+    account = await client.account.get(with_=["amojo_id", "task_types"])
+    assert (account.subdomain, account.currency) == ("example", "RUB")
+    assert account.amojo_id
+    pipelines = await client.pipelines.list()
+    assert [s.id for s in pipelines[0].statuses][-2:] == [142, 143]
+
+
+async def test_complex_create(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
+    _, client, _ = amo
+    lead = Lead(
+        name="Site form",
+        embedded=Embedded(
+            contacts=[
+                Contact.model_validate({"first_name": "Ivan", "custom_fields_values": [PHONE]})
+            ]
+        ),
+    )
+    (first,) = await client.leads.create_complex([lead])
+    (second,) = await client.leads.create_complex([lead])
+    assert (first.merged, second.merged, second.id) == (False, True, first.id)
+    shown = await client.leads.get(first.id or 0, with_=["contacts"])
+    assert [c.id for c in shown.embedded.contacts] == [first.contact_id]
+
+
+async def test_token_expiry_and_refresh(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
+    fake, client, clock = amo
+    before = await client.auth.get_token(client._endpoint)  # the token in use
+    await client.leads.create([{"name": "before"}])
+    clock.tick(timedelta(days=1))
+    await client.leads.create([{"name": "after"}])  # refreshed first, then sent
+    after = await client.auth.get_token(client._endpoint)
+    assert after != before
+    assert fake.integration_of(before) is None  # the old access token is past its exp
+    assert fake.integration_of(after) == "bot"
+    assert [lead["name"] for lead in fake.records("leads")] == ["before", "after"]
+
+
+async def test_error_shapes_reach_the_client(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
+    fake, client, _ = amo
+    with pytest.raises(ValidationError) as caught:
+        await client.leads.create(
+            [
+                {"name": "ok"},
+                {
+                    "name": "bad",
+                    "custom_fields_values": [{"field_id": 201, "values": [{"enum_id": 9}]}],
+                },
+            ]
+        )
+    (issue,) = caught.value.errors
+    assert (issue.request_id, issue.code, issue.path) == (
+        "1",
+        "NotSupportedChoice",
+        "custom_fields_values.0.values.0.enum_id",
+    )
+    assert fake.records("leads") == []
+    fake.oauth.grants.clear()  # the refresh token is gone: the next refresh is refused
+    fake.oauth.secret = "rotated"  # and every token signed before is void
+    with pytest.raises(AuthError):
+        await client.leads.get_page()
