@@ -124,6 +124,13 @@ class Browser:
         print(f"screenshot: {path}")
         return path
 
+    def element_screenshot(self, selector: str, name: str) -> Path:
+        """A picture of the first element ``selector`` finds (a timeline, a table)."""
+        path = self.shots / f"{name}.png"
+        self.css(selector)[0].screenshot(str(path))
+        print(f"screenshot: {path}")
+        return path
+
     def console_errors(self) -> list[str]:
         return [
             str(entry["message"])
