@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def stubs_from_document(
         except ValidationError as exc:
             problems += problems_from_validation(exc, document, where, Stub)
             continue
-        stub._source = document.where(where)  # file:line, for the dashboard
+        stub._source = functools.partial(document.where, where)  # file:line, for the dashboard
         stubs.append(stub)
     return stubs, problems
 

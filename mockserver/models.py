@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import enum
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
@@ -22,8 +23,8 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     JsonValue,
-    ValidationInfo,
     PrivateAttr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -340,13 +341,14 @@ class Stub(_Model):
     when_exhausted: Literal["repeat_last", "cycle", "fail"] = "repeat_last"
     state: StateSpec | None = None
     optional: bool = False
-    #: ``file:line`` of the stub when it was read from a stub file (shown by the dashboard).
-    _source: str | None = PrivateAttr(default=None)
+    #: Where the stub was read from: a callable giving ``file:line`` (worked out when
+    #: asked, so that reading a JSON file never needs its line map).
+    _source: Callable[[], str] | None = PrivateAttr(default=None)
 
     @property
     def source(self) -> str | None:
         """``file:line`` where the stub was defined, when it came from a file."""
-        return self._source
+        return None if self._source is None else self._source()
 
     @model_validator(mode="after")
     def _one_answer(self) -> Stub:

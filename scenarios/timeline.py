@@ -76,10 +76,15 @@ def _labels(marks: Sequence[Mark], span: float, y: int, above: bool) -> list[str
         last = x if row == 0 else last
         if above:
             ty = y - 12 - 14 * row
-            out.append(f'<text x="{x:.1f}" y="{ty}" text-anchor="middle" class="label">{_e(mark.label)}</text>')
+            out.append(
+                f'<text x="{x:.1f}" y="{ty}" text-anchor="middle" class="label">'
+                f"{_e(mark.label)}</text>"
+            )
             continue
         ty = y + 20 + 28 * row
-        out.append(f'<text x="{x:.1f}" y="{ty}" text-anchor="middle" class="label">{_e(mark.label)}</text>')
+        out.append(
+            f'<text x="{x:.1f}" y="{ty}" text-anchor="middle" class="label">{_e(mark.label)}</text>'
+        )
         if mark.detail:
             out.append(
                 f'<text x="{x:.1f}" y="{ty + 12}" text-anchor="middle" class="label minor">'
@@ -110,15 +115,20 @@ def timeline_svg(expected: Sequence[Mark] | None, actual: Sequence[Mark], *, tit
         f'viewBox="0 0 {_WIDTH} {_HEIGHT}" width="{_WIDTH}" height="{_HEIGHT}" '
         f'data-span="{span:g}">',
         f"<title>{_e(title)}</title>",
-        f'<line x1="{_LEFT}" y1="{_AXIS_Y}" x2="{_WIDTH - _RIGHT + 20}" y2="{_AXIS_Y}" class="axis"/>',
+        f'<line x1="{_LEFT}" y1="{_AXIS_Y}" x2="{_WIDTH - _RIGHT + 20}" y2="{_AXIS_Y}" '
+        'class="axis"/>',
     ]
     ticks = [tick for tick in _TICKS if tick <= span]
     for tick in ticks:
         x = _x(tick, span)
-        parts.append(f'<line x1="{x:.1f}" y1="{_EXPECTED_Y - 22}" x2="{x:.1f}" y2="{_AXIS_Y + 4}" class="grid"/>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{_EXPECTED_Y - 22}" x2="{x:.1f}" y2="{_AXIS_Y + 4}" '
+            'class="grid"/>'
+        )
         shown = format_duration(timedelta(seconds=tick))
         parts.append(
-            f'<text x="{x:.1f}" y="{_AXIS_Y + 18}" text-anchor="middle" class="tick">{_e(shown)}</text>'
+            f'<text x="{x:.1f}" y="{_AXIS_Y + 18}" text-anchor="middle" class="tick">'
+            f"{_e(shown)}</text>"
         )
     parts.append(
         f'<text x="{_LEFT}" y="{_AXIS_Y + 38}" class="caption">time since the clock&#39;s start '
@@ -134,12 +144,16 @@ def timeline_svg(expected: Sequence[Mark] | None, actual: Sequence[Mark], *, tit
                 f'x2="{_x(got.offset, span):.1f}" y2="{_ACTUAL_Y - 7}" '
                 f'class="pair{" wrong" if wrong else ""}" data-number="{index + 1}"/>'
             )
-        parts += [_dot(mark, span, _EXPECTED_Y, "expected", n) for n, mark in enumerate(expected, 1)]
+        parts += [
+            _dot(mark, span, _EXPECTED_Y, "expected", n) for n, mark in enumerate(expected, 1)
+        ]
         parts += _labels(expected, span, _EXPECTED_Y, above=True)
     parts.append(f'<text x="8" y="{_ACTUAL_Y + 4}" class="lane">actual</text>')
     parts += [_dot(mark, span, _ACTUAL_Y, "actual", n) for n, mark in enumerate(actual, 1)]
     parts += _labels(actual, span, _ACTUAL_Y, above=False)
     if not actual:
-        parts.append(f'<text x="{_LEFT}" y="{_ACTUAL_Y + 4}" class="caption">no attempt was made</text>')
+        parts.append(
+            f'<text x="{_LEFT}" y="{_ACTUAL_Y + 4}" class="caption">no attempt was made</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

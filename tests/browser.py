@@ -41,7 +41,9 @@ def require_browser() -> tuple[str, str]:
     """The browser and its driver, or skip (fail under ``REQUIRE_BROWSER=1``)."""
     found = executables()
     if found is None:
-        message = "headless Chromium and chromedriver are needed (apt install chromium chromium-driver)"
+        message = (
+            "headless Chromium and chromedriver are needed (apt install chromium chromium-driver)"
+        )
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(message + "; REQUIRE_BROWSER is set")
         pytest.skip(message)

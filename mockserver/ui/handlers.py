@@ -24,10 +24,18 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from .guard import admin_token, refusal
-from .queries import FilterError, JournalFilter, crm_view, journal_page, new_rows, request_detail, stubs_view
+from .queries import (
+    FilterError,
+    JournalFilter,
+    crm_view,
+    journal_page,
+    new_rows,
+    request_detail,
+    stubs_view,
+)
 
 if TYPE_CHECKING:
-    from ..server import MockServer
+    from mockserver.server import MockServer
 
 __all__ = ["MAX_WATCHERS", "TICK", "UI_PREFIX", "UiRouter"]
 
@@ -80,11 +88,20 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return response
 
 
-def _problem(status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None) -> web.Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+def _problem(
+    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
+) -> web.Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if errors is not None:
         body["errors"] = errors
-    return web.Response(status=status, text=json.dumps(body), content_type="application/problem+json")
+    return web.Response(
+        status=status, text=json.dumps(body), content_type="application/problem+json"
+    )
 
 
 def _static(name: str) -> bytes | None:
@@ -231,9 +248,11 @@ class UiRouter:
     async def events(self, request: web.BaseRequest, _: str) -> web.StreamResponse:
         """Server-sent events: ``rows`` (new requests passing the filter), ``reset``
         (the journal was cleared), ``refresh`` (too many at once: reload the page)."""
-        query = {key: value for key, value in request.query.items() if key not in ("before", "limit")}
+        query = {
+            key: value for key, value in request.query.items() if key not in ("before", "limit")
+        }
         try:
-            wanted, _, _ = JournalFilter.from_query(query)
+            wanted = JournalFilter.from_query(query)[0]
         except FilterError as exc:
             return _problem(400, "Invalid filter", str(exc), exc.errors)
         if self.watchers >= MAX_WATCHERS:
