@@ -348,3 +348,41 @@ async def test_live_feeds_are_limited(ui: tuple[MockServer, httpx.AsyncClient]) 
     server.dashboard.watchers = MAX_WATCHERS  # as if that many pages watched
     answer = await client.get(API + "events")
     assert answer.status_code == 503
+
+
+async def test_a_flood_is_sent_as_its_newest_rows(ui: tuple[MockServer, httpx.AsyncClient]) -> None:
+    import asyncio
+    from datetime import datetime, timezone
+
+    from mockserver import RecordedRequest
+    from mockserver.ui.handlers import FEED_ROWS
+
+    server, client = ui
+    got: dict[str, Any] = {}
+    async with asyncio.timeout(60), client.stream("GET", API + "events") as stream:
+        name = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            if not line.startswith("data: "):
+                continue
+            if name == "hello":
+                # 150 requests between two looks of the feed (no await in between).
+                for number in range(FEED_ROWS + 50):
+                    server.journal.add(
+                        RecordedRequest(
+                            seq=server.journal.next_seq(),
+                            method="GET",
+                            path=f"/flood/{number}",
+                            query_string="",
+                            raw_headers=(),
+                            body=b"",
+                            received_at=datetime.now(timezone.utc),
+                        )
+                    )
+            elif name == "rows":
+                got = json.loads(line.removeprefix("data: "))
+                break
+    assert got["skipped"] == 50
+    assert [row["seq"] for row in got["rows"]] == list(range(150, 50, -1))
+    assert got["total"] == 150
