@@ -177,7 +177,8 @@ async def _serve(server: MockServer, out: TextIO) -> None:
     await server.start()
     print(
         f"mockserver listening on {server.url} with {len(server.registry)} stub(s); "
-        f"admin API at {server.url}/__admin/ (Ctrl-C to stop)",
+        f"admin API at {server.url}/__admin/, dashboard at {server.url}/__admin/ui/ "
+        "(Ctrl-C to stop)",
         file=out,
         flush=True,
     )

@@ -539,7 +539,6 @@ class MockServer:
         admin call goes straight to :meth:`_handle`.
         """
         from .admin import admin_router
-
         from .ui import UI_PREFIX, UiRouter
 
         admin = admin_router(self)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +85,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "scenario_conformance_report", "default for --conformance-report", default="auto"
     )
+    group.addoption(
+        "--scenario-html",
+        default=None,
+        metavar="PATH",
+        help="also write one self-contained HTML file of the run: the conformance matrix, "
+        "each scenario's flow, requests, attempts as a timeline, failures with near misses",
+    )
+    parser.addini("scenario_html", "default for --scenario-html", default="")
     parser.addini("scenario_sender", "default for --sender", default="")
     parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
     parser.addini(
@@ -103,6 +111,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a scenario file's item")
     config.stash[_HARNESS] = Harness(config)
     config.pluginmanager.register(ConformanceReport(config), "scenarios-conformance-report")
+    html = config.getoption("--scenario-html") or config.getini("scenario_html")
+    if html:
+        config.pluginmanager.register(HtmlReport(config, html), "scenarios-html-report")
 
 
 def _check_implementation_options(config: pytest.Config) -> None:
@@ -236,6 +247,11 @@ class Harness:
         self._freezer: Any = None
         self._clock: Any = None
 
+    @property
+    def server(self) -> MockServer | None:
+        """The worker's mock server (``None`` before the first scenario)."""
+        return self._server
+
     def implementation(self) -> Implementation:
         from .implementations import ReferenceImplementation, load_factory
         from .process import CommandImplementation
@@ -291,6 +307,11 @@ class Harness:
 
 
 _HARNESS = pytest.StashKey[Harness]()
+
+
+def harness(config: pytest.Config) -> Harness | None:
+    """The worker's harness (``None`` before configure)."""
+    return config.stash.get(_HARNESS, None)
 
 
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
@@ -405,6 +426,8 @@ class ScenarioItem(pytest.Item):
     ) -> None:
         super().__init__(**kwargs)
         self.loaded = loaded
+        #: What the run did, once it ran (a failed run's is on its ScenarioFailed).
+        self.result: RunResult | None = None
         scenario = loaded.scenario
         self.add_marker(pytest.mark.scenario)
         if scenario.rules:
@@ -420,7 +443,7 @@ class ScenarioItem(pytest.Item):
         from .runner import NotApplicable
 
         try:
-            self.config.stash[_HARNESS].run(self.loaded)
+            self.result = self.config.stash[_HARNESS].run(self.loaded)
         except NotApplicable as exc:
             self.user_properties.append(
                 ("applicability", "not judged" if not exc.judged else "not applicable")
@@ -521,6 +544,71 @@ class ConformanceReport:
                 terminalreporter.write_line(line)
         if self.json_note:
             terminalreporter.write_line(f"conformance report (JSON): {self.json_note}")
+
+
+class HtmlReport:
+    """``--scenario-html``: each worker puts its scenario's data on the report
+    (``scenario_html``, which xdist carries); the controller writes one page."""
+
+    def __init__(self, config: pytest.Config, path: str) -> None:
+        self.config = config
+        self.path = path
+        self.records: dict[str, dict[str, Any]] = {}
+        self.note = ""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        first_failure = report.when == "setup" and report.outcome != "passed"
+        if isinstance(item, ScenarioItem) and (report.when == "call" or first_failure):
+            from .htmlreport import scenario_record
+
+            running = harness(item.config)
+            report.scenario_html = scenario_record(  # type: ignore[attr-defined]
+                item.loaded,
+                result=item.result,
+                error=call.excinfo.value if call.excinfo else None,
+                server=running.server if running is not None else None,
+            )
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "scenario_html", None)
+        if not isinstance(data, dict):
+            return
+        outcome: str = report.outcome
+        if hasattr(report, "wasxfail"):
+            outcome = "xfailed" if report.skipped else "xpassed"
+        elif report.when == "setup" and report.failed:
+            outcome = "error"
+        if report.skipped and isinstance(report.longrepr, tuple):
+            data["skip_reason"] = str(report.longrepr[2])
+        self.records[report.nodeid] = data | {"outcome": outcome}
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput"):  # the controller writes it, under xdist
+            return
+        from .htmlreport import write_report
+
+        try:
+            target = write_report(
+                self.path,
+                self.records,
+                implementation=_implementation_name(self.config),
+                selected=_wanted_rules(self.config),
+            )
+        except OSError as exc:
+            self.note = f"cannot write {self.path}: {exc.strerror or exc}"
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        else:
+            self.note = f"written to {target} ({len(self.records)} scenario(s))"
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.note:
+            terminalreporter.write_line(f"scenario report (HTML): {self.note}")
 
 
 def _implementation_options(config: pytest.Config) -> tuple[str, str]:

@@ -41,7 +41,9 @@ def require_browser() -> tuple[str, str]:
     """The browser and its driver, or skip (fail under ``REQUIRE_BROWSER=1``)."""
     found = executables()
     if found is None:
-        message = "headless Chromium and chromedriver are needed (apt install chromium chromium-driver)"
+        message = (
+            "headless Chromium and chromedriver are needed (apt install chromium chromium-driver)"
+        )
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail(message + "; REQUIRE_BROWSER is set")
         pytest.skip(message)
@@ -121,6 +123,13 @@ class Browser:
             self.driver.save_screenshot(str(path))
         finally:
             self.driver.set_window_size(size["width"], size["height"])
+        print(f"screenshot: {path}")
+        return path
+
+    def element_screenshot(self, selector: str, name: str) -> Path:
+        """A picture of the first element ``selector`` finds (a timeline, a table)."""
+        path = self.shots / f"{name}.png"
+        self.css(selector)[0].screenshot(str(path))
         print(f"screenshot: {path}")
         return path
 

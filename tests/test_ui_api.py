@@ -20,23 +20,25 @@ API = UI_PREFIX + "api/"
 
 @pytest.fixture
 async def ui() -> AsyncIterator[tuple[MockServer, httpx.AsyncClient]]:
-    async with MockServer() as server:
-        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
-            yield server, client
+    async with MockServer() as server, httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        yield server, client
 
 
 def _same_origin(server: MockServer) -> dict[str, str]:
     return {"Origin": server.url, "Content-Type": "application/json"}
 
 
-async def test_the_page_ships_with_a_strict_policy(ui: tuple[MockServer, httpx.AsyncClient]) -> None:
+async def test_the_page_ships_with_a_strict_policy(
+    ui: tuple[MockServer, httpx.AsyncClient],
+) -> None:
     server, client = ui
     page = await client.get(UI_PREFIX)
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     policy = page.headers["content-security-policy"]
     assert "default-src 'self'" in policy
-    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
     assert "frame-ancestors 'none'" in policy
     assert page.headers["x-content-type-options"] == "nosniff"
     assert '<script type="module" src="/__admin/ui/static/app.js">' in page.text
@@ -45,7 +47,8 @@ async def test_the_page_ships_with_a_strict_policy(ui: tuple[MockServer, httpx.A
     assert (await client.get(UI_PREFIX + "static/../server.py")).status_code == 404
     assert (await client.get(UI_PREFIX + "static/nothing.js")).status_code == 404
     redirect = await client.get(UI_PREFIX.rstrip("/"))
-    assert redirect.status_code == 302 and redirect.headers["location"] == UI_PREFIX
+    assert redirect.status_code == 302
+    assert redirect.headers["location"] == UI_PREFIX
     # The dashboard's own requests are not journaled.
     assert len(server.journal) == 0
 
@@ -60,7 +63,13 @@ def test_no_script_builds_markup_from_text() -> None:
     assert len(scripts) >= 5
     for script in scripts:
         text = script.read_text(encoding="utf-8")
-        for forbidden in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        for forbidden in (
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+        ):
             assert forbidden not in text, f"{script.name} uses {forbidden}"
 
 
@@ -73,11 +82,13 @@ async def test_journal_pages_newest_first_with_a_cursor(
         await client.get("/hit" if number % 2 else f"/miss/{number}")
     first = (await client.get(API + "requests", params={"limit": 3})).json()
     assert [row["seq"] for row in first["rows"]] == [7, 6, 5]
-    assert first["more"] is True and first["total"] == 7
+    assert first["more"] is True
+    assert first["total"] == 7
     second = (await client.get(API + "requests", params={"limit": 3, "before": 5})).json()
     assert [row["seq"] for row in second["rows"]] == [4, 3, 2]
     last = (await client.get(API + "requests", params={"limit": 3, "before": 2})).json()
-    assert [row["seq"] for row in last["rows"]] == [1] and last["more"] is False
+    assert [row["seq"] for row in last["rows"]] == [1]
+    assert last["more"] is False
 
 
 @pytest.mark.parametrize(
@@ -186,13 +197,12 @@ async def test_crm_view_shows_records_calls_faults_and_webhooks(
 
     portal = server.mount(Bitrix24(secret="s3cret"))
     portal.add_fault(CrmFault(method="crm.deal.add", call=1))
-    await client.post(
-        "/rest/1/s3cret/crm.lead.add.json", data={"fields[TITLE]": "From the bot"}
-    )
+    await client.post("/rest/1/s3cret/crm.lead.add.json", data={"fields[TITLE]": "From the bot"})
     (profile,) = (await client.get(API + "crm")).json()["profiles"]
     assert profile["name"] == "bitrix24"
     (leads,) = profile["entities"]
-    assert leads["count"] == 1 and leads["records"][0]["TITLE"] == "From the bot"
+    assert leads["count"] == 1
+    assert leads["records"][0]["TITLE"] == "From the bot"
     assert profile["calls"][0]["method"] == "crm.lead.add"
     assert profile["faults"][0]["method"] == "crm.deal.add"
     assert profile["webhooks"][0]["path"] == "/rest/1/s3cret/"
@@ -214,21 +224,26 @@ async def test_actions_need_the_same_origin(ui: tuple[MockServer, httpx.AsyncCli
         assert answer.status_code in (403, 415), headers
     assert len(server.journal) == 1
     cleared = await client.post(API + "clear-journal", headers=_same_origin(server), content=b"{}")
-    assert cleared.status_code == 204 and len(server.journal) == 0
+    assert cleared.status_code == 204
+    assert len(server.journal) == 0
     gone = await client.delete(API + f"stubs/{stub.id}", headers={"Origin": server.url})
-    assert gone.status_code == 204 and len(server.registry) == 0
+    assert gone.status_code == 204
+    assert len(server.registry) == 0
     again = await client.delete(API + f"stubs/{stub.id}", headers={"Origin": server.url})
     assert again.status_code == 404
     server.stub({"path": "/y"})
     reset = await client.post(API + "reset", headers=_same_origin(server), content=b"{}")
-    assert reset.status_code == 204 and len(server.registry) == 0
+    assert reset.status_code == 204
+    assert len(server.registry) == 0
 
 
 @pytest.mark.parametrize(
     "host",
     ["evil.example", "evil.example:{port}", "127.0.0.1:1", "localhost.evil.example:{port}"],
 )
-async def test_a_foreign_host_is_refused(ui: tuple[MockServer, httpx.AsyncClient], host: str) -> None:
+async def test_a_foreign_host_is_refused(
+    ui: tuple[MockServer, httpx.AsyncClient], host: str
+) -> None:
     server, client = ui
     answer = await client.get(API + "overview", headers={"Host": host.format(port=server.port)})
     assert answer.status_code == 403
@@ -266,7 +281,8 @@ async def test_the_admin_token_guards_the_api_not_the_page(
     wrong = await client.get(API + "overview", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
     good = await client.get(API + "overview", headers={"Authorization": "Bearer t0ken"})
-    assert good.status_code == 200 and good.json()["token_required"] is True
+    assert good.status_code == 200
+    assert good.json()["token_required"] is True
     headers = _same_origin(server) | {"Authorization": "Bearer nope"}
     assert (await client.post(API + "reset", headers=headers, content=b"{}")).status_code == 401
 
@@ -332,3 +348,41 @@ async def test_live_feeds_are_limited(ui: tuple[MockServer, httpx.AsyncClient]) 
     server.dashboard.watchers = MAX_WATCHERS  # as if that many pages watched
     answer = await client.get(API + "events")
     assert answer.status_code == 503
+
+
+async def test_a_flood_is_sent_as_its_newest_rows(ui: tuple[MockServer, httpx.AsyncClient]) -> None:
+    import asyncio
+    from datetime import datetime, timezone
+
+    from mockserver import RecordedRequest
+    from mockserver.ui.handlers import FEED_ROWS
+
+    server, client = ui
+    got: dict[str, Any] = {}
+    async with asyncio.timeout(60), client.stream("GET", API + "events") as stream:
+        name = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            if not line.startswith("data: "):
+                continue
+            if name == "hello":
+                # 150 requests between two looks of the feed (no await in between).
+                for number in range(FEED_ROWS + 50):
+                    server.journal.add(
+                        RecordedRequest(
+                            seq=server.journal.next_seq(),
+                            method="GET",
+                            path=f"/flood/{number}",
+                            query_string="",
+                            raw_headers=(),
+                            body=b"",
+                            received_at=datetime.now(timezone.utc),
+                        )
+                    )
+            elif name == "rows":
+                got = json.loads(line.removeprefix("data: "))
+                break
+    assert got["skipped"] == 50
+    assert [row["seq"] for row in got["rows"]] == list(range(150, 50, -1))
+    assert got["total"] == 150

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from ..server import MockServer
+    from mockserver.server import MockServer
 
 __all__ = ["admin_token", "allowed_host", "refusal"]
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, Final
 from webhook_core.template import MISSING
 
 if TYPE_CHECKING:
-    from ..journal import RecordedRequest
-    from ..server import MockServer
+    from mockserver.journal import RecordedRequest
+    from mockserver.server import MockServer
 
 __all__ = [
-    "JournalFilter",
     "FilterError",
+    "JournalFilter",
     "crm_view",
     "journal_page",
     "request_detail",
@@ -73,7 +73,12 @@ class JournalFilter:
             or (status.isdigit() and len(status) == 3)
             or (len(status) == 3 and status[0] in "12345" and status[1:] == "xx")
         ):
-            errors.append({"field": "status", "message": f"a status (404), a class (4xx) or none; got {status!r}"})
+            errors.append(
+                {
+                    "field": "status",
+                    "message": f"a status (404), a class (4xx) or none; got {status!r}",
+                }
+            )
         matched = query.get("matched", "").strip().lower()
         if matched not in ("", "matched", "unmatched"):
             errors.append({"field": "matched", "message": f"matched or unmatched; got {matched!r}"})
@@ -130,7 +135,9 @@ def _number(
     if not text:
         return None
     if not text.isdigit() or int(text) < minimum:
-        errors.append({"field": name, "message": f"a whole number, {minimum} or more; got {text!r}"})
+        errors.append(
+            {"field": name, "message": f"a whole number, {minimum} or more; got {text!r}"}
+        )
         return None
     return int(text)
 
@@ -169,9 +176,7 @@ def journal_page(
     return {"rows": rows, "more": more, "total": len(entries)}
 
 
-def new_rows(
-    entries: Iterable[RecordedRequest], wanted: JournalFilter
-) -> list[dict[str, Any]]:
+def new_rows(entries: Iterable[RecordedRequest], wanted: JournalFilter) -> list[dict[str, Any]]:
     """The rows of freshly journaled ``entries`` that pass the filter, newest first."""
     return [row(entry) for entry in reversed(list(entries)) if wanted.accepts(entry)]
 
@@ -243,7 +248,9 @@ def stubs_view(server: MockServer) -> list[dict[str, Any]]:
                 "calls": entry.calls,
                 "optional": stub.optional,
                 "source": stub.source,
-                "state": stub.state.model_dump(mode="json", exclude_none=True) if stub.state else None,
+                "state": stub.state.model_dump(mode="json", exclude_none=True)
+                if stub.state
+                else None,
             }
         )
     return out

@@ -96,9 +96,9 @@ class App {
     this.generation = (this.generation || 0) + 1;
     const mine = this.generation;
     const root = document.createElement("div");
+    // The summary line comes on its own; the view does not wait for it.
+    get("overview").then((o) => this.drawSummary({ total: o.requests, dropped: o.dropped }), () => {});
     try {
-      const overview = await get("overview");
-      this.drawSummary({ total: overview.requests, dropped: overview.dropped });
       if (view === "request") await renderDetail(this, root, arg);
       else if (view === "stubs") await renderStubs(this, root);
       else if (view === "states") await renderStates(this, root);
