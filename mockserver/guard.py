@@ -212,7 +212,7 @@ def _shown(text: str) -> str:
     """A header value quoted for a message, non-UTF-8 bytes and controls escaped."""
     from .journal import escape_text
 
-    return repr(escape_text(text)[:200])
+    return f"'{escape_text(text)[:200]}'"
 
 
 def _refusal(status: int, title: str, detail: str) -> web.Response:

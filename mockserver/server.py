@@ -626,6 +626,11 @@ class MockServer:
             self._draining = False
             self._idle = None
 
+    def end_drain(self) -> None:
+        """Stop waiting for requests in flight (a second Ctrl-C): :meth:`stop` cuts them off."""
+        if self._idle is not None:
+            self._idle.set()
+
     async def pause(self, seconds: float) -> None:
         """A deliberate wait (a stub's delay, a hung fault, a dribbled body) that
         :meth:`stop` cuts off."""

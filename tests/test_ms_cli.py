@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import signal
 import ssl
@@ -535,3 +536,30 @@ def test_cli_a_client_that_vanishes_mid_body_is_one_log_line_and_no_traceback() 
         process.kill()
     assert logged == "#1 POST /a -> no answer (INCOMPLETE)\n"
     assert err == ""
+
+
+def test_cli_a_second_signal_ends_the_drain(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "hang.yaml"
+    path.write_text("- request: {path: /hang}\n  response: {fault: no_response}\n")
+    process = spawn_mockserver("--stubs", str(path), "--drain-timeout", "600")
+    try:
+        url = _url(_banner(process))
+        thread = threading.Thread(target=lambda: _quietly(url + "/hang"))
+        thread.start()
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("#1 GET /hang")
+        process.send_signal(signal.SIGTERM)
+        assert process.stdout.readline().startswith("mockserver stopping")
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)  # not the drain's 600 s
+        thread.join(30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+
+
+def _quietly(url: str) -> None:
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.get(url, timeout=60)
