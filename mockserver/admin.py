@@ -436,6 +436,8 @@ def admin_router(server: MockServer) -> AdminRouter:
             misses = [miss.to_json() for miss in server.near_misses(entry)]
         except Exception as exc:  # one odd entry must not take the whole view down
             return {"request": view, "near_misses": [], "error": _failure(exc)}
+        finally:
+            entry.forget_views()
         return {"request": view, "near_misses": misses}
 
     async def near_misses(request: web.BaseRequest) -> web.StreamResponse:

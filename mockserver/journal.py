@@ -30,6 +30,8 @@ __all__ = ["NO_PARAMS", "Journal", "RecordedRequest", "escape_text"]
 #: What a journal entry costs beyond its body and headers (the object, its fields, the
 #: parsed views it may grow), counted against the journal's byte budget.
 ENTRY_OVERHEAD: Final = 1024
+#: Bodies up to this size keep their parsed views between reads (see ``forget_views``).
+_VIEWS_KEPT_UP_TO: Final = 64 * 1024
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -217,6 +219,14 @@ class RecordedRequest:
         """The query string decoded as PHP's ``$_GET``."""
         return parse_php_form(self.query_string)
 
+    def forget_views(self) -> None:
+        """Drop the parsed views (text, JSON, form) of a body over 64 KiB: parsed, such a
+        body can take ten times its bytes, and the journal's budget counts bytes. They
+        are worked out again when read."""
+        if len(self.body) > _VIEWS_KEPT_UP_TO:
+            for name in ("text", "json", "form"):
+                self.__dict__.pop(name, None)
+
     @property
     def truncated(self) -> bool:
         """The journal kept only the start of the body."""
@@ -276,6 +286,7 @@ class RecordedRequest:
         except UnicodeDecodeError:
             out["undecodable"].append("body")
             out["body_base64"] = base64.b64encode(self.body).decode("ascii")
+        self.forget_views()
         if self.raw_header_bytes is not None:
             out["headers_base64"] = [
                 [name, base64.b64encode(value).decode("ascii")]

@@ -241,8 +241,7 @@ class MockServer:
 
     def find(self, pattern: PatternLike) -> list[RecordedRequest]:
         """The recorded requests that match ``pattern``."""
-        compiled = _pattern(pattern)
-        return [entry for entry in self.journal.entries() if compiled.matches(entry)]
+        return verifying.matching(self.journal.entries(), _pattern(pattern))
 
     def near_misses(self, request: RecordedRequest, limit: int = 3) -> list[NearMiss]:
         """The stubs that came closest to answering ``request``, with what differed."""
@@ -332,6 +331,15 @@ class MockServer:
             read.body,
             datetime.now(timezone.utc),
         )
+        try:
+            return await self._answer(request, record, read)
+        finally:
+            # The parsed views of a large body go once it is answered; the journal keeps bytes.
+            record.forget_views()
+
+    async def _answer(
+        self, request: web.BaseRequest, record: RecordedRequest, read: BodyRead
+    ) -> web.StreamResponse:
         if not read.complete:
             record.note = read.note
             record.status = read.status

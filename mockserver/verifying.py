@@ -20,7 +20,7 @@ from .report import NearMiss, format_near_misses, pattern_label, rank
 if TYPE_CHECKING:
     from .stubs import StubRegistry
 
-__all__ = ["assert_all_called", "verify", "verify_no_unmatched", "verify_order"]
+__all__ = ["assert_all_called", "matching", "verify", "verify_no_unmatched", "verify_order"]
 
 
 def _named(entry: RecordedRequest) -> str:
@@ -29,6 +29,16 @@ def _named(entry: RecordedRequest) -> str:
 
 def _received(entries: list[RecordedRequest]) -> list[str]:
     return ["", "Received:", *([f"  {_named(e)}" for e in entries] or ["  (nothing)"])]
+
+
+def matching(entries: list[RecordedRequest], compiled: CompiledPattern) -> list[RecordedRequest]:
+    """The entries ``compiled`` matches; large bodies parsed for it are let go again."""
+    found = []
+    for entry in entries:
+        if compiled.matches(entry):
+            found.append(entry)
+        entry.forget_views()
+    return found
 
 
 def verify(
@@ -42,7 +52,7 @@ def verify(
     """The requests matching ``compiled``, or :class:`VerificationError` when their
     number is not as asked (no bound given: at least one)."""
     entries = journal.entries()
-    found = [entry for entry in entries if compiled.matches(entry)]
+    found = matching(entries, compiled)
     if count is None and at_least is None and at_most is None:
         at_least = 1
     problems = []
@@ -65,14 +75,7 @@ def verify(
     # Near misses explain too few matches; too many are explained by the list above.
     if len(found) < max(count or 0, at_least or 0):
         others = [entry for entry in entries if entry not in found]
-        misses = rank(
-            NearMiss(
-                f"request {_named(entry)}",
-                compiled.difference(entry),
-                compiled.field_count,
-            )
-            for entry in others
-        )
+        misses = rank(_near_miss(compiled, entry) for entry in others)
         lines += ["", *format_near_misses(misses, len(others), "requests")]
     _overflow(journal, lines)
     raise VerificationError("\n".join(lines))
@@ -86,6 +89,7 @@ def verify_order(journal: Journal, compiled: list[CompiledPattern]) -> list[Reco
     position = 0
     for index, pattern in enumerate(compiled):
         while position < len(entries) and not pattern.matches(entries[position]):
+            entries[position].forget_views()
             position += 1
         if position == len(entries):
             lines = [
@@ -128,6 +132,12 @@ def assert_all_called(registry: StubRegistry, journal: Journal) -> None:
         lines = [f"{len(idle)} stub(s) were never called:"] + [f"  {label}" for label in idle]
         lines += _received(journal.entries())
         raise VerificationError("\n".join(lines))
+
+
+def _near_miss(compiled: CompiledPattern, entry: RecordedRequest) -> NearMiss:
+    miss = NearMiss(f"request {_named(entry)}", compiled.difference(entry), compiled.field_count)
+    entry.forget_views()
+    return miss
 
 
 def _overflow(journal: Journal, lines: list[str]) -> None:

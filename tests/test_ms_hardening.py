@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver import MockServer
+from mockserver import MockServer, VerificationError
 
 LIVENESS = 30.0  # seconds: how long "eventually" may take on a loaded machine
 
@@ -562,3 +562,25 @@ async def test_nothing_in_a_request_forges_a_line_of_the_log(target: str, logged
     async with MockServer(log=lines.append) as server:
         await exchange(server.port, request(target.replace(" ", "%20")))
     assert lines == [logged]
+
+
+async def test_a_large_bodys_parsed_views_are_not_kept_in_the_journal() -> None:
+    stub = {"request": {"path": "/big", "json_paths": {"items.0": 0}}, "response": {"status": 201}}
+    async with (
+        MockServer([stub]) as server,
+        httpx.AsyncClient(base_url=server.url) as client,
+    ):
+        big = {"items": list(range(40_000))}  # about 230 KB of JSON: many objects parsed
+        assert (await client.post("/big", json=big)).status_code == 201
+        small = {"items": [0]}
+        assert (await client.post("/big", json=small)).status_code == 201
+        large_entry, small_entry = server.requests
+        assert "json" not in large_entry.__dict__  # matched on it, then let go
+        assert large_entry.json == big  # and read again on demand
+        assert len(server.find({"json_paths": {"items.1": 1}})) == 1
+        (await client.get("/__admin/requests")).raise_for_status()
+        (await client.get("/__admin/near-misses")).raise_for_status()
+        with pytest.raises(VerificationError):
+            server.verify({"json_paths": {"items.0": 7}})
+        assert not {"json", "text", "form"} & set(large_entry.__dict__)
+        assert "json" in small_entry.__dict__  # a small body keeps its parsed view
