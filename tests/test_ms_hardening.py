@@ -584,3 +584,22 @@ async def test_a_large_bodys_parsed_views_are_not_kept_in_the_journal() -> None:
             server.verify({"json_paths": {"items.0": 7}})
         assert not {"json", "text", "form"} & set(large_entry.__dict__)
         assert "json" in small_entry.__dict__  # a small body keeps its parsed view
+
+
+async def test_nothing_in_a_request_forges_a_line_of_a_report(server: MockServer) -> None:
+    await exchange(server.port, request("/a%0a1.%20stub%20forged%1b[31m", b"X-A: \x1b]0;t\x07"))
+    stories = []
+    for check in (
+        lambda: server.verify({"path": "/x"}),
+        lambda: server.verify_order([{"path": "/x"}]),
+        server.check,
+    ):
+        with pytest.raises(VerificationError) as caught:
+            check()
+        stories.append(str(caught.value))
+    (response,) = [server.unmatched_report(server.requests[0])]
+    for story in [*stories, response]:
+        assert "\x1b" not in story
+        assert "\x07" not in story
+        assert not [line for line in story.splitlines() if line.startswith("1. stub forged")]
+        assert "/a\\x0a1. stub forged\\x1b[31m" in story
