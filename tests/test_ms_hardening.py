@@ -587,7 +587,7 @@ async def test_a_large_bodys_parsed_views_are_not_kept_in_the_journal() -> None:
 
 
 async def test_nothing_in_a_request_forges_a_line_of_a_report(server: MockServer) -> None:
-    await exchange(server.port, request("/a%0a1.%20stub%20forged%1b[31m", b"X-A: \x1b]0;t\x07"))
+    await exchange(server.port, request("/a%0a1.%20stub%20forged%1b[31m%07"))
     stories = []
     for check in (
         lambda: server.verify({"path": "/x"}),
@@ -602,4 +602,4 @@ async def test_nothing_in_a_request_forges_a_line_of_a_report(server: MockServer
         assert "\x1b" not in story
         assert "\x07" not in story
         assert not [line for line in story.splitlines() if line.startswith("1. stub forged")]
-        assert "/a\\x0a1. stub forged\\x1b[31m" in story
+        assert "/a\\x0a1. stub forged\\x1b[31m\\x07" in story
