@@ -36,6 +36,15 @@ async def exchange(port: int, data: bytes, *, close_write: bool = False) -> byte
         writer.close()
 
 
+async def _until(condition: Any) -> None:
+    """Wait (polling) until ``condition()`` holds; fail after the liveness bound."""
+    for _ in range(int(LIVENESS * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the server never got there")
+
+
 def request(
     target: str, *headers: bytes, body: bytes = b"", method: bytes = b"GET", host: bytes = b""
 ) -> bytes:
@@ -259,10 +268,7 @@ async def test_a_client_that_closes_mid_body_leaves_an_incomplete_entry_and_no_t
         await writer.drain()
         writer.close()
         await writer.wait_closed()
-        for _ in range(int(LIVENESS * 20)):
-            if server.requests:
-                break
-            await asyncio.sleep(0.05)
+        await _until(lambda: server.requests)
         (entry,) = server.requests
         assert entry.incomplete
         assert entry.body == b"0123456789"
@@ -286,54 +292,53 @@ async def test_a_body_over_the_size_limit_by_its_content_length_is_refused_at_on
 
 
 async def test_stop_lets_requests_in_flight_finish_within_the_drain_timeout() -> None:
-    server = MockServer(
-        [{"request": {"path": "/slow"}, "response": {"delay_ms": 300, "json": {"ok": 1}}}],
-        drain_timeout=LIVENESS,
-    )
+    # The request in flight is one whose body is still coming: nothing depends on timing.
+    server = MockServer([{"request": {"path": "/up"}, "response": {"status": 201}}])
+    server.drain_timeout = LIVENESS
     await server.start()
     port = server.port
-    async with httpx.AsyncClient(base_url=server.url, timeout=LIVENESS) as client:
-        slow = asyncio.create_task(client.get("/slow"))
-        for _ in range(int(LIVENESS * 20)):
-            if server.requests:
-                break
-            await asyncio.sleep(0.05)
-        await server.stop()
-        response = await slow
-    assert response.json() == {"ok": 1}
-    with pytest.raises(ConnectionRefusedError):
-        await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n01234")
+        await writer.drain()
+        await _until(lambda: server._in_flight == 1)
+        stopping = asyncio.create_task(server.stop())
+        await _until(lambda: server._draining)
+        with pytest.raises(ConnectionRefusedError):  # no new connections
+            await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"56789")
+        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)
+        assert answer.startswith(b"HTTP/1.1 201 ")
+        await asyncio.wait_for(stopping, LIVENESS)
+    finally:
+        writer.close()
+    assert server.requests[0].body == b"0123456789"
 
 
 async def test_while_draining_a_new_request_on_an_open_connection_is_turned_away() -> None:
-    server = MockServer(
-        [
-            {"request": {"path": "/a"}},
-            {"request": {"path": "/slow"}, "response": {"delay_ms": 500}},
-        ],
-        drain_timeout=LIVENESS,
-    )
+    server = MockServer([{"request": {"path": "/a"}}], drain_timeout=LIVENESS)
     await server.start()
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    idle_reader, idle = await asyncio.open_connection("127.0.0.1", server.port)
+    _, busy = await asyncio.open_connection("127.0.0.1", server.port)
     kept_alive = b"GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     try:
-        writer.write(kept_alive)
-        first = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)
+        idle.write(kept_alive)
+        first = await asyncio.wait_for(idle_reader.readuntil(b"\r\n\r\n"), LIVENESS)
         assert first.startswith(b"HTTP/1.1 200 ")
-        async with httpx.AsyncClient(base_url=server.url, timeout=LIVENESS) as client:
-            slow = asyncio.create_task(client.get("/slow"))
-            while len(server.requests) < 2:
-                await asyncio.sleep(0.05)
-            stopping = asyncio.create_task(server.stop())
-            while not server._draining:
-                await asyncio.sleep(0.01)
-            writer.write(kept_alive)
-            turned = await asyncio.wait_for(reader.read(), LIVENESS)
-            assert turned.startswith(b"HTTP/1.1 503 ")
-            assert (await slow).status_code == 200
-            await asyncio.wait_for(stopping, LIVENESS)
+        busy.write(b"POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n1")
+        await busy.drain()
+        await _until(lambda: server._in_flight == 1)
+        stopping = asyncio.create_task(server.stop())
+        await _until(lambda: server._draining)
+        idle.write(kept_alive)
+        turned = await asyncio.wait_for(idle_reader.read(), LIVENESS)
+        assert turned.startswith(b"HTTP/1.1 503 ")
+        assert b"Connection: close" in turned
+        busy.write(b"2")
+        await asyncio.wait_for(stopping, LIVENESS)
     finally:
-        writer.close()
+        idle.close()
+        busy.close()
 
 
 async def test_stop_cuts_off_what_outlasts_the_drain_timeout() -> None:
@@ -344,10 +349,7 @@ async def test_stop_cuts_off_what_outlasts_the_drain_timeout() -> None:
     await server.start()
     async with httpx.AsyncClient(base_url=server.url, timeout=LIVENESS) as client:
         hung = asyncio.create_task(client.get("/hang"))
-        for _ in range(int(LIVENESS * 20)):
-            if server.requests:
-                break
-            await asyncio.sleep(0.05)
+        await _until(lambda: server.requests)
         await asyncio.wait_for(server.stop(), LIVENESS)
         with pytest.raises(httpx.HTTPError):
             await hung
