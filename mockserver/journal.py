@@ -161,6 +161,8 @@ class RecordedRequest:
         """A request as aiohttp gave it: header values that were not UTF-8 (lone
         surrogates) are written escaped and their raw bytes kept."""
         pairs = tuple(headers)
+        if path.isascii() and query_string.isascii() and all(v.isascii() for _, v in pairs):
+            return cls(seq, method, path, query_string, pairs, body, received_at)
         undecodable: list[str] = []
         raw: tuple[tuple[str, bytes], ...] | None = None
         if not all(_utf8(value) for _, value in pairs):
