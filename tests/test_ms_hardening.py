@@ -531,21 +531,6 @@ def test_a_stub_that_cannot_be_served_as_json_is_refused_naming_the_field(
     assert [str(p) for p in caught.value.problems] == [problem]
 
 
-def test_a_stub_file_with_yaml_nan_names_file_line_and_field(tmp_path: Any) -> None:
-    from mockserver import StubError
-    from mockserver.files import load_stub_file
-
-    path = tmp_path / "nan.yaml"
-    path.write_text("stubs:\n  - request: {path: /a}\n    response: {json: {n: .nan}}\n")
-    with pytest.raises(StubError) as caught:
-        load_stub_file(path)
-    (problem,) = caught.value.problems
-    assert str(problem) == (
-        f"{path}:3: stubs[0].response.json: nan at n is not a JSON number "
-        "(JSON has no NaN or Infinity)"
-    )
-
-
 @pytest.mark.parametrize(
     ("target", "logged"),
     [
