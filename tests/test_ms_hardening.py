@@ -590,3 +590,19 @@ async def test_nothing_in_a_request_forges_a_line_of_a_report(server: MockServer
         assert "\x07" not in story
         assert not [line for line in story.splitlines() if line.startswith("1. stub forged")]
         assert "/a\\x0a1. stub forged\\x1b[31m\\x07" in story
+
+
+async def test_an_admin_body_that_stalls_or_is_too_large_is_refused_without_a_500() -> None:
+    async with MockServer(body_timeout=0.2) as server:
+        head = (
+            b"POST /__admin/stubs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        )
+        stalled = await exchange(server.port, head % 100 + b'{"request": ')
+        assert status_of(stalled) == 408
+        assert json.loads(body_of(stalled))["detail"].startswith("body incomplete: nothing came")
+        huge = await exchange(server.port, head % (65 * 1024 * 1024))
+        assert status_of(huge) == 413
+        assert "is over 67108864 bytes" in json.loads(body_of(huge))["detail"]
+        assert server.stubs == []
+        assert server.requests == []  # admin calls are never journaled
