@@ -62,6 +62,11 @@ def _split_host(value: str) -> tuple[str, int | None] | None:
     return name.lower(), port
 
 
+def host_names(names: Iterable[str]) -> frozenset[str]:
+    """Host names as the guard compares them: lower case, IPv6 without brackets."""
+    return frozenset(name.strip().lower().strip("[]") for name in names)
+
+
 @dataclass(frozen=True)
 class AdminGuard:
     """The admin API's door: Host, Origin and content-type checks, or a bearer token."""
@@ -82,8 +87,7 @@ class AdminGuard:
         token: str | None = None,
         allowed_hosts: Iterable[str] = (),
     ) -> AdminGuard:
-        names = frozenset(name.strip().lower().strip("[]") for name in allowed_hosts)
-        return cls(host.lower().strip("[]"), port, scheme, token or None, names)
+        return cls(host.lower().strip("[]"), port, scheme, token or None, host_names(allowed_hosts))
 
     def names(self, local: str | None = None) -> frozenset[str]:
         """The host names this server answers to as itself."""

@@ -23,7 +23,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from . import verifying
 from .bodies import BodyRead, read_body
 from .errors import Problem, StubError, VerificationError
-from .guard import AdminGuard
+from .guard import AdminGuard, host_names
 from .journal import Journal, RecordedRequest, escape_text
 from .matching import CompiledPattern
 from .models import CONNECTION_FAULTS, RequestPattern, Stub
@@ -303,7 +303,12 @@ class MockServer:
     def admin_guard(self) -> AdminGuard:
         """What the admin API (and any page under ``/__admin/``) lets through."""
         guard = self._guard
-        if guard is None or guard.port != self.port:
+        token, hosts = self.admin_token or None, host_names(self.admin_hosts)
+        if guard is None or (guard.port, guard.token, guard.allowed_hosts) != (
+            self.port,
+            token,
+            hosts,
+        ):
             scheme = "https" if self.ssl_context is not None else "http"
             guard = AdminGuard.build(
                 host=self.host,

@@ -218,3 +218,15 @@ async def test_with_a_token_a_page_loads_without_it_but_the_host_is_still_checke
         refusal = check_admin_request(server, rebound, api=False)
         assert refusal is not None
         assert refusal.status == 403
+
+
+async def test_a_token_set_after_start_takes_effect(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    assert (await client.get("/__admin/health")).status_code == 200
+    server.admin_token = "later"
+    assert (await client.get("/__admin/health")).status_code == 401
+    server.admin_token = None
+    server.admin_hosts = ("mock.test",)
+    named = {"Host": f"mock.test:{server.port}"}
+    assert (await client.get("/__admin/health", headers=named)).status_code == 200
