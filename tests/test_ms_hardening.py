@@ -606,3 +606,15 @@ async def test_an_admin_body_that_stalls_or_is_too_large_is_refused_without_a_50
         assert "is over 67108864 bytes" in json.loads(body_of(huge))["detail"]
         assert server.stubs == []
         assert server.requests == []  # admin calls are never journaled
+
+
+async def test_a_refused_admin_body_naming_a_lone_surrogate_key_is_still_400(
+    server: MockServer,
+) -> None:
+    body = b'{"response": {"json": {"\\ud800": NaN}}}'
+    answer = await exchange(
+        server.port,
+        request("/__admin/stubs", b"Content-Type: application/json", method=b"POST", body=body),
+    )
+    assert status_of(answer) == 400
+    assert json.loads(body_of(answer))["errors"][0]["field"] == "response.json.\ud800"
