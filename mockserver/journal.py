@@ -139,7 +139,8 @@ class RecordedRequest:
     refused: bool = False
     #: The body did not all arrive (the client closed, or went quiet past the body timeout).
     incomplete: bool = False
-    #: Which parts held bytes that are not UTF-8 (``path``, ``header X-Name``, ``body``).
+    #: Which parts held bytes that are not UTF-8 (``path``, ``header X-Name``; the admin
+    #: view adds ``body``, worked out when shown).
     undecodable: tuple[str, ...] = ()
     #: The raw header values as bytes, kept only when one of them was not UTF-8.
     raw_header_bytes: tuple[tuple[str, bytes], ...] | None = None
