@@ -618,3 +618,30 @@ async def test_a_refused_admin_body_naming_a_lone_surrogate_key_is_still_400(
     )
     assert status_of(answer) == 400
     assert json.loads(body_of(answer))["errors"][0]["field"] == "response.json.\ud800"
+
+
+async def test_the_header_timeout_does_not_cut_a_slow_answer_or_body() -> None:
+    stubs = [{"request": {"path": "/slow"}, "response": {"delay_ms": 600, "status": 202}}]
+    async with MockServer(stubs, header_timeout=0.1, body_timeout=LIVENESS) as server:
+        answer = await exchange(server.port, request("/slow"))
+        assert status_of(answer) == 202  # headers came in time; the answer may take longer
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            writer.write(b"POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n1")
+            await writer.drain()
+            await _until(lambda: server._in_flight == 1)
+            await asyncio.sleep(0.3)  # past the header timeout, within the body timeout
+            writer.write(b"2")
+            final = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)
+            assert final.startswith(b"HTTP/1.1 202 ")
+        finally:
+            writer.close()
+
+
+async def test_many_slowloris_connections_are_all_closed() -> None:
+    async with MockServer(header_timeout=0.2) as server:
+        answers = await asyncio.gather(
+            *(exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\nX-") for _ in range(50))
+        )
+        assert answers == [b""] * 50
+        assert status_of(await exchange(server.port, request("/alive"))) == 404  # still serving
