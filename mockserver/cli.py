@@ -185,6 +185,12 @@ async def _serve(server: MockServer, out: TextIO) -> None:
             file=out,
             flush=True,
         )
+    if server.admin_token:
+        print(
+            "admin API: every request needs 'Authorization: Bearer <the --admin-token>'",
+            file=out,
+            flush=True,
+        )
     for profile in server.profiles:
         print(f"{profile.name}: {profile.describe(server.url)}", file=out, flush=True)
     try:

@@ -492,6 +492,8 @@ def test_cli_admin_token_and_allowed_hosts() -> None:
     process = spawn_mockserver("--admin-token", "t0k", "--admin-allow-host", "mock.test", "--quiet")
     try:
         url = _url(_banner(process))
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("admin API: every request needs")
         assert httpx.get(url + "/__admin/health").status_code == 401
         bearer = {"Authorization": "Bearer t0k"}
         assert httpx.get(url + "/__admin/health", headers=bearer).status_code == 200
