@@ -645,3 +645,26 @@ async def test_many_slowloris_connections_are_all_closed() -> None:
         )
         assert answers == [b""] * 50
         assert status_of(await exchange(server.port, request("/alive"))) == 404  # still serving
+
+
+@pytest.mark.parametrize(
+    ("head", "sent"),
+    [
+        pytest.param(b"Transfer-Encoding: chunked", b"5\r\nhello\r\n40\r\nonly-some", id="chunked"),
+        pytest.param(b"Content-Length: 50", b"hello", id="content-length"),
+    ],
+)
+async def test_a_body_cut_off_by_a_closing_client_is_journaled_incomplete(
+    server: MockServer, head: bytes, sent: bytes
+) -> None:
+    _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\n" + head + b"\r\n\r\n" + sent)
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    await _until(lambda: server.requests)
+    (entry,) = server.requests
+    assert entry.incomplete
+    assert entry.body.startswith(b"hello")
+    assert entry.note is not None
+    assert entry.note.startswith("body incomplete: got ")
