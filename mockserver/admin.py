@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AdminRouter", "admin_router", "problem", "validation_problems"]
 
+#: What comes from requests is data: a browser must never sniff it into markup.
+_NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+
 
 def problem(
     status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
@@ -42,6 +45,7 @@ def problem(
         body=_encoded(body),
         content_type="application/problem+json",
         charset="utf-8",
+        headers=_NOSNIFF,
     )
 
 
@@ -178,7 +182,11 @@ def _encoded(value: Any) -> bytes:
 def _reply(data: Any, *, status: int = 200) -> web.Response:
     """A JSON answer, UTF-8 as written (an operator reads Анна, not \\u0410\\u043d...)."""
     return web.Response(
-        status=status, body=_encoded(data), content_type="application/json", charset="utf-8"
+        status=status,
+        body=_encoded(data),
+        content_type="application/json",
+        charset="utf-8",
+        headers=_NOSNIFF,
     )
 
 
@@ -201,7 +209,7 @@ async def _stream(
 ) -> web.StreamResponse:
     """``{**head, name: [items...]}`` written item by item, so a large journal is never
     all in memory as JSON at once (chunked transfer; HEAD gets the headers only)."""
-    response = web.StreamResponse(status=200)
+    response = web.StreamResponse(status=200, headers=_NOSNIFF)
     response.content_type = "application/json"
     response.charset = "utf-8"
     await response.prepare(request)

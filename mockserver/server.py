@@ -47,6 +47,7 @@ ADMIN_PREFIX = "/__admin/"
 _MAX_BODY = 64 * 1024 * 1024  # a request body over this is journaled without it (413)
 
 PatternLike = RequestPattern | Mapping[str, Any]
+_NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
 def _pattern(pattern: PatternLike) -> CompiledPattern:
@@ -370,6 +371,7 @@ class MockServer:
                 body=report.encode("utf-8", "backslashreplace"),
                 content_type="text/plain",
                 charset="utf-8",
+                headers=_NOSNIFF,  # the report quotes the request: never read as markup
             )
         record.stub_id = answer.entry.stub.id
         record.path_params = answer.path_params

@@ -668,3 +668,12 @@ async def test_a_body_cut_off_by_a_closing_client_is_journaled_incomplete(
     assert entry.body.startswith(b"hello")
     assert entry.note is not None
     assert entry.note.startswith("body incomplete: got ")
+
+
+async def test_what_quotes_a_request_is_never_sniffed_into_markup(server: MockServer) -> None:
+    await exchange(server.port, request("/<script>alert(1)</script>".replace(" ", "")))
+    for target in ("/%3Cb%3Ex", "/__admin/requests", "/__admin/near-misses", "/__admin/nope"):
+        answer = await exchange(server.port, request(target))
+        head = answer.partition(b"\r\n\r\n")[0].lower()
+        assert b"x-content-type-options: nosniff" in head, target
+        assert b"content-type: text/html" not in head
