@@ -473,8 +473,11 @@ def admin_router(server: MockServer) -> AdminRouter:
         return web.Response(status=204)
 
     async def health(request: web.BaseRequest) -> web.Response:
+        # in_flight: requests being answered now, this one left out (a drain waits for them).
+        in_flight = server.in_flight - 1
+        stubs, requests = len(server.registry), len(server.journal)
         return _reply(
-            {"status": "ok", "stubs": len(server.registry), "requests": len(server.journal)}
+            {"status": "ok", "stubs": stubs, "in_flight": in_flight, "requests": requests}
         )
 
     async def list_crm(request: web.BaseRequest) -> web.Response:

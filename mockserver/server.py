@@ -560,6 +560,11 @@ class MockServer:
             self._draining = False
             self._idle = None
 
+    @property
+    def in_flight(self) -> int:
+        """How many requests are being answered right now."""
+        return self._in_flight
+
     def end_drain(self) -> None:
         """Stop waiting for requests in flight (a second Ctrl-C): :meth:`stop` cuts them off."""
         if self._idle is not None:

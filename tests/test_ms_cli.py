@@ -433,29 +433,36 @@ def test_cli_tls_removes_its_throwaway_ca_at_exit() -> None:
 
 
 def test_cli_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
-    import threading
+    import socket
+    import time
 
-    path = tmp_path / "slow.yaml"
-    path.write_text("- request: {path: /slow}\n  response: {delay_ms: 1500, json: {done: true}}\n")
+    path = tmp_path / "up.yaml"
+    path.write_text("- request: {path: /up}\n  response: {status: 201}\n")
     process = spawn_mockserver("--stubs", str(path), "--drain-timeout", "30")
-    answers: list[httpx.Response] = []
     try:
         url = _url(_banner(process))
-        thread = threading.Thread(
-            target=lambda: answers.append(httpx.get(url + "/slow", timeout=30))
-        )
-        thread.start()
-        assert process.stdout is not None
-        logged = process.stdout.readline()  # logged as it arrives, before its delay
-        assert logged.startswith("#1 GET /slow -> 200")
-        process.send_signal(signal.SIGTERM)
+        port = int(url.rsplit(":", 1)[1])
+        # In flight and held there by its own body, not by a delay: no timing involved.
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(b"POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n\r\nab")
+            deadline = time.monotonic() + 30
+            while httpx.get(url + "/__admin/health").json()["in_flight"] != 1:
+                assert time.monotonic() < deadline, "the request never got in flight"
+                time.sleep(0.02)  # polling, bounded by the deadline
+            process.send_signal(signal.SIGTERM)
+            assert process.stdout is not None
+            stopping = process.stdout.readline()
+            assert "no new connections; waiting up to 30 s for requests in flight" in stopping
+            with pytest.raises(httpx.ConnectError):  # new connections are refused
+                httpx.get(url + "/__admin/health")
+            sock.sendall(b"cd")
+            answer = sock.recv(65536)
         out, err = process.communicate(timeout=30)
-        thread.join(30)
     finally:
         process.kill()
+    assert answer.startswith(b"HTTP/1.1 201 ")
     assert process.returncode == 0, err
-    assert [answer.json() for answer in answers] == [{"done": True}]
-    assert "no new connections; waiting up to 30 s for requests in flight" in out
+    assert out.startswith("#1 POST /up -> 201")
     assert "Traceback" not in err
 
 
