@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["AdminRouter", "admin_router", "problem", "validation_problems"]
 
+#: What comes from requests is data: a browser must never sniff it into markup.
+_NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+
 
 def problem(
     status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
@@ -50,6 +53,7 @@ def problem(
         body=_encoded(body),
         content_type="application/problem+json",
         charset="utf-8",
+        headers=_NOSNIFF,
     )
 
 
@@ -113,9 +117,8 @@ def _bad_body(title: str, detail: str, errors: list[dict[str, str]] | None = Non
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": 400, "detail": detail}
     if errors is not None:
         body["errors"] = errors
-    raise web.HTTPBadRequest(
-        text=json.dumps(body, ensure_ascii=False), content_type="application/problem+json"
-    )
+    # text, not body (deprecated for HTTP exceptions); ASCII escapes cannot fail to encode.
+    raise web.HTTPBadRequest(text=json.dumps(body), content_type="application/problem+json")
 
 
 def _json_body(raw: bytes) -> Any:
@@ -187,7 +190,11 @@ def _encoded(value: Any) -> bytes:
 def _reply(data: Any, *, status: int = 200) -> web.Response:
     """A JSON answer, UTF-8 as written (an operator reads Анна, not \\u0410\\u043d...)."""
     return web.Response(
-        status=status, body=_encoded(data), content_type="application/json", charset="utf-8"
+        status=status,
+        body=_encoded(data),
+        content_type="application/json",
+        charset="utf-8",
+        headers=_NOSNIFF,
     )
 
 
@@ -200,7 +207,6 @@ def _entry_json(entry: RecordedRequest) -> dict[str, Any]:
     the rest of the view alone."""
     try:
         view = entry.to_json()
-        _encoded(view)
     except Exception as exc:
         return {"seq": entry.seq, "error": f"this entry cannot be shown: {_failure(exc)}"}
     return view
@@ -211,7 +217,7 @@ async def _stream(
 ) -> web.StreamResponse:
     """``{**head, name: [items...]}`` written item by item, so a large journal is never
     all in memory as JSON at once (chunked transfer; HEAD gets the headers only)."""
-    response = web.StreamResponse(status=200)
+    response = web.StreamResponse(status=200, headers=_NOSNIFF)
     response.content_type = "application/json"
     response.charset = "utf-8"
     await response.prepare(request)
@@ -494,6 +500,8 @@ def admin_router(server: MockServer) -> AdminRouter:
             misses = [miss.to_json() for miss in server.near_misses(entry)]
         except Exception as exc:  # one odd entry must not take the whole view down
             return {"request": view, "near_misses": [], "error": _failure(exc)}
+        finally:
+            entry.forget_views()
         return {"request": view, "near_misses": misses}
 
     async def near_misses(request: web.BaseRequest) -> web.StreamResponse:
@@ -523,8 +531,11 @@ def admin_router(server: MockServer) -> AdminRouter:
         return web.Response(status=204)
 
     async def health(request: web.BaseRequest) -> web.Response:
+        # in_flight: requests being answered now, this one left out (a drain waits for them).
+        in_flight = server.in_flight - 1
+        stubs, requests = len(server.registry), len(server.journal)
         return _reply(
-            {"status": "ok", "stubs": len(server.registry), "requests": len(server.journal)}
+            {"status": "ok", "stubs": stubs, "in_flight": in_flight, "requests": requests}
         )
 
     async def list_crm(request: web.BaseRequest) -> web.Response:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-__all__ = ["BodyRead", "read_body"]
+__all__ = ["BodyRead", "body_at_hand", "read_body"]
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -31,16 +31,25 @@ class BodyRead:
         return self.note is None
 
 
+def body_at_hand(request: web.BaseRequest, *, limit: int) -> BodyRead | None:
+    """The body when it all came with the headers (or there is none), without waiting;
+    ``None`` when more is to come (then :func:`read_body` reads it)."""
+    payload = request.content
+    if not payload.is_eof():
+        return None
+    body = payload.read_nowait()
+    if len(body) > limit:
+        return BodyRead(b"", 413, f"body not kept: over {limit} bytes")
+    return BodyRead(body)
+
+
 async def read_body(request: web.BaseRequest, *, limit: int, idle_timeout: float) -> BodyRead:
     """The body of ``request``, at most ``limit`` bytes, each chunk within ``idle_timeout``."""
+    at_hand = body_at_hand(request, limit=limit)
+    if at_hand is not None:
+        return at_hand
     payload = request.content
     declared = request.content_length
-    if payload.is_eof():
-        # The whole body (or none) came with the headers: take it as it is.
-        body = payload.read_nowait()
-        if len(body) > limit:
-            return BodyRead(b"", 413, f"body not kept: over {limit} bytes")
-        return BodyRead(body)
     if not request.body_exists:
         return BodyRead(b"")
     if declared is not None and declared > limit:

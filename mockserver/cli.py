@@ -190,6 +190,12 @@ async def _serve(server: MockServer, out: TextIO) -> None:
             file=out,
             flush=True,
         )
+    if server.admin_token:
+        print(
+            "admin API: every request needs 'Authorization: Bearer <the --admin-token>'",
+            file=out,
+            flush=True,
+        )
     for profile in server.profiles:
         print(f"{profile.name}: {profile.describe(server.url)}", file=out, flush=True)
     try:
@@ -197,10 +203,12 @@ async def _serve(server: MockServer, out: TextIO) -> None:
         if server.drain_timeout > 0:
             print(
                 f"mockserver stopping: no new connections; waiting up to "
-                f"{server.drain_timeout:g} s for requests in flight",
+                f"{server.drain_timeout:g} s for requests in flight (again to stop now)",
                 file=out,
                 flush=True,
             )
+            for signum in (signal.SIGINT, signal.SIGTERM):  # a second signal: stop now
+                loop.add_signal_handler(signum, server.end_drain)
     finally:
         await server.stop()
         print(f"mockserver stopped after {len(server.journal)} request(s)", file=out, flush=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -57,13 +55,10 @@ def load_stub_file(path: str | Path) -> list[Stub]:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise StubError([Problem(str(file), "", f"cannot read: {exc}")], source=str(file)) from exc
-    try:
-        if file.suffix.lower() == ".json":
-            documents, problems = load_json_document(text, str(file))
-        else:
-            documents, problems = load_documents(text, str(file))
-    except ValueError as exc:  # an integer Python will not read (over 4300 digits)
-        raise StubError([_unreadable_number(file, text, exc)], source=str(file)) from None
+    if file.suffix.lower() == ".json":
+        documents, problems = load_json_document(text, str(file))
+    else:
+        documents, problems = load_documents(text, str(file))
     stubs: list[Stub] = []
     for document in documents:
         data = document.data
@@ -79,21 +74,6 @@ def load_stub_file(path: str | Path) -> list[Stub]:
         problems.sort(key=_line)
         raise StubError(problems, source=str(file))
     return stubs
-
-
-def _unreadable_number(file: Path, text: str, exc: ValueError) -> Problem:
-    """The problem of a number too long to read, at the line of the longest run of digits."""
-    runs = list(re.finditer(r"\d{1000,}", text))
-    if not runs:
-        return Problem(str(file), "", f"cannot read: {exc}")
-    longest = max(runs, key=lambda run: len(run.group()))
-    line = text.count("\n", 0, longest.start()) + 1
-    limit = sys.get_int_max_str_digits() or "any number of"
-    return Problem(
-        f"{file}:{line}",
-        "",
-        f"a number of {len(longest.group())} digits: at most {limit} digits can be read",
-    )
 
 
 def _line(problem: Problem) -> int:

@@ -10,7 +10,8 @@ browser, same-origin. :class:`AdminGuard` refuses both, by default:
   port (or none, on the scheme's default port); a rebinding page sends its own
   domain here and is refused;
 - ``Origin``, when present, must be this server (``http://127.0.0.1:PORT``…);
-  a foreign page's requests carry their own origin and are refused;
+  a foreign page's requests carry their own origin and are refused, and so is
+  a request a browser marks ``Sec-Fetch-Site: cross-site`` or ``same-site``;
 - a write (POST, PUT, PATCH) that carries a body must say it is JSON
   (``application/json`` or ``…+json``): the only bodies a page can send
   cross-origin without a preflight are ``text/plain``, forms and multipart.
@@ -61,6 +62,11 @@ def _split_host(value: str) -> tuple[str, int | None] | None:
     return name.lower(), port
 
 
+def host_names(names: Iterable[str]) -> frozenset[str]:
+    """Host names as the guard compares them: lower case, IPv6 without brackets."""
+    return frozenset(name.strip().lower().strip("[]") for name in names)
+
+
 @dataclass(frozen=True)
 class AdminGuard:
     """The admin API's door: Host, Origin and content-type checks, or a bearer token."""
@@ -81,8 +87,7 @@ class AdminGuard:
         token: str | None = None,
         allowed_hosts: Iterable[str] = (),
     ) -> AdminGuard:
-        names = frozenset(name.strip().lower().strip("[]") for name in allowed_hosts)
-        return cls(host.lower().strip("[]"), port, scheme, token or None, names)
+        return cls(host.lower().strip("[]"), port, scheme, token or None, host_names(allowed_hosts))
 
     def names(self, local: str | None = None) -> frozenset[str]:
         """The host names this server answers to as itself."""
@@ -101,9 +106,14 @@ class AdminGuard:
             port = 443 if self.scheme == "https" else 80
         return (port is None or port == self.port) and host in self.names(local)
 
-    def check(self, request: web.BaseRequest) -> web.Response | None:
-        """The refusal for ``request``, or ``None`` when it may go on."""
-        if self.token is not None:
+    def check(self, request: web.BaseRequest, *, api: bool = True) -> web.Response | None:
+        """The refusal for ``request``, or ``None`` when it may go on.
+
+        ``api=False`` is for a page and its static files: with a token they load
+        without it (so the page can ask for it), under the Host, Origin and
+        ``Sec-Fetch-Site`` checks that apply when there is no token.
+        """
+        if self.token is not None and api:
             given = request.headers.get("Authorization", "")
             scheme, _, credential = given.partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(
@@ -130,6 +140,15 @@ class AdminGuard:
                     f"Host {_shown(host_header)} is not this server ({self._expected()}); "
                     "a page on another domain pointed at this address (DNS rebinding) is "
                     "refused. Allow a name with --admin-allow-host, or use --admin-token",
+                )
+            site = request.headers.get("Sec-Fetch-Site", "").lower()
+            if site in ("cross-site", "same-site"):
+                # A browser says another site (or another port of this one) sent it.
+                return _refusal(
+                    403,
+                    "Cross-origin admin request refused",
+                    f"Sec-Fetch-Site: {site}: web pages elsewhere may not drive the admin "
+                    "API. Use --admin-token for deliberate remote use",
                 )
             origin = request.headers.get("Origin")
             if origin is not None and not self._origin_ok(origin, local):
@@ -169,13 +188,16 @@ class AdminGuard:
         return f"{shown} on port {self.port}"
 
 
-def check_admin_request(server: MockServer, request: web.BaseRequest) -> web.Response | None:
+def check_admin_request(
+    server: MockServer, request: web.BaseRequest, *, api: bool = True
+) -> web.Response | None:
     """The admin guard of ``server`` applied to ``request``: a refusal, or ``None``.
 
     Use it in front of any page or endpoint served by the same server (the admin
-    API under ``/__admin/`` already goes through it).
+    API under ``/__admin/`` already goes through it); ``api=False`` for a page and
+    its static files (see :meth:`AdminGuard.check`).
     """
-    return server.admin_guard.check(request)
+    return server.admin_guard.check(request, api=api)
 
 
 def admin_middleware(server: MockServer) -> Any:
@@ -212,7 +234,7 @@ def _shown(text: str) -> str:
     """A header value quoted for a message, non-UTF-8 bytes and controls escaped."""
     from .journal import escape_text
 
-    return repr(escape_text(text)[:200])
+    return f"'{escape_text(text)[:200]}'"
 
 
 def _refusal(status: int, title: str, detail: str) -> web.Response:

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import itertools
 import re
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -30,6 +31,8 @@ __all__ = ["NO_PARAMS", "Journal", "RecordedRequest", "escape_text"]
 #: What a journal entry costs beyond its body and headers (the object, its fields, the
 #: parsed views it may grow), counted against the journal's byte budget.
 ENTRY_OVERHEAD: Final = 1024
+#: Bodies up to this size keep their parsed views between reads (see ``forget_views``).
+_VIEWS_KEPT_UP_TO: Final = 64 * 1024
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -137,7 +140,8 @@ class RecordedRequest:
     refused: bool = False
     #: The body did not all arrive (the client closed, or went quiet past the body timeout).
     incomplete: bool = False
-    #: Which parts held bytes that are not UTF-8 (``path``, ``header X-Name``, ``body``).
+    #: Which parts held bytes that are not UTF-8 (``path``, ``header X-Name``; the admin
+    #: view adds ``body``, worked out when shown).
     undecodable: tuple[str, ...] = ()
     #: The raw header values as bytes, kept only when one of them was not UTF-8.
     raw_header_bytes: tuple[tuple[str, bytes], ...] | None = None
@@ -159,6 +163,16 @@ class RecordedRequest:
         """A request as aiohttp gave it: header values that were not UTF-8 (lone
         surrogates) are written escaped and their raw bytes kept."""
         pairs = tuple(headers)
+        if path.isascii() and query_string.isascii():
+            size = ENTRY_OVERHEAD + len(body) + 2 * (len(path) + len(query_string))
+            for name, value in pairs:  # a loop, not all(...): this is the hot path
+                if not value.isascii():
+                    break
+                size += len(name) + len(value)
+            else:
+                made = cls(seq, method, path, query_string, pairs, body, received_at)
+                made.__dict__["size"] = size  # counted on the way (see size)
+                return made
         undecodable: list[str] = []
         raw: tuple[tuple[str, bytes], ...] | None = None
         if not all(_utf8(value) for _, value in pairs):
@@ -217,6 +231,14 @@ class RecordedRequest:
         """The query string decoded as PHP's ``$_GET``."""
         return parse_php_form(self.query_string)
 
+    def forget_views(self) -> None:
+        """Drop the parsed views (text, JSON, form) of a body over 64 KiB: parsed, such a
+        body can take ten times its bytes, and the journal's budget counts bytes. They
+        are worked out again when read."""
+        if len(self.body) > _VIEWS_KEPT_UP_TO:
+            for name in ("text", "json", "form"):
+                self.__dict__.pop(name, None)
+
     @property
     def truncated(self) -> bool:
         """The journal kept only the start of the body."""
@@ -226,20 +248,18 @@ class RecordedRequest:
     def url(self) -> str:
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
-    @property
+    @_lazy
     def size(self) -> int:
-        """What this entry costs the journal's byte budget (an estimate from above)."""
-        heads = sum(len(name) + len(value) for name, value in self.raw_headers)
-        raw = sum(len(value) for _, value in self.raw_header_bytes or ())
-        return (
-            ENTRY_OVERHEAD
-            + len(self.body)
-            + heads
-            + raw
-            + len(self.path) * 2
-            + len(self.query_string) * 2
-            + len(self.note or "")
-        )
+        """What this entry costs the journal's byte budget, an estimate from above: its
+        body as kept, headers (twice when their raw bytes are kept), path and query
+        (decoded and parsed), and :data:`ENTRY_OVERHEAD` for the rest (a note among it).
+        Worked out once (``received`` counts it on the way)."""
+        size = ENTRY_OVERHEAD + len(self.body) + 2 * (len(self.path) + len(self.query_string))
+        for name, value in self.raw_headers:
+            size += len(name) + len(value)
+        if self.raw_header_bytes is not None:
+            size += sum(len(value) for _, value in self.raw_header_bytes)
+        return size
 
     def template_context(self) -> Mapping[str, Any]:
         """What response templates see as ``request``; each part is worked out when used."""
@@ -276,6 +296,7 @@ class RecordedRequest:
         except UnicodeDecodeError:
             out["undecodable"].append("body")
             out["body_base64"] = base64.b64encode(self.body).decode("ascii")
+        self.forget_views()
         if self.raw_header_bytes is not None:
             out["headers_base64"] = [
                 [name, base64.b64encode(value).decode("ascii")]
@@ -353,8 +374,10 @@ class Journal:
         self.cap = cap
         self.max_bytes = max_bytes
         self.body_cap = body_cap
-        self._entries: deque[RecordedRequest] = deque()
-        self._sizes: deque[int] = deque()
+        # The bounds as plain numbers, so that add() compares without a None test.
+        self._count_limit = sys.maxsize if cap is None else cap
+        self._byte_limit = sys.maxsize if max_bytes is None else max_bytes
+        self._entries: deque[RecordedRequest] = deque(maxlen=cap)
         self._seq = itertools.count(1)
         self._lock = threading.Lock()
         self.dropped = 0
@@ -380,21 +403,31 @@ class Journal:
 
     def add(self, entry: RecordedRequest) -> RecordedRequest:
         """Keep ``entry`` (its body cut at ``body_cap``); return what was kept."""
-        kept = self.stored(entry)
-        size = kept.size
+        cap = self.body_cap
+        if cap is not None and len(entry.body) > cap:
+            entry = self.stored(entry)
+        size = entry.size
+        entries = self._entries
         with self._lock:
-            self._entries.append(kept)
-            self._sizes.append(size)
-            self.bytes += size
-            cap, budget = self.cap, self.max_bytes
-            while len(self._entries) > 1 and (
-                (cap is not None and len(self._entries) > cap)
-                or (budget is not None and self.bytes > budget)
-            ):
-                self._entries.popleft()
-                self.bytes -= self._sizes.popleft()
+            if len(entries) == self._count_limit:
+                # The deque's maxlen drops the oldest as this one goes in: count it out.
+                total = self.bytes + size - entries[0].size
                 self.dropped += 1
-        return kept
+            else:
+                total = self.bytes + size
+            entries.append(entry)
+            if total > self._byte_limit:
+                total = self._trim(total)
+            self.bytes = total
+        return entry
+
+    def _trim(self, total: int) -> int:
+        """Drop the oldest entries until the bytes fit (the newest always stays)."""
+        entries = self._entries
+        while len(entries) > 1 and total > self._byte_limit:
+            total -= entries.popleft().size  # as counted when it was added
+            self.dropped += 1
+        return total
 
     def entries(self) -> list[RecordedRequest]:
         with self._lock:
@@ -407,7 +440,6 @@ class Journal:
         """Forget every entry; numbering starts again at #1 (each scenario reads from #1)."""
         with self._lock:
             self._entries.clear()
-            self._sizes.clear()
             self.bytes = 0
             self._seq = itertools.count(1)
             self.dropped = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .journal import RecordedRequest
+from .journal import RecordedRequest, escape_text
 from .matching import CompiledPattern, Mismatch
 
 __all__ = ["NearMiss", "describe_request", "format_mismatches", "rank"]
@@ -55,19 +55,23 @@ def rank(candidates: Iterable[NearMiss], limit: int = 3) -> list[NearMiss]:
 
 def describe_request(request: RecordedRequest) -> list[str]:
     """The request as lines: request line, headers, body (cut at a readable length)."""
-    lines = [f"{request.method} {request.url}"]
-    lines += [f"{name}: {value}" for name, value in request.raw_headers]
+    lines = [escape_text(f"{request.method} {request.url}")]
+    lines += [escape_text(f"{name}: {value}") for name, value in request.raw_headers]
     if request.body:
         text = request.text
-        if len(text) > _BODY_LIMIT:
-            text = text[:_BODY_LIMIT] + f"... ({len(request.body)} bytes in all)"
-        lines += ["", text]
+        length = request.body_length or len(request.body)
+        if len(text) > _BODY_LIMIT or length > len(request.body):
+            text = text[:_BODY_LIMIT] + f"... ({length} bytes in all)"
+        # The body keeps its lines, but nothing in it may drive the terminal.
+        lines += ["", *(escape_text(line) for line in text.splitlines())]
     return lines
 
 
 def format_mismatches(mismatches: list[Mismatch], indent: str = "   ") -> list[str]:
     """A table of differing fields: field, expected, actual."""
-    rows = [("field", "expected", "actual")] + [(m.field, m.expected, m.actual) for m in mismatches]
+    rows = [("field", "expected", "actual")] + [
+        (escape_text(m.field), escape_text(m.expected), escape_text(m.actual)) for m in mismatches
+    ]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     lines = []
     for number, (field, expected, actual) in enumerate(rows):

@@ -20,16 +20,15 @@ from urllib.parse import unquote
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from .bodies import BodyRead, read_body
+from . import verifying
+from .bodies import BodyRead, body_at_hand, read_body
 from .errors import Problem, StubError, VerificationError
-from .guard import AdminGuard
+from .guard import AdminGuard, host_names
 from .journal import Journal, RecordedRequest, escape_text
 from .matching import CompiledPattern
 from .models import CONNECTION_FAULTS, RequestPattern, Stub
 from .report import (
     NearMiss,
-    format_near_misses,
-    pattern_label,
     rank,
     unmatched_report,
 )
@@ -48,6 +47,7 @@ ADMIN_PREFIX = "/__admin/"
 _MAX_BODY = 64 * 1024 * 1024  # a request body over this is journaled without it (413)
 
 PatternLike = RequestPattern | Mapping[str, Any]
+_NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
 def _pattern(pattern: PatternLike) -> CompiledPattern:
@@ -242,8 +242,7 @@ class MockServer:
 
     def find(self, pattern: PatternLike) -> list[RecordedRequest]:
         """The recorded requests that match ``pattern``."""
-        compiled = _pattern(pattern)
-        return [entry for entry in self.journal.entries() if compiled.matches(entry)]
+        return verifying.matching(self.journal.entries(), _pattern(pattern))
 
     def near_misses(self, request: RecordedRequest, limit: int = 3) -> list[NearMiss]:
         """The stubs that came closest to answering ``request``, with what differed."""
@@ -273,100 +272,24 @@ class MockServer:
         for name, number in (("count", count), ("at_least", at_least), ("at_most", at_most)):
             if number is not None and (not isinstance(number, int) or number < 0):
                 raise ValueError(f"{name}: expected a whole number, 0 or more; got {number!r}")
-        compiled = _pattern(pattern)
-        entries = self.journal.entries()
-        found = [entry for entry in entries if compiled.matches(entry)]
-        if count is None and at_least is None and at_most is None:
-            at_least = 1
-        problems = []
-        if count is not None and len(found) != count:
-            problems.append(f"exactly {count}")
-        if at_least is not None and len(found) < at_least:
-            problems.append(f"at least {at_least}")
-        if at_most is not None and len(found) > at_most:
-            problems.append(f"at most {at_most}")
-        if not problems:
-            return found
-        lines = [
-            f"Expected {' and '.join(problems)} request(s) matching {pattern_label(compiled)}, "
-            f"got {len(found)}",
-        ]
-        lines += ["", "Pattern:", *_pattern_lines(compiled)]
-        if found:
-            lines += ["", "Matching requests:"]
-            lines += [f"  #{entry.seq} {entry.method} {entry.url}" for entry in found]
-        # Near misses explain too few matches; too many are explained by the list above.
-        if len(found) < max(count or 0, at_least or 0):
-            others = [entry for entry in entries if entry not in found]
-            misses = rank(
-                NearMiss(
-                    f"request #{entry.seq} {entry.method} {entry.url}",
-                    compiled.difference(entry),
-                    compiled.field_count,
-                )
-                for entry in others
-            )
-            lines += ["", *format_near_misses(misses, len(others), "requests")]
-        self._overflow(lines)
-        raise VerificationError("\n".join(lines))
+        return verifying.verify(
+            self.journal, _pattern(pattern), count=count, at_least=at_least, at_most=at_most
+        )
 
     def verify_order(self, patterns: Iterable[PatternLike]) -> list[RecordedRequest]:
         """Check that requests matching ``patterns`` came in this order (others may interleave)."""
-        compiled = [_pattern(pattern) for pattern in patterns]
-        entries = self.journal.entries()
-        chosen: list[RecordedRequest] = []
-        position = 0
-        for index, pattern in enumerate(compiled):
-            while position < len(entries) and not pattern.matches(entries[position]):
-                position += 1
-            if position == len(entries):
-                lines = [
-                    f"Expected requests in order; step {index + 1} of {len(compiled)} "
-                    f"({pattern_label(pattern)}) never came after the previous ones",
-                    "",
-                    "Expected order:",
-                ]
-                for number, item in enumerate(compiled, 1):
-                    mark = "ok " if number <= index else ">> " if number == index + 1 else "   "
-                    lines.append(f"  {mark}{number}. {pattern_label(item)}")
-                lines += ["", "Received:"]
-                lines += [f"  #{e.seq} {e.method} {e.url}" for e in entries] or ["  (nothing)"]
-                self._overflow(lines)
-                raise VerificationError("\n".join(lines))
-            chosen.append(entries[position])
-            position += 1
-        return chosen
+        return verifying.verify_order(self.journal, [_pattern(pattern) for pattern in patterns])
 
     def unmatched_report(self, request: RecordedRequest) -> str:
         return unmatched_report(request, self.near_misses(request), len(self.registry))
 
     def verify_no_unmatched(self) -> None:
         """Fail when any request found no stub, with each one's near misses."""
-        unmatched = self.journal.unmatched()
-        if unmatched:
-            # A sender that retries sends the same request again and again: its
-            # report is told once, with the numbers of every request alike.
-            alike: dict[str, list[int]] = {}
-            for entry in unmatched:
-                alike.setdefault(self.unmatched_report(entry), []).append(entry.seq)
-            reports = [
-                report if len(seqs) == 1 else _retitle(report, seqs)
-                for report, seqs in alike.items()
-            ]
-            head = f"{len(unmatched)} request(s) matched no stub\n\n"
-            raise VerificationError(head + "\n".join(reports))
+        verifying.verify_no_unmatched(self.journal, self.unmatched_report)
 
     def assert_all_called(self) -> None:
         """Fail when a stub that is not ``optional`` never answered."""
-        idle = [
-            e.stub.label() for e in self.registry.entries() if not e.calls and not e.stub.optional
-        ]
-        if idle:
-            lines = [f"{len(idle)} stub(s) were never called:"] + [f"  {label}" for label in idle]
-            received = self.journal.entries()
-            lines += ["", "Received:"]
-            lines += [f"  #{e.seq} {e.method} {e.url}" for e in received] or ["  (nothing)"]
-            raise VerificationError("\n".join(lines))
+        verifying.assert_all_called(self.registry, self.journal)
 
     def check(self) -> None:
         """Strict mode's verdict: no unmatched request, no exhausted sequence, every stub used."""
@@ -375,18 +298,18 @@ class MockServer:
         self.verify_no_unmatched()
         self.assert_all_called()
 
-    def _overflow(self, lines: list[str]) -> None:
-        note = self.journal.overflow_note()
-        if note:
-            lines += ["", note]
-
     # --- serving -----------------------------------------------------------------
 
     @property
     def admin_guard(self) -> AdminGuard:
         """What the admin API (and any page under ``/__admin/``) lets through."""
         guard = self._guard
-        if guard is None or guard.port != self.port:
+        token, hosts = self.admin_token or None, host_names(self.admin_hosts)
+        if guard is None or (guard.port, guard.token, guard.allowed_hosts) != (
+            self.port,
+            token,
+            hosts,
+        ):
             scheme = "https" if self.ssl_context is not None else "http"
             guard = AdminGuard.build(
                 host=self.host,
@@ -403,7 +326,8 @@ class MockServer:
         return await read_body(request, limit=_MAX_BODY, idle_timeout=self.body_timeout)
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        read = await self.read_body(request)
+        # Most bodies came with their headers: take them without a coroutine's cost.
+        read = body_at_hand(request, limit=_MAX_BODY) or await self.read_body(request)
         raw_path, _, query = request.raw_path.partition("?")
         record = RecordedRequest.received(
             self.journal.next_seq(),
@@ -414,6 +338,15 @@ class MockServer:
             read.body,
             datetime.now(timezone.utc),
         )
+        try:
+            return await self._answer(request, record, read)
+        finally:
+            # The parsed views of a large body go once it is answered; the journal keeps bytes.
+            record.forget_views()
+
+    async def _answer(
+        self, request: web.BaseRequest, record: RecordedRequest, read: BodyRead
+    ) -> web.StreamResponse:
         if not read.complete:
             record.note = read.note
             record.status = read.status
@@ -438,6 +371,7 @@ class MockServer:
                 body=report.encode("utf-8", "backslashreplace"),
                 content_type="text/plain",
                 charset="utf-8",
+                headers=_NOSNIFF,  # the report quotes the request: never read as markup
             )
         record.stub_id = answer.entry.stub.id
         record.path_params = answer.path_params
@@ -630,6 +564,16 @@ class MockServer:
             self._draining = False
             self._idle = None
 
+    @property
+    def in_flight(self) -> int:
+        """How many requests are being answered right now."""
+        return self._in_flight
+
+    def end_drain(self) -> None:
+        """Stop waiting for requests in flight (a second Ctrl-C): :meth:`stop` cuts them off."""
+        if self._idle is not None:
+            self._idle.set()
+
     async def pause(self, seconds: float) -> None:
         """A deliberate wait (a stub's delay, a hung fault, a dribbled body) that
         :meth:`stop` cuts off."""
@@ -690,32 +634,6 @@ class MockServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop_thread()
-
-
-def _pattern_lines(pattern: CompiledPattern) -> list[str]:
-    """The pattern as it would be written: ``{equal: x}`` matchers as their plain value,
-    on one line when it is short."""
-    import json
-
-    data = pattern.pattern.model_dump(by_alias=True, exclude_unset=True, exclude_defaults=True)
-    for field in ("query", "headers", "form", "json_paths"):
-        matchers = data.get(field) or {}
-        for name, matcher in matchers.items():
-            if isinstance(matcher, dict) and set(matcher) == {"equal"}:
-                matchers[name] = matcher["equal"]
-    line = json.dumps(data, ensure_ascii=False)
-    if len(line) <= 96:
-        return ["  " + line]
-    return ["  " + line for line in json.dumps(data, ensure_ascii=False, indent=2).splitlines()]
-
-
-def _retitle(report: str, seqs: list[int]) -> str:
-    """An unmatched report that stands for several identical requests: say which."""
-    numbers = ", ".join(f"#{seq}" for seq in seqs)
-    title = f"{len(seqs)} requests alike were not matched ({numbers})"
-    _, _, rest = report.partition("\n")
-    _, _, rest = rest.partition("\n")
-    return f"{title}\n{'=' * len(title)}\n{rest}"
 
 
 def _validated(stubs: list[Stub | Mapping[str, Any]], *, many: bool) -> list[Stub]:

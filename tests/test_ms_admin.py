@@ -211,6 +211,7 @@ async def test_reset_health_and_unknown(admin: tuple[MockServer, httpx.AsyncClie
     assert (await client.get("/__admin/health")).json() == {
         "status": "ok",
         "stubs": 1,
+        "in_flight": 0,
         "requests": 1,
     }
     assert (await client.post("/__admin/reset")).status_code == 204

@@ -194,3 +194,39 @@ async def test_the_guard_as_middleware_protects_an_application_of_the_same_serve
         assert (await client.get("/__admin/ui/", headers=own)).status == 200
         evil = {"Host": "evil.example", "Origin": "http://evil.example"}
         assert (await client.get("/__admin/ui/", headers=evil)).status == 403
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+async def test_a_request_a_browser_marks_as_from_elsewhere_is_refused(
+    server: MockServer, client: httpx.AsyncClient, site: str
+) -> None:
+    response = await client.get("/__admin/requests", headers={"Sec-Fetch-Site": site})
+    assert response.status_code == 403
+    assert f"Sec-Fetch-Site: {site}" in response.json()["detail"]
+    same = await client.get("/__admin/requests", headers={"Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 200
+
+
+async def test_with_a_token_a_page_loads_without_it_but_the_host_is_still_checked() -> None:
+    async with MockServer(admin_token="t") as server:
+        page = make_mocked_request("GET", "/__admin/ui/", headers={"Host": "127.0.0.1"})
+        assert check_admin_request(server, page, api=False) is None
+        refusal = check_admin_request(server, page)
+        assert refusal is not None
+        assert refusal.status == 401
+        rebound = make_mocked_request("GET", "/__admin/ui/", headers={"Host": "evil.example"})
+        refusal = check_admin_request(server, rebound, api=False)
+        assert refusal is not None
+        assert refusal.status == 403
+
+
+async def test_a_token_set_after_start_takes_effect(
+    server: MockServer, client: httpx.AsyncClient
+) -> None:
+    assert (await client.get("/__admin/health")).status_code == 200
+    server.admin_token = "later"
+    assert (await client.get("/__admin/health")).status_code == 401
+    server.admin_token = None
+    server.admin_hosts = ("mock.test",)
+    named = {"Host": f"mock.test:{server.port}"}
+    assert (await client.get("/__admin/health", headers=named)).status_code == 200

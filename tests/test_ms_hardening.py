@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver import MockServer
+from mockserver import MockServer, VerificationError
 
 LIVENESS = 30.0  # seconds: how long "eventually" may take on a loaded machine
 
@@ -34,6 +34,15 @@ async def exchange(port: int, data: bytes, *, close_write: bool = False) -> byte
         return await asyncio.wait_for(reader.read(), LIVENESS)
     finally:
         writer.close()
+
+
+async def _until(condition: Any) -> None:
+    """Wait (polling) until ``condition()`` holds; fail after the liveness bound."""
+    for _ in range(int(LIVENESS * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the server never got there")
 
 
 def request(
@@ -259,10 +268,7 @@ async def test_a_client_that_closes_mid_body_leaves_an_incomplete_entry_and_no_t
         await writer.drain()
         writer.close()
         await writer.wait_closed()
-        for _ in range(int(LIVENESS * 20)):
-            if server.requests:
-                break
-            await asyncio.sleep(0.05)
+        await _until(lambda: server.requests)
         (entry,) = server.requests
         assert entry.incomplete
         assert entry.body == b"0123456789"
@@ -286,54 +292,53 @@ async def test_a_body_over_the_size_limit_by_its_content_length_is_refused_at_on
 
 
 async def test_stop_lets_requests_in_flight_finish_within_the_drain_timeout() -> None:
-    server = MockServer(
-        [{"request": {"path": "/slow"}, "response": {"delay_ms": 300, "json": {"ok": 1}}}],
-        drain_timeout=LIVENESS,
-    )
+    # The request in flight is one whose body is still coming: nothing depends on timing.
+    server = MockServer([{"request": {"path": "/up"}, "response": {"status": 201}}])
+    server.drain_timeout = LIVENESS
     await server.start()
     port = server.port
-    async with httpx.AsyncClient(base_url=server.url, timeout=LIVENESS) as client:
-        slow = asyncio.create_task(client.get("/slow"))
-        for _ in range(int(LIVENESS * 20)):
-            if server.requests:
-                break
-            await asyncio.sleep(0.05)
-        await server.stop()
-        response = await slow
-    assert response.json() == {"ok": 1}
-    with pytest.raises(ConnectionRefusedError):
-        await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n\r\n01234")
+        await writer.drain()
+        await _until(lambda: server._in_flight == 1)
+        stopping = asyncio.create_task(server.stop())
+        await _until(lambda: server._draining)
+        with pytest.raises(ConnectionRefusedError):  # no new connections
+            await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"56789")
+        answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)
+        assert answer.startswith(b"HTTP/1.1 201 ")
+        await asyncio.wait_for(stopping, LIVENESS)
+    finally:
+        writer.close()
+    assert server.requests[0].body == b"0123456789"
 
 
 async def test_while_draining_a_new_request_on_an_open_connection_is_turned_away() -> None:
-    server = MockServer(
-        [
-            {"request": {"path": "/a"}},
-            {"request": {"path": "/slow"}, "response": {"delay_ms": 500}},
-        ],
-        drain_timeout=LIVENESS,
-    )
+    server = MockServer([{"request": {"path": "/a"}}], drain_timeout=LIVENESS)
     await server.start()
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    idle_reader, idle = await asyncio.open_connection("127.0.0.1", server.port)
+    _, busy = await asyncio.open_connection("127.0.0.1", server.port)
     kept_alive = b"GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
     try:
-        writer.write(kept_alive)
-        first = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)
+        idle.write(kept_alive)
+        first = await asyncio.wait_for(idle_reader.readuntil(b"\r\n\r\n"), LIVENESS)
         assert first.startswith(b"HTTP/1.1 200 ")
-        async with httpx.AsyncClient(base_url=server.url, timeout=LIVENESS) as client:
-            slow = asyncio.create_task(client.get("/slow"))
-            while len(server.requests) < 2:
-                await asyncio.sleep(0.05)
-            stopping = asyncio.create_task(server.stop())
-            while not server._draining:
-                await asyncio.sleep(0.01)
-            writer.write(kept_alive)
-            turned = await asyncio.wait_for(reader.read(), LIVENESS)
-            assert turned.startswith(b"HTTP/1.1 503 ")
-            assert (await slow).status_code == 200
-            await asyncio.wait_for(stopping, LIVENESS)
+        busy.write(b"POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n1")
+        await busy.drain()
+        await _until(lambda: server._in_flight == 1)
+        stopping = asyncio.create_task(server.stop())
+        await _until(lambda: server._draining)
+        idle.write(kept_alive)
+        turned = await asyncio.wait_for(idle_reader.read(), LIVENESS)
+        assert turned.startswith(b"HTTP/1.1 503 ")
+        assert b"Connection: close" in turned
+        busy.write(b"2")
+        await asyncio.wait_for(stopping, LIVENESS)
     finally:
-        writer.close()
+        idle.close()
+        busy.close()
 
 
 async def test_stop_cuts_off_what_outlasts_the_drain_timeout() -> None:
@@ -344,10 +349,7 @@ async def test_stop_cuts_off_what_outlasts_the_drain_timeout() -> None:
     await server.start()
     async with httpx.AsyncClient(base_url=server.url, timeout=LIVENESS) as client:
         hung = asyncio.create_task(client.get("/hang"))
-        for _ in range(int(LIVENESS * 20)):
-            if server.requests:
-                break
-            await asyncio.sleep(0.05)
+        await _until(lambda: server.requests)
         await asyncio.wait_for(server.stop(), LIVENESS)
         with pytest.raises(httpx.HTTPError):
             await hung
@@ -529,21 +531,6 @@ def test_a_stub_that_cannot_be_served_as_json_is_refused_naming_the_field(
     assert [str(p) for p in caught.value.problems] == [problem]
 
 
-def test_a_stub_file_with_yaml_nan_names_file_line_and_field(tmp_path: Any) -> None:
-    from mockserver import StubError
-    from mockserver.files import load_stub_file
-
-    path = tmp_path / "nan.yaml"
-    path.write_text("stubs:\n  - request: {path: /a}\n    response: {json: {n: .nan}}\n")
-    with pytest.raises(StubError) as caught:
-        load_stub_file(path)
-    (problem,) = caught.value.problems
-    assert str(problem) == (
-        f"{path}:3: stubs[0].response.json: nan at n is not a JSON number "
-        "(JSON has no NaN or Infinity)"
-    )
-
-
 @pytest.mark.parametrize(
     ("target", "logged"),
     [
@@ -562,3 +549,131 @@ async def test_nothing_in_a_request_forges_a_line_of_the_log(target: str, logged
     async with MockServer(log=lines.append) as server:
         await exchange(server.port, request(target.replace(" ", "%20")))
     assert lines == [logged]
+
+
+async def test_a_large_bodys_parsed_views_are_not_kept_in_the_journal() -> None:
+    stub = {"request": {"path": "/big", "json_paths": {"items.0": 0}}, "response": {"status": 201}}
+    async with (
+        MockServer([stub]) as server,
+        httpx.AsyncClient(base_url=server.url) as client,
+    ):
+        big = {"items": list(range(40_000))}  # about 230 KB of JSON: many objects parsed
+        assert (await client.post("/big", json=big)).status_code == 201
+        small = {"items": [0]}
+        assert (await client.post("/big", json=small)).status_code == 201
+        large_entry, small_entry = server.requests
+        assert "json" not in large_entry.__dict__  # matched on it, then let go
+        assert large_entry.json == big  # and read again on demand
+        assert len(server.find({"json_paths": {"items.1": 1}})) == 1
+        (await client.get("/__admin/requests")).raise_for_status()
+        (await client.get("/__admin/near-misses")).raise_for_status()
+        with pytest.raises(VerificationError):
+            server.verify({"json_paths": {"items.0": 7}})
+        assert not {"json", "text", "form"} & set(large_entry.__dict__)
+        assert "json" in small_entry.__dict__  # a small body keeps its parsed view
+
+
+async def test_nothing_in_a_request_forges_a_line_of_a_report(server: MockServer) -> None:
+    await exchange(server.port, request("/a%0a1.%20stub%20forged%1b[31m%07"))
+    stories = []
+    for check in (
+        lambda: server.verify({"path": "/x"}),
+        lambda: server.verify_order([{"path": "/x"}]),
+        server.check,
+    ):
+        with pytest.raises(VerificationError) as caught:
+            check()
+        stories.append(str(caught.value))
+    (response,) = [server.unmatched_report(server.requests[0])]
+    for story in [*stories, response]:
+        assert "\x1b" not in story
+        assert "\x07" not in story
+        assert not [line for line in story.splitlines() if line.startswith("1. stub forged")]
+        assert "/a\\x0a1. stub forged\\x1b[31m\\x07" in story
+
+
+async def test_an_admin_body_that_stalls_or_is_too_large_is_refused_without_a_500() -> None:
+    async with MockServer(body_timeout=0.2) as server:
+        head = (
+            b"POST /__admin/stubs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+        )
+        stalled = await exchange(server.port, head % 100 + b'{"request": ')
+        assert status_of(stalled) == 408
+        assert json.loads(body_of(stalled))["detail"].startswith("body incomplete: nothing came")
+        huge = await exchange(server.port, head % (65 * 1024 * 1024))
+        assert status_of(huge) == 413
+        assert "is over 67108864 bytes" in json.loads(body_of(huge))["detail"]
+        assert server.stubs == []
+        assert server.requests == []  # admin calls are never journaled
+
+
+async def test_a_refused_admin_body_naming_a_lone_surrogate_key_is_still_400(
+    server: MockServer,
+) -> None:
+    body = b'{"response": {"json": {"\\ud800": NaN}}}'
+    answer = await exchange(
+        server.port,
+        request("/__admin/stubs", b"Content-Type: application/json", method=b"POST", body=body),
+    )
+    assert status_of(answer) == 400
+    assert json.loads(body_of(answer))["errors"][0]["field"] == "response.json.\ud800"
+
+
+async def test_the_header_timeout_does_not_cut_a_slow_answer_or_body() -> None:
+    stubs = [{"request": {"path": "/slow"}, "response": {"delay_ms": 600, "status": 202}}]
+    async with MockServer(stubs, header_timeout=0.1, body_timeout=LIVENESS) as server:
+        answer = await exchange(server.port, request("/slow"))
+        assert status_of(answer) == 202  # headers came in time; the answer may take longer
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            writer.write(b"POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n1")
+            await writer.drain()
+            await _until(lambda: server._in_flight == 1)
+            await asyncio.sleep(0.3)  # past the header timeout, within the body timeout
+            writer.write(b"2")
+            final = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)
+            assert final.startswith(b"HTTP/1.1 202 ")
+        finally:
+            writer.close()
+
+
+async def test_many_slowloris_connections_are_all_closed() -> None:
+    async with MockServer(header_timeout=0.2) as server:
+        answers = await asyncio.gather(
+            *(exchange(server.port, b"GET / HTTP/1.1\r\nHost: x\r\nX-") for _ in range(50))
+        )
+        assert answers == [b""] * 50
+        assert status_of(await exchange(server.port, request("/alive"))) == 404  # still serving
+
+
+@pytest.mark.parametrize(
+    ("head", "sent"),
+    [
+        pytest.param(b"Transfer-Encoding: chunked", b"5\r\nhello\r\n40\r\nonly-some", id="chunked"),
+        pytest.param(b"Content-Length: 50", b"hello", id="content-length"),
+    ],
+)
+async def test_a_body_cut_off_by_a_closing_client_is_journaled_incomplete(
+    server: MockServer, head: bytes, sent: bytes
+) -> None:
+    _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\n" + head + b"\r\n\r\n" + sent)
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    await _until(lambda: server.requests)
+    (entry,) = server.requests
+    assert entry.incomplete
+    assert entry.body.startswith(b"hello")
+    assert entry.note is not None
+    assert entry.note.startswith("body incomplete: got ")
+
+
+async def test_what_quotes_a_request_is_never_sniffed_into_markup(server: MockServer) -> None:
+    await exchange(server.port, request("/<script>alert(1)</script>".replace(" ", "")))
+    for target in ("/%3Cb%3Ex", "/__admin/requests", "/__admin/near-misses", "/__admin/nope"):
+        answer = await exchange(server.port, request(target))
+        head = answer.partition(b"\r\n\r\n")[0].lower()
+        assert b"x-content-type-options: nosniff" in head, target
+        assert b"content-type: text/html" not in head
