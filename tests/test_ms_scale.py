@@ -26,7 +26,14 @@ from mockserver.files import load_stub_file
 from mockserver.journal import RecordedRequest
 from mockserver.matching import CompiledMatcher, CompiledPattern
 from mockserver.models import Matcher, RequestPattern
-from mockserver.regex import Regex, compile_regex, literal_prefix
+from mockserver.regex import (
+    CACHE_BYTES,
+    CACHE_ENTRIES,
+    Regex,
+    cache_size,
+    compile_regex,
+    literal_prefix,
+)
 from mockserver.stubs import NEAR_MISS_CANDIDATES, StubRegistry
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -612,3 +619,26 @@ async def test_bulk_remove_retires_at_once_then_purges_in_pieces() -> None:
     assert await remove_in_pieces(registry, ids) == []
     assert purged == [PIECE] * (300 // PIECE) + [300 % PIECE]
     assert len(registry) == len(registry._index) == 0
+
+
+def test_a_huge_pattern_is_refused_and_quoted_short() -> None:
+    for source in (".{1000}" * 50, "a" * 1_000_000):
+        with pytest.raises(StubError) as caught:
+            MockServer().add({"request": {"body": {"regex": source}}})
+        (problem,) = caught.value.problems
+        assert "it would take more than 1 MiB" in problem.message
+        assert f"({len(source)} characters)" in problem.message
+        assert len(problem.message) < 400
+
+
+def test_compiled_pattern_cache_is_bounded_in_entries_and_bytes() -> None:
+    for number in range(CACHE_ENTRIES + 50):
+        compile_regex(f"^/bounded/{number}$")
+    entries, size = cache_size()
+    assert entries <= CACHE_ENTRIES
+    assert size <= CACHE_BYTES
+    big = "(?:" + "|".join(f"word{n}" for n in range(3000)) + ")"
+    for number in range(40):
+        compile_regex(f"{big}{number}")
+    entries, size = cache_size()
+    assert size <= CACHE_BYTES
