@@ -21,6 +21,8 @@ from .bulk import (
     breathe,
     collector_held,
     dumps_in_pieces,
+    list_in_pieces,
+    release_in_pieces,
     remove_in_pieces,
 )
 from .models import CrmFaultSpec, RequestPattern, Stub
@@ -200,7 +202,9 @@ def admin_router(server: MockServer) -> AdminRouter:
         return _reply({"stubs": stubs})
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
-        data = await _json_body(request)
+        data: Any = await list_in_pieces(await request.read())
+        if data is None:  # not a plain JSON array: parsed whole, and any error told
+            data = await _json_body(request)
         # {"stubs": [...]}, a list of stubs (as a stub file holds them), or one stub.
         listed = isinstance(data, list) or (isinstance(data, dict) and "stubs" in data)
         if isinstance(data, dict) and listed and set(data) - {"stubs", "$schema"}:
@@ -264,7 +268,9 @@ def admin_router(server: MockServer) -> AdminRouter:
         return web.Response(status=204)
 
     async def delete_stubs(request: web.BaseRequest) -> web.Response:
+        entries = server.registry.entries()
         server.registry.clear(states=False)
+        await release_in_pieces(entries)
         return web.Response(status=204)
 
     async def list_requests(request: web.BaseRequest) -> web.Response:

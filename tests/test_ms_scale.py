@@ -21,7 +21,14 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invaria
 from mockserver import MockServer, Stub, StubError
 from mockserver import routing as routing_module
 from mockserver import stubs as stubs_module
-from mockserver.bulk import FREEZE_FROM, PIECE, add_in_pieces, collector_held, remove_in_pieces
+from mockserver.bulk import (
+    FREEZE_FROM,
+    PIECE,
+    add_in_pieces,
+    collector_held,
+    list_in_pieces,
+    remove_in_pieces,
+)
 from mockserver.files import load_stub_file
 from mockserver.journal import RecordedRequest
 from mockserver.matching import CompiledMatcher, CompiledPattern
@@ -642,3 +649,35 @@ def test_compiled_pattern_cache_is_bounded_in_entries_and_bytes() -> None:
         compile_regex(f"{big}{number}")
     entries, size = cache_size()
     assert size <= CACHE_BYTES
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200)
+@given(items=st.lists(JSON_VALUES, max_size=150), indent=st.sampled_from([None, 0, 2]))
+async def test_list_in_pieces_reads_as_json_loads(items: list[Any], indent: int | None) -> None:
+    text = json.dumps(items, indent=indent)
+    assert await list_in_pieces(text.encode()) == json.loads(text)
+    assert await list_in_pieces(f" \n{text}\n ".encode()) == items
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"{}", b'{"stubs": []}', b"[1,]", b"[1 2]", b"[1] x", b"[", b"[1", b"\xff[]", b'"a"'],
+)
+async def test_list_in_pieces_leaves_anything_else_to_the_whole_parse(raw: bytes) -> None:
+    assert await list_in_pieces(raw) is None
+
+
+async def test_a_broken_list_is_still_told_where(
+    admin: tuple[MockServer, httpx.AsyncClient],
+) -> None:
+    _, client = admin
+    answer = await client.post("/__admin/stubs", content=b'[{"request": {}},\n {"request": ]')
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("line 2 column")
