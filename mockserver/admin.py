@@ -17,6 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .bulk import (
+    HOLD_FROM_BYTES,
     add_in_pieces,
     breathe,
     collector_held,
@@ -202,7 +203,12 @@ def admin_router(server: MockServer) -> AdminRouter:
         return _reply({"stubs": stubs})
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
-        data: Any = await list_in_pieces(await request.read())
+        raw = await request.read()
+        with collector_held(len(raw) >= HOLD_FROM_BYTES):
+            return await _add_stubs(request, raw)
+
+    async def _add_stubs(request: web.BaseRequest, raw: bytes) -> web.Response:
+        data: Any = await list_in_pieces(raw)
         if data is None:  # not a plain JSON array: parsed whole, and any error told
             data = await _json_body(request)
         # {"stubs": [...]}, a list of stubs (as a stub file holds them), or one stub.
@@ -223,22 +229,21 @@ def admin_router(server: MockServer) -> AdminRouter:
                 "stubs: expected a list",
                 [{"field": "stubs", "message": "expected a list of stubs"}],
             )
-        with collector_held(len(items)):
-            models: list[Stub] = []
-            errors: list[dict[str, str]] = []
-            for index, item in enumerate(items):
-                prefix = f"stubs[{index}]" if len(items) > 1 or listed else ""
-                try:
-                    models.append(Stub.model_validate(item))
-                except ValidationError as exc:
-                    errors += validation_problems(exc, prefix, Stub)
-                await breathe(index)
-            if errors:
-                return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
-            added = await add_in_pieces(server.registry, models)
-            if len(added) == 1 and not listed:
-                return _reply(_dump_stub(added[0]), status=201)
-            listing = await dumps_in_pieces(added, _dump_stub)
+        models: list[Stub] = []
+        errors: list[dict[str, str]] = []
+        for index, item in enumerate(items):
+            prefix = f"stubs[{index}]" if len(items) > 1 or listed else ""
+            try:
+                models.append(Stub.model_validate(item))
+            except ValidationError as exc:
+                errors += validation_problems(exc, prefix, Stub)
+            await breathe(index)
+        if errors:
+            return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
+        added = await add_in_pieces(server.registry, models)
+        if len(added) == 1 and not listed:
+            return _reply(_dump_stub(added[0]), status=201)
+        listing = await dumps_in_pieces(added, _dump_stub)
         return web.Response(
             status=201,
             text=f'{{"stubs":{listing}}}',

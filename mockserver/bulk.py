@@ -11,7 +11,7 @@ Removal is the reverse: every stub stops answering in one step, and is taken out
 of the index (and let go of) piece by piece. A JSON array in the request is
 decoded item by item, with the same turns.
 
-A large list also holds the garbage collector for the duration, and freezes
+A large request (100 KiB or more) also holds the garbage collector for the duration, and freezes
 what exists at its end (``gc.freeze``): CPython's full collection walks every
 object, and with 10 000 stubs that walk takes 150-250 ms on the bench machine,
 during which nothing is answered. Frozen objects are still freed when nothing
@@ -34,6 +34,7 @@ from .models import Stub
 from .stubs import StubEntry, StubRegistry
 
 __all__ = [
+    "HOLD_FROM_BYTES",
     "PIECE",
     "add_in_pieces",
     "breathe",
@@ -46,8 +47,9 @@ __all__ = [
 
 #: Stubs handled between two turns of the event loop (about 2 ms of work here).
 PIECE: Final = 64
-#: From this many stubs on, a bulk change holds the collector and freezes at its end.
-FREEZE_FROM: Final = 1_000
+#: From a request body this large on (about 1 000 stubs), a bulk change holds the
+#: collector and freezes at its end.
+HOLD_FROM_BYTES: Final = 100 * 1024
 
 
 async def breathe(index: int) -> None:
@@ -57,10 +59,11 @@ async def breathe(index: int) -> None:
 
 
 @contextmanager
-def collector_held(count: int) -> Iterator[None]:
-    """For a change of ``count`` stubs (:data:`FREEZE_FROM` or more): no automatic
-    collection while it runs, and what exists at its end frozen."""
-    if count < FREEZE_FROM or not gc.isenabled():
+def collector_held(big: bool) -> Iterator[None]:
+    """For a big change: no automatic collection while it runs (decoding the request
+    included: its 10 000 dicts alone started full collections), and what exists at
+    its end frozen. A small change, or a collector already off, is left alone."""
+    if not big or not gc.isenabled():
         yield
         return
     gc.disable()

@@ -22,7 +22,6 @@ from mockserver import MockServer, Stub, StubError
 from mockserver import routing as routing_module
 from mockserver import stubs as stubs_module
 from mockserver.bulk import (
-    FREEZE_FROM,
     PIECE,
     add_in_pieces,
     collector_held,
@@ -592,15 +591,15 @@ def test_a_big_stub_file_starts_through_one_insert(
 
 def test_collector_held_only_for_big_changes_and_given_back() -> None:
     assert gc.isenabled()
-    with collector_held(10):
+    with collector_held(False):
         assert gc.isenabled()
-    with collector_held(FREEZE_FROM):
+    with collector_held(True):
         assert not gc.isenabled()
     assert gc.isenabled()
     gc.unfreeze()
     gc.disable()
     try:
-        with collector_held(FREEZE_FROM):
+        with collector_held(True):
             assert not gc.isenabled()
         assert not gc.isenabled()  # a caller's own choice is left alone
     finally:
