@@ -197,10 +197,13 @@ def admin_router(server: MockServer) -> AdminRouter:
     """The admin API of ``server``."""
 
     async def list_stubs(request: web.BaseRequest) -> web.Response:
-        stubs = [
-            _dump_stub(entry.stub) | {"calls": entry.calls} for entry in server.registry.entries()
-        ]
-        return _reply({"stubs": stubs})
+        # Written in pieces: 10 000 stubs take 0.1-0.2 s to list.
+        listing = await dumps_in_pieces(
+            server.registry.entries(), lambda entry: _dump_stub(entry.stub) | {"calls": entry.calls}
+        )
+        return web.Response(
+            text=f'{{"stubs":{listing}}}', content_type="application/json", charset="utf-8"
+        )
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
         raw = await request.read()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -212,3 +213,25 @@ def test_compiled_pattern_cache_is_bounded_in_entries_and_bytes() -> None:
         compile_regex(f"{big}{number}")
     entries, size = cache_size()
     assert size <= CACHE_BYTES
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    source=simple_regexes(),
+    text=st.text(alphabet="ab/-éЯA1\n", max_size=12),
+)
+def test_re2_answers_as_python_re_where_both_mean_the_same(source: str, text: str) -> None:
+    """The engine is called directly (not through the binding's ``re``-like wrapper):
+    on patterns both engines read alike, it must say what Python's ``re`` says."""
+    regex = compile_regex(source)
+    assert regex.search(text) == (re.search(source, text) is not None)
+    found = re.fullmatch(source, text)
+    assert (regex.fullmatch(text) is not None) == (found is not None)
+
+
+def test_named_groups_come_back_as_text() -> None:
+    regex = compile_regex(r"/u/(?P<id>[^/]+)(?:/(?P<tab>\w+))?")
+    assert regex.fullmatch("/u/Анна/info") == {"id": "Анна", "tab": "info"}
+    assert regex.fullmatch("/u/Анна") == {"id": "Анна"}  # a group that took no part
+    assert regex.fullmatch("/v/1") is None
+    assert compile_regex("x").search("\udcff x")  # a lone surrogate does not break it
