@@ -133,6 +133,8 @@ class RegistryMachine(RuleBasedStateMachine):
         assert len(self.registry) == len(self.model) == len(self.registry._index)
         keys = [entry.sort_key for entry in self.registry.entries()]
         assert keys == sorted(keys)
+        general = [e for e in self.registry.entries() if e.pattern.route != "exact"]
+        assert self.registry._index.general_count == len(general)
 
 
 TestRegistryMachine = RegistryMachine.TestCase
