@@ -18,9 +18,6 @@ import threading
 from collections import OrderedDict
 from typing import Any, Final
 
-import re2
-from re2 import _re2
-
 __all__ = [
     "RE2_SYNTAX",
     "Regex",
@@ -39,20 +36,38 @@ RE2_SYNTAX: Final = "https://github.com/google/re2/wiki/Syntax"
 MAX_MEM: Final = 1 << 20
 
 
-def _options() -> Any:
-    options = re2.Options()
-    # Refusals are reported to the person, with the field; RE2's own log would print
-    # them to stderr a second time, as C++ log lines.
-    options.log_errors = False
-    # A stub's pattern needs far less; a pattern built to be huge is refused
-    # ("pattern too large") instead of holding megabytes per stub.
-    options.max_mem = MAX_MEM
-    return options
+class _Engine:
+    """RE2, imported on first use: a server whose stubs hold no regex never loads it
+    (the extension and its libraries are 2.7 MiB of resident memory)."""
+
+    __slots__ = ("anchor_both", "make", "options", "unanchored")
+
+    def __init__(self) -> None:
+        import re2
+        from re2 import _re2
+
+        options = re2.Options()
+        # Refusals are reported to the person, with the field; RE2's own log would
+        # print them to stderr a second time, as C++ log lines.
+        options.log_errors = False
+        # A stub's pattern needs far less; a pattern built to be huge is refused
+        # ("pattern too large") instead of holding megabytes per stub.
+        options.max_mem = MAX_MEM
+        self.options: Any = options
+        self.make: Any = _re2.RE2
+        self.unanchored: Any = _re2.RE2.Anchor.UNANCHORED
+        self.anchor_both: Any = _re2.RE2.Anchor.ANCHOR_BOTH
 
 
-_OPTIONS: Final = _options()
-_UNANCHORED: Final = _re2.RE2.Anchor.UNANCHORED
-_BOTH: Final = _re2.RE2.Anchor.ANCHOR_BOTH
+_loaded: list[_Engine] = []
+
+
+def _engine() -> _Engine:
+    if not _loaded:
+        _loaded.append(_Engine())
+    return _loaded[0]
+
+
 _NO_SPAN: Final = (-1, -1)
 
 
@@ -71,10 +86,11 @@ class Regex:
     characters, so each slice decodes).
     """
 
-    __slots__ = ("_engine", "_names", "pattern")
+    __slots__ = ("_both", "_engine", "_names", "_unanchored", "pattern")
 
     def __init__(self, pattern: str) -> None:
-        engine = _re2.RE2(pattern.encode("utf-8", "surrogatepass"), _OPTIONS)
+        loaded = _engine()
+        engine = loaded.make(pattern.encode("utf-8", "surrogatepass"), loaded.options)
         if not engine.ok():
             reason = engine.error()
             if isinstance(reason, bytes):
@@ -82,6 +98,8 @@ class Regex:
             raise RegexError(_refusal(pattern, str(reason)))
         self.pattern = pattern
         self._engine = engine
+        self._unanchored = loaded.unanchored
+        self._both = loaded.anchor_both
         self._names: tuple[tuple[str, int], ...] = tuple(
             (name.decode(), index) for name, index in engine.NamedCapturingGroups()
         )
@@ -98,13 +116,13 @@ class Regex:
     def search(self, text: str) -> bool:
         """Whether the pattern occurs anywhere in ``text``."""
         data = text.encode("utf-8", "surrogatepass")
-        return bool(self._engine.Match(_UNANCHORED, data, 0, len(data))[0] != _NO_SPAN)
+        return bool(self._engine.Match(self._unanchored, data, 0, len(data))[0] != _NO_SPAN)
 
     def fullmatch(self, text: str) -> dict[str, str] | None:
         """The named groups when the whole of ``text`` matches (``None``: it does not);
         a group that took no part is absent."""
         data = text.encode("utf-8", "surrogatepass")
-        spans = self._engine.Match(_BOTH, data, 0, len(data))
+        spans = self._engine.Match(self._both, data, 0, len(data))
         if spans[0] == _NO_SPAN:
             return None
         out = {}
@@ -210,6 +228,8 @@ def _refusal(source: str, reason: str) -> str:
 
 def re2_escape(text: str) -> str:
     """``text`` as a pattern that matches exactly it, in RE2's syntax."""
+    import re2
+
     escaped: str = re2.escape(text)
     return escaped
 
