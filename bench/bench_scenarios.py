@@ -12,6 +12,10 @@ schedule's wall time, and the suite under ``-n 2`` against ``-n 0``.
   frozen time): its wall time, median of 20 runs in one process.
 - The conformance suite (copied, one to five times, and run with the project's
   pytest settings): wall time under ``-n 0`` and ``-n 2``.
+- A directory of many one-scenario files (``--files 2000``, issue 10): the
+  collection's wall time at a quarter, half and all of them (``--collect-only``,
+  for its growth), and the whole run under ``-n 0`` and ``-n 2``.
+  ``--files-only`` measures just that.
 
 pytest runs with Python's bytecode cache on, as ``tasks.py`` runs it and as a
 developer's machine has it (some images set ``PYTHONDONTWRITEBYTECODE``; then
@@ -218,11 +222,62 @@ def suite(workers: str, copies: int) -> float:
     )
 
 
+def many_files(count: int) -> Path:
+    folder = Path(tempfile.mkdtemp()) / f"files{count}"
+    folder.mkdir()
+    for number in range(count):
+        text = scenario_file(1).replace("ping 0", f"ping {number}")
+        (folder / f"s{number:05}.scenario.yaml").write_text(text)
+    return folder
+
+
+def pytest_wall(folder: Path, workers: str, *extra: str) -> float:
+    return wall(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--rootdir",
+            str(folder),
+            "-n",
+            workers,
+            *extra,
+            str(folder),
+        ],
+        ROOT,
+    )
+
+
+def files(count: int, repeats: int) -> None:
+    print(f"a directory of {count} one-scenario files")
+    for share in (count // 4, count // 2, count):
+        folder = many_files(share)
+        took = statistics.median(pytest_wall(folder, "0", "--collect-only") for _ in range(repeats))
+        print(f"  collection of {share:>5} files (-n 0 --collect-only): {took:.2f} s")
+    folder = many_files(count)
+    serial = statistics.median(pytest_wall(folder, "0") for _ in range(repeats))
+    parallel = statistics.median(pytest_wall(folder, "2") for _ in range(repeats))
+    print(
+        f"  whole run: -n 0 {serial:.2f} s, -n 2 {parallel:.2f} s "
+        f"(ratio {parallel / serial:.2f}x; goal: at most 0.7x)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-tavern", action="store_true")
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--files-only", action="store_true")
     args = parser.parse_args()
+    if args.files_only:
+        files(args.files, max(1, min(args.repeats, 3)))
+        return
     our_overhead = ours(args.repeats)
     print(f"per-scenario overhead (101 vs 1 one-request scenarios): {our_overhead * 1000:.1f} ms")
     if not args.no_tavern:
@@ -241,6 +296,7 @@ def main() -> None:
             f"conformance suite x{copies}: -n 0 {serial:.2f} s, -n 2 {parallel:.2f} s "
             f"(ratio {parallel / serial:.2f}x)"
         )
+    files(args.files, max(1, min(args.repeats, 3)))
 
 
 if __name__ == "__main__":

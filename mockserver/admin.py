@@ -18,10 +18,13 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .bulk import (
+    HOLD_FROM_BYTES,
     add_in_pieces,
     breathe,
     collector_held,
     dumps_in_pieces,
+    list_in_pieces,
+    release_in_pieces,
     remove_in_pieces,
 )
 from .models import CrmFaultSpec, RequestPattern, Stub
@@ -371,13 +374,23 @@ def admin_router(server: MockServer) -> AdminRouter:
     """The admin API of ``server``."""
 
     async def list_stubs(request: web.BaseRequest) -> web.Response:
-        stubs = [
-            _dump_stub(entry.stub) | {"calls": entry.calls} for entry in server.registry.entries()
-        ]
-        return _reply({"stubs": stubs})
+        # Written in pieces: 10 000 stubs take 0.1-0.2 s to list.
+        listing = await dumps_in_pieces(
+            server.registry.entries(), lambda entry: _dump_stub(entry.stub) | {"calls": entry.calls}
+        )
+        return web.Response(
+            text=f'{{"stubs":{listing}}}', content_type="application/json", charset="utf-8"
+        )
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
-        data = _json_body(await _body(request))
+        raw = await _body(request)
+        with collector_held(len(raw) >= HOLD_FROM_BYTES):
+            return await _add_stubs(request, raw)
+
+    async def _add_stubs(request: web.BaseRequest, raw: bytes) -> web.Response:
+        data: Any = await list_in_pieces(raw)
+        if data is None:  # not a plain JSON array of readable numbers: parsed whole, and told
+            data = _json_body(raw)
         # {"stubs": [...]}, a list of stubs (as a stub file holds them), or one stub.
         listed = isinstance(data, list) or (isinstance(data, dict) and "stubs" in data)
         if isinstance(data, dict) and listed and set(data) - {"stubs", "$schema"}:
@@ -396,22 +409,21 @@ def admin_router(server: MockServer) -> AdminRouter:
                 "stubs: expected a list",
                 [{"field": "stubs", "message": "expected a list of stubs"}],
             )
-        with collector_held(len(items)):
-            models: list[Stub] = []
-            errors: list[dict[str, str]] = []
-            for index, item in enumerate(items):
-                prefix = f"stubs[{index}]" if len(items) > 1 or listed else ""
-                try:
-                    models.append(Stub.model_validate(item))
-                except ValidationError as exc:
-                    errors += validation_problems(exc, prefix, Stub)
-                await breathe(index)
-            if errors:
-                return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
-            added = await add_in_pieces(server.registry, models)
-            if len(added) == 1 and not listed:
-                return _reply(_dump_stub(added[0]), status=201)
-            listing = await dumps_in_pieces(added, _dump_stub)
+        models: list[Stub] = []
+        errors: list[dict[str, str]] = []
+        for index, item in enumerate(items):
+            prefix = f"stubs[{index}]" if len(items) > 1 or listed else ""
+            try:
+                models.append(Stub.model_validate(item))
+            except ValidationError as exc:
+                errors += validation_problems(exc, prefix, Stub)
+            await breathe(index)
+        if errors:
+            return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
+        added = await add_in_pieces(server.registry, models)
+        if len(added) == 1 and not listed:
+            return _reply(_dump_stub(added[0]), status=201)
+        listing = await dumps_in_pieces(added, _dump_stub)
         return web.Response(
             status=201,
             text=f'{{"stubs":{listing}}}',
@@ -441,7 +453,9 @@ def admin_router(server: MockServer) -> AdminRouter:
         return web.Response(status=204)
 
     async def delete_stubs(request: web.BaseRequest) -> web.Response:
+        entries = server.registry.entries()
         server.registry.clear(states=False)
+        await release_in_pieces(entries)
         return web.Response(status=204)
 
     async def list_requests(request: web.BaseRequest) -> web.StreamResponse:

@@ -178,6 +178,20 @@ Route = Literal["exact", "template", "regex", "any"]
 _PLAIN: Final = (str, int, float)
 
 
+def _whole_segments(template: str) -> tuple[tuple[str | None, str], ...] | None:
+    """A template's segments when each is a literal or one whole ``{name}``:
+    ``(name, "")`` or ``(None, literal)``; ``None`` when a segment mixes both."""
+    out: list[tuple[str | None, str]] = []
+    for segment in template.split("/"):
+        if "{" not in segment:
+            out.append((None, segment))
+        elif _WHOLE_PARAMETER.fullmatch(segment):
+            out.append((segment[1:-1], ""))
+        else:
+            return None
+    return tuple(out)
+
+
 def _dotted(name: str) -> tuple[str, ...]:
     return tuple(name.split("."))
 
@@ -198,35 +212,32 @@ class CompiledPattern:
         self.route: Route = "any"
         #: The text every path this pattern takes starts with (near-miss neighbours).
         self.path_prefix = ""
-        if pattern.path is not None and not pattern.path_parameters:
-            self.exact_path = pattern.path
-            self.route, self.path_prefix = "exact", pattern.path
-        elif pattern.path is not None:
-            parts = _TEMPLATE_PART.split(pattern.path)
-            self.route, self.path_prefix = "template", parts[0]
-            segments = pattern.path.split("/")
-            if all(_WHOLE_PARAMETER.fullmatch(s) or "{" not in s for s in segments):
-                # Every segment a literal or one parameter: compared segment by segment.
-                self.template = tuple(
-                    (s[1:-1], "") if _WHOLE_PARAMETER.fullmatch(s) else (None, s) for s in segments
-                )
-            else:
+        path = pattern.path
+        captures = path is not None and "{" in path and bool(_TEMPLATE_PART.search(path))
+        if path is not None and not captures:
+            self.exact_path = path
+            self.route, self.path_prefix = "exact", path
+        elif path is not None:
+            self.route, self.path_prefix = "template", path[: path.index("{")]
+            self.template = _whole_segments(path)
+            if self.template is None:
                 source = "".join(
                     f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re2_escape(part)
-                    for part in parts
+                    for part in _TEMPLATE_PART.split(path)
                 )
                 self.path_regex = compile_regex(source)
         elif pattern.path_regex is not None:
             self.path_regex = compile_regex(pattern.path_regex)
             self.route, self.path_prefix = "regex", literal_prefix(self.path_regex)
-        self.query = self._split(self._compile(pattern.query), field_keys)
-        self.headers = [(name.lower(), m) for name, m in self._compile(pattern.headers)]
-        self.json_paths = self._split(self._compile(pattern.json_paths), _dotted)
-        self.form = self._split(self._compile(pattern.form), field_keys)
+        self.query = self._split(pattern.query, field_keys)
+        self.headers = [(name.lower(), CompiledMatcher(m)) for name, m in pattern.headers.items()]
+        self.json_paths = self._split(pattern.json_paths, _dotted)
+        self.form = self._split(pattern.form, field_keys)
         self.body = CompiledMatcher(pattern.body) if pattern.body is not None else None
-        self.has_json = "json_" in pattern.model_fields_set
-        self.has_subset = "json_subset" in pattern.model_fields_set
-        self.captures = bool(pattern.path_parameters) or pattern.path_regex is not None
+        fields_set = pattern.model_fields_set
+        self.has_json = "json_" in fields_set
+        self.has_subset = "json_subset" in fields_set
+        self.captures = captures or pattern.path_regex is not None
         # Only the method and an exact path to check: ``matches`` needs no more.
         self.simple = (
             self.exact_path is not None
@@ -235,14 +246,10 @@ class CompiledPattern:
         )
 
     @staticmethod
-    def _compile(matchers: dict[str, Matcher]) -> list[tuple[str, CompiledMatcher]]:
-        return [(name, CompiledMatcher(matcher)) for name, matcher in matchers.items()]
-
-    @staticmethod
     def _split(
-        compiled: list[tuple[str, CompiledMatcher]], keys: Callable[[str], tuple[str, ...]]
+        matchers: dict[str, Matcher], keys: Callable[[str], tuple[str, ...]]
     ) -> list[tuple[str, tuple[str, ...], CompiledMatcher]]:
-        return [(name, keys(name), matcher) for name, matcher in compiled]
+        return [(name, keys(name), CompiledMatcher(m)) for name, m in matchers.items()]
 
     @property
     def field_count(self) -> int:

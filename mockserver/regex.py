@@ -6,18 +6,17 @@ would hold every client. RE2 (Google's engine, ``google-re2`` on PyPI) runs in
 time linear in the input and refuses, when the stub is loaded, what it cannot
 run that way: backreferences (``\\1``, ``(?P=name)``), lookaround (``(?=``,
 ``(?!``, ``(?<=``, ``(?<!``), atomic groups and possessive quantifiers,
-``\\Z`` (write ``\\z``), and counted repetitions over 1000. ``\\d``, ``\\w``,
+``\\Z`` (write ``\\z``), counted repetitions over 1000, and patterns whose
+program would take more than 1 MiB. ``\\d``, ``\\w``,
 ``\\s`` and ``\\b`` are ASCII in RE2; ``\\pL`` or ``\\p{Cyrillic}`` match
 letters of any script. docs/matching.md has the whole list.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from typing import Any, Final
-
-import re2
-from re2 import _re2
 
 __all__ = [
     "RE2_SYNTAX",
@@ -33,17 +32,42 @@ __all__ = [
 RE2_SYNTAX: Final = "https://github.com/google/re2/wiki/Syntax"
 
 
-def _options() -> Any:
-    options = re2.Options()
-    # Refusals are reported to the person, with the field; RE2's own log would print
-    # them to stderr a second time, as C++ log lines.
-    options.log_errors = False
-    return options
+#: RE2's memory budget per pattern (program and matching cache), in bytes.
+MAX_MEM: Final = 1 << 20
 
 
-_OPTIONS: Final = _options()
-_UNANCHORED: Final = _re2.RE2.Anchor.UNANCHORED
-_BOTH: Final = _re2.RE2.Anchor.ANCHOR_BOTH
+class _Engine:
+    """RE2, imported on first use: a server whose stubs hold no regex never loads it
+    (the extension and its libraries are 2.7 MiB of resident memory)."""
+
+    __slots__ = ("anchor_both", "make", "options", "unanchored")
+
+    def __init__(self) -> None:
+        import re2
+        from re2 import _re2
+
+        options = re2.Options()
+        # Refusals are reported to the person, with the field; RE2's own log would
+        # print them to stderr a second time, as C++ log lines.
+        options.log_errors = False
+        # A stub's pattern needs far less; a pattern built to be huge is refused
+        # ("pattern too large") instead of holding megabytes per stub.
+        options.max_mem = MAX_MEM
+        self.options: Any = options
+        self.make: Any = _re2.RE2
+        self.unanchored: Any = _re2.RE2.Anchor.UNANCHORED
+        self.anchor_both: Any = _re2.RE2.Anchor.ANCHOR_BOTH
+
+
+_loaded: list[_Engine] = []
+
+
+def _engine() -> _Engine:
+    if not _loaded:
+        _loaded.append(_Engine())
+    return _loaded[0]
+
+
 _NO_SPAN: Final = (-1, -1)
 
 
@@ -62,10 +86,11 @@ class Regex:
     characters, so each slice decodes).
     """
 
-    __slots__ = ("_engine", "_names", "pattern")
+    __slots__ = ("_both", "_engine", "_names", "_unanchored", "pattern")
 
     def __init__(self, pattern: str) -> None:
-        engine = _re2.RE2(pattern.encode("utf-8", "surrogatepass"), _OPTIONS)
+        loaded = _engine()
+        engine = loaded.make(pattern.encode("utf-8", "surrogatepass"), loaded.options)
         if not engine.ok():
             reason = engine.error()
             if isinstance(reason, bytes):
@@ -73,6 +98,8 @@ class Regex:
             raise RegexError(_refusal(pattern, str(reason)))
         self.pattern = pattern
         self._engine = engine
+        self._unanchored = loaded.unanchored
+        self._both = loaded.anchor_both
         self._names: tuple[tuple[str, int], ...] = tuple(
             (name.decode(), index) for name, index in engine.NamedCapturingGroups()
         )
@@ -80,16 +107,22 @@ class Regex:
     def __repr__(self) -> str:
         return f"<RE2 {self.pattern!r}>"
 
+    @property
+    def program_size(self) -> int:
+        """RE2's count of the program's instructions (its size, roughly)."""
+        size: int = self._engine.ProgramSize()
+        return size
+
     def search(self, text: str) -> bool:
         """Whether the pattern occurs anywhere in ``text``."""
         data = text.encode("utf-8", "surrogatepass")
-        return bool(self._engine.Match(_UNANCHORED, data, 0, len(data))[0] != _NO_SPAN)
+        return bool(self._engine.Match(self._unanchored, data, 0, len(data))[0] != _NO_SPAN)
 
     def fullmatch(self, text: str) -> dict[str, str] | None:
         """The named groups when the whole of ``text`` matches (``None``: it does not);
         a group that took no part is absent."""
         data = text.encode("utf-8", "surrogatepass")
-        spans = self._engine.Match(_BOTH, data, 0, len(data))
+        spans = self._engine.Match(self._both, data, 0, len(data))
         if spans[0] == _NO_SPAN:
             return None
         out = {}
@@ -114,13 +147,44 @@ def _decoded(data: bytes) -> str:
         return data.decode("utf-8", "replace")
 
 
-# A stub is checked when it is validated and compiled again for matching: the cache
-# makes that one compilation. Bounded in entries; RE2 bounds each program's memory
-# (8 MiB by default, far less for any pattern a stub holds).
-@lru_cache(maxsize=1024)
+#: The cache of compiled patterns: at most this many, and this many bytes (each
+#: counted as its text and its RE2 program, about 16 bytes an instruction).
+CACHE_ENTRIES: Final = 1024
+CACHE_BYTES: Final = 32 << 20
+
+_cache: OrderedDict[str, tuple[Regex, int]] = OrderedDict()
+_cache_bytes = 0
+_cache_lock = threading.Lock()
+
+
 def compile_regex(source: str) -> Regex:
-    """``source`` compiled by RE2, or :class:`RegexError` saying what RE2 refused."""
-    return Regex(source)
+    """``source`` compiled by RE2, or :class:`RegexError` saying what RE2 refused.
+
+    A stub's pattern is checked when the model is validated and compiled again for
+    matching: the cache (least recently used first out) makes that one compilation.
+    """
+    global _cache_bytes
+    with _cache_lock:
+        found = _cache.get(source)
+        if found is not None:
+            _cache.move_to_end(source)
+            return found[0]
+    regex = Regex(source)
+    size = len(source) + 16 * regex.program_size
+    with _cache_lock:
+        if source not in _cache and size <= CACHE_BYTES // 8:
+            _cache[source] = (regex, size)
+            _cache_bytes += size
+            while len(_cache) > CACHE_ENTRIES or _cache_bytes > CACHE_BYTES:
+                _, (_, freed) = _cache.popitem(last=False)
+                _cache_bytes -= freed
+    return regex
+
+
+def cache_size() -> tuple[int, int]:
+    """How many patterns the cache holds, and their bytes as counted."""
+    with _cache_lock:
+        return len(_cache), _cache_bytes
 
 
 _HINTS: Final = (
@@ -144,10 +208,18 @@ def _refusal(source: str, reason: str) -> str:
         what = "a backreference"
     if what is None and reason == "invalid escape sequence: \\Z":
         what = "\\Z (RE2 writes the end of the text as \\z)"
-    if what is None:
-        head = f"regex {source!r} does not compile (RE2: {reason})"
+    shown = repr(source) if len(source) <= 80 else f"{source[:60]!r}... ({len(source)} characters)"
+    if len(reason) > 120:
+        reason = reason[:100] + "..."
+    if reason.startswith("pattern too large"):
+        head = (
+            f"regex {shown} cannot be used: compiled, it would take more than "
+            f"{MAX_MEM >> 20} MiB ({reason})"
+        )
+    elif what is None:
+        head = f"regex {shown} does not compile (RE2: {reason})"
     else:
-        head = f"regex {source!r} cannot be used: {what}, which RE2 does not support ({reason})"
+        head = f"regex {shown} cannot be used: {what}, which RE2 does not support ({reason})"
     return (
         f"{head}. Regexes run on RE2, which matches in linear time and has no "
         f"backreferences or lookaround; syntax: {RE2_SYNTAX}"
@@ -156,6 +228,8 @@ def _refusal(source: str, reason: str) -> str:
 
 def re2_escape(text: str) -> str:
     """``text`` as a pattern that matches exactly it, in RE2's syntax."""
+    import re2
+
     escaped: str = re2.escape(text)
     return escaped
 

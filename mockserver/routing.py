@@ -113,6 +113,9 @@ class PathIndex(Generic[R]):
         self._lengths: dict[int, int] = {}  # regex prefix length: how many prefixes have it
         self._length_order: list[int] = []
         self._anywhere: list[R] = []
+        #: How many stubs are filed other than by an exact path (none: :meth:`exact`
+        #: is all there is to look up).
+        self.general_count = 0
         self._by_start: SortedKeyList = SortedKeyList(key=self._start_key)
 
     @staticmethod
@@ -137,6 +140,8 @@ class PathIndex(Generic[R]):
     def _file(self, item: R) -> None:
         pattern = item.pattern
         route = pattern.route
+        if route != "exact":
+            self.general_count += 1
         if route == "exact":
             assert pattern.exact_path is not None
             _insert(self._exact.setdefault(pattern.exact_path, []), item)
@@ -164,8 +169,13 @@ class PathIndex(Generic[R]):
             _insert(self._anywhere, item)
 
     def remove(self, item: R) -> None:
+        if item not in self._by_start:
+            return  # not filed (or taken out already)
+        self._by_start.discard(item)
         pattern = item.pattern
         route = pattern.route
+        if route != "exact":
+            self.general_count -= 1
         if route == "exact":
             assert pattern.exact_path is not None
             bucket = self._exact.get(pattern.exact_path)
@@ -186,7 +196,6 @@ class PathIndex(Generic[R]):
                     self._length_order.remove(len(prefix))
         else:
             _discard(self._anywhere, item)
-        self._by_start.discard(item)
 
     def _remove_template(self, item: R) -> None:
         chain: list[tuple[_Node[R], str | None]] = []
@@ -214,11 +223,6 @@ class PathIndex(Generic[R]):
     def exact(self, path: str) -> list[R] | None:
         """The stubs with exactly this path, in the order they are tried."""
         return self._exact.get(path)
-
-    @property
-    def only_exact(self) -> bool:
-        """Every stub has an exact path (then :meth:`exact` is all there is to look up)."""
-        return not (self._root.literal or self._root.wild or self._prefixed or self._anywhere)
 
     def candidates(self, path: str) -> Iterator[list[R]]:
         """The lists of stubs that could take ``path``, each in the order they are tried."""

@@ -55,6 +55,8 @@ class StubEntry:
     auto_id: bool = False
     #: The registry's generation it was staged in (see :meth:`StubRegistry.stage`).
     generation: int = 0
+    #: It matches only in a given scenario state.
+    stateful: bool = False
     #: Its place in the order stubs are tried: lowest priority, then newest, first.
     sort_key: tuple[int, int] = (0, 0)
 
@@ -62,6 +64,8 @@ class StubEntry:
         self.answers = self.stub.answers
         self.prepared = [prepare(answer) for answer in self.answers]
         self.sort_key = (self.stub.priority, -self.order)
+        state = self.stub.state
+        self.stateful = state is not None and state.required is not None
 
 
 @contextmanager
@@ -287,22 +291,34 @@ class StubRegistry:
     def _best(self, request: RecordedRequest) -> StubEntry | None:
         """The first stub, in the order they are tried, that takes ``request``."""
         index = self._index
-        path = request.path
         best: StubEntry | None = None
-        exact = index.exact(path)
-        buckets: Iterable[list[StubEntry]] = () if index.only_exact else index.general(path)
-        if exact:
-            buckets = itertools.chain((exact,), buckets)
-        for bucket in buckets:
+        exact = index.exact(request.path)
+        if exact:  # the usual case first, without building an iterator of lists
+            for entry in exact:
+                if (
+                    entry.live
+                    and entry.pattern.matches(request)
+                    and self._state_allows(entry, request)
+                ):
+                    best = entry
+                    break
+        if not index.general_count:
+            return best
+        for bucket in index.general(request.path):
             for entry in bucket:
                 if best is not None and entry.sort_key >= best.sort_key:
                     break  # this list holds nothing tried before the best so far
-                if not entry.live:
-                    continue
-                if entry.pattern.matches(request) and self._state_mismatch(entry, request) is None:
+                if (
+                    entry.live
+                    and entry.pattern.matches(request)
+                    and self._state_allows(entry, request)
+                ):
                     best = entry
                     break
         return best
+
+    def _state_allows(self, entry: StubEntry, request: RecordedRequest) -> bool:
+        return not entry.stateful or self._state_mismatch(entry, request) is None
 
     def answer(self, request: RecordedRequest) -> Answer | None:
         """Choose the stub that answers ``request`` and advance its sequence and state."""
