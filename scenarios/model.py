@@ -34,7 +34,13 @@ from mockserver.models import (
     CRM_URL_WORD_TEXT,
     CrmFaultSpec,
 )
-from mockserver.written import as_written, pattern_texts, stub_texts
+from mockserver.written import (
+    as_written,
+    crm_fault_texts,
+    pattern_texts,
+    stub_texts,
+    text_matcher,
+)
 from webhook_core import ConfigurationError, Method, check_timezone, check_variable_name
 
 from .clock import DEFAULT_CLOCK, RealDatetime
@@ -272,6 +278,11 @@ class Bitrix24Spec(_Model):
     plan: Literal["standard", "enterprise", "unlimited"] = "standard"
     faults: list[CrmFaultSpec] = Field(default_factory=list)
 
+    @field_validator("faults", mode="before")
+    @classmethod
+    def _fault_texts(cls, value: Any) -> Any:
+        return [crm_fault_texts(item) for item in value] if isinstance(value, list) else value
+
     @field_validator("user_id", "secret")
     @classmethod
     def _in_the_url(cls, value: str) -> str:
@@ -286,6 +297,11 @@ class AmoCRMSpec(_Model):
     subdomain: Text = Field(default="example", json_schema_extra={"pattern": CRM_SUBDOMAIN.pattern})
     duplicate_control: bool = True
     faults: list[CrmFaultSpec] = Field(default_factory=list)
+
+    @field_validator("faults", mode="before")
+    @classmethod
+    def _fault_texts(cls, value: Any) -> Any:
+        return [crm_fault_texts(item) for item in value] if isinstance(value, list) else value
 
     @field_validator("subdomain")
     @classmethod
@@ -379,6 +395,16 @@ class Expect(_Model):
         default_factory=dict, description="records the fake CRMs hold after the run"
     )
 
+    @field_validator("error", mode="before")
+    @classmethod
+    def _error_text(cls, value: Any) -> Any:
+        return text_matcher(value)
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _message_texts(cls, value: Any) -> Any:
+        return [text_matcher(item) for item in value] if isinstance(value, list) else value
+
     @field_validator("variables")
     @classmethod
     def _paths(cls, value: dict[str, Matcher]) -> dict[str, Matcher]:
@@ -414,7 +440,7 @@ class Scenario(_Model):
     flow: list[Block] = Field(min_length=1)
     mock: MockSpec = Field(default_factory=MockSpec)
     expect: Expect = Field(default_factory=Expect)
-    expect_failure: Matcher | None = Field(
+    expect_failure: Annotated[Matcher | None, BeforeValidator(text_matcher)] = Field(
         default=None, description="this scenario must fail, with a report matching this"
     )
     time_limit: Duration = Field(

@@ -407,3 +407,34 @@ def test_any_plain_scalar_in_a_stub_matcher_is_the_text_as_written(
     (stub,) = load_stub_file(path)
     assert stub.request.query["q"].equal == value
     assert stub.answers[0].headers["X-V"] == value
+
+
+def test_expected_messages_and_errors_are_text_as_written() -> None:
+    text = """\
+name: messages
+flow: [{message: "1.50"}, {message: "007"}, {message: "NO"}]
+expect:
+  messages: [1.50, 007, {equal: NO}]
+"""
+    (loaded,) = load_scenario_text(text, "t.scenario.yaml")
+    expect = loaded.scenario.expect
+    assert expect.messages is not None
+    assert [matcher.equal for matcher in expect.messages] == ["1.50", "007", "NO"]
+    (result,) = run(loaded)
+    assert [message.text for message in result.messages] == ["1.50", "007", "NO"]
+
+
+def test_fake_crm_faults_keep_their_text_as_written() -> None:
+    text = """\
+name: faults
+flow: [{message: m}]
+mock:
+  crm:
+    bitrix24:
+      faults: [{method: crm.lead.add, code: 0123, message: NO}]
+"""
+    (loaded,) = load_scenario_text(text, "t.scenario.yaml")
+    bitrix24 = loaded.scenario.mock.crm.bitrix24
+    assert bitrix24 is not None
+    (fault,) = bitrix24.faults
+    assert (fault.code, fault.message) == ("0123", "NO")
