@@ -9,14 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-__all__ = ["our_words", "shown_input"]
+__all__ = ["SHOWN_LIMIT", "our_words", "shown_input"]
+
+
+#: What came is shown up to this many characters (a 5000-digit number, a 1 MB string).
+SHOWN_LIMIT: Final = 200
 
 
 def shown_input(value: Any) -> str:
-    """What came, for a message: ``repr``, but a number as the file wrote it (``1e3``)."""
+    """What came, for a message: ``repr``, but a number as the file wrote it (``1e3``),
+    and cut in the middle past :data:`SHOWN_LIMIT` characters."""
     from .written import WrittenFloat
 
-    return value.text if isinstance(value, WrittenFloat) else repr(value)
+    text = value.text if isinstance(value, WrittenFloat) else repr(value)
+    if len(text) <= SHOWN_LIMIT:
+        return text
+    half = SHOWN_LIMIT // 2 - 10
+    return f"{text[:half]}...{text[-half:]} ({len(text):,} characters)"
 
 
 def _items(count: Any) -> str:

@@ -185,3 +185,21 @@ def test_scenario_problems_name_the_field_and_what_was_expected(
     assert problem.field == field
     assert message in problem.message
     assert not PYDANTIC.search(problem.message)
+
+
+def test_a_huge_value_is_shown_cut_and_a_huge_number_stays_text() -> None:
+    from scenarios import load_scenario_text
+
+    digits = "9" * 5000
+    text = f"name: n\nflow: [{{message: m}}]\nexpect: {{requests_total: {digits}}}\n"
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "f.scenario.yaml")
+    (problem,) = caught.value.problems
+    assert problem.where == "f.scenario.yaml:3"
+    assert problem.message.startswith("a whole number of a size a computer can hold; got '999")
+    assert problem.message.endswith("999' (5,002 characters)")
+    assert len(problem.message) < 300
+    (loaded,) = load_scenario_text(
+        f"name: n\nflow: [{{message: m}}]\nvariables: {{a: {digits}}}\n", "f.scenario.yaml"
+    )
+    assert loaded.scenario.variables == {"a": digits}
