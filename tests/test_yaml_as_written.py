@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -17,6 +18,7 @@ from mockserver import StubError
 from mockserver.files import load_stub_file
 from mockserver.yamlfile import load_documents
 from scenarios import ScenarioFileError, load_scenario_text, run
+from tests.strategies import json_value
 
 #: Plain scalars YAML 1.1 would turn into something else, and what they are: the text.
 CHANGED_BY_YAML_11 = [
@@ -438,3 +440,12 @@ mock:
     assert bitrix24 is not None
     (fault,) = bitrix24.faults
     assert (fault.code, fault.message) == ("0123", "NO")
+
+
+@given(value=json_value)
+def test_a_file_written_by_pyyaml_reads_back_the_same(value: Any) -> None:
+    """What a YAML 1.1 writer (PyYAML's safe_dump) writes keeps its meaning: it quotes the
+    text YAML 1.1 would read otherwise, and every number it writes is one here."""
+    text = yaml.safe_dump({"name": "n", "flow": [{"message": "m"}], "variables": {"v": value}})
+    (loaded,) = load_scenario_text(text, "t.scenario.yaml")
+    assert loaded.scenario.variables == {"v": value}
