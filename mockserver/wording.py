@@ -17,10 +17,13 @@ SHOWN_LIMIT: Final = 200
 
 
 def shown_input(value: Any) -> str:
-    """What came, for a message: ``repr``, but a number as the file wrote it (``1e3``),
-    and cut in the middle past :data:`SHOWN_LIMIT` characters."""
+    """What came, for a message: ``repr``, but null, true and false as a file writes them,
+    a number as the file wrote it (``1e3``), and cut in the middle past
+    :data:`SHOWN_LIMIT` characters."""
     from .written import WrittenFloat
 
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()  # as YAML and JSON write them
     text = value.text if isinstance(value, WrittenFloat) else repr(value)
     if len(text) <= SHOWN_LIMIT:
         return text

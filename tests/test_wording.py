@@ -203,3 +203,16 @@ def test_a_huge_value_is_shown_cut_and_a_huge_number_stays_text() -> None:
         f"name: n\nflow: [{{message: m}}]\nvariables: {{a: {digits}}}\n", "f.scenario.yaml"
     )
     assert loaded.scenario.variables == {"a": digits}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("s.yaml", "priority: ~\n"), ("s.json", '{"priority": null}')],
+)
+def test_null_is_shown_as_a_file_writes_it(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(StubError) as caught:
+        load_stub_file(path)
+    (problem,) = caught.value.problems
+    assert problem.message == "a whole number; got null"
