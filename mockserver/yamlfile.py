@@ -250,6 +250,8 @@ def _plain(tag: str, text: str) -> Any:
 
 #: ``key: value`` where the value is not quoted (its extent is found by _value_at).
 _UNQUOTED: Final = re.compile(r"([\w.$-]+):[ \t]+(?=[^'\"\s])")
+#: Lines longer than this get no hint (finding the values costs up to its square).
+_HINT_LIMIT: Final = 2000
 #: An unquoted item of a flow list with braces in it.
 _ITEM: Final = re.compile(r"[\[,]\s*((?:[^'\"\s,\[\]{][^,\]]*?)?\$?\{[\w.\-]*\}[^,\]]*)")
 #: A template or path parameter: ``{mock.url}``, ``${http_method}``, ``{code}``.
@@ -276,6 +278,8 @@ def _value_at(line: str, start: int) -> str:
 def _quote_hint(line: str) -> str | None:
     """Why a line with ``{...}`` in a value does not parse, and the fix: YAML reads a
     ``{`` that starts a value, or any ``{`` inside ``{ }`` or ``[ ]``, as a mapping."""
+    if len(line) > _HINT_LIMIT:  # a minified file's one long line: no guessing at its values
+        return None
     for found in _UNQUOTED.finditer(line):
         value = _value_at(line, found.end())
         if _BRACES.search(value) is None or ": " in value:

@@ -160,3 +160,14 @@ def test_a_number_yaml_11_would_read_is_a_problem_in_a_number_field(
     (problem,) = caught.value.problems
     assert problem.field == field
     assert "a whole number" in problem.message
+
+
+def test_a_syntax_error_on_a_very_long_line_is_reported_without_a_hint() -> None:
+    from mockserver.yamlfile import load_documents
+
+    line = "r: {" + ", ".join(f"k{i}: /a/{{b}}" for i in range(20_000)) + "}\n"
+    documents, problems = load_documents(line, "f.yaml")
+    assert documents == []
+    (problem,) = problems
+    assert problem.where == "f.yaml:1"
+    assert "quote" not in problem.message
