@@ -34,6 +34,7 @@ from mockserver.models import (
     CRM_URL_WORD_TEXT,
     CrmFaultSpec,
 )
+from mockserver.wording import NULL_TEXT as NULL_TEXT_EXPECTED
 from mockserver.written import (
     as_written,
     crm_fault_texts,
@@ -114,10 +115,7 @@ def _pair(value: Any) -> Any:
 
 #: Why a null cannot stand where text goes (``phone: ~``): YAML reads ``~``, ``null`` and
 #: an empty value as "no value", and whether empty text or the word was meant is unclear.
-NULL_TEXT: Final = (
-    "text, got null (YAML reads ~, null and an empty value as no value): "
-    "write '' for empty text, or quote the word ('null')"
-)
+NULL_TEXT: Final = f"{NULL_TEXT_EXPECTED}; got null"
 
 
 def _text(value: Any) -> Any:

@@ -216,3 +216,13 @@ def test_null_is_shown_as_a_file_writes_it(tmp_path: Path, name: str, text: str)
         load_stub_file(path)
     (problem,) = caught.value.problems
     assert problem.message == "a whole number; got null"
+
+
+def test_null_in_a_stub_text_field_says_to_quote(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("response:\n  headers:\n    X-A: ~\n", encoding="utf-8")
+    with pytest.raises(StubError) as caught:
+        load_stub_file(path)
+    (problem,) = caught.value.problems
+    assert problem.where == f"{path}:3"
+    assert problem.message.endswith("write '' for empty text, or quote the word ('null'); got null")

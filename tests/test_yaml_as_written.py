@@ -152,7 +152,7 @@ def test_null_in_a_text_field_is_a_problem_that_says_to_quote(
     (problem,) = caught.value.problems
     assert problem.where == f"t.scenario.yaml:{line}"
     assert problem.field == where
-    assert "got null" in problem.message
+    assert problem.message.endswith("; got null")
     assert "write '' for empty text, or quote the word ('null')" in problem.message
 
 
@@ -165,7 +165,7 @@ def test_null_in_a_pair_value_is_a_problem_at_its_line() -> None:
         load_scenario_text(text, "t.scenario.yaml")
     (problem,) = caught.value.problems
     assert problem.where == "t.scenario.yaml:7"
-    assert "got null" in problem.message
+    assert problem.message.endswith("; got null")
     assert "quote" in problem.message
 
 
