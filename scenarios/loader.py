@@ -179,7 +179,10 @@ def _expand(
         try:
             scenario = Scenario.model_validate(body)
         except ValidationError as exc:
-            problems += problems_from_validation(exc, document, prefix, Scenario)
+            problems += [
+                _placed(problem)
+                for problem in problems_from_validation(exc, document, prefix, Scenario)
+            ]
             break
         written, at = stubs_at or (document, (*prefix, "mock", "stubs"))
         if written.lines or written.locate is not None:  # from a file: reports say where
@@ -187,6 +190,24 @@ def _expand(
                 stub.located(written.where((*at, index)))
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
+
+
+#: Keys people put in the wrong place, and where they go.
+_PLACES: Final = {
+    "parametrize": "parametrize: is a key of the scenario itself, beside name: and flow: "
+    "(or of defaults:)",
+    "error": "error: (the paused flow's last error) goes under expect: "
+    "(expect: {state: paused, error: {contains: '503'}}); one attempt's is "
+    "expect.attempts[i].error",
+}
+
+
+def _placed(problem: Problem) -> Problem:
+    """An unknown field that is a known key in the wrong place says where it goes."""
+    key = problem.field.rpartition(".")[2]
+    if key in _PLACES and problem.message.startswith("unknown field"):
+        return Problem(problem.where, problem.field, f"unknown field here; {_PLACES[key]}")
+    return problem
 
 
 _FILE_KEYS: Final = frozenset({"scenarios", "defaults"})

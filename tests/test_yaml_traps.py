@@ -171,3 +171,36 @@ def test_a_syntax_error_on_a_very_long_line_is_reported_without_a_hint() -> None
     (problem,) = problems
     assert problem.where == "f.yaml:1"
     assert "quote" not in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "where_it_goes"),
+    [
+        (
+            "flow:\n  - webhook: {url: u, method: GET, error: x}\n",
+            "flow[0].webhook.error",
+            "under expect:",
+        ),
+        ("flow: [{message: m}]\nerror: x\n", "error", "under expect:"),
+        (
+            "flow: [{message: m}]\nexpect: {parametrize: {a: [1]}}\n",
+            "expect.parametrize",
+            "beside name:",
+        ),
+        (
+            "flow:\n  - parametrize: {a: [1]}\n    message: m\n",
+            "flow[0].parametrize",
+            "beside name:",
+        ),
+    ],
+)
+def test_a_key_in_the_wrong_place_says_where_it_goes(
+    text: str, field: str, where_it_goes: str
+) -> None:
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text("name: n\n" + text, "t.scenario.yaml")
+    (problem,) = caught.value.problems
+    assert problem.where == "t.scenario.yaml:3"
+    assert problem.field == field
+    assert problem.message.startswith("unknown field here; ")
+    assert where_it_goes in problem.message
