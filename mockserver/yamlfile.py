@@ -122,7 +122,9 @@ class _Builder:
             tag = node.tag
             if tag == _STR:
                 return node.value  # the common case, without the constructor's bookkeeping
-            if tag in _IMPLICIT and not node.style:  # plain: None, or "" from libyaml
+            # Plain (style None, or "" from libyaml) and tagged by its look, not by an
+            # explicit !!int: then the text as written decides (an explicit tag is obeyed).
+            if tag in _IMPLICIT and not node.style and _implicit(tag, node.value):
                 return _plain(tag, node.value)
             return self.constructor.construct_object(node, deep=True)
         if id(node) in self.open:
@@ -232,6 +234,14 @@ _IMPLICIT: Final = frozenset(
 _BOOLEANS: Final = {"true": True, "false": False}
 _DECIMAL: Final = re.compile(r"0|-?[1-9][0-9]*")
 _FRACTION: Final = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+
+
+def _implicit(tag: str, text: str) -> bool:
+    """YAML 1.1 gives a plain ``text`` this ``tag`` by its look (no ``!!tag`` written)."""
+    import yaml
+
+    resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers.get(text[:1], ())
+    return tag == _MERGE or any(each == tag and regexp.match(text) for each, regexp in resolvers)
 
 
 def _plain(tag: str, text: str) -> Any:

@@ -449,3 +449,14 @@ def test_a_file_written_by_pyyaml_reads_back_the_same(value: Any) -> None:
     text = yaml.safe_dump({"name": "n", "flow": [{"message": "m"}], "variables": {"v": value}})
     (loaded,) = load_scenario_text(text, "t.scenario.yaml")
     assert loaded.scenario.variables == {"v": value}
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("!!float 1", 1.0), ("!!str 5", "5"), ('!!int "12"', 12), ("!!null x", None)],
+)
+def test_an_explicit_tag_is_obeyed(written: str, value: Any) -> None:
+    ((document,), problems) = load_documents(f"v: {written}\n", "f.yaml")
+    assert problems == []
+    assert document.data == {"v": value}
+    assert type(document.data["v"]) is type(value)
