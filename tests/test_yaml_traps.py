@@ -204,3 +204,19 @@ def test_a_key_in_the_wrong_place_says_where_it_goes(
     assert problem.field == field
     assert problem.message.startswith("unknown field here; ")
     assert where_it_goes in problem.message
+
+
+def test_the_docs_example_of_where_parametrize_goes_loads() -> None:
+    import re
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text(
+        encoding="utf-8"
+    )
+    section = docs.split("### Where things go", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block is not None
+    text = "\n".join(line.removeprefix("  ") for line in block.group(1).splitlines())
+    loaded = load_scenario_text(text, "docs/scenarios.md")
+    assert [item.id for item in loaded] == [
+        f"every method[{m}]" for m in ("PUT", "PATCH", "DELETE")
+    ]
