@@ -126,7 +126,19 @@ class _Builder:
             # explicit !!int: then the text as written decides (an explicit tag is obeyed).
             if tag in _IMPLICIT and not node.style and _implicit(tag, node.value):
                 return _plain(tag, node.value)
-            return self.constructor.construct_object(node, deep=True)
+            try:
+                return self.constructor.construct_object(node, deep=True)
+            except (ValueError, TypeError, OverflowError):
+                # An explicit tag the value cannot be (`!!float x`, `!!int 12ab`).
+                document.problems.append(
+                    Problem(
+                        f"{self.source}:{node.start_mark.line + 1}",
+                        shown_path(path),
+                        f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} cannot read "
+                        f"{node.value[:60]!r}; remove the tag, or quote the value for text",
+                    )
+                )
+                return None
         if id(node) in self.open:
             document.problems.append(
                 Problem(

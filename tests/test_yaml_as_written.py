@@ -460,3 +460,13 @@ def test_an_explicit_tag_is_obeyed(written: str, value: Any) -> None:
     assert problems == []
     assert document.data == {"v": value}
     assert type(document.data["v"]) is type(value)
+
+
+@pytest.mark.parametrize("written", ["!!float x", "!!int x", '!!int "12ab"'])
+def test_an_explicit_tag_the_value_cannot_be_is_a_problem_at_its_line(written: str) -> None:
+    _, problems = load_documents(f"a: 1\nv: {written}\n", "f.yaml")
+    (problem,) = problems
+    assert problem.where == "f.yaml:2"
+    assert problem.field == "v"
+    assert "cannot read" in problem.message
+    assert "remove the tag, or quote the value for text" in problem.message
