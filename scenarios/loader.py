@@ -116,7 +116,7 @@ def _substitute(value: Any, params: dict[str, Any], unknown: dict[str, Place], a
         return _PARAM.sub(replace, value)
     if isinstance(value, dict):
         return {
-            str(_substitute(key, params, unknown, (*at, key))): _substitute(
+            str(as_written(_substitute(key, params, unknown, (*at, key)))): _substitute(
                 item, params, unknown, (*at, key)
             )
             for key, item in value.items()

@@ -470,3 +470,16 @@ def test_an_explicit_tag_the_value_cannot_be_is_a_problem_at_its_line(written: s
     assert problem.field == "v"
     assert "cannot read" in problem.message
     assert "remove the tag, or quote the value for text" in problem.message
+
+
+def test_a_parameter_in_a_key_is_put_as_written() -> None:
+    text = """\
+name: k
+parametrize: {code: [1.50, 0123]}
+flow: [{message: m}]
+mock:
+  stubs: [{response: {json: {"${code}": x}}}]
+"""
+    loaded = load_scenario_text(text, "t.scenario.yaml")
+    bodies = [item.scenario.mock.stubs[0].answers[0].json_ for item in loaded]
+    assert bodies == [{"1.50": "x"}, {"0123": "x"}]
