@@ -142,6 +142,18 @@ Text = Annotated[
 ]
 
 
+def _whole(value: Any) -> Any:
+    if isinstance(value, bool):  # pydantic would read true as 1
+        raise ValueError(f"a whole number; got {str(value).lower()}")
+    return value
+
+
+#: A whole number, where true or false is a mistake rather than 1 or 0.
+Whole = Annotated[int, BeforeValidator(_whole)]
+#: A whole number of at least 0.
+Count = Annotated[int, Field(ge=0), BeforeValidator(_whole)]
+
+
 def _optional_text(value: Any) -> Any:
     return None if value is None else _text(value)
 
@@ -330,8 +342,8 @@ class MockSpec(_Model):
 class RequestExpectation(RequestPattern):
     """A request the far side must have received: a mock-server pattern and how many times."""
 
-    count: int | None = Field(default=None, ge=0, description="exactly this many (default 1)")
-    at_least: int | None = Field(default=None, ge=0)
+    count: Count | None = Field(default=None, description="exactly this many (default 1)")
+    at_least: Count | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -349,10 +361,10 @@ class AttemptExpectation(_Model):
     """One attempt: when (offset from the clock's start) and, optionally, how it went."""
 
     at: Duration
-    status: int | None = None
+    status: Whole | None = None
     ok: bool | None = None
     error: OptionalText = Field(default=None, description="the failure kind or part of its message")
-    block: int | None = Field(default=None, ge=0)
+    block: Count | None = None
 
 
 class _AttemptSchema:
@@ -369,7 +381,7 @@ Attempt = Annotated[AttemptExpectation, BeforeValidator(_attempt), _AttemptSchem
 class RecordsExpectation(_Model):
     """The records of one entity type of a fake CRM, in id order."""
 
-    count: int | None = Field(default=None, ge=0)
+    count: Count | None = None
     records: list[dict[str, Matcher]] | None = Field(
         default=None, description="each record's fields by dotted path (PHONE.0.VALUE)"
     )
@@ -382,7 +394,7 @@ class Expect(_Model):
     error: Matcher | None = Field(default=None, description="the paused flow's last error")
     requests: list[RequestExpectation] | None = None
     in_order: bool = True
-    requests_total: int | None = Field(default=None, ge=0)
+    requests_total: Count | None = None
     messages: list[Matcher] | None = None
     variables: dict[str, Matcher] = Field(default_factory=dict)
     attempts: list[Attempt] | None = None

@@ -483,3 +483,15 @@ mock:
     loaded = load_scenario_text(text, "t.scenario.yaml")
     bodies = [item.scenario.mock.stubs[0].answers[0].json_ for item in loaded]
     assert bodies == [{"1.50": "x"}, {"0123": "x"}]
+
+
+@pytest.mark.parametrize("written", ["count: true", "at_least: false"])
+def test_a_boolean_in_a_count_is_a_problem_not_one(written: str) -> None:
+    text = (
+        f"name: n\nflow: [{{message: m}}]\nexpect:\n  requests:\n    - path: /x\n      {written}\n"
+    )
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "t.scenario.yaml")
+    (problem,) = caught.value.problems
+    assert problem.where == "t.scenario.yaml:6"
+    assert problem.message.startswith("a whole number; got ")
