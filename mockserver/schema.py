@@ -4,7 +4,8 @@ writes or checks a checked-in schema (shared with ``scenarios.schema``).
 The checked-in copy is ``mockserver/schema/stubs.schema.json`` (a test keeps it
 current). Editors use it through ``# yaml-language-server: $schema=…`` (or a
 ``"$schema"`` key in ``{"stubs": [...]}``), and ``check-jsonschema`` validates stub
-files with it. Regenerate with ``python -m mockserver.schema``.
+files with it. ``python -m mockserver.schema`` prints it, ``--write FILE`` saves it into
+a project of your own, ``--update`` regenerates the checked-in copy.
 """
 
 from __future__ import annotations
@@ -69,42 +70,71 @@ def schema_command(
     text: Callable[[], str],
     path: Path,
 ) -> int:
-    """``python -m …schema``: regenerate the checked-in copy at ``path``; ``--output FILE``
-    (``-`` for stdout) writes it elsewhere, for a project of your own; ``--check`` fails
-    (exit 1) when the checked-in copy is stale."""
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    """``python -m …schema``: print the schema; ``--write FILE`` saves it into a project of
+    your own and says where (and the line that points an editor at it); ``--check`` fails
+    (exit 1) when the package's copy at ``path`` is stale; ``--update`` rewrites that copy
+    (for this project's own checkout). Without an option nothing is written: the package's
+    copy may be inside ``site-packages``."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=f"{description} Without an option, print it.",
+        epilog=f"In a project of your own: {prog} --write schemas/{path.name}",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
+        "--write",
         "--output",
         "-o",
+        dest="output",
         metavar="FILE",
-        help="write the schema to FILE ('-': standard output) instead of the package's copy",
+        help="write the schema to FILE ('-': standard output) and say where",
     )
     where.add_argument(
         "--check",
         action="store_true",
-        help="exit 1 if the package's copy differs from the models",
+        help=f"exit 1 if the package's own copy ({path.name}) differs from the models",
+    )
+    where.add_argument(
+        "--update",
+        action="store_true",
+        help=f"rewrite the package's own copy ({path.name}; for the project's checkout)",
     )
     options = parser.parse_args(argv)
     wanted = text()
     if options.check:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != wanted:
-            print(f"{path} is stale: run {prog}", file=sys.stderr)
+            print(f"{path} is stale: run {prog} --update", file=sys.stderr)
             return 1
         return 0
-    if options.output == "-":
+    if options.output in (None, "-") and not options.update:
         sys.stdout.write(wanted)
         return 0
-    target = Path(options.output) if options.output else path
+    target = path if options.update else Path(options.output)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(wanted, encoding="utf-8")
     except OSError as exc:
         print(f"cannot write {target}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    print(f"wrote {target}", file=sys.stderr)
+    shown = target.resolve()
+    print(f"wrote {shown}", file=sys.stderr)
+    if not options.update:
+        print(
+            "point an editor at it with this first line in a YAML file of this folder "
+            "(the path is from the YAML file):\n"
+            f"# yaml-language-server: $schema={_relative(shown)}",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _relative(target: Path) -> str:
+    """``target`` as a path from the current folder when it is below it, else absolute."""
+    try:
+        return target.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return target.as_posix()
 
 
 def main(argv: list[str] | None = None) -> int:

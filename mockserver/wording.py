@@ -9,14 +9,26 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-__all__ = ["our_words", "shown_input"]
+__all__ = ["NULL_TEXT", "SHOWN_LIMIT", "our_words", "shown_input"]
+
+
+#: What came is shown up to this many characters (a 5000-digit number, a 1 MB string).
+SHOWN_LIMIT: Final = 200
 
 
 def shown_input(value: Any) -> str:
-    """What came, for a message: ``repr``, but a number as the file wrote it (``1e3``)."""
+    """What came, for a message: ``repr``, but null, true and false as a file writes them,
+    a number as the file wrote it (``1e3``), and cut in the middle past
+    :data:`SHOWN_LIMIT` characters."""
     from .written import WrittenFloat
 
-    return value.text if isinstance(value, WrittenFloat) else repr(value)
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()  # as YAML and JSON write them
+    text = value.text if isinstance(value, WrittenFloat) else repr(value)
+    if len(text) <= SHOWN_LIMIT:
+        return text
+    half = SHOWN_LIMIT // 2 - 10
+    return f"{text[:half]}...{text[-half:]} ({len(text):,} characters)"
 
 
 def _items(count: Any) -> str:
@@ -87,9 +99,18 @@ _WORDS: Final[dict[str, Callable[[Mapping[str, Any]], str]]] = {
 }
 
 
+#: Text expected where a file wrote null: which of two things was meant is unclear.
+NULL_TEXT: Final = (
+    "text (YAML reads ~, null and an empty value as no value): "
+    "write '' for empty text, or quote the word ('null')"
+)
+
+
 def our_words(item: Mapping[str, Any]) -> str | None:
     """What the field expected, for one of pydantic's error dicts; ``None`` where the
     message is ours already (a validator's) or the kind is not known here."""
+    if item.get("type") == "string_type" and "input" in item and item["input"] is None:
+        return NULL_TEXT
     words = _WORDS.get(str(item.get("type")))
     if words is None:
         return None

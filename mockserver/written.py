@@ -28,9 +28,11 @@ __all__ = [
     "MAX_DIGITS",
     "WrittenFloat",
     "as_written",
+    "crm_fault_texts",
     "number_or_text",
     "pattern_texts",
     "stub_texts",
+    "text_matcher",
 ]
 
 #: Longer integers stay text (Python refuses to convert more than 4300 digits).
@@ -85,7 +87,11 @@ def _text_at(data: dict[str, Any], key: str) -> None:
         data[key] = as_written(data[key])
 
 
-def _matcher(value: Any) -> Any:
+def text_matcher(value: Any) -> Any:
+    """A matcher of text (a value, or ``{equal|regex|contains: …}``) with its scalars as
+    written: ``zip: 0123`` matches "0123", ``price: 1.50`` matches "1.50"."""
+    if value is None:
+        return value
     if isinstance(value, dict):
         if value and set(value) <= {*_MATCHER_KEYS, "present", "absent"}:
             value = dict(value)
@@ -97,7 +103,7 @@ def _matcher(value: Any) -> Any:
 
 def _matchers(value: Any) -> Any:
     if isinstance(value, dict):
-        return {name: _matcher(item) for name, item in value.items()}
+        return {name: text_matcher(item) for name, item in value.items()}
     return value
 
 
@@ -113,7 +119,7 @@ def pattern_texts(data: Any) -> Any:
         if key in data:
             data[key] = _matchers(data[key])
     if "body" in data:
-        data["body"] = _matcher(data["body"])
+        data["body"] = text_matcher(data["body"])
     return data
 
 
@@ -124,6 +130,16 @@ def _response(data: Any) -> Any:
     if isinstance(data.get("headers"), dict):
         data["headers"] = {name: as_written(item) for name, item in data["headers"].items()}
     for key in ("text", "base64"):
+        _text_at(data, key)
+    return data
+
+
+def crm_fault_texts(data: Any) -> Any:
+    """A fake CRM's fault with its text fields as written (``code: 0123``, ``message: NO``)."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    for key in ("method", "code", "message", "location"):
         _text_at(data, key)
     return data
 

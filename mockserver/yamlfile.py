@@ -122,9 +122,23 @@ class _Builder:
             tag = node.tag
             if tag == _STR:
                 return node.value  # the common case, without the constructor's bookkeeping
-            if tag in _IMPLICIT and not node.style:  # plain: None, or "" from libyaml
+            # Plain (style None, or "" from libyaml) and tagged by its look, not by an
+            # explicit !!int: then the text as written decides (an explicit tag is obeyed).
+            if tag in _IMPLICIT and not node.style and _implicit(tag, node.value):
                 return _plain(tag, node.value)
-            return self.constructor.construct_object(node, deep=True)
+            try:
+                return self.constructor.construct_object(node, deep=True)
+            except (ValueError, TypeError, OverflowError):
+                # An explicit tag the value cannot be (`!!float x`, `!!int 12ab`).
+                document.problems.append(
+                    Problem(
+                        f"{self.source}:{node.start_mark.line + 1}",
+                        shown_path(path),
+                        f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} cannot read "
+                        f"{node.value[:60]!r}; remove the tag, or quote the value for text",
+                    )
+                )
+                return None
         if id(node) in self.open:
             document.problems.append(
                 Problem(
@@ -234,6 +248,14 @@ _DECIMAL: Final = re.compile(r"0|-?[1-9][0-9]*")
 _FRACTION: Final = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?")
 
 
+def _implicit(tag: str, text: str) -> bool:
+    """YAML 1.1 gives a plain ``text`` this ``tag`` by its look (no ``!!tag`` written)."""
+    import yaml
+
+    resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers.get(text[:1], ())
+    return tag == _MERGE or any(each == tag and regexp.match(text) for each, regexp in resolvers)
+
+
 def _plain(tag: str, text: str) -> Any:
     """A plain scalar YAML 1.1 would make a non-string: a value only where writing it back
     gives ``text`` again, else ``text`` (see :mod:`mockserver.written`)."""
@@ -250,6 +272,8 @@ def _plain(tag: str, text: str) -> Any:
 
 #: ``key: value`` where the value is not quoted (its extent is found by _value_at).
 _UNQUOTED: Final = re.compile(r"([\w.$-]+):[ \t]+(?=[^'\"\s])")
+#: Lines longer than this get no hint (finding the values costs up to its square).
+_HINT_LIMIT: Final = 2000
 #: An unquoted item of a flow list with braces in it.
 _ITEM: Final = re.compile(r"[\[,]\s*((?:[^'\"\s,\[\]{][^,\]]*?)?\$?\{[\w.\-]*\}[^,\]]*)")
 #: A template or path parameter: ``{mock.url}``, ``${http_method}``, ``{code}``.
@@ -276,6 +300,8 @@ def _value_at(line: str, start: int) -> str:
 def _quote_hint(line: str) -> str | None:
     """Why a line with ``{...}`` in a value does not parse, and the fix: YAML reads a
     ``{`` that starts a value, or any ``{`` inside ``{ }`` or ``[ ]``, as a mapping."""
+    if len(line) > _HINT_LIMIT:  # a minified file's one long line: no guessing at its values
+        return None
     for found in _UNQUOTED.finditer(line):
         value = _value_at(line, found.end())
         if _BRACES.search(value) is None or ": " in value:

@@ -116,7 +116,7 @@ def _substitute(value: Any, params: dict[str, Any], unknown: dict[str, Place], a
         return _PARAM.sub(replace, value)
     if isinstance(value, dict):
         return {
-            str(_substitute(key, params, unknown, (*at, key))): _substitute(
+            str(as_written(_substitute(key, params, unknown, (*at, key)))): _substitute(
                 item, params, unknown, (*at, key)
             )
             for key, item in value.items()
@@ -143,7 +143,10 @@ def _expand(
     document: Document,
     prefix: tuple[str | int, ...],
     problems: list[Problem],
+    stubs_at: tuple[Document, Place] | None = None,
 ) -> list[LoadedScenario]:
+    """The scenarios of ``data`` (one per parameter case); ``stubs_at`` is where its
+    ``mock.stubs`` were written (the scenario's own, or those of ``defaults:``)."""
     grid = data.get("parametrize")
     combos: list[dict[str, Any]] = [{}]
     if isinstance(grid, dict) and grid and all(isinstance(v, list) and v for v in grid.values()):
@@ -176,13 +179,35 @@ def _expand(
         try:
             scenario = Scenario.model_validate(body)
         except ValidationError as exc:
-            problems += problems_from_validation(exc, document, prefix, Scenario)
+            problems += [
+                _placed(problem)
+                for problem in problems_from_validation(exc, document, prefix, Scenario)
+            ]
             break
-        if document.lines or document.locate is not None:  # from a file: reports say where
+        written, at = stubs_at or (document, (*prefix, "mock", "stubs"))
+        if written.lines or written.locate is not None:  # from a file: reports say where
             for index, stub in enumerate(scenario.mock.stubs):
-                stub.located(document.where((*prefix, "mock", "stubs", index)))
+                stub.located(written.where((*at, index)))
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
+
+
+#: Keys people put in the wrong place, and where they go.
+_PLACES: Final = {
+    "parametrize": "parametrize: is a key of the scenario itself, beside name: and flow: "
+    "(or of defaults:)",
+    "error": "error: (the paused flow's last error) goes under expect: "
+    "(expect: {state: paused, error: {contains: '503'}}); one attempt's is "
+    "expect.attempts[i].error",
+}
+
+
+def _placed(problem: Problem) -> Problem:
+    """An unknown field that is a known key in the wrong place says where it goes."""
+    key = problem.field.rpartition(".")[2]
+    if key in _PLACES and problem.message.startswith("unknown field"):
+        return Problem(problem.where, problem.field, f"unknown field here; {_PLACES[key]}")
+    return problem
 
 
 _FILE_KEYS: Final = frozenset({"scenarios", "defaults"})
@@ -198,6 +223,8 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
     """
     documents, problems = load_documents(text, source)
     defaults: dict[str, Any] = {}
+    #: Where the stubs of ``defaults`` were written, if it has any.
+    default_stubs: tuple[Document, Place] | None = None
     loaded: list[LoadedScenario] = []
     names: dict[str, int] = {}
 
@@ -213,7 +240,9 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
             return
         item = {key: value for key, value in item.items() if key != "$schema"}
         merged = _merge(copy.deepcopy(defaults), item)
-        for found in _expand(merged, document, prefix, problems):
+        own = isinstance(item.get("mock"), dict) and "stubs" in item["mock"]
+        stubs_at = (document, (*prefix, "mock", "stubs")) if own else default_stubs
+        for found in _expand(merged, document, prefix, problems, stubs_at):
             if found.id in names:
                 problems.append(
                     Problem(
@@ -242,6 +271,9 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
             if "defaults" in data:
                 if isinstance(data["defaults"], dict):
                     defaults = _merge(defaults, data["defaults"])
+                    mock = data["defaults"].get("mock")
+                    if isinstance(mock, dict) and "stubs" in mock:
+                        default_stubs = (document, ("defaults", "mock", "stubs"))
                 else:
                     problems.append(
                         Problem(

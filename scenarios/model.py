@@ -34,7 +34,14 @@ from mockserver.models import (
     CRM_URL_WORD_TEXT,
     CrmFaultSpec,
 )
-from mockserver.written import as_written, pattern_texts, stub_texts
+from mockserver.wording import NULL_TEXT as NULL_TEXT_EXPECTED
+from mockserver.written import (
+    as_written,
+    crm_fault_texts,
+    pattern_texts,
+    stub_texts,
+    text_matcher,
+)
 from webhook_core import ConfigurationError, Method, check_timezone, check_variable_name
 
 from .clock import DEFAULT_CLOCK, RealDatetime
@@ -111,10 +118,7 @@ def _pair(value: Any) -> Any:
 
 #: Why a null cannot stand where text goes (``phone: ~``): YAML reads ``~``, ``null`` and
 #: an empty value as "no value", and whether empty text or the word was meant is unclear.
-NULL_TEXT: Final = (
-    "text, got null (YAML reads ~, null and an empty value as no value): "
-    "write '' for empty text, or quote the word ('null')"
-)
+NULL_TEXT: Final = f"{NULL_TEXT_EXPECTED}; got null"
 
 
 def _text(value: Any) -> Any:
@@ -139,6 +143,18 @@ Text = Annotated[
     BeforeValidator(_text),
     WithJsonSchema({"type": ["string", "number", "boolean"]}),
 ]
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, bool):  # pydantic would read true as 1
+        raise ValueError(f"a whole number; got {str(value).lower()}")
+    return value
+
+
+#: A whole number, where true or false is a mistake rather than 1 or 0.
+Whole = Annotated[int, BeforeValidator(_whole)]
+#: A whole number of at least 0.
+Count = Annotated[int, Field(ge=0), BeforeValidator(_whole)]
 
 
 def _optional_text(value: Any) -> Any:
@@ -302,6 +318,11 @@ class Bitrix24Spec(_Model):
     plan: Literal["standard", "enterprise", "unlimited"] = "standard"
     faults: list[CrmFaultSpec] = Field(default_factory=list)
 
+    @field_validator("faults", mode="before")
+    @classmethod
+    def _fault_texts(cls, value: Any) -> Any:
+        return [crm_fault_texts(item) for item in value] if isinstance(value, list) else value
+
     @field_validator("user_id", "secret")
     @classmethod
     def _in_the_url(cls, value: str) -> str:
@@ -316,6 +337,11 @@ class AmoCRMSpec(_Model):
     subdomain: Text = Field(default="example", json_schema_extra={"pattern": CRM_SUBDOMAIN.pattern})
     duplicate_control: bool = True
     faults: list[CrmFaultSpec] = Field(default_factory=list)
+
+    @field_validator("faults", mode="before")
+    @classmethod
+    def _fault_texts(cls, value: Any) -> Any:
+        return [crm_fault_texts(item) for item in value] if isinstance(value, list) else value
 
     @field_validator("subdomain")
     @classmethod
@@ -346,8 +372,8 @@ class MockSpec(_Model):
 class RequestExpectation(RequestPattern):
     """A request the far side must have received: a mock-server pattern and how many times."""
 
-    count: int | None = Field(default=None, ge=0, description="exactly this many (default 1)")
-    at_least: int | None = Field(default=None, ge=0)
+    count: Count | None = Field(default=None, description="exactly this many (default 1)")
+    at_least: Count | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -365,7 +391,7 @@ class AttemptExpectation(_Model):
     """One attempt: when (offset from the clock's start) and, optionally, how it went."""
 
     at: Duration
-    status: int | None = None
+    status: Whole | None = None
     ok: bool | None = None
     error: OptionalText | list[Text] = Field(
         default=None,
@@ -373,7 +399,7 @@ class AttemptExpectation(_Model):
         "redirects, network, too_large), a list of kinds any of which will do, or else a "
         "part of the failure's message",
     )
-    block: int | None = Field(default=None, ge=0)
+    block: Count | None = None
 
 
 class _AttemptSchema:
@@ -390,7 +416,7 @@ Attempt = Annotated[AttemptExpectation, BeforeValidator(_attempt), _AttemptSchem
 class RecordsExpectation(_Model):
     """The records of one entity type of a fake CRM, in id order."""
 
-    count: int | None = Field(default=None, ge=0)
+    count: Count | None = None
     records: list[dict[str, Matcher]] | None = Field(
         default=None, description="each record's fields by dotted path (PHONE.0.VALUE)"
     )
@@ -411,7 +437,7 @@ class Expect(_Model):
     error: Matcher | None = Field(default=None, description="the paused flow's last error")
     requests: list[RequestExpectation] | None = None
     in_order: bool = True
-    requests_total: int | None = Field(default=None, ge=0)
+    requests_total: Count | None = None
     messages: list[Matcher] | None = None
     variables: dict[str, Matcher] = Field(default_factory=dict)
     attempts: list[Attempt] | None = None
@@ -424,6 +450,16 @@ class Expect(_Model):
     crm: dict[Literal["bitrix24", "amocrm"], dict[str, RecordsExpectation]] = Field(
         default_factory=dict, description="records the fake CRMs hold after the run"
     )
+
+    @field_validator("error", mode="before")
+    @classmethod
+    def _error_text(cls, value: Any) -> Any:
+        return text_matcher(value)
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _message_texts(cls, value: Any) -> Any:
+        return [text_matcher(item) for item in value] if isinstance(value, list) else value
 
     @field_validator("variables")
     @classmethod
@@ -465,7 +501,7 @@ class Scenario(_Model):
     flow: list[Block] = Field(min_length=1)
     mock: MockSpec = Field(default_factory=MockSpec)
     expect: Expect = Field(default_factory=Expect)
-    expect_failure: Matcher | None = Field(
+    expect_failure: Annotated[Matcher | None, BeforeValidator(text_matcher)] = Field(
         default=None, description="this scenario must fail, with a report matching this"
     )
     time_limit: Duration = Field(

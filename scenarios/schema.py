@@ -3,7 +3,8 @@
 The checked-in copy is ``scenarios/schema/scenario.schema.json`` (a test keeps
 it current); editors use it through
 ``# yaml-language-server: $schema=…`` and ``check-jsonschema`` validates files
-with it. Regenerate with ``python -m scenarios.schema``.
+with it. ``python -m scenarios.schema`` prints it, ``--write FILE`` saves it into a
+project of your own, ``--update`` regenerates the checked-in copy.
 """
 
 from __future__ import annotations
@@ -106,9 +107,9 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m scenarios.schema``: regenerate the checked-in copy; ``--output FILE``
-    (``-`` for stdout) writes it elsewhere, for a project of your own; ``--check`` fails
-    when the checked-in copy is stale."""
+    """``python -m scenarios.schema``: print the schema; ``--write FILE`` saves it into a
+    project of your own; ``--check`` fails when the checked-in copy is stale; ``--update``
+    rewrites it."""
     return schema_command(
         argv,
         prog="python -m scenarios.schema",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -101,3 +102,65 @@ def test_the_command_writes_prints_and_checks(
     assert main(["-o", "-"]) == 0
     assert json.loads(capsys.readouterr().out) == SCHEMA
     assert main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("package", ["mockserver", "scenarios"])
+def test_the_command_without_options_prints_and_writes_nothing(
+    package: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After ``pip install`` the package's copy sits in site-packages: a bare
+    ``python -m …schema`` must not rewrite it; it prints the schema."""
+    module = importlib.import_module(f"{package}.schema")
+    attribute = "STUBS_SCHEMA_PATH" if package == "mockserver" else "SCHEMA_PATH"
+    copy = tmp_path / "installed" / "copy.schema.json"
+    copy.parent.mkdir()
+    copy.write_text("{}\n", encoding="utf-8")
+    monkeypatch.setattr(module, attribute, copy)
+    monkeypatch.chdir(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import sys, {package}.schema as m; sys.exit(m.main([]))"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["$schema"].startswith("https://json-schema.org/")
+    # In-process too, with the copy moved aside: it stays as it was.
+    assert module.main([]) == 0
+    assert copy.read_text(encoding="utf-8") == "{}\n"
+    assert list(tmp_path.iterdir()) == [copy.parent]
+
+
+@pytest.mark.parametrize("package", ["mockserver", "scenarios"])
+def test_write_saves_into_a_project_and_says_where(
+    package: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", f"{package}.schema", "--write", "schemas/x.schema.json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    written = tmp_path / "schemas" / "x.schema.json"
+    assert json.loads(written.read_text(encoding="utf-8"))["$id"].endswith(".schema.json")
+    assert f"wrote {written.resolve()}" in result.stderr
+    assert "# yaml-language-server: $schema=schemas/x.schema.json" in result.stderr
+
+
+def test_update_rewrites_the_packages_own_copy_and_check_sees_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mockserver import schema
+
+    stale = tmp_path / "stubs.schema.json"
+    stale.write_text("{}\n", encoding="utf-8")
+    monkeypatch.setattr(schema, "STUBS_SCHEMA_PATH", stale)
+    assert schema.main(["--check"]) == 1
+    assert "is stale: run python -m mockserver.schema --update" in capsys.readouterr().err
+    assert schema.main(["--update"]) == 0
+    assert schema.main(["--check"]) == 0
+    assert json.loads(stale.read_text(encoding="utf-8")) == SCHEMA

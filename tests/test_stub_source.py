@@ -65,3 +65,22 @@ mock:
     with pytest.raises(ScenarioFailed) as caught:
         run(path)
     assert f"at {path}:6" in str(caught.value)
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_stubs_from_defaults_are_located_in_the_defaults(tmp_path: Path, separate: bool) -> None:
+    defaults = "defaults:\n  mock:\n    stubs:\n      - name: shared\n        request: {path: /s}\n"
+    scenarios = (
+        "---\nname: a\nflow: [{message: m}]\n---\nname: b\nflow: [{message: m}]\n"
+        "mock:\n  stubs:\n    - name: own\n"
+        if separate
+        else "scenarios:\n  - name: a\n    flow: [{message: m}]\n"
+        "  - name: b\n    flow: [{message: m}]\n    mock:\n      stubs:\n        - name: own\n"
+    )
+    path = tmp_path / "d.scenario.yaml"
+    path.write_text(defaults + scenarios, encoding="utf-8")
+    first, second = load_scenario_file(path)
+    assert [stub.source for stub in first.scenario.mock.stubs] == [f"{path}:4"]
+    (own,) = second.scenario.mock.stubs
+    assert own.name == "own"
+    assert own.source == f"{path}:{14 if separate else 13}"

@@ -185,3 +185,44 @@ def test_scenario_problems_name_the_field_and_what_was_expected(
     assert problem.field == field
     assert message in problem.message
     assert not PYDANTIC.search(problem.message)
+
+
+def test_a_huge_value_is_shown_cut_and_a_huge_number_stays_text() -> None:
+    from scenarios import load_scenario_text
+
+    digits = "9" * 5000
+    text = f"name: n\nflow: [{{message: m}}]\nexpect: {{requests_total: {digits}}}\n"
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "f.scenario.yaml")
+    (problem,) = caught.value.problems
+    assert problem.where == "f.scenario.yaml:3"
+    assert problem.message.startswith("a whole number of a size a computer can hold; got '999")
+    assert problem.message.endswith("999' (5,002 characters)")
+    assert len(problem.message) < 300
+    (loaded,) = load_scenario_text(
+        f"name: n\nflow: [{{message: m}}]\nvariables: {{a: {digits}}}\n", "f.scenario.yaml"
+    )
+    assert loaded.scenario.variables == {"a": digits}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [("s.yaml", "priority: ~\n"), ("s.json", '{"priority": null}')],
+)
+def test_null_is_shown_as_a_file_writes_it(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(StubError) as caught:
+        load_stub_file(path)
+    (problem,) = caught.value.problems
+    assert problem.message == "a whole number; got null"
+
+
+def test_null_in_a_stub_text_field_says_to_quote(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("response:\n  headers:\n    X-A: ~\n", encoding="utf-8")
+    with pytest.raises(StubError) as caught:
+        load_stub_file(path)
+    (problem,) = caught.value.problems
+    assert problem.where == f"{path}:3"
+    assert problem.message.endswith("write '' for empty text, or quote the word ('null'); got null")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -17,6 +18,7 @@ from mockserver import StubError
 from mockserver.files import load_stub_file
 from mockserver.yamlfile import load_documents
 from scenarios import ScenarioFileError, load_scenario_text, run
+from tests.strategies import json_value
 
 #: Plain scalars YAML 1.1 would turn into something else, and what they are: the text.
 CHANGED_BY_YAML_11 = [
@@ -150,7 +152,7 @@ def test_null_in_a_text_field_is_a_problem_that_says_to_quote(
     (problem,) = caught.value.problems
     assert problem.where == f"t.scenario.yaml:{line}"
     assert problem.field == where
-    assert "got null" in problem.message
+    assert problem.message.endswith("; got null")
     assert "write '' for empty text, or quote the word ('null')" in problem.message
 
 
@@ -163,7 +165,7 @@ def test_null_in_a_pair_value_is_a_problem_at_its_line() -> None:
         load_scenario_text(text, "t.scenario.yaml")
     (problem,) = caught.value.problems
     assert problem.where == "t.scenario.yaml:7"
-    assert "got null" in problem.message
+    assert problem.message.endswith("; got null")
     assert "quote" in problem.message
 
 
@@ -407,3 +409,89 @@ def test_any_plain_scalar_in_a_stub_matcher_is_the_text_as_written(
     (stub,) = load_stub_file(path)
     assert stub.request.query["q"].equal == value
     assert stub.answers[0].headers["X-V"] == value
+
+
+def test_expected_messages_and_errors_are_text_as_written() -> None:
+    text = """\
+name: messages
+flow: [{message: "1.50"}, {message: "007"}, {message: "NO"}]
+expect:
+  messages: [1.50, 007, {equal: NO}]
+"""
+    (loaded,) = load_scenario_text(text, "t.scenario.yaml")
+    expect = loaded.scenario.expect
+    assert expect.messages is not None
+    assert [matcher.equal for matcher in expect.messages] == ["1.50", "007", "NO"]
+    (result,) = run(loaded)
+    assert [message.text for message in result.messages] == ["1.50", "007", "NO"]
+
+
+def test_fake_crm_faults_keep_their_text_as_written() -> None:
+    text = """\
+name: faults
+flow: [{message: m}]
+mock:
+  crm:
+    bitrix24:
+      faults: [{method: crm.lead.add, code: 0123, message: NO}]
+"""
+    (loaded,) = load_scenario_text(text, "t.scenario.yaml")
+    bitrix24 = loaded.scenario.mock.crm.bitrix24
+    assert bitrix24 is not None
+    (fault,) = bitrix24.faults
+    assert (fault.code, fault.message) == ("0123", "NO")
+
+
+@given(value=json_value)
+def test_a_file_written_by_pyyaml_reads_back_the_same(value: Any) -> None:
+    """What a YAML 1.1 writer (PyYAML's safe_dump) writes keeps its meaning: it quotes the
+    text YAML 1.1 would read otherwise, and every number it writes is one here."""
+    text = yaml.safe_dump({"name": "n", "flow": [{"message": "m"}], "variables": {"v": value}})
+    (loaded,) = load_scenario_text(text, "t.scenario.yaml")
+    assert loaded.scenario.variables == {"v": value}
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("!!float 1", 1.0), ("!!str 5", "5"), ('!!int "12"', 12), ("!!null x", None)],
+)
+def test_an_explicit_tag_is_obeyed(written: str, value: Any) -> None:
+    ((document,), problems) = load_documents(f"v: {written}\n", "f.yaml")
+    assert problems == []
+    assert document.data == {"v": value}
+    assert type(document.data["v"]) is type(value)
+
+
+@pytest.mark.parametrize("written", ["!!float x", "!!int x", '!!int "12ab"'])
+def test_an_explicit_tag_the_value_cannot_be_is_a_problem_at_its_line(written: str) -> None:
+    _, problems = load_documents(f"a: 1\nv: {written}\n", "f.yaml")
+    (problem,) = problems
+    assert problem.where == "f.yaml:2"
+    assert problem.field == "v"
+    assert "cannot read" in problem.message
+    assert "remove the tag, or quote the value for text" in problem.message
+
+
+def test_a_parameter_in_a_key_is_put_as_written() -> None:
+    text = """\
+name: k
+parametrize: {code: [1.50, 0123]}
+flow: [{message: m}]
+mock:
+  stubs: [{response: {json: {"${code}": x}}}]
+"""
+    loaded = load_scenario_text(text, "t.scenario.yaml")
+    bodies = [item.scenario.mock.stubs[0].answers[0].json_ for item in loaded]
+    assert bodies == [{"1.50": "x"}, {"0123": "x"}]
+
+
+@pytest.mark.parametrize("written", ["count: true", "at_least: false"])
+def test_a_boolean_in_a_count_is_a_problem_not_one(written: str) -> None:
+    text = (
+        f"name: n\nflow: [{{message: m}}]\nexpect:\n  requests:\n    - path: /x\n      {written}\n"
+    )
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "t.scenario.yaml")
+    (problem,) = caught.value.problems
+    assert problem.where == "t.scenario.yaml:6"
+    assert problem.message.startswith("a whole number; got ")

@@ -83,3 +83,140 @@ def test_a_whole_template_unquoted_in_a_stub_is_a_mapping_and_says_so(tmp_path: 
     assert problem.where == f"{path}:2"
     assert problem.field == "request.path"
     assert "text; got {'code': None}" in problem.message
+
+
+def test_the_documented_full_schedule_and_error_placement_hold() -> None:
+    from scenarios import run
+
+    text = """\
+name: always 503
+flow:
+  - webhook: {url: "{mock.url}/x", method: post}
+mock:
+  stubs:
+    - request: {method: post, path: /x}
+      response: {status: 503}
+expect:
+  state: paused
+  error: {contains: "503"}
+  attempts: [0s, 5s, 35s, 1m35s, 31m35s, 2h31m35s]
+"""
+    (loaded,) = load_scenario_text(text, "t.scenario.yaml")
+    (result,) = run(loaded)
+    offsets = [attempt.started_at - result.started_at for attempt in result.attempts]
+    assert [offset.total_seconds() for offset in offsets] == [0, 5, 35, 95, 1895, 9095]
+    # A bare number is seconds.
+    (loaded,) = load_scenario_text(
+        text.replace("[0s, 5s, 35s, 1m35s, 31m35s, 2h31m35s]", "[0, 5, 35, 95, 1895, 9095]"),
+        "t.scenario.yaml",
+    )
+    run(loaded)
+
+
+@pytest.mark.parametrize("method", ["json post", "Json Post", "JSON_POST"])
+def test_methods_are_read_in_any_case(method: str) -> None:
+    text = f"name: n\nflow:\n  - webhook: {{url: u, method: {method}}}\n"
+    (loaded,) = load_scenario_text(text, "t.scenario.yaml")
+    webhook = loaded.scenario.flow[0].webhook
+    assert webhook is not None
+    assert webhook.method == "JSON POST"
+
+
+def test_parametrize_in_defaults_applies_to_the_scenarios_after_it() -> None:
+    text = """\
+defaults:
+  parametrize: {http_method: [PUT, PATCH]}
+scenarios:
+  - name: every method
+    flow:
+      - webhook: {url: "{mock.url}/x", method: "${http_method}"}
+"""
+    loaded = load_scenario_text(text, "t.scenario.yaml")
+    assert [item.id for item in loaded] == ["every method[PUT]", "every method[PATCH]"]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [("count: 010", 10), ("count: +3", 3)],
+)
+def test_number_fields_read_text_as_decimal(written: str, expected: int) -> None:
+    text = f"name: n\nflow: [{{message: m}}]\nexpect:\n  requests: [{{path: /x, {written}}}]\n"
+    (loaded,) = load_scenario_text(text, "t.scenario.yaml")
+    assert loaded.scenario.expect.requests is not None
+    assert loaded.scenario.expect.requests[0].count == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "field"),
+    [("response: {status: 0x1F4}", "response.status"), ("priority: 1:30", "priority")],
+)
+def test_a_number_yaml_11_would_read_is_a_problem_in_a_number_field(
+    tmp_path: Path, written: str, field: str
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(written + "\n", encoding="utf-8")
+    with pytest.raises(StubError) as caught:
+        load_stub_file(path)
+    (problem,) = caught.value.problems
+    assert problem.field == field
+    assert "a whole number" in problem.message
+
+
+def test_a_syntax_error_on_a_very_long_line_is_reported_without_a_hint() -> None:
+    from mockserver.yamlfile import load_documents
+
+    line = "r: {" + ", ".join(f"k{i}: /a/{{b}}" for i in range(20_000)) + "}\n"
+    documents, problems = load_documents(line, "f.yaml")
+    assert documents == []
+    (problem,) = problems
+    assert problem.where == "f.yaml:1"
+    assert "quote" not in problem.message
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "where_it_goes"),
+    [
+        (
+            "flow:\n  - webhook: {url: u, method: GET, error: x}\n",
+            "flow[0].webhook.error",
+            "under expect:",
+        ),
+        ("flow: [{message: m}]\nerror: x\n", "error", "under expect:"),
+        (
+            "flow: [{message: m}]\nexpect: {parametrize: {a: [1]}}\n",
+            "expect.parametrize",
+            "beside name:",
+        ),
+        (
+            "flow:\n  - parametrize: {a: [1]}\n    message: m\n",
+            "flow[0].parametrize",
+            "beside name:",
+        ),
+    ],
+)
+def test_a_key_in_the_wrong_place_says_where_it_goes(
+    text: str, field: str, where_it_goes: str
+) -> None:
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text("name: n\n" + text, "t.scenario.yaml")
+    (problem,) = caught.value.problems
+    assert problem.where == "t.scenario.yaml:3"
+    assert problem.field == field
+    assert problem.message.startswith("unknown field here; ")
+    assert where_it_goes in problem.message
+
+
+def test_the_docs_example_of_where_parametrize_goes_loads() -> None:
+    import re
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "scenarios.md").read_text(
+        encoding="utf-8"
+    )
+    section = docs.split("### Where things go", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block is not None
+    text = "\n".join(line.removeprefix("  ") for line in block.group(1).splitlines())
+    loaded = load_scenario_text(text, "docs/scenarios.md")
+    assert [item.id for item in loaded] == [
+        f"every method[{m}]" for m in ("PUT", "PATCH", "DELETE")
+    ]
