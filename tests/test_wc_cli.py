@@ -430,7 +430,7 @@ def test_a_refused_connection_is_a_failed_attempt(tmp_path: Path) -> None:
         ),
         pytest.param(
             "url: http://x/\nmethod: GET\nparams:\n  - {path: /crm/promo/{code}}\n",
-            "a.yaml:4: (the file): got \"did not find expected ',' or '}'\", expected YAML; a "
+            "a.yaml:4: (the file): got \"expected ',' or '}', but got '{'\", expected YAML; a "
             "value with '{', '}' or ',' inside '{...}' must be quoted",
             id="flow-style-braces",
         ),

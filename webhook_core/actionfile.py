@@ -234,7 +234,10 @@ def _load_yaml(text: str, source: str) -> Located:
     import yaml
 
     try:
-        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        # The pure-Python loader: libyaml's composer (CSafeLoader) in PyYAML 6.0 recurses
+        # in C and crashes the process on a file nested 50 000 deep; this one raises
+        # RecursionError. An action file is small, so its speed does not matter.
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
         located = Located(None, source)
         if node is not None:
             located.data = _Walker(source, located.lines).walk(node, ())
