@@ -177,3 +177,23 @@ def test_the_projects_readme_dry_run_works() -> None:
     assert code == 0, err.getvalue()
     assert '{"user":{"id":"","name":"Анна","phone":""}' in out.getvalue()
     assert "> Authorization: Bearer t-1" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "schema"),
+    [
+        ("scenarios/*.scenario.yaml", ROOT / "scenarios" / "schema" / "scenario.schema.json"),
+        ("stubs/*.yaml", ROOT / "mockserver" / "schema" / "stubs.schema.json"),
+    ],
+    ids=["scenarios", "stubs"],
+)
+def test_the_example_files_are_valid_under_their_schemas(pattern: str, schema: Path) -> None:
+    import jsonschema
+    import yaml
+
+    document_schema = json.loads(schema.read_text(encoding="utf-8"))
+    paths = sorted(EXAMPLE.glob(pattern))
+    assert paths
+    for path in paths:
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            jsonschema.validate(document, document_schema)
