@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mockserver import MockServer
 from webhook_core import __version__
-from webhook_core.actionfile import load_file, typed, variables_from_file
+from webhook_core.actionfile import action_from_file, load_file, typed, variables_from_file
 from webhook_core.cli import main
 from webhook_core.template import format_value
 
@@ -617,6 +617,22 @@ def test_a_plain_scalar_renders_back_to_what_was_written(text: str) -> None:
         assert value_node.tag == "tag:yaml.org,2002:null"
     else:
         assert format_value(value) == written
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12))
+def test_an_action_value_is_the_text_written(text: str) -> None:
+    source = f"url: http://x/\nmethod: GET\nparams:\n  - a: {text}\n"
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        assume(False)
+        return
+    assert node is not None
+    params = {k.value: v for k, v in node.value}["params"]
+    value_node = params.value[0].value[0][1]
+    assume(isinstance(value_node, yaml.ScalarNode) and value_node.style is None)
+    action = action_from_file(load_file("a.yaml", text=source))
+    assert action.params == (("a", value_node.value),)
 
 
 # --- the command -------------------------------------------------------------------------
