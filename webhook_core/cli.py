@@ -324,6 +324,8 @@ def main(
     if not args.dry_run:
         if not args.json:
             print(render_text(report, part="request"), file=out, flush=True)
+            if report.retries:
+                print(file=out, flush=True)
         try:
             asyncio.run(
                 _send(
