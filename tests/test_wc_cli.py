@@ -635,6 +635,22 @@ def test_an_action_value_is_the_text_written(text: str) -> None:
     assert action.params == (("a", value_node.value),)
 
 
+def test_usage_mistakes_return_2_and_help_returns_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--bogus", "a.yaml"]) == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    assert main([]) == 2
+    assert "the following arguments are required: ACTION" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert "--dry-run" in capsys.readouterr().out
+    big = tmp_path / "big.yaml"
+    big.write_text("url: http://x/\nmethod: GET\n# " + "x" * (10 * 1024 * 1024) + "\n")
+    code, _, err = call(str(big), "--dry-run")
+    assert code == 2
+    assert "expected a file of at most 10 MiB" in err
+
+
 # --- the command -------------------------------------------------------------------------
 
 

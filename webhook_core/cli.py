@@ -312,7 +312,10 @@ def main(
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage line argparse printed
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         report = _prepare(args)
     except (ConfigurationError, _BadInput) as exc:
