@@ -475,11 +475,22 @@ def test_a_bad_action_file_is_one_line_at_file_line(
         ),
         pytest.param(["--var", "novalue"], "--var: got 'novalue', expected NAME=VALUE", id="var"),
         pytest.param(["--var", "n:={x"], "--var n:=: got '{x', expected JSON", id="var-json"),
+        pytest.param(["--var", "n:=" + "[" * 100_000], "--var n:=: got '[[[", id="var-deep"),
         pytest.param(["--var", "a..b=1"], "--var: got 'a..b', expected dot-separated", id="dots"),
         pytest.param(
             ["--now", "tomorrow"],
             "--now: got 'tomorrow', expected an ISO 8601 time like 2026-01-01T09:00:00Z",
             id="now",
+        ),
+        pytest.param(
+            ["--now", "9999-12-31T23:00:00Z", "--simulate"],
+            "--now: got '9999-12-31T23:00:00Z', expected a time from 1970 to 9998",
+            id="now-too-late",
+        ),
+        pytest.param(
+            ["--now", "0001-01-01T00:00:00+05:00"],
+            "--now: got '0001-01-01T00:00:00+05:00', expected a time from 1970 to 9998",
+            id="now-too-early",
         ),
         pytest.param(
             ["--timezone", "Mars/Olympus"],
