@@ -177,3 +177,56 @@ def test_the_projects_readme_dry_run_works() -> None:
     assert code == 0, err.getvalue()
     assert '{"user":{"id":"","name":"Анна","phone":""}' in out.getvalue()
     assert "> Authorization: Bearer t-1" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "schema"),
+    [
+        ("scenarios/*.scenario.yaml", ROOT / "scenarios" / "schema" / "scenario.schema.json"),
+        ("stubs/*.yaml", ROOT / "mockserver" / "schema" / "stubs.schema.json"),
+    ],
+    ids=["scenarios", "stubs"],
+)
+def test_the_example_files_are_valid_under_their_schemas(pattern: str, schema: Path) -> None:
+    import jsonschema
+    import yaml
+
+    document_schema = json.loads(schema.read_text(encoding="utf-8"))
+    paths = sorted(EXAMPLE.glob(pattern))
+    assert paths
+    for path in paths:
+        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            jsonschema.validate(document, document_schema)
+
+
+def test_https_with_the_mock_servers_own_ca(tmp_path: Path) -> None:
+    """``mockserver --tls`` prints its CA file; ``SSL_CERT_FILE`` makes webhook-try trust it."""
+    process = spawn_mockserver("--tls", "--stubs", str(EXAMPLE / "stubs"))
+    try:
+        assert process.stdout is not None
+        ca_file = process.stdout.readline().split()[5]
+        url = re.search(r"https://127\.0\.0\.1:\d+", process.stdout.readline())
+        assert url is not None
+        argv = [
+            sys.executable,
+            "-m",
+            "webhook_core",
+            str(EXAMPLE / "actions" / "promo.yaml"),
+            "--vars",
+            str(EXAMPLE / "actions" / "vars.yaml"),
+            "--var",
+            f"mock.url={url.group(0)}",
+            "--json",
+        ]
+        env = {k: v for k, v in os.environ.items() if k not in ("SSL_CERT_FILE", "SSL_CERT_DIR")}
+        refused = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+        assert refused.returncode == 1
+        assert "CERTIFICATE_VERIFY_FAILED" in json.loads(refused.stdout)["attempts"][0]["error"]
+        trusted = subprocess.run(
+            argv, capture_output=True, text=True, env={**env, "SSL_CERT_FILE": ca_file}, timeout=60
+        )
+        assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+        assert json.loads(trusted.stdout)["saved"]["value"]["code"] == "SPRING-15"
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)

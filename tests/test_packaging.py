@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tomllib
 import venv
 import zipfile
@@ -38,8 +39,9 @@ def test_the_version_is_written_once() -> None:
     assert importlib.metadata.version("webhook-harness") == webhook_core.__version__
     written = [
         path
-        for path in ROOT.glob("*/**/*.py")
-        if ".venv" not in path.parts and webhook_core.__version__ in path.read_text("utf-8")
+        for folder in ("webhook_core", "mockserver", "scenarios", "tests", "bench", "examples")
+        for path in (ROOT / folder).rglob("*.py")
+        if webhook_core.__version__ in path.read_text("utf-8")
     ]
     assert written == [ROOT / "webhook_core" / "__init__.py"]
 
@@ -90,6 +92,20 @@ def test_the_wheel_installs_and_runs_from_a_fresh_environment(tmp_path: Path) ->
     sdist = dist / f"webhook_harness-{version}.tar.gz"
     assert wheel.is_file()
     assert sdist.is_file()
+    with tarfile.open(sdist) as archive:
+        in_sdist = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for wanted in (
+        "LICENSE",
+        "CHANGELOG.md",
+        "tasks.py",
+        "docs/try-an-action.md",
+        "examples/promo-bot/README.md",
+        "examples/demo.py",
+        "tests/test_wc_cli.py",
+        "scenarios/conformance/e_retries.scenario.yaml",
+    ):
+        assert wanted in in_sdist, wanted
+    assert not [name for name in in_sdist if "__pycache__" in name or name.startswith(".venv")]
 
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -150,6 +166,21 @@ def test_the_wheel_installs_and_runs_from_a_fresh_environment(tmp_path: Path) ->
         cwd=tmp_path,
     )
     assert "34 of 34 rules conform" in result.stdout, result.stdout
+    result = run(
+        [
+            python,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--pyargs",
+            "scenarios.rehearsals",
+        ],
+        cwd=tmp_path,
+    )
+    assert re.search(r"\b\d+ passed\b", result.stdout), result.stdout
+    assert "failed" not in result.stdout
 
     # 5. Both commands are on the environment's PATH.
     scripts = env_dir / BIN

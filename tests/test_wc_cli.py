@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mockserver import MockServer
 from webhook_core import __version__
-from webhook_core.actionfile import load_file, typed, variables_from_file
+from webhook_core.actionfile import action_from_file, load_file, typed, variables_from_file
 from webhook_core.cli import main
 from webhook_core.template import format_value
 
@@ -430,7 +430,7 @@ def test_a_refused_connection_is_a_failed_attempt(tmp_path: Path) -> None:
         ),
         pytest.param(
             "url: http://x/\nmethod: GET\nparams:\n  - {path: /crm/promo/{code}}\n",
-            "a.yaml:4: (the file): got \"did not find expected ',' or '}'\", expected YAML; a "
+            "a.yaml:4: (the file): got \"expected ',' or '}', but got '{'\", expected YAML; a "
             "value with '{', '}' or ',' inside '{...}' must be quoted",
             id="flow-style-braces",
         ),
@@ -475,11 +475,22 @@ def test_a_bad_action_file_is_one_line_at_file_line(
         ),
         pytest.param(["--var", "novalue"], "--var: got 'novalue', expected NAME=VALUE", id="var"),
         pytest.param(["--var", "n:={x"], "--var n:=: got '{x', expected JSON", id="var-json"),
+        pytest.param(["--var", "n:=" + "[" * 100_000], "--var n:=: got '[[[", id="var-deep"),
         pytest.param(["--var", "a..b=1"], "--var: got 'a..b', expected dot-separated", id="dots"),
         pytest.param(
             ["--now", "tomorrow"],
             "--now: got 'tomorrow', expected an ISO 8601 time like 2026-01-01T09:00:00Z",
             id="now",
+        ),
+        pytest.param(
+            ["--now", "9999-12-31T23:00:00Z", "--simulate"],
+            "--now: got '9999-12-31T23:00:00Z', expected a time from 1970 to 9998",
+            id="now-too-late",
+        ),
+        pytest.param(
+            ["--now", "0001-01-01T00:00:00+05:00"],
+            "--now: got '0001-01-01T00:00:00+05:00', expected a time from 1970 to 9998",
+            id="now-too-early",
         ),
         pytest.param(
             ["--timezone", "Mars/Olympus"],
@@ -617,6 +628,38 @@ def test_a_plain_scalar_renders_back_to_what_was_written(text: str) -> None:
         assert value_node.tag == "tag:yaml.org,2002:null"
     else:
         assert format_value(value) == written
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=12))
+def test_an_action_value_is_the_text_written(text: str) -> None:
+    source = f"url: http://x/\nmethod: GET\nparams:\n  - a: {text}\n"
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        assume(False)
+        return
+    assert node is not None
+    params = {k.value: v for k, v in node.value}["params"]
+    value_node = params.value[0].value[0][1]
+    assume(isinstance(value_node, yaml.ScalarNode) and value_node.style is None)
+    action = action_from_file(load_file("a.yaml", text=source))
+    assert action.params == (("a", value_node.value),)
+
+
+def test_usage_mistakes_return_2_and_help_returns_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--bogus", "a.yaml"]) == 2
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err
+    assert main([]) == 2
+    assert "the following arguments are required: ACTION" in capsys.readouterr().err
+    assert main(["--help"]) == 0
+    assert "--dry-run" in capsys.readouterr().out
+    big = tmp_path / "big.yaml"
+    big.write_text("url: http://x/\nmethod: GET\n# " + "x" * (10 * 1024 * 1024) + "\n")
+    code, _, err = call(str(big), "--dry-run")
+    assert code == 2
+    assert "expected a file of at most 10 MiB" in err
 
 
 # --- the command -------------------------------------------------------------------------

@@ -198,8 +198,12 @@ def _variables(args: argparse.Namespace) -> dict[str, Any]:
         if is_json:
             try:
                 typed = json.loads(value, parse_constant=_no_constant)
-            except ValueError as exc:
-                raise _BadInput(f"--var {name}:=: got {value!r}, expected JSON ({exc})") from None
+            except (ValueError, RecursionError) as exc:
+                shown = value if len(value) <= 80 else f"{value[:60]}... ({len(value)} characters)"
+                reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+                raise _BadInput(
+                    f"--var {name}:=: got {shown!r}, expected JSON ({reason})"
+                ) from None
         _set_path(variables, name, typed, "--var")
     return variables
 
@@ -230,7 +234,15 @@ def _clock(text: str | None) -> datetime | None:
         raise _BadInput(
             f"--now: got {text!r}, expected an ISO 8601 time like 2026-01-01T09:00:00Z"
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        utc = moment.astimezone(timezone.utc)
+    except OverflowError:
+        utc = None
+    # {timestamp} is Unix seconds, and the whole schedule must fit before the year 10000.
+    if utc is None or not 1970 <= utc.year <= 9998:
+        raise _BadInput(f"--now: got {text!r}, expected a time from 1970 to 9998")
+    return utc
 
 
 class _Clock:
@@ -312,11 +324,16 @@ def main(
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage line argparse printed
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         report = _prepare(args)
     except (ConfigurationError, _BadInput) as exc:
         return _bad_input(exc, args, out, err)
+    except RecursionError:
+        return _bad_input(_BadInput("a value is nested too deeply to use"), args, out, err)
 
     def progress(line: str) -> None:
         print(line, file=err if args.json else out, flush=True)
@@ -324,6 +341,8 @@ def main(
     if not args.dry_run:
         if not args.json:
             print(render_text(report, part="request"), file=out, flush=True)
+            if report.retries:
+                print(file=out, flush=True)
         try:
             asyncio.run(
                 _send(

@@ -234,8 +234,7 @@ def _answer_lines(report: Report) -> list[str]:
     if not report.attempts:
         return lines
     last = report.attempts[-1]
-    if not report.retries:
-        lines.append("")
+    lines.append("")
     for index, hop in enumerate(last.hops):
         if index:
             lines.append(f"> {hop.method} {hop.url}")
@@ -247,10 +246,6 @@ def _answer_lines(report: Report) -> list[str]:
     outcome = last.outcome
     if outcome.ok:
         lines.append(_cut(_value_text(outcome.value)))
-    if report.retries and len(report.attempts) > 1:
-        lines.append("")
-        lines.append(f"{len(report.attempts)} attempts:")
-        lines += [f"  {report.attempt_line(attempt)}" for attempt in report.attempts]
     lines.append("")
     if outcome.ok:
         if report.saved is not None:
