@@ -59,12 +59,7 @@ def rule_verdicts(
             verdict = _NOT_JUDGED  # the implementation cannot be asked what these scenarios ask
         else:
             verdict = "skipped"
-        verdicts[rule] = {
-            "scenarios": len(outcomes),
-            "passed": good,
-            "not_judged": unjudged,
-            "verdict": verdict,
-        }
+        verdicts[rule] = {"scenarios": len(outcomes), "passed": good, "verdict": verdict}
     return verdicts
 
 
@@ -110,41 +105,43 @@ def conformance_summary(
         "",
     ]
     verdicts = rule_verdicts(results, selected)
-    shown = [rule for rule, v in verdicts.items() if v["verdict"] != "not run"]
+    outside = {rule for rule in verdicts if selected and rule not in selected}
+    ran = [
+        rule
+        for rule, v in verdicts.items()
+        if v["verdict"] != "not run" and not (rule in outside and v["verdict"] == _NOT_JUDGED)
+    ]
     unjudged = [rule for rule, v in verdicts.items() if v["verdict"] == _NOT_JUDGED]
+    unselected = [rule for rule in unjudged if rule in outside]
+    incapable = [rule for rule in unjudged if rule not in outside]
     uncovered = [rule for rule, v in verdicts.items() if v["verdict"] == "not run"]
-    if shown:
+    if ran:
         lines.append(f"{'rule':<6}{'scenarios':>10}{'passed':>8}  verdict")
-    for rule in shown:
+    for rule in ran:
         v = verdicts[rule]
         lines.append(f"{rule:<6}{v['scenarios']:>10}{v['passed']:>8}  {v['verdict']}")
-    conforming = sum(v["verdict"] == "conforms" for v in verdicts.values())
-    failing = [rule for rule, v in verdicts.items() if v["verdict"] == "DOES NOT CONFORM"]
-    if not shown:
-        lines.append("no scenario of this run pins a rule")
-        return lines
-    lines.append("")
-    if selected and set(unjudged) - set(selected):
+    conforming = sum(verdicts[rule]["verdict"] == "conforms" for rule in ran)
+    if not uncovered:
+        verdict_line = f"{conforming} of {len(RULES)} rules conform"
+    elif ran:
+        verdict_line = (
+            f"{conforming} of {len(RULES)} rules conform ({len(ran)} run; "
+            + (f"{len(unjudged)} not judged; " if unjudged else "")
+            + f"{len(uncovered)} not run: {', '.join(uncovered)})"
+        )
+    else:
+        verdict_line = "no scenario of this run pins a rule"
+    if unselected:
         lines.append(
             f"also pinned by these scenarios, not judged (only the scenarios of "
-            f"{', '.join(sorted(selected))} ran): "
-            + ", ".join(rule for rule in unjudged if rule not in selected)
+            f"{', '.join(sorted(selected))} ran): {', '.join(unselected)}"
         )
-    capability = [rule for rule in unjudged if not selected or rule in selected]
-    if capability:
+    if incapable:
         lines.append(
-            "not judged (scenarios the implementation declared it cannot run, such as "
-            f"messages for one that only delivers webhooks): {', '.join(capability)}"
+            "not judged, since the implementation declared it cannot run some of their "
+            f"scenarios (capabilities: renders false): {', '.join(incapable)}"
         )
-    verdict_line = f"{conforming} of {len(RULES)} rules conform"
-    extra = []
-    if failing:
-        extra.append(f"{len(failing)} do not: {', '.join(failing)}")
-    if unjudged:
-        extra.append(f"{len(unjudged)} not judged")
-    if uncovered:
-        extra.append(f"{len(uncovered)} not run: {', '.join(uncovered)}")
-    if extra:
-        verdict_line += f" ({'; '.join(extra)})"
+    if ran:
+        lines.append("")
     lines.append(verdict_line)
     return lines

@@ -154,7 +154,9 @@ def test_selecting_by_rule(env: pytest.Pytester, options: list[str], selected: l
 
 def test_the_conformance_report_as_json(env: pytest.Pytester) -> None:
     env.makefile(".scenario.yaml", checks=GOOD)
-    result = env.runpytest_subprocess("-n", "2", "--conformance-json", "out/report.json")
+    result = env.runpytest_subprocess(
+        "-n", "2", "--conformance-json", "out/report.json", "--conformance-report=on"
+    )
     result.stdout.fnmatch_lines(["*conformance report (JSON): written to out/report.json*"])
     data = json.loads((env.path / "out" / "report.json").read_text(encoding="utf-8"))
     assert data["implementation"] == "webhook_core (reference)"
@@ -168,6 +170,28 @@ def test_the_conformance_report_as_json(env: pytest.Pytester) -> None:
         "rules": [],
         "outcome": "failed",
     }
+
+
+def test_a_qa_engineers_own_failing_scenario_is_a_failed_scenario_not_a_verdict(
+    env: pytest.Pytester,
+) -> None:
+    mine = GOOD.replace("expect:\n      messages: [ABC]", "expect:\n      messages: [XYZ]")
+    env.makefile(".scenario.yaml", mine=mine)
+    result = env.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=0, failed=2, skipped=1, xfailed=1)
+    assert "conformance report" not in result.stdout.str()
+    assert "DOES NOT CONFORM" not in result.stdout.str()
+    # Asked for, the report judges them; --rule asks for it too; off silences the suite's.
+    on = env.runpytest_subprocess("--conformance-report=on")
+    on.stdout.fnmatch_lines(["*conformance report*", "*D2 * 1 * 0  DOES NOT CONFORM*"])
+    ruled = env.runpytest_subprocess("--rule", "D2")
+    ruled.stdout.fnmatch_lines(["*D2 * 1 * 0  DOES NOT CONFORM*"])
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    suite = env.runpytest_subprocess("conformance/f_flow.scenario.yaml", "mine.scenario.yaml")
+    suite.stdout.fnmatch_lines(["*conformance report*", "*F1 * conforms*"])
+    assert "DOES NOT CONFORM" not in suite.stdout.str()
+    off = env.runpytest_subprocess("conformance/f_flow.scenario.yaml", "--conformance-report=off")
+    assert "conformance report" not in off.stdout.str()
 
 
 def test_a_conformance_json_that_cannot_be_written_fails_the_run(env: pytest.Pytester) -> None:
@@ -233,7 +257,7 @@ def test_an_unknown_rule_is_a_usage_error(env: pytest.Pytester) -> None:
 
 def test_items_marks_and_report(env: pytest.Pytester) -> None:
     env.makefile(".scenario.yaml", checks=GOOD)
-    result = env.runpytest_subprocess("-v", "-rA")
+    result = env.runpytest_subprocess("-v", "-rA", "--conformance-report=on")
     result.assert_outcomes(passed=1, failed=1, skipped=1, xfailed=1)
     result.stdout.fnmatch_lines(
         [
