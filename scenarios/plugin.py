@@ -82,9 +82,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "names rules counts), off",
     )
     parser.addini("scenario_conformance_json", "default for --conformance-json", default="")
-    parser.addini(
-        "scenario_conformance_report", "default for --conformance-report", default="auto"
-    )
+    parser.addini("scenario_conformance_report", "default for --conformance-report", default="auto")
     parser.addini("scenario_sender", "default for --sender", default="")
     parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
     parser.addini(

@@ -28,8 +28,8 @@ from .implementations import (
     ConfigurationProblem,
     Delivery,
     FlowContext,
-    RenderKind,
     Rendered,
+    RenderKind,
     RequestSnapshot,
 )
 
@@ -255,8 +255,7 @@ class CommandImplementation:
         if not isinstance(answer, dict):
             await self._stop(handle)
             raise ScenarioError(
-                f"--sender-cmd answered {_shorten(answer)}; expected a JSON object "
-                "(it was stopped)"
+                f"--sender-cmd answered {_shorten(answer)}; expected a JSON object (it was stopped)"
             )
         return answer
 

@@ -134,9 +134,7 @@ async def run_scenario(
             rendered = await _render(implementation, template, context(), kind, index)
             result.missing += rendered.missing
             if block.message is not None:
-                result.messages.append(
-                    SentMessage(index, rendered.value, _now() - scenario.clock)
-                )
+                result.messages.append(SentMessage(index, rendered.value, _now() - scenario.clock))
             else:
                 result.variables[block.set.name] = rendered.value  # type: ignore[union-attr]
             continue
@@ -166,7 +164,11 @@ async def run_scenario(
 
 
 async def _render(
-    implementation: Implementation, template: str, context: FlowContext, kind: RenderKind, index: int
+    implementation: Implementation,
+    template: str,
+    context: FlowContext,
+    kind: RenderKind,
+    index: int,
 ) -> Rendered:
     render = getattr(implementation, "render", None)
     if render is None:  # ruled out by _applies; kept for a direct caller

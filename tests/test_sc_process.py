@@ -260,7 +260,9 @@ def test_whatever_an_implementation_reports_the_run_ends_in_a_verdict(
             "expected an object with op 'hello', 'render', 'attempt', 'close'",
             id="not-object",
         ),
-        pytest.param(['{"op": "send"}'], "op 'hello', 'render', 'attempt', 'close'", id="unknown-op"),
+        pytest.param(
+            ['{"op": "send"}'], "op 'hello', 'render', 'attempt', 'close'", id="unknown-op"
+        ),
         pytest.param(
             ['{"op": "render", "template": 1, "context": {}}'],
             "render: expected a template (text) and a context",

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -492,8 +492,7 @@ class NoListAtTheTop(Honest):
     def listify(self, node: Any, top: bool = True) -> Any:  # type: ignore[override]
         if not isinstance(node, dict):
             return node
-        items = {key: Honest.listify(self, value) for key, value in node.items()}
-        return items
+        return {key: Honest.listify(self, value) for key, value in node.items()}
 
 
 @mutant("C4")
@@ -617,9 +616,9 @@ class NullStaysNull(Honest):
 
     def render_typed(self, template: str, variables: Mapping[str, Any], missing: list[str]) -> Any:
         parts = self.parse(template)
-        if len(parts) == 1 and isinstance(parts[0], Ref):
-            if self.lookup(variables, parts[0].path) is None:
-                return None
+        lone = len(parts) == 1 and isinstance(parts[0], Ref)
+        if lone and self.lookup(variables, parts[0].path) is None:  # type: ignore[union-attr]
+            return None
         return super().render_typed(template, variables, missing)
 
 
@@ -631,10 +630,15 @@ class OtherMethodsUseTheQuery(Honest):
         request = super().build(action, context, now, missing)
         if request.method in ("PUT", "PATCH", "DELETE") and request.content:
             url = self.append_query(str(request.url), request.content.decode())
-            return httpx.Request(request.method, url, headers=[
-                (k, v) for k, v in request.headers.items()
-                if k.lower() not in ("content-type", "content-length")
-            ])
+            return httpx.Request(
+                request.method,
+                url,
+                headers=[
+                    (k, v)
+                    for k, v in request.headers.items()
+                    if k.lower() not in ("content-type", "content-length")
+                ],
+            )
         return request
 
 
@@ -702,7 +706,10 @@ class LibraryUserAgent(Honest):
     user_agent = None
 
     def headers(self, content_type: str | None, user: list[tuple[str, str]]) -> Any:
-        return [("User-Agent", f"python-httpx/{httpx.__version__}"), *super().headers(content_type, user)]
+        return [
+            ("User-Agent", f"python-httpx/{httpx.__version__}"),
+            *super().headers(content_type, user),
+        ]
 
 
 @mutant("C9")

@@ -30,10 +30,20 @@ from scenarios.implementations import RequestSnapshot
 from webhook_core import MISSING
 
 METHODS = ("GET", "POST", "JSON POST", "PUT", "PATCH", "DELETE")
-RESERVED = (
-    "user_id first_name last_name username phone email channel bot_id date time datetime "
-    "timestamp"
-).split()
+RESERVED = [
+    "user_id",
+    "first_name",
+    "last_name",
+    "username",
+    "phone",
+    "email",
+    "channel",
+    "bot_id",
+    "date",
+    "time",
+    "datetime",
+    "timestamp",
+]
 SCHEDULE = (5, 30, 60, 30 * 60, 2 * 60 * 60)
 LIMIT = 1024 * 1024
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -202,9 +212,7 @@ class Honest:
     def reserved(self, context: FlowContext, now: datetime) -> dict[str, Any]:
         local = now.astimezone(ZoneInfo(context.timezone or "UTC"))
         subscriber = context.subscriber
-        values: dict[str, Any] = {
-            name: str(subscriber.get(name, "")) for name in RESERVED[:7]
-        }
+        values: dict[str, Any] = {name: str(subscriber.get(name, "")) for name in RESERVED[:7]}
         values["bot_id"] = context.bot_id
         values["date"] = local.strftime("%d.%m.%Y")
         values["time"] = local.strftime("%H:%M")
