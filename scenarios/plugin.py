@@ -74,6 +74,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "each rule's verdict, each scenario's outcome",
     )
     group.addoption(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only the K-th of N shares of the items (1 <= K <= N), the same share on "
+        "every machine: split a suite across CI machines, then merge their "
+        "--conformance-json reports with python -m scenarios.merge",
+    )
+    group.addoption(
         "--conformance-report",
         choices=("auto", "on", "off"),
         default=None,
@@ -97,6 +105,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     _check_implementation_options(config)
     _wanted_rules(config)  # a wrong --rule stops the run before collection
+    if not config.getoption("help", False):
+        _shard(config)  # and a wrong --shard
     config.addinivalue_line("markers", "rule(*ids): the rules a test or scenario pins")
     config.addinivalue_line("markers", "scenario: a scenario file's item")
     config.stash[_HARNESS] = Harness(config)
@@ -150,8 +160,39 @@ def _wanted_rules(config: pytest.Config) -> set[str]:
     return wanted
 
 
+def _shard(config: pytest.Config) -> tuple[int, int] | None:
+    text = config.getoption("--shard")
+    if text is None:
+        return None
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n:
+        raise pytest.UsageError(
+            f"--shard: expected K/N with 1 <= K <= N, such as 2/4; got {text!r}"
+        )
+    return k, n
+
+
+def _share(nodeid: str, n: int) -> int:
+    """Which of ``n`` shares an item falls in: by a hash of its id, so that every machine
+    agrees whatever else it collected, and a new scenario does not move the others."""
+    import zlib
+
+    return zlib.crc32(nodeid.encode("utf-8")) % n + 1
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``--rule E1``: keep only what pins one of the given rules."""
+    """``--rule E1``: keep only what pins one of the given rules; ``--shard K/N``: one share."""
+    shard = _shard(config)
+    if shard is not None:
+        k, n = shard
+        mine = [item for item in items if _share(item.nodeid, n) == k]
+        others = [item for item in items if _share(item.nodeid, n) != k]
+        if others:
+            config.hook.pytest_deselected(items=others)
+            items[:] = mine
     wanted = _wanted_rules(config)
     if not wanted:
         return

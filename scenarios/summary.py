@@ -22,6 +22,8 @@ _GOOD = {"passed", "xfailed"}
 
 
 _NOT_JUDGED = "not judged"
+#: The version of ``--conformance-json``'s layout (``python -m scenarios.merge`` reads it).
+REPORT_FORMAT = 2
 #: The outcome of a scenario for another documented choice than the implementation's.
 NOT_APPLICABLE = "not applicable"
 
@@ -72,7 +74,9 @@ def conformance_data(
     each rule's verdict, and each scenario's rules and outcome."""
     verdicts = rule_verdicts(results, selected)
     return {
+        "format": REPORT_FORMAT,
         "implementation": implementation,
+        "selected": sorted(selected),
         "outcomes": dict(sorted(Counter(outcome for _, outcome in results.values()).items())),
         "conforming": sum(v["verdict"] == "conforms" for v in verdicts.values()),
         "not_run": [rule for rule, v in verdicts.items() if v["verdict"] == "not run"],

@@ -528,3 +528,85 @@ def test_gc_comes_back_on_when_collection_fails(env: pytest.Pytester) -> None:
     result = env.runpytest_subprocess("-s", "-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*GC AT THE END True*"])
+
+
+# --- a suite split across machines ----------------------------------------------------
+
+
+def _merge(*args: str) -> tuple[int, str, str]:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "scenarios.merge", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_suite_split_across_machines_merges_into_one_verdict(env: pytest.Pytester) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    whole = env.runpytest_subprocess("conformance", "--collect-only", "-q")
+    total = sum("::" in line for line in whole.stdout.lines)
+    ran: list[int] = []
+    for k in (1, 2, 3):
+        shard = env.runpytest_subprocess(
+            "conformance", "--shard", f"{k}/3", "--conformance-json", f"shard-{k}.json"
+        )
+        outcomes = shard.parseoutcomes()
+        assert outcomes.get("failed", 0) == 0
+        ran.append(outcomes.get("passed", 0) + outcomes.get("skipped", 0))
+    assert sum(ran) == total and all(ran)  # every scenario in exactly one share
+    parts = [json.loads((env.path / f"shard-{k}.json").read_text()) for k in (1, 2, 3)]
+    ids = [set(part["scenarios"]) for part in parts]
+    assert not (ids[0] & ids[1] or ids[1] & ids[2] or ids[0] & ids[2])
+    status, out, _ = _merge(*(str(env.path / f"shard-{k}.json") for k in (1, 2, 3)),
+                            "-o", str(env.path / "merged.json"))  # fmt: skip
+    assert status == 0, out
+    assert f"merged 3 report(s), {total} scenario(s)" in out
+    assert out.rstrip().endswith("34 of 34 rules conform")
+    merged = json.loads((env.path / "merged.json").read_text())
+    assert merged["conforming"] == 34 and len(merged["scenarios"]) == total
+    # The same scenario in two reports: the shards overlap.
+    status, _, err = _merge(str(env.path / "shard-1.json"), str(env.path / "shard-1.json"))
+    assert status == 2 and "the shards overlap" in err
+
+
+def test_merged_shards_of_a_wrong_implementation_do_not_conform(env: pytest.Pytester) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    for k in (1, 2):
+        env.runpytest_subprocess(
+            "conformance/c_request.scenario.yaml", "--shard", f"{k}/2",
+            "--sender=tests.mutants.catalogue:LiteralDots", "--conformance-json", f"m{k}.json",
+        )  # fmt: skip
+    status, out, _ = _merge(str(env.path / "m1.json"), str(env.path / "m2.json"))
+    assert status == 1
+    assert "DOES NOT CONFORM" in out
+    env.runpytest_subprocess(
+        "conformance/c_request.scenario.yaml", "--shard", "2/2", "--conformance-json", "ref.json"
+    )
+    status, _, err = _merge(str(env.path / "m1.json"), str(env.path / "ref.json"))
+    assert status == 2
+    assert "reports of different runs cannot make one verdict" in err
+
+
+@pytest.mark.parametrize("shard", ["0/2", "3/2", "x", "1/0", "1-2"])
+def test_a_wrong_shard_is_a_usage_error(env: pytest.Pytester, shard: str) -> None:
+    env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
+    result = env.runpytest_subprocess("--shard", shard)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--shard: expected K/N with 1 <= K <= N" in result.stderr.str()
+
+
+def test_merge_names_the_report_it_cannot_read(tmp_path: Path) -> None:
+    (tmp_path / "junk.json").write_text("{not json")
+    (tmp_path / "other.json").write_text('{"format": 1}')
+    status, _, err = _merge(str(tmp_path / "junk.json"))
+    assert status == 2 and f"{tmp_path / 'junk.json'}: not JSON" in err
+    status, _, err = _merge(str(tmp_path / "other.json"))
+    assert status == 2 and "not a --conformance-json report of format 2" in err
+    status, _, err = _merge(str(tmp_path / "missing.json"))
+    assert status == 2 and "cannot read it" in err
+    assert "Traceback" not in err
