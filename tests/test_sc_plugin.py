@@ -558,20 +558,25 @@ def test_a_suite_split_across_machines_merges_into_one_verdict(env: pytest.Pytes
         outcomes = shard.parseoutcomes()
         assert outcomes.get("failed", 0) == 0
         ran.append(outcomes.get("passed", 0) + outcomes.get("skipped", 0))
-    assert sum(ran) == total and all(ran)  # every scenario in exactly one share
+    assert sum(ran) == total
+    assert all(ran)
     parts = [json.loads((env.path / f"shard-{k}.json").read_text()) for k in (1, 2, 3)]
     ids = [set(part["scenarios"]) for part in parts]
-    assert not (ids[0] & ids[1] or ids[1] & ids[2] or ids[0] & ids[2])
+    assert not (ids[0] & ids[1])
+    assert not (ids[1] & ids[2])
+    assert not (ids[0] & ids[2])
     status, out, _ = _merge(*(str(env.path / f"shard-{k}.json") for k in (1, 2, 3)),
                             "-o", str(env.path / "merged.json"))  # fmt: skip
     assert status == 0, out
     assert f"merged 3 report(s), {total} scenario(s)" in out
     assert out.rstrip().endswith("34 of 34 rules conform")
     merged = json.loads((env.path / "merged.json").read_text())
-    assert merged["conforming"] == 34 and len(merged["scenarios"]) == total
+    assert merged["conforming"] == 34
+    assert len(merged["scenarios"]) == total
     # The same scenario in two reports: the shards overlap.
     status, _, err = _merge(str(env.path / "shard-1.json"), str(env.path / "shard-1.json"))
-    assert status == 2 and "the shards overlap" in err
+    assert status == 2
+    assert "the shards overlap" in err
 
 
 def test_merged_shards_of_a_wrong_implementation_do_not_conform(env: pytest.Pytester) -> None:
@@ -604,9 +609,12 @@ def test_merge_names_the_report_it_cannot_read(tmp_path: Path) -> None:
     (tmp_path / "junk.json").write_text("{not json")
     (tmp_path / "other.json").write_text('{"format": 1}')
     status, _, err = _merge(str(tmp_path / "junk.json"))
-    assert status == 2 and f"{tmp_path / 'junk.json'}: not JSON" in err
+    assert status == 2
+    assert f"{tmp_path / 'junk.json'}: not JSON" in err
     status, _, err = _merge(str(tmp_path / "other.json"))
-    assert status == 2 and "not a --conformance-json report of format 2" in err
+    assert status == 2
+    assert "not a --conformance-json report of format 2" in err
     status, _, err = _merge(str(tmp_path / "missing.json"))
-    assert status == 2 and "cannot read it" in err
+    assert status == 2
+    assert "cannot read it" in err
     assert "Traceback" not in err
