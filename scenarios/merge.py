@@ -78,7 +78,9 @@ def merge_reports(paths: list[Path]) -> dict[str, Any]:
                 )
             results[nodeid] = (list(entry["rules"]), entry["outcome"])
             seen_in[nodeid] = path
-    return conformance_data(results, first["implementation"], first.get("selected") or ())
+    return conformance_data(
+        results, first["implementation"], first.get("selected") or (), first.get("capabilities")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         nodeid: (entry["rules"], entry["outcome"]) for nodeid, entry in merged["scenarios"].items()
     }
     print(f"merged {len(args.reports)} report(s), {len(results)} scenario(s)")
-    for line in conformance_summary(results, merged["implementation"], merged["selected"]):
+    summary = conformance_summary(
+        results, merged["implementation"], merged["selected"], merged["capabilities"]
+    )
+    for line in summary:
         print(line)
     if args.output is not None:
         try:

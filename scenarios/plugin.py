@@ -312,6 +312,17 @@ class Harness:
             )
         )
 
+    def capabilities(self) -> dict[str, Any] | None:
+        """What the implementation declared, once it has been asked (for the report)."""
+        from .implementations import capabilities_of
+
+        if self._runner is None or self._implementation is None:
+            return None
+        try:
+            return self._runner.run(capabilities_of(self._implementation)).to_json()
+        except ScenarioError:
+            return None
+
     def thaw(self) -> None:
         """Stop the frozen clock (before a test that is not a scenario runs)."""
         if self._freezer is not None:
@@ -458,13 +469,18 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         from .runner import NotApplicable
 
+        harness = self.config.stash[_HARNESS]
         try:
-            self.config.stash[_HARNESS].run(self.loaded)
+            harness.run(self.loaded)
         except NotApplicable as exc:
             self.user_properties.append(
                 ("applicability", "not judged" if not exc.judged else "not applicable")
             )
             pytest.skip(exc.reason)
+        finally:
+            declared = harness.capabilities()
+            if declared is not None:
+                self.user_properties.append(("capabilities", declared))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.loaded.line_of("name") - 1, f"scenario: {self.loaded.id}"
@@ -508,6 +524,7 @@ class ConformanceReport:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results: dict[str, tuple[list[str], str]] = {}
+        self.capabilities: dict[str, Any] | None = None
         self.json_note = ""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -517,6 +534,8 @@ class ConformanceReport:
         mode = _report_mode(self.config)
         if mode == "auto" and not properties.get("conformance"):
             return
+        if isinstance(properties.get("capabilities"), dict):
+            self.capabilities = properties["capabilities"]
         if report.when == "call" or report.outcome != "passed":
             outcome: str = report.outcome
             if hasattr(report, "wasxfail"):
@@ -538,7 +557,10 @@ class ConformanceReport:
         from .summary import conformance_data
 
         data = conformance_data(
-            self.results, _implementation_name(self.config), _wanted_rules(self.config)
+            self.results,
+            _implementation_name(self.config),
+            _wanted_rules(self.config),
+            self.capabilities,
         )
         target = Path(path)
         try:
@@ -554,7 +576,10 @@ class ConformanceReport:
         if self.results and _report_mode(self.config) != "off":
             terminalreporter.section("conformance report")
             lines = conformance_summary(
-                self.results, _implementation_name(self.config), _wanted_rules(self.config)
+                self.results,
+                _implementation_name(self.config),
+                _wanted_rules(self.config),
+                self.capabilities,
             )
             for line in lines:
                 terminalreporter.write_line(line)

@@ -69,6 +69,7 @@ def conformance_data(
     results: dict[str, tuple[list[str], str]],
     implementation: str,
     selected: Collection[str] = (),
+    capabilities: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report as data (``--conformance-json``): the implementation, the outcome counts,
     each rule's verdict, and each scenario's rules and outcome."""
@@ -76,6 +77,7 @@ def conformance_data(
     return {
         "format": REPORT_FORMAT,
         "implementation": implementation,
+        "capabilities": capabilities,
         "selected": sorted(selected),
         "outcomes": dict(sorted(Counter(outcome for _, outcome in results.values()).items())),
         "conforming": sum(v["verdict"] == "conforms" for v in verdicts.values()),
@@ -89,10 +91,21 @@ def conformance_data(
     }
 
 
+def describe_capabilities(capabilities: dict[str, Any]) -> str:
+    """``renders messages and set values; over_limit: truncate`` (the report's second line)."""
+    renders = (
+        "renders messages and set values"
+        if capabilities.get("renders", True)
+        else "delivers webhooks only (renders: false)"
+    )
+    return f"{renders}; over_limit: {capabilities.get('over_limit', 'truncate')}"
+
+
 def conformance_summary(
     results: dict[str, tuple[list[str], str]],
     implementation: str,
     selected: Collection[str] = (),
+    capabilities: dict[str, Any] | None = None,
 ) -> list[str]:
     """Lines of the report: totals, then one line per rule: scenarios, passed, verdict.
 
@@ -102,8 +115,10 @@ def conformance_summary(
     (``selected``), the other rules its scenarios pin are named, not judged.
     """
     totals = Counter(outcome for _, outcome in results.values())
-    lines = [
-        f"implementation: {implementation}",
+    lines = [f"implementation: {implementation}"]
+    if capabilities:
+        lines.append(f"capabilities: {describe_capabilities(capabilities)}")
+    lines += [
         "scenarios: "
         + ", ".join(f"{count} {outcome}" for outcome, count in sorted(totals.items())),
         "",

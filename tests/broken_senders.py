@@ -4,7 +4,8 @@
 lives there). ``retries_now``, ``retries_forever``: fail every attempt without sending
 anything and ask to retry at once, or a second later without end (written to the
 documented shape of an implementation that only delivers: ``deliver`` and
-``aclose``, nothing more). ``hangs``: an attempt that never ends.
+``aclose``, nothing more). ``hangs``: an attempt that never ends. ``delivery_only``: a
+right implementation that declares it renders no messages (``renders: false``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from scenarios import AttemptReport, FlowContext
+from scenarios import AttemptReport, Capabilities, FlowContext
 from tests.mutants.catalogue import LiteralDots, NoRetries
+from tests.mutants.honest import Honest
 
 
 def literal_dots() -> LiteralDots:
@@ -72,3 +74,14 @@ class _Hangs(_Never):
 
 def hangs() -> _Hangs:
     return _Hangs(timedelta(0))
+
+
+class _DeliveryOnly(Honest):
+    """Declares that it only delivers webhooks: the harness must not certify its rendering."""
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(name="delivery only", renders=False, over_limit="fail")
+
+
+def delivery_only() -> Honest:
+    return _DeliveryOnly()

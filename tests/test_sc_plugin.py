@@ -618,3 +618,29 @@ def test_merge_names_the_report_it_cannot_read(tmp_path: Path) -> None:
     assert status == 2
     assert "cannot read it" in err
     assert "Traceback" not in err
+
+
+def test_a_delivery_only_implementation_is_never_certified_for_what_it_does_not_do(
+    env: pytest.Pytester,
+) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    result = env.runpytest_subprocess(
+        "conformance", "--sender=tests.broken_senders:delivery_only", "-rs",
+        "--conformance-json", "report.json",
+    )  # fmt: skip
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0
+    result.stdout.fnmatch_lines(
+        [
+            "*capabilities: delivers webhooks only (renders: false); over_limit: fail*",
+            "*B5 * not judged*",
+            "*not judged, since the implementation declared it cannot run some of their*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*not judged: the scenario has message or set blocks*"])
+    data = json.loads((env.path / "report.json").read_text())
+    assert data["capabilities"] == {"name": "delivery only", "renders": False, "over_limit": "fail"}
+    assert data["rules"]["B5"]["verdict"] == "not judged"
+    assert data["rules"]["C4"]["verdict"] == "conforms"
+    assert data["conforming"] < 34
+    assert "34 of 34 rules conform" not in result.stdout.str()
