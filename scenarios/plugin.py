@@ -534,8 +534,9 @@ class ConformanceReport:
         mode = _report_mode(self.config)
         if mode == "auto" and not properties.get("conformance"):
             return
-        if isinstance(properties.get("capabilities"), dict):
-            self.capabilities = properties["capabilities"]
+        declared = properties.get("capabilities")
+        if isinstance(declared, dict):
+            self.capabilities = declared
         if report.when == "call" or report.outcome != "passed":
             outcome: str = report.outcome
             if hasattr(report, "wasxfail"):
