@@ -89,7 +89,11 @@ def test_every_rule_has_mutants() -> None:
         assert len(in_group) >= 3, group
 
 
-@pytest.mark.parametrize("name", sorted(MUTANTS))
+@pytest.mark.parametrize(
+    "name",
+    sorted(MUTANTS),
+    ids=[f"{name}-{'-'.join(MUTANTS[name].RULES)}" for name in sorted(MUTANTS)],  # type: ignore[attr-defined]
+)
 def test_each_mutant_is_caught_by_a_scenario_of_each_rule_it_breaks(name: str) -> None:
     cls = MUTANTS[name]
     rules: tuple[str, ...] = cls.RULES  # type: ignore[attr-defined]
