@@ -23,12 +23,20 @@ from .summary import REPORT_FORMAT, conformance_data, conformance_summary
 __all__ = ["MergeError", "main", "merge_reports"]
 
 
+#: A report larger than this is refused, not read: a whole suite's report is far smaller
+#: (about 150 bytes per scenario), and merging holds every report in memory at once.
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+
 class MergeError(ValueError):
     """Reports that cannot be merged, and why (naming the file)."""
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
+        size = path.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            raise MergeError(f"{path}: {size} bytes, over the {MAX_REPORT_BYTES} a report may have")
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise MergeError(f"{path}: cannot read it: {exc.strerror or exc}") from None
