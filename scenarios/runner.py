@@ -87,7 +87,9 @@ async def _applies(scenario: Any, implementation: Implementation) -> Capabilitie
                 f"applies when {key} is {wanted!r}; the implementation declared {declared!r}",
                 judged=True,
             )
-    if not capabilities.renders and any(b.webhook is None for b in scenario.flow):
+    if not capabilities.renders and any(
+        b.message is not None or b.set is not None for b in scenario.flow
+    ):
         raise NotApplicable(
             "not judged: the scenario has message or set blocks, and the implementation "
             "declared that it does not render them (capabilities: renders false)",
@@ -128,15 +130,17 @@ async def run_scenario(
         )
 
     for index, block in enumerate(scenario.flow):
-        if block.webhook is None:
-            kind: RenderKind = "message" if block.message is not None else "set"
-            template = block.message if block.message is not None else block.set.value  # type: ignore[union-attr]
-            rendered = await _render(implementation, template, context(), kind, index)
+        if block.message is not None:
+            rendered = await _render(implementation, block.message, context(), "message", index)
             result.missing += rendered.missing
-            if block.message is not None:
-                result.messages.append(SentMessage(index, rendered.value, _now() - scenario.clock))
-            else:
-                result.variables[block.set.name] = rendered.value  # type: ignore[union-attr]
+            result.messages.append(SentMessage(index, rendered.value, _now() - scenario.clock))
+            continue
+        if block.set is not None:
+            rendered = await _render(implementation, block.set.value, context(), "set", index)
+            result.missing += rendered.missing
+            result.variables[block.set.name] = rendered.value
+            continue
+        if block.webhook is None:  # `message: null`: nothing to do, as before
             continue
         spec = block.webhook.model_dump(mode="json")
         spec["method"] = block.webhook.method_text  # as written (rule A2), never normalised
