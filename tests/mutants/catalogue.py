@@ -1092,6 +1092,118 @@ class NoRetries(Honest):
         return None
 
 
+# --- more, one bug each -------------------------------------------------------------------
+
+
+@mutant("B1")
+class LetterFirstNames(Honest):
+    """A name must start with a letter: ``{2fa}`` is text."""
+
+    token = re.compile(r"\{\s*(/?ignore)\s*\}|\{\s*([^\W\d]\w*(?:\.\w+)*)\s*\}")
+
+
+@mutant("B2")
+class DigitsAlwaysIndex(Honest):
+    """A digit segment is always an index, so ``{obj.0}`` on an object finds nothing."""
+
+    def lookup(self, variables: Mapping[str, Any], path: list[str]) -> Any:
+        value: Any = variables
+        for segment in path:
+            if segment.isdecimal():
+                if not isinstance(value, list) or int(segment) >= len(value):
+                    return MISSING
+                value = value[int(segment)]
+            elif isinstance(value, dict) and segment in value:
+                value = value[segment]
+            else:
+                return MISSING
+        return value
+
+
+@mutant("B3")
+class NullIsMissing(Honest):
+    """Reports a variable that holds null as missing."""
+
+    def lookup(self, variables: Mapping[str, Any], path: list[str]) -> Any:
+        value = super().lookup(variables, path)
+        return MISSING if value is None else value
+
+
+@mutant("B8", "E4")
+class CachesReservedVariables(Honest):
+    """Computes the reserved variables once, at the first block, and keeps them."""
+
+    def reserved(self, context: FlowContext, now: datetime) -> dict[str, Any]:
+        if not hasattr(self, "_kept"):
+            self._kept = super().reserved(context, now)
+        return dict(self._kept)
+
+
+@mutant("C4", "C5")
+class NamesNotEncoded(Honest):
+    """Percent-encodes the values but writes the names as they are."""
+
+    def encode(self, data: Any, prefix: str = "") -> list[str]:
+        items = data.items() if isinstance(data, dict) else enumerate(data)
+        out = []
+        for key, value in items:
+            name = f"{prefix}[{key}]" if prefix else str(key)
+            if isinstance(value, dict | list):
+                out += self.encode(value, name)
+            else:
+                out.append(f"{name}={self.quote(self.format(value))}")
+        return out
+
+
+@mutant("A4")
+class LooseHeaderNames(Honest):
+    """Refuses only header names with spaces."""
+
+    def check_header_name(self, index: int, name: str) -> None:
+        if " " in name:
+            raise Config(f"headers[{index}].name", name)
+
+
+@mutant("A4")
+class EmptyNameAllowed(Honest):
+    """Checks for ``..`` and dots at the ends, but lets an empty name through."""
+
+    def check_param_name(self, index: int, name: str) -> None:
+        if name and "" in name.split("."):
+            raise Config(f"params[{index}].name", name)
+
+
+@mutant("D1", "C9")
+class FirstResponseStatus(Honest):
+    """Reports the status of the first response of a redirect chain, not of the last."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.redirects: list[int] = []
+
+        async def note(response: httpx.Response) -> None:
+            if response.is_redirect:
+                self.redirects.append(response.status_code)
+
+        self.client.event_hooks = {"response": [note]}
+
+    async def send(self, request: httpx.Request, time_limit: float) -> Sent:
+        self.redirects.clear()
+        sent = await super().send(request, time_limit)
+        if sent.status is not None and self.redirects:
+            return Sent(self.redirects[0], sent.headers, sent.body, sent.over_limit)
+        return sent
+
+
+@mutant("D3")
+class CharsetCaseSensitive(Honest):
+    """Finds ``charset=`` only in lower case and only without quotes."""
+
+    def charset(self, content_type: str) -> str:
+        found = re.search(r"charset=([^\";\s]+)", content_type)
+        return found.group(1) if found else "utf-8"
+
+
 def __getattr__(name: str) -> Callable[[], Honest]:
     if name in MUTANTS:
         return MUTANTS[name]
