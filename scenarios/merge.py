@@ -70,6 +70,7 @@ def merge_reports(paths: list[Path]) -> dict[str, Any]:
     reports = [(path, _read(path)) for path in paths]
     first_path, first = reports[0]
     results: dict[str, tuple[list[str], str]] = {}
+    unjudged: dict[str, list[str]] = {}
     seen_in: dict[str, Path] = {}
     for path, data in reports:
         for key, what in (("implementation", "implementation"), ("selected", "--rule selection")):
@@ -85,9 +86,14 @@ def merge_reports(paths: list[Path]) -> dict[str, Any]:
                     "(give each machine its own --shard K/N)"
                 )
             results[nodeid] = (list(entry["rules"]), entry["outcome"])
+            unjudged[nodeid] = [str(rule) for rule in entry.get("not_judged") or ()]
             seen_in[nodeid] = path
     return conformance_data(
-        results, first["implementation"], first.get("selected") or (), first.get("capabilities")
+        results,
+        first["implementation"],
+        first.get("selected") or (),
+        first.get("capabilities"),
+        unjudged,
     )
 
 
@@ -108,9 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         nodeid: (entry["rules"], entry["outcome"]) for nodeid, entry in merged["scenarios"].items()
     }
+    unjudged = {nodeid: entry["not_judged"] for nodeid, entry in merged["scenarios"].items()}
     print(f"merged {len(args.reports)} report(s), {len(results)} scenario(s)")
     summary = conformance_summary(
-        results, merged["implementation"], merged["selected"], merged["capabilities"]
+        results, merged["implementation"], merged["selected"], merged["capabilities"], unjudged
     )
     for line in summary:
         print(line)

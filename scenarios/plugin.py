@@ -274,6 +274,8 @@ class Harness:
         self._implementation: Implementation | None = None
         self._freezer: Any = None
         self._clock: Any = None
+        #: The rules the scenario last run cannot certify for this implementation.
+        self.last_unjudged: tuple[str, ...] = ()
 
     def implementation(self) -> Implementation:
         from .implementations import ReferenceImplementation, load_factory
@@ -294,7 +296,7 @@ class Harness:
 
         from mockserver import MockServer
 
-        from .runner import run_scenario
+        from .runner import run_scenario, unjudged_rules
 
         if self._runner is None:
             self._runner = asyncio.Runner()
@@ -306,6 +308,8 @@ class Harness:
             self._freezer = freeze_time(DEFAULT_CLOCK, real_asyncio=True, ignore=_REAL_TIME)
             self._clock = self._freezer.start()
         implementation = self.implementation()
+        self.last_unjudged = ()
+        self.last_unjudged = self._runner.run(unjudged_rules(loaded.scenario, implementation))
         return self._runner.run(
             run_scenario(
                 loaded, server=self._server, implementation=implementation, clock=self._clock
@@ -473,14 +477,14 @@ class ScenarioItem(pytest.Item):
         try:
             harness.run(self.loaded)
         except NotApplicable as exc:
-            self.user_properties.append(
-                ("applicability", "not judged" if not exc.judged else "not applicable")
-            )
+            self.user_properties.append(("applicability", "not applicable"))
             pytest.skip(exc.reason)
         finally:
             declared = harness.capabilities()
             if declared is not None:
                 self.user_properties.append(("capabilities", declared))
+            if harness.last_unjudged:
+                self.user_properties.append(("not_judged", ",".join(harness.last_unjudged)))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.loaded.line_of("name") - 1, f"scenario: {self.loaded.id}"
@@ -524,6 +528,7 @@ class ConformanceReport:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results: dict[str, tuple[list[str], str]] = {}
+        self.unjudged: dict[str, list[str]] = {}  # per scenario: rules it cannot certify
         self.capabilities: dict[str, Any] | None = None
         self.json_note = ""
 
@@ -545,6 +550,9 @@ class ConformanceReport:
                 outcome = str(properties["applicability"])
             rules = str(properties["rules"])
             self.results[report.nodeid] = (rules.split(",") if rules else [], outcome)
+            unjudged = str(properties.get("not_judged", ""))
+            if unjudged:
+                self.unjudged[report.nodeid] = unjudged.split(",")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -562,6 +570,7 @@ class ConformanceReport:
             _implementation_name(self.config),
             _wanted_rules(self.config),
             self.capabilities,
+            self.unjudged,
         )
         target = Path(path)
         try:
@@ -581,6 +590,7 @@ class ConformanceReport:
                 _implementation_name(self.config),
                 _wanted_rules(self.config),
                 self.capabilities,
+                self.unjudged,
             )
             for line in lines:
                 terminalreporter.write_line(line)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 __all__ = ["RULES", "conformance_data", "conformance_summary", "rule_verdicts"]
@@ -29,20 +29,26 @@ NOT_APPLICABLE = "not applicable"
 
 
 def rule_verdicts(
-    results: dict[str, tuple[list[str], str]], selected: Collection[str] = ()
+    results: dict[str, tuple[list[str], str]],
+    selected: Collection[str] = (),
+    uncertain: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each rule of the contract: how many scenarios pinned it, how many passed, the verdict
     (``conforms``, ``DOES NOT CONFORM``, ``skipped``, ``not run``, or ``not judged``).
 
     ``selected`` (``--rule``): only these rules are judged. Another rule that the selected
     scenarios also pin ran only some of its scenarios, so it is ``not judged``.
+    ``uncertain``: per scenario, the rules its passing cannot certify (the harness did that
+    part of the work); they count as ``not judged`` there, and a failure still counts.
     """
     by_rule: dict[str, list[str]] = defaultdict(list)
-    for rules, outcome in results.values():
+    for nodeid, (rules, outcome) in results.items():
         if outcome == NOT_APPLICABLE:  # for another documented choice: judges nothing here
             continue
+        unproven = set((uncertain or {}).get(nodeid, ()))
         for rule in rules:
-            by_rule[rule].append(outcome)
+            certified = outcome not in _GOOD or rule not in unproven
+            by_rule[rule].append(outcome if certified else _NOT_JUDGED)
     verdicts: dict[str, dict[str, Any]] = {}
     for rule in RULES:
         outcomes = by_rule.get(rule, [])
@@ -70,10 +76,11 @@ def conformance_data(
     implementation: str,
     selected: Collection[str] = (),
     capabilities: dict[str, Any] | None = None,
+    uncertain: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, Any]:
     """The report as data (``--conformance-json``): the implementation, the outcome counts,
     each rule's verdict, and each scenario's rules and outcome."""
-    verdicts = rule_verdicts(results, selected)
+    verdicts = rule_verdicts(results, selected, uncertain)
     return {
         "format": REPORT_FORMAT,
         "implementation": implementation,
@@ -85,7 +92,11 @@ def conformance_data(
         "not_judged": [rule for rule, v in verdicts.items() if v["verdict"] == _NOT_JUDGED],
         "rules": verdicts,
         "scenarios": {
-            nodeid: {"rules": rules, "outcome": outcome}
+            nodeid: {
+                "rules": rules,
+                "outcome": outcome,
+                "not_judged": sorted((uncertain or {}).get(nodeid, ())),
+            }
             for nodeid, (rules, outcome) in results.items()
         },
     }
@@ -106,6 +117,7 @@ def conformance_summary(
     implementation: str,
     selected: Collection[str] = (),
     capabilities: dict[str, Any] | None = None,
+    uncertain: Mapping[str, Collection[str]] | None = None,
 ) -> list[str]:
     """Lines of the report: totals, then one line per rule: scenarios, passed, verdict.
 
@@ -123,7 +135,7 @@ def conformance_summary(
         + ", ".join(f"{count} {outcome}" for outcome, count in sorted(totals.items())),
         "",
     ]
-    verdicts = rule_verdicts(results, selected)
+    verdicts = rule_verdicts(results, selected, uncertain)
     outside = {rule for rule in verdicts if selected and rule not in selected}
     ran = [
         rule
@@ -157,8 +169,9 @@ def conformance_summary(
         )
     if incapable:
         lines.append(
-            "not judged, since the implementation declared it cannot run some of their "
-            f"scenarios (capabilities: renders false): {', '.join(incapable)}"
+            "not judged: the harness did part of the work for this implementation in some "
+            "of their scenarios (it renders no messages, or computes no reserved variables), "
+            f"so passing them proves nothing of it: {', '.join(incapable)}"
         )
     if ran:
         lines.append("")

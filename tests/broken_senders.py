@@ -6,6 +6,8 @@ anything and ask to retry at once, or a second later without end (written to the
 documented shape of an implementation that only delivers: ``deliver`` and
 ``aclose``, nothing more). ``hangs``: an attempt that never ends. ``delivery_only``: a
 right implementation that declares it renders no messages (``renders: false``).
+``legacy``: ``webhook_core`` behind the first protocol's shape (``deliver(action,
+variables)`` with the reserved variables given); ``legacy_literal_dots`` a wrong one.
 """
 
 from __future__ import annotations
@@ -16,8 +18,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from scenarios import AttemptReport, Capabilities, FlowContext
+from scenarios.implementations import webhook_action
 from tests.mutants.catalogue import LiteralDots, NoRetries
 from tests.mutants.honest import Honest
+from webhook_core import (
+    ConfigurationError,
+    HttpxSender,
+    WebhookAction,
+    prepare_request,
+    retry_delay,
+)
 
 
 def literal_dots() -> LiteralDots:
@@ -85,3 +95,66 @@ class _DeliveryOnly(Honest):
 
 def delivery_only() -> Honest:
     return _DeliveryOnly()
+
+
+class _LegacyDelivery:
+    def __init__(self, owner: _Legacy, action: Mapping[str, Any], variables: Any) -> None:
+        self.owner = owner
+        self.action = action
+        self.variables = variables
+        self.request: Any = None
+        self.failures = 0
+
+    async def attempt(self, now: datetime) -> AttemptReport:
+        if self.request is None:
+            try:
+                self.request = self.owner.prepare(webhook_action(self.action), self.variables)
+            except ConfigurationError as exc:
+                return AttemptReport.configuration(exc)
+        outcome = await self.owner.sender.send(self.request.request)
+        retry_at = None
+        if not outcome.ok:
+            self.failures += 1
+            delay = retry_delay(self.failures)
+            retry_at = now + delay if delay is not None else None
+        return AttemptReport.of(
+            outcome, self.request.request, retry_at=retry_at, missing=self.request.missing
+        )
+
+
+class _Legacy:
+    """An implementation of the first protocol: ``deliver(action, variables)``, the reserved
+    variables already among the variables, and nothing else."""
+
+    def __init__(self, *, literal_dots: bool = False) -> None:
+        self.sender = HttpxSender()
+        self.literal_dots = literal_dots
+
+    def prepare(self, action: Any, variables: Mapping[str, Any]) -> Any:
+        if self.literal_dots:
+            action = WebhookAction(
+                action.url,
+                action.method,
+                headers=action.headers,
+                params=[(name.replace(".", "_"), value) for name, value in action.params],
+                save_to=action.save_to,
+            )
+        return prepare_request(action, variables)
+
+    def deliver(
+        self, action: Mapping[str, Any], variables: Mapping[str, Any], *, time_limit: float
+    ) -> _LegacyDelivery:
+        assert isinstance(variables, dict), "the first protocol gives the variables"
+        self.sender.timeout = time_limit  # type: ignore[attr-defined]
+        return _LegacyDelivery(self, action, variables)
+
+    async def aclose(self) -> None:
+        await self.sender.aclose()
+
+
+def legacy() -> _Legacy:
+    return _Legacy()
+
+
+def legacy_literal_dots() -> _Legacy:
+    return _Legacy(literal_dots=True)

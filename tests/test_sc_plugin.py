@@ -169,6 +169,7 @@ def test_the_conformance_report_as_json(env: pytest.Pytester) -> None:
     assert data["scenarios"]["checks.scenario.yaml::wrong code"] == {
         "rules": [],
         "outcome": "failed",
+        "not_judged": [],
     }
 
 
@@ -625,7 +626,7 @@ def test_a_delivery_only_implementation_is_never_certified_for_what_it_does_not_
 ) -> None:
     shutil.copytree(CONFORMANCE, env.path / "conformance")
     result = env.runpytest_subprocess(
-        "conformance", "--sender=tests.broken_senders:delivery_only", "-rs",
+        "conformance", "--sender=tests.broken_senders:delivery_only",
         "--conformance-json", "report.json",
     )  # fmt: skip
     outcomes = result.parseoutcomes()
@@ -634,13 +635,30 @@ def test_a_delivery_only_implementation_is_never_certified_for_what_it_does_not_
         [
             "*capabilities: delivers webhooks only (renders: false); over_limit: fail*",
             "*B5 * not judged*",
-            "*not judged, since the implementation declared it cannot run some of their*",
+            "*E4 * conforms*",
+            "*not judged: the harness did part of the work for this implementation*F1, F2",
         ]
     )
-    result.stdout.fnmatch_lines(["*not judged: the scenario has message or set blocks*"])
     data = json.loads((env.path / "report.json").read_text())
     assert data["capabilities"] == {"name": "delivery only", "renders": False, "over_limit": "fail"}
     assert data["rules"]["B5"]["verdict"] == "not judged"
     assert data["rules"]["C4"]["verdict"] == "conforms"
-    assert data["conforming"] < 34
+    assert data["not_judged"] == [f"B{i}" for i in range(1, 9)] + ["F1", "F2"]
     assert "34 of 34 rules conform" not in result.stdout.str()
+    (ignore,) = [e for i, e in data["scenarios"].items() if "ignore blocks are output" in i]
+    assert ignore == {"rules": ["B5"], "outcome": "passed", "not_judged": ["B5"]}
+
+
+def test_an_implementation_of_the_first_protocol_still_runs_but_b8_is_not_judged(
+    env: pytest.Pytester,
+) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    result = env.runpytest_subprocess("conformance", "--sender=tests.broken_senders:legacy")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*B8 * not judged*", "*C8 * conforms*"])
+    # A failure still counts: a wrong one of the first protocol does not conform.
+    broken = env.runpytest_subprocess(
+        "conformance/c_request.scenario.yaml", "--sender=tests.broken_senders:legacy_literal_dots"
+    )
+    broken.stdout.fnmatch_lines(["*C1 * DOES NOT CONFORM*"])
