@@ -26,7 +26,7 @@ from scenarios.clock import DEFAULT_CLOCK
 from scenarios.runner import NotApplicable, run_scenario
 from scenarios.summary import RULES
 from tests.mutants.catalogue import MUTANTS
-from tests.mutants.honest import Honest
+from tests.mutants.honest import Honest, HonestDiscarding, HonestTruncating
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT / "scenarios" / "conformance"
@@ -74,6 +74,21 @@ def test_an_implementation_written_from_the_rules_passes_the_whole_suite() -> No
     failed = [
         (loaded.id, report)
         for loaded, report in outcomes(Honest(), SCENARIOS, stop=lambda _: False)
+        if report is not None
+    ]
+    assert failed == []
+
+
+@pytest.mark.parametrize(
+    "honest", [HonestTruncating, HonestDiscarding], ids=["truncate", "discard"]
+)
+def test_each_documented_over_limit_choice_passes(honest: type[Honest]) -> None:
+    response = [
+        loaded for loaded in SCENARIOS if loaded.source.endswith("d_response.scenario.yaml")
+    ]
+    failed = [
+        (loaded.id, report)
+        for loaded, report in outcomes(honest(), response, stop=lambda _: False)
         if report is not None
     ]
     assert failed == []

@@ -1204,6 +1204,29 @@ class CharsetCaseSensitive(Honest):
         return found.group(1) if found else "utf-8"
 
 
+@mutant("D3")
+class TruncateDeclaredButWhole(Honest):
+    """Declares ``truncate`` but saves the whole body."""
+
+    over_limit = "truncate"
+
+    async def exchange(self, request: httpx.Request, time_limit: float) -> Sent:
+        response = await self.client.send(request, follow_redirects=True)
+        return Sent(response.status_code, response.headers, response.content)
+
+
+@mutant("D3")
+class DiscardDeclaredButSaves(Honest):
+    """Declares ``discard`` but saves the text read before the limit."""
+
+    over_limit = "discard"
+
+    def report(self, delivery: HonestDelivery, sent: Sent, now: datetime) -> AttemptReport:
+        if sent.over_limit:
+            sent = Sent(sent.status, sent.headers, sent.body)
+        return super().report(delivery, sent, now)
+
+
 def __getattr__(name: str) -> Callable[[], Honest]:
     if name in MUTANTS:
         return MUTANTS[name]

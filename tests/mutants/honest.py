@@ -437,6 +437,8 @@ class Honest:
             ok = False
         if ok:
             value = self.value_of(sent.body, sent.headers.get("content-type", ""))
+            if sent.over_limit:  # D3, as declared: the text read so far, or nothing
+                value = self.decode(sent.body, "") if self.over_limit == "truncate" else MISSING
             return AttemptReport(
                 ok=True,
                 status=sent.status,
@@ -458,3 +460,15 @@ class Honest:
 
 def honest() -> Honest:
     return Honest()
+
+
+class HonestTruncating(Honest):
+    """The same, with D3's other documented choice: keep the text of the first 1 MiB."""
+
+    over_limit = "truncate"
+
+
+class HonestDiscarding(Honest):
+    """The same, with D3's third choice: succeed and save nothing."""
+
+    over_limit = "discard"
