@@ -478,7 +478,8 @@ class ScenarioItem(pytest.Item):
             harness.run(self.loaded)
         except NotApplicable as exc:
             self.user_properties.append(("applicability", "not applicable"))
-            pytest.skip(exc.reason)
+            # Reported at the scenario's own line, not at this one.
+            raise pytest.skip.Exception(exc.reason, _use_item_location=True) from None
         finally:
             declared = harness.capabilities()
             if declared is not None:
