@@ -158,6 +158,53 @@ def test_any_answer_object_is_a_report_or_a_protocol_error(answer: dict[str, Any
     assert "does not follow the protocol" in message
 
 
+class _CannedProcess(CommandImplementation):
+    """A command implementation whose process answers every line with one given object."""
+
+    def __init__(self, answer: Any) -> None:
+        super().__init__("canned")
+        self.answer = answer
+
+    async def exchange(self, message: dict[str, Any], *, wait: float = 60.0) -> Any:
+        return self.answer
+
+
+render_answers = st.fixed_dictionaries(
+    {}, optional={"value": answer_values, "missing": answer_values | st.lists(st.text(max_size=5))}
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(answer=render_answers, kind=st.sampled_from(["message", "set"]))
+def test_any_render_answer_is_a_rendering_or_a_protocol_error(
+    answer: dict[str, Any], kind: str
+) -> None:
+    implementation = _CannedProcess(answer)
+    try:
+        rendered = asyncio.run(implementation.render("{x}", CONTEXT, now=NOW, kind=kind))  # type: ignore[arg-type]
+    except ScenarioError as exc:
+        message = str(exc)
+    else:
+        assert rendered.value == answer["value"]
+        assert kind == "set" or isinstance(rendered.value, str)
+        return
+    assert "does not follow the protocol" in message
+
+
+@pytest.mark.parametrize(
+    ("hello", "says"),
+    [
+        ({"protocol": 1}, "expected protocol 2 and its capabilities"),
+        ({"protocol": 2, "renders": "yes"}, "capabilities.renders: expected true or false"),
+        ({"protocol": 2, "over_limit": "keep"}, "capabilities.over_limit: expected one of"),
+    ],
+)
+def test_a_wrong_hello_answer_is_named(hello: dict[str, Any], says: str) -> None:
+    with pytest.raises(ScenarioError, match="--sender-cmd") as caught:
+        asyncio.run(_CannedProcess(hello).capabilities())
+    assert says in str(caught.value)
+
+
 def test_an_attempt_that_never_ends_stops_the_run_with_its_block(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
