@@ -320,6 +320,16 @@ async def _deliver(
             result.state = "paused"
             return
         result.state = "waiting"
+        if report.retry_at.tzinfo is None:
+            broken.append(
+                Failure(
+                    f"flow[{index}]",
+                    f"attempt {number} asked to retry at {report.retry_at.isoformat()}, a time "
+                    "without an offset: give retry_at as an aware time (now plus the wait)",
+                )
+            )
+            result.state = "paused"
+            return
         if stop_when_waiting:
             return
         stuck = _stuck(index, number, started, report.retry_at, scenario.clock)

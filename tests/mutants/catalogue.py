@@ -1227,6 +1227,121 @@ class DiscardDeclaredButSaves(Honest):
         return super().report(delivery, sent, now)
 
 
+@mutant("D1")
+class TransportErrorIsSuccess(Honest):
+    """Catches every exception and calls the attempt done."""
+
+    def succeeded(self, sent: Sent) -> bool:
+        return sent.kind is not None or super().succeeded(sent)
+
+
+@mutant("E1", "D1")
+class TransportErrorsNotRetried(Honest):
+    """Retries on a 4xx or 5xx only; a transport failure gives up at once."""
+
+    def retry_at(self, delivery: HonestDelivery, sent: Sent, now: datetime) -> datetime | None:
+        return None if sent.status is None else super().retry_at(delivery, sent, now)
+
+
+@mutant("F2")
+class StaleContext(Honest):
+    """Renders messages with the variables of the first message it was asked for."""
+
+    async def render(
+        self, template: str, context: FlowContext, *, now: datetime, kind: str
+    ) -> Rendered:
+        if not hasattr(self, "_first"):
+            self._first = context
+        return await super().render(template, self._first, now=now, kind=kind)
+
+
+@mutant("C6")
+class JsonWithFormContentType(Honest):
+    """Sends the JSON body with the form Content-Type."""
+
+    def headers(self, content_type: str | None, user: list[tuple[str, str]]) -> Any:
+        if content_type == "application/json":
+            content_type = "application/x-www-form-urlencoded"
+        return super().headers(content_type, user)
+
+
+@mutant("C4")
+class GetSendsBody(Honest):
+    """GET puts the parameters in the query and also sends them as a body."""
+
+    def build(self, action: Mapping[str, Any], context: FlowContext, now: datetime, missing: Any):  # type: ignore[no-untyped-def]
+        request = super().build(action, context, now, missing)
+        if request.method == "GET" and request.url.query:
+            return httpx.Request(
+                "GET", request.url, headers=request.headers, content=request.url.query
+            )
+        return request
+
+
+@mutant("C9")
+class NoUserAgent(Honest):
+    """Sends no User-Agent at all."""
+
+    user_agent = None
+
+
+@mutant("B6")
+class EmptyBracesAreReferences(Honest):
+    """``\\{\\s*(\\w*)\\s*\\}``: ``{}`` and ``{ }`` are references to nothing, rendered empty."""
+
+    token = re.compile(r"\{\s*(/?ignore)\s*\}|\{\s*(\w*(?:\.\w+)*)\s*\}")
+
+
+@mutant("B7")
+class IgnoreTagsAfterSubstitution(Honest):
+    """Substitutes first, then handles ``{ignore}`` tags in the result, values included."""
+
+    def render_text(self, template: str, variables: Mapping[str, Any], missing: list[str]) -> str:
+        text = super().render_text(template, variables, missing)
+        return re.sub(r"\{\s*/?ignore\s*\}", "", text)
+
+
+@mutant("C1")
+class OneLevelOfNesting(Honest):
+    """Splits a name at its first dot only: ``a.b.c`` gives ``{"a": {"b.c": …}}``."""
+
+    def nest(self, pairs: list[tuple[str, Any]]) -> Any:
+        root: dict[str, Any] = {}
+        for name, value in pairs:
+            head, dot, rest = name.partition(".")
+            if not dot:
+                root[head] = value
+                continue
+            child = root.get(head)
+            if not isinstance(child, dict):
+                child = root[head] = {}
+            child[rest] = value
+        return self.listify(root)
+
+
+@mutant("E3")
+class RetryForgetsHeaders(Honest):
+    """Rebuilds a retry from the URL and the body only: the user's headers are lost."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent_once: set[int] = set()
+
+    async def send(self, request: httpx.Request, time_limit: float) -> Sent:
+        if id(request) in self.sent_once:
+            request = httpx.Request(request.method, request.url, content=request.content)
+        self.sent_once.add(id(request))
+        return await super().send(request, time_limit)
+
+
+@mutant("E2", "F3")
+class LastWaitRepeats(Honest):
+    """After the schedule runs out, keeps retrying every 2 h instead of pausing."""
+
+    def retry_at(self, delivery: HonestDelivery, sent: Sent, now: datetime) -> datetime | None:
+        return super().retry_at(delivery, sent, now) or now + timedelta(hours=2)
+
+
 def __getattr__(name: str) -> Callable[[], Honest]:
     if name in MUTANTS:
         return MUTANTS[name]
