@@ -19,8 +19,9 @@ from typing import Any
 
 from scenarios import AttemptReport, Capabilities, FlowContext
 from scenarios.implementations import webhook_action
-from tests.mutants.catalogue import LiteralDots, NoRetries
+from tests.mutants.answers import NoRetries
 from tests.mutants.honest import Honest
+from tests.mutants.request import LiteralDots
 from webhook_core import (
     ConfigurationError,
     HttpxSender,
