@@ -152,7 +152,10 @@ async def run_scenario(
 
     def context() -> FlowContext:
         return FlowContext(
-            json.loads(json.dumps(result.variables)), subscriber, scenario.bot_id, scenario.timezone
+            json.loads(json.dumps(result.variables, default=str)),
+            subscriber,
+            scenario.bot_id,
+            scenario.timezone,
         )
 
     for index, block in enumerate(scenario.flow):
