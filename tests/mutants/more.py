@@ -263,3 +263,13 @@ class LastWaitRepeats(Honest):
 
     def retry_at(self, delivery: HonestDelivery, sent: Sent, now: datetime) -> datetime | None:
         return super().retry_at(delivery, sent, now) or now + timedelta(hours=2)
+
+
+@mutant("A4", "A1")
+class AsciiSaveTo(Honest):
+    """Allows only ASCII letters, digits and ``_`` in the save-to name."""
+
+    def check_save_to(self, name: str | None) -> None:
+        if name is not None and not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            raise Config("save_to", name)
+        super().check_save_to(name)
