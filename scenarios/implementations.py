@@ -54,11 +54,14 @@ __all__ = [
     "FlowContext",
     "Implementation",
     "ReferenceImplementation",
+    "RenderKind",
     "Rendered",
     "RequestSnapshot",
     "capabilities_of",
     "load_factory",
+    "reference_render",
     "resolve_factory",
+    "webhook_action",
 ]
 
 #: The kinds of a failed attempt (``error_kind``), as the protocol defines them.
