@@ -273,3 +273,18 @@ class AsciiSaveTo(Honest):
         if name is not None and not re.fullmatch(r"[A-Za-z0-9_]+", name):
             raise Config("save_to", name)
         super().check_save_to(name)
+
+
+@mutant("B8")
+class OffsetOfJanuary(Honest):
+    """Takes the zone's offset once, as of January, and keeps it all year (no DST)."""
+
+    def reserved(self, context: FlowContext, now: datetime) -> dict[str, Any]:
+        zone = ZoneInfo(context.timezone or "UTC")
+        fixed = timezone(zone.utcoffset(datetime(now.year, 1, 15)) or timedelta(0))
+        local = now.astimezone(fixed)
+        values = super().reserved(context, now)
+        values["time"] = local.strftime("%H:%M")
+        values["date"] = local.strftime("%d.%m.%Y")
+        values["datetime"] = local.replace(microsecond=0).isoformat()
+        return values
