@@ -357,7 +357,10 @@ class Honest:
         ]
         http_method = "POST" if method == "JSON POST" else method
         return httpx.Request(
-            http_method, url, headers=self.headers(content_type, user), content=body
+            http_method,
+            url,
+            headers=[(name, value.encode()) for name, value in self.headers(content_type, user)],
+            content=body,
         )
 
     # --- C9, D: sending and the answer --------------------------------------------------
