@@ -26,9 +26,9 @@ if TYPE_CHECKING:
         RequestSnapshot,
         load_factory,
     )
-    from .process import CommandImplementation
     from .loader import LoadedScenario, load_scenario_file, load_scenario_text, scenario_from_dict
     from .model import Scenario
+    from .process import CommandImplementation
     from .results import AttemptRecord, Failure, RunResult
     from .runner import run, run_scenario
 

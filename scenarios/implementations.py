@@ -54,15 +54,25 @@ __all__ = [
     "FlowContext",
     "Implementation",
     "ReferenceImplementation",
+    "RenderKind",
     "Rendered",
     "RequestSnapshot",
     "capabilities_of",
     "load_factory",
+    "reference_render",
     "resolve_factory",
+    "webhook_action",
 ]
 
 #: The kinds of a failed attempt (``error_kind``), as the protocol defines them.
-TRANSPORT_ERROR_KINDS: Final = ("timeout", "connect", "disconnect", "protocol", "redirects", "network")
+TRANSPORT_ERROR_KINDS: Final = (
+    "timeout",
+    "connect",
+    "disconnect",
+    "protocol",
+    "redirects",
+    "network",
+)
 #: Every ``error_kind`` an attempt report may carry.
 ERROR_KINDS: Final = ("status", *TRANSPORT_ERROR_KINDS, "too_large", "configuration")
 #: Rule D3 leaves what happens to a body over the limit to the implementation, which

@@ -253,9 +253,7 @@ class WebhookSpec(_Model):
         try:
             Method.parse(value)
         except ConfigurationError as exc:
-            raise ValueError(
-                f"{exc.expected} (or {{unchecked: ...}} for a scenario of rule A4); got {value!r}"
-            ) from None
+            raise ValueError(f"{exc.expected}; got {value!r}") from None
         return value  # as written
 
     @property

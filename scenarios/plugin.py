@@ -74,6 +74,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "each rule's verdict, each scenario's outcome",
     )
     group.addoption(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only the K-th of N shares of the items (1 <= K <= N), the same share on "
+        "every machine: split a suite across CI machines, then merge their "
+        "--conformance-json reports with python -m scenarios.merge",
+    )
+    group.addoption(
         "--conformance-report",
         choices=("auto", "on", "off"),
         default=None,
@@ -107,6 +115,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     _check_implementation_options(config)
     _wanted_rules(config)  # a wrong --rule stops the run before collection
+    if not config.getoption("help", False):
+        _shard(config)  # and a wrong --shard
     config.addinivalue_line("markers", "rule(*ids): the rules a test or scenario pins")
     config.addinivalue_line("markers", "scenario: a scenario file's item")
     config.stash[_HARNESS] = Harness(config)
@@ -163,8 +173,39 @@ def _wanted_rules(config: pytest.Config) -> set[str]:
     return wanted
 
 
+def _shard(config: pytest.Config) -> tuple[int, int] | None:
+    text = config.getoption("--shard")
+    if text is None:
+        return None
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n:
+        raise pytest.UsageError(
+            f"--shard: expected K/N with 1 <= K <= N, such as 2/4; got {text!r}"
+        )
+    return k, n
+
+
+def _share(nodeid: str, n: int) -> int:
+    """Which of ``n`` shares an item falls in: by a hash of its id, so that every machine
+    agrees whatever else it collected, and a new scenario does not move the others."""
+    import zlib
+
+    return zlib.crc32(nodeid.encode("utf-8")) % n + 1
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """``--rule E1``: keep only what pins one of the given rules."""
+    """``--rule E1``: keep only what pins one of the given rules; ``--shard K/N``: one share."""
+    shard = _shard(config)
+    if shard is not None:
+        k, n = shard
+        mine = [item for item in items if _share(item.nodeid, n) == k]
+        others = [item for item in items if _share(item.nodeid, n) != k]
+        if others:
+            config.hook.pytest_deselected(items=others)
+            items[:] = mine
     wanted = _wanted_rules(config)
     if not wanted:
         return
@@ -246,6 +287,8 @@ class Harness:
         self._implementation: Implementation | None = None
         self._freezer: Any = None
         self._clock: Any = None
+        #: The rules the scenario last run cannot certify for this implementation.
+        self.last_unjudged: tuple[str, ...] = ()
 
     @property
     def server(self) -> MockServer | None:
@@ -271,7 +314,7 @@ class Harness:
 
         from mockserver import MockServer
 
-        from .runner import run_scenario
+        from .runner import run_scenario, unjudged_rules
 
         if self._runner is None:
             self._runner = asyncio.Runner()
@@ -283,11 +326,24 @@ class Harness:
             self._freezer = freeze_time(DEFAULT_CLOCK, real_asyncio=True, ignore=_REAL_TIME)
             self._clock = self._freezer.start()
         implementation = self.implementation()
+        self.last_unjudged = ()
+        self.last_unjudged = self._runner.run(unjudged_rules(loaded.scenario, implementation))
         return self._runner.run(
             run_scenario(
                 loaded, server=self._server, implementation=implementation, clock=self._clock
             )
         )
+
+    def capabilities(self) -> dict[str, Any] | None:
+        """What the implementation declared, once it has been asked (for the report)."""
+        from .implementations import capabilities_of
+
+        if self._runner is None or self._implementation is None:
+            return None
+        try:
+            return self._runner.run(capabilities_of(self._implementation)).to_json()
+        except ScenarioError:
+            return None
 
     def thaw(self) -> None:
         """Stop the frozen clock (before a test that is not a scenario runs)."""
@@ -442,13 +498,19 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         from .runner import NotApplicable
 
+        harness = self.config.stash[_HARNESS]
         try:
-            self.result = self.config.stash[_HARNESS].run(self.loaded)
+            self.result = harness.run(self.loaded)
         except NotApplicable as exc:
-            self.user_properties.append(
-                ("applicability", "not judged" if not exc.judged else "not applicable")
-            )
-            pytest.skip(exc.reason)
+            self.user_properties.append(("applicability", "not applicable"))
+            # Reported at the scenario's own line, not at this one.
+            raise pytest.skip.Exception(exc.reason, _use_item_location=True) from None
+        finally:
+            declared = harness.capabilities()
+            if declared is not None:
+                self.user_properties.append(("capabilities", declared))
+            if harness.last_unjudged:
+                self.user_properties.append(("not_judged", ",".join(harness.last_unjudged)))
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.loaded.line_of("name") - 1, f"scenario: {self.loaded.id}"
@@ -492,6 +554,8 @@ class ConformanceReport:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results: dict[str, tuple[list[str], str]] = {}
+        self.unjudged: dict[str, list[str]] = {}  # per scenario: rules it cannot certify
+        self.capabilities: dict[str, Any] | None = None
         self.json_note = ""
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -501,6 +565,9 @@ class ConformanceReport:
         mode = _report_mode(self.config)
         if mode == "auto" and not properties.get("conformance"):
             return
+        declared = properties.get("capabilities")
+        if isinstance(declared, dict):
+            self.capabilities = declared
         if report.when == "call" or report.outcome != "passed":
             outcome: str = report.outcome
             if hasattr(report, "wasxfail"):
@@ -509,6 +576,9 @@ class ConformanceReport:
                 outcome = str(properties["applicability"])
             rules = str(properties["rules"])
             self.results[report.nodeid] = (rules.split(",") if rules else [], outcome)
+            unjudged = str(properties.get("not_judged", ""))
+            if unjudged:
+                self.unjudged[report.nodeid] = unjudged.split(",")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -522,7 +592,11 @@ class ConformanceReport:
         from .summary import conformance_data
 
         data = conformance_data(
-            self.results, _implementation_name(self.config), _wanted_rules(self.config)
+            self.results,
+            _implementation_name(self.config),
+            _wanted_rules(self.config),
+            self.capabilities,
+            self.unjudged,
         )
         target = Path(path)
         try:
@@ -538,7 +612,11 @@ class ConformanceReport:
         if self.results and _report_mode(self.config) != "off":
             terminalreporter.section("conformance report")
             lines = conformance_summary(
-                self.results, _implementation_name(self.config), _wanted_rules(self.config)
+                self.results,
+                _implementation_name(self.config),
+                _wanted_rules(self.config),
+                self.capabilities,
+                self.unjudged,
             )
             for line in lines:
                 terminalreporter.write_line(line)

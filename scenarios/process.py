@@ -28,8 +28,8 @@ from .implementations import (
     ConfigurationProblem,
     Delivery,
     FlowContext,
-    RenderKind,
     Rendered,
+    RenderKind,
     RequestSnapshot,
 )
 
@@ -232,7 +232,8 @@ class CommandImplementation:
         async with self._lock:
             handle = await self._ensure()
             if not handle.greeted and message.get("op") != "hello":
-                await self._one(handle, {"op": "hello", "protocol": PROTOCOL}, 60.0)
+                hello = await self._one(handle, {"op": "hello", "protocol": PROTOCOL}, 60.0)
+                self._capabilities = self._hello(hello)
             handle.greeted = True
             return await self._one(handle, message, wait)
 
@@ -255,8 +256,7 @@ class CommandImplementation:
         if not isinstance(answer, dict):
             await self._stop(handle)
             raise ScenarioError(
-                f"--sender-cmd answered {_shorten(answer)}; expected a JSON object "
-                "(it was stopped)"
+                f"--sender-cmd answered {_shorten(answer)}; expected a JSON object (it was stopped)"
             )
         return answer
 
@@ -286,16 +286,18 @@ class CommandImplementation:
     async def capabilities(self) -> Capabilities:
         """The process's answer to ``hello`` (asked once; a new process is not asked again)."""
         if self._capabilities is None:
-            answer = await self.exchange({"op": "hello", "protocol": PROTOCOL})
-            if answer.get("protocol") != PROTOCOL:
-                raise ScenarioError(
-                    f"--sender-cmd {self.command!r} answered hello with {_shorten(answer)}; "
-                    f"expected protocol {PROTOCOL} and its capabilities (docs/sender-protocol.md)"
-                )
-            self._capabilities = Capabilities.from_json(
-                answer, source=f"--sender-cmd {self.command!r}"
+            self._capabilities = self._hello(
+                await self.exchange({"op": "hello", "protocol": PROTOCOL})
             )
         return self._capabilities
+
+    def _hello(self, answer: dict[str, Any]) -> Capabilities:
+        if answer.get("protocol") != PROTOCOL:
+            raise ScenarioError(
+                f"--sender-cmd {self.command!r} answered hello with {_shorten(answer)}; "
+                f"expected protocol {PROTOCOL} and its capabilities (docs/sender-protocol.md)"
+            )
+        return Capabilities.from_json(answer, source=f"--sender-cmd {self.command!r}")
 
     async def render(
         self, template: str, context: FlowContext, *, now: datetime, kind: RenderKind

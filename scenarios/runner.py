@@ -43,7 +43,15 @@ from .loader import LoadedScenario, load_scenario_file, scenario_from_dict
 from .report import failure_report
 from .results import AttemptRecord, Failure, RunResult, SentMessage
 
-__all__ = ["Clock", "NotApplicable", "run", "run_scenario"]
+__all__ = [
+    "RENDERING_RULES",
+    "Clock",
+    "NotApplicable",
+    "is_legacy",
+    "run",
+    "run_scenario",
+    "unjudged_rules",
+]
 
 
 #: More attempts than this for one webhook block stop the run: the contract's schedule
@@ -64,18 +72,41 @@ def _now() -> datetime:
 
 
 class NotApplicable(Exception):
-    """The scenario does not apply to the implementation under test, or cannot judge it.
+    """The scenario is for another documented choice than the implementation declared
+    (``when:``); other scenarios judge this implementation's choice."""
 
-    ``judged`` false: the implementation lacks a capability the scenario needs (it
-    only delivers webhooks), so the scenario's rules are *not judged* for it. True:
-    the scenario is for another documented choice (``when:``), and other scenarios
-    judge this implementation's choice.
-    """
-
-    def __init__(self, reason: str, *, judged: bool) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.judged = judged
+
+
+#: Rules whose evidence is a rendering: a scenario with message or set blocks rendered by
+#: the harness (an implementation that only delivers) cannot certify them.
+RENDERING_RULES: frozenset[str] = frozenset({*(f"B{i}" for i in range(1, 9)), "F1", "F2"})
+
+
+def is_legacy(implementation: object) -> bool:
+    """A Python implementation of the first protocol: ``deliver(action, variables)`` and
+    ``aclose()`` only. It is given the variables with the reserved ones already in."""
+    return not callable(getattr(implementation, "render", None)) and not hasattr(
+        implementation, "capabilities"
+    )
+
+
+async def unjudged_rules(scenario: Any, implementation: Implementation) -> tuple[str, ...]:
+    """The rules of ``scenario`` that passing it would not prove for ``implementation``:
+    the rendering rules when the harness renders its messages and set values for an
+    implementation that only delivers, and B8 when the harness computes the reserved
+    variables (an implementation of the first protocol)."""
+    capabilities = await capabilities_of(implementation)
+    rules: set[str] = set()
+    if not capabilities.renders and any(
+        b.message is not None or b.set is not None for b in scenario.flow
+    ):
+        rules |= RENDERING_RULES
+    if is_legacy(implementation):
+        rules.add("B8")
+    return tuple(sorted(rules & set(scenario.rules)))
 
 
 async def _applies(scenario: Any, implementation: Implementation) -> Capabilities:
@@ -84,15 +115,8 @@ async def _applies(scenario: Any, implementation: Implementation) -> Capabilitie
         declared = capabilities.get(key)
         if declared != wanted:
             raise NotApplicable(
-                f"applies when {key} is {wanted!r}; the implementation declared {declared!r}",
-                judged=True,
+                f"applies when {key} is {wanted!r}; the implementation declared {declared!r}"
             )
-    if not capabilities.renders and any(b.webhook is None for b in scenario.flow):
-        raise NotApplicable(
-            "not judged: the scenario has message or set blocks, and the implementation "
-            "declared that it does not render them (capabilities: renders false)",
-            judged=False,
-        )
     return capabilities
 
 
@@ -109,7 +133,11 @@ async def run_scenario(
     apply to what the implementation declared.
     """
     scenario = loaded.scenario
-    await _applies(scenario, implementation)
+    capabilities = await _applies(scenario, implementation)
+    harness_renders = not capabilities.renders or not callable(
+        getattr(implementation, "render", None)
+    )
+    legacy = is_legacy(implementation)
     server.reset()
     for number, stub in enumerate(scenario.mock.stubs, 1):
         # Stable ids, so that reports read the same on every run.
@@ -124,26 +152,36 @@ async def run_scenario(
 
     def context() -> FlowContext:
         return FlowContext(
-            json.loads(json.dumps(result.variables)), subscriber, scenario.bot_id, scenario.timezone
+            json.loads(json.dumps(result.variables, default=str)),
+            subscriber,
+            scenario.bot_id,
+            scenario.timezone,
         )
 
     for index, block in enumerate(scenario.flow):
-        if block.webhook is None:
-            kind: RenderKind = "message" if block.message is not None else "set"
-            template = block.message if block.message is not None else block.set.value  # type: ignore[union-attr]
-            rendered = await _render(implementation, template, context(), kind, index)
+        if block.message is not None:
+            rendered = await _render(
+                implementation, block.message, context(), "message", index, harness_renders
+            )
             result.missing += rendered.missing
-            if block.message is not None:
-                result.messages.append(
-                    SentMessage(index, rendered.value, _now() - scenario.clock)
-                )
-            else:
-                result.variables[block.set.name] = rendered.value  # type: ignore[union-attr]
+            result.messages.append(SentMessage(index, rendered.value, _now() - scenario.clock))
+            continue
+        if block.set is not None:
+            rendered = await _render(
+                implementation, block.set.value, context(), "set", index, harness_renders
+            )
+            result.missing += rendered.missing
+            result.variables[block.set.name] = rendered.value
+            continue
+        if block.webhook is None:  # `message: null`: nothing to do, as before
             continue
         spec = block.webhook.model_dump(mode="json")
         spec["method"] = block.webhook.method_text  # as written (rule A2), never normalised
+        given: Any = context()
+        if legacy:  # the first protocol: the variables, the reserved ones computed here
+            given = given.all_variables(_now())
         delivery = implementation.deliver(
-            spec, context(), time_limit=scenario.time_limit.total_seconds()
+            spec, given, time_limit=scenario.time_limit.total_seconds()
         )
         await _deliver(loaded, index, delivery, result, broken, clock)
         if result.state in ("paused", "waiting"):
@@ -166,10 +204,15 @@ async def run_scenario(
 
 
 async def _render(
-    implementation: Implementation, template: str, context: FlowContext, kind: RenderKind, index: int
+    implementation: Implementation,
+    template: str,
+    context: FlowContext,
+    kind: RenderKind,
+    index: int,
+    harness_renders: bool,
 ) -> Rendered:
     render = getattr(implementation, "render", None)
-    if render is None:  # ruled out by _applies; kept for a direct caller
+    if harness_renders or render is None:  # it only delivers: webhook_core renders
         return reference_render(template, context.all_variables(_now()), kind)
     try:
         rendered = await render(template, context, now=_now(), kind=kind)
@@ -280,6 +323,16 @@ async def _deliver(
             result.state = "paused"
             return
         result.state = "waiting"
+        if report.retry_at.tzinfo is None:
+            broken.append(
+                Failure(
+                    f"flow[{index}]",
+                    f"attempt {number} asked to retry at {report.retry_at.isoformat()}, a time "
+                    "without an offset: give retry_at as an aware time (now plus the wait)",
+                )
+            )
+            result.state = "paused"
+            return
         if stop_when_waiting:
             return
         stuck = _stuck(index, number, started, report.retry_at, scenario.clock)

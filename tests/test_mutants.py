@@ -26,7 +26,7 @@ from scenarios.clock import DEFAULT_CLOCK
 from scenarios.runner import NotApplicable, run_scenario
 from scenarios.summary import RULES
 from tests.mutants.catalogue import MUTANTS
-from tests.mutants.honest import Honest
+from tests.mutants.honest import Honest, HonestDiscarding, HonestTruncating
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT / "scenarios" / "conformance"
@@ -79,6 +79,21 @@ def test_an_implementation_written_from_the_rules_passes_the_whole_suite() -> No
     assert failed == []
 
 
+@pytest.mark.parametrize(
+    "honest", [HonestTruncating, HonestDiscarding], ids=["truncate", "discard"]
+)
+def test_each_documented_over_limit_choice_passes(honest: type[Honest]) -> None:
+    response = [
+        loaded for loaded in SCENARIOS if loaded.source.endswith("d_response.scenario.yaml")
+    ]
+    failed = [
+        (loaded.id, report)
+        for loaded, report in outcomes(honest(), response, stop=lambda _: False)
+        if report is not None
+    ]
+    assert failed == []
+
+
 def test_every_rule_has_mutants() -> None:
     named = [rule for cls in MUTANTS.values() for rule in cls.RULES]  # type: ignore[attr-defined]
     assert sorted(set(RULES) - set(named)) == []
@@ -89,16 +104,22 @@ def test_every_rule_has_mutants() -> None:
         assert len(in_group) >= 3, group
 
 
-@pytest.mark.parametrize("name", sorted(MUTANTS))
+@pytest.mark.parametrize(
+    "name",
+    sorted(MUTANTS),
+    ids=[f"{name}-{'-'.join(MUTANTS[name].RULES)}" for name in sorted(MUTANTS)],  # type: ignore[attr-defined]
+)
 def test_each_mutant_is_caught_by_a_scenario_of_each_rule_it_breaks(name: str) -> None:
     cls = MUTANTS[name]
     rules: tuple[str, ...] = cls.RULES  # type: ignore[attr-defined]
     for rule in rules:
         pinning = [loaded for loaded in SCENARIOS if rule in loaded.scenario.rules]
+        # A mutant that raises is a broken mutant, not a wrong implementation: its
+        # crash does not count as a catch.
         caught = [
             loaded.id
-            for loaded, report in outcomes(cls(), pinning, stop=lambda _: True)
-            if report is not None
+            for loaded, report in outcomes(cls(), pinning, stop=lambda _: False)
+            if report is not None and "the implementation raised" not in report
         ]
         assert caught, f"{name} ({cls.__doc__}) passed every scenario of rule {rule}"
 

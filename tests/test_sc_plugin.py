@@ -154,7 +154,9 @@ def test_selecting_by_rule(env: pytest.Pytester, options: list[str], selected: l
 
 def test_the_conformance_report_as_json(env: pytest.Pytester) -> None:
     env.makefile(".scenario.yaml", checks=GOOD)
-    result = env.runpytest_subprocess("-n", "2", "--conformance-json", "out/report.json")
+    result = env.runpytest_subprocess(
+        "-n", "2", "--conformance-json", "out/report.json", "--conformance-report=on"
+    )
     result.stdout.fnmatch_lines(["*conformance report (JSON): written to out/report.json*"])
     data = json.loads((env.path / "out" / "report.json").read_text(encoding="utf-8"))
     assert data["implementation"] == "webhook_core (reference)"
@@ -167,7 +169,30 @@ def test_the_conformance_report_as_json(env: pytest.Pytester) -> None:
     assert data["scenarios"]["checks.scenario.yaml::wrong code"] == {
         "rules": [],
         "outcome": "failed",
+        "not_judged": [],
     }
+
+
+def test_a_qa_engineers_own_failing_scenario_is_a_failed_scenario_not_a_verdict(
+    env: pytest.Pytester,
+) -> None:
+    mine = GOOD.replace("expect:\n      messages: [ABC]", "expect:\n      messages: [XYZ]")
+    env.makefile(".scenario.yaml", mine=mine)
+    result = env.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=0, failed=2, skipped=1, xfailed=1)
+    assert "conformance report" not in result.stdout.str()
+    assert "DOES NOT CONFORM" not in result.stdout.str()
+    # Asked for, the report judges them; --rule asks for it too; off silences the suite's.
+    on = env.runpytest_subprocess("--conformance-report=on")
+    on.stdout.fnmatch_lines(["*conformance report*", "*D2 * 1 * 0  DOES NOT CONFORM*"])
+    ruled = env.runpytest_subprocess("--rule", "D2")
+    ruled.stdout.fnmatch_lines(["*D2 * 1 * 0  DOES NOT CONFORM*"])
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    suite = env.runpytest_subprocess("conformance/f_flow.scenario.yaml", "mine.scenario.yaml")
+    suite.stdout.fnmatch_lines(["*conformance report*", "*F1 * conforms*"])
+    assert "DOES NOT CONFORM" not in suite.stdout.str()
+    off = env.runpytest_subprocess("conformance/f_flow.scenario.yaml", "--conformance-report=off")
+    assert "conformance report" not in off.stdout.str()
 
 
 def test_a_conformance_json_that_cannot_be_written_fails_the_run(env: pytest.Pytester) -> None:
@@ -233,7 +258,7 @@ def test_an_unknown_rule_is_a_usage_error(env: pytest.Pytester) -> None:
 
 def test_items_marks_and_report(env: pytest.Pytester) -> None:
     env.makefile(".scenario.yaml", checks=GOOD)
-    result = env.runpytest_subprocess("-v", "-rA")
+    result = env.runpytest_subprocess("-v", "-rA", "--conformance-report=on")
     result.assert_outcomes(passed=1, failed=1, skipped=1, xfailed=1)
     result.stdout.fnmatch_lines(
         [
@@ -504,3 +529,136 @@ def test_gc_comes_back_on_when_collection_fails(env: pytest.Pytester) -> None:
     result = env.runpytest_subprocess("-s", "-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*GC AT THE END True*"])
+
+
+# --- a suite split across machines ----------------------------------------------------
+
+
+def _merge(*args: str) -> tuple[int, str, str]:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "scenarios.merge", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_suite_split_across_machines_merges_into_one_verdict(env: pytest.Pytester) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    whole = env.runpytest_subprocess("conformance", "--collect-only", "-q")
+    total = sum("::" in line for line in whole.stdout.lines)
+    ran: list[int] = []
+    for k in (1, 2, 3):
+        shard = env.runpytest_subprocess(
+            "conformance", "--shard", f"{k}/3", "--conformance-json", f"shard-{k}.json"
+        )
+        outcomes = shard.parseoutcomes()
+        assert outcomes.get("failed", 0) == 0
+        ran.append(outcomes.get("passed", 0) + outcomes.get("skipped", 0))
+    assert sum(ran) == total
+    assert all(ran)
+    parts = [json.loads((env.path / f"shard-{k}.json").read_text()) for k in (1, 2, 3)]
+    ids = [set(part["scenarios"]) for part in parts]
+    assert not (ids[0] & ids[1])
+    assert not (ids[1] & ids[2])
+    assert not (ids[0] & ids[2])
+    status, out, _ = _merge(*(str(env.path / f"shard-{k}.json") for k in (1, 2, 3)),
+                            "-o", str(env.path / "merged.json"))  # fmt: skip
+    assert status == 0, out
+    assert f"merged 3 report(s), {total} scenario(s)" in out
+    assert out.rstrip().endswith("34 of 34 rules conform")
+    merged = json.loads((env.path / "merged.json").read_text())
+    assert merged["conforming"] == 34
+    assert len(merged["scenarios"]) == total
+    # The same scenario in two reports: the shards overlap.
+    status, _, err = _merge(str(env.path / "shard-1.json"), str(env.path / "shard-1.json"))
+    assert status == 2
+    assert "the shards overlap" in err
+
+
+def test_merged_shards_of_a_wrong_implementation_do_not_conform(env: pytest.Pytester) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    for k in (1, 2):
+        env.runpytest_subprocess(
+            "conformance/c_request.scenario.yaml", "--shard", f"{k}/2",
+            "--sender=tests.mutants.catalogue:LiteralDots", "--conformance-json", f"m{k}.json",
+        )  # fmt: skip
+    status, out, _ = _merge(str(env.path / "m1.json"), str(env.path / "m2.json"))
+    assert status == 1
+    assert "DOES NOT CONFORM" in out
+    env.runpytest_subprocess(
+        "conformance/c_request.scenario.yaml", "--shard", "2/2", "--conformance-json", "ref.json"
+    )
+    status, _, err = _merge(str(env.path / "m1.json"), str(env.path / "ref.json"))
+    assert status == 2
+    assert "reports of different runs cannot make one verdict" in err
+
+
+@pytest.mark.parametrize("shard", ["0/2", "3/2", "x", "1/0", "1-2"])
+def test_a_wrong_shard_is_a_usage_error(env: pytest.Pytester, shard: str) -> None:
+    env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
+    result = env.runpytest_subprocess("--shard", shard)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--shard: expected K/N with 1 <= K <= N" in result.stderr.str()
+
+
+def test_merge_names_the_report_it_cannot_read(tmp_path: Path) -> None:
+    (tmp_path / "junk.json").write_text("{not json")
+    (tmp_path / "other.json").write_text('{"format": 1}')
+    status, _, err = _merge(str(tmp_path / "junk.json"))
+    assert status == 2
+    assert f"{tmp_path / 'junk.json'}: not JSON" in err
+    status, _, err = _merge(str(tmp_path / "other.json"))
+    assert status == 2
+    assert "not a --conformance-json report of format 2" in err
+    status, _, err = _merge(str(tmp_path / "missing.json"))
+    assert status == 2
+    assert "cannot read it" in err
+    assert "Traceback" not in err
+
+
+def test_a_delivery_only_implementation_is_never_certified_for_what_it_does_not_do(
+    env: pytest.Pytester,
+) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    result = env.runpytest_subprocess(
+        "conformance", "--sender=tests.broken_senders:delivery_only",
+        "--conformance-json", "report.json",
+    )  # fmt: skip
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0
+    result.stdout.fnmatch_lines(
+        [
+            "*capabilities: delivers webhooks only (renders: false); over_limit: fail*",
+            "*B5 * not judged*",
+            "*E4 * conforms*",
+            "*not judged: the harness did part of the work for this implementation*F1, F2",
+        ]
+    )
+    data = json.loads((env.path / "report.json").read_text())
+    assert data["capabilities"] == {"name": "delivery only", "renders": False, "over_limit": "fail"}
+    assert data["rules"]["B5"]["verdict"] == "not judged"
+    assert data["rules"]["C4"]["verdict"] == "conforms"
+    assert data["not_judged"] == [f"B{i}" for i in range(1, 9)] + ["F1", "F2"]
+    assert "34 of 34 rules conform" not in result.stdout.str()
+    (ignore,) = [e for i, e in data["scenarios"].items() if "ignore blocks are output" in i]
+    assert ignore == {"rules": ["B5"], "outcome": "passed", "not_judged": ["B5"]}
+
+
+def test_an_implementation_of_the_first_protocol_still_runs_but_b8_is_not_judged(
+    env: pytest.Pytester,
+) -> None:
+    shutil.copytree(CONFORMANCE, env.path / "conformance")
+    result = env.runpytest_subprocess("conformance", "--sender=tests.broken_senders:legacy")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*B8 * not judged*", "*C8 * conforms*"])
+    # A failure still counts: a wrong one of the first protocol does not conform.
+    broken = env.runpytest_subprocess(
+        "conformance/c_request.scenario.yaml", "--sender=tests.broken_senders:legacy_literal_dots"
+    )
+    broken.stdout.fnmatch_lines(["*C1 * DOES NOT CONFORM*"])

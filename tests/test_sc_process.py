@@ -17,12 +17,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios import implementations
+from scenarios import implementations, process
 from scenarios.errors import ScenarioError
-from scenarios.implementations import CommandImplementation
+from scenarios.implementations import FlowContext, reference_render
+from scenarios.process import CommandImplementation
 
 NOW = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
 ACTION = {"url": "http://127.0.0.1:9/x", "method": "GET"}
+CONTEXT = FlowContext({}, {})
 
 # Answers every attempt with a failure that gives up; ``BAD`` says what the first
 # process started in the directory does wrong instead (later ones behave).
@@ -35,6 +37,10 @@ for line in sys.stdin:
     message = json.loads(line)
     if message["op"] == "close":
         break
+    if message["op"] == "hello":
+        sys.stdout.write(json.dumps({"protocol": 2, "renders": False}) + "\\n")
+        sys.stdout.flush()
+        continue
     (here / "seen").write_text(message["delivery"])
     if first and BAD == "silent":
         time.sleep(60)
@@ -55,7 +61,7 @@ def command(tmp_path: Path, bad: str) -> str:
 
 
 async def attempt(implementation: CommandImplementation) -> str | None:
-    report = await implementation.deliver(ACTION, {}, time_limit=0.2).attempt(NOW)
+    report = await implementation.deliver(ACTION, CONTEXT, time_limit=0.2).attempt(NOW)
     return report.error
 
 
@@ -70,8 +76,8 @@ async def attempt(implementation: CommandImplementation) -> str | None:
 async def test_a_broken_answer_fails_that_attempt_and_the_next_gets_a_new_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: str, message: str
 ) -> None:
-    monkeypatch.setattr(implementations, "ANSWER_GRACE", 0.3)
-    monkeypatch.setattr(implementations, "LINE_LIMIT", 1024)
+    monkeypatch.setattr(process, "ANSWER_GRACE", 0.3)
+    monkeypatch.setattr(process, "LINE_LIMIT", 1024)
     implementation = CommandImplementation(command(tmp_path, bad))
     try:
         with pytest.raises(ScenarioError, match=r"--sender-cmd .*") as caught:
@@ -141,15 +147,62 @@ answers = st.fixed_dictionaries(
 @settings(max_examples=300, deadline=None)
 @given(answer=answers)
 def test_any_answer_object_is_a_report_or_a_protocol_error(answer: dict[str, Any]) -> None:
-    delivery = implementations._CommandDelivery(_Canned(answer), 1, ACTION, {}, 0.2)  # type: ignore[arg-type]
+    delivery = process._CommandDelivery(_Canned(answer), 1, ACTION, CONTEXT, 0.2)  # type: ignore[arg-type]
     try:
         report = asyncio.run(delivery.attempt(NOW))
     except ScenarioError as exc:
         message = str(exc)
     else:
-        assert report.ok is bool(answer["ok"])
+        assert report.ok is answer["ok"]
         return
     assert "does not follow the protocol" in message
+
+
+class _CannedProcess(CommandImplementation):
+    """A command implementation whose process answers every line with one given object."""
+
+    def __init__(self, answer: Any) -> None:
+        super().__init__("canned")
+        self.answer = answer
+
+    async def exchange(self, message: dict[str, Any], *, wait: float = 60.0) -> Any:
+        return self.answer
+
+
+render_answers = st.fixed_dictionaries(
+    {}, optional={"value": answer_values, "missing": answer_values | st.lists(st.text(max_size=5))}
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(answer=render_answers, kind=st.sampled_from(["message", "set"]))
+def test_any_render_answer_is_a_rendering_or_a_protocol_error(
+    answer: dict[str, Any], kind: str
+) -> None:
+    implementation = _CannedProcess(answer)
+    try:
+        rendered = asyncio.run(implementation.render("{x}", CONTEXT, now=NOW, kind=kind))  # type: ignore[arg-type]
+    except ScenarioError as exc:
+        message = str(exc)
+    else:
+        assert rendered.value == answer["value"]
+        assert kind == "set" or isinstance(rendered.value, str)
+        return
+    assert "does not follow the protocol" in message
+
+
+@pytest.mark.parametrize(
+    ("hello", "says"),
+    [
+        ({"protocol": 1}, "expected protocol 2 and its capabilities"),
+        ({"protocol": 2, "renders": "yes"}, "capabilities.renders: expected true or false"),
+        ({"protocol": 2, "over_limit": "keep"}, "capabilities.over_limit: expected one of"),
+    ],
+)
+def test_a_wrong_hello_answer_is_named(hello: dict[str, Any], says: str) -> None:
+    with pytest.raises(ScenarioError, match="--sender-cmd") as caught:
+        asyncio.run(_CannedProcess(hello).capabilities())
+    assert says in str(caught.value)
 
 
 def test_an_attempt_that_never_ends_stops_the_run_with_its_block(
@@ -184,7 +237,10 @@ class _Scripted:
     def __init__(self, reports: list[dict[str, Any]]) -> None:
         self.reports = reports
 
-    def deliver(self, action: Any, variables: Any, *, time_limit: float) -> Any:
+    async def render(self, template: str, context: Any, *, now: datetime, kind: str) -> Any:
+        return reference_render(template, context.all_variables(now), kind)
+
+    def deliver(self, action: Any, context: Any, *, time_limit: float) -> Any:
         reports = iter(self.reports)
 
         class Delivery:
@@ -246,8 +302,19 @@ def test_whatever_an_implementation_reports_the_run_ends_in_a_verdict(
     ("lines", "says"),
     [
         pytest.param(["garbage"], "line 1 from the harness ('garbage') is not JSON", id="not-json"),
-        pytest.param(["[1]"], "expected an object with op 'attempt' or 'close'", id="not-object"),
-        pytest.param(['{"op": "send"}'], "op 'attempt' or 'close'", id="unknown-op"),
+        pytest.param(
+            ["[1]"],
+            "expected an object with op 'hello', 'render', 'attempt', 'close'",
+            id="not-object",
+        ),
+        pytest.param(
+            ['{"op": "send"}'], "op 'hello', 'render', 'attempt', 'close'", id="unknown-op"
+        ),
+        pytest.param(
+            ['{"op": "render", "template": 1, "context": {}}'],
+            "render: expected a template (text) and a context",
+            id="bad-render",
+        ),
         pytest.param(['{"op": "attempt"}'], "delivery: expected a text", id="no-delivery"),
         pytest.param(
             ['{"op": "attempt", "delivery": "d", "now": "soon"}'],
@@ -262,7 +329,7 @@ def test_whatever_an_implementation_reports_the_run_ends_in_a_verdict(
         pytest.param(
             [
                 '{"op": "attempt", "delivery": "d", "now": "2026-01-01T09:00:00+00:00", '
-                '"action": {}, "variables": {}, "time_limit": "ten"}'
+                '"action": {}, "context": {}, "time_limit": "ten"}'
             ],
             "time_limit: expected seconds above 0",
             id="bad-time-limit",
@@ -298,7 +365,7 @@ def test_the_example_adapter_answers_a_configuration_error_and_closes() -> None:
         "delivery": "d1",
         "now": NOW.isoformat(),
         "action": {"url": "", "method": "GET"},
-        "variables": {},
+        "context": {"variables": {}, "subscriber": {}},
     }
     done = subprocess.run(
         [sys.executable, "-m", "scenarios.adapter"],
@@ -311,4 +378,7 @@ def test_the_example_adapter_answers_a_configuration_error_and_closes() -> None:
     assert done.returncode == 0, done.stderr
     (answer,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert answer["ok"] is False
-    assert "url" in answer["configuration_error"]
+    assert answer["error_kind"] == "configuration"
+    assert answer["configuration_error"]["field"] == "url"
+    assert answer["configuration_error"]["value"] == ""
+    assert "retry_at" not in answer or answer["retry_at"] is None

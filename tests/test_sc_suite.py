@@ -139,6 +139,8 @@ def test_the_schema_takes_every_spelling_of_a_method_the_loader_takes(
         pytest.param("{name: x, flow: [{message: hi}], marks: ['skip(reason=1)']}", id="mark"),
         pytest.param("{name: x, flow: [{message: hi}], marks: [{a: 1, b: 2}]}", id="mark-args"),
         pytest.param("{name: x, flow: [{message: hi}], rules: [Z9]}", id="rule-id"),
+        pytest.param("{name: x, flow: [{message: hi}], rules: [A9]}", id="rule-not-in-contract"),
+        pytest.param("{name: x, flow: [{message: hi}], rules: [b1]}", id="rule-lower-case"),
         pytest.param("{name: x, flow: [{message: hi}], parametrize: {}}", id="empty-grid"),
         pytest.param("{name: x, flow: [{webhook: {url: u, method: FETCH}}]}", id="method"),
         pytest.param("{name: x, flow: [{message: a, set: {name: b, value: c}}]}", id="two-in-one"),
@@ -157,3 +159,14 @@ def test_the_schema_rejects_what_the_loader_rejects(tmp_path: Path, scenario: st
         check=False,
     )
     assert result.returncode == 1
+
+
+def test_a_rule_id_outside_the_contract_is_an_error_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "mine.scenario.yaml"
+    path.write_text("scenarios:\n  - name: x\n    rules: [A1, F4]\n    flow: [{message: hi}]\n")
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_file(path)
+    message = str(caught.value)
+    assert f"{path}:3" in message
+    assert "rule ids of the contract, A1..F3" in message
+    assert "['F4']" in message

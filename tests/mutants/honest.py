@@ -30,10 +30,20 @@ from scenarios.implementations import RequestSnapshot
 from webhook_core import MISSING
 
 METHODS = ("GET", "POST", "JSON POST", "PUT", "PATCH", "DELETE")
-RESERVED = (
-    "user_id first_name last_name username phone email channel bot_id date time datetime "
-    "timestamp"
-).split()
+RESERVED = [
+    "user_id",
+    "first_name",
+    "last_name",
+    "username",
+    "phone",
+    "email",
+    "channel",
+    "bot_id",
+    "date",
+    "time",
+    "datetime",
+    "timestamp",
+]
 SCHEDULE = (5, 30, 60, 30 * 60, 2 * 60 * 60)
 LIMIT = 1024 * 1024
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -202,9 +212,7 @@ class Honest:
     def reserved(self, context: FlowContext, now: datetime) -> dict[str, Any]:
         local = now.astimezone(ZoneInfo(context.timezone or "UTC"))
         subscriber = context.subscriber
-        values: dict[str, Any] = {
-            name: str(subscriber.get(name, "")) for name in RESERVED[:7]
-        }
+        values: dict[str, Any] = {name: str(subscriber.get(name, "")) for name in RESERVED[:7]}
         values["bot_id"] = context.bot_id
         values["date"] = local.strftime("%d.%m.%Y")
         values["time"] = local.strftime("%H:%M")
@@ -349,7 +357,10 @@ class Honest:
         ]
         http_method = "POST" if method == "JSON POST" else method
         return httpx.Request(
-            http_method, url, headers=self.headers(content_type, user), content=body
+            http_method,
+            url,
+            headers=[(name, value.encode()) for name, value in self.headers(content_type, user)],
+            content=body,
         )
 
     # --- C9, D: sending and the answer --------------------------------------------------
@@ -429,6 +440,8 @@ class Honest:
             ok = False
         if ok:
             value = self.value_of(sent.body, sent.headers.get("content-type", ""))
+            if sent.over_limit:  # D3, as declared: the text read so far, or nothing
+                value = self.decode(sent.body, "") if self.over_limit == "truncate" else MISSING
             return AttemptReport(
                 ok=True,
                 status=sent.status,
@@ -450,3 +463,15 @@ class Honest:
 
 def honest() -> Honest:
     return Honest()
+
+
+class HonestTruncating(Honest):
+    """The same, with D3's other documented choice: keep the text of the first 1 MiB."""
+
+    over_limit = "truncate"
+
+
+class HonestDiscarding(Honest):
+    """The same, with D3's third choice: succeed and save nothing."""
+
+    over_limit = "discard"
