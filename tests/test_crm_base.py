@@ -19,7 +19,7 @@ from freezegun import freeze_time
 
 from mockserver import MockServer
 from mockserver.crm import AmoCRM, Bitrix24
-from mockserver.crm.base import CallLog, Clock, Store
+from mockserver.crm.base import CallLog, Clock, Store, StoreFull
 from tests.cli import spawn_mockserver
 
 
@@ -197,3 +197,34 @@ def test_expiry_and_dates_follow_the_profile_clock() -> None:
     lead, _ = portal.call("crm.lead.get", {"id": new_id})
     assert lead["DATE_CREATE"].startswith("2026-05-01T00:00:00")
     assert lead["DATE_MODIFY"].startswith("2026-05-02T00:00:00")
+
+
+def test_the_store_is_bounded_in_records_and_bytes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite", max_records=2, max_bytes=10_000)
+    store.put("lead", 1, {"ID": "1"})
+    store.put("lead", 2, {"ID": "2"})
+    store.put("lead", 2, {"ID": "2", "NAME": "replaced"})  # a replacement is no new record
+    with pytest.raises(StoreFull, match="at most 2 records"):
+        store.put("lead", 3, {"ID": "3"})
+    assert sorted(store.records["lead"]) == [1, 2]
+    store.delete("lead", 1)
+    store.put("lead", 3, {"ID": "3"})
+    with pytest.raises(StoreFull, match="10000 bytes"):
+        store.put("lead", 3, {"ID": "3", "BIG": "x" * 20_000})
+    assert store.records["lead"][3] == {"ID": "3"}
+    store.close()
+    reopened = Store(tmp_path / "s.sqlite", max_records=2)
+    assert (reopened.count, sorted(reopened.records["lead"])) == (2, [2, 3])
+    reopened.close()
+
+
+async def test_a_full_store_is_a_clear_error_not_a_500() -> None:
+    async with MockServer() as server:
+        portal = server.mount(Bitrix24(secret="s", plan="unlimited"))
+        portal.store.max_records = 1
+        async with httpx.AsyncClient(base_url=server.url + portal.webhook_path) as client:
+            assert (await client.post("crm.lead.add", json={"fields": {}})).status_code == 200
+            full = await client.post("crm.lead.add", json={"fields": {}})
+    assert full.status_code == 507
+    assert full.json()["error"] == "ERROR_CORE"
+    assert "at most 1 records" in full.json()["error_description"]

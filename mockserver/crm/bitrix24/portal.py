@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from aiohttp import web
 
-from mockserver.crm.base import CrmProfile
+from mockserver.crm.base import CrmProfile, StoreFull
 from mockserver.forms import parse_php_form
 from mockserver.models import CRM_URL_WORD, CRM_URL_WORD_TEXT
 
@@ -319,6 +319,8 @@ class Bitrix24(Records, Events, CrmProfile):
             response = web.json_response(self._envelope(result, extra))
         except BitrixError as exc:
             response = self._error(exc.code, exc.description, exc.status)
+        except StoreFull as exc:  # the fake's own limit, said in the portal's shape
+            response = self._error("ERROR_CORE", str(exc), 507)
         if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
             await self.drop_connection(
                 request, hang=fault.seconds if fault.kind == "commit_then_hang" else None
