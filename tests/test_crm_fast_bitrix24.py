@@ -2,8 +2,9 @@
 
 fast-bitrix24 takes any URL as the webhook, so the mock server's ``http://`` URL is the
 only setting (``verbose=False`` only hides its progress bar); for an application, the
-webhook is ``{server}/rest/`` and ``token_func`` returns the access token (the client calls it again after a 401, which is where a
-refresh through the fake's ``/oauth/token/`` goes). It opens its aiohttp session with
+webhook is ``{server}/rest/`` and ``token_func`` returns the access token (the client
+calls it again after a 401, which is where a refresh through the fake's
+``/oauth/token/`` goes). It opens its aiohttp session with
 ``raise_for_status=True``, so an error answer reaches the caller as
 ``aiohttp.ClientResponseError`` with the documented status.
 """
