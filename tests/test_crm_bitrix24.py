@@ -906,3 +906,21 @@ async def test_a_failed_delivery_is_logged_and_not_retried() -> None:
     deliveries = crm.to_json()["deliveries"]
     assert [(d["event"], d["status"]) for d in deliveries] == [("ONCRMDEALADD", 404)]
     assert len([r for r in server.requests if r.path == "/down"]) == 1
+
+
+async def test_the_admin_api_installs_the_application_for_a_process_elsewhere() -> None:
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(plan="unlimited", client_id="local.cli", client_secret="c"))
+        assert "client_id local.cli client_secret c" in crm.describe(server.url)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            made = await client.post("/__admin/crm/bitrix24/oauth", json={"user_id": 4})
+            assert made.status_code == 201
+            issued = made.json()
+            assert (issued["user_id"], issued["client_endpoint"]) == (4, f"{server.url}/rest/")
+            listed = await client.get(
+                "/rest/crm.lead.list", params={"auth": issued["access_token"]}
+            )
+            assert listed.json()["total"] == 0
+            bad = await client.post("/__admin/crm/bitrix24/oauth", json={"user": 4})
+            assert bad.status_code == 400
+            assert "user" in bad.text

@@ -191,7 +191,10 @@ class Bitrix24(Records, Events, CrmProfile):
     def describe(self, base_url: str) -> str:
         return (
             f"webhook URL {base_url}{self.webhook_path} (plan {self.plan}; "
-            f"records and calls at {base_url}/__admin/crm/{self.name})"
+            f"records and calls at {base_url}/__admin/crm/{self.name}); application "
+            f"client_id {self.tokens.client_id} client_secret {self.tokens.client_secret} "
+            f"(tokens: POST {base_url}/__admin/crm/{self.name}/oauth; refresh at "
+            f"{base_url}/oauth/token/)"
         )
 
     def reset(self) -> None:

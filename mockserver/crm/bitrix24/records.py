@@ -482,7 +482,8 @@ class Records:
         filters = params.get("filter") or {}
         if isinstance(filters, Mapping):
             comments = [c for c in comments if all(passes(c, k, v) for k, v in filters.items())]
-        start = max(int(text(params.get("start") or 0) or 0), 0)
+        raw_start = text(params.get("start") or 0)
+        start = max(int(raw_start), 0) if raw_start.lstrip("-").isdigit() else 0
         extra: dict[str, Any] = {"total": len(comments)}
         if start + PAGE < len(comments):
             extra = {"next": start + PAGE, **extra}
@@ -504,6 +505,11 @@ class Records:
             )
         values = values[:20]
         wanted_type = text(params.get("entity_type")).upper()
+        if wanted_type and wanted_type not in ("LEAD", "CONTACT", "COMPANY"):
+            raise BitrixError(
+                f"Entity type '{wanted_type}' is not supported in current context",
+                "Parameter 'entity_type' must be LEAD, CONTACT or COMPANY.",
+            )
         owners = [wanted_type.lower()] if wanted_type else ["lead", "contact", "company"]
         wanted = {_comm_key(kind, value) for value in values}
         found: dict[str, list[int]] = {}
