@@ -59,7 +59,7 @@ def test_the_call_log_is_bounded_in_entries_and_in_bytes() -> None:
     assert 0 < len(log) < 10
     assert log.bytes <= 1000
     assert log[-1]["n"] == 49
-    assert log.last(2) == [log[-2], log[-1]]
+    assert log.last(2) == [log[-2], log[-1]] == log[-2:]
 
 
 def _free_port() -> int:

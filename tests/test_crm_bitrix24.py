@@ -924,3 +924,28 @@ async def test_the_admin_api_installs_the_application_for_a_process_elsewhere() 
             bad = await client.post("/__admin/crm/bitrix24/oauth", json={"user": 4})
             assert bad.status_code == 400
             assert "user" in bad.text
+
+
+async def test_batch_pages_with_result_next_and_numeric_keys(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    _, client = portal
+    for number in range(120):
+        await call(client, "crm.lead.add", json={"fields": {"TITLE": f"l{number}"}})
+    answer = (
+        await client.post(
+            "batch",
+            json={
+                "cmd": [
+                    "crm.lead.list?select[]=ID",
+                    "crm.lead.list?select[]=ID&start=$result_next[0]",
+                    "crm.lead.list?select[]=ID&start=$result_next[1]",
+                ]
+            },
+        )
+    ).json()["result"]
+    assert answer["result_next"] == {"0": 50, "1": 100}  # the last page has none
+    assert answer["result_total"] == {"0": 120, "1": 120, "2": 120}
+    pages = [answer["result"][key] for key in ("0", "1", "2")]
+    assert [len(page) for page in pages] == [50, 50, 20]
+    assert pages[2][-1]["ID"] == "120"

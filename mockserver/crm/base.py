@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from mockserver.responding import Pause, abort_connection
 
@@ -329,7 +329,16 @@ class CallLog:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (call for call, _ in self._entries)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        """One call, or a slice of them as a list (``calls[-200:]``), as a list would."""
+        if isinstance(index, slice):
+            return [call for call, _ in list(self._entries)[index]]
         return self._entries[index][0]
 
     def last(self, count: int) -> list[dict[str, Any]]:
