@@ -90,9 +90,12 @@ def test_a_restart_with_the_same_data_serves_the_same_urls(tmp_path: Path) -> No
     """No --bitrix24-secret: the minted secret is kept in --data; a --port given once too."""
     port = _free_port()
     process, first = _start("--data", str(tmp_path), "--port", str(port))
+    origin = f"http://127.0.0.1:{port}"
     try:
-        assert first.startswith(f"http://127.0.0.1:{port}/rest/1/b24")
+        assert first.startswith(f"{origin}/rest/1/b24")
         assert httpx.post(first + "crm.lead.add.json", json={"fields": {}}).json()["result"] == 1
+        issued = httpx.post(f"{origin}/__admin/crm/bitrix24/oauth", json={}).json()
+        application = httpx.get(f"{origin}/__admin/crm/bitrix24").json()["application"]
     finally:
         _stop(process)
     process, second = _start("--data", str(tmp_path))  # no --port, no secret
@@ -100,6 +103,10 @@ def test_a_restart_with_the_same_data_serves_the_same_urls(tmp_path: Path) -> No
         assert second == first
         lead = httpx.post(second + "crm.lead.get.json", json={"id": 1}).json()["result"]
         assert lead["ID"] == "1"
+        token = issued["access_token"]  # the application's token works on
+        listed = httpx.get(f"{origin}/rest/crm.lead.list", params={"auth": token})
+        assert listed.json()["total"] == 1
+        assert httpx.get(f"{origin}/__admin/crm/bitrix24").json()["application"] == application
     finally:
         _stop(process)
     process, other = _start("--data", str(tmp_path / "elsewhere"))
