@@ -58,7 +58,7 @@ scalars = (
     st.none()
     | st.booleans()
     | st.integers(-3, 3)
-    | st.floats(allow_nan=False)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from(
         ["$result[a]", "$result[a][0][ID]", "$result_total[a]", "UF_CRM_X", "X", "-1", "50"]
     )
