@@ -26,7 +26,7 @@ from mockserver.crm.base import CrmProfile, StoreFull
 from mockserver.forms import parse_php_form
 from mockserver.models import CRM_URL_WORD, CRM_URL_WORD_TEXT
 
-from .batch import run_batch
+from .batch import run_batch, run_batch_async
 from .events import Events
 from .oauth import OAuthError, Tokens
 from .records import Records
@@ -318,7 +318,11 @@ class Bitrix24(Records, Events, CrmProfile):
         if fault is not None and fault.kind == "redirect":
             raise web.HTTPFound(location=fault.location + record.url)
         try:
-            result, extra = self.call(method, params)
+            if method == "batch":
+                batch = await run_batch_async(params, self.call, METHODS.__contains__, self.timing)
+                result, extra = batch, None
+            else:
+                result, extra = self.call(method, params)
             response = web.json_response(self._envelope(result, extra))
         except BitrixError as exc:
             response = self._error(exc.code, exc.description, exc.status)
