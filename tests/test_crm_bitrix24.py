@@ -949,3 +949,37 @@ async def test_batch_pages_with_result_next_and_numeric_keys(
     pages = [answer["result"][key] for key in ("0", "1", "2")]
     assert [len(page) for page in pages] == [50, 50, 20]
     assert pages[2][-1]["ID"] == "120"
+
+
+async def test_a_batch_lets_other_calls_run_between_its_commands() -> None:
+    """Deterministic: the other coroutine gets the loop before the batch's 50 writes end."""
+    from mockserver.crm.bitrix24.batch import run_batch_async
+
+    portal = Bitrix24(secret="s", plan="unlimited")
+    done: list[int] = []
+
+    def counting(method: str, params: Any) -> Any:
+        done.append(1)
+        return portal.call(method, params)
+
+    params = {"cmd": {f"c{n}": "crm.lead.add?fields[TITLE]=x" for n in range(50)}}
+    batch = asyncio.create_task(run_batch_async(params, counting, lambda m: True, portal.timing))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    seen = len(done)
+    answer = await batch
+    assert 0 < seen < 50  # it was part way through when this coroutine ran again
+    assert len(answer["result"]) == 50
+
+
+def test_constructor_refuses_what_cannot_work() -> None:
+    with pytest.raises(ValueError, match="userfields: got 'leads'"):
+        Bitrix24(userfields={"leads": {"UF_CRM_X": "string"}})
+    with pytest.raises(ValueError, match="USER_TYPE_ID"):
+        Bitrix24(userfields={"lead": {"UF_CRM_X": "colour"}})
+    with pytest.raises(ValueError, match="token_lifetime"):
+        Bitrix24(token_lifetime=0)
+    portal = Bitrix24(userfields={"lead": {"UF_CRM_X": "integer"}})
+    assert portal.describe_fields("lead")["UF_CRM_X"]["type"] == "integer"
+    with pytest.raises(ValueError, match="expected an http"):
+        portal.bind("ONCRMLEADADD", "ftp://x")
