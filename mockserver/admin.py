@@ -629,6 +629,18 @@ def admin_router(server: MockServer) -> AdminRouter:
         profile.revoke_webhook(secret)
         return web.Response(status=204)
 
+    async def issue_app_tokens(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "issue_app_tokens"):
+            return problem(404, "No applications here", f"{profile.name} has no OAuth application")
+        asked = await _request_model(request, _WebhookRequest, "Invalid token request")
+        if isinstance(asked, web.Response):
+            return asked
+        issued = profile.issue_app_tokens(
+            asked.user_id, tuple(asked.scope), str(request.url.origin())
+        )
+        return _reply(issued, status=201)
+
     async def crm_clock(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
         if request.method == "POST":
@@ -701,6 +713,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         ("DELETE", "/__admin/crm/{name}/tokens/{token}", revoke_token),
         ("POST", "/__admin/crm/{name}/unblock", unblock),
         ("GET", "/__admin/crm/{name}/clock", crm_clock),
+        ("POST", "/__admin/crm/{name}/oauth", issue_app_tokens),
         ("POST", "/__admin/crm/{name}/clock", crm_clock),
         ("POST", "/__admin/crm/{name}/webhooks", issue_webhook),
         ("DELETE", "/__admin/crm/{name}/webhooks/{secret}", revoke_webhook),

@@ -306,6 +306,27 @@ class SubscriberSpec(_Model):
     channel: Text = "telegram"
 
 
+class Bitrix24EventSpec(_Model):
+    """An outbound event the portal sends to a path of the scenario's mock server, as
+    ``event.bind`` would register it; ``expect`` checks what arrived there."""
+
+    event: Literal[
+        "ONCRMLEADADD",
+        "ONCRMLEADUPDATE",
+        "ONCRMLEADDELETE",
+        "ONCRMCONTACTADD",
+        "ONCRMCONTACTUPDATE",
+        "ONCRMCONTACTDELETE",
+        "ONCRMDEALADD",
+        "ONCRMDEALUPDATE",
+        "ONCRMDEALDELETE",
+        "ONCRMCOMPANYADD",
+        "ONCRMCOMPANYUPDATE",
+        "ONCRMCOMPANYDELETE",
+    ]
+    handler: str = Field(pattern=r"^/", description="a path on the scenario's mock server")
+
+
 class Bitrix24Spec(_Model):
     """A fake Bitrix24 portal on the far side; ``{mock.bitrix24}`` is its webhook URL."""
 
@@ -315,6 +336,7 @@ class Bitrix24Spec(_Model):
     )
     plan: Literal["standard", "enterprise", "unlimited"] = "standard"
     faults: list[CrmFaultSpec] = Field(default_factory=list)
+    events: list[Bitrix24EventSpec] = Field(default_factory=list)
 
     @field_validator("faults", mode="before")
     @classmethod

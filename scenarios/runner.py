@@ -188,6 +188,10 @@ async def run_scenario(
             break
     else:
         result.state = "finished"
+    for profile in server.profiles:  # what a fake CRM sends back has arrived
+        sent = getattr(profile, "events_sent", None)
+        if sent is not None:
+            await sent()
     result.requests = server.requests
     failures = broken + check(loaded, result, server)
     expected_failure = scenario.expect_failure
@@ -361,6 +365,8 @@ def _mount_crms(scenario: Any, server: MockServer) -> dict[str, str]:
         portal = server.mount(Bitrix24(user_id=spec.user_id, secret=spec.secret, plan=spec.plan))
         for fault in spec.faults:
             portal.add_fault(CrmFault(**fault.model_dump()))
+        for binding in spec.events:
+            portal.bind(binding.event, server.url + binding.handler)
         urls["bitrix24"] = server.url + portal.webhook_path.rstrip("/")
     amo_spec = scenario.mock.crm.amocrm
     if amo_spec is not None:

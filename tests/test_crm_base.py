@@ -19,7 +19,7 @@ from freezegun import freeze_time
 
 from mockserver import MockServer
 from mockserver.crm import AmoCRM, Bitrix24
-from mockserver.crm.base import CallLog, Clock, Store
+from mockserver.crm.base import CallLog, Clock, Store, StoreFull
 from tests.cli import spawn_mockserver
 
 
@@ -59,7 +59,7 @@ def test_the_call_log_is_bounded_in_entries_and_in_bytes() -> None:
     assert 0 < len(log) < 10
     assert log.bytes <= 1000
     assert log[-1]["n"] == 49
-    assert log.last(2) == [log[-2], log[-1]]
+    assert log.last(2) == [log[-2], log[-1]] == log[-2:]
 
 
 def _free_port() -> int:
@@ -90,9 +90,12 @@ def test_a_restart_with_the_same_data_serves_the_same_urls(tmp_path: Path) -> No
     """No --bitrix24-secret: the minted secret is kept in --data; a --port given once too."""
     port = _free_port()
     process, first = _start("--data", str(tmp_path), "--port", str(port))
+    origin = f"http://127.0.0.1:{port}"
     try:
-        assert first.startswith(f"http://127.0.0.1:{port}/rest/1/b24")
+        assert first.startswith(f"{origin}/rest/1/b24")
         assert httpx.post(first + "crm.lead.add.json", json={"fields": {}}).json()["result"] == 1
+        issued = httpx.post(f"{origin}/__admin/crm/bitrix24/oauth", json={}).json()
+        application = httpx.get(f"{origin}/__admin/crm/bitrix24").json()["application"]
     finally:
         _stop(process)
     process, second = _start("--data", str(tmp_path))  # no --port, no secret
@@ -100,6 +103,10 @@ def test_a_restart_with_the_same_data_serves_the_same_urls(tmp_path: Path) -> No
         assert second == first
         lead = httpx.post(second + "crm.lead.get.json", json={"id": 1}).json()["result"]
         assert lead["ID"] == "1"
+        token = issued["access_token"]  # the application's token works on
+        listed = httpx.get(f"{origin}/rest/crm.lead.list", params={"auth": token})
+        assert listed.json()["total"] == 1
+        assert httpx.get(f"{origin}/__admin/crm/bitrix24").json()["application"] == application
     finally:
         _stop(process)
     process, other = _start("--data", str(tmp_path / "elsewhere"))
@@ -197,3 +204,34 @@ def test_expiry_and_dates_follow_the_profile_clock() -> None:
     lead, _ = portal.call("crm.lead.get", {"id": new_id})
     assert lead["DATE_CREATE"].startswith("2026-05-01T00:00:00")
     assert lead["DATE_MODIFY"].startswith("2026-05-02T00:00:00")
+
+
+def test_the_store_is_bounded_in_records_and_bytes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.sqlite", max_records=2, max_bytes=10_000)
+    store.put("lead", 1, {"ID": "1"})
+    store.put("lead", 2, {"ID": "2"})
+    store.put("lead", 2, {"ID": "2", "NAME": "replaced"})  # a replacement is no new record
+    with pytest.raises(StoreFull, match="at most 2 records"):
+        store.put("lead", 3, {"ID": "3"})
+    assert sorted(store.records["lead"]) == [1, 2]
+    store.delete("lead", 1)
+    store.put("lead", 3, {"ID": "3"})
+    with pytest.raises(StoreFull, match="10000 bytes"):
+        store.put("lead", 3, {"ID": "3", "BIG": "x" * 20_000})
+    assert store.records["lead"][3] == {"ID": "3"}
+    store.close()
+    reopened = Store(tmp_path / "s.sqlite", max_records=2)
+    assert (reopened.count, sorted(reopened.records["lead"])) == (2, [2, 3])
+    reopened.close()
+
+
+async def test_a_full_store_is_a_clear_error_not_a_500() -> None:
+    async with MockServer() as server:
+        portal = server.mount(Bitrix24(secret="s", plan="unlimited"))
+        portal.store.max_records = 1
+        async with httpx.AsyncClient(base_url=server.url + portal.webhook_path) as client:
+            assert (await client.post("crm.lead.add", json={"fields": {}})).status_code == 200
+            full = await client.post("crm.lead.add", json={"fields": {}})
+    assert full.status_code == 507
+    assert full.json()["error"] == "ERROR_CORE"
+    assert "at most 1 records" in full.json()["error_description"]

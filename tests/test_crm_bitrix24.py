@@ -906,3 +906,80 @@ async def test_a_failed_delivery_is_logged_and_not_retried() -> None:
     deliveries = crm.to_json()["deliveries"]
     assert [(d["event"], d["status"]) for d in deliveries] == [("ONCRMDEALADD", 404)]
     assert len([r for r in server.requests if r.path == "/down"]) == 1
+
+
+async def test_the_admin_api_installs_the_application_for_a_process_elsewhere() -> None:
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(plan="unlimited", client_id="local.cli", client_secret="c"))
+        assert "client_id local.cli client_secret c" in crm.describe(server.url)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            made = await client.post("/__admin/crm/bitrix24/oauth", json={"user_id": 4})
+            assert made.status_code == 201
+            issued = made.json()
+            assert (issued["user_id"], issued["client_endpoint"]) == (4, f"{server.url}/rest/")
+            listed = await client.get(
+                "/rest/crm.lead.list", params={"auth": issued["access_token"]}
+            )
+            assert listed.json()["total"] == 0
+            bad = await client.post("/__admin/crm/bitrix24/oauth", json={"user": 4})
+            assert bad.status_code == 400
+            assert "user" in bad.text
+
+
+async def test_batch_pages_with_result_next_and_numeric_keys(
+    portal: tuple[Bitrix24, httpx.AsyncClient],
+) -> None:
+    _, client = portal
+    for number in range(120):
+        await call(client, "crm.lead.add", json={"fields": {"TITLE": f"l{number}"}})
+    answer = (
+        await client.post(
+            "batch",
+            json={
+                "cmd": [
+                    "crm.lead.list?select[]=ID",
+                    "crm.lead.list?select[]=ID&start=$result_next[0]",
+                    "crm.lead.list?select[]=ID&start=$result_next[1]",
+                ]
+            },
+        )
+    ).json()["result"]
+    assert answer["result_next"] == {"0": 50, "1": 100}  # the last page has none
+    assert answer["result_total"] == {"0": 120, "1": 120, "2": 120}
+    pages = [answer["result"][key] for key in ("0", "1", "2")]
+    assert [len(page) for page in pages] == [50, 50, 20]
+    assert pages[2][-1]["ID"] == "120"
+
+
+async def test_a_batch_lets_other_calls_run_between_its_commands() -> None:
+    """Deterministic: the other coroutine gets the loop before the batch's 50 writes end."""
+    from mockserver.crm.bitrix24.batch import run_batch_async
+
+    portal = Bitrix24(secret="s", plan="unlimited")
+    done: list[int] = []
+
+    def counting(method: str, params: Any) -> Any:
+        done.append(1)
+        return portal.call(method, params)
+
+    params = {"cmd": {f"c{n}": "crm.lead.add?fields[TITLE]=x" for n in range(50)}}
+    batch = asyncio.create_task(run_batch_async(params, counting, lambda m: True, portal.timing))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    seen = len(done)
+    answer = await batch
+    assert 0 < seen < 50  # it was part way through when this coroutine ran again
+    assert len(answer["result"]) == 50
+
+
+def test_constructor_refuses_what_cannot_work() -> None:
+    with pytest.raises(ValueError, match="userfields: got 'leads'"):
+        Bitrix24(userfields={"leads": {"UF_CRM_X": "string"}})
+    with pytest.raises(ValueError, match="USER_TYPE_ID"):
+        Bitrix24(userfields={"lead": {"UF_CRM_X": "colour"}})
+    with pytest.raises(ValueError, match="token_lifetime"):
+        Bitrix24(token_lifetime=0)
+    portal = Bitrix24(userfields={"lead": {"UF_CRM_X": "integer"}})
+    assert portal.describe_fields("lead")["UF_CRM_X"]["type"] == "integer"
+    with pytest.raises(ValueError, match="expected an http"):
+        portal.bind("ONCRMLEADADD", "ftp://x")

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from mockserver.responding import Pause, abort_connection
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from mockserver.journal import RecordedRequest
 
-__all__ = ["CallLog", "Clock", "CrmFault", "CrmProfile", "Store"]
+__all__ = ["CallLog", "Clock", "CrmFault", "CrmProfile", "Store", "StoreFull"]
 
 FaultKind = Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"]
 
@@ -73,6 +73,10 @@ class CrmFault:
         return self.call is None or self.seen == self.call
 
 
+class StoreFull(Exception):
+    """A write that would take the store past its limit (records or bytes)."""
+
+
 class Store:
     """Records by entity type, with increasing integer ids per type.
 
@@ -84,7 +88,18 @@ class Store:
     and ids go on where they stopped.
     """
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        max_records: int = 200_000,
+        max_bytes: int = 256 * 1024 * 1024,
+    ) -> None:
+        self.max_records = max_records
+        self.max_bytes = max_bytes
+        self.count = 0
+        self.bytes = 0
+        self._sizes: dict[tuple[str, int], int] = {}
         self.records: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
         self.counters: dict[str, int] = {}
         self.meta: dict[str, Any] = {}
@@ -111,6 +126,9 @@ class Store:
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         for entity, key, body in db.execute("SELECT entity, id, body FROM records"):
             self.records[entity][key] = json.loads(body)
+            self._sizes[(entity, key)] = len(body)
+        self.count = len(self._sizes)
+        self.bytes = sum(self._sizes.values())
         self.counters = dict(db.execute("SELECT entity, last FROM counters"))
         self.meta = {
             key: json.loads(value) for key, value in db.execute("SELECT key, value FROM meta")
@@ -133,17 +151,31 @@ class Store:
         return value
 
     def put(self, entity: str, key: int, record: dict[str, Any]) -> None:
-        """Store (or replace) a record; durable once :meth:`durable` returns."""
+        """Store (or replace) a record; durable once :meth:`durable` returns.
+
+        :class:`StoreFull` (and nothing stored) when it would take the store past
+        ``max_records`` or ``max_bytes`` (the records' JSON).
+        """
+        body = json.dumps(record, ensure_ascii=False)
+        old = self._sizes.get((entity, key))
+        count = self.count + (old is None)
+        size = self.bytes - (old or 0) + len(body)
+        if count > self.max_records or size > self.max_bytes:
+            raise StoreFull(
+                f"the fake CRM keeps at most {self.max_records} records and "
+                f"{self.max_bytes} bytes; it holds {self.count} records, {self.bytes} bytes"
+            )
         self.records[entity][key] = record
-        self._queue(
-            "INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
-            (entity, key, json.dumps(record, ensure_ascii=False)),
-        )
+        self._sizes[(entity, key)] = len(body)
+        self.count, self.bytes = count, size
+        self._queue("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (entity, key, body))
 
     def delete(self, entity: str, key: int) -> dict[str, Any] | None:
         """Forget a record (its id is never given again); the record, or ``None``."""
         gone = self.records[entity].pop(key, None)
         if gone is not None:
+            self.count -= 1
+            self.bytes -= self._sizes.pop((entity, key), 0)
             self._queue("DELETE FROM records WHERE entity = ? AND id = ?", (entity, key))
         return gone
 
@@ -153,6 +185,8 @@ class Store:
 
     def clear(self) -> None:
         self.records.clear()
+        self._sizes.clear()
+        self.count = self.bytes = 0
         self.counters.clear()
         self.meta.clear()
         for table in ("records", "counters", "meta"):
@@ -295,7 +329,16 @@ class CallLog:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (call for call, _ in self._entries)
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        """One call, or a slice of them as a list (``calls[-200:]``), as a list would."""
+        if isinstance(index, slice):
+            return [call for call, _ in list(self._entries)[index]]
         return self._entries[index][0]
 
     def last(self, count: int) -> list[dict[str, Any]]:
@@ -345,6 +388,8 @@ class CrmProfile:
         self.calls.append(call)
         try:
             response = await self.answer(record, request)
+        except StoreFull as exc:
+            response = self.store_full(exc)
         except Exception as exc:
             call["status"] = getattr(exc, "status", 500)
             await self.store.durable()
@@ -352,6 +397,12 @@ class CrmProfile:
         call["status"] = response.status
         await self.store.durable()  # no answer before its write is on disk
         return response
+
+    def store_full(self, exc: StoreFull) -> web.StreamResponse:
+        """The answer to a write past the store's limit (a profile may say it its way)."""
+        from aiohttp import web
+
+        return web.json_response({"error": "STORE_FULL", "error_description": str(exc)}, status=507)
 
     def call_name(self, record: RecordedRequest) -> str:
         """How the call log names a request (a method name, or ``METHOD /path``)."""

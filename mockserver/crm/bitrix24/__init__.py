@@ -1,8 +1,9 @@
 """A fake Bitrix24 portal: inbound webhooks and application (OAuth) tokens, the classic
 ``crm.*`` methods with their life cycle, ``batch`` with references, outbound events.
 
-Modules: ``portal`` (the front door: auth, envelope, rate limit), ``records`` (the CRM
-methods), ``batch``, ``oauth``, ``events``, ``schema`` (fields, statuses, plans).
+Modules: ``portal`` (the front door: auth, envelope, rate limit), ``records`` (the entity
+methods), ``extras`` (userfields, timeline comments, duplicates), ``filters`` (list
+filter and order), ``batch``, ``oauth``, ``events``, ``schema`` (fields, statuses, plans).
 """
 
 from __future__ import annotations

@@ -108,6 +108,14 @@ class Events:
         self.store.set_meta("events", bound)
         return True
 
+    def bind(self, event: str, handler: str, auth_type: str = "0") -> None:
+        """``event.bind`` from setup code (a scenario's ``events``); errors as ValueError."""
+        try:
+            self.event_call("bind", {"event": event, "handler": handler, "auth_type": auth_type})
+        except BitrixError as exc:
+            raise ValueError(f"events: {event} → {handler}: {exc.description}") from None
+        self.store.flush()
+
     def queue_event(self, entity: str, op: str, entity_id: str) -> None:
         """After a change: note the event for every handler bound to it."""
         name = f"ONCRM{entity.upper()}{op.upper()}"

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from aiohttp import web
 
-from mockserver.crm.base import CrmProfile
+from mockserver.crm.base import CrmProfile, StoreFull
 from mockserver.forms import parse_php_form
 from mockserver.models import CRM_URL_WORD, CRM_URL_WORD_TEXT
 
-from .batch import run_batch
+from .batch import run_batch, run_batch_async
 from .events import Events
 from .oauth import OAuthError, Tokens
 from .records import Records
@@ -191,7 +191,10 @@ class Bitrix24(Records, Events, CrmProfile):
     def describe(self, base_url: str) -> str:
         return (
             f"webhook URL {base_url}{self.webhook_path} (plan {self.plan}; "
-            f"records and calls at {base_url}/__admin/crm/{self.name})"
+            f"records and calls at {base_url}/__admin/crm/{self.name}); application "
+            f"client_id {self.tokens.client_id} client_secret {self.tokens.client_secret} "
+            f"(tokens: POST {base_url}/__admin/crm/{self.name}/oauth; refresh at "
+            f"{base_url}/oauth/token/)"
         )
 
     def reset(self) -> None:
@@ -315,10 +318,16 @@ class Bitrix24(Records, Events, CrmProfile):
         if fault is not None and fault.kind == "redirect":
             raise web.HTTPFound(location=fault.location + record.url)
         try:
-            result, extra = self.call(method, params)
+            if method == "batch":
+                batch = await run_batch_async(params, self.call, METHODS.__contains__, self.timing)
+                result, extra = batch, None
+            else:
+                result, extra = self.call(method, params)
             response = web.json_response(self._envelope(result, extra))
         except BitrixError as exc:
             response = self._error(exc.code, exc.description, exc.status)
+        except StoreFull as exc:  # the fake's own limit, said in the portal's shape
+            response = self._error("ERROR_CORE", str(exc), 507)
         if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
             await self.drop_connection(
                 request, hang=fault.seconds if fault.kind == "commit_then_hang" else None

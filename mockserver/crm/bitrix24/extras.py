@@ -1,0 +1,243 @@
+"""What the CRM methods share, and the ones beside the entities: custom fields
+(``crm.{entity}.userfield.*``), timeline comments and the duplicate search."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from .filters import passes
+from .schema import ENTITY_TYPE_IDS, PAGE, USER_TYPES, BitrixError, items, stored, text
+
+if TYPE_CHECKING:
+    from mockserver.crm.base import Clock, Store
+
+__all__ = ["Extras", "Result"]
+
+Result = tuple[Any, dict[str, Any] | None]
+_UF_NAME: Final = re.compile(r"[A-Z0-9_]{1,50}")
+
+
+class Extras:
+    """The portal that mixes this in has a store, a clock and a user."""
+
+    store: Store
+    clock: Clock
+    user_id: str
+
+    def _now_text(self) -> str:
+        return self.clock.now().isoformat(timespec="seconds")
+
+    def userfields(self, entity: str) -> dict[str, dict[str, Any]]:
+        """The entity's custom fields by ``FIELD_NAME`` (``UF_CRM_…``)."""
+        defined: dict[str, dict[str, dict[str, Any]]] = self.store.meta.get("userfields", {})
+        return defined.get(entity, {})
+
+    def _fields_param(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        fields = params.get("fields", {})
+        if fields in ("", None):
+            return {}
+        if not isinstance(fields, Mapping):
+            raise BitrixError("", "Parameter 'fields' must be array.")
+        return {str(key).upper(): value for key, value in fields.items()}
+
+    def _find(self, entity: str, params: Mapping[str, Any], key: str = "id") -> dict[str, Any]:
+        raw = params.get(key)
+        try:
+            number = int(str(raw))
+        except ValueError:
+            raise BitrixError("", "ID is not defined or invalid.") from None
+        if number <= 0:
+            raise BitrixError("", "ID is not defined or invalid.")
+        record = self.store.records[entity].get(number)
+        if record is None:
+            raise BitrixError("", "Not found")
+        return record
+
+    # --- crm.{entity}.userfield.* ----------------------------------------------------
+
+    def userfield_call(self, entity: str, op: str, params: Mapping[str, Any]) -> Result:
+        defined: dict[str, dict[str, dict[str, Any]]] = dict(self.store.meta.get("userfields", {}))
+        mine = dict(defined.get(entity, {}))
+        if op == "list":
+            return [dict(spec) for spec in mine.values()], {"total": len(mine)}
+        if op == "add":
+            spec = self._new_userfield(entity, self._fields_param(params), mine)
+            mine[spec["FIELD_NAME"]] = spec
+            result: Any = int(spec["ID"])
+        else:
+            found = next(
+                (name for name, spec in mine.items() if spec["ID"] == text(params.get("id"))),
+                None,
+            )
+            if found is None:
+                raise BitrixError("", "Not found")
+            if op == "get":
+                return dict(mine[found]), None
+            if op == "delete":
+                del mine[found]
+            else:  # update: labels, sort, mandatory, list
+                changes = self._fields_param(params)
+                spec = dict(mine[found])
+                for key in ("SORT", "MANDATORY", "XML_ID", "SETTINGS", "EDIT_FORM_LABEL"):
+                    if key in changes:
+                        spec[key] = changes[key]
+                mine[found] = spec
+            result = True
+        defined[entity] = mine
+        self.store.set_meta("userfields", defined)
+        return result, None
+
+    def _new_userfield(
+        self, entity: str, fields: Mapping[str, Any], mine: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        raw = text(fields.get("FIELD_NAME")).upper()
+        if not raw:
+            raise BitrixError("ERROR_CORE", "FIELD_NAME is required.")
+        name = raw if raw.startswith("UF_CRM_") else "UF_CRM_" + raw
+        if not _UF_NAME.fullmatch(name):
+            raise BitrixError(
+                "ERROR_CORE", f"FIELD_NAME: got {raw!r}, expected Latin capitals, digits and _"
+            )
+        if name in mine:
+            raise BitrixError("ERROR_CORE", f"A field named {name} already exists.")
+        kind = text(fields.get("USER_TYPE_ID") or "string")
+        if kind not in USER_TYPES:
+            raise BitrixError(
+                "ERROR_CORE", f"USER_TYPE_ID: got {kind!r}, expected one of {sorted(USER_TYPES)}"
+            )
+        number = int(self.store.meta.get("userfield_id", 0)) + 1
+        self.store.set_meta("userfield_id", number)
+        options = []
+        for index, option in enumerate(items(fields.get("LIST"))):
+            entry = (
+                {str(k).upper(): v for k, v in option.items()}
+                if isinstance(option, Mapping)
+                else {"VALUE": option}
+            )
+            options.append(
+                {
+                    "ID": str(number * 100 + index + 1),
+                    "SORT": text(entry.get("SORT") or (index + 1) * 10),
+                    "VALUE": text(entry.get("VALUE")),
+                    "DEF": text(entry.get("DEF") or "N"),
+                    "XML_ID": text(entry.get("XML_ID") or f"{name}_{index + 1}"),
+                }
+            )
+        label = fields.get("LABEL") or fields.get("EDIT_FORM_LABEL") or name
+        return {
+            "ID": str(number),
+            "ENTITY_ID": f"CRM_{entity.upper()}",
+            "FIELD_NAME": name,
+            "USER_TYPE_ID": kind,
+            "XML_ID": fields.get("XML_ID"),
+            "SORT": text(fields.get("SORT") or 100),
+            "MULTIPLE": stored("MULTIPLE", "char", fields.get("MULTIPLE") or "N"),
+            "MANDATORY": stored("MANDATORY", "char", fields.get("MANDATORY") or "N"),
+            "SHOW_FILTER": "N",
+            "SHOW_IN_LIST": "Y",
+            "EDIT_IN_LIST": "Y",
+            "IS_SEARCHABLE": "N",
+            "EDIT_FORM_LABEL": label,
+            "LIST_COLUMN_LABEL": label,
+            "LIST_FILTER_LABEL": label,
+            "SETTINGS": fields.get("SETTINGS") or {},
+            **({"LIST": options} if kind == "enumeration" else {}),
+        }
+
+    # --- crm.timeline.comment.*, crm.duplicate.findbycomm -----------------------------
+
+    def comment_call(self, op: str, params: Mapping[str, Any]) -> Result:
+        if op == "add":
+            fields = self._fields_param(params)
+            owner_type = text(fields.get("ENTITY_TYPE")).lower()
+            if not fields.get("ENTITY_ID") or not owner_type or "COMMENT" not in fields:
+                raise BitrixError(
+                    "100", "Required fields are not provided: ENTITY_ID, ENTITY_TYPE, COMMENT"
+                )
+            if not text(fields["COMMENT"]).strip():
+                raise BitrixError("INVALID_ARG_VALUE", "Empty comment")
+            owner = text(fields["ENTITY_ID"])
+            if (
+                owner_type not in ENTITY_TYPE_IDS
+                or not owner.isdigit()
+                or int(owner) not in self.store.records[owner_type]
+            ):
+                raise BitrixError("OWNER_NOT_FOUND", "Owner of the element not found")
+            new_id = self.store.next_id("comment")
+            record = {
+                "ID": str(new_id),
+                "CREATED": self._now_text(),
+                "ENTITY_ID": int(owner),
+                "ENTITY_TYPE": owner_type,
+                "AUTHOR_ID": text(fields.get("AUTHOR_ID") or self.user_id),
+                "COMMENT": text(fields["COMMENT"]),
+                "FILES": [],
+            }
+            self.store.put("comment", new_id, record)
+            return new_id, None
+        if op in ("get", "delete"):
+            try:
+                found = self._find("comment", params)
+            except BitrixError:
+                raise BitrixError("NOT_FOUND", "Not found.") from None
+            if op == "delete":
+                self.store.delete("comment", int(found["ID"]))
+                return None, None
+            return dict(found), None
+        comments = [dict(c) for _, c in sorted(self.store.records["comment"].items())]
+        filters = params.get("filter") or {}
+        if isinstance(filters, Mapping):
+            comments = [c for c in comments if all(passes(c, k, v) for k, v in filters.items())]
+        raw_start = text(params.get("start") or 0)
+        start = max(int(raw_start), 0) if raw_start.lstrip("-").isdigit() else 0
+        extra: dict[str, Any] = {"total": len(comments)}
+        if start + PAGE < len(comments):
+            extra = {"next": start + PAGE, **extra}
+        return comments[start : start + PAGE], extra
+
+    def find_by_comm(self, params: Mapping[str, Any]) -> Result:
+        kind = text(params.get("type")).upper()
+        if not kind:
+            raise BitrixError("Communication type is not defined", "Parameter 'type' is required.")
+        if kind not in ("EMAIL", "PHONE"):
+            raise BitrixError(
+                f"Communication type '{kind}' is not supported in current context",
+                "Parameter 'type' is invalid.",
+            )
+        values = [text(value) for value in items(params.get("values")) if text(value)]
+        if not values:
+            raise BitrixError(
+                "Communication values is not defined", "Parameter 'values' is required."
+            )
+        values = values[:20]
+        wanted_type = text(params.get("entity_type")).upper()
+        if wanted_type and wanted_type not in ("LEAD", "CONTACT", "COMPANY"):
+            raise BitrixError(
+                f"Entity type '{wanted_type}' is not supported in current context",
+                "Parameter 'entity_type' must be LEAD, CONTACT or COMPANY.",
+            )
+        owners = [wanted_type.lower()] if wanted_type else ["lead", "contact", "company"]
+        wanted = {_comm_key(kind, value) for value in values}
+        found: dict[str, list[int]] = {}
+        for owner in owners:
+            ids = [
+                key
+                for key, record in sorted(self.store.records[owner].items())
+                if any(
+                    _comm_key(kind, entry["VALUE"]) in wanted for entry in record.get(kind) or []
+                )
+            ]
+            if ids:
+                found[owner.upper()] = ids
+                if len(ids) >= 20:  # "the other types are not returned"
+                    break
+        return (found or []), None
+
+
+def _comm_key(kind: str, value: str) -> str:
+    """Phones compare by digits (no extension), e-mails case-insensitively."""
+    if kind == "PHONE":
+        return re.sub(r"\D", "", value.split(",")[0].split(";")[0])
+    return value.strip().lower()
