@@ -151,6 +151,21 @@ async def test_links_notes_fields_and_account(amo: tuple[AmoCRM, AmoCRMClient, A
     assert [s.id for s in pipelines[0].statuses][-2:] == [142, 143]
 
 
+async def test_tasks(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
+    _, client, _ = amo
+    (lead,) = await client.leads.create([{"name": "needs a call"}])
+    due = int((START + timedelta(hours=3)).timestamp())
+    (task,) = await client.tasks.create(
+        [{"text": "Call back", "complete_till": due, "entity_id": lead.id, "entity_type": "leads"}]
+    )
+    assert (await client.leads.get(lead.id or 0)).closest_task_at == due
+    await client.tasks.complete(task.id or 0, result="called")
+    shown = await client.tasks.get(task.id or 0)
+    assert shown.is_completed is True
+    assert (await client.leads.get(lead.id or 0)).closest_task_at is None
+    assert [t.id async for t in client.tasks.iterate(filter={"is_completed": 1})] == [task.id]
+
+
 async def test_complex_create(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
     _, client, _ = amo
     lead = Lead(

@@ -285,3 +285,125 @@ async def test_tags_add_and_delete(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -
     await client.patch("/leads/1", json={"tags_to_add": [{"name": "hot"}]})
     await client.patch("/leads/1", json={"tags_to_delete": [{"name": "bot"}]})
     assert [t["name"] for t in amo.records("leads")[0]["_embedded"]["tags"]] == ["hot"]
+
+
+async def test_custom_fields_created_used_and_deleted(
+    api: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    amo, client, _ = api
+    made = await client.post(
+        "/leads/custom_fields",
+        json=[
+            {"name": "Канал", "type": "select", "enums": [{"value": "tg"}, {"value": "wa"}]},
+            {"name": "Согласие", "type": "checkbox", "code": "consent"},
+        ],
+    )
+    assert made.status_code == 200
+    channel, consent = made.json()["_embedded"]["custom_fields"]
+    assert (channel["type"], [e["value"] for e in channel["enums"]]) == ("select", ["tg", "wa"])
+    assert (consent["code"], consent["is_deletable"], consent["is_predefined"]) == (
+        "CONSENT",
+        True,
+        False,
+    )
+    wa = channel["enums"][1]["id"]
+    lead = await client.post(
+        "/leads",
+        json=[
+            {
+                "custom_fields_values": [
+                    {"field_id": channel["id"], "values": [{"enum_id": wa}]},
+                    {"field_code": "CONSENT", "values": [{"value": True}]},
+                ]
+            }
+        ],
+    )
+    assert lead.status_code == 200
+    values = [f["values"][0]["value"] for f in amo.records("leads")[0]["custom_fields_values"]]
+    assert values == ["wa", True]
+    not_bool = await client.post(
+        "/leads",
+        json=[{"custom_fields_values": [{"field_code": "CONSENT", "values": [{"value": "yes"}]}]}],
+    )
+    assert not_bool.status_code == 400
+    bad = await client.post("/leads/custom_fields", json=[{"name": "", "type": "hologram"}])
+    assert [e["path"] for e in bad.json()["validation-errors"][0]["errors"]] == ["name", "type"]
+    twice = await client.post(
+        "/leads/custom_fields", json=[{"name": "x", "type": "text", "code": "CONSENT"}]
+    )
+    assert twice.json()["validation-errors"][0]["errors"][0]["code"] == "NotUnique"
+    assert (await client.delete(f"/leads/custom_fields/{channel['id']}")).status_code == 204
+    assert (await client.get(f"/leads/custom_fields/{channel['id']}")).status_code == 204
+    assert (await client.delete(f"/leads/custom_fields/{channel['id']}")).status_code == 404
+    assert (await client.delete("/contacts/custom_fields/101")).status_code == 403  # PHONE
+    gone = await client.post(
+        "/leads",
+        json=[{"custom_fields_values": [{"field_id": channel["id"], "values": [{"enum_id": wa}]}]}],
+    )
+    assert gone.status_code == 400
+
+
+async def test_created_fields_survive_a_restart(tmp_path: Any) -> None:
+    first = AmoCRM(data=tmp_path)
+    token = first.issue_token("bot")
+    async with MockServer() as server:
+        server.mount(first)
+        async with httpx.AsyncClient(
+            base_url=f"{server.url}/amocrm/example/api/v4",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as client:
+            await client.post("/leads/custom_fields", json=[{"name": "Канал", "type": "text"}])
+            await client.delete("/leads/custom_fields/202")
+    first.store.close()
+    again = AmoCRM(data=tmp_path)
+    assert {f["name"] for f in again.catalogue.described("leads", "")} == {
+        "Источник",
+        "Бюджет клиента",
+        "Канал",
+    }
+    again.store.close()
+
+
+async def test_tasks_and_closest_task_at(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -> None:
+    amo, client, _ = api
+    await client.post("/leads", json=[{"name": "call me"}])
+    soon, later = int(START.timestamp()) + 3600, int(START.timestamp()) + 7200
+    made = await client.post(
+        "/tasks",
+        json=[
+            {"text": "Call back", "complete_till": later, "entity_id": 1, "entity_type": "leads"},
+            {
+                "text": "Send offer",
+                "complete_till": soon,
+                "entity_id": 1,
+                "entity_type": "leads",
+                "task_type_id": 2,
+            },
+        ],
+    )
+    assert [t["id"] for t in made.json()["_embedded"]["tasks"]] == [1, 2]
+    assert (await client.get("/leads/1")).json()["closest_task_at"] == soon
+    done = await client.patch("/tasks/2", json={"is_completed": True, "result": {"text": "sent"}})
+    assert done.json()["id"] == 2
+    assert (await client.get("/leads/1")).json()["closest_task_at"] == later
+    task = (await client.get("/tasks/2")).json()
+    assert (task["is_completed"], task["result"], task["task_type_id"]) == (
+        True,
+        {"text": "sent"},
+        2,
+    )
+    open_ones = await client.get("/tasks", params={"filter[is_completed]": 0})
+    assert ids(open_ones, "tasks") == [1]
+    by_entity = {
+        "filter[entity_type]": "leads",
+        "filter[entity_id][]": 1,
+        "order[complete_till]": "desc",
+    }
+    assert ids(await client.get("/tasks", params=by_entity), "tasks") == [1, 2]
+    assert ids(await client.get("/tasks", params={"filter[task_type]": 2}), "tasks") == [2]
+    missing = await client.post("/tasks", json=[{"entity_id": 9, "entity_type": "leads"}])
+    paths = [e["path"] for e in missing.json()["validation-errors"][0]["errors"]]
+    assert paths == ["text", "complete_till", "entity_id"]
+    await client.patch("/tasks", json=[{"id": 1, "is_completed": True}])
+    assert amo.records("leads")[0]["closest_task_at"] is None
+    assert (await client.delete("/tasks/1")).status_code == 405

@@ -27,8 +27,18 @@ from .problems import invalid
 __all__ = ["ORDER_FIELDS", "Listing", "parse_listing"]
 
 ORDER_FIELDS: Final = ("created_at", "updated_at", "id")
-_SETS: Final = ("id", "created_by", "updated_by", "responsible_user_id", "pipeline_id", "entity_id")
-_TEXT_SETS: Final = ("name", "note_type")
+_SETS: Final = (
+    "id",
+    "created_by",
+    "updated_by",
+    "responsible_user_id",
+    "pipeline_id",
+    "entity_id",
+    "task_type_id",
+)
+_TEXT_SETS: Final = ("name", "note_type", "entity_type")
+#: Filter names that test another key of the record.
+_ALIASES: Final = {"task_type": "task_type_id"}
 _RANGES: Final = ("price", "created_at", "updated_at", "closed_at", "closest_task_at")
 
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -144,8 +154,9 @@ def _statuses_test(value: Any) -> Predicate:
     )
 
 
-def parse_listing(query: Any) -> Listing:
-    """Read a list request's query (PHP-decoded), or raise :class:`Invalid` naming the bad part."""
+def parse_listing(query: Any, orders: tuple[str, ...] = ORDER_FIELDS) -> Listing:
+    """Read a list request's query (PHP-decoded), or raise :class:`Invalid` naming the bad part;
+    ``orders`` are the fields ``order[...]`` may name."""
     listing = Listing()
     query = query if isinstance(query, dict) else {}
     listing.page = _number(query.get("page", 1), "page")
@@ -157,20 +168,23 @@ def parse_listing(query: Any) -> Listing:
     listing.query = str(query.get("query", "")).strip().lower()
     with_ = query.get("with", "")
     listing.with_ = frozenset(part.strip() for part in str(with_).split(",") if part.strip())
-    listing.order = _order(query.get("order"))
+    listing.order = _order(query.get("order"), orders)
     filters = query.get("filter")
     if filters is None or filters == "":
         return listing
     if not isinstance(filters, dict):
         raise invalid("InvalidType", "filter", "An object is expected (filter[key]=value).")
-    for key, value in filters.items():
-        path = f"filter.{key}"
+    for name, value in filters.items():
+        path = f"filter.{name}"
+        key = _ALIASES.get(name, name)
         if key in _SETS:
             listing.tests.append(_in(key, {_number(item, path) for item in _many(value)}))
         elif key in _RANGES:
             listing.tests.append(_range_test(key, value, path))
         elif key in _TEXT_SETS:
             listing.tests.append(_in(key, {str(item) for item in _many(value)}))
+        elif key == "is_completed":
+            listing.tests.append(_in(key, {str(item) in ("1", "true") for item in _many(value)}))
         elif key == "statuses":
             listing.tests.append(_statuses_test(value))
         elif key == "custom_fields_values":
@@ -186,14 +200,14 @@ def _in(key: str, wanted: set[Any]) -> Predicate:
     return lambda record: record.get(key) in wanted
 
 
-def _order(order: Any) -> tuple[str, bool]:
+def _order(order: Any, orders: tuple[str, ...]) -> tuple[str, bool]:
     if order is None or order == "":
         return ("id", False)
     if not isinstance(order, dict) or len(order) != 1:
         raise invalid("InvalidType", "order", "One order[field]=asc|desc is expected.")
     ((key, direction),) = order.items()
-    if key not in ORDER_FIELDS:
-        raise invalid("NotSupportedChoice", f"order.{key}", "Sort by created_at, updated_at or id.")
+    if key not in orders:
+        raise invalid("NotSupportedChoice", f"order.{key}", f"Sort by {', '.join(orders)}.")
     if direction not in ("asc", "desc"):
         raise invalid("NotSupportedChoice", f"order.{key}", "The direction is asc or desc.")
     return (key, direction == "desc")

@@ -75,7 +75,11 @@ class AmoCRM(CrmProfile):
             )
         super().__init__(data=data)
         self.subdomain = subdomain
-        self.catalogue = Catalogue(fields or DEFAULT_FIELDS)
+        self._seed_fields = dict(fields or DEFAULT_FIELDS)
+        self.catalogue = Catalogue(self._seed_fields)
+        kept = self.store.meta.get("custom_fields")
+        if isinstance(kept, dict):  # the fields the API created or deleted, from --data
+            self.catalogue.fields = {int(k): v for k, v in kept.items()}
         self.duplicate_control = duplicate_control
         self.per_integration = per_integration
         self.per_account = per_account
@@ -157,6 +161,7 @@ class AmoCRM(CrmProfile):
         self.tokens = tokens
         self.store.set_meta("tokens", tokens)
         self.oauth.persist()
+        self.catalogue = Catalogue(self._seed_fields)
         self.hooks.clear()
         self._waiting.clear()
         self.deliveries.clear()
@@ -189,6 +194,10 @@ class AmoCRM(CrmProfile):
         )
 
     # --- webhooks ------------------------------------------------------------------
+
+    def save_fields(self) -> None:
+        """Keep the catalogue as the API left it (created and deleted fields) in ``--data``."""
+        self.store.set_meta("custom_fields", {str(k): v for k, v in self.catalogue.fields.items()})
 
     def save_hooks(self) -> None:
         self.store.set_meta("hooks", {str(k): v for k, v in self.hooks.items()})

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from . import account, relations, webhooks
+from . import account, relations, tasks, webhooks
 from .entities import ENTITIES, apply, blank, identity, searchable, shape_errors, shown, tags
 from .listing import parse_listing
 from .problems import Invalid, hal, invalid, problem
@@ -352,8 +352,8 @@ def not_deletable(call: Call) -> web.Response:
 route("/account", GET=account.get_account)
 route("/leads/pipelines", GET=account.list_pipelines)
 route(r"/leads/pipelines/(?P<id>\d+)", GET=account.get_pipeline)
-route("/{E}/custom_fields", GET=account.list_fields)
-route(r"/{E}/custom_fields/(?P<id>\d+)", GET=account.get_field)
+route("/{E}/custom_fields", GET=account.list_fields, POST=account.add_fields)
+route(r"/{E}/custom_fields/(?P<id>\d+)", GET=account.get_field, DELETE=account.delete_field)
 route("/leads/complex", POST=complex_leads)
 route(
     "/{E}/notes", GET=relations.list_notes, POST=relations.add_notes, PATCH=relations.update_notes
@@ -370,6 +370,8 @@ route(r"/{E}/(?P<id>\d+)/unlink", POST=relations.unlink_many)
 route(r"/{E}/(?P<id>\d+)/links", GET=relations.list_links)
 route("/{E}/link", POST=relations.link_many)
 route("/{E}/unlink", POST=relations.unlink_many)
+route("/tasks", GET=tasks.list_tasks, POST=tasks.add_tasks, PATCH=tasks.update_tasks)
+route(r"/tasks/(?P<id>\d+)", GET=tasks.get_task, PATCH=tasks.update_task)
 route("/webhooks", GET=webhooks.list_hooks, POST=webhooks.subscribe, DELETE=webhooks.unsubscribe)
 route("/{E}", GET=list_entities, POST=add_entities, PATCH=update_entities, DELETE=not_deletable)
 route(r"/{E}/(?P<id>\d+)", GET=get_one, PATCH=update_one, DELETE=not_deletable)
