@@ -407,3 +407,18 @@ async def test_tasks_and_closest_task_at(api: tuple[AmoCRM, httpx.AsyncClient, A
     await client.patch("/tasks", json=[{"id": 1, "is_completed": True}])
     assert amo.records("leads")[0]["closest_task_at"] is None
     assert (await client.delete("/tasks/1")).status_code == 405
+
+
+async def test_if_modified_since(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -> None:
+    _, client, clock = api
+    await client.post("/leads", json=[{"name": "old"}, {"name": "touched"}])
+    clock.tick(timedelta(hours=1))
+    await client.patch("/leads/2", json={"price": 1})
+    since = {"If-Modified-Since": "Sun, 01 Mar 2026 12:30:00 GMT"}
+    assert ids(await client.get("/leads", headers=since)) == [2]
+    assert (
+        ids(await client.get("/leads", headers={"If-Modified-Since": "Sun, 01 Mar 2026 14:00:00"}))
+        == []
+    )
+    bad = await client.get("/leads", headers={"If-Modified-Since": "yesterday"})
+    assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "If-Modified-Since"
