@@ -54,8 +54,9 @@ async def test_subscribe_list_unsubscribe(
     assert (
         await client.get("/webhooks", params={"filter[destination]": "https://x.y/"})
     ).status_code == 204
-    bad = await client.post("/webhooks", json={"destination": "ftp://x", "settings": ["add_lead"]})
-    assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "destination"
+    for wrong in ("ftp://x", "http://x/a\r\nX-Injected: 1", "not a url", 7):
+        bad = await client.post("/webhooks", json={"destination": wrong, "settings": ["add_lead"]})
+        assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "destination"
     unknown = await client.post("/webhooks", json={"destination": target, "settings": ["boom"]})
     assert unknown.json()["validation-errors"][0]["errors"][0]["path"] == "settings"
     gone = await client.request("DELETE", "/webhooks", json={"destination": target})

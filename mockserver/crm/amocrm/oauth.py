@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -120,7 +121,7 @@ class OAuth:
     ) -> Integration:
         made = Integration(
             name=name,
-            client_id=client_id or str(_uuid()),
+            client_id=client_id or str(uuid.uuid4()),
             client_secret=client_secret or secrets.token_urlsafe(48),
             redirect_uri=redirect_uri,
         )
@@ -254,9 +255,3 @@ def _refused(status: int, hint: str) -> web.Response:
         "detail": "В запросе отсутствует ряд параметров или параметры невалидны",
     }
     return web.json_response(body, status=status, content_type=PROBLEM)
-
-
-def _uuid() -> str:
-    import uuid
-
-    return str(uuid.uuid4())
