@@ -244,8 +244,9 @@ class AmoCRM(CrmProfile):
             self.queue_delivery(delivery)
 
     async def deliver_due(self) -> int:
-        """Send every webhook call due now on the server's clock and wait for the answers;
-        how many were sent. A test moves the clock past a retry's due time, then calls this."""
+        """Send every webhook call due now on the server's clock and wait for the answers
+        (of those already on their way too); how many were sent or awaited. A test moves the
+        clock past a retry's due time, then calls this."""
         self._start_due()
         count = len(self._sending)
         while self._sending:

@@ -162,6 +162,7 @@ def update_entities(call: Call, items: list[dict[str, Any]] | None = None) -> we
     for index, item in enumerate(items):
         current = dict(known[_key(item)])
         before = current.get("status_id")
+        owner = current.get("responsible_user_id")
         apply(entity, current, item, call.moment)
         if "custom_fields_values" in item:
             current["custom_fields_values"] = call.amo.catalogue.stored(
@@ -173,6 +174,10 @@ def update_entities(call: Call, items: list[dict[str, Any]] | None = None) -> we
         webhooks.event(call, entity, "update", current["id"])
         if entity == "leads" and current.get("status_id") != before:
             webhooks.event(call, entity, "status", current["id"], old_status_id=before)
+        if current.get("responsible_user_id") != owner:
+            webhooks.event(
+                call, entity, "responsible", current["id"], old_responsible_user_id=owner
+            )
         answered.append(
             {
                 "id": current["id"],
