@@ -22,7 +22,8 @@ START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 async def hooked() -> AsyncIterator[tuple[MockServer, AmoCRM, httpx.AsyncClient, Any]]:
     with freeze_time(START, real_asyncio=True) as clock:
         async with MockServer() as server:
-            amo = server.mount(AmoCRM(per_integration=10**6, per_account=10**6))
+            # 30 s, not amoCRM's 2 s: a loaded machine must not turn a slow answer into a retry.
+            amo = server.mount(AmoCRM(per_integration=10**6, per_account=10**6, webhook_timeout=30))
             async with httpx.AsyncClient(
                 base_url=f"{server.url}/amocrm/example/api/v4",
                 headers={"Authorization": f"Bearer {amo.issue_token('bot')}"},
