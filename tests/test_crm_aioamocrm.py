@@ -219,3 +219,16 @@ async def test_error_shapes_reach_the_client(amo: tuple[AmoCRM, AmoCRMClient, An
     fake.oauth.secret = "rotated"  # and every token signed before is void
     with pytest.raises(AuthError):
         await client.leads.get_page()
+
+
+async def test_a_401_mid_session_makes_it_refresh_once(
+    amo: tuple[AmoCRM, AmoCRMClient, Any],
+) -> None:
+    """The account stops honouring the access token (its signing key changed); aioamocrm
+    gets the 401, refreshes with its refresh token and sends the request again."""
+    fake, client, _ = amo
+    fake.oauth.secret = "rotated"
+    refs = await client.leads.create([{"name": "after the 401"}], retry=False)
+    assert [ref.id for ref in refs] == [1]
+    statuses = [call["status"] for call in fake.calls][-3:]
+    assert statuses == [401, 200, 200]  # the refused write, the refresh, the write again
