@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["add_tasks", "get_task", "list_tasks", "update_task", "update_tasks"]
 
 TASK_TYPES: Final = (1, 2)
+#: Tasks kept in memory (the oldest are forgotten first; the SQLite copy keeps them).
+MAX_TASKS: Final = 50_000
 ORDERS: Final = ("created_at", "complete_till", "id")
 _INTS: Final = (
     "complete_till",
@@ -182,6 +184,9 @@ def add_tasks(call: Call) -> web.Response:
                 "_links": _link(call, task),
             }
         )
+    kept = call.amo.store.records["tasks"]
+    while len(kept) > MAX_TASKS:
+        del kept[next(iter(kept))]
     return hal(
         {"_links": {"self": {"href": f"{call.base}/tasks"}}, "_embedded": {"tasks": answered}}
     )
