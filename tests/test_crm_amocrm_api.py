@@ -422,3 +422,18 @@ async def test_if_modified_since(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -> 
     )
     bad = await client.get("/leads", headers={"If-Modified-Since": "yesterday"})
     assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "If-Modified-Since"
+
+
+async def test_complex_with_metadata_makes_an_incoming_lead(
+    api: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    amo, client, _ = api
+    form = {"category": "forms", "form_id": "bot", "form_name": "Chatbot", "form_sent_at": 1}
+    made = await client.post(
+        "/leads/complex",
+        json=[{"name": "from the form", "status_id": 12, "_embedded": {"metadata": form}}],
+    )
+    assert made.status_code == 200
+    assert amo.records("leads")[0]["status_id"] == 10  # incoming, whatever was asked
+    bad = await client.post("/leads/complex", json=[{"_embedded": {"metadata": "x"}}])
+    assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "_embedded.metadata"

@@ -49,6 +49,7 @@ PIPELINE: Final[dict[str, Any]] = {
     ],
 }
 FIRST_STATUS: Final = 11
+INCOMING: Final = 10
 CLOSED: Final = frozenset({142, 143})
 
 #: Keys a PATCH may change, per entity (custom fields and tags are handled apart).

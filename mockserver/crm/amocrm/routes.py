@@ -19,7 +19,17 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from . import account, relations, tasks, webhooks
-from .entities import ENTITIES, apply, blank, identity, searchable, shape_errors, shown, tags
+from .entities import (
+    ENTITIES,
+    INCOMING,
+    apply,
+    blank,
+    identity,
+    searchable,
+    shape_errors,
+    shown,
+    tags,
+)
 from .listing import parse_listing
 from .problems import Invalid, hal, invalid, problem
 
@@ -301,6 +311,15 @@ def complex_leads(call: Call) -> web.Response:
         errors += shape_errors("leads", item)
         given = item.get("_embedded")
         embedded: dict[str, Any] = given if isinstance(given, dict) else {}
+        metadata = embedded.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            errors.append(
+                {
+                    "code": "InvalidType",
+                    "path": "_embedded.metadata",
+                    "detail": "An object is expected.",
+                }
+            )
         for kind in ("contacts", "companies"):
             listed = embedded.get(kind) or []
             if isinstance(listed, list) and len(listed) > 1:
@@ -337,7 +356,12 @@ def complex_leads(call: Call) -> web.Response:
         if twin is not None:
             out.append({**twin, "request_id": ids, "merged": True})
             continue
-        lead = create(call, "leads", {**item, "_embedded": embedded})
+        fields = {**item, "_embedded": embedded}
+        if isinstance(embedded.get("metadata"), dict):
+            # With metadata the lead is an incoming one: "any status other than the
+            # incoming lead will be ignored" (Kommo, complex-leads).
+            fields["status_id"] = INCOMING
+        lead = create(call, "leads", fields)
         contact = create(call, "contacts", contacts[0]) if contacts else None
         company = create(call, "companies", companies[0]) if companies else None
         if contact is not None:
