@@ -437,3 +437,79 @@ async def test_complex_with_metadata_makes_an_incoming_lead(
     assert amo.records("leads")[0]["status_id"] == 10  # incoming, whatever was asked
     bad = await client.post("/leads/complex", json=[{"_embedded": {"metadata": "x"}}])
     assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "_embedded.metadata"
+
+
+FORM = {
+    "form_id": "bot",
+    "form_name": "Chatbot",
+    "form_page": "https://t.me/bot",
+    "form_sent_at": 1,
+}
+
+
+async def test_unsorted_forms_accept_and_decline(
+    api: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    amo, client, _ = api
+    item = {
+        "source_uid": "tg-1",
+        "source_name": "Telegram bot",
+        "metadata": FORM,
+        "_embedded": {
+            "leads": [{"name": "From the bot", "price": 10}],
+            "contacts": [{"first_name": "Анна", "custom_fields_values": [
+                {"field_code": "PHONE", "values": [{"value": "+7999"}]}]}],
+        },
+        "request_id": "r1",
+    }  # fmt: skip
+    made = await client.post("/leads/unsorted/forms", json=[item, {**item, "request_id": "r2"}])
+    assert made.status_code == 200
+    first, second = made.json()["_embedded"]["unsorted"]
+    assert first["request_id"] == "r1"
+    assert [c["id"] for c in first["_embedded"]["contacts"]] == [1]
+    assert amo.records("leads")[0]["status_id"] == 10
+    assert amo.records("leads")[0]["_embedded"]["contacts"][0]["id"] == 1
+    listed = (await client.get("/leads/unsorted", params={"filter[category]": "forms"})).json()
+    assert [u["uid"] for u in listed["_embedded"]["unsorted"]] == [first["uid"], second["uid"]]
+    one = (await client.get(f"/leads/unsorted/{first['uid']}")).json()
+    assert (one["category"], one["source_name"], one["metadata"]) == ("forms", "Telegram bot", FORM)
+    accepted = await client.post(f"/leads/unsorted/{first['uid']}/accept", json={"status_id": 12})
+    assert accepted.json()["_embedded"]["leads"][0]["id"] == 1
+    assert amo.records("leads")[0]["status_id"] == 12
+    await client.post(f"/leads/unsorted/{second['uid']}/decline", json={})
+    assert amo.records("leads")[1]["status_id"] == 143
+    assert (await client.get("/leads/unsorted")).status_code == 204
+    assert (await client.get(f"/leads/unsorted/{first['uid']}")).status_code == 204
+
+
+async def test_unsorted_refusals(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -> None:
+    _, client, _ = api
+    bad = await client.post(
+        "/leads/unsorted/forms",
+        json=[
+            {
+                "source_name": "x",
+                "metadata": {"form_id": "f"},
+                "_embedded": {"leads": [{"name": "a"}, {"name": "b"}]},
+            }
+        ],
+    )
+    paths = [e["path"] for e in bad.json()["validation-errors"][0]["errors"]]
+    assert paths == [
+        "source_uid",
+        "metadata.form_name",
+        "metadata.form_page",
+        "metadata.form_sent_at",
+        "_embedded.leads",
+    ]
+    call = {"source_uid": "c", "source_name": "PBX", "metadata": {"from": "1"}, "_embedded": {}}
+    sip = await client.post("/leads/unsorted/sip", json=[call])
+    assert len(sip.json()["validation-errors"][0]["errors"]) == 4
+    made = await client.post(
+        "/leads/unsorted/forms",
+        json=[{"source_uid": "u", "source_name": "n", "metadata": FORM, "_embedded": {}}],
+    )
+    uid = made.json()["_embedded"]["unsorted"][0]["uid"]
+    back = await client.post(f"/leads/unsorted/{uid}/accept", json={"status_id": 10})
+    assert back.json()["validation-errors"][0]["errors"][0]["path"] == "status_id"
+    assert (await client.post("/leads/unsorted/mail", json=[])).status_code == 404

@@ -150,3 +150,26 @@ def test_links_notes_and_webhooks_through_the_client(client: tuple[AmoCRM, AmoOA
         ["add_lead", "status_lead"],
     )
     assert next(iter(amo.hooks.values()))["destination"] == "https://bot.example/amo"
+
+
+def test_unsorted_through_the_client(client: tuple[AmoCRM, AmoOAuthClient]) -> None:
+    amo, api = client
+    made = api.create_unsorted_by_form(
+        source_uid="tg-7",
+        source_name="Telegram bot",
+        metadata={
+            "form_id": "bot",
+            "form_name": "Bot",
+            "form_page": "https://t.me/x",
+            "form_sent_at": 1,
+        },
+        contact={"first_name": "Ivan"},
+        lead={"name": "From the bot"},
+        company={},
+    )
+    (item,) = made["_embedded"]["unsorted"]
+    assert [lead["status_id"] for lead in amo.records("leads")] == [10]
+    accepted = api.accept_unsorted(item["uid"])
+    assert accepted["uid"] == item["uid"]
+    assert [lead["status_id"] for lead in amo.records("leads")] == [11]
+    assert amo.records("companies") == []  # the empty company the client sends is no company

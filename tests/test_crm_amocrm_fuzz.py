@@ -54,6 +54,7 @@ ROUTES = [
     ("POST", "/leads/notes"), ("PATCH", "/leads/notes"), ("PATCH", "/leads/1/notes/1"),
     ("POST", "/webhooks"), ("DELETE", "/webhooks"), ("PATCH", "/contacts/1"),
     ("POST", "/leads/custom_fields"), ("POST", "/tasks"), ("PATCH", "/tasks"),
+    ("POST", "/leads/unsorted/forms"), ("POST", "/leads/unsorted/sip"),
 ]  # fmt: skip
 LISTS = ["/leads", "/contacts", "/leads/notes", "/leads/1/links", "/account", "/webhooks",
          "/leads/custom_fields", "/leads/1"]  # fmt: skip

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from . import account, relations, tasks, webhooks
+from . import account, relations, tasks, unsorted, webhooks
 from .entities import (
     ENTITIES,
     INCOMING,
@@ -421,6 +421,11 @@ route(r"/{E}/(?P<id>\d+)/unlink", POST=relations.unlink_many)
 route(r"/{E}/(?P<id>\d+)/links", GET=relations.list_links)
 route("/{E}/link", POST=relations.link_many)
 route("/{E}/unlink", POST=relations.unlink_many)
+route("/leads/unsorted", GET=unsorted.list_unsorted)
+route("/leads/unsorted/(?P<category>forms|sip)", POST=unsorted.add_unsorted)
+route("/leads/unsorted/(?P<uid>[0-9a-f]{40})", GET=unsorted.get_unsorted)
+route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/accept", POST=unsorted.accept)
+route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/decline", POST=unsorted.decline)
 route("/tasks", GET=tasks.list_tasks, POST=tasks.add_tasks, PATCH=tasks.update_tasks)
 route(r"/tasks/(?P<id>\d+)", GET=tasks.get_task, PATCH=tasks.update_task)
 route("/webhooks", GET=webhooks.list_hooks, POST=webhooks.subscribe, DELETE=webhooks.unsubscribe)
