@@ -20,7 +20,6 @@ from aiohttp import web
 
 from . import account, relations, tasks, unsorted, webhooks
 from .entities import (
-    ENTITIES,
     INCOMING,
     apply,
     blank,
@@ -431,4 +430,3 @@ route(r"/tasks/(?P<id>\d+)", GET=tasks.get_task, PATCH=tasks.update_task)
 route("/webhooks", GET=webhooks.list_hooks, POST=webhooks.subscribe, DELETE=webhooks.unsubscribe)
 route("/{E}", GET=list_entities, POST=add_entities, PATCH=update_entities, DELETE=not_deletable)
 route(r"/{E}/(?P<id>\d+)", GET=get_one, PATCH=update_one, DELETE=not_deletable)
-assert all(e in _E for e in ENTITIES)
