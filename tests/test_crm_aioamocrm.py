@@ -149,6 +149,11 @@ async def test_links_notes_fields_and_account(amo: tuple[AmoCRM, AmoCRMClient, A
     assert account.amojo_id
     pipelines = await client.pipelines.list()
     assert [s.id for s in pipelines[0].statuses][-2:] == [142, 143]
+    statuses = await client.pipelines.statuses(pipelines[0].id or 0)
+    assert [(s.id, s.name) for s in statuses][1] == (11, "Первичный контакт")
+    users = [user async for user in client.users.iterate()]
+    assert [(u.id, u.name) for u in users] == [(1, "Администратор")]
+    assert (await client.users.get(1)).rights["is_admin"] is True  # type: ignore[index]
 
 
 async def test_tasks(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:

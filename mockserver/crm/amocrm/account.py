@@ -222,3 +222,60 @@ def delete_field(call: Call) -> web.Response:
     del call.amo.catalogue.fields[key]
     call.amo.save_fields()
     return web.Response(status=204)
+
+
+#: The account's one user: the owner every record is assigned to by default.
+USER: dict[str, Any] = {
+    "id": 1,
+    "name": "Администратор",
+    "email": "admin@example.invalid",
+    "lang": "ru",
+    "rights": {
+        "leads": {"view": "A", "edit": "A", "add": "A", "delete": "A", "export": "A"},
+        "contacts": {"view": "A", "edit": "A", "add": "A", "delete": "A", "export": "A"},
+        "companies": {"view": "A", "edit": "A", "add": "A", "delete": "A", "export": "A"},
+        "tasks": {"edit": "A", "delete": "A"},
+        "mail_access": True,
+        "catalog_access": True,
+        "is_admin": True,
+        "is_free": False,
+        "is_active": True,
+        "group_id": None,
+        "role_id": None,
+    },
+}
+
+
+def list_users(call: Call) -> web.Response:
+    """``GET /api/v4/users`` (https://www.amocrm.ru/developers/content/crm_platform/users-api)."""
+    return hal(
+        {
+            "_total_items": 1,
+            "_page": 1,
+            "_page_count": 1,
+            "_links": {"self": {"href": f"{call.base}/users"}},
+            "_embedded": {
+                "users": [{**USER, "_links": {"self": {"href": f"{call.base}/users/1"}}}]
+            },
+        }
+    )
+
+
+def get_user(call: Call) -> web.Response:
+    if int(call.params["id"]) != USER["id"]:
+        return web.Response(status=204)
+    return hal({**USER, "_links": {"self": {"href": f"{call.base}/users/1"}}})
+
+
+def list_statuses(call: Call) -> web.Response:
+    """``GET /api/v4/leads/pipelines/{id}/statuses``."""
+    if int(call.params["id"]) != PIPELINE["id"]:
+        return web.Response(status=204)
+    statuses = _pipeline(call)["_embedded"]["statuses"]
+    return hal(
+        {
+            "_total_items": len(statuses),
+            "_links": {"self": {"href": f"{call.base}/leads/pipelines/{PIPELINE['id']}/statuses"}},
+            "_embedded": {"statuses": statuses},
+        }
+    )
