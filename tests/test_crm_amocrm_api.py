@@ -392,3 +392,20 @@ async def test_complex_with_metadata_makes_an_incoming_lead(
     assert amo.records("leads")[0]["status_id"] == 10  # incoming, whatever was asked
     bad = await client.post("/leads/complex", json=[{"_embedded": {"metadata": "x"}}])
     assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "_embedded.metadata"
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        pytest.param({1: {"type": "text", "entity": "deals"}}, "fields[1].entity", id="entity"),
+        pytest.param({1: {"entity": "leads"}}, "fields[1].type", id="type"),
+        pytest.param(
+            {1: {"type": "select", "entity": "leads", "enums": ["a"]}},
+            "fields[1].enums",
+            id="enums",
+        ),
+    ],
+)
+def test_a_field_catalogue_that_cannot_work_is_refused(fields: Any, named: str) -> None:
+    with pytest.raises(ValueError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        AmoCRM(fields=fields)

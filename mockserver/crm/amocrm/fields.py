@@ -109,6 +109,20 @@ class Catalogue:
                     f"fields[{key}].entity: got {entry.get('entity')!r}, "
                     "expected leads, contacts or companies"
                 )
+            if not isinstance(entry.get("type"), str) or not entry["type"]:
+                raise ValueError(
+                    f"fields[{key}].type: got {entry.get('type')!r}, expected a field type "
+                    "such as text, numeric, select or multitext"
+                )
+            enums = entry["enums"]
+            if not isinstance(enums, Mapping) or not all(
+                isinstance(text, str) and isinstance(enum_id, int) and not isinstance(enum_id, bool)
+                for text, enum_id in enums.items()
+            ):
+                raise ValueError(
+                    f"fields[{key}].enums: got {enums!r}, expected option text → enum id "
+                    "(such as {'WORK': 1001})"
+                )
             self.fields[int(key)] = entry
 
     def problems(self, entity: str, spec: Any) -> list[dict[str, Any]]:
