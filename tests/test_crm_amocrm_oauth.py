@@ -233,3 +233,16 @@ async def test_integrations_and_codes_through_the_admin_api(
     ).status_code == 200
     assert (await client.post(admin + "/integrations/nope/codes")).status_code == 404
     assert amo.oauth.integrations[app["client_id"]].name == "bot"
+
+
+def test_spent_grants_make_room_before_live_ones() -> None:
+    from mockserver.crm.amocrm import oauth
+
+    amo = AmoCRM()
+    app = amo.add_integration("bot", redirect_uri=REDIRECT)
+    live = amo.authorization_code(app.client_id)
+    for _ in range(oauth.MAX_GRANTS + 5):
+        spent = amo.authorization_code(app.client_id)
+        amo.oauth.grants[spent]["used"] = True
+    assert len(amo.oauth.grants) <= oauth.MAX_GRANTS
+    assert live in amo.oauth.grants

@@ -235,6 +235,9 @@ class OAuth:
         now = self._clock()
         for key in [k for k, g in self.grants.items() if g["exp"] <= now]:
             del self.grants[key]
+        if len(self.grants) >= MAX_GRANTS:  # spent ones go first, then the oldest
+            for key in [k for k, g in self.grants.items() if g["used"]]:
+                del self.grants[key]
         while len(self.grants) >= MAX_GRANTS:
             del self.grants[next(iter(self.grants))]
         self.grants[value] = {
