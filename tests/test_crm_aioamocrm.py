@@ -237,3 +237,40 @@ async def test_a_401_mid_session_makes_it_refresh_once(
     assert [ref.id for ref in refs] == [1]
     statuses = [call["status"] for call in fake.calls][-3:]
     assert statuses == [401, 200, 200]  # the refused write, the refresh, the write again
+
+
+async def test_rate_limit_and_block_reach_the_client_as_typed_errors() -> None:
+    """7 a second per integration (here 2), then 429 as RateLimitError on a write made
+    without retry; repeated violations block the account: the nginx 403 page arrives as
+    ForbiddenError. All on the frozen clock, so the count is exact on any machine."""
+    from aioamocrm import LongLivedToken
+    from aioamocrm._errors import ForbiddenError, RateLimitError
+
+    with freeze_time(START, real_asyncio=True) as clock:
+        async with MockServer() as server:
+            fake = server.mount(AmoCRM(per_integration=2, block_after=3))
+            token = fake.issue_token("bot")
+            async with AmoCRMClient(
+                auth=LongLivedToken(token),
+                base_url=f"{server.url}/amocrm/example",
+                rate_limit=None,
+            ) as client:
+                await client.leads.create([{"name": "1"}])
+                await client.leads.create([{"name": "2"}])
+                with pytest.raises(RateLimitError) as limited:
+                    await client.leads.create([{"name": "3"}])
+                assert limited.value.status_code == 429
+                clock.tick(timedelta(seconds=1))
+                await client.leads.create([{"name": "3 again"}])  # a second later: allowed
+                await client.leads.create([{"name": "x"}])
+                with pytest.raises(RateLimitError):
+                    await client.leads.create([{"name": "y"}])
+                with pytest.raises(ForbiddenError) as blocked:
+                    await client.leads.create([{"name": "z"}])
+                assert "nginx" in str(blocked.value.body)
+                assert [lead["name"] for lead in fake.records("leads")] == [
+                    "1",
+                    "2",
+                    "3 again",
+                    "x",
+                ]
