@@ -409,3 +409,17 @@ async def test_complex_with_metadata_makes_an_incoming_lead(
 def test_a_field_catalogue_that_cannot_work_is_refused(fields: Any, named: str) -> None:
     with pytest.raises(ValueError, match=named.replace("[", r"\[").replace("]", r"\]")):
         AmoCRM(fields=fields)
+
+
+async def test_query_finds_a_phone_however_it_is_written(
+    api: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    _, client, _ = api
+    phone = {"field_code": "PHONE", "values": [{"value": "+7 999 000-11-22"}]}
+    await client.post(
+        "/contacts", json=[{"name": "Ivan", "custom_fields_values": [phone]}, {"name": "Anna"}]
+    )
+    for asked in ("+79990001122", "8 (999) 000-11-22"[1:], "9990001122", "000-11-22"):
+        assert ids(await client.get("/contacts", params={"query": asked}), "contacts") == [1], asked
+    assert ids(await client.get("/contacts", params={"query": "1122 anna"}), "contacts") == []
+    assert ids(await client.get("/contacts", params={"query": "anna"}), "contacts") == [2]

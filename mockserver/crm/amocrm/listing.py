@@ -66,11 +66,32 @@ class Listing:
         elif self.tests:
             chosen = [r for r in chosen if all(test(r) for test in self.tests)]
         if self.query:
-            chosen = [r for r in chosen if self.query in search(r)]
+            digits = _phone_digits(self.query)
+            chosen = [
+                r
+                for r in chosen
+                if self.query in (text := search(r))
+                or (digits and any(digits in _only_digits(part) for part in text.split("\n")))
+            ]
         key, descending = self.order
         if key == "id":  # ids are unique and never null: C-speed sort, no tie-break
             return sorted(chosen, key=itemgetter("id"), reverse=descending)
         return sorted(chosen, key=lambda r: (r.get(key) or 0, r["id"]), reverse=descending)
+
+
+def _phone_digits(query: str) -> str:
+    """A query that reads as a phone number (digits, ``+``, ``-``, ``(``, ``)``, spaces):
+    its digits, so ``+7 (999) 000-11-22`` finds ``+79990001122``; else ``""``."""
+    if not any(ch.isdigit() for ch in query) or any(
+        not (ch.isdigit() or ch in "+-() ") for ch in query
+    ):
+        return ""
+    digits = "".join(ch for ch in query if ch.isdigit())
+    return digits if len(digits) >= 5 else ""
+
+
+def _only_digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def _number(value: Any, path: str) -> int:
