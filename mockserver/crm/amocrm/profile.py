@@ -345,7 +345,10 @@ class AmoCRM(CrmProfile):
 
     def call_name(self, record: RecordedRequest) -> str:
         route = self._route(record)
-        return f"{record.method} {route[2] if route else record.path}"
+        if route is None:
+            return f"{record.method} {record.path}"
+        _, prefix, path = route
+        return f"{record.method} {'/oauth2' if prefix.endswith('/oauth2') else ''}{path}"
 
     async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         route = self._route(record)
@@ -361,8 +364,18 @@ class AmoCRM(CrmProfile):
                 return problem(
                     404, "Not Found", f"{record.method} {prefix}{path} is not an OAuth method"
                 )
+            fault = self.due_fault("POST /oauth2/access_token")
+            if fault is not None and fault.kind == "error":
+                return problem(fault.status, fault.code, fault.message)
+            if fault is not None and fault.kind == "html":
+                return fault.gateway_page()
             body = record.json if "json" in record.content_type else record.form
-            return self.oauth.exchange(body)
+            answer = self.oauth.exchange(body)
+            if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
+                await self.drop_connection(
+                    request, hang=fault.seconds if fault.kind.endswith("hang") else None
+                )
+            return answer
         auth = record.headers.get("authorization", "")
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
         integration = self.integration_of(token)
