@@ -149,6 +149,26 @@ async def test_links_notes_fields_and_account(amo: tuple[AmoCRM, AmoCRMClient, A
     assert account.amojo_id
     pipelines = await client.pipelines.list()
     assert [s.id for s in pipelines[0].statuses][-2:] == [142, 143]
+    statuses = await client.pipelines.statuses(pipelines[0].id or 0)
+    assert [(s.id, s.name) for s in statuses][1] == (11, "Первичный контакт")
+    users = [user async for user in client.users.iterate()]
+    assert [(u.id, u.name) for u in users] == [(1, "Администратор")]
+    assert (await client.users.get(1)).rights["is_admin"] is True  # type: ignore[index]
+
+
+async def test_tasks(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
+    _, client, _ = amo
+    (lead,) = await client.leads.create([{"name": "needs a call"}])
+    due = int((START + timedelta(hours=3)).timestamp())
+    (task,) = await client.tasks.create(
+        [{"text": "Call back", "complete_till": due, "entity_id": lead.id, "entity_type": "leads"}]
+    )
+    assert (await client.leads.get(lead.id or 0)).closest_task_at == due
+    await client.tasks.complete(task.id or 0, result="called")
+    shown = await client.tasks.get(task.id or 0)
+    assert shown.is_completed is True
+    assert (await client.leads.get(lead.id or 0)).closest_task_at is None
+    assert [t.id async for t in client.tasks.iterate(filter={"is_completed": 1})] == [task.id]
 
 
 async def test_complex_create(amo: tuple[AmoCRM, AmoCRMClient, Any]) -> None:
@@ -204,3 +224,53 @@ async def test_error_shapes_reach_the_client(amo: tuple[AmoCRM, AmoCRMClient, An
     fake.oauth.secret = "rotated"  # and every token signed before is void
     with pytest.raises(AuthError):
         await client.leads.get_page()
+
+
+async def test_a_401_mid_session_makes_it_refresh_once(
+    amo: tuple[AmoCRM, AmoCRMClient, Any],
+) -> None:
+    """The account stops honouring the access token (its signing key changed); aioamocrm
+    gets the 401, refreshes with its refresh token and sends the request again."""
+    fake, client, _ = amo
+    fake.oauth.secret = "rotated"
+    refs = await client.leads.create([{"name": "after the 401"}], retry=False)
+    assert [ref.id for ref in refs] == [1]
+    statuses = [call["status"] for call in fake.calls][-3:]
+    assert statuses == [401, 200, 200]  # the refused write, the refresh, the write again
+
+
+async def test_rate_limit_and_block_reach_the_client_as_typed_errors() -> None:
+    """7 a second per integration (here 2), then 429 as RateLimitError on a write made
+    without retry; repeated violations block the account: the nginx 403 page arrives as
+    ForbiddenError. All on the frozen clock, so the count is exact on any machine."""
+    from aioamocrm import LongLivedToken
+    from aioamocrm._errors import ForbiddenError, RateLimitError
+
+    with freeze_time(START, real_asyncio=True) as clock:
+        async with MockServer() as server:
+            fake = server.mount(AmoCRM(per_integration=2, block_after=3))
+            token = fake.issue_token("bot")
+            async with AmoCRMClient(
+                auth=LongLivedToken(token),
+                base_url=f"{server.url}/amocrm/example",
+                rate_limit=None,
+            ) as client:
+                await client.leads.create([{"name": "1"}])
+                await client.leads.create([{"name": "2"}])
+                with pytest.raises(RateLimitError) as limited:
+                    await client.leads.create([{"name": "3"}])
+                assert limited.value.status_code == 429
+                clock.tick(timedelta(seconds=1))
+                await client.leads.create([{"name": "3 again"}])  # a second later: allowed
+                await client.leads.create([{"name": "x"}])
+                with pytest.raises(RateLimitError):
+                    await client.leads.create([{"name": "y"}])
+                with pytest.raises(ForbiddenError) as blocked:
+                    await client.leads.create([{"name": "z"}])
+                assert "nginx" in str(blocked.value.body)
+                assert [lead["name"] for lead in fake.records("leads")] == [
+                    "1",
+                    "2",
+                    "3 again",
+                    "x",
+                ]

@@ -285,3 +285,141 @@ async def test_tags_add_and_delete(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -
     await client.patch("/leads/1", json={"tags_to_add": [{"name": "hot"}]})
     await client.patch("/leads/1", json={"tags_to_delete": [{"name": "bot"}]})
     assert [t["name"] for t in amo.records("leads")[0]["_embedded"]["tags"]] == ["hot"]
+
+
+async def test_custom_fields_created_used_and_deleted(
+    api: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    amo, client, _ = api
+    made = await client.post(
+        "/leads/custom_fields",
+        json=[
+            {"name": "Канал", "type": "select", "enums": [{"value": "tg"}, {"value": "wa"}]},
+            {"name": "Согласие", "type": "checkbox", "code": "consent"},
+        ],
+    )
+    assert made.status_code == 200
+    channel, consent = made.json()["_embedded"]["custom_fields"]
+    assert (channel["type"], [e["value"] for e in channel["enums"]]) == ("select", ["tg", "wa"])
+    assert (consent["code"], consent["is_deletable"], consent["is_predefined"]) == (
+        "CONSENT",
+        True,
+        False,
+    )
+    wa = channel["enums"][1]["id"]
+    lead = await client.post(
+        "/leads",
+        json=[
+            {
+                "custom_fields_values": [
+                    {"field_id": channel["id"], "values": [{"enum_id": wa}]},
+                    {"field_code": "CONSENT", "values": [{"value": True}]},
+                ]
+            }
+        ],
+    )
+    assert lead.status_code == 200
+    values = [f["values"][0]["value"] for f in amo.records("leads")[0]["custom_fields_values"]]
+    assert values == ["wa", True]
+    not_bool = await client.post(
+        "/leads",
+        json=[{"custom_fields_values": [{"field_code": "CONSENT", "values": [{"value": "yes"}]}]}],
+    )
+    assert not_bool.status_code == 400
+    bad = await client.post("/leads/custom_fields", json=[{"name": "", "type": "hologram"}])
+    assert [e["path"] for e in bad.json()["validation-errors"][0]["errors"]] == ["name", "type"]
+    twice = await client.post(
+        "/leads/custom_fields", json=[{"name": "x", "type": "text", "code": "CONSENT"}]
+    )
+    assert twice.json()["validation-errors"][0]["errors"][0]["code"] == "NotUnique"
+    assert (await client.delete(f"/leads/custom_fields/{channel['id']}")).status_code == 204
+    assert (await client.get(f"/leads/custom_fields/{channel['id']}")).status_code == 204
+    assert (await client.delete(f"/leads/custom_fields/{channel['id']}")).status_code == 404
+    assert (await client.delete("/contacts/custom_fields/101")).status_code == 403  # PHONE
+    gone = await client.post(
+        "/leads",
+        json=[{"custom_fields_values": [{"field_id": channel["id"], "values": [{"enum_id": wa}]}]}],
+    )
+    assert gone.status_code == 400
+
+
+async def test_created_fields_survive_a_restart(tmp_path: Any) -> None:
+    first = AmoCRM(data=tmp_path)
+    token = first.issue_token("bot")
+    async with MockServer() as server:
+        server.mount(first)
+        async with httpx.AsyncClient(
+            base_url=f"{server.url}/amocrm/example/api/v4",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as client:
+            await client.post("/leads/custom_fields", json=[{"name": "Канал", "type": "text"}])
+            await client.delete("/leads/custom_fields/202")
+    first.store.close()
+    again = AmoCRM(data=tmp_path)
+    assert {f["name"] for f in again.catalogue.described("leads", "")} == {
+        "Источник",
+        "Бюджет клиента",
+        "Канал",
+    }
+    again.store.close()
+
+
+async def test_if_modified_since(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -> None:
+    _, client, clock = api
+    await client.post("/leads", json=[{"name": "old"}, {"name": "touched"}])
+    clock.tick(timedelta(hours=1))
+    await client.patch("/leads/2", json={"price": 1})
+    since = {"If-Modified-Since": "Sun, 01 Mar 2026 12:30:00 GMT"}
+    assert ids(await client.get("/leads", headers=since)) == [2]
+    assert (
+        ids(await client.get("/leads", headers={"If-Modified-Since": "Sun, 01 Mar 2026 14:00:00"}))
+        == []
+    )
+    bad = await client.get("/leads", headers={"If-Modified-Since": "yesterday"})
+    assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "If-Modified-Since"
+
+
+async def test_complex_with_metadata_makes_an_incoming_lead(
+    api: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    amo, client, _ = api
+    form = {"category": "forms", "form_id": "bot", "form_name": "Chatbot", "form_sent_at": 1}
+    made = await client.post(
+        "/leads/complex",
+        json=[{"name": "from the form", "status_id": 12, "_embedded": {"metadata": form}}],
+    )
+    assert made.status_code == 200
+    assert amo.records("leads")[0]["status_id"] == 10  # incoming, whatever was asked
+    bad = await client.post("/leads/complex", json=[{"_embedded": {"metadata": "x"}}])
+    assert bad.json()["validation-errors"][0]["errors"][0]["path"] == "_embedded.metadata"
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        pytest.param({1: {"type": "text", "entity": "deals"}}, "fields[1].entity", id="entity"),
+        pytest.param({1: {"entity": "leads"}}, "fields[1].type", id="type"),
+        pytest.param(
+            {1: {"type": "select", "entity": "leads", "enums": ["a"]}},
+            "fields[1].enums",
+            id="enums",
+        ),
+    ],
+)
+def test_a_field_catalogue_that_cannot_work_is_refused(fields: Any, named: str) -> None:
+    with pytest.raises(ValueError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        AmoCRM(fields=fields)
+
+
+async def test_query_finds_a_phone_however_it_is_written(
+    api: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    _, client, _ = api
+    phone = {"field_code": "PHONE", "values": [{"value": "+7 999 000-11-22"}]}
+    await client.post(
+        "/contacts", json=[{"name": "Ivan", "custom_fields_values": [phone]}, {"name": "Anna"}]
+    )
+    for asked in ("+79990001122", "8 (999) 000-11-22"[1:], "9990001122", "000-11-22"):
+        assert ids(await client.get("/contacts", params={"query": asked}), "contacts") == [1], asked
+    assert ids(await client.get("/contacts", params={"query": "1122 anna"}), "contacts") == []
+    assert ids(await client.get("/contacts", params={"query": "anna"}), "contacts") == [2]

@@ -2,8 +2,10 @@
 
 Its ``crm_url`` takes the account address; the fake also answers under
 ``/amocrm/{subdomain}``, so the client is pointed at ``{server}/amocrm/example``.
-The client's GET methods pass ``json=`` to ``httpx.Client.get``, which httpx 0.28
-refuses, so reads go through plain httpx here; writes go through the client.
+The client's GET methods (and ``unsubscribe_webhook``'s DELETE) pass ``json=`` to
+httpx's ``get``/``delete``, which httpx 0.28 refuses whatever the server, so reads go
+through plain httpx here; every write goes through the client: leads, contacts,
+complex, links, notes, a webhook subscription, and the refresh after a 401.
 """
 
 from __future__ import annotations
@@ -128,3 +130,46 @@ def test_the_client_refreshes_after_a_401_for_an_expired_token() -> None:
         assert [lead["name"] for lead in amo.records("leads")] == ["before", "after"]
         statuses = [call["status"] for call in amo.calls]
         assert statuses == [200, 200, 401, 200, 200]  # code, create, expired, refresh, retry
+
+
+def test_links_notes_and_webhooks_through_the_client(client: tuple[AmoCRM, AmoOAuthClient]) -> None:
+    """The client's other writes: link and unlink, a note, a webhook subscription."""
+    amo, api = client
+    api.create_leads([{"name": "lead"}])
+    api.create_contacts([{"name": "Ivan"}])
+    linked = api.link_leads_entity(1, [{"to_entity_id": 1, "to_entity_type": "contacts"}])
+    assert linked["_embedded"]["links"][0]["to_entity_type"] == "contacts"
+    assert amo.records("contacts")[0]["_embedded"]["leads"][0]["id"] == 1
+    api.unlink_leads_entity(1, [{"to_entity_id": 1, "to_entity_type": "contacts"}])
+    assert amo.records("leads")[0]["_embedded"]["contacts"] == []
+    note = api.create_entity_note("leads", [{"note_type": "common", "params": {"text": "hi"}}], 1)
+    assert note["_embedded"]["notes"][0]["entity_id"] == 1
+    hook = api.subscribe_webhook("https://bot.example/amo", ["add_lead", "status_lead"])
+    assert (hook["destination"], hook["settings"]) == (
+        "https://bot.example/amo",
+        ["add_lead", "status_lead"],
+    )
+    assert next(iter(amo.hooks.values()))["destination"] == "https://bot.example/amo"
+
+
+def test_unsorted_through_the_client(client: tuple[AmoCRM, AmoOAuthClient]) -> None:
+    amo, api = client
+    made = api.create_unsorted_by_form(
+        source_uid="tg-7",
+        source_name="Telegram bot",
+        metadata={
+            "form_id": "bot",
+            "form_name": "Bot",
+            "form_page": "https://t.me/x",
+            "form_sent_at": 1,
+        },
+        contact={"first_name": "Ivan"},
+        lead={"name": "From the bot"},
+        company={},
+    )
+    (item,) = made["_embedded"]["unsorted"]
+    assert [lead["status_id"] for lead in amo.records("leads")] == [10]
+    accepted = api.accept_unsorted(item["uid"])
+    assert accepted["uid"] == item["uid"]
+    assert [lead["status_id"] for lead in amo.records("leads")] == [11]
+    assert amo.records("companies") == []  # the empty company the client sends is no company

@@ -53,6 +53,8 @@ ROUTES = [
     ("POST", "/leads/1/unlink"), ("POST", "/contacts/link"), ("POST", "/leads/1/notes"),
     ("POST", "/leads/notes"), ("PATCH", "/leads/notes"), ("PATCH", "/leads/1/notes/1"),
     ("POST", "/webhooks"), ("DELETE", "/webhooks"), ("PATCH", "/contacts/1"),
+    ("POST", "/leads/custom_fields"), ("POST", "/tasks"), ("PATCH", "/tasks"),
+    ("POST", "/leads/unsorted/forms"), ("POST", "/leads/unsorted/sip"),
 ]  # fmt: skip
 LISTS = ["/leads", "/contacts", "/leads/notes", "/leads/1/links", "/account", "/webhooks",
          "/leads/custom_fields", "/leads/1"]  # fmt: skip
@@ -152,3 +154,51 @@ def test_found_by_fuzzing_are_400s(method: str, path: str, body: Any) -> None:
     amo = account()
     assert send(amo, method, path, body) == 400
     assert len(amo.records("leads")) == 1
+
+
+@settings(max_examples=fuzz_examples(100), deadline=None)
+@given(
+    prices=st.lists(st.integers(0, 50), min_size=1, max_size=30),
+    low=st.none() | st.integers(0, 50),
+    high=st.none() | st.integers(0, 50),
+    descending=st.booleans(),
+    limit=st.integers(1, 7),
+)
+def test_price_filter_and_order_agree_with_a_reference(
+    prices: list[int], low: int | None, high: int | None, descending: bool, limit: int
+) -> None:
+    """Paging through a filtered, ordered list gives exactly what a list comprehension does."""
+    from urllib.parse import urlencode
+
+    amo = AmoCRM()
+    send(amo, "POST", "/leads", [{"name": f"n{i}", "price": p} for i, p in enumerate(prices)])
+    expected = [
+        i + 1
+        for i, price in enumerate(prices)
+        if (low is None or price >= low) and (high is None or price <= high)
+    ]
+    expected.sort(reverse=descending)
+    pairs = [("order[id]", "desc" if descending else "asc"), ("limit", str(limit))]
+    if low is not None:
+        pairs.append(("filter[price][from]", str(low)))
+    if high is not None:
+        pairs.append(("filter[price][to]", str(high)))
+    seen: list[int] = []
+    for page in range(1, len(prices) + 2):
+        record = RecordedRequest(
+            1,
+            "GET",
+            "/api/v4/leads",
+            urlencode([*pairs, ("page", str(page))]),
+            (),
+            b"",
+            datetime(2026, 1, 1, tzinfo=timezone.utc),
+        )
+        answer = amo.dispatch(record, "/leads", "http://x/api/v4")
+        if answer.status == 204:
+            break
+        body = json.loads(answer.body)  # type: ignore[arg-type]
+        seen += [lead["id"] for lead in body["_embedded"]["leads"]]
+        if "next" not in body["_links"]:
+            break
+    assert seen == expected

@@ -233,3 +233,36 @@ async def test_integrations_and_codes_through_the_admin_api(
     ).status_code == 200
     assert (await client.post(admin + "/integrations/nope/codes")).status_code == 404
     assert amo.oauth.integrations[app["client_id"]].name == "bot"
+
+
+def test_spent_grants_make_room_before_live_ones() -> None:
+    from mockserver.crm.amocrm import oauth
+
+    amo = AmoCRM()
+    app = amo.add_integration("bot", redirect_uri=REDIRECT)
+    live = amo.authorization_code(app.client_id)
+    for _ in range(oauth.MAX_GRANTS + 5):
+        spent = amo.authorization_code(app.client_id)
+        amo.oauth.grants[spent]["used"] = True
+    assert len(amo.oauth.grants) <= oauth.MAX_GRANTS
+    assert live in amo.oauth.grants
+
+
+async def test_faults_on_the_token_endpoint(site: tuple[AmoCRM, httpx.AsyncClient, Any]) -> None:
+    """A refresh that reaches amoCRM but whose answer is lost has spent the refresh token:
+    the retry with the same one is refused, as in amoCRM (what aioamocrm's docs warn of)."""
+    from mockserver.crm import CrmFault
+
+    amo, client, _ = site
+    asked = grant(amo)
+    first = (await client.post("/oauth2/access_token", json=asked)).json()
+    refresh = {k: v for k, v in asked.items() if k != "code"}
+    refresh.update(grant_type="refresh_token", refresh_token=first["refresh_token"])
+    amo.add_fault(CrmFault("POST /oauth2/access_token", kind="commit_then_drop", call=1))
+    with pytest.raises(httpx.ReadError):
+        await client.post("/oauth2/access_token", json=refresh)
+    again = await client.post("/oauth2/access_token", json=refresh)
+    assert (again.status_code, again.json()["hint"]) == (401, "Token has been revoked")
+    amo.add_fault(CrmFault("POST /oauth2/access_token", kind="html", status=502, call=1))
+    assert (await client.post("/oauth2/access_token", json=refresh)).status_code == 502
+    assert [call["method"] for call in amo.calls][-1] == "POST /oauth2/access_token"

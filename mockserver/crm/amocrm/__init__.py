@@ -7,6 +7,7 @@
 - :mod:`.listing`: ``filter[...]``, ``order``, ``query``, paging;
 - :mod:`.entities`: the stored and shown shapes; :mod:`.fields`: custom fields;
 - :mod:`.relations`: links and notes; :mod:`.account`: account, pipelines, fields;
+- :mod:`.tasks`: tasks and ``closest_task_at``; :mod:`.unsorted`: incoming leads;
 - :mod:`.webhooks`: subscriptions and the form-encoded calls to the integrator;
 - :mod:`.problems`: problem+json and ``validation-errors``.
 

@@ -168,3 +168,114 @@ def get_field(call: Call) -> web.Response:
     if not found:
         return web.Response(status=204)
     return hal(found[0])
+
+
+def add_fields(call: Call) -> web.Response:
+    """``POST /{entity}/custom_fields``: an array of ``{name, type, code?, enums?}``."""
+    from .fields import FIRST_CREATED_ID, MAX_FIELDS
+    from .problems import Invalid, invalid
+
+    entity = call.params["entity"]
+    specs = call.record.json
+    if not isinstance(specs, list) or not specs:
+        raise invalid("InvalidType", "", "An array of fields is expected.")
+    catalogue = call.amo.catalogue
+    mine = sum(1 for f in catalogue.fields.values() if f["entity"] == entity)
+    if mine + len(specs) > MAX_FIELDS:
+        raise invalid("TooManyEntities", "", f"No more than {MAX_FIELDS} fields per entity type.")
+    failures = [
+        {"request_id": str(index), "errors": errors}
+        for index, spec in enumerate(specs)
+        if (errors := catalogue.problems(entity, spec))
+    ]
+    if failures:
+        raise Invalid(failures)
+    made = []
+    for spec in specs:
+        key = FIRST_CREATED_ID + call.amo.store.next_id("custom_fields")
+        catalogue.add(entity, key, spec)
+        made.append(key)
+    call.amo.save_fields()
+    shown = [f for f in catalogue.described(entity, call.base) if f["id"] in made]
+    return hal(
+        {
+            "_total_items": len(shown),
+            "_links": {"self": {"href": f"{call.base}/{entity}/custom_fields"}},
+            "_embedded": {"custom_fields": shown},
+        }
+    )
+
+
+def delete_field(call: Call) -> web.Response:
+    """``DELETE /{entity}/custom_fields/{id}``: 204; a predefined field cannot go."""
+    from .problems import problem
+
+    entity = call.params["entity"]
+    key = int(call.params["id"])
+    field = call.amo.catalogue.fields.get(key)
+    if field is None or field["entity"] != entity:
+        return problem(404, "Not Found", f"{entity} have no custom field {key}")
+    if not field.get("created") and field["code"] is not None:
+        return problem(
+            403, "Forbidden", f"the field {field['code']} is predefined: it cannot be deleted"
+        )
+    del call.amo.catalogue.fields[key]
+    call.amo.save_fields()
+    return web.Response(status=204)
+
+
+#: The account's one user: the owner every record is assigned to by default.
+USER: dict[str, Any] = {
+    "id": 1,
+    "name": "Администратор",
+    "email": "admin@example.invalid",
+    "lang": "ru",
+    "rights": {
+        "leads": {"view": "A", "edit": "A", "add": "A", "delete": "A", "export": "A"},
+        "contacts": {"view": "A", "edit": "A", "add": "A", "delete": "A", "export": "A"},
+        "companies": {"view": "A", "edit": "A", "add": "A", "delete": "A", "export": "A"},
+        "tasks": {"edit": "A", "delete": "A"},
+        "mail_access": True,
+        "catalog_access": True,
+        "is_admin": True,
+        "is_free": False,
+        "is_active": True,
+        "group_id": None,
+        "role_id": None,
+    },
+}
+
+
+def list_users(call: Call) -> web.Response:
+    """``GET /api/v4/users`` (https://www.amocrm.ru/developers/content/crm_platform/users-api)."""
+    return hal(
+        {
+            "_total_items": 1,
+            "_page": 1,
+            "_page_count": 1,
+            "_links": {"self": {"href": f"{call.base}/users"}},
+            "_embedded": {
+                "users": [{**USER, "_links": {"self": {"href": f"{call.base}/users/1"}}}]
+            },
+        }
+    )
+
+
+def get_user(call: Call) -> web.Response:
+    if int(call.params["id"]) != USER["id"]:
+        return web.Response(status=204)
+    return hal({**USER, "_links": {"self": {"href": f"{call.base}/users/1"}}})
+
+
+def list_statuses(call: Call) -> web.Response:
+    """``GET /api/v4/leads/pipelines/{id}/statuses``."""
+    if int(call.params["id"]) != PIPELINE["id"]:
+        return web.Response(status=204)
+    statuses = _pipeline(call)["_embedded"]["statuses"]
+    return hal(
+        {
+            "_total_items": len(statuses),
+            "_links": {"self": {"href": f"{call.base}/leads/pipelines/{PIPELINE['id']}/statuses"}},
+            "_embedded": {"statuses": statuses},
+        }
+    )

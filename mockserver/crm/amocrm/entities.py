@@ -49,6 +49,7 @@ PIPELINE: Final[dict[str, Any]] = {
     ],
 }
 FIRST_STATUS: Final = 11
+INCOMING: Final = 10
 CLOSED: Final = frozenset({142, 143})
 
 #: Keys a PATCH may change, per entity (custom fields and tags are handled apart).
@@ -310,8 +311,9 @@ def identity(stored_fields: list[dict[str, Any]] | None) -> str:
 
 
 def searchable(record: Mapping[str, Any]) -> str:
-    """What ``query=`` searches: the name and every custom-field value, lower-cased."""
+    """What ``query=`` searches: the name and every custom-field value, lower-cased, one
+    a line (a phone-like query matches the digits of one of them)."""
     texts = [str(record.get("name", ""))]
     for field in record.get("custom_fields_values") or []:
         texts += [str(value.get("value", "")) for value in field.get("values", [])]
-    return " ".join(texts).lower()
+    return "\n".join(texts).lower()

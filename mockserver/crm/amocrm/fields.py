@@ -75,6 +75,18 @@ DEFAULT_FIELDS: Final[dict[int, dict[str, Any]]] = {
     },
 }
 
+#: Types ``POST /{entity}/custom_fields`` creates (the documentation's list, less the
+#: catalogue- and chat-bound ones).
+CREATABLE: Final = frozenset(
+    {
+        "text", "numeric", "checkbox", "select", "multiselect", "date", "url", "textarea",
+        "radiobutton", "streetaddress", "birthday", "date_time", "price", "monetary",
+    }
+)  # fmt: skip
+#: Fields an account may have, per entity type (amoCRM's own cap is in the hundreds).
+MAX_FIELDS: Final = 500
+FIRST_CREATED_ID: Final = 1_000_000
+
 _CHOICE = "The value you selected is not a valid choice."
 
 
@@ -97,7 +109,65 @@ class Catalogue:
                     f"fields[{key}].entity: got {entry.get('entity')!r}, "
                     "expected leads, contacts or companies"
                 )
+            if not isinstance(entry.get("type"), str) or not entry["type"]:
+                raise ValueError(
+                    f"fields[{key}].type: got {entry.get('type')!r}, expected a field type "
+                    "such as text, numeric, select or multitext"
+                )
+            enums = entry["enums"]
+            if not isinstance(enums, Mapping) or not all(
+                isinstance(text, str) and isinstance(enum_id, int) and not isinstance(enum_id, bool)
+                for text, enum_id in enums.items()
+            ):
+                raise ValueError(
+                    f"fields[{key}].enums: got {enums!r}, expected option text → enum id "
+                    "(such as {'WORK': 1001})"
+                )
             self.fields[int(key)] = entry
+
+    def problems(self, entity: str, spec: Any) -> list[dict[str, Any]]:
+        """What is wrong with a field to create (``POST /{entity}/custom_fields``)."""
+        if not isinstance(spec, dict):
+            return [_error("InvalidType", "", "An object is expected.")]
+        errors = []
+        name = spec.get("name")
+        if not isinstance(name, str) or not name.strip():
+            errors.append(_error("NotBlank", "name", "This value should not be blank."))
+        if spec.get("type") not in CREATABLE:
+            errors.append(
+                _error("NotSupportedChoice", "type", f"The type is one of {sorted(CREATABLE)}.")
+            )
+        code = spec.get("code")
+        if code is not None and (not isinstance(code, str) or not code.isidentifier()):
+            errors.append(_error("InvalidType", "code", "A code is latin letters and digits."))
+        elif code is not None and any(
+            f["entity"] == entity and f["code"] == code.upper() for f in self.fields.values()
+        ):
+            errors.append(_error("NotUnique", "code", f"{entity} already have a field {code!r}."))
+        enums = spec.get("enums")
+        if spec.get("type") in ENUM_TYPES and not (
+            isinstance(enums, list)
+            and enums
+            and all(isinstance(e, dict) and isinstance(e.get("value"), str) for e in enums)
+        ):
+            errors.append(
+                _error("NotBlank", "enums", "A list of options {value, sort} is expected.")
+            )
+        return errors
+
+    def add(self, entity: str, key: int, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """Keep a checked field; its options get ids from ``key`` on."""
+        options = spec.get("enums") if spec["type"] in ENUM_TYPES else None
+        entry = {
+            "code": spec["code"].upper() if spec.get("code") else None,
+            "name": spec["name"].strip(),
+            "type": spec["type"],
+            "entity": entity,
+            "enums": {o["value"]: key * 10 + n for n, o in enumerate(options or [], 1)},
+            "created": True,
+        }
+        self.fields[key] = entry
+        return entry
 
     def field_id(self, entity: str, item: Mapping[str, Any]) -> int | None:
         """The id an item of ``custom_fields_values`` names (by id or code), if it is known."""
@@ -151,6 +221,8 @@ class Catalogue:
             return [_error("InvalidType", spot, "An object is expected.")]
         enums: dict[str, int] = field["enums"]
         kind = field["type"]
+        if kind == "checkbox" and not isinstance(value.get("value"), bool):
+            return [_error("InvalidType", f"{spot}.value", "true or false is expected.")]
         if kind not in ENUM_TYPES:
             for key in ("enum_code", "enum_id"):
                 if key in value:
@@ -230,8 +302,8 @@ class Catalogue:
                 or None,
                 "group_id": None,
                 "required_statuses": [],
-                "is_deletable": field["code"] is None,
-                "is_predefined": field["code"] is not None,
+                "is_deletable": bool(field.get("created")) or field["code"] is None,
+                "is_predefined": not field.get("created") and field["code"] is not None,
                 "entity_type": entity,
                 "remind": None,
                 "settings": None,

@@ -27,8 +27,18 @@ from .problems import invalid
 __all__ = ["ORDER_FIELDS", "Listing", "parse_listing"]
 
 ORDER_FIELDS: Final = ("created_at", "updated_at", "id")
-_SETS: Final = ("id", "created_by", "updated_by", "responsible_user_id", "pipeline_id", "entity_id")
-_TEXT_SETS: Final = ("name", "note_type")
+_SETS: Final = (
+    "id",
+    "created_by",
+    "updated_by",
+    "responsible_user_id",
+    "pipeline_id",
+    "entity_id",
+    "task_type_id",
+)
+_TEXT_SETS: Final = ("name", "note_type", "entity_type")
+#: Filter names that test another key of the record.
+_ALIASES: Final = {"task_type": "task_type_id"}
 _RANGES: Final = ("price", "created_at", "updated_at", "closed_at", "closest_task_at")
 
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -56,11 +66,32 @@ class Listing:
         elif self.tests:
             chosen = [r for r in chosen if all(test(r) for test in self.tests)]
         if self.query:
-            chosen = [r for r in chosen if self.query in search(r)]
+            digits = _phone_digits(self.query)
+            chosen = [
+                r
+                for r in chosen
+                if self.query in (text := search(r))
+                or (digits and any(digits in _only_digits(part) for part in text.split("\n")))
+            ]
         key, descending = self.order
         if key == "id":  # ids are unique and never null: C-speed sort, no tie-break
             return sorted(chosen, key=itemgetter("id"), reverse=descending)
         return sorted(chosen, key=lambda r: (r.get(key) or 0, r["id"]), reverse=descending)
+
+
+def _phone_digits(query: str) -> str:
+    """A query that reads as a phone number (digits, ``+``, ``-``, ``(``, ``)``, spaces):
+    its digits, so ``+7 (999) 000-11-22`` finds ``+79990001122``; else ``""``."""
+    if not any(ch.isdigit() for ch in query) or any(
+        not (ch.isdigit() or ch in "+-() ") for ch in query
+    ):
+        return ""
+    digits = "".join(ch for ch in query if ch.isdigit())
+    return digits if len(digits) >= 5 else ""
+
+
+def _only_digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def _number(value: Any, path: str) -> int:
@@ -144,8 +175,9 @@ def _statuses_test(value: Any) -> Predicate:
     )
 
 
-def parse_listing(query: Any) -> Listing:
-    """Read a list request's query (PHP-decoded), or raise :class:`Invalid` naming the bad part."""
+def parse_listing(query: Any, orders: tuple[str, ...] = ORDER_FIELDS) -> Listing:
+    """Read a list request's query (PHP-decoded), or raise :class:`Invalid` naming the bad part;
+    ``orders`` are the fields ``order[...]`` may name."""
     listing = Listing()
     query = query if isinstance(query, dict) else {}
     listing.page = _number(query.get("page", 1), "page")
@@ -157,20 +189,23 @@ def parse_listing(query: Any) -> Listing:
     listing.query = str(query.get("query", "")).strip().lower()
     with_ = query.get("with", "")
     listing.with_ = frozenset(part.strip() for part in str(with_).split(",") if part.strip())
-    listing.order = _order(query.get("order"))
+    listing.order = _order(query.get("order"), orders)
     filters = query.get("filter")
     if filters is None or filters == "":
         return listing
     if not isinstance(filters, dict):
         raise invalid("InvalidType", "filter", "An object is expected (filter[key]=value).")
-    for key, value in filters.items():
-        path = f"filter.{key}"
+    for name, value in filters.items():
+        path = f"filter.{name}"
+        key = _ALIASES.get(name, name)
         if key in _SETS:
             listing.tests.append(_in(key, {_number(item, path) for item in _many(value)}))
         elif key in _RANGES:
             listing.tests.append(_range_test(key, value, path))
         elif key in _TEXT_SETS:
             listing.tests.append(_in(key, {str(item) for item in _many(value)}))
+        elif key == "is_completed":
+            listing.tests.append(_in(key, {str(item) in ("1", "true") for item in _many(value)}))
         elif key == "statuses":
             listing.tests.append(_statuses_test(value))
         elif key == "custom_fields_values":
@@ -186,14 +221,14 @@ def _in(key: str, wanted: set[Any]) -> Predicate:
     return lambda record: record.get(key) in wanted
 
 
-def _order(order: Any) -> tuple[str, bool]:
+def _order(order: Any, orders: tuple[str, ...]) -> tuple[str, bool]:
     if order is None or order == "":
         return ("id", False)
     if not isinstance(order, dict) or len(order) != 1:
         raise invalid("InvalidType", "order", "One order[field]=asc|desc is expected.")
     ((key, direction),) = order.items()
-    if key not in ORDER_FIELDS:
-        raise invalid("NotSupportedChoice", f"order.{key}", "Sort by created_at, updated_at or id.")
+    if key not in orders:
+        raise invalid("NotSupportedChoice", f"order.{key}", f"Sort by {', '.join(orders)}.")
     if direction not in ("asc", "desc"):
         raise invalid("NotSupportedChoice", f"order.{key}", "The direction is asc or desc.")
     return (key, direction == "desc")

@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -120,7 +121,7 @@ class OAuth:
     ) -> Integration:
         made = Integration(
             name=name,
-            client_id=client_id or str(_uuid()),
+            client_id=client_id or str(uuid.uuid4()),
             client_secret=client_secret or secrets.token_urlsafe(48),
             redirect_uri=redirect_uri,
         )
@@ -234,6 +235,9 @@ class OAuth:
         now = self._clock()
         for key in [k for k, g in self.grants.items() if g["exp"] <= now]:
             del self.grants[key]
+        if len(self.grants) >= MAX_GRANTS:  # spent ones go first, then the oldest
+            for key in [k for k, g in self.grants.items() if g["used"]]:
+                del self.grants[key]
         while len(self.grants) >= MAX_GRANTS:
             del self.grants[next(iter(self.grants))]
         self.grants[value] = {
@@ -254,9 +258,3 @@ def _refused(status: int, hint: str) -> web.Response:
         "detail": "В запросе отсутствует ряд параметров или параметры невалидны",
     }
     return web.json_response(body, status=status, content_type=PROBLEM)
-
-
-def _uuid() -> str:
-    import uuid
-
-    return str(uuid.uuid4())

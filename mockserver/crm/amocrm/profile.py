@@ -75,7 +75,11 @@ class AmoCRM(CrmProfile):
             )
         super().__init__(data=data)
         self.subdomain = subdomain
-        self.catalogue = Catalogue(fields or DEFAULT_FIELDS)
+        self._seed_fields = dict(fields or DEFAULT_FIELDS)
+        self.catalogue = Catalogue(self._seed_fields)
+        kept = self.store.meta.get("custom_fields")
+        if isinstance(kept, dict):  # the fields the API created or deleted, from --data
+            self.catalogue.fields = {int(k): v for k, v in kept.items()}
         self.duplicate_control = duplicate_control
         self.per_integration = per_integration
         self.per_account = per_account
@@ -157,6 +161,7 @@ class AmoCRM(CrmProfile):
         self.tokens = tokens
         self.store.set_meta("tokens", tokens)
         self.oauth.persist()
+        self.catalogue = Catalogue(self._seed_fields)
         self.hooks.clear()
         self._waiting.clear()
         self.deliveries.clear()
@@ -189,6 +194,10 @@ class AmoCRM(CrmProfile):
         )
 
     # --- webhooks ------------------------------------------------------------------
+
+    def save_fields(self) -> None:
+        """Keep the catalogue as the API left it (created and deleted fields) in ``--data``."""
+        self.store.set_meta("custom_fields", {str(k): v for k, v in self.catalogue.fields.items()})
 
     def save_hooks(self) -> None:
         self.store.set_meta("hooks", {str(k): v for k, v in self.hooks.items()})
@@ -235,8 +244,9 @@ class AmoCRM(CrmProfile):
             self.queue_delivery(delivery)
 
     async def deliver_due(self) -> int:
-        """Send every webhook call due now on the server's clock and wait for the answers;
-        how many were sent. A test moves the clock past a retry's due time, then calls this."""
+        """Send every webhook call due now on the server's clock and wait for the answers
+        (of those already on their way too); how many were sent or awaited. A test moves the
+        clock past a retry's due time, then calls this."""
         self._start_due()
         count = len(self._sending)
         while self._sending:
@@ -335,7 +345,10 @@ class AmoCRM(CrmProfile):
 
     def call_name(self, record: RecordedRequest) -> str:
         route = self._route(record)
-        return f"{record.method} {route[2] if route else record.path}"
+        if route is None:
+            return f"{record.method} {record.path}"
+        _, prefix, path = route
+        return f"{record.method} {'/oauth2' if prefix.endswith('/oauth2') else ''}{path}"
 
     async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         route = self._route(record)
@@ -351,8 +364,18 @@ class AmoCRM(CrmProfile):
                 return problem(
                     404, "Not Found", f"{record.method} {prefix}{path} is not an OAuth method"
                 )
+            fault = self.due_fault("POST /oauth2/access_token")
+            if fault is not None and fault.kind == "error":
+                return problem(fault.status, fault.code, fault.message)
+            if fault is not None and fault.kind == "html":
+                return fault.gateway_page()
             body = record.json if "json" in record.content_type else record.form
-            return self.oauth.exchange(body)
+            answer = self.oauth.exchange(body)
+            if fault is not None and fault.kind in ("commit_then_drop", "commit_then_hang"):
+                await self.drop_connection(
+                    request, hang=fault.seconds if fault.kind.endswith("hang") else None
+                )
+            return answer
         auth = record.headers.get("authorization", "")
         token = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
         integration = self.integration_of(token)

@@ -13,12 +13,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timezone
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from . import account, relations, webhooks
-from .entities import ENTITIES, apply, blank, identity, searchable, shape_errors, shown, tags
+from . import account, relations, tasks, unsorted, webhooks
+from .entities import (
+    INCOMING,
+    apply,
+    blank,
+    identity,
+    searchable,
+    shape_errors,
+    shown,
+    tags,
+)
 from .listing import parse_listing
 from .problems import Invalid, hal, invalid, problem
 
@@ -161,6 +171,7 @@ def update_entities(call: Call, items: list[dict[str, Any]] | None = None) -> we
     for index, item in enumerate(items):
         current = dict(known[_key(item)])
         before = current.get("status_id")
+        owner = current.get("responsible_user_id")
         apply(entity, current, item, call.moment)
         if "custom_fields_values" in item:
             current["custom_fields_values"] = call.amo.catalogue.stored(
@@ -172,6 +183,10 @@ def update_entities(call: Call, items: list[dict[str, Any]] | None = None) -> we
         webhooks.event(call, entity, "update", current["id"])
         if entity == "leads" and current.get("status_id") != before:
             webhooks.event(call, entity, "status", current["id"], old_status_id=before)
+        if current.get("responsible_user_id") != owner:
+            webhooks.event(
+                call, entity, "responsible", current["id"], old_responsible_user_id=owner
+            )
         answered.append(
             {
                 "id": current["id"],
@@ -216,6 +231,9 @@ def get_one(call: Call) -> web.Response:
 def list_entities(call: Call) -> web.Response:
     entity = call.params["entity"]
     listing = parse_listing(call.record.query)
+    since = _modified_since(call)
+    if since is not None:
+        listing.tests.append(lambda record: record.get("updated_at", 0) > since)
     records = listing.select(list(call.amo.store.records[entity].values()), searchable)
     chunk = records[(listing.page - 1) * listing.limit : listing.page * listing.limit]
     if not chunk:
@@ -229,6 +247,24 @@ def list_entities(call: Call) -> web.Response:
             "_embedded": {entity: [shown(entity, r, call.base, listing.with_) for r in chunk]},
         }
     )
+
+
+def _modified_since(call: Call) -> int | None:
+    """``If-Modified-Since`` (an HTTP date): only what changed after it is listed."""
+    from email.utils import parsedate_to_datetime
+
+    text = call.record.headers.get("if-modified-since")
+    if text is None:
+        return None
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        raise invalid(
+            "InvalidType", "If-Modified-Since", f"An HTTP date is expected, got {text!r}."
+        ) from None
+    if moment.tzinfo is None:  # amoCRM's own example has no zone: read it as UTC
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
 
 
 def page_links(call: Call, path: str, page: int, more: bool) -> dict[str, Any]:
@@ -274,6 +310,15 @@ def complex_leads(call: Call) -> web.Response:
         errors += shape_errors("leads", item)
         given = item.get("_embedded")
         embedded: dict[str, Any] = given if isinstance(given, dict) else {}
+        metadata = embedded.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            errors.append(
+                {
+                    "code": "InvalidType",
+                    "path": "_embedded.metadata",
+                    "detail": "An object is expected.",
+                }
+            )
         for kind in ("contacts", "companies"):
             listed = embedded.get(kind) or []
             if isinstance(listed, list) and len(listed) > 1:
@@ -310,7 +355,12 @@ def complex_leads(call: Call) -> web.Response:
         if twin is not None:
             out.append({**twin, "request_id": ids, "merged": True})
             continue
-        lead = create(call, "leads", {**item, "_embedded": embedded})
+        fields = {**item, "_embedded": embedded}
+        if isinstance(embedded.get("metadata"), dict):
+            # With metadata the lead is an incoming one: "any status other than the
+            # incoming lead will be ignored" (Kommo, complex-leads).
+            fields["status_id"] = INCOMING
+        lead = create(call, "leads", fields)
         contact = create(call, "contacts", contacts[0]) if contacts else None
         company = create(call, "companies", companies[0]) if companies else None
         if contact is not None:
@@ -352,8 +402,11 @@ def not_deletable(call: Call) -> web.Response:
 route("/account", GET=account.get_account)
 route("/leads/pipelines", GET=account.list_pipelines)
 route(r"/leads/pipelines/(?P<id>\d+)", GET=account.get_pipeline)
-route("/{E}/custom_fields", GET=account.list_fields)
-route(r"/{E}/custom_fields/(?P<id>\d+)", GET=account.get_field)
+route(r"/leads/pipelines/(?P<id>\d+)/statuses", GET=account.list_statuses)
+route("/users", GET=account.list_users)
+route(r"/users/(?P<id>\d+)", GET=account.get_user)
+route("/{E}/custom_fields", GET=account.list_fields, POST=account.add_fields)
+route(r"/{E}/custom_fields/(?P<id>\d+)", GET=account.get_field, DELETE=account.delete_field)
 route("/leads/complex", POST=complex_leads)
 route(
     "/{E}/notes", GET=relations.list_notes, POST=relations.add_notes, PATCH=relations.update_notes
@@ -370,7 +423,13 @@ route(r"/{E}/(?P<id>\d+)/unlink", POST=relations.unlink_many)
 route(r"/{E}/(?P<id>\d+)/links", GET=relations.list_links)
 route("/{E}/link", POST=relations.link_many)
 route("/{E}/unlink", POST=relations.unlink_many)
+route("/leads/unsorted", GET=unsorted.list_unsorted)
+route("/leads/unsorted/(?P<category>forms|sip)", POST=unsorted.add_unsorted)
+route("/leads/unsorted/(?P<uid>[0-9a-f]{40})", GET=unsorted.get_unsorted)
+route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/accept", POST=unsorted.accept)
+route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/decline", POST=unsorted.decline)
+route("/tasks", GET=tasks.list_tasks, POST=tasks.add_tasks, PATCH=tasks.update_tasks)
+route(r"/tasks/(?P<id>\d+)", GET=tasks.get_task, PATCH=tasks.update_task)
 route("/webhooks", GET=webhooks.list_hooks, POST=webhooks.subscribe, DELETE=webhooks.unsubscribe)
 route("/{E}", GET=list_entities, POST=add_entities, PATCH=update_entities, DELETE=not_deletable)
 route(r"/{E}/(?P<id>\d+)", GET=get_one, PATCH=update_one, DELETE=not_deletable)
-assert all(e in _E for e in ENTITIES)

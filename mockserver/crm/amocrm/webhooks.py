@@ -187,7 +187,12 @@ def subscribe(call: Call) -> web.Response:
         raise invalid("InvalidType", "", "An object {destination, settings} is expected.")
     destination = body.get("destination")
     parts = urlsplit(destination) if isinstance(destination, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or any(ch.isspace() or ord(ch) < 32 for ch in str(destination))
+    ):
         raise invalid(
             "InvalidUrl", "destination", f"A valid http(s) URL is expected, got {destination!r}."
         )
