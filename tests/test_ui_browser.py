@@ -99,6 +99,43 @@ def test_requests_appear_live_and_filter_on_the_server(
     assert browser.console_errors() == []
 
 
+def test_a_flood_shows_its_newest_rows_and_a_clear_empties_the_page(
+    browser: Browser, server: MockServer
+) -> None:
+    from datetime import datetime, timezone
+
+    from mockserver import RecordedRequest
+
+    _open(browser, server)
+    _live(browser)
+
+    def flood(count: int) -> None:
+        for number in range(count):
+            server.journal.add(
+                RecordedRequest(
+                    seq=server.journal.next_seq(),
+                    method="GET",
+                    path=f"/flood/{number}",
+                    query_string="",
+                    raw_headers=(),
+                    body=b"",
+                    received_at=datetime.now(timezone.utc),
+                )
+            )
+
+    flood(300)  # more than one message of the feed carries
+    browser.wait(lambda: _seqs(browser)[:1] == [300], "the newest of the flood")
+    browser.wait(lambda: len(_seqs(browser)) == 100, "a full first page")
+    assert "older ones follow" in browser.text("#journal-info")
+    assert browser.js("return document.querySelectorAll('#journal-body tr.fresh').length") == 0
+    browser.css("#older")[0].click()
+    browser.wait(lambda: _seqs(browser)[:1] == [200], "the older rows of the flood")
+    server.reset_requests()
+    browser.wait(
+        lambda: "No request yet" in browser.text("#journal-body"), "the page emptied by the clear"
+    )
+
+
 def test_paging_walks_older_pages(
     browser: Browser, server: MockServer, client: httpx.Client
 ) -> None:
@@ -246,6 +283,11 @@ def test_the_admin_token_is_asked_for(
     browser.js("sessionStorage.clear()")
     browser.open(f"{server.url}/__admin/ui/#/journal")
     browser.wait(lambda: browser.css("#token-form:not([hidden])"), "the token form")
+    # The feed waits for the token instead of knocking every second.
+    browser.wait(
+        lambda: browser.js("return document.getElementById('live').dataset.state") == "locked",
+        "the feed waiting for the token",
+    )
     assert not browser.css("#journal-body tr[data-seq]")
     browser.screenshot("token-asked")
     browser.css("#token-input")[0].send_keys("let-me-in")
