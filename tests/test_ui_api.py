@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -386,3 +387,24 @@ async def test_a_flood_is_sent_as_its_newest_rows(ui: tuple[MockServer, httpx.As
     assert got["skipped"] == 50
     assert [row["seq"] for row in got["rows"]] == list(range(150, 50, -1))
     assert got["total"] == 150
+
+
+def test_the_cli_names_the_dashboard_and_serves_it() -> None:
+    import signal
+
+    from tests.cli import spawn_mockserver
+
+    process = spawn_mockserver("--quiet")
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        found = re.search(r"dashboard at (http://127\.0\.0\.1:\d+/__admin/ui/)", banner)
+        assert found, banner
+        page = httpx.get(found.group(1), timeout=30)
+        assert page.status_code == 200
+        assert "mockserver dashboard" in page.text
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0

@@ -348,4 +348,23 @@ def test_hostile_payloads_stay_text(
     browser.wait(lambda: browser.css("#answer .near-miss"), "the hostile stub's near miss")
     assert marks[1] in browser.text("#answer")  # the stub's name, as text
     assert browser.js("return typeof window.__pwned") == "undefined"
+    # A stub's name in the stub list, and a CRM record's fields, are text too.
+    portal = server.mount(Bitrix24(secret="hostile"))
+    answer = client.post(
+        "/rest/1/hostile/crm.lead.add.json",
+        data={"fields[TITLE]": HOSTILE[1], "fields[COMMENTS]": HOSTILE[0]},
+    )
+    assert answer.status_code == 200, answer.text
+    assert portal.records("lead")
+    _open(browser, server, "stubs")
+    browser.wait(lambda: marks[1] in browser.text("#stubs"), "the hostile stub name")
+    _open(browser, server, "crm")
+    browser.wait(lambda: marks[1] in browser.text("section.crm"), "the hostile lead")
+    assert marks[0] in browser.text("section.crm")
+    browser.screenshot("hostile-crm")
+    assert browser.js("return typeof window.__pwned") == "undefined"
+    assert (
+        browser.js("return document.querySelectorAll('main script, main img, main svg').length")
+        == 0
+    )
     assert not [error for error in browser.console_errors() if "__pwned" in error]
