@@ -408,3 +408,20 @@ def test_the_cli_names_the_dashboard_and_serves_it() -> None:
     finally:
         process.kill()
     assert process.returncode == 0
+
+
+async def test_a_page_that_goes_away_frees_its_feed(
+    ui: tuple[MockServer, httpx.AsyncClient],
+) -> None:
+    import asyncio
+
+    server, client = ui
+    async with client.stream("GET", API + "events") as stream:
+        async for line in stream.aiter_lines():
+            if line.startswith("event: hello"):
+                break
+        assert server.dashboard.watchers == 1
+    async with asyncio.timeout(30):  # the next look at the journal sees the closed socket
+        while server.dashboard.watchers:
+            await asyncio.sleep(0.05)
+    assert server.dashboard.watchers == 0

@@ -48,8 +48,8 @@ TICK: Final = 0.5
 FEED_ROWS: Final = 100
 #: Live feeds open at once; one more is refused with 503.
 MAX_WATCHERS: Final = 16
-#: A comment line keeps an idle feed's connection open through proxies.
-_HEARTBEAT_TICKS: Final = 60
+#: A comment line keeps an idle feed's connection open through proxies (every 15 s).
+_HEARTBEAT_TICKS: Final = 30
 
 _CSP: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -270,20 +270,25 @@ class UiRouter:
         self.watchers += 1
         try:
             await response.prepare(request)
-            await self._feed(response, wanted)
+            await self._feed(request, response, wanted)
         except ConnectionResetError:  # the page went away
             pass
         finally:
             self.watchers -= 1
         return response
 
-    async def _feed(self, response: web.StreamResponse, wanted: JournalFilter) -> None:
+    async def _feed(
+        self, request: web.BaseRequest, response: web.StreamResponse, wanted: JournalFilter
+    ) -> None:
         journal = self.server.journal
         seen_total, seen_seq = self._position()
         await response.write(b"retry: 1000\nevent: hello\ndata: {}\n\n")
         idle = 0
         while True:
             await self.server.pause(TICK)
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return  # the page went away: its place among the watchers is free at once
             total, newest = self._position()
             if total == seen_total and newest == seen_seq:
                 idle += 1
