@@ -80,6 +80,7 @@ def test_requests_appear_live_and_filter_on_the_server(
     # Live: no reload happened.
     assert browser.js("return window.__same_page") is True
     assert "no stub matched" in browser.text("#journal-body tr[data-seq='2']")
+    assert "hello (" in browser.text("#journal-body tr[data-seq='1']")  # the stub's name
     browser.screenshot("journal-live")
 
     from selenium.webdriver.support.ui import Select
@@ -168,7 +169,11 @@ def test_a_near_miss_explains_an_unmatched_request(
     )
     _open(browser, server)
     browser.wait(lambda: _seqs(browser) == [2, 1], "two requests")
-    browser.css("#journal-body tr[data-seq='1']")[0].click()
+    from selenium.webdriver.common.keys import Keys
+
+    row = browser.css("#journal-body tr[data-seq='1']")[0]
+    browser.js("arguments[0].focus()", row)
+    row.send_keys(Keys.ENTER)  # rows open from the keyboard too
     browser.wait(lambda: browser.css("#answer .near-miss"), "the near-miss table")
     miss = browser.text("#answer .near-miss")
     assert "paid orders" in miss

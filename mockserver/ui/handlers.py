@@ -203,6 +203,7 @@ class UiRouter:
             return _problem(400, "Invalid filter", str(exc), exc.errors)
         page = journal_page(self.server.journal.entries(), wanted, before=before, limit=limit)
         page["dropped"] = self.server.journal.dropped
+        self._name_stubs(page["rows"])
         return _json(page)
 
     async def request_detail(self, request: web.BaseRequest, seq: str) -> web.Response:
@@ -304,12 +305,20 @@ class UiRouter:
                 # A busy server: the newest FEED_ROWS only, and how many were left out.
                 count = total - seen_total
                 fresh = journal.entries()[-min(count, FEED_ROWS) :]
-                rows = new_rows(fresh, wanted)
+                rows = self._name_stubs(new_rows(fresh, wanted))
                 message = _event(
                     "rows", info | {"rows": rows, "skipped": max(0, count - FEED_ROWS)}
                 )
             seen_total, seen_seq = total, newest
             await response.write(message)
+
+    def _name_stubs(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Give each row the name of the stub that answered it, when it has one."""
+        if rows:
+            names = {e.stub.id: e.stub.name for e in self.server.registry.entries() if e.stub.name}
+            for row in rows:
+                row["stub_name"] = names.get(row["stub_id"])
+        return rows
 
     def _position(self) -> tuple[int, int]:
         """How many requests were ever journaled since the last clear, and the newest's number."""
