@@ -193,7 +193,6 @@ def scenario_record(
         record["problem"] = _cut(f"{type(error).__name__}: {error}")
     if result is not None:
         requests, misses = _requests(result, server)
-        mock = result.mock_url
         record |= {
             "started_at": result.started_at.isoformat(),
             "state": result.state,
@@ -203,11 +202,14 @@ def scenario_record(
             "requests": requests,
             "near_misses": misses,
         }
-        if mock:  # reports read the same on every run, as the text report does
-            text = json.dumps(record, ensure_ascii=False, default=str)
-            text = text.replace(mock, "{mock.url}").replace(mock.split("://")[-1], "{mock.host}")
-            record = json.loads(text)
-    return record
+    # JSON types only (what xdist can carry), and the mock server's address written
+    # {mock.url}, so that reports read the same on every run, as the text report does.
+    text = json.dumps(record, ensure_ascii=False, default=str)
+    if result is not None and result.mock_url:
+        mock = result.mock_url
+        text = text.replace(mock, "{mock.url}").replace(mock.split("://")[-1], "{mock.host}")
+    loaded_back: dict[str, Any] = json.loads(text)
+    return loaded_back
 
 
 def write_report(

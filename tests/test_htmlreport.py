@@ -265,3 +265,17 @@ def test_durations_on_the_axis_read_as_in_scenario_files() -> None:
     from scenarios.durations import format_duration
 
     assert format_duration(timedelta(seconds=9095)) == "2h31m35s"
+
+
+def test_an_error_that_is_not_a_failed_expectation_is_shown() -> None:
+    from scenarios.htmlreport import scenario_record
+    from scenarios.loader import scenario_from_dict
+
+    (loaded,) = scenario_from_dict({"name": "boom", "flow": [{"message": "x"}]})
+    record = scenario_record(
+        loaded, result=None, error=RuntimeError("<b>it broke</b>"), server=None
+    )
+    assert record["problem"] == "RuntimeError: <b>it broke</b>"
+    html = render_report({"x::boom": record | {"outcome": "failed"}}, implementation="ref")
+    assert "RuntimeError: &lt;b&gt;it broke&lt;/b&gt;" in html
+    assert "<b>it broke" not in html
