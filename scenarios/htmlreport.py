@@ -40,15 +40,24 @@ def _seconds(delta: timedelta) -> float:
     return round(delta.total_seconds(), 3)
 
 
-def _flow(loaded: LoadedScenario) -> list[dict[str, str]]:
-    out = []
+def _flow(loaded: LoadedScenario) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for index, block in enumerate(loaded.scenario.flow):
         if block.webhook is not None:
             spec = block.webhook
             text = f"{spec.method} {spec.url}"
             if spec.save_to:
                 text += f" → {spec.save_to}"
-            out.append({"kind": "webhook", "text": text, "where": loaded.where("flow", index)})
+            extra = [f"header {name}: {value}" for name, value in spec.headers]
+            extra += [f"param {name} = {value}" for name, value in spec.params]
+            out.append(
+                {
+                    "kind": "webhook",
+                    "text": text,
+                    "where": loaded.where("flow", index),
+                    "extra": [_cut(line, 500) for line in extra[:50]],
+                }
+            )
         elif block.message is not None:
             out.append(
                 {
