@@ -425,3 +425,35 @@ async def test_a_page_that_goes_away_frees_its_feed(
         while server.dashboard.watchers:
             await asyncio.sleep(0.05)
     assert server.dashboard.watchers == 0
+
+
+def test_the_admin_apis_guard_is_used_when_the_server_has_one() -> None:
+    """The dashboard takes the admin API's own door (``server.admin_guard``) when there is
+    one, and adds only its rule that a change names its Origin."""
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from mockserver.ui.guard import refusal
+
+    seen: list[bool] = []
+
+    class Door:
+        def check(self, request: web.BaseRequest, *, api: bool = True) -> web.Response | None:
+            seen.append(api)
+            return web.Response(status=418) if "X-Refuse" in request.headers else None
+
+    server = MockServer(port=8080)
+    server.admin_guard = Door()  # type: ignore[attr-defined]
+    refused = make_mocked_request("GET", "/__admin/ui/api/stubs", headers={"X-Refuse": "1"})
+    answer = refusal(refused, server, write=False)
+    assert answer is not None
+    assert answer.status == 418
+    page = make_mocked_request("GET", "/__admin/ui/", headers={"Host": "elsewhere.example"})
+    assert refusal(page, server, write=False, api=False) is None  # the door said yes
+    change = make_mocked_request("POST", "/__admin/ui/api/reset", headers={"Host": "x"})
+    answer = refusal(change, server, write=True)
+    assert answer is not None
+    assert answer.status == 403
+    same = {"Host": "127.0.0.1:8080", "Origin": "http://127.0.0.1:8080"}
+    assert refusal(make_mocked_request("POST", "/x", headers=same), server, write=True) is None
+    assert seen == [True, False, True, True]
