@@ -248,7 +248,7 @@ async def test_a_foreign_host_is_refused(
     server, client = ui
     answer = await client.get(API + "overview", headers={"Host": host.format(port=server.port)})
     assert answer.status_code == 403
-    assert answer.json()["title"] == "Unknown host"
+    assert "Host" in answer.json()["detail"]
 
 
 def test_allowed_hosts() -> None:
@@ -442,8 +442,10 @@ def test_the_admin_apis_guard_is_used_when_the_server_has_one() -> None:
             seen.append(api)
             return web.Response(status=418) if "X-Refuse" in request.headers else None
 
-    server = MockServer(port=8080)
-    server.admin_guard = Door()  # type: ignore[attr-defined]
+    class Guarded(MockServer):
+        admin_guard = Door()  # (a property of the admin API's, where it has one)
+
+    server = Guarded(port=8080)
     refused = make_mocked_request("GET", "/__admin/ui/api/stubs", headers={"X-Refuse": "1"})
     answer = refusal(refused, server, write=False)
     assert answer is not None
