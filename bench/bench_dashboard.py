@@ -247,9 +247,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--only", choices=["feed", "journal"], help="run one of the two parts")
     args = parser.parse_args()
-    live_feed(args.seconds, args.rounds)
-    big_journal(args.entries)
+    if args.only != "journal":
+        live_feed(args.seconds, args.rounds)
+    if args.only != "feed":
+        big_journal(args.entries)
 
 
 if __name__ == "__main__":

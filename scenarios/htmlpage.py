@@ -263,6 +263,33 @@ def _near_misses(record: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def _block(index: int, block: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    """One block of the flow; a webhook with its headers and parameters, and the
+    request its first attempt sent (folded)."""
+    extra = block.get("extra") or []
+    out = (
+        f'<li><span class="badge skipped">{_e(block["kind"])}</span> '
+        f'<span class="mono">{_e(block["text"])}</span> '
+        f'<span class="where">{_e(block["where"])}</span>'
+    )
+    if extra:
+        out += '<ul class="mono">' + "".join(f"<li>{_e(line)}</li>" for line in extra) + "</ul>"
+    first = next(
+        (a for a in record.get("attempts") or [] if a["block"] == index and a["request"]), None
+    )
+    if first is not None:
+        request = first["request"]
+        lines = [f"{request['method']} {request['url']}"]
+        lines += [f"{name}: {value}" for name, value in request["headers"]]
+        if request["body"]:
+            lines += ["", request["body"]]
+        out += (
+            '<details class="sent"><summary>the request it sent (attempt 1)</summary>'
+            f"<pre>{_e(chr(10).join(lines))}</pre></details>"
+        )
+    return out + "</li>"
+
+
 def _scenario(record: Mapping[str, Any], anchor: str, nodeid: str) -> str:
     outcome = str(record["outcome"])
     bad = outcome in ("failed", "error", "xpassed")
@@ -288,12 +315,7 @@ def _scenario(record: Mapping[str, Any], anchor: str, nodeid: str) -> str:
         )
     flow = record.get("flow") or []
     if flow:
-        items = "".join(
-            f'<li><span class="badge skipped">{_e(b["kind"])}</span> '
-            f'<span class="mono">{_e(b["text"])}</span> '
-            f'<span class="where">{_e(b["where"])}</span></li>'
-            for b in flow
-        )
+        items = "".join(_block(index, block, record) for index, block in enumerate(flow))
         state = record.get("state")
         tail = f" — the flow ended {_e(state)}" if state else ""
         error = record.get("last_error")

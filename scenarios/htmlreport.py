@@ -40,15 +40,24 @@ def _seconds(delta: timedelta) -> float:
     return round(delta.total_seconds(), 3)
 
 
-def _flow(loaded: LoadedScenario) -> list[dict[str, str]]:
-    out = []
+def _flow(loaded: LoadedScenario) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
     for index, block in enumerate(loaded.scenario.flow):
         if block.webhook is not None:
             spec = block.webhook
             text = f"{spec.method} {spec.url}"
             if spec.save_to:
                 text += f" → {spec.save_to}"
-            out.append({"kind": "webhook", "text": text, "where": loaded.where("flow", index)})
+            extra = [f"header {name}: {value}" for name, value in spec.headers]
+            extra += [f"param {name} = {value}" for name, value in spec.params]
+            out.append(
+                {
+                    "kind": "webhook",
+                    "text": text,
+                    "where": loaded.where("flow", index),
+                    "extra": [_cut(line, 500) for line in extra[:50]],
+                }
+            )
         elif block.message is not None:
             out.append(
                 {
@@ -193,7 +202,6 @@ def scenario_record(
         record["problem"] = _cut(f"{type(error).__name__}: {error}")
     if result is not None:
         requests, misses = _requests(result, server)
-        mock = result.mock_url
         record |= {
             "started_at": result.started_at.isoformat(),
             "state": result.state,
@@ -203,11 +211,14 @@ def scenario_record(
             "requests": requests,
             "near_misses": misses,
         }
-        if mock:  # reports read the same on every run, as the text report does
-            text = json.dumps(record, ensure_ascii=False, default=str)
-            text = text.replace(mock, "{mock.url}").replace(mock.split("://")[-1], "{mock.host}")
-            record = json.loads(text)
-    return record
+    # JSON types only (what xdist can carry), and the mock server's address written
+    # {mock.url}, so that reports read the same on every run, as the text report does.
+    text = json.dumps(record, ensure_ascii=False, default=str)
+    if result is not None and result.mock_url:
+        mock = result.mock_url
+        text = text.replace(mock, "{mock.url}").replace(mock.split("://")[-1], "{mock.host}")
+    loaded_back: dict[str, Any] = json.loads(text)
+    return loaded_back
 
 
 def write_report(

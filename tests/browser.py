@@ -115,14 +115,22 @@ class Browser:
 
     def screenshot(self, name: str) -> Path:
         path = self.shots / f"{name}.png"
-        # The whole page, not just the window: grow the window to the page for the shot.
-        size = self.driver.get_window_size()
-        height = self.js("return document.documentElement.scrollHeight") or size["height"]
-        self.driver.set_window_size(size["width"], max(size["height"], min(int(height), 6000)))
-        try:
-            self.driver.save_screenshot(str(path))
-        finally:
-            self.driver.set_window_size(size["width"], size["height"])
+        # The whole page, not just the window (Chromium's DevTools protocol can).
+        import base64
+
+        metrics = self.driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
+        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        clip = {
+            "x": 0,
+            "y": 0,
+            "width": size["width"],
+            "height": min(size["height"], 8000),
+            "scale": 1,
+        }
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
         print(f"screenshot: {path}")
         return path
 

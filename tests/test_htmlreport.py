@@ -150,7 +150,9 @@ def test_every_value_is_escaped(report: Path) -> None:
 
 def test_the_timeline_holds_zero_and_two_and_a_half_hours(report: Path) -> None:
     html = report.read_text(encoding="utf-8")
-    failed = html[html.index("six attempts") :]
+    # Sections come in the order the workers finished: find the scenario's own.
+    sections = re.findall(r'<section class="scenario .*?</section>', html, re.S)
+    (failed,) = [section for section in sections if "six attempts" in section]
     svg = failed[failed.index("<svg") : failed.index("</svg>")]
     actual = re.findall(r'class="attempt actual ([a-z ]+)" data-offset="([\d.]+)"', svg)
     expected = re.findall(r'class="attempt expected ([a-z ]+)" data-offset="([\d.]+)"', svg)
@@ -265,3 +267,17 @@ def test_durations_on_the_axis_read_as_in_scenario_files() -> None:
     from scenarios.durations import format_duration
 
     assert format_duration(timedelta(seconds=9095)) == "2h31m35s"
+
+
+def test_an_error_that_is_not_a_failed_expectation_is_shown() -> None:
+    from scenarios.htmlreport import scenario_record
+    from scenarios.loader import scenario_from_dict
+
+    (loaded,) = scenario_from_dict({"name": "boom", "flow": [{"message": "x"}]})
+    record = scenario_record(
+        loaded, result=None, error=RuntimeError("<b>it broke</b>"), server=None
+    )
+    assert record["problem"] == "RuntimeError: <b>it broke</b>"
+    html = render_report({"x::boom": record | {"outcome": "failed"}}, implementation="ref")
+    assert "RuntimeError: &lt;b&gt;it broke&lt;/b&gt;" in html
+    assert "<b>it broke" not in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -247,7 +248,7 @@ async def test_a_foreign_host_is_refused(
     server, client = ui
     answer = await client.get(API + "overview", headers={"Host": host.format(port=server.port)})
     assert answer.status_code == 403
-    assert answer.json()["title"] == "Unknown host"
+    assert "Host" in answer.json()["detail"]
 
 
 def test_allowed_hosts() -> None:
@@ -386,3 +387,75 @@ async def test_a_flood_is_sent_as_its_newest_rows(ui: tuple[MockServer, httpx.As
     assert got["skipped"] == 50
     assert [row["seq"] for row in got["rows"]] == list(range(150, 50, -1))
     assert got["total"] == 150
+
+
+def test_the_cli_names_the_dashboard_and_serves_it() -> None:
+    import signal
+
+    from tests.cli import spawn_mockserver
+
+    process = spawn_mockserver("--quiet")
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        found = re.search(r"dashboard at (http://127\.0\.0\.1:\d+/__admin/ui/)", banner)
+        assert found, banner
+        page = httpx.get(found.group(1), timeout=30)
+        assert page.status_code == 200
+        assert "mockserver dashboard" in page.text
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+
+
+async def test_a_page_that_goes_away_frees_its_feed(
+    ui: tuple[MockServer, httpx.AsyncClient],
+) -> None:
+    import asyncio
+
+    server, client = ui
+    async with client.stream("GET", API + "events") as stream:
+        async for line in stream.aiter_lines():
+            if line.startswith("event: hello"):
+                break
+        assert server.dashboard.watchers == 1
+    async with asyncio.timeout(30):  # the next look at the journal sees the closed socket
+        while server.dashboard.watchers:
+            await asyncio.sleep(0.05)
+    assert server.dashboard.watchers == 0
+
+
+def test_the_admin_apis_guard_is_used_when_the_server_has_one() -> None:
+    """The dashboard takes the admin API's own door (``server.admin_guard``) when there is
+    one, and adds only its rule that a change names its Origin."""
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from mockserver.ui.guard import refusal
+
+    seen: list[bool] = []
+
+    class Door:
+        def check(self, request: web.BaseRequest, *, api: bool = True) -> web.Response | None:
+            seen.append(api)
+            return web.Response(status=418) if "X-Refuse" in request.headers else None
+
+    class Guarded(MockServer):
+        admin_guard = Door()  # (a property of the admin API's, where it has one)
+
+    server = Guarded(port=8080)
+    refused = make_mocked_request("GET", "/__admin/ui/api/stubs", headers={"X-Refuse": "1"})
+    answer = refusal(refused, server, write=False)
+    assert answer is not None
+    assert answer.status == 418
+    page = make_mocked_request("GET", "/__admin/ui/", headers={"Host": "elsewhere.example"})
+    assert refusal(page, server, write=False, api=False) is None  # the door said yes
+    change = make_mocked_request("POST", "/__admin/ui/api/reset", headers={"Host": "x"})
+    answer = refusal(change, server, write=True)
+    assert answer is not None
+    assert answer.status == 403
+    same = {"Host": "127.0.0.1:8080", "Origin": "http://127.0.0.1:8080"}
+    assert refusal(make_mocked_request("POST", "/x", headers=same), server, write=True) is None
+    assert seen == [True, False, True, True]

@@ -80,6 +80,7 @@ def test_requests_appear_live_and_filter_on_the_server(
     # Live: no reload happened.
     assert browser.js("return window.__same_page") is True
     assert "no stub matched" in browser.text("#journal-body tr[data-seq='2']")
+    assert "hello (" in browser.text("#journal-body tr[data-seq='1']")  # the stub's name
     browser.screenshot("journal-live")
 
     from selenium.webdriver.support.ui import Select
@@ -97,6 +98,43 @@ def test_requests_appear_live_and_filter_on_the_server(
     browser.wait(lambda: _seqs(browser) == [], "no POST under /missing")
     assert "No request passes this filter." in browser.text("#journal-body")
     assert browser.console_errors() == []
+
+
+def test_a_flood_shows_its_newest_rows_and_a_clear_empties_the_page(
+    browser: Browser, server: MockServer
+) -> None:
+    from datetime import datetime, timezone
+
+    from mockserver import RecordedRequest
+
+    _open(browser, server)
+    _live(browser)
+
+    def flood(count: int) -> None:
+        for number in range(count):
+            server.journal.add(
+                RecordedRequest(
+                    seq=server.journal.next_seq(),
+                    method="GET",
+                    path=f"/flood/{number}",
+                    query_string="",
+                    raw_headers=(),
+                    body=b"",
+                    received_at=datetime.now(timezone.utc),
+                )
+            )
+
+    flood(300)  # more than one message of the feed carries
+    browser.wait(lambda: _seqs(browser)[:1] == [300], "the newest of the flood")
+    browser.wait(lambda: len(_seqs(browser)) == 100, "a full first page")
+    assert "older ones follow" in browser.text("#journal-info")
+    assert browser.js("return document.querySelectorAll('#journal-body tr.fresh').length") == 0
+    browser.css("#older")[0].click()
+    browser.wait(lambda: _seqs(browser)[:1] == [200], "the older rows of the flood")
+    server.reset_requests()
+    browser.wait(
+        lambda: "No request yet" in browser.text("#journal-body"), "the page emptied by the clear"
+    )
 
 
 def test_paging_walks_older_pages(
@@ -131,7 +169,11 @@ def test_a_near_miss_explains_an_unmatched_request(
     )
     _open(browser, server)
     browser.wait(lambda: _seqs(browser) == [2, 1], "two requests")
-    browser.css("#journal-body tr[data-seq='1']")[0].click()
+    from selenium.webdriver.common.keys import Keys
+
+    row = browser.css("#journal-body tr[data-seq='1']")[0]
+    browser.js("arguments[0].focus()", row)
+    row.send_keys(Keys.ENTER)  # rows open from the keyboard too
     browser.wait(lambda: browser.css("#answer .near-miss"), "the near-miss table")
     miss = browser.text("#answer .near-miss")
     assert "paid orders" in miss
@@ -166,15 +208,16 @@ def test_stubs_with_sources_and_the_actions(
     client.get("/ping")
     _open(browser, server, "stubs")
     browser.wait(lambda: len(browser.css("#stubs tbody tr")) == 3, "three stubs")
-    ping = browser.text("#stubs tr[data-id]:nth-child(2)") + browser.text("#stubs tbody")
-    assert f"{stubs}:4" in ping
-    assert f"{stubs}:2" in ping
-    assert "API / Python" in ping
-    calls = browser.js(
+    shown = browser.js(
         "return Object.fromEntries([...document.querySelectorAll('#stubs tbody tr')]"
-        ".map(r => [r.children[1].textContent, r.querySelector('.calls').textContent]))"
+        ".map(r => [r.children[1].textContent,"
+        " [r.querySelector('.calls').textContent, r.children[4].textContent]]))"
     )
-    assert calls == {"leads": "0", "ping": "2", "python": "0"}
+    assert shown == {
+        "leads": ["0", f"{stubs}:2"],
+        "ping": ["2", f"{stubs}:4"],
+        "python": ["0", "API / Python"],
+    }
     browser.screenshot("stubs")
     python = next(s for s in server.stubs if s.name == "python")
     browser.css(f"#stubs tr[data-id='{python.id}'] button.remove")[0].click()
@@ -246,6 +289,11 @@ def test_the_admin_token_is_asked_for(
     browser.js("sessionStorage.clear()")
     browser.open(f"{server.url}/__admin/ui/#/journal")
     browser.wait(lambda: browser.css("#token-form:not([hidden])"), "the token form")
+    # The feed waits for the token instead of knocking every second.
+    browser.wait(
+        lambda: browser.js("return document.getElementById('live').dataset.state") == "locked",
+        "the feed waiting for the token",
+    )
     assert not browser.css("#journal-body tr[data-seq]")
     browser.screenshot("token-asked")
     browser.css("#token-input")[0].send_keys("let-me-in")
@@ -306,4 +354,23 @@ def test_hostile_payloads_stay_text(
     browser.wait(lambda: browser.css("#answer .near-miss"), "the hostile stub's near miss")
     assert marks[1] in browser.text("#answer")  # the stub's name, as text
     assert browser.js("return typeof window.__pwned") == "undefined"
+    # A stub's name in the stub list, and a CRM record's fields, are text too.
+    portal = server.mount(Bitrix24(secret="hostile"))
+    answer = client.post(
+        "/rest/1/hostile/crm.lead.add.json",
+        data={"fields[TITLE]": HOSTILE[1], "fields[COMMENTS]": HOSTILE[0]},
+    )
+    assert answer.status_code == 200, answer.text
+    assert portal.records("lead")
+    _open(browser, server, "stubs")
+    browser.wait(lambda: marks[1] in browser.text("#stubs"), "the hostile stub name")
+    _open(browser, server, "crm")
+    browser.wait(lambda: marks[1] in browser.text("section.crm"), "the hostile lead")
+    assert marks[0] in browser.text("section.crm")
+    browser.screenshot("hostile-crm")
+    assert browser.js("return typeof window.__pwned") == "undefined"
+    assert (
+        browser.js("return document.querySelectorAll('main script, main img, main svg').length")
+        == 0
+    )
     assert not [error for error in browser.console_errors() if "__pwned" in error]

@@ -14,8 +14,10 @@ the answer that refuses the request (``403``/``401``/``415``), or ``None``.
   of the dashboard's API needs ``Authorization: Bearer <token>``. The page and
   its scripts load without it, so the page can ask for it.
 
-The admin API has the same rules; the two are meant to share one check, and
-this function is written so that it can be swapped for the admin API's.
+The admin API has the same rules. When the server has the admin API's own
+guard (``server.admin_guard``, with ``check(request, api=...)``), :func:`refusal`
+uses it, and adds only what is the dashboard's own: without a token, a change
+must say where it comes from (``Origin``). Until then the checks below stand in.
 """
 
 from __future__ import annotations
@@ -84,6 +86,15 @@ def refusal(
     request: web.BaseRequest, server: MockServer, *, write: bool, api: bool = True
 ) -> web.Response | None:
     """The answer that refuses ``request``, or ``None`` when it may go on."""
+    shared = getattr(server, "admin_guard", None)
+    if shared is not None and callable(getattr(shared, "check", None)):
+        refused: web.Response | None = shared.check(request, api=api)
+        if refused is not None or not write or admin_token(server) is not None:
+            return refused
+        if request.headers.get("Origin") is None:
+            own = f"{request.scheme}://{request.headers.get('Host', '')}"
+            return _refuse(403, "Origin required", f"a change needs Origin: {own}")
+        return None
     host = request.headers.get("Host", "")
     if not allowed_host(server, host):
         return _refuse(

@@ -48,8 +48,8 @@ TICK: Final = 0.5
 FEED_ROWS: Final = 100
 #: Live feeds open at once; one more is refused with 503.
 MAX_WATCHERS: Final = 16
-#: A comment line keeps an idle feed's connection open through proxies.
-_HEARTBEAT_TICKS: Final = 60
+#: A comment line keeps an idle feed's connection open through proxies (every 15 s).
+_HEARTBEAT_TICKS: Final = 30
 
 _CSP: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -203,6 +203,7 @@ class UiRouter:
             return _problem(400, "Invalid filter", str(exc), exc.errors)
         page = journal_page(self.server.journal.entries(), wanted, before=before, limit=limit)
         page["dropped"] = self.server.journal.dropped
+        self._name_stubs(page["rows"])
         return _json(page)
 
     async def request_detail(self, request: web.BaseRequest, seq: str) -> web.Response:
@@ -270,20 +271,25 @@ class UiRouter:
         self.watchers += 1
         try:
             await response.prepare(request)
-            await self._feed(response, wanted)
+            await self._feed(request, response, wanted)
         except ConnectionResetError:  # the page went away
             pass
         finally:
             self.watchers -= 1
         return response
 
-    async def _feed(self, response: web.StreamResponse, wanted: JournalFilter) -> None:
+    async def _feed(
+        self, request: web.BaseRequest, response: web.StreamResponse, wanted: JournalFilter
+    ) -> None:
         journal = self.server.journal
         seen_total, seen_seq = self._position()
         await response.write(b"retry: 1000\nevent: hello\ndata: {}\n\n")
         idle = 0
         while True:
             await self.server.pause(TICK)
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return  # the page went away: its place among the watchers is free at once
             total, newest = self._position()
             if total == seen_total and newest == seen_seq:
                 idle += 1
@@ -299,12 +305,20 @@ class UiRouter:
                 # A busy server: the newest FEED_ROWS only, and how many were left out.
                 count = total - seen_total
                 fresh = journal.entries()[-min(count, FEED_ROWS) :]
-                rows = new_rows(fresh, wanted)
+                rows = self._name_stubs(new_rows(fresh, wanted))
                 message = _event(
                     "rows", info | {"rows": rows, "skipped": max(0, count - FEED_ROWS)}
                 )
             seen_total, seen_seq = total, newest
             await response.write(message)
+
+    def _name_stubs(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Give each row the name of the stub that answered it, when it has one."""
+        if rows:
+            names = {e.stub.id: e.stub.name for e in self.server.registry.entries() if e.stub.name}
+            for row in rows:
+                row["stub_name"] = names.get(row["stub_id"])
+        return rows
 
     def _position(self) -> tuple[int, int]:
         """How many requests were ever journaled since the last clear, and the newest's number."""

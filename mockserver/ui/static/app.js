@@ -54,7 +54,8 @@ class App {
 
   setLive(state) {
     this.liveBadge.dataset.state = state;
-    this.liveBadge.textContent = state === "live" ? "● live" : state === "down" ? "reconnecting" : state;
+    const words = { live: "● live", down: "reconnecting", locked: "needs the admin token" };
+    this.liveBadge.textContent = words[state] || state;
   }
 
   showError(text) { this.error.textContent = text; this.error.hidden = false; }

@@ -10,7 +10,7 @@ export function h(tag, props = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (name === "className") node.className = value;
     else if (name === "dataset") Object.assign(node.dataset, value);
-    else if (name === "onclick" || name === "oninput" || name === "onchange" || name === "onsubmit") {
+    else if (["onclick", "oninput", "onchange", "onsubmit", "onkeydown"].includes(name)) {
       node.addEventListener(name.slice(2), value);
     } else if (name === "text") node.textContent = String(value);
     else node.setAttribute(name, String(value));

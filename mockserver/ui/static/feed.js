@@ -30,6 +30,11 @@ export class Feed {
           signal: controller.signal,
           cache: "no-store",
         });
+        if (response.status === 401) {
+          // No (right) admin token: wait until the page is given one and opens the feed again.
+          this.onState("locked");
+          return;
+        }
         if (!response.ok || !response.body) throw new Error(String(response.status));
         await this.read(response.body.getReader(), generation);
       } catch (_) {

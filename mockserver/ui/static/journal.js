@@ -144,10 +144,13 @@ export class JournalView {
 
   rowNode(row, fresh) {
     const answered = row.refused ? "refused by the HTTP parser"
+      : row.stub_name ? `${row.stub_name} (${row.stub_id})`
       : row.stub_id ? row.stub_id : "no stub matched";
     const status = row.status === null ? (row.fault || "no answer") : row.status;
     const classes = ["row", row.stub_id ? "matched" : "unmatched", fresh ? "fresh" : ""].join(" ");
-    return h("tr", { className: classes, dataset: { seq: row.seq }, onclick: () => { location.hash = `#/request/${row.seq}`; } },
+    const open = () => { location.hash = `#/request/${Number(row.seq)}`; };
+    return h("tr", { className: classes, dataset: { seq: row.seq }, tabindex: 0, onclick: open,
+      onkeydown: (event) => { if (event.key === "Enter") open(); } },
       h("td", { className: "mono" }, row.seq),
       h("td", { className: "mono" }, clock(row.received_at)),
       h("td", { className: "mono" }, row.method),
