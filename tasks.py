@@ -111,7 +111,7 @@ def main(argv: list[str]) -> int:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     # As an activated environment would: `--sender-cmd "python -m scenarios.adapter"` then
     # starts the environment's Python, which has the project installed.
-    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    env["PATH"] = os.pathsep.join([str(python.parent), env.get("PATH", "")])
     # The packages' bytecode, as `pip install` would leave it (quick when up to date):
     # a server or sender started from this checkout, by hand or by a test, then skips
     # compiling (time, and about 1 MiB of a mock server's resident memory).

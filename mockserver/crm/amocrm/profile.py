@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
 
-from mockserver.crm.base import CrmProfile, now
+from mockserver.crm.base import CrmProfile
 from mockserver.models import CRM_SUBDOMAIN, CRM_SUBDOMAIN_TEXT
 
 from . import webhooks
@@ -109,10 +109,9 @@ class AmoCRM(CrmProfile):
         self._violations: deque[float] = deque()
 
     def moment(self) -> datetime:
-        """The server's clock: the profile's :class:`Clock` where base.py has one, else
-        ``datetime.now`` (which a frozen clock moves); never the machine's monotonic clock."""
-        clock = getattr(self, "clock", None)
-        return clock.now() if clock is not None else now()
+        """The server's clock (the profile's :class:`Clock`, which a frozen clock moves and
+        ``POST /__admin/crm/amocrm/clock`` drives); never the machine's monotonic clock."""
+        return self.clock.now()
 
     # --- operator ------------------------------------------------------------------
 
