@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .bulk import (
     HOLD_FROM_BYTES,
@@ -289,9 +289,23 @@ class _ClockRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     freeze: bool = False
-    at: datetime | None = None
+    # Text, read by the handler: a ``datetime`` field would be built against freezegun's
+    # FakeDatetime when this module is first imported under a frozen clock.
+    at: str | None = None
     advance: float = Field(default=0.0, ge=0)
     thaw: bool = False
+
+    @field_validator("at")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(
+                    f"expected an ISO 8601 time (2026-01-01T09:00:00+00:00), got {value!r}"
+                ) from None
+        return value
 
 
 class _WebhookRequest(BaseModel):
@@ -651,7 +665,8 @@ def admin_router(server: MockServer) -> AdminRouter:
                 if asked.thaw:
                     profile.clock.thaw()
                 if asked.freeze or asked.at is not None:
-                    profile.clock.freeze(asked.at)
+                    at = None if asked.at is None else datetime.fromisoformat(asked.at)
+                    profile.clock.freeze(at)
                 profile.clock.advance(asked.advance)
             except ValueError as exc:
                 return problem(400, "Invalid clock request", str(exc))

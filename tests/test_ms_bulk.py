@@ -143,7 +143,9 @@ async def test_bulk_remove_by_ids(admin: tuple[MockServer, httpx.AsyncClient]) -
         bad = await client.post("/__admin/stubs/remove", json=body)
         assert bad.status_code == 400
         assert bad.json()["errors"][0]["field"] == field
-    not_json = await client.post("/__admin/stubs/remove", content=b"{")
+    not_json = await client.post(
+        "/__admin/stubs/remove", content=b"{", headers={"Content-Type": "application/json"}
+    )
     assert not_json.status_code == 400
 
 
@@ -215,7 +217,7 @@ async def test_bulk_remove_retires_at_once_then_purges_in_pieces() -> None:
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
     max_leaves=10,
 )
@@ -231,7 +233,9 @@ async def test_list_in_pieces_reads_as_json_loads(items: list[Any], indent: int 
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"{}", b'{"stubs": []}', b"[1,]", b"[1 2]", b"[1] x", b"[", b"[1", b"\xff[]", b'"a"'],
+    [b"", b"{}", b'{"stubs": []}', b"[1,]", b"[1 2]", b"[1] x", b"[", b"[1", b"\xff[]", b'"a"']
+    # Numbers the admin API refuses, named by its own reader: NaN, infinities, 5000 digits.
+    + [b"[NaN]", b"[-Infinity]", b'[{"a": 1e999}]', b"[" + b"9" * 5000 + b"]"],
 )
 async def test_list_in_pieces_leaves_anything_else_to_the_whole_parse(raw: bytes) -> None:
     assert await list_in_pieces(raw) is None
@@ -241,6 +245,10 @@ async def test_a_broken_list_is_still_told_where(
     admin: tuple[MockServer, httpx.AsyncClient],
 ) -> None:
     _, client = admin
-    answer = await client.post("/__admin/stubs", content=b'[{"request": {}},\n {"request": ]')
+    answer = await client.post(
+        "/__admin/stubs",
+        content=b'[{"request": {}},\n {"request": ]',
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 400
     assert answer.json()["detail"].startswith("line 2 column")
