@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 COMMANDS = ("conformance", "test", "lowest")
-_FLOOR = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*>=\s*([^,;\s]+)")
+_FLOOR = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(?:>=|==)\s*([^,;\s]+)")
 
 
 def _python(env: Path) -> Path:
@@ -39,14 +39,15 @@ def _python(env: Path) -> Path:
 
 
 def lowest_constraints() -> list[str]:
-    """``name==floor`` for every ``name>=floor`` among the dependencies and the test extras."""
+    """``name==floor`` for every ``name>=floor`` among the dependencies and the test extras
+    (a ``name==version`` pin, as the real CRM clients have, is its own floor)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     requirements = [*project["dependencies"], *project["optional-dependencies"]["test"]]
     pins: dict[str, str] = {}
     for requirement in requirements:
         found = _FLOOR.match(requirement)
         if found is None:
-            raise SystemExit(f"tasks.py: {requirement!r} has no >= floor to try")
+            raise SystemExit(f"tasks.py: {requirement!r} has no >= floor or == pin to try")
         name = found.group(1).lower().replace("_", "-")
         if pins.setdefault(name, found.group(3)) != found.group(3):
             raise SystemExit(f"tasks.py: two floors for {name}: {pins[name]} and {found.group(3)}")

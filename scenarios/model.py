@@ -223,10 +223,14 @@ class WebhookSpec(_Model):
     url: Text = Field(description="a template; {mock.url} is the mock server's base URL")
     method: (
         Annotated[
-            Text,
-            Field(
-                description="GET, POST, JSON POST, PUT, PATCH or DELETE, in any case",
-                json_schema_extra={"pattern": _METHOD_PATTERN},
+            str,
+            BeforeValidator(_text),
+            WithJsonSchema(
+                {
+                    "type": "string",
+                    "description": "GET, POST, JSON POST, PUT, PATCH or DELETE, in any case",
+                    "pattern": _METHOD_PATTERN,
+                }
             ),
         ]
         | UncheckedMethod

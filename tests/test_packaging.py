@@ -218,5 +218,6 @@ def test_tasks_lowest_pins_every_floor() -> None:
     names = {re.split(r"[\[<>=!~; ]", r, maxsplit=1)[0].lower() for r in requirements}
     assert {pin.split("==")[0] for pin in pins} == names
     for requirement in requirements:
-        name, floor = (part.strip() for part in requirement.split(">="))
+        operator = ">=" if ">=" in requirement else "=="  # a pin is its own floor
+        name, floor = (part.strip() for part in requirement.split(operator))
         assert f"{name.lower()}=={floor}" in pins
