@@ -89,7 +89,9 @@ def _expected(loaded: LoadedScenario) -> list[dict[str, Any]] | None:
             parts.append(str(want.status))
         if want.ok is not None:
             parts.append("ok" if want.ok else "fails")
-        if want.error is not None:
+        if isinstance(want.error, list):  # any of several kinds will do
+            parts.append(" or ".join(want.error))
+        elif want.error is not None:
             parts.append(want.error)
         out.append(
             {

@@ -90,9 +90,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "names rules counts), off",
     )
     parser.addini("scenario_conformance_json", "default for --conformance-json", default="")
-    parser.addini(
-        "scenario_conformance_report", "default for --conformance-report", default="auto"
-    )
+    parser.addini("scenario_conformance_report", "default for --conformance-report", default="auto")
     group.addoption(
         "--scenario-html",
         default=None,
