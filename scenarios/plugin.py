@@ -659,8 +659,14 @@ class HtmlReport:
             outcome = "xfailed" if report.skipped else "xpassed"
         elif report.when == "setup" and report.failed:
             outcome = "error"
+        properties = dict(report.user_properties)
+        if report.skipped and properties.get("applicability"):
+            outcome = str(properties["applicability"])  # judges nothing, as in the summary
         if report.skipped and isinstance(report.longrepr, tuple):
             data["skip_reason"] = str(report.longrepr[2])
+        unjudged = str(properties.get("not_judged", ""))
+        if unjudged:  # rules this scenario cannot certify for this implementation
+            data["not_judged"] = unjudged.split(",")
         self.records[report.nodeid] = data | {"outcome": outcome}
 
     @pytest.hookimpl(trylast=True)

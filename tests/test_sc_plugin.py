@@ -627,7 +627,7 @@ def test_a_delivery_only_implementation_is_never_certified_for_what_it_does_not_
     shutil.copytree(CONFORMANCE, env.path / "conformance")
     result = env.runpytest_subprocess(
         "conformance", "--sender=tests.broken_senders:delivery_only",
-        "--conformance-json", "report.json",
+        "--conformance-json", "report.json", "--scenario-html", "report.html",
     )  # fmt: skip
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0
@@ -647,6 +647,12 @@ def test_a_delivery_only_implementation_is_never_certified_for_what_it_does_not_
     assert "34 of 34 rules conform" not in result.stdout.str()
     (ignore,) = [e for i, e in data["scenarios"].items() if "ignore blocks are output" in i]
     assert ignore == {"rules": ["B5"], "outcome": "passed", "not_judged": ["B5"]}
+    # The HTML report's matrix gives the same verdicts as the terminal and the JSON.
+    page = (env.path / "report.html").read_text()
+    b5 = page[page.index(">B5<") :]
+    b5 = b5[: b5.index("</tr>")]
+    assert "not judged" in b5
+    assert "conforms" not in b5
 
 
 def test_an_implementation_of_the_first_protocol_still_runs_but_b8_is_not_judged(
