@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
+from mockserver.admin import problem as _problem
+
 from .guard import admin_token, refusal
 from .queries import (
     FilterError,
@@ -88,22 +90,6 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _problem(
-    status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None
-) -> web.Response:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    return web.Response(
-        status=status, text=json.dumps(body), content_type="application/problem+json"
-    )
 
 
 def _static(name: str) -> bytes | None:
