@@ -12,6 +12,7 @@ from datetime import timedelta, timezone
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -355,12 +356,69 @@ class Bitrix24Spec(_Model):
         return value
 
 
+#: What an amoCRM webhook can subscribe to (``mockserver.crm.amocrm.webhooks.EVENTS``).
+AmoCRMWebhookEvent = Literal[
+    "add_lead",
+    "update_lead",
+    "delete_lead",
+    "restore_lead",
+    "status_lead",
+    "responsible_lead",
+    "note_lead",
+    "add_contact",
+    "update_contact",
+    "delete_contact",
+    "restore_contact",
+    "responsible_contact",
+    "note_contact",
+    "add_company",
+    "update_company",
+    "delete_company",
+    "restore_company",
+    "responsible_company",
+    "note_company",
+]
+
+
+class AmoCRMWebhookSpec(_Model):
+    """A webhook of the account (as ``POST /api/v4/webhooks`` makes one) that sends to a path
+    of the scenario's mock server, form-encoded (``leads[add][0][id]``); ``expect.requests``
+    checks what arrived there."""
+
+    destination: str = Field(pattern=r"^/", description="a path on the scenario's mock server")
+    settings: Annotated[list[AmoCRMWebhookEvent], Field(min_length=1)]
+    sort: int = 1
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError(f"a lifetime longer than 0s; got {format_duration(value)}")
+    return value
+
+
+Lifetime = Annotated[Duration, AfterValidator(_positive)]
+
+
 class AmoCRMSpec(_Model):
-    """A fake amoCRM account: ``{mock.amocrm}`` is its API base, ``{mock.amocrm_token}`` a token."""
+    """A fake amoCRM account: ``{mock.amocrm}`` is its API base, ``{mock.amocrm_token}`` a
+    long-lived token; ``{mock.amocrm_oauth}`` its token endpoint, with
+    ``{mock.amocrm_client_id}``, ``{mock.amocrm_client_secret}``,
+    ``{mock.amocrm_redirect_uri}`` and ``{mock.amocrm_code}`` (an authorization code).
+    Tokens expire on the scenario's clock."""
 
     subdomain: Text = Field(default="example", json_schema_extra={"pattern": CRM_SUBDOMAIN.pattern})
     duplicate_control: bool = True
     faults: list[CrmFaultSpec] = Field(default_factory=list)
+    webhooks: list[AmoCRMWebhookSpec] = Field(default_factory=list)
+    token_lifetime: Lifetime = Field(
+        default=timedelta(days=5 * 365),
+        description="how long {mock.amocrm_token} is valid (amoCRM allows 1 day to 5 years; "
+        "shorter here, so that a retry schedule can outlive it)",
+    )
+    access_lifetime: Lifetime = Field(
+        default=timedelta(days=1),
+        description="how long an access token from {mock.amocrm_oauth} lives (expires_in)",
+    )
 
     @field_validator("faults", mode="before")
     @classmethod

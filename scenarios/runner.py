@@ -373,12 +373,27 @@ def _mount_crms(scenario: Any, server: MockServer) -> dict[str, str]:
         from mockserver.crm import AmoCRM, CrmFault
 
         account = server.mount(
-            AmoCRM(subdomain=amo_spec.subdomain, duplicate_control=amo_spec.duplicate_control)
+            AmoCRM(
+                subdomain=amo_spec.subdomain,
+                duplicate_control=amo_spec.duplicate_control,
+                access_lifetime=max(1, int(amo_spec.access_lifetime.total_seconds())),
+            )
         )
         for fault in amo_spec.faults:
             account.add_fault(CrmFault(**fault.model_dump()))
-        urls["amocrm"] = f"{server.url}/amocrm/{amo_spec.subdomain}/api/v4"
-        urls["amocrm_token"] = account.issue_token("scenario")
+        for hook in amo_spec.webhooks:
+            account.subscribe(server.url + hook.destination, hook.settings, sort=hook.sort)
+        # On the scenario's clock: the runner froze it at the start, the account reads it.
+        lifetime = max(1, int(amo_spec.token_lifetime.total_seconds()))
+        app = account.add_integration("scenario", redirect_uri=f"{server.url}/oauth/amocrm")
+        mounted = f"{server.url}/amocrm/{amo_spec.subdomain}"
+        urls["amocrm"] = f"{mounted}/api/v4"
+        urls["amocrm_token"] = account.issue_token("scenario", lifetime=lifetime)
+        urls["amocrm_oauth"] = f"{mounted}/oauth2/access_token"
+        urls["amocrm_client_id"] = app.client_id
+        urls["amocrm_client_secret"] = app.client_secret
+        urls["amocrm_redirect_uri"] = app.redirect_uri
+        urls["amocrm_code"] = account.authorization_code(app.client_id)
     return urls
 
 

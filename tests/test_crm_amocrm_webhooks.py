@@ -199,3 +199,33 @@ async def test_due_deliveries_through_the_admin_api(
     state = (await client.get(f"{server.url}/__admin/crm/amocrm")).json()
     assert [d["setting"] for d in state["deliveries"]] == ["add_lead"]
     assert state["webhooks"][0]["destination"] == f"{server.url}/bot/amo"
+
+
+async def test_subscribe_from_python_is_the_api_model_and_refuses_as_the_api(
+    hooked: tuple[MockServer, AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    server, amo, client, _ = hooked
+    hook = amo.subscribe(f"{server.url}/bot/amo", ["add_lead"], sort=3)
+    listed = (await client.get("/webhooks")).json()["_embedded"]["webhooks"]
+    assert listed == [hook]
+    assert (hook["settings"], hook["sort"], hook["created_at"]) == (
+        ["add_lead"],
+        3,
+        START.timestamp(),
+    )
+    with pytest.raises(ValueError, match=r"^settings: Unknown events \['add_leads'\]"):
+        amo.subscribe(f"{server.url}/bot/amo", ["add_leads"])
+    with pytest.raises(ValueError, match=r"^destination: A valid http\(s\) URL"):
+        amo.subscribe("/bot/amo", ["add_lead"])
+
+
+async def test_a_retry_is_due_from_when_the_failed_attempt_left(
+    hooked: tuple[MockServer, AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    server, amo, client, clock = hooked
+    server.stub({"method": "POST", "path": "/bot/amo"}, {"status": 500})
+    amo.subscribe(f"{server.url}/bot/amo", ["add_lead"])
+    await client.post("/leads", json=[{"name": "x"}])
+    clock.tick(timedelta(seconds=200))  # before the answer is read: the due time stays put
+    await amo.deliver_due()
+    assert amo.waiting[0]["due"] == START.timestamp() + 300

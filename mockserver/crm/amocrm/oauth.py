@@ -88,8 +88,13 @@ class OAuth:
         state: Mapping[str, Any],
         save: Callable[[dict[str, Any]], None],
         clock: Callable[[], float],
+        access_lifetime: int = ACCESS_LIFETIME,
     ) -> None:
+        if not access_lifetime > 0:
+            raise ValueError(f"access_lifetime: got {access_lifetime!r}, expected seconds > 0")
         self.subdomain = subdomain
+        #: How long an access token from ``/oauth2/access_token`` lives (``expires_in``).
+        self.access_lifetime = access_lifetime
         self._save = save
         self._clock = clock
         self.secret: str = str(state.get("secret") or secrets.token_hex(32))
@@ -204,8 +209,8 @@ class OAuth:
         return web.json_response(
             {
                 "token_type": "Bearer",
-                "expires_in": ACCESS_LIFETIME,
-                "access_token": self.jwt(client_id, "", ACCESS_LIFETIME),
+                "expires_in": self.access_lifetime,
+                "access_token": self.jwt(client_id, "", self.access_lifetime),
                 "refresh_token": refresh,
                 "server_time": int(self._clock()),
             }

@@ -24,7 +24,7 @@ from mockserver.models import CRM_SUBDOMAIN, CRM_SUBDOMAIN_TEXT
 from . import webhooks
 from .entities import ENTITIES, shown
 from .fields import DEFAULT_FIELDS, Catalogue
-from .oauth import LONG_LIVED_LIFETIME, OAuth, claims_of
+from .oauth import ACCESS_LIFETIME, LONG_LIVED_LIFETIME, OAuth, claims_of
 from .problems import Invalid, blocked, problem
 from .routes import Call, dispatch
 
@@ -62,6 +62,7 @@ class AmoCRM(CrmProfile):
         limit_body: str = "problem",
         webhook_retries: tuple[float, ...] = (300, 900, 900, 3600),
         webhook_timeout: float = 2.0,
+        access_lifetime: int = ACCESS_LIFETIME,
         data: str | Path | None = None,
     ) -> None:
         if not CRM_SUBDOMAIN.fullmatch(subdomain):
@@ -95,6 +96,7 @@ class AmoCRM(CrmProfile):
             state=self.store.meta.get("oauth", {}),
             save=lambda state: self.store.set_meta("oauth", state),
             clock=lambda: self.moment().timestamp(),
+            access_lifetime=access_lifetime,
         )
         #: Webhook subscriptions by id (``/api/v4/webhooks``).
         self.hooks: dict[int, dict[str, Any]] = {
@@ -198,6 +200,21 @@ class AmoCRM(CrmProfile):
         """Keep the catalogue as the API left it (created and deleted fields) in ``--data``."""
         self.store.set_meta("custom_fields", {str(k): v for k, v in self.catalogue.fields.items()})
 
+    def subscribe(
+        self, destination: str, settings: list[str] | tuple[str, ...], *, sort: int = 1
+    ) -> dict[str, Any]:
+        """Subscribe ``destination`` (an http(s) URL) to ``settings`` (``add_lead``, ...),
+        as ``POST /api/v4/webhooks`` does; the webhook model. :class:`ValueError` when the
+        API would refuse it."""
+        try:
+            hook = webhooks.add_hook(
+                self, destination, list(settings), sort, int(self.moment().timestamp())
+            )
+        except Invalid as exc:
+            (error,) = exc.errors[0]["errors"]
+            raise ValueError(f"{error['path']}: {error['detail']}") from None
+        return dict(hook)
+
     def save_hooks(self) -> None:
         self.store.set_meta("hooks", {str(k): v for k, v in self.hooks.items()})
 
@@ -238,8 +255,8 @@ class AmoCRM(CrmProfile):
                 "body": delivery.body,
             }
         )
-        if retry_in is not None:
-            delivery.due = self.moment().timestamp() + retry_in
+        if retry_in is not None:  # from when the attempt left: the same on every machine
+            delivery.due = at.timestamp() + retry_in
             self.queue_delivery(delivery)
 
     async def deliver_due(self) -> int:
@@ -251,6 +268,11 @@ class AmoCRM(CrmProfile):
         while self._sending:
             await asyncio.gather(*list(self._sending), return_exceptions=True)
         return count
+
+    async def events_sent(self) -> None:
+        """What the scenario runner awaits before it checks what arrived: the webhook calls
+        due now, answered (see :meth:`deliver_due`)."""
+        await self.deliver_due()
 
     @property
     def waiting(self) -> list[dict[str, Any]]:

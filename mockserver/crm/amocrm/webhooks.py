@@ -33,9 +33,19 @@ from aiohttp import web
 from .problems import hal, invalid
 
 if TYPE_CHECKING:
+    from .profile import AmoCRM
     from .routes import Call
 
-__all__ = ["EVENTS", "Delivery", "event", "form_pairs", "list_hooks", "subscribe", "unsubscribe"]
+__all__ = [
+    "EVENTS",
+    "Delivery",
+    "add_hook",
+    "event",
+    "form_pairs",
+    "list_hooks",
+    "subscribe",
+    "unsubscribe",
+]
 
 _SINGULAR: Final = {"leads": "lead", "contacts": "contact", "companies": "company"}
 _ACTIONS: Final = ("add", "update", "delete", "restore", "status", "responsible", "note")
@@ -185,7 +195,17 @@ def subscribe(call: Call) -> web.Response:
     body = call.record.json
     if not isinstance(body, dict):
         raise invalid("InvalidType", "", "An object {destination, settings} is expected.")
-    destination = body.get("destination")
+    hook = add_hook(
+        call.amo, body.get("destination"), body.get("settings"), body.get("sort", 1), call.moment
+    )
+    return hal(_shown(hook))
+
+
+def add_hook(
+    amo: AmoCRM, destination: Any, settings: Any, sort: Any, moment: int
+) -> dict[str, Any]:
+    """Subscribe ``destination`` to ``settings`` (a second call for the same destination
+    replaces them); the stored webhook. :class:`Invalid` names what is wrong."""
     parts = urlsplit(destination) if isinstance(destination, str) else None
     if (
         parts is None
@@ -196,7 +216,6 @@ def subscribe(call: Call) -> web.Response:
         raise invalid(
             "InvalidUrl", "destination", f"A valid http(s) URL is expected, got {destination!r}."
         )
-    settings = body.get("settings")
     if (
         not isinstance(settings, list)
         or not settings
@@ -210,16 +229,13 @@ def subscribe(call: Call) -> web.Response:
             "settings",
             f"Unknown events {unknown!r}; expected of {sorted(EVENTS)}.",
         )
-    sort = body.get("sort", 1)
     if isinstance(sort, bool) or not isinstance(sort, int):
         raise invalid("InvalidType", "sort", "This value should be of type int.")
-    amo = call.amo
     existing = next((h for h in amo.hooks.values() if h["destination"] == destination), None)
     if existing is None and len(amo.hooks) >= MAX_HOOKS:
         raise invalid(
             "TooManyEntities", "destination", f"No more than {MAX_HOOKS} webhooks per account."
         )
-    moment = call.moment
     if existing is None:
         key = amo.store.next_id("webhooks")
         hook: dict[str, Any] = {
@@ -241,7 +257,7 @@ def subscribe(call: Call) -> web.Response:
     )
     amo.hooks[hook["id"]] = hook
     amo.save_hooks()
-    return hal(_shown(hook))
+    return hook
 
 
 def list_hooks(call: Call) -> web.Response:
