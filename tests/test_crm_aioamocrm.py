@@ -274,3 +274,109 @@ async def test_rate_limit_and_block_reach_the_client_as_typed_errors() -> None:
                     "3 again",
                     "x",
                 ]
+
+
+async def test_the_account_webhooks_read_back_through_the_client_parser(
+    amo: tuple[AmoCRM, AmoCRMClient, Any],
+) -> None:
+    """The fake's callbacks, subscribed through the client, parsed by aioamocrm's own
+    ``parse_webhook`` (written from amoCRM's webhook documentation, not from this fake)."""
+    from aioamocrm import parse_webhook
+
+    fake, client, _ = amo
+    hook_url = client.api_url.split("/amocrm/")[0] + "/bot/amo"  # what is sent is checked here
+    subscribed = await client.request(
+        "POST",
+        "webhooks",
+        json={"destination": hook_url, "settings": ["add_lead", "status_lead", "note_lead"]},
+    )
+    assert subscribed["settings"] == ["add_lead", "status_lead", "note_lead"]
+    (lead,) = await client.leads.create(
+        [
+            {
+                "name": "From the bot",
+                "price": 900,
+                "custom_fields_values": [{"field_id": 201, "values": [{"enum_id": 2001}]}],
+                "_embedded": {"tags": [{"name": "chatbot"}]},
+            }
+        ]
+    )
+    await client.leads.update([Lead(id=lead.id, status_id=12)])
+    await client.leads.notes.create([Note.common(lead.id or 0, "called back")])
+    await fake.deliver_due()
+    bodies = [d["body"] for d in fake.deliveries]
+    assert sorted((d["setting"], d["attempt"]) for d in fake.deliveries) == [
+        ("add_lead", 1),
+        ("note_lead", 1),
+        ("status_lead", 1),
+    ]  # each change's call is sent on its own: their order is not fixed
+    events = [event for body in bodies for event in parse_webhook(body).events]
+    assert sorted((e.entity, e.action, e.id) for e in events) == [
+        ("leads", "add", lead.id),
+        ("leads", "note", None),  # a note's id is its own, under note[...]
+        ("leads", "status", lead.id),
+    ]
+    added = next(e for e in events if e.action == "add")
+    assert added.payload["name"] == "From the bot"
+    assert added.payload["price"] == "900"
+    assert added.field_values(201) == ["chatbot"]
+    moved = next(e for e in events if e.action == "status")
+    assert (moved.payload["status_id"], moved.payload["old_status_id"]) == ("12", "11")
+    noted = next(e for e in events if e.action == "note")
+    assert noted.payload["note"]["text"] == "called back"
+    assert noted.payload["note"]["element_id"] == str(lead.id)
+    assert {parse_webhook(body).account["subdomain"] for body in bodies} == {"example"}
+
+
+async def test_missing_entities_deletes_and_partial_updates(
+    amo: tuple[AmoCRM, AmoCRMClient, Any],
+) -> None:
+    """A missing lead is NotFoundError (204); custom fields are created, used and deleted
+    (204, then 404 again); leads cannot be deleted (405); an update that names one custom
+    field leaves the others as they were."""
+    from aioamocrm._errors import AmoCRMError, ForbiddenError, NotFoundError
+
+    fake, client, _ = amo
+    with pytest.raises(NotFoundError):
+        await client.leads.get(999)
+    made = await client.request(
+        "POST",
+        "leads/custom_fields",
+        json=[{"name": "Bot step", "type": "select", "enums": [{"value": "start", "sort": 1}]}],
+    )
+    (field,) = made["_embedded"]["custom_fields"]
+    (lead,) = await client.leads.create(
+        [
+            {
+                "name": "x",
+                "custom_fields_values": [
+                    {"field_id": field["id"], "values": [{"value": "start"}]},
+                    {"field_id": 202, "values": [{"value": "kept"}]},
+                ],
+            }
+        ]
+    )
+    await client.leads.update(
+        [{"id": lead.id, "custom_fields_values": [{"field_id": 203, "values": [{"value": 5}]}]}]
+    )
+    shown = await client.leads.get(lead.id or 0)
+    assert shown.field_values(field["id"]) == ["start"]
+    assert shown.field_values(202) == ["kept"]
+    assert shown.field_values(203) == [5]
+    await client.leads.update(
+        [{"id": lead.id, "custom_fields_values": [{"field_id": 202, "values": None}]}]
+    )
+    assert (await client.leads.get(lead.id or 0)).field_values(202) == []
+    assert (await client.leads.custom_fields.get(field["id"])).name == "Bot step"
+    assert await client.request("DELETE", f"leads/custom_fields/{field['id']}") is None
+    with pytest.raises(NotFoundError):
+        await client.leads.custom_fields.get(field["id"])
+    with pytest.raises(NotFoundError) as twice:
+        await client.request("DELETE", f"leads/custom_fields/{field['id']}")
+    assert twice.value.status_code == 404
+    with pytest.raises(ForbiddenError):
+        await client.request("DELETE", "contacts/custom_fields/101")
+    with pytest.raises(AmoCRMError) as no_delete:
+        await client.request("DELETE", f"leads/{lead.id}")
+    assert no_delete.value.status_code == 405
+    assert [record["id"] for record in fake.records("leads")] == [lead.id]

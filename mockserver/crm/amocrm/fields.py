@@ -270,6 +270,26 @@ class Catalogue:
             )
         return out or None
 
+    def merged(
+        self, entity: str, current: list[dict[str, Any]] | None, values: Any
+    ) -> list[dict[str, Any]] | None:
+        """An update's ``custom_fields_values`` laid over the stored ones: a field it names
+        gets the new values (``values: null`` clears it), a field it does not name keeps
+        its own (the official library's ``NullCustomFieldValueCollection`` exists because
+        leaving a field out does not clear it)."""
+        if not isinstance(values, list):
+            return current
+        kept = {f["field_id"]: f for f in current or []}
+        for item in values:
+            key = self.field_id(entity, item)
+            assert key is not None  # checked before
+            shown = self.stored(entity, [item])
+            if shown is None:
+                kept.pop(key, None)
+            else:  # in its place, when it had one
+                kept[key] = shown[0]
+        return list(kept.values()) or None
+
     @staticmethod
     def _stored_value(field: Mapping[str, Any], value: Mapping[str, Any]) -> dict[str, Any]:
         enums: dict[str, int] = field["enums"]

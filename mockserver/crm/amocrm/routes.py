@@ -174,8 +174,8 @@ def update_entities(call: Call, items: list[dict[str, Any]] | None = None) -> we
         owner = current.get("responsible_user_id")
         apply(entity, current, item, call.moment)
         if "custom_fields_values" in item:
-            current["custom_fields_values"] = call.amo.catalogue.stored(
-                entity, item["custom_fields_values"]
+            current["custom_fields_values"] = call.amo.catalogue.merged(
+                entity, current.get("custom_fields_values"), item["custom_fields_values"]
             )
         current["_embedded"] = {"tags": tags(current["_embedded"]["tags"], item)}
         call.amo.store.put(entity, current["id"], current)
