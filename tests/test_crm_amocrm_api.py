@@ -287,6 +287,66 @@ async def test_tags_add_and_delete(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -
     assert [t["name"] for t in amo.records("leads")[0]["_embedded"]["tags"]] == ["hot"]
 
 
+async def test_tags_are_one_catalogue_per_entity_type(
+    api: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    """tags-api: a name is one tag (one id) on every lead; /leads/tags lists and makes them;
+    contacts have their own; a tag by an unknown id is refused before anything is written."""
+    amo, client, _ = api
+    assert (await client.get("/leads/tags")).status_code == 204
+    made = await client.post("/leads/tags", json=[{"name": "vip", "color": "DDEBB5"}])
+    assert made.json()["_embedded"]["tags"] == [
+        {"id": 1, "name": "vip", "color": "DDEBB5", "request_id": "0"}
+    ]
+    await client.post(
+        "/leads",
+        json=[
+            {"name": "a", "_embedded": {"tags": [{"name": "bot"}, {"name": "vip"}]}},
+            {"name": "b", "_embedded": {"tags": [{"id": 1}]}},
+        ],
+    )
+    await client.patch("/leads/2", json={"tags_to_add": [{"name": "bot"}]})
+    shown = [[(t["id"], t["name"]) for t in r["_embedded"]["tags"]] for r in amo.records("leads")]
+    assert shown == [[(2, "bot"), (1, "vip")], [(1, "vip"), (2, "bot")]]
+    listed = (await client.get("/leads/tags", params={"filter[name]": "bot"})).json()
+    assert [t["id"] for t in listed["_embedded"]["tags"]] == [2]
+    assert ids(await client.get("/leads/tags", params={"query": "v"}), "tags") == [1]
+    assert ids(await client.get("/leads/tags", params={"limit": 1, "page": 2}), "tags") == [2]
+    await client.post("/contacts", json=[{"name": "c", "_embedded": {"tags": [{"name": "bot"}]}}])
+    assert [t["id"] for t in amo.records("contacts")[0]["_embedded"]["tags"]] == [1]
+    unknown = await client.post("/leads", json=[{"name": "x", "_embedded": {"tags": [{"id": 99}]}}])
+    assert unknown.status_code == 400
+    (error,) = unknown.json()["validation-errors"][0]["errors"]
+    assert (error["code"], error["path"]) == ("NotSupportedChoice", "_embedded.tags.0")
+    nameless = await client.post("/leads/tags", json=[{"name": ""}])
+    assert nameless.json()["validation-errors"][0]["errors"][0]["code"] == "NotBlank"
+    assert len(amo.records("leads")) == 2
+
+
+async def test_what_a_client_read_it_may_send_back(
+    api: tuple[AmoCRM, httpx.AsyncClient, Any],
+) -> None:
+    """A select read back carries ``enum_code: null`` (and field_name, field_type): sent back
+    as it was read, as amocrm-api's models do, it is the same value, not a refusal."""
+    amo, client, _ = api
+    await client.post(
+        "/leads",
+        json=[
+            {
+                "name": "x",
+                "custom_fields_values": [{"field_id": 201, "values": [{"enum_id": 2001}]}],
+            }
+        ],
+    )
+    read = (await client.get("/leads/1")).json()
+    assert read["created_by"] == read["updated_by"] == 1  # the token's user
+    answer = await client.patch(
+        "/leads/1", json={"custom_fields_values": read["custom_fields_values"]}
+    )
+    assert answer.status_code == 200, answer.text
+    assert amo.records("leads")[0]["custom_fields_values"] == read["custom_fields_values"]
+
+
 async def test_custom_fields_created_used_and_deleted(
     api: tuple[AmoCRM, httpx.AsyncClient, Any],
 ) -> None:

@@ -15,13 +15,14 @@ is in the contact's ``leads`` too, as in amoCRM.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 __all__ = [
     "ENTITIES",
     "LINKABLE",
     "PIPELINE",
+    "USER_ID",
     "WRITABLE",
     "identity",
     "searchable",
@@ -48,6 +49,8 @@ PIPELINE: Final[dict[str, Any]] = {
         (143, "Закрыто и не реализовано", 0),
     ],
 }
+#: The account's one user (an administrator; ``GET /users/1``).
+USER_ID: Final = 1
 FIRST_STATUS: Final = 11
 INCOMING: Final = 10
 CLOSED: Final = frozenset({142, 143})
@@ -105,8 +108,10 @@ def blank(entity: str, key: int, moment: int) -> dict[str, Any]:
         "name": "",
         "responsible_user_id": 1,
         "group_id": 0,
-        "created_by": 0,
-        "updated_by": 0,
+        # The token's user (its JWT's ``sub``), the account's one user: what a real
+        # account writes for a change made through the API with a user's token.
+        "created_by": USER_ID,
+        "updated_by": USER_ID,
         "created_at": moment,
         "updated_at": moment,
         "closest_task_at": None,
@@ -237,18 +242,22 @@ def shape_errors(entity: str, item: Mapping[str, Any]) -> list[dict[str, Any]]:
     return errors
 
 
-def tags(current: list[dict[str, Any]], item: Mapping[str, Any]) -> list[dict[str, Any]]:
+def tags(
+    current: list[dict[str, Any]],
+    item: Mapping[str, Any],
+    resolve: Callable[[Mapping[str, Any], str], dict[str, Any]],
+) -> list[dict[str, Any]]:
     """The tags after a write: ``_embedded.tags`` replaces them; ``tags_to_add`` and
-    ``tags_to_delete`` edit them."""
+    ``tags_to_delete`` edit them. ``resolve`` gives the catalogue's tag for ``{name}`` or
+    ``{id}`` (:mod:`.tags`)."""
     embedded = item.get("_embedded")
     result = list(current)
     if isinstance(embedded, dict) and isinstance(embedded.get("tags"), list):
         result = []
-        for tag in embedded["tags"]:
-            _add_tag(result, tag)
-    for tag in item.get("tags_to_add") or []:
-        if isinstance(tag, dict):
-            _add_tag(result, tag)
+        for number, tag in enumerate(embedded["tags"]):
+            _add_tag(result, resolve(tag, f"_embedded.tags.{number}"))
+    for number, tag in enumerate(item.get("tags_to_add") or []):
+        _add_tag(result, resolve(tag, f"tags_to_add.{number}"))
     gone = item.get("tags_to_delete") or []
     names = {t.get("name") for t in gone if isinstance(t, dict)}
     ids = {t.get("id") for t in gone if isinstance(t, dict)}
@@ -256,15 +265,8 @@ def tags(current: list[dict[str, Any]], item: Mapping[str, Any]) -> list[dict[st
 
 
 def _add_tag(result: list[dict[str, Any]], tag: Mapping[str, Any]) -> None:
-    name = tag.get("name")
-    if any(t["name"] == name for t in result) or name is None:
-        return
-    key = (
-        tag.get("id")
-        if isinstance(tag.get("id"), int)
-        else 1 + max((t["id"] for t in result), default=0)
-    )
-    result.append({"id": key, "name": str(name), "color": None})
+    if all(t["id"] != tag["id"] for t in result):
+        result.append({"id": tag["id"], "name": tag["name"], "color": tag["color"]})
 
 
 def shown(

@@ -90,6 +90,15 @@ FIRST_CREATED_ID: Final = 1_000_000
 _CHOICE = "The value you selected is not a valid choice."
 
 
+def _given(value: Any) -> Any:
+    """A value as the request means it: ``enum_id: null`` and ``enum_code: null`` are not
+    given. A client that sends back what it read (amocrm-api's models do: a select reads
+    back with ``enum_code: null``) is not refused for it (**[inference]**)."""
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if v is not None or k not in ("enum_id", "enum_code")}
+
+
 def _error(code: str, path: str, detail: str) -> dict[str, Any]:
     return {"code": code, "path": path, "detail": detail}
 
@@ -213,7 +222,9 @@ class Catalogue:
                 errors.append(_error("InvalidType", f"{where}.values", "An array is expected."))
                 continue
             for number, value in enumerate(listed):
-                errors += self._check_value(self.fields[key], value, f"{where}.values.{number}")
+                errors += self._check_value(
+                    self.fields[key], _given(value), f"{where}.values.{number}"
+                )
         return errors
 
     def _check_value(self, field: Mapping[str, Any], value: Any, spot: str) -> list[dict[str, Any]]:
@@ -265,7 +276,7 @@ class Catalogue:
                     "field_name": field["name"],
                     "field_code": field["code"],
                     "field_type": field["type"],
-                    "values": [self._stored_value(field, value) for value in item["values"]],
+                    "values": [self._stored_value(field, _given(v)) for v in item["values"]],
                 }
             )
         return out or None

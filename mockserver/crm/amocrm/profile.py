@@ -106,6 +106,8 @@ class AmoCRM(CrmProfile):
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=MAX_DELIVERY_LOG)
         self._waiting: list[webhooks.Delivery] = []
         self._sending: set[asyncio.Task[None]] = set()
+        #: Tag name → id, per entity type (the catalogue itself is in the store).
+        self.tag_index: dict[str, dict[str, int]] = {}
         self.blocked = False
         self._hits: dict[str, deque[float]] = {}
         self._violations: deque[float] = deque()
@@ -164,6 +166,7 @@ class AmoCRM(CrmProfile):
         self.oauth.persist()
         self.catalogue = Catalogue(self._seed_fields)
         self.hooks.clear()
+        self.tag_index.clear()
         self._waiting.clear()
         self.deliveries.clear()
         self.unblock()

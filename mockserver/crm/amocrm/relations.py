@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from . import webhooks
-from .entities import LINKABLE
+from .entities import LINKABLE, USER_ID
 from .listing import parse_listing
 from .problems import Invalid, hal, invalid
 
@@ -288,8 +288,8 @@ def add_notes(call: Call) -> web.Response:
         note = {
             "id": key,
             "entity_id": item["entity_id"],
-            "created_by": item.get("created_by", 0),
-            "updated_by": 0,
+            "created_by": item.get("created_by", USER_ID),
+            "updated_by": USER_ID,
             "created_at": item.get("created_at", call.moment),
             "updated_at": call.moment,
             "responsible_user_id": item.get("responsible_user_id", 1),

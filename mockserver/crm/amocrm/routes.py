@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from . import account, relations, tasks, unsorted, webhooks
+from . import tags as tag_catalogue
 from .entities import (
     INCOMING,
     apply,
@@ -104,6 +105,7 @@ def check_items(call: Call, entity: str, items: list[dict[str, Any]]) -> None:
             entity, item.get("custom_fields_values"), "custom_fields_values"
         )
         errors += shape_errors(entity, item)
+        errors += tag_catalogue.tag_errors(call.amo, entity, item)
         errors += relations.embedded_errors(call, entity, item)
         if errors:
             failures.append({"request_id": request_id(item, index), "errors": errors})
@@ -121,11 +123,15 @@ def create(call: Call, entity: str, item: Mapping[str, Any]) -> dict[str, Any]:
     record["custom_fields_values"] = call.amo.catalogue.stored(
         entity, item.get("custom_fields_values")
     )
-    record["_embedded"] = {"tags": tags([], item)}
+    record["_embedded"] = {"tags": tags([], item, _tagger(call, entity))}
     store.put(entity, key, record)
     relations.link_embedded(call, entity, key, item)
     webhooks.event(call, entity, "add", key)
     return store.records[entity][key]
+
+
+def _tagger(call: Call, entity: str) -> Callable[[Mapping[str, Any], str], dict[str, Any]]:
+    return lambda tag, where: tag_catalogue.resolve(call.amo, entity, tag, where)
 
 
 def _list_body(call: Call, entity: str, answered: list[dict[str, Any]]) -> dict[str, Any]:
@@ -177,7 +183,9 @@ def update_entities(call: Call, items: list[dict[str, Any]] | None = None) -> we
             current["custom_fields_values"] = call.amo.catalogue.merged(
                 entity, current.get("custom_fields_values"), item["custom_fields_values"]
             )
-        current["_embedded"] = {"tags": tags(current["_embedded"]["tags"], item)}
+        current["_embedded"] = {
+            "tags": tags(current["_embedded"]["tags"], item, _tagger(call, entity))
+        }
         call.amo.store.put(entity, current["id"], current)
         relations.link_embedded(call, entity, current["id"], item)
         webhooks.event(call, entity, "update", current["id"])
@@ -408,6 +416,7 @@ route(r"/users/(?P<id>\d+)", GET=account.get_user)
 route("/{E}/custom_fields", GET=account.list_fields, POST=account.add_fields)
 route(r"/{E}/custom_fields/(?P<id>\d+)", GET=account.get_field, DELETE=account.delete_field)
 route("/leads/complex", POST=complex_leads)
+route("/{E}/tags", GET=tag_catalogue.list_tags, POST=tag_catalogue.add_tags)
 route(
     "/{E}/notes", GET=relations.list_notes, POST=relations.add_notes, PATCH=relations.update_notes
 )

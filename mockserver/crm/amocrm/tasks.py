@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from .entities import ENTITIES
+from .entities import ENTITIES, USER_ID
 from .listing import parse_listing
 from .problems import Invalid, hal, invalid
 from .relations import known
@@ -159,8 +159,8 @@ def add_tasks(call: Call) -> web.Response:
         key = call.amo.store.next_id("tasks")
         task: dict[str, Any] = {
             "id": key,
-            "created_by": 0,
-            "updated_by": 0,
+            "created_by": USER_ID,
+            "updated_by": USER_ID,
             "created_at": call.moment,
             "updated_at": call.moment,
             "responsible_user_id": 1,
