@@ -164,6 +164,17 @@ async def test_host_routing_serves_the_token_endpoint_too(
     )
     assert other.status_code == 401
     assert (await client.get("/oauth2/authorize")).status_code == 404
+    # The shared OAuth host (amocrm-sdk refreshes there): tokens, but no API.
+    shared = await client.post(
+        origin + "/oauth2/access_token", json=grant(amo), headers={"Host": "www.amocrm.ru"}
+    )
+    assert shared.status_code == 200
+    token = shared.json()["access_token"]
+    api = await client.get(
+        origin + "/api/v4/leads",
+        headers={"Host": "www.amocrm.ru", "Authorization": f"Bearer {token}"},
+    )
+    assert (api.status_code, api.json()["detail"]) == (401, "Account 'www' not found")
 
 
 async def test_long_lived_tokens_are_jwts_with_their_own_expiry(

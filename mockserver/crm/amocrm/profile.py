@@ -381,6 +381,10 @@ class AmoCRM(CrmProfile):
         self._start_due()
         if self.blocked:
             return blocked()
+        if subdomain == "www" and prefix.endswith("/oauth2"):
+            # The shared OAuth host: the code or refresh token names the account. Clients
+            # in public code (amocrm-sdk among them) trade tokens at www.amocrm.ru.
+            subdomain = self.subdomain
         if subdomain != self.subdomain:
             return problem(401, "Unauthorized", f"Account {subdomain!r} not found")
         if prefix.endswith("/oauth2"):
