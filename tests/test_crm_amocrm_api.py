@@ -483,3 +483,77 @@ async def test_query_finds_a_phone_however_it_is_written(
         assert ids(await client.get("/contacts", params={"query": asked}), "contacts") == [1], asked
     assert ids(await client.get("/contacts", params={"query": "1122 anna"}), "contacts") == []
     assert ids(await client.get("/contacts", params={"query": "anna"}), "contacts") == [2]
+
+
+async def test_the_events_feed(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -> None:
+    """events-and-notes: every change an event, newest first; the filters as the official
+    library writes them (comma-separated) and as lists; with=lead_name."""
+    _, client, clock = api
+    await client.post("/leads", json=[{"name": "bot lead", "price": 100}])
+    await client.post("/contacts", json=[{"name": "Ivan"}])
+    clock.tick(timedelta(minutes=5))
+    await client.patch(
+        "/leads/1",
+        json={
+            "status_id": 12,
+            "price": 200,
+            "tags_to_add": [{"name": "vip"}],
+            "custom_fields_values": [{"field_id": 201, "values": [{"enum_id": 2001}]}],
+        },
+    )
+    await client.post("/leads/1/link", json=[{"to_entity_id": 1, "to_entity_type": "contacts"}])
+    await client.post("/leads/1/notes", json=[{"note_type": "common", "params": {"text": "hi"}}])
+    feed = (await client.get("/events", params={"filter[entity]": "lead"})).json()
+    kinds = [e["type"] for e in feed["_embedded"]["events"]]
+    assert kinds == [
+        "common_note_added",
+        "contact_linked",
+        "entity_tag_added",
+        "custom_field_201_value_changed",
+        "sale_field_changed",
+        "lead_status_changed",
+        "lead_added",
+    ]
+    moved = feed["_embedded"]["events"][5]
+    assert moved["value_after"] == [{"lead_status": {"id": 12, "pipeline_id": 1}}]
+    assert moved["value_before"] == [{"lead_status": {"id": 11, "pipeline_id": 1}}]
+    assert (moved["entity_id"], moved["entity_type"], moved["created_by"]) == (1, "lead", 1)
+    assert moved["created_at"] == int((START + timedelta(minutes=5)).timestamp())
+    assert isinstance(moved["id"], str)
+    other_side = await client.get("/events", params={"filter[entity]": "contact"})
+    assert [e["type"] for e in other_side.json()["_embedded"]["events"]] == [
+        "lead_linked",
+        "contact_added",
+    ]
+    typed = await client.get(
+        "/events",
+        params={"filter[type]": "lead_added,lead_status_changed", "with": "lead_name"},
+    )
+    shown = typed.json()["_embedded"]["events"]
+    assert [e["type"] for e in shown] == ["lead_status_changed", "lead_added"]
+    assert shown[0]["_embedded"]["entity"]["name"] == "bot lead"
+    staged = await client.get(
+        "/events",
+        params={
+            "filter[value_after][leads_statuses][0][pipeline_id]": "1",
+            "filter[value_after][leads_statuses][0][status_id]": "12",
+        },
+    )
+    assert [e["type"] for e in staged.json()["_embedded"]["events"]] == ["lead_status_changed"]
+    since = int((START + timedelta(minutes=1)).timestamp())
+    later = await client.get(
+        "/events",
+        params={
+            "filter[created_at][from]": since,
+            "filter[entity_id][]": 1,
+            "filter[entity][]": "contact",
+        },
+    )
+    assert [e["type"] for e in later.json()["_embedded"]["events"]] == ["lead_linked"]
+    one = await client.get(f"/events/{moved['id']}")
+    assert one.json()["type"] == "lead_status_changed"
+    paged = await client.get("/events", params={"limit": 2, "page": 2})
+    assert len(paged.json()["_embedded"]["events"]) == 2
+    assert "next" in paged.json()["_links"]
+    assert (await client.get("/events", params={"filter[type]": "lead_deleted"})).status_code == 204
+    assert (await client.get("/events", params={"limit": 101})).status_code == 400

@@ -29,7 +29,17 @@ from typing import Any
 
 import pytest
 import trustme
-from amocrm.v2 import Company, Contact, Lead, Tag, custom_field, exceptions, filters, tokens
+from amocrm.v2 import (
+    Company,
+    Contact,
+    Event,
+    Lead,
+    Tag,
+    custom_field,
+    exceptions,
+    filters,
+    tokens,
+)
 from freezegun import freeze_time
 
 from mockserver import MockServer
@@ -238,6 +248,11 @@ def test_notes_and_tasks(account: tuple[AmoCRM, Tunnel, Any]) -> None:
     assert made[1] == 200
     assert [task.text for task in lead.tasks] == ["Call"]
     assert Lead.objects.get(lead.id).closest_task_at == datetime.utcfromtimestamp(due)
+    feed = Event.objects.filter(filters=[filters.SingleFilter("entity")("lead")])
+    assert [(event.type, event.value_after) for event in feed] == [
+        ("common_note_added", note.id),  # the client reads the note's id out of value_after
+        ("lead_added", None),
+    ]
 
 
 def test_the_expired_access_token_is_refreshed_from_its_exp(

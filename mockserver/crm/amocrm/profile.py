@@ -21,7 +21,7 @@ from aiohttp import web
 from mockserver.crm.base import CrmProfile
 from mockserver.models import CRM_SUBDOMAIN, CRM_SUBDOMAIN_TEXT
 
-from . import webhooks
+from . import events, webhooks
 from .entities import ENTITIES, shown
 from .fields import DEFAULT_FIELDS, Catalogue
 from .oauth import ACCESS_LIFETIME, LONG_LIVED_LIFETIME, OAuth, claims_of
@@ -106,6 +106,9 @@ class AmoCRM(CrmProfile):
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=MAX_DELIVERY_LOG)
         self._waiting: list[webhooks.Delivery] = []
         self._sending: set[asyncio.Task[None]] = set()
+        #: The events feed (``GET /api/v4/events``), newest last, bounded.
+        self.events: deque[dict[str, Any]] = deque(maxlen=events.MAX_EVENTS)
+        self.event_count = 0
         #: Tag name → id, per entity type (the catalogue itself is in the store).
         self.tag_index: dict[str, dict[str, int]] = {}
         self.blocked = False
@@ -167,6 +170,7 @@ class AmoCRM(CrmProfile):
         self.catalogue = Catalogue(self._seed_fields)
         self.hooks.clear()
         self.tag_index.clear()
+        self.events.clear()
         self._waiting.clear()
         self.deliveries.clear()
         self.unblock()

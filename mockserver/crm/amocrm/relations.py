@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from . import webhooks
+from . import events, webhooks
 from .entities import LINKABLE, USER_ID
 from .listing import parse_listing
 from .problems import Invalid, hal, invalid
@@ -112,11 +112,13 @@ def link(call: Call, entity: str, key: int, kind: str, other: int, metadata: Any
     """Link both ways (the other side sees this one, without the metadata)."""
     _edit(call, entity, key, kind, other, metadata, True)
     _edit(call, kind, other, entity, key, metadata if entity == "contacts" else None, True)
+    events.linked(call, entity, key, kind, other, linked=True)
 
 
 def unlink(call: Call, entity: str, key: int, kind: str, other: int) -> None:
     _edit(call, entity, key, kind, other, None, False)
     _edit(call, kind, other, entity, key, None, False)
+    events.linked(call, entity, key, kind, other, linked=False)
 
 
 def _link_items(call: Call) -> list[tuple[int, str, int, Any]]:
@@ -299,6 +301,13 @@ def add_notes(call: Call) -> web.Response:
             "account_id": 1,
         }
         call.amo.store.put(kept, key, note)
+        events.record(
+            call,
+            events.note_event(note["note_type"]),
+            entity,
+            item["entity_id"],
+            [{"note": {"id": key}}],
+        )
         webhooks.event(call, entity, "note", item["entity_id"], note=note)
         answered.append(
             {

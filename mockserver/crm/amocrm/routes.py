@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from . import account, relations, tasks, unsorted, webhooks
+from . import account, events, relations, tasks, unsorted, webhooks
 from . import tags as tag_catalogue
 from .entities import (
     INCOMING,
@@ -125,6 +125,7 @@ def create(call: Call, entity: str, item: Mapping[str, Any]) -> dict[str, Any]:
     )
     record["_embedded"] = {"tags": tags([], item, _tagger(call, entity))}
     store.put(entity, key, record)
+    events.record(call, f"{events.SINGULAR[entity]}_added", entity, key)
     relations.link_embedded(call, entity, key, item)
     webhooks.event(call, entity, "add", key)
     return store.records[entity][key]
@@ -175,7 +176,8 @@ def update_entities(call: Call, items: list[dict[str, Any]] | None = None) -> we
         raise Invalid(missing)
     answered = []
     for index, item in enumerate(items):
-        current = dict(known[_key(item)])
+        known_before = known[_key(item)]
+        current = dict(known_before)
         before = current.get("status_id")
         owner = current.get("responsible_user_id")
         apply(entity, current, item, call.moment)
@@ -187,6 +189,7 @@ def update_entities(call: Call, items: list[dict[str, Any]] | None = None) -> we
             "tags": tags(current["_embedded"]["tags"], item, _tagger(call, entity))
         }
         call.amo.store.put(entity, current["id"], current)
+        events.changed(call, entity, known_before, current)
         relations.link_embedded(call, entity, current["id"], item)
         webhooks.event(call, entity, "update", current["id"])
         if entity == "leads" and current.get("status_id") != before:
@@ -416,6 +419,8 @@ route(r"/users/(?P<id>\d+)", GET=account.get_user)
 route("/{E}/custom_fields", GET=account.list_fields, POST=account.add_fields)
 route(r"/{E}/custom_fields/(?P<id>\d+)", GET=account.get_field, DELETE=account.delete_field)
 route("/leads/complex", POST=complex_leads)
+route("/events", GET=events.list_events)
+route("/events/(?P<id>[0-9a-z]{1,64})", GET=events.get_event)
 route("/{E}/tags", GET=tag_catalogue.list_tags, POST=tag_catalogue.add_tags)
 route(
     "/{E}/notes", GET=relations.list_notes, POST=relations.add_notes, PATCH=relations.update_notes
