@@ -556,4 +556,12 @@ async def test_the_events_feed(api: tuple[AmoCRM, httpx.AsyncClient, Any]) -> No
     assert len(paged.json()["_embedded"]["events"]) == 2
     assert "next" in paged.json()["_links"]
     assert (await client.get("/events", params={"filter[type]": "lead_deleted"})).status_code == 204
-    assert (await client.get("/events", params={"limit": 101})).status_code == 400
+    for bad, path in [
+        ({"limit": 101}, "limit"),
+        ({"filter": "x"}, "filter"),
+        ({"filter[created_at][from]": "soon"}, "filter.created_at.from"),
+        ({"filter[entity_id]": "one"}, "filter.entity_id"),
+    ]:
+        refused = await client.get("/events", params=bad)
+        assert refused.status_code == 400, bad
+        assert refused.json()["validation-errors"][0]["errors"][0]["path"] == path

@@ -37,6 +37,7 @@ KEYS = [
     "enum_code", "_embedded", "tags", "contacts", "companies", "tags_to_add",
     "tags_to_delete", "entity_id", "to_entity_id", "to_entity_type", "metadata",
     "note_type", "params", "text", "destination", "settings", "sort", "created_at",
+    "color",
 ]  # fmt: skip
 items = st.recursive(
     st.dictionaries(st.sampled_from(KEYS), values, max_size=5),
@@ -55,14 +56,17 @@ ROUTES = [
     ("POST", "/webhooks"), ("DELETE", "/webhooks"), ("PATCH", "/contacts/1"),
     ("POST", "/leads/custom_fields"), ("POST", "/tasks"), ("PATCH", "/tasks"),
     ("POST", "/leads/unsorted/forms"), ("POST", "/leads/unsorted/sip"),
+    ("POST", "/leads/tags"), ("POST", "/contacts/tags"),
 ]  # fmt: skip
 LISTS = ["/leads", "/contacts", "/leads/notes", "/leads/1/links", "/account", "/webhooks",
-         "/leads/custom_fields", "/leads/1"]  # fmt: skip
+         "/leads/custom_fields", "/leads/1", "/leads/tags", "/events", "/events/1"]  # fmt: skip
 query_keys = st.sampled_from(
     ["filter[id]", "filter[id][]", "filter[price][from]", "filter[statuses][0][status_id]",
      "filter[custom_fields_values][201][]", "filter[custom_fields_values][x][from]",
      "filter", "order[id]", "order[name]", "order", "with", "query", "page", "limit",
-     "filter[note_type][]", "filter[to_entity_type]", "filter[destination]"]
+     "filter[note_type][]", "filter[to_entity_type]", "filter[destination]",
+     "filter[type]", "filter[entity][]", "filter[entity_id]", "filter[created_at][to]",
+     "filter[value_after][leads_statuses][0][status_id]", "filter[name]"]
 )  # fmt: skip
 
 

@@ -234,6 +234,8 @@ def list_events(call: Call) -> web.Response:
     if page < 1 or not 1 <= limit <= 100:
         raise invalid("Range", "limit" if page >= 1 else "page", "page from 1, limit 1 to 100.")
     given = query.get("filter")
+    if given not in (None, "") and not isinstance(given, dict):
+        raise invalid("InvalidType", "filter", "An object is expected (filter[key]=value).")
     filters: dict[str, Any] = given if isinstance(given, dict) else {}
     chosen = list(call.amo.events)
     if "id" in filters:
