@@ -385,7 +385,10 @@ class AmoCRMWebhookSpec(_Model):
     of the scenario's mock server, form-encoded (``leads[add][0][id]``); ``expect.requests``
     checks what arrived there."""
 
-    destination: str = Field(pattern=r"^/", description="a path on the scenario's mock server")
+    destination: str = Field(
+        pattern=r"^/[^\s\u0000-\u001f]*$",
+        description="a path on the scenario's mock server (no spaces or control characters)",
+    )
     settings: Annotated[list[AmoCRMWebhookEvent], Field(min_length=1)]
     sort: int = 1
 

@@ -163,6 +163,7 @@ scenarios:
             - {destination: bot/amo, settings: [add_lead]}
             - {destination: /bot/amo, settings: [add_leads]}
             - {destination: /bot/amo, settings: []}
+            - {destination: "/bot amo", settings: [add_lead]}
 """
 
 
@@ -179,6 +180,7 @@ def test_a_wrong_amocrm_spec_is_reported_with_line_and_field(tmp_path: Path) -> 
         ["F:10", f"{where}.webhooks[0].destination"],
         ["F:11", f"{where}.webhooks[1].settings[0]"],
         ["F:12", f"{where}.webhooks[2].settings"],
+        ["F:13", f"{where}.webhooks[3].destination"],
     ], got
     assert "a lifetime longer than 0s; got 0s" in got[0]
     assert "'add_leads'" in got[3]
