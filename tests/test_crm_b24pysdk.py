@@ -1,11 +1,15 @@
 """The fake Bitrix24 driven by the official b24pysdk, unchanged, over HTTPS on a real socket.
 
 b24pysdk always calls ``https://{domain}/rest/…``, so the mock server serves TLS
-with a certificate from a throwaway CA (trustme) that ``requests`` is told to trust.
+with a certificate from a throwaway CA (trustme) that ``requests`` is told to trust
+(``REQUESTS_CA_BUNDLE``). Its OAuth calls go to ``https://oauth.bitrix24.tech``, written
+into the SDK; ``requests`` honours ``HTTPS_PROXY``, so a CONNECT proxy that tunnels to the
+mock server takes them to the fake's authorization server (docs/crm-bitrix24.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 from collections.abc import Iterator
 
@@ -218,33 +222,121 @@ def test_the_integrators_round_through_the_sdk(sdk: tuple[Bitrix24, Client]) -> 
     assert len(crm.records("lead")) == 130
 
 
-def test_an_expired_application_token_is_the_sdks_expired_error(
+class ConnectTunnel:
+    """A plain HTTP ``CONNECT`` proxy, as an office's is, on loopback: every tunnel it
+    opens goes to ``port`` on 127.0.0.1 (the mock server), whatever host was asked for.
+    TLS runs end to end inside the tunnel; the proxy sees bytes only."""
+
+    def __init__(self, port: int) -> None:
+        import socket
+        import threading
+
+        self.target = port
+        self.asked: list[str] = []
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
+
+    def _tunnel(self, client: object) -> None:
+        import socket
+        import threading
+
+        assert isinstance(client, socket.socket)
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = client.recv(4096)
+            if not chunk:
+                client.close()
+                return
+            head += chunk
+        self.asked.append(head.split(b"\r\n", 1)[0].decode())
+        upstream = socket.create_connection(("127.0.0.1", self.target))
+        client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pump(source: socket.socket, sink: socket.socket) -> None:
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    sink.sendall(data)
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+        back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+        back.start()
+        pump(client, upstream)
+        back.join()
+        client.close()
+        upstream.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_an_expired_application_token_is_refreshed_by_the_sdk(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """b24pysdk refreshes at oauth.bitrix24.tech, which is written into the SDK, so the
-    fake's refresh endpoint is not reached without a hack; what the SDK sees of the expiry
-    (its BitrixAPIExpiredToken, on the server's clock) is checked here."""
-    from datetime import datetime, timezone
-
+    """b24pysdk refreshes at ``https://oauth.bitrix24.tech/oauth/token/``, written into
+    the SDK. It sends that through ``requests``, which honours ``HTTPS_PROXY`` (and
+    ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``): a CONNECT proxy that tunnels to the mock
+    server, whose certificate also names oauth.bitrix24.tech, gets the refresh to the
+    fake's authorization server with no change to the SDK. The expiry is on the server's
+    clock: it jumps an hour, the SDK meets expired_token, refreshes once, retries."""
     from b24pysdk import BitrixAppLocal, BitrixToken
     from b24pysdk.errors import BitrixAPIExpiredToken
 
     ca = trustme.CA()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.issue_cert("127.0.0.1", "oauth.bitrix24.tech").configure_cert(context)
     with ca.cert_pem.tempfile() as ca_file, MockServer(ssl_context=context) as server:
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", ca_file)
+        tunnel = ConnectTunnel(server.port)
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{tunnel.port}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # the portal itself: direct
         crm = server.mount(Bitrix24(plan="unlimited"))
-        crm.clock.freeze(datetime(2026, 1, 1, tzinfo=timezone.utc))
-        issued = crm.issue_app_tokens(base_url=server.url)
+        # Frozen at the machine's now: the SDK compares a token's "expires" with its own
+        # clock, so the server's must not be behind it (the test takes far less than an hour).
+        crm.clock.freeze()
         domain = f"127.0.0.1:{server.port}"
         app = BitrixAppLocal(
             domain=domain, client_id=crm.tokens.client_id, client_secret=crm.tokens.client_secret
         )
-        # No refresh token given: a one-off token, which the SDK does not try to refresh.
-        token = BitrixToken(domain=domain, auth_token=issued["access_token"], bitrix_app=app)
+        # The installation's first code, exchanged by the SDK (authorization_code grant).
+        issued = app.get_oauth_token(code=crm.issue_code(user_id="1")).oauth_token
+        token = BitrixToken(
+            domain=domain,
+            auth_token=issued.access_token,
+            refresh_token=issued.refresh_token,
+            bitrix_app=app,
+        )
         client = Client(token)
         assert client.crm.lead.add(fields={"TITLE": "app"}).result == 1
+        crm.clock.advance(3600)  # the access token's hour is over, on the server's clock
+        assert [lead["TITLE"] for lead in client.crm.lead.list().result] == ["app"]
+        assert [line.rsplit(" ", 1)[0] for line in tunnel.asked] == [
+            "CONNECT oauth.bitrix24.tech:443"
+        ] * 2
+        assert token.auth_token != issued.access_token
+        assert [(c["method"], c["status"]) for c in crm.calls] == [
+            ("oauth.token", 200),  # the code's exchange
+            ("crm.lead.add", 200),
+            ("crm.lead.list", 401),  # expired_token
+            ("oauth.token", 200),  # the refresh, through the tunnel
+            ("crm.lead.list", 200),  # the SDK's one retry
+        ]
+        # A one-off token (no refresh token): the SDK gives up with its expired error.
+        one_off = crm.issue_app_tokens(base_url=server.url)["access_token"]
         crm.clock.advance(3600)
+        bare = Client(BitrixToken(domain=domain, auth_token=one_off, bitrix_app=app))
         with pytest.raises(BitrixAPIExpiredToken):
-            _ = client.crm.lead.list().result
+            _ = bare.crm.lead.list().result
+        tunnel.close()
