@@ -96,6 +96,21 @@ def test_errors_reach_the_sdk_as_its_own_exceptions(sdk: tuple[Bitrix24, Client]
     assert "QUERY_LIMIT_EXCEEDED" in repr(limited.value) or "Too many" in str(limited.value)
 
 
+def test_auth_and_method_errors_are_the_sdks_classes(sdk: tuple[Bitrix24, Client]) -> None:
+    """The documented codes and statuses, as the SDK maps them to its exceptions."""
+    from b24pysdk.errors import BitrixAPIInvalidCredentials, BitrixAPINotFound
+
+    _, client = sdk
+    domain = client.get_token().domain
+    wrong = Client(BitrixWebhook(domain=domain, webhook_token="1/not-the-secret"))
+    with pytest.raises(BitrixAPIInvalidCredentials) as credentials:
+        _ = wrong.crm.lead.list().result
+    assert (credentials.value.status_code, credentials.value.error) == (401, "INVALID_CREDENTIALS")
+    with pytest.raises(BitrixAPINotFound) as missing:
+        client.get_token().call_method("crm.lead.nothing")
+    assert (missing.value.status_code, missing.value.error) == (404, "ERROR_METHOD_NOT_FOUND")
+
+
 def test_a_new_user_with_the_cli_and_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     """mockserver --crm bitrix24 --tls; b24pysdk at the printed URL: create, list, hit the
     rate limit on the server's frozen clock (exactly after 50), and find it all in the call
