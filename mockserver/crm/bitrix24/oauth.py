@@ -39,8 +39,18 @@ class Tokens:
     """
 
     def __init__(
-        self, store: Store, clock: Clock, *, client_id: str, client_secret: str, lifetime: int
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        client_id: str,
+        client_secret: str,
+        lifetime: int,
+        marker: str = "",
     ) -> None:
+        #: What this portal's tokens and codes start with ("b." for a portal named b), so
+        #: that the one ``/oauth/token/`` knows whose a refresh token is.
+        self.marker = marker
         self.store = store
         self.clock = clock
         self.client_id = client_id
@@ -64,7 +74,7 @@ class Tokens:
     def issue(self, user_id: str, scope: tuple[str, ...], base_url: str = "") -> dict[str, Any]:
         """New access and refresh tokens; the authorization server's JSON answer."""
         moment = int(self.clock.timestamp())
-        access, refresh = secrets.token_hex(16), secrets.token_hex(16)
+        access, refresh = self._new(), self._new()
         grant = {"user_id": user_id, "scope": list(scope)}
         tokens = dict(self._table("access"))
         tokens[access] = {**grant, "expires": moment + self.lifetime}
@@ -86,6 +96,13 @@ class Tokens:
             "refresh_token": refresh,
         }
 
+    def _new(self) -> str:
+        return self.marker + secrets.token_hex(16)
+
+    def owns(self, token: str) -> bool:
+        """Whether a token (or code) is of this portal's minting, by its form alone."""
+        return token.startswith(self.marker) if self.marker else "." not in token
+
     @property
     def member_id(self) -> str:
         found = self.store.meta.get("member_id")
@@ -96,7 +113,7 @@ class Tokens:
 
     def issue_code(self, user_id: str, scope: tuple[str, ...]) -> str:
         """A first authorization code (lives 30 seconds), as the install redirect carries."""
-        code = secrets.token_hex(16)
+        code = self._new()
         codes = dict(self._table("code"))
         codes[code] = {
             "user_id": user_id,
