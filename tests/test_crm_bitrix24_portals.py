@@ -50,7 +50,8 @@ async def test_each_portal_keeps_its_own_records_and_credentials(
         assert (await client.get("/rest/1/b/crm.lead.list")).status_code == 401
         # an application token works on its own portal only
         token = second.issue_app_tokens(base_url=server.url)
-        assert token["client_endpoint"] == f"{server.url}/bitrix24/b/rest/"
+        assert token["client_endpoint"] == f"{server.url}/bitrix24/b/rest/"  # the portal's
+        assert token["server_endpoint"] == f"{server.url}/rest/"  # the authorization server's
         listed = await client.get(
             "/bitrix24/b/rest/crm.lead.list", params={"auth": token["access_token"]}
         )
@@ -95,6 +96,33 @@ async def test_one_authorization_server_refreshes_each_portals_tokens(
             },
         )
         assert exchanged.json()["access_token"].startswith("b.")
+
+
+async def test_a_portals_events_carry_its_own_endpoint(
+    portals: tuple[MockServer, Bitrix24, Bitrix24],
+) -> None:
+    server, _, second = portals
+    server.stub({"method": "POST", "path": "/bot/events"}, {"status": 200})
+    token = second.issue_app_tokens(base_url=server.url)["access_token"]
+    async with httpx.AsyncClient(base_url=f"{server.url}/bitrix24/b/rest/") as client:
+        bound = await client.post(
+            "event.bind",
+            json={"auth": token, "event": "ONCRMLEADADD", "handler": f"{server.url}/bot/events"},
+        )
+        assert bound.json()["result"] is True
+        made = await client.post(
+            "crm.lead.add", json={"auth": token, "fields": {"TITLE": "evented"}}
+        )
+        assert made.json()["result"] == 1
+    await second.events_sent()
+    (delivery,) = [r for r in server.requests if r.path == "/bot/events"]
+    assert isinstance(delivery.form, dict)
+    auth = delivery.form["auth"]
+    assert (auth["client_endpoint"], auth["server_endpoint"]) == (
+        f"{server.url}/bitrix24/b/rest/",
+        f"{server.url}/rest/",
+    )
+    assert auth["access_token"].startswith("b.")
 
 
 async def test_the_rate_limit_and_the_clock_are_each_portals(

@@ -71,8 +71,14 @@ class Tokens:
             live.pop(next(iter(live)))
         self.store.set_meta(f"oauth_{name}", live)
 
-    def issue(self, user_id: str, scope: tuple[str, ...], base_url: str = "") -> dict[str, Any]:
-        """New access and refresh tokens; the authorization server's JSON answer."""
+    def issue(
+        self, user_id: str, scope: tuple[str, ...], base_url: str = "", *, server: str | None = None
+    ) -> dict[str, Any]:
+        """New access and refresh tokens; the authorization server's JSON answer.
+
+        ``base_url`` is the portal's address (``client_endpoint`` is its ``/rest/``),
+        ``server`` the authorization server's (``server_endpoint``; the portal's when not
+        given), as ``settings/oauth/index.md`` tells them apart."""
         moment = int(self.clock.timestamp())
         access, refresh = self._new(), self._new()
         grant = {"user_id": user_id, "scope": list(scope)}
@@ -88,7 +94,7 @@ class Tokens:
             "expires_in": self.lifetime,
             "scope": ",".join(scope),
             "domain": "oauth.bitrix.info",
-            "server_endpoint": f"{base_url}/rest/",
+            "server_endpoint": f"{base_url if server is None else server}/rest/",
             "status": "L",
             "client_endpoint": f"{base_url}/rest/",
             "member_id": self.member_id,
@@ -132,7 +138,9 @@ class Tokens:
             return "expired_token"
         return str(grant["user_id"]), tuple(grant["scope"])
 
-    def grant(self, params: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    def grant(
+        self, params: Mapping[str, Any], base_url: str, *, server: str | None = None
+    ) -> dict[str, Any]:
         """``/oauth/token/?grant_type=…&client_id=…&client_secret=…&refresh_token|code=…``."""
         kind = text(params.get("grant_type"))
         if kind not in ("refresh_token", "authorization_code"):
@@ -154,4 +162,4 @@ class Tokens:
         if found is None or found["expires"] <= self.clock.timestamp():
             raise OAuthError("invalid_grant", "Invalid authorization tokens were provided")
         self._save(table, grants)  # a refresh token (or a code) is used once
-        return self.issue(str(found["user_id"]), tuple(found["scope"]), base_url)
+        return self.issue(str(found["user_id"]), tuple(found["scope"]), base_url, server=server)

@@ -176,7 +176,9 @@ class Bitrix24(Records, Events, CrmProfile):
         self, user_id: str = "1", scope: tuple[str, ...] = ("crm",), base_url: str = ""
     ) -> dict[str, Any]:
         """Install the application for a user: the OAuth answer with both tokens."""
-        issued = self.tokens.issue(str(user_id), tuple(scope), base_url + self.prefix)
+        issued = self.tokens.issue(
+            str(user_id), tuple(scope), base_url + self.prefix, server=base_url
+        )
         self.store.flush()
         return issued
 
@@ -374,14 +376,15 @@ class Bitrix24(Records, Events, CrmProfile):
             await self.drop_connection(
                 request, hang=fault.seconds if fault.kind == "commit_then_hang" else None
             )
-        self.send_events(str(request.url.origin()) + self.prefix)
+        self.send_events(str(request.url.origin()))
         return response
 
     def _oauth(self, record: RecordedRequest, request: web.BaseRequest) -> web.Response:
         """The authorization server (GET with a query, as documented; a form POST too)."""
         try:
             params = self.params(record)
-            issued = self.tokens.grant(params, str(request.url.origin()) + self.prefix)
+            origin = str(request.url.origin())
+            issued = self.tokens.grant(params, origin + self.prefix, server=origin)
         except BitrixError as exc:
             return web.json_response(
                 {"error": "invalid_request", "error_description": exc.description}, status=400
