@@ -734,6 +734,37 @@ async def test_system_error_statuses_follow_the_documented_table() -> None:
     assert crm.statuses["ERROR_BATCH_METHOD_NOT_ALLOWED"] == 405
 
 
+async def test_app_info_answers_an_application_only() -> None:
+    """api-reference/common/system/app-info.md: the application's installation; through
+    a webhook 400 ACCESS_DENIED "Access denied! Application context required"."""
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(secret="s", plan="enterprise", client_id="local.x"))
+        token = crm.issue_app_tokens(base_url=server.url)["access_token"]
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            info = (await client.post("/rest/app.info", json={"auth": token})).json()["result"]
+            assert info == {
+                "ID": 1,
+                "CODE": "local.x",
+                "VERSION": 1,
+                "STATUS": "L",
+                "INSTALLED": True,
+                "PAYMENT_EXPIRED": "N",
+                "DAYS": None,
+                "LANGUAGE_ID": "en",
+                "LICENSE": "en_ent250",
+                "LICENSE_TYPE": "ent250",
+                "LICENSE_FAMILY": "ent",
+            }
+            hooked = await client.post("/rest/1/s/app.info.json")
+            assert (hooked.status_code, hooked.json()) == (
+                400,
+                {
+                    "error": "ACCESS_DENIED",
+                    "error_description": "Access denied! Application context required",
+                },
+            )
+
+
 # --- application tokens on the server's clock (settings/oauth/index.md) ---------------------
 
 

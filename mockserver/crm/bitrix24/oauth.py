@@ -14,12 +14,36 @@ from .schema import text
 if TYPE_CHECKING:
     from mockserver.crm.base import Clock, Store
 
-__all__ = ["OAuthError", "Tokens"]
+__all__ = ["OAuthError", "Tokens", "app_info"]
 
 REFRESH_LIFETIME: Final = 28 * 24 * 3600
 CODE_LIFETIME: Final = 30
 #: How many live tokens of each kind are kept; the oldest go first.
 MAX_TOKENS: Final = 1000
+
+
+#: app.info's LICENSE by plan (**[inference]**: the page's examples are "de_std",
+#: "de_ent250", "de_ent10000"; the fake speaks English).
+_LICENSES: Final = {"standard": "std", "enterprise": "ent250", "unlimited": "ent10000"}
+
+
+def app_info(client_id: str, plan: str) -> dict[str, Any]:
+    """``app.info`` (``api-reference/common/system/app-info.md``): the local application
+    the portal's tokens belong to, installed, on the portal's plan."""
+    license_type = _LICENSES.get(plan, "std")
+    return {
+        "ID": 1,
+        "CODE": client_id,
+        "VERSION": 1,
+        "STATUS": "L",
+        "INSTALLED": True,
+        "PAYMENT_EXPIRED": "N",
+        "DAYS": None,
+        "LANGUAGE_ID": "en",
+        "LICENSE": f"en_{license_type}",
+        "LICENSE_TYPE": license_type,
+        "LICENSE_FAMILY": license_type.rstrip("0123456789"),
+    }
 
 
 class OAuthError(Exception):

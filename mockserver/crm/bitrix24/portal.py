@@ -34,7 +34,7 @@ from mockserver.models import (
 
 from .batch import run_batch, run_batch_async
 from .events import Events
-from .oauth import OAuthError, Tokens
+from .oauth import OAuthError, Tokens, app_info
 from .records import Records
 from .schema import ENTITIES, PLANS, STATUSES, BitrixError
 
@@ -50,8 +50,11 @@ METHODS: Final = frozenset(
     | {f"crm.{entity}.userfield.{op}" for entity in ENTITIES for op in _USERFIELD_OPS}
     | {f"crm.timeline.comment.{op}" for op in ("add", "get", "list", "delete")}
     | {"crm.duplicate.findbycomm", "batch", "event.bind", "event.get", "event.unbind", "scope"}
+    | {"app.info"}
 )
-_NO_SCOPE: Final = frozenset({"batch", "scope", "event.bind", "event.get", "event.unbind"})
+_NO_SCOPE: Final = frozenset(
+    {"batch", "scope", "app.info", "event.bind", "event.get", "event.unbind"}
+)
 
 
 class Bitrix24(Records, Events, CrmProfile):
@@ -305,7 +308,7 @@ class Bitrix24(Records, Events, CrmProfile):
         self, record: RecordedRequest, params: Mapping[str, Any]
     ) -> tuple[str, tuple[str, ...], str] | web.Response:
         """Who calls (user, scopes) and which method, or the error answer."""
-        parts = self._local(record).removeprefix("/rest/").split("/")
+        parts = self._local(record).removeprefix("/rest/").rstrip("/").split("/")
         if len(parts) == 1 and parts[0]:
             token = params.get("auth")
             if not isinstance(token, str) or not token:
@@ -347,6 +350,10 @@ class Bitrix24(Records, Events, CrmProfile):
             return self._error(
                 "insufficient_scope",
                 f"The request requires higher privileges than provided by the {holder}",
+            )
+        if method == "app.info" and not via_token:  # app-info.md: an application's context
+            return self._error(
+                "ACCESS_DENIED", "Access denied! Application context required", status=400
             )
         if method.startswith("event.") and not via_token:  # event-bind.md: applications only
             return self._error(
@@ -432,6 +439,8 @@ class Bitrix24(Records, Events, CrmProfile):
             return self.event_call(method.split(".")[1], params), None
         if method == "scope":
             return ["crm"], None
+        if method == "app.info":
+            return app_info(self.tokens.client_id, self.plan), None
         if method == "crm.duplicate.findbycomm":
             return self.find_by_comm(params)
         parts = method.split(".")
