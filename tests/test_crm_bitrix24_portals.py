@@ -147,6 +147,10 @@ def test_a_bad_portal_name_is_refused(capsys: pytest.CaptureFixture[str]) -> Non
     assert "the portal's name in 'bitrix24:b_c': expected a host name label" in (
         capsys.readouterr().err
     )
+    # --bitrix24-secret is the first portal's: with another portal only, it would be lost
+    err = io.StringIO()
+    assert main(["--crm", "bitrix24:b", "--bitrix24-secret", "s"], err=err) == 2
+    assert "--bitrix24-secret is for the fake bitrix24: give --crm bitrix24 too" in err.getvalue()
 
 
 def test_the_cli_prints_each_portal_and_a_restart_keeps_them(tmp_path: Path) -> None:
