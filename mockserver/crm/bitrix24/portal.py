@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import json
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,7 +33,7 @@ from mockserver.models import (
     CRM_URL_WORD_TEXT,
 )
 
-from .batch import run_batch, run_batch_async
+from .batch import run_batch, run_batch_json
 from .events import Events
 from .oauth import OAuthError, Tokens, app_info
 from .records import Records
@@ -370,11 +371,14 @@ class Bitrix24(Records, Events, CrmProfile):
             raise web.HTTPFound(location=fault.location + record.url)
         try:
             if method == "batch":
-                batch = await run_batch_async(params, self.call, METHODS.__contains__, self.timing)
-                result, extra = batch, None
+                batch = await run_batch_json(params, self.call, METHODS.__contains__, self.timing)
+                response = web.Response(
+                    text=f'{{"result": {batch}, "time": {json.dumps(self.timing())}}}',
+                    content_type="application/json",
+                )
             else:
                 result, extra = self.call(method, params)
-            response = web.json_response(self._envelope(result, extra))
+                response = web.json_response(self._envelope(result, extra))
         except BitrixError as exc:
             response = self._error(exc.code, exc.description, exc.status)
         except StoreFull as exc:  # the fake's own limit, said in the portal's shape
