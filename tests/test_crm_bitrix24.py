@@ -4,6 +4,7 @@ the leaky-bucket rate limit on a frozen clock, and faults on demand."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -1001,6 +1002,81 @@ async def test_a_batch_lets_other_calls_run_between_its_commands() -> None:
     answer = await batch
     assert 0 < seen < 50  # it was part way through when this coroutine ran again
     assert len(answer["result"]) == 50
+
+
+@pytest.mark.parametrize("halt", [0, 1])
+async def test_the_batch_answer_encoded_step_by_step_is_json_dumps_of_it(halt: int) -> None:
+    """The portal's batch answer is encoded a command at a time (run_batch_json); the
+    text is json.dumps of what run_batch gives, halted or not, errors and pages too."""
+    from mockserver.crm.bitrix24.batch import run_batch, run_batch_json
+
+    commands = {
+        "add": "crm.lead.add?fields[TITLE]=Ann+%26+Bob",
+        "page": "crm.lead.list?select[]=ID&select[]=TITLE",
+        "bad": "crm.lead.get?id=99",
+        "after": "crm.lead.get?id=$result[add]",
+    }
+    made = []
+    for portal in (Bitrix24(plan="unlimited"), Bitrix24(plan="unlimited")):
+        portal.clock.freeze(datetime(2026, 5, 1, tzinfo=timezone.utc))
+        made.append(portal)
+    params = {"cmd": commands, "halt": halt}
+    plain = run_batch(params, made[0].call, lambda m: True, made[0].timing)
+    text = await run_batch_json(params, made[1].call, lambda m: True, made[1].timing)
+    assert text == json.dumps(plain)
+    assert list(json.loads(text)["result_error"]) == ["bad"]
+    assert ("after" in json.loads(text)["result"]) is (halt == 0)
+
+
+@pytest.mark.parametrize(
+    ("filters", "order"),
+    [
+        pytest.param({}, {}, id="nothing"),
+        pytest.param({"SOURCE_ID": "WEB"}, {"ID": "DESC"}, id="field-and-order"),
+        pytest.param({"!SOURCE_ID": "WEB"}, {}, id="not-null-too"),
+        pytest.param({"PHONE": "222"}, {}, id="multifield"),
+        pytest.param({"!PHONE": "222"}, {"TITLE": "ASC"}, id="not-multifield"),
+        pytest.param({"UF_CRM_TAGS": "a"}, {}, id="multiple-userfield"),
+        pytest.param({"!UF_CRM_TAGS": "a", "=UF_CRM_NOTE": ""}, {}, id="unset-userfields"),
+        pytest.param({">OPPORTUNITY": 10}, {"OPPORTUNITY": "DESC", "ID": "ASC"}, id="money"),
+        pytest.param({"%TITLE": "b"}, {"NOT_A_FIELD": "ASC"}, id="unknown-order"),
+    ],
+)
+def test_list_filters_and_orders_as_the_full_records_would(
+    filters: dict[str, Any], order: dict[str, str]
+) -> None:
+    """list() reads only the named fields of each record; the answer is the one of
+    filtering and ordering every record as .get shows it."""
+    from mockserver.crm.bitrix24.filters import passes, sort_key
+
+    portal = Bitrix24(
+        plan="unlimited",
+        userfields={"lead": {"UF_CRM_NOTE": "string"}},
+    )
+    portal.call(
+        "crm.lead.userfield.add",
+        {"fields": {"FIELD_NAME": "TAGS", "USER_TYPE_ID": "string", "MULTIPLE": "Y"}},
+    )
+    for number in range(12):
+        fields: dict[str, Any] = {"TITLE": f"{'ab'[number % 2]}{number}"}
+        if number % 3:
+            fields["SOURCE_ID"] = "WEB" if number % 3 == 1 else "CALL"
+        if number % 4 == 0:
+            fields["PHONE"] = [{"VALUE": str(111 * (1 + number % 3)), "VALUE_TYPE": "WORK"}]
+        if number % 5 == 0:
+            fields["UF_CRM_TAGS"] = ["a", "b"] if number % 2 else ["b"]
+        if number % 6 == 0:
+            fields["OPPORTUNITY"] = number * 3
+        portal.call("crm.lead.add", {"fields": fields})
+    shown = [portal.shown("lead", r) for r in portal.records("lead")]
+    expected = [r for r in shown if all(passes(r, k, v) for k, v in filters.items())]
+    for key, direction in reversed(list(order.items())):
+        expected.sort(key=lambda r: sort_key(r.get(key)), reverse=direction == "DESC")
+    page, extra = portal.call(
+        "crm.lead.list", {"filter": filters, "order": order, "select": ["ID"]}
+    )
+    assert [row["ID"] for row in page] == [row["ID"] for row in expected]
+    assert extra["total"] == len(expected)
 
 
 def test_constructor_refuses_what_cannot_work() -> None:
