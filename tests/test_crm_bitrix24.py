@@ -735,6 +735,29 @@ async def test_system_error_statuses_follow_the_documented_table() -> None:
     assert crm.statuses["ERROR_BATCH_METHOD_NOT_ALLOWED"] == 405
 
 
+async def test_scope_lists_the_callers_scopes() -> None:
+    """api-reference/common/system/scope.md: the webhook's or token's scopes ("basic" is
+    not listed); full=true every scope of the portal; in form data the text "false" is
+    true, as PHP reads it."""
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(secret="s", plan="unlimited"))
+        hook = crm.issue_webhook("3", ("basic", "user", "crm"))
+        token = crm.issue_app_tokens(scope=("crm",), base_url=server.url)["access_token"]
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            mine = (await client.post(f"{hook}scope.json")).json()["result"]
+            assert mine == ["user", "crm"]
+            full = await client.post(f"{hook}scope.json", json={"full": True})
+            assert full.json()["result"] == ["crm", "user"]
+            form = await client.post(f"{hook}scope.json", data={"full": "false"})
+            assert form.json()["result"] == ["crm", "user"]
+            off = await client.post(f"{hook}scope.json", json={"full": False})
+            assert off.json()["result"] == ["user", "crm"]
+            app = await client.post("/rest/scope", json={"auth": token})
+            assert app.json()["result"] == ["crm"]
+            batch = await client.post(f"{hook}batch.json", json={"cmd": {"s": "scope"}})
+            assert batch.json()["result"]["result"]["s"] == ["user", "crm"]
+
+
 async def test_app_info_answers_an_application_only() -> None:
     """api-reference/common/system/app-info.md: the application's installation; through
     a webhook 400 ACCESS_DENIED "Access denied! Application context required"."""

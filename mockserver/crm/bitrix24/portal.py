@@ -14,6 +14,7 @@ Not emulated: the "operating" time limit, ``.xml`` answers (``.xml`` is answered
 
 from __future__ import annotations
 
+import contextvars
 import email.parser
 import email.policy
 import json
@@ -44,6 +45,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Bitrix24"]
 
+#: The scopes this fake portal has methods of (``scope`` with ``full``).
+_SCOPES: Final = ("crm",)
+#: The calling webhook's or token's scopes, for the request being answered.
+_CALLER_SCOPES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "bitrix24_caller_scopes", default=("crm",)
+)
 _ENTITY_OPS: Final = ("add", "get", "list", "update", "delete", "fields")
 _USERFIELD_OPS: Final = ("add", "get", "list", "update", "delete")
 METHODS: Final = frozenset(
@@ -342,6 +349,7 @@ class Bitrix24(Records, Events, CrmProfile):
         if isinstance(who, web.Response):
             return who
         _, scopes, method = who
+        _CALLER_SCOPES.set(scopes)  # this request's task only: for `scope`, batches too
         via_token = self._local(record).count("/") == 2
         method = method.removesuffix(".json").removesuffix(".xml").lower()
         if method not in METHODS:
@@ -441,8 +449,12 @@ class Bitrix24(Records, Events, CrmProfile):
             return run_batch(params, self.call, METHODS.__contains__, self.timing), None
         if method.startswith("event."):
             return self.event_call(method.split(".")[1], params), None
-        if method == "scope":
-            return ["crm"], None
+        if method == "scope":  # api-reference/common/system/scope.md
+            mine = [name for name in _CALLER_SCOPES.get() if name != "basic"]
+            full = params.get("full")
+            if full not in (None, False, 0, "0", "", []):  # PHP's truth: "false" is true
+                return sorted({*_SCOPES, *mine}), None
+            return mine, None
         if method == "app.info":
             return app_info(self.tokens.client_id, self.plan), None
         if method == "crm.duplicate.findbycomm":
