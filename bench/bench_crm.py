@@ -1,7 +1,7 @@
 """The fake Bitrix24's ``crm.lead.add`` against a bare aiohttp handler doing the same SQLite
 insert with the same durability, and one account's latency while another runs batches.
 
-    python bench/bench_crm.py [--seconds 10]
+    python bench/bench_crm.py [--seconds 10] [--loaders N]
 
 The issue's goals, both measured in one run, each against its baseline from that run:
 throughput at least 0.5x the bare handler's; p99 latency within 2x of idle.
