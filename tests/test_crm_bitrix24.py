@@ -1063,6 +1063,10 @@ async def test_the_batch_answer_encoded_step_by_step_is_json_dumps_of_it(halt: i
         pytest.param({"!UF_CRM_TAGS": "a", "=UF_CRM_NOTE": ""}, {}, id="unset-userfields"),
         pytest.param({">OPPORTUNITY": 10}, {"OPPORTUNITY": "DESC", "ID": "ASC"}, id="money"),
         pytest.param({"%TITLE": "b"}, {"NOT_A_FIELD": "ASC"}, id="unknown-order"),
+        pytest.param({">=ID": 3, "<ID": "9"}, {"TITLE": "DESC"}, id="an-id-window"),
+        pytest.param({"<=ID": 5.5, ">ID": 1}, {}, id="a-fractional-bound"),
+        pytest.param({">ID": "abc"}, {}, id="a-bound-that-is-no-number"),
+        pytest.param({">ID": 9, "<ID": 3}, {}, id="an-empty-window"),
     ],
 )
 def test_list_filters_and_orders_as_the_full_records_would(
@@ -1100,6 +1104,40 @@ def test_list_filters_and_orders_as_the_full_records_would(
     )
     assert [row["ID"] for row in page] == [row["ID"] for row in expected]
     assert extra["total"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("filters", "order"),
+    [
+        pytest.param({}, {}, id="first-page"),
+        pytest.param({">ID": 70}, {"ID": "ASC"}, id="after-an-id"),
+        pytest.param({">=ID": "70", "SOURCE_ID": "WEB"}, {}, id="from-an-id-and-a-field"),
+        pytest.param({">ID": 70, "<ID": 75}, {}, id="a-window"),
+        pytest.param({">ID": "x"}, {}, id="not-a-number"),
+        pytest.param({">ID": 500}, {}, id="past-the-end"),
+        pytest.param({">ID": 10}, {"ID": "DESC"}, id="descending-takes-the-long-way"),
+    ],
+)
+def test_keyset_paging_gives_the_full_scans_first_page(
+    filters: dict[str, Any], order: dict[str, str]
+) -> None:
+    """start=-1 (no count) in id order starts where >ID puts it and stops at 50 found;
+    its page is the first 50 of filtering and ordering every record."""
+    from mockserver.crm.bitrix24.filters import passes, sort_key
+
+    portal = Bitrix24(plan="unlimited")
+    for number in range(130):
+        portal.call("crm.lead.add", {"fields": {"SOURCE_ID": "WEB" if number % 3 else "CALL"}})
+    portal.call("crm.lead.delete", {"id": 72})  # a gap where the window starts
+    shown = [portal.shown("lead", r) for r in portal.records("lead")]
+    expected = [r for r in shown if all(passes(r, k, v) for k, v in filters.items())]
+    for key, direction in reversed(list(order.items())):
+        expected.sort(key=lambda r: sort_key(r.get(key)), reverse=direction == "DESC")
+    page, extra = portal.call(
+        "crm.lead.list", {"filter": filters, "order": order, "select": ["ID"], "start": -1}
+    )
+    assert [row["ID"] for row in page] == [row["ID"] for row in expected[:50]]
+    assert extra == {}
 
 
 def test_constructor_refuses_what_cannot_work() -> None:

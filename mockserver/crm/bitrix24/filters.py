@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from .schema import items, text
 
-__all__ = ["filter_field", "passes", "sort_key"]
+__all__ = ["filter_field", "passes", "sort_key", "split_key"]
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
@@ -23,7 +23,7 @@ def sort_key(value: Any) -> tuple[int, Any]:
 _OPERATORS: Final = (">=", "<=", "!=", "!@", "=%", "%=", ">", "<", "!", "@", "%", "=")
 
 
-def _split(key: Any) -> tuple[str, str]:
+def split_key(key: Any) -> tuple[str, str]:
     """A filter key's operator and field name (``">=ID"`` is ``(">=", "ID")``)."""
     name = str(key)
     for prefix in _OPERATORS:
@@ -34,13 +34,13 @@ def _split(key: Any) -> tuple[str, str]:
 
 def filter_field(key: Any) -> str:
     """The field a filter key reads (``">=DATE_CREATE"`` reads ``DATE_CREATE``)."""
-    return _split(key)[1]
+    return split_key(key)[1]
 
 
 def passes(record: Mapping[str, Any], key: str, expected: Any) -> bool:
     """Bitrix filter keys: ``ID``, ``>ID``, ``>=ID``, ``<ID``, ``<=ID``, ``!ID``, ``@ID``
     (in a list), ``!@ID``, ``%TITLE`` (contains), ``=%TITLE``/``%=TITLE`` (LIKE)."""
-    operator, name = _split(key)
+    operator, name = split_key(key)
     actual = record.get(name)
     if isinstance(actual, list) and actual and isinstance(actual[0], Mapping):
         values = [entry["VALUE"] for entry in actual]
