@@ -161,7 +161,8 @@ async def run_batch_json(
     answers = _sections()
     encoded: dict[str, dict[str, str]] = {section: {} for section in answers}
     for name in _run(params, call, allowed, timing, answers):
-        _encode(answers, encoded, (name,))
+        await asyncio.sleep(0)  # a page of 50 records: running it and encoding it are
+        _encode(answers, encoded, (name,))  # each about as long, so each is a step
         await asyncio.sleep(0)
     _encode(answers, encoded, None)  # what a halt left without a step of its own
     parts = []
