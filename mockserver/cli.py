@@ -129,8 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--crm",
         action="append",
         default=[],
-        choices=["bitrix24", "amocrm"],
-        help="put a fake CRM on the far side (repeatable); its webhook URL is printed at start",
+        type=_crm_choice,
+        metavar="{bitrix24,bitrix24:NAME,amocrm}",
+        help="put a fake CRM on the far side (repeatable); its webhook URL is printed at start; "
+        "bitrix24:NAME is one more Bitrix24 portal, at /bitrix24/NAME/",
     )
     parser.add_argument(
         "--tls",
@@ -346,16 +348,36 @@ def _remembered_port(args: argparse.Namespace) -> int:
     return port if isinstance(port, int) and 0 < port <= 65535 else 0
 
 
+def _crm_choice(value: str) -> str:
+    """``--crm``: bitrix24, amocrm, or bitrix24:NAME (one more portal, a host-name label)."""
+    from .models import CRM_SUBDOMAIN, CRM_SUBDOMAIN_TEXT
+
+    if value in ("bitrix24", "amocrm"):
+        return value
+    kind, _, name = value.partition(":")
+    if kind == "bitrix24" and value != kind:
+        if CRM_SUBDOMAIN.fullmatch(name):
+            return value
+        raise argparse.ArgumentTypeError(
+            f"the portal's name in {value!r}: expected {CRM_SUBDOMAIN_TEXT}"
+        )
+    raise argparse.ArgumentTypeError(
+        f"invalid choice: {value!r} (choose from bitrix24, bitrix24:NAME, amocrm)"
+    )
+
+
 def _crm_options_without_crm(args: argparse.Namespace) -> str:
     """An option for a fake CRM given without that CRM: say so rather than ignore it."""
     if args.data is not None and not args.crm:
         return "--data keeps the fake CRMs' records: give --crm bitrix24 or --crm amocrm too"
-    for option, value, crm in (
-        ("--amocrm-subdomain", args.amocrm_subdomain, "amocrm"),
-        ("--bitrix24-secret", args.bitrix24_secret, "bitrix24"),
-        ("--bitrix24-plan", args.bitrix24_plan, "bitrix24"),
+    kinds = {crm.partition(":")[0] for crm in args.crm}  # bitrix24:NAME is a bitrix24
+    for option, value, crm, present in (
+        ("--amocrm-subdomain", args.amocrm_subdomain, "amocrm", "amocrm" in kinds),
+        # the first portal's secret; a named portal's is minted and kept in --data
+        ("--bitrix24-secret", args.bitrix24_secret, "bitrix24", "bitrix24" in args.crm),
+        ("--bitrix24-plan", args.bitrix24_plan, "bitrix24", "bitrix24" in kinds),
     ):
-        if value is not None and crm not in args.crm:
+        if value is not None and not present:
             return f"{option} is for the fake {crm}: give --crm {crm} too"
     return ""
 
@@ -381,6 +403,10 @@ def _mount_crms(server: MockServer, args: argparse.Namespace) -> None:
         except ValueError as exc:
             raise ValueError(f"--bitrix24-{exc}") from None
         server.mount(portal)
+    for named in dict.fromkeys(c.partition(":")[2] for c in args.crm if c.startswith("bitrix24:")):
+        from .crm import Bitrix24
+
+        server.mount(Bitrix24(portal=named, plan=args.bitrix24_plan or "standard", data=args.data))
 
 
 def _tls(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, str | None]:

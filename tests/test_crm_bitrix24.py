@@ -4,6 +4,7 @@ the leaky-bucket rate limit on a frozen clock, and faults on demand."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -734,6 +735,60 @@ async def test_system_error_statuses_follow_the_documented_table() -> None:
     assert crm.statuses["ERROR_BATCH_METHOD_NOT_ALLOWED"] == 405
 
 
+async def test_scope_lists_the_callers_scopes() -> None:
+    """api-reference/common/system/scope.md: the webhook's or token's scopes ("basic" is
+    not listed); full=true every scope of the portal; in form data the text "false" is
+    true, as PHP reads it."""
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(secret="s", plan="unlimited"))
+        hook = crm.issue_webhook("3", ("basic", "user", "crm"))
+        token = crm.issue_app_tokens(scope=("crm",), base_url=server.url)["access_token"]
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            mine = (await client.post(f"{hook}scope.json")).json()["result"]
+            assert mine == ["user", "crm"]
+            full = await client.post(f"{hook}scope.json", json={"full": True})
+            assert full.json()["result"] == ["crm", "user"]
+            form = await client.post(f"{hook}scope.json", data={"full": "false"})
+            assert form.json()["result"] == ["crm", "user"]
+            off = await client.post(f"{hook}scope.json", json={"full": False})
+            assert off.json()["result"] == ["user", "crm"]
+            app = await client.post("/rest/scope", json={"auth": token})
+            assert app.json()["result"] == ["crm"]
+            batch = await client.post(f"{hook}batch.json", json={"cmd": {"s": "scope"}})
+            assert batch.json()["result"]["result"]["s"] == ["user", "crm"]
+
+
+async def test_app_info_answers_an_application_only() -> None:
+    """api-reference/common/system/app-info.md: the application's installation; through
+    a webhook 400 ACCESS_DENIED "Access denied! Application context required"."""
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(secret="s", plan="enterprise", client_id="local.x"))
+        token = crm.issue_app_tokens(base_url=server.url)["access_token"]
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            info = (await client.post("/rest/app.info", json={"auth": token})).json()["result"]
+            assert info == {
+                "ID": 1,
+                "CODE": "local.x",
+                "VERSION": 1,
+                "STATUS": "L",
+                "INSTALLED": True,
+                "PAYMENT_EXPIRED": "N",
+                "DAYS": None,
+                "LANGUAGE_ID": "en",
+                "LICENSE": "en_ent250",
+                "LICENSE_TYPE": "ent250",
+                "LICENSE_FAMILY": "ent",
+            }
+            hooked = await client.post("/rest/1/s/app.info.json")
+            assert (hooked.status_code, hooked.json()) == (
+                400,
+                {
+                    "error": "ACCESS_DENIED",
+                    "error_description": "Access denied! Application context required",
+                },
+            )
+
+
 # --- application tokens on the server's clock (settings/oauth/index.md) ---------------------
 
 
@@ -970,6 +1025,119 @@ async def test_a_batch_lets_other_calls_run_between_its_commands() -> None:
     answer = await batch
     assert 0 < seen < 50  # it was part way through when this coroutine ran again
     assert len(answer["result"]) == 50
+
+
+@pytest.mark.parametrize("halt", [0, 1])
+async def test_the_batch_answer_encoded_step_by_step_is_json_dumps_of_it(halt: int) -> None:
+    """The portal's batch answer is encoded a command at a time (run_batch_json); the
+    text is json.dumps of what run_batch gives, halted or not, errors and pages too."""
+    from mockserver.crm.bitrix24.batch import run_batch, run_batch_json
+
+    commands = {
+        "add": "crm.lead.add?fields[TITLE]=Ann+%26+Bob",
+        "page": "crm.lead.list?select[]=ID&select[]=TITLE",
+        "bad": "crm.lead.get?id=99",
+        "after": "crm.lead.get?id=$result[add]",
+    }
+    made = []
+    for portal in (Bitrix24(plan="unlimited"), Bitrix24(plan="unlimited")):
+        portal.clock.freeze(datetime(2026, 5, 1, tzinfo=timezone.utc))
+        made.append(portal)
+    params = {"cmd": commands, "halt": halt}
+    plain = run_batch(params, made[0].call, lambda m: True, made[0].timing)
+    text = await run_batch_json(params, made[1].call, lambda m: True, made[1].timing)
+    assert text == json.dumps(plain)
+    assert list(json.loads(text)["result_error"]) == ["bad"]
+    assert ("after" in json.loads(text)["result"]) is (halt == 0)
+
+
+@pytest.mark.parametrize(
+    ("filters", "order"),
+    [
+        pytest.param({}, {}, id="nothing"),
+        pytest.param({"SOURCE_ID": "WEB"}, {"ID": "DESC"}, id="field-and-order"),
+        pytest.param({"!SOURCE_ID": "WEB"}, {}, id="not-null-too"),
+        pytest.param({"PHONE": "222"}, {}, id="multifield"),
+        pytest.param({"!PHONE": "222"}, {"TITLE": "ASC"}, id="not-multifield"),
+        pytest.param({"UF_CRM_TAGS": "a"}, {}, id="multiple-userfield"),
+        pytest.param({"!UF_CRM_TAGS": "a", "=UF_CRM_NOTE": ""}, {}, id="unset-userfields"),
+        pytest.param({">OPPORTUNITY": 10}, {"OPPORTUNITY": "DESC", "ID": "ASC"}, id="money"),
+        pytest.param({"%TITLE": "b"}, {"NOT_A_FIELD": "ASC"}, id="unknown-order"),
+        pytest.param({">=ID": 3, "<ID": "9"}, {"TITLE": "DESC"}, id="an-id-window"),
+        pytest.param({"<=ID": 5.5, ">ID": 1}, {}, id="a-fractional-bound"),
+        pytest.param({">ID": "abc"}, {}, id="a-bound-that-is-no-number"),
+        pytest.param({">ID": 9, "<ID": 3}, {}, id="an-empty-window"),
+    ],
+)
+def test_list_filters_and_orders_as_the_full_records_would(
+    filters: dict[str, Any], order: dict[str, str]
+) -> None:
+    """list() reads only the named fields of each record; the answer is the one of
+    filtering and ordering every record as .get shows it."""
+    from mockserver.crm.bitrix24.filters import passes, sort_key
+
+    portal = Bitrix24(
+        plan="unlimited",
+        userfields={"lead": {"UF_CRM_NOTE": "string"}},
+    )
+    portal.call(
+        "crm.lead.userfield.add",
+        {"fields": {"FIELD_NAME": "TAGS", "USER_TYPE_ID": "string", "MULTIPLE": "Y"}},
+    )
+    for number in range(12):
+        fields: dict[str, Any] = {"TITLE": f"{'ab'[number % 2]}{number}"}
+        if number % 3:
+            fields["SOURCE_ID"] = "WEB" if number % 3 == 1 else "CALL"
+        if number % 4 == 0:
+            fields["PHONE"] = [{"VALUE": str(111 * (1 + number % 3)), "VALUE_TYPE": "WORK"}]
+        if number % 5 == 0:
+            fields["UF_CRM_TAGS"] = ["a", "b"] if number % 2 else ["b"]
+        if number % 6 == 0:
+            fields["OPPORTUNITY"] = number * 3
+        portal.call("crm.lead.add", {"fields": fields})
+    shown = [portal.shown("lead", r) for r in portal.records("lead")]
+    expected = [r for r in shown if all(passes(r, k, v) for k, v in filters.items())]
+    for key, direction in reversed(list(order.items())):
+        expected.sort(key=lambda r: sort_key(r.get(key)), reverse=direction == "DESC")
+    page, extra = portal.call(
+        "crm.lead.list", {"filter": filters, "order": order, "select": ["ID"]}
+    )
+    assert [row["ID"] for row in page] == [row["ID"] for row in expected]
+    assert extra["total"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("filters", "order"),
+    [
+        pytest.param({}, {}, id="first-page"),
+        pytest.param({">ID": 70}, {"ID": "ASC"}, id="after-an-id"),
+        pytest.param({">=ID": "70", "SOURCE_ID": "WEB"}, {}, id="from-an-id-and-a-field"),
+        pytest.param({">ID": 70, "<ID": 75}, {}, id="a-window"),
+        pytest.param({">ID": "x"}, {}, id="not-a-number"),
+        pytest.param({">ID": 500}, {}, id="past-the-end"),
+        pytest.param({">ID": 10}, {"ID": "DESC"}, id="descending-takes-the-long-way"),
+    ],
+)
+def test_keyset_paging_gives_the_full_scans_first_page(
+    filters: dict[str, Any], order: dict[str, str]
+) -> None:
+    """start=-1 (no count) in id order starts where >ID puts it and stops at 50 found;
+    its page is the first 50 of filtering and ordering every record."""
+    from mockserver.crm.bitrix24.filters import passes, sort_key
+
+    portal = Bitrix24(plan="unlimited")
+    for number in range(130):
+        portal.call("crm.lead.add", {"fields": {"SOURCE_ID": "WEB" if number % 3 else "CALL"}})
+    portal.call("crm.lead.delete", {"id": 72})  # a gap where the window starts
+    shown = [portal.shown("lead", r) for r in portal.records("lead")]
+    expected = [r for r in shown if all(passes(r, k, v) for k, v in filters.items())]
+    for key, direction in reversed(list(order.items())):
+        expected.sort(key=lambda r: sort_key(r.get(key)), reverse=direction == "DESC")
+    page, extra = portal.call(
+        "crm.lead.list", {"filter": filters, "order": order, "select": ["ID"], "start": -1}
+    )
+    assert [row["ID"] for row in page] == [row["ID"] for row in expected[:50]]
+    assert extra == {}
 
 
 def test_constructor_refuses_what_cannot_work() -> None:

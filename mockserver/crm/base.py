@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from mockserver.responding import Pause, abort_connection
 
@@ -357,10 +357,13 @@ class CrmProfile:
     server journals every request as usual, with ``stub_id`` ``crm:<name>``.
     """
 
-    name: ClassVar[str] = "crm"
+    #: The profile's name in the admin API (``/__admin/crm/{name}``) and its file in
+    #: ``data``; an instance may have its own (a second Bitrix24 portal, ``bitrix24:b``).
+    name: str = "crm"
 
     def __init__(self, *, data: str | Path | None = None) -> None:
-        self.store = Store(Path(data) / f"{self.name}.sqlite" if data is not None else None)
+        file = f"{self.name.replace(':', '-')}.sqlite"
+        self.store = Store(Path(data) / file if data is not None else None)
         self.faults: list[CrmFault] = []
         self.calls = CallLog()
         #: The server's clock for this profile (see :class:`Clock`).

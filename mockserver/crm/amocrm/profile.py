@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -48,7 +48,7 @@ class AmoCRM(CrmProfile):
     account owner's consent gives; the client trades the code at ``/oauth2/access_token``.
     """
 
-    name: ClassVar[str] = "amocrm"
+    name: str = "amocrm"
 
     def __init__(
         self,

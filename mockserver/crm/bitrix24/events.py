@@ -54,6 +54,7 @@ class Events:
     clock: Clock
     tokens: Tokens
     user_id: str
+    prefix: str
 
     def init_events(self) -> None:
         self.deliveries = CallLog(max_entries=1000, max_bytes=512 * 1024)
@@ -140,7 +141,7 @@ class Events:
     def _body(self, item: Mapping[str, Any], origin: str) -> str:
         binding = item["binding"]
         user = binding["auth_type"] if binding["auth_type"] != "0" else self.user_id
-        issued = self.tokens.issue(user, ("crm",), origin)
+        issued = self.tokens.issue(user, ("crm",), origin + self.prefix, server=origin)
         auth = {
             "access_token": issued["access_token"],
             "expires": issued["expires"],

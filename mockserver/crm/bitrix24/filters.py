@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from .schema import items, text
 
-__all__ = ["passes", "sort_key"]
+__all__ = ["filter_field", "passes", "sort_key", "split_key"]
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
@@ -23,16 +23,25 @@ def sort_key(value: Any) -> tuple[int, Any]:
 _OPERATORS: Final = (">=", "<=", "!=", "!@", "=%", "%=", ">", "<", "!", "@", "%", "=")
 
 
-def passes(record: Mapping[str, Any], key: str, expected: Any) -> bool:
-    """Bitrix filter keys: ``ID``, ``>ID``, ``>=ID``, ``<ID``, ``<=ID``, ``!ID``, ``@ID``
-    (in a list), ``!@ID``, ``%TITLE`` (contains), ``=%TITLE``/``%=TITLE`` (LIKE)."""
-    operator = ""
+def split_key(key: Any) -> tuple[str, str]:
+    """A filter key's operator and field name (``">=ID"`` is ``(">=", "ID")``)."""
     name = str(key)
     for prefix in _OPERATORS:
         if name.startswith(prefix):
-            operator, name = prefix, name[len(prefix) :]
-            break
-    actual = record.get(name.upper())
+            return prefix, name[len(prefix) :].upper()
+    return "", name.upper()
+
+
+def filter_field(key: Any) -> str:
+    """The field a filter key reads (``">=DATE_CREATE"`` reads ``DATE_CREATE``)."""
+    return split_key(key)[1]
+
+
+def passes(record: Mapping[str, Any], key: str, expected: Any) -> bool:
+    """Bitrix filter keys: ``ID``, ``>ID``, ``>=ID``, ``<ID``, ``<=ID``, ``!ID``, ``@ID``
+    (in a list), ``!@ID``, ``%TITLE`` (contains), ``=%TITLE``/``%=TITLE`` (LIKE)."""
+    operator, name = split_key(key)
+    actual = record.get(name)
     if isinstance(actual, list) and actual and isinstance(actual[0], Mapping):
         values = [entry["VALUE"] for entry in actual]
         return any(passes({"X": value}, operator + "X", expected) for value in values)

@@ -14,12 +14,36 @@ from .schema import text
 if TYPE_CHECKING:
     from mockserver.crm.base import Clock, Store
 
-__all__ = ["OAuthError", "Tokens"]
+__all__ = ["OAuthError", "Tokens", "app_info"]
 
 REFRESH_LIFETIME: Final = 28 * 24 * 3600
 CODE_LIFETIME: Final = 30
 #: How many live tokens of each kind are kept; the oldest go first.
 MAX_TOKENS: Final = 1000
+
+
+#: app.info's LICENSE by plan (**[inference]**: the page's examples are "de_std",
+#: "de_ent250", "de_ent10000"; the fake speaks English).
+_LICENSES: Final = {"standard": "std", "enterprise": "ent250", "unlimited": "ent10000"}
+
+
+def app_info(client_id: str, plan: str) -> dict[str, Any]:
+    """``app.info`` (``api-reference/common/system/app-info.md``): the local application
+    the portal's tokens belong to, installed, on the portal's plan."""
+    license_type = _LICENSES.get(plan, "std")
+    return {
+        "ID": 1,
+        "CODE": client_id,
+        "VERSION": 1,
+        "STATUS": "L",
+        "INSTALLED": True,
+        "PAYMENT_EXPIRED": "N",
+        "DAYS": None,
+        "LANGUAGE_ID": "en",
+        "LICENSE": f"en_{license_type}",
+        "LICENSE_TYPE": license_type,
+        "LICENSE_FAMILY": license_type.rstrip("0123456789"),
+    }
 
 
 class OAuthError(Exception):
@@ -39,8 +63,18 @@ class Tokens:
     """
 
     def __init__(
-        self, store: Store, clock: Clock, *, client_id: str, client_secret: str, lifetime: int
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        client_id: str,
+        client_secret: str,
+        lifetime: int,
+        marker: str = "",
     ) -> None:
+        #: What this portal's tokens and codes start with ("b." for a portal named b), so
+        #: that the one ``/oauth/token/`` knows whose a refresh token is.
+        self.marker = marker
         self.store = store
         self.clock = clock
         self.client_id = client_id
@@ -61,10 +95,16 @@ class Tokens:
             live.pop(next(iter(live)))
         self.store.set_meta(f"oauth_{name}", live)
 
-    def issue(self, user_id: str, scope: tuple[str, ...], base_url: str = "") -> dict[str, Any]:
-        """New access and refresh tokens; the authorization server's JSON answer."""
+    def issue(
+        self, user_id: str, scope: tuple[str, ...], base_url: str = "", *, server: str | None = None
+    ) -> dict[str, Any]:
+        """New access and refresh tokens; the authorization server's JSON answer.
+
+        ``base_url`` is the portal's address (``client_endpoint`` is its ``/rest/``),
+        ``server`` the authorization server's (``server_endpoint``; the portal's when not
+        given), as ``settings/oauth/index.md`` tells them apart."""
         moment = int(self.clock.timestamp())
-        access, refresh = secrets.token_hex(16), secrets.token_hex(16)
+        access, refresh = self._new(), self._new()
         grant = {"user_id": user_id, "scope": list(scope)}
         tokens = dict(self._table("access"))
         tokens[access] = {**grant, "expires": moment + self.lifetime}
@@ -78,13 +118,20 @@ class Tokens:
             "expires_in": self.lifetime,
             "scope": ",".join(scope),
             "domain": "oauth.bitrix.info",
-            "server_endpoint": f"{base_url}/rest/",
+            "server_endpoint": f"{base_url if server is None else server}/rest/",
             "status": "L",
             "client_endpoint": f"{base_url}/rest/",
             "member_id": self.member_id,
             "user_id": int(user_id) if user_id.isdigit() else user_id,
             "refresh_token": refresh,
         }
+
+    def _new(self) -> str:
+        return self.marker + secrets.token_hex(16)
+
+    def owns(self, token: str) -> bool:
+        """Whether a token (or code) is of this portal's minting, by its form alone."""
+        return token.startswith(self.marker) if self.marker else "." not in token
 
     @property
     def member_id(self) -> str:
@@ -96,7 +143,7 @@ class Tokens:
 
     def issue_code(self, user_id: str, scope: tuple[str, ...]) -> str:
         """A first authorization code (lives 30 seconds), as the install redirect carries."""
-        code = secrets.token_hex(16)
+        code = self._new()
         codes = dict(self._table("code"))
         codes[code] = {
             "user_id": user_id,
@@ -115,7 +162,9 @@ class Tokens:
             return "expired_token"
         return str(grant["user_id"]), tuple(grant["scope"])
 
-    def grant(self, params: Mapping[str, Any], base_url: str) -> dict[str, Any]:
+    def grant(
+        self, params: Mapping[str, Any], base_url: str, *, server: str | None = None
+    ) -> dict[str, Any]:
         """``/oauth/token/?grant_type=…&client_id=…&client_secret=…&refresh_token|code=…``."""
         kind = text(params.get("grant_type"))
         if kind not in ("refresh_token", "authorization_code"):
@@ -137,4 +186,4 @@ class Tokens:
         if found is None or found["expires"] <= self.clock.timestamp():
             raise OAuthError("invalid_grant", "Invalid authorization tokens were provided")
         self._save(table, grants)  # a refresh token (or a code) is used once
-        return self.issue(str(found["user_id"]), tuple(found["scope"]), base_url)
+        return self.issue(str(found["user_id"]), tuple(found["scope"]), base_url, server=server)

@@ -1,6 +1,7 @@
 """The fake portal's front door: ``/rest/{user_id}/{secret}/{method}[.json]`` (an inbound
 webhook), ``/rest/{method}?auth=TOKEN`` (an application's OAuth token) and the
-authorization server's ``/oauth/token/``.
+authorization server's ``/oauth/token/``. A second portal on the same server is named
+(``Bitrix24(portal="b")``) and answers the same under ``/bitrix24/b/``.
 
 It answers in the ``{"result", "time"}`` envelope with ``total``/``next`` paging by 50,
 takes parameters in all four encodings (GET query, form and multipart with PHP bracket
@@ -13,22 +14,29 @@ Not emulated: the "operating" time limit, ``.xml`` answers (``.xml`` is answered
 
 from __future__ import annotations
 
+import contextvars
 import email.parser
 import email.policy
+import json
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
 from mockserver.crm.base import CrmProfile, StoreFull
 from mockserver.forms import parse_php_form
-from mockserver.models import CRM_URL_WORD, CRM_URL_WORD_TEXT
+from mockserver.models import (
+    CRM_SUBDOMAIN,
+    CRM_SUBDOMAIN_TEXT,
+    CRM_URL_WORD,
+    CRM_URL_WORD_TEXT,
+)
 
-from .batch import run_batch, run_batch_async
+from .batch import run_batch, run_batch_json
 from .events import Events
-from .oauth import OAuthError, Tokens
+from .oauth import OAuthError, Tokens, app_info
 from .records import Records
 from .schema import ENTITIES, PLANS, STATUSES, BitrixError
 
@@ -37,6 +45,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Bitrix24"]
 
+#: The scopes this fake portal has methods of (``scope`` with ``full``).
+_SCOPES: Final = ("crm",)
+#: The calling webhook's or token's scopes, for the request being answered.
+_CALLER_SCOPES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "bitrix24_caller_scopes", default=("crm",)
+)
 _ENTITY_OPS: Final = ("add", "get", "list", "update", "delete", "fields")
 _USERFIELD_OPS: Final = ("add", "get", "list", "update", "delete")
 METHODS: Final = frozenset(
@@ -44,12 +58,20 @@ METHODS: Final = frozenset(
     | {f"crm.{entity}.userfield.{op}" for entity in ENTITIES for op in _USERFIELD_OPS}
     | {f"crm.timeline.comment.{op}" for op in ("add", "get", "list", "delete")}
     | {"crm.duplicate.findbycomm", "batch", "event.bind", "event.get", "event.unbind", "scope"}
+    | {"app.info"}
 )
-_NO_SCOPE: Final = frozenset({"batch", "scope", "event.bind", "event.get", "event.unbind"})
+_NO_SCOPE: Final = frozenset(
+    {"batch", "scope", "app.info", "event.bind", "event.get", "event.unbind"}
+)
 
 
 class Bitrix24(Records, Events, CrmProfile):
     """The fake portal. ``webhook_path`` is what to append to the server's URL.
+
+    ``portal`` names another portal on the same server: its addresses start with
+    ``/bitrix24/{portal}`` (its webhooks, its application's ``/rest/`` and its own
+    ``/oauth/token/``), its admin API is ``/__admin/crm/bitrix24:{portal}``, and with
+    ``data`` it keeps its own file, ``bitrix24-{portal}.sqlite``.
 
     ``client_id``/``client_secret`` are its application's (a local application's are
     ``local.…``); :meth:`issue_app_tokens` installs it for a user, as the install
@@ -57,11 +79,12 @@ class Bitrix24(Records, Events, CrmProfile):
     (``{"lead": {"UF_CRM_SOURCE": "string"}}``), as ``crm.lead.userfield.add`` does.
     """
 
-    name: ClassVar[str] = "bitrix24"
+    name: str = "bitrix24"
 
     def __init__(
         self,
         *,
+        portal: str | None = None,
         user_id: str = "1",
         secret: str | None = None,
         scope: tuple[str, ...] = ("crm",),
@@ -76,11 +99,17 @@ class Bitrix24(Records, Events, CrmProfile):
     ) -> None:
         if plan not in PLANS:
             raise ValueError(f"plan: got {plan!r}, expected one of {', '.join(PLANS)}")
+        if portal is not None and not CRM_SUBDOMAIN.fullmatch(portal):
+            raise ValueError(f"portal: got {portal!r}, expected {CRM_SUBDOMAIN_TEXT}")
         for field, value in (("user_id", str(user_id)), ("secret", secret or "x")):
             if not CRM_URL_WORD.fullmatch(value):
                 raise ValueError(f"{field}: got {value!r}, expected {CRM_URL_WORD_TEXT}")
         if token_lifetime <= 0:
             raise ValueError(f"token_lifetime: got {token_lifetime!r}, expected seconds > 0")
+        self.portal = portal
+        #: What every address of this portal starts with: "" for the first portal.
+        self.prefix = f"/bitrix24/{portal}" if portal else ""
+        self.name = f"bitrix24:{portal}" if portal else "bitrix24"
         super().__init__(data=data)
         # With --data the portal keeps its identity: a restart without --bitrix24-secret
         # serves the webhook URL (and the application's credentials) already configured.
@@ -95,6 +124,7 @@ class Bitrix24(Records, Events, CrmProfile):
             client_secret=client_secret
             or str(identity.get("client_secret") or secrets.token_urlsafe(32)),
             lifetime=token_lifetime,
+            marker=f"{portal}." if portal else "",
         )
         self.store.set_meta(
             "identity",
@@ -140,14 +170,14 @@ class Bitrix24(Records, Events, CrmProfile):
 
     @property
     def webhook_path(self) -> str:
-        return f"/rest/{self.user_id}/{self.secret}/"
+        return f"{self.prefix}/rest/{self.user_id}/{self.secret}/"
 
     def issue_webhook(self, user_id: str = "1", scope: tuple[str, ...] = ("crm",)) -> str:
         """A new inbound webhook; returns its path (``/rest/{user_id}/{secret}/``)."""
         secret = "b24" + secrets.token_hex(6)
         self.webhooks[secret] = (str(user_id), tuple(scope))
         self._save_webhooks()
-        return f"/rest/{user_id}/{secret}/"
+        return f"{self.prefix}/rest/{user_id}/{secret}/"
 
     def revoke_webhook(self, secret: str) -> None:
         self.webhooks.pop(secret, None)
@@ -157,7 +187,9 @@ class Bitrix24(Records, Events, CrmProfile):
         self, user_id: str = "1", scope: tuple[str, ...] = ("crm",), base_url: str = ""
     ) -> dict[str, Any]:
         """Install the application for a user: the OAuth answer with both tokens."""
-        issued = self.tokens.issue(str(user_id), tuple(scope), base_url)
+        issued = self.tokens.issue(
+            str(user_id), tuple(scope), base_url + self.prefix, server=base_url
+        )
         self.store.flush()
         return issued
 
@@ -177,7 +209,12 @@ class Bitrix24(Records, Events, CrmProfile):
 
     def to_json(self) -> dict[str, Any]:
         hooks = [
-            {"user_id": u, "secret": s, "scope": list(scope), "path": f"/rest/{u}/{s}/"}
+            {
+                "user_id": u,
+                "secret": s,
+                "scope": list(scope),
+                "path": f"{self.prefix}/rest/{u}/{s}/",
+            }
             for s, (u, scope) in self.webhooks.items()
         ]
         return {
@@ -194,7 +231,7 @@ class Bitrix24(Records, Events, CrmProfile):
             f"records and calls at {base_url}/__admin/crm/{self.name}); application "
             f"client_id {self.tokens.client_id} client_secret {self.tokens.client_secret} "
             f"(tokens: POST {base_url}/__admin/crm/{self.name}/oauth; refresh at "
-            f"{base_url}/oauth/token/)"
+            f"{base_url}{self.prefix}/oauth/token/)"
         )
 
     def reset(self) -> None:
@@ -217,7 +254,25 @@ class Bitrix24(Records, Events, CrmProfile):
     # --- the request ---------------------------------------------------------------
 
     def claims(self, record: RecordedRequest) -> bool:
-        return record.path.startswith("/rest/") or record.path.rstrip("/") == "/oauth/token"
+        path = record.path
+        if path.rstrip("/") == "/oauth/token":
+            # One authorization server for every portal, as oauth.bitrix.info is: the
+            # portal whose refresh token (or code) it is answers.
+            try:
+                params = self.params(record)
+            except BitrixError:
+                params = {}
+            grant = params.get("refresh_token") or params.get("code")
+            return self.tokens.owns(grant if isinstance(grant, str) else "")
+        if self.prefix:
+            if not path.startswith(self.prefix + "/"):
+                return False
+            path = path.removeprefix(self.prefix)
+        return path.startswith("/rest/") or path.rstrip("/") == "/oauth/token"
+
+    def _local(self, record: RecordedRequest) -> str:
+        """The request's path inside this portal (without its ``/bitrix24/{portal}``)."""
+        return record.path.removeprefix(self.prefix)
 
     def _error(self, code: str, description: str, status: int | None = None) -> web.Response:
         body = {"error": code, "error_description": description}
@@ -252,7 +307,7 @@ class Bitrix24(Records, Events, CrmProfile):
         return True
 
     def call_name(self, record: RecordedRequest) -> str:
-        if record.path.startswith("/oauth/"):
+        if self._local(record).startswith("/oauth/"):
             return "oauth.token"
         name = record.path.rstrip("/").rsplit("/", 1)[-1]
         return name.removesuffix(".json").removesuffix(".xml").lower()
@@ -261,7 +316,7 @@ class Bitrix24(Records, Events, CrmProfile):
         self, record: RecordedRequest, params: Mapping[str, Any]
     ) -> tuple[str, tuple[str, ...], str] | web.Response:
         """Who calls (user, scopes) and which method, or the error answer."""
-        parts = record.path.removeprefix("/rest/").split("/")
+        parts = self._local(record).removeprefix("/rest/").rstrip("/").split("/")
         if len(parts) == 1 and parts[0]:
             token = params.get("auth")
             if not isinstance(token, str) or not token:
@@ -284,7 +339,7 @@ class Bitrix24(Records, Events, CrmProfile):
         return user_id, hook[1], method
 
     async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
-        if record.path.startswith("/oauth/"):
+        if self._local(record).startswith("/oauth/"):
             return self._oauth(record, request)
         try:
             params = self.params(record)
@@ -294,7 +349,8 @@ class Bitrix24(Records, Events, CrmProfile):
         if isinstance(who, web.Response):
             return who
         _, scopes, method = who
-        via_token = record.path.count("/") == 2
+        _CALLER_SCOPES.set(scopes)  # this request's task only: for `scope`, batches too
+        via_token = self._local(record).count("/") == 2
         method = method.removesuffix(".json").removesuffix(".xml").lower()
         if method not in METHODS:
             return self._error("ERROR_METHOD_NOT_FOUND", "Method not found!")
@@ -303,6 +359,10 @@ class Bitrix24(Records, Events, CrmProfile):
             return self._error(
                 "insufficient_scope",
                 f"The request requires higher privileges than provided by the {holder}",
+            )
+        if method == "app.info" and not via_token:  # app-info.md: an application's context
+            return self._error(
+                "ACCESS_DENIED", "Access denied! Application context required", status=400
             )
         if method.startswith("event.") and not via_token:  # event-bind.md: applications only
             return self._error(
@@ -319,11 +379,14 @@ class Bitrix24(Records, Events, CrmProfile):
             raise web.HTTPFound(location=fault.location + record.url)
         try:
             if method == "batch":
-                batch = await run_batch_async(params, self.call, METHODS.__contains__, self.timing)
-                result, extra = batch, None
+                batch = await run_batch_json(params, self.call, METHODS.__contains__, self.timing)
+                response = web.Response(
+                    text=f'{{"result": {batch}, "time": {json.dumps(self.timing())}}}',
+                    content_type="application/json",
+                )
             else:
                 result, extra = self.call(method, params)
-            response = web.json_response(self._envelope(result, extra))
+                response = web.json_response(self._envelope(result, extra))
         except BitrixError as exc:
             response = self._error(exc.code, exc.description, exc.status)
         except StoreFull as exc:  # the fake's own limit, said in the portal's shape
@@ -339,7 +402,8 @@ class Bitrix24(Records, Events, CrmProfile):
         """The authorization server (GET with a query, as documented; a form POST too)."""
         try:
             params = self.params(record)
-            issued = self.tokens.grant(params, str(request.url.origin()))
+            origin = str(request.url.origin())
+            issued = self.tokens.grant(params, origin + self.prefix, server=origin)
         except BitrixError as exc:
             return web.json_response(
                 {"error": "invalid_request", "error_description": exc.description}, status=400
@@ -385,8 +449,14 @@ class Bitrix24(Records, Events, CrmProfile):
             return run_batch(params, self.call, METHODS.__contains__, self.timing), None
         if method.startswith("event."):
             return self.event_call(method.split(".")[1], params), None
-        if method == "scope":
-            return ["crm"], None
+        if method == "scope":  # api-reference/common/system/scope.md
+            mine = [name for name in _CALLER_SCOPES.get() if name != "basic"]
+            full = params.get("full")
+            if full not in (None, False, 0, "0", "", []):  # PHP's truth: "false" is true
+                return sorted({*_SCOPES, *mine}), None
+            return mine, None
+        if method == "app.info":
+            return app_info(self.tokens.client_id, self.plan), None
         if method == "crm.duplicate.findbycomm":
             return self.find_by_comm(params)
         parts = method.split(".")
