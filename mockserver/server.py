@@ -38,12 +38,14 @@ from .validation import explain, shown_path
 
 if TYPE_CHECKING:
     from .crm.base import CrmProfile
+    from .ui import UiRouter
 
 P = TypeVar("P", bound="CrmProfile")
 
 __all__ = ["ADMIN_PREFIX", "MockServer"]
 
 ADMIN_PREFIX = "/__admin/"
+_UI_PREFIX = ADMIN_PREFIX + "ui/"  # the dashboard's (mockserver.ui.UI_PREFIX; a test checks)
 _MAX_BODY = 64 * 1024 * 1024  # a request body over this is journaled without it (413)
 
 PatternLike = RequestPattern | Mapping[str, Any]
@@ -150,6 +152,7 @@ class MockServer:
         self._idle: asyncio.Event | None = None
         self._draining = False
         self._guard: AdminGuard | None = None
+        self._dashboard: UiRouter | None = None
         self.add_many(stubs)
 
     # --- address -----------------------------------------------------------------
@@ -473,10 +476,8 @@ class MockServer:
         admin call goes straight to :meth:`_handle`.
         """
         from .admin import admin_router
-        from .ui import UI_PREFIX, UiRouter
 
         admin = admin_router(self)
-        ui = self.dashboard = UiRouter(self)  # the dashboard at /__admin/ui/
         handle = self._handle
         loop = asyncio.get_running_loop()
 
@@ -489,8 +490,8 @@ class MockServer:
             self._in_flight += 1
             try:
                 if request.path.startswith(ADMIN_PREFIX):
-                    if request.path.startswith(UI_PREFIX) or request.path == UI_PREFIX[:-1]:
-                        return await ui.dispatch(request)
+                    if request.path.startswith(_UI_PREFIX) or request.path == _UI_PREFIX[:-1]:
+                        return await self.dashboard.dispatch(request)
                     refusal = self.admin_guard.check(request)
                     if refusal is not None:
                         return refusal
@@ -521,6 +522,16 @@ class MockServer:
             # drops the rest for this long before it closes; no longer than a body may rest.
             lingering_time=min(10.0, self.body_timeout),
         )
+
+    @property
+    def dashboard(self) -> UiRouter:
+        """The dashboard at ``/__admin/ui/``, loaded on its first request: a server
+        whose dashboard is never opened does not hold its code."""
+        if self._dashboard is None:
+            from .ui import UiRouter
+
+            self._dashboard = UiRouter(self)
+        return self._dashboard
 
     async def start(self) -> MockServer:
         """Start serving in the running event loop."""
