@@ -12,7 +12,9 @@ with ``{"name": "bench", "value": 42}`` matched on its body and echoed.
   templates and regex paths (all indexed: see docs/matching.md);
   ``--matching-only`` measures just that (``bench/bench_scale.py`` measures the
   same without HTTP in the way).
-- Memory: resident size idle, and after the load.
+- Memory: resident size idle, and after the load. A second bare aiohttp app that
+  has imported pydantic and built one model shows the floor for any server that
+  validates with pydantic.
 - The project is byte-compiled first, as ``pip install`` leaves a package: with
   ``PYTHONDONTWRITEBYTECODE`` set (some images set it) every start would
   otherwise compile our modules from source, which costs time and about 1 MiB
@@ -201,10 +203,10 @@ def mockserver(stubs: Path, port: int) -> Server:
     )
 
 
-def bare(port: int) -> Server:
+def bare(port: int, kind: str = "bare") -> Server:
     return Server(
         "bare aiohttp",
-        [sys.executable, str(HERE / "_servers.py"), "bare", str(port)],
+        [sys.executable, str(HERE / "_servers.py"), kind, str(port)],
         f"http://127.0.0.1:{port}",
         "/ping",
     )
@@ -418,6 +420,13 @@ def main() -> None:
 def overall(args: argparse.Namespace, directory: Path) -> None:
     rows: list[tuple[str, float, float, float, float]] = []
     rows.append(("bare aiohttp", *measure(bare, args.seconds, args.warmup)))
+    # Any server that validates with pydantic holds this much more (the memory floor).
+    rows.append(
+        (
+            "bare aiohttp + pydantic, one model",
+            *measure(lambda port: bare(port, "bare-pydantic"), args.seconds, args.warmup),
+        )
+    )
     hundred = stub_file(100, regex=False, directory=directory)
     rows.append(
         (
