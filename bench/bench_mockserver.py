@@ -1,6 +1,6 @@
 """Requests per second of the mock server against a bare aiohttp app, measured with wrk.
 
-    python bench/bench_mockserver.py [--seconds 5] [--peers]
+    python bench/bench_mockserver.py [--seconds 5] [--peers] [--rounds 3 --no-matching]
 
 Each server runs in its own process pinned to core 1, wrk (one thread, 32
 connections) to core 0, on 127.0.0.1 only. Two requests, as in
@@ -390,6 +390,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--peers", action="store_true")
     parser.add_argument("--matching-only", action="store_true")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure bare aiohttp and the mock server this many times, alternating",
+    )
+    parser.add_argument("--no-matching", action="store_true", help="skip the matching cost")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
@@ -397,7 +404,10 @@ def main() -> None:
         compileall.compile_dir(HERE.parent / package, quiet=1)
     directory = Path(tempfile.mkdtemp())
     if not args.matching_only:
-        overall(args, directory)
+        for _ in range(max(1, args.rounds)):
+            overall(args, directory)
+    if args.no_matching:
+        return
     print("matching cost: GET /ping with N other stubs (mockserver)")
     print(f"{'stubs':>7}{'exact GET/s':>14}{'template GET/s':>16}{'regex GET/s':>14}")
     first: list[float] = []
