@@ -1,6 +1,7 @@
 """Servers for bench_mockserver.py, each answering GET /ping and POST /echo the same way.
 
 python bench/_servers.py bare PORT
+python bench/_servers.py bare-pydantic PORT   (the same, with pydantic and one model loaded)
 python bench/_servers.py httpserver PORT      (pytest-httpserver, if installed)
 """
 
@@ -30,6 +31,21 @@ def bare(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
 
 
+def bare_pydantic(port: int) -> None:
+    """Bare aiohttp with what any pydantic-based server holds: pydantic and one model.
+
+    The floor of the idle-memory ratio for a server that validates with pydantic.
+    """
+    from pydantic import BaseModel
+
+    class Ping(BaseModel):
+        pong: bool
+        server: str
+
+    Ping.model_validate(PING)
+    bare(port)
+
+
 def httpserver(port: int) -> None:
     import time
 
@@ -54,4 +70,5 @@ def httpserver(port: int) -> None:
 
 
 if __name__ == "__main__":
-    {"bare": bare, "httpserver": httpserver}[sys.argv[1]](int(sys.argv[2]))
+    servers = {"bare": bare, "bare-pydantic": bare_pydantic, "httpserver": httpserver}
+    servers[sys.argv[1]](int(sys.argv[2]))

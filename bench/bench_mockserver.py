@@ -1,6 +1,6 @@
 """Requests per second of the mock server against a bare aiohttp app, measured with wrk.
 
-    python bench/bench_mockserver.py [--seconds 5] [--peers]
+    python bench/bench_mockserver.py [--seconds 5] [--peers] [--rounds 3 --no-matching]
 
 Each server runs in its own process pinned to core 1, wrk (one thread, 32
 connections) to core 0, on 127.0.0.1 only. Two requests, as in
@@ -12,7 +12,9 @@ with ``{"name": "bench", "value": 42}`` matched on its body and echoed.
   templates and regex paths (all indexed: see docs/matching.md);
   ``--matching-only`` measures just that (``bench/bench_scale.py`` measures the
   same without HTTP in the way).
-- Memory: resident size idle, and after the load.
+- Memory: resident size idle, and after the load. A second bare aiohttp app that
+  has imported pydantic and built one model shows the floor for any server that
+  validates with pydantic.
 - The project is byte-compiled first, as ``pip install`` leaves a package: with
   ``PYTHONDONTWRITEBYTECODE`` set (some images set it) every start would
   otherwise compile our modules from source, which costs time and about 1 MiB
@@ -201,10 +203,10 @@ def mockserver(stubs: Path, port: int) -> Server:
     )
 
 
-def bare(port: int) -> Server:
+def bare(port: int, kind: str = "bare") -> Server:
     return Server(
         "bare aiohttp",
-        [sys.executable, str(HERE / "_servers.py"), "bare", str(port)],
+        [sys.executable, str(HERE / "_servers.py"), kind, str(port)],
         f"http://127.0.0.1:{port}",
         "/ping",
     )
@@ -388,6 +390,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--peers", action="store_true")
     parser.add_argument("--matching-only", action="store_true")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure bare aiohttp and the mock server this many times, alternating",
+    )
+    parser.add_argument("--no-matching", action="store_true", help="skip the matching cost")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
@@ -395,7 +404,10 @@ def main() -> None:
         compileall.compile_dir(HERE.parent / package, quiet=1)
     directory = Path(tempfile.mkdtemp())
     if not args.matching_only:
-        overall(args, directory)
+        for _ in range(max(1, args.rounds)):
+            overall(args, directory)
+    if args.no_matching:
+        return
     print("matching cost: GET /ping with N other stubs (mockserver)")
     print(f"{'stubs':>7}{'exact GET/s':>14}{'template GET/s':>16}{'regex GET/s':>14}")
     first: list[float] = []
@@ -418,6 +430,13 @@ def main() -> None:
 def overall(args: argparse.Namespace, directory: Path) -> None:
     rows: list[tuple[str, float, float, float, float]] = []
     rows.append(("bare aiohttp", *measure(bare, args.seconds, args.warmup)))
+    # Any server that validates with pydantic holds this much more (the memory floor).
+    rows.append(
+        (
+            "bare aiohttp + pydantic, one model",
+            *measure(lambda port: bare(port, "bare-pydantic"), args.seconds, args.warmup),
+        )
+    )
     hundred = stub_file(100, regex=False, directory=directory)
     rows.append(
         (

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import ssl
 import sys
 from collections.abc import Callable, Sequence
@@ -302,23 +301,9 @@ def _run(
             file=out,
             flush=True,
         )
-    try:
-        _mount_crms(server, args)
-    except ValueError as exc:  # a --amocrm-subdomain or --bitrix24-secret that cannot work
-        print(f"mockserver: {exc}", file=err)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        print(
-            f"mockserver: --data: cannot keep records in {args.data}: {exc.strerror or exc}",
-            file=err,
-        )
-        return EXIT_BAD_INPUT
-    except sqlite3.Error as exc:  # a file there that is not a SQLite database
-        print(
-            f"mockserver: --data: cannot keep records in {args.data}: {exc} "
-            "(the folder holds a file of that name that is not one of ours)",
-            file=err,
-        )
+    problem = _mount_crms(server, args) if args.crm else ""
+    if problem:
+        print(f"mockserver: {problem}", file=err)
         return EXIT_BAD_INPUT
     try:
         asyncio.run(_serve(server, out))
@@ -382,7 +367,25 @@ def _crm_options_without_crm(args: argparse.Namespace) -> str:
     return ""
 
 
-def _mount_crms(server: MockServer, args: argparse.Namespace) -> None:
+def _mount_crms(server: MockServer, args: argparse.Namespace) -> str:
+    """Mount the fake CRMs of ``--crm``; a problem with their options as one line, or ""."""
+    import sqlite3  # only the fake CRMs keep records (an idle stub server never loads it)
+
+    try:
+        _mount_each_crm(server, args)
+    except ValueError as exc:  # a --amocrm-subdomain or --bitrix24-secret that cannot work
+        return str(exc)
+    except OSError as exc:
+        return f"--data: cannot keep records in {args.data}: {exc.strerror or exc}"
+    except sqlite3.Error as exc:  # a file there that is not a SQLite database
+        return (
+            f"--data: cannot keep records in {args.data}: {exc} "
+            "(the folder holds a file of that name that is not one of ours)"
+        )
+    return ""
+
+
+def _mount_each_crm(server: MockServer, args: argparse.Namespace) -> None:
     if "amocrm" in args.crm:
         from .crm import AmoCRM
 

@@ -109,7 +109,10 @@ class _lazy(Generic[_T]):
         if instance is None:
             return self
         value = self.func(instance)
-        instance.__dict__[self.name] = value
+        # setattr, not ``instance.__dict__[...]``: reading ``__dict__`` would give the
+        # instance a dict object of its own (its attributes live inline until then),
+        # one more object for each journal entry to hold and, once dropped, to free.
+        setattr(instance, self.name, value)
         return value
 
 
@@ -171,7 +174,7 @@ class RecordedRequest:
                 size += len(name) + len(value)
             else:
                 made = cls(seq, method, path, query_string, pairs, body, received_at)
-                made.__dict__["size"] = size  # counted on the way (see size)
+                made.size = size  # counted on the way (see size)
                 return made
         undecodable: list[str] = []
         raw: tuple[tuple[str, bytes], ...] | None = None

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import ssl
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote
@@ -26,7 +26,7 @@ from .errors import Problem, StubError, VerificationError
 from .guard import AdminGuard, host_names
 from .journal import Journal, RecordedRequest, escape_text
 from .matching import CompiledPattern
-from .models import CONNECTION_FAULTS, RequestPattern, Stub
+from .models import CONNECTION_FAULTS, RequestPattern, ResponseDef, Stub
 from .report import (
     NearMiss,
     rank,
@@ -38,15 +38,19 @@ from .validation import explain, shown_path
 
 if TYPE_CHECKING:
     from .crm.base import CrmProfile
+    from .ui import UiRouter
 
 P = TypeVar("P", bound="CrmProfile")
 
 __all__ = ["ADMIN_PREFIX", "MockServer"]
 
 ADMIN_PREFIX = "/__admin/"
+_UI_PREFIX = ADMIN_PREFIX + "ui/"  # the dashboard's (mockserver.ui.UI_PREFIX; a test checks)
 _MAX_BODY = 64 * 1024 * 1024  # a request body over this is journaled without it (413)
 
 PatternLike = RequestPattern | Mapping[str, Any]
+#: A response, or a coroutine giving one (a request that has to wait).
+Answering = web.StreamResponse | Awaitable[web.StreamResponse]
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
@@ -150,6 +154,7 @@ class MockServer:
         self._idle: asyncio.Event | None = None
         self._draining = False
         self._guard: AdminGuard | None = None
+        self._dashboard: UiRouter | None = None
         self.add_many(stubs)
 
     # --- address -----------------------------------------------------------------
@@ -325,9 +330,24 @@ class MockServer:
         """The request's body within the server's size limit and body timeout."""
         return await read_body(request, limit=_MAX_BODY, idle_timeout=self.body_timeout)
 
-    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+    def _handle(self, request: web.BaseRequest) -> Answering:
+        """The answer to a stub request, or, when it must wait (a body still coming, a
+        delay, a fault, a fake CRM), a coroutine giving it.
+
+        Most requests need no wait, and are answered in plain calls: two coroutines
+        fewer per request than awaiting each step (docs/performance.md).
+        """
         # Most bodies came with their headers: take them without a coroutine's cost.
-        read = body_at_hand(request, limit=_MAX_BODY) or await self.read_body(request)
+        read = body_at_hand(request, limit=_MAX_BODY)
+        if read is None:
+            return self._handle_read(request)
+        return self._respond(request, read)
+
+    async def _handle_read(self, request: web.BaseRequest) -> web.StreamResponse:
+        answer = self._respond(request, await self.read_body(request))
+        return answer if isinstance(answer, web.StreamResponse) else await answer
+
+    def _respond(self, request: web.BaseRequest, read: BodyRead) -> Answering:
         raw_path, _, query = request.raw_path.partition("?")
         record = RecordedRequest.received(
             self.journal.next_seq(),
@@ -338,15 +358,29 @@ class MockServer:
             read.body,
             datetime.now(timezone.utc),
         )
+        # The parsed views of a large body go once it is answered; the journal keeps bytes.
         try:
-            return await self._answer(request, record, read)
+            answer = self._answer(request, record, read)
+        except BaseException:
+            record.forget_views()
+            raise
+        if isinstance(answer, web.StreamResponse):
+            record.forget_views()
+            return answer
+        return self._forgetting(answer, record)
+
+    @staticmethod
+    async def _forgetting(
+        answer: Awaitable[web.StreamResponse], record: RecordedRequest
+    ) -> web.StreamResponse:
+        try:
+            return await answer
         finally:
-            # The parsed views of a large body go once it is answered; the journal keeps bytes.
             record.forget_views()
 
-    async def _answer(
+    def _answer(
         self, request: web.BaseRequest, record: RecordedRequest, read: BodyRead
-    ) -> web.StreamResponse:
+    ) -> Answering:
         if not read.complete:
             record.note = read.note
             record.status = read.status
@@ -361,7 +395,7 @@ class MockServer:
         if answer is None:
             for profile in self.profiles:
                 if profile.claims(record):
-                    return await self._profile_answer(profile, record, request)
+                    return self._profile_answer(profile, record, request)
             record.status = 404
             self.journal.add(record)
             self._log(record)
@@ -406,11 +440,24 @@ class MockServer:
                 "stub": {"id": answer.entry.stub.id, "calls": answer.entry.calls},
             }
         content, headers = prepared.render(context or {})
+        if definition.delay_ms or fault is not None:
+            return self._later(request, definition, content, headers, record.seq)
+        return web.Response(status=definition.status, body=content, headers=headers)
+
+    async def _later(
+        self,
+        request: web.BaseRequest,
+        definition: ResponseDef,
+        content: bytes | None,
+        headers: dict[str, str],
+        seq: int,
+    ) -> web.StreamResponse:
+        """A stub's answer after its delay, or its fault."""
         if definition.delay_ms:
             await self.pause(definition.delay_ms / 1000)
         if definition.fault is not None:
             return await send_fault(
-                request, definition.fault, definition.status, headers, record.seq, self.pause
+                request, definition.fault, definition.status, headers, seq, self.pause
             )
         return web.Response(status=definition.status, body=content, headers=headers)
 
@@ -473,10 +520,8 @@ class MockServer:
         admin call goes straight to :meth:`_handle`.
         """
         from .admin import admin_router
-        from .ui import UI_PREFIX, UiRouter
 
         admin = admin_router(self)
-        ui = self.dashboard = UiRouter(self)  # the dashboard at /__admin/ui/
         handle = self._handle
         loop = asyncio.get_running_loop()
 
@@ -489,13 +534,14 @@ class MockServer:
             self._in_flight += 1
             try:
                 if request.path.startswith(ADMIN_PREFIX):
-                    if request.path.startswith(UI_PREFIX) or request.path == UI_PREFIX[:-1]:
-                        return await ui.dispatch(request)
+                    if request.path.startswith(_UI_PREFIX) or request.path == _UI_PREFIX[:-1]:
+                        return await self.dashboard.dispatch(request)
                     refusal = self.admin_guard.check(request)
                     if refusal is not None:
                         return refusal
                     return await admin.dispatch(request)
-                return await handle(request)
+                answer = handle(request)
+                return answer if isinstance(answer, web.StreamResponse) else await answer
             finally:
                 self._in_flight -= 1
                 if self._in_flight == 0 and self._idle is not None:
@@ -521,6 +567,16 @@ class MockServer:
             # drops the rest for this long before it closes; no longer than a body may rest.
             lingering_time=min(10.0, self.body_timeout),
         )
+
+    @property
+    def dashboard(self) -> UiRouter:
+        """The dashboard at ``/__admin/ui/``, loaded on its first request: a server
+        whose dashboard is never opened does not hold its code."""
+        if self._dashboard is None:
+            from .ui import UiRouter
+
+            self._dashboard = UiRouter(self)
+        return self._dashboard
 
     async def start(self) -> MockServer:
         """Start serving in the running event loop."""

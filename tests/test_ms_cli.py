@@ -240,6 +240,40 @@ def test_json_stub_files_are_read_without_pyyaml(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_an_idle_stub_server_loads_no_code_it_does_not_use(tmp_path: Path) -> None:
+    # Resident memory (docs/performance.md): a server of plain stubs from a JSON file,
+    # asked for a stub and for its health, loads no YAML parser, no regex engine, no
+    # SQLite (only the fake CRMs keep records), no CRM and no dashboard.
+    path = tmp_path / "stubs.json"
+    path.write_text('[{"request": {"path": "/a"}, "response": {"json": {"n": 1}}}]')
+    code = f"""
+import asyncio, sys, urllib.request
+from mockserver import cli
+
+async def serve(server, out):
+    await server.start()
+    def ask():
+        for path in ("/a", "/__admin/health"):
+            with urllib.request.urlopen(server.url + path) as answer:
+                assert answer.status == 200, (path, answer.status)
+    await asyncio.get_running_loop().run_in_executor(None, ask)
+    await server.stop()
+
+cli._serve = serve
+assert cli.main(["--stubs", {str(path)!r}, "--quiet"]) == 0
+unused = ("yaml", "re2", "sqlite3", "mockserver.crm", "mockserver.ui")
+loaded = [name for name in unused if name in sys.modules]
+assert not loaded, loaded
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_dashboard_prefix_is_the_one_the_server_routes() -> None:
+    from mockserver import server, ui
+
+    assert server._UI_PREFIX == ui.UI_PREFIX
+
+
 def test_cli_bad_file_exits_2_and_serves_nothing(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(BAD)
