@@ -153,7 +153,15 @@ def _check_implementation_options(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
 
 
-def _wanted_rules(config: pytest.Config) -> set[str]:
+_WANTED = pytest.StashKey[frozenset[str]]()
+_MODE = pytest.StashKey[str]()
+
+
+def _wanted_rules(config: pytest.Config) -> frozenset[str]:
+    """The rules of ``--rule`` (checked once, then remembered: every report asks)."""
+    known = config.stash.get(_WANTED, None)
+    if known is not None:
+        return known
     from .summary import RULES
 
     wanted = {
@@ -168,7 +176,8 @@ def _wanted_rules(config: pytest.Config) -> set[str]:
             f"--rule: {', '.join(unknown)} is not a rule of the contract; "
             f"the rules are {RULES[0]}..{RULES[-1]} (docs/semantics.md)"
         )
-    return wanted
+    config.stash[_WANTED] = frozenset(wanted)
+    return config.stash[_WANTED]
 
 
 def _shard(config: pytest.Config) -> tuple[int, int] | None:
@@ -287,6 +296,8 @@ class Harness:
         self._clock: Any = None
         #: The rules the scenario last run cannot certify for this implementation.
         self.last_unjudged: tuple[str, ...] = ()
+        self._declared: dict[str, Any] | None = None
+        self._sent = False
 
     @property
     def server(self) -> MockServer | None:
@@ -336,12 +347,27 @@ class Harness:
         """What the implementation declared, once it has been asked (for the report)."""
         from .implementations import capabilities_of
 
+        if self._declared is not None:
+            return self._declared
         if self._runner is None or self._implementation is None:
             return None
         try:
-            return self._runner.run(capabilities_of(self._implementation)).to_json()
+            declared = self._runner.run(capabilities_of(self._implementation)).to_json()
         except ScenarioError:
             return None
+        # An implementation declares its capabilities once (docs/sender-protocol.md): asked
+        # again for every scenario, the answer would be the same, at an event loop's cost.
+        self._declared = declared
+        return declared
+
+    def capabilities_once(self) -> dict[str, Any] | None:
+        """The capabilities the first time they are known, then ``None``: the report of
+        one scenario per process carries them to the conformance report."""
+        if self._sent:
+            return None
+        declared = self.capabilities()
+        self._sent = declared is not None
+        return declared
 
     def thaw(self) -> None:
         """Stop the frozen clock (before a test that is not a scenario runs)."""
@@ -504,9 +530,6 @@ class ScenarioItem(pytest.Item):
             # Reported at the scenario's own line, not at this one.
             raise pytest.skip.Exception(exc.reason, _use_item_location=True) from None
         finally:
-            declared = harness.capabilities()
-            if declared is not None:
-                self.user_properties.append(("capabilities", declared))
             if harness.last_unjudged:
                 self.user_properties.append(("not_judged", ",".join(harness.last_unjudged)))
 
@@ -530,6 +553,14 @@ def _in_suite(path: Path) -> bool:
 
 
 def _report_mode(config: pytest.Config) -> str:
+    known = config.stash.get(_MODE, None)
+    if known is not None:
+        return known
+    config.stash[_MODE] = _read_report_mode(config)
+    return config.stash[_MODE]
+
+
+def _read_report_mode(config: pytest.Config) -> str:
     mode = config.getoption("--conformance-report") or config.getini("scenario_conformance_report")
     if mode not in ("auto", "on", "off"):
         raise pytest.UsageError(
@@ -553,19 +584,41 @@ class ConformanceReport:
         self.config = config
         self.results: dict[str, tuple[list[str], str]] = {}
         self.unjudged: dict[str, list[str]] = {}  # per scenario: rules it cannot certify
-        self.capabilities: dict[str, Any] | None = None
+        #: What the implementation declared: each process sends it once, on the first
+        #: scenario report that knows it (``report.scenario_capabilities``).
+        self.declared: dict[str, Any] | None = None
         self.json_note = ""
+        # Under xdist the controller judges; a worker's reports are only sent on.
+        self.judges = not hasattr(config, "workerinput")
+
+    @property
+    def capabilities(self) -> dict[str, Any] | None:
+        """The implementation's capabilities, once a judged scenario has run."""
+        return self.declared if self.results else None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if isinstance(item, ScenarioItem) and call.when != "setup":
+            declared = item.config.stash[_HARNESS].capabilities_once()
+            if declared is not None:
+                report.scenario_capabilities = declared  # type: ignore[attr-defined]
+        return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.judges:
+            return
+        declared = getattr(report, "scenario_capabilities", None)
+        if isinstance(declared, dict):
+            self.declared = declared
         properties = dict(report.user_properties)
         if "rules" not in properties:
             return
         mode = _report_mode(self.config)
         if mode == "auto" and not properties.get("conformance"):
             return
-        declared = properties.get("capabilities")
-        if isinstance(declared, dict):
-            self.capabilities = declared
         if report.when == "call" or report.outcome != "passed":
             outcome: str = report.outcome
             if hasattr(report, "wasxfail"):
@@ -631,6 +684,7 @@ class HtmlReport:
         self.path = path
         self.records: dict[str, dict[str, Any]] = {}
         self.note = ""
+        self.writes = not hasattr(config, "workerinput")  # under xdist, the controller
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -652,7 +706,7 @@ class HtmlReport:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "scenario_html", None)
-        if not isinstance(data, dict):
+        if not self.writes or not isinstance(data, dict):
             return
         outcome: str = report.outcome
         if hasattr(report, "wasxfail"):
