@@ -15,13 +15,10 @@ import asyncio
 import shlex
 import shutil
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
-from mockserver.validation import dotted_path
 
 from .clock import DEFAULT_CLOCK
 from .errors import Problem, ScenarioError, ScenarioFailed, ScenarioFileError
@@ -33,6 +30,7 @@ if TYPE_CHECKING:
     from .implementations import Implementation
     from .loader import LoadedScenario
     from .results import RunResult
+    from .sharing import ParsedFile, Share  # noqa: F401 (Share: a stash key's type)
 
 # The harness's heavy parts (the mock server, the HTTP client, the models) are imported
 # when a scenario is collected or run, so processes that never meet one stay light.
@@ -102,6 +100,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("scenario_sender", "default for --sender", default="")
     parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
     parser.addini(
+        "scenario_xdist_share",
+        "under pytest-xdist, parse each scenario file in one worker and let the others "
+        "read the result from a directory of the run (removed at its end)",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
         "scenario_gc_freeze",
         "pause automatic garbage collection while scenario files are collected, then "
         "freeze the objects built so far out of the collector's sight (faster large runs)",
@@ -118,6 +123,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the rules a test or scenario pins")
     config.addinivalue_line("markers", "scenario: a scenario file's item")
     config.stash[_HARNESS] = Harness(config)
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        from .sharing import Share
+
+        share = Share.from_workerinput(workerinput)
+        if share is not None:
+            config.stash[_SHARE] = share
     config.pluginmanager.register(ConformanceReport(config), "scenarios-conformance-report")
     html = config.getoption("--scenario-html") or config.getini("scenario_html")
     if html:
@@ -245,6 +257,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # After the collection above, not before: re-enabled first, the collector would
     # walk everything collection built once more, as one huge young generation.
     _resume_gc(session.config)
+    share = session.config.stash.get(_SHARE, None)
+    if share is not None:
+        share.close()  # what the other workers parsed and this one never met is let go
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -280,8 +295,41 @@ def _resume_gc(config: pytest.Config) -> None:
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ScenarioFile | None:
     if file_path.name.endswith(SUFFIX):
         _pause_gc(parent.config)
+        share = parent.config.stash.get(_SHARE, None)
+        if share is not None:
+            share.register(file_path)
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+_SHARE = pytest.StashKey["Share"]()  # a worker's side of the run's parsed files
+_SHARE_DIRECTORY = pytest.StashKey[Path]()  # the controller's
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Under xdist, on the controller: name the run's directory of parsed files to each
+    worker (``scenarios/sharing.py``); it is made once, owner-only, and removed at the end."""
+    config = node.config
+    if not config.getini("scenario_xdist_share"):
+        return
+    directory = config.stash.get(_SHARE_DIRECTORY, None)
+    if directory is None:
+        import tempfile
+
+        directory = config.stash[_SHARE_DIRECTORY] = Path(
+            tempfile.mkdtemp(prefix="scenarios-xdist-")
+        )
+    from .sharing import WORKERINPUT_KEY
+
+    node.workerinput[WORKERINPUT_KEY] = str(directory)
+
+
+def _remove_share(config: pytest.Config) -> None:
+    directory = config.stash.get(_SHARE_DIRECTORY, None)
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+        del config.stash[_SHARE_DIRECTORY]
 
 
 class Harness:
@@ -400,6 +448,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _remove_share(config)
     harness = config.stash.get(_HARNESS, None)
     if harness is not None:
         harness.close()
@@ -409,72 +458,35 @@ class ScenarioFile(pytest.File):
     """A ``*.scenario.yaml`` file: every problem is reported at collection, all at once."""
 
     def collect(self) -> Iterator[ScenarioItem]:
-        from .loader import load_scenario_file
+        import warnings
 
-        try:
-            scenarios = load_scenario_file(self.path)
-        except ScenarioFileError as exc:
-            raise self.CollectError(str(exc)) from None
-        marked: list[tuple[LoadedScenario, list[pytest.MarkDecorator]]] = []
+        from .errors import SlowScenarioWarning
+        from .sharing import parse_file
+
+        share = self.config.stash.get(_SHARE, None)
+        parsed = share.parsed(self.path) if share is not None else parse_file(self.path)
+        if parsed.error is not None:
+            raise self.CollectError(parsed.error)
+        marked: list[tuple[int, list[pytest.MarkDecorator]]] = []
         problems: list[Problem] = []
-        for loaded in scenarios:
+        for index, entry in enumerate(parsed.entries):
             try:
-                marked.append((loaded, [_mark(spec) for spec in loaded.scenario.marks]))
+                marked.append((index, [_mark(spec) for spec in entry.marks]))
             except pytest.fail.Exception as exc:  # --strict-markers and an unknown mark
-                field = dotted_path((*loaded.prefix, "marks"))
-                problems.append(Problem(loaded.where("marks"), field, exc.msg or str(exc)))
+                problems.append(Problem(entry.marks_where, entry.marks_field, exc.msg or str(exc)))
         if problems:
             raise self.CollectError(str(ScenarioFileError(problems, source=str(self.path))))
-        for loaded, marks in marked:
-            _warn_if_slow(loaded)
-            yield ScenarioItem.from_parent(self, name=loaded.id, loaded=loaded, marks=marks)
-
-
-#: An attempt that may wait this long on the real clock is worth a warning.
-SLOW_ATTEMPT_SECONDS = 1.0
-_Where = tuple[str | int, ...]  # a place under a scenario's ``mock:``
-
-
-def _warn_if_slow(loaded: LoadedScenario) -> None:
-    """Warn, with the stub's line, when an answer held by the far side makes an attempt
-    wait on the real clock: the frozen clock moves between attempts, not inside one."""
-    import warnings
-
-    from .durations import format_duration
-    from .errors import SlowScenarioWarning
-
-    scenario = loaded.scenario
-    limit = scenario.time_limit.total_seconds()
-    held: list[tuple[float, str, _Where]] = []  # seconds, why, where under mock
-    for index, stub in enumerate(scenario.mock.stubs):
-        for answer in stub.answers:
-            at: _Where = ("stubs", index)
-            if answer.fault is not None and answer.fault.type == "no_response":
-                held.append((answer.fault.seconds, "a no_response fault", at))
-            elif answer.delay_ms:
-                held.append((answer.delay_ms / 1000, f"delay_ms: {answer.delay_ms}", at))
-    for name in ("bitrix24", "amocrm"):
-        spec = getattr(scenario.mock.crm, name)
-        for index, fault in enumerate(spec.faults if spec is not None else ()):
-            if fault.kind == "commit_then_hang":
-                held.append(
-                    (limit, f"{name}'s commit_then_hang fault", ("crm", name, "faults", index))
-                )
-    warned: set[_Where] = set()
-    for seconds, why, where in held:
-        wait = min(seconds, limit)
-        if wait < SLOW_ATTEMPT_SECONDS or where in warned:
-            continue
-        warned.add(where)
-        warnings.warn_explicit(
-            f"scenario {loaded.id!r}: {why} holds the answer, so each attempt that meets it "
-            f"waits {format_duration(timedelta(seconds=wait))} of real time (the time limit "
-            f"is {format_duration(scenario.time_limit)}; the frozen clock does not shorten "
-            "an HTTP exchange). A short time_limit, such as 300ms, keeps the run fast.",
-            SlowScenarioWarning,
-            filename=str(loaded.source),
-            lineno=loaded.line_of("mock", *where),
-        )
+        for warning in parsed.warnings:
+            warnings.warn_explicit(
+                warning.message,
+                SlowScenarioWarning,
+                filename=warning.filename,
+                lineno=warning.lineno,
+            )
+        for index, marks in marked:
+            yield ScenarioItem.from_parent(
+                self, name=parsed.entries[index].id, parsed=parsed, index=index, marks=marks
+            )
 
 
 def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:
@@ -500,24 +512,32 @@ class ScenarioItem(pytest.Item):
     def __init__(
         self,
         *,
-        loaded: LoadedScenario,
+        parsed: ParsedFile,
+        index: int,
         marks: Iterable[pytest.MarkDecorator] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.loaded = loaded
+        self._parsed = parsed
+        self._index = index
+        #: What collection knows of the scenario (the scenario itself: :attr:`loaded`).
+        self.entry = entry = parsed.entries[index]
         #: What the run did, once it ran (a failed run's is on its ScenarioFailed).
         self.result: RunResult | None = None
-        scenario = loaded.scenario
         self.add_marker(pytest.mark.scenario)
-        if scenario.rules:
-            self.add_marker(pytest.mark.rule(*scenario.rules))
+        if entry.rules:
+            self.add_marker(pytest.mark.rule(*entry.rules))
             # `-k E1` selects the scenarios that pin E1 (as --rule E1 does, exactly).
-            self.extra_keyword_matches.update(scenario.rules)
+            self.extra_keyword_matches.update(entry.rules)
         for mark in marks:
             self.add_marker(mark)
-        self.user_properties.append(("rules", ",".join(scenario.rules)))
+        self.user_properties.append(("rules", ",".join(entry.rules)))
         self.user_properties.append(("conformance", _in_suite(self.path)))
+
+    @property
+    def loaded(self) -> LoadedScenario:
+        """The scenario (under xdist, read from another worker's parse when first needed)."""
+        return self._parsed.scenario(self._index)
 
     def runtest(self) -> None:
         from .runner import NotApplicable
@@ -534,7 +554,7 @@ class ScenarioItem(pytest.Item):
                 self.user_properties.append(("not_judged", ",".join(harness.last_unjudged)))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.loaded.line_of("name") - 1, f"scenario: {self.loaded.id}"
+        return self.path, self.entry.line - 1, f"scenario: {self.entry.id}"
 
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
