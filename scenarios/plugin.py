@@ -384,12 +384,15 @@ class Harness:
             self._clock = self._freezer.start()
         implementation = self.implementation()
         self.last_unjudged = ()
-        self.last_unjudged = self._runner.run(unjudged_rules(loaded.scenario, implementation))
-        return self._runner.run(
-            run_scenario(
-                loaded, server=self._server, implementation=implementation, clock=self._clock
+        server, clock = self._server, self._clock
+
+        async def judged_run() -> RunResult:  # one turn of the loop per scenario, not two
+            self.last_unjudged = await unjudged_rules(loaded.scenario, implementation)
+            return await run_scenario(
+                loaded, server=server, implementation=implementation, clock=clock
             )
-        )
+
+        return self._runner.run(judged_run())
 
     def capabilities(self) -> dict[str, Any] | None:
         """What the implementation declared, once it has been asked (for the report)."""
