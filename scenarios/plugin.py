@@ -317,9 +317,11 @@ def pytest_configure_node(node: Any) -> None:
     if directory is None:
         import tempfile
 
-        directory = config.stash[_SHARE_DIRECTORY] = Path(
-            tempfile.mkdtemp(prefix="scenarios-xdist-")
-        )
+        try:
+            directory = Path(tempfile.mkdtemp(prefix="scenarios-xdist-"))
+        except OSError:
+            return  # no temporary directory to write to: each worker parses every file
+        config.stash[_SHARE_DIRECTORY] = directory
     from .sharing import WORKERINPUT_KEY
 
     node.workerinput[WORKERINPUT_KEY] = str(directory)

@@ -43,6 +43,9 @@ __all__ = ["Entry", "ParsedFile", "Share", "SlowWarning", "parse_file"]
 WORKERINPUT_KEY: Final = "scenario_share"
 #: Bumped when what is left in the directory changes shape.
 _FORMAT: Final = 1
+#: A worker's log stops growing here (about 100 000 small files' worth); the files it
+#: parses after that, the others parse too.
+MAX_LOG_BYTES: Final = 256 * 1024 * 1024
 
 #: An attempt that may wait this long on the real clock is worth a warning.
 SLOW_ATTEMPT_SECONDS: Final = 1.0
@@ -196,6 +199,7 @@ class Share:
         self._theirs: dict[bytes, bytes] = {}
         self._logs: dict[str, tuple[BinaryIO, bytearray]] = {}  # name: file, unread tail
         self._log: int | None = None
+        self._written = 0
 
     @classmethod
     def from_workerinput(cls, workerinput: dict[str, Any]) -> Share | None:
@@ -310,6 +314,8 @@ class Share:
             )
         except Exception:  # something that does not pickle: each worker parses it
             return
+        if self._written + _HEADER.size + len(record) > MAX_LOG_BYTES:
+            return
         try:
             if self._log is None:
                 self._log = os.open(
@@ -317,7 +323,7 @@ class Share:
                     os.O_WRONLY | os.O_CREAT | os.O_APPEND,
                     0o600,
                 )
-            os.write(self._log, _HEADER.pack(len(record), key) + record)
+            self._written += os.write(self._log, _HEADER.pack(len(record), key) + record)
         except OSError:
             pass  # the others parse it themselves
 

@@ -213,6 +213,26 @@ def test_the_log_holds_one_pickled_record_per_file(tmp_path: Path, files: list[P
     assert records == 3
 
 
+def test_a_log_stops_growing_at_its_byte_limit(
+    tmp_path: Path, files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scenarios.sharing as sharing
+
+    directory = tmp_path / "share"
+    directory.mkdir()
+    first, second = _share(directory, 0), _share(directory, 1)
+    first.parsed(files[0])
+    one_record = (directory / "gw0.log").stat().st_size
+    monkeypatch.setattr(sharing, "MAX_LOG_BYTES", int(one_record * 2.5))
+    for path in files[1:6]:
+        first.parsed(path)
+    assert (directory / "gw0.log").stat().st_size <= int(one_record * 2.5)
+    taken = [second.parsed(path)._loaded is None for path in files[:6]]
+    assert taken == [True, True, False, False, False, False]  # the rest parsed again
+    for path in files[:6]:
+        _same(second.parsed(path), parse_file(path))
+
+
 def test_without_xdist_there_is_no_share() -> None:
     assert Share.from_workerinput({}) is None
     assert Share.from_workerinput({"workerid": "gw0", "workercount": 2}) is None
