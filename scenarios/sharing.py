@@ -190,9 +190,8 @@ class Share:
         self.index = index
         self.count = count
         self.worker = worker
-        #: Scenario files met by collection, in order, not yet looked at by this worker.
+        #: Scenario files met by collection, in order, not yet looked at by parsing ahead.
         self._pending: list[Path] = []
-        self._next = 0
         #: This worker's own parses made ahead of their file's turn, by key.
         self._ahead: dict[bytes, ParsedFile] = {}
         #: The others' results read so far (still pickled), by key.
@@ -259,10 +258,14 @@ class Share:
 
     def _parse_ahead(self) -> None:
         """Parse this worker's own files not yet collected, leaving each for the others
-        (unless another worker, out of files of its own, has parsed it meanwhile)."""
-        while self._next < len(self._pending):
-            path = self._pending[self._next]
-            self._next += 1
+        (unless another worker, out of files of its own, has parsed it meanwhile).
+
+        From the last one back: a worker that has run out of files of its own parses
+        this one's as its collection meets them, from the first one on, so the two meet
+        once, instead of parsing the same files side by side all the way.
+        """
+        while self._pending:
+            path = self._pending.pop()
             if not self.owns(path):
                 continue
             self._read_logs()
