@@ -6,7 +6,9 @@ while scenario items run back to back; the clock is thawed before any other
 test runs. Options exist as flags and ini keys: ``--sender`` /
 ``scenario_sender`` (``module:factory``), ``--sender-cmd`` /
 ``scenario_sender_cmd`` (a JSON-lines process). A conformance report, rule by
-rule, closes the run.
+rule, closes the run. Under pytest-xdist each scenario file is parsed by one
+worker and read by the others (``scenarios/sharing.py``), and the controller
+alone keeps the reports' records.
 """
 
 from __future__ import annotations
