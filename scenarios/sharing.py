@@ -196,6 +196,8 @@ class Share:
         self._ahead: dict[bytes, ParsedFile] = {}
         #: The others' results read so far (still pickled), by key.
         self._theirs: dict[bytes, bytes] = {}
+        #: The keys of the others' results already taken from ``_theirs``.
+        self._taken: set[bytes] = set()
         self._logs: dict[str, tuple[BinaryIO, bytearray]] = {}  # name: file, unread tail
         self._log: int | None = None
         self._written = 0
@@ -228,8 +230,8 @@ class Share:
             return parse_file(path)  # says why, as a collection error
         key = _key(path, data)
         found = self._found(key)
-        if found is None and not self.owns(path):
-            self._parse_ahead()
+        if found is None:
+            self._parse_ahead()  # this file too, if it is one of this worker's
             found = self._found(key)
         if found is not None:
             return found
@@ -245,6 +247,7 @@ class Share:
             os.close(self._log)
             self._log = None
         self._theirs.clear()
+        self._taken.clear()
         self._ahead.clear()
 
     def _found(self, key: bytes) -> ParsedFile | None:
@@ -254,7 +257,10 @@ class Share:
         if key not in self._theirs:
             self._read_logs()
         record = self._theirs.pop(key, None)
-        return None if record is None else _unpack(record)
+        if record is None:
+            return None
+        self._taken.add(key)
+        return _unpack(record)
 
     def _parse_ahead(self) -> None:
         """Parse this worker's own files not yet collected, leaving each for the others
@@ -262,7 +268,9 @@ class Share:
 
         From the last one back: a worker that has run out of files of its own parses
         this one's as its collection meets them, from the first one on, so the two meet
-        once, instead of parsing the same files side by side all the way.
+        once, instead of parsing the same files side by side all the way. (Hence also on
+        a miss of a file of its own: a worker that starts late finds the other taking its
+        files from the first one on.)
         """
         while self._pending:
             path = self._pending.pop()
@@ -272,7 +280,7 @@ class Share:
             try:
                 data = path.read_bytes()
                 key = _key(path, data)
-                if key in self._ahead or key in self._theirs:
+                if key in self._ahead or key in self._theirs or key in self._taken:
                     continue
                 parsed = parse_file(path, data)
             except Exception:  # its own turn reports it, on its own node

@@ -151,15 +151,50 @@ def test_each_file_is_parsed_once_its_owner_first(
     who = "gw0"
     early = first.parsed(theirs[0])
     assert [path for _, path in calls] == [*reversed(own), theirs[0]]
-    # gw1 then collects everything: it parses only its own files that gw0 did not.
+    # gw1 then collects everything: it parses only its own files that gw0 did not, from
+    # the last one back (at its first miss).
     who = "gw1"
     by_second = [second.parsed(path) for path in files]
-    assert [path for worker, path in calls if worker == "gw1"] == theirs[1:]
+    assert [path for worker, path in calls if worker == "gw1"] == theirs[:0:-1]
     who = "gw0"
     by_first = [early if path == theirs[0] else first.parsed(path) for path in files]
     assert len(calls) == len(files)  # each parsed once in all
     for one, other in zip(by_first, by_second, strict=True):
         _same(one, other)
+
+
+def test_a_worker_that_starts_late_meets_the_other_once(
+    tmp_path: Path, files: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scenarios.sharing as sharing
+
+    directory = tmp_path / "share"
+    directory.mkdir()
+    shares = [_share(directory, 0), _share(directory, 1)]
+    for share in shares:
+        for path in files:
+            share.register(path)
+    calls: list[Path] = []
+
+    def counting(path: Path, data: bytes | None = None) -> ParsedFile:
+        calls.append(path)
+        return parse_file(path, data)
+
+    monkeypatch.setattr(sharing, "parse_file", counting)
+    # gw0 is a third of the way through when gw1 starts; then they go file for file.
+    ahead = len(files) // 3
+    queues = [list(files), list(files)]
+    for path in queues[0][:ahead]:
+        shares[0].parsed(path)
+    del queues[0][:ahead]
+    while queues[0] or queues[1]:
+        for share, queue in zip(shares, queues, strict=True):
+            if queue:
+                share.parsed(queue.pop(0))
+    # gw0 took gw1's files from the first one on; gw1 parsed its own from the last one
+    # back: they met once, and each file was parsed once, or twice where they met.
+    assert sorted(set(calls)) == sorted(files)
+    assert len(calls) <= len(files) + 1
 
 
 def test_a_file_changed_after_the_other_parsed_it_is_parsed_again(
