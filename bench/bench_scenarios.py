@@ -13,9 +13,12 @@ schedule's wall time, and the suite under ``-n 2`` against ``-n 0``.
 - The conformance suite (copied, one to five times, and run with the project's
   pytest settings): wall time under ``-n 0`` and ``-n 2``.
 - A directory of many one-scenario files (``--files 2000``, issue 10): the
-  collection's wall time at a quarter, half and all of them (``--collect-only``,
-  for its growth), and the whole run under ``-n 0`` and ``-n 2``.
-  ``--files-only`` measures just that.
+  collection's wall and CPU time at a quarter, half and all of them
+  (``--collect-only``, for its growth), and the whole run under ``-n 0`` and
+  ``-n 2`` (and again without Hypothesis's pytest plugin, and ``-n 2`` with the
+  workers' sharing of parsed files turned off, for what it buys). Every run is
+  cold: nothing is cached from one run to the next. ``--files-only`` measures
+  just that.
 
 pytest runs with Python's bytecode cache on, as ``tasks.py`` runs it and as a
 developer's machine has it (some images set ``PYTHONDONTWRITEBYTECODE``; then
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -52,12 +56,21 @@ ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRIT
 
 
 def wall(command: list[str], cwd: Path) -> float:
+    return timed(command, cwd)[0]
+
+
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall time and CPU time (user + system, of the command and the processes it waited
+    for: xdist's workers too) of one run of ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, env=ENV)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}{result.stderr}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def scenario_file(count: int) -> str:
@@ -231,8 +244,8 @@ def many_files(count: int) -> Path:
     return folder
 
 
-def pytest_wall(folder: Path, workers: str, *extra: str) -> float:
-    return wall(
+def pytest_timed(folder: Path, workers: str, *extra: str) -> tuple[float, float]:
+    return timed(
         [
             sys.executable,
             "-m",
@@ -253,18 +266,43 @@ def pytest_wall(folder: Path, workers: str, *extra: str) -> float:
     )
 
 
+def median_timed(repeats: int, folder: Path, workers: str, *extra: str) -> tuple[float, float]:
+    """The medians of the wall and of the CPU times of ``repeats`` runs."""
+    runs = [pytest_timed(folder, workers, *extra) for _ in range(repeats)]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+
+
+#: Hypothesis's pytest plugin (installed with the project's test extras, not with the
+#: harness) imports Hypothesis at the end of every process: under -n 2, of each worker too.
+NO_HYPOTHESIS = ("-p", "no:hypothesispytest")
+
+
 def files(count: int, repeats: int) -> None:
-    print(f"a directory of {count} one-scenario files")
+    """Every run is a cold one: each is a fresh pytest process (and fresh workers), and the
+    directory xdist's workers share their parsed files through lives only for one run."""
+    print(
+        f"a directory of {count} one-scenario files (wall time, and CPU: user + system "
+        "of pytest and its workers)"
+    )
     for share in (count // 4, count // 2, count):
         folder = many_files(share)
-        took = statistics.median(pytest_wall(folder, "0", "--collect-only") for _ in range(repeats))
-        print(f"  collection of {share:>5} files (-n 0 --collect-only): {took:.2f} s")
+        took, cpu = median_timed(repeats, folder, "0", "--collect-only")
+        print(
+            f"  collection of {share:>5} files (-n 0 --collect-only): {took:.2f} s, CPU {cpu:.2f} s"
+        )
     folder = many_files(count)
-    serial = statistics.median(pytest_wall(folder, "0") for _ in range(repeats))
-    parallel = statistics.median(pytest_wall(folder, "2") for _ in range(repeats))
+    for label, extra in (("", ()), (" without Hypothesis's plugin", NO_HYPOTHESIS)):
+        serial, serial_cpu = median_timed(repeats, folder, "0", *extra)
+        parallel, parallel_cpu = median_timed(repeats, folder, "2", *extra)
+        print(
+            f"  whole run{label}: -n 0 {serial:.2f} s (CPU {serial_cpu:.2f} s), "
+            f"-n 2 {parallel:.2f} s (CPU {parallel_cpu:.2f} s); "
+            f"ratio {parallel / serial:.2f}x (goal: at most 0.7x)"
+        )
+    unshared, unshared_cpu = median_timed(repeats, folder, "2", "-o", "scenario_xdist_share=false")
     print(
-        f"  whole run: -n 0 {serial:.2f} s, -n 2 {parallel:.2f} s "
-        f"(ratio {parallel / serial:.2f}x; goal: at most 0.7x)"
+        f"  -n 2 with each worker parsing every file (scenario_xdist_share = false): "
+        f"{unshared:.2f} s (CPU {unshared_cpu:.2f} s)"
     )
 
 

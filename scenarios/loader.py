@@ -20,7 +20,13 @@ from mockserver.yamlfile import Document, load_documents, problems_from_validati
 from .errors import ScenarioFileError
 from .model import Scenario
 
-__all__ = ["LoadedScenario", "load_scenario_file", "load_scenario_text", "scenario_from_dict"]
+__all__ = [
+    "LoadedScenario",
+    "load_scenario_bytes",
+    "load_scenario_file",
+    "load_scenario_text",
+    "scenario_from_dict",
+]
 
 _PARAM: Final = re.compile(r"\$\{(\w+)\}")
 
@@ -311,9 +317,22 @@ def load_scenario_file(path: str | Path) -> list[LoadedScenario]:
     """Every scenario of a ``*.scenario.yaml`` file."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = file.read_bytes()
+    except OSError as exc:
         raise ScenarioFileError(
             [Problem(str(file), "", f"cannot read: {exc}")], source=str(file)
         ) from exc
-    return load_scenario_text(text, str(file))
+    return load_scenario_bytes(data, str(file))
+
+
+def load_scenario_bytes(data: bytes, source: str) -> list[LoadedScenario]:
+    """Every scenario of a file's bytes, read as ``Path.read_text`` would: UTF-8, with
+    ``\\r\\n`` and ``\\r`` line ends read as ``\\n``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem(source, "", f"cannot read: {exc}")
+        raise ScenarioFileError([problem], source=source) from exc
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return load_scenario_text(text, source)

@@ -6,7 +6,9 @@ while scenario items run back to back; the clock is thawed before any other
 test runs. Options exist as flags and ini keys: ``--sender`` /
 ``scenario_sender`` (``module:factory``), ``--sender-cmd`` /
 ``scenario_sender_cmd`` (a JSON-lines process). A conformance report, rule by
-rule, closes the run.
+rule, closes the run. Under pytest-xdist each scenario file is parsed by one
+worker and read by the others (``scenarios/sharing.py``), and the controller
+alone keeps the reports' records.
 """
 
 from __future__ import annotations
@@ -15,13 +17,10 @@ import asyncio
 import shlex
 import shutil
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
-from mockserver.validation import dotted_path
 
 from .clock import DEFAULT_CLOCK
 from .errors import Problem, ScenarioError, ScenarioFailed, ScenarioFileError
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from .implementations import Implementation
     from .loader import LoadedScenario
     from .results import RunResult
+    from .sharing import ParsedFile, Share  # noqa: F401 (Share: a stash key's type)
 
 # The harness's heavy parts (the mock server, the HTTP client, the models) are imported
 # when a scenario is collected or run, so processes that never meet one stay light.
@@ -102,6 +102,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("scenario_sender", "default for --sender", default="")
     parser.addini("scenario_sender_cmd", "default for --sender-cmd", default="")
     parser.addini(
+        "scenario_xdist_share",
+        "under pytest-xdist, parse each scenario file in one worker and let the others "
+        "read the result from a directory of the run (removed at its end)",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
         "scenario_gc_freeze",
         "pause automatic garbage collection while scenario files are collected, then "
         "freeze the objects built so far out of the collector's sight (faster large runs)",
@@ -118,6 +125,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*ids): the rules a test or scenario pins")
     config.addinivalue_line("markers", "scenario: a scenario file's item")
     config.stash[_HARNESS] = Harness(config)
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        from .sharing import Share
+
+        share = Share.from_workerinput(workerinput)
+        if share is not None:
+            config.stash[_SHARE] = share
     config.pluginmanager.register(ConformanceReport(config), "scenarios-conformance-report")
     html = config.getoption("--scenario-html") or config.getini("scenario_html")
     if html:
@@ -153,7 +167,15 @@ def _check_implementation_options(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
 
 
-def _wanted_rules(config: pytest.Config) -> set[str]:
+_WANTED = pytest.StashKey[frozenset[str]]()
+_MODE = pytest.StashKey[str]()
+
+
+def _wanted_rules(config: pytest.Config) -> frozenset[str]:
+    """The rules of ``--rule`` (checked once, then remembered: every report asks)."""
+    known = config.stash.get(_WANTED, None)
+    if known is not None:
+        return known
     from .summary import RULES
 
     wanted = {
@@ -168,7 +190,8 @@ def _wanted_rules(config: pytest.Config) -> set[str]:
             f"--rule: {', '.join(unknown)} is not a rule of the contract; "
             f"the rules are {RULES[0]}..{RULES[-1]} (docs/semantics.md)"
         )
-    return wanted
+    config.stash[_WANTED] = frozenset(wanted)
+    return config.stash[_WANTED]
 
 
 def _shard(config: pytest.Config) -> tuple[int, int] | None:
@@ -236,6 +259,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     # After the collection above, not before: re-enabled first, the collector would
     # walk everything collection built once more, as one huge young generation.
     _resume_gc(session.config)
+    share = session.config.stash.get(_SHARE, None)
+    if share is not None:
+        share.close()  # what the other workers parsed and this one never met is let go
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -271,8 +297,43 @@ def _resume_gc(config: pytest.Config) -> None:
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ScenarioFile | None:
     if file_path.name.endswith(SUFFIX):
         _pause_gc(parent.config)
+        share = parent.config.stash.get(_SHARE, None)
+        if share is not None:
+            share.register(file_path)
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
+
+
+_SHARE = pytest.StashKey["Share"]()  # a worker's side of the run's parsed files
+_SHARE_DIRECTORY = pytest.StashKey[Path]()  # the controller's
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Under xdist, on the controller: name the run's directory of parsed files to each
+    worker (``scenarios/sharing.py``); it is made once, owner-only, and removed at the end."""
+    config = node.config
+    if not config.getini("scenario_xdist_share"):
+        return
+    directory = config.stash.get(_SHARE_DIRECTORY, None)
+    if directory is None:
+        import tempfile
+
+        try:
+            directory = Path(tempfile.mkdtemp(prefix="scenarios-xdist-"))
+        except OSError:
+            return  # no temporary directory to write to: each worker parses every file
+        config.stash[_SHARE_DIRECTORY] = directory
+    from .sharing import WORKERINPUT_KEY
+
+    node.workerinput[WORKERINPUT_KEY] = str(directory)
+
+
+def _remove_share(config: pytest.Config) -> None:
+    directory = config.stash.get(_SHARE_DIRECTORY, None)
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+        del config.stash[_SHARE_DIRECTORY]
 
 
 class Harness:
@@ -287,6 +348,8 @@ class Harness:
         self._clock: Any = None
         #: The rules the scenario last run cannot certify for this implementation.
         self.last_unjudged: tuple[str, ...] = ()
+        self._declared: dict[str, Any] | None = None
+        self._sent = False
 
     @property
     def server(self) -> MockServer | None:
@@ -325,23 +388,41 @@ class Harness:
             self._clock = self._freezer.start()
         implementation = self.implementation()
         self.last_unjudged = ()
-        self.last_unjudged = self._runner.run(unjudged_rules(loaded.scenario, implementation))
-        return self._runner.run(
-            run_scenario(
-                loaded, server=self._server, implementation=implementation, clock=self._clock
+        server, clock = self._server, self._clock
+
+        async def judged_run() -> RunResult:  # one turn of the loop per scenario, not two
+            self.last_unjudged = await unjudged_rules(loaded.scenario, implementation)
+            return await run_scenario(
+                loaded, server=server, implementation=implementation, clock=clock
             )
-        )
+
+        return self._runner.run(judged_run())
 
     def capabilities(self) -> dict[str, Any] | None:
         """What the implementation declared, once it has been asked (for the report)."""
         from .implementations import capabilities_of
 
+        if self._declared is not None:
+            return self._declared
         if self._runner is None or self._implementation is None:
             return None
         try:
-            return self._runner.run(capabilities_of(self._implementation)).to_json()
+            declared = self._runner.run(capabilities_of(self._implementation)).to_json()
         except ScenarioError:
             return None
+        # An implementation declares its capabilities once (docs/sender-protocol.md): asked
+        # again for every scenario, the answer would be the same, at an event loop's cost.
+        self._declared = declared
+        return declared
+
+    def capabilities_once(self) -> dict[str, Any] | None:
+        """The capabilities the first time they are known, then ``None``: the report of
+        one scenario per process carries them to the conformance report."""
+        if self._sent:
+            return None
+        declared = self.capabilities()
+        self._sent = declared is not None
+        return declared
 
     def thaw(self) -> None:
         """Stop the frozen clock (before a test that is not a scenario runs)."""
@@ -374,6 +455,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _remove_share(config)
     harness = config.stash.get(_HARNESS, None)
     if harness is not None:
         harness.close()
@@ -383,72 +465,35 @@ class ScenarioFile(pytest.File):
     """A ``*.scenario.yaml`` file: every problem is reported at collection, all at once."""
 
     def collect(self) -> Iterator[ScenarioItem]:
-        from .loader import load_scenario_file
+        import warnings
 
-        try:
-            scenarios = load_scenario_file(self.path)
-        except ScenarioFileError as exc:
-            raise self.CollectError(str(exc)) from None
-        marked: list[tuple[LoadedScenario, list[pytest.MarkDecorator]]] = []
+        from .errors import SlowScenarioWarning
+        from .sharing import parse_file
+
+        share = self.config.stash.get(_SHARE, None)
+        parsed = share.parsed(self.path) if share is not None else parse_file(self.path)
+        if parsed.error is not None:
+            raise self.CollectError(parsed.error)
+        marked: list[tuple[int, list[pytest.MarkDecorator]]] = []
         problems: list[Problem] = []
-        for loaded in scenarios:
+        for index, entry in enumerate(parsed.entries):
             try:
-                marked.append((loaded, [_mark(spec) for spec in loaded.scenario.marks]))
+                marked.append((index, [_mark(spec) for spec in entry.marks]))
             except pytest.fail.Exception as exc:  # --strict-markers and an unknown mark
-                field = dotted_path((*loaded.prefix, "marks"))
-                problems.append(Problem(loaded.where("marks"), field, exc.msg or str(exc)))
+                problems.append(Problem(entry.marks_where, entry.marks_field, exc.msg or str(exc)))
         if problems:
             raise self.CollectError(str(ScenarioFileError(problems, source=str(self.path))))
-        for loaded, marks in marked:
-            _warn_if_slow(loaded)
-            yield ScenarioItem.from_parent(self, name=loaded.id, loaded=loaded, marks=marks)
-
-
-#: An attempt that may wait this long on the real clock is worth a warning.
-SLOW_ATTEMPT_SECONDS = 1.0
-_Where = tuple[str | int, ...]  # a place under a scenario's ``mock:``
-
-
-def _warn_if_slow(loaded: LoadedScenario) -> None:
-    """Warn, with the stub's line, when an answer held by the far side makes an attempt
-    wait on the real clock: the frozen clock moves between attempts, not inside one."""
-    import warnings
-
-    from .durations import format_duration
-    from .errors import SlowScenarioWarning
-
-    scenario = loaded.scenario
-    limit = scenario.time_limit.total_seconds()
-    held: list[tuple[float, str, _Where]] = []  # seconds, why, where under mock
-    for index, stub in enumerate(scenario.mock.stubs):
-        for answer in stub.answers:
-            at: _Where = ("stubs", index)
-            if answer.fault is not None and answer.fault.type == "no_response":
-                held.append((answer.fault.seconds, "a no_response fault", at))
-            elif answer.delay_ms:
-                held.append((answer.delay_ms / 1000, f"delay_ms: {answer.delay_ms}", at))
-    for name in ("bitrix24", "amocrm"):
-        spec = getattr(scenario.mock.crm, name)
-        for index, fault in enumerate(spec.faults if spec is not None else ()):
-            if fault.kind == "commit_then_hang":
-                held.append(
-                    (limit, f"{name}'s commit_then_hang fault", ("crm", name, "faults", index))
-                )
-    warned: set[_Where] = set()
-    for seconds, why, where in held:
-        wait = min(seconds, limit)
-        if wait < SLOW_ATTEMPT_SECONDS or where in warned:
-            continue
-        warned.add(where)
-        warnings.warn_explicit(
-            f"scenario {loaded.id!r}: {why} holds the answer, so each attempt that meets it "
-            f"waits {format_duration(timedelta(seconds=wait))} of real time (the time limit "
-            f"is {format_duration(scenario.time_limit)}; the frozen clock does not shorten "
-            "an HTTP exchange). A short time_limit, such as 300ms, keeps the run fast.",
-            SlowScenarioWarning,
-            filename=str(loaded.source),
-            lineno=loaded.line_of("mock", *where),
-        )
+        for warning in parsed.warnings:
+            warnings.warn_explicit(
+                warning.message,
+                SlowScenarioWarning,
+                filename=warning.filename,
+                lineno=warning.lineno,
+            )
+        for index, marks in marked:
+            yield ScenarioItem.from_parent(
+                self, name=parsed.entries[index].id, parsed=parsed, index=index, marks=marks
+            )
 
 
 def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:
@@ -474,24 +519,32 @@ class ScenarioItem(pytest.Item):
     def __init__(
         self,
         *,
-        loaded: LoadedScenario,
+        parsed: ParsedFile,
+        index: int,
         marks: Iterable[pytest.MarkDecorator] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.loaded = loaded
+        self._parsed = parsed
+        self._index = index
+        #: What collection knows of the scenario (the scenario itself: :attr:`loaded`).
+        self.entry = entry = parsed.entries[index]
         #: What the run did, once it ran (a failed run's is on its ScenarioFailed).
         self.result: RunResult | None = None
-        scenario = loaded.scenario
         self.add_marker(pytest.mark.scenario)
-        if scenario.rules:
-            self.add_marker(pytest.mark.rule(*scenario.rules))
+        if entry.rules:
+            self.add_marker(pytest.mark.rule(*entry.rules))
             # `-k E1` selects the scenarios that pin E1 (as --rule E1 does, exactly).
-            self.extra_keyword_matches.update(scenario.rules)
+            self.extra_keyword_matches.update(entry.rules)
         for mark in marks:
             self.add_marker(mark)
-        self.user_properties.append(("rules", ",".join(scenario.rules)))
+        self.user_properties.append(("rules", ",".join(entry.rules)))
         self.user_properties.append(("conformance", _in_suite(self.path)))
+
+    @property
+    def loaded(self) -> LoadedScenario:
+        """The scenario (under xdist, read from another worker's parse when first needed)."""
+        return self._parsed.scenario(self._index)
 
     def runtest(self) -> None:
         from .runner import NotApplicable
@@ -504,14 +557,11 @@ class ScenarioItem(pytest.Item):
             # Reported at the scenario's own line, not at this one.
             raise pytest.skip.Exception(exc.reason, _use_item_location=True) from None
         finally:
-            declared = harness.capabilities()
-            if declared is not None:
-                self.user_properties.append(("capabilities", declared))
             if harness.last_unjudged:
                 self.user_properties.append(("not_judged", ",".join(harness.last_unjudged)))
 
     def reportinfo(self) -> tuple[Path, int, str]:
-        return self.path, self.loaded.line_of("name") - 1, f"scenario: {self.loaded.id}"
+        return self.path, self.entry.line - 1, f"scenario: {self.entry.id}"
 
     def repr_failure(
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
@@ -530,6 +580,14 @@ def _in_suite(path: Path) -> bool:
 
 
 def _report_mode(config: pytest.Config) -> str:
+    known = config.stash.get(_MODE, None)
+    if known is not None:
+        return known
+    config.stash[_MODE] = _read_report_mode(config)
+    return config.stash[_MODE]
+
+
+def _read_report_mode(config: pytest.Config) -> str:
     mode = config.getoption("--conformance-report") or config.getini("scenario_conformance_report")
     if mode not in ("auto", "on", "off"):
         raise pytest.UsageError(
@@ -553,19 +611,41 @@ class ConformanceReport:
         self.config = config
         self.results: dict[str, tuple[list[str], str]] = {}
         self.unjudged: dict[str, list[str]] = {}  # per scenario: rules it cannot certify
-        self.capabilities: dict[str, Any] | None = None
+        #: What the implementation declared: each process sends it once, on the first
+        #: scenario report that knows it (``report.scenario_capabilities``).
+        self.declared: dict[str, Any] | None = None
         self.json_note = ""
+        # Under xdist the controller judges; a worker's reports are only sent on.
+        self.judges = not hasattr(config, "workerinput")
+
+    @property
+    def capabilities(self) -> dict[str, Any] | None:
+        """The implementation's capabilities, once a judged scenario has run."""
+        return self.declared if self.results else None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if isinstance(item, ScenarioItem) and call.when != "setup":
+            declared = item.config.stash[_HARNESS].capabilities_once()
+            if declared is not None:
+                report.scenario_capabilities = declared  # type: ignore[attr-defined]
+        return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not self.judges:
+            return
+        declared = getattr(report, "scenario_capabilities", None)
+        if isinstance(declared, dict):
+            self.declared = declared
         properties = dict(report.user_properties)
         if "rules" not in properties:
             return
         mode = _report_mode(self.config)
         if mode == "auto" and not properties.get("conformance"):
             return
-        declared = properties.get("capabilities")
-        if isinstance(declared, dict):
-            self.capabilities = declared
         if report.when == "call" or report.outcome != "passed":
             outcome: str = report.outcome
             if hasattr(report, "wasxfail"):
@@ -631,6 +711,7 @@ class HtmlReport:
         self.path = path
         self.records: dict[str, dict[str, Any]] = {}
         self.note = ""
+        self.writes = not hasattr(config, "workerinput")  # under xdist, the controller
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -652,7 +733,7 @@ class HtmlReport:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "scenario_html", None)
-        if not isinstance(data, dict):
+        if not self.writes or not isinstance(data, dict):
             return
         outcome: str = report.outcome
         if hasattr(report, "wasxfail"):
