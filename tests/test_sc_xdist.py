@@ -307,6 +307,10 @@ sharing.parse_file = _counting
 @pytest.fixture
 def env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    # Run under the project's own -n 2, this process is a worker: what it would hand down
+    # to the inner pytest (PYTEST_XDIST_WORKER=gw0 in a -n 0 run) must not be.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
     (pytester.path / "tmp").mkdir()
     (pytester.path / "parsed").mkdir()
     monkeypatch.setenv("TMPDIR", str(pytester.path / "tmp"))
