@@ -179,8 +179,7 @@ def test_a_changed_scenario_that_loads_runs_to_a_verdict(data: dict[str, Any]) -
             run(each)
         except ScenarioFailed as exc:  # a verdict, with its story
             report = exc.report
-        except NotApplicable as exc:  # a verdict too: `when:` names another implementation
-            assert str(exc).startswith("applies when ")
+        except NotApplicable:  # a verdict too: its `when:` names another implementation
             continue
         else:
             continue
