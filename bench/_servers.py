@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 PING = {"pong": True, "server": "bench"}
 
 
-def bare(port: int) -> None:
+def bare_app() -> web.Application:
+    """The baseline: a plain aiohttp application answering both requests."""
     from aiohttp import web
 
     async def ping(request: web.Request) -> web.Response:
@@ -28,7 +33,13 @@ def bare(port: int) -> None:
     app = web.Application()
     app.router.add_get("/ping", ping)
     app.router.add_post("/echo", echo)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    return app
+
+
+def bare(port: int) -> None:
+    from aiohttp import web
+
+    web.run_app(bare_app(), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
 def bare_pydantic(port: int) -> None:

@@ -37,6 +37,7 @@ from aiohttp import web
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _servers import bare_app  # noqa: E402
 from bench_mockserver import BODY, stub_file  # noqa: E402
 
 _POST = (
@@ -107,21 +108,7 @@ async def _feed(server: web.Server, raw: bytes, count: int) -> None:
 
 
 async def _bare() -> web.Server:
-    ping = {"pong": True, "server": "bench"}
-
-    async def get(request: web.Request) -> web.Response:
-        return web.json_response(ping)
-
-    async def post(request: web.Request) -> web.Response:
-        data = await request.json()
-        if data.get("name") != "bench":
-            return web.Response(status=404)
-        return web.json_response({"echo": data})
-
-    app = web.Application()
-    app.router.add_get("/ping", get)
-    app.router.add_post("/echo", post)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(bare_app(), access_log=None)
     await runner.setup()
     assert runner.server is not None
     return runner.server
