@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .loader import LoadedScenario
     from .results import RunResult
     from .sharing import ParsedFile, Share  # noqa: F401 (Share: a stash key's type)
+    from .wire import ReportPacking  # noqa: F401 (a stash key's type)
 
 # The harness's heavy parts (the mock server, the HTTP client, the models) are imported
 # when a scenario is collected or run, so processes that never meet one stay light.
@@ -126,6 +127,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a scenario file's item")
     config.stash[_HARNESS] = Harness(config)
     workerinput = getattr(config, "workerinput", None)
+    from .wire import WIRE_KEY, ReportPacking, wire_format
+
+    pack = workerinput is not None and workerinput.get(WIRE_KEY) == wire_format()
+    config.stash[_PACKING] = packing = ReportPacking(pack=pack)
+    config.pluginmanager.register(packing, "scenarios-report-packing")
     if workerinput is not None:
         from .sharing import Share
 
@@ -305,6 +311,16 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ScenarioFi
 
 
 _SHARE = pytest.StashKey["Share"]()  # a worker's side of the run's parsed files
+_PACKING = pytest.StashKey["ReportPacking"]()  # scenario reports on xdist's wire
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if isinstance(item, ScenarioItem):
+        packing = item.config.stash.get(_PACKING, None)
+        if packing is not None:
+            packing.track(item.nodeid)
+
+
 _SHARE_DIRECTORY = pytest.StashKey[Path]()  # the controller's
 
 
@@ -313,6 +329,9 @@ def pytest_configure_node(node: Any) -> None:
     """Under xdist, on the controller: name the run's directory of parsed files to each
     worker (``scenarios/sharing.py``); it is made once, owner-only, and removed at the end."""
     config = node.config
+    from .wire import WIRE_KEY, wire_format
+
+    node.workerinput[WIRE_KEY] = wire_format()  # scenario reports travel packed
     if not config.getini("scenario_xdist_share"):
         return
     directory = config.stash.get(_SHARE_DIRECTORY, None)

@@ -426,3 +426,143 @@ def test_shards_under_two_workers_split_the_same_items(env: pytest.Pytester) -> 
         result = env.runpytest_subprocess("-n", "2", "--shard", shard, "-v")
         ids |= {line.split(" PASSED ")[1] for line in result.stdout.lines if " PASSED " in line}
     assert len(ids) == 31
+
+
+# --- reports on xdist's wire (scenarios/wire.py) -------------------------------------------
+
+FAILING = """\
+name: failing one
+flow:
+  - webhook: {url: "{mock.url}/nothing", method: GET, save_to: result}
+mock:
+  stubs:
+    - request: {path: /ping}
+      response: {json: {pong: true}}
+expect:
+  variables: {result.pong: true}
+"""
+
+RECORDER = """\
+import json
+import os
+
+import pytest
+
+PACKED = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_report_from_serializable(config, data):
+    report = yield
+    if "$scenario_report" in data:
+        PACKED.append(report.nodeid)
+    return report
+
+
+def pytest_runtest_logreport(report):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    longrepr = report.longrepr
+    row = {
+        "nodeid": report.nodeid,
+        "when": report.when,
+        "outcome": report.outcome,
+        "location": repr(report.location),
+        "keywords": sorted(report.keywords),
+        "user_properties": repr(report.user_properties),
+        "sections": repr(report.sections),
+        "longrepr": None if longrepr is None else str(longrepr),
+        "type": type(report).__name__,
+        "from_worker": hasattr(report, "worker_id") and hasattr(report, "testrun_uid"),
+    }
+    with open(os.environ["REPORT_LOG"], "a", encoding="utf-8") as log:
+        log.write(json.dumps(row) + "\\n")
+
+
+def pytest_unconfigure(config):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        with open(os.environ["REPORT_LOG"] + ".packed", "w", encoding="utf-8") as log:
+            log.write(json.dumps(PACKED))
+"""
+
+
+def _reports(path: Path) -> tuple[dict[tuple[str, str], dict[str, object]], list[str]]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    packed = json.loads(Path(f"{path}.packed").read_text(encoding="utf-8"))
+    path.unlink()
+    return {(str(row["nodeid"]), str(row["when"])): row for row in rows}, packed
+
+
+def test_scenario_reports_travel_packed_and_read_back_as_without_xdist(
+    env: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.makefile(".scenario.yaml", failing=FAILING)
+    env.makepyfile(recorder=RECORDER)
+    log = env.path / "reports.jsonl"
+    monkeypatch.setenv("REPORT_LOG", str(log))
+    serial = env.runpytest_subprocess("-p", "recorder", "-n", "0", "--junitxml=serial.xml")
+    serial.assert_outcomes(passed=31, failed=1)
+    alone, none_packed = _reports(log)
+    parallel = env.runpytest_subprocess("-p", "recorder", "-n", "2", "--junitxml=parallel.xml")
+    parallel.assert_outcomes(passed=31, failed=1)
+    shipped, packed = _reports(log)
+    assert none_packed == []
+    # Every report of every scenario came packed, and reads back as it was made.
+    assert len(packed) == 3 * 32
+    assert set(packed) == {nodeid for nodeid, _ in alone}
+    assert set(shipped) == set(alone)
+    for key, row in shipped.items():
+        assert row.pop("from_worker") is True
+        assert alone[key].pop("from_worker") is False
+        assert row == alone[key], key
+    failed = shipped[("failing.scenario.yaml::failing one", "call")]
+    assert failed["outcome"] == "failed"
+    assert "result.pong" in str(failed["longrepr"])
+    assert "('rules', '')" in str(failed["user_properties"])
+    parallel.stdout.fnmatch_lines(["*FAILED failing.scenario.yaml::failing one*"])
+    junit = (env.path / "parallel.xml").read_text(encoding="utf-8")
+    assert junit.count("<testcase ") == 32
+    assert junit.count("<failure ") == 1
+
+
+def test_a_report_marshal_cannot_write_travels_plain(pytester: pytest.Pytester) -> None:
+    from scenarios.wire import ReportPacking
+
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    config = pytester.parseconfigure()
+    packing = ReportPacking(pack=True)
+    config.pluginmanager.register(packing, "packing-under-test")
+    packing.track("s.scenario.yaml::one")
+
+    def report(user_properties: list[tuple[str, object]]) -> pytest.TestReport:
+        return pytest.TestReport(
+            "s.scenario.yaml::one",
+            ("s.scenario.yaml", 0, "scenario: one"),
+            {"one": 1},
+            "passed",
+            None,
+            "call",
+            user_properties=user_properties,
+        )
+
+    plain = report([("rules", "A1"), ("odd", object())])
+    data = config.hook.pytest_report_to_serializable(config=config, report=plain)
+    assert "$scenario_report" not in data
+    assert data["nodeid"] == "s.scenario.yaml::one"
+
+    data = config.hook.pytest_report_to_serializable(
+        config=config, report=report([("rules", "A1")])
+    )
+    assert set(data) == {"$scenario_report"}
+    data["worker_id"] = "gw0"
+    back = config.hook.pytest_report_from_serializable(config=config, data=data)
+    assert isinstance(back, pytest.TestReport)
+    assert back.location == ("s.scenario.yaml", 0, "scenario: one")
+    assert back.user_properties == [("rules", "A1")]
+    assert back.worker_id == "gw0"  # type: ignore[attr-defined]
+
+    other = pytest.TestReport(
+        "test_x.py::test", ("test_x.py", 0, "test"), {}, "passed", None, "call"
+    )
+    data = config.hook.pytest_report_to_serializable(config=config, report=other)
+    assert "$scenario_report" not in data  # not a scenario's: pytest's own form
