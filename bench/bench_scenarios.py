@@ -18,7 +18,8 @@ schedule's wall time, and the suite under ``-n 2`` against ``-n 0``.
   ``-n 2`` (and again without Hypothesis's pytest plugin, and ``-n 2`` with the
   workers' sharing of parsed files turned off, for what it buys). Every run is
   cold: nothing is cached from one run to the next. ``--files-only`` measures
-  just that.
+  just that; with ``--requests K`` each scenario sends K requests (heavier
+  scenarios: only the ``-n 0`` / ``-n 2`` pair is run).
 
 pytest runs with Python's bytecode cache on, as ``tasks.py`` runs it and as a
 developer's machine has it (some images set ``PYTHONDONTWRITEBYTECODE``; then
@@ -73,13 +74,15 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     return elapsed, cpu
 
 
-def scenario_file(count: int) -> str:
+def scenario_file(count: int, requests: int = 1) -> str:
+    """``count`` scenarios, each ``requests`` GETs checked against the mock server."""
     lines = ["scenarios:"]
     for number in range(count):
+        lines += [f"  - name: ping {number}", "    flow:"]
         lines += [
-            f"  - name: ping {number}",
-            "    flow:",
-            '      - webhook: {url: "{mock.url}/ping", method: GET, save_to: result}',
+            '      - webhook: {url: "{mock.url}/ping", method: GET, save_to: result}'
+        ] * requests
+        lines += [
             "    mock:",
             "      stubs:",
             "        - request: {method: GET, path: /ping}",
@@ -235,11 +238,11 @@ def suite(workers: str, copies: int) -> float:
     )
 
 
-def many_files(count: int) -> Path:
+def many_files(count: int, requests: int = 1) -> Path:
     folder = Path(tempfile.mkdtemp()) / f"files{count}"
     folder.mkdir()
     for number in range(count):
-        text = scenario_file(1).replace("ping 0", f"ping {number}")
+        text = scenario_file(1, requests).replace("ping 0", f"ping {number}")
         (folder / f"s{number:05}.scenario.yaml").write_text(text)
     return folder
 
@@ -277,13 +280,23 @@ def median_timed(repeats: int, folder: Path, workers: str, *extra: str) -> tuple
 NO_HYPOTHESIS = ("-p", "no:hypothesispytest")
 
 
-def files(count: int, repeats: int) -> None:
+def files(count: int, repeats: int, requests: int = 1) -> None:
     """Every run is a cold one: each is a fresh pytest process (and fresh workers), and the
     directory xdist's workers share their parsed files through lives only for one run."""
     print(
-        f"a directory of {count} one-scenario files (wall time, and CPU: user + system "
-        "of pytest and its workers)"
+        f"a directory of {count} one-scenario files, {requests} request(s) a scenario "
+        "(wall time, and CPU: user + system of pytest and its workers)"
     )
+    if requests != 1:
+        folder = many_files(count, requests)
+        serial, serial_cpu = median_timed(repeats, folder, "0")
+        parallel, parallel_cpu = median_timed(repeats, folder, "2")
+        print(
+            f"  whole run: -n 0 {serial:.2f} s (CPU {serial_cpu:.2f} s), "
+            f"-n 2 {parallel:.2f} s (CPU {parallel_cpu:.2f} s); "
+            f"ratio {parallel / serial:.2f}x (goal: at most 0.7x)"
+        )
+        return
     for share in (count // 4, count // 2, count):
         folder = many_files(share)
         took, cpu = median_timed(repeats, folder, "0", "--collect-only")
@@ -312,9 +325,15 @@ def main() -> None:
     parser.add_argument("--no-tavern", action="store_true")
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--files-only", action="store_true")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=1,
+        help="with --files-only: requests per scenario (heavier scenarios, the -n 2 run alone)",
+    )
     args = parser.parse_args()
     if args.files_only:
-        files(args.files, max(1, min(args.repeats, 3)))
+        files(args.files, max(1, min(args.repeats, 3)), args.requests)
         return
     our_overhead = ours(args.repeats)
     print(f"per-scenario overhead (101 vs 1 one-request scenarios): {our_overhead * 1000:.1f} ms")
