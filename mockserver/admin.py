@@ -161,7 +161,8 @@ async def _body(request: web.BaseRequest) -> bytes:
         return read.body
     status, detail = read.status, read.note
     text = json.dumps(
-        {"type": "about:blank", "title": "Body not read", "status": status} | {"detail": detail}
+        {"type": "about:blank", "title": "Body not read", "status": status or 400}
+        | {"detail": detail}
     )
     refusal: web.HTTPException
     if read.status == 413:
@@ -198,6 +199,17 @@ def _reply(data: Any, *, status: int = 200) -> web.Response:
         content_type="application/json",
         charset="utf-8",
         headers=_NOSNIFF,
+    )
+
+
+def _listing(listing: str, *, status: int = 200) -> web.Response:
+    """``{"stubs": listing}``; a lone surrogate in a stub (``"\\ud800"`` in its id, name or
+    JSON) stands only in a JSON string, so it is written as that string's escape."""
+    return web.Response(
+        status=status,
+        body=f'{{"stubs":{listing}}}'.encode("utf-8", "backslashreplace"),
+        content_type="application/json",
+        charset="utf-8",
     )
 
 
@@ -392,9 +404,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         listing = await dumps_in_pieces(
             server.registry.entries(), lambda entry: _dump_stub(entry.stub) | {"calls": entry.calls}
         )
-        return web.Response(
-            text=f'{{"stubs":{listing}}}', content_type="application/json", charset="utf-8"
-        )
+        return _listing(listing)
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
         raw = await _body(request)
@@ -437,13 +447,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         added = await add_in_pieces(server.registry, models)
         if len(added) == 1 and not listed:
             return _reply(_dump_stub(added[0]), status=201)
-        listing = await dumps_in_pieces(added, _dump_stub)
-        return web.Response(
-            status=201,
-            text=f'{{"stubs":{listing}}}',
-            content_type="application/json",
-            charset="utf-8",
-        )
+        return _listing(await dumps_in_pieces(added, _dump_stub), status=201)
 
     async def remove_stubs(request: web.BaseRequest) -> web.Response:
         asked = await _request_model(request, _RemoveRequest, "Invalid removal")
@@ -541,7 +545,7 @@ def admin_router(server: MockServer) -> AdminRouter:
             {"scenario": scenario, "key": key, "state": state}
             for (scenario, key), state in sorted(server.registry.states.items())
         ]
-        return _reply({"states": states})
+        return _reply({"states": states, "dropped": server.registry.states.dropped})
 
     async def put_state(request: web.BaseRequest) -> web.Response:
         asked = await _request_model(request, _StateRequest, "Invalid state")

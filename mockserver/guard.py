@@ -32,6 +32,8 @@ request under ``/__admin/`` already passes through it before any route.
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -60,6 +62,37 @@ def _split_host(value: str) -> tuple[str, int | None] | None:
     if not name or parts.username is not None or parts.path or parts.query:
         return None
     return name.lower(), port
+
+
+_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+
+
+def host_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a host name the admin API is reached by, or ``None``: a
+    name Host and Origin can carry (``mock.ci.internal``, ``10.0.0.5``, ``[fd00::1]``),
+    without a port (the server's own is checked)."""
+    bare = name.strip()
+    if bare.startswith("[") and bare.endswith("]"):
+        bare = bare[1:-1]
+    if ":" in bare:
+        try:
+            ipaddress.IPv6Address(bare)
+        except ValueError:
+            return f"a host name without a port, such as mock.ci.internal; got {name!r}"
+        return None
+    if not _NAME.fullmatch(bare):
+        return f"a host name such as mock.ci.internal (letters, digits, '.', '-'); got {name!r}"
+    return None
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` can never be sent as ``Authorization: Bearer TOKEN``, or ``None``."""
+    if any(char.isspace() or not char.isprintable() for char in token):
+        return (
+            "a token without spaces or control characters (a header cannot carry them "
+            "as sent, so no request would ever match it)"
+        )
+    return None
 
 
 def host_names(names: Iterable[str]) -> frozenset[str]:

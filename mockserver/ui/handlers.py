@@ -83,10 +83,13 @@ def _secure(response: web.StreamResponse) -> web.StreamResponse:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
+    # A lone surrogate (a request's "\ud800", a stub's id) stands only in a JSON string:
+    # written \udXXX, it is that string's escape, and the answer is always UTF-8.
     response = web.Response(
         status=status,
-        text=json.dumps(data, ensure_ascii=False, default=str),
+        body=json.dumps(data, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace"),
         content_type="application/json",
+        charset="utf-8",
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -316,4 +319,4 @@ class UiRouter:
 
 def _event(name: str, data: Any) -> bytes:
     text = json.dumps(data, ensure_ascii=False, default=str)
-    return f"event: {name}\ndata: {text}\n\n".encode()
+    return f"event: {name}\ndata: {text}\n\n".encode("utf-8", "backslashreplace")

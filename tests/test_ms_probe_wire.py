@@ -1,0 +1,277 @@
+"""A hostile probe of the mock server over raw sockets: what an attacker or a heavy
+user sends that the earlier hardening did not cover (docs/hardening.md).
+
+Nothing here waits on the clock: every exchange reads until the server closes
+the connection (``Connection: close``), within a generous liveness bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from mockserver import MockServer
+from mockserver.cli import main
+from webhook_core.template import MISSING
+
+LIVENESS = 30.0  # seconds: how long "eventually" may take on a loaded machine
+
+
+async def exchange(port: int, data: bytes) -> bytes:
+    """Send ``data`` on a fresh connection and read until the server closes it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), LIVENESS)
+    finally:
+        writer.close()
+
+
+def request(
+    target: str, *headers: bytes, body: bytes = b"", method: bytes = b"GET", host: bytes = b""
+) -> bytes:
+    lines = [method + b" " + target.encode("latin-1") + b" HTTP/1.1"]
+    lines.append(b"Host: " + (host or b"127.0.0.1"))
+    lines += list(headers)
+    if body:
+        lines.append(b"Content-Length: " + str(len(body)).encode())
+    lines.append(b"Connection: close")
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def body_of(answer: bytes) -> bytes:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    if b"transfer-encoding: chunked" in head.lower():
+        out = b""
+        while body:
+            size_line, _, rest = body.partition(b"\r\n")
+            size = int(size_line, 16)
+            if size == 0:
+                break
+            out += rest[:size]
+            body = rest[size + 2 :]
+        return out
+    return body
+
+
+def strict_json(raw: bytes) -> Any:
+    """JSON as a browser's ``JSON.parse`` reads it: no NaN, no Infinity."""
+
+    def refuse(name: str) -> Any:
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(raw, parse_constant=refuse)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[MockServer]:
+    async with MockServer([{"name": "ping", "request": {"path": "/ping"}}]) as made:
+        yield made
+
+
+# --- the request line ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "path"),
+    [
+        pytest.param("http://127.0.0.1/ping", "/ping", id="absolute-form"),
+        pytest.param("HTTP://Example.COM:80/ping", "/ping", id="absolute-form-any-case"),
+        pytest.param("http://u:p@elsewhere/ping", "/ping", id="absolute-form-userinfo"),
+        pytest.param("https://elsewhere", "/", id="absolute-form-no-path"),
+    ],
+)
+async def test_an_absolute_form_target_is_matched_by_its_path(
+    server: MockServer, target: str, path: str
+) -> None:
+    # RFC 9112 3.2.2: a server must accept the absolute form (what a client that
+    # takes the mock server for its proxy sends); the path names the resource.
+    answer = await exchange(server.port, request(target + "?q=1"))
+    assert status_of(answer) == (200 if path == "/ping" else 404)
+    (entry,) = server.requests
+    assert (entry.path, entry.query_string) == (path, "q=1")
+
+
+# --- bodies ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target", [pytest.param("/ping", id="stub-traffic"), pytest.param("/__admin/stubs", id="admin")]
+)
+async def test_a_body_that_does_not_decompress_leaves_no_traceback(
+    server: MockServer,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    target: str,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    # Content-Encoding: gzip, and bytes that are not gzip; kept alive, so aiohttp reads
+    # what is left of the body after the answer.
+    raw = (
+        f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Content-Encoding: gzip\r\nContent-Length: 4\r\n\r\nabcd"
+    ).encode()
+    answer = await exchange(server.port, raw)
+    assert status_of(answer) == 400
+    if target.startswith("/__admin/"):
+        assert json.loads(body_of(answer))["status"] == 400
+    else:
+        (entry,) = server.requests
+        assert entry.incomplete
+    assert status_of(await exchange(server.port, request("/ping"))) == 200
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"a": NaN}', id="nan"),
+        pytest.param(b'{"a": -Infinity}', id="infinity"),
+        pytest.param(b'{"a": 1e999}', id="beyond-a-float"),
+    ],
+)
+async def test_a_body_with_a_number_json_cannot_carry_is_not_json_anywhere(
+    server: MockServer, body: bytes
+) -> None:
+    server.add({"request": {"path": "/echo"}, "response": {"json": {"j": "{request.json}"}}})
+    raw = request("/echo", b"Content-Type: application/json", method=b"POST", body=body)
+    answer = await exchange(server.port, raw)
+    assert status_of(answer) == 200
+    assert strict_json(body_of(answer)) == {"j": None}  # the answer is JSON
+    (entry,) = server.requests
+    assert entry.json is MISSING
+    for target in ("/__admin/requests", "/__admin/ui/api/requests/1"):
+        answer = await exchange(server.port, request(target))
+        assert status_of(answer) == 200, answer[:300]
+        strict_json(body_of(answer))  # the dashboard's JSON.parse must read it
+
+
+async def test_a_request_holding_a_lone_surrogate_shows_in_the_dashboard(
+    server: MockServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = b'{"a": "\\ud800"}'
+    raw = request("/x", b"Content-Type: application/json", method=b"POST", body=body)
+    assert status_of(await exchange(server.port, raw)) == 404
+    answer = await exchange(server.port, request("/__admin/ui/api/requests/1"))
+    assert status_of(answer) == 200, answer[:300]
+    assert json.loads(body_of(answer))["body"]["value"] == {"a": "\ud800"}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# --- stubs that hold lone surrogates ---------------------------------------------------
+
+
+async def test_a_stub_json_with_a_lone_surrogate_is_served_as_its_escape(
+    server: MockServer,
+) -> None:
+    added = await exchange(
+        server.port,
+        request(
+            "/__admin/stubs",
+            b"Content-Type: application/json",
+            method=b"POST",
+            body=b'{"id": "s\\ud800", "name": "n\\udfff", "request": {"path": "/s"},'
+            b' "response": {"json": {"k": "\\ud800"}}}',
+        ),
+    )
+    assert status_of(added) == 201, added[:400]
+    answer = await exchange(server.port, request("/s"))
+    assert (status_of(answer), json.loads(body_of(answer))) == (200, {"k": "\ud800"})
+    for target in ("/__admin/stubs", "/__admin/ui/api/stubs"):
+        listed = await exchange(server.port, request(target))
+        assert status_of(listed) == 200, listed[:300]
+        assert "s\ud800" in {stub["id"] for stub in json.loads(body_of(listed))["stubs"]}
+
+
+@pytest.mark.parametrize(
+    ("response", "field"),
+    [
+        pytest.param({"text": "a\ud800"}, "response.text", id="text"),
+        pytest.param({"headers": {"X-A": "\udfff"}}, "response.headers", id="header"),
+    ],
+)
+async def test_a_stub_text_no_bytes_can_carry_is_refused_naming_the_field(
+    server: MockServer, response: dict[str, Any], field: str
+) -> None:
+    stub = {"request": {"path": "/s"}, "response": response}
+    raw = json.dumps(stub).encode()  # ensure_ascii: the surrogate goes as \udfff
+    answer = await exchange(
+        server.port,
+        request("/__admin/stubs", b"Content-Type: application/json", method=b"POST", body=raw),
+    )
+    assert status_of(answer) == 400, answer[:400]
+    problem = json.loads(body_of(answer))
+    assert [e["field"] for e in problem["errors"]] == [field]
+    assert "surrogate" in problem["errors"][0]["message"]
+
+
+async def test_a_templated_header_echoing_a_lone_surrogate_is_written_escaped(
+    server: MockServer,
+) -> None:
+    server.add({"request": {"path": "/h"}, "response": {"headers": {"X-Echo": "{request.json.a}"}}})
+    raw = request("/h", b"Content-Type: application/json", method=b"POST", body=b'{"a":"x\\ud800"}')
+    answer = await exchange(server.port, raw)
+    assert status_of(answer) == 200
+    assert b"\r\nX-Echo: x\\ud800\r\n" in answer
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--host", ""], "--host", id="empty-host"),
+        pytest.param(["--host", "  "], "--host", id="blank-host"),
+        pytest.param(["--admin-token", " secret"], "--admin-token", id="token-with-space"),
+        pytest.param(["--admin-allow-host", ""], "--admin-allow-host", id="empty-allowed-host"),
+        pytest.param(
+            ["--admin-allow-host", "evil.example:80"], "--admin-allow-host", id="host-with-port"
+        ),
+    ],
+)
+def test_a_cli_option_that_cannot_work_is_one_line_and_exit_2(
+    args: list[str], message: str
+) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(args, out=out, err=err) == 2
+    (line,) = err.getvalue().splitlines()
+    assert line.startswith(f"mockserver: {message}")
+    assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param({"host": " "}, "host:", id="blank-host"),
+        pytest.param({"admin_token": "a b"}, "admin_token:", id="token-with-space"),
+        pytest.param({"admin_token": "a\nb"}, "admin_token:", id="token-with-line-break"),
+        pytest.param({"admin_hosts": ["mock:8080"]}, "admin_hosts:", id="host-with-port"),
+        pytest.param({"admin_hosts": [""]}, "admin_hosts:", id="empty-host-name"),
+    ],
+)
+def test_admin_settings_that_cannot_work_are_refused(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MockServer(**options)
+
+
+def test_admin_host_names_that_can_work_are_taken() -> None:
+    server = MockServer(admin_hosts=["mock.ci.internal", "10.0.0.5", "[fd00::1]", "fd00::2"])
+    assert server.admin_guard.allowed_hosts == {
+        "mock.ci.internal",
+        "10.0.0.5",
+        "fd00::1",
+        "fd00::2",
+    }
