@@ -275,3 +275,53 @@ def test_admin_host_names_that_can_work_are_taken() -> None:
         "fd00::1",
         "fd00::2",
     }
+
+
+# --- the admin guard -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param(
+            (b"Origin: http://127.0.0.1:{port}", b"Origin: http://evil.example"),
+            id="a-second-origin",
+        ),
+        pytest.param(
+            (b"Sec-Fetch-Site: same-origin", b"Sec-Fetch-Site: cross-site"),
+            id="a-second-sec-fetch-site",
+        ),
+        pytest.param((b"Referer: http://evil.example/page",), id="a-foreign-referer-alone"),
+        pytest.param((b"Referer: http://127.0.0.1:1/",), id="a-referer-of-another-port"),
+        pytest.param((b"Referer: null",), id="a-referer-that-is-no-url"),
+    ],
+)
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("/__admin/reset", id="admin"),
+        pytest.param("/__admin/ui/api/reset", id="dashboard"),
+    ],
+)
+async def test_an_admin_write_with_any_foreign_sign_is_refused(
+    server: MockServer, headers: tuple[bytes, ...], target: str
+) -> None:
+    sent = tuple(h.replace(b"{port}", str(server.port).encode()) for h in headers)
+    if target.startswith("/__admin/ui/") and not any(h.startswith(b"Origin") for h in sent):
+        sent = (b"Origin: http://127.0.0.1:" + str(server.port).encode(), *sent)
+    host = f"127.0.0.1:{server.port}".encode()
+    answer = await exchange(server.port, request(target, *sent, method=b"POST", host=host))
+    assert status_of(answer) == 403, answer[:400]
+    assert len(server.stubs) == 1  # not reset
+
+
+async def test_an_admin_write_with_the_servers_own_referer_goes_through(
+    server: MockServer,
+) -> None:
+    host = f"127.0.0.1:{server.port}".encode()
+    referer = b"Referer: http://" + host + b"/__admin/ui/"
+    answer = await exchange(
+        server.port, request("/__admin/reset", referer, method=b"POST", host=host)
+    )
+    assert status_of(answer) == 204, answer[:400]
+    assert server.stubs == []
