@@ -166,22 +166,28 @@ async def send_fault(
         body = b"x" * (fault.chunk_size * 10)
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = len(body)
-        await response.prepare(request)
-        for start in range(0, len(body), fault.chunk_size):
-            await response.write(body[start : start + fault.chunk_size])
-            await pause(fault.chunk_delay_ms / 1000)
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            for start in range(0, len(body), fault.chunk_size):
+                await response.write(body[start : start + fault.chunk_size])
+                await pause(fault.chunk_delay_ms / 1000)
+            await response.write_eof()
+        except ConnectionError:  # the client left mid-answer: nothing to tell anyone
+            abort_connection(request, reset=False)
         return response
     elif kind is FaultType.LARGE_BODY:
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = fault.size
         response.content_type = "text/plain"
-        await response.prepare(request)
         chunk = b"x" * 65536
         remaining = fault.size
-        while remaining > 0:
-            await response.write(chunk[: min(remaining, len(chunk))])
-            remaining -= len(chunk)
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            while remaining > 0:
+                await response.write(chunk[: min(remaining, len(chunk))])
+                remaining -= len(chunk)
+            await response.write_eof()
+        except ConnectionError:  # the client left mid-answer
+            abort_connection(request, reset=False)
         return response
     return web.Response(status=500)

@@ -325,3 +325,40 @@ async def test_an_admin_write_with_the_servers_own_referer_goes_through(
     )
     assert status_of(answer) == 204, answer[:400]
     assert server.stubs == []
+
+
+# --- clients that leave while the answer is being written ------------------------------
+
+
+async def _until(condition: Any) -> None:
+    for _ in range(int(LIVENESS * 100)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the server never got there")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"type": "slow_body", "chunk_size": 1, "chunk_delay_ms": 200}, id="slow-body"),
+        pytest.param({"type": "large_body", "size": 64 * 1024 * 1024}, id="large-body"),
+    ],
+)
+async def test_a_client_leaving_a_dribbled_or_huge_answer_leaves_no_traceback(
+    server: MockServer,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    fault: dict[str, Any],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.add({"request": {"path": "/f"}, "response": {"fault": fault}})
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(request("/f"))
+    await writer.drain()
+    await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)  # the answer began
+    writer.transport.abort()  # and the client is gone (a reset, as a killed process leaves)
+    await _until(lambda: server.in_flight == 0)
+    assert status_of(await exchange(server.port, request("/ping"))) == 200
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert "Traceback" not in capfd.readouterr().err
