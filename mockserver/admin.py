@@ -665,6 +665,8 @@ def admin_router(server: MockServer) -> AdminRouter:
             asked = await _request_model(request, _ClockRequest, "Invalid clock request")
             if isinstance(asked, web.Response):
                 return asked
+            clock = profile.clock
+            before = (clock.frozen, clock.offset)
             try:
                 if asked.thaw:
                     profile.clock.thaw()
@@ -674,6 +676,13 @@ def admin_router(server: MockServer) -> AdminRouter:
                 profile.clock.advance(asked.advance)
             except ValueError as exc:
                 return problem(400, "Invalid clock request", str(exc))
+            except OverflowError:  # past year 9999: no date to be at; the clock stays put
+                clock.frozen, clock.offset = before
+                return problem(
+                    400,
+                    "Invalid clock request",
+                    f"advance: {asked.advance:g} s would take the clock past any date (year 9999)",
+                )
         return _reply(profile.clock.to_json())
 
     async def unblock(request: web.BaseRequest) -> web.Response:

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -362,3 +363,71 @@ async def test_a_client_leaving_a_dribbled_or_huge_answer_leaves_no_traceback(
     assert status_of(await exchange(server.port, request("/ping"))) == 200
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert "Traceback" not in capfd.readouterr().err
+
+
+# --- numbers in the dashboard's queries --------------------------------------------------
+
+_DIGITS_5000 = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("target", "status"),
+    [
+        pytest.param("/__admin/ui/api/requests?limit=%C2%B2", 400, id="superscript-limit"),
+        pytest.param("/__admin/ui/api/requests?before=%EF%BC%91", 400, id="fullwidth-before"),
+        pytest.param(f"/__admin/ui/api/requests?before={_DIGITS_5000}", 400, id="5000-digits"),
+        pytest.param("/__admin/ui/api/requests?status=%C2%B2%C2%B2%C2%B2", 400, id="odd-status"),
+        pytest.param("/__admin/ui/api/requests/%C2%B2", 404, id="superscript-number"),
+        pytest.param(f"/__admin/ui/api/requests/{_DIGITS_5000}", 404, id="5000-digit-number"),
+        pytest.param("/__admin/ui/api/requests/%D9%A1", 404, id="arabic-indic-one"),
+    ],
+)
+async def test_a_dashboard_number_that_is_not_ascii_digits_is_refused_not_a_500(
+    server: MockServer, target: str, status: int
+) -> None:
+    await exchange(server.port, request("/ping"))  # request #1 exists
+    answer = await exchange(server.port, request(target))
+    assert status_of(answer) == status, answer[:300]
+    assert json.loads(body_of(answer))["status"] == status
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"advance": 1e300}', id="advance-past-any-date"),
+        pytest.param(b'{"at": "9999-12-31T23:59:59+00:00", "advance": 86400}', id="past-year-9999"),
+    ],
+)
+async def test_a_crm_clock_moved_past_any_date_is_a_400(body: bytes) -> None:
+    from mockserver.crm import Bitrix24
+
+    async with MockServer() as server:
+        server.mount(Bitrix24())
+        answer = await exchange(
+            server.port,
+            request(
+                "/__admin/crm/bitrix24/clock",
+                b"Content-Type: application/json",
+                method=b"POST",
+                body=body,
+            ),
+        )
+    assert status_of(answer) == 400, answer[:300]
+    assert "advance" in body_of(answer).decode() or "date" in body_of(answer).decode()
+
+
+async def test_a_crm_clock_refused_past_any_date_stays_where_it_was() -> None:
+    from mockserver.crm import Bitrix24
+
+    async with MockServer() as server:
+        portal = server.mount(Bitrix24())
+        portal.clock.freeze(datetime(9999, 12, 31, tzinfo=timezone.utc))
+        body = b'{"advance": 172800}'
+        raw = request(
+            "/__admin/crm/bitrix24/clock",
+            b"Content-Type: application/json",
+            method=b"POST",
+            body=body,
+        )
+        assert status_of(await exchange(server.port, raw)) == 400
+        assert portal.clock.now() == datetime(9999, 12, 31, tzinfo=timezone.utc)

@@ -30,6 +30,7 @@ from .queries import (
     FilterError,
     JournalFilter,
     crm_view,
+    is_number,
     journal_page,
     new_rows,
     request_detail,
@@ -196,8 +197,9 @@ class UiRouter:
         return _json(page)
 
     async def request_detail(self, request: web.BaseRequest, seq: str) -> web.Response:
-        if not seq.isdigit():
-            return _problem(404, "No such request", f"{seq!r} is not a request number")
+        if not is_number(seq):
+            shown = seq if len(seq) <= 40 else f"{seq[:40]}..."
+            return _problem(404, "No such request", f"{shown!r} is not a request number")
         number = int(seq)
         for entry in reversed(self.server.journal.entries()):
             if entry.seq == number:
