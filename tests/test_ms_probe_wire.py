@@ -431,3 +431,33 @@ async def test_a_crm_clock_refused_past_any_date_stays_where_it_was() -> None:
         )
         assert status_of(await exchange(server.port, raw)) == 400
         assert portal.clock.now() == datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+
+# --- templates over odd parts of the request ---------------------------------------------
+
+
+async def test_a_template_of_the_whole_request_renders_its_parts_as_json(
+    server: MockServer,
+) -> None:
+    server.add(
+        {
+            "request": {"path": "/t"},
+            "response": {
+                "headers": {"X-Request": "{request}"},
+                "json": {"whole": "{request}", "inside": "text {request} and {stub}"},
+            },
+        }
+    )
+    raw = request("/t?a=1", b"Content-Type: application/json", method=b"POST", body=b'{"x":1}')
+    answer = await exchange(server.port, raw)
+    assert status_of(answer) == 200, answer[:400]
+    shown = json.loads(body_of(answer))
+    assert shown["whole"]["json"] == {"x": 1}
+    assert shown["whole"]["query"] == {"a": "1"}
+    assert shown["whole"]["method"] == "POST"
+    assert "object at 0x" not in shown["inside"]
+    assert (
+        json.loads(shown["inside"].removeprefix("text ").partition(" and ")[0])["url"] == "/t?a=1"
+    )
+    head = answer.partition(b"\r\n\r\n")[0]
+    assert b"object at 0x" not in head
