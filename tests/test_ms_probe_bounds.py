@@ -1,13 +1,15 @@
-"""What grows per request or per distinct key is bounded: keyed scenario states and the
-server's error list (docs/hardening.md, "Nothing grows without bound")."""
+"""What grows per request or per distinct key is bounded (keyed scenario states, the
+server's error list), and stub files as editors write them."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from mockserver import MockServer, VerificationError
+from mockserver.files import load_stub_file
 from mockserver.stubs import StateTable
 from tests.test_ms_probe_wire import body_of, exchange, request, status_of
 
@@ -67,3 +69,12 @@ async def test_an_exhausted_stub_hit_again_and_again_keeps_a_bounded_error_list(
         assert "and 29 more like them" in str(caught.value)
         server.reset_requests()
         assert server.errors == []
+
+
+def test_a_json_stub_file_written_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    # Windows editors write one; RFC 8259 lets a parser ignore it, and YAML files already do.
+    path = tmp_path / "stubs.json"
+    path.write_bytes(b'\xef\xbb\xbf[{"request": {"path": "/a"}}]')
+    (stub,) = load_stub_file(path)
+    assert stub.request.path == "/a"
+    assert stub.source == f"{path}:1"
