@@ -461,3 +461,16 @@ async def test_a_template_of_the_whole_request_renders_its_parts_as_json(
     )
     head = answer.partition(b"\r\n\r\n")[0]
     assert b"object at 0x" not in head
+
+
+async def test_head_of_the_live_feed_is_its_headers_alone(server: MockServer) -> None:
+    # A HEAD answer has no body: a feed written after it would be read as the next answer.
+    raw = (
+        b"HEAD /__admin/ui/api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    answer = await exchange(server.port, raw)
+    first, _, rest = answer.partition(b"\r\n\r\n")
+    assert b"text/event-stream" in first
+    assert rest.startswith(b"HTTP/1.1 200 OK"), rest[:200]
+    assert server.dashboard.watchers == 0

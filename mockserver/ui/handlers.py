@@ -259,6 +259,10 @@ class UiRouter:
             }
         )
         _secure(response)
+        if request.method == "HEAD":  # the headers alone: a HEAD answer has no body
+            await response.prepare(request)
+            await response.write_eof()
+            return response
         self.watchers += 1
         try:
             await response.prepare(request)
