@@ -27,6 +27,7 @@ from .bulk import (
     release_in_pieces,
     remove_in_pieces,
 )
+from .journal import path_tail
 from .models import CrmFaultSpec, RequestPattern, Stub
 from .validation import explain
 
@@ -366,9 +367,12 @@ class AdminRouter:
         self._routes: list[tuple[str, re.Pattern[str], _Handler]] = []
 
     def add(self, method: str, path: str, handler: _Handler) -> None:
-        parts = re.split(r"(\{\w+\})", path)
+        # {name} is one segment; {name+} the rest of the path (a stub id may hold '/').
+        parts = re.split(r"(\{\w+\+?\})", path)
         source = "".join(
-            f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
+            (f"(?P<{part[1:-2]}>.+)" if part.endswith("+}") else f"(?P<{part[1:-1]}>[^/]+)")
+            if part.startswith("{")
+            else re.escape(part)
             for part in parts
         )
         self._routes.append((method, re.compile(source), handler))
@@ -465,7 +469,8 @@ def admin_router(server: MockServer) -> AdminRouter:
         return _reply({"removed": len(set(asked.ids))})
 
     async def delete_stub(request: web.BaseRequest) -> web.Response:
-        stub_id = _PARAMS.get()["id"]
+        # From the raw target: the decoded path has lost what %2F and %ED%A0%80 were.
+        stub_id = path_tail(request.raw_path, "/__admin/stubs/") or _PARAMS.get()["id"]
         if not server.remove(stub_id):
             return problem(404, "No such stub", f"no stub has id {stub_id!r}")
         return web.Response(status=204)
@@ -722,7 +727,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         ("GET", "/__admin/stubs", list_stubs),
         ("POST", "/__admin/stubs", add_stubs),
         ("DELETE", "/__admin/stubs", delete_stubs),
-        ("DELETE", "/__admin/stubs/{id}", delete_stub),
+        ("DELETE", "/__admin/stubs/{id+}", delete_stub),
         ("POST", "/__admin/stubs/remove", remove_stubs),
         ("GET", "/__admin/requests", list_requests),
         ("DELETE", "/__admin/requests", clear_requests),

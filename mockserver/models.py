@@ -399,7 +399,7 @@ class Stub(_Model):
     An ``optional`` stub may go unused in a strict test.
     """
 
-    id: str | None = None
+    id: str | None = Field(default=None, min_length=1)
     name: str | None = None
     priority: int = 5
     request: RequestPattern = Field(default_factory=RequestPattern)

@@ -24,7 +24,7 @@ from . import verifying
 from .bodies import BodyRead, body_at_hand, read_body
 from .errors import Problem, StubError, VerificationError
 from .guard import AdminGuard, host_name_problem, host_names, token_problem
-from .journal import Journal, RecordedRequest, escape_text
+from .journal import Journal, RecordedRequest, escape_text, origin_form
 from .matching import CompiledPattern
 from .models import CONNECTION_FAULTS, RequestPattern, ResponseDef, Stub
 from .report import (
@@ -362,7 +362,7 @@ class MockServer:
     def _respond(self, request: web.BaseRequest, read: BodyRead) -> Answering:
         raw_path, _, query = request.raw_path.partition("?")
         if raw_path[:1] != "/" and "://" in raw_path:
-            raw_path = _origin_form(raw_path)
+            raw_path = origin_form(raw_path)
         record = RecordedRequest.received(
             self.journal.next_seq(),
             request.method,
@@ -707,15 +707,6 @@ class MockServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop_thread()
-
-
-def _origin_form(target: str) -> str:
-    """The path of an absolute-form target (``http://host/path``, what a client sends a
-    server it takes for its proxy): RFC 9112 says a server must accept it, and the path
-    names the resource."""
-    _, _, rest = target.partition("://")
-    slash = rest.find("/")
-    return rest[slash:] if slash >= 0 else "/"
 
 
 def _validated(stubs: list[Stub | Mapping[str, Any]], *, many: bool) -> list[Stub]:

@@ -183,7 +183,7 @@ async def test_a_stub_json_with_a_lone_surrogate_is_served_as_its_escape(
             "/__admin/stubs",
             b"Content-Type: application/json",
             method=b"POST",
-            body=b'{"id": "s\\ud800", "name": "n\\udfff", "request": {"path": "/s"},'
+            body=b'{"id": "s1", "name": "n\\udfff", "request": {"path": "/s"},'
             b' "response": {"json": {"k": "\\ud800"}}}',
         ),
     )
@@ -193,7 +193,8 @@ async def test_a_stub_json_with_a_lone_surrogate_is_served_as_its_escape(
     for target in ("/__admin/stubs", "/__admin/ui/api/stubs"):
         listed = await exchange(server.port, request(target))
         assert status_of(listed) == 200, listed[:300]
-        assert "s\ud800" in {stub["id"] for stub in json.loads(body_of(listed))["stubs"]}
+        names = {stub.get("name") for stub in json.loads(body_of(listed))["stubs"]}
+        assert "n\udfff" in names
 
 
 @pytest.mark.parametrize(
@@ -474,3 +475,55 @@ async def test_head_of_the_live_feed_is_its_headers_alone(server: MockServer) ->
     assert b"text/event-stream" in first
     assert rest.startswith(b"HTTP/1.1 200 OK"), rest[:200]
     assert server.dashboard.watchers == 0
+
+
+# --- stub ids ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stub_id", "target"),
+    [
+        pytest.param("a/b", "a%2Fb", id="slash"),
+        pytest.param("%41", "%2541", id="a-percent-sign"),
+        pytest.param("a b", "a%20b", id="space"),
+    ],
+)
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        pytest.param("/__admin/stubs/", id="admin"),
+        pytest.param("/__admin/ui/api/stubs/", id="dashboard"),
+    ],
+)
+async def test_any_stub_id_can_be_removed_by_its_url(
+    server: MockServer, stub_id: str, target: str, prefix: str
+) -> None:
+    server.add({"id": stub_id, "request": {"path": "/x"}})
+    server.add({"id": "A", "request": {"path": "/y"}})  # what %41 would wrongly name
+    host = f"127.0.0.1:{server.port}".encode()
+    origin = b"Origin: http://" + host
+    answer = await exchange(
+        server.port, request(prefix + target, origin, method=b"DELETE", host=host)
+    )
+    assert status_of(answer) == 204, answer[:400]
+    remaining = {stub.id for stub in server.stubs}
+    assert stub_id not in remaining
+    assert "A" in remaining
+
+
+@pytest.mark.parametrize(
+    "stub_id",
+    [pytest.param(b'""', id="empty"), pytest.param(b'"s\\ud800"', id="lone-surrogate")],
+)
+async def test_a_stub_id_no_url_can_name_is_refused_naming_the_field(
+    server: MockServer, stub_id: bytes
+) -> None:
+    raw = request(
+        "/__admin/stubs",
+        b"Content-Type: application/json",
+        method=b"POST",
+        body=b'{"id": ' + stub_id + b', "request": {"path": "/x"}}',
+    )
+    answer = await exchange(server.port, raw)
+    assert status_of(answer) == 400, answer[:300]
+    assert [e["field"] for e in json.loads(body_of(answer))["errors"]] == ["id"]

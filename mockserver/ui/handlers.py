@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from mockserver.admin import problem as _problem
+from mockserver.journal import path_tail
 
 from .guard import admin_token, refusal
 from .queries import (
@@ -230,9 +231,8 @@ class UiRouter:
         return web.Response(status=204)
 
     async def remove_stub(self, request: web.BaseRequest, stub_id: str) -> web.Response:
-        from urllib.parse import unquote
-
-        stub_id = unquote(stub_id)
+        # Decoded once, from the raw target (the path aiohttp decoded would be twice).
+        stub_id = path_tail(request.raw_path, UI_PREFIX + "api/stubs/") or stub_id
         if not self.server.remove(stub_id):
             return _problem(404, "No such stub", f"no stub has id {stub_id!r}")
         return web.Response(status=204)
