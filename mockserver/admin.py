@@ -488,7 +488,11 @@ def admin_router(server: MockServer) -> AdminRouter:
             entries = [e for e in entries if e.method == query["method"].upper()]
         if "path" in query:
             entries = [e for e in entries if e.path == query["path"]]
-        errors = []
+        errors = [
+            {"field": name, "message": f"given {count} times; give it once"}
+            for name in sorted(set(query))
+            if (count := len(query.getall(name))) > 1
+        ]
         for name in sorted(set(query) - {"method", "path", "unmatched", "limit"}):
             close = difflib.get_close_matches(name, ["method", "path", "unmatched", "limit"], 1)
             hint = f"; did you mean {close[0]!r}?" if close else " (method, path, unmatched, limit)"

@@ -527,3 +527,21 @@ async def test_a_stub_id_no_url_can_name_is_refused_naming_the_field(
     answer = await exchange(server.port, raw)
     assert status_of(answer) == 400, answer[:300]
     assert [e["field"] for e in json.loads(body_of(answer))["errors"]] == ["id"]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("/__admin/requests?limit=1&limit=2", id="admin-journal"),
+        pytest.param("/__admin/ui/api/requests?limit=1&limit=2", id="dashboard-journal"),
+        pytest.param("/__admin/ui/api/requests?method=GET&method=POST", id="dashboard-filter"),
+    ],
+)
+async def test_a_query_parameter_given_twice_is_a_400_not_the_first_one(
+    server: MockServer, target: str
+) -> None:
+    answer = await exchange(server.port, request(target))
+    assert status_of(answer) == 400, answer[:300]
+    (error,) = json.loads(body_of(answer))["errors"]
+    assert error["field"] == target.rpartition("&")[2].partition("=")[0]
+    assert "given 2 times" in error["message"]

@@ -67,6 +67,13 @@ class JournalFilter:
             {"field": name, "message": f"unknown filter (known: {', '.join(_FILTER_KEYS)})"}
             for name in sorted(set(query) - set(_FILTER_KEYS))
         ]
+        getall = getattr(query, "getall", None)  # a query string may name a filter twice
+        if getall is not None:
+            errors += [
+                {"field": name, "message": f"given {count} times; give it once"}
+                for name in sorted(set(query))
+                if (count := len(getall(name))) > 1
+            ]
         status = query.get("status", "").strip().lower()
         if status and not (
             status == "none"
