@@ -165,9 +165,12 @@ class AdminGuard:
                 return response
         else:
             local = _local_address(request)
-            host_header = request.headers.get("Host", "")
-            where = _split_host(host_header)
-            if where is None or not self._ours(*where, local, origin=False):
+            host_header = request.headers.get("Host")
+            # HTTP/1.0 needs no Host; a browser (the rebinding risk) always sends one.
+            bare = host_header is None and request.version < (1, 1)
+            where = None if host_header is None else _split_host(host_header)
+            if not bare and (where is None or not self._ours(*where, local, origin=False)):
+                host_header = host_header or ""
                 return _refusal(
                     403,
                     "Admin request refused",

@@ -545,3 +545,14 @@ async def test_a_query_parameter_given_twice_is_a_400_not_the_first_one(
     (error,) = json.loads(body_of(answer))["errors"]
     assert error["field"] == target.rpartition("&")[2].partition("=")[0]
     assert "given 2 times" in error["message"]
+
+
+async def test_an_http_1_0_admin_request_without_host_is_answered(server: MockServer) -> None:
+    # HTTP/1.0 has no Host requirement, and a browser (the only rebinding risk) always
+    # sends one; a bare tool on this machine is not refused for leaving it out.
+    answer = await exchange(server.port, b"GET /__admin/health HTTP/1.0\r\n\r\n")
+    assert status_of(answer) == 200, answer[:300]
+    answer = await exchange(
+        server.port, b"GET /__admin/health HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n"
+    )
+    assert status_of(answer) in (400, 403)  # an empty Host is not "no Host"
