@@ -117,9 +117,11 @@ class MockServer:
         for name in admin_hosts:
             if problem := host_name_problem(name):
                 raise ValueError(f"admin_hosts: {problem}")
-        if not 0 <= port <= 65535:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port: expected 0 (a free port) to 65535, got {port!r}")
-        if journal_cap is not None and journal_cap < 1:
+        if journal_cap is not None and (
+            isinstance(journal_cap, bool) or not isinstance(journal_cap, int) or journal_cap < 1
+        ):
             raise ValueError(
                 f"journal_cap: expected a count of at least 1 (None: no limit), got {journal_cap!r}"
             )
@@ -285,7 +287,9 @@ class MockServer:
         with the closest requests and how each differs.
         """
         for name, number in (("count", count), ("at_least", at_least), ("at_most", at_most)):
-            if number is not None and (not isinstance(number, int) or number < 0):
+            if number is not None and (
+                isinstance(number, bool) or not isinstance(number, int) or number < 0
+            ):
                 raise ValueError(f"{name}: expected a whole number, 0 or more; got {number!r}")
         return verifying.verify(
             self.journal, _pattern(pattern), count=count, at_least=at_least, at_most=at_most

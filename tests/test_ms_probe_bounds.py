@@ -78,3 +78,25 @@ def test_a_json_stub_file_written_with_a_byte_order_mark_is_read(tmp_path: Path)
     (stub,) = load_stub_file(path)
     assert stub.request.path == "/a"
     assert stub.source == f"{path}:1"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        pytest.param({"port": True}, "port", id="port-true"),
+        pytest.param({"journal_cap": True}, "journal_cap", id="cap-true"),
+        pytest.param({"port": 80.5}, "port", id="port-float"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_is_refused_not_read_as_a_number(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        MockServer(**options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["count", "at_least", "at_most"])
+def test_verify_refuses_a_bool_as_a_count(name: str) -> None:
+    server = MockServer()
+    with pytest.raises(ValueError, match=name):
+        server.verify({"path": "/a"}, **{name: True})  # type: ignore[arg-type]
