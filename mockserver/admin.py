@@ -27,6 +27,7 @@ from .bulk import (
     release_in_pieces,
     remove_in_pieces,
 )
+from .journal import path_tail
 from .models import CrmFaultSpec, RequestPattern, Stub
 from .validation import explain
 
@@ -161,7 +162,8 @@ async def _body(request: web.BaseRequest) -> bytes:
         return read.body
     status, detail = read.status, read.note
     text = json.dumps(
-        {"type": "about:blank", "title": "Body not read", "status": status} | {"detail": detail}
+        {"type": "about:blank", "title": "Body not read", "status": status or 400}
+        | {"detail": detail}
     )
     refusal: web.HTTPException
     if read.status == 413:
@@ -198,6 +200,17 @@ def _reply(data: Any, *, status: int = 200) -> web.Response:
         content_type="application/json",
         charset="utf-8",
         headers=_NOSNIFF,
+    )
+
+
+def _listing(listing: str, *, status: int = 200) -> web.Response:
+    """``{"stubs": listing}``; a lone surrogate in a stub (``"\\ud800"`` in its id, name or
+    JSON) stands only in a JSON string, so it is written as that string's escape."""
+    return web.Response(
+        status=status,
+        body=f'{{"stubs":{listing}}}'.encode("utf-8", "backslashreplace"),
+        content_type="application/json",
+        charset="utf-8",
     )
 
 
@@ -354,9 +367,12 @@ class AdminRouter:
         self._routes: list[tuple[str, re.Pattern[str], _Handler]] = []
 
     def add(self, method: str, path: str, handler: _Handler) -> None:
-        parts = re.split(r"(\{\w+\})", path)
+        # {name} is one segment; {name+} the rest of the path (a stub id may hold '/').
+        parts = re.split(r"(\{\w+\+?\})", path)
         source = "".join(
-            f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part)
+            (f"(?P<{part[1:-2]}>.+)" if part.endswith("+}") else f"(?P<{part[1:-1]}>[^/]+)")
+            if part.startswith("{")
+            else re.escape(part)
             for part in parts
         )
         self._routes.append((method, re.compile(source), handler))
@@ -392,9 +408,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         listing = await dumps_in_pieces(
             server.registry.entries(), lambda entry: _dump_stub(entry.stub) | {"calls": entry.calls}
         )
-        return web.Response(
-            text=f'{{"stubs":{listing}}}', content_type="application/json", charset="utf-8"
-        )
+        return _listing(listing)
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
         raw = await _body(request)
@@ -437,13 +451,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         added = await add_in_pieces(server.registry, models)
         if len(added) == 1 and not listed:
             return _reply(_dump_stub(added[0]), status=201)
-        listing = await dumps_in_pieces(added, _dump_stub)
-        return web.Response(
-            status=201,
-            text=f'{{"stubs":{listing}}}',
-            content_type="application/json",
-            charset="utf-8",
-        )
+        return _listing(await dumps_in_pieces(added, _dump_stub), status=201)
 
     async def remove_stubs(request: web.BaseRequest) -> web.Response:
         asked = await _request_model(request, _RemoveRequest, "Invalid removal")
@@ -461,7 +469,8 @@ def admin_router(server: MockServer) -> AdminRouter:
         return _reply({"removed": len(set(asked.ids))})
 
     async def delete_stub(request: web.BaseRequest) -> web.Response:
-        stub_id = _PARAMS.get()["id"]
+        # From the raw target: the decoded path has lost what %2F and %ED%A0%80 were.
+        stub_id = path_tail(request.raw_path, "/__admin/stubs/") or _PARAMS.get()["id"]
         if not server.remove(stub_id):
             return problem(404, "No such stub", f"no stub has id {stub_id!r}")
         return web.Response(status=204)
@@ -479,7 +488,11 @@ def admin_router(server: MockServer) -> AdminRouter:
             entries = [e for e in entries if e.method == query["method"].upper()]
         if "path" in query:
             entries = [e for e in entries if e.path == query["path"]]
-        errors = []
+        errors = [
+            {"field": name, "message": f"given {count} times; give it once"}
+            for name in sorted(set(query))
+            if (count := len(query.getall(name))) > 1
+        ]
         for name in sorted(set(query) - {"method", "path", "unmatched", "limit"}):
             close = difflib.get_close_matches(name, ["method", "path", "unmatched", "limit"], 1)
             hint = f"; did you mean {close[0]!r}?" if close else " (method, path, unmatched, limit)"
@@ -541,7 +554,7 @@ def admin_router(server: MockServer) -> AdminRouter:
             {"scenario": scenario, "key": key, "state": state}
             for (scenario, key), state in sorted(server.registry.states.items())
         ]
-        return _reply({"states": states})
+        return _reply({"states": states, "dropped": server.registry.states.dropped})
 
     async def put_state(request: web.BaseRequest) -> web.Response:
         asked = await _request_model(request, _StateRequest, "Invalid state")
@@ -661,6 +674,8 @@ def admin_router(server: MockServer) -> AdminRouter:
             asked = await _request_model(request, _ClockRequest, "Invalid clock request")
             if isinstance(asked, web.Response):
                 return asked
+            clock = profile.clock
+            before = (clock.frozen, clock.offset)
             try:
                 if asked.thaw:
                     profile.clock.thaw()
@@ -670,6 +685,13 @@ def admin_router(server: MockServer) -> AdminRouter:
                 profile.clock.advance(asked.advance)
             except ValueError as exc:
                 return problem(400, "Invalid clock request", str(exc))
+            except OverflowError:  # past year 9999: no date to be at; the clock stays put
+                clock.frozen, clock.offset = before
+                return problem(
+                    400,
+                    "Invalid clock request",
+                    f"advance: {asked.advance:g} s would take the clock past any date (year 9999)",
+                )
         return _reply(profile.clock.to_json())
 
     async def unblock(request: web.BaseRequest) -> web.Response:
@@ -709,7 +731,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         ("GET", "/__admin/stubs", list_stubs),
         ("POST", "/__admin/stubs", add_stubs),
         ("DELETE", "/__admin/stubs", delete_stubs),
-        ("DELETE", "/__admin/stubs/{id}", delete_stub),
+        ("DELETE", "/__admin/stubs/{id+}", delete_stub),
         ("POST", "/__admin/stubs/remove", remove_stubs),
         ("GET", "/__admin/requests", list_requests),
         ("DELETE", "/__admin/requests", clear_requests),

@@ -254,6 +254,10 @@ def main(
         if low or seconds != seconds or seconds >= 1e9:
             print(f"mockserver: {option}: expected seconds, {least}; got {seconds}", file=err)
             return EXIT_BAD_INPUT
+    option_problem = _admin_option_problem(args)
+    if option_problem:
+        print(f"mockserver: {option_problem}", file=err)
+        return EXIT_BAD_INPUT
     misplaced = _crm_options_without_crm(args)
     if misplaced:
         print(f"mockserver: {misplaced}", file=err)
@@ -349,6 +353,20 @@ def _crm_choice(value: str) -> str:
     raise argparse.ArgumentTypeError(
         f"invalid choice: {value!r} (choose from bitrix24, bitrix24:NAME, amocrm)"
     )
+
+
+def _admin_option_problem(args: argparse.Namespace) -> str:
+    """``--host``, ``--admin-token`` or ``--admin-allow-host`` that cannot work, as one line."""
+    from .guard import host_name_problem, token_problem
+
+    if not args.host.strip():
+        return f"--host: expected an address such as 127.0.0.1 or 0.0.0.0, got {args.host!r}"
+    if args.admin_token and (problem := token_problem(args.admin_token)):
+        return f"--admin-token: {problem}"
+    for name in args.admin_allow_host:
+        if problem := host_name_problem(name):
+            return f"--admin-allow-host: {problem}"
+    return ""
 
 
 def _crm_options_without_crm(args: argparse.Namespace) -> str:

@@ -52,7 +52,7 @@ def load_stub_file(path: str | Path) -> list[Stub]:
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")  # a byte-order mark is not content
     except (OSError, UnicodeDecodeError) as exc:
         raise StubError([Problem(str(file), "", f"cannot read: {exc}")], source=str(file)) from exc
     if file.suffix.lower() == ".json":

@@ -9,9 +9,10 @@ browser, same-origin. :class:`AdminGuard` refuses both, by default:
   the bound host, or the address the connection arrived on, with the bound
   port (or none, on the scheme's default port); a rebinding page sends its own
   domain here and is refused;
-- ``Origin``, when present, must be this server (``http://127.0.0.1:PORT``…);
-  a foreign page's requests carry their own origin and are refused, and so is
-  a request a browser marks ``Sec-Fetch-Site: cross-site`` or ``same-site``;
+- ``Origin`` and ``Referer``, when present (every copy of them), must be this
+  server (``http://127.0.0.1:PORT``…); a foreign page's requests carry their
+  own origin and are refused, and so is a request a browser marks
+  ``Sec-Fetch-Site: cross-site`` or ``same-site``;
 - a write (POST, PUT, PATCH) that carries a body must say it is JSON
   (``application/json`` or ``…+json``): the only bodies a page can send
   cross-origin without a preflight are ``text/plain``, forms and multipart.
@@ -32,6 +33,8 @@ request under ``/__admin/`` already passes through it before any route.
 from __future__ import annotations
 
 import hmac
+import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -60,6 +63,37 @@ def _split_host(value: str) -> tuple[str, int | None] | None:
     if not name or parts.username is not None or parts.path or parts.query:
         return None
     return name.lower(), port
+
+
+_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+
+
+def host_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a host name the admin API is reached by, or ``None``: a
+    name Host and Origin can carry (``mock.ci.internal``, ``10.0.0.5``, ``[fd00::1]``),
+    without a port (the server's own is checked)."""
+    bare = name.strip()
+    if bare.startswith("[") and bare.endswith("]"):
+        bare = bare[1:-1]
+    if ":" in bare:
+        try:
+            ipaddress.IPv6Address(bare)
+        except ValueError:
+            return f"a host name without a port, such as mock.ci.internal; got {name!r}"
+        return None
+    if not _NAME.fullmatch(bare):
+        return f"a host name such as mock.ci.internal (letters, digits, '.', '-'); got {name!r}"
+    return None
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` can never be sent as ``Authorization: Bearer TOKEN``, or ``None``."""
+    if any(char.isspace() or not char.isprintable() for char in token):
+        return (
+            "a token without spaces or control characters (a header cannot carry them "
+            "as sent, so no request would ever match it)"
+        )
+    return None
 
 
 def host_names(names: Iterable[str]) -> frozenset[str]:
@@ -131,9 +165,12 @@ class AdminGuard:
                 return response
         else:
             local = _local_address(request)
-            host_header = request.headers.get("Host", "")
-            where = _split_host(host_header)
-            if where is None or not self._ours(*where, local, origin=False):
+            host_header = request.headers.get("Host")
+            # HTTP/1.0 needs no Host; a browser (the rebinding risk) always sends one.
+            bare = host_header is None and request.version < (1, 1)
+            where = None if host_header is None else _split_host(host_header)
+            if not bare and (where is None or not self._ours(*where, local, origin=False)):
+                host_header = host_header or ""
                 return _refusal(
                     403,
                     "Admin request refused",
@@ -141,8 +178,12 @@ class AdminGuard:
                     "a page on another domain pointed at this address (DNS rebinding) is "
                     "refused. Allow a name with --admin-allow-host, or use --admin-token",
                 )
-            site = request.headers.get("Sec-Fetch-Site", "").lower()
-            if site in ("cross-site", "same-site"):
+            # Every copy of a header counts: a second Origin (or Sec-Fetch-Site) is no
+            # less a sign of another site for coming second.
+            headers = request.headers
+            sites = [value.strip().lower() for value in headers.getall("Sec-Fetch-Site", ())]
+            site = next((value for value in sites if value in ("cross-site", "same-site")), "")
+            if site:
                 # A browser says another site (or another port of this one) sent it.
                 return _refusal(
                     403,
@@ -150,15 +191,16 @@ class AdminGuard:
                     f"Sec-Fetch-Site: {site}: web pages elsewhere may not drive the admin "
                     "API. Use --admin-token for deliberate remote use",
                 )
-            origin = request.headers.get("Origin")
-            if origin is not None and not self._origin_ok(origin, local):
-                return _refusal(
-                    403,
-                    "Cross-origin admin request refused",
-                    f"Origin {_shown(origin)} is not this server ({self._expected()}); "
-                    "web pages elsewhere may not drive the admin API. Allow a name with "
-                    "--admin-allow-host, or use --admin-token",
-                )
+            for name in ("Origin", "Referer"):
+                for value in headers.getall(name, ()):
+                    if not self._origin_ok(value, local, path=name == "Referer"):
+                        return _refusal(
+                            403,
+                            "Cross-origin admin request refused",
+                            f"{name} {_shown(value)} is not this server ({self._expected()}); "
+                            "web pages elsewhere may not drive the admin API. Allow a name "
+                            "with --admin-allow-host, or use --admin-token",
+                        )
         if request.method not in _SAFE_METHODS and _has_body(request):
             kind = request.headers.get("Content-Type", "")
             media = kind.split(";")[0].strip().lower()
@@ -172,13 +214,17 @@ class AdminGuard:
                 )
         return None
 
-    def _origin_ok(self, origin: str, local: str | None) -> bool:
+    def _origin_ok(self, origin: str, local: str | None, *, path: bool = False) -> bool:
+        """Whether an ``Origin`` (or, with ``path``, a ``Referer``: a page's URL) is this
+        server's own."""
         try:
             parts = urlsplit(origin)
             port = parts.port
         except ValueError:
             return False
-        if parts.scheme != self.scheme or not parts.hostname or parts.path:
+        if parts.scheme != self.scheme or not parts.hostname or (parts.path and not path):
+            return False
+        if parts.username is not None or parts.password is not None:
             return False
         return self._ours(parts.hostname.lower(), port, local, origin=True)
 

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final, Generic, TypeVar, overload
+from urllib.parse import unquote
 
 from webhook_core.template import MISSING
 
 from .forms import parse_php_form
 from .jsoncodec import loads_body
 
-__all__ = ["NO_PARAMS", "Journal", "RecordedRequest", "escape_text"]
+__all__ = ["NO_PARAMS", "Journal", "RecordedRequest", "escape_text", "origin_form", "path_tail"]
 
 #: What a journal entry costs beyond its body and headers (the object, its fields, the
 #: parsed views it may grow), counted against the journal's byte budget.
@@ -353,6 +354,31 @@ class _RequestView(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(_VIEW)
+
+
+def origin_form(target: str) -> str:
+    """The path of an absolute-form target (``http://host/path``, what a client sends a
+    server it takes for its proxy): RFC 9112 says a server must accept it, and the path
+    names the resource."""
+    _, _, rest = target.partition("://")
+    slash = rest.find("/")
+    return rest[slash:] if slash >= 0 else "/"
+
+
+def path_tail(raw_target: str, prefix: str) -> str | None:
+    """What follows ``prefix`` in a request's raw target, percent-decoded once (``%2F`` a
+    slash inside it, ``%ED%A0%80`` a lone surrogate): a stub id in an admin URL. ``None``
+    when the target is not under ``prefix``."""
+    raw = raw_target.partition("?")[0]
+    if raw[:1] != "/" and "://" in raw:
+        raw = origin_form(raw)
+    if not raw.startswith(prefix):
+        return None
+    tail = raw[len(prefix) :]
+    try:
+        return unquote(tail, errors="surrogatepass")
+    except UnicodeDecodeError:  # not UTF-8 at all: each odd byte kept as a surrogate
+        return unquote(tail, errors="surrogateescape")
 
 
 class Journal:

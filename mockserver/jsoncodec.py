@@ -20,13 +20,28 @@ from webhook_core.template import MISSING
 
 __all__ = ["dumps_compact", "loads_body"]
 
-_DECODER: Final = json.JSONDecoder()
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value - value != 0.0:  # an infinity (1e999): JSON's text, but no answer can carry it
+        raise ValueError(f"{text[:40]} is beyond a float")
+    return value
+
+
+# NaN and Infinity are not JSON, and a number past a float's range has no JSON to be
+# written back as: a body holding one is not read as JSON (so no view, template or
+# answer ever writes NaN). The module's own reading of everything else is kept.
+_DECODER: Final = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 _WHITESPACE: Final = " \t\n\r"  # JSON's whitespace, as json.decoder.WHITESPACE matches it
 
 
 def loads_body(body: bytes) -> Any:
     """``json.loads(body)``, or ``MISSING`` when the body is not JSON (or nests too deeply
-    for the json module to read)."""
+    for the json module to read, or holds NaN, an infinity or a number beyond a float)."""
     try:
         text = body.decode("utf-8").lstrip(_WHITESPACE)
         value, end = _DECODER.raw_decode(text)
@@ -37,7 +52,7 @@ def loads_body(body: bytes) -> Any:
     except RecursionError:
         return MISSING
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_no_constant, parse_float=_finite)
     except (ValueError, RecursionError):
         return MISSING
 

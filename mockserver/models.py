@@ -59,6 +59,18 @@ CRM_SUBDOMAIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 CRM_SUBDOMAIN_TEXT = "a host name label (letters, digits and '-', like 'example')"
 #: What a header value may not hold: control characters, line breaks among them (TAB is fine).
 HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: A lone surrogate (``"\ud800"`` in JSON): text that no bytes on the wire can carry.
+LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _no_surrogate(text: str, what: str) -> None:
+    found = LONE_SURROGATE.search(text)
+    if found:
+        raise ValueError(
+            f"{what} holds a lone surrogate (\\u{ord(found.group()):04x} at character "
+            f"{found.start()}), which is not text any bytes can carry; give bytes that are "
+            "not UTF-8 as base64"
+        )
 
 
 def _not_json_number(value: Any, path: str = "") -> str | None:
@@ -339,6 +351,14 @@ class ResponseDef(_Model):
                     f"header {name}: a value without control characters such as line "
                     f"breaks; got {text!r}"
                 )
+            _no_surrogate(text, f"header {name}")
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        if value is not None:
+            _no_surrogate(value, "the text")
         return value
 
     @model_validator(mode="after")
@@ -379,7 +399,7 @@ class Stub(_Model):
     An ``optional`` stub may go unused in a strict test.
     """
 
-    id: str | None = None
+    id: str | None = Field(default=None, min_length=1)
     name: str | None = None
     priority: int = 5
     request: RequestPattern = Field(default_factory=RequestPattern)

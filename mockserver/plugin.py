@@ -47,6 +47,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mockserver_lenient: this test's mock servers are not checked strictly"
     )
+    # Read once, at the start: a value that is no truth value stops the run here, naming
+    # the setting, instead of an error with pytest's traceback at every test's fixture.
+    try:
+        config.getini("mockserver_strict")
+    except (ValueError, pytest.UsageError):
+        written = config.inicfg.get("mockserver_strict", "")
+        raise pytest.UsageError(
+            f"ini option mockserver_strict: expected true or false (also 1/0, yes/no, "
+            f"on/off); got {str(written)!r}"
+        ) from None
 
 
 #: The mock servers a test uses, for its failure report; and whether its call failed.

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from .jsoncodec import dumps_compact
-from .models import HEADER_CONTROL, Fault, FaultType, ResponseDef
+from .models import HEADER_CONTROL, LONE_SURROGATE, Fault, FaultType, ResponseDef
 from .templating import compile_json, render_text
 
 __all__ = ["Pause", "Prepared", "abort_connection", "prepare", "send_fault"]
@@ -54,7 +54,10 @@ class Prepared:
             headers = dict(headers)
             for name in self.templated_headers:
                 # A value from the request may hold line breaks: never a header of its own.
-                headers[name] = HEADER_CONTROL.sub(" ", render_text(headers[name], context))
+                text = HEADER_CONTROL.sub(" ", render_text(headers[name], context))
+                if LONE_SURROGATE.search(text):  # from the request's JSON: written escaped
+                    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+                headers[name] = text
         body: bytes | None
         if self.json_body is not None:
             body = self.json_body(context)
@@ -67,8 +70,9 @@ class Prepared:
 
 
 def _dump(value: Any) -> bytes:
-    # The kept encoder: a new JSONEncoder per stub cost more than the encoding.
-    return dumps_compact(value).encode()
+    # The kept encoder: a new JSONEncoder per stub cost more than the encoding. A lone
+    # surrogate can stand only in a JSON string, so writing it \udXXX is its JSON escape.
+    return dumps_compact(value).encode("utf-8", "backslashreplace")
 
 
 def _has_braces(value: Any) -> bool:
@@ -162,22 +166,28 @@ async def send_fault(
         body = b"x" * (fault.chunk_size * 10)
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = len(body)
-        await response.prepare(request)
-        for start in range(0, len(body), fault.chunk_size):
-            await response.write(body[start : start + fault.chunk_size])
-            await pause(fault.chunk_delay_ms / 1000)
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            for start in range(0, len(body), fault.chunk_size):
+                await response.write(body[start : start + fault.chunk_size])
+                await pause(fault.chunk_delay_ms / 1000)
+            await response.write_eof()
+        except ConnectionError:  # the client left mid-answer: nothing to tell anyone
+            abort_connection(request, reset=False)
         return response
     elif kind is FaultType.LARGE_BODY:
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = fault.size
         response.content_type = "text/plain"
-        await response.prepare(request)
         chunk = b"x" * 65536
         remaining = fault.size
-        while remaining > 0:
-            await response.write(chunk[: min(remaining, len(chunk))])
-            remaining -= len(chunk)
-        await response.write_eof()
+        try:
+            await response.prepare(request)
+            while remaining > 0:
+                await response.write(chunk[: min(remaining, len(chunk))])
+                remaining -= len(chunk)
+            await response.write_eof()
+        except ConnectionError:  # the client left mid-answer
+            abort_connection(request, reset=False)
         return response
     return web.Response(status=500)

@@ -23,8 +23,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 from . import verifying
 from .bodies import BodyRead, body_at_hand, read_body
 from .errors import Problem, StubError, VerificationError
-from .guard import AdminGuard, host_names
-from .journal import Journal, RecordedRequest, escape_text
+from .guard import AdminGuard, host_name_problem, host_names, token_problem
+from .journal import Journal, RecordedRequest, escape_text, origin_form
 from .matching import CompiledPattern
 from .models import CONNECTION_FAULTS, RequestPattern, ResponseDef, Stub
 from .report import (
@@ -47,6 +47,7 @@ __all__ = ["ADMIN_PREFIX", "MockServer"]
 ADMIN_PREFIX = "/__admin/"
 _UI_PREFIX = ADMIN_PREFIX + "ui/"  # the dashboard's (mockserver.ui.UI_PREFIX; a test checks)
 _MAX_BODY = 64 * 1024 * 1024  # a request body over this is journaled without it (413)
+_MAX_ERRORS = 100  # errors kept for check(); more are counted
 
 PatternLike = RequestPattern | Mapping[str, Any]
 #: A response, or a coroutine giving one (a request that has to wait).
@@ -108,11 +109,19 @@ class MockServer:
         admin_token: str | None = None,
         admin_hosts: Iterable[str] = (),
     ) -> None:
-        if not host:
-            raise ValueError("host: expected an address such as '127.0.0.1', got ''")
-        if not 0 <= port <= 65535:
+        if not host.strip():
+            raise ValueError(f"host: expected an address such as '127.0.0.1', got {host!r}")
+        if admin_token and (problem := token_problem(admin_token)):
+            raise ValueError(f"admin_token: {problem}")
+        admin_hosts = tuple(admin_hosts)
+        for name in admin_hosts:
+            if problem := host_name_problem(name):
+                raise ValueError(f"admin_hosts: {problem}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port: expected 0 (a free port) to 65535, got {port!r}")
-        if journal_cap is not None and journal_cap < 1:
+        if journal_cap is not None and (
+            isinstance(journal_cap, bool) or not isinstance(journal_cap, int) or journal_cap < 1
+        ):
             raise ValueError(
                 f"journal_cap: expected a count of at least 1 (None: no limit), got {journal_cap!r}"
             )
@@ -144,6 +153,7 @@ class MockServer:
         self.registry = StubRegistry()
         self.journal = Journal(journal_cap, max_bytes=journal_bytes, body_cap=journal_body_cap)
         self.errors: list[str] = []
+        self._errors_more = 0  # errors past _MAX_ERRORS, counted only
         self.profiles: list[CrmProfile] = []
         self.log = log
         self._runner: web.ServerRunner | None = None
@@ -234,10 +244,12 @@ class MockServer:
         self.profiles.clear()
         self.journal.clear()
         self.errors.clear()
+        self._errors_more = 0
 
     def reset_requests(self) -> None:
         self.journal.clear()
         self.errors.clear()
+        self._errors_more = 0
 
     # --- journal and verification -----------------------------------------------
 
@@ -275,7 +287,9 @@ class MockServer:
         with the closest requests and how each differs.
         """
         for name, number in (("count", count), ("at_least", at_least), ("at_most", at_most)):
-            if number is not None and (not isinstance(number, int) or number < 0):
+            if number is not None and (
+                isinstance(number, bool) or not isinstance(number, int) or number < 0
+            ):
                 raise ValueError(f"{name}: expected a whole number, 0 or more; got {number!r}")
         return verifying.verify(
             self.journal, _pattern(pattern), count=count, at_least=at_least, at_most=at_most
@@ -299,7 +313,9 @@ class MockServer:
     def check(self) -> None:
         """Strict mode's verdict: no unmatched request, no exhausted sequence, every stub used."""
         if self.errors:
-            raise VerificationError("\n".join(["The mock server reported errors:", *self.errors]))
+            more = [f"(and {self._errors_more} more like them)"] if self._errors_more else []
+            lines = ["The mock server reported errors:", *self.errors, *more]
+            raise VerificationError("\n".join(lines))
         self.verify_no_unmatched()
         self.assert_all_called()
 
@@ -349,6 +365,8 @@ class MockServer:
 
     def _respond(self, request: web.BaseRequest, read: BodyRead) -> Answering:
         raw_path, _, query = request.raw_path.partition("?")
+        if raw_path[:1] != "/" and "://" in raw_path:
+            raw_path = origin_form(raw_path)
         record = RecordedRequest.received(
             self.journal.next_seq(),
             request.method,
@@ -412,7 +430,10 @@ class MockServer:
         if answer.response is None:
             record.status = 500
             record.note = answer.note
-            self.errors.append(answer.note or "")
+            if len(self.errors) < _MAX_ERRORS:
+                self.errors.append(answer.note or "")
+            else:  # a sender retrying an exhausted stub without end: counted, not kept
+                self._errors_more += 1
             self.journal.add(record)
             self._log(record)
             return web.json_response(
@@ -730,7 +751,9 @@ class _ConnectionLog(logging.LoggerAdapter):  # type: ignore[type-arg]
         if isinstance(exc, HttpProcessingError):
             self.server._refused(exc)
             return True
-        return False
+        # A body that broke (bytes that do not decompress, a chunk that is not one) after
+        # its request was answered and journaled: aiohttp meets it again reading the rest.
+        return isinstance(exc, web.RequestPayloadError)
 
     def debug(self, msg: object, *args: Any, **kwargs: Any) -> None:
         if not self._took(kwargs.get("exc_info")):

@@ -30,7 +30,14 @@ from .responding import Prepared, prepare
 from .routing import PathIndex
 from .templating import render_text
 
-__all__ = ["INITIAL_STATE", "NEAR_MISS_CANDIDATES", "Answer", "StubEntry", "StubRegistry"]
+__all__ = [
+    "INITIAL_STATE",
+    "NEAR_MISS_CANDIDATES",
+    "Answer",
+    "StateTable",
+    "StubEntry",
+    "StubRegistry",
+]
 
 INITIAL_STATE = "Started"
 #: How many stubs the near-miss report of one request scores, at most (see
@@ -86,6 +93,56 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+#: Scenario states kept at most (a ``key`` from the request makes one per distinct key),
+#: and the text they may hold; past either, the state set longest ago is forgotten (it is
+#: ``Started`` again) and counted in :attr:`StateTable.dropped`.
+MAX_STATES = 100_000
+MAX_STATE_BYTES = 32 * 1024 * 1024
+_STATE_OVERHEAD = 200  # bytes: the dict slot, the tuple and three str objects, roughly
+
+
+def _state_cost(key: tuple[str, str], state: str) -> int:
+    return len(key[0]) + len(key[1]) + len(state) + _STATE_OVERHEAD
+
+
+class StateTable(dict[tuple[str, str], str]):
+    """Scenario states by ``(scenario, key)``, within ``max_entries`` and ``max_bytes``
+    (``None``: no limit). Setting a state makes it the most recent; past a bound the
+    least recently set go first. One state larger than the whole budget is kept, alone."""
+
+    def __init__(
+        self, max_entries: int | None = MAX_STATES, max_bytes: int | None = MAX_STATE_BYTES
+    ) -> None:
+        super().__init__()
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.dropped = 0
+
+    def __setitem__(self, key: tuple[str, str], state: str) -> None:
+        old = super().pop(key, None)
+        if old is not None:
+            self.bytes -= _state_cost(key, old)
+        super().__setitem__(key, state)
+        self.bytes += _state_cost(key, state)
+        entries, budget = self.max_entries, self.max_bytes
+        while len(self) > 1 and (
+            (entries is not None and len(self) > entries)
+            or (budget is not None and self.bytes > budget)
+        ):
+            oldest = next(iter(self))
+            self.bytes -= _state_cost(oldest, super().pop(oldest))
+            self.dropped += 1
+
+    def __delitem__(self, key: tuple[str, str]) -> None:
+        self.bytes -= _state_cost(key, self[key])
+        super().__delitem__(key)
+
+    def clear(self) -> None:
+        super().clear()
+        self.bytes = self.dropped = 0
+
+
 def _new_id() -> str:
     return uuid.uuid4().hex[:8]
 
@@ -114,7 +171,7 @@ class StubRegistry:
         self._entries: dict[str, StubEntry] = {}
         self._ordered: SortedKeyList = SortedKeyList(key=_sort_key)
         self._index: PathIndex[StubEntry] = PathIndex()
-        self.states: dict[tuple[str, str], str] = {}
+        self.states = StateTable()
         self._generation = 0  # counts clear(): a staged entry from before is void
 
     # --- changing the set of stubs -------------------------------------------------

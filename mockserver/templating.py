@@ -26,6 +26,16 @@ from .jsoncodec import dumps_compact
 __all__ = ["compile_json", "render_json", "render_text"]
 
 
+def _plain(found: Any) -> Any:
+    """A resolved value as JSON data: ``{request}`` (a view over the request, not a dict)
+    becomes the dict of its parts, and a missing value ``None``."""
+    if found is MISSING:
+        return None
+    if isinstance(found, Mapping) and not isinstance(found, dict):
+        return {key: _plain(item) for key, item in found.items()}
+    return found
+
+
 def render_text(template: str, context: Mapping[str, Any]) -> str:
     """Replace the references into ``context``; keep every other brace text as it is."""
     parts = parse_template(template)
@@ -35,7 +45,7 @@ def render_text(template: str, context: Mapping[str, Any]) -> str:
     for part in parts:
         if isinstance(part, Reference):
             if part.path[0] in context:
-                out.append(format_value(resolve(part, context)))
+                out.append(format_value(_plain(resolve(part, context))))
             else:
                 out.append(part.source)
         else:
@@ -48,8 +58,7 @@ def render_json(value: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
         reference = single_reference(value)
         if reference is not None and reference.path[0] in context:
-            found = resolve(reference, context)
-            return None if found is MISSING else found
+            return _plain(resolve(reference, context))
         return render_text(value, context)
     if isinstance(value, dict):
         return {
@@ -106,8 +115,7 @@ def _static(text: str) -> str | None:
 
 def _typed(reference: Reference, source: str, context: Context) -> str:
     if reference.path[0] in context:
-        found = resolve(reference, context)
-        return _dumps(None if found is MISSING else found)
+        return _dumps(_plain(resolve(reference, context)))
     return _dumps(render_text(source, context))
 
 

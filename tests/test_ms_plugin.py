@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 TESTS = """
@@ -106,3 +109,17 @@ def test_a_failing_test_gets_the_story_beside_its_failure_not_a_second_error(
         ]
     )
     assert "ERROR at teardown" not in result.stdout.str()
+
+
+def test_an_ini_strictness_that_is_no_truth_value_stops_the_run_naming_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The subprocess imports this checkout's plugin, not an installed copy.
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    pytester.makeini("[pytest]\nmockserver_strict = maybe\n")
+    pytester.makepyfile(test_it="def test_a(mockserver):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*mockserver_strict*true or false*'maybe'*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

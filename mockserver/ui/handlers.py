@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from mockserver.admin import problem as _problem
+from mockserver.journal import path_tail
 
 from .guard import admin_token, refusal
 from .queries import (
     FilterError,
     JournalFilter,
     crm_view,
+    is_number,
     journal_page,
     new_rows,
     request_detail,
@@ -83,10 +85,13 @@ def _secure(response: web.StreamResponse) -> web.StreamResponse:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
+    # A lone surrogate (a request's "\ud800", a stub's id) stands only in a JSON string:
+    # written \udXXX, it is that string's escape, and the answer is always UTF-8.
     response = web.Response(
         status=status,
-        text=json.dumps(data, ensure_ascii=False, default=str),
+        body=json.dumps(data, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace"),
         content_type="application/json",
+        charset="utf-8",
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -193,8 +198,9 @@ class UiRouter:
         return _json(page)
 
     async def request_detail(self, request: web.BaseRequest, seq: str) -> web.Response:
-        if not seq.isdigit():
-            return _problem(404, "No such request", f"{seq!r} is not a request number")
+        if not is_number(seq):
+            shown = seq if len(seq) <= 40 else f"{seq[:40]}..."
+            return _problem(404, "No such request", f"{shown!r} is not a request number")
         number = int(seq)
         for entry in reversed(self.server.journal.entries()):
             if entry.seq == number:
@@ -225,9 +231,8 @@ class UiRouter:
         return web.Response(status=204)
 
     async def remove_stub(self, request: web.BaseRequest, stub_id: str) -> web.Response:
-        from urllib.parse import unquote
-
-        stub_id = unquote(stub_id)
+        # Decoded once, from the raw target (the path aiohttp decoded would be twice).
+        stub_id = path_tail(request.raw_path, UI_PREFIX + "api/stubs/") or stub_id
         if not self.server.remove(stub_id):
             return _problem(404, "No such stub", f"no stub has id {stub_id!r}")
         return web.Response(status=204)
@@ -254,6 +259,10 @@ class UiRouter:
             }
         )
         _secure(response)
+        if request.method == "HEAD":  # the headers alone: a HEAD answer has no body
+            await response.prepare(request)
+            await response.write_eof()
+            return response
         self.watchers += 1
         try:
             await response.prepare(request)
@@ -316,4 +325,4 @@ class UiRouter:
 
 def _event(name: str, data: Any) -> bytes:
     text = json.dumps(data, ensure_ascii=False, default=str)
-    return f"event: {name}\ndata: {text}\n\n".encode()
+    return f"event: {name}\ndata: {text}\n\n".encode("utf-8", "backslashreplace")

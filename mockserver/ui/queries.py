@@ -67,10 +67,17 @@ class JournalFilter:
             {"field": name, "message": f"unknown filter (known: {', '.join(_FILTER_KEYS)})"}
             for name in sorted(set(query) - set(_FILTER_KEYS))
         ]
+        getall = getattr(query, "getall", None)  # a query string may name a filter twice
+        if getall is not None:
+            errors += [
+                {"field": name, "message": f"given {count} times; give it once"}
+                for name in sorted(set(query))
+                if (count := len(getall(name))) > 1
+            ]
         status = query.get("status", "").strip().lower()
         if status and not (
             status == "none"
-            or (status.isdigit() and len(status) == 3)
+            or (is_number(status) and len(status) == 3)
             or (len(status) == 3 and status[0] in "12345" and status[1:] == "xx")
         ):
             errors.append(
@@ -128,15 +135,22 @@ def _haystack(entry: RecordedRequest) -> str:
     return f"{entry.method} {entry.url}\n{headers}\n{entry.text[:BODY_LIMIT]}".lower()
 
 
+def is_number(text: str) -> bool:
+    """``text`` is a whole number the dashboard reads: ASCII digits, at most 18."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _number(
     query: Mapping[str, str], name: str, errors: list[dict[str, str]], *, minimum: int
 ) -> int | None:
     text = query.get(name, "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) < minimum:
+    # isdigit() alone takes '²' and '١', which int() then refuses or reads.
+    if not is_number(text) or int(text) < minimum:
+        shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
         errors.append(
-            {"field": name, "message": f"a whole number, {minimum} or more; got {text!r}"}
+            {"field": name, "message": f"a whole number, {minimum} or more; got {shown!r}"}
         )
         return None
     return int(text)
