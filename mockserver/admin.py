@@ -661,14 +661,17 @@ def admin_router(server: MockServer) -> AdminRouter:
             asked = await _request_model(request, _ClockRequest, "Invalid clock request")
             if isinstance(asked, web.Response):
                 return asked
+            clock = profile.clock
+            was = (clock.frozen, clock.offset)
             try:
                 if asked.thaw:
-                    profile.clock.thaw()
+                    clock.thaw()
                 if asked.freeze or asked.at is not None:
                     at = None if asked.at is None else datetime.fromisoformat(asked.at)
-                    profile.clock.freeze(at)
-                profile.clock.advance(asked.advance)
-            except ValueError as exc:
+                    clock.freeze(at)
+                clock.advance(asked.advance)
+            except ValueError as exc:  # all of it or none: the clock is as it was
+                clock.frozen, clock.offset = was
                 return problem(400, "Invalid clock request", str(exc))
         return _reply(profile.clock.to_json())
 

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from mockserver.responding import Pause, abort_connection
 
@@ -259,6 +259,12 @@ class Clock:
     change what a rate limit answers.
     """
 
+    #: The instants the clock may show: every date the fakes derive from it (a refresh
+    #: token 28 days on, a JWT's ``exp`` years on) must still be a ``datetime``.
+    EARLIEST: ClassVar[datetime] = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    LATEST: ClassVar[datetime] = datetime(9000, 1, 1, tzinfo=timezone.utc)
+    RANGE_TEXT: ClassVar[str] = "a time from year 1970 to year 9000 (UTC)"
+
     def __init__(self) -> None:
         self.offset = timedelta(0)
         self.frozen: datetime | None = None
@@ -274,15 +280,33 @@ class Clock:
         """Stop the clock (at ``at``, aware, or where it is now); returns the instant."""
         if at is not None and at.tzinfo is None:
             raise ValueError(f"at: got {at.isoformat()}, expected a time with its UTC offset")
-        self.frozen = (at or self.now()).astimezone(timezone.utc)
+        try:
+            moment = (at or self.now()).astimezone(timezone.utc)
+        except OverflowError:
+            moment = None
+        if moment is None or not self.EARLIEST <= moment < self.LATEST:
+            shown = at.isoformat() if at is not None else "now"
+            raise ValueError(f"at: got {shown}, expected {self.RANGE_TEXT}")
+        self.frozen = moment
         self.offset = timedelta(0)
         return self.frozen
 
     def advance(self, seconds: float) -> datetime:
-        """Move the clock on by ``seconds`` (not back: time does not run backwards)."""
+        """Move the clock on by ``seconds`` (not back: time does not run backwards), as
+        long as it stays before :attr:`LATEST`; else ``ValueError`` and nothing moved."""
         if not seconds >= 0:
             raise ValueError(f"seconds: got {seconds!r}, expected a number of seconds >= 0")
-        self.offset += timedelta(seconds=seconds)
+        try:
+            offset = self.offset + timedelta(seconds=seconds)
+            later = self.now() - self.offset + offset
+        except OverflowError:
+            later = None
+        if later is None or later >= self.LATEST:
+            raise ValueError(
+                f"advance: {seconds!r} seconds would take the clock past year 9000; "
+                f"expected the clock to stay {self.RANGE_TEXT}"
+            )
+        self.offset = offset
         return self.now()
 
     def thaw(self) -> None:

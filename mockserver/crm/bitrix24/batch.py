@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from mockserver.forms import parse_php_form
 
-from .schema import BATCH_LIMIT, BitrixError, text
+from .schema import BATCH_LIMIT, BitrixError, text, whole_number
 
 __all__ = ["run_batch", "run_batch_async", "run_batch_json"]
 
@@ -34,10 +34,10 @@ def _follow(value: Any, steps: list[str]) -> Any:
             value = value.get(step, value.get(step.upper()))
         elif (
             isinstance(value, list)
-            and step.lstrip("-").isdigit()
-            and -len(value) <= int(step) < len(value)
+            and (index := whole_number(step)) is not None
+            and -len(value) <= index < len(value)
         ):
-            value = value[int(step)]
+            value = value[index]
         else:
             return None
     return value

@@ -8,7 +8,16 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from .filters import passes
-from .schema import ENTITY_TYPE_IDS, PAGE, USER_TYPES, BitrixError, items, stored, text
+from .schema import (
+    ENTITY_TYPE_IDS,
+    PAGE,
+    USER_TYPES,
+    BitrixError,
+    items,
+    stored,
+    text,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from mockserver.crm.base import Clock, Store
@@ -158,18 +167,18 @@ class Extras:
                 )
             if not text(fields["COMMENT"]).strip():
                 raise BitrixError("INVALID_ARG_VALUE", "Empty comment")
-            owner = text(fields["ENTITY_ID"])
+            owner = whole_number(text(fields["ENTITY_ID"]))
             if (
                 owner_type not in ENTITY_TYPE_IDS
-                or not owner.isdigit()
-                or int(owner) not in self.store.records[owner_type]
+                or owner is None
+                or owner not in self.store.records[owner_type]
             ):
                 raise BitrixError("OWNER_NOT_FOUND", "Owner of the element not found")
             new_id = self.store.next_id("comment")
             record = {
                 "ID": str(new_id),
                 "CREATED": self._now_text(),
-                "ENTITY_ID": int(owner),
+                "ENTITY_ID": owner,
                 "ENTITY_TYPE": owner_type,
                 "AUTHOR_ID": text(fields.get("AUTHOR_ID") or self.user_id),
                 "COMMENT": text(fields["COMMENT"]),
@@ -190,8 +199,7 @@ class Extras:
         filters = params.get("filter") or {}
         if isinstance(filters, Mapping):
             comments = [c for c in comments if all(passes(c, k, v) for k, v in filters.items())]
-        raw_start = text(params.get("start") or 0)
-        start = max(int(raw_start), 0) if raw_start.lstrip("-").isdigit() else 0
+        start = max(whole_number(text(params.get("start") or 0)) or 0, 0)
         extra: dict[str, Any] = {"total": len(comments)}
         if start + PAGE < len(comments):
             extra = {"next": start + PAGE, **extra}

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from .schema import text
+from .schema import text, whole_number
 
 if TYPE_CHECKING:
     from mockserver.crm.base import Clock, Store
@@ -44,6 +44,12 @@ def app_info(client_id: str, plan: str) -> dict[str, Any]:
         "LICENSE_TYPE": license_type,
         "LICENSE_FAMILY": license_type.rstrip("0123456789"),
     }
+
+
+def _user_number(user_id: str) -> int | str:
+    """A user id as the authorization server writes it: a number when it is one."""
+    number = whole_number(user_id)
+    return number if number is not None and number >= 0 else user_id
 
 
 class OAuthError(Exception):
@@ -122,7 +128,7 @@ class Tokens:
             "status": "L",
             "client_endpoint": f"{base_url}/rest/",
             "member_id": self.member_id,
-            "user_id": int(user_id) if user_id.isdigit() else user_id,
+            "user_id": _user_number(user_id),
             "refresh_token": refresh,
         }
 

@@ -299,7 +299,9 @@ class Bitrix24(Records, Events, CrmProfile):
         """Leaky bucket: each request adds one; the level drains ``drain`` per second."""
         moment = self.clock.timestamp()
         if self._level_at is not None:
-            self._level = max(0.0, self._level - (moment - self._level_at) * self.drain)
+            # A clock set back drains nothing (and fills nothing): the bucket waits.
+            elapsed = max(0.0, moment - self._level_at)
+            self._level = max(0.0, self._level - elapsed * self.drain)
         self._level_at = moment
         if self._level + 1 > self.capacity:
             return False

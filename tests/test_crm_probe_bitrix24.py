@@ -1,0 +1,167 @@
+"""Hostile values against the fake Bitrix24 over real sockets: numbers Python's ``int``
+and ``float`` read differently from PHP, references and counters that are not digits,
+and a server clock moved backwards or past what a date can hold. Each answer must be
+the portal's own error shape (or a plain success), never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from mockserver import MockServer
+from mockserver.crm import AmoCRM, Bitrix24
+
+
+@pytest.fixture
+async def portal() -> AsyncIterator[tuple[Bitrix24, httpx.AsyncClient, str]]:
+    async with MockServer() as server:
+        crm = server.mount(
+            Bitrix24(
+                user_id="7",
+                secret="s3cret",
+                plan="unlimited",
+                userfields={"lead": {"UF_CRM_N": "integer", "UF_CRM_D": "double"}},
+            )
+        )
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            yield crm, client, crm.webhook_path
+
+
+async def call(client: httpx.AsyncClient, path: str, method: str, body: Any) -> httpx.Response:
+    return await client.post(f"{path}{method}.json", json=body)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("²", id="superscript-two-isdigit-but-not-int"),
+        pytest.param("٣", id="arabic-indic-three"),
+        pytest.param("1" * 5000, id="5000-digits"),
+        pytest.param("99999999999999999999", id="beyond-int64"),
+    ],
+)
+@pytest.mark.parametrize("field", ["ASSIGNED_BY_ID", "UF_CRM_N"])
+async def test_an_integer_field_refuses_what_is_not_an_ascii_int64(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], field: str, value: str
+) -> None:
+    crm, client, path = portal
+    answer = await call(client, path, "crm.lead.add", {"fields": {field: value}})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == ""
+    description = answer.json()["error_description"]
+    assert f'Invalid value for the "{field}" field' in description
+    assert len(description) < 300  # the value is quoted, not echoed whole
+    assert crm.records("lead") == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("nan", id="nan"),
+        pytest.param("inf", id="inf"),
+        pytest.param("-Infinity", id="minus-infinity"),
+        pytest.param("1e400", id="overflows-to-inf"),
+        pytest.param(1e308, id="a-309-digit-amount"),
+    ],
+)
+@pytest.mark.parametrize("field", ["OPPORTUNITY", "UF_CRM_D"])
+async def test_a_money_field_refuses_what_is_not_a_finite_amount(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], field: str, value: object
+) -> None:
+    crm, client, path = portal
+    answer = await call(client, path, "crm.lead.add", {"fields": {field: value}})
+    assert answer.status_code == 400
+    assert f'Invalid value for the "{field}" field' in answer.json()["error_description"]
+    assert crm.records("lead") == []
+
+
+async def test_a_money_field_keeps_a_large_ordinary_amount(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str],
+) -> None:
+    _, client, path = portal
+    added = await call(client, path, "crm.lead.add", {"fields": {"OPPORTUNITY": "123456789012.5"}})
+    assert added.status_code == 200
+    lead = await call(client, path, "crm.lead.get", {"id": added.json()["result"]})
+    assert lead.json()["result"]["OPPORTUNITY"] == "123456789012.50"
+
+
+@pytest.mark.parametrize("step", ["²", "٣", "1" * 5000])
+async def test_a_batch_reference_with_an_odd_index_is_empty_not_a_crash(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], step: str
+) -> None:
+    _, client, path = portal
+    cmd = {
+        "first": "crm.lead.list?select[]=ID",
+        "second": f"crm.lead.get?id=$result[first][{step}][ID]",
+    }
+    await call(client, path, "crm.lead.add", {"fields": {"TITLE": "x"}})
+    answer = await call(client, path, "batch", {"cmd": cmd})
+    assert answer.status_code == 200
+    errors = answer.json()["result"]["result_error"]
+    assert errors["second"]["error_description"] == "ID is not defined or invalid."
+
+
+@pytest.mark.parametrize("owner", ["²", "٣"])
+async def test_a_timeline_comment_on_an_odd_owner_id_is_owner_not_found(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], owner: str
+) -> None:
+    _, client, path = portal
+    fields = {"ENTITY_ID": owner, "ENTITY_TYPE": "lead", "COMMENT": "hi"}
+    answer = await call(client, path, "crm.timeline.comment.add", {"fields": fields})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "OWNER_NOT_FOUND"
+
+
+async def test_a_timeline_comment_list_with_an_odd_start_is_the_first_page(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str],
+) -> None:
+    _, client, path = portal
+    answer = await call(client, path, "crm.timeline.comment.list", {"start": "²"})
+    assert answer.status_code == 200
+    assert answer.json()["result"] == []
+
+
+async def test_the_rate_limit_survives_the_server_clock_jumping_back() -> None:
+    """A jump back must not count as negative time drained: the bucket would fill by
+    years' worth of calls and answer 503 until the clock caught up."""
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(plan="standard"))
+        async with httpx.AsyncClient(base_url=server.url + crm.webhook_path) as client:
+            crm.clock.freeze(datetime(2026, 6, 1, tzinfo=timezone.utc))
+            assert (await client.post("crm.lead.list.json")).status_code == 200
+            crm.clock.freeze(datetime(2026, 5, 1, tzinfo=timezone.utc))
+            answers = [(await client.post("crm.lead.list.json")).status_code for _ in range(49)]
+            assert answers == [200] * 49  # 50 in all: the bucket's capacity
+            assert (await client.post("crm.lead.list.json")).status_code == 503
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"advance": 1e308}, id="advance-1e308"),
+        pytest.param({"advance": 1e12}, id="advance-past-year-9999"),
+        pytest.param({"at": "9999-12-31T23:59:59+00:00", "advance": 86400}, id="at-9999-plus-day"),
+        pytest.param({"at": "0001-01-01T00:00:00+14:00"}, id="at-before-year-1-in-utc"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["bitrix24", "amocrm"])
+async def test_a_clock_moved_out_of_range_is_a_400_and_the_profile_still_answers(
+    kind: str, body: dict[str, Any]
+) -> None:
+    async with MockServer() as server:
+        server.mount(Bitrix24() if kind == "bitrix24" else AmoCRM())
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            admin = f"/__admin/crm/{kind}"
+            before = (await client.get(f"{admin}/clock")).json()
+            moved = await client.post(f"{admin}/clock", json=body)
+            assert moved.status_code == 400
+            assert moved.headers["content-type"].startswith("application/problem+json")
+            assert "year" in moved.json()["detail"]
+            after = await client.get(f"{admin}/clock")
+            assert after.status_code == 200
+            assert after.json()["frozen"] == before["frozen"]
+            assert (await client.get(admin)).status_code == 200
