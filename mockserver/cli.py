@@ -371,8 +371,12 @@ def _mount_crms(server: MockServer, args: argparse.Namespace) -> str:
     """Mount the fake CRMs of ``--crm``; a problem with their options as one line, or ""."""
     import sqlite3  # only the fake CRMs keep records (an idle stub server never loads it)
 
+    from .crm.base import StoreError
+
     try:
         _mount_each_crm(server, args)
+    except StoreError as exc:  # not SQLite, a newer layout, rows that are not ours
+        return f"--data: cannot keep records in {args.data}: {exc}"
     except ValueError as exc:  # a --amocrm-subdomain or --bitrix24-secret that cannot work
         return str(exc)
     except OSError as exc:
@@ -381,6 +385,14 @@ def _mount_crms(server: MockServer, args: argparse.Namespace) -> str:
         return (
             f"--data: cannot keep records in {args.data}: {exc} "
             "(the folder holds a file of that name that is not one of ours)"
+        )
+    except (TypeError, AttributeError, KeyError, IndexError) as exc:
+        if args.data is None:
+            raise
+        # What a profile keeps in its meta, of a shape this version does not write.
+        return (
+            f"--data: cannot keep records in {args.data}: a file there holds data this "
+            f"version cannot read ({type(exc).__name__}: {exc})"
         )
     return ""
 

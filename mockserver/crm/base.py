@@ -13,12 +13,12 @@ import json
 import sqlite3
 import threading
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, overload
 
 from mockserver.responding import Pause, abort_connection
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from mockserver.journal import RecordedRequest
 
-__all__ = ["CallLog", "Clock", "CrmFault", "CrmProfile", "Store", "StoreFull"]
+__all__ = ["CallLog", "Clock", "CrmFault", "CrmProfile", "Store", "StoreError", "StoreFull"]
 
 FaultKind = Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"]
 
@@ -77,6 +77,21 @@ class StoreFull(Exception):
     """A write that would take the store past its limit (records or bytes)."""
 
 
+class StoreError(Exception):
+    """A ``data`` file the store cannot use (not SQLite, written by a newer version, its
+    tables or rows not ours, not writable): one sentence naming the file and why."""
+
+
+#: The layout of a store's SQLite file (``PRAGMA user_version``); a file of a later one
+#: was written by a newer version and is refused rather than half read.
+SCHEMA_VERSION: Final = 1
+_TABLES: Final = {
+    "records": ("entity", "id", "body"),
+    "counters": ("entity", "last"),
+    "meta": ("key", "value"),
+}
+
+
 class Store:
     """Records by entity type, with increasing integer ids per type.
 
@@ -116,6 +131,34 @@ class Store:
     def _open(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            self._load(db, path)
+        except sqlite3.Error as exc:
+            db.close()
+            reason = str(exc)
+            if "not a database" in reason:
+                reason = "it is not a SQLite database"
+            raise StoreError(f"{path}: {reason}") from None
+        except StoreError:
+            db.close()
+            raise
+        self._db = db
+
+    def _load(self, db: sqlite3.Connection, path: Path) -> None:
+        """Check the file is ours and of a layout this version reads, then read it."""
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: written by a newer version (layout {version}; this one reads "
+                f"layout {SCHEMA_VERSION} and older): use that version, or another --data"
+            )
+        for table, columns in _TABLES.items():
+            found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
+            if found and found != columns:
+                raise StoreError(
+                    f"{path}: table {table} has columns {', '.join(found)}; expected "
+                    f"{', '.join(columns)} (not a file of ours, or of another version)"
+                )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute(
@@ -124,16 +167,28 @@ class Store:
         )
         db.execute("CREATE TABLE IF NOT EXISTS counters (entity TEXT PRIMARY KEY, last INTEGER)")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         for entity, key, body in db.execute("SELECT entity, id, body FROM records"):
-            self.records[entity][key] = json.loads(body)
+            record = _stored_json(body, path, f"records row {entity!r} {key!r}")
+            if (
+                not isinstance(entity, str)
+                or not isinstance(key, int)
+                or not isinstance(record, dict)
+            ):
+                raise StoreError(
+                    f"{path}: records row {entity!r} {key!r} is not a record of ours "
+                    "(expected a text entity, an integer id and a JSON object)"
+                )
+            self.records[entity][key] = record
             self._sizes[(entity, key)] = len(body)
         self.count = len(self._sizes)
         self.bytes = sum(self._sizes.values())
-        self.counters = dict(db.execute("SELECT entity, last FROM counters"))
-        self.meta = {
-            key: json.loads(value) for key, value in db.execute("SELECT key, value FROM meta")
-        }
-        self._db = db
+        for entity, last in db.execute("SELECT entity, last FROM counters"):
+            if not isinstance(entity, str) or not isinstance(last, int):
+                raise StoreError(f"{path}: counters row {entity!r} {last!r} is not an id counter")
+            self.counters[entity] = last
+        for key, value in db.execute("SELECT key, value FROM meta"):
+            self.meta[str(key)] = _stored_json(value, path, f"meta {key!r}")
 
     @property
     def persistent(self) -> bool:
@@ -247,6 +302,14 @@ class Store:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+def _stored_json(body: Any, path: Path, where: str) -> Any:
+    """A stored JSON text, or :class:`StoreError` naming the row."""
+    try:
+        return json.loads(body)
+    except (TypeError, ValueError):
+        raise StoreError(f"{path}: {where} is not the JSON this version writes") from None
 
 
 class Clock:
@@ -384,10 +447,24 @@ class CrmProfile:
     #: The profile's name in the admin API (``/__admin/crm/{name}``) and its file in
     #: ``data``; an instance may have its own (a second Bitrix24 portal, ``bitrix24:b``).
     name: str = "crm"
+    #: The type each meta entry a profile keeps must have in a ``data`` file; another is
+    #: a :class:`StoreError` at start, not a 500 at the first request that reads it.
+    meta_shapes: ClassVar[Mapping[str, type | tuple[type, ...]]] = {}
 
     def __init__(self, *, data: str | Path | None = None) -> None:
         file = f"{self.name.replace(':', '-')}.sqlite"
-        self.store = Store(Path(data) / file if data is not None else None)
+        path = Path(data) / file if data is not None else None
+        self.store = Store(path)
+        for key, shape in self.meta_shapes.items():
+            value = self.store.meta.get(key)
+            if value is not None and (
+                not isinstance(value, shape) or (isinstance(value, bool) and shape is int)
+            ):
+                self.store.close()
+                raise StoreError(
+                    f"{path}: meta {key!r} holds {type(value).__name__}, not what this version "
+                    "writes (not a file of ours, or of another version)"
+                )
         self.faults: list[CrmFault] = []
         self.calls = CallLog()
         #: The server's clock for this profile (see :class:`Clock`).

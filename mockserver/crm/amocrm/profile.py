@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
 
@@ -49,6 +49,12 @@ class AmoCRM(CrmProfile):
     """
 
     name: str = "amocrm"
+    meta_shapes: ClassVar[Mapping[str, type | tuple[type, ...]]] = {
+        "tokens": dict,
+        "oauth": dict,
+        "hooks": dict,
+        "custom_fields": dict,
+    }
 
     def __init__(
         self,

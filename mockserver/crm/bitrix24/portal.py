@@ -21,7 +21,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from aiohttp import web
 
@@ -80,6 +80,20 @@ class Bitrix24(Records, Events, CrmProfile):
     """
 
     name: str = "bitrix24"
+    meta_shapes: ClassVar[Mapping[str, type | tuple[type, ...]]] = {
+        "identity": dict,
+        "webhooks": dict,
+        "events": list,
+        "userfields": dict,
+        "oauth_access": dict,
+        "oauth_refresh": dict,
+        "oauth_code": dict,
+        "multifield_id": int,
+        "userfield_id": int,
+        "event_handler_id": int,
+        "member_id": str,
+        "application_token": str,
+    }
 
     def __init__(
         self,
