@@ -22,6 +22,8 @@ from mockserver.crm.base import CallLog
 from .schema import BitrixError, text
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from mockserver.crm.base import Clock, Store
 
     from .oauth import Tokens
@@ -60,6 +62,8 @@ class Events:
         self.deliveries = CallLog(max_entries=1000, max_bytes=512 * 1024)
         self._pending: list[dict[str, Any]] = []
         self._sending: set[asyncio.Task[None]] = set()
+        #: Deliveries noted and not yet tried (queued, or in a task): at most MAX_PENDING.
+        self.events_waiting = 0
         if "application_token" not in self.store.meta:
             self.store.set_meta("application_token", secrets.token_hex(16))
 
@@ -121,8 +125,22 @@ class Events:
         """After a change: note the event for every handler bound to it."""
         name = f"ONCRM{entity.upper()}{op.upper()}"
         for binding in self.bound_events():
-            if binding["event"] == name and len(self._pending) < MAX_PENDING:
-                self._pending.append({"binding": binding, "id": entity_id, "ts": self.clock.now()})
+            if binding["event"] != name:
+                continue
+            if self.events_waiting >= MAX_PENDING:  # handlers that do not answer: not queued
+                self.deliveries.append(
+                    {
+                        "event": name,
+                        "handler": binding["handler"],
+                        "id": entity_id,
+                        "at": self.clock.now().isoformat(),
+                        "error": f"not sent: {MAX_PENDING} events are already waiting "
+                        "for their handlers",
+                    }
+                )
+                continue
+            self.events_waiting += 1
+            self._pending.append({"binding": binding, "id": entity_id, "ts": self.clock.now()})
 
     def send_events(self, origin: str) -> None:
         """Start delivering what is queued (after the answer is made)."""
@@ -141,7 +159,9 @@ class Events:
     def _body(self, item: Mapping[str, Any], origin: str) -> str:
         binding = item["binding"]
         user = binding["auth_type"] if binding["auth_type"] != "0" else self.user_id
-        issued = self.tokens.issue(user, ("crm",), origin + self.prefix, server=origin)
+        issued = self.tokens.issue(
+            user, ("crm",), origin + self.prefix, server=origin, for_event=True
+        )
         auth = {
             "access_token": issued["access_token"],
             "expires": issued["expires"],
@@ -174,24 +194,38 @@ class Events:
         import aiohttp
 
         timeout = aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            for item in pending:
-                binding = item["binding"]
-                entry: dict[str, Any] = {
-                    "event": binding["event"],
-                    "handler": binding["handler"],
-                    "id": item["id"],
-                    "at": self.clock.now().isoformat(),
-                }
-                try:
-                    async with session.post(
-                        binding["handler"],
-                        data=self._body(item, origin),
-                        headers={"Content-Type": "application/x-www-form-urlencoded"},
-                        allow_redirects=False,
-                    ) as response:
-                        await response.read()
-                        entry["status"] = response.status
-                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                    entry["error"] = f"{type(exc).__name__}: {exc}"
-                self.deliveries.append(entry)
+        tried = 0
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                for item in pending:
+                    await self._deliver_one(session, item, origin)
+                    tried += 1
+                    self.events_waiting -= 1
+        finally:  # cancelled (the server stops): what it did not try waits no more
+            self.events_waiting -= len(pending) - tried
+
+    async def _deliver_one(
+        self, session: aiohttp.ClientSession, item: Mapping[str, Any], origin: str
+    ) -> None:
+        """One POST to the binding's handler; its status (or error) goes to the log."""
+        import aiohttp
+
+        binding = item["binding"]
+        entry: dict[str, Any] = {
+            "event": binding["event"],
+            "handler": binding["handler"],
+            "id": item["id"],
+            "at": self.clock.now().isoformat(),
+        }
+        try:
+            async with session.post(
+                binding["handler"],
+                data=self._body(item, origin),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                allow_redirects=False,
+            ) as response:
+                await response.read()
+                entry["status"] = response.status
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+        self.deliveries.append(entry)

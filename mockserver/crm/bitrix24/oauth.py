@@ -97,21 +97,36 @@ class Tokens:
         grace = REFRESH_LIFETIME if name == "access" else 0
         moment = self.clock.timestamp() - grace
         live = {key: value for key, value in table.items() if value["expires"] > moment}
-        while len(live) > MAX_TOKENS:
-            live.pop(next(iter(live)))
+        if len(live) > MAX_TOKENS:
+            # Tokens minted for event deliveries go first, oldest first: a busy handler
+            # must not push out the tokens the application itself holds.
+            minted = [key for key, value in live.items() if value.get("event")]
+            for key in minted[: len(live) - MAX_TOKENS]:
+                del live[key]
+            while len(live) > MAX_TOKENS:
+                live.pop(next(iter(live)))
         self.store.set_meta(f"oauth_{name}", live)
 
     def issue(
-        self, user_id: str, scope: tuple[str, ...], base_url: str = "", *, server: str | None = None
+        self,
+        user_id: str,
+        scope: tuple[str, ...],
+        base_url: str = "",
+        *,
+        server: str | None = None,
+        for_event: bool = False,
     ) -> dict[str, Any]:
         """New access and refresh tokens; the authorization server's JSON answer.
 
         ``base_url`` is the portal's address (``client_endpoint`` is its ``/rest/``),
         ``server`` the authorization server's (``server_endpoint``; the portal's when not
-        given), as ``settings/oauth/index.md`` tells them apart."""
+        given), as ``settings/oauth/index.md`` tells them apart. Tokens ``for_event`` (an
+        event delivery's ``auth``) are the first dropped when the store is full."""
         moment = int(self.clock.timestamp())
         access, refresh = self._new(), self._new()
-        grant = {"user_id": user_id, "scope": list(scope)}
+        grant: dict[str, Any] = {"user_id": user_id, "scope": list(scope)}
+        if for_event:
+            grant["event"] = True
         tokens = dict(self._table("access"))
         tokens[access] = {**grant, "expires": moment + self.lifetime}
         self._save("access", tokens)
