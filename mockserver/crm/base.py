@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = ["CallLog", "Clock", "CrmFault", "CrmProfile", "Store", "StoreError", "StoreFull"]
 
+#: Faults a profile holds at once (spent ones, a ``call`` already passed, make room).
+MAX_FAULTS: Final = 1000
+
 FaultKind = Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"]
 
 
@@ -520,6 +523,13 @@ class CrmProfile:
         return base_url
 
     def add_fault(self, fault: CrmFault) -> CrmFault:
+        """Hold ``fault`` (``ValueError`` past :data:`MAX_FAULTS` unspent ones)."""
+        self.faults = [f for f in self.faults if f.call is None or f.seen < f.call]
+        if len(self.faults) >= MAX_FAULTS:
+            raise ValueError(
+                f"{self.name} holds at most {MAX_FAULTS} faults that are not spent; "
+                f"reset it (DELETE /__admin/crm/{self.name}) to add more"
+            )
         self.faults.append(fault)
         return fault
 

@@ -38,6 +38,9 @@ __all__ = ["AmoCRM"]
 #: Webhook attempts journaled, and deliveries waiting for a retry, at most.
 MAX_DELIVERY_LOG = 1_000
 MAX_PENDING = 10_000
+#: Long-lived tokens and OAuth integrations an account keeps (both survive a reset).
+MAX_TOKENS = 1_000
+MAX_INTEGRATIONS = 1_000
 ALL_LINKED = frozenset({"contacts", "companies", "leads"})
 
 
@@ -133,6 +136,11 @@ class AmoCRM(CrmProfile):
     ) -> str:
         """A long-lived token for ``integration`` (each integration has its own 7/s budget):
         a JWT valid ``lifetime`` seconds (amoCRM allows 1 day to 5 years)."""
+        if len(self.tokens) >= MAX_TOKENS:
+            raise ValueError(
+                f"the account keeps at most {MAX_TOKENS} long-lived tokens; revoke one "
+                "(DELETE /__admin/crm/amocrm/tokens/{token}) first"
+            )
         token = self.oauth.jwt(secrets.token_hex(18), "long_lived", lifetime)
         self.tokens[token] = integration
         self.store.set_meta("tokens", self.tokens)
@@ -150,7 +158,13 @@ class AmoCRM(CrmProfile):
         client_id: str | None = None,
         client_secret: str | None = None,
     ) -> Integration:
-        """An OAuth integration (``client_id``, ``client_secret``, ``redirect_uri``)."""
+        """An OAuth integration (``client_id``, ``client_secret``, ``redirect_uri``);
+        ``ValueError`` past :data:`MAX_INTEGRATIONS`."""
+        if len(self.oauth.integrations) >= MAX_INTEGRATIONS:
+            raise ValueError(
+                f"the account keeps at most {MAX_INTEGRATIONS} integrations (kept across a "
+                "reset and in --data): use the ones made, or another account"
+            )
         return self.oauth.add_integration(
             name, redirect_uri=redirect_uri, client_id=client_id, client_secret=client_secret
         )

@@ -60,6 +60,8 @@ METHODS: Final = frozenset(
     | {"crm.duplicate.findbycomm", "batch", "event.bind", "event.get", "event.unbind", "scope"}
     | {"app.info"}
 )
+#: Inbound webhooks a portal keeps (the first, its own, among them).
+MAX_WEBHOOKS: Final = 1000
 _NO_SCOPE: Final = frozenset(
     {"batch", "scope", "app.info", "event.bind", "event.get", "event.unbind"}
 )
@@ -187,7 +189,16 @@ class Bitrix24(Records, Events, CrmProfile):
         return f"{self.prefix}/rest/{self.user_id}/{self.secret}/"
 
     def issue_webhook(self, user_id: str = "1", scope: tuple[str, ...] = ("crm",)) -> str:
-        """A new inbound webhook; returns its path (``/rest/{user_id}/{secret}/``)."""
+        """A new inbound webhook; returns its path (``/rest/{user_id}/{secret}/``).
+
+        ``ValueError`` for a user id no URL can carry, or past :data:`MAX_WEBHOOKS`."""
+        if not CRM_URL_WORD.fullmatch(str(user_id)):
+            raise ValueError(f"user_id: got {user_id!r}, expected {CRM_URL_WORD_TEXT}")
+        if len(self.webhooks) >= MAX_WEBHOOKS:
+            raise ValueError(
+                f"{self.name} keeps at most {MAX_WEBHOOKS} webhooks; revoke one "
+                f"(DELETE /__admin/crm/{self.name}/webhooks/{{secret}}) first"
+            )
         secret = "b24" + secrets.token_hex(6)
         self.webhooks[secret] = (str(user_id), tuple(scope))
         self._save_webhooks()
