@@ -87,3 +87,28 @@ async def test_event_tokens_never_push_out_the_applications_own_tokens(
             )
             assert refreshed.status_code == 200
         assert len(portal.store.meta["oauth_access"]) <= 5
+
+
+@pytest.mark.parametrize(
+    ("params", "word"),
+    [
+        pytest.param({"handler": "http://127.0.0.1/" + "a" * 3000}, "handler", id="handler-3000"),
+        pytest.param({"handler": "http://127.0.0.1/a\r\nX-Evil: 1"}, "handler", id="handler-crlf"),
+        pytest.param({"handler": "http://127.0.0.1/a b"}, "handler", id="handler-space"),
+        pytest.param({"auth_type": "x"}, "auth_type", id="auth-type-text"),
+        pytest.param({"auth_type": "-3"}, "auth_type", id="auth-type-negative"),
+        pytest.param({"auth_type": ["1"]}, "auth_type", id="auth-type-list"),
+    ],
+)
+async def test_event_bind_refuses_a_handler_or_user_it_cannot_keep_whole(
+    params: dict[str, object], word: str
+) -> None:
+    async with MockServer() as server:
+        portal = server.mount(Bitrix24(plan="unlimited"))
+        token = portal.issue_app_tokens(base_url=server.url)["access_token"]
+        body = {"auth": token, "event": "ONCRMLEADADD", "handler": "http://127.0.0.1/h", **params}
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            answer = await client.post("/rest/event.bind", json=body)
+        assert answer.status_code == 400
+        assert answer.json()["error_description"].startswith(f"{word}: got ")
+        assert portal.bound_events() == []

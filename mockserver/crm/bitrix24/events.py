@@ -12,6 +12,7 @@ events, Bitrix24 will not resend anything". Each attempt is kept in the bounded
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -19,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 from mockserver.crm.base import CallLog
 
-from .schema import BitrixError, text
+from .schema import BitrixError, text, whole_number
 
 if TYPE_CHECKING:
     import aiohttp
@@ -38,6 +39,9 @@ _ENTITY_EVENTS: Final = frozenset(
 MAX_BINDINGS: Final = 200
 MAX_PENDING: Final = 1000
 DELIVERY_TIMEOUT: Final = 10.0
+#: A handler URL's length (**decision**: event-bind.md gives no bound).
+MAX_HANDLER: Final = 2048
+_NOT_IN_URL: Final = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
@@ -91,8 +95,26 @@ class Events:
         if event not in _ENTITY_EVENTS:
             raise BitrixError("ERROR_EVENT_NOT_FOUND", "Event not found")
         parts = urlsplit(handler)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise BitrixError("", f"handler: got {handler!r}, expected an http(s) URL")
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or len(handler) > MAX_HANDLER
+            or _NOT_IN_URL.search(handler)
+        ):
+            shown = (
+                handler if len(handler) <= 80 else f"{handler[:80]}… ({len(handler)} characters)"
+            )
+            raise BitrixError(
+                "",
+                f"handler: got {shown!r}, expected an http(s) URL of at most {MAX_HANDLER} "
+                "characters, without spaces or control characters",
+            )
+        auth_type = text(params.get("auth_type") or "0")
+        user = whole_number(auth_type)
+        if user is None or user < 0 or isinstance(params.get("auth_type"), list | Mapping):
+            raise BitrixError(
+                "", f"auth_type: got {auth_type[:80]!r}, expected a user id (0: the caller)"
+            )
         if text(params.get("event_type") or "online").lower() != "online":
             raise BitrixError("", "event_type: offline events are not emulated")
         if any(b["event"] == event and b["handler"] == handler for b in bound):
@@ -106,7 +128,7 @@ class Events:
                 "id": number,
                 "event": event,
                 "handler": handler,
-                "auth_type": text(params.get("auth_type") or "0"),
+                "auth_type": str(user),
                 "offline": 0,
             }
         )
