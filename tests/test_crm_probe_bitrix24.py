@@ -165,3 +165,43 @@ async def test_a_clock_moved_out_of_range_is_a_400_and_the_profile_still_answers
             assert after.status_code == 200
             assert after.json()["frozen"] == before["frozen"]
             assert (await client.get(admin)).status_code == 200
+
+
+async def test_batch_references_cannot_expand_a_small_request_without_bound(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2 000 inline copies of a page of leads: an 80 KB request used to build a
+    300 MB comment per command (1 GB of memory, seconds of one event-loop step)."""
+    from mockserver.crm.bitrix24 import batch
+
+    monkeypatch.setattr(batch, "MAX_EXPANSION", 64 * 1024)
+    crm, client, path = portal
+    for _ in range(3):
+        await call(client, path, "crm.lead.add", {"fields": {"COMMENTS": "y" * 2000}})
+    cmd = {
+        "a": "crm.lead.list?select[]=*",
+        "b": "crm.lead.add?fields[COMMENTS]=" + "$result[a]" * 2000,
+        "c": "crm.lead.add?fields[COMMENTS]=$result[a][0][ID] and $result[a][1][ID]",
+    }
+    answer = await call(client, path, "batch", {"cmd": cmd})
+    assert answer.status_code == 200
+    result = answer.json()["result"]
+    assert (
+        "expand to more than 65536 characters" in result["result_error"]["b"]["error_description"]
+    )
+    assert result["result"]["c"] == 4  # a reference of ordinary size still works
+    assert crm.records("lead")[-1]["COMMENTS"] == "1 and 2"
+
+
+async def test_a_batch_command_past_the_store_limit_is_that_commands_error(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str],
+) -> None:
+    crm, client, path = portal
+    crm.store.max_records = 1
+    cmd = {"a": "crm.lead.add?fields[TITLE]=one", "b": "crm.lead.add?fields[TITLE]=two"}
+    answer = await call(client, path, "batch", {"cmd": cmd})
+    assert answer.status_code == 200  # what ran is reported: the first lead is there
+    result = answer.json()["result"]
+    assert result["result"] == {"a": 1}
+    assert result["result_error"]["b"]["error"] == "ERROR_CORE"
+    assert "at most 1 records" in result["result_error"]["b"]["error_description"]
