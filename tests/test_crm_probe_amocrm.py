@@ -134,3 +134,21 @@ async def test_a_webhook_call_past_the_waiting_bound_is_logged_not_lost_silently
         await amo.deliver_due()
         tried = [d for d in amo.deliveries if "waiting" not in d["outcome"]]
         assert len(tried) == 3
+
+
+async def test_the_events_feed_is_bounded_in_bytes_newest_kept(
+    account: tuple[AmoCRM, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockserver.crm.amocrm import events
+
+    monkeypatch.setattr(events, "MAX_EVENT_BYTES", 20_000)
+    amo, client = account
+    assert (await client.post("/leads", json=[{"name": "first"}])).status_code == 200
+    for n in range(10):  # each change keeps the old and the new 3 000-character name
+        name = f"{n}" * 3000
+        assert (await client.patch("/leads/1", json={"name": name})).status_code == 200
+    assert amo.event_bytes <= 20_000
+    assert len(amo.events) < 11
+    feed = (await client.get("/events", params={"limit": 100})).json()["_embedded"]["events"]
+    assert feed[0]["value_after"] == [{"name_field_value": {"name": "9" * 3000}}]
+    assert "lead_added" not in [event["type"] for event in feed]  # the oldest went first

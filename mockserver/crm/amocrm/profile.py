@@ -123,6 +123,9 @@ class AmoCRM(CrmProfile):
         self._started = 0  # webhook attempts started, ever (deliver_due counts by it)
         #: The events feed (``GET /api/v4/events``), newest last, bounded.
         self.events: deque[dict[str, Any]] = deque(maxlen=events.MAX_EVENTS)
+        #: Each event's cost in bytes, in step with ``events``, and their sum.
+        self.event_sizes: deque[int] = deque(maxlen=events.MAX_EVENTS)
+        self.event_bytes = 0
         self.event_count = 0
         #: Tag name → id, per entity type (the catalogue itself is in the store).
         self.tag_index: dict[str, dict[str, int]] = {}
@@ -197,6 +200,8 @@ class AmoCRM(CrmProfile):
         self.hooks.clear()
         self.tag_index.clear()
         self.events.clear()
+        self.event_sizes.clear()
+        self.event_bytes = 0
         self._waiting.clear()
         self.deliveries.clear()
         self.unblock()
