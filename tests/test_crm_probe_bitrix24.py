@@ -205,3 +205,28 @@ async def test_a_batch_command_past_the_store_limit_is_that_commands_error(
     assert result["result"] == {"a": 1}
     assert result["result_error"]["b"]["error"] == "ERROR_CORE"
     assert "at most 1 records" in result["result_error"]["b"]["error_description"]
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("zz.y", id="dotted-garbage"),
+        pytest.param("a.b.c", id="two-dots"),
+        pytest.param(".", id="a-dot"),
+    ],
+)
+async def test_a_garbage_refresh_token_with_a_dot_is_invalid_grant_not_a_plain_404(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], token: str
+) -> None:
+    crm, client, _ = portal
+    answer = await client.get(
+        "/oauth/token/",
+        params={
+            "grant_type": "refresh_token",
+            "client_id": crm.tokens.client_id,
+            "client_secret": crm.tokens.client_secret,
+            "refresh_token": token,
+        },
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"

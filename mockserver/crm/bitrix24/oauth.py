@@ -5,6 +5,7 @@ served by the mock server, for the ``authorization_code`` and ``refresh_token`` 
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -18,6 +19,8 @@ __all__ = ["OAuthError", "Tokens", "app_info"]
 
 REFRESH_LIFETIME: Final = 28 * 24 * 3600
 CODE_LIFETIME: Final = 30
+#: A named portal's token or code: its name, a dot, 32 hex digits (``_new``).
+_NAMED_TOKEN: Final = re.compile(r"[A-Za-z0-9-]{1,63}\.[0-9a-f]{32}")
 #: How many live tokens of each kind are kept; the oldest go first.
 MAX_TOKENS: Final = 1000
 
@@ -151,8 +154,12 @@ class Tokens:
         return self.marker + secrets.token_hex(16)
 
     def owns(self, token: str) -> bool:
-        """Whether a token (or code) is of this portal's minting, by its form alone."""
-        return token.startswith(self.marker) if self.marker else "." not in token
+        """Whether a token (or code) is of this portal's minting, by its form alone. The
+        first portal also takes what no named portal could have minted (``zz.y``), so
+        that a garbage token earns ``invalid_grant``, not a stub server's plain 404."""
+        if self.marker:
+            return token.startswith(self.marker)
+        return "." not in token or not _NAMED_TOKEN.fullmatch(token)
 
     @property
     def member_id(self) -> str:
