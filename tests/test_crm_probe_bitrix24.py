@@ -230,3 +230,67 @@ async def test_a_garbage_refresh_token_with_a_dot_is_invalid_grant_not_a_plain_4
     )
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_grant"
+
+
+class Counted:
+    """A function that counts its calls (the work a list does, machine-independent)."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+        self.calls = 0
+
+    def __call__(self, *args: Any) -> Any:
+        self.calls += 1
+        return self.function(*args)
+
+
+async def _forty_leads(client: httpx.AsyncClient, path: str) -> None:
+    cmd = {str(n): f"crm.lead.add?fields[TITLE]=lead {n}" for n in range(40)}
+    assert (await call(client, path, "batch", {"cmd": cmd})).status_code == 200
+
+
+async def test_a_list_ordered_by_thousands_of_unknown_fields_sorts_by_the_known_ones(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10 000 order keys over 1 000 leads held the event loop for 11 s: a sort each."""
+    from mockserver.crm.bitrix24 import records
+
+    _, client, path = portal
+    await _forty_leads(client, path)
+    counted = Counted(records.sort_key)
+    monkeypatch.setattr(records, "sort_key", counted)
+    order = {"ID": "DESC", **{f"NO_SUCH_{n}": "ASC" for n in range(2000)}, "id": "ASC"}
+    answer = await call(client, path, "crm.lead.list", {"order": order, "select": ["ID"]})
+    assert [lead["ID"] for lead in answer.json()["result"][:3]] == ["40", "39", "38"]
+    assert counted.calls <= 2 * 40  # one known key (ID, once), not 2 001 sorts
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        pytest.param({"!@ID": list(range(1000, 6000))}, 40, id="not-in-5000-ids"),
+        pytest.param({"@ID": [str(n) for n in range(3, 5000)]}, 38, id="in-5000-ids"),
+        pytest.param({f"!NO_SUCH_{n}": "x" for n in range(2000)}, 40, id="2000-unknown-not"),
+        pytest.param(
+            {"%TITLE": "lead", **{f"NO_SUCH_{n}": "" for n in range(2000)}}, 40, id="empty"
+        ),
+        pytest.param({"!NO_SUCH": "", "%TITLE": "lead"}, 0, id="unknown-never-passes"),
+    ],
+)
+async def test_a_filter_with_thousands_of_values_or_keys_is_worked_out_once(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str],
+    monkeypatch: pytest.MonkeyPatch,
+    filters: dict[str, Any],
+    expected: int,
+) -> None:
+    """A 10 000-value ``!ID`` over 1 000 leads took 8 s: each value turned to text for
+    each record."""
+    from mockserver.crm.bitrix24 import filters as module
+
+    _, client, path = portal
+    await _forty_leads(client, path)
+    counted = Counted(module.text)
+    monkeypatch.setattr(module, "text", counted)
+    answer = await call(client, path, "crm.lead.list", {"filter": filters, "select": ["ID"]})
+    assert answer.json()["total"] == expected
+    assert counted.calls <= 6000 + 3 * 40 * 2

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from .filters import passes
+from .filters import compile_filter
 from .schema import (
     ENTITY_TYPE_IDS,
     PAGE,
@@ -198,7 +198,8 @@ class Extras:
         comments = [dict(c) for _, c in sorted(self.store.records["comment"].items())]
         filters = params.get("filter") or {}
         if isinstance(filters, Mapping):
-            comments = [c for c in comments if all(passes(c, k, v) for k, v in filters.items())]
+            tests = [compile_filter(key, value) for key, value in filters.items()]
+            comments = [c for c in comments if all(test(c) for test in tests)]
         start = max(whole_number(text(params.get("start") or 0)) or 0, 0)
         extra: dict[str, Any] = {"total": len(comments)}
         if start + PAGE < len(comments):
