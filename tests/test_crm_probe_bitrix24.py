@@ -294,3 +294,25 @@ async def test_a_filter_with_thousands_of_values_or_keys_is_worked_out_once(
     answer = await call(client, path, "crm.lead.list", {"filter": filters, "select": ["ID"]})
     assert answer.json()["total"] == expected
     assert counted.calls <= 6000 + 3 * 40 * 2
+
+
+async def test_custom_fields_and_their_list_items_are_bounded(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mockserver.crm.bitrix24 import extras
+
+    monkeypatch.setattr(extras, "MAX_USERFIELDS", 4)  # the fixture made 2 on leads
+    monkeypatch.setattr(extras, "MAX_LIST_ITEMS", 3)
+    crm, client, path = portal
+    many = {"FIELD_NAME": "MANY", "USER_TYPE_ID": "enumeration", "LIST": ["a", "b", "c", "d"]}
+    refused = await call(client, path, "crm.lead.userfield.add", {"fields": many})
+    assert refused.status_code == 400
+    assert "at most 3 LIST items" in refused.json()["error_description"]
+    for name in ("THIRD", "FOURTH", "FIFTH"):
+        fields = {"FIELD_NAME": name, "USER_TYPE_ID": "string"}
+        answer = await call(client, path, "crm.lead.userfield.add", {"fields": fields})
+        last = answer
+    assert last.status_code == 400
+    assert last.json()["error"] == "ERROR_CORE"
+    assert "at most 4 custom fields" in last.json()["error_description"]
+    assert len(crm.userfields("lead")) == 4

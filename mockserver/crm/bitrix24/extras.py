@@ -26,6 +26,11 @@ __all__ = ["Extras", "Result"]
 
 Result = tuple[Any, dict[str, Any] | None]
 _UF_NAME: Final = re.compile(r"[A-Z0-9_]{1,50}")
+#: Custom fields per entity, and an enumeration's items (**decision**: the fake's own
+#: bounds; every record view carries every custom field, and an item's id is its field's
+#: id × 100 + its place, so a 100th item would take the next field's first id).
+MAX_USERFIELDS: Final = 500
+MAX_LIST_ITEMS: Final = 99
 
 
 class Extras:
@@ -111,6 +116,16 @@ class Extras:
             )
         if name in mine:
             raise BitrixError("ERROR_CORE", f"A field named {name} already exists.")
+        if len(mine) >= MAX_USERFIELDS:
+            raise BitrixError(
+                "ERROR_CORE",
+                f"The fake portal keeps at most {MAX_USERFIELDS} custom fields "
+                f"per entity; {entity} has {len(mine)}",
+            )
+        if len(items(fields.get("LIST"))) > MAX_LIST_ITEMS:
+            raise BitrixError(
+                "ERROR_CORE", f"LIST: at most {MAX_LIST_ITEMS} LIST items (the fake's bound)"
+            )
         kind = text(fields.get("USER_TYPE_ID") or "string")
         if kind not in USER_TYPES:
             raise BitrixError(
