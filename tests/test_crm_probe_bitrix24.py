@@ -316,3 +316,22 @@ async def test_custom_fields_and_their_list_items_are_bounded(
     assert last.json()["error"] == "ERROR_CORE"
     assert "at most 4 custom fields" in last.json()["error_description"]
     assert len(crm.userfields("lead")) == 4
+
+
+async def test_a_multipart_part_in_an_unknown_charset_is_read_as_utf8_not_a_500(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str],
+) -> None:
+    crm, client, path = portal
+    body = (
+        b"--x\r\n"
+        b'Content-Disposition: form-data; name="fields[TITLE]"\r\n'
+        b"Content-Type: text/plain; charset=no-such-charset\r\n\r\n"
+        b"\xd0\x9b\xd0\xb8\xd0\xb4\r\n--x--\r\n"
+    )
+    answer = await client.post(
+        f"{path}crm.lead.add.json",
+        content=body,
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert answer.status_code == 200
+    assert crm.records("lead")[0]["TITLE"] == "Лид"

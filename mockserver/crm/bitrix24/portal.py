@@ -511,6 +511,9 @@ def _multipart_as_query(record: RecordedRequest) -> str:
             continue
         payload = part.get_payload(decode=True)
         raw = payload if isinstance(payload, bytes) else b""
-        value = raw.decode(part.get_content_charset() or "utf-8", errors="replace")
+        try:
+            value = raw.decode(part.get_content_charset() or "utf-8", errors="replace")
+        except LookupError:  # a charset Python does not know: read it as UTF-8
+            value = raw.decode("utf-8", errors="replace")
         pairs.append(f"{quote_plus(str(name))}={quote_plus(value)}")
     return "&".join(pairs)
