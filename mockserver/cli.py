@@ -356,6 +356,15 @@ def _crm_options_without_crm(args: argparse.Namespace) -> str:
     if args.data is not None and not args.crm:
         return "--data keeps the fake CRMs' records: give --crm bitrix24 or --crm amocrm too"
     kinds = {crm.partition(":")[0] for crm in args.crm}  # bitrix24:NAME is a bitrix24
+    named: dict[str, str] = {}
+    for crm in dict.fromkeys(args.crm):
+        if crm.startswith("bitrix24:"):
+            other = named.setdefault(crm.lower(), crm)
+            if other != crm:  # their addresses differ, their --data files may not
+                return (
+                    f"--crm {other} and --crm {crm}: portal names are compared without "
+                    "case (a host name's are, and so are file names on some systems)"
+                )
     for option, value, crm, present in (
         ("--amocrm-subdomain", args.amocrm_subdomain, "amocrm", "amocrm" in kinds),
         # the first portal's secret; a named portal's is minted and kept in --data

@@ -20,6 +20,22 @@ def _db(path: Path, *statements: str) -> None:
     db.close()
 
 
+def _refused(*argv: str) -> str:
+    """Run the CLI; it must exit 2 without a traceback. Its standard error."""
+    process = spawn_mockserver(*argv, "--port", "0")
+    try:
+        # A server that starts instead of refusing would run until stopped: the limit
+        # only ends such a run, the verdict is the exit code.
+        _, text = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail(f"the server started with {argv}, which it should refuse")
+    assert process.returncode == 2
+    assert "Traceback" not in text
+    return text
+
+
 _META = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)"
 _RECORDS = "CREATE TABLE records (entity TEXT, id INTEGER, body TEXT, PRIMARY KEY (entity, id))"
 
@@ -87,17 +103,7 @@ def test_a_data_file_this_version_cannot_use_is_one_line_and_exit_2(
     tmp_path: Path, crm: str, statements: tuple[str, ...], message: str
 ) -> None:
     _db(tmp_path / f"{crm}.sqlite", *statements)
-    process = spawn_mockserver("--crm", crm, "--data", str(tmp_path), "--port", "0")
-    try:
-        # A server that starts instead of refusing would run until stopped: the limit
-        # only ends such a run, the verdict is the exit code.
-        _, text = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        pytest.fail("the server started on a --data file it cannot use")
-    assert process.returncode == 2
-    assert "Traceback" not in text
+    text = _refused("--crm", crm, "--data", str(tmp_path))
     assert f"--data: cannot keep records in {tmp_path}" in text
     assert message in text
     assert len(text.strip().splitlines()) <= 2  # a head line and the problem
@@ -115,3 +121,9 @@ def test_a_file_of_this_version_opens_again_and_is_marked_with_its_layout(tmp_pa
     again = Bitrix24(data=tmp_path)
     assert again.secret == portal.secret
     again.store.close()
+
+
+def test_two_portal_names_that_differ_only_in_case_are_refused(tmp_path: Path) -> None:
+    text = _refused("--crm", "bitrix24:Shop", "--crm", "bitrix24:shop", "--data", str(tmp_path))
+    assert "--crm bitrix24:Shop and --crm bitrix24:shop" in text
+    assert list(tmp_path.iterdir()) == []  # refused before any file is made
