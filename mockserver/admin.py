@@ -28,7 +28,7 @@ from .bulk import (
     remove_in_pieces,
 )
 from .journal import path_tail
-from .models import CrmFaultSpec, RequestPattern, Stub
+from .models import CRM_URL_WORD, CrmFaultSpec, RequestPattern, Stub
 from .validation import explain
 
 if TYPE_CHECKING:
@@ -326,7 +326,8 @@ class _WebhookRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
 
-    user_id: str = Field(default="1", min_length=1)
+    # Part of the webhook's URL (/rest/{user_id}/{secret}/), as the portal checks it.
+    user_id: str = Field(default="1", min_length=1, max_length=64, pattern=CRM_URL_WORD.pattern)
     scope: list[str] = Field(default_factory=lambda: ["crm"])
 
 
@@ -615,7 +616,10 @@ def admin_router(server: MockServer) -> AdminRouter:
         except ValidationError as exc:
             errors = validation_problems(exc, model=CrmFaultSpec)
             return problem(400, "Invalid fault", f"{len(errors)} problem(s)", errors)
-        fault = profile.add_fault(CrmFault(**spec.model_dump()))
+        try:
+            fault = profile.add_fault(CrmFault(**spec.model_dump()))
+        except ValueError as exc:
+            return problem(400, "Too many faults", str(exc))
         return _reply({"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201)
 
     async def issue_token(request: web.BaseRequest) -> web.Response:
@@ -626,9 +630,11 @@ def admin_router(server: MockServer) -> AdminRouter:
         if isinstance(asked, web.Response):
             return asked
         integration = asked.integration
-        return _reply(
-            {"token": profile.issue_token(integration), "integration": integration}, status=201
-        )
+        try:
+            token = profile.issue_token(integration)
+        except ValueError as exc:
+            return problem(400, "Too many tokens", str(exc))
+        return _reply({"token": token, "integration": integration}, status=201)
 
     async def revoke_token(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
@@ -645,7 +651,10 @@ def admin_router(server: MockServer) -> AdminRouter:
         asked = await _request_model(request, _WebhookRequest, "Invalid webhook request")
         if isinstance(asked, web.Response):
             return asked
-        path = profile.issue_webhook(asked.user_id, tuple(asked.scope))
+        try:
+            path = profile.issue_webhook(asked.user_id, tuple(asked.scope))
+        except ValueError as exc:
+            return problem(400, "Too many webhooks", str(exc))
         return _reply({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
 
     async def revoke_webhook(request: web.BaseRequest) -> web.Response:
@@ -675,18 +684,19 @@ def admin_router(server: MockServer) -> AdminRouter:
             if isinstance(asked, web.Response):
                 return asked
             clock = profile.clock
-            before = (clock.frozen, clock.offset)
+            was = (clock.frozen, clock.offset)
             try:
                 if asked.thaw:
-                    profile.clock.thaw()
+                    clock.thaw()
                 if asked.freeze or asked.at is not None:
                     at = None if asked.at is None else datetime.fromisoformat(asked.at)
-                    profile.clock.freeze(at)
-                profile.clock.advance(asked.advance)
-            except ValueError as exc:
+                    clock.freeze(at)
+                clock.advance(asked.advance)
+            except ValueError as exc:  # all of it or none: the clock is as it was
+                clock.frozen, clock.offset = was
                 return problem(400, "Invalid clock request", str(exc))
             except OverflowError:  # past year 9999: no date to be at; the clock stays put
-                clock.frozen, clock.offset = before
+                clock.frozen, clock.offset = was
                 return problem(
                     400,
                     "Invalid clock request",
@@ -707,7 +717,10 @@ def admin_router(server: MockServer) -> AdminRouter:
         asked = await _request_model(request, _IntegrationRequest, "Invalid integration request")
         if isinstance(asked, web.Response):
             return asked
-        app = profile.add_integration(asked.name, redirect_uri=asked.redirect_uri)
+        try:
+            app = profile.add_integration(asked.name, redirect_uri=asked.redirect_uri)
+        except ValueError as exc:
+            return problem(400, "Too many integrations", str(exc))
         return _reply({**vars(app), "code": profile.authorization_code(app.client_id)}, status=201)
 
     async def authorization_code(request: web.BaseRequest) -> web.Response:

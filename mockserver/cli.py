@@ -374,6 +374,15 @@ def _crm_options_without_crm(args: argparse.Namespace) -> str:
     if args.data is not None and not args.crm:
         return "--data keeps the fake CRMs' records: give --crm bitrix24 or --crm amocrm too"
     kinds = {crm.partition(":")[0] for crm in args.crm}  # bitrix24:NAME is a bitrix24
+    named: dict[str, str] = {}
+    for crm in dict.fromkeys(args.crm):
+        if crm.startswith("bitrix24:"):
+            other = named.setdefault(crm.lower(), crm)
+            if other != crm:  # their addresses differ, their --data files may not
+                return (
+                    f"--crm {other} and --crm {crm}: portal names are compared without "
+                    "case (a host name's are, and so are file names on some systems)"
+                )
     for option, value, crm, present in (
         ("--amocrm-subdomain", args.amocrm_subdomain, "amocrm", "amocrm" in kinds),
         # the first portal's secret; a named portal's is minted and kept in --data
@@ -389,8 +398,12 @@ def _mount_crms(server: MockServer, args: argparse.Namespace) -> str:
     """Mount the fake CRMs of ``--crm``; a problem with their options as one line, or ""."""
     import sqlite3  # only the fake CRMs keep records (an idle stub server never loads it)
 
+    from .crm.base import StoreError
+
     try:
         _mount_each_crm(server, args)
+    except StoreError as exc:  # not SQLite, a newer layout, rows that are not ours
+        return f"--data: cannot keep records in {args.data}: {exc}"
     except ValueError as exc:  # a --amocrm-subdomain or --bitrix24-secret that cannot work
         return str(exc)
     except OSError as exc:
@@ -399,6 +412,14 @@ def _mount_crms(server: MockServer, args: argparse.Namespace) -> str:
         return (
             f"--data: cannot keep records in {args.data}: {exc} "
             "(the folder holds a file of that name that is not one of ours)"
+        )
+    except (TypeError, AttributeError, KeyError, IndexError) as exc:
+        if args.data is None:
+            raise
+        # What a profile keeps in its meta, of a shape this version does not write.
+        return (
+            f"--data: cannot keep records in {args.data}: a file there holds data this "
+            f"version cannot read ({type(exc).__name__}: {exc})"
         )
     return ""
 

@@ -454,5 +454,6 @@ class CrmFaultSpec(_Model):
     status: int = Field(default=500, ge=200, le=599)
     code: str = "INTERNAL_SERVER_ERROR"
     message: str = "Internal server error"
-    seconds: float = Field(default=30.0, gt=0)
-    location: str = ""
+    seconds: float = Field(default=30.0, gt=0, le=MAX_WAIT_MS / 1000)
+    # A Location header: an http(s) URL, nothing a header line cannot carry.
+    location: str = Field(default="", pattern=r"^(https?://[^\s\x00-\x1f\x7f]+)?$")

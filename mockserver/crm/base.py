@@ -13,12 +13,12 @@ import json
 import sqlite3
 import threading
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, overload
 
 from mockserver.responding import Pause, abort_connection
 
@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
     from mockserver.journal import RecordedRequest
 
-__all__ = ["CallLog", "Clock", "CrmFault", "CrmProfile", "Store", "StoreFull"]
+__all__ = ["CallLog", "Clock", "CrmFault", "CrmProfile", "Store", "StoreError", "StoreFull"]
+
+#: Faults a profile holds at once (spent ones, a ``call`` already passed, make room).
+MAX_FAULTS: Final = 1000
 
 FaultKind = Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"]
 
@@ -77,6 +80,21 @@ class StoreFull(Exception):
     """A write that would take the store past its limit (records or bytes)."""
 
 
+class StoreError(Exception):
+    """A ``data`` file the store cannot use (not SQLite, written by a newer version, its
+    tables or rows not ours, not writable): one sentence naming the file and why."""
+
+
+#: The layout of a store's SQLite file (``PRAGMA user_version``); a file of a later one
+#: was written by a newer version and is refused rather than half read.
+SCHEMA_VERSION: Final = 1
+_TABLES: Final = {
+    "records": ("entity", "id", "body"),
+    "counters": ("entity", "last"),
+    "meta": ("key", "value"),
+}
+
+
 class Store:
     """Records by entity type, with increasing integer ids per type.
 
@@ -116,6 +134,34 @@ class Store:
     def _open(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            self._load(db, path)
+        except sqlite3.Error as exc:
+            db.close()
+            reason = str(exc)
+            if "not a database" in reason:
+                reason = "it is not a SQLite database"
+            raise StoreError(f"{path}: {reason}") from None
+        except StoreError:
+            db.close()
+            raise
+        self._db = db
+
+    def _load(self, db: sqlite3.Connection, path: Path) -> None:
+        """Check the file is ours and of a layout this version reads, then read it."""
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: written by a newer version (layout {version}; this one reads "
+                f"layout {SCHEMA_VERSION} and older): use that version, or another --data"
+            )
+        for table, columns in _TABLES.items():
+            found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
+            if found and found != columns:
+                raise StoreError(
+                    f"{path}: table {table} has columns {', '.join(found)}; expected "
+                    f"{', '.join(columns)} (not a file of ours, or of another version)"
+                )
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute(
@@ -124,16 +170,28 @@ class Store:
         )
         db.execute("CREATE TABLE IF NOT EXISTS counters (entity TEXT PRIMARY KEY, last INTEGER)")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         for entity, key, body in db.execute("SELECT entity, id, body FROM records"):
-            self.records[entity][key] = json.loads(body)
+            record = _stored_json(body, path, f"records row {entity!r} {key!r}")
+            if (
+                not isinstance(entity, str)
+                or not isinstance(key, int)
+                or not isinstance(record, dict)
+            ):
+                raise StoreError(
+                    f"{path}: records row {entity!r} {key!r} is not a record of ours "
+                    "(expected a text entity, an integer id and a JSON object)"
+                )
+            self.records[entity][key] = record
             self._sizes[(entity, key)] = len(body)
         self.count = len(self._sizes)
         self.bytes = sum(self._sizes.values())
-        self.counters = dict(db.execute("SELECT entity, last FROM counters"))
-        self.meta = {
-            key: json.loads(value) for key, value in db.execute("SELECT key, value FROM meta")
-        }
-        self._db = db
+        for entity, last in db.execute("SELECT entity, last FROM counters"):
+            if not isinstance(entity, str) or not isinstance(last, int):
+                raise StoreError(f"{path}: counters row {entity!r} {last!r} is not an id counter")
+            self.counters[entity] = last
+        for key, value in db.execute("SELECT key, value FROM meta"):
+            self.meta[str(key)] = _stored_json(value, path, f"meta {key!r}")
 
     @property
     def persistent(self) -> bool:
@@ -249,6 +307,14 @@ class Store:
                 self._db = None
 
 
+def _stored_json(body: Any, path: Path, where: str) -> Any:
+    """A stored JSON text, or :class:`StoreError` naming the row."""
+    try:
+        return json.loads(body)
+    except (TypeError, ValueError):
+        raise StoreError(f"{path}: {where} is not the JSON this version writes") from None
+
+
 class Clock:
     """The server's clock, as the fake CRMs read it: rate limits, token expiry, dates.
 
@@ -258,6 +324,12 @@ class Clock:
     another process. Never the machine's monotonic clock: a loaded machine must not
     change what a rate limit answers.
     """
+
+    #: The instants the clock may show: every date the fakes derive from it (a refresh
+    #: token 28 days on, a JWT's ``exp`` years on) must still be a ``datetime``.
+    EARLIEST: ClassVar[datetime] = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    LATEST: ClassVar[datetime] = datetime(9000, 1, 1, tzinfo=timezone.utc)
+    RANGE_TEXT: ClassVar[str] = "a time from year 1970 to year 9000 (UTC)"
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
@@ -274,15 +346,33 @@ class Clock:
         """Stop the clock (at ``at``, aware, or where it is now); returns the instant."""
         if at is not None and at.tzinfo is None:
             raise ValueError(f"at: got {at.isoformat()}, expected a time with its UTC offset")
-        self.frozen = (at or self.now()).astimezone(timezone.utc)
+        try:
+            moment = (at or self.now()).astimezone(timezone.utc)
+        except OverflowError:
+            moment = None
+        if moment is None or not self.EARLIEST <= moment < self.LATEST:
+            shown = at.isoformat() if at is not None else "now"
+            raise ValueError(f"at: got {shown}, expected {self.RANGE_TEXT}")
+        self.frozen = moment
         self.offset = timedelta(0)
         return self.frozen
 
     def advance(self, seconds: float) -> datetime:
-        """Move the clock on by ``seconds`` (not back: time does not run backwards)."""
+        """Move the clock on by ``seconds`` (not back: time does not run backwards), as
+        long as it stays before :attr:`LATEST`; else ``ValueError`` and nothing moved."""
         if not seconds >= 0:
             raise ValueError(f"seconds: got {seconds!r}, expected a number of seconds >= 0")
-        self.offset += timedelta(seconds=seconds)
+        try:
+            offset = self.offset + timedelta(seconds=seconds)
+            later = self.now() - self.offset + offset
+        except OverflowError:
+            later = None
+        if later is None or later >= self.LATEST:
+            raise ValueError(
+                f"advance: {seconds!r} seconds would take the clock past year 9000; "
+                f"expected the clock to stay {self.RANGE_TEXT}"
+            )
+        self.offset = offset
         return self.now()
 
     def thaw(self) -> None:
@@ -360,10 +450,24 @@ class CrmProfile:
     #: The profile's name in the admin API (``/__admin/crm/{name}``) and its file in
     #: ``data``; an instance may have its own (a second Bitrix24 portal, ``bitrix24:b``).
     name: str = "crm"
+    #: The type each meta entry a profile keeps must have in a ``data`` file; another is
+    #: a :class:`StoreError` at start, not a 500 at the first request that reads it.
+    meta_shapes: ClassVar[Mapping[str, type | tuple[type, ...]]] = {}
 
     def __init__(self, *, data: str | Path | None = None) -> None:
         file = f"{self.name.replace(':', '-')}.sqlite"
-        self.store = Store(Path(data) / file if data is not None else None)
+        path = Path(data) / file if data is not None else None
+        self.store = Store(path)
+        for key, shape in self.meta_shapes.items():
+            value = self.store.meta.get(key)
+            if value is not None and (
+                not isinstance(value, shape) or (isinstance(value, bool) and shape is int)
+            ):
+                self.store.close()
+                raise StoreError(
+                    f"{path}: meta {key!r} holds {type(value).__name__}, not what this version "
+                    "writes (not a file of ours, or of another version)"
+                )
         self.faults: list[CrmFault] = []
         self.calls = CallLog()
         #: The server's clock for this profile (see :class:`Clock`).
@@ -419,6 +523,13 @@ class CrmProfile:
         return base_url
 
     def add_fault(self, fault: CrmFault) -> CrmFault:
+        """Hold ``fault`` (``ValueError`` past :data:`MAX_FAULTS` unspent ones)."""
+        self.faults = [f for f in self.faults if f.call is None or f.seen < f.call]
+        if len(self.faults) >= MAX_FAULTS:
+            raise ValueError(
+                f"{self.name} holds at most {MAX_FAULTS} faults that are not spent; "
+                f"reset it (DELETE /__admin/crm/{self.name}) to add more"
+            )
         self.faults.append(fault)
         return fault
 

@@ -26,6 +26,7 @@ Filters: ``filter[id]``, ``filter[type]``, ``filter[entity]``, ``filter[entity_i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -49,6 +50,10 @@ __all__ = [
 
 #: Events kept, at most (the oldest go first).
 MAX_EVENTS: Final = 50_000
+#: The feed's bytes (each event's values as JSON, plus its fixed fields): a feed of
+#: 50 000 name changes of megabytes each must not be kept whole.
+MAX_EVENT_BYTES: Final = 64 * 1024 * 1024
+_EVENT_OVERHEAD: Final = 256
 SINGULAR: Final = {"leads": "lead", "contacts": "contact", "companies": "company"}
 _PLURAL: Final = {v: k for k, v in SINGULAR.items()}
 _NAMES: Final = {"lead_name": "leads", "contact_name": "contacts", "company_name": "companies"}
@@ -65,6 +70,9 @@ def record(
     """Add one event about ``entity`` ``key`` to the feed."""
     amo = call.amo
     amo.event_count += 1
+    size = _EVENT_OVERHEAD + len(kind) + len(json.dumps([after, before], ensure_ascii=False))
+    if len(amo.events) == amo.events.maxlen:  # the append drops the oldest: its bytes too
+        amo.event_bytes -= amo.event_sizes[0]
     amo.events.append(
         {
             "id": f"{amo.event_count:026x}",
@@ -78,6 +86,11 @@ def record(
             "account_id": 1,
         }
     )
+    amo.event_sizes.append(size)
+    amo.event_bytes += size
+    while amo.event_bytes > MAX_EVENT_BYTES and len(amo.events) > 1:  # the newest stays
+        amo.events.popleft()
+        amo.event_bytes -= amo.event_sizes.popleft()
 
 
 #: A note's event type by its ``note_type`` (calls and messages have their own; the rest

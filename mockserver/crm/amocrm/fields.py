@@ -142,10 +142,12 @@ class Catalogue:
         name = spec.get("name")
         if not isinstance(name, str) or not name.strip():
             errors.append(_error("NotBlank", "name", "This value should not be blank."))
-        if spec.get("type") not in CREATABLE:
+        kind = spec.get("type")
+        if not isinstance(kind, str) or kind not in CREATABLE:  # a list or object: no type
             errors.append(
                 _error("NotSupportedChoice", "type", f"The type is one of {sorted(CREATABLE)}.")
             )
+            kind = None
         code = spec.get("code")
         if code is not None and (not isinstance(code, str) or not code.isidentifier()):
             errors.append(_error("InvalidType", "code", "A code is latin letters and digits."))
@@ -154,7 +156,7 @@ class Catalogue:
         ):
             errors.append(_error("NotUnique", "code", f"{entity} already have a field {code!r}."))
         enums = spec.get("enums")
-        if spec.get("type") in ENUM_TYPES and not (
+        if kind in ENUM_TYPES and not (
             isinstance(enums, list)
             and enums
             and all(isinstance(e, dict) and isinstance(e.get("value"), str) for e in enums)

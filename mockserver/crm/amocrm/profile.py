@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
 
@@ -38,6 +38,14 @@ __all__ = ["AmoCRM"]
 #: Webhook attempts journaled, and deliveries waiting for a retry, at most.
 MAX_DELIVERY_LOG = 1_000
 MAX_PENDING = 10_000
+#: Webhook calls on their way at once (**decision**: amoCRM's own pace is not documented;
+#: 10 000 at once to the server's own stub timed every one of them out).
+MAX_IN_FLIGHT = 16
+#: What a journaled attempt keeps of its body (the start; ``body_length`` is the whole).
+MAX_LOGGED_BODY = 64 * 1024
+#: Long-lived tokens and OAuth integrations an account keeps (both survive a reset).
+MAX_TOKENS = 1_000
+MAX_INTEGRATIONS = 1_000
 ALL_LINKED = frozenset({"contacts", "companies", "leads"})
 
 
@@ -49,6 +57,12 @@ class AmoCRM(CrmProfile):
     """
 
     name: str = "amocrm"
+    meta_shapes: ClassVar[Mapping[str, type | tuple[type, ...]]] = {
+        "tokens": dict,
+        "oauth": dict,
+        "hooks": dict,
+        "custom_fields": dict,
+    }
 
     def __init__(
         self,
@@ -106,8 +120,12 @@ class AmoCRM(CrmProfile):
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=MAX_DELIVERY_LOG)
         self._waiting: list[webhooks.Delivery] = []
         self._sending: set[asyncio.Task[None]] = set()
+        self._started = 0  # webhook attempts started, ever (deliver_due counts by it)
         #: The events feed (``GET /api/v4/events``), newest last, bounded.
         self.events: deque[dict[str, Any]] = deque(maxlen=events.MAX_EVENTS)
+        #: Each event's cost in bytes, in step with ``events``, and their sum.
+        self.event_sizes: deque[int] = deque(maxlen=events.MAX_EVENTS)
+        self.event_bytes = 0
         self.event_count = 0
         #: Tag name → id, per entity type (the catalogue itself is in the store).
         self.tag_index: dict[str, dict[str, int]] = {}
@@ -127,6 +145,11 @@ class AmoCRM(CrmProfile):
     ) -> str:
         """A long-lived token for ``integration`` (each integration has its own 7/s budget):
         a JWT valid ``lifetime`` seconds (amoCRM allows 1 day to 5 years)."""
+        if len(self.tokens) >= MAX_TOKENS:
+            raise ValueError(
+                f"the account keeps at most {MAX_TOKENS} long-lived tokens; revoke one "
+                "(DELETE /__admin/crm/amocrm/tokens/{token}) first"
+            )
         token = self.oauth.jwt(secrets.token_hex(18), "long_lived", lifetime)
         self.tokens[token] = integration
         self.store.set_meta("tokens", self.tokens)
@@ -144,7 +167,13 @@ class AmoCRM(CrmProfile):
         client_id: str | None = None,
         client_secret: str | None = None,
     ) -> Integration:
-        """An OAuth integration (``client_id``, ``client_secret``, ``redirect_uri``)."""
+        """An OAuth integration (``client_id``, ``client_secret``, ``redirect_uri``);
+        ``ValueError`` past :data:`MAX_INTEGRATIONS`."""
+        if len(self.oauth.integrations) >= MAX_INTEGRATIONS:
+            raise ValueError(
+                f"the account keeps at most {MAX_INTEGRATIONS} integrations (kept across a "
+                "reset and in --data): use the ones made, or another account"
+            )
         return self.oauth.add_integration(
             name, redirect_uri=redirect_uri, client_id=client_id, client_secret=client_secret
         )
@@ -171,6 +200,8 @@ class AmoCRM(CrmProfile):
         self.hooks.clear()
         self.tag_index.clear()
         self.events.clear()
+        self.event_sizes.clear()
+        self.event_bytes = 0
         self._waiting.clear()
         self.deliveries.clear()
         self.unblock()
@@ -226,19 +257,66 @@ class AmoCRM(CrmProfile):
         self.store.set_meta("hooks", {str(k): v for k, v in self.hooks.items()})
 
     def queue_delivery(self, delivery: webhooks.Delivery) -> None:
-        """Send now (in the background), retry at the due times while it fails."""
+        """Send now (in the background), retry at the due times while it fails. Past
+        :data:`MAX_PENDING` waiting, the oldest is dropped, and the log says so."""
         if len(self._waiting) >= MAX_PENDING:
-            self._waiting.pop(0)
+            self._journal(
+                self._waiting.pop(0),
+                self.moment(),
+                None,
+                f"not sent: more than {MAX_PENDING} webhook calls are waiting",
+                None,
+            )
         self._waiting.append(delivery)
 
-    def _start_due(self) -> None:
+    def _start_due(self) -> int:
+        """Start the calls due now, at most :data:`MAX_IN_FLIGHT` on their way at once
+        (the others stay due, for when one is answered); how many it started."""
+        room = MAX_IN_FLIGHT - len(self._sending)
+        if room <= 0 or not self._waiting:
+            return 0
         moment = self.moment().timestamp()
-        due = [d for d in self._waiting if d.due <= moment]
-        self._waiting = [d for d in self._waiting if d.due > moment]
+        due = [d for d in self._waiting if d.due <= moment][:room]
+        if not due:
+            return 0
+        starting = {id(d) for d in due}
+        self._waiting = [d for d in self._waiting if id(d) not in starting]
         for delivery in due:
             task = asyncio.get_running_loop().create_task(self._attempt(delivery))
             self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
+            task.add_done_callback(self._sent)
+        self._started += len(due)
+        return len(due)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled():  # the loop still runs: let the next due call go
+            self._start_due()
+
+    def _journal(
+        self,
+        delivery: webhooks.Delivery,
+        at: datetime,
+        status: int | None,
+        outcome: str,
+        retry_in: float | None,
+    ) -> None:
+        ok = status is not None and 100 <= status <= 299
+        entry: dict[str, Any] = {
+            "webhook_id": delivery.hook_id,
+            "destination": delivery.destination,
+            "setting": delivery.setting,
+            "attempt": delivery.attempts,
+            "at": at.isoformat(),
+            "status": status,
+            "outcome": outcome,
+            "delivered": ok,
+            "retry_in": retry_in,
+            "body": delivery.body[:MAX_LOGGED_BODY],
+        }
+        if len(delivery.body) > MAX_LOGGED_BODY:
+            entry["body_length"] = len(delivery.body)
+        self.deliveries.append(entry)
 
     async def _attempt(self, delivery: webhooks.Delivery) -> None:
         delivery.attempts += 1
@@ -248,20 +326,7 @@ class AmoCRM(CrmProfile):
         retry_in = None
         if not ok and delivery.attempts <= len(self.webhook_retries):
             retry_in = self.webhook_retries[delivery.attempts - 1]
-        self.deliveries.append(
-            {
-                "webhook_id": delivery.hook_id,
-                "destination": delivery.destination,
-                "setting": delivery.setting,
-                "attempt": delivery.attempts,
-                "at": at.isoformat(),
-                "status": status,
-                "outcome": outcome,
-                "delivered": ok,
-                "retry_in": retry_in,
-                "body": delivery.body,
-            }
-        )
+        self._journal(delivery, at, status, outcome, retry_in)
         if retry_in is not None:  # from when the attempt left: the same on every machine
             delivery.due = at.timestamp() + retry_in
             self.queue_delivery(delivery)
@@ -270,11 +335,12 @@ class AmoCRM(CrmProfile):
         """Send every webhook call due now on the server's clock and wait for the answers
         (of those already on their way too); how many were sent or awaited. A test moves the
         clock past a retry's due time, then calls this."""
+        on_their_way, started = len(self._sending), self._started
         self._start_due()
-        count = len(self._sending)
         while self._sending:
             await asyncio.gather(*list(self._sending), return_exceptions=True)
-        return count
+            self._start_due()
+        return on_their_way + self._started - started  # with those let go on the way
 
     async def events_sent(self) -> None:
         """What the scenario runner awaits before it checks what arrived: the webhook calls

@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
+from mockserver.crm.base import StoreFull
 from mockserver.forms import parse_php_form
 
-from .schema import BATCH_LIMIT, BitrixError, text
+from .schema import BATCH_LIMIT, BitrixError, text, whole_number
 
 __all__ = ["run_batch", "run_batch_async", "run_batch_json"]
 
@@ -23,6 +24,10 @@ _REFERENCE: Final = re.compile(
     r"\$(result|result_error|result_total|result_next|result_time)\[([^\]\[]*)\]((?:\[[^\]\[]*\])*)"
 )
 _STEP: Final = re.compile(r"\[([^\]\[]*)\]")
+
+#: The text references may put inside one command's strings (**decision**: batch.md
+#: gives no bound; a page of 50 records is about 100 000 characters).
+MAX_EXPANSION: Final = 1024 * 1024
 
 Call = Callable[[str, Mapping[str, Any]], tuple[Any, dict[str, Any] | None]]
 Timing = Callable[[], dict[str, Any]]
@@ -34,26 +39,33 @@ def _follow(value: Any, steps: list[str]) -> Any:
             value = value.get(step, value.get(step.upper()))
         elif (
             isinstance(value, list)
-            and step.lstrip("-").isdigit()
-            and -len(value) <= int(step) < len(value)
+            and (index := whole_number(step)) is not None
+            and -len(value) <= index < len(value)
         ):
-            value = value[int(step)]
+            value = value[index]
         else:
             return None
     return value
 
 
-def _substitute(value: Any, answers: Mapping[str, Mapping[str, Any]]) -> Any:
+def _substitute(
+    value: Any, answers: Mapping[str, Mapping[str, Any]], budget: list[int] | None = None
+) -> Any:
     """Replace references in every string of a decoded command's parameters.
 
     A string that is one reference takes the referred value itself (a list stays a
     list); a reference inside a longer string is replaced by its text. A reference to
-    nothing (a command that failed, an item past a short page) becomes ``""``.
+    nothing (a command that failed, an item past a short page) becomes ``""``. The text
+    references put inside strings is at most :data:`MAX_EXPANSION` characters per
+    command (``budget`` is what is left): 2 000 copies of a page of records in one
+    comment would turn a small request into hundreds of megabytes.
     """
+    if budget is None:
+        budget = [MAX_EXPANSION]
     if isinstance(value, Mapping):
-        return {key: _substitute(item, answers) for key, item in value.items()}
+        return {key: _substitute(item, answers, budget) for key, item in value.items()}
     if isinstance(value, list):
-        return [_substitute(item, answers) for item in value]
+        return [_substitute(item, answers, budget) for item in value]
     if not isinstance(value, str) or "$result" not in value:
         return value
 
@@ -61,11 +73,22 @@ def _substitute(value: Any, answers: Mapping[str, Mapping[str, Any]]) -> Any:
         section, command, rest = match.group(1), match.group(2), match.group(3)
         return _follow(answers[section].get(command), _STEP.findall(rest))
 
+    def inline(match: re.Match[str]) -> str:
+        found = text(lookup(match))
+        budget[0] -= len(found)
+        if budget[0] < 0:
+            raise BitrixError(
+                "",
+                f"The references of this command expand to more than {MAX_EXPANSION} "
+                "characters of text",
+            )
+        return found
+
     whole = _REFERENCE.fullmatch(value)
     if whole is not None:
         found = lookup(whole)
         return "" if found is None else found
-    return _REFERENCE.sub(lambda m: text(lookup(m)), value)
+    return _REFERENCE.sub(inline, value)
 
 
 def _run(
@@ -98,11 +121,12 @@ def _run(
             decoded = parse_php_form(query)
             sub = _substitute(decoded if isinstance(decoded, dict) else {}, answers)
             result, extra = call(method, {str(k).lower(): v for k, v in sub.items()})
-        except BitrixError as exc:
-            answers["result_error"][name] = {
-                "error": exc.code,
-                "error_description": exc.description,
-            }
+        except (BitrixError, StoreFull) as exc:
+            answers["result_error"][name] = (
+                {"error": exc.code, "error_description": exc.description}
+                if isinstance(exc, BitrixError)
+                else {"error": "ERROR_CORE", "error_description": str(exc)}
+            )
             if halt:
                 return
             yield name

@@ -12,6 +12,7 @@ events, Bitrix24 will not resend anything". Each attempt is kept in the bounded
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -19,9 +20,11 @@ from urllib.parse import urlencode, urlsplit
 
 from mockserver.crm.base import CallLog
 
-from .schema import BitrixError, text
+from .schema import BitrixError, text, whole_number
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from mockserver.crm.base import Clock, Store
 
     from .oauth import Tokens
@@ -36,6 +39,9 @@ _ENTITY_EVENTS: Final = frozenset(
 MAX_BINDINGS: Final = 200
 MAX_PENDING: Final = 1000
 DELIVERY_TIMEOUT: Final = 10.0
+#: A handler URL's length (**decision**: event-bind.md gives no bound).
+MAX_HANDLER: Final = 2048
+_NOT_IN_URL: Final = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
@@ -60,6 +66,8 @@ class Events:
         self.deliveries = CallLog(max_entries=1000, max_bytes=512 * 1024)
         self._pending: list[dict[str, Any]] = []
         self._sending: set[asyncio.Task[None]] = set()
+        #: Deliveries noted and not yet tried (queued, or in a task): at most MAX_PENDING.
+        self.events_waiting = 0
         if "application_token" not in self.store.meta:
             self.store.set_meta("application_token", secrets.token_hex(16))
 
@@ -87,8 +95,26 @@ class Events:
         if event not in _ENTITY_EVENTS:
             raise BitrixError("ERROR_EVENT_NOT_FOUND", "Event not found")
         parts = urlsplit(handler)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise BitrixError("", f"handler: got {handler!r}, expected an http(s) URL")
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or len(handler) > MAX_HANDLER
+            or _NOT_IN_URL.search(handler)
+        ):
+            shown = (
+                handler if len(handler) <= 80 else f"{handler[:80]}… ({len(handler)} characters)"
+            )
+            raise BitrixError(
+                "",
+                f"handler: got {shown!r}, expected an http(s) URL of at most {MAX_HANDLER} "
+                "characters, without spaces or control characters",
+            )
+        auth_type = text(params.get("auth_type") or "0")
+        user = whole_number(auth_type)
+        if user is None or user < 0 or isinstance(params.get("auth_type"), list | Mapping):
+            raise BitrixError(
+                "", f"auth_type: got {auth_type[:80]!r}, expected a user id (0: the caller)"
+            )
         if text(params.get("event_type") or "online").lower() != "online":
             raise BitrixError("", "event_type: offline events are not emulated")
         if any(b["event"] == event and b["handler"] == handler for b in bound):
@@ -102,7 +128,7 @@ class Events:
                 "id": number,
                 "event": event,
                 "handler": handler,
-                "auth_type": text(params.get("auth_type") or "0"),
+                "auth_type": str(user),
                 "offline": 0,
             }
         )
@@ -121,8 +147,22 @@ class Events:
         """After a change: note the event for every handler bound to it."""
         name = f"ONCRM{entity.upper()}{op.upper()}"
         for binding in self.bound_events():
-            if binding["event"] == name and len(self._pending) < MAX_PENDING:
-                self._pending.append({"binding": binding, "id": entity_id, "ts": self.clock.now()})
+            if binding["event"] != name:
+                continue
+            if self.events_waiting >= MAX_PENDING:  # handlers that do not answer: not queued
+                self.deliveries.append(
+                    {
+                        "event": name,
+                        "handler": binding["handler"],
+                        "id": entity_id,
+                        "at": self.clock.now().isoformat(),
+                        "error": f"not sent: {MAX_PENDING} events are already waiting "
+                        "for their handlers",
+                    }
+                )
+                continue
+            self.events_waiting += 1
+            self._pending.append({"binding": binding, "id": entity_id, "ts": self.clock.now()})
 
     def send_events(self, origin: str) -> None:
         """Start delivering what is queued (after the answer is made)."""
@@ -141,7 +181,9 @@ class Events:
     def _body(self, item: Mapping[str, Any], origin: str) -> str:
         binding = item["binding"]
         user = binding["auth_type"] if binding["auth_type"] != "0" else self.user_id
-        issued = self.tokens.issue(user, ("crm",), origin + self.prefix, server=origin)
+        issued = self.tokens.issue(
+            user, ("crm",), origin + self.prefix, server=origin, for_event=True
+        )
         auth = {
             "access_token": issued["access_token"],
             "expires": issued["expires"],
@@ -174,24 +216,38 @@ class Events:
         import aiohttp
 
         timeout = aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            for item in pending:
-                binding = item["binding"]
-                entry: dict[str, Any] = {
-                    "event": binding["event"],
-                    "handler": binding["handler"],
-                    "id": item["id"],
-                    "at": self.clock.now().isoformat(),
-                }
-                try:
-                    async with session.post(
-                        binding["handler"],
-                        data=self._body(item, origin),
-                        headers={"Content-Type": "application/x-www-form-urlencoded"},
-                        allow_redirects=False,
-                    ) as response:
-                        await response.read()
-                        entry["status"] = response.status
-                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                    entry["error"] = f"{type(exc).__name__}: {exc}"
-                self.deliveries.append(entry)
+        tried = 0
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                for item in pending:
+                    await self._deliver_one(session, item, origin)
+                    tried += 1
+                    self.events_waiting -= 1
+        finally:  # cancelled (the server stops): what it did not try waits no more
+            self.events_waiting -= len(pending) - tried
+
+    async def _deliver_one(
+        self, session: aiohttp.ClientSession, item: Mapping[str, Any], origin: str
+    ) -> None:
+        """One POST to the binding's handler; its status (or error) goes to the log."""
+        import aiohttp
+
+        binding = item["binding"]
+        entry: dict[str, Any] = {
+            "event": binding["event"],
+            "handler": binding["handler"],
+            "id": item["id"],
+            "at": self.clock.now().isoformat(),
+        }
+        try:
+            async with session.post(
+                binding["handler"],
+                data=self._body(item, origin),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                allow_redirects=False,
+            ) as response:
+                await response.read()
+                entry["status"] = response.status
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+        self.deliveries.append(entry)

@@ -7,8 +7,17 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from .filters import passes
-from .schema import ENTITY_TYPE_IDS, PAGE, USER_TYPES, BitrixError, items, stored, text
+from .filters import compile_filter
+from .schema import (
+    ENTITY_TYPE_IDS,
+    PAGE,
+    USER_TYPES,
+    BitrixError,
+    items,
+    stored,
+    text,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from mockserver.crm.base import Clock, Store
@@ -17,6 +26,11 @@ __all__ = ["Extras", "Result"]
 
 Result = tuple[Any, dict[str, Any] | None]
 _UF_NAME: Final = re.compile(r"[A-Z0-9_]{1,50}")
+#: Custom fields per entity, and an enumeration's items (**decision**: the fake's own
+#: bounds; every record view carries every custom field, and an item's id is its field's
+#: id × 100 + its place, so a 100th item would take the next field's first id).
+MAX_USERFIELDS: Final = 500
+MAX_LIST_ITEMS: Final = 99
 
 
 class Extras:
@@ -102,6 +116,16 @@ class Extras:
             )
         if name in mine:
             raise BitrixError("ERROR_CORE", f"A field named {name} already exists.")
+        if len(mine) >= MAX_USERFIELDS:
+            raise BitrixError(
+                "ERROR_CORE",
+                f"The fake portal keeps at most {MAX_USERFIELDS} custom fields "
+                f"per entity; {entity} has {len(mine)}",
+            )
+        if len(items(fields.get("LIST"))) > MAX_LIST_ITEMS:
+            raise BitrixError(
+                "ERROR_CORE", f"LIST: at most {MAX_LIST_ITEMS} LIST items (the fake's bound)"
+            )
         kind = text(fields.get("USER_TYPE_ID") or "string")
         if kind not in USER_TYPES:
             raise BitrixError(
@@ -158,18 +182,18 @@ class Extras:
                 )
             if not text(fields["COMMENT"]).strip():
                 raise BitrixError("INVALID_ARG_VALUE", "Empty comment")
-            owner = text(fields["ENTITY_ID"])
+            owner = whole_number(text(fields["ENTITY_ID"]))
             if (
                 owner_type not in ENTITY_TYPE_IDS
-                or not owner.isdigit()
-                or int(owner) not in self.store.records[owner_type]
+                or owner is None
+                or owner not in self.store.records[owner_type]
             ):
                 raise BitrixError("OWNER_NOT_FOUND", "Owner of the element not found")
             new_id = self.store.next_id("comment")
             record = {
                 "ID": str(new_id),
                 "CREATED": self._now_text(),
-                "ENTITY_ID": int(owner),
+                "ENTITY_ID": owner,
                 "ENTITY_TYPE": owner_type,
                 "AUTHOR_ID": text(fields.get("AUTHOR_ID") or self.user_id),
                 "COMMENT": text(fields["COMMENT"]),
@@ -189,9 +213,9 @@ class Extras:
         comments = [dict(c) for _, c in sorted(self.store.records["comment"].items())]
         filters = params.get("filter") or {}
         if isinstance(filters, Mapping):
-            comments = [c for c in comments if all(passes(c, k, v) for k, v in filters.items())]
-        raw_start = text(params.get("start") or 0)
-        start = max(int(raw_start), 0) if raw_start.lstrip("-").isdigit() else 0
+            tests = [compile_filter(key, value) for key, value in filters.items()]
+            comments = [c for c in comments if all(test(c) for test in tests)]
+        start = max(whole_number(text(params.get("start") or 0)) or 0, 0)
         extra: dict[str, Any] = {"total": len(comments)}
         if start + PAGE < len(comments):
             extra = {"next": start + PAGE, **extra}

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator as _operator
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .schema import items, text
 
-__all__ = ["filter_field", "passes", "sort_key", "split_key"]
+__all__ = ["compile_filter", "filter_field", "passes", "sort_key", "split_key"]
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
@@ -37,43 +38,62 @@ def filter_field(key: Any) -> str:
     return split_key(key)[1]
 
 
+Test = Callable[[Any], bool]
+
+
 def passes(record: Mapping[str, Any], key: str, expected: Any) -> bool:
-    """Bitrix filter keys: ``ID``, ``>ID``, ``>=ID``, ``<ID``, ``<=ID``, ``!ID``, ``@ID``
-    (in a list), ``!@ID``, ``%TITLE`` (contains), ``=%TITLE``/``%=TITLE`` (LIKE)."""
+    """Whether ``record`` passes one filter condition (:func:`compile_filter`, once)."""
+    return compile_filter(key, expected)(record)
+
+
+def compile_filter(key: Any, expected: Any) -> Callable[[Mapping[str, Any]], bool]:
+    """One condition as a test of a record, worked out once for a whole list: Bitrix
+    filter keys ``ID``, ``>ID``, ``>=ID``, ``<ID``, ``<=ID``, ``!ID``, ``@ID`` (in a
+    list), ``!@ID``, ``%TITLE`` (contains), ``=%TITLE``/``%=TITLE`` (LIKE). On a
+    multifield (or a multiple field) a record passes when any of its values does."""
     operator, name = split_key(key)
-    actual = record.get(name)
-    if isinstance(actual, list) and actual and isinstance(actual[0], Mapping):
-        values = [entry["VALUE"] for entry in actual]
-        return any(passes({"X": value}, operator + "X", expected) for value in values)
-    if isinstance(actual, list):
-        return any(passes({"X": value}, operator + "X", expected) for value in actual)
+    scalar = _scalar_test(operator, expected)
+
+    def test(record: Mapping[str, Any]) -> bool:
+        actual = record.get(name)
+        if isinstance(actual, list):
+            if actual and isinstance(actual[0], Mapping):
+                return any(scalar(entry["VALUE"]) for entry in actual)
+            return any(scalar(value) for value in actual)
+        return scalar(actual)
+
+    return test
+
+
+def _scalar_test(operator: str, expected: Any) -> Test:
     options = (
-        [text(item) for item in items(expected)] if isinstance(expected, list | Mapping) else None
+        frozenset(text(item) for item in items(expected))
+        if isinstance(expected, list | Mapping)
+        else None
     )
-    raw = text(actual)
     wanted = text(expected)
     if operator in ("%", "=%", "%="):
         pattern = wanted.lower().replace("%", "")
-        if operator == "=%":
-            return (
-                raw.lower().startswith(pattern) if wanted.endswith("%") else raw.lower() == pattern
-            )
-        if operator == "%=":
-            return (
-                raw.lower().endswith(pattern) if wanted.startswith("%") else raw.lower() == pattern
-            )
-        return pattern in raw.lower()
+        if operator == "=%" and wanted.endswith("%"):
+            return lambda actual: text(actual).lower().startswith(pattern)
+        if operator == "%=" and wanted.startswith("%"):
+            return lambda actual: text(actual).lower().endswith(pattern)
+        if operator in ("=%", "%="):
+            return lambda actual: text(actual).lower() == pattern
+        return lambda actual: pattern in text(actual).lower()
     if operator in ("!", "!=", "!@"):
-        return raw not in options if options is not None else raw != wanted
+        if options is not None:
+            return lambda actual: text(actual) not in options
+        return lambda actual: text(actual) != wanted
     if operator in (">", "<", ">=", "<="):
-        if actual is None:
-            return False
-        left, right = sort_key(raw), sort_key(wanted)
-        return {">": left > right, "<": left < right, ">=": left >= right, "<=": left <= right}[
-            operator
-        ]
+        right = sort_key(wanted)
+        compare: Callable[[Any, Any], bool] = {
+            ">": _operator.gt,
+            "<": _operator.lt,
+            ">=": _operator.ge,
+            "<=": _operator.le,
+        }[operator]
+        return lambda actual: actual is not None and compare(sort_key(text(actual)), right)
     if options is not None:
-        return raw in options
-    if wanted == "" and actual is None:
-        return True
-    return raw == wanted
+        return lambda actual: text(actual) in options
+    return lambda actual: (wanted == "" and actual is None) or text(actual) == wanted

@@ -5,11 +5,12 @@ served by the mock server, for the ``authorization_code`` and ``refresh_token`` 
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from .schema import text
+from .schema import text, whole_number
 
 if TYPE_CHECKING:
     from mockserver.crm.base import Clock, Store
@@ -18,6 +19,8 @@ __all__ = ["OAuthError", "Tokens", "app_info"]
 
 REFRESH_LIFETIME: Final = 28 * 24 * 3600
 CODE_LIFETIME: Final = 30
+#: A named portal's token or code: its name, a dot, 32 hex digits (``_new``).
+_NAMED_TOKEN: Final = re.compile(r"[A-Za-z0-9-]{1,63}\.[0-9a-f]{32}")
 #: How many live tokens of each kind are kept; the oldest go first.
 MAX_TOKENS: Final = 1000
 
@@ -44,6 +47,12 @@ def app_info(client_id: str, plan: str) -> dict[str, Any]:
         "LICENSE_TYPE": license_type,
         "LICENSE_FAMILY": license_type.rstrip("0123456789"),
     }
+
+
+def _user_number(user_id: str) -> int | str:
+    """A user id as the authorization server writes it: a number when it is one."""
+    number = whole_number(user_id)
+    return number if number is not None and number >= 0 else user_id
 
 
 class OAuthError(Exception):
@@ -91,21 +100,36 @@ class Tokens:
         grace = REFRESH_LIFETIME if name == "access" else 0
         moment = self.clock.timestamp() - grace
         live = {key: value for key, value in table.items() if value["expires"] > moment}
-        while len(live) > MAX_TOKENS:
-            live.pop(next(iter(live)))
+        if len(live) > MAX_TOKENS:
+            # Tokens minted for event deliveries go first, oldest first: a busy handler
+            # must not push out the tokens the application itself holds.
+            minted = [key for key, value in live.items() if value.get("event")]
+            for key in minted[: len(live) - MAX_TOKENS]:
+                del live[key]
+            while len(live) > MAX_TOKENS:
+                live.pop(next(iter(live)))
         self.store.set_meta(f"oauth_{name}", live)
 
     def issue(
-        self, user_id: str, scope: tuple[str, ...], base_url: str = "", *, server: str | None = None
+        self,
+        user_id: str,
+        scope: tuple[str, ...],
+        base_url: str = "",
+        *,
+        server: str | None = None,
+        for_event: bool = False,
     ) -> dict[str, Any]:
         """New access and refresh tokens; the authorization server's JSON answer.
 
         ``base_url`` is the portal's address (``client_endpoint`` is its ``/rest/``),
         ``server`` the authorization server's (``server_endpoint``; the portal's when not
-        given), as ``settings/oauth/index.md`` tells them apart."""
+        given), as ``settings/oauth/index.md`` tells them apart. Tokens ``for_event`` (an
+        event delivery's ``auth``) are the first dropped when the store is full."""
         moment = int(self.clock.timestamp())
         access, refresh = self._new(), self._new()
-        grant = {"user_id": user_id, "scope": list(scope)}
+        grant: dict[str, Any] = {"user_id": user_id, "scope": list(scope)}
+        if for_event:
+            grant["event"] = True
         tokens = dict(self._table("access"))
         tokens[access] = {**grant, "expires": moment + self.lifetime}
         self._save("access", tokens)
@@ -122,7 +146,7 @@ class Tokens:
             "status": "L",
             "client_endpoint": f"{base_url}/rest/",
             "member_id": self.member_id,
-            "user_id": int(user_id) if user_id.isdigit() else user_id,
+            "user_id": _user_number(user_id),
             "refresh_token": refresh,
         }
 
@@ -130,8 +154,12 @@ class Tokens:
         return self.marker + secrets.token_hex(16)
 
     def owns(self, token: str) -> bool:
-        """Whether a token (or code) is of this portal's minting, by its form alone."""
-        return token.startswith(self.marker) if self.marker else "." not in token
+        """Whether a token (or code) is of this portal's minting, by its form alone. The
+        first portal also takes what no named portal could have minted (``zz.y``), so
+        that a garbage token earns ``invalid_grant``, not a stub server's plain 404."""
+        if self.marker:
+            return token.startswith(self.marker)
+        return "." not in token or not _NAMED_TOKEN.fullmatch(token)
 
     @property
     def member_id(self) -> str:

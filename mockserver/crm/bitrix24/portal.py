@@ -21,7 +21,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from aiohttp import web
 
@@ -60,6 +60,8 @@ METHODS: Final = frozenset(
     | {"crm.duplicate.findbycomm", "batch", "event.bind", "event.get", "event.unbind", "scope"}
     | {"app.info"}
 )
+#: Inbound webhooks a portal keeps (the first, its own, among them).
+MAX_WEBHOOKS: Final = 1000
 _NO_SCOPE: Final = frozenset(
     {"batch", "scope", "app.info", "event.bind", "event.get", "event.unbind"}
 )
@@ -80,6 +82,20 @@ class Bitrix24(Records, Events, CrmProfile):
     """
 
     name: str = "bitrix24"
+    meta_shapes: ClassVar[Mapping[str, type | tuple[type, ...]]] = {
+        "identity": dict,
+        "webhooks": dict,
+        "events": list,
+        "userfields": dict,
+        "oauth_access": dict,
+        "oauth_refresh": dict,
+        "oauth_code": dict,
+        "multifield_id": int,
+        "userfield_id": int,
+        "event_handler_id": int,
+        "member_id": str,
+        "application_token": str,
+    }
 
     def __init__(
         self,
@@ -173,7 +189,16 @@ class Bitrix24(Records, Events, CrmProfile):
         return f"{self.prefix}/rest/{self.user_id}/{self.secret}/"
 
     def issue_webhook(self, user_id: str = "1", scope: tuple[str, ...] = ("crm",)) -> str:
-        """A new inbound webhook; returns its path (``/rest/{user_id}/{secret}/``)."""
+        """A new inbound webhook; returns its path (``/rest/{user_id}/{secret}/``).
+
+        ``ValueError`` for a user id no URL can carry, or past :data:`MAX_WEBHOOKS`."""
+        if not CRM_URL_WORD.fullmatch(str(user_id)):
+            raise ValueError(f"user_id: got {user_id!r}, expected {CRM_URL_WORD_TEXT}")
+        if len(self.webhooks) >= MAX_WEBHOOKS:
+            raise ValueError(
+                f"{self.name} keeps at most {MAX_WEBHOOKS} webhooks; revoke one "
+                f"(DELETE /__admin/crm/{self.name}/webhooks/{{secret}}) first"
+            )
         secret = "b24" + secrets.token_hex(6)
         self.webhooks[secret] = (str(user_id), tuple(scope))
         self._save_webhooks()
@@ -299,7 +324,9 @@ class Bitrix24(Records, Events, CrmProfile):
         """Leaky bucket: each request adds one; the level drains ``drain`` per second."""
         moment = self.clock.timestamp()
         if self._level_at is not None:
-            self._level = max(0.0, self._level - (moment - self._level_at) * self.drain)
+            # A clock set back drains nothing (and fills nothing): the bucket waits.
+            elapsed = max(0.0, moment - self._level_at)
+            self._level = max(0.0, self._level - elapsed * self.drain)
         self._level_at = moment
         if self._level + 1 > self.capacity:
             return False
@@ -484,6 +511,9 @@ def _multipart_as_query(record: RecordedRequest) -> str:
             continue
         payload = part.get_payload(decode=True)
         raw = payload if isinstance(payload, bytes) else b""
-        value = raw.decode(part.get_content_charset() or "utf-8", errors="replace")
+        try:
+            value = raw.decode(part.get_content_charset() or "utf-8", errors="replace")
+        except LookupError:  # a charset Python does not know: read it as UTF-8
+            value = raw.decode("utf-8", errors="replace")
         pairs.append(f"{quote_plus(str(name))}={quote_plus(value)}")
     return "&".join(pairs)

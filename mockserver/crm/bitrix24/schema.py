@@ -5,6 +5,7 @@ given by a client becomes the value the REST API hands back (strings, ``"1500.00
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -19,6 +20,7 @@ __all__ = [
     "field_types",
     "items",
     "text",
+    "whole_number",
 ]
 
 #: Leaky bucket (capacity, drained per second) by plan.
@@ -305,6 +307,29 @@ def text(value: Any) -> str:
     return str(value)
 
 
+#: A money amount's bound: the portal keeps them as decimal(18,2) (**[inference]**).
+MAX_AMOUNT: Final = 1e16
+_INT64: Final = 2**63
+
+
+def whole_number(raw: str) -> int | None:
+    """``raw`` as a signed 64-bit integer (ASCII digits, an optional ``-``, spaces around),
+    or ``None``: ``str.isdigit`` takes ``²`` and ``٣``, which ``int()`` refuses or reads,
+    and ``int()`` refuses more than 4 300 digits."""
+    stripped = raw.strip()
+    digits = stripped.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+        return None
+    number = int(stripped)
+    return number if -_INT64 <= number < _INT64 else None
+
+
+def _shown(value: Any, limit: int = 80) -> str:
+    """A refused value as an error quotes it: its repr, cut to ``limit`` characters."""
+    shown = text(value)
+    return repr(shown) if len(shown) <= limit else f"{shown[:limit]!r}… ({len(shown)} characters)"
+
+
 def items(value: Any) -> list[Any]:
     """A list from a JSON list, a PHP-form array (``{"0": …, "1": …}``) or one value."""
     if isinstance(value, list):
@@ -325,16 +350,17 @@ def stored(name: str, kind: str, value: Any) -> Any:
         return None
     if kind in ("double", "money"):
         try:
-            return f"{float(text(value).replace(',', '.').split('|')[0]):.2f}"
+            amount = float(text(value).replace(",", ".").split("|")[0])
         except ValueError:
-            raise BitrixError(
-                "", f'Invalid value for the "{name}" field: {text(value)!r}'
-            ) from None
+            amount = math.nan
+        if not abs(amount) < MAX_AMOUNT:  # NaN, the infinities, what decimal(18,2) cannot hold
+            raise BitrixError("", f'Invalid value for the "{name}" field: {_shown(value)}')
+        return f"{amount:.2f}"
     if kind in ("integer", "user", "crm_company", "crm_contact", "crm_lead", "crm_category"):
-        raw = text(value).strip()
-        if not raw.lstrip("-").isdigit():
-            raise BitrixError("", f'Invalid value for the "{name}" field: {raw!r}')
-        return str(int(raw))
+        number = whole_number(text(value))
+        if number is None:
+            raise BitrixError("", f'Invalid value for the "{name}" field: {_shown(value)}')
+        return str(number)
     if kind in ("char", "boolean"):
         raw = text(value).strip().upper()
         if raw in ("Y", "1", "TRUE"):
