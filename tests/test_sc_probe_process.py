@@ -1,0 +1,119 @@
+"""``--sender-cmd``: a process that stops reading its stdin, or floods its stderr, is bounded.
+
+Real child processes over real pipes. The waits are the harness's own time
+limits (made short here): the processes never answer, so nothing depends on
+how fast the machine is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from collections.abc import Coroutine
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scenarios import process
+from scenarios.errors import ScenarioError
+from scenarios.implementations import FlowContext
+from scenarios.process import CommandImplementation
+
+NOW = datetime(2026, 1, 1, 9, 0, tzinfo=timezone.utc)
+ACTION = {"url": "http://127.0.0.1:9/x", "method": "GET"}
+#: More than any pipe holds: the write can only end if the process reads.
+BIG = FlowContext({"saved": "x" * 4_000_000}, {})
+
+# Answers hello, then never reads stdin again (a process stuck in its own work).
+DEAF = """\
+import json, sys, time
+sys.stdin.readline()
+sys.stdout.write(json.dumps({"protocol": 2, "renders": True}) + "\\n")
+sys.stdout.flush()
+time.sleep(600)
+"""
+
+# Writes a stderr line longer than the harness reads at once, then a lot more
+# stderr, then answers every attempt with a failure that gives up.
+NOISY = """\
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message["op"] == "close":
+        break
+    if message["op"] == "hello":
+        sys.stdout.write(json.dumps({"protocol": 2, "renders": False}) + "\\n")
+        sys.stdout.flush()
+        continue
+    sys.stderr.write("p" * 3_000_000 + "\\n")
+    for n in range(2000):
+        sys.stderr.write(f"progress {n} " + "q" * 500 + "\\n")
+    sys.stderr.write("the last words\\n")
+    sys.stderr.flush()
+    sys.stdout.write(json.dumps({"ok": False, "error": "status 500", "retry_at": None}) + "\\n")
+    sys.stdout.flush()
+"""
+
+
+def _command(tmp_path: Path, program: str) -> str:
+    script = tmp_path / "sender.py"
+    script.write_text(program)
+    return shlex.join([sys.executable, str(script)])
+
+
+@pytest.mark.parametrize(
+    "ask",
+    [
+        pytest.param("attempt", id="attempt"),
+        pytest.param("render", id="render"),
+    ],
+)
+async def test_a_process_that_stops_reading_fails_the_scenario_in_its_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ask: str
+) -> None:
+    monkeypatch.setattr(process, "ANSWER_GRACE", 0.3)
+    monkeypatch.setattr(process, "RENDER_WAIT", 0.5)
+    implementation = CommandImplementation(_command(tmp_path, DEAF))
+    asked: Coroutine[Any, Any, Any]
+    if ask == "attempt":
+        asked = implementation.deliver(ACTION, BIG, time_limit=0.2).attempt(NOW)
+    else:
+        asked = implementation.render("{saved}", BIG, now=NOW, kind="message")
+    try:
+        with pytest.raises(ScenarioError, match="did not answer within") as caught:
+            await asyncio.wait_for(asked, 120)  # only keeps a regression from freezing the suite
+        assert "it was stopped" in str(caught.value)
+    finally:
+        await asyncio.wait_for(implementation.aclose(), 120)
+
+
+async def test_closing_a_process_that_reads_nothing_does_not_hang(tmp_path: Path) -> None:
+    implementation = CommandImplementation(_command(tmp_path, "import time\ntime.sleep(600)\n"))
+    handle = await implementation._ensure()
+    assert handle.process.stdin is not None
+    handle.process.stdin.write(b"x" * 4_000_000)  # left in the pipe, never read
+    await asyncio.wait_for(implementation.aclose(), 120)
+    assert handle.process.returncode is not None
+
+
+async def test_a_flood_of_stderr_keeps_a_short_tail_and_the_process_answering(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(process, "LINE_LIMIT", 1_000_000)
+    monkeypatch.setattr(process, "ANSWER_GRACE", 0.3)
+    implementation = CommandImplementation(_command(tmp_path, NOISY))
+    try:
+        for _ in range(2):  # stderr is still read after the long line
+            delivery = implementation.deliver(ACTION, FlowContext({}, {}), time_limit=30)
+            report = await asyncio.wait_for(delivery.attempt(NOW), 120)
+            assert report.error == "status 500"
+        handle = implementation._process
+        assert handle is not None
+        await asyncio.sleep(0)
+        assert len(handle.stderr) <= process.STDERR_LINES
+        assert all(len(line) <= process.STDERR_LINE_CHARS + 40 for line in handle.stderr)
+    finally:
+        await asyncio.wait_for(implementation.aclose(), 120)
