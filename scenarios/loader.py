@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,11 @@ __all__ = [
 ]
 
 _PARAM: Final = re.compile(r"\$\{(\w+)\}")
+#: The most cases one ``parametrize:`` may make: a grid of a few lists multiplies
+#: (six lists of ten are a million items), and every case is a scenario to build.
+MAX_CASES: Final = 1000
+#: The most items (scenarios, each case counted) one file may make.
+MAX_ITEMS: Final = 10_000
 
 
 @dataclass
@@ -157,11 +163,32 @@ def _expand(
     combos: list[dict[str, Any]] = [{}]
     if isinstance(grid, dict) and grid and all(isinstance(v, list) and v for v in grid.values()):
         names = list(grid)
+        cases = math.prod(len(grid[name]) for name in names)
+        if cases > MAX_CASES:
+            sizes = " x ".join(str(len(grid[name])) for name in names)
+            problems.append(
+                Problem(
+                    document.where((*prefix, "parametrize")),
+                    dotted_path((*prefix, "parametrize")),
+                    f"at most {MAX_CASES:,} cases (every combination of the lists); "
+                    f"got {sizes} = {cases:,}: split the scenario, or list the cases",
+                )
+            )
+            return []
         combos = [
             dict(zip(names, values, strict=True))
             for values in itertools.product(*(grid[name] for name in names))
         ]
     elif isinstance(grid, list) and grid and all(isinstance(case, dict) for case in grid):
+        if len(grid) > MAX_CASES:
+            problems.append(
+                Problem(
+                    document.where((*prefix, "parametrize")),
+                    dotted_path((*prefix, "parametrize")),
+                    f"at most {MAX_CASES:,} cases; got {len(grid):,}: split the scenario",
+                )
+            )
+            return []
         combos = [dict(case) for case in grid]
     out = []
     for params in combos:
@@ -217,6 +244,7 @@ def _placed(problem: Problem) -> Problem:
 
 
 _FILE_KEYS: Final = frozenset({"scenarios", "defaults"})
+_TOO_MANY: Final = f"at most {MAX_ITEMS:,} items (scenarios and their cases) in one file; split it"
 
 
 def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
@@ -243,6 +271,10 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
                     f"a scenario is a mapping, got {type(item).__name__}",
                 )
             )
+            return
+        if len(loaded) >= MAX_ITEMS:
+            if not any(problem.message == _TOO_MANY for problem in problems):
+                problems.append(Problem(document.where(prefix), dotted_path(prefix), _TOO_MANY))
             return
         item = {key: value for key, value in item.items() if key != "$schema"}
         merged = _merge(copy.deepcopy(defaults), item)

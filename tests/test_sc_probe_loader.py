@@ -1,0 +1,57 @@
+"""Hostile scenario files: what they would make is bounded, and each mistake is named at
+file:line."""
+
+from __future__ import annotations
+
+import pytest
+
+from scenarios import ScenarioFileError, load_scenario_text
+from scenarios.loader import MAX_CASES, MAX_ITEMS
+
+
+def _problems(text: str) -> list[tuple[str, str, str]]:
+    with pytest.raises(ScenarioFileError) as caught:
+        load_scenario_text(text, "x.scenario.yaml")
+    return [(p.where, p.field, p.message) for p in caught.value.problems]
+
+
+def _grid(anchor: str) -> str:
+    """Three lists of ten: a thousand cases."""
+    return f"{{a: &{anchor} [0,1,2,3,4,5,6,7,8,9], b: *{anchor}, c: *{anchor}}}"
+
+
+def test_a_grid_that_multiplies_past_the_limit_is_refused_at_its_line() -> None:
+    # Six aliases of one list of ten: a million combinations from a few lines.
+    lists = ", ".join(f"{name}: *ten" for name in "bcdef")
+    text = (
+        "name: x\n"
+        "flow: [{message: m}]\n"
+        f"parametrize: {{a: &ten [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], {lists}}}\n"
+    )
+    ((where, field, message),) = _problems(text)
+    assert (where, field) == ("x.scenario.yaml:3", "parametrize")
+    assert f"at most {MAX_CASES:,} cases" in message
+    assert "10 x 10 x 10 x 10 x 10 x 10 = 1,000,000" in message
+
+
+def test_a_grid_at_the_limit_is_every_case() -> None:
+    text = f"name: x\nflow: [{{message: m}}]\nparametrize: {_grid('ten')}\n"
+    assert len(load_scenario_text(text, "x.scenario.yaml")) == MAX_CASES
+
+
+def test_a_list_of_cases_past_the_limit_is_refused() -> None:
+    cases = ", ".join(["{a: 1}"] * (MAX_CASES + 1))
+    text = f"name: x\nflow: [{{message: m}}]\nparametrize: [{cases}]\n"
+    ((where, field, message),) = _problems(text)
+    assert (where, field) == ("x.scenario.yaml:3", "parametrize")
+    assert f"at most {MAX_CASES:,} cases; got {MAX_CASES + 1:,}" in message
+
+
+def test_a_file_of_too_many_items_is_refused_once() -> None:
+    scenarios = "".join(
+        f"  - {{name: s{n}, flow: [{{message: m}}], parametrize: {_grid(f't{n}')}}}\n"
+        for n in range(MAX_ITEMS // MAX_CASES + 2)
+    )
+    problems = _problems("scenarios:\n" + scenarios)
+    assert [field for _, field, _ in problems] == ["scenarios[10]"]
+    assert f"at most {MAX_ITEMS:,} items" in problems[0][2]
