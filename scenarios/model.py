@@ -61,6 +61,7 @@ __all__ = [
     "SubscriberSpec",
     "UncheckedMethod",
     "WebhookSpec",
+    "When",
 ]
 
 RULE_ID = re.compile(r"[A-F][1-9]")
@@ -558,6 +559,25 @@ class Expect(_Model):
         return value
 
 
+#: An implementation's rule D3 choice (``scenarios.implementations.OVER_LIMIT_CHOICES``).
+OverLimit = Literal["truncate", "fail", "discard"]
+
+
+class When(_Model):
+    """The capabilities an implementation must have declared for a scenario to apply."""
+
+    over_limit: OverLimit | None = Field(
+        default=None, description="rule D3's choice for a body over 1 MiB"
+    )
+    renders: bool | None = Field(
+        default=None, description="whether it renders messages and set values itself"
+    )
+
+    def items(self) -> list[tuple[str, Any]]:
+        """The capabilities asked for, as ``(name, value)``."""
+        return [(key, value) for key, value in self if value is not None]
+
+
 class Scenario(_Model):
     """One scenario: a subscriber, a flow, the far side, and what must happen."""
 
@@ -573,8 +593,8 @@ class Scenario(_Model):
         description="pytest marks: a name (smoke), or one {name: argument}: a reason for "
         "skip/xfail/skipif, a list of arguments, or a mapping of keyword arguments",
     )
-    when: dict[str, JsonValue] = Field(
-        default_factory=dict,
+    when: When = Field(
+        default_factory=When,
         description="run only for an implementation that declared these capabilities "
         "(over_limit: truncate): a choice the rules leave to the implementation",
     )

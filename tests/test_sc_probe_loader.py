@@ -3,6 +3,8 @@ file:line."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from scenarios import ScenarioFileError, load_scenario_text
@@ -55,3 +57,33 @@ def test_a_file_of_too_many_items_is_refused_once() -> None:
     problems = _problems("scenarios:\n" + scenarios)
     assert [field for _, field, _ in problems] == ["scenarios[10]"]
     assert f"at most {MAX_ITEMS:,} items" in problems[0][2]
+
+
+@pytest.mark.parametrize(
+    ("when", "field", "says"),
+    [
+        pytest.param("{over_limt: fail}", "when.over_limt", "unknown field", id="misspelt-key"),
+        pytest.param("{over_limit: fial}", "when.over_limit", "truncate", id="unknown-choice"),
+        pytest.param("{renders: maybe}", "when.renders", "", id="not-a-boolean"),
+        pytest.param("[over_limit]", "when", "", id="not-a-mapping"),
+    ],
+)
+def test_a_when_no_implementation_can_declare_is_a_problem(
+    when: str, field: str, says: str
+) -> None:
+    # Otherwise the scenario would be 'not applicable' for every implementation, silently.
+    ((where, got_field, message),) = _problems(f"name: x\nflow: [{{message: m}}]\nwhen: {when}\n")
+    assert (where, got_field) == ("x.scenario.yaml:3", field)
+    assert says in message
+
+
+def test_a_when_names_the_choices_of_every_implementation() -> None:
+    from scenarios.implementations import OVER_LIMIT_CHOICES
+    from scenarios.model import When
+
+    choice, _none = get_args(When.model_fields["over_limit"].annotation)
+    assert get_args(choice) == OVER_LIMIT_CHOICES
+    (loaded,) = load_scenario_text(
+        "name: x\nflow: [{message: m}]\nwhen: {over_limit: fail, renders: no}\n", "x"
+    )
+    assert loaded.scenario.when.items() == [("over_limit", "fail"), ("renders", False)]
