@@ -682,7 +682,16 @@ class Scenario(_Model):
     @field_validator("clock")
     @classmethod
     def _aware(cls, value: RealDatetime) -> RealDatetime:
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        try:
+            year = value.astimezone(timezone.utc).year
+        except OverflowError:
+            year = 0
+        # {timestamp} is Unix seconds, and the whole retry schedule (and the far side's
+        # day-long tokens) must fit before the year 10000, as for webhook-try's --now.
+        if not 1970 <= year <= 9998:
+            raise ValueError(f"a time from 1970 to 9998; got {value.isoformat()}")
+        return value
 
     @field_validator("variables")
     @classmethod

@@ -87,3 +87,28 @@ def test_a_when_names_the_choices_of_every_implementation() -> None:
         "name: x\nflow: [{message: m}]\nwhen: {over_limit: fail, renders: no}\n", "x"
     )
     assert loaded.scenario.when.items() == [("over_limit", "fail"), ("renders", False)]
+
+
+@pytest.mark.parametrize(
+    "clock",
+    [
+        pytest.param("9999-12-31T23:59:59+00:00", id="no-room-for-the-schedule"),
+        pytest.param("9998-12-31T23:00:00-05:00", id="past-9998-in-utc"),
+        pytest.param("0001-01-01T00:00:00+01:00", id="before-year-1-in-utc"),
+        pytest.param("1969-12-31T23:59:59Z", id="before-unix-time"),
+    ],
+)
+def test_a_clock_the_retry_schedule_cannot_run_on_is_a_problem(clock: str) -> None:
+    # It used to load and then fail the run as the implementation's OverflowError.
+    ((where, field, message),) = _problems(f"name: x\nclock: {clock}\nflow: [{{message: m}}]\n")
+    assert (where, field) == ("x.scenario.yaml:2", "clock")
+    assert "a time from 1970 to 9998" in message
+
+
+@pytest.mark.parametrize(
+    "clock",
+    [pytest.param("1970-01-01T00:00:00Z", id="first"), pytest.param("9998-06-01", id="last")],
+)
+def test_a_clock_at_either_end_loads(clock: str) -> None:
+    (loaded,) = load_scenario_text(f"name: x\nclock: {clock}\nflow: [{{message: m}}]\n", "x")
+    assert loaded.scenario.clock.year in (1970, 9998)
