@@ -18,7 +18,7 @@ import shlex
 import shutil
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
@@ -117,7 +117,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: The plugin's ini keys of type bool, checked at configure: pytest reads one only when
+#: it is first needed (under xdist, on the controller only), and names neither the key
+#: nor what it takes.
+_BOOL_INI: Final = ("scenario_xdist_share", "scenario_gc_freeze")
+
+
+def _check_ini(config: pytest.Config) -> None:
+    for key in _BOOL_INI:
+        try:
+            config.getini(key)
+        except (ValueError, pytest.UsageError) as exc:  # pytest 9 wraps it in the latter
+            raise pytest.UsageError(
+                f"{key}: expected true or false (also yes/no, on/off, 1/0); {exc}"
+            ) from None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _check_ini(config)
     _check_implementation_options(config)
     _wanted_rules(config)  # a wrong --rule stops the run before collection
     if not config.getoption("help", False):
@@ -178,12 +195,14 @@ def _wanted_rules(config: pytest.Config) -> frozenset[str]:
         return known
     from .summary import RULES
 
+    options: list[str] = config.getoption("--rule")
     wanted = {
-        part.strip().upper()
-        for option in config.getoption("--rule")
-        for part in option.split(",")
-        if part.strip()
+        part.strip().upper() for option in options for part in option.split(",") if part.strip()
     }
+    if options and not wanted:  # ``--rule "$RULES"`` with nothing in it must not run all
+        raise pytest.UsageError(
+            f"--rule: expected rule ids such as E1 or E1,E2; got {', '.join(map(repr, options))}"
+        )
     unknown = sorted(wanted - set(RULES))
     if unknown:
         raise pytest.UsageError(
