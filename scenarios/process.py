@@ -174,6 +174,14 @@ class _CommandDelivery:
         return report_from_json(answer)
 
 
+def _line(message: dict[str, Any]) -> bytes:
+    """One message as a line of UTF-8 JSON."""
+    try:
+        return json.dumps(message, ensure_ascii=False, default=str).encode() + b"\n"
+    except UnicodeEncodeError:  # an unpaired surrogate (half an emoji) has no UTF-8 form:
+        return json.dumps(message, default=str).encode() + b"\n"  # JSON's \\ud83d escape
+
+
 def _keep(tail: list[str], line: bytes) -> None:
     text = line[: STDERR_LINE_CHARS * 4].decode("utf-8", "replace").rstrip()
     if len(text) > STDERR_LINE_CHARS:
@@ -240,8 +248,10 @@ class CommandImplementation:
         assert stdin is not None
         assert stdout is not None
 
+        line = _line(message)
+
         async def write_then_read() -> bytes:
-            stdin.write(json.dumps(message, ensure_ascii=False, default=str).encode() + b"\n")
+            stdin.write(line)
             await stdin.drain()  # a process that reads nothing: bounded by ``wait`` too
             return await stdout.readline()
 
@@ -288,7 +298,7 @@ class CommandImplementation:
             )
         try:
             answer = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             await self._stop(handle)
             raise ScenarioError(
                 f"--sender-cmd {self.command!r} answered {line[:200]!r}, which is not one "

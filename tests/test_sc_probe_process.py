@@ -8,6 +8,7 @@ how fast the machine is.
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import sys
 from collections.abc import Coroutine
@@ -115,5 +116,46 @@ async def test_a_flood_of_stderr_keeps_a_short_tail_and_the_process_answering(
         await asyncio.sleep(0)
         assert len(handle.stderr) <= process.STDERR_LINES
         assert all(len(line) <= process.STDERR_LINE_CHARS + 40 for line in handle.stderr)
+    finally:
+        await asyncio.wait_for(implementation.aclose(), 120)
+
+
+# Answers hello, then every render with what ANSWER holds (a line of JSON text).
+ANSWERS = """\
+import json, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message["op"] == "close":
+        break
+    if message["op"] == "hello":
+        sys.stdout.write(json.dumps({"protocol": 2}) + "\\n")
+    else:
+        sys.stdout.write(ANSWER + "\\n")
+    sys.stdout.flush()
+"""
+
+
+async def test_a_context_with_an_unpaired_surrogate_is_sent_escaped(tmp_path: Path) -> None:
+    # A value the process itself saved ("\\ud83d", half an emoji) comes back in the context;
+    # it has no UTF-8 form, and was reported as "a line over 64 MiB".
+    program = f"ANSWER = {json.dumps(json.dumps({'value': 'ok'}))}\n{ANSWERS}"
+    implementation = CommandImplementation(_command(tmp_path, program))
+    try:
+        context = FlowContext({"name": "Ann\ud83d"}, {})
+        rendered = await asyncio.wait_for(
+            implementation.render("{name}", context, now=NOW, kind="message"), 120
+        )
+        assert rendered.value == "ok"
+    finally:
+        await asyncio.wait_for(implementation.aclose(), 120)
+
+
+async def test_an_answer_nested_too_deep_to_read_is_a_protocol_problem(tmp_path: Path) -> None:
+    program = f"ANSWER = '[' * 100_000 + ']' * 100_000\n{ANSWERS}"
+    implementation = CommandImplementation(_command(tmp_path, program))
+    try:
+        rendering = implementation.render("x", FlowContext({}, {}), now=NOW, kind="message")
+        with pytest.raises(ScenarioError, match="which is not one JSON object per line"):
+            await asyncio.wait_for(rendering, 120)
     finally:
         await asyncio.wait_for(implementation.aclose(), 120)
