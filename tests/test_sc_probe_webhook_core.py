@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from webhook_core import ConfigurationError, Method, WebhookAction, parse_body, prepare_request
+from webhook_core.cli import main
 from webhook_core.nesting import MAX_SEGMENTS
 
 URL = "http://127.0.0.1:9/x"
@@ -59,3 +65,71 @@ def test_an_answers_unpaired_surrogate_is_saved_as_a_replacement_character(
     )
     request = prepare_request(action, {"result": saved})
     assert "Ann\ufffd".encode() in dict(request.headers)[b"X-Name"]
+
+
+ACTION = """\
+url: "http://127.0.0.1:9/x"
+method: JSON POST
+params:
+  - a: "{x}"
+"""
+
+
+def _try(tmp_path: Path, *argv: str) -> tuple[int, str, str]:
+    action = tmp_path / "action.yaml"
+    action.write_text(ACTION, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(action), "--dry-run", *argv], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "files", "says"),
+    [
+        pytest.param(["--var", 'x:="Ann\\ud83d"'], {}, "variable 'x'", id="var-json-surrogate"),
+        pytest.param(["--var", "x:=1e999"], {}, "a number JSON can write", id="var-json-inf"),
+        pytest.param(
+            ["--vars", "v.json"], {"v.json": '{"x": 1e999}'}, "a number JSON", id="file-inf"
+        ),
+        pytest.param(
+            ["--vars", "v.json"],
+            {"v.json": '{"x": {"k": "\\udc00"}}'},
+            "UTF-8",
+            id="file-surrogate",
+        ),
+        pytest.param(["--show", "{x}\udcff", "--var", "x=1"], {}, "--show", id="show-undecodable"),
+        pytest.param(["--timeout", "inf"], {}, "--timeout", id="timeout-inf"),
+    ],
+)
+def test_webhook_try_names_a_value_it_cannot_send_in_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    files: dict[str, str],
+    says: str,
+) -> None:
+    # Each crashed with UnicodeEncodeError, or sent {"a":Infinity}, which is not JSON.
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    code, out, err = _try(tmp_path, *argv)
+    assert code == 2
+    assert out == ""
+    (line,) = err.splitlines()
+    assert line.startswith("webhook-try: ")
+    assert says in line
+
+
+def test_webhook_try_refuses_argv_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    action = tmp_path / "action.yaml"
+    action.write_text(ACTION, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "webhook_core", str(action), "--dry-run", b"--var=x=a\xffb"],
+        capture_output=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "LC_ALL": "C.UTF-8"},
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"Traceback" not in done.stderr
+    assert done.stderr.startswith(b"webhook-try: variable 'x': got 'a\\udcffb', expected text")
