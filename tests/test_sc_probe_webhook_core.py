@@ -133,3 +133,21 @@ def test_webhook_try_refuses_argv_bytes_that_are_not_utf8(tmp_path: Path) -> Non
     assert done.returncode == 2
     assert b"Traceback" not in done.stderr
     assert done.stderr.startswith(b"webhook-try: variable 'x': got 'a\\udcffb', expected text")
+
+
+@pytest.mark.rule("D2")
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"a": 1e999}', id="huge"),
+        pytest.param(b"[-1.5E+400]", id="huge-negative"),
+    ],
+)
+def test_an_answer_with_a_number_out_of_range_is_saved_as_its_text(body: bytes) -> None:
+    # Read as Infinity, it was sent on by a JSON POST as {"a":Infinity}, which is not JSON;
+    # like NaN and Infinity themselves, it is not JSON a bot can keep.
+    assert parse_body(body, "application/json") == body.decode()
+
+
+def test_an_answer_with_a_small_or_tiny_number_is_still_a_structure() -> None:
+    assert parse_body(b'{"a": 1e308, "b": 1e-999}', None) == {"a": 1e308, "b": 0.0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 from typing import Any, Final
 
@@ -40,6 +41,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(digits: str) -> float:
+    number = float(digits)
+    if not math.isfinite(number):  # 1e999: Infinity once read, and sent on as that
+        raise ValueError(f"{digits} is out of a double's range")
+    return number
+
+
 #: A ``\\uD800``-``\\uDFFF`` escape: JSON reads an unpaired one (half an emoji that
 #: JavaScript cut) into text that has no UTF-8 form, and every later request that
 #: sends it would fail to encode.
@@ -71,7 +79,7 @@ def parse_body(body: bytes, content_type: str | None, *, truncated: bool = False
     head = text.lstrip()[:1]
     if head in ("{", "["):
         try:
-            value = json.loads(text, parse_constant=_reject_constant)
+            value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
         except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
             return text
         if isinstance(value, dict | list):
