@@ -14,6 +14,7 @@ alone keeps the reports' records.
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import shutil
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
@@ -721,6 +722,11 @@ class ConformanceReport:
             terminalreporter.write_line(f"conformance report (JSON): {self.json_note}")
 
 
+#: The most page data (characters of JSON) ``--scenario-html`` holds for one run; the
+#: scenarios after it keep their name, place, rules, outcome and failures only.
+HTML_TOTAL_LIMIT = 128 * 1024 * 1024
+
+
 class HtmlReport:
     """``--scenario-html``: each worker puts its scenario's data on the report
     (``scenario_html``, which xdist carries); the controller writes one page."""
@@ -729,6 +735,8 @@ class HtmlReport:
         self.config = config
         self.path = path
         self.records: dict[str, dict[str, Any]] = {}
+        self.size = 0  # characters of JSON held in records
+        self.slimmed = 0  # records cut down to stay within HTML_TOTAL_LIMIT
         self.note = ""
         self.writes = not hasattr(config, "workerinput")  # under xdist, the controller
 
@@ -767,7 +775,19 @@ class HtmlReport:
         unjudged = str(properties.get("not_judged", ""))
         if unjudged:  # rules this scenario cannot certify for this implementation
             data["not_judged"] = unjudged.split(",")
-        self.records[report.nodeid] = data | {"outcome": outcome}
+        record = data | {"outcome": outcome}
+        size = len(json.dumps(record, ensure_ascii=False, default=str))
+        if self.size + size > HTML_TOTAL_LIMIT:
+            from .htmlreport import slim_record
+
+            record = slim_record(
+                record, f"the page's data went past {HTML_TOTAL_LIMIT:,} characters"
+            )
+            record["outcome"] = outcome
+            size = len(json.dumps(record, ensure_ascii=False, default=str))
+            self.slimmed += 1
+        self.size += size
+        self.records[report.nodeid] = record
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -787,6 +807,11 @@ class HtmlReport:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         else:
             self.note = f"written to {target} ({len(self.records)} scenario(s))"
+            if self.slimmed:
+                self.note += (
+                    f"; page data past {HTML_TOTAL_LIMIT:,} characters: {self.slimmed} "
+                    "scenario(s) show only their failures, without requests and attempts"
+                )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.note:
