@@ -580,6 +580,11 @@ class ScenarioItem(pytest.Item):
             if harness.last_unjudged:
                 self.user_properties.append(("not_judged", ",".join(harness.last_unjudged)))
 
+    def teardown(self) -> None:
+        # The call's report (and the HTML report's data) is made: what the run did (every
+        # request and saved value) would otherwise live as long as the session.
+        self.result = None
+
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.entry.line - 1, f"scenario: {self.entry.id}"
 

@@ -50,3 +50,19 @@ def test_a_trailing_comma_in_rule_is_still_the_rules_before_it(env: pytest.Pytes
     env.makefile(".scenario.yaml", two="name: two\nrules: [E1]\nflow: [{message: x}]\n")
     result = env.runpytest_subprocess("--rule", "E1,", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, deselected=1)
+
+
+def test_a_scenarios_run_is_not_kept_once_it_is_reported(env: pytest.Pytester) -> None:
+    # Every request and saved value of every scenario lived to the end of the session.
+    env.makefile(
+        ".scenario.yaml",
+        two="scenarios:\n"
+        "  - {name: a, flow: [{message: x}]}\n"
+        "  - {name: b, flow: [{message: y}], expect: {messages: [z]}}\n",
+    )
+    recorded = env.inline_run("-p", "no:cacheprovider", "--scenario-html", "run.html")
+    recorded.assertoutcome(passed=2, failed=1)
+    items = [call.item for call in recorded.getcalls("pytest_itemcollected")]
+    assert [item.name for item in items] == ["one", "a", "b"]
+    assert [getattr(item, "result", "gone") for item in items] == [None, None, None]
+    assert "Requests the mock server received" in (env.path / "run.html").read_text("utf-8")
