@@ -159,3 +159,91 @@ async def test_an_answer_nested_too_deep_to_read_is_a_protocol_problem(tmp_path:
             await asyncio.wait_for(rendering, 120)
     finally:
         await asyncio.wait_for(implementation.aclose(), 120)
+
+
+HELLO = '{"op": "hello", "protocol": 2}'
+NOW_TEXT = "2026-01-01T09:00:00+00:00"
+
+
+def _attempt_line(action: object, context: object) -> str:
+    return json.dumps(
+        {
+            "op": "attempt",
+            "delivery": "d1",
+            "now": NOW_TEXT,
+            "action": action,
+            "context": context,
+            "time_limit": 1,
+        }
+    )
+
+
+def _render_line(context: object) -> str:
+    return json.dumps(
+        {"op": "render", "kind": "message", "template": "{a}", "context": context, "now": NOW_TEXT}
+    )
+
+
+GOOD_ACTION = {"url": "http://127.0.0.1:9/x", "method": "GET"}
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        pytest.param("[" * 100_000, "nested too deeply", id="deep"),
+        pytest.param(
+            _attempt_line({"url": "u"}, {}), "action: expected url and method", id="no-method"
+        ),
+        pytest.param(
+            _attempt_line({**GOOD_ACTION, "headers": [["X"]]}, {}), "action.headers", id="half-pair"
+        ),
+        pytest.param(
+            _attempt_line({**GOOD_ACTION, "save_to": 5}, {}), "action.save_to", id="save-to"
+        ),
+        pytest.param(
+            _attempt_line(GOOD_ACTION, {}).replace('"time_limit": 1', '"time_limit": NaN'),
+            "time_limit: expected seconds above 0",
+            id="time-limit-nan",
+        ),
+        pytest.param(_render_line({"variables": 5}), "context.variables", id="variables"),
+        pytest.param(
+            _render_line({"subscriber": {"nick": "x"}}), "'nick' is not one of", id="field"
+        ),
+        pytest.param(_render_line({"subscriber": {"phone": 7}}), "object of texts", id="phone-int"),
+        pytest.param(_render_line({"timezone": "Mars/Base"}), "context.timezone", id="zone"),
+        pytest.param(_render_line({"bot_id": 5}), "context.bot_id", id="bot-id"),
+    ],
+)
+def test_the_example_adapter_names_a_line_of_the_wrong_shape(line: str, says: str) -> None:
+    # Each was a traceback (KeyError, TypeError, RecursionError, ZoneInfo's own).
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "scenarios.adapter"],
+        input=f"{HELLO}\n{line}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("scenarios.adapter: line 2 from the harness")
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_example_adapter_answers_an_unpaired_surrogate_escaped() -> None:
+    import subprocess
+
+    line = _render_line({"variables": {"a": "Ann\ud83d"}})
+    done = subprocess.run(
+        [sys.executable, "-m", "scenarios.adapter"],
+        input=f"{HELLO}\n{line}\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    answer = json.loads(done.stdout.splitlines()[1])
+    assert answer == {"value": "Ann\ud83d", "missing": []}
