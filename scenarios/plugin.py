@@ -17,6 +17,7 @@ import asyncio
 import json
 import shlex
 import shutil
+import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -456,7 +457,12 @@ class Harness:
             if self._server is not None:
                 self._runner.run(self._server.stop())
             if self._implementation is not None:
-                self._runner.run(self._implementation.aclose())
+                from .implementations import bounded_call
+
+                try:
+                    self._runner.run(bounded_call(self._implementation.aclose, "aclose()"))
+                except ScenarioError as exc:  # the run is over: said, not raised
+                    sys.stderr.write(f"scenarios: {exc}\n")
             self._runner.close()
             self._runner = None
 

@@ -24,6 +24,7 @@ from mockserver import MockServer
 from mockserver.matching import show
 from webhook_core import MISSING
 
+from . import implementations
 from .checks import check
 from .durations import format_duration
 from .errors import ScenarioError, ScenarioFailed
@@ -180,9 +181,14 @@ async def run_scenario(
         given: Any = context()
         if legacy:  # the first protocol: the variables, the reserved ones computed here
             given = given.all_variables(_now())
-        delivery = implementation.deliver(
-            spec, given, time_limit=scenario.time_limit.total_seconds()
-        )
+        try:
+            delivery = implementation.deliver(
+                spec, given, time_limit=scenario.time_limit.total_seconds()
+            )
+        except ScenarioError:
+            raise
+        except Exception as exc:
+            raise _raised(index, "deliver()", exc) from exc
         await _deliver(loaded, index, delivery, result, broken, clock)
         if result.state in ("paused", "waiting"):
             break
@@ -219,9 +225,15 @@ async def _render(
     if harness_renders or render is None:  # it only delivers: webhook_core renders
         return reference_render(template, context.all_variables(_now()), kind)
     try:
-        rendered = await render(template, context, now=_now(), kind=kind)
+        async with asyncio.timeout(implementations.CALL_LIMIT):
+            rendered = await render(template, context, now=_now(), kind=kind)
     except ScenarioError:
         raise
+    except TimeoutError:
+        raise ScenarioError(
+            f"flow[{index}]: the implementation's render() did not return within "
+            f"{implementations.CALL_LIMIT:g} s; the run stopped there"
+        ) from None
     except Exception as exc:
         raise _raised(index, "render()", exc) from exc
     if not isinstance(rendered, Rendered):
