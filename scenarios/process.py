@@ -211,6 +211,8 @@ class CommandImplementation:
         self._numbers = itertools.count(1)
         self._lock = asyncio.Lock()
         self._capabilities: Capabilities | None = None
+        self._greeted_once = False  # some process of the command has answered hello
+        self._refused: str | None = None  # why the command is not started again
 
     async def _ensure(self) -> _Process:
         if self._process is None or self._process.process.returncode is not None:
@@ -281,11 +283,26 @@ class CommandImplementation:
         if wait is None:
             wait = RENDER_WAIT
         async with self._lock:
+            if self._refused is not None:
+                raise ScenarioError(self._refused)
             handle = await self._ensure()
-            if not handle.greeted and message.get("op") != "hello":
-                hello = await self._one(handle, {"op": "hello", "protocol": PROTOCOL}, RENDER_WAIT)
-                self._capabilities = self._hello(hello)
-            handle.greeted = True
+            if not handle.greeted:
+                try:
+                    answer = await self._one(
+                        handle, {"op": "hello", "protocol": PROTOCOL}, RENDER_WAIT
+                    )
+                    self._capabilities = self._hello(answer)
+                except ScenarioError as exc:
+                    if not self._greeted_once:  # a command that never works: say so at once
+                        await self._stop(handle)
+                        self._refused = (
+                            f"{exc}\n(not started again for the rest of the run: no process of "
+                            "this command has answered hello)"
+                        )
+                    raise
+                handle.greeted = self._greeted_once = True
+                if message.get("op") == "hello":
+                    return answer
             return await self._one(handle, message, wait)
 
     async def _one(self, handle: _Process, message: dict[str, Any], wait: float) -> dict[str, Any]:

@@ -247,3 +247,50 @@ def test_the_example_adapter_answers_an_unpaired_surrogate_escaped() -> None:
     assert (done.returncode, done.stderr) == (0, "")
     answer = json.loads(done.stdout.splitlines()[1])
     assert answer == {"value": "Ann\ud83d", "missing": []}
+
+
+async def test_a_command_that_never_answers_hello_is_not_started_for_every_scenario(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each scenario waited the whole hello time limit for a new process: hours for a suite.
+    monkeypatch.setattr(process, "RENDER_WAIT", 0.5)
+    script = tmp_path / "mute.py"
+    script.write_text(
+        "import pathlib, sys, time\n"
+        "with open(sys.argv[1], 'a') as log:\n"
+        "    log.write('started\\n')\n"
+        "time.sleep(600)\n"
+    )
+    starts = tmp_path / "starts"
+    implementation = CommandImplementation(shlex.join([sys.executable, str(script), str(starts)]))
+    try:
+        messages = []
+        for _ in range(3):
+            rendering = implementation.render("x", FlowContext({}, {}), now=NOW, kind="message")
+            with pytest.raises(ScenarioError) as caught:
+                await asyncio.wait_for(rendering, 120)
+            messages.append(str(caught.value))
+        assert "did not answer within 0.5 s" in messages[0]
+        assert all("not started again for the rest of the run" in m for m in messages[1:])
+        assert starts.read_text() == "started\n"
+    finally:
+        await asyncio.wait_for(implementation.aclose(), 120)
+
+
+async def test_a_command_that_answered_hello_once_is_started_again_after_a_break(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(process, "ANSWER_GRACE", 0.3)
+    # From tests/test_sc_process.py's program: the first process hangs on its first attempt.
+    from tests.test_sc_process import command
+
+    implementation = CommandImplementation(command(tmp_path, "silent"))
+    try:
+        delivery = implementation.deliver(ACTION, FlowContext({}, {}), time_limit=0.2)
+        with pytest.raises(ScenarioError, match="did not answer within"):
+            await asyncio.wait_for(delivery.attempt(NOW), 120)
+        delivery = implementation.deliver(ACTION, FlowContext({}, {}), time_limit=0.2)
+        report = await asyncio.wait_for(delivery.attempt(NOW), 120)
+        assert report.error == "status 500"
+    finally:
+        await asyncio.wait_for(implementation.aclose(), 120)
