@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios import htmlreport, plugin
+from scenarios import htmlreport
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,18 +38,36 @@ def test_one_scenarios_page_data_is_bounded(env: pytest.Pytester) -> None:
     assert len(page) < htmlreport.RECORD_LIMIT * 3  # the page's own markup beside the data
 
 
-def test_a_runs_page_data_is_bounded_and_names_every_scenario(
-    env: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # In-process, so that the limit can be made small: past it, a scenario keeps its
-    # name, place, rules, outcome and failures, not its requests and attempts.
-    monkeypatch.setattr(plugin, "HTML_TOTAL_LIMIT", 20_000)
+def test_a_runs_page_data_is_bounded_and_names_every_scenario(env: pytest.Pytester) -> None:
+    # The limit made small in the run's own process: past it, a scenario keeps its name,
+    # place, rules, outcome and failures, not its requests and attempts.
+    env.makeconftest("from scenarios import plugin\nplugin.HTML_TOTAL_LIMIT = 20_000\n")
     cases = "\n".join(f"  - name: s{n}\n    flow: [{{message: '{'y' * 3000}'}}]" for n in range(30))
     env.makefile(".scenario.yaml", many=f"scenarios:\n{cases}\n")
-    result = env.runpytest_inprocess("--scenario-html", "run.html", "-p", "no:cacheprovider")
+    result = env.runpytest_subprocess("--scenario-html", "run.html", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=30)
     page = (env.path / "run.html").read_text("utf-8")
     assert all(f"s{n}" in page for n in range(30))
     assert page.count("y" * 3000) < 30
     assert len(page) < 20_000 + 30 * 3000 + 200_000
-    assert "page data past" in "\n".join(result.outlines)
+    assert "page data past 20,000 characters" in result.stdout.str()
+
+
+def test_a_failure_report_of_a_huge_run_is_bounded() -> None:
+    from scenarios import ScenarioFailed, run
+    from scenarios.report import LINE_LIMIT, ROWS_LIMIT
+
+    scenario = {
+        "name": "big",
+        "variables": {"big": "x" * 100_000},
+        "flow": [{"message": "{big}"}] * (ROWS_LIMIT + 50),
+        "expect": {"messages": ["x"]},
+    }
+    with pytest.raises(ScenarioFailed) as caught:
+        run(scenario)
+    report = caught.value.report
+    # It was 40 MB: every message whole, twice (the table of messages, then the run).
+    assert len(report) < 3 * ROWS_LIMIT * LINE_LIMIT
+    assert max(len(line) for line in report.splitlines()) <= LINE_LIMIT
+    assert "... and 50 more messages" in report
+    assert "(100,004 characters)" in report  # the message as repr() writes it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -60,9 +61,15 @@ def test_a_scenarios_run_is_not_kept_once_it_is_reported(env: pytest.Pytester) -
         "  - {name: a, flow: [{message: x}]}\n"
         "  - {name: b, flow: [{message: y}], expect: {messages: [z]}}\n",
     )
-    recorded = env.inline_run("-p", "no:cacheprovider", "--scenario-html", "run.html")
-    recorded.assertoutcome(passed=2, failed=1)
-    items = [call.item for call in recorded.getcalls("pytest_itemcollected")]
-    assert [item.name for item in items] == ["one", "a", "b"]
-    assert [getattr(item, "result", "gone") for item in items] == [None, None, None]
+    env.makeconftest(
+        "import json\n"
+        "def pytest_sessionfinish(session):\n"
+        "    kept = {item.name: getattr(item, 'result', 'gone') for item in session.items}\n"
+        "    with open('kept.json', 'w') as out:\n"
+        "        json.dump({name: value is None for name, value in kept.items()}, out)\n"
+    )
+    result = env.runpytest_subprocess("-p", "no:cacheprovider", "--scenario-html", "run.html")
+    result.assert_outcomes(passed=2, failed=1)
+    kept = json.loads((env.path / "kept.json").read_text())
+    assert kept == {"one": True, "a": True, "b": True}
     assert "Requests the mock server received" in (env.path / "run.html").read_text("utf-8")
