@@ -18,6 +18,7 @@ from mockserver.validation import dotted_path
 from mockserver.written import as_written
 from mockserver.yamlfile import Document, load_documents, problems_from_validation
 
+from .durations import format_duration
 from .errors import ScenarioFileError
 from .model import Scenario
 
@@ -217,12 +218,53 @@ def _expand(
                 for problem in problems_from_validation(exc, document, prefix, Scenario)
             ]
             break
+        crossed = _attempt_problems(scenario)
+        if crossed:
+            problems += [
+                Problem(document.where((*prefix, *at)), dotted_path((*prefix, *at)), message)
+                for at, message in crossed
+            ]
+            break
         written, at = stubs_at or (document, (*prefix, "mock", "stubs"))
         if written.lines or written.locate is not None:  # from a file: reports say where
             for index, stub in enumerate(scenario.mock.stubs):
                 stub.located(written.where((*at, index)))
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
+
+
+def _attempt_problems(scenario: Scenario) -> list[tuple[Place, str]]:
+    """``expect.attempts`` that no run can give: a block that is not a webhook of the
+    flow, a status that is not HTTP's, no kind at all, or offsets going back in time."""
+    webhooks = [i for i, block in enumerate(scenario.flow) if block.webhook is not None]
+    found: list[tuple[Place, str]] = []
+    previous = None
+    for index, want in enumerate(scenario.expect.attempts or ()):
+        at: Place = ("expect", "attempts", index)
+        if want.block is not None and want.block not in webhooks:
+            found.append(
+                (
+                    (*at, "block"),
+                    f"the index of a webhook block of the flow ({', '.join(map(str, webhooks))}"
+                    f" here); got {want.block}"
+                    if webhooks
+                    else f"the index of a webhook block, and this flow has none; got {want.block}",
+                )
+            )
+        if want.status is not None and not 100 <= want.status <= 599:
+            found.append(((*at, "status"), f"an HTTP status, 100 to 599; got {want.status}"))
+        if want.error == []:
+            found.append(((*at, "error"), "a kind, a list of kinds (not empty), or a text"))
+        if previous is not None and want.at < previous:
+            found.append(
+                (
+                    (*at, "at"),
+                    "attempts in the order they happen, each at or after the one before "
+                    f"({format_duration(previous)}); got {format_duration(want.at)}",
+                )
+            )
+        previous = want.at
+    return found
 
 
 #: Keys people put in the wrong place, and where they go.

@@ -112,3 +112,38 @@ def test_a_clock_the_retry_schedule_cannot_run_on_is_a_problem(clock: str) -> No
 def test_a_clock_at_either_end_loads(clock: str) -> None:
     (loaded,) = load_scenario_text(f"name: x\nclock: {clock}\nflow: [{{message: m}}]\n", "x")
     assert loaded.scenario.clock.year in (1970, 9998)
+
+
+@pytest.mark.parametrize(
+    ("attempts", "field", "says"),
+    [
+        pytest.param(
+            "[{at: 0, block: 7}]",
+            "block",
+            "a webhook block of the flow (1 here); got 7",
+            id="block-past-the-flow",
+        ),
+        pytest.param("[{at: 0, block: 0}]", "block", "(1 here); got 0", id="block-a-message"),
+        pytest.param("[{at: 0, status: 99}]", "status", "an HTTP status, 100 to 599", id="status"),
+        pytest.param("[{at: 0, error: []}]", "error", "not empty", id="no-kind"),
+        pytest.param(
+            "[0s, 5s, 1s]", "at", "each at or after the one before (5s); got 1s", id="back-in-time"
+        ),
+    ],
+)
+def test_an_attempt_no_run_can_make_is_a_problem_at_its_line(
+    attempts: str, field: str, says: str
+) -> None:
+    # Each loaded, and the scenario could only ever fail at run time.
+    text = (
+        "name: x\n"
+        "flow:\n"
+        "  - message: m\n"
+        '  - webhook: {url: "{mock.url}/x", method: GET}\n'
+        f"expect:\n  attempts: {attempts}\n"
+    )
+    problems = _problems(text)
+    assert [(where, f) for where, f, _ in problems] == [
+        ("x.scenario.yaml:6", f"expect.attempts[{2 if field == 'at' else 0}].{field}")
+    ]
+    assert says in problems[0][2]
