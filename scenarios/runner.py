@@ -349,6 +349,17 @@ async def _deliver(
             )
             result.state = "paused"
             return
+        if _too_far(report.retry_at, started):
+            broken.append(
+                Failure(
+                    f"flow[{index}]",
+                    f"attempt {number} asked to retry at {report.retry_at.isoformat()}, more "
+                    "than a year after the attempt (the contract's longest wait is 2 h); the "
+                    "run stopped there",
+                )
+            )
+            result.state = "paused"
+            return
         if stop_when_waiting:
             return
         stuck = _stuck(index, number, started, report.retry_at, scenario.clock)
@@ -357,6 +368,18 @@ async def _deliver(
             result.state = "paused"
             return
         clock.move_to(report.retry_at)
+
+
+#: The furthest a retry may be asked for: beyond it the clock would soon leave the
+#: years ``datetime`` can hold (an offset near the year 9999 already does).
+RETRY_HORIZON = timedelta(days=365)
+
+
+def _too_far(retry_at: datetime, started: datetime) -> bool:
+    try:
+        return retry_at.astimezone(timezone.utc) - started > RETRY_HORIZON
+    except OverflowError:
+        return True
 
 
 def _raised(index: int, what: str, exc: Exception) -> ScenarioError:

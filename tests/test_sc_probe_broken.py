@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scenarios import AttemptReport
 from tests.mutants.honest import Honest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,3 +153,51 @@ def test_an_aclose_that_breaks_is_said_once_the_run_is_over(
     assert result.ret == pytest.ExitCode.OK
     err = "\n".join(result.errlines)
     assert f"scenarios: the implementation's {says}" in err
+
+
+class _AsksFor:
+    """Fails every attempt, asking for a retry at ``when``."""
+
+    def __init__(self, when: datetime) -> None:
+        self.when = when
+
+    def deliver(self, action: Any, context: Any, *, time_limit: float) -> Any:
+        when = self.when
+
+        class Delivery:
+            async def attempt(self, now: datetime) -> AttemptReport:
+                return AttemptReport(ok=False, status=None, error="x", retry_at=when)
+
+        return Delivery()
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        pytest.param(
+            datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-23))),
+            id="past-9999-in-utc",
+        ),
+        pytest.param(datetime(2030, 1, 1, tzinfo=timezone.utc), id="years-ahead"),
+    ],
+)
+def test_a_retry_asked_for_beyond_any_schedule_fails_the_scenario_naming_it(
+    when: datetime,
+) -> None:
+    # Past the year 9999 once in UTC, it was an OverflowError out of the runner.
+    from scenarios import ScenarioFailed, run
+
+    scenario = {
+        "name": "x",
+        "flow": [{"webhook": {"url": "{mock.url}/x", "method": "GET"}}],
+        "mock": {"strict": False},
+    }
+    with pytest.raises(ScenarioFailed) as caught:
+        run(scenario, implementation=_AsksFor(when))
+    assert (
+        f"flow[0]: attempt 1 asked to retry at {when.isoformat()}, more than a year after "
+        "the attempt" in str(caught.value)
+    )
