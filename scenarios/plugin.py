@@ -504,9 +504,16 @@ class ScenarioFile(pytest.File):
         problems: list[Problem] = []
         for index, entry in enumerate(parsed.entries):
             try:
-                marked.append((index, [_mark(spec) for spec in entry.marks]))
+                marks = [_mark(spec) for spec in entry.marks]
             except pytest.fail.Exception as exc:  # --strict-markers and an unknown mark
                 problems.append(Problem(entry.marks_where, entry.marks_field, exc.msg or str(exc)))
+                continue
+            problems += [
+                Problem(entry.marks_where, entry.marks_field, message)
+                for message in map(_mark_problem, marks)
+                if message
+            ]
+            marked.append((index, marks))
         if problems:
             raise self.CollectError(str(ScenarioFileError(problems, source=str(self.path))))
         for warning in parsed.warnings:
@@ -520,6 +527,29 @@ class ScenarioFile(pytest.File):
             yield ScenarioItem.from_parent(
                 self, name=parsed.entries[index].id, parsed=parsed, index=index, marks=marks
             )
+
+
+def _mark_problem(mark: pytest.MarkDecorator) -> str | None:
+    """What is wrong with a mark pytest takes from a Python test but a scenario cannot use,
+    or whose argument pytest would only refuse once a test ran (ending the whole run)."""
+    name = mark.name
+    if name == "parametrize":
+        return "parametrize is a key of the scenario (parametrize: {name: [values]}), not a mark"
+    if name == "usefixtures":
+        return "a scenario takes no fixtures; usefixtures would do nothing here"
+    if name == "filterwarnings":
+        from _pytest.config import parse_warning_filter
+
+        for argument in mark.args:
+            try:
+                parse_warning_filter(str(argument), escape=False)
+            except pytest.UsageError as exc:  # its last line says what is wrong
+                reason = str(exc).strip().splitlines()[-1].strip()
+                return (
+                    "filterwarnings: a warning filter like 'ignore::DeprecationWarning'; "
+                    f"got {argument!r} ({reason})"
+                )
+    return None
 
 
 def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:

@@ -73,3 +73,33 @@ def test_a_scenarios_run_is_not_kept_once_it_is_reported(env: pytest.Pytester) -
     kept = json.loads((env.path / "kept.json").read_text())
     assert kept == {"one": True, "a": True, "b": True}
     assert "Requests the mock server received" in (env.path / "run.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("mark", "says"),
+    [
+        # It ended the whole run after the first test, naming neither file nor line.
+        pytest.param(
+            '{filterwarnings: "bogus::"}',
+            "filterwarnings: a warning filter like 'ignore::DeprecationWarning'; got 'bogus::' "
+            "(invalid action: 'bogus')",
+            id="filterwarnings",
+        ),
+        # Both did nothing at all.
+        pytest.param("{usefixtures: [tmp_path]}", "a scenario takes no fixtures", id="usefixtures"),
+        pytest.param(
+            "{parametrize: [a, [1, 2]]}", "parametrize is a key of the scenario", id="parametrize"
+        ),
+    ],
+)
+def test_a_mark_a_scenario_cannot_use_is_a_problem_at_its_line(
+    env: pytest.Pytester, mark: str, says: str
+) -> None:
+    env.makefile(
+        ".scenario.yaml",
+        marked=f"scenarios:\n  - name: ok\n    flow: [{{message: x}}]\n"
+        f"  - name: marked\n    marks: [{mark}]\n    flow: [{{message: x}}]\n",
+    )
+    result = env.runpytest_subprocess("-p", "no:cacheprovider", "marked.scenario.yaml")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([f"*marked.scenario.yaml:5: scenarios[[]1[]].marks: {says}*"])
