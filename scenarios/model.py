@@ -8,6 +8,7 @@ same file start from. The mock server's part uses ``mockserver``'s own
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta, timezone
 from typing import Annotated, Any, Final, Literal
 
@@ -638,6 +639,19 @@ class Scenario(_Model):
             "{name: [values]} (every combination; each list not empty) or a list of "
             f"{{name: value}} cases; got {value!r}"
         )
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        # The name is the pytest item's: it is printed on one line, written to JUnit XML,
+        # and selected by node id (file::name), which "::" would split.
+        if not value.strip():
+            raise ValueError(f"a name that is not only spaces; got {value!r}")
+        if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+            raise ValueError(f"a name of one line, without control characters; got {value!r}")
+        if "::" in value:
+            raise ValueError(f"a name without '::' (it separates a node id's parts); got {value!r}")
+        return value
 
     @field_validator("rules")
     @classmethod

@@ -147,3 +147,29 @@ def test_an_attempt_no_run_can_make_is_a_problem_at_its_line(
         ("x.scenario.yaml:6", f"expect.attempts[{2 if field == 'at' else 0}].{field}")
     ]
     assert says in problems[0][2]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param('"two\\nlines"', id="line-break"),
+        pytest.param('"nul\\x00"', id="nul"),
+        pytest.param('"tab\\tname"', id="tab"),
+        pytest.param('"sep\\u2028"', id="line-separator"),
+        pytest.param('"  "', id="blank"),
+        pytest.param('"a::b"', id="node-id-separator"),
+    ],
+)
+def test_a_name_pytest_cannot_print_or_select_is_a_problem(name: str) -> None:
+    # A line break or NUL broke the terminal's and JUnit's lines; "a::b" could not be
+    # selected as file::a::b.
+    ((where, field, message),) = _problems(f"name: {name}\nflow: [{{message: m}}]\n")
+    assert (where, field) == ("x.scenario.yaml:1", "name")
+    assert message.startswith("a name ")
+
+
+def test_a_name_of_any_printable_text_loads() -> None:
+    (loaded,) = load_scenario_text(
+        'name: "Анна: промо [1] / 50% {x} — ok"\nflow: [{message: m}]\n', "x"
+    )
+    assert loaded.scenario.name == "Анна: промо [1] / 50% {x} — ok"
