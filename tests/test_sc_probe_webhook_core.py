@@ -151,3 +151,17 @@ def test_an_answer_with_a_number_out_of_range_is_saved_as_its_text(body: bytes) 
 
 def test_an_answer_with_a_small_or_tiny_number_is_still_a_structure() -> None:
     assert parse_body(b'{"a": 1e308, "b": 1e-999}', None) == {"a": 1e308, "b": 0.0}
+
+
+def test_the_template_cache_keeps_only_short_templates() -> None:
+    # Every template was cached whole, 8192 of them: gigabytes for long ones.
+    from webhook_core import template
+
+    template._parse_cached.cache_clear()
+    long = "{a}" + "x" * (template.CACHED_TEMPLATE_CHARS + 1)
+    for n in range(50):
+        parts = template.parse_template(f"{n}{long}")
+        assert parts[1] == template.Reference(("a",), "{a}")
+    assert template._parse_cached.cache_info().currsize == 0
+    assert template.parse_template("hi {a}") == ("hi ", template.Reference(("a",), "{a}"))
+    assert template._parse_cached.cache_info().currsize == 1
