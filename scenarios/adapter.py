@@ -15,7 +15,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from webhook_core import MISSING
+from webhook_core import MISSING, ConfigurationError, check_timezone
+from webhook_core.actionfile import subscriber_fields
 
 from .implementations import (
     AttemptReport,
@@ -79,6 +80,8 @@ def _read(line: str, number: int, known: dict[str, Delivery]) -> dict[str, Any]:
         message = json.loads(line)
     except ValueError as exc:
         raise ProtocolError(f"{where} is not JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError(f"{where} is not JSON: nested too deeply to read") from None
     if not isinstance(message, dict) or message.get("op") not in OPS:
         raise ProtocolError(f"{where}: expected an object with op {', '.join(map(repr, OPS))}")
     if message["op"] in ("close", "hello"):
@@ -88,6 +91,7 @@ def _read(line: str, number: int, known: dict[str, Delivery]) -> dict[str, Any]:
             message.get("context"), dict
         ):
             raise ProtocolError(f"{where}: render: expected a template (text) and a context")
+        _check_context(message["context"], where)
         _now(message, where)
         return message
     if not isinstance(message.get("delivery"), str):
@@ -101,9 +105,57 @@ def _read(line: str, number: int, known: dict[str, Delivery]) -> dict[str, Any]:
                     f"of delivery {message['delivery']!r}"
                 )
         limit = message.get("time_limit", 10)
-        if isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0:
+        if isinstance(limit, bool) or not isinstance(limit, int | float) or not 0 < limit < 1e9:
             raise ProtocolError(f"{where}: time_limit: expected seconds above 0")
+        _check_action(message["action"], where)
+        _check_context(message["context"], where)
     return message
+
+
+def _check_action(action: dict[str, Any], where: str) -> None:
+    """The fields of an ``action`` have the protocol's types (their values are the
+    implementation's to judge: a wrong URL or name is a configuration error, rule A4)."""
+    if not isinstance(action.get("url"), str) or not isinstance(action.get("method"), str):
+        raise ProtocolError(f"{where}: action: expected url and method (texts)")
+    for field in ("headers", "params"):
+        pairs = action.get(field, [])
+        if not isinstance(pairs, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+            for pair in pairs
+        ):
+            raise ProtocolError(f"{where}: action.{field}: expected a list of [name, template]")
+    if action.get("save_to") is not None and not isinstance(action["save_to"], str):
+        raise ProtocolError(f"{where}: action.save_to: expected a text or null")
+
+
+def _check_context(context: dict[str, Any], where: str) -> None:
+    subscriber = context.get("subscriber", {})
+    if not isinstance(context.get("variables", {}), dict):
+        raise ProtocolError(f"{where}: context.variables: expected an object")
+    if not isinstance(subscriber, dict) or not all(
+        isinstance(value, str) for value in subscriber.values()
+    ):
+        raise ProtocolError(f"{where}: context.subscriber: expected an object of texts")
+    unknown = sorted(set(subscriber) - set(subscriber_fields()))
+    if unknown:
+        raise ProtocolError(
+            f"{where}: context.subscriber: {unknown[0]!r} is not one of "
+            f"{', '.join(subscriber_fields())}"
+        )
+    for field in ("bot_id", "timezone"):
+        if not isinstance(context.get(field, ""), str):
+            raise ProtocolError(f"{where}: context.{field}: expected a text")
+    try:
+        check_timezone(context.get("timezone", "UTC"))
+    except ConfigurationError as exc:
+        raise ProtocolError(f"{where}: context.timezone: {exc.expected}") from None
+
+
+def _line(out: dict[str, Any]) -> str:
+    try:
+        return json.dumps(out, ensure_ascii=False).encode().decode() + "\n"
+    except UnicodeEncodeError:  # an unpaired surrogate the harness sent: JSON's \\ud83d
+        return json.dumps(out) + "\n"
 
 
 async def serve(implementation: Any = None) -> None:
@@ -145,7 +197,7 @@ async def serve(implementation: Any = None) -> None:
                     )
                 report = await deliveries[key].attempt(datetime.fromisoformat(message["now"]))
                 out = answer(report)
-            sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+            sys.stdout.write(_line(out))
             sys.stdout.flush()
     finally:
         await implementation.aclose()

@@ -313,6 +313,8 @@ def _scenario(record: Mapping[str, Any], anchor: str, nodeid: str) -> str:
     ]
     if record.get("problem"):
         parts.append(f"<h3>Error</h3><pre>{_e(record['problem'])}</pre>")
+    if record.get("note"):
+        parts.append(f'<p class="muted">{_e(record["note"])}</p>')
     if record.get("skip_reason"):
         parts.append(f'<p class="muted">{_e(record["skip_reason"])}</p>')
     for number, failure in enumerate(record.get("failures") or [], 1):

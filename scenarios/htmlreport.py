@@ -12,7 +12,7 @@ HTML-escaped; the page has no script and a policy that forbids loading anything.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -26,10 +26,14 @@ if TYPE_CHECKING:
     from .loader import LoadedScenario
     from .results import RunResult
 
-__all__ = ["render_report", "scenario_record", "write_report"]
+__all__ = ["RECORD_LIMIT", "render_report", "scenario_record", "slim_record", "write_report"]
 
 _TEXT_LIMIT: Final = 4000  # characters of a body or a failure's story kept per item
 _ROWS_LIMIT: Final = 200  # requests and attempts kept per scenario
+_LINE_LIMIT: Final = 1000  # characters of a header, a block's text, a message's line
+#: A scenario's page data past this (in characters of JSON) keeps only what
+#: :func:`slim_record` keeps: the rows above can still add up to megabytes.
+RECORD_LIMIT: Final = 512 * 1024
 
 
 def _cut(text: str, limit: int = _TEXT_LIMIT) -> str:
@@ -40,9 +44,13 @@ def _seconds(delta: timedelta) -> float:
     return round(delta.total_seconds(), 3)
 
 
+def _headers(pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
+    return [[_cut(name, _LINE_LIMIT), _cut(value, _LINE_LIMIT)] for name, value in pairs[:100]]
+
+
 def _flow(loaded: LoadedScenario) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for index, block in enumerate(loaded.scenario.flow):
+    for index, block in enumerate(loaded.scenario.flow[:_ROWS_LIMIT]):
         if block.webhook is not None:
             spec = block.webhook
             text = f"{spec.method} {spec.url}"
@@ -53,7 +61,7 @@ def _flow(loaded: LoadedScenario) -> list[dict[str, Any]]:
             out.append(
                 {
                     "kind": "webhook",
-                    "text": text,
+                    "text": _cut(text, _LINE_LIMIT),
                     "where": loaded.where("flow", index),
                     "extra": [_cut(line, 500) for line in extra[:50]],
                 }
@@ -62,7 +70,7 @@ def _flow(loaded: LoadedScenario) -> list[dict[str, Any]]:
             out.append(
                 {
                     "kind": "message",
-                    "text": str(block.message),
+                    "text": _cut(str(block.message), _LINE_LIMIT),
                     "where": loaded.where("flow", index),
                 }
             )
@@ -71,7 +79,7 @@ def _flow(loaded: LoadedScenario) -> list[dict[str, Any]]:
             out.append(
                 {
                     "kind": "set",
-                    "text": f"{block.set.name} = {value}",
+                    "text": _cut(f"{block.set.name} = {value}", _LINE_LIMIT),
                     "where": loaded.where("flow", index),
                 }
             )
@@ -120,13 +128,13 @@ def _attempts(result: RunResult) -> list[dict[str, Any]]:
                 "ok": report.ok,
                 "status": report.status,
                 "error_kind": report.error_kind,
-                "error": report.error,
+                "error": None if report.error is None else _cut(report.error),
                 "request": None
                 if request is None
                 else {
                     "method": request.method,
                     "url": request.url,
-                    "headers": [list(pair) for pair in request.headers],
+                    "headers": _headers(request.headers),
                     "body": _cut(request.body),
                 },
             }
@@ -151,7 +159,7 @@ def _requests(
                 "status": entry.status,
                 "stub": entry.stub_id,
                 "fault": entry.fault,
-                "headers": [list(pair) for pair in entry.raw_headers],
+                "headers": _headers(entry.raw_headers),
                 "body": _cut(entry.text),
             }
         )
@@ -195,10 +203,10 @@ def scenario_record(
         record["failures"] = [
             {
                 "field": failure.field,
-                "message": failure.message,
+                "message": _cut(failure.message),
                 "details": [_cut(line, 1000) for line in failure.details[:400]],
             }
-            for failure in error.failures
+            for failure in error.failures[:_ROWS_LIMIT]
         ]
     elif error is not None:
         record["problem"] = _cut(f"{type(error).__name__}: {error}")
@@ -207,8 +215,8 @@ def scenario_record(
         record |= {
             "started_at": result.started_at.isoformat(),
             "state": result.state,
-            "last_error": result.last_error,
-            "messages": [message.text for message in result.messages[:_ROWS_LIMIT]],
+            "last_error": None if result.last_error is None else _cut(result.last_error),
+            "messages": [_cut(message.text) for message in result.messages[:_ROWS_LIMIT]],
             "attempts": _attempts(result),
             "requests": requests,
             "near_misses": misses,
@@ -220,7 +228,23 @@ def scenario_record(
         mock = result.mock_url
         text = text.replace(mock, "{mock.url}").replace(mock.split("://")[-1], "{mock.host}")
     loaded_back: dict[str, Any] = json.loads(text)
+    if len(text) > RECORD_LIMIT:
+        return slim_record(loaded_back, f"its run's data came to {len(text):,} characters")
     return loaded_back
+
+
+#: What a scenario's page data keeps when it is cut down: what it is, where, and why it failed.
+_SLIM_KEYS: Final = ("name", "where", "rules", "failures", "problem", "state", "last_error")
+
+
+def slim_record(record: Mapping[str, Any], why: str) -> dict[str, Any]:
+    """``record`` without its flow, requests and attempts, saying ``why`` on the page."""
+    slim = {key: record[key] for key in _SLIM_KEYS if key in record}
+    slim["failures"] = [
+        {**failure, "details": failure["details"][:20]} for failure in slim.get("failures", [])
+    ]
+    slim["note"] = f"Requests, attempts and messages are left out: {why}."
+    return slim
 
 
 def write_report(

@@ -18,6 +18,7 @@ compares what comes out with what the scenario expects.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
@@ -287,6 +288,32 @@ class Implementation(Protocol):
     async def aclose(self) -> None: ...
 
 
+#: How long the harness waits for an implementation's ``render()``, ``capabilities()``
+#: or ``aclose()``: one that never returns must not freeze the run.
+CALL_LIMIT = 60.0
+
+
+async def bounded_call(call: Callable[[], Any], what: str) -> Any:
+    """``call()``, awaited if it gives an awaitable, within :data:`CALL_LIMIT` seconds;
+    :class:`ScenarioError` naming ``what`` when it raises or does not return in time."""
+    try:
+        async with asyncio.timeout(CALL_LIMIT):
+            result = call()
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+    except ScenarioError:
+        raise
+    except TimeoutError:
+        raise ScenarioError(
+            f"the implementation's {what} did not return within {CALL_LIMIT:g} s"
+        ) from None
+    except Exception as exc:
+        raise ScenarioError(
+            f"the implementation's {what} raised {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 async def capabilities_of(implementation: Any) -> Capabilities:
     """What ``implementation`` declares (``capabilities()``, plain or async), else the defaults:
     it renders when it has a ``render`` method, and truncates an over-limit body."""
@@ -294,9 +321,7 @@ async def capabilities_of(implementation: Any) -> Capabilities:
     if declared is None:
         return Capabilities(renders=callable(getattr(implementation, "render", None)))
     if callable(declared):
-        declared = declared()
-        if inspect.isawaitable(declared):
-            declared = await declared
+        declared = await bounded_call(declared, "capabilities()")
     if isinstance(declared, Capabilities):
         return declared
     return Capabilities.from_json(declared, source="the implementation")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from mockserver.validation import dotted_path
 from mockserver.written import as_written
 from mockserver.yamlfile import Document, load_documents, problems_from_validation
 
+from .durations import format_duration
 from .errors import ScenarioFileError
 from .model import Scenario
 
@@ -29,6 +31,11 @@ __all__ = [
 ]
 
 _PARAM: Final = re.compile(r"\$\{(\w+)\}")
+#: The most cases one ``parametrize:`` may make: a grid of a few lists multiplies
+#: (six lists of ten are a million items), and every case is a scenario to build.
+MAX_CASES: Final = 1000
+#: The most items (scenarios, each case counted) one file may make.
+MAX_ITEMS: Final = 10_000
 
 
 @dataclass
@@ -157,11 +164,32 @@ def _expand(
     combos: list[dict[str, Any]] = [{}]
     if isinstance(grid, dict) and grid and all(isinstance(v, list) and v for v in grid.values()):
         names = list(grid)
+        cases = math.prod(len(grid[name]) for name in names)
+        if cases > MAX_CASES:
+            sizes = " x ".join(str(len(grid[name])) for name in names)
+            problems.append(
+                Problem(
+                    document.where((*prefix, "parametrize")),
+                    dotted_path((*prefix, "parametrize")),
+                    f"at most {MAX_CASES:,} cases (every combination of the lists); "
+                    f"got {sizes} = {cases:,}: split the scenario, or list the cases",
+                )
+            )
+            return []
         combos = [
             dict(zip(names, values, strict=True))
             for values in itertools.product(*(grid[name] for name in names))
         ]
     elif isinstance(grid, list) and grid and all(isinstance(case, dict) for case in grid):
+        if len(grid) > MAX_CASES:
+            problems.append(
+                Problem(
+                    document.where((*prefix, "parametrize")),
+                    dotted_path((*prefix, "parametrize")),
+                    f"at most {MAX_CASES:,} cases; got {len(grid):,}: split the scenario",
+                )
+            )
+            return []
         combos = [dict(case) for case in grid]
     out = []
     for params in combos:
@@ -190,12 +218,53 @@ def _expand(
                 for problem in problems_from_validation(exc, document, prefix, Scenario)
             ]
             break
+        crossed = _attempt_problems(scenario)
+        if crossed:
+            problems += [
+                Problem(document.where((*prefix, *at)), dotted_path((*prefix, *at)), message)
+                for at, message in crossed
+            ]
+            break
         written, at = stubs_at or (document, (*prefix, "mock", "stubs"))
         if written.lines or written.locate is not None:  # from a file: reports say where
             for index, stub in enumerate(scenario.mock.stubs):
                 stub.located(written.where((*at, index)))
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
+
+
+def _attempt_problems(scenario: Scenario) -> list[tuple[Place, str]]:
+    """``expect.attempts`` that no run can give: a block that is not a webhook of the
+    flow, a status that is not HTTP's, no kind at all, or offsets going back in time."""
+    webhooks = [i for i, block in enumerate(scenario.flow) if block.webhook is not None]
+    found: list[tuple[Place, str]] = []
+    previous = None
+    for index, want in enumerate(scenario.expect.attempts or ()):
+        at: Place = ("expect", "attempts", index)
+        if want.block is not None and want.block not in webhooks:
+            found.append(
+                (
+                    (*at, "block"),
+                    f"the index of a webhook block of the flow ({', '.join(map(str, webhooks))}"
+                    f" here); got {want.block}"
+                    if webhooks
+                    else f"the index of a webhook block, and this flow has none; got {want.block}",
+                )
+            )
+        if want.status is not None and not 100 <= want.status <= 599:
+            found.append(((*at, "status"), f"an HTTP status, 100 to 599; got {want.status}"))
+        if want.error == []:
+            found.append(((*at, "error"), "a kind, a list of kinds (not empty), or a text"))
+        if previous is not None and want.at < previous:
+            found.append(
+                (
+                    (*at, "at"),
+                    "attempts in the order they happen, each at or after the one before "
+                    f"({format_duration(previous)}); got {format_duration(want.at)}",
+                )
+            )
+        previous = want.at
+    return found
 
 
 #: Keys people put in the wrong place, and where they go.
@@ -217,6 +286,7 @@ def _placed(problem: Problem) -> Problem:
 
 
 _FILE_KEYS: Final = frozenset({"scenarios", "defaults"})
+_TOO_MANY: Final = f"at most {MAX_ITEMS:,} items (scenarios and their cases) in one file; split it"
 
 
 def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
@@ -243,6 +313,10 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
                     f"a scenario is a mapping, got {type(item).__name__}",
                 )
             )
+            return
+        if len(loaded) >= MAX_ITEMS:
+            if not any(problem.message == _TOO_MANY for problem in problems):
+                problems.append(Problem(document.where(prefix), dotted_path(prefix), _TOO_MANY))
             return
         item = {key: value for key, value in item.items() if key != "$schema"}
         merged = _merge(copy.deepcopy(defaults), item)

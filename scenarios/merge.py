@@ -18,7 +18,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .summary import REPORT_FORMAT, conformance_data, conformance_summary
+from .summary import (
+    NOT_APPLICABLE,
+    REPORT_FORMAT,
+    RULES,
+    conformance_data,
+    conformance_summary,
+)
 
 __all__ = ["MergeError", "main", "merge_reports"]
 
@@ -38,28 +44,51 @@ def _read(path: Path) -> dict[str, Any]:
         if size > MAX_REPORT_BYTES:
             raise MergeError(f"{path}: {size} bytes, over the {MAX_REPORT_BYTES} a report may have")
         data = json.loads(path.read_text(encoding="utf-8"))
+    except MergeError:
+        raise
     except OSError as exc:
         raise MergeError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     except ValueError as exc:
         raise MergeError(f"{path}: not JSON ({exc})") from None
+    except RecursionError:
+        raise MergeError(f"{path}: not a report (values nested too deeply to read)") from None
     if not isinstance(data, dict) or data.get("format") != REPORT_FORMAT:
         raise MergeError(
             f"{path}: not a --conformance-json report of format {REPORT_FORMAT} "
             f"(got format {data.get('format') if isinstance(data, dict) else None!r})"
         )
+    _check_layout(path, data)
+    return data
+
+
+#: What a scenario's outcome can be in a report (pytest's, and the summary's own).
+OUTCOMES = frozenset({"passed", "failed", "skipped", "xfailed", "xpassed", "error", NOT_APPLICABLE})
+
+
+def _rule_ids(value: Any) -> bool:
+    return isinstance(value, list) and all(rule in RULES for rule in value)
+
+
+def _check_layout(path: Path, data: dict[str, Any]) -> None:
+    """Every field the merge reads has the type and values a report of this format has."""
     scenarios = data.get("scenarios")
     if not isinstance(scenarios, dict) or not isinstance(data.get("implementation"), str):
         raise MergeError(f"{path}: expected 'implementation' (a text) and 'scenarios' (an object)")
+    if data.get("selected") is not None and not _rule_ids(data["selected"]):
+        raise MergeError(f"{path}: selected: expected a list of rule ids (A1..F3)")
+    if data.get("capabilities") is not None and not isinstance(data["capabilities"], dict):
+        raise MergeError(f"{path}: capabilities: expected an object or null")
     for nodeid, entry in scenarios.items():
-        rules = entry.get("rules") if isinstance(entry, dict) else None
-        outcome = entry.get("outcome") if isinstance(entry, dict) else None
-        if not (isinstance(rules, list) and all(isinstance(r, str) for r in rules)) or not (
-            isinstance(outcome, str)
+        if not (
+            isinstance(entry, dict)
+            and _rule_ids(entry.get("rules"))
+            and entry.get("outcome") in OUTCOMES
+            and (entry.get("not_judged") is None or _rule_ids(entry["not_judged"]))
         ):
             raise MergeError(
-                f"{path}: scenarios[{nodeid!r}]: expected {{rules: [ids], outcome: text}}"
+                f"{path}: scenarios[{nodeid!r}]: expected {{rules: [rule ids], outcome: one of "
+                f"{', '.join(sorted(OUTCOMES))}, not_judged: [rule ids]}}; got {entry!r:.200}"
             )
-    return data
 
 
 def merge_reports(paths: list[Path]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ same file start from. The mock server's part uses ``mockserver``'s own
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import timedelta, timezone
 from typing import Annotated, Any, Final, Literal
 
@@ -61,6 +62,7 @@ __all__ = [
     "SubscriberSpec",
     "UncheckedMethod",
     "WebhookSpec",
+    "When",
 ]
 
 RULE_ID = re.compile(r"[A-F][1-9]")
@@ -558,6 +560,25 @@ class Expect(_Model):
         return value
 
 
+#: An implementation's rule D3 choice (``scenarios.implementations.OVER_LIMIT_CHOICES``).
+OverLimit = Literal["truncate", "fail", "discard"]
+
+
+class When(_Model):
+    """The capabilities an implementation must have declared for a scenario to apply."""
+
+    over_limit: OverLimit | None = Field(
+        default=None, description="rule D3's choice for a body over 1 MiB"
+    )
+    renders: bool | None = Field(
+        default=None, description="whether it renders messages and set values itself"
+    )
+
+    def items(self) -> list[tuple[str, Any]]:
+        """The capabilities asked for, as ``(name, value)``."""
+        return [(key, value) for key, value in self if value is not None]
+
+
 class Scenario(_Model):
     """One scenario: a subscriber, a flow, the far side, and what must happen."""
 
@@ -573,8 +594,8 @@ class Scenario(_Model):
         description="pytest marks: a name (smoke), or one {name: argument}: a reason for "
         "skip/xfail/skipif, a list of arguments, or a mapping of keyword arguments",
     )
-    when: dict[str, JsonValue] = Field(
-        default_factory=dict,
+    when: When = Field(
+        default_factory=When,
         description="run only for an implementation that declared these capabilities "
         "(over_limit: truncate): a choice the rules leave to the implementation",
     )
@@ -619,6 +640,19 @@ class Scenario(_Model):
             f"{{name: value}} cases; got {value!r}"
         )
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        # The name is the pytest item's: it is printed on one line, written to JUnit XML,
+        # and selected by node id (file::name), which "::" would split.
+        if not value.strip():
+            raise ValueError(f"a name that is not only spaces; got {value!r}")
+        if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
+            raise ValueError(f"a name of one line, without control characters; got {value!r}")
+        if "::" in value:
+            raise ValueError(f"a name without '::' (it separates a node id's parts); got {value!r}")
+        return value
+
     @field_validator("rules")
     @classmethod
     def _rules(cls, value: list[str]) -> list[str]:
@@ -662,7 +696,16 @@ class Scenario(_Model):
     @field_validator("clock")
     @classmethod
     def _aware(cls, value: RealDatetime) -> RealDatetime:
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        try:
+            year = value.astimezone(timezone.utc).year
+        except OverflowError:
+            year = 0
+        # {timestamp} is Unix seconds, and the whole retry schedule (and the far side's
+        # day-long tokens) must fit before the year 10000, as for webhook-try's --now.
+        if not 1970 <= year <= 9998:
+            raise ValueError(f"a time from 1970 to 9998; got {value.isoformat()}")
+        return value
 
     @field_validator("variables")
     @classmethod

@@ -14,11 +14,13 @@ alone keeps the reports' records.
 from __future__ import annotations
 
 import asyncio
+import json
 import shlex
 import shutil
+import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
@@ -118,7 +120,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: The plugin's ini keys of type bool, checked at configure: pytest reads one only when
+#: it is first needed (under xdist, on the controller only), and names neither the key
+#: nor what it takes.
+_BOOL_INI: Final = ("scenario_xdist_share", "scenario_gc_freeze")
+
+
+def _check_ini(config: pytest.Config) -> None:
+    for key in _BOOL_INI:
+        try:
+            config.getini(key)
+        except (ValueError, pytest.UsageError) as exc:  # pytest 9 wraps it in the latter
+            raise pytest.UsageError(
+                f"{key}: expected true or false (also yes/no, on/off, 1/0); {exc}"
+            ) from None
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _check_ini(config)
     _check_implementation_options(config)
     _wanted_rules(config)  # a wrong --rule stops the run before collection
     if not config.getoption("help", False):
@@ -184,12 +203,14 @@ def _wanted_rules(config: pytest.Config) -> frozenset[str]:
         return known
     from .summary import RULES
 
+    options: list[str] = config.getoption("--rule")
     wanted = {
-        part.strip().upper()
-        for option in config.getoption("--rule")
-        for part in option.split(",")
-        if part.strip()
+        part.strip().upper() for option in options for part in option.split(",") if part.strip()
     }
+    if options and not wanted:  # ``--rule "$RULES"`` with nothing in it must not run all
+        raise pytest.UsageError(
+            f"--rule: expected rule ids such as E1 or E1,E2; got {', '.join(map(repr, options))}"
+        )
     unknown = sorted(wanted - set(RULES))
     if unknown:
         raise pytest.UsageError(
@@ -455,7 +476,12 @@ class Harness:
             if self._server is not None:
                 self._runner.run(self._server.stop())
             if self._implementation is not None:
-                self._runner.run(self._implementation.aclose())
+                from .implementations import bounded_call
+
+                try:
+                    self._runner.run(bounded_call(self._implementation.aclose, "aclose()"))
+                except ScenarioError as exc:  # the run is over: said, not raised
+                    sys.stderr.write(f"scenarios: {exc}\n")
             self._runner.close()
             self._runner = None
 
@@ -497,9 +523,16 @@ class ScenarioFile(pytest.File):
         problems: list[Problem] = []
         for index, entry in enumerate(parsed.entries):
             try:
-                marked.append((index, [_mark(spec) for spec in entry.marks]))
+                marks = [_mark(spec) for spec in entry.marks]
             except pytest.fail.Exception as exc:  # --strict-markers and an unknown mark
                 problems.append(Problem(entry.marks_where, entry.marks_field, exc.msg or str(exc)))
+                continue
+            problems += [
+                Problem(entry.marks_where, entry.marks_field, message)
+                for message in map(_mark_problem, marks)
+                if message
+            ]
+            marked.append((index, marks))
         if problems:
             raise self.CollectError(str(ScenarioFileError(problems, source=str(self.path))))
         for warning in parsed.warnings:
@@ -513,6 +546,29 @@ class ScenarioFile(pytest.File):
             yield ScenarioItem.from_parent(
                 self, name=parsed.entries[index].id, parsed=parsed, index=index, marks=marks
             )
+
+
+def _mark_problem(mark: pytest.MarkDecorator) -> str | None:
+    """What is wrong with a mark pytest takes from a Python test but a scenario cannot use,
+    or whose argument pytest would only refuse once a test ran (ending the whole run)."""
+    name = mark.name
+    if name == "parametrize":
+        return "parametrize is a key of the scenario (parametrize: {name: [values]}), not a mark"
+    if name == "usefixtures":
+        return "a scenario takes no fixtures; usefixtures would do nothing here"
+    if name == "filterwarnings":
+        from _pytest.config import parse_warning_filter
+
+        for argument in mark.args:
+            try:
+                parse_warning_filter(str(argument), escape=False)
+            except pytest.UsageError as exc:  # its last line says what is wrong
+                reason = str(exc).strip().splitlines()[-1].strip()
+                return (
+                    "filterwarnings: a warning filter like 'ignore::DeprecationWarning'; "
+                    f"got {argument!r} ({reason})"
+                )
+    return None
 
 
 def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:
@@ -578,6 +634,11 @@ class ScenarioItem(pytest.Item):
         finally:
             if harness.last_unjudged:
                 self.user_properties.append(("not_judged", ",".join(harness.last_unjudged)))
+
+    def teardown(self) -> None:
+        # The call's report (and the HTML report's data) is made: what the run did (every
+        # request and saved value) would otherwise live as long as the session.
+        self.result = None
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.entry.line - 1, f"scenario: {self.entry.id}"
@@ -721,6 +782,11 @@ class ConformanceReport:
             terminalreporter.write_line(f"conformance report (JSON): {self.json_note}")
 
 
+#: The most page data (characters of JSON) ``--scenario-html`` holds for one run; the
+#: scenarios after it keep their name, place, rules, outcome and failures only.
+HTML_TOTAL_LIMIT = 128 * 1024 * 1024
+
+
 class HtmlReport:
     """``--scenario-html``: each worker puts its scenario's data on the report
     (``scenario_html``, which xdist carries); the controller writes one page."""
@@ -729,6 +795,8 @@ class HtmlReport:
         self.config = config
         self.path = path
         self.records: dict[str, dict[str, Any]] = {}
+        self.size = 0  # characters of JSON held in records
+        self.slimmed = 0  # records cut down to stay within HTML_TOTAL_LIMIT
         self.note = ""
         self.writes = not hasattr(config, "workerinput")  # under xdist, the controller
 
@@ -767,7 +835,19 @@ class HtmlReport:
         unjudged = str(properties.get("not_judged", ""))
         if unjudged:  # rules this scenario cannot certify for this implementation
             data["not_judged"] = unjudged.split(",")
-        self.records[report.nodeid] = data | {"outcome": outcome}
+        record = data | {"outcome": outcome}
+        size = len(json.dumps(record, ensure_ascii=False, default=str))
+        if self.size + size > HTML_TOTAL_LIMIT:
+            from .htmlreport import slim_record
+
+            record = slim_record(
+                record, f"the page's data went past {HTML_TOTAL_LIMIT:,} characters"
+            )
+            record["outcome"] = outcome
+            size = len(json.dumps(record, ensure_ascii=False, default=str))
+            self.slimmed += 1
+        self.size += size
+        self.records[report.nodeid] = record
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -787,6 +867,11 @@ class HtmlReport:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
         else:
             self.note = f"written to {target} ({len(self.records)} scenario(s))"
+            if self.slimmed:
+                self.note += (
+                    f"; page data past {HTML_TOTAL_LIMIT:,} characters: {self.slimmed} "
+                    "scenario(s) show only their failures, without requests and attempts"
+                )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.note:

@@ -33,7 +33,14 @@ from .implementations import (
     RequestSnapshot,
 )
 
-__all__ = ["ANSWER_GRACE", "LINE_LIMIT", "PROTOCOL", "CommandImplementation", "report_from_json"]
+__all__ = [
+    "ANSWER_GRACE",
+    "LINE_LIMIT",
+    "PROTOCOL",
+    "RENDER_WAIT",
+    "CommandImplementation",
+    "report_from_json",
+]
 
 #: The protocol's version, sent in ``hello`` and expected back.
 PROTOCOL: Final = 2
@@ -43,6 +50,15 @@ PROTOCOL: Final = 2
 LINE_LIMIT = 64 * 1024 * 1024
 #: How long past an attempt's own time limit the harness waits for its answer line.
 ANSWER_GRACE = 30.0
+#: How long the harness waits for the answer to ``hello`` or ``render`` (writing the
+#: message included: a process that stops reading its stdin must not freeze the run).
+RENDER_WAIT = 60.0
+#: The stderr kept for failure reports: the last lines, each cut to a length, so that
+#: a process that floods stderr (or writes it without line ends) costs bounded memory.
+STDERR_LINES = 20
+STDERR_LINE_CHARS = 2000
+#: How long the close message may take to write before the process is killed.
+CLOSE_WAIT = 5.0
 
 
 @dataclass
@@ -158,6 +174,22 @@ class _CommandDelivery:
         return report_from_json(answer)
 
 
+def _line(message: dict[str, Any]) -> bytes:
+    """One message as a line of UTF-8 JSON."""
+    try:
+        return json.dumps(message, ensure_ascii=False, default=str).encode() + b"\n"
+    except UnicodeEncodeError:  # an unpaired surrogate (half an emoji) has no UTF-8 form:
+        return json.dumps(message, default=str).encode() + b"\n"  # JSON's \\ud83d escape
+
+
+def _keep(tail: list[str], line: bytes) -> None:
+    text = line[: STDERR_LINE_CHARS * 4].decode("utf-8", "replace").rstrip()
+    if len(text) > STDERR_LINE_CHARS:
+        text = f"{text[:STDERR_LINE_CHARS]}... (cut)"
+    tail.append(text)
+    del tail[:-STDERR_LINES]
+
+
 def _shorten(value: Any, limit: int = 300) -> str:
     text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
@@ -179,6 +211,8 @@ class CommandImplementation:
         self._numbers = itertools.count(1)
         self._lock = asyncio.Lock()
         self._capabilities: Capabilities | None = None
+        self._greeted_once = False  # some process of the command has answered hello
+        self._refused: str | None = None  # why the command is not started again
 
     async def _ensure(self) -> _Process:
         if self._process is None or self._process.process.returncode is not None:
@@ -198,19 +232,33 @@ class CommandImplementation:
 
     @staticmethod
     async def _drain(handle: _Process) -> None:
-        assert handle.process.stderr is not None
-        async for line in handle.process.stderr:
-            handle.stderr.append(line.decode("utf-8", "replace").rstrip())
-            del handle.stderr[:-20]
+        """Read stderr to its end in chunks (a line may be any length), keeping a short tail."""
+        stream = handle.process.stderr
+        assert stream is not None
+        partial = b""
+        while chunk := await stream.read(65536):
+            *lines, rest = (partial + chunk).split(b"\n")
+            for line in lines:
+                _keep(handle.stderr, line)
+            # Of a line without an end only its start is kept: the buffer stays bounded.
+            partial = rest[: STDERR_LINE_CHARS * 4]
+        if partial:
+            _keep(handle.stderr, partial)
 
     async def _read_answer(self, handle: _Process, message: dict[str, Any], wait: float) -> bytes:
         stdin, stdout = handle.process.stdin, handle.process.stdout
         assert stdin is not None
         assert stdout is not None
+
+        line = _line(message)
+
+        async def write_then_read() -> bytes:
+            stdin.write(line)
+            await stdin.drain()  # a process that reads nothing: bounded by ``wait`` too
+            return await stdout.readline()
+
         try:
-            stdin.write(json.dumps(message, ensure_ascii=False, default=str).encode() + b"\n")
-            await stdin.drain()
-            return await asyncio.wait_for(stdout.readline(), wait)
+            return await asyncio.wait_for(write_then_read(), wait)
         except (BrokenPipeError, ConnectionResetError):
             return b""
         except TimeoutError:
@@ -227,14 +275,34 @@ class CommandImplementation:
                 "it was stopped"
             ) from None
 
-    async def exchange(self, message: dict[str, Any], *, wait: float = 60.0) -> dict[str, Any]:
-        """Send one message, read one answer line (waiting at most ``wait`` seconds)."""
+    async def exchange(
+        self, message: dict[str, Any], *, wait: float | None = None
+    ) -> dict[str, Any]:
+        """Send one message, read one answer line (waiting at most ``wait`` seconds,
+        :data:`RENDER_WAIT` if not given)."""
+        if wait is None:
+            wait = RENDER_WAIT
         async with self._lock:
+            if self._refused is not None:
+                raise ScenarioError(self._refused)
             handle = await self._ensure()
-            if not handle.greeted and message.get("op") != "hello":
-                hello = await self._one(handle, {"op": "hello", "protocol": PROTOCOL}, 60.0)
-                self._capabilities = self._hello(hello)
-            handle.greeted = True
+            if not handle.greeted:
+                try:
+                    answer = await self._one(
+                        handle, {"op": "hello", "protocol": PROTOCOL}, RENDER_WAIT
+                    )
+                    self._capabilities = self._hello(answer)
+                except ScenarioError as exc:
+                    if not self._greeted_once:  # a command that never works: say so at once
+                        await self._stop(handle)
+                        self._refused = (
+                            f"{exc}\n(not started again for the rest of the run: no process of "
+                            "this command has answered hello)"
+                        )
+                    raise
+                handle.greeted = self._greeted_once = True
+                if message.get("op") == "hello":
+                    return answer
             return await self._one(handle, message, wait)
 
     async def _one(self, handle: _Process, message: dict[str, Any], wait: float) -> dict[str, Any]:
@@ -247,7 +315,7 @@ class CommandImplementation:
             )
         try:
             answer = json.loads(line)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             await self._stop(handle)
             raise ScenarioError(
                 f"--sender-cmd {self.command!r} answered {line[:200]!r}, which is not one "
@@ -332,8 +400,8 @@ class CommandImplementation:
             return
         stdin = handle.process.stdin
         assert stdin is not None
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError, TimeoutError):
             stdin.write(b'{"op": "close"}\n')
-            await stdin.drain()
+            await asyncio.wait_for(stdin.drain(), CLOSE_WAIT)  # it may read nothing
             stdin.close()
-        await self._stop(handle, wait=5.0)
+        await self._stop(handle, wait=CLOSE_WAIT)

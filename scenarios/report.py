@@ -20,6 +20,22 @@ from .results import Failure, RunResult
 __all__ = ["failure_report", "field_path"]
 
 _INDEX = re.compile(r"\[(\d+)\]")
+#: A report's longest line, and the most rows of one kind it lists: a run can hold
+#: megabytes (two hundred messages of a saved 1 MiB answer); its report stays readable.
+LINE_LIMIT = 2000
+ROWS_LIMIT = 200
+
+
+def _rows(rows: list[str], what: str, indent: str = "  ") -> list[str]:
+    if len(rows) <= ROWS_LIMIT:
+        return rows
+    return [*rows[:ROWS_LIMIT], f"{indent}... and {len(rows) - ROWS_LIMIT} more {what}"]
+
+
+def _line(text: str) -> str:
+    if len(text) <= LINE_LIMIT:
+        return text
+    return f"{text[: LINE_LIMIT - 40]}... ({len(text):,} characters)"
 
 
 def field_path(field: str) -> tuple[str | int, ...]:
@@ -47,15 +63,17 @@ def _what_happened(loaded: LoadedScenario, result: RunResult) -> list[str]:
     lines.append(f"Flow: {state}")
     if result.attempts:
         lines.append(f"Attempts (offsets from {result.started_at.isoformat()}):")
+        rows = []
         for attempt in result.attempts:
             request = attempt.report.request
             target = f"{request.method} {request.url}" if request else ""
-            lines.append(
+            rows.append(
                 f"  flow[{attempt.block}] #{attempt.number} +{format_duration(attempt.offset)}"
                 f"  {target} -> {attempt.summary()}"
             )
+        lines += _rows(rows, "attempts")
     lines.append("Messages:" if result.messages else "Messages: (none)")
-    lines += [f"  {message.text!r}" for message in result.messages]
+    lines += _rows([f"  {message.text!r}" for message in result.messages], "messages")
     lines.append(f"Variables: {_variables(result)}")
     if result.missing:
         lines.append(f"References without a value: {', '.join(sorted(set(result.missing)))}")
@@ -64,14 +82,16 @@ def _what_happened(loaded: LoadedScenario, result: RunResult) -> list[str]:
         if result.requests
         else "Requests the mock server received: (none)"
     )
+    rows = []
     for entry in result.requests:
         offset = format_duration(entry.received_at - result.started_at)
         answer = f"stub {entry.stub_id}" if entry.stub_id else "no stub matched"
         fault = f", fault {entry.fault}" if entry.fault else ""
         status = entry.status if entry.status is not None else "no answer"
-        lines.append(
+        rows.append(
             f"  #{entry.seq} +{offset} {entry.method} {entry.url} -> {status} ({answer}{fault})"
         )
+    lines += _rows(rows, "requests")
     last_block = result.attempts[-1].block if result.attempts else None
     first = next(
         (a.report.request for a in result.attempts if a.block == last_block and a.report.request),
@@ -86,7 +106,7 @@ def _what_happened(loaded: LoadedScenario, result: RunResult) -> list[str]:
     if first is not None:
         lines.append("Rendered request (its attempt 1):")
         lines.append(f"  {first.method} {first.url}")
-        lines += [f"  {name}: {value}" for name, value in first.headers]
+        lines += _rows([f"  {name}: {value}" for name, value in first.headers], "headers")
         if first.body:
             body = first.body if len(first.body) <= 600 else first.body[:597] + "..."
             lines += ["", f"  {body}"]
@@ -107,10 +127,11 @@ def failure_report(loaded: LoadedScenario, result: RunResult, failures: list[Fai
         if yaml_lines:
             lines.append(f"   {loaded.source}:{yaml_lines[0][0]}")
             lines += [f"   {number_:>4} | {text}" for number_, text in yaml_lines]
-        lines += [f"   {detail}" if detail else "" for detail in failure.details]
+        details = [f"   {detail}" if detail else "" for detail in failure.details]
+        lines += _rows(details, "lines", indent="   ")
         lines.append("")
     lines += _what_happened(loaded, result)
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(_line(line) for line in "\n".join(lines).split("\n")) + "\n"
     if result.mock_url:
         text = text.replace(result.mock_url, "{mock.url}")
     return _strip_port(text, result)

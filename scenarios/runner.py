@@ -24,6 +24,7 @@ from mockserver import MockServer
 from mockserver.matching import show
 from webhook_core import MISSING
 
+from . import implementations
 from .checks import check
 from .durations import format_duration
 from .errors import ScenarioError, ScenarioFailed
@@ -180,9 +181,14 @@ async def run_scenario(
         given: Any = context()
         if legacy:  # the first protocol: the variables, the reserved ones computed here
             given = given.all_variables(_now())
-        delivery = implementation.deliver(
-            spec, given, time_limit=scenario.time_limit.total_seconds()
-        )
+        try:
+            delivery = implementation.deliver(
+                spec, given, time_limit=scenario.time_limit.total_seconds()
+            )
+        except ScenarioError:
+            raise
+        except Exception as exc:
+            raise _raised(index, "deliver()", exc) from exc
         await _deliver(loaded, index, delivery, result, broken, clock)
         if result.state in ("paused", "waiting"):
             break
@@ -219,9 +225,15 @@ async def _render(
     if harness_renders or render is None:  # it only delivers: webhook_core renders
         return reference_render(template, context.all_variables(_now()), kind)
     try:
-        rendered = await render(template, context, now=_now(), kind=kind)
+        async with asyncio.timeout(implementations.CALL_LIMIT):
+            rendered = await render(template, context, now=_now(), kind=kind)
     except ScenarioError:
         raise
+    except TimeoutError:
+        raise ScenarioError(
+            f"flow[{index}]: the implementation's render() did not return within "
+            f"{implementations.CALL_LIMIT:g} s; the run stopped there"
+        ) from None
     except Exception as exc:
         raise _raised(index, "render()", exc) from exc
     if not isinstance(rendered, Rendered):
@@ -337,6 +349,17 @@ async def _deliver(
             )
             result.state = "paused"
             return
+        if _too_far(report.retry_at, started):
+            broken.append(
+                Failure(
+                    f"flow[{index}]",
+                    f"attempt {number} asked to retry at {report.retry_at.isoformat()}, more "
+                    "than a year after the attempt (the contract's longest wait is 2 h); the "
+                    "run stopped there",
+                )
+            )
+            result.state = "paused"
+            return
         if stop_when_waiting:
             return
         stuck = _stuck(index, number, started, report.retry_at, scenario.clock)
@@ -345,6 +368,18 @@ async def _deliver(
             result.state = "paused"
             return
         clock.move_to(report.retry_at)
+
+
+#: The furthest a retry may be asked for: beyond it the clock would soon leave the
+#: years ``datetime`` can hold (an offset near the year 9999 already does).
+RETRY_HORIZON = timedelta(days=365)
+
+
+def _too_far(retry_at: datetime, started: datetime) -> bool:
+    try:
+        return retry_at.astimezone(timezone.utc) - started > RETRY_HORIZON
+    except OverflowError:
+        return True
 
 
 def _raised(index: int, what: str, exc: Exception) -> ScenarioError:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -377,12 +378,13 @@ def _prepare(args: argparse.Namespace) -> Report:
     variables = _variables(args)
     subscriber = _subscriber(args)
     zone = check_timezone(args.timezone, field="--timezone")
-    if args.timeout != args.timeout or args.timeout <= 0:
+    if not math.isfinite(args.timeout) or args.timeout <= 0:
         raise _BadInput(f"--timeout: got {args.timeout!r}, expected seconds above 0")
     clock = _Clock(_clock(args.now))
     start = clock.now()
     reserved = reserved_variables(subscriber, bot_id=args.bot_id, at=start, timezone=zone)
     context = {**variables, **reserved}
+    _check_sendable(action, context, args.show)
     try:
         prepared = prepare_request(action, context)
     except ConfigurationError as exc:
@@ -406,6 +408,41 @@ def _prepare(args: argparse.Namespace) -> Report:
         simulate=args.simulate,
         dry_run=args.dry_run,
     )
+
+
+def _unsendable(value: Any) -> str | None:
+    """Why ``value`` cannot go into a request or onto the terminal, if it cannot."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode()
+            except UnicodeEncodeError:  # a lone surrogate: JSON's "\\ud83d", or argv's bytes
+                return "text that UTF-8 can encode (no unpaired surrogate, no undecodable byte)"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "a number JSON can write (1e999 is out of range)"
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return None
+
+
+def _check_sendable(action: WebhookAction, context: dict[str, Any], shows: list[str]) -> None:
+    """A value that would crash the sender, or the printing, is bad input named here."""
+    places: list[tuple[str, Any]] = [("the action's url", action.url)]
+    places += [(f"the action's headers[{i}]", pair) for i, pair in enumerate(action.headers)]
+    places += [(f"the action's params[{i}]", pair) for i, pair in enumerate(action.params)]
+    places += [(f"variable {name!r}", value) for name, value in context.items()]
+    places += [("--show", template) for template in shows]
+    for place, value in places:
+        reason = _unsendable(value)
+        if reason is not None:
+            shown = ascii(value)
+            shown = shown if len(shown) <= 80 else f"{shown[:60]}... ({len(shown)} characters)"
+            raise _BadInput(f"{place}: got {shown}, expected {reason}")
 
 
 def _bad_input(

@@ -21,17 +21,29 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["flatten", "nest", "split_name"]
+__all__ = ["MAX_SEGMENTS", "flatten", "nest", "split_name"]
+
+#: The most segments a parameter name may have (rule A4): each is a level of the
+#: body, built and encoded recursively; a name of a thousand dots would otherwise
+#: crash the action with a RecursionError instead of a configuration error.
+MAX_SEGMENTS = 100
 
 
 def split_name(name: str, *, field: str = "name") -> list[str]:
-    """Split a dotted parameter name, rejecting empty segments (rule A4)."""
-    segments = name.split(".")
+    """Split a dotted parameter name, rejecting empty segments and more than
+    :data:`MAX_SEGMENTS` of them (rule A4)."""
+    segments = name.split(".", MAX_SEGMENTS)
     if "" in segments:
         raise ConfigurationError(
             field=field,
             value=name,
             expected="dot-separated segments that are not empty (like 'user.name')",
+        )
+    if len(segments) > MAX_SEGMENTS:
+        raise ConfigurationError(
+            field=field,
+            value=name,
+            expected=f"at most {MAX_SEGMENTS} dot-separated segments (levels of the body)",
         )
     return segments
 

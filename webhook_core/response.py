@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
+import re
 from typing import Any, Final
 
 __all__ = ["DEFAULT_MAX_BODY", "charset_of", "decode_body", "parse_body"]
@@ -39,6 +41,32 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite(digits: str) -> float:
+    number = float(digits)
+    if not math.isfinite(number):  # 1e999: Infinity once read, and sent on as that
+        raise ValueError(f"{digits} is out of a double's range")
+    return number
+
+
+#: A ``\\uD800``-``\\uDFFF`` escape: JSON reads an unpaired one (half an emoji that
+#: JavaScript cut) into text that has no UTF-8 form, and every later request that
+#: sends it would fail to encode.
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """``value`` with each unpaired surrogate (in keys too) read as U+FFFD, as an invalid
+    byte is (rule D3)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_surrogates(key): _without_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    return value
+
+
 def parse_body(body: bytes, content_type: str | None, *, truncated: bool = False) -> Any:
     """D2: a JSON object or array becomes a structure, whatever the Content-Type; else text.
 
@@ -51,9 +79,15 @@ def parse_body(body: bytes, content_type: str | None, *, truncated: bool = False
     head = text.lstrip()[:1]
     if head in ("{", "["):
         try:
-            value = json.loads(text, parse_constant=_reject_constant)
+            value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
         except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
             return text
         if isinstance(value, dict | list):
-            return value
+            # Paired escapes read as one character; only a text with some is walked.
+            if not _SURROGATE_ESCAPE.search(text):
+                return value
+            try:
+                return _without_surrogates(value)
+            except RecursionError:  # as deep as JSON can be read: kept as its text
+                return _SURROGATE.sub("\ufffd", text)
     return text

@@ -65,9 +65,21 @@ class Rendering:
 Part = str | Reference
 
 
-@lru_cache(maxsize=8192)
+#: Templates up to this many characters are parsed once and remembered (at most
+#: 8192 of them): the cache stays within 8192 x 4 KiB however long the templates are
+#: that pass through (a stub's registered over the admin API, a file's built by aliases).
+CACHED_TEMPLATE_CHARS: Final = 4096
+
+
 def parse_template(template: str) -> tuple[Part, ...]:
-    """Split ``template`` into literal strings and :class:`Reference` parts (cached)."""
+    """Split ``template`` into literal strings and :class:`Reference` parts (cached when
+    short: see :data:`CACHED_TEMPLATE_CHARS`)."""
+    if len(template) <= CACHED_TEMPLATE_CHARS:
+        return _parse_cached(template)
+    return _parse(template)
+
+
+def _parse(template: str) -> tuple[Part, ...]:
     parts: list[Part] = []
     literal: list[str] = []
     position = 0
@@ -98,6 +110,9 @@ def parse_template(template: str) -> tuple[Part, ...]:
     if text:
         parts.append(text)
     return tuple(parts)
+
+
+_parse_cached = lru_cache(maxsize=8192)(_parse)
 
 
 def references(template: str) -> tuple[Reference, ...]:
