@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from .loader import LoadedScenario
     from .results import RunResult
     from .sharing import ParsedFile, Share  # noqa: F401 (Share: a stash key's type)
-    from .wire import ReportPacking  # noqa: F401 (a stash key's type)
 
 # The harness's heavy parts (the mock server, the HTTP client, the models) are imported
 # when a scenario is collected or run, so processes that never meet one stay light.
@@ -146,7 +145,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a scenario file's item")
     config.stash[_HARNESS] = Harness(config)
     workerinput = getattr(config, "workerinput", None)
-    from .wire import WIRE_KEY, ReportPacking, wire_format
+    from .wire import WIRE_KEY, wire_format
 
     pack = workerinput is not None and workerinput.get(WIRE_KEY) == wire_format()
     config.stash[_PACKING] = packing = ReportPacking(pack=pack)
@@ -332,7 +331,61 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> ScenarioFi
 
 
 _SHARE = pytest.StashKey["Share"]()  # a worker's side of the run's parsed files
-_PACKING = pytest.StashKey["ReportPacking"]()  # scenario reports on xdist's wire
+
+
+class ReportPacking:
+    """Packs scenario items' reports on an xdist worker and unpacks them on the
+    controller (:mod:`scenarios.wire`)."""
+
+    def __init__(self, *, pack: bool) -> None:
+        self._pack = pack
+        self._scenario_ids: set[str] = set()
+        self._inside = False
+
+    def track(self, nodeid: str) -> None:
+        """``nodeid`` is a scenario item's: its reports are packed."""
+        if self._pack:
+            self._scenario_ids.add(nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_to_serializable(
+        self, config: pytest.Config, report: pytest.CollectReport | pytest.TestReport
+    ) -> dict[str, Any] | None:
+        if (
+            self._inside
+            or type(report) is not pytest.TestReport
+            or report.nodeid not in self._scenario_ids
+        ):
+            return None
+        from .wire import pack
+
+        self._inside = True  # pytest's own implementation makes the plain form
+        try:
+            plain: dict[str, Any] | None = config.hook.pytest_report_to_serializable(
+                config=config, report=report
+            )
+        finally:
+            self._inside = False
+        if plain is None:
+            return None
+        return pack(plain) or plain
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_from_serializable(
+        self, config: pytest.Config, data: dict[str, Any]
+    ) -> pytest.CollectReport | pytest.TestReport | None:
+        from .wire import unpack
+
+        plain = unpack(data)
+        if plain is None:
+            return None
+        report: pytest.CollectReport | pytest.TestReport | None = (
+            config.hook.pytest_report_from_serializable(config=config, data=plain)
+        )
+        return report
+
+
+_PACKING = pytest.StashKey[ReportPacking]()  # scenario reports on xdist's wire
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:

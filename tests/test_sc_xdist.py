@@ -526,7 +526,7 @@ def test_scenario_reports_travel_packed_and_read_back_as_without_xdist(
 
 
 def test_a_report_marshal_cannot_write_travels_plain(pytester: pytest.Pytester) -> None:
-    from scenarios.wire import ReportPacking
+    from scenarios.plugin import ReportPacking
 
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     config = pytester.parseconfigure()
