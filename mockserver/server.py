@@ -642,6 +642,12 @@ class MockServer:
             self._idle = None
 
     @property
+    def draining(self) -> bool:
+        """Stopping: requests in flight are let finish, new ones turned away (a live
+        feed, which would never finish, ends itself)."""
+        return self._draining
+
+    @property
     def in_flight(self) -> int:
         """How many requests are being answered right now."""
         return self._in_flight

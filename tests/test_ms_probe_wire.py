@@ -556,3 +556,21 @@ async def test_an_http_1_0_admin_request_without_host_is_answered(server: MockSe
         server.port, b"GET /__admin/health HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n"
     )
     assert status_of(answer) in (400, 403)  # an empty Host is not "no Host"
+
+
+async def test_an_open_live_feed_ends_cleanly_when_the_server_drains() -> None:
+    # A dashboard left open must not hold a stop for the whole drain timeout: the feed
+    # ends its stream (the last chunk sent) instead of being cut off when time is up.
+    server = MockServer(drain_timeout=LIVENESS)
+    await server.start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(b"GET /__admin/ui/api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await writer.drain()
+        await asyncio.wait_for(reader.readuntil(b"event: hello"), LIVENESS)
+        stopping = asyncio.ensure_future(server.stop())
+        rest = await asyncio.wait_for(reader.read(), LIVENESS)
+        await asyncio.wait_for(stopping, LIVENESS)
+    finally:
+        writer.close()
+    assert rest.endswith(b"0\r\n\r\n"), rest[-100:]
