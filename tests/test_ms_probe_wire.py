@@ -574,3 +574,30 @@ async def test_an_open_live_feed_ends_cleanly_when_the_server_drains() -> None:
     finally:
         writer.close()
     assert rest.endswith(b"0\r\n\r\n"), rest[-100:]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("/__admin/requests", id="journal"),
+        pytest.param("/__admin/near-misses", id="near-misses"),
+        pytest.param("/__admin/stubs", id="stubs"),
+    ],
+)
+async def test_a_client_leaving_a_long_admin_read_leaves_no_traceback(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str], target: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with MockServer([{"request": {"path": f"/s{n}"}} for n in range(2000)]) as server:
+        body = b"x" * 2000
+        for _ in range(300):
+            await exchange(server.port, request("/none", method=b"POST", body=body))
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(request(target))
+        await writer.drain()
+        await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)
+        writer.transport.abort()
+        await _until(lambda: server.in_flight == 0)
+        assert status_of(await exchange(server.port, request("/__admin/health"))) == 200
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert "Traceback" not in capfd.readouterr().err
