@@ -601,3 +601,21 @@ async def test_a_client_leaving_a_long_admin_read_leaves_no_traceback(
         assert status_of(await exchange(server.port, request("/__admin/health"))) == 200
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert "Traceback" not in capfd.readouterr().err
+
+
+async def test_a_template_names_a_header_in_any_case(server: MockServer) -> None:
+    server.add(
+        {
+            "request": {"path": "/h"},
+            "response": {
+                "headers": {"X-Echo": "{request.headers.X-Request-Id}"},
+                "json": {
+                    "id": "{request.headers.X-REQUEST-ID}",
+                    "in": "id {request.headers.x-request-id}",
+                },
+            },
+        }
+    )
+    answer = await exchange(server.port, request("/h", b"X-Request-Id: r-1"))
+    assert json.loads(body_of(answer)) == {"id": "r-1", "in": "id r-1"}
+    assert b"\r\nX-Echo: r-1\r\n" in answer
