@@ -619,3 +619,16 @@ async def test_a_template_names_a_header_in_any_case(server: MockServer) -> None
     answer = await exchange(server.port, request("/h", b"X-Request-Id: r-1"))
     assert json.loads(body_of(answer)) == {"id": "r-1", "in": "id r-1"}
     assert b"\r\nX-Echo: r-1\r\n" in answer
+
+
+async def test_health_in_flight_leaves_out_open_live_feeds(server: MockServer) -> None:
+    # A client waiting for in_flight == 0 (quiet) must not wait on an open dashboard.
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(b"GET /__admin/ui/api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await writer.drain()
+        await asyncio.wait_for(reader.readuntil(b"event: hello"), LIVENESS)
+        answer = await exchange(server.port, request("/__admin/health"))
+        assert json.loads(body_of(answer))["in_flight"] == 0
+    finally:
+        writer.close()
