@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
+import io
 import json
 import os
 import shutil
 import signal
 import ssl
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from .errors import StubError
 from .files import load_stub_files
@@ -214,12 +217,89 @@ async def _serve(server: MockServer, out: TextIO) -> None:
         print(f"mockserver stopped after {len(server.journal)} request(s)", file=out, flush=True)
 
 
+class _QueuedOutput(io.TextIOBase):
+    """The CLI's output, written by a thread of its own: a reader that stops reading (a
+    harness that started the server with ``stdout=PIPE`` and read only the banner) must
+    never block the event loop, which printing there would, once the pipe is full.
+
+    At most ``max_pending`` writes and ``max_bytes`` characters wait; past that, lines
+    are dropped and counted, and the count is written when the reader catches up.
+    """
+
+    def __init__(
+        self, out: TextIO, *, max_pending: int = 10_000, max_bytes: int = 8 * 1024 * 1024
+    ) -> None:
+        super().__init__()
+        self._out = out
+        self._pending: collections.deque[str] = collections.deque()
+        self._size = 0
+        self._dropped = 0
+        self._limits = (max_pending, max_bytes)
+        self._changed = threading.Condition()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="mockserver-output", daemon=True)
+        self._thread.start()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._changed:
+            if len(self._pending) >= self._limits[0] or self._size + len(text) > self._limits[1]:
+                self._dropped += text.count("\n") or 1
+                return len(text)
+            self._pending.append(text)
+            self._size += len(text)
+            self._changed.notify()
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing to do here: the thread flushes after each batch it writes."""
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                while not self._pending and not self._closing:
+                    self._changed.wait()
+                if not self._pending:
+                    return
+                batch = "".join(self._pending)
+                self._pending.clear()
+                self._size = 0
+                dropped, self._dropped = self._dropped, 0
+            if dropped:
+                batch = (
+                    f"mockserver: {dropped} log line(s) dropped: the output was not being read\n"
+                    + batch
+                )
+            try:
+                self._out.write(batch)
+                self._out.flush()
+            except (OSError, ValueError):  # the reader is gone (a closed pipe)
+                return
+
+    def close(self) -> None:
+        """Write what is waiting (for up to five seconds: a reader that never reads
+        must not hold the exit either)."""
+        with self._changed:
+            self._closing = True
+            self._changed.notify()
+        self._thread.join(5.0)
+        super().close()
+
+
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run the CLI; return the exit code (2 for bad input)."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    queued = _QueuedOutput(out or sys.stdout)
+    try:
+        return _main(argv, cast(TextIO, queued), err or sys.stderr)
+    finally:
+        queued.close()
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     args = build_parser().parse_args(argv)
     try:
         stubs = load_stub_files(args.stubs)

@@ -642,6 +642,18 @@ class MockServer:
             self._idle = None
 
     @property
+    def open_feeds(self) -> int:
+        """How many of the requests in flight are the dashboard's live feeds (which last
+        as long as the page is open)."""
+        return self._dashboard.watchers if self._dashboard is not None else 0
+
+    @property
+    def draining(self) -> bool:
+        """Stopping: requests in flight are let finish, new ones turned away (a live
+        feed, which would never finish, ends itself)."""
+        return self._draining
+
+    @property
     def in_flight(self) -> int:
         """How many requests are being answered right now."""
         return self._in_flight

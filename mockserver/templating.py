@@ -19,11 +19,21 @@ from webhook_core.template import (
     parse_template,
     resolve,
     single_reference,
+    walk,
 )
 
 from .jsoncodec import dumps_compact
 
 __all__ = ["compile_json", "render_json", "render_text"]
+
+
+def _resolve(reference: Reference, context: Mapping[str, Any]) -> Any:
+    """``resolve``, with header names in any case: the request's headers are kept by
+    lower-case name, and ``{request.headers.X-Request-Id}`` means the same header."""
+    path = reference.path
+    if len(path) > 2 and path[0] == "request" and path[1] == "headers":
+        return walk(context, (*path[:2], path[2].lower(), *path[3:]))
+    return resolve(reference, context)
 
 
 def _plain(found: Any) -> Any:
@@ -45,7 +55,7 @@ def render_text(template: str, context: Mapping[str, Any]) -> str:
     for part in parts:
         if isinstance(part, Reference):
             if part.path[0] in context:
-                out.append(format_value(_plain(resolve(part, context))))
+                out.append(format_value(_plain(_resolve(part, context))))
             else:
                 out.append(part.source)
         else:
@@ -58,7 +68,7 @@ def render_json(value: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
         reference = single_reference(value)
         if reference is not None and reference.path[0] in context:
-            return _plain(resolve(reference, context))
+            return _plain(_resolve(reference, context))
         return render_text(value, context)
     if isinstance(value, dict):
         return {
@@ -115,7 +125,7 @@ def _static(text: str) -> str | None:
 
 def _typed(reference: Reference, source: str, context: Context) -> str:
     if reference.path[0] in context:
-        return _dumps(_plain(resolve(reference, context)))
+        return _dumps(_plain(_resolve(reference, context)))
     return _dumps(render_text(source, context))
 
 

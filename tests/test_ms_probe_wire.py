@@ -556,3 +556,79 @@ async def test_an_http_1_0_admin_request_without_host_is_answered(server: MockSe
         server.port, b"GET /__admin/health HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n"
     )
     assert status_of(answer) in (400, 403)  # an empty Host is not "no Host"
+
+
+async def test_an_open_live_feed_ends_cleanly_when_the_server_drains() -> None:
+    # A dashboard left open must not hold a stop for the whole drain timeout: the feed
+    # ends its stream (the last chunk sent) instead of being cut off when time is up.
+    server = MockServer(drain_timeout=LIVENESS)
+    await server.start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(b"GET /__admin/ui/api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await writer.drain()
+        await asyncio.wait_for(reader.readuntil(b"event: hello"), LIVENESS)
+        stopping = asyncio.ensure_future(server.stop())
+        rest = await asyncio.wait_for(reader.read(), LIVENESS)
+        await asyncio.wait_for(stopping, LIVENESS)
+    finally:
+        writer.close()
+    assert rest.endswith(b"0\r\n\r\n"), rest[-100:]
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        pytest.param("/__admin/requests", id="journal"),
+        pytest.param("/__admin/near-misses", id="near-misses"),
+        pytest.param("/__admin/stubs", id="stubs"),
+    ],
+)
+async def test_a_client_leaving_a_long_admin_read_leaves_no_traceback(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str], target: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with MockServer([{"request": {"path": f"/s{n}"}} for n in range(2000)]) as server:
+        body = b"x" * 2000
+        for _ in range(300):
+            await exchange(server.port, request("/none", method=b"POST", body=body))
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(request(target))
+        await writer.drain()
+        await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), LIVENESS)
+        writer.transport.abort()
+        await _until(lambda: server.in_flight == 0)
+        assert status_of(await exchange(server.port, request("/__admin/health"))) == 200
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert "Traceback" not in capfd.readouterr().err
+
+
+async def test_a_template_names_a_header_in_any_case(server: MockServer) -> None:
+    server.add(
+        {
+            "request": {"path": "/h"},
+            "response": {
+                "headers": {"X-Echo": "{request.headers.X-Request-Id}"},
+                "json": {
+                    "id": "{request.headers.X-REQUEST-ID}",
+                    "in": "id {request.headers.x-request-id}",
+                },
+            },
+        }
+    )
+    answer = await exchange(server.port, request("/h", b"X-Request-Id: r-1"))
+    assert json.loads(body_of(answer)) == {"id": "r-1", "in": "id r-1"}
+    assert b"\r\nX-Echo: r-1\r\n" in answer
+
+
+async def test_health_in_flight_leaves_out_open_live_feeds(server: MockServer) -> None:
+    # A client waiting for in_flight == 0 (quiet) must not wait on an open dashboard.
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(b"GET /__admin/ui/api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await writer.drain()
+        await asyncio.wait_for(reader.readuntil(b"event: hello"), LIVENESS)
+        answer = await exchange(server.port, request("/__admin/health"))
+        assert json.loads(body_of(answer))["in_flight"] == 0
+    finally:
+        writer.close()

@@ -285,6 +285,8 @@ class UiRouter:
             transport = request.transport
             if transport is None or transport.is_closing():
                 return  # the page went away: its place among the watchers is free at once
+            if self.server.draining:
+                return  # stopping: a feed never finishes, so it must not hold the drain
             total, newest = self._position()
             if total == seen_total and newest == seen_seq:
                 idle += 1
