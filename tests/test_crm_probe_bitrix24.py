@@ -335,3 +335,15 @@ async def test_a_multipart_part_in_an_unknown_charset_is_read_as_utf8_not_a_500(
     )
     assert answer.status_code == 200
     assert crm.records("lead")[0]["TITLE"] == "Лид"
+
+
+@pytest.mark.parametrize("given", ["1_000", "٣", "²"])
+async def test_an_id_python_reads_but_php_does_not_is_not_an_id(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], given: str
+) -> None:
+    _, client, path = portal
+    for _ in range(3):
+        await call(client, path, "crm.lead.add", {"fields": {}})
+    answer = await call(client, path, "crm.lead.get", {"id": given})
+    assert answer.status_code == 400
+    assert answer.json()["error_description"] == "ID is not defined or invalid."

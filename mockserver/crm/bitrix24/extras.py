@@ -57,12 +57,8 @@ class Extras:
         return {str(key).upper(): value for key, value in fields.items()}
 
     def _find(self, entity: str, params: Mapping[str, Any], key: str = "id") -> dict[str, Any]:
-        raw = params.get(key)
-        try:
-            number = int(str(raw))
-        except ValueError:
-            raise BitrixError("", "ID is not defined or invalid.") from None
-        if number <= 0:
+        number = whole_number(text(params.get(key)))
+        if number is None or number <= 0:
             raise BitrixError("", "ID is not defined or invalid.")
         record = self.store.records[entity].get(number)
         if record is None:

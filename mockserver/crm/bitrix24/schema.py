@@ -313,11 +313,11 @@ _INT64: Final = 2**63
 
 
 def whole_number(raw: str) -> int | None:
-    """``raw`` as a signed 64-bit integer (ASCII digits, an optional ``-``, spaces around),
+    """``raw`` as a signed 64-bit integer (ASCII digits, an optional sign, spaces around),
     or ``None``: ``str.isdigit`` takes ``²`` and ``٣``, which ``int()`` refuses or reads,
-    and ``int()`` refuses more than 4 300 digits."""
+    ``int()`` takes ``1_000`` and refuses more than 4 300 digits."""
     stripped = raw.strip()
-    digits = stripped.removeprefix("-")
+    digits = stripped[1:] if stripped[:1] in ("-", "+") else stripped
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
         return None
     number = int(stripped)
