@@ -303,6 +303,10 @@ class Bitrix24(Records, Events, CrmProfile):
         body = {"error": code, "error_description": description}
         return web.json_response(body, status=status or self.statuses.get(code, 400))
 
+    def store_full(self, exc: StoreFull) -> web.StreamResponse:
+        """The fake's own store limit (or a failed write), in the portal's error shape."""
+        return self._error("ERROR_CORE", str(exc), 507)
+
     def timing(self) -> dict[str, Any]:
         moment = self.clock.now()
         stamp = moment.timestamp()
