@@ -335,3 +335,32 @@ async def test_a_multipart_part_in_an_unknown_charset_is_read_as_utf8_not_a_500(
     )
     assert answer.status_code == 200
     assert crm.records("lead")[0]["TITLE"] == "Лид"
+
+
+@pytest.mark.parametrize("given", ["1_000", "٣", "²"])
+async def test_an_id_python_reads_but_php_does_not_is_not_an_id(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], given: str
+) -> None:
+    _, client, path = portal
+    for _ in range(3):
+        await call(client, path, "crm.lead.add", {"fields": {}})
+    answer = await call(client, path, "crm.lead.get", {"id": given})
+    assert answer.status_code == 400
+    assert answer.json()["error_description"] == "ID is not defined or invalid."
+
+
+@pytest.mark.parametrize(
+    ("method", "fields"),
+    [
+        pytest.param("crm.lead.add", {"PHONE": [{"VALUE": "1", "VALUE_TYPE": "X" * 100_000}]}),
+        pytest.param("crm.lead.userfield.add", {"FIELD_NAME": "x y" * 50_000}),
+        pytest.param("crm.lead.userfield.add", {"FIELD_NAME": "T", "USER_TYPE_ID": "z" * 10**5}),
+    ],
+)
+async def test_an_error_quotes_a_huge_value_short(
+    portal: tuple[Bitrix24, httpx.AsyncClient, str], method: str, fields: dict[str, Any]
+) -> None:
+    _, client, path = portal
+    answer = await call(client, path, method, {"fields": fields})
+    assert answer.status_code == 400
+    assert len(answer.json()["error_description"]) < 400

@@ -112,3 +112,23 @@ async def test_event_bind_refuses_a_handler_or_user_it_cannot_keep_whole(
         assert answer.status_code == 400
         assert answer.json()["error_description"].startswith(f"{word}: got ")
         assert portal.bound_events() == []
+
+
+@pytest.mark.parametrize("given", ["05", " 5 ", "+5"])
+async def test_an_event_names_the_record_by_its_id_not_as_the_caller_wrote_it(
+    given: str,
+) -> None:
+    async with MockServer() as server:
+        server.stub({"method": "POST", "path": "/bot/events"}, {"status": 200})
+        portal = server.mount(Bitrix24(plan="unlimited"))
+        portal.bind("ONCRMLEADUPDATE", f"{server.url}/bot/events")
+        async with httpx.AsyncClient(base_url=server.url + portal.webhook_path) as client:
+            for _ in range(5):
+                await client.post("crm.lead.add.json", json={"fields": {}})
+            updated = await client.post(
+                "crm.lead.update.json", json={"id": given, "fields": {"NAME": "x"}}
+            )
+            assert updated.status_code == 200
+        await portal.events_sent()
+        posted = [r for r in server.requests if r.path == "/bot/events"]
+        assert [r.form["data"] for r in posted] == [{"FIELDS": {"ID": "5"}}]  # type: ignore[index]

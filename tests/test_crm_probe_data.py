@@ -127,3 +127,26 @@ def test_two_portal_names_that_differ_only_in_case_are_refused(tmp_path: Path) -
     text = _refused("--crm", "bitrix24:Shop", "--crm", "bitrix24:shop", "--data", str(tmp_path))
     assert "--crm bitrix24:Shop and --crm bitrix24:shop" in text
     assert list(tmp_path.iterdir()) == []  # refused before any file is made
+
+
+async def test_a_write_the_data_file_refuses_is_a_507_in_the_portals_shape(
+    tmp_path: Path,
+) -> None:
+    import httpx
+
+    from mockserver import MockServer
+    from mockserver.crm import Bitrix24
+
+    async with MockServer() as server:
+        portal = server.mount(Bitrix24(plan="unlimited", data=tmp_path))
+        db = portal.store._db
+        assert db is not None
+        async with httpx.AsyncClient(base_url=server.url + portal.webhook_path) as client:
+            db.execute("PRAGMA query_only=ON")  # as a full disk or a read-only file would
+            failed = await client.post("crm.lead.add.json", json={"fields": {}})
+            assert failed.status_code == 507
+            assert failed.json()["error"] == "ERROR_CORE"
+            assert "could not write its --data file" in failed.json()["error_description"]
+            db.execute("PRAGMA query_only=OFF")
+            again = await client.post("crm.lead.add.json", json={"fields": {}})
+            assert again.status_code == 200

@@ -501,8 +501,16 @@ class CrmProfile:
             call["status"] = getattr(exc, "status", 500)
             await self.store.durable()
             raise
+        try:
+            await self.store.durable()  # no answer before its write is on disk
+        except sqlite3.Error as exc:  # the disk or the file failed: say so, not a bare 500
+            response = self.store_full(
+                StoreFull(
+                    f"the fake CRM could not write its --data file ({exc}); what this "
+                    "request changed is not on disk and is lost at a restart"
+                )
+            )
         call["status"] = response.status
-        await self.store.durable()  # no answer before its write is on disk
         return response
 
     def store_full(self, exc: StoreFull) -> web.StreamResponse:

@@ -14,6 +14,7 @@ from .schema import (
     USER_TYPES,
     BitrixError,
     items,
+    shown_value,
     stored,
     text,
     whole_number,
@@ -57,12 +58,8 @@ class Extras:
         return {str(key).upper(): value for key, value in fields.items()}
 
     def _find(self, entity: str, params: Mapping[str, Any], key: str = "id") -> dict[str, Any]:
-        raw = params.get(key)
-        try:
-            number = int(str(raw))
-        except ValueError:
-            raise BitrixError("", "ID is not defined or invalid.") from None
-        if number <= 0:
+        number = whole_number(text(params.get(key)))
+        if number is None or number <= 0:
             raise BitrixError("", "ID is not defined or invalid.")
         record = self.store.records[entity].get(number)
         if record is None:
@@ -112,7 +109,8 @@ class Extras:
         name = raw if raw.startswith("UF_CRM_") else "UF_CRM_" + raw
         if not _UF_NAME.fullmatch(name):
             raise BitrixError(
-                "ERROR_CORE", f"FIELD_NAME: got {raw!r}, expected Latin capitals, digits and _"
+                "ERROR_CORE",
+                f"FIELD_NAME: got {shown_value(raw)}, expected Latin capitals, digits and _",
             )
         if name in mine:
             raise BitrixError("ERROR_CORE", f"A field named {name} already exists.")
@@ -129,7 +127,8 @@ class Extras:
         kind = text(fields.get("USER_TYPE_ID") or "string")
         if kind not in USER_TYPES:
             raise BitrixError(
-                "ERROR_CORE", f"USER_TYPE_ID: got {kind!r}, expected one of {sorted(USER_TYPES)}"
+                "ERROR_CORE",
+                f"USER_TYPE_ID: got {shown_value(kind)}, expected one of {sorted(USER_TYPES)}",
             )
         number = int(self.store.meta.get("userfield_id", 0)) + 1
         self.store.set_meta("userfield_id", number)

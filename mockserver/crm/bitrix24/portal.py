@@ -38,7 +38,7 @@ from .batch import run_batch, run_batch_json
 from .events import Events
 from .oauth import OAuthError, Tokens, app_info
 from .records import Records
-from .schema import ENTITIES, PLANS, STATUSES, BitrixError
+from .schema import ENTITIES, PLANS, STATUSES, BitrixError, text, whole_number
 
 if TYPE_CHECKING:
     from mockserver.journal import RecordedRequest
@@ -303,6 +303,10 @@ class Bitrix24(Records, Events, CrmProfile):
         body = {"error": code, "error_description": description}
         return web.json_response(body, status=status or self.statuses.get(code, 400))
 
+    def store_full(self, exc: StoreFull) -> web.StreamResponse:
+        """The fake's own store limit (or a failed write), in the portal's error shape."""
+        return self._error("ERROR_CORE", str(exc), 507)
+
     def timing(self) -> dict[str, Any]:
         moment = self.clock.now()
         stamp = moment.timestamp()
@@ -492,8 +496,8 @@ class Bitrix24(Records, Events, CrmProfile):
         if parts[2] == "userfield":
             return self.userfield_call(parts[1], parts[3], params)
         result = self.entity_call(parts[1], parts[2], params)
-        if parts[2] in ("add", "update", "delete"):
-            entity_id = result[0] if parts[2] == "add" else params.get("id")
+        if parts[2] in ("add", "update", "delete"):  # the record's id, as the portal has it
+            entity_id = result[0] if parts[2] == "add" else whole_number(text(params.get("id")))
             self.queue_event(parts[1], parts[2], str(entity_id))
         return result
 

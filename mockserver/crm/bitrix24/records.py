@@ -21,6 +21,7 @@ from .schema import (
     READ_ONLY,
     BitrixError,
     items,
+    shown_value,
     stored,
     text,
 )
@@ -75,7 +76,7 @@ class Records(Extras):
         if value_type not in VALUE_TYPES[kind]:
             allowed = ", ".join(VALUE_TYPES[kind])
             raise BitrixError(
-                "", f"{kind} VALUE_TYPE: got {value_type!r}, expected one of {allowed}"
+                "", f"{kind} VALUE_TYPE: got {shown_value(value_type)}, expected one of {allowed}"
             )
         number = int(self.store.meta.get("multifield_id", 0)) + 1
         self.store.set_meta("multifield_id", number)
@@ -109,7 +110,8 @@ class Records(Extras):
             for option in items(value) if definition["MULTIPLE"] == "Y" else [value]:
                 if text(option) and text(option) not in known:
                     raise BitrixError(
-                        "", f'Invalid value for the "{name}" field: no list item {text(option)!r}'
+                        "",
+                        f'Invalid value for the "{name}" field: no list item {shown_value(option)}',
                     )
         kind = {"employee": "user", "money": "string"}.get(kind, kind)
         if definition["MULTIPLE"] == "Y":

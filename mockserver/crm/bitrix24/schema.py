@@ -19,6 +19,7 @@ __all__ = [
     "BitrixError",
     "field_types",
     "items",
+    "shown_value",
     "text",
     "whole_number",
 ]
@@ -313,18 +314,18 @@ _INT64: Final = 2**63
 
 
 def whole_number(raw: str) -> int | None:
-    """``raw`` as a signed 64-bit integer (ASCII digits, an optional ``-``, spaces around),
+    """``raw`` as a signed 64-bit integer (ASCII digits, an optional sign, spaces around),
     or ``None``: ``str.isdigit`` takes ``²`` and ``٣``, which ``int()`` refuses or reads,
-    and ``int()`` refuses more than 4 300 digits."""
+    ``int()`` takes ``1_000`` and refuses more than 4 300 digits."""
     stripped = raw.strip()
-    digits = stripped.removeprefix("-")
+    digits = stripped[1:] if stripped[:1] in ("-", "+") else stripped
     if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
         return None
     number = int(stripped)
     return number if -_INT64 <= number < _INT64 else None
 
 
-def _shown(value: Any, limit: int = 80) -> str:
+def shown_value(value: Any, limit: int = 80) -> str:
     """A refused value as an error quotes it: its repr, cut to ``limit`` characters."""
     shown = text(value)
     return repr(shown) if len(shown) <= limit else f"{shown[:limit]!r}… ({len(shown)} characters)"
@@ -354,12 +355,12 @@ def stored(name: str, kind: str, value: Any) -> Any:
         except ValueError:
             amount = math.nan
         if not abs(amount) < MAX_AMOUNT:  # NaN, the infinities, what decimal(18,2) cannot hold
-            raise BitrixError("", f'Invalid value for the "{name}" field: {_shown(value)}')
+            raise BitrixError("", f'Invalid value for the "{name}" field: {shown_value(value)}')
         return f"{amount:.2f}"
     if kind in ("integer", "user", "crm_company", "crm_contact", "crm_lead", "crm_category"):
         number = whole_number(text(value))
         if number is None:
-            raise BitrixError("", f'Invalid value for the "{name}" field: {_shown(value)}')
+            raise BitrixError("", f'Invalid value for the "{name}" field: {shown_value(value)}')
         return str(number)
     if kind in ("char", "boolean"):
         raw = text(value).strip().upper()
