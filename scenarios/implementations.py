@@ -289,8 +289,9 @@ class Implementation(Protocol):
 
 
 #: How long the harness waits for an implementation's ``render()``, ``capabilities()``
-#: or ``aclose()``: one that never returns must not freeze the run.
-CALL_LIMIT = 60.0
+#: or ``aclose()``: one that never returns must not freeze the run. Longer than
+#: ``--sender-cmd``'s own waits (``process.RENDER_WAIT``), which stop a process first.
+CALL_LIMIT = 90.0
 
 
 async def bounded_call(call: Callable[[], Any], what: str) -> Any:

@@ -387,11 +387,36 @@ def _problem_line(problem: Problem) -> int:
     return int(line) if line.isdigit() else 0
 
 
+#: The longest scenario file read: far beyond any suite's (the conformance suite's
+#: largest is a few dozen KiB), and short of a file that never ends (``/dev/zero``).
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def read_scenario_bytes(path: Path) -> bytes:
+    """A scenario file's bytes; :class:`OSError`, or :class:`ScenarioFileError` for a file
+    over :data:`MAX_FILE_BYTES` (read no further than that)."""
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioFileError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    f"more than {MAX_FILE_BYTES:,} bytes; a scenario file is far smaller "
+                    "(split it into several)",
+                )
+            ],
+            source=str(path),
+        )
+    return data
+
+
 def load_scenario_file(path: str | Path) -> list[LoadedScenario]:
     """Every scenario of a ``*.scenario.yaml`` file."""
     file = Path(path)
     try:
-        data = file.read_bytes()
+        data = read_scenario_bytes(file)
     except OSError as exc:
         raise ScenarioFileError(
             [Problem(str(file), "", f"cannot read: {exc}")], source=str(file)

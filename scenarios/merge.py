@@ -40,10 +40,11 @@ class MergeError(ValueError):
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        size = path.stat().st_size
-        if size > MAX_REPORT_BYTES:
-            raise MergeError(f"{path}: {size} bytes, over the {MAX_REPORT_BYTES} a report may have")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:  # not by its size: /dev/zero says 0 and never ends
+            raw = handle.read(MAX_REPORT_BYTES + 1)
+        if len(raw) > MAX_REPORT_BYTES:
+            raise MergeError(f"{path}: over the {MAX_REPORT_BYTES} bytes a report may have")
+        data = json.loads(raw.decode("utf-8"))
     except MergeError:
         raise
     except OSError as exc:

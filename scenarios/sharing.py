@@ -224,9 +224,11 @@ class Share:
 
     def parsed(self, path: Path) -> ParsedFile:
         """The file as parsed by this worker or another one, whichever came first."""
+        from .loader import read_scenario_bytes
+
         try:
-            data = path.read_bytes()
-        except OSError:
+            data = read_scenario_bytes(path)
+        except (OSError, ScenarioFileError):
             return parse_file(path)  # says why, as a collection error
         key = _key(path, data)
         found = self._found(key)
@@ -272,13 +274,15 @@ class Share:
         a miss of a file of its own: a worker that starts late finds the other taking its
         files from the first one on.)
         """
+        from .loader import read_scenario_bytes
+
         while self._pending:
             path = self._pending.pop()
             if not self.owns(path):
                 continue
             self._read_logs()
             try:
-                data = path.read_bytes()
+                data = read_scenario_bytes(path)
                 key = _key(path, data)
                 if key in self._ahead or key in self._theirs or key in self._taken:
                     continue

@@ -3,6 +3,7 @@ file:line."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -173,3 +174,25 @@ def test_a_name_of_any_printable_text_loads() -> None:
         'name: "Анна: промо [1] / 50% {x} — ok"\nflow: [{message: m}]\n', "x"
     )
     assert loaded.scenario.name == "Анна: промо [1] / 50% {x} — ok"
+
+
+@pytest.mark.parametrize(
+    "kind", [pytest.param("large", id="large"), pytest.param("endless", id="dev-zero")]
+)
+def test_a_file_past_the_size_limit_is_refused_without_reading_it_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # It was read whole: a symlink to /dev/zero never ended, and took all memory.
+    from scenarios import loader
+
+    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 1000)
+    path = tmp_path / "x.scenario.yaml"
+    if kind == "large":
+        path.write_text("name: x\nflow: [{message: m}]\n" + "# padding\n" * 200)
+    else:
+        path.symlink_to("/dev/zero")
+    with pytest.raises(ScenarioFileError) as caught:
+        loader.load_scenario_file(path)
+    ((where, field, message),) = [(p.where, p.field, p.message) for p in caught.value.problems]
+    assert (where, field) == (str(path), "")
+    assert message.startswith("more than 1,000 bytes")

@@ -59,10 +59,21 @@ def test_a_report_over_the_size_limit_says_so(
     monkeypatch.setattr(merge, "MAX_REPORT_BYTES", 10)
     code, err = _merge(tmp_path, GOOD, capsys)
     assert code == 2
-    assert "bytes, over the 10 a report may have" in err
+    assert "over the 10 bytes a report may have" in err
     assert "not JSON" not in err
 
 
 def test_a_good_report_still_merges(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _merge(tmp_path, _entry(not_judged=[]), capsys)
     assert (code, err) == (0, "")
+
+
+def test_a_report_that_never_ends_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its size (0) was checked, then it was read until memory ran out.
+    monkeypatch.setattr(merge, "MAX_REPORT_BYTES", 1000)
+    endless = tmp_path / "zero.json"
+    endless.symlink_to("/dev/zero")
+    assert merge.main([str(endless)]) == 2
+    assert "over the 1000 bytes a report may have" in capsys.readouterr().err

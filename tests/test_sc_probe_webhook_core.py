@@ -165,3 +165,22 @@ def test_the_template_cache_keeps_only_short_templates() -> None:
     assert template._parse_cached.cache_info().currsize == 0
     assert template.parse_template("hi {a}") == ("hi ", template.Reference(("a",), "{a}"))
     assert template._parse_cached.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        pytest.param([], "the following arguments are required: ACTION", id="no-action"),
+        pytest.param(["a.yaml", "--bogus"], "unrecognized arguments: --bogus", id="unknown"),
+        pytest.param(["a.yaml", "--timeout", "abc"], "invalid float value: 'abc'", id="timeout"),
+    ],
+)
+def test_a_usage_mistake_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    # argparse printed five lines of usage before the one that says what is wrong.
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("webhook-try: ")
+    assert says in line
+    assert line.endswith("(see webhook-try --help)")

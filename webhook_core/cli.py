@@ -24,7 +24,7 @@ import math
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Final, TextIO
+from typing import Any, Final, NoReturn, TextIO
 
 from . import __version__
 from .action import WebhookAction
@@ -54,8 +54,16 @@ EXIT_INTERRUPTED: Final = 130
 Sleep = Callable[[float], Awaitable[object]]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (as every other bad input is), not the
+    whole usage block before it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="webhook-try",
         description=(
             "Try one 'Send via webhook' action by hand: render it with variables, a subscriber "
