@@ -19,51 +19,10 @@ import pytest
 
 from mockserver import MockServer
 from mockserver.cli import main
+
+# The raw-socket helpers of the earlier hardening tests, shared.
+from tests.test_ms_hardening import LIVENESS, body_of, exchange, request, status_of
 from webhook_core.template import MISSING
-
-LIVENESS = 30.0  # seconds: how long "eventually" may take on a loaded machine
-
-
-async def exchange(port: int, data: bytes) -> bytes:
-    """Send ``data`` on a fresh connection and read until the server closes it."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(data)
-        await writer.drain()
-        return await asyncio.wait_for(reader.read(), LIVENESS)
-    finally:
-        writer.close()
-
-
-def request(
-    target: str, *headers: bytes, body: bytes = b"", method: bytes = b"GET", host: bytes = b""
-) -> bytes:
-    lines = [method + b" " + target.encode("latin-1") + b" HTTP/1.1"]
-    lines.append(b"Host: " + (host or b"127.0.0.1"))
-    lines += list(headers)
-    if body:
-        lines.append(b"Content-Length: " + str(len(body)).encode())
-    lines.append(b"Connection: close")
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
-
-
-def status_of(answer: bytes) -> int:
-    return int(answer.split(b" ", 2)[1])
-
-
-def body_of(answer: bytes) -> bytes:
-    head, _, body = answer.partition(b"\r\n\r\n")
-    if b"transfer-encoding: chunked" in head.lower():
-        out = b""
-        while body:
-            size_line, _, rest = body.partition(b"\r\n")
-            size = int(size_line, 16)
-            if size == 0:
-                break
-            out += rest[:size]
-            body = rest[size + 2 :]
-        return out
-    return body
 
 
 def strict_json(raw: bytes) -> Any:
