@@ -11,11 +11,10 @@ import json
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .bulk import (
     HOLD_FROM_BYTES,
@@ -28,14 +27,25 @@ from .bulk import (
     remove_in_pieces,
 )
 from .journal import path_tail
-from .models import CRM_URL_WORD, CrmFaultSpec, RequestPattern, Stub
+from .models import RequestPattern, Stub
 from .validation import explain
 
 if TYPE_CHECKING:
     from .journal import RecordedRequest
     from .server import MockServer
 
-__all__ = ["AdminRouter", "admin_router", "problem", "validation_problems"]
+__all__ = [
+    "PARAMS",
+    "AdminRouter",
+    "Handler",
+    "admin_router",
+    "json_body",
+    "problem",
+    "read_admin_body",
+    "reply",
+    "request_model",
+    "validation_problems",
+]
 
 #: What comes from requests is data: a browser must never sniff it into markup.
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
@@ -125,7 +135,7 @@ def _bad_body(title: str, detail: str, errors: list[dict[str, str]] | None = Non
     raise web.HTTPBadRequest(text=json.dumps(body), content_type="application/problem+json")
 
 
-def _json_body(raw: bytes) -> Any:
+def json_body(raw: bytes) -> Any:
     """The admin body as JSON; a 400 names what is wrong (syntax, bytes, a number that
     cannot be read: 5000 digits, NaN, Infinity, 1e999)."""
     seen: list[bool] = []
@@ -155,7 +165,7 @@ def _json_body(raw: bytes) -> Any:
     return data
 
 
-async def _body(request: web.BaseRequest) -> bytes:
+async def read_admin_body(request: web.BaseRequest) -> bytes:
     """An admin request's body, read as stub traffic is (size limit, body timeout)."""
     read = await _SERVER.get().read_body(request)
     if read.note is None:
@@ -192,7 +202,7 @@ def _encoded(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=True, default=str).encode("ascii")
 
 
-def _reply(data: Any, *, status: int = 200) -> web.Response:
+def reply(data: Any, *, status: int = 200) -> web.Response:
     """A JSON answer, UTF-8 as written (an operator reads Анна, not \\u0410\\u043d...)."""
     return web.Response(
         status=status,
@@ -262,7 +272,7 @@ def _dump_stub(stub: Stub) -> dict[str, Any]:
 
 
 # The path parameters of the admin call being answered (set per call, in its own task).
-_PARAMS: ContextVar[dict[str, str]] = ContextVar("mockserver_admin_params")
+PARAMS: ContextVar[dict[str, str]] = ContextVar("mockserver_admin_params")
 # The server whose admin API answers the call (set per call, as the parameters are).
 _SERVER: ContextVar[MockServer] = ContextVar("mockserver_admin_server")
 #: The longest integer an admin body may hold (Python reads at most 4300 digits).
@@ -288,63 +298,11 @@ class _RemoveRequest(BaseModel):
     ids: list[str] = Field(min_length=1)
 
 
-class _TokenRequest(BaseModel):
-    """``POST /__admin/crm/{name}/tokens``: a token for an integration (amoCRM)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    integration: str = Field(default="admin", min_length=1)
-
-
-class _ClockRequest(BaseModel):
-    """``POST /__admin/crm/{name}/clock``: freeze, move or thaw a fake CRM's clock."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    freeze: bool = False
-    # Text, read by the handler: a ``datetime`` field would be built against freezegun's
-    # FakeDatetime when this module is first imported under a frozen clock.
-    at: str | None = None
-    advance: float = Field(default=0.0, ge=0)
-    thaw: bool = False
-
-    @field_validator("at")
-    @classmethod
-    def _iso(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                datetime.fromisoformat(value)
-            except ValueError:
-                raise ValueError(
-                    f"expected an ISO 8601 time (2026-01-01T09:00:00+00:00), got {value!r}"
-                ) from None
-        return value
-
-
-class _WebhookRequest(BaseModel):
-    """``POST /__admin/crm/{name}/webhooks``: an inbound webhook for a user (Bitrix24)."""
-
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-
-    # Part of the webhook's URL (/rest/{user_id}/{secret}/), as the portal checks it.
-    user_id: str = Field(default="1", min_length=1, max_length=64, pattern=CRM_URL_WORD.pattern)
-    scope: list[str] = Field(default_factory=lambda: ["crm"])
-
-
-class _IntegrationRequest(BaseModel):
-    """``POST /__admin/crm/{name}/integrations``: an OAuth integration (amoCRM)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(default="admin", min_length=1)
-    redirect_uri: str = Field(default="https://example.invalid/oauth", pattern=r"^https?://\S+$")
-
-
-async def _request_model(request: web.BaseRequest, model: type[M], title: str) -> M | web.Response:
+async def request_model(request: web.BaseRequest, model: type[M], title: str) -> M | web.Response:
     """An optional JSON body as ``model`` (an empty body takes the defaults), or a 400
     naming every field that is wrong."""
-    raw = await _body(request)
-    data = _json_body(raw) if raw.strip() else {}
+    raw = await read_admin_body(request)
+    data = json_body(raw) if raw.strip() else {}
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -352,7 +310,7 @@ async def _request_model(request: web.BaseRequest, model: type[M], title: str) -
         return problem(400, title, f"{len(errors)} problem(s)", errors)
 
 
-_Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
 class AdminRouter:
@@ -365,9 +323,9 @@ class AdminRouter:
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
-        self._routes: list[tuple[str, re.Pattern[str], _Handler]] = []
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
 
-    def add(self, method: str, path: str, handler: _Handler) -> None:
+    def add(self, method: str, path: str, handler: Handler) -> None:
         # {name} is one segment; {name+} the rest of the path (a stub id may hold '/').
         parts = re.split(r"(\{\w+\+?\})", path)
         source = "".join(
@@ -390,7 +348,7 @@ class AdminRouter:
             if method != wanted:
                 allowed.append(method)
                 continue
-            _PARAMS.set(found.groupdict())
+            PARAMS.set(found.groupdict())
             _SERVER.set(self.server)
             return await handler(request)
         if allowed:
@@ -403,6 +361,7 @@ class AdminRouter:
 
 def admin_router(server: MockServer) -> AdminRouter:
     """The admin API of ``server``."""
+    from .admin_crm import crm_routes  # it builds on this module's helpers
 
     async def list_stubs(request: web.BaseRequest) -> web.Response:
         # Written in pieces: 10 000 stubs take 0.1-0.2 s to list.
@@ -412,14 +371,14 @@ def admin_router(server: MockServer) -> AdminRouter:
         return _listing(listing)
 
     async def add_stubs(request: web.BaseRequest) -> web.Response:
-        raw = await _body(request)
+        raw = await read_admin_body(request)
         with collector_held(len(raw) >= HOLD_FROM_BYTES):
             return await _add_stubs(request, raw)
 
     async def _add_stubs(request: web.BaseRequest, raw: bytes) -> web.Response:
         data: Any = await list_in_pieces(raw)
         if data is None:  # not a plain JSON array of readable numbers: parsed whole, and told
-            data = _json_body(raw)
+            data = json_body(raw)
         # {"stubs": [...]}, a list of stubs (as a stub file holds them), or one stub.
         listed = isinstance(data, list) or (isinstance(data, dict) and "stubs" in data)
         if isinstance(data, dict) and listed and set(data) - {"stubs", "$schema"}:
@@ -451,11 +410,11 @@ def admin_router(server: MockServer) -> AdminRouter:
             return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
         added = await add_in_pieces(server.registry, models)
         if len(added) == 1 and not listed:
-            return _reply(_dump_stub(added[0]), status=201)
+            return reply(_dump_stub(added[0]), status=201)
         return _listing(await dumps_in_pieces(added, _dump_stub), status=201)
 
     async def remove_stubs(request: web.BaseRequest) -> web.Response:
-        asked = await _request_model(request, _RemoveRequest, "Invalid removal")
+        asked = await request_model(request, _RemoveRequest, "Invalid removal")
         if isinstance(asked, web.Response):
             return asked
         unknown = set(await remove_in_pieces(server.registry, asked.ids))
@@ -467,11 +426,11 @@ def admin_router(server: MockServer) -> AdminRouter:
             ]
             detail = f"{len(unknown)} unknown id(s); nothing was removed"
             return problem(404, "No such stub", detail, errors)
-        return _reply({"removed": len(set(asked.ids))})
+        return reply({"removed": len(set(asked.ids))})
 
     async def delete_stub(request: web.BaseRequest) -> web.Response:
         # From the raw target: the decoded path has lost what %2F and %ED%A0%80 were.
-        stub_id = path_tail(request.raw_path, "/__admin/stubs/") or _PARAMS.get()["id"]
+        stub_id = path_tail(request.raw_path, "/__admin/stubs/") or PARAMS.get()["id"]
         if not server.remove(stub_id):
             return problem(404, "No such stub", f"no stub has id {stub_id!r}")
         return web.Response(status=204)
@@ -522,7 +481,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         return await _stream(request, head, "requests", (_entry_json(e) for e in entries))
 
     async def find_requests(request: web.BaseRequest) -> web.StreamResponse:
-        data = _json_body(await _body(request))
+        data = json_body(await read_admin_body(request))
         try:
             pattern = RequestPattern.model_validate(data)
         except ValidationError as exc:
@@ -555,10 +514,10 @@ def admin_router(server: MockServer) -> AdminRouter:
             {"scenario": scenario, "key": key, "state": state}
             for (scenario, key), state in sorted(server.registry.states.items())
         ]
-        return _reply({"states": states, "dropped": server.registry.states.dropped})
+        return reply({"states": states, "dropped": server.registry.states.dropped})
 
     async def put_state(request: web.BaseRequest) -> web.Response:
-        asked = await _request_model(request, _StateRequest, "Invalid state")
+        asked = await request_model(request, _StateRequest, "Invalid state")
         if isinstance(asked, web.Response):
             return asked
         server.set_state(asked.scenario, asked.state, key=asked.key)
@@ -577,168 +536,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         # Open live feeds (the dashboard) never finish: they are not work in flight.
         in_flight = server.in_flight - 1 - server.open_feeds
         stubs, requests = len(server.registry), len(server.journal)
-        return _reply(
-            {"status": "ok", "stubs": stubs, "in_flight": in_flight, "requests": requests}
-        )
-
-    async def list_crm(request: web.BaseRequest) -> web.Response:
-        return _reply({"profiles": [profile.to_json() for profile in server.profiles]})
-
-    def _profile(request: web.BaseRequest) -> Any:
-        try:
-            return server.profile(_PARAMS.get()["name"])
-        except KeyError as exc:
-            raise web.HTTPNotFound(
-                text=json.dumps(
-                    {
-                        "type": "about:blank",
-                        "title": "No such CRM profile",
-                        "status": 404,
-                        "detail": str(exc.args[0]),
-                    }
-                ),
-                content_type="application/problem+json",
-            ) from None
-
-    async def get_crm(request: web.BaseRequest) -> web.Response:
-        return _reply(_profile(request).to_json())
-
-    async def reset_crm(request: web.BaseRequest) -> web.Response:
-        _profile(request).reset()
-        return web.Response(status=204)
-
-    async def add_crm_fault(request: web.BaseRequest) -> web.Response:
-        from .crm import CrmFault
-
-        profile = _profile(request)
-        data = _json_body(await _body(request))
-        try:
-            spec = CrmFaultSpec.model_validate(data)
-        except ValidationError as exc:
-            errors = validation_problems(exc, model=CrmFaultSpec)
-            return problem(400, "Invalid fault", f"{len(errors)} problem(s)", errors)
-        try:
-            fault = profile.add_fault(CrmFault(**spec.model_dump()))
-        except ValueError as exc:
-            return problem(400, "Too many faults", str(exc))
-        return _reply({"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201)
-
-    async def issue_token(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if not hasattr(profile, "issue_token"):
-            return problem(404, "No tokens here", f"{profile.name} has no tokens")
-        asked = await _request_model(request, _TokenRequest, "Invalid token request")
-        if isinstance(asked, web.Response):
-            return asked
-        integration = asked.integration
-        try:
-            token = profile.issue_token(integration)
-        except ValueError as exc:
-            return problem(400, "Too many tokens", str(exc))
-        return _reply({"token": token, "integration": integration}, status=201)
-
-    async def revoke_token(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        token = _PARAMS.get()["token"]
-        if not hasattr(profile, "revoke_token") or token not in getattr(profile, "tokens", {}):
-            return problem(404, "No such token", "the token is not known")
-        profile.revoke_token(token)
-        return web.Response(status=204)
-
-    async def issue_webhook(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if not hasattr(profile, "issue_webhook"):
-            return problem(404, "No webhooks here", f"{profile.name} has no webhooks")
-        asked = await _request_model(request, _WebhookRequest, "Invalid webhook request")
-        if isinstance(asked, web.Response):
-            return asked
-        try:
-            path = profile.issue_webhook(asked.user_id, tuple(asked.scope))
-        except ValueError as exc:
-            return problem(400, "Too many webhooks", str(exc))
-        return _reply({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
-
-    async def revoke_webhook(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        secret = _PARAMS.get()["secret"]
-        if not hasattr(profile, "revoke_webhook") or secret not in getattr(profile, "webhooks", {}):
-            return problem(404, "No such webhook", "the webhook is not known")
-        profile.revoke_webhook(secret)
-        return web.Response(status=204)
-
-    async def issue_app_tokens(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if not hasattr(profile, "issue_app_tokens"):
-            return problem(404, "No applications here", f"{profile.name} has no OAuth application")
-        asked = await _request_model(request, _WebhookRequest, "Invalid token request")
-        if isinstance(asked, web.Response):
-            return asked
-        issued = profile.issue_app_tokens(
-            asked.user_id, tuple(asked.scope), str(request.url.origin())
-        )
-        return _reply(issued, status=201)
-
-    async def crm_clock(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if request.method == "POST":
-            asked = await _request_model(request, _ClockRequest, "Invalid clock request")
-            if isinstance(asked, web.Response):
-                return asked
-            clock = profile.clock
-            was = (clock.frozen, clock.offset)
-            try:
-                if asked.thaw:
-                    clock.thaw()
-                if asked.freeze or asked.at is not None:
-                    at = None if asked.at is None else datetime.fromisoformat(asked.at)
-                    clock.freeze(at)
-                clock.advance(asked.advance)
-            except ValueError as exc:  # all of it or none: the clock is as it was
-                clock.frozen, clock.offset = was
-                return problem(400, "Invalid clock request", str(exc))
-            except OverflowError:  # past year 9999: no date to be at; the clock stays put
-                clock.frozen, clock.offset = was
-                return problem(
-                    400,
-                    "Invalid clock request",
-                    f"advance: {asked.advance:g} s would take the clock past any date (year 9999)",
-                )
-        return _reply(profile.clock.to_json())
-
-    async def unblock(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if hasattr(profile, "unblock"):
-            profile.unblock()
-        return web.Response(status=204)
-
-    async def add_integration(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if not hasattr(profile, "add_integration"):
-            return problem(404, "No OAuth here", f"{profile.name} has no OAuth integrations")
-        asked = await _request_model(request, _IntegrationRequest, "Invalid integration request")
-        if isinstance(asked, web.Response):
-            return asked
-        try:
-            app = profile.add_integration(asked.name, redirect_uri=asked.redirect_uri)
-        except ValueError as exc:
-            return problem(400, "Too many integrations", str(exc))
-        return _reply({**vars(app), "code": profile.authorization_code(app.client_id)}, status=201)
-
-    async def authorization_code(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        client_id = _PARAMS.get()["client_id"]
-        if not hasattr(profile, "authorization_code"):
-            return problem(404, "No OAuth here", f"{profile.name} has no OAuth integrations")
-        try:
-            return _reply({"code": profile.authorization_code(client_id)}, status=201)
-        except KeyError:
-            return problem(404, "No such integration", f"no integration {client_id!r}")
-
-    async def deliver_due(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if not hasattr(profile, "deliver_due"):
-            return problem(404, "No webhooks here", f"{profile.name} sends no webhooks")
-        return _reply({"sent": await profile.deliver_due(), "waiting": profile.waiting})
+        return reply({"status": "ok", "stubs": stubs, "in_flight": in_flight, "requests": requests})
 
     router = AdminRouter(server)
     for method, path, handler in (
@@ -756,21 +554,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         ("DELETE", "/__admin/state", clear_state),
         ("POST", "/__admin/reset", reset),
         ("GET", "/__admin/health", health),
-        ("GET", "/__admin/crm", list_crm),
-        ("GET", "/__admin/crm/{name}", get_crm),
-        ("DELETE", "/__admin/crm/{name}", reset_crm),
-        ("POST", "/__admin/crm/{name}/faults", add_crm_fault),
-        ("POST", "/__admin/crm/{name}/tokens", issue_token),
-        ("DELETE", "/__admin/crm/{name}/tokens/{token}", revoke_token),
-        ("POST", "/__admin/crm/{name}/unblock", unblock),
-        ("GET", "/__admin/crm/{name}/clock", crm_clock),
-        ("POST", "/__admin/crm/{name}/oauth", issue_app_tokens),
-        ("POST", "/__admin/crm/{name}/clock", crm_clock),
-        ("POST", "/__admin/crm/{name}/webhooks", issue_webhook),
-        ("DELETE", "/__admin/crm/{name}/webhooks/{secret}", revoke_webhook),
-        ("POST", "/__admin/crm/{name}/integrations", add_integration),
-        ("POST", "/__admin/crm/{name}/integrations/{client_id}/codes", authorization_code),
-        ("POST", "/__admin/crm/{name}/deliveries", deliver_due),
+        *crm_routes(server),
     ):
         router.add(method, path, handler)
     return router

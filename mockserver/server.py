@@ -9,30 +9,25 @@ and explains every miss.
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import unquote
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 
 from . import verifying
-from .bodies import BodyRead, body_at_hand, read_body
+from .answering import MAX_BODY, ConnectionLog, Responder
 from .errors import Problem, StubError, VerificationError
 from .guard import AdminGuard, host_name_problem, host_names, token_problem
-from .journal import Journal, RecordedRequest, escape_text, origin_form
+from .journal import Journal, RecordedRequest
 from .matching import CompiledPattern
-from .models import CONNECTION_FAULTS, RequestPattern, ResponseDef, Stub
+from .models import RequestPattern, Stub
 from .report import (
     NearMiss,
     rank,
     unmatched_report,
 )
-from .responding import send_fault
 from .stubs import StubRegistry
 from .validation import explain, shown_path
 
@@ -46,13 +41,7 @@ __all__ = ["ADMIN_PREFIX", "MockServer"]
 
 ADMIN_PREFIX = "/__admin/"
 _UI_PREFIX = ADMIN_PREFIX + "ui/"  # the dashboard's (mockserver.ui.UI_PREFIX; a test checks)
-_MAX_BODY = 64 * 1024 * 1024  # a request body over this is journaled without it (413)
-_MAX_ERRORS = 100  # errors kept for check(); more are counted
-
 PatternLike = RequestPattern | Mapping[str, Any]
-#: A response, or a coroutine giving one (a request that has to wait).
-Answering = web.StreamResponse | Awaitable[web.StreamResponse]
-_NOSNIFF = {"X-Content-Type-Options": "nosniff"}
 
 
 def _pattern(pattern: PatternLike) -> CompiledPattern:
@@ -71,7 +60,7 @@ def _pattern(pattern: PatternLike) -> CompiledPattern:
     return CompiledPattern(model)
 
 
-class MockServer:
+class MockServer(Responder):
     """A programmable HTTP server for tests: stubs in, journal and verdicts out.
 
     ``journal_cap`` bounds the journal's entries, ``journal_bytes`` what they hold
@@ -153,7 +142,7 @@ class MockServer:
         self.registry = StubRegistry()
         self.journal = Journal(journal_cap, max_bytes=journal_bytes, body_cap=journal_body_cap)
         self.errors: list[str] = []
-        self._errors_more = 0  # errors past _MAX_ERRORS, counted only
+        self._errors_more = 0  # errors past the kept ones, counted only
         self.profiles: list[CrmProfile] = []
         self.log = log
         self._runner: web.ServerRunner | None = None
@@ -342,198 +331,6 @@ class MockServer:
             self._guard = guard
         return guard
 
-    async def read_body(self, request: web.BaseRequest) -> BodyRead:
-        """The request's body within the server's size limit and body timeout."""
-        return await read_body(request, limit=_MAX_BODY, idle_timeout=self.body_timeout)
-
-    def _handle(self, request: web.BaseRequest) -> Answering:
-        """The answer to a stub request, or, when it must wait (a body still coming, a
-        delay, a fault, a fake CRM), a coroutine giving it.
-
-        Most requests need no wait, and are answered in plain calls: two coroutines
-        fewer per request than awaiting each step (docs/performance.md).
-        """
-        # Most bodies came with their headers: take them without a coroutine's cost.
-        read = body_at_hand(request, limit=_MAX_BODY)
-        if read is None:
-            return self._handle_read(request)
-        return self._respond(request, read)
-
-    async def _handle_read(self, request: web.BaseRequest) -> web.StreamResponse:
-        answer = self._respond(request, await self.read_body(request))
-        return answer if isinstance(answer, web.StreamResponse) else await answer
-
-    def _respond(self, request: web.BaseRequest, read: BodyRead) -> Answering:
-        raw_path, _, query = request.raw_path.partition("?")
-        if raw_path[:1] != "/" and "://" in raw_path:
-            raw_path = origin_form(raw_path)
-        record = RecordedRequest.received(
-            self.journal.next_seq(),
-            request.method,
-            unquote(raw_path, errors="surrogateescape") if "%" in raw_path else raw_path,
-            query.partition("#")[0],
-            request.headers.items(),
-            read.body,
-            datetime.now(timezone.utc),
-        )
-        # The parsed views of a large body go once it is answered; the journal keeps bytes.
-        try:
-            answer = self._answer(request, record, read)
-        except BaseException:
-            record.forget_views()
-            raise
-        if isinstance(answer, web.StreamResponse):
-            record.forget_views()
-            return answer
-        return self._forgetting(answer, record)
-
-    @staticmethod
-    async def _forgetting(
-        answer: Awaitable[web.StreamResponse], record: RecordedRequest
-    ) -> web.StreamResponse:
-        try:
-            return await answer
-        finally:
-            record.forget_views()
-
-    def _answer(
-        self, request: web.BaseRequest, record: RecordedRequest, read: BodyRead
-    ) -> Answering:
-        if not read.complete:
-            record.note = read.note
-            record.status = read.status
-            record.incomplete = read.status != 413
-            self.journal.add(record)
-            self._log(record)
-            # When the client is gone (no status) the answer goes nowhere; aiohttp drops it.
-            response = web.Response(status=read.status or 400, text=read.note or "")
-            response.force_close()  # the rest of the body was never read
-            return response
-        answer = self.registry.answer(record)
-        if answer is None:
-            for profile in self.profiles:
-                if profile.claims(record):
-                    return self._profile_answer(profile, record, request)
-            record.status = 404
-            self.journal.add(record)
-            self._log(record)
-            report = self.unmatched_report(record)
-            return web.Response(
-                status=404,
-                body=report.encode("utf-8", "backslashreplace"),
-                content_type="text/plain",
-                charset="utf-8",
-                headers=_NOSNIFF,  # the report quotes the request: never read as markup
-            )
-        record.stub_id = answer.entry.stub.id
-        record.path_params = answer.path_params
-        if answer.response is None:
-            record.status = 500
-            record.note = answer.note
-            if len(self.errors) < _MAX_ERRORS:
-                self.errors.append(answer.note or "")
-            else:  # a sender retrying an exhausted stub without end: counted, not kept
-                self._errors_more += 1
-            self.journal.add(record)
-            self._log(record)
-            return web.json_response(
-                {
-                    "type": "about:blank",
-                    "title": "Stub responses ran out",
-                    "status": 500,
-                    "detail": answer.note,
-                },
-                status=500,
-                content_type="application/problem+json",
-            )
-        definition = answer.response
-        prepared = answer.entry.prepared[answer.index]
-        fault = definition.fault
-        record.fault = fault.type.value if fault else None
-        # A fault on the connection sends no status line at all.
-        record.status = None if fault and fault.type in CONNECTION_FAULTS else definition.status
-        self.journal.add(record)
-        self._log(record)
-        context = None
-        if prepared.templated:
-            context = {
-                "request": record.template_context(),
-                "stub": {"id": answer.entry.stub.id, "calls": answer.entry.calls},
-            }
-        content, headers = prepared.render(context or {})
-        if definition.delay_ms or fault is not None:
-            return self._later(request, definition, content, headers, record.seq)
-        return web.Response(status=definition.status, body=content, headers=headers)
-
-    async def _later(
-        self,
-        request: web.BaseRequest,
-        definition: ResponseDef,
-        content: bytes | None,
-        headers: dict[str, str],
-        seq: int,
-    ) -> web.StreamResponse:
-        """A stub's answer after its delay, or its fault."""
-        if definition.delay_ms:
-            await self.pause(definition.delay_ms / 1000)
-        if definition.fault is not None:
-            return await send_fault(
-                request, definition.fault, definition.status, headers, seq, self.pause
-            )
-        return web.Response(status=definition.status, body=content, headers=headers)
-
-    async def _profile_answer(
-        self, profile: CrmProfile, record: RecordedRequest, request: web.BaseRequest
-    ) -> web.StreamResponse:
-        record.stub_id = f"crm:{profile.name}"
-        try:
-            response = await profile.handle(record, request)
-        except web.HTTPException as exc:
-            record.status = exc.status
-            self.journal.add(record)
-            self._log(record)
-            raise
-        record.status = response.status
-        self.journal.add(record)
-        self._log(record)
-        return response
-
-    def _refused(self, exc: HttpProcessingError) -> None:
-        """Journal a request that aiohttp's parser refused with a 400 before any handler."""
-        lines = (line.strip() for line in str(exc.message).splitlines())
-        reason = " ".join(line for line in lines if line.strip("^ "))
-        record = RecordedRequest(
-            seq=self.journal.next_seq(),
-            method="-",
-            path="-",
-            query_string="",
-            raw_headers=(),
-            body=b"",
-            received_at=datetime.now(timezone.utc),
-            status=400,
-            note=reason or type(exc).__name__,
-            refused=True,
-        )
-        self.journal.add(record)
-        self._log(record)
-
-    def _log(self, record: RecordedRequest) -> None:
-        """One line per request; nothing from the request can break it (CR, LF and
-        escape sequences are written ``\\xNN``)."""
-        if self.log is None:
-            return
-        if record.refused:
-            line = f"#{record.seq} refused by the HTTP parser -> 400: {record.note}"
-        else:
-            if record.incomplete:
-                answered = "INCOMPLETE"
-            else:
-                answered = f"stub {record.stub_id}" if record.stub_id else "NO MATCH"
-            status = record.status if record.status is not None else "no answer"
-            fault = f" fault={record.fault}" if record.fault else ""
-            line = f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}"
-        self.log(escape_text(line))
-
     def _make_server(self) -> web.Server:
         """A low-level aiohttp server: ``/__admin/`` to the admin API, all else to the stubs.
 
@@ -573,14 +370,14 @@ class MockServer:
         ) -> web.BaseRequest:
             # aiohttp's own factory, with room for large bodies (the default is 1 MiB).
             return web.BaseRequest(
-                message, payload, protocol, writer, task, loop, client_max_size=_MAX_BODY
+                message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY
             )
 
         return web.Server(
             dispatch,
             request_factory=make_request,
             access_log=None,
-            logger=_ConnectionLog(self),
+            logger=ConnectionLog(self),
             # aiohttp closes a connection that has sent no whole request this long after
             # it opened or after its last answer: the header timeout (slowloris).
             keepalive_timeout=self.header_timeout,
@@ -746,31 +543,3 @@ def _validated(stubs: list[Stub | Mapping[str, Any]], *, many: bool) -> list[Stu
     if problems:
         raise StubError(problems)
     return models
-
-
-class _ConnectionLog(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """aiohttp's connection log for one server. A request its parser refuses (a bad
-    request line or header) goes to the journal and the server's log as one line,
-    not to the ``aiohttp.server`` logger as a traceback; anything else is logged as
-    aiohttp would."""
-
-    def __init__(self, server: MockServer) -> None:
-        super().__init__(logging.getLogger("aiohttp.server"), {})
-        self.server = server
-
-    def _took(self, exc_info: Any) -> bool:
-        exc = exc_info if isinstance(exc_info, BaseException) else None
-        if isinstance(exc, HttpProcessingError):
-            self.server._refused(exc)
-            return True
-        # A body that broke (bytes that do not decompress, a chunk that is not one) after
-        # its request was answered and journaled: aiohttp meets it again reading the rest.
-        return isinstance(exc, web.RequestPayloadError)
-
-    def debug(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        if not self._took(kwargs.get("exc_info")):
-            super().debug(msg, *args, **kwargs)
-
-    def exception(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        if not self._took(kwargs.get("exc_info")):
-            super().exception(msg, *args, **kwargs)

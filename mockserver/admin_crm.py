@@ -1,0 +1,265 @@
+"""The admin API's routes for the fake CRMs: ``/__admin/crm/{name}/...``.
+
+Inspect and reset a profile, add faults, issue and revoke tokens, webhooks and
+OAuth integrations, drive its clock and deliver its due webhooks. The answers and
+errors are the admin API's (:mod:`mockserver.admin`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .admin import (
+    PARAMS,
+    Handler,
+    json_body,
+    problem,
+    read_admin_body,
+    reply,
+    request_model,
+    validation_problems,
+)
+from .models import CRM_URL_WORD, CrmFaultSpec
+
+if TYPE_CHECKING:
+    from .server import MockServer
+
+__all__ = ["crm_routes"]
+
+
+class _TokenRequest(BaseModel):
+    """``POST /__admin/crm/{name}/tokens``: a token for an integration (amoCRM)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    integration: str = Field(default="admin", min_length=1)
+
+
+class _ClockRequest(BaseModel):
+    """``POST /__admin/crm/{name}/clock``: freeze, move or thaw a fake CRM's clock."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    freeze: bool = False
+    # Text, read by the handler: a ``datetime`` field would be built against freezegun's
+    # FakeDatetime when this module is first imported under a frozen clock.
+    at: str | None = None
+    advance: float = Field(default=0.0, ge=0)
+    thaw: bool = False
+
+    @field_validator("at")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(
+                    f"expected an ISO 8601 time (2026-01-01T09:00:00+00:00), got {value!r}"
+                ) from None
+        return value
+
+
+class _WebhookRequest(BaseModel):
+    """``POST /__admin/crm/{name}/webhooks``: an inbound webhook for a user (Bitrix24)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    # Part of the webhook's URL (/rest/{user_id}/{secret}/), as the portal checks it.
+    user_id: str = Field(default="1", min_length=1, max_length=64, pattern=CRM_URL_WORD.pattern)
+    scope: list[str] = Field(default_factory=lambda: ["crm"])
+
+
+class _IntegrationRequest(BaseModel):
+    """``POST /__admin/crm/{name}/integrations``: an OAuth integration (amoCRM)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="admin", min_length=1)
+    redirect_uri: str = Field(default="https://example.invalid/oauth", pattern=r"^https?://\S+$")
+
+
+def crm_routes(server: MockServer) -> list[tuple[str, str, Handler]]:
+    """The CRM routes of ``server``'s admin API: (method, path, handler)."""
+
+    async def list_crm(request: web.BaseRequest) -> web.Response:
+        return reply({"profiles": [profile.to_json() for profile in server.profiles]})
+
+    def _profile(request: web.BaseRequest) -> Any:
+        try:
+            return server.profile(PARAMS.get()["name"])
+        except KeyError as exc:
+            raise web.HTTPNotFound(
+                text=json.dumps(
+                    {
+                        "type": "about:blank",
+                        "title": "No such CRM profile",
+                        "status": 404,
+                        "detail": str(exc.args[0]),
+                    }
+                ),
+                content_type="application/problem+json",
+            ) from None
+
+    async def get_crm(request: web.BaseRequest) -> web.Response:
+        return reply(_profile(request).to_json())
+
+    async def reset_crm(request: web.BaseRequest) -> web.Response:
+        _profile(request).reset()
+        return web.Response(status=204)
+
+    async def add_crm_fault(request: web.BaseRequest) -> web.Response:
+        from .crm import CrmFault
+
+        profile = _profile(request)
+        data = json_body(await read_admin_body(request))
+        try:
+            spec = CrmFaultSpec.model_validate(data)
+        except ValidationError as exc:
+            errors = validation_problems(exc, model=CrmFaultSpec)
+            return problem(400, "Invalid fault", f"{len(errors)} problem(s)", errors)
+        try:
+            fault = profile.add_fault(CrmFault(**spec.model_dump()))
+        except ValueError as exc:
+            return problem(400, "Too many faults", str(exc))
+        return reply({"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201)
+
+    async def issue_token(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "issue_token"):
+            return problem(404, "No tokens here", f"{profile.name} has no tokens")
+        asked = await request_model(request, _TokenRequest, "Invalid token request")
+        if isinstance(asked, web.Response):
+            return asked
+        integration = asked.integration
+        try:
+            token = profile.issue_token(integration)
+        except ValueError as exc:
+            return problem(400, "Too many tokens", str(exc))
+        return reply({"token": token, "integration": integration}, status=201)
+
+    async def revoke_token(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        token = PARAMS.get()["token"]
+        if not hasattr(profile, "revoke_token") or token not in getattr(profile, "tokens", {}):
+            return problem(404, "No such token", "the token is not known")
+        profile.revoke_token(token)
+        return web.Response(status=204)
+
+    async def issue_webhook(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "issue_webhook"):
+            return problem(404, "No webhooks here", f"{profile.name} has no webhooks")
+        asked = await request_model(request, _WebhookRequest, "Invalid webhook request")
+        if isinstance(asked, web.Response):
+            return asked
+        try:
+            path = profile.issue_webhook(asked.user_id, tuple(asked.scope))
+        except ValueError as exc:
+            return problem(400, "Too many webhooks", str(exc))
+        return reply({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
+
+    async def revoke_webhook(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        secret = PARAMS.get()["secret"]
+        if not hasattr(profile, "revoke_webhook") or secret not in getattr(profile, "webhooks", {}):
+            return problem(404, "No such webhook", "the webhook is not known")
+        profile.revoke_webhook(secret)
+        return web.Response(status=204)
+
+    async def issue_app_tokens(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "issue_app_tokens"):
+            return problem(404, "No applications here", f"{profile.name} has no OAuth application")
+        asked = await request_model(request, _WebhookRequest, "Invalid token request")
+        if isinstance(asked, web.Response):
+            return asked
+        issued = profile.issue_app_tokens(
+            asked.user_id, tuple(asked.scope), str(request.url.origin())
+        )
+        return reply(issued, status=201)
+
+    async def crm_clock(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if request.method == "POST":
+            asked = await request_model(request, _ClockRequest, "Invalid clock request")
+            if isinstance(asked, web.Response):
+                return asked
+            clock = profile.clock
+            was = (clock.frozen, clock.offset)
+            try:
+                if asked.thaw:
+                    clock.thaw()
+                if asked.freeze or asked.at is not None:
+                    at = None if asked.at is None else datetime.fromisoformat(asked.at)
+                    clock.freeze(at)
+                clock.advance(asked.advance)
+            except ValueError as exc:  # all of it or none: the clock is as it was
+                clock.frozen, clock.offset = was
+                return problem(400, "Invalid clock request", str(exc))
+            except OverflowError:  # past year 9999: no date to be at; the clock stays put
+                clock.frozen, clock.offset = was
+                return problem(
+                    400,
+                    "Invalid clock request",
+                    f"advance: {asked.advance:g} s would take the clock past any date (year 9999)",
+                )
+        return reply(profile.clock.to_json())
+
+    async def unblock(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if hasattr(profile, "unblock"):
+            profile.unblock()
+        return web.Response(status=204)
+
+    async def add_integration(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "add_integration"):
+            return problem(404, "No OAuth here", f"{profile.name} has no OAuth integrations")
+        asked = await request_model(request, _IntegrationRequest, "Invalid integration request")
+        if isinstance(asked, web.Response):
+            return asked
+        try:
+            app = profile.add_integration(asked.name, redirect_uri=asked.redirect_uri)
+        except ValueError as exc:
+            return problem(400, "Too many integrations", str(exc))
+        return reply({**vars(app), "code": profile.authorization_code(app.client_id)}, status=201)
+
+    async def authorization_code(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        client_id = PARAMS.get()["client_id"]
+        if not hasattr(profile, "authorization_code"):
+            return problem(404, "No OAuth here", f"{profile.name} has no OAuth integrations")
+        try:
+            return reply({"code": profile.authorization_code(client_id)}, status=201)
+        except KeyError:
+            return problem(404, "No such integration", f"no integration {client_id!r}")
+
+    async def deliver_due(request: web.BaseRequest) -> web.Response:
+        profile = _profile(request)
+        if not hasattr(profile, "deliver_due"):
+            return problem(404, "No webhooks here", f"{profile.name} sends no webhooks")
+        return reply({"sent": await profile.deliver_due(), "waiting": profile.waiting})
+
+    return [
+        ("GET", "/__admin/crm", list_crm),
+        ("GET", "/__admin/crm/{name}", get_crm),
+        ("DELETE", "/__admin/crm/{name}", reset_crm),
+        ("POST", "/__admin/crm/{name}/faults", add_crm_fault),
+        ("POST", "/__admin/crm/{name}/tokens", issue_token),
+        ("DELETE", "/__admin/crm/{name}/tokens/{token}", revoke_token),
+        ("POST", "/__admin/crm/{name}/unblock", unblock),
+        ("GET", "/__admin/crm/{name}/clock", crm_clock),
+        ("POST", "/__admin/crm/{name}/oauth", issue_app_tokens),
+        ("POST", "/__admin/crm/{name}/clock", crm_clock),
+        ("POST", "/__admin/crm/{name}/webhooks", issue_webhook),
+        ("DELETE", "/__admin/crm/{name}/webhooks/{secret}", revoke_webhook),
+        ("POST", "/__admin/crm/{name}/integrations", add_integration),
+        ("POST", "/__admin/crm/{name}/integrations/{client_id}/codes", authorization_code),
+        ("POST", "/__admin/crm/{name}/deliveries", deliver_due),
+    ]
