@@ -63,9 +63,19 @@ def pinned(command: list[str], core: int) -> list[str]:
     return command
 
 
-def wait_for(url: str, seconds: float = 60) -> None:
+def wait_for(
+    url: str, seconds: float = 60, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Until ``url`` answers; a server ``process`` that ends first is reported with what it
+    wrote on stderr (a port taken meanwhile, a stub file refused), not waited on."""
     end = time.time() + seconds
     while time.time() < end:
+        if process is not None and process.poll() is not None:
+            said = ""
+            if process.stderr is not None:
+                process.stderr.seek(0)
+                said = process.stderr.read().decode(errors="replace")
+            raise SystemExit(f"the server for {url} ended ({process.returncode}): {said[-2000:]}")
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status < 500:
@@ -142,12 +152,14 @@ class Server:
         self.process = subprocess.Popen(
             pinned(self.command, 1),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            # A file, not a pipe (a chatty peer would fill a pipe nobody reads); read only
+            # if the server ends before it answers.
+            stderr=tempfile.TemporaryFile(),
             env={**os.environ, **(self.env or {})},
             cwd=self.cwd,
             start_new_session=True,
         )
-        wait_for(self.base + self.ready)
+        wait_for(self.base + self.ready, process=self.process)
         return self
 
     def __exit__(self, *exc: object) -> None:
