@@ -160,3 +160,45 @@ async def test_a_lone_surrogate_is_kept_by_an_account_with_a_data_file(tmp_path:
             added = await post(client, "/leads", [{"name": "half \ud83d emoji"}])
             assert added.status_code == 200, added.text
             assert (await client.get("/leads/1")).json()["name"] == "half \ud83d emoji"
+
+
+FORM = {"form_id": "1", "form_name": "Chat", "form_page": "https://example.com", "form_sent_at": 1}
+CALL = {"from": "bot", "phone": "79990001122", "called_at": 1, "duration": 30, "service_code": "s"}
+
+
+@pytest.mark.parametrize(
+    ("category", "change", "path"),
+    [
+        pytest.param("forms", {"created_at": "yesterday"}, "created_at", id="created-words"),
+        pytest.param("forms", {"created_at": 1.5}, "created_at", id="created-float"),
+        pytest.param("forms", {"created_at": 10**30}, "created_at", id="created-past-64-bits"),
+        pytest.param(
+            "forms",
+            {"metadata": {**FORM, "form_sent_at": "2026-01-01"}},
+            "metadata.form_sent_at",
+            id="form-sent-at-text",
+        ),
+        pytest.param(
+            "sip", {"metadata": {**CALL, "called_at": "noon"}}, "metadata.called_at", id="called-at"
+        ),
+        pytest.param(
+            "sip", {"metadata": {**CALL, "duration": "long"}}, "metadata.duration", id="duration"
+        ),
+    ],
+)
+async def test_an_incoming_items_timestamps_are_ints(
+    account: Account, category: str, change: dict[str, Any], path: str
+) -> None:
+    amo, client, _ = account
+    item = {
+        "source_uid": "bot",
+        "source_name": "Bot",
+        "metadata": FORM if category == "forms" else CALL,
+        "_embedded": {"leads": [{"name": "x"}]},
+        **change,
+    }
+    answer = await post(client, f"/leads/unsorted/{category}", [item])
+    assert paths(answer) == [("InvalidType", path)]
+    assert amo.records("leads") == []
+    ok = {**item, "created_at": 5, "metadata": FORM if category == "forms" else CALL}
+    assert (await post(client, f"/leads/unsorted/{category}", [ok])).status_code == 200
