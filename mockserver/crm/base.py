@@ -214,7 +214,7 @@ class Store:
         :class:`StoreFull` (and nothing stored) when it would take the store past
         ``max_records`` or ``max_bytes`` (the records' JSON).
         """
-        body = json.dumps(record, ensure_ascii=False)
+        body = _record_json(record)
         old = self._sizes.get((entity, key))
         count = self.count + (old is None)
         size = self.bytes - (old or 0) + len(body)
@@ -305,6 +305,20 @@ class Store:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+def _record_json(record: Mapping[str, Any]) -> str:
+    """A record's JSON as the store keeps it: UTF-8 text, or, when it holds a lone
+    surrogate (a JSON ``\\ud83d`` escape decodes to one, half an emoji), that text
+    escaped to ASCII: SQLite cannot encode the surrogate, and the failed commit took
+    every write of its batch with it (a 500, and other requests' records lost)."""
+    body = json.dumps(record, ensure_ascii=False)
+    if not body.isascii():
+        try:
+            body.encode("utf-8")
+        except UnicodeEncodeError:
+            body = json.dumps(record)
+    return body
 
 
 def _stored_json(body: Any, path: Path, where: str) -> Any:

@@ -25,6 +25,7 @@ __all__ = [
     "USER_ID",
     "WRITABLE",
     "identity",
+    "php_int",
     "searchable",
     "shape_errors",
     "shown",
@@ -99,6 +100,14 @@ _INTS: Final = frozenset(
     }
 )
 _TEXTS: Final = frozenset({"name", "first_name", "last_name"})
+_INT64: Final = 2**63
+
+
+def php_int(value: Any) -> bool:
+    """Whether ``value`` is what amoCRM's "This value should be of type int." takes: a
+    JSON integer PHP reads as an ``int``; not a boolean, not a float, and not a number
+    past 64 bits, which PHP's ``json_decode`` reads as a float (**[inference]**)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -_INT64 <= value < _INT64
 
 
 def blank(entity: str, key: int, moment: int) -> dict[str, Any]:
@@ -164,11 +173,7 @@ def shape_errors(entity: str, item: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Type checks on one item: numbers are ints, names text, ``_embedded`` lists of objects."""
     errors: list[dict[str, Any]] = []
     for key, value in item.items():
-        if (
-            key in _INTS
-            and value is not None
-            and (isinstance(value, bool) or not isinstance(value, int))
-        ):
+        if key in _INTS and value is not None and not php_int(value):
             errors.append(
                 {"code": "InvalidType", "path": key, "detail": "This value should be of type int."}
             )

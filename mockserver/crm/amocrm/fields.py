@@ -13,13 +13,20 @@ multitext value names its option by ``value`` (the option's text), ``enum_id`` o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any, Final
 
-__all__ = ["DEFAULT_FIELDS", "ENUM_TYPES", "Catalogue"]
+from .entities import php_int
+
+__all__ = ["DATE_TYPES", "DEFAULT_FIELDS", "ENUM_TYPES", "Catalogue", "timestamp"]
 
 #: Types whose values pick one of the field's options (``enums``).
 ENUM_TYPES: Final = frozenset({"select", "multiselect", "radiobutton", "multitext", "category"})
 NUMERIC: Final = frozenset({"numeric", "price", "monetary"})
+#: Types whose value is a moment: a Unix timestamp, or a date text the official library
+#: sends (``DateCustomFieldValueModel::toApi``: RFC 3339; its older releases ``Y-m-d``,
+#: and ``Y-m-d H:i:s`` for ``date_time``). Kept and read back as the timestamp.
+DATE_TYPES: Final = frozenset({"date", "date_time", "birthday"})
 
 #: A seeded catalogue: id → code, name, type, entity and options (option text → enum id).
 DEFAULT_FIELDS: Final[dict[int, dict[str, Any]]] = {
@@ -97,6 +104,27 @@ def _given(value: Any) -> Any:
     if not isinstance(value, dict):
         return value
     return {k: v for k, v in value.items() if v is not None or k not in ("enum_id", "enum_code")}
+
+
+def timestamp(value: Any) -> int | None:
+    """A date field's value as a Unix timestamp, or ``None`` when it is none: an int
+    PHP reads as one, digits (the library's ``is_numeric`` branch), or an ISO 8601 /
+    RFC 3339 date or date-time in ASCII (without an offset: the account's time, UTC
+    here) between year 1 and 9999. ``2024-02-30``, ``tomorrow``, ``1e3`` are not."""
+    if php_int(value):
+        return int(value)
+    if not isinstance(value, str) or len(value) > 40 or not value.isascii():
+        return None
+    raw = value.strip()
+    if raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
 
 
 def _error(code: str, path: str, detail: str) -> dict[str, Any]:
@@ -248,6 +276,14 @@ class Catalogue:
                 return [_error("InvalidType", f"{spot}.value", "A text or a number is expected.")]
             if kind in NUMERIC and not _numeric(value["value"]):
                 return [_error("InvalidType", f"{spot}.value", "This value should be a number.")]
+            if kind in DATE_TYPES and timestamp(value["value"]) is None:
+                return [
+                    _error(
+                        "InvalidType",
+                        f"{spot}.value",
+                        "A date is expected: a Unix timestamp or an RFC 3339 date.",
+                    )
+                ]
             return []
         if "enum_id" in value and value["enum_id"] not in enums.values():
             return [_error("NotSupportedChoice", f"{spot}.enum_id", _CHOICE)]
@@ -306,6 +342,8 @@ class Catalogue:
     @staticmethod
     def _stored_value(field: Mapping[str, Any], value: Mapping[str, Any]) -> dict[str, Any]:
         enums: dict[str, int] = field["enums"]
+        if field["type"] in DATE_TYPES:
+            return {"value": timestamp(value["value"])}
         if field["type"] not in ENUM_TYPES:
             return {"value": value["value"]}
         by_id: dict[Any, str] = {enum_id: text for text, enum_id in enums.items()}

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from . import events, webhooks
-from .entities import LINKABLE, USER_ID
+from .entities import LINKABLE, USER_ID, php_int
 from .listing import parse_listing
 from .problems import Invalid, hal, invalid
 
@@ -232,7 +232,7 @@ def _note_errors(
     errors = [
         {"code": "InvalidType", "path": key, "detail": "This value should be of type int."}
         for key in ("created_at", "created_by", "responsible_user_id")
-        if key in item and (isinstance(item[key], bool) or not isinstance(item[key], int))
+        if key in item and not php_int(item[key])
     ]
     if creating and not known(call.amo.store.records[entity], item.get("entity_id")):
         errors.append({"code": "NotFound", "path": "entity_id", "detail": "Entity not found."})

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from .entities import ENTITIES, USER_ID
+from .entities import ENTITIES, USER_ID, php_int
 from .listing import parse_listing
 from .problems import Invalid, hal, invalid
 from .relations import known
@@ -51,7 +51,7 @@ def _errors(call: Call, item: Mapping[str, Any], creating: bool) -> list[dict[st
     errors = []
     for key in _INTS:
         value = item.get(key)
-        if key in item and (isinstance(value, bool) or not isinstance(value, int)):
+        if key in item and not php_int(value):
             errors.append(
                 {"code": "InvalidType", "path": key, "detail": "This value should be of type int."}
             )

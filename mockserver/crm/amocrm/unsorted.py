@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from . import relations
-from .entities import FIRST_STATUS, INCOMING, PIPELINE, shape_errors
+from .entities import FIRST_STATUS, INCOMING, PIPELINE, php_int, shape_errors
 from .listing import parse_listing
 from .problems import Invalid, hal, invalid
 
@@ -40,6 +40,10 @@ REQUIRED: Final = {
     "forms": ("form_id", "form_name", "form_page", "form_sent_at"),
     "sip": ("from", "phone", "called_at", "duration", "service_code"),
 }
+#: Metadata that are Unix timestamps or seconds: ints, as the official library's
+#: ``FormsMetadata``/``SipMetadata`` type them (``?int $formSentAt``, ``$calledAt``,
+#: ``$duration``); a text or a float is refused, as amoCRM refuses one elsewhere.
+_METADATA_INTS: Final = {"forms": ("form_sent_at",), "sip": ("called_at", "duration")}
 #: Incoming items kept in memory (the oldest first out; the SQLite copy keeps them).
 MAX_UNSORTED: Final = 50_000
 
@@ -66,6 +70,23 @@ def _errors(call: Call, category: str, item: Mapping[str, Any]) -> list[dict[str
             for key in REQUIRED[category]
             if metadata.get(key) in (None, "")
         ]
+        errors += [
+            {
+                "code": "InvalidType",
+                "path": f"metadata.{key}",
+                "detail": "This value should be of type int.",
+            }
+            for key in _METADATA_INTS[category]
+            if metadata.get(key) not in (None, "") and not php_int(metadata[key])
+        ]
+    if "created_at" in item and not php_int(item["created_at"]):
+        errors.append(
+            {
+                "code": "InvalidType",
+                "path": "created_at",
+                "detail": "This value should be of type int.",
+            }
+        )
     pipeline = item.get("pipeline_id", PIPELINE["id"])
     if pipeline != PIPELINE["id"]:
         errors.append(

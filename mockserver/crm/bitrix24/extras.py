@@ -49,9 +49,17 @@ class Extras:
         defined: dict[str, dict[str, dict[str, Any]]] = self.store.meta.get("userfields", {})
         return defined.get(entity, {})
 
-    def _fields_param(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        fields = params.get("fields", {})
-        if fields in ("", None):
+    def _fields_param(self, params: Mapping[str, Any], *, required: bool = False) -> dict[str, Any]:
+        """``fields`` with upper-case names. ``required`` (an entity's ``.add`` and
+        ``.update``): absent, ``null``, ``""`` or a scalar is the documented "Parameter
+        'fields' must be array." (``crm-deal-add.md``, ``crm-contact-add.md``: "fields is
+        not an object"; the Russian edition's ``crm-contact-company-add.md``: "not passed,
+        or passed as a string or number"), as PHP's ``is_array`` check refuses them; an
+        empty object (or ``[]``, the same array in PHP) is an array, and passes."""
+        fields = params.get("fields")
+        if fields == []:
+            return {}
+        if fields in ("", None) and not required:
             return {}
         if not isinstance(fields, Mapping):
             raise BitrixError("", "Parameter 'fields' must be array.")

@@ -6,9 +6,17 @@ import operator as _operator
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from .dates import instant
 from .schema import items, text
 
-__all__ = ["compile_filter", "filter_field", "passes", "sort_key", "split_key"]
+__all__ = [
+    "compile_date_filter",
+    "compile_filter",
+    "filter_field",
+    "passes",
+    "sort_key",
+    "split_key",
+]
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
@@ -97,3 +105,42 @@ def _scalar_test(operator: str, expected: Any) -> Test:
     if options is not None:
         return lambda actual: text(actual) in options
     return lambda actual: (wanted == "" and actual is None) or text(actual) == wanted
+
+
+_DATE_OPERATORS: Final = ("", "=", "!", "!=", ">", ">=", "<", "<=")
+
+
+def compile_date_filter(key: Any, expected: Any) -> Callable[[Mapping[str, Any]], bool] | None:
+    """A condition on a date field, compared as instants (``2023-10-01T00:00:00``,
+    ``01.10.2023`` and ``2023-09-30T21:00:00-03:00`` name the same moment); ``None``
+    when the value is no date the portal reads: that condition is dropped, as the
+    portal drops a date ``CRestUtil::unConvertDateTime`` cannot read
+    (**[inference]**). An operator dates do not have (``%``, ``@``) is
+    :func:`compile_filter`'s, on the text."""
+    operator, name = split_key(key)
+    if operator not in _DATE_OPERATORS or isinstance(expected, list | Mapping):
+        return compile_filter(key, expected)
+    wanted = instant(text(expected)) if text(expected) else None
+    if wanted is None:
+        return None
+    compare: Callable[[Any, Any], bool] = {
+        "": _operator.eq,
+        "=": _operator.eq,
+        "!": _operator.ne,
+        "!=": _operator.ne,
+        ">": _operator.gt,
+        ">=": _operator.ge,
+        "<": _operator.lt,
+        "<=": _operator.le,
+    }[operator]
+
+    def test(record: Mapping[str, Any]) -> bool:
+        actual = record.get(name)
+        values = actual if isinstance(actual, list) else [actual]
+        for value in values:
+            moment = instant(value) if isinstance(value, str) else None
+            if moment is not None and compare(moment, wanted):
+                return True
+        return operator in ("!", "!=") and not any(isinstance(v, str) for v in values)
+
+    return test

@@ -11,14 +11,16 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from .dates import DATE_KINDS
 from .extras import Extras, Result
-from .filters import compile_filter, filter_field, sort_key, split_key
+from .filters import compile_date_filter, compile_filter, filter_field, sort_key, split_key
 from .schema import (
     DEFAULTS,
     FIELDS,
     MULTIFIELDS,
     PAGE,
     READ_ONLY,
+    UNREADABLE,
     BitrixError,
     items,
     shown_value,
@@ -90,9 +92,13 @@ class Records(Extras):
             if name in multifields(entity):
                 record[name] = self._merge_multifield(name, record.get(name) or [], value)
             elif name in kinds and name not in READ_ONLY:
-                record[name] = stored(name, kinds[name], value)
+                kept = stored(name, kinds[name], value)
+                if kept is not UNREADABLE:  # a date the portal cannot read is dropped
+                    record[name] = kept
             elif name in custom:
-                record[name] = self._userfield_value(custom[name], value)
+                kept = self._userfield_value(custom[name], value)
+                if kept is not UNREADABLE:
+                    record[name] = kept
         if entity in ("lead", "deal"):
             linked = record.get("COMPANY_ID") not in (None, "0") or record.get(
                 "CONTACT_ID"
@@ -116,7 +122,7 @@ class Records(Extras):
         kind = {"employee": "user", "money": "string"}.get(kind, kind)
         if definition["MULTIPLE"] == "Y":
             values = [stored(name, kind, item) for item in items(value)]
-            return [item for item in values if item is not None]
+            return [item for item in values if item is not None and item is not UNREADABLE]
         return stored(name, kind, value)
 
     def _check(self, entity: str, record: Mapping[str, Any]) -> None:
@@ -163,7 +169,7 @@ class Records(Extras):
 
     def add(self, entity: str, params: Mapping[str, Any]) -> int:
         record: dict[str, Any] = dict(DEFAULTS[entity])
-        self._write(entity, record, self._fields_param(params))
+        self._write(entity, record, self._fields_param(params, required=True))
         self._check(entity, record)
         new_id = self.store.next_id(entity)
         moment = self._now_text()
@@ -193,7 +199,7 @@ class Records(Extras):
         for name in MULTIFIELDS:
             if name in changed:
                 changed[name] = [dict(entry) for entry in changed[name]]
-        self._write(entity, changed, self._fields_param(params))
+        self._write(entity, changed, self._fields_param(params, required=True))
         self._check(entity, changed)
         changed["DATE_MODIFY"] = self._now_text()
         changed["MODIFY_BY_ID"] = self.user_id
@@ -289,7 +295,13 @@ class Records(Extras):
             if field in known and field not in ordering:
                 ordering[field] = direction
         tests = []
+        kinds = self._kinds(entity)
         for key, value in filters.items():
+            if kinds.get(filter_field(key)) in DATE_KINDS:
+                dated = compile_date_filter(key, value)
+                if dated is not None:  # an unreadable date: the condition is dropped
+                    tests.append(dated)
+                continue
             test = compile_filter(key, value)
             if filter_field(key) in known:
                 tests.append(test)
@@ -332,6 +344,13 @@ class Records(Extras):
         if start + PAGE < len(ids):
             extra = {"next": start + PAGE, **extra}
         return page, extra
+
+    def _kinds(self, entity: str) -> dict[str, str]:
+        """Each field's type by name, the custom fields' ``USER_TYPE_ID`` included."""
+        kinds = dict(FIELDS[entity])
+        for name, spec in self.userfields(entity).items():
+            kinds[name] = str(spec["USER_TYPE_ID"])
+        return kinds
 
     def _view(
         self, entity: str, names: set[str]

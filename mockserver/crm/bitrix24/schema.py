@@ -9,6 +9,8 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
+from .dates import DATE_KINDS, instant, shown_date
+
 __all__ = [
     "BATCH_LIMIT",
     "ENTITIES",
@@ -16,6 +18,7 @@ __all__ = [
     "PAGE",
     "PLANS",
     "STATUSES",
+    "UNREADABLE",
     "BitrixError",
     "field_types",
     "items",
@@ -340,15 +343,25 @@ def items(value: Any) -> list[Any]:
     return [] if value in (None, "") else [value]
 
 
+#: What :func:`stored` gives for a date the portal cannot read: the value is dropped
+#: from ``fields`` (the field keeps what it had), as ``CRestUtil::unConvertDate``'s
+#: ``false`` is (``dates.py``).
+UNREADABLE: Final = object()
+
+
 def stored(name: str, kind: str, value: Any) -> Any:
     """What the portal keeps (and returns) for ``value`` written to a field of ``kind``.
 
     Money (``double``) as ``"1500.00"``; ids and numbers as strings; ``char`` as
-    ``Y``/``N``. An empty value clears the field (``null``). A value that cannot be
-    of the type is refused with the field's name, as the portal refuses it.
+    ``Y``/``N``; dates as the portal returns them (``dates.py``), :data:`UNREADABLE`
+    for one it cannot read. An empty value clears the field (``null``). A value that
+    cannot be of the type is refused with the field's name, as the portal refuses it.
     """
     if value is None or value == "" or value == []:
         return None
+    if kind in DATE_KINDS:
+        moment = instant(value)
+        return UNREADABLE if moment is None else shown_date(kind, moment)
     if kind in ("double", "money"):
         try:
             amount = float(text(value).replace(",", ".").split("|")[0])
