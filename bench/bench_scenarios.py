@@ -19,7 +19,12 @@ schedule's wall time, and the suite under ``-n 2`` against ``-n 0``.
   workers' sharing of parsed files turned off, for what it buys). Every run is
   cold: nothing is cached from one run to the next. ``--files-only`` measures
   just that; with ``--requests K`` each scenario sends K requests (heavier
-  scenarios: only the ``-n 0`` / ``-n 2`` pair is run).
+  scenarios: only the ``-n 0`` / ``-n 2`` pair is run). With ``--user-env`` those
+  runs use a virtual environment holding only the harness (installed from this
+  checkout, editable) and pytest-xdist, as a user who runs ``pytest -n 2`` has
+  it (``bench/.peers/user``): the project's own test tools (respx, Hypothesis,
+  pytest-asyncio, Selenium and the trio it brings) load in every pytest process
+  of the development environment, workers included, and are not the harness's.
 
 pytest runs with Python's bytecode cache on, as ``tasks.py`` runs it and as a
 developer's machine has it (some images set ``PYTHONDONTWRITEBYTECODE``; then
@@ -247,10 +252,25 @@ def many_files(count: int, requests: int = 1) -> Path:
     return folder
 
 
+#: The Python the many-files runs use (``--user-env`` sets another).
+PYTHON = [sys.executable]
+
+
+def user_environment() -> str:
+    """A virtual environment with only the harness and pytest-xdist; its Python."""
+    venv = PEERS / "user"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        install = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+        subprocess.run([*install, "-e", str(ROOT), "pytest-xdist"], check=True)
+    return str(python)
+
+
 def pytest_timed(folder: Path, workers: str, *extra: str) -> tuple[float, float]:
     return timed(
         [
-            sys.executable,
+            PYTHON[0],
             "-m",
             "pytest",
             "-q",
@@ -326,12 +346,20 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--files-only", action="store_true")
     parser.add_argument(
+        "--user-env",
+        action="store_true",
+        help="the many-files runs in a venv with only the harness and pytest-xdist",
+    )
+    parser.add_argument(
         "--requests",
         type=int,
         default=1,
         help="with --files-only: requests per scenario (heavier scenarios, the -n 2 run alone)",
     )
     args = parser.parse_args()
+    if args.user_env:
+        PYTHON[0] = user_environment()
+        print(f"many-files runs with {PYTHON[0]} (the harness and pytest-xdist only)")
     if args.files_only:
         files(args.files, max(1, min(args.repeats, 3)), args.requests)
         return

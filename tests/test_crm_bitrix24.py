@@ -275,7 +275,9 @@ async def test_faults_on_demand(portal: tuple[Bitrix24, httpx.AsyncClient]) -> N
     crm, client = portal
     crm.add_fault(CrmFault("crm.lead.add", kind="error", call=2, status=500))
     crm.add_fault(CrmFault("crm.lead.get", kind="html", status=502))
-    statuses = [(await call(client, "crm.lead.add", json={})).status_code for _ in range(3)]
+    statuses = [
+        (await call(client, "crm.lead.add", json={"fields": {}})).status_code for _ in range(3)
+    ]
     assert statuses == [200, 500, 200]
     gateway = await call(client, "crm.lead.get", json={"id": 1})
     assert gateway.status_code == 502

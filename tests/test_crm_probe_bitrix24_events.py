@@ -70,7 +70,9 @@ async def test_event_tokens_never_push_out_the_applications_own_tokens(
         portal.bind("ONCRMLEADADD", f"{server.url}/bot/events")
         async with httpx.AsyncClient(base_url=server.url) as client:
             for _ in range(8):  # each delivery carries freshly minted tokens
-                added = await client.post("/rest/crm.lead.add", json={"auth": own["access_token"]})
+                added = await client.post(
+                    "/rest/crm.lead.add", json={"auth": own["access_token"], "fields": {}}
+                )
                 assert added.status_code == 200
                 await portal.events_sent()
             assert [d.get("status") for d in portal.deliveries] == [200] * 8
