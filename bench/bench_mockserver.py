@@ -45,6 +45,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from _yardstick import yardstick
+
 HERE = Path(__file__).resolve().parent
 PEERS = HERE / ".peers"
 BODY = json.dumps({"name": "bench", "value": 42})
@@ -63,9 +65,7 @@ def pinned(command: list[str], core: int) -> list[str]:
     return command
 
 
-def wait_for(
-    url: str, seconds: float = 60, process: subprocess.Popen[bytes] | None = None
-) -> None:
+def wait_for(url: str, seconds: float = 60, process: subprocess.Popen[bytes] | None = None) -> None:
     """Until ``url`` answers; a server ``process`` that ends first is reported with what it
     wrote on stderr (a port taken meanwhile, a stub file refused), not waited on."""
     end = time.time() + seconds
@@ -410,6 +410,7 @@ def main() -> None:
     )
     parser.add_argument("--no-matching", action="store_true", help="skip the matching cost")
     args = parser.parse_args()
+    print(yardstick(), flush=True)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed (Debian: apt-get install wrk)")
     for package in ("webhook_core", "mockserver"):

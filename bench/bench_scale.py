@@ -36,6 +36,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from _yardstick import yardstick
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -251,6 +253,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=2_000)
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
+    print(yardstick(), flush=True)
     matching(args.repeat)
     report(args.repeat)
     if not args.skip_http:

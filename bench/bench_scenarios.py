@@ -46,6 +46,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _yardstick import yardstick
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PEERS = HERE / ".peers"
@@ -357,6 +359,7 @@ def main() -> None:
         help="with --files-only: requests per scenario (heavier scenarios, the -n 2 run alone)",
     )
     args = parser.parse_args()
+    print(yardstick(), flush=True)
     if args.user_env:
         PYTHON[0] = user_environment()
         print(f"many-files runs with {PYTHON[0]} (the harness and pytest-xdist only)")
