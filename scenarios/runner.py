@@ -164,6 +164,8 @@ async def run_scenario(
             rendered = await _render(
                 implementation, block.message, context(), "message", index, harness_renders
             )
+            if _refused(result, rendered):
+                break
             result.missing += rendered.missing
             result.messages.append(SentMessage(index, rendered.value, _now() - scenario.clock))
             continue
@@ -171,6 +173,8 @@ async def run_scenario(
             rendered = await _render(
                 implementation, block.set.value, context(), "set", index, harness_renders
             )
+            if _refused(result, rendered):
+                break
             result.missing += rendered.missing
             result.variables[block.set.name] = rendered.value
             continue
@@ -211,6 +215,17 @@ async def run_scenario(
             report=failure_report(loaded, result, failures),
         )
     return result
+
+
+def _refused(result: RunResult, rendered: Rendered) -> bool:
+    """A template the implementation cannot render (past its size limit): the flow pauses
+    there with that configuration error, as it does for a webhook's (rule A4)."""
+    if rendered.configuration_error is None:
+        return False
+    result.state = "paused"
+    result.configuration_error = rendered.configuration_error
+    result.last_error = f"configuration error: {rendered.configuration_error}"
+    return True
 
 
 async def _render(

@@ -37,12 +37,13 @@ from .actionfile import (
     subscriber_from_file,
     variables_from_file,
 )
-from .errors import ConfigurationError
+from .errors import ConfigurationError, LimitExceeded
 from .flow import Subscriber, check_timezone, reserved_variables
 from .request import PreparedRequest, prepare_request
 from .retry import RETRY_SCHEDULE, attempt_offsets, now, retry_delay
 from .template import render_report
 from .tryout import Attempt, Recorder, Report, format_duration, render_json, render_text
+from .yamlfile import place_of
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -370,7 +371,10 @@ def main(
     elif args.simulate:
         offsets = attempt_offsets()
         report.schedule = [report.start + offset for offset in offsets]
-    report.shows = [(template, render_report(template, report.context)) for template in args.show]
+    try:
+        report.shows = [(show, render_report(show, report.context)) for show in args.show]
+    except LimitExceeded as exc:
+        return _bad_input(exc.at("--show", exc.value), args, out, err)
     if args.json:
         print(render_json(report), file=out)
     else:
@@ -396,9 +400,15 @@ def _prepare(args: argparse.Namespace) -> Report:
     try:
         prepared = prepare_request(action, context)
     except ConfigurationError as exc:
-        # Only what rendering tells is left: the URL, once its variables are in.
+        # Only what rendering tells is left: the URL once its variables are in, or a
+        # value (or the whole request) past its size limit.
         wrapped = isinstance(located.data, dict) and "webhook" in located.data
-        prefix = ("webhook",) if wrapped else ()
+        prefix: tuple[str | int, ...] = ("webhook",) if wrapped else ()
+        if isinstance(exc, LimitExceeded):
+            place = prefix if exc.field == "request" else (*prefix, *place_of(exc.field))
+            raise located.error(
+                place, value=exc.value, expected=exc.expected, name=exc.field
+            ) from None
         raise located.error(
             (*prefix, "url"),
             value=exc.value,

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote_plus
 
+from .errors import LimitExceeded
+
 __all__ = ["encode_query", "php_urlencode"]
 
 
@@ -59,19 +61,30 @@ def _is_array(value: Any) -> bool:
     )
 
 
-def _walk(data: Mapping[str, Any] | Sequence[Any], prefix: str, out: list[str]) -> None:
+def _walk(
+    data: Mapping[str, Any] | Sequence[Any], prefix: str, out: list[str], left: list[int]
+) -> None:
     for key, value in _items(data):
         name = f"{prefix}%5B{php_urlencode(str(key))}%5D" if prefix else php_urlencode(str(key))
         if value is None:
             continue
         if _is_array(value):
-            _walk(value, name, out)
+            _walk(value, name, out, left)
         else:
-            out.append(f"{name}={_scalar(value)}")
+            pair = f"{name}={_scalar(value)}"
+            left[0] -= len(pair) + 1
+            if left[0] < -1:
+                raise LimitExceeded(field="query", value=left[1] - left[0] - 1, limit=left[1])
+            out.append(pair)
 
 
-def encode_query(data: Mapping[str, Any] | Sequence[Any]) -> str:
-    """Encode nested data as ``http_build_query($data)`` does (``&`` between pairs)."""
+def encode_query(data: Mapping[str, Any] | Sequence[Any], *, limit: int | None = None) -> str:
+    """Encode nested data as ``http_build_query($data)`` does (``&`` between pairs).
+
+    With ``limit``, :class:`LimitExceeded` (its ``value`` the characters written so far)
+    stops the encoding once the text would be longer.
+    """
     out: list[str] = []
-    _walk(data, "", out)
+    most = 2**63 if limit is None else limit
+    _walk(data, "", out, [most, most])
     return "&".join(out)
