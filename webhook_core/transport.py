@@ -23,8 +23,14 @@ __all__ = ["AiohttpTransport", "translate_error"]
 _CHUNK: Final = 64 * 1024
 
 
-@lru_cache(maxsize=1024)
 def _url(text: str) -> URL:
+    # Only short URLs are remembered: a GET carrying a saved answer makes a new one of
+    # up to 64 KiB each time, and 1 024 of those were kept.
+    return _url_cached(text) if len(text) <= 4096 else URL(text, encoded=True)
+
+
+@lru_cache(maxsize=1024)
+def _url_cached(text: str) -> URL:
     return URL(text, encoded=True)
 
 
