@@ -125,11 +125,22 @@ def _parse_url(text: str) -> httpx.URL:
     expected = "an absolute http:// or https:// URL with a host after rendering"
     try:
         url = httpx.URL(text)
+        host = url.host  # IDNAError for a label like "xn--" that decodes to nothing
+        _check_host(url.raw_host, url.port)
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
         raise ConfigurationError(field="url", value=text, expected=f"{expected} ({exc})") from exc
-    if url.scheme not in ("http", "https") or not url.host:
+    if url.scheme not in ("http", "https") or not host:
         raise ConfigurationError(field="url", value=text, expected=expected)
     return url
+
+
+def _check_host(raw_host: bytes, port: int | None) -> None:
+    """What httpx lets through and the connection then fails on with an exception of its
+    own: a port past 65535, a name with an empty label or one over 63 characters."""
+    if port is not None and not 0 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range 0-65535")
+    if raw_host and not raw_host.startswith(b"[") and not raw_host[-1:].isdigit():
+        raw_host.decode("ascii").encode("idna")  # as the resolver will: UnicodeError
 
 
 _check_url_cached = lru_cache(maxsize=1024)(_parse_url)
