@@ -61,15 +61,27 @@ def _is_array(value: Any) -> bool:
     )
 
 
-def _walk(
-    data: Mapping[str, Any] | Sequence[Any], prefix: str, out: list[str], left: list[int]
-) -> None:
+def _walk(data: Mapping[str, Any] | Sequence[Any], prefix: str, out: list[str]) -> None:
     for key, value in _items(data):
         name = f"{prefix}%5B{php_urlencode(str(key))}%5D" if prefix else php_urlencode(str(key))
         if value is None:
             continue
         if _is_array(value):
-            _walk(value, name, out, left)
+            _walk(value, name, out)
+        else:
+            out.append(f"{name}={_scalar(value)}")
+
+
+def _walk_bounded(
+    data: Mapping[str, Any] | Sequence[Any], prefix: str, out: list[str], left: list[int]
+) -> None:
+    """:func:`_walk` that counts: ``left`` is the characters left and the limit."""
+    for key, value in _items(data):
+        name = f"{prefix}%5B{php_urlencode(str(key))}%5D" if prefix else php_urlencode(str(key))
+        if value is None:
+            continue
+        if _is_array(value):
+            _walk_bounded(value, name, out, left)
         else:
             pair = f"{name}={_scalar(value)}"
             left[0] -= len(pair) + 1
@@ -85,6 +97,8 @@ def encode_query(data: Mapping[str, Any] | Sequence[Any], *, limit: int | None =
     stops the encoding once the text would be longer.
     """
     out: list[str] = []
-    most = 2**63 if limit is None else limit
-    _walk(data, "", out, [most, most])
+    if limit is None:
+        _walk(data, "", out)
+    else:
+        _walk_bounded(data, "", out, [limit, limit])
     return "&".join(out)

@@ -168,6 +168,7 @@ class _Plan:
     headers: tuple[tuple[bytes, tuple[Part, ...]], ...]
     user_agent: bool  # send the default User-Agent
     content_type: bool  # send the default Content-Type (when there is a body)
+    name_chars: int  # the most a query's names can take: 18 per character, and "=&"
 
 
 @lru_cache(maxsize=512)
@@ -182,6 +183,7 @@ def _plan(action: WebhookAction) -> _Plan:
         ),
         user_agent="user-agent" not in names,
         content_type="content-type" not in names,
+        name_chars=sum(18 * len(name) + 2 for name, _ in action.params),
     )
 
 
@@ -198,30 +200,20 @@ def _too_large(size: int) -> LimitExceeded:
     return LimitExceeded(field="request", value=size, limit=MAX_REQUEST_BYTES, what="request")
 
 
-def _typed_size(pairs: list[tuple[str, Any]]) -> int:
-    """The characters the parameters' values take (a lower bound of their bytes in the body).
-
-    An object or list that is referenced more than once counts its JSON each time, worked
-    out once: a saved answer in a thousand parameters would make a body of gigabytes.
-    """
+def _shared_size(pairs: list[tuple[str, Any]]) -> int:
+    """The characters of JSON that the parameters' objects and lists take, each counted as
+    often as it is referenced and written once: a saved answer in a thousand parameters
+    would make a body of gigabytes."""
     size = 0
-    containers: dict[int, int] = {}
-    for name, value in pairs:
-        size += len(name)
-        if type(value) is str:
-            size += len(value)
-        elif isinstance(value, dict | list):
-            containers[id(value)] = containers.get(id(value), 0) + 1
-    if sum(containers.values()) > 1:
-        sizes: dict[int, int] = {}
-        for _, value in pairs:
-            if isinstance(value, dict | list):
-                key = id(value)
-                if key not in sizes:
-                    sizes[key] = len(format_value(value))
-                size += sizes[key]
-                if size > MAX_REQUEST_BYTES:
-                    break
+    sizes: dict[int, int] = {}
+    for _, value in pairs:
+        if isinstance(value, dict | list):
+            key = id(value)
+            if key not in sizes:
+                sizes[key] = len(format_value(value))
+            size += sizes[key]
+            if size > MAX_REQUEST_BYTES:
+                break
     return size
 
 
@@ -248,12 +240,20 @@ def prepare_request(
     content_type: bytes | None = None
     if method is Method.JSON_POST:
         typed: list[tuple[str, Any]] = []
+        spent = len(url)
+        shared = 0  # values that are objects or lists (taken from variables, rule C6)
         for index, (name, parts) in enumerate(plan.params):
             try:
-                typed.append((name, evaluate_parts(parts, variables, missing)))
+                value = evaluate_parts(parts, variables, missing)
             except LimitExceeded as exc:
                 raise exc.at(f"params[{index}].value", action.params[index][1]) from None
-        spent = len(url) + _typed_size(typed)
+            if type(value) is str:
+                spent += len(value)
+            elif isinstance(value, dict | list):
+                shared += 1
+            typed.append((name, value))
+        if shared > 1:
+            spent += _shared_size(typed)
         if spent > MAX_REQUEST_BYTES:
             raise _too_large(spent)
         text = json.dumps(_data(plan, typed), ensure_ascii=False, separators=(",", ":"))
@@ -263,15 +263,23 @@ def prepare_request(
         content_type = _JSON_BYTES
     else:
         pairs: list[tuple[str, str]] = []
+        spent = len(url)
         for index, (name, parts) in enumerate(plan.params):
             try:
-                pairs.append((name, render_parts(parts, variables, missing)))
+                text = render_parts(parts, variables, missing)
             except LimitExceeded as exc:
                 raise exc.at(f"params[{index}].value", action.params[index][1]) from None
-        spent = len(url) + sum(len(name) + len(value) for name, value in pairs)
+            spent += len(text)
+            pairs.append((name, text))
         if spent > MAX_REQUEST_BYTES:
             raise _too_large(spent)
-        query = _encoded_query(plan, pairs, MAX_REQUEST_BYTES - len(url)) if pairs else ""
+        query = ""
+        if pairs:
+            # Percent-encoding writes a character as up to twelve (%F0%9F%98%80), and a
+            # name's segments gain brackets: bounded only when it could pass the limit.
+            most = 12 * (spent - len(url)) + plan.name_chars
+            limit = None if len(url) + most <= MAX_REQUEST_BYTES else MAX_REQUEST_BYTES - len(url)
+            query = _encoded_query(plan, pairs, limit)
         if method is Method.GET:
             url = _append_query(url, query)
         elif pairs or method is Method.POST:
@@ -302,7 +310,7 @@ def prepare_request(
     return PreparedRequest(method.http_method, checked, headers, body, tuple(missing))
 
 
-def _encoded_query(plan: _Plan, pairs: list[tuple[str, str]], limit: int) -> str:
+def _encoded_query(plan: _Plan, pairs: list[tuple[str, str]], limit: int | None) -> str:
     """C4/C5: the pairs as PHP writes a query, at most ``limit`` characters."""
     try:
         try:
@@ -314,7 +322,7 @@ def _encoded_query(plan: _Plan, pairs: list[tuple[str, str]], limit: int) -> str
             ]
             return encode_query(_data(plan, clean), limit=limit)
     except LimitExceeded as exc:
-        raise _too_large(MAX_REQUEST_BYTES - limit + exc.value) from None
+        raise _too_large(MAX_REQUEST_BYTES - (limit or 0) + exc.value) from None
 
 
 @lru_cache(maxsize=16)

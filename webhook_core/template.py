@@ -185,22 +185,23 @@ def render_parts(
         if type(part) is str and len(part) <= limit >> 2:
             return part
     out: list[str] = []
-    size = 0  # characters so far: at most the bytes, and at least a quarter of them
+    size = 0  # characters of values so far: the literals are as long as the template
     for part in parts:
         if type(part) is str:
-            text = part
-        else:
-            value = resolve(part, variables)  # type: ignore[arg-type]
-            if value is MISSING:
-                missing.append(part.dotted)  # type: ignore[union-attr]
-                continue
-            text = format_value(value)
+            out.append(part)
+            continue
+        value = resolve(part, variables)  # type: ignore[arg-type]
+        if value is MISSING:
+            missing.append(part.dotted)  # type: ignore[union-attr]
+            continue
+        text = format_value(value)
         size += len(text)
         if size > limit:
             raise _too_large(parts, limit)
         out.append(text)
     text = "".join(out)
-    if size > limit >> 2 and utf8_size(text) > limit:
+    # A character is one to four bytes: the exact count only when it could matter.
+    if len(text) > limit >> 2 and utf8_size(text) > limit:
         raise _too_large(parts, limit)
     return text
 
