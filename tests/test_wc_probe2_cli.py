@@ -4,6 +4,7 @@ a configuration error or an outcome, one line from ``webhook-try``, never a trac
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,25 @@ def test_an_integer_pyyaml_cannot_read_is_its_text(tmp_path: Path) -> None:
     code, out, err = _call(str(action), "--vars", str(variables), "--dry-run")
     assert (code, err) == (0, "")
     assert f"n={digits}&v={digits}" in out
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_output_a_stream_cannot_encode_is_escaped(tmp_path: Path, as_json: bool) -> None:
+    # A file in cp1252 (Windows, redirected) could not take "Анна" or "→": the output was
+    # a UnicodeEncodeError traceback after the request had gone.
+    action = tmp_path / "a.yaml"
+    action.write_text('url: "http://127.0.0.1:9/x"\nmethod: GET\n', encoding="utf-8")
+    raw_out, raw_err = io.BytesIO(), io.BytesIO()
+    out = io.TextIOWrapper(raw_out, encoding="cp1252")
+    err = io.TextIOWrapper(raw_err, encoding="cp1252")
+    argv = [str(action), "--var", "x=Анна😀", "--show", "{x}", "--dry-run"]
+    code = main([*argv, "--json"] if as_json else argv, stdout=out, stderr=err)
+    out.flush()
+    err.flush()
+    assert code == 0
+    assert raw_err.getvalue() == b""
+    printed = raw_out.getvalue().decode("cp1252")
+    if as_json:
+        assert json.loads(printed)["shows"][0]["text"] == "Анна😀"
+    else:
+        assert "{x} \\u2192 \\u0410\\u043d\\u043d\\u0430\\U0001f600" in printed
