@@ -187,6 +187,8 @@ async def serve(implementation: Any = None) -> None:
                     kind="set" if message.get("kind") == "set" else "message",
                 )
                 out = {"value": rendered.value, "missing": list(rendered.missing)}
+                if rendered.configuration_error is not None:
+                    out = {"configuration_error": rendered.configuration_error.to_json()}
             else:
                 key = message["delivery"]
                 if key not in deliveries:

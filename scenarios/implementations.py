@@ -32,6 +32,7 @@ from webhook_core import (
     MISSING,
     ConfigurationError,
     HttpxSender,
+    LimitExceeded,
     Outcome,
     Sender,
     Subscriber,
@@ -155,10 +156,15 @@ class FlowContext:
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered template: a message's text (or a set-variable's value) and what was missing."""
+    """A rendered template: a message's text (or a set-variable's value) and what was missing.
+
+    ``configuration_error`` instead of a value: the template cannot be rendered (it would
+    pass the implementation's size limit); the flow pauses there, as for a webhook's.
+    """
 
     value: Any
     missing: tuple[str, ...] = ()
+    configuration_error: ConfigurationProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,11 @@ class ConfigurationProblem:
     field: str
     value: Any
     message: str = ""
+
+    @classmethod
+    def of(cls, exc: ConfigurationError) -> ConfigurationProblem:
+        """``webhook_core``'s error as data (a value that is not JSON is shown as its repr)."""
+        return cls(exc.field, _jsonable(exc.value), str(exc))
 
     def __str__(self) -> str:
         return self.message or f"{self.field}: {self.value!r}"
@@ -258,7 +269,7 @@ class AttemptReport:
             ok=False,
             error=f"configuration error: {exc}",
             error_kind="configuration",
-            configuration_error=ConfigurationProblem(exc.field, _jsonable(exc.value), str(exc)),
+            configuration_error=ConfigurationProblem.of(exc),
         )
 
 
@@ -342,11 +353,16 @@ def webhook_action(spec: Mapping[str, Any]) -> WebhookAction:
 
 def reference_render(template: str, variables: Mapping[str, Any], kind: str) -> Rendered:
     """``webhook_core``'s rendering: a message as text; a set-variable value as for a JSON
-    POST parameter (a lone reference keeps its type)."""
-    if kind == "set":
-        value, missing = evaluate(template, variables)
-        return Rendered(value, missing)
-    rendering = render_report(template, variables)
+    POST parameter (a lone reference keeps its type). Past ``webhook_core``'s size limit
+    it is a configuration error of the setting (``message``, ``set.value``)."""
+    try:
+        if kind == "set":
+            value, missing = evaluate(template, variables)
+            return Rendered(value, missing)
+        rendering = render_report(template, variables)
+    except LimitExceeded as exc:
+        exc = exc.at("set.value" if kind == "set" else "message", template)
+        return Rendered("", configuration_error=ConfigurationProblem.of(exc))
     return Rendered(rendering.text, rendering.missing)
 
 

@@ -379,6 +379,9 @@ class CommandImplementation:
                 "now": now.isoformat(),
             }
         )
+        configuration = _configuration(answer)
+        if configuration is not None:  # it cannot render this (past its size limit, say)
+            return Rendered("", configuration_error=configuration)
         if "value" not in answer:
             raise _problem(answer, "value: expected the rendered text or value")
         missing = answer.get("missing", [])

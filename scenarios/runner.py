@@ -60,6 +60,10 @@ __all__ = [
 MAX_ATTEMPTS = 100
 #: How long past its time limit an attempt may take before the run gives up on it.
 ATTEMPT_GRACE = 60.0
+#: The most text one run keeps of its messages and set-variable values, in characters.
+#: Each is bounded (``webhook_core.MAX_RENDERED_BYTES``), but a flow of thousands of
+#: ``- message: "{result}{result}"`` blocks would keep gigabytes.
+MAX_RUN_TEXT = 64 * 1024 * 1024
 
 
 class Clock(Protocol):
@@ -159,11 +163,15 @@ async def run_scenario(
             scenario.timezone,
         )
 
+    held = 0  # characters of messages and set values kept so far (MAX_RUN_TEXT)
     for index, block in enumerate(scenario.flow):
         if block.message is not None:
             rendered = await _render(
                 implementation, block.message, context(), "message", index, harness_renders
             )
+            if _refused(result, rendered):
+                break
+            held = _hold(held, rendered.value, index)
             result.missing += rendered.missing
             result.messages.append(SentMessage(index, rendered.value, _now() - scenario.clock))
             continue
@@ -171,6 +179,9 @@ async def run_scenario(
             rendered = await _render(
                 implementation, block.set.value, context(), "set", index, harness_renders
             )
+            if _refused(result, rendered):
+                break
+            held = _hold(held, rendered.value, index)
             result.missing += rendered.missing
             result.variables[block.set.name] = rendered.value
             continue
@@ -211,6 +222,30 @@ async def run_scenario(
             report=failure_report(loaded, result, failures),
         )
     return result
+
+
+def _hold(held: int, value: Any, index: int) -> int:
+    """``held`` and the text of ``value``; past :data:`MAX_RUN_TEXT` the run stops there."""
+    if isinstance(value, str):
+        held += len(value)
+    if held > MAX_RUN_TEXT:
+        raise ScenarioError(
+            f"flow[{index}]: the run's messages and set values pass {MAX_RUN_TEXT // 2**20} MiB "
+            "in all, the most one scenario keeps; the run stopped there (fewer or shorter "
+            "blocks, or split the scenario)"
+        )
+    return held
+
+
+def _refused(result: RunResult, rendered: Rendered) -> bool:
+    """A template the implementation cannot render (past its size limit): the flow pauses
+    there with that configuration error, as it does for a webhook's (rule A4)."""
+    if rendered.configuration_error is None:
+        return False
+    result.state = "paused"
+    result.configuration_error = rendered.configuration_error
+    result.last_error = f"configuration error: {rendered.configuration_error}"
+    return True
 
 
 async def _render(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .action import RESERVED_VARIABLES, Method, WebhookAction, check_variable_name
     from .encoding import encode_query, php_urlencode
-    from .errors import ConfigurationError, PathNotFound, WebhookError
+    from .errors import ConfigurationError, LimitExceeded, PathNotFound, WebhookError
     from .flow import (
         Attempt,
         Block,
@@ -33,11 +33,24 @@ if TYPE_CHECKING:
     )
     from .nesting import flatten, nest
     from .paths import MISSING, lookup
-    from .request import USER_AGENT, PreparedRequest, build_request, prepare_request
+    from .request import (
+        MAX_REQUEST_BYTES,
+        USER_AGENT,
+        PreparedRequest,
+        build_request,
+        prepare_request,
+    )
     from .response import DEFAULT_MAX_BODY, parse_body
     from .retry import MAX_ATTEMPTS, RETRY_SCHEDULE, Dispatcher, attempt_offsets, retry_delay
     from .sender import DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT, HttpxSender, Outcome, Sender
-    from .template import Reference, Rendering, parse_template, render, render_report
+    from .template import (
+        MAX_RENDERED_BYTES,
+        Reference,
+        Rendering,
+        parse_template,
+        render,
+        render_report,
+    )
 
 # Names load on first use, so that importing one module (``webhook_core.template``,
 # as the mock server does) does not load the HTTP client and the runtime.
@@ -54,6 +67,9 @@ _LAZY: dict[str, str] = {
     "FlowRuntime": "flow",
     "FlowState": "flow",
     "HttpxSender": "sender",
+    "LimitExceeded": "errors",
+    "MAX_RENDERED_BYTES": "template",
+    "MAX_REQUEST_BYTES": "request",
     "MAX_ATTEMPTS": "retry",
     "MISSING": "paths",
     "Message": "flow",
@@ -106,6 +122,8 @@ __all__ = [
     "DEFAULT_MAX_REDIRECTS",
     "DEFAULT_TIMEOUT",
     "MAX_ATTEMPTS",
+    "MAX_RENDERED_BYTES",
+    "MAX_REQUEST_BYTES",
     "MISSING",
     "RESERVED_VARIABLES",
     "RETRY_SCHEDULE",
@@ -119,6 +137,7 @@ __all__ = [
     "FlowRuntime",
     "FlowState",
     "HttpxSender",
+    "LimitExceeded",
     "Message",
     "Method",
     "Outcome",

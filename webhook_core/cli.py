@@ -37,12 +37,13 @@ from .actionfile import (
     subscriber_from_file,
     variables_from_file,
 )
-from .errors import ConfigurationError
+from .errors import ConfigurationError, LimitExceeded
 from .flow import Subscriber, check_timezone, reserved_variables
 from .request import PreparedRequest, prepare_request
 from .retry import RETRY_SCHEDULE, attempt_offsets, now, retry_delay
 from .template import render_report
 from .tryout import Attempt, Recorder, Report, format_duration, render_json, render_text
+from .yamlfile import place_of
 
 __all__ = ["build_parser", "main", "run"]
 
@@ -333,6 +334,13 @@ def main(
     """
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    for stream in (out, err):
+        # A console or file in cp1252 (Windows, redirected) cannot write "Анна" or "→":
+        # what it cannot write is escaped, instead of a UnicodeEncodeError at the end.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", "strict") == "strict":
+            reconfigure(errors="backslashreplace")
+    ascii_only = not _writes_utf8(out)
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage line argparse printed
@@ -340,9 +348,10 @@ def main(
     try:
         report = _prepare(args)
     except (ConfigurationError, _BadInput) as exc:
-        return _bad_input(exc, args, out, err)
+        return _bad_input(exc, args, out, err, ascii_only=ascii_only)
     except RecursionError:
-        return _bad_input(_BadInput("a value is nested too deeply to use"), args, out, err)
+        too_deep = _BadInput("a value is nested too deeply to use")
+        return _bad_input(too_deep, args, out, err, ascii_only=ascii_only)
 
     def progress(line: str) -> None:
         print(line, file=err if args.json else out, flush=True)
@@ -370,9 +379,12 @@ def main(
     elif args.simulate:
         offsets = attempt_offsets()
         report.schedule = [report.start + offset for offset in offsets]
-    report.shows = [(template, render_report(template, report.context)) for template in args.show]
+    try:
+        report.shows = [(show, render_report(show, report.context)) for show in args.show]
+    except LimitExceeded as exc:
+        return _bad_input(exc.at("--show", exc.value), args, out, err, ascii_only=ascii_only)
     if args.json:
-        print(render_json(report), file=out)
+        print(render_json(report, ascii_only=ascii_only), file=out)
     else:
         print(render_text(report, part="request" if args.dry_run else "answer"), file=out)
     if args.dry_run or report.state == "finished":
@@ -396,9 +408,15 @@ def _prepare(args: argparse.Namespace) -> Report:
     try:
         prepared = prepare_request(action, context)
     except ConfigurationError as exc:
-        # Only what rendering tells is left: the URL, once its variables are in.
+        # Only what rendering tells is left: the URL once its variables are in, or a
+        # value (or the whole request) past its size limit.
         wrapped = isinstance(located.data, dict) and "webhook" in located.data
-        prefix = ("webhook",) if wrapped else ()
+        prefix: tuple[str | int, ...] = ("webhook",) if wrapped else ()
+        if isinstance(exc, LimitExceeded):
+            place = prefix if exc.field == "request" else (*prefix, *place_of(exc.field))
+            raise located.error(
+                place, value=exc.value, expected=exc.expected, name=exc.field
+            ) from None
         raise located.error(
             (*prefix, "url"),
             value=exc.value,
@@ -453,8 +471,18 @@ def _check_sendable(action: WebhookAction, context: dict[str, Any], shows: list[
             raise _BadInput(f"{place}: got {shown}, expected {reason}")
 
 
+def _writes_utf8(stream: TextIO) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig")
+
+
 def _bad_input(
-    exc: ConfigurationError | _BadInput, args: argparse.Namespace, out: TextIO, err: TextIO
+    exc: ConfigurationError | _BadInput,
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    *,
+    ascii_only: bool = False,
 ) -> int:
     line = str(exc).replace("\n", " ")
     print(f"webhook-try: {line}", file=err)
@@ -464,7 +492,7 @@ def _bad_input(
             problem.update(field=exc.field, expected=exc.expected, value=_jsonable(exc.value))
         if isinstance(exc, ActionFileError):
             problem.update(file=exc.source, line=exc.line)
-        print(json.dumps({"error": problem}, ensure_ascii=False), file=out)
+        print(json.dumps({"error": problem}, ensure_ascii=ascii_only), file=out)
     return EXIT_BAD_INPUT
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote_plus
 
+from .errors import LimitExceeded
+
 __all__ = ["encode_query", "php_urlencode"]
 
 
@@ -70,8 +72,33 @@ def _walk(data: Mapping[str, Any] | Sequence[Any], prefix: str, out: list[str]) 
             out.append(f"{name}={_scalar(value)}")
 
 
-def encode_query(data: Mapping[str, Any] | Sequence[Any]) -> str:
-    """Encode nested data as ``http_build_query($data)`` does (``&`` between pairs)."""
+def _walk_bounded(
+    data: Mapping[str, Any] | Sequence[Any], prefix: str, out: list[str], left: list[int]
+) -> None:
+    """:func:`_walk` that counts: ``left`` is the characters left and the limit."""
+    for key, value in _items(data):
+        name = f"{prefix}%5B{php_urlencode(str(key))}%5D" if prefix else php_urlencode(str(key))
+        if value is None:
+            continue
+        if _is_array(value):
+            _walk_bounded(value, name, out, left)
+        else:
+            pair = f"{name}={_scalar(value)}"
+            left[0] -= len(pair) + 1
+            if left[0] < -1:
+                raise LimitExceeded(field="query", value=left[1] - left[0] - 1, limit=left[1])
+            out.append(pair)
+
+
+def encode_query(data: Mapping[str, Any] | Sequence[Any], *, limit: int | None = None) -> str:
+    """Encode nested data as ``http_build_query($data)`` does (``&`` between pairs).
+
+    With ``limit``, :class:`LimitExceeded` (its ``value`` the characters written so far)
+    stops the encoding once the text would be longer.
+    """
     out: list[str] = []
-    _walk(data, "", out)
+    if limit is None:
+        _walk(data, "", out)
+    else:
+        _walk_bounded(data, "", out, [limit, limit])
     return "&".join(out)

@@ -4,6 +4,7 @@ The tree::
 
     WebhookError                      root: catch this to catch everything below
     ├── ConfigurationError(ValueError)  a setting that cannot work (rule A4); never retried
+    │   └── LimitExceeded               a template renders past a size limit (a text, a request)
     └── PathNotFound(KeyError)          ``lookup()`` found nothing at a path and had no default
 
 Context travels as keyword-only attributes; messages are rendered from them, so
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ConfigurationError", "PathNotFound", "WebhookError"]
+__all__ = ["ConfigurationError", "LimitExceeded", "PathNotFound", "WebhookError"]
 
 
 class WebhookError(Exception):
@@ -36,6 +37,36 @@ class ConfigurationError(WebhookError, ValueError):
         if len(shown) > 200:
             shown = f"{shown[:150]}... ({len(shown)} characters)"
         super().__init__(f"{field}: got {shown}, expected {expected}")
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+
+
+class LimitExceeded(ConfigurationError):
+    """A template renders to more than a size limit allows (see ``docs/semantics.md``).
+
+    ``field`` names the template (``params[0].value``, ``headers[1].value``, ``url``,
+    a flow's ``blocks[2].text``) or ``request`` for one whole request; ``value`` is the
+    template as written (for ``request``: the bytes counted when rendering stopped);
+    ``limit`` is the limit in bytes of UTF-8. Rendering stops as soon as the limit is
+    passed, so nothing of that size is ever built. Like any configuration error it is
+    raised before anything is sent, and never retried: a retry sends the same request.
+    """
+
+    def __init__(self, *, field: str, value: Any, limit: int, what: str = "text") -> None:
+        self.limit = limit
+        self.what = what
+        super().__init__(
+            field=field,
+            value=value,
+            expected=f"a {what} of at most {_size(limit)} ({limit} bytes of UTF-8) once "
+            "rendered; this one renders to more",
+        )
+
+    def at(self, field: str, value: Any) -> LimitExceeded:
+        """The same error, said of ``field`` holding ``value`` (a caller knows the setting)."""
+        return LimitExceeded(field=field, value=value, limit=self.limit, what=self.what)
 
 
 class PathNotFound(WebhookError, KeyError):

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from .action import WebhookAction, check_variable_name
-from .errors import ConfigurationError
+from .errors import ConfigurationError, LimitExceeded
 from .request import PreparedRequest, prepare_request
 from .retry import RETRY_SCHEDULE, Dispatcher, now, retry_delay
 from .sender import Outcome, Sender
@@ -277,8 +277,7 @@ class FlowRuntime:
                 try:
                     prepared = prepare_request(block.action, run.context())
                 except ConfigurationError as exc:
-                    run.state = FlowState.PAUSED
-                    run.last_error = f"configuration error: {exc}"
+                    self._refuse(run, exc)
                     return
                 run.missing.extend(prepared.missing)
                 run._request = prepared
@@ -286,17 +285,32 @@ class FlowRuntime:
                 if not await self._attempt(run):
                     return
             elif isinstance(block, Message):
-                rendering = render_report(block.text, run.context())
+                try:
+                    rendering = render_report(block.text, run.context())
+                except LimitExceeded as exc:
+                    self._refuse(run, exc.at(f"blocks[{run.position}].text", block.text))
+                    return
                 run.missing.extend(rendering.missing)
                 run.messages.append(
                     SentMessage(run.position, rendering.text, now(), rendering.missing)
                 )
             else:
-                value, missing = evaluate(block.value, run.context())
+                try:
+                    value, missing = evaluate(block.value, run.context())
+                except LimitExceeded as exc:
+                    self._refuse(run, exc.at(f"blocks[{run.position}].value", block.value))
+                    return
                 run.missing.extend(missing)
                 run.variables[block.name] = value
             run.position += 1
         run.state = FlowState.FINISHED
+
+    @staticmethod
+    def _refuse(run: FlowRun, exc: ConfigurationError) -> None:
+        """A block that cannot work (rule A4; a text past its size limit): the run pauses
+        there with the error, and nothing is sent or shown."""
+        run.state = FlowState.PAUSED
+        run.last_error = f"configuration error: {exc}"
 
     async def _attempt(self, run: FlowRun) -> bool:
         """One attempt of the pending request; True when it succeeded and the run may go on."""

@@ -18,11 +18,19 @@ import httpx
 from . import __version__
 from .action import Method, WebhookAction
 from .encoding import encode_query
-from .errors import ConfigurationError
+from .errors import ConfigurationError, LimitExceeded
 from .nesting import nest
-from .template import Part, evaluate_parts, parse_template, render_parts
+from .template import (
+    MAX_RENDERED_BYTES,
+    Part,
+    evaluate_parts,
+    format_value,
+    parse_template,
+    render_parts,
+)
 
 __all__ = [
+    "MAX_REQUEST_BYTES",
     "USER_AGENT",
     "PreparedRequest",
     "build_request",
@@ -35,6 +43,17 @@ FORM: Final = "application/x-www-form-urlencoded"
 JSON: Final = "application/json"
 _FORM_BYTES: Final = FORM.encode()
 _JSON_BYTES: Final = JSON.encode()
+
+#: One request as sent (its URL, header values and body) is at most this many bytes:
+#: twice what one rendered text may hold (``MAX_RENDERED_BYTES``), and, even with every
+#: byte JSON-escaped six times over, within the 64 MiB a mock server or a
+#: ``--sender-cmd`` answer line takes. Past it the action fails with
+#: :class:`LimitExceeded` naming ``request``, before anything is built that large.
+MAX_REQUEST_BYTES: Final = 2 * MAX_RENDERED_BYTES
+
+# An unpaired surrogate (half an emoji a messenger cut, JSON's "\ud83d") has no UTF-8
+# form: it is sent as U+FFFD, as rule D3 reads an invalid byte of an answer.
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 # C8: CR and LF (and the other controls that no HTTP/1.1 peer accepts) become spaces.
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -81,16 +100,50 @@ def clean_header_value(text: str) -> str:
     return _CONTROL.sub(" ", text).strip(" \t")
 
 
-@lru_cache(maxsize=1024)
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8, an unpaired surrogate as U+FFFD (it has no UTF-8 form)."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode()
+
+
+#: URLs up to this many characters are checked once and remembered (1 024 of them);
+#: a longer one (a GET carrying a saved answer) is checked each time, not kept.
+_CACHED_URL_CHARS: Final = 4096
+
+
 def _check_url(text: str) -> httpx.URL:
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)
+    if len(text) <= _CACHED_URL_CHARS:
+        return _check_url_cached(text)
+    return _parse_url(text)
+
+
+def _parse_url(text: str) -> httpx.URL:
     expected = "an absolute http:// or https:// URL with a host after rendering"
     try:
         url = httpx.URL(text)
+        host = url.host  # IDNAError for a label like "xn--" that decodes to nothing
+        _check_host(url.raw_host, url.port)
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
         raise ConfigurationError(field="url", value=text, expected=f"{expected} ({exc})") from exc
-    if url.scheme not in ("http", "https") or not url.host:
+    if url.scheme not in ("http", "https") or not host:
         raise ConfigurationError(field="url", value=text, expected=expected)
     return url
+
+
+def _check_host(raw_host: bytes, port: int | None) -> None:
+    """What httpx lets through and the connection then fails on with an exception of its
+    own: a port past 65535, a name with an empty label or one over 63 characters."""
+    if port is not None and not 0 <= port <= 65535:
+        raise ValueError(f"port {port} is out of range 0-65535")
+    if raw_host and not raw_host.startswith(b"[") and not raw_host[-1:].isdigit():
+        raw_host.decode("ascii").encode("idna")  # as the resolver will: UnicodeError
+
+
+_check_url_cached = lru_cache(maxsize=1024)(_parse_url)
 
 
 def _append_query(url: str, query: str) -> str:
@@ -115,6 +168,7 @@ class _Plan:
     headers: tuple[tuple[bytes, tuple[Part, ...]], ...]
     user_agent: bool  # send the default User-Agent
     content_type: bool  # send the default Content-Type (when there is a body)
+    name_chars: int  # the most a query's names can take: 18 per character, and "=&"
 
 
 @lru_cache(maxsize=512)
@@ -129,6 +183,7 @@ def _plan(action: WebhookAction) -> _Plan:
         ),
         user_agent="user-agent" not in names,
         content_type="content-type" not in names,
+        name_chars=sum(18 * len(name) + 2 for name, _ in action.params),
     )
 
 
@@ -141,6 +196,27 @@ def _data(plan: _Plan, pairs: list[tuple[str, Any]]) -> dict[str, Any] | list[An
     return data
 
 
+def _too_large(size: int) -> LimitExceeded:
+    return LimitExceeded(field="request", value=size, limit=MAX_REQUEST_BYTES, what="request")
+
+
+def _shared_size(pairs: list[tuple[str, Any]]) -> int:
+    """The characters of JSON that the parameters' objects and lists take, each counted as
+    often as it is referenced and written once: a saved answer in a thousand parameters
+    would make a body of gigabytes."""
+    size = 0
+    sizes: dict[int, int] = {}
+    for _, value in pairs:
+        if isinstance(value, dict | list):
+            key = id(value)
+            if key not in sizes:
+                sizes[key] = len(format_value(value))
+            size += sizes[key]
+            if size > MAX_REQUEST_BYTES:
+                break
+    return size
+
+
 def prepare_request(
     action: WebhookAction,
     variables: Mapping[str, Any],
@@ -149,39 +225,104 @@ def prepare_request(
 ) -> PreparedRequest:
     """Render ``action`` with ``variables`` into the request to send, and report missing references.
 
-    Raises :class:`ConfigurationError` when the rendered URL is not http(s).
+    Raises :class:`ConfigurationError` when the rendered URL is not http(s), and
+    :class:`LimitExceeded` when one rendered value passes ``MAX_RENDERED_BYTES`` or the
+    whole request ``MAX_REQUEST_BYTES``.
     """
     plan = _plan(action)
     missing: list[str] = []
-    url = render_parts(plan.url, variables, missing).strip()
+    try:
+        url = render_parts(plan.url, variables, missing).strip()
+    except LimitExceeded as exc:
+        raise exc.at("url", action.url) from None
     method = action.method
     body: bytes | None = None
     content_type: bytes | None = None
     if method is Method.JSON_POST:
-        typed = [(name, evaluate_parts(parts, variables, missing)) for name, parts in plan.params]
-        data = _data(plan, typed)
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        typed: list[tuple[str, Any]] = []
+        spent = len(url)
+        shared = 0  # values that are objects or lists (taken from variables, rule C6)
+        for index, (name, parts) in enumerate(plan.params):
+            try:
+                value = evaluate_parts(parts, variables, missing)
+            except LimitExceeded as exc:
+                raise exc.at(f"params[{index}].value", action.params[index][1]) from None
+            if type(value) is str:
+                spent += len(value)
+            elif isinstance(value, dict | list):
+                shared += 1
+            typed.append((name, value))
+        if shared > 1:
+            spent += _shared_size(typed)
+        if spent > MAX_REQUEST_BYTES:
+            raise _too_large(spent)
+        text = json.dumps(_data(plan, typed), ensure_ascii=False, separators=(",", ":"))
+        if len(text) > MAX_REQUEST_BYTES:  # JSON-escaped: up to six times the values
+            raise _too_large(len(url) + len(text))
+        body = _utf8(text)
         content_type = _JSON_BYTES
     else:
-        pairs = [(name, render_parts(parts, variables, missing)) for name, parts in plan.params]
-        query = encode_query(_data(plan, pairs)) if pairs else ""
+        pairs: list[tuple[str, str]] = []
+        spent = len(url)
+        for index, (name, parts) in enumerate(plan.params):
+            try:
+                text = render_parts(parts, variables, missing)
+            except LimitExceeded as exc:
+                raise exc.at(f"params[{index}].value", action.params[index][1]) from None
+            spent += len(text)
+            pairs.append((name, text))
+        if spent > MAX_REQUEST_BYTES:
+            raise _too_large(spent)
+        query = ""
+        if pairs:
+            # Percent-encoding writes a character as up to twelve (%F0%9F%98%80), and a
+            # name's segments gain brackets: bounded only when it could pass the limit.
+            most = 12 * (spent - len(url)) + plan.name_chars
+            limit = None if len(url) + most <= MAX_REQUEST_BYTES else MAX_REQUEST_BYTES - len(url)
+            query = _encoded_query(plan, pairs, limit)
         if method is Method.GET:
             url = _append_query(url, query)
         elif pairs or method is Method.POST:
             body = query.encode("ascii")
             content_type = _FORM_BYTES
-    checked = _check_url(url)
-
     headers: list[tuple[bytes, bytes]] = []
     if plan.user_agent:
         headers.append((b"User-Agent", _encoded(user_agent)))
     if content_type is not None and plan.content_type:
         headers.append((b"Content-Type", content_type))
-    for name, parts in plan.headers:
-        text = render_parts(parts, variables, missing)
-        headers.append((name, clean_header_value(text).encode()))
+    size = len(url) + (len(body) if body is not None else 0)
+    for index, (header, parts) in enumerate(plan.headers):
+        try:
+            rendered = render_parts(parts, variables, missing)
+        except LimitExceeded as exc:
+            raise exc.at(f"headers[{index}].value", action.headers[index][1]) from None
+        value = _utf8(clean_header_value(rendered))
+        size += len(header) + len(value)
+        if size > MAX_REQUEST_BYTES:
+            raise _too_large(size)
+        headers.append((header, value))
+    checked = _check_url(url)
+    if len(url) > _CACHED_URL_CHARS:  # what goes on the wire: the URL as encoded
+        size += len(str(checked)) - len(url)
+        if size > MAX_REQUEST_BYTES:
+            raise _too_large(size)
 
     return PreparedRequest(method.http_method, checked, headers, body, tuple(missing))
+
+
+def _encoded_query(plan: _Plan, pairs: list[tuple[str, str]], limit: int | None) -> str:
+    """C4/C5: the pairs as PHP writes a query, at most ``limit`` characters."""
+    try:
+        try:
+            return encode_query(_data(plan, pairs), limit=limit)
+        except UnicodeEncodeError:  # an unpaired surrogate: sent as U+FFFD
+            clean = [
+                (_SURROGATE.sub("\ufffd", name), _SURROGATE.sub("\ufffd", value))
+                for name, value in pairs
+            ]
+            return encode_query(_data(plan, clean), limit=limit)
+    except LimitExceeded as exc:
+        raise _too_large(MAX_REQUEST_BYTES - (limit or 0) + exc.value) from None
 
 
 @lru_cache(maxsize=16)

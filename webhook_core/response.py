@@ -8,10 +8,14 @@ import math
 import re
 from typing import Any, Final
 
-__all__ = ["DEFAULT_MAX_BODY", "charset_of", "decode_body", "parse_body"]
+__all__ = ["DEFAULT_MAX_BODY", "MAX_DEPTH", "charset_of", "decode_body", "parse_body"]
 
 #: D3: at most this many bytes of an answer are read.
 DEFAULT_MAX_BODY: Final = 1024 * 1024
+#: D2: a JSON answer nested deeper than this is saved as its text, as PHP's
+#: ``json_decode`` (default depth 512) refuses it. Deeper structures can be read, but
+#: writing them again (a message, a JSON POST) recursed past Python's limit.
+MAX_DEPTH: Final = 512
 
 
 def charset_of(content_type: str | None) -> str | None:
@@ -23,9 +27,11 @@ def charset_of(content_type: str | None) -> str | None:
         if key.strip().lower() == "charset":
             name = value.strip().strip("\"'")
             try:
-                return codecs.lookup(name).name
+                info = codecs.lookup(name)
             except LookupError:
                 return None
+            # base64, rot13, zlib… are codecs too, of bytes to bytes: not a charset.
+            return info.name if getattr(info, "_is_text_encoding", True) else None
     return None
 
 
@@ -34,7 +40,10 @@ def decode_body(body: bytes, content_type: str | None) -> str:
     charset = charset_of(content_type) or "utf-8"
     if charset == "utf-8" and body.startswith(codecs.BOM_UTF8):
         body = body[len(codecs.BOM_UTF8) :]
-    return body.decode(charset, errors="replace")
+    try:
+        return body.decode(charset, errors="replace")
+    except (UnicodeError, LookupError):  # idna and punycode take no "replace": read as UTF-8
+        return body.decode("utf-8", errors="replace")
 
 
 def _reject_constant(name: str) -> Any:
@@ -67,6 +76,19 @@ def _without_surrogates(value: Any) -> Any:
     return value
 
 
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` objects and lists (without recursing)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in node.values() if type(node) is dict else node:
+            if type(child) is dict or type(child) is list:
+                stack.append((child, depth + 1))
+    return False
+
+
 def parse_body(body: bytes, content_type: str | None, *, truncated: bool = False) -> Any:
     """D2: a JSON object or array becomes a structure, whatever the Content-Type; else text.
 
@@ -83,6 +105,8 @@ def parse_body(body: bytes, content_type: str | None, *, truncated: bool = False
         except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
             return text
         if isinstance(value, dict | list):
+            if text.count("[") + text.count("{") > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
+                return text
             # Paired escapes read as one character; only a text with some is walked.
             if not _SURROGATE_ESCAPE.search(text):
                 return value

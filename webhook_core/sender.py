@@ -106,7 +106,13 @@ def redirect_request(request: httpx.Request, response: httpx.Response) -> httpx.
 def _follow(request: httpx.Request, status: int, location: str | None) -> httpx.Request | None:
     if not location:
         return None
-    url = request.url.join(location)
+    try:
+        url = request.url.join(location)
+        _ = url.host  # an "xn--" label fails only when it is decoded
+    except (httpx.InvalidURL, ValueError) as exc:  # the far side's answer is malformed
+        raise httpx.RemoteProtocolError(
+            f"the answer redirects to {location!r:.200}, which is no URL: {exc}", request=request
+        ) from exc
     method = request.method
     if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
         method = "GET"
@@ -198,6 +204,9 @@ class HttpxSender:
         except _TRANSPORT_ERRORS as exc:
             kind, message = _describe(exc)
             return Outcome(ok=False, error=message, error_kind=kind)
+        except (httpx.InvalidURL, UnicodeError) as exc:  # an injected httpx client's own
+            # reading of a Location that is no URL (it reads it even when not following)
+            return Outcome(ok=False, error=f"malformed HTTP: {exc}", error_kind="protocol")
 
     # --- the fast path: the default aiohttp transport, read directly ---------------
 

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final
 
+from .errors import LimitExceeded
 from .paths import MISSING, step
 
 __all__ = [
+    "MAX_RENDERED_BYTES",
     "MISSING",
     "Reference",
     "Rendering",
@@ -63,6 +65,12 @@ class Rendering:
 
 
 Part = str | Reference
+
+#: One rendered text (a URL, a header or parameter value, a message, a set value) is at
+#: most this many bytes of UTF-8: four answers of the 1 MiB that rule D3 reads. A saved
+#: value referenced many times (``{result}`` a thousand times) would otherwise build
+#: gigabytes; rendering stops as soon as the text passes it (:class:`LimitExceeded`).
+MAX_RENDERED_BYTES: Final = 4 * 1024 * 1024
 
 
 #: Templates up to this many characters are parsed once and remembered (at most
@@ -160,13 +168,24 @@ def format_value(value: Any) -> str:
 _TYPED: Final = (bool, int, float, dict, list)
 
 
-def render_parts(parts: tuple[Part, ...], variables: Mapping[str, Any], missing: list[str]) -> str:
-    """Render parsed parts, adding the dotted paths of missing references to ``missing``."""
+def render_parts(
+    parts: tuple[Part, ...],
+    variables: Mapping[str, Any],
+    missing: list[str],
+    *,
+    limit: int = MAX_RENDERED_BYTES,
+) -> str:
+    """Render parsed parts, adding the dotted paths of missing references to ``missing``.
+
+    Raises :class:`LimitExceeded` (``field`` ``"template"``: callers name the setting)
+    when the text would pass ``limit`` bytes of UTF-8; it stops there, before building it.
+    """
     if len(parts) == 1:
         part = parts[0]
-        if type(part) is str:
+        if type(part) is str and len(part) <= limit >> 2:
             return part
     out: list[str] = []
+    size = 0  # characters of values so far: the literals are as long as the template
     for part in parts:
         if type(part) is str:
             out.append(part)
@@ -174,9 +193,33 @@ def render_parts(parts: tuple[Part, ...], variables: Mapping[str, Any], missing:
         value = resolve(part, variables)  # type: ignore[arg-type]
         if value is MISSING:
             missing.append(part.dotted)  # type: ignore[union-attr]
-        else:
-            out.append(format_value(value))
-    return "".join(out)
+            continue
+        text = format_value(value)
+        size += len(text)
+        if size > limit:
+            raise _too_large(parts, limit)
+        out.append(text)
+    text = "".join(out)
+    # A character is one to four bytes: the exact count only when it could matter.
+    if len(text) > limit >> 2 and utf8_size(text) > limit:
+        raise _too_large(parts, limit)
+    return text
+
+
+def utf8_size(text: str) -> int:
+    """The length of ``text`` in UTF-8 (an unpaired surrogate counts its three bytes)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def template_text(parts: tuple[Part, ...]) -> str:
+    """The parts written back as a template (``{ignore}`` tags aside), for messages."""
+    return "".join(part if type(part) is str else part.source for part in parts)  # type: ignore[union-attr]
+
+
+def _too_large(parts: tuple[Part, ...], limit: int) -> LimitExceeded:
+    return LimitExceeded(field="template", value=template_text(parts), limit=limit)
 
 
 def evaluate_parts(
@@ -195,9 +238,15 @@ def evaluate_parts(
 
 
 def render_report(template: str, variables: Mapping[str, Any]) -> Rendering:
-    """Render ``template`` and report the references that were missing (rule B3)."""
+    """Render ``template`` and report the references that were missing (rule B3).
+
+    Raises :class:`LimitExceeded` past :data:`MAX_RENDERED_BYTES`.
+    """
     missing: list[str] = []
-    text = render_parts(parse_template(template), variables, missing)
+    try:
+        text = render_parts(parse_template(template), variables, missing)
+    except LimitExceeded as exc:
+        raise exc.at("template", template) from None
     return Rendering(text, tuple(missing))
 
 
@@ -206,22 +255,23 @@ def evaluate(template: str, variables: Mapping[str, Any]) -> tuple[Any, tuple[st
 
     A template that is exactly one reference to a number, boolean, object or
     list gives that value with its type; anything else renders to text. Also
-    returns the references that were missing.
+    returns the references that were missing. Raises :class:`LimitExceeded` past
+    :data:`MAX_RENDERED_BYTES`.
     """
     missing: list[str] = []
-    value = evaluate_parts(parse_template(template), variables, missing)
+    try:
+        value = evaluate_parts(parse_template(template), variables, missing)
+    except LimitExceeded as exc:
+        raise exc.at("template", template) from None
     return value, tuple(missing)
 
 
 def render(template: str, variables: Mapping[str, Any]) -> str:
-    """Render ``template`` with ``variables``; a missing reference renders as ``""``."""
-    parts = parse_template(template)
-    if len(parts) == 1 and isinstance(parts[0], str):
-        return parts[0]
-    out: list[str] = []
-    for part in parts:
-        if isinstance(part, str):
-            out.append(part)
-        else:
-            out.append(format_value(resolve(part, variables)))
-    return "".join(out)
+    """Render ``template`` with ``variables``; a missing reference renders as ``""``.
+
+    Raises :class:`LimitExceeded` past :data:`MAX_RENDERED_BYTES`.
+    """
+    try:
+        return render_parts(parse_template(template), variables, [])
+    except LimitExceeded as exc:
+        raise exc.at("template", template) from None

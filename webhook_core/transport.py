@@ -23,8 +23,14 @@ __all__ = ["AiohttpTransport", "translate_error"]
 _CHUNK: Final = 64 * 1024
 
 
-@lru_cache(maxsize=1024)
 def _url(text: str) -> URL:
+    # Only short URLs are remembered: a GET carrying a saved answer makes a new one of
+    # up to 64 KiB each time, and 1 024 of those were kept.
+    return _url_cached(text) if len(text) <= 4096 else URL(text, encoded=True)
+
+
+@lru_cache(maxsize=1024)
+def _url_cached(text: str) -> URL:
     return URL(text, encoded=True)
 
 
@@ -120,6 +126,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         except aiohttp.ClientError as exc:
             raise translate_error(exc, None) from exc
+        except ValueError as exc:  # a host the resolver cannot encode, a port out of range
+            raise httpx.ConnectError(f"cannot connect to {url!r:.200}: {exc}") from exc
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()

@@ -338,8 +338,9 @@ def _attempt_json(attempt: Attempt) -> dict[str, Any]:
     }
 
 
-def render_json(report: Report) -> str:
-    """For scripts: one JSON document (its keys are listed in docs/try-an-action.md)."""
+def render_json(report: Report, *, ascii_only: bool = False) -> str:
+    """For scripts: one JSON document (its keys are listed in docs/try-an-action.md);
+    ``ascii_only`` writes every other character as JSON's ``\\u`` escape."""
     prepared = report.prepared
     body = None if prepared.body is None else _body_text(prepared.body)
     data: dict[str, Any] = {
@@ -374,4 +375,4 @@ def render_json(report: Report) -> str:
             }
             for number, moment in enumerate(report.schedule, start=1)
         ]
-    return json.dumps(data, ensure_ascii=False, indent=2)
+    return json.dumps(data, ensure_ascii=ascii_only, indent=2)

@@ -333,7 +333,7 @@ class _Walker:
             return Scalar(node.value, node.value, exact=True)
         try:
             value = self.constructor.construct_object(node, deep=True)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, ValueError):  # ValueError: an integer of 4 300 digits or more
             value = node.value
         return Scalar(node.value, value, exact=False)
 
