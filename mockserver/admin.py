@@ -95,6 +95,13 @@ class _Unreadable:
         self.text = text
 
 
+class _Twice(_Unreadable):
+    """A key given twice in one JSON object (``json`` would keep the last silently)."""
+
+    def __init__(self) -> None:
+        super().__init__("given twice in the same object; only one is allowed")
+
+
 def _parse_int(text: str) -> int | _Unreadable:
     digits = len(text.lstrip("-"))
     if digits > _MAX_DIGITS:
@@ -113,17 +120,19 @@ def _parse_constant(name: str) -> _Unreadable:
     return _Unreadable(f"{name}, which is not JSON (JSON has no NaN or Infinity)")
 
 
-def _unreadable(value: Any, path: str = "") -> list[dict[str, str]]:
-    """Where the parsed body holds a number that was refused, as ``{field, message}``."""
-    if isinstance(value, _Unreadable):
+def _unreadable(
+    value: Any, path: str = "", kind: type[_Unreadable] = _Unreadable
+) -> list[dict[str, str]]:
+    """Where the parsed body holds a ``kind`` of refused value, as ``{field, message}``."""
+    if isinstance(value, kind):
         return [{"field": path or "(body)", "message": value.text}]
     found: list[dict[str, str]] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            found += _unreadable(item, f"{path}.{key}" if path else str(key))
+            found += _unreadable(item, f"{path}.{key}" if path else str(key), kind)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found += _unreadable(item, f"{path}[{index}]")
+            found += _unreadable(item, f"{path}[{index}]", kind)
     return found
 
 
@@ -137,13 +146,26 @@ def _bad_body(title: str, detail: str, errors: list[dict[str, str]] | None = Non
 
 def json_body(raw: bytes) -> Any:
     """The admin body as JSON; a 400 names what is wrong (syntax, bytes, a number that
-    cannot be read: 5000 digits, NaN, Infinity, 1e999)."""
+    cannot be read: 5000 digits, NaN, Infinity, 1e999; a key given twice, which the
+    ``json`` module would read as its last value, as stub files refuse it)."""
     seen: list[bool] = []
+    twice: list[bool] = []
 
     def mark(value: Any) -> Any:
         if isinstance(value, _Unreadable):
             seen.append(True)
         return value
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        made = dict(pairs)
+        if len(made) != len(pairs):
+            twice.append(True)
+            keys: set[str] = set()
+            for key, _ in pairs:
+                if key in keys:
+                    made[key] = _Twice()
+                keys.add(key)
+        return made
 
     try:
         data = json.loads(
@@ -151,6 +173,7 @@ def json_body(raw: bytes) -> Any:
             parse_int=lambda text: mark(_parse_int(text)),
             parse_float=lambda text: mark(_parse_float(text)),
             parse_constant=lambda name: mark(_parse_constant(name)),
+            object_pairs_hook=unique,
         )
     except json.JSONDecodeError as exc:
         _bad_body("Body is not JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}")
@@ -158,6 +181,10 @@ def json_body(raw: bytes) -> Any:
         _bad_body("Body is not JSON", f"byte {exc.start}: not UTF-8")
     except RecursionError:
         _bad_body("Body is not JSON", "the JSON nests too deeply to read")
+    if twice:
+        errors = _unreadable(data, kind=_Twice)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        _bad_body("Body has a key given twice", detail, errors)
     if seen:
         errors = _unreadable(data)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
