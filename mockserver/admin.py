@@ -304,6 +304,9 @@ PARAMS: ContextVar[dict[str, str]] = ContextVar("mockserver_admin_params")
 _SERVER: ContextVar[MockServer] = ContextVar("mockserver_admin_server")
 #: The longest integer an admin body may hold (Python reads at most 4300 digits).
 _MAX_DIGITS = 4000
+#: The most stubs the admin API lets a server hold: a stub takes about 4 KB, and a
+#: 64 MiB body of ``{}`` items would be 22 million of them (90 GB).
+MAX_STUBS = 100_000
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -424,6 +427,8 @@ def admin_router(server: MockServer) -> AdminRouter:
                 "stubs: expected a list",
                 [{"field": "stubs", "message": "expected a list of stubs"}],
             )
+        if len(items) > MAX_STUBS:  # refused before 4 KB each is spent building them
+            return _too_many(len(items), 0)
         models: list[Stub] = []
         errors: list[dict[str, str]] = []
         for index, item in enumerate(items):
@@ -435,10 +440,24 @@ def admin_router(server: MockServer) -> AdminRouter:
             await breathe(index)
         if errors:
             return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
-        added = await add_in_pieces(server.registry, models)
+        registry = server.registry
+        ids = [model.id for model in models]  # a known id replaces its stub
+        new = ids.count(None) + len({i for i in ids if i is not None and registry.get(i) is None})
+        if len(registry) + new > MAX_STUBS:
+            return _too_many(new, len(registry))
+        added = await add_in_pieces(registry, models)
         if len(added) == 1 and not listed:
             return reply(_dump_stub(added[0]), status=201)
         return _listing(await dumps_in_pieces(added, _dump_stub), status=201)
+
+    def _too_many(new: int, held: int) -> web.Response:
+        having = f"; the server holds {held}" if held else ""
+        return problem(
+            413,
+            "Too many stubs",
+            f"at most {MAX_STUBS} stubs on one server; this adds {new}{having}",
+            [{"field": "stubs", "message": f"at most {MAX_STUBS} stubs on one server"}],
+        )
 
     async def remove_stubs(request: web.BaseRequest) -> web.Response:
         asked = await request_model(request, _RemoveRequest, "Invalid removal")

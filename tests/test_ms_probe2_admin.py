@@ -48,3 +48,29 @@ async def test_the_same_key_in_different_objects_is_fine() -> None:
         answer = await client.post("/__admin/stubs", content=body, headers=JSON)
         assert answer.status_code == 201, answer.text
         assert len(server.stubs) == 2
+
+
+async def test_more_stubs_than_a_server_holds_are_refused_before_they_are_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A 64 MiB body of "{}" items is 22 million stubs, about 4 KB of memory each.
+    import mockserver.admin
+
+    monkeypatch.setattr(mockserver.admin, "MAX_STUBS", 10)
+    async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
+        answer = await client.post(
+            "/__admin/stubs", content=b"[" + b",".join([b"{}"] * 11) + b"]", headers=JSON
+        )
+        assert answer.status_code == 413, answer.text
+        assert answer.json()["errors"][0]["field"] == "stubs"
+        assert "at most 10" in answer.json()["detail"]
+        assert server.stubs == []
+        first = b"[" + b",".join([b'{"id": "s%d"}' % n for n in range(8)]) + b"]"
+        assert (await client.post("/__admin/stubs", content=first, headers=JSON)).status_code == 201
+        more = b'[{"id": "s0"}, {"id": "n1"}, {"id": "n2"}, {"id": "n3"}]'
+        answer = await client.post("/__admin/stubs", content=more, headers=JSON)
+        assert answer.status_code == 413  # 8 + 3 new ones: 11
+        assert len(server.stubs) == 8
+        replacing = b'[{"id": "s0"}, {"id": "s1"}, {"id": "n1"}, {"id": "n2"}]'
+        assert (await client.post("/__admin/stubs", content=replacing, headers=JSON)).status_code == 201
+        assert len(server.stubs) == 10
