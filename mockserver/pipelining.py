@@ -93,14 +93,16 @@ class _Handler(RequestHandler):
             )
         except TypeError:  # pragma: no cover - an aiohttp whose parser takes other options
             return  # aiohttp's own parser: the pipelining test says so
-        self._parser = _OneAtATime(parser, self)
+        # aiohttp calls feed_data, message_consumed and the rest; the wrapper has them.
+        self._parser = _OneAtATime(parser, self)  # type: ignore[assignment]
 
     def feed_soon(self) -> None:
         """Feed the parser once more soon (it holds an error to raise)."""
         self._loop.call_soon(self._feed_held)
 
     def _feed_held(self) -> None:
-        if self.transport is not None and isinstance(self._parser, _OneAtATime):
+        parser: object = self._parser
+        if self.transport is not None and isinstance(parser, _OneAtATime):
             self.data_received(b"")
 
 

@@ -72,5 +72,7 @@ async def test_more_stubs_than_a_server_holds_are_refused_before_they_are_built(
         assert answer.status_code == 413  # 8 + 3 new ones: 11
         assert len(server.stubs) == 8
         replacing = b'[{"id": "s0"}, {"id": "s1"}, {"id": "n1"}, {"id": "n2"}]'
-        assert (await client.post("/__admin/stubs", content=replacing, headers=JSON)).status_code == 201
+        assert (
+            await client.post("/__admin/stubs", content=replacing, headers=JSON)
+        ).status_code == 201
         assert len(server.stubs) == 10

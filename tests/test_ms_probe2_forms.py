@@ -67,7 +67,8 @@ async def test_matching_templates_journal_and_admin_agree() -> None:
         async with httpx.AsyncClient(base_url=server.url) as client:
             (shown,) = (await client.get("/__admin/requests")).json()["requests"]
         assert shown["form"] == {"name": "caf\\xe9"}
-        assert "query" in shown["undecodable"] and "form" in shown["undecodable"]
+        assert "query" in shown["undecodable"]
+        assert "form" in shown["undecodable"]
         assert "body" not in shown["undecodable"]  # the body's own bytes are ASCII
 
 

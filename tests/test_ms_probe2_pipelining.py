@@ -46,7 +46,8 @@ async def test_the_valid_requests_before_a_malformed_one_are_answered_in_order(
         assert statuses(answer) == [200] * len(valid) + [400]
         entries = server.requests
         assert [entry.path for entry in entries] == ["/a"] * len(valid) + ["-"]
-        assert entries[-1].refused and entries[-1].status == 400
+        assert entries[-1].refused
+        assert entries[-1].status == 400
         bodies = [entry.body for entry in entries[:-1]]
         expected = [b"hello" if r is POST else b"abc" if r is CHUNKED else b"" for r in valid]
         assert bodies == expected
