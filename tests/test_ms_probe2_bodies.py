@@ -83,3 +83,15 @@ async def test_a_decompression_bomb_stops_at_the_body_limit(
         assert status_of(answer) == 413
         (entry,) = server.requests
         assert entry.body == b""
+
+
+async def test_a_body_that_does_not_decompress_says_so_on_one_line() -> None:
+    async with MockServer([{"request": {"path": "/a"}}]) as server:
+        answer = await exchange(
+            server.port,
+            request("/a", b"Content-Encoding: gzip", method=b"POST", body=b"not gzip at all"),
+        )
+        assert status_of(answer) == 400
+        (entry,) = server.requests
+        assert entry.note == "body not decoded: Content-Encoding says gzip, and the bytes are not"
+        assert body_of(answer).decode() == entry.note
