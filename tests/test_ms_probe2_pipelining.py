@@ -36,6 +36,7 @@ def statuses(answer: bytes) -> list[int]:
         pytest.param([POST, GOOD], id="with-a-body"),
         pytest.param([CHUNKED, POST], id="chunked"),
         pytest.param([GOOD] * 40, id="more-than-aiohttps-queue"),
+        pytest.param([GOOD] * 1000, id="over-many-reads"),
     ],
 )
 async def test_the_valid_requests_before_a_malformed_one_are_answered_in_order(
