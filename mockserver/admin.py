@@ -95,6 +95,13 @@ class _Unreadable:
         self.text = text
 
 
+class _Twice(_Unreadable):
+    """A key given twice in one JSON object (``json`` would keep the last silently)."""
+
+    def __init__(self) -> None:
+        super().__init__("given twice in the same object; only one is allowed")
+
+
 def _parse_int(text: str) -> int | _Unreadable:
     digits = len(text.lstrip("-"))
     if digits > _MAX_DIGITS:
@@ -113,17 +120,19 @@ def _parse_constant(name: str) -> _Unreadable:
     return _Unreadable(f"{name}, which is not JSON (JSON has no NaN or Infinity)")
 
 
-def _unreadable(value: Any, path: str = "") -> list[dict[str, str]]:
-    """Where the parsed body holds a number that was refused, as ``{field, message}``."""
-    if isinstance(value, _Unreadable):
+def _unreadable(
+    value: Any, path: str = "", kind: type[_Unreadable] = _Unreadable
+) -> list[dict[str, str]]:
+    """Where the parsed body holds a ``kind`` of refused value, as ``{field, message}``."""
+    if isinstance(value, kind):
         return [{"field": path or "(body)", "message": value.text}]
     found: list[dict[str, str]] = []
     if isinstance(value, dict):
         for key, item in value.items():
-            found += _unreadable(item, f"{path}.{key}" if path else str(key))
+            found += _unreadable(item, f"{path}.{key}" if path else str(key), kind)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found += _unreadable(item, f"{path}[{index}]")
+            found += _unreadable(item, f"{path}[{index}]", kind)
     return found
 
 
@@ -137,13 +146,26 @@ def _bad_body(title: str, detail: str, errors: list[dict[str, str]] | None = Non
 
 def json_body(raw: bytes) -> Any:
     """The admin body as JSON; a 400 names what is wrong (syntax, bytes, a number that
-    cannot be read: 5000 digits, NaN, Infinity, 1e999)."""
+    cannot be read: 5000 digits, NaN, Infinity, 1e999; a key given twice, which the
+    ``json`` module would read as its last value, as stub files refuse it)."""
     seen: list[bool] = []
+    twice: list[bool] = []
 
     def mark(value: Any) -> Any:
         if isinstance(value, _Unreadable):
             seen.append(True)
         return value
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        made = dict(pairs)
+        if len(made) != len(pairs):
+            twice.append(True)
+            keys: set[str] = set()
+            for key, _ in pairs:
+                if key in keys:
+                    made[key] = _Twice()
+                keys.add(key)
+        return made
 
     try:
         data = json.loads(
@@ -151,6 +173,7 @@ def json_body(raw: bytes) -> Any:
             parse_int=lambda text: mark(_parse_int(text)),
             parse_float=lambda text: mark(_parse_float(text)),
             parse_constant=lambda name: mark(_parse_constant(name)),
+            object_pairs_hook=unique,
         )
     except json.JSONDecodeError as exc:
         _bad_body("Body is not JSON", f"line {exc.lineno} column {exc.colno}: {exc.msg}")
@@ -158,6 +181,10 @@ def json_body(raw: bytes) -> Any:
         _bad_body("Body is not JSON", f"byte {exc.start}: not UTF-8")
     except RecursionError:
         _bad_body("Body is not JSON", "the JSON nests too deeply to read")
+    if twice:
+        errors = _unreadable(data, kind=_Twice)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        _bad_body("Body has a key given twice", detail, errors)
     if seen:
         errors = _unreadable(data)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
@@ -277,6 +304,9 @@ PARAMS: ContextVar[dict[str, str]] = ContextVar("mockserver_admin_params")
 _SERVER: ContextVar[MockServer] = ContextVar("mockserver_admin_server")
 #: The longest integer an admin body may hold (Python reads at most 4300 digits).
 _MAX_DIGITS = 4000
+#: The most stubs the admin API lets a server hold: a stub takes about 4 KB, and a
+#: 64 MiB body of ``{}`` items would be 22 million of them (90 GB).
+MAX_STUBS = 100_000
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -397,6 +427,8 @@ def admin_router(server: MockServer) -> AdminRouter:
                 "stubs: expected a list",
                 [{"field": "stubs", "message": "expected a list of stubs"}],
             )
+        if len(items) > MAX_STUBS:  # refused before 4 KB each is spent building them
+            return _too_many(len(items), 0)
         models: list[Stub] = []
         errors: list[dict[str, str]] = []
         for index, item in enumerate(items):
@@ -408,10 +440,24 @@ def admin_router(server: MockServer) -> AdminRouter:
             await breathe(index)
         if errors:
             return problem(400, "Invalid stub", f"{len(errors)} problem(s)", errors)
-        added = await add_in_pieces(server.registry, models)
+        registry = server.registry
+        ids = [model.id for model in models]  # a known id replaces its stub
+        new = ids.count(None) + len({i for i in ids if i is not None and registry.get(i) is None})
+        if len(registry) + new > MAX_STUBS:
+            return _too_many(new, len(registry))
+        added = await add_in_pieces(registry, models)
         if len(added) == 1 and not listed:
             return reply(_dump_stub(added[0]), status=201)
         return _listing(await dumps_in_pieces(added, _dump_stub), status=201)
+
+    def _too_many(new: int, held: int) -> web.Response:
+        having = f"; the server holds {held}" if held else ""
+        return problem(
+            413,
+            "Too many stubs",
+            f"at most {MAX_STUBS} stubs on one server; this adds {new}{having}",
+            [{"field": "stubs", "message": f"at most {MAX_STUBS} stubs on one server"}],
+        )
 
     async def remove_stubs(request: web.BaseRequest) -> web.Response:
         asked = await request_model(request, _RemoveRequest, "Invalid removal")

@@ -35,6 +35,23 @@ _MAX_ERRORS = 100  # errors kept for check(); more are counted
 #: A response, or a coroutine giving one (a request that has to wait).
 Answering = web.StreamResponse | Awaitable[web.StreamResponse]
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+_DECODED = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})
+
+
+def coding_problem(values: list[str]) -> str | None:
+    """Why a body under these ``Content-Encoding`` values cannot be read as sent:
+    aiohttp decodes one coding given alone, and keeps a list (``gzip, gzip``) raw or
+    decodes a repeated header once. ``None`` when the body reads as it was meant."""
+    if len(values) == 1 and "," not in values[0]:
+        return None
+    codings = [token.strip().lower() for value in values for token in value.split(",")]
+    codings = [coding for coding in codings if coding]
+    if len(codings) < 2 or not _DECODED.intersection(codings):
+        return None
+    return (
+        f"Content-Encoding {', '.join(codings)!r}: the mock server decodes a body with one "
+        "content coding (gzip, deflate, br or zstd), not a chain of them"
+    )
 
 
 class Responder:
@@ -120,6 +137,14 @@ class Responder:
             response = web.Response(status=read.status or 400, text=read.note or "")
             response.force_close()  # the rest of the body was never read
             return response
+        if "Content-Encoding" in request.headers and (
+            problem := coding_problem(request.headers.getall("Content-Encoding"))
+        ):
+            record.status = 415
+            record.note = problem
+            self.journal.add(record)
+            self._log(record)
+            return web.Response(status=415, text=problem, headers=_NOSNIFF)
         answer = self.registry.answer(record)
         if answer is None:
             for profile in self.profiles:

@@ -74,7 +74,13 @@ async def read_body(request: web.BaseRequest, *, limit: int, idle_timeout: float
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the client closed, or sent a broken chunked body
-            reason = str(exc) or type(exc).__name__
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            # aiohttp's words for a body its Content-Encoding does not decode.
+            _, found, coding = reason.partition("Can not decode content-encoding: ")
+            if found:
+                coding = coding.split()[0] if coding else "?"
+                note = f"body not decoded: Content-Encoding says {coding}, and the bytes are not"
+                return BodyRead(b"".join(chunks), None, note)
             note = f"body incomplete: got {size}{expected} bytes, then {reason}"
             return BodyRead(b"".join(chunks), None, note)
         if not chunk:

@@ -129,10 +129,19 @@ def _finite(text: str) -> float:
     return value
 
 
-#: Strict as the admin API's own reader: NaN, Infinity, 1e999 and integers past
-#: Python's digit limit make ``list_in_pieces`` hand the body to that reader, which
-#: names the field.
-_DECODER: Final = json.JSONDecoder(parse_constant=_refuse, parse_float=_finite)
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    made = dict(pairs)
+    if len(made) != len(pairs):
+        raise ValueError("a key given twice in one object")
+    return made
+
+
+#: Strict as the admin API's own reader: NaN, Infinity, 1e999, integers past
+#: Python's digit limit and a key given twice make ``list_in_pieces`` hand the body
+#: to that reader, which names the field.
+_DECODER: Final = json.JSONDecoder(
+    parse_constant=_refuse, parse_float=_finite, object_pairs_hook=_unique
+)
 _SPACE: Final = re.compile(r"[ \t\n\r]*")
 
 

@@ -5,15 +5,19 @@ Later names win; ``[]`` appends; dots and spaces in a top-level name become
 ``_`` as PHP makes them (so a literal ``user.name=…`` arrives as ``user_name``);
 text after a closing bracket is dropped; a name starting with ``[`` is dropped.
 Nodes whose keys are ``0..n-1`` in order read as lists, as ``json_encode`` prints them.
+
+A percent-escape that is not UTF-8 (``name=caf%E9``) keeps its byte, as PHP keeps it
+(``"caf\\xe9"``, four bytes), written ``\\xNN`` (``caf\\xe9``) as the journal writes
+every undecodable byte, never U+FFFD (which loses it); :func:`has_undecodable` tells.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any, Final
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, unquote_to_bytes
 
-__all__ = ["field_keys", "parse_php_form", "php_pairs"]
+__all__ = ["field_keys", "has_undecodable", "parse_php_form", "php_pairs"]
 
 _SEGMENT: Final = re.compile(r"\[([^\]]*)\]")
 _BRACKETS: Final = re.compile(r"(?:\[[^\[\]]*\])+")
@@ -27,8 +31,36 @@ def php_pairs(text: str) -> list[tuple[str, str]]:
         if not part:
             continue
         name, _, value = part.partition("=")
-        pairs.append((unquote_plus(name, errors="replace"), unquote_plus(value, errors="replace")))
+        pairs.append((_decoded(name), _decoded(value)))
     return pairs
+
+
+def _decoded(text: str) -> str:
+    """``+`` and percent-escapes decoded; a byte that is not UTF-8 written ``\\xNN``."""
+    if "%" not in text and "+" not in text:
+        return text
+    decoded = unquote_plus(text, errors="surrogateescape")
+    if decoded.isascii():
+        return decoded
+    try:
+        decoded.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return decoded.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a lone surrogate given as text, not a byte
+            return decoded.encode("utf-8", "backslashreplace").decode("utf-8")
+    return decoded
+
+
+def has_undecodable(text: str) -> bool:
+    """Whether a percent-escape in the urlencoded ``text`` is not UTF-8."""
+    if "%" not in text:
+        return False
+    try:
+        unquote_to_bytes(text).decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 def field_keys(name: str) -> tuple[str, ...]:

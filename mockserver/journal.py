@@ -24,7 +24,7 @@ from urllib.parse import unquote
 
 from webhook_core.template import MISSING
 
-from .forms import parse_php_form
+from .forms import has_undecodable, parse_php_form
 from .jsoncodec import loads_body
 
 __all__ = ["NO_PARAMS", "Journal", "RecordedRequest", "escape_text", "origin_form", "path_tail"]
@@ -300,6 +300,11 @@ class RecordedRequest:
         except UnicodeDecodeError:
             out["undecodable"].append("body")
             out["body_base64"] = base64.b64encode(self.body).decode("ascii")
+        # A percent-escape that is not UTF-8 reads \xNN in the parsed views (forms.py).
+        if has_undecodable(self.query_string):
+            out["undecodable"].append("query")
+        if form is not MISSING and has_undecodable(self.text):
+            out["undecodable"].append("form")
         self.forget_views()
         if self.raw_header_bytes is not None:
             out["headers_base64"] = [

@@ -23,6 +23,7 @@ from .guard import AdminGuard, host_name_problem, host_names, token_problem
 from .journal import Journal, RecordedRequest
 from .matching import CompiledPattern
 from .models import RequestPattern, Stub
+from .pipelining import PipelineServer
 from .report import (
     NearMiss,
     rank,
@@ -331,7 +332,7 @@ class MockServer(Responder):
             self._guard = guard
         return guard
 
-    def _make_server(self) -> web.Server:
+    def _make_server(self) -> PipelineServer:
         """A low-level aiohttp server: ``/__admin/`` to the admin API, all else to the stubs.
 
         No application router sits in front of the stubs: every request but an
@@ -373,7 +374,7 @@ class MockServer(Responder):
                 message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY
             )
 
-        return web.Server(
+        return PipelineServer(
             dispatch,
             request_factory=make_request,
             access_log=None,
