@@ -32,6 +32,7 @@ from pydantic import (
 
 from .forms import field_keys
 from .regex import regex_problem
+from .templating import reference_problem
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
@@ -372,6 +373,18 @@ class ResponseDef(_Model):
                 base64.b64decode(self.base64, validate=True)
             except ValueError as exc:
                 raise ValueError(f"base64 does not decode: {exc}") from exc
+        return self
+
+    @model_validator(mode="after")
+    def _references(self) -> ResponseDef:
+        if self.template:
+            for where, value in (
+                ("headers", self.headers),
+                ("json", self.json_),
+                ("text", self.text),
+            ):
+                if (problem := reference_problem(value)) is not None:
+                    raise ValueError(f"{where}: {problem}")
         return self
 
     @property

@@ -8,6 +8,7 @@ bodies a string that is exactly one reference keeps the value's JSON type.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -24,7 +25,47 @@ from webhook_core.template import (
 
 from .jsoncodec import dumps_compact
 
-__all__ = ["compile_json", "render_json", "render_text"]
+__all__ = ["CONTEXT_KEYS", "compile_json", "reference_problem", "render_json", "render_text"]
+
+
+#: What each context a response template sees holds (``request`` is
+#: :class:`~mockserver.journal.RecordedRequest`'s template view; a test keeps them equal).
+CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
+    "request": ("method", "path", "url", "query", "headers", "json", "form", "body"),
+    "stub": ("id", "calls"),
+}
+
+
+def reference_problem(value: Any) -> str | None:
+    """Why a template (a string, or the strings anywhere in a JSON value) names a part of
+    ``request`` or ``stub`` that no request has (``{request.jsn.a}``); ``None`` when it
+    names none. Such a reference would render empty on every request, silently."""
+    if isinstance(value, str):
+        if "{" not in value:
+            return None
+        for part in parse_template(value):
+            if not isinstance(part, Reference) or len(part.path) < 2:
+                continue
+            keys = CONTEXT_KEYS.get(part.path[0])
+            if keys is None or part.path[1] in keys:
+                continue
+            close = difflib.get_close_matches(part.path[1], keys, n=1, cutoff=0.6)
+            hint = f"; did you mean {part.path[0]}.{close[0]}?" if close else ""
+            return (
+                f"{part.source}: {part.path[0]} has no {part.path[1]!r} "
+                f"(expected one of {', '.join(keys)}){hint}"
+            )
+        return None
+    if isinstance(value, dict):
+        items: Any = (item for pair in value.items() for item in pair)
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        if (problem := reference_problem(item)) is not None:
+            return problem
+    return None
 
 
 def _resolve(reference: Reference, context: Mapping[str, Any]) -> Any:
