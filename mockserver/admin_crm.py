@@ -143,13 +143,21 @@ def crm_routes(server: MockServer) -> list[tuple[str, str, Handler]]:
             return problem(400, "Too many tokens", str(exc))
         return reply({"token": token, "integration": integration}, status=201)
 
-    async def revoke_token(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        token = PARAMS.get()["token"]
-        if not hasattr(profile, "revoke_token") or token not in getattr(profile, "tokens", {}):
-            return problem(404, "No such token", "the token is not known")
-        profile.revoke_token(token)
-        return web.Response(status=204)
+    def revoker(revoke: str, store: str, param: str, thing: str) -> Handler:
+        """``DELETE``: the profile's ``revoke(key)`` for a key its ``store`` holds; 404 else."""
+
+        async def handler(request: web.BaseRequest) -> web.Response:
+            profile = _profile(request)
+            key = PARAMS.get()[param]
+            if not hasattr(profile, revoke) or key not in getattr(profile, store, {}):
+                return problem(404, f"No such {thing}", f"the {thing} is not known")
+            getattr(profile, revoke)(key)
+            return web.Response(status=204)
+
+        return handler
+
+    revoke_token = revoker("revoke_token", "tokens", "token", "token")
+    revoke_webhook = revoker("revoke_webhook", "webhooks", "secret", "webhook")
 
     async def issue_webhook(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
@@ -163,14 +171,6 @@ def crm_routes(server: MockServer) -> list[tuple[str, str, Handler]]:
         except ValueError as exc:
             return problem(400, "Too many webhooks", str(exc))
         return reply({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
-
-    async def revoke_webhook(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        secret = PARAMS.get()["secret"]
-        if not hasattr(profile, "revoke_webhook") or secret not in getattr(profile, "webhooks", {}):
-            return problem(404, "No such webhook", "the webhook is not known")
-        profile.revoke_webhook(secret)
-        return web.Response(status=204)
 
     async def issue_app_tokens(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)

@@ -147,3 +147,21 @@ async def test_amocrm_long_lived_tokens_and_integrations_are_bounded(
     assert [a.status_code for a in apps] == [201, 201, 400]
     assert "at most 2 integrations" in apps[-1].json()["detail"]
     assert len(amo.oauth.integrations) == 2
+
+
+async def test_revoking_a_token_or_webhook_takes_it_once(
+    admin: tuple[MockServer, httpx.AsyncClient],
+) -> None:
+    server, client = admin
+    issued = await client.post("/__admin/crm/amocrm/tokens", json={})
+    token = issued.json()["token"]
+    assert token in server.profile("amocrm").tokens
+    assert (await client.delete(f"/__admin/crm/amocrm/tokens/{token}")).status_code == 204
+    assert token not in server.profile("amocrm").tokens
+    again = await client.delete(f"/__admin/crm/amocrm/tokens/{token}")
+    assert (again.status_code, again.json()["title"]) == (404, "No such token")
+    # Bitrix24 has webhooks, not amoCRM's tokens: neither revokes what the other holds.
+    other = await client.delete(f"/__admin/crm/bitrix24/tokens/{token}")
+    assert other.status_code == 404
+    unknown = await client.delete("/__admin/crm/bitrix24/webhooks/nosuchsecret")
+    assert (unknown.status_code, unknown.json()["title"]) == (404, "No such webhook")
