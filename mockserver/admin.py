@@ -307,6 +307,9 @@ _MAX_DIGITS = 4000
 #: The most stubs the admin API lets a server hold: a stub takes about 4 KB, and a
 #: 64 MiB body of ``{}`` items would be 22 million of them (90 GB).
 MAX_STUBS = 100_000
+#: The bytes of stub definitions the admin API holds at most (as sent: JSON, in all);
+#: built, a stub takes several times its JSON, so this bounds the server's memory.
+MAX_STUB_BYTES = 256 * 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -445,7 +448,17 @@ def admin_router(server: MockServer) -> AdminRouter:
         new = ids.count(None) + len({i for i in ids if i is not None and registry.get(i) is None})
         if len(registry) + new > MAX_STUBS:
             return _too_many(new, len(registry))
-        added = await add_in_pieces(registry, models)
+        # A replaced stub's bytes count until it is replaced: the budget is checked first.
+        if registry.weight + len(raw) > MAX_STUB_BYTES:
+            held = registry.weight
+            return problem(
+                413,
+                "Too many stub bytes",
+                f"at most {MAX_STUB_BYTES} bytes of stub definitions on one server; this adds "
+                f"{len(raw)} to the {held} held (remove stubs, or DELETE /__admin/stubs)",
+                [{"field": "stubs", "message": f"at most {MAX_STUB_BYTES} bytes of stubs"}],
+            )
+        added = await add_in_pieces(registry, models, weight=len(raw))
         if len(added) == 1 and not listed:
             return reply(_dump_stub(added[0]), status=201)
         return _listing(await dumps_in_pieces(added, _dump_stub), status=201)

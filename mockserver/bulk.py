@@ -75,11 +75,16 @@ def collector_held(big: bool) -> Iterator[None]:
         gc.enable()
 
 
-async def add_in_pieces(registry: StubRegistry, models: Sequence[Stub]) -> list[Stub]:
-    """Compile and file ``models`` piece by piece, then make them live as one change."""
+async def add_in_pieces(
+    registry: StubRegistry, models: Sequence[Stub], *, weight: int = 0
+) -> list[Stub]:
+    """Compile and file ``models`` piece by piece, then make them live as one change;
+    ``weight`` (the bytes they came in) is shared among them for the byte budget."""
     entries: list[StubEntry] = []
+    share, rest = divmod(weight, len(models)) if models else (0, 0)
     for index, model in enumerate(models):
         entries += registry.prepare([model])
+        entries[-1].weight = share + (1 if index < rest else 0)
         await breathe(index)
     final = registry.final(entries)
     staged: list[StubEntry] = []

@@ -66,6 +66,9 @@ class StubEntry:
     stateful: bool = False
     #: Its place in the order stubs are tried: lowest priority, then newest, first.
     sort_key: tuple[int, int] = (0, 0)
+    #: The bytes of its definition as the admin API received it (its share of the
+    #: request's body); 0 for a stub given in Python or a file.
+    weight: int = 0
 
     def __post_init__(self) -> None:
         self.answers = self.stub.answers
@@ -173,6 +176,8 @@ class StubRegistry:
         self._index: PathIndex[StubEntry] = PathIndex()
         self.states = StateTable()
         self._generation = 0  # counts clear(): a staged entry from before is void
+        #: The live stubs' :attr:`StubEntry.weight` in all (the admin API's byte budget).
+        self.weight = 0
 
     # --- changing the set of stubs -------------------------------------------------
 
@@ -231,6 +236,9 @@ class StubRegistry:
                 old = self._entries.get(entry.stub.id)
                 if old is not None and old is not entry:
                     self._drop(old)
+                    self.weight -= old.weight
+                if old is not entry:
+                    self.weight += entry.weight
                 self._entries[entry.stub.id] = entry
                 entry.live = True
 
@@ -285,6 +293,7 @@ class StubRegistry:
             retired = [self._entries.pop(stub_id) for stub_id in wanted]
             for entry in retired:
                 entry.live = False
+                self.weight -= entry.weight
             return retired, []
 
     def purge(self, entries: Iterable[StubEntry]) -> None:
@@ -299,6 +308,7 @@ class StubRegistry:
         with self._lock:
             self._generation += 1
             self._entries.clear()
+            self.weight = 0
             self._ordered.clear()
             self._index.clear()
             if states:

@@ -3,6 +3,8 @@ never read differently from what it says."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -76,3 +78,42 @@ async def test_more_stubs_than_a_server_holds_are_refused_before_they_are_built(
             await client.post("/__admin/stubs", content=replacing, headers=JSON)
         ).status_code == 201
         assert len(server.stubs) == 10
+
+
+async def test_the_bytes_of_stubs_the_admin_api_holds_are_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 100 000 stubs is a bound on count; each may carry a body of up to 64 MiB.
+    import mockserver.admin
+
+    monkeypatch.setattr(mockserver.admin, "MAX_STUB_BYTES", 3000)
+
+    def stub(name: str, size: int) -> bytes:
+        body = {"id": name, "request": {"path": f"/{name}"}, "response": {"text": "x" * size}}
+        return json.dumps([body]).encode()
+
+    async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
+
+        async def add(name: str, size: int = 1000) -> httpx.Response:
+            return await client.post("/__admin/stubs", content=stub(name, size), headers=JSON)
+
+        assert (await add("a")).status_code == 201
+        assert (await add("b")).status_code == 201
+        refused = await add("c")
+        assert refused.status_code == 413, refused.text
+        assert refused.json()["title"] == "Too many stub bytes"
+        assert "at most 3000 bytes" in refused.json()["detail"]
+        assert [s.id for s in server.stubs] == ["b", "a"]
+        assert server.registry.weight == len(stub("a", 1000)) + len(stub("b", 1000))
+        # A stub replaced by id gives its bytes back; so does one removed.
+        assert (await add("a", 10)).status_code == 201
+        assert server.registry.weight == len(stub("a", 10)) + len(stub("b", 1000))
+        assert (await add("c")).status_code == 201
+        assert (await client.delete("/__admin/stubs/b")).status_code == 204
+        assert server.registry.weight == len(stub("a", 10)) + len(stub("c", 1000))
+        assert (await client.delete("/__admin/stubs")).status_code == 204
+        assert server.registry.weight == 0
+        assert (await add("d", 2000)).status_code == 201
+        # Stubs given in Python are the user's own, and not counted.
+        server.add({"request": {"path": "/big"}, "response": {"text": "y" * 10_000}})
+        assert server.registry.weight == len(stub("d", 2000))
