@@ -135,3 +135,23 @@ def test_the_transport_keeps_no_long_url_either() -> None:
     long_url = URL + "?q=" + "v" * 10_000
     assert str(transport._url(long_url)) == long_url
     assert transport._url_cached.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")], ids=repr)
+@pytest.mark.parametrize("shape", ["bare", "nested"])
+def test_a_json_post_of_a_number_json_cannot_carry_is_a_configuration_error(
+    number: float, shape: str
+) -> None:
+    # Only a Python caller can give one (answers and files never make NaN); it was sent
+    # as {"a":NaN}, a body no JSON parser reads.
+    from webhook_core import ConfigurationError
+
+    value = number if shape == "bare" else {"deep": [1, number]}
+    action = WebhookAction(
+        url="http://127.0.0.1:9/x", method=Method.JSON_POST, params=[("ok", "1"), ("a", "{n}")]
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        prepare_request(action, {"n": value})
+    assert caught.value.field == "params[1].value"
+    assert caught.value.value == "{n}"
+    assert "JSON" in caught.value.expected

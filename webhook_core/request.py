@@ -196,6 +196,21 @@ def _data(plan: _Plan, pairs: list[tuple[str, Any]]) -> dict[str, Any] | list[An
     return data
 
 
+def _not_json(typed: list[tuple[str, Any]], action: Any) -> ConfigurationError:
+    """A JSON POST parameter holding NaN or an infinity, which JSON cannot carry (PHP's
+    ``json_encode`` refuses them too): named, not sent as a body no parser reads."""
+    for index, (_, value) in enumerate(typed):
+        try:
+            json.dumps(value, allow_nan=False)
+        except ValueError:
+            return ConfigurationError(
+                field=f"params[{index}].value",
+                value=action.params[index][1],
+                expected="a value JSON can carry (NaN and infinities cannot be sent as JSON)",
+            )
+    return ConfigurationError(field="params", value=None, expected="values JSON can carry")
+
+
 def _too_large(size: int) -> LimitExceeded:
     return LimitExceeded(field="request", value=size, limit=MAX_REQUEST_BYTES, what="request")
 
@@ -256,7 +271,12 @@ def prepare_request(
             spent += _shared_size(typed)
         if spent > MAX_REQUEST_BYTES:
             raise _too_large(spent)
-        text = json.dumps(_data(plan, typed), ensure_ascii=False, separators=(",", ":"))
+        try:
+            text = json.dumps(
+                _data(plan, typed), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            )
+        except ValueError:  # NaN or an infinity, from a Python caller's variables
+            raise _not_json(typed, action) from None
         if len(text) > MAX_REQUEST_BYTES:  # JSON-escaped: up to six times the values
             raise _too_large(len(url) + len(text))
         body = _utf8(text)
