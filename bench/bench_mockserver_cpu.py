@@ -1,13 +1,14 @@
 """CPU per request of the mock server against a bare aiohttp app, without sockets or a client.
 
-    python bench/bench_mockserver_cpu.py [--requests 3000] [--callgrind]
+    python bench/bench_mockserver_cpu.py [--requests 3000] [--callgrind] [--batch 32 1]
 
 Each server's own aiohttp protocol is fed the same requests (``GET /ping`` and
-``POST /echo`` as in ``bench_mockserver.py``, 32 pipelined at a time) over an
-in-memory transport, so the figure is the server's work alone: no socket, no
-wrk sharing the machine. 12 000 requests go first, so the mock server's
-journal is full (each new entry pushes one out, as in a long run); then
-``--requests`` are counted.
+``POST /echo`` as in ``bench_mockserver.py``) over an in-memory transport, 32
+pipelined in one read, and one request a read (``--batch``: a keep-alive client
+that waits for each answer, as wrk, curl and the HTTP client libraries do), so
+the figure is the server's work alone: no socket, no wrk sharing the machine.
+12 000 requests go first, so the mock server's journal is full (each new entry
+pushes one out, as in a long run); then ``--requests`` are counted.
 
 Without ``--callgrind``: CPU microseconds per request (``time.process_time``),
 the median of five runs; on a busy machine these still vary. With
@@ -47,7 +48,6 @@ _POST = (
 _GET = b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n"
 REQUESTS = {"GET": _GET, "POST": _POST}
 FILL = 12_000
-BATCH = 32
 
 
 class _Transport(asyncio.Transport):
@@ -88,17 +88,17 @@ class _Transport(asyncio.Transport):
         return 0
 
 
-async def _feed(server: web.Server, raw: bytes, count: int) -> None:
-    """``count`` requests through one connection, ``BATCH`` at a time; every answer a 200."""
+async def _feed(server: web.Server, raw: bytes, count: int, batch: int) -> None:
+    """``count`` requests through one connection, ``batch`` a read; every answer a 200."""
     transport = _Transport()
     protocol = server()
     protocol.connection_made(transport)
-    chunk = raw * BATCH
+    chunk = raw * batch
     sent = 0
     spins = 0
     while sent < count:
         protocol.data_received(chunk)
-        sent += BATCH
+        sent += batch
         while transport.answers < sent:
             await asyncio.sleep(0)
             spins += 1
@@ -121,26 +121,37 @@ async def _mockserver(stubs: Path) -> web.Server:
     return MockServer(load_stub_files([str(stubs)]))._make_server()
 
 
-async def _measure(kind: str, method: str, count: int, stubs: Path, callgrind: bool) -> None:
+async def _measure(
+    kind: str, method: str, count: int, batch: int, stubs: Path, callgrind: bool
+) -> None:
     server = await (_bare() if kind == "bare" else _mockserver(stubs))
     raw = REQUESTS[method]
-    await _feed(server, raw, FILL)
+    await _feed(server, raw, FILL, batch)
     if callgrind:
         subprocess.run(["callgrind_control", "-z", str(os.getpid())], capture_output=True)
-        await _feed(server, raw, count)
+        await _feed(server, raw, count, batch)
         subprocess.run(["callgrind_control", "-d", str(os.getpid())], capture_output=True)
         return
     figures = []
     for _ in range(5):
         start = time.process_time()
-        await _feed(server, raw, count)
+        await _feed(server, raw, count, batch)
         figures.append((time.process_time() - start) / count * 1e6)
     print(json.dumps(statistics.median(figures)))
 
 
-def _one(kind: str, method: str, count: int, stubs: Path, callgrind: bool) -> float:
+def _one(kind: str, method: str, count: int, batch: int, stubs: Path, callgrind: bool) -> float:
     """Run one measurement in a fresh process; CPU µs or instructions per request."""
-    command = [sys.executable, __file__, "--child", kind, method, str(count), str(stubs)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        kind,
+        method,
+        str(count),
+        str(batch),
+        str(stubs),
+    ]
     if not callgrind:
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         return float(out.strip().splitlines()[-1])
@@ -169,24 +180,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--callgrind", action="store_true")
-    parser.add_argument("--child", nargs=4, metavar=("KIND", "METHOD", "COUNT", "STUBS"))
+    parser.add_argument("--batch", type=int, nargs="+", default=[32, 1])
+    parser.add_argument("--child", nargs=5, metavar=("KIND", "METHOD", "COUNT", "BATCH", "STUBS"))
     args = parser.parse_args()
     if args.child:
-        kind, method, count, stubs = args.child
-        asyncio.run(_measure(kind, method, int(count), Path(stubs), args.callgrind))
+        kind, method, count, batch, stubs = args.child
+        asyncio.run(_measure(kind, method, int(count), int(batch), Path(stubs), args.callgrind))
         return
     if args.callgrind and not shutil.which("valgrind"):
         raise SystemExit("valgrind is needed (Debian: apt-get install valgrind)")
     stubs = stub_file(100, regex=False, directory=Path(tempfile.mkdtemp()))
     unit = "instructions" if args.callgrind else "CPU µs"
     print(f"{unit} per request, {args.requests} counted after {FILL} (journal full)")
-    for method in ("GET", "POST"):
-        bare = _one("bare", method, args.requests, stubs, args.callgrind)
-        ours = _one("mockserver", method, args.requests, stubs, args.callgrind)
-        print(
-            f"{method:<5} bare aiohttp {bare:>10.1f}  mockserver {ours:>10.1f}  "
-            f"ratio {bare / ours:.2f}x"
-        )
+    for batch in args.batch:
+        for method in ("GET", "POST"):
+            bare = _one("bare", method, args.requests, batch, stubs, args.callgrind)
+            ours = _one("mockserver", method, args.requests, batch, stubs, args.callgrind)
+            print(
+                f"{method:<5} {batch:>2} a read  bare aiohttp {bare:>10.1f}  "
+                f"mockserver {ours:>10.1f}  ratio {bare / ours:.2f}x"
+            )
 
 
 if __name__ == "__main__":
