@@ -244,6 +244,9 @@ class HttpxSender:
             request = next_request
 
     async def _read_direct(self, response: aiohttp.ClientResponse) -> Outcome:
+        undecoded = _undecoded(response.status, response.headers.getall("Content-Encoding", []))
+        if undecoded is not None:
+            return undecoded
         content_type = response.headers.get("Content-Type")
         try:
             length = response.content_length
@@ -290,6 +293,9 @@ class HttpxSender:
         status = response.status_code
         if status >= 400:
             return _status_failure(status, response.reason_phrase)
+        undecoded = _undecoded(status, response.headers.get_list("content-encoding"))
+        if undecoded is not None:
+            return undecoded
         chunks: list[bytes] = []
         size = 0
         truncated = False
@@ -314,6 +320,29 @@ class HttpxSender:
             error=f"more than {self.max_redirects} redirects",
             error_kind="redirects",
         )
+
+
+#: The one coding an answer may come in: what the transports decode (their
+#: ``Accept-Encoding`` asks for gzip and deflate; br and zstd when installed).
+_CODINGS: Final = frozenset({"identity", "gzip", "deflate", "br", "zstd"})
+
+
+def _undecoded(status: int, values: list[str]) -> Outcome | None:
+    """A failed attempt (D1, malformed HTTP) when the answer's Content-Encoding is not one
+    coding the transport decodes: a chain (``gzip, gzip``, or the header twice), or one it
+    does not know (``x-gzip``). Its bytes would be saved still encoded, as if text."""
+    names = [name.strip().lower() for value in values for name in value.split(",")]
+    names = [name for name in names if name]
+    if not names or (len(names) == 1 and names[0] in _CODINGS):
+        return None
+    written = ", ".join(value.strip() for value in values)
+    return Outcome(
+        ok=False,
+        status=status,
+        error=f"malformed HTTP: the answer's Content-Encoding is {written!r}, not one coding "
+        "the sender decodes (gzip or deflate); its body would be saved still encoded",
+        error_kind="protocol",
+    )
 
 
 def _status_failure(status: int, reason: str | None) -> Outcome:
