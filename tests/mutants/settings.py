@@ -130,6 +130,20 @@ class ReservedSaveToAllowed(Honest):
             raise Config("save_to", name)
 
 
+@mutant("A4", "B8")
+class ContactFieldsAsSaveTo(Honest):
+    """Refuses the ids and the clock's names as save-to, but forgets the subscriber's
+    contact fields: ``last_name``, ``username``, ``phone`` and ``email`` are taken."""
+
+    refused = ("user_id", "first_name", "channel", "bot_id", "date", "time", "datetime")
+
+    def check_save_to(self, name: str | None) -> None:
+        if name is not None and (
+            not re.fullmatch(r"\w+", name) or name in (*self.refused, "timestamp")
+        ):
+            raise Config("save_to", name)
+
+
 @mutant("A4")
 class HeaderNamesUnchecked(Honest):
     """Lets the HTTP client find out about a bad header name (a transport error, retried)."""
