@@ -316,3 +316,12 @@ class IndexesText(Honest):
             else:
                 return MISSING
         return value
+
+
+@mutant("B5", "B1")
+class IgnoreTagsWithoutSpaces(Honest):
+    """``{ignore}`` and ``{/ignore}`` exactly: ``{ ignore }`` is a reference to a variable
+    named ``ignore``, rendered empty, and what it should have kept is rendered."""
+
+    token = re.compile(r"\{(/?ignore)\}|\{\s*(\w+(?:\.\w+)*)\s*\}")
+    end_ignore = re.compile(r"\{/ignore\}")
