@@ -89,14 +89,18 @@ _TRANSPORT_ERRORS: Final = (httpx.TransportError, OSError)
 
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _BODY_HEADERS: Final = frozenset({b"content-type", b"content-length", b"transfer-encoding"})
+#: What a redirect to another origin (scheme, host or port) does not carry, as curl
+#: since CVE-2022-27776: a hostile handler would collect them with a redirect of its own.
+_CREDENTIALS: Final = frozenset({b"authorization", b"cookie", b"proxy-authorization"})
 
 
 def redirect_request(request: httpx.Request, response: httpx.Response) -> httpx.Request | None:
     """The request a redirect asks for, as browsers and httpx make it; ``None`` if not a redirect.
 
     303 (and 301/302 after a POST) turn into a GET without a body; 307 and 308
-    keep the method and body. ``Authorization`` is dropped when the origin
-    changes, and ``Host`` follows the new URL.
+    keep the method and body. ``Authorization``, ``Cookie`` and
+    ``Proxy-Authorization`` are dropped when the origin changes (as curl does), and
+    ``Host`` follows the new URL.
     """
     if response.status_code not in _REDIRECT_STATUSES:
         return None
@@ -127,7 +131,7 @@ def _follow(request: httpx.Request, status: int, location: str | None) -> httpx.
         lowered = name.lower()
         if lowered == b"host" or (not keep_body and lowered in _BODY_HEADERS):
             continue
-        if lowered == b"authorization" and not same_origin:
+        if lowered in _CREDENTIALS and not same_origin:
             continue
         headers.append((name, value))
     content = request.content if keep_body else None
