@@ -13,7 +13,13 @@ from .errors import Problem, StubError
 from .models import Stub
 from .validation import dotted_path
 from .written import stub_texts
-from .yamlfile import Document, load_documents, load_json_document, problems_from_validation
+from .yamlfile import (
+    Document,
+    load_documents,
+    load_json_document,
+    not_utf8,
+    problems_from_validation,
+)
 
 __all__ = ["load_stub_file", "load_stub_files", "stubs_from_document"]
 
@@ -52,9 +58,13 @@ def load_stub_file(path: str | Path) -> list[Stub]:
     """
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8-sig")  # a byte-order mark is not content
-    except (OSError, UnicodeDecodeError) as exc:
+        data = file.read_bytes()
+    except OSError as exc:
         raise StubError([Problem(str(file), "", f"cannot read: {exc}")], source=str(file)) from exc
+    try:
+        text = data.decode("utf-8-sig")  # a byte-order mark is not content
+    except UnicodeDecodeError as exc:
+        raise StubError([not_utf8(data, exc, str(file))], source=str(file)) from None
     if file.suffix.lower() == ".json":
         documents, problems = load_json_document(text, str(file))
     else:

@@ -280,6 +280,7 @@ class FaultType(enum.StrEnum):
     INVALID_JSON = "invalid_json"  # 200, application/json, a broken body
     NON_UTF8 = "non_utf8"  # text/plain; charset=utf-8 with invalid bytes
     LARGE_BODY = "large_body"  # a body of ``size`` bytes
+    CUT_BODY = "cut_body"  # a Content-Length, half of that body, then the connection closes
 
 
 #: Faults that break the connection instead of answering.

@@ -190,4 +190,17 @@ async def send_fault(
         except ConnectionError:  # the client left mid-answer
             abort_connection(request, reset=False)
         return response
+    elif kind is FaultType.CUT_BODY:
+        # JSON that parses if a client keeps the half it got: {"cut": "xxx…"} cut at "x".
+        body = b'{"cut": "' + b"x" * 54 + b'"}'
+        response = web.StreamResponse(status=status, headers=headers)
+        response.content_length = len(body)
+        response.content_type = _JSON
+        try:
+            await response.prepare(request)
+            await response.write(body[: len(body) // 2])
+        except ConnectionError:
+            pass
+        abort_connection(request, reset=False)
+        return response
     return web.Response(status=500)

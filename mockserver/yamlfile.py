@@ -28,7 +28,13 @@ from .written import WrittenFloat, number_or_text
 if TYPE_CHECKING:
     import yaml
 
-__all__ = ["Document", "load_documents", "load_json_document", "problems_from_validation"]
+__all__ = [
+    "Document",
+    "load_documents",
+    "load_json_document",
+    "not_utf8",
+    "problems_from_validation",
+]
 
 Path = tuple[str | int, ...]
 
@@ -349,6 +355,16 @@ def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem
                 message += hint
                 break
         return documents, [Problem(f"{source}:{line}", "", f"YAML syntax: {message}")]
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow: its line, not the offset PyYAML gives.
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        message = (
+            f"YAML: the character U+{ord(character):04X} at column {column}: {exc.reason} "
+            '(write it as an escape in a double-quoted value, e.g. "\\x00")'
+        )
+        return documents, [Problem(f"{source}:{line}", "", message)]
     except yaml.YAMLError as exc:
         return documents, [Problem(source, "", f"YAML: {exc}")]
     except RecursionError:
@@ -435,3 +451,31 @@ def problems_from_validation(
         Problem(document.where((*prefix, *loc)), shown_path((*prefix, *loc)), message)
         for loc, message in explain(error, model)
     ]
+
+
+#: Byte-order marks of the encodings YAML allows besides UTF-8 (longest first).
+_OTHER_BOMS: Final = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def not_utf8(data: bytes, exc: UnicodeDecodeError, source: str) -> Problem:
+    """The problem of a file that is not UTF-8: its line and column, never a byte offset."""
+    for bom, name in _OTHER_BOMS:
+        if data.startswith(bom):
+            return Problem(
+                f"{source}:1",
+                "",
+                f"the file is {name} (its byte-order mark says so); save it as UTF-8",
+            )
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    byte = data[exc.start]
+    return Problem(
+        f"{source}:{line}",
+        "",
+        f"byte 0x{byte:02x} at column {column} is not UTF-8 ({exc.reason}); save the file as UTF-8",
+    )

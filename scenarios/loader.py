@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from mockserver.errors import Problem
 from mockserver.validation import dotted_path
 from mockserver.written import as_written
-from mockserver.yamlfile import Document, load_documents, problems_from_validation
+from mockserver.yamlfile import Document, load_documents, not_utf8, problems_from_validation
 
 from .durations import format_duration
 from .errors import ScenarioFileError
@@ -430,8 +430,8 @@ def load_scenario_bytes(data: bytes, source: str) -> list[LoadedScenario]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        problem = Problem(source, "", f"cannot read: {exc}")
-        raise ScenarioFileError([problem], source=source) from exc
+        problem = not_utf8(data, exc, source)
+        raise ScenarioFileError([problem], source=source) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return load_scenario_text(text, source)

@@ -14,6 +14,7 @@ alone keeps the reports' records.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import shlex
 import shutil
@@ -135,8 +136,36 @@ def _check_ini(config: pytest.Config) -> None:
             ) from None
 
 
+#: The options that take a path. Written as two arguments (``--scenario-html out.html``),
+#: the path is read by pytest as a test path when it finds its rootdir, which it does
+#: before plugins load: an existing path outside the project becomes the rootdir.
+_PATH_OPTIONS: Final = ("--conformance-json", "--scenario-html")
+
+
+def _check_path_options(config: pytest.Config) -> None:
+    """A report path that moved the rootdir out of the project (so its ini file and cache
+    were not used) stops the run, saying to write ``--option=PATH``."""
+    args = [str(arg) for arg in config.invocation_params.args]
+    here = config.invocation_params.dir
+    for option, value in itertools.pairwise(args):
+        if option not in _PATH_OPTIONS:
+            continue
+        path = Path(here, value).resolve()
+        if not path.exists() or here == path or here in path.parents:
+            continue  # pytest only takes paths that exist; one in here changes nothing
+        ini = config.inipath
+        if ini is not None and (ini.parent == here or ini.parent in here.parents):
+            continue  # the ini file of the directory the run started in was found
+        raise pytest.UsageError(
+            f"{option} {value}: pytest read that path as a test path when it looked for "
+            f"its rootdir (it made {config.rootpath} the rootdir), so the ini file and "
+            f"cache of {here} were not used; write {option}={value}"
+        )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _check_ini(config)
+    _check_path_options(config)
     _check_implementation_options(config)
     _wanted_rules(config)  # a wrong --rule stops the run before collection
     if not config.getoption("help", False):

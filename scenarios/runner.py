@@ -23,6 +23,7 @@ from freezegun import freeze_time
 from mockserver import MockServer
 from mockserver.matching import show
 from webhook_core import MISSING
+from webhook_core.template import utf8_size
 
 from . import implementations
 from .checks import check
@@ -60,10 +61,13 @@ __all__ = [
 MAX_ATTEMPTS = 100
 #: How long past its time limit an attempt may take before the run gives up on it.
 ATTEMPT_GRACE = 60.0
-#: The most text one run keeps of its messages and set-variable values, in characters.
-#: Each is bounded (``webhook_core.MAX_RENDERED_BYTES``), but a flow of thousands of
-#: ``- message: "{result}{result}"`` blocks would keep gigabytes.
+#: The most text one run keeps of its messages and set-variable values, in bytes of
+#: UTF-8. Each is bounded (``webhook_core.MAX_RENDERED_BYTES``), but a flow of thousands
+#: of ``- message: "{result}{result}"`` blocks would keep gigabytes.
 MAX_RUN_TEXT = 64 * 1024 * 1024
+#: The most entries one run keeps of its messages and their missing references: a
+#: message of a million ``{x}`` that find nothing reports a million of them.
+MAX_RUN_ENTRIES = 1_000_000
 
 
 class Clock(Protocol):
@@ -163,7 +167,8 @@ async def run_scenario(
             scenario.timezone,
         )
 
-    held = 0  # characters of messages and set values kept so far (MAX_RUN_TEXT)
+    held = 0  # bytes of messages and set values kept so far (MAX_RUN_TEXT)
+    entries = 0  # messages and missing references kept so far (MAX_RUN_ENTRIES)
     for index, block in enumerate(scenario.flow):
         if block.message is not None:
             rendered = await _render(
@@ -172,6 +177,7 @@ async def run_scenario(
             if _refused(result, rendered):
                 break
             held = _hold(held, rendered.value, index)
+            entries = _count(entries, 1 + len(rendered.missing), index)
             result.missing += rendered.missing
             result.messages.append(SentMessage(index, rendered.value, _now() - scenario.clock))
             continue
@@ -182,6 +188,7 @@ async def run_scenario(
             if _refused(result, rendered):
                 break
             held = _hold(held, rendered.value, index)
+            entries = _count(entries, len(rendered.missing), index)
             result.missing += rendered.missing
             result.variables[block.set.name] = rendered.value
             continue
@@ -227,7 +234,7 @@ async def run_scenario(
 def _hold(held: int, value: Any, index: int) -> int:
     """``held`` and the text of ``value``; past :data:`MAX_RUN_TEXT` the run stops there."""
     if isinstance(value, str):
-        held += len(value)
+        held += utf8_size(value)
     if held > MAX_RUN_TEXT:
         raise ScenarioError(
             f"flow[{index}]: the run's messages and set values pass {MAX_RUN_TEXT // 2**20} MiB "
@@ -235,6 +242,18 @@ def _hold(held: int, value: Any, index: int) -> int:
             "blocks, or split the scenario)"
         )
     return held
+
+
+def _count(entries: int, more: int, index: int) -> int:
+    """``entries`` and ``more``; past :data:`MAX_RUN_ENTRIES` the run stops there."""
+    entries += more
+    if entries > MAX_RUN_ENTRIES:
+        raise ScenarioError(
+            f"flow[{index}]: the run keeps at most {MAX_RUN_ENTRIES} messages and missing "
+            "references in all; the run stopped there (fewer blocks or references, or split "
+            "the scenario)"
+        )
+    return entries
 
 
 def _refused(result: RunResult, rendered: Rendered) -> bool:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .encoding import encode_query, php_urlencode
     from .errors import ConfigurationError, LimitExceeded, PathNotFound, WebhookError
     from .flow import (
+        MAX_FLOW_BYTES,
+        MAX_FLOW_ENTRIES,
         Attempt,
         Block,
         Flow,
@@ -68,6 +70,8 @@ _LAZY: dict[str, str] = {
     "FlowState": "flow",
     "HttpxSender": "sender",
     "LimitExceeded": "errors",
+    "MAX_FLOW_BYTES": "flow",
+    "MAX_FLOW_ENTRIES": "flow",
     "MAX_RENDERED_BYTES": "template",
     "MAX_REQUEST_BYTES": "request",
     "MAX_ATTEMPTS": "retry",
@@ -122,6 +126,8 @@ __all__ = [
     "DEFAULT_MAX_REDIRECTS",
     "DEFAULT_TIMEOUT",
     "MAX_ATTEMPTS",
+    "MAX_FLOW_BYTES",
+    "MAX_FLOW_ENTRIES",
     "MAX_RENDERED_BYTES",
     "MAX_REQUEST_BYTES",
     "MISSING",

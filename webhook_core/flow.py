@@ -12,6 +12,7 @@ request when the clock gets there (E3); after the sixth failure the run is
 from __future__ import annotations
 
 import enum
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,9 +27,11 @@ from .errors import ConfigurationError, LimitExceeded
 from .request import PreparedRequest, prepare_request
 from .retry import RETRY_SCHEDULE, Dispatcher, now, retry_delay
 from .sender import Outcome, Sender
-from .template import evaluate, render_report
+from .template import evaluate, render_report, utf8_size
 
 __all__ = [
+    "MAX_FLOW_BYTES",
+    "MAX_FLOW_ENTRIES",
     "Attempt",
     "Block",
     "Flow",
@@ -43,6 +46,26 @@ __all__ = [
     "check_timezone",
     "reserved_variables",
 ]
+
+
+#: The most one run keeps of message texts, set-variable values (as UTF-8) and requests
+#: prepared (URL, header values, body; once per block run, whatever its attempts).
+#: Each is bounded (``MAX_RENDERED_BYTES``, ``MAX_REQUEST_BYTES``), but thousands of
+#: ``Message("{result}{result}")`` blocks would keep gigabytes.
+MAX_FLOW_BYTES = 64 * 1024 * 1024
+#: The most entries one run keeps in ``messages``, ``attempts`` and ``missing`` together.
+MAX_FLOW_ENTRIES = 1_000_000
+
+
+def _check_template(value: object, field: str) -> None:
+    """A block's template is text; anything else is a configuration error naming it."""
+    if not isinstance(value, str):
+        raise ConfigurationError(
+            field=field,
+            value=value,
+            expected="a template string (write a number as text, e.g. '15': "
+            "a template is kept as written)",
+        )
 
 
 class FlowState(enum.Enum):
@@ -67,6 +90,9 @@ class Message:
 
     text: str
 
+    def __post_init__(self) -> None:
+        _check_template(self.text, "text")
+
 
 @dataclass(frozen=True, slots=True)
 class SetVariable:
@@ -81,6 +107,7 @@ class SetVariable:
 
     def __post_init__(self) -> None:
         check_variable_name(self.name, field="name")
+        _check_template(self.value, "value")
 
 
 Block = Webhook | Message | SetVariable
@@ -210,19 +237,54 @@ class FlowRun:
     messages: list[SentMessage] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    #: The configuration error that paused the run, if one did (``last_error`` says it).
+    error: ConfigurationError | None = None
     _request: PreparedRequest | None = None
     _failures: int = 0
+    _held_bytes: int = 0  # of MAX_FLOW_BYTES
+    _held_entries: int = 0  # of MAX_FLOW_ENTRIES
 
-    def context(self) -> dict[str, Any]:
-        """What templates see: the variables, with the reserved ones read now (B8)."""
+    def context(self) -> Mapping[str, Any]:
+        """What templates see: the variables, with the reserved ones read now (B8).
+
+        A view, not a copy (a copy at each block made long flows quadratic): the
+        reserved names win over variables of the same name.
+        """
         reserved = reserved_variables(
             self.subscriber, bot_id=self.flow.bot_id, at=now(), timezone=self.flow.timezone
         )
-        return {**self.variables, **reserved}
+        return ChainMap(reserved, self.variables)
+
+    def _hold(self, field: str, value: Any, size: int, entries: int) -> None:
+        """Count what the run is about to keep; past a bound, a configuration error naming
+        ``field`` (the run then pauses there, rule A4), never a silent cut."""
+        if self._held_bytes + size > MAX_FLOW_BYTES:
+            raise LimitExceeded(
+                field=field,
+                value=value,
+                limit=MAX_FLOW_BYTES,
+                what="run's messages, set values and requests in all",
+            )
+        if self._held_entries + entries > MAX_FLOW_ENTRIES:
+            raise ConfigurationError(
+                field=field,
+                value=value,
+                expected=f"at most {MAX_FLOW_ENTRIES} messages, attempts and missing "
+                "references kept by one run; this block passes that (fewer blocks, or "
+                "split the flow)",
+            )
+        self._held_bytes += size
+        self._held_entries += entries
 
     def __repr__(self) -> str:
         due = f" due {self.due_at.isoformat()}" if self.due_at else ""
         return f"<FlowRun {self.state.value} at block {self.position}{due}>"
+
+
+def _request_size(prepared: PreparedRequest) -> int:
+    """What a kept request holds: the URL, the header values and the body, in bytes."""
+    size = len(str(prepared.url)) + len(prepared.body or b"")
+    return size + sum(len(name) + len(value) for name, value in prepared.headers)
 
 
 class FlowRuntime:
@@ -266,6 +328,7 @@ class FlowRuntime:
             )
         run.state = FlowState.RUNNING
         run.last_error = None
+        run.error = None
         await self._advance(run)
         return run
 
@@ -276,6 +339,12 @@ class FlowRuntime:
             if isinstance(block, Webhook):
                 try:
                     prepared = prepare_request(block.action, run.context())
+                    run._hold(
+                        f"blocks[{run.position}]",
+                        str(prepared.url),
+                        _request_size(prepared),
+                        len(prepared.missing),
+                    )
                 except ConfigurationError as exc:
                     self._refuse(run, exc)
                     return
@@ -285,20 +354,35 @@ class FlowRuntime:
                 if not await self._attempt(run):
                     return
             elif isinstance(block, Message):
+                where = f"blocks[{run.position}].text"
                 try:
                     rendering = render_report(block.text, run.context())
                 except LimitExceeded as exc:
-                    self._refuse(run, exc.at(f"blocks[{run.position}].text", block.text))
+                    self._refuse(run, exc.at(where, block.text))
+                    return
+                try:
+                    run._hold(
+                        where, block.text, utf8_size(rendering.text), 1 + len(rendering.missing)
+                    )
+                except ConfigurationError as exc:
+                    self._refuse(run, exc)
                     return
                 run.missing.extend(rendering.missing)
                 run.messages.append(
                     SentMessage(run.position, rendering.text, now(), rendering.missing)
                 )
             else:
+                where = f"blocks[{run.position}].value"
                 try:
                     value, missing = evaluate(block.value, run.context())
                 except LimitExceeded as exc:
-                    self._refuse(run, exc.at(f"blocks[{run.position}].value", block.value))
+                    self._refuse(run, exc.at(where, block.value))
+                    return
+                size = utf8_size(value) if isinstance(value, str) else 0
+                try:
+                    run._hold(where, block.value, size, len(missing))
+                except ConfigurationError as exc:
+                    self._refuse(run, exc)
                     return
                 run.missing.extend(missing)
                 run.variables[block.name] = value
@@ -310,7 +394,9 @@ class FlowRuntime:
         """A block that cannot work (rule A4; a text past its size limit): the run pauses
         there with the error, and nothing is sent or shown."""
         run.state = FlowState.PAUSED
+        run.error = exc
         run.last_error = f"configuration error: {exc}"
+        run.due_at = None
 
     async def _attempt(self, run: FlowRun) -> bool:
         """One attempt of the pending request; True when it succeeded and the run may go on."""
@@ -318,6 +404,11 @@ class FlowRuntime:
         assert request is not None
         block = run.flow.blocks[run.position]
         assert isinstance(block, Webhook)
+        try:
+            run._hold(f"blocks[{run.position}]", str(request.url), 0, 1)
+        except ConfigurationError as exc:
+            self._refuse(run, exc)
+            return False
         started = now()
         send_prepared = getattr(self.sender, "send_prepared", None)
         if send_prepared is not None:

@@ -20,13 +20,16 @@ from .action import Method, WebhookAction
 from .encoding import encode_query
 from .errors import ConfigurationError, LimitExceeded
 from .nesting import nest
+from .paths import MISSING
 from .template import (
     MAX_RENDERED_BYTES,
     Part,
+    Reference,
     evaluate_parts,
     format_value,
     parse_template,
     render_parts,
+    resolve,
 )
 
 __all__ = [
@@ -57,6 +60,11 @@ _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 # C8: CR and LF (and the other controls that no HTTP/1.1 peer accepts) become spaces.
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: A URL template's literal start up to its authority: ``https://``.
+_SCHEME: Final = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
+#: What ends an authority (``\\`` too: httpx reads it as ``/``), or moves its host (``@``).
+_AUTHORITY_END: Final = re.compile(r"[/?#\\]")
+_AUTHORITY_MOVE: Final = re.compile(r"[/?#\\@]")
 
 
 class PreparedRequest:
@@ -163,6 +171,7 @@ class _Plan:
     """What can be worked out of an action once: parsed templates, header bytes, defaults."""
 
     url: tuple[Part, ...]
+    authority: tuple[Reference, ...]  # references written in the URL's authority
     params: tuple[tuple[str, tuple[Part, ...]], ...]
     flat: bool  # no dotted names: the data is a plain mapping
     headers: tuple[tuple[bytes, tuple[Part, ...]], ...]
@@ -176,6 +185,7 @@ def _plan(action: WebhookAction) -> _Plan:
     names = {name.lower() for name, _ in action.headers}
     return _Plan(
         url=parse_template(action.url),
+        authority=_authority_references(parse_template(action.url)),
         params=tuple((name, parse_template(value)) for name, value in action.params),
         flat=not any("." in name for name, _ in action.params),
         headers=tuple(
@@ -185,6 +195,42 @@ def _plan(action: WebhookAction) -> _Plan:
         content_type="content-type" not in names,
         name_chars=sum(18 * len(name) + 2 for name, _ in action.params),
     )
+
+
+def _authority_references(parts: tuple[Part, ...]) -> tuple[Reference, ...]:
+    """The references between a literal ``scheme://`` and the first ``/``, ``?`` or ``#``:
+    their values are the host, port or user info the template has them stand for."""
+    if not parts or type(parts[0]) is not str:
+        return ()  # the URL starts with a reference: the scheme and host are its value
+    scheme = _SCHEME.match(parts[0])
+    if scheme is None or _AUTHORITY_END.search(parts[0], scheme.end()):
+        return ()
+    found: list[Reference] = []
+    for part in parts[1:]:
+        if type(part) is str:
+            if _AUTHORITY_END.search(part):
+                break
+        else:
+            found.append(part)  # type: ignore[arg-type]
+    return tuple(found)
+
+
+def _check_authority(plan: _Plan, variables: Mapping[str, Any], template: str) -> None:
+    """A value rendered inside the authority may not end it or add user info: a
+    subscriber's ``@evil.com`` never sends the request to another host."""
+    for reference in plan.authority:
+        value = resolve(reference, variables)
+        if value is MISSING:
+            continue
+        found = _AUTHORITY_MOVE.search(format_value(value))
+        if found is not None:
+            raise ConfigurationError(
+                field="url",
+                value=template,
+                expected=f"a value of {reference.source} that stays in the URL's host, port "
+                f"or user info; it holds {found.group()!r}, which would change the host "
+                "(percent-encode it, or put the value in the path or the query)",
+            )
 
 
 def _data(plan: _Plan, pairs: list[tuple[str, Any]]) -> dict[str, Any] | list[Any]:
@@ -250,6 +296,8 @@ def prepare_request(
         url = render_parts(plan.url, variables, missing).strip()
     except LimitExceeded as exc:
         raise exc.at("url", action.url) from None
+    if plan.authority:
+        _check_authority(plan, variables, action.url)
     method = action.method
     body: bytes | None = None
     content_type: bytes | None = None

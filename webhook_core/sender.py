@@ -89,14 +89,18 @@ _TRANSPORT_ERRORS: Final = (httpx.TransportError, OSError)
 
 _REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
 _BODY_HEADERS: Final = frozenset({b"content-type", b"content-length", b"transfer-encoding"})
+#: What a redirect to another origin (scheme, host or port) does not carry, as curl
+#: since CVE-2022-27776: a hostile handler would collect them with a redirect of its own.
+_CREDENTIALS: Final = frozenset({b"authorization", b"cookie", b"proxy-authorization"})
 
 
 def redirect_request(request: httpx.Request, response: httpx.Response) -> httpx.Request | None:
     """The request a redirect asks for, as browsers and httpx make it; ``None`` if not a redirect.
 
     303 (and 301/302 after a POST) turn into a GET without a body; 307 and 308
-    keep the method and body. ``Authorization`` is dropped when the origin
-    changes, and ``Host`` follows the new URL.
+    keep the method and body. ``Authorization``, ``Cookie`` and
+    ``Proxy-Authorization`` are dropped when the origin changes (as curl does), and
+    ``Host`` follows the new URL.
     """
     if response.status_code not in _REDIRECT_STATUSES:
         return None
@@ -127,7 +131,7 @@ def _follow(request: httpx.Request, status: int, location: str | None) -> httpx.
         lowered = name.lower()
         if lowered == b"host" or (not keep_body and lowered in _BODY_HEADERS):
             continue
-        if lowered == b"authorization" and not same_origin:
+        if lowered in _CREDENTIALS and not same_origin:
             continue
         headers.append((name, value))
     content = request.content if keep_body else None
@@ -244,6 +248,9 @@ class HttpxSender:
             request = next_request
 
     async def _read_direct(self, response: aiohttp.ClientResponse) -> Outcome:
+        undecoded = _undecoded(response.status, response.headers.getall("Content-Encoding", []))
+        if undecoded is not None:
+            return undecoded
         content_type = response.headers.get("Content-Type")
         try:
             length = response.content_length
@@ -290,6 +297,9 @@ class HttpxSender:
         status = response.status_code
         if status >= 400:
             return _status_failure(status, response.reason_phrase)
+        undecoded = _undecoded(status, response.headers.get_list("content-encoding"))
+        if undecoded is not None:
+            return undecoded
         chunks: list[bytes] = []
         size = 0
         truncated = False
@@ -314,6 +324,29 @@ class HttpxSender:
             error=f"more than {self.max_redirects} redirects",
             error_kind="redirects",
         )
+
+
+#: The one coding an answer may come in: what the transports decode (their
+#: ``Accept-Encoding`` asks for gzip and deflate; br and zstd when installed).
+_CODINGS: Final = frozenset({"identity", "gzip", "deflate", "br", "zstd"})
+
+
+def _undecoded(status: int, values: list[str]) -> Outcome | None:
+    """A failed attempt (D1, malformed HTTP) when the answer's Content-Encoding is not one
+    coding the transport decodes: a chain (``gzip, gzip``, or the header twice), or one it
+    does not know (``x-gzip``). Its bytes would be saved still encoded, as if text."""
+    names = [name.strip().lower() for value in values for name in value.split(",")]
+    names = [name for name in names if name]
+    if not names or (len(names) == 1 and names[0] in _CODINGS):
+        return None
+    written = ", ".join(value.strip() for value in values)
+    return Outcome(
+        ok=False,
+        status=status,
+        error=f"malformed HTTP: the answer's Content-Encoding is {written!r}, not one coding "
+        "the sender decodes (gzip or deflate); its body would be saved still encoded",
+        error_kind="protocol",
+    )
 
 
 def _status_failure(status: int, reason: str | None) -> Outcome:

@@ -12,7 +12,7 @@ import httpx
 
 from scenarios import AttemptReport, FlowContext
 
-from .honest import SCHEDULE, Honest, HonestDelivery, Sent
+from .honest import LIMIT, SCHEDULE, Honest, HonestDelivery, Sent
 from .registry import mutant
 
 # --- D. The response --------------------------------------------------------------------
@@ -350,3 +350,21 @@ class NoRetries(Honest):
 
     def retry_at(self, delivery: HonestDelivery, sent: Sent, now: datetime) -> datetime | None:
         return None
+
+
+@mutant("D1", "D4")
+class KeepsWhatArrived(Honest):
+    """Reads the body until the connection ends and calls the attempt done: a body cut
+    short of its Content-Length is saved as the part that came."""
+
+    async def exchange(self, request: httpx.Request, time_limit: float) -> Sent:
+        response = await self.client.send(request, stream=True, follow_redirects=True)
+        body = b""
+        try:
+            async for chunk in response.aiter_bytes():
+                body += chunk
+        except httpx.HTTPError:
+            pass  # the connection closed: that is the end of the body
+        finally:
+            await response.aclose()
+        return Sent(response.status_code, response.headers, body[:LIMIT], len(body) > LIMIT)

@@ -289,3 +289,39 @@ class OffsetOfJanuary(Honest):
         values["date"] = local.strftime("%d.%m.%Y")
         values["datetime"] = local.replace(microsecond=0).isoformat()
         return values
+
+
+@mutant("B1")
+class SpacesOnlyInBraces(Honest):
+    """``{ *name *}``: the space character only, so ``{\tname}`` is text."""
+
+    token = re.compile(r"\{ *(/?ignore) *\}|\{ *(\w+(?:\.\w+)*) *\}")
+    end_ignore = re.compile(r"\{ */ignore *\}")
+
+
+@mutant("B2")
+class IndexesText(Honest):
+    """A digit segment indexes a text too, as PHP's ``$s[0]`` and Python's ``s[0]`` do:
+    ``{code.0}`` is its first character."""
+
+    def lookup(self, variables: Mapping[str, Any], path: list[str]) -> Any:
+        value: Any = variables
+        for segment in path:
+            if isinstance(value, dict) and segment in value:
+                value = value[segment]
+            elif (
+                isinstance(value, list | str) and segment.isdecimal() and int(segment) < len(value)
+            ):
+                value = value[int(segment)]
+            else:
+                return MISSING
+        return value
+
+
+@mutant("B5", "B1")
+class IgnoreTagsWithoutSpaces(Honest):
+    """``{ignore}`` and ``{/ignore}`` exactly: ``{ ignore }`` is a reference to a variable
+    named ``ignore``, rendered empty, and what it should have kept is rendered."""
+
+    token = re.compile(r"\{(/?ignore)\}|\{\s*(\w+(?:\.\w+)*)\s*\}")
+    end_ignore = re.compile(r"\{/ignore\}")

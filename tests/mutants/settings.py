@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from scenarios import AttemptReport, FlowContext, Rendered
 from webhook_core import MISSING
 
-from .honest import METHODS, Config, Honest, HonestDelivery, Ref, Sent
+from .honest import METHODS, RESERVED, Config, Honest, HonestDelivery, Ref, Sent
 from .registry import mutant
 
 # --- A. Settings ------------------------------------------------------------------------
@@ -127,6 +127,39 @@ class ReservedSaveToAllowed(Honest):
 
     def check_save_to(self, name: str | None) -> None:
         if name is not None and not re.fullmatch(r"\w+", name):
+            raise Config("save_to", name)
+
+
+@mutant("A4", "B8")
+class ContactFieldsAsSaveTo(Honest):
+    """Refuses the ids and the clock's names as save-to, but forgets the subscriber's
+    contact fields: ``last_name``, ``username``, ``phone`` and ``email`` are taken."""
+
+    refused = ("user_id", "first_name", "channel", "bot_id", "date", "time", "datetime")
+
+    def check_save_to(self, name: str | None) -> None:
+        if name is not None and (
+            not re.fullmatch(r"\w+", name) or name in (*self.refused, "timestamp")
+        ):
+            raise Config("save_to", name)
+
+
+@mutant("A4", "A1")
+class LettersDigitsDashHeaderNames(Honest):
+    """Header names of ``[A-Za-z0-9-]`` only: ``X_Token`` and ``X.Id`` are refused."""
+
+    def check_header_name(self, index: int, name: str) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9-]+", name):
+            raise Config(f"headers[{index}].name", name)
+
+
+@mutant("A4", "A1")
+class ReservedNamesAnyCase(Honest):
+    """Compares the save-to name with the reserved ones case-insensitively: ``Date`` and
+    ``Phone``, which are not reserved, are refused."""
+
+    def check_save_to(self, name: str | None) -> None:
+        if name is not None and (not re.fullmatch(r"\w+", name) or name.lower() in RESERVED):
             raise Config("save_to", name)
 
 
