@@ -55,6 +55,11 @@ VALUE_TYPES: Final = {
 }
 
 
+#: ``crm.contact.fields`` marks these three ``isRequired: true``: a contact is refused
+#: without one of them (docs/crm-bitrix24.md).
+CONTACT_NAMES: Final = ("NAME", "SECOND_NAME", "LAST_NAME")
+
+
 def multifields(entity: str) -> tuple[str, ...]:
     """Deals have no phones or e-mails of their own (``crm.deal.fields``): their contacts do."""
     return () if entity == "deal" else MULTIFIELDS
@@ -64,6 +69,9 @@ class Records(Extras):
     """The CRM methods. The portal that mixes this in has a store, a clock and a user."""
 
     required: dict[str, tuple[str, ...]]
+    #: A contact needs one of :data:`CONTACT_NAMES` (unless ``required`` names the
+    #: contact's fields itself).
+    contact_named: bool
 
     # --- helpers -------------------------------------------------------------------
 
@@ -137,6 +145,12 @@ class Records(Extras):
             name for name, spec in self.userfields(entity).items() if spec["MANDATORY"] == "Y"
         ]
         missing = [name for name in required if not record.get(name)]
+        if (
+            entity == "contact"
+            and self.contact_named
+            and not any(text(record.get(name) or "").strip() for name in CONTACT_NAMES)
+        ):
+            missing += [name for name in CONTACT_NAMES if name not in missing]
         if missing:
             raise BitrixError("", f"Required fields are not filled in: {', '.join(missing)}.")
 
@@ -236,7 +250,8 @@ class Records(Extras):
         for name, kind in FIELDS[entity].items():
             out[name] = {
                 "type": kind,
-                "isRequired": name in self.required.get(entity, ()),
+                "isRequired": name in self.required.get(entity, ())
+                or (entity == "contact" and self.contact_named and name in CONTACT_NAMES),
                 "isReadOnly": name in READ_ONLY,
                 "isImmutable": False,
                 "isMultiple": False,
