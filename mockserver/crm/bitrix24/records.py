@@ -23,6 +23,7 @@ from .schema import (
     UNREADABLE,
     BitrixError,
     items,
+    list_start,
     shown_value,
     stored,
     text,
@@ -330,14 +331,15 @@ class Records(Extras):
             seen = view(table[record_id])
             return all(test(seen) for test in tests)
 
-        try:
-            start = int(str(params.get("start", 0) or 0))
-        except ValueError:
-            start = 0
+        # start is a page (IRestService::getNavData): page intval(start / 50) + 1, so
+        # 2 is the first page and 69 the second; any negative start is the first 50
+        # found, uncounted (nTopCount).
+        start = list_start(params.get("start", 0))
+        counted = start >= 0
+        start = max(start, 0) // PAGE * PAGE
         select = params.get("select")
         ids = _id_range(sorted(table), filters)  # ids come increasing: sorted is O(n), in C
         by_id = all(k == "ID" and str(v).upper() != "DESC" for k, v in ordering.items())
-        counted = start != -1  # -1: no count (huge-data.md), the first page
         if not counted and by_id:  # the first 50 found are the page
             found = itertools.islice((i for i in ids if kept(i)) if tests else ids, PAGE)
             return [self._selected(entity, self.shown(entity, table[i]), select) for i in found], {}
@@ -348,7 +350,6 @@ class Records(Extras):
                 key=lambda i: sort_key(view(table[i]).get(field)),
                 reverse=str(direction).upper() == "DESC",
             )
-        start = max(start, 0)
         page = [
             self._selected(entity, self.shown(entity, table[i]), select)
             for i in ids[start : start + PAGE]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -22,6 +23,7 @@ __all__ = [
     "BitrixError",
     "field_types",
     "items",
+    "list_start",
     "shown_value",
     "text",
     "whole_number",
@@ -326,6 +328,29 @@ def whole_number(raw: str) -> int | None:
         return None
     number = int(stripped)
     return number if -_INT64 <= number < _INT64 else None
+
+
+_LEADING_INTEGER: Final = re.compile(r"[ \t\n\r\v\f]*([+-]?[0-9]+)")
+
+
+def list_start(value: Any) -> int:
+    """``start`` as PHP's ``intval`` reads it (the portal's ``getNavData``): a number's
+    whole part, a text's leading integer (``"55abc"`` is 55, ``"abc"`` 0), saturated
+    to 64 bits as PHP saturates a longer one (5 000 nines is ``PHP_INT_MAX``)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        number = int(value) if math.isfinite(value) else 0
+    else:
+        found = _LEADING_INTEGER.match(text(value))
+        if found is None:
+            return 0
+        digits = found.group(1).lstrip("+-").lstrip("0") or "0"
+        sign = -1 if found.group(1).startswith("-") else 1
+        number = sign * (int(digits) if len(digits) <= 19 else _INT64)
+    return max(-_INT64, min(number, _INT64 - 1))
 
 
 def shown_value(value: Any, limit: int = 80) -> str:
