@@ -238,9 +238,14 @@ class OAuth:
 
     def _grant(self, value: str, kind: str, client_id: str, lifetime: int) -> None:
         now = self._clock()
-        for key in [k for k, g in self.grants.items() if g["exp"] <= now]:
-            del self.grants[key]
-        if len(self.grants) >= MAX_GRANTS:  # spent ones go first, then the oldest
+        # Expired and spent grants are kept, so that they keep earning "has expired" and
+        # "has been revoked" (amoCRM's tokens carry their own expiry) whatever else is
+        # granted; only past MAX_GRANTS do they go: expired first, then spent, then the
+        # oldest.
+        if len(self.grants) >= MAX_GRANTS:
+            for key in [k for k, g in self.grants.items() if g["exp"] <= now]:
+                del self.grants[key]
+        if len(self.grants) >= MAX_GRANTS:
             for key in [k for k, g in self.grants.items() if g["used"]]:
                 del self.grants[key]
         while len(self.grants) >= MAX_GRANTS:
