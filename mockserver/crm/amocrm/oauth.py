@@ -171,7 +171,7 @@ class OAuth:
             return None
         signing = parts[0] + "." + parts[1]
         expected = _b64(hmac.new(self.secret.encode(), signing.encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(expected, parts[2]):
+        if not _same(expected, parts[2]):
             return None
         claims = claims_of(token)
         if claims is None or not isinstance(claims.get("exp"), int):
@@ -187,7 +187,7 @@ class OAuth:
         integration = self.integrations.get(client_id)
         if integration is None:
             return _refused(400, "Check the `client_id` parameter")
-        if not hmac.compare_digest(str(body.get("client_secret") or ""), integration.client_secret):
+        if not _same(str(body.get("client_secret") or ""), integration.client_secret):
             return _refused(400, "Check the `client_secret` parameter")
         if body.get("redirect_uri") != integration.redirect_uri:
             return _refused(400, "Redirect URI is not associated with client")
@@ -238,9 +238,14 @@ class OAuth:
 
     def _grant(self, value: str, kind: str, client_id: str, lifetime: int) -> None:
         now = self._clock()
-        for key in [k for k, g in self.grants.items() if g["exp"] <= now]:
-            del self.grants[key]
-        if len(self.grants) >= MAX_GRANTS:  # spent ones go first, then the oldest
+        # Expired and spent grants are kept, so that they keep earning "has expired" and
+        # "has been revoked" (amoCRM's tokens carry their own expiry) whatever else is
+        # granted; only past MAX_GRANTS do they go: expired first, then spent, then the
+        # oldest.
+        if len(self.grants) >= MAX_GRANTS:
+            for key in [k for k, g in self.grants.items() if g["exp"] <= now]:
+                del self.grants[key]
+        if len(self.grants) >= MAX_GRANTS:
             for key in [k for k, g in self.grants.items() if g["used"]]:
                 del self.grants[key]
         while len(self.grants) >= MAX_GRANTS:
@@ -252,6 +257,14 @@ class OAuth:
             "used": False,
         }
         self.persist()
+
+
+def _same(given: str, expected: str) -> bool:
+    """A constant-time comparison of any two texts: ``hmac.compare_digest`` raises on
+    text that is not ASCII (a header's ``é``, a JSON ``\\udcff``), so it compares bytes."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def _refused(status: int, hint: str) -> web.Response:

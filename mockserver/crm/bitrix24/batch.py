@@ -1,5 +1,6 @@
 """``batch`` as ``settings/how-to-call-rest-api/batch.md`` describes it: up to 50 commands,
-each a method with a query string, run in order; a later command may use an earlier one's
+each a method with a query string, run in order (a command past the 50th is not run: its
+``result_error`` is ``ERROR_BATCH_LENGTH_EXCEEDED``); a later command may use an earlier one's
 answer as ``$result[cmd][field]…`` (also ``$result_total``, ``$result_next``,
 ``$result_error``, ``$result_time``); ``halt`` stops at the first error; the answer keeps
 ``result``, ``result_error``, ``result_total``, ``result_next`` and ``result_time`` keyed by
@@ -104,14 +105,16 @@ def _run(
         commands = {str(index): command for index, command in enumerate(commands)}
     if not isinstance(commands, Mapping):
         raise BitrixError("", "Parameter 'cmd' must be array.")
-    if len(commands) > BATCH_LIMIT:
-        raise BitrixError("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
     halt = text(params.get("halt", "0")).lower() in ("1", "true", "y")
-    for key, command in commands.items():
+    for place, (key, command) in enumerate(commands.items()):
         name = str(key)
         method, _, query = str(command).partition("?")
         method = method.strip().lower().removesuffix(".json")
         try:
+            if place >= BATCH_LIMIT:
+                # Past the 50th: that command's error, the first 50 run (decision,
+                # docs/crm-bitrix24.md "batch").
+                raise BitrixError("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
             if method == "batch":
                 raise BitrixError(
                     "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage"

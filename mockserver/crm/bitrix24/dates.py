@@ -7,7 +7,8 @@ without its offset (``'>DATE_CREATE' => '2023-10-01T00:00:00'``, ``crm-lead-list
 The portal reads them with PHP's ``strtotime`` (``CRestUtil::unConvertDate``) and a
 value it cannot read is dropped from ``fields`` rather than refused (**[inference]**,
 the pages show no date error for these methods): so is it here, and nothing unreadable
-is ever kept. Read back, a date is midnight of that day and a datetime its instant,
+is ever kept. PHP's compact ``20231001`` (with a time, ``20231001T101500``) is read as
+``strtotime`` reads it. Read back, a date is midnight of that day and a datetime its instant,
 both in the server's time (the fake's clock is UTC) as ``…T00:00:00+00:00``.
 """
 
@@ -31,6 +32,16 @@ _SITE: Final = re.compile(
     r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})"
     r"(?: (?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 )
+#: PHP's compact forms (``strtotime``'s "datenocolon" and its times): ``20231001``,
+#: ``20231001T101500``, ``20231001T1015``, ``20231001 10:15:00``, ``20231001101500``,
+#: with an offset or ``Z`` or not. After the date, ``T`` takes an hour alone
+#: (``20231001T10``); without it the time needs its minutes (``2023100110`` is
+#: ``false`` to PHP).
+_COMPACT: Final = re.compile(
+    r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"
+    r"(?:(?:[Tt]|(?=[ ]?\d{2}:?\d{2})[ ]?)(?P<H>\d{2})(?::?(?P<M>\d{2})(?::?(?P<S>\d{2}))?)?)?"
+    r"(?P<tz>Z|[+-]\d{2}:?\d{2})?"
+)
 #: Longer than any date a client means: the rest is not read at all.
 _LONGEST: Final = 40
 
@@ -44,7 +55,7 @@ def instant(value: Any) -> datetime | None:
     raw = value.strip()
     if len(raw) > _LONGEST or not raw.isascii():
         return None
-    found = _ISO.fullmatch(raw) or _SITE.fullmatch(raw)
+    found = _ISO.fullmatch(raw) or _SITE.fullmatch(raw) or _COMPACT.fullmatch(raw)
     if found is None:
         return None
     parts = found.groupdict()

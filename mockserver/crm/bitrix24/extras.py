@@ -14,6 +14,7 @@ from .schema import (
     USER_TYPES,
     BitrixError,
     items,
+    php_int,
     shown_value,
     stored,
     text,
@@ -66,8 +67,9 @@ class Extras:
         return {str(key).upper(): value for key, value in fields.items()}
 
     def _find(self, entity: str, params: Mapping[str, Any], key: str = "id") -> dict[str, Any]:
-        number = whole_number(text(params.get(key)))
-        if number is None or number <= 0:
+        # (int)$arParams['ID'] (CCrmRestHelper::resolveEntityID), then "<= 0" refused.
+        number = php_int(params.get(key))
+        if number <= 0:
             raise BitrixError("", "ID is not defined or invalid.")
         record = self.store.records[entity].get(number)
         if record is None:

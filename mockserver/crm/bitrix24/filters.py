@@ -29,7 +29,47 @@ def sort_key(value: Any) -> tuple[int, Any]:
         return (1, raw)
 
 
-_OPERATORS: Final = (">=", "<=", "!=", "!@", "=%", "%=", ">", "<", "!", "@", "%", "=")
+#: Longest first: ``!%=`` before ``!%`` and ``!=``, ``!=%`` before ``!=``.
+_OPERATORS: Final = (
+    "!%=",
+    "!=%",
+    ">=",
+    "<=",
+    "!%",
+    "!=",
+    "!@",
+    "=%",
+    "%=",
+    ">",
+    "<",
+    "!",
+    "@",
+    "%",
+    "=",
+)
+
+
+def like(pattern: str, value: str) -> bool:
+    """SQL ``LIKE`` as MySQL reads it under the portal's case-blind collation: ``%`` is
+    any run of characters, ``_`` any one, the rest itself, case aside. Matched with
+    two pointers (one back-up point), never a regular expression: a pattern of many
+    ``%`` costs at most its length times the value's, never an exponential search."""
+    pattern, value = pattern.lower(), value.lower()
+    p = v = 0
+    star_p, star_v = -1, 0
+    while v < len(value):
+        if p < len(pattern) and pattern[p] != "%" and pattern[p] in ("_", value[v]):
+            p += 1
+            v += 1
+        elif p < len(pattern) and pattern[p] == "%":
+            star_p, star_v = p, v
+            p += 1
+        elif star_p >= 0:
+            star_v += 1
+            p, v = star_p + 1, star_v
+        else:
+            return False
+    return all(char == "%" for char in pattern[p:])
 
 
 def split_key(key: Any) -> tuple[str, str]:
@@ -57,7 +97,9 @@ def passes(record: Mapping[str, Any], key: str, expected: Any) -> bool:
 def compile_filter(key: Any, expected: Any) -> Callable[[Mapping[str, Any]], bool]:
     """One condition as a test of a record, worked out once for a whole list: Bitrix
     filter keys ``ID``, ``>ID``, ``>=ID``, ``<ID``, ``<=ID``, ``!ID``, ``@ID`` (in a
-    list), ``!@ID``, ``%TITLE`` (contains), ``=%TITLE``/``%=TITLE`` (LIKE). On a
+    list), ``!@ID``, ``%TITLE`` (contains), ``!%TITLE`` (does not), ``=%TITLE``/
+    ``%=TITLE`` (LIKE, the value's ``%`` and ``_`` its wildcards), ``!%=TITLE``/
+    ``!=%TITLE`` (NOT LIKE). On a
     multifield (or a multiple field) a record passes when any of its values does."""
     operator, name = split_key(key)
     scalar = _scalar_test(operator, expected)
@@ -80,15 +122,15 @@ def _scalar_test(operator: str, expected: Any) -> Test:
         else None
     )
     wanted = text(expected)
-    if operator in ("%", "=%", "%="):
-        pattern = wanted.lower().replace("%", "")
-        if operator == "=%" and wanted.endswith("%"):
-            return lambda actual: text(actual).lower().startswith(pattern)
-        if operator == "%=" and wanted.startswith("%"):
-            return lambda actual: text(actual).lower().endswith(pattern)
-        if operator in ("=%", "%="):
-            return lambda actual: text(actual).lower() == pattern
-        return lambda actual: pattern in text(actual).lower()
+    if operator in ("%", "!%"):  # the value is a substring: its own % are not passed
+        part = wanted.lower().replace("%", "")
+        if operator == "!%":
+            return lambda actual: actual is None or part not in text(actual).lower()
+        return lambda actual: part in text(actual).lower()
+    if operator in ("=%", "%="):  # the value is the LIKE pattern, its % as given
+        return lambda actual: like(wanted, text(actual))
+    if operator in ("!%=", "!=%"):
+        return lambda actual: actual is None or not like(wanted, text(actual))
     if operator in ("!", "!=", "!@"):
         if options is not None:
             return lambda actual: text(actual) not in options

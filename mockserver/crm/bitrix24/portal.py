@@ -79,6 +79,9 @@ class Bitrix24(Records, Events, CrmProfile):
     ``local.…``); :meth:`issue_app_tokens` installs it for a user, as the install
     redirect's code exchange would. ``userfields`` defines custom fields up front
     (``{"lead": {"UF_CRM_SOURCE": "string"}}``), as ``crm.lead.userfield.add`` does.
+    ``required`` names each entity's required fields; a contact needs one of ``NAME``,
+    ``SECOND_NAME``, ``LAST_NAME`` unless it names the contact's (``{"contact": ()}``:
+    none).
     """
 
     name: str = "bitrix24"
@@ -162,6 +165,7 @@ class Bitrix24(Records, Events, CrmProfile):
         self.capacity, self.drain = PLANS[plan]
         self.statuses = {**STATUSES, **(statuses or {})}
         self.required = {key: tuple(value) for key, value in (required or {}).items()}
+        self.contact_named = "contact" not in self.required
         for entity, fields in (userfields or {}).items():
             if entity not in ENTITIES:
                 raise ValueError(

@@ -23,6 +23,7 @@ from .schema import (
     UNREADABLE,
     BitrixError,
     items,
+    list_start,
     shown_value,
     stored,
     text,
@@ -55,6 +56,11 @@ VALUE_TYPES: Final = {
 }
 
 
+#: ``crm.contact.fields`` marks these three ``isRequired: true``: a contact is refused
+#: without one of them (docs/crm-bitrix24.md).
+CONTACT_NAMES: Final = ("NAME", "SECOND_NAME", "LAST_NAME")
+
+
 def multifields(entity: str) -> tuple[str, ...]:
     """Deals have no phones or e-mails of their own (``crm.deal.fields``): their contacts do."""
     return () if entity == "deal" else MULTIFIELDS
@@ -64,6 +70,9 @@ class Records(Extras):
     """The CRM methods. The portal that mixes this in has a store, a clock and a user."""
 
     required: dict[str, tuple[str, ...]]
+    #: A contact needs one of :data:`CONTACT_NAMES` (unless ``required`` names the
+    #: contact's fields itself).
+    contact_named: bool
 
     # --- helpers -------------------------------------------------------------------
 
@@ -137,6 +146,12 @@ class Records(Extras):
             name for name, spec in self.userfields(entity).items() if spec["MANDATORY"] == "Y"
         ]
         missing = [name for name in required if not record.get(name)]
+        if (
+            entity == "contact"
+            and self.contact_named
+            and not any(text(record.get(name) or "").strip() for name in CONTACT_NAMES)
+        ):
+            missing += [name for name in CONTACT_NAMES if name not in missing]
         if missing:
             raise BitrixError("", f"Required fields are not filled in: {', '.join(missing)}.")
 
@@ -236,7 +251,8 @@ class Records(Extras):
         for name, kind in FIELDS[entity].items():
             out[name] = {
                 "type": kind,
-                "isRequired": name in self.required.get(entity, ()),
+                "isRequired": name in self.required.get(entity, ())
+                or (entity == "contact" and self.contact_named and name in CONTACT_NAMES),
                 "isReadOnly": name in READ_ONLY,
                 "isImmutable": False,
                 "isMultiple": False,
@@ -315,14 +331,15 @@ class Records(Extras):
             seen = view(table[record_id])
             return all(test(seen) for test in tests)
 
-        try:
-            start = int(str(params.get("start", 0) or 0))
-        except ValueError:
-            start = 0
+        # start is a page (IRestService::getNavData): page intval(start / 50) + 1, so
+        # 2 is the first page and 69 the second; any negative start is the first 50
+        # found, uncounted (nTopCount).
+        start = list_start(params.get("start", 0))
+        counted = start >= 0
+        start = max(start, 0) // PAGE * PAGE
         select = params.get("select")
         ids = _id_range(sorted(table), filters)  # ids come increasing: sorted is O(n), in C
         by_id = all(k == "ID" and str(v).upper() != "DESC" for k, v in ordering.items())
-        counted = start != -1  # -1: no count (huge-data.md), the first page
         if not counted and by_id:  # the first 50 found are the page
             found = itertools.islice((i for i in ids if kept(i)) if tests else ids, PAGE)
             return [self._selected(entity, self.shown(entity, table[i]), select) for i in found], {}
@@ -333,7 +350,6 @@ class Records(Extras):
                 key=lambda i: sort_key(view(table[i]).get(field)),
                 reverse=str(direction).upper() == "DESC",
             )
-        start = max(start, 0)
         page = [
             self._selected(entity, self.shown(entity, table[i]), select)
             for i in ids[start : start + PAGE]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -22,6 +23,8 @@ __all__ = [
     "BitrixError",
     "field_types",
     "items",
+    "list_start",
+    "php_int",
     "shown_value",
     "text",
     "whole_number",
@@ -326,6 +329,57 @@ def whole_number(raw: str) -> int | None:
         return None
     number = int(stripped)
     return number if -_INT64 <= number < _INT64 else None
+
+
+_LEADING_NUMBER: Final = re.compile(
+    r"[ \t\n\r\v\f]*([+-]?)([0-9]+)(\.[0-9]*)?(?:[eE]([+-]?[0-9]+))?"
+)
+
+
+def php_int(value: Any) -> int:
+    """``value`` as PHP's ``(int)`` (and ``intval``) casts it, as the portal reads an
+    ``id`` (``CCrmRestHelper::resolveEntityID``) and ``start``: a text's leading number
+    (``"1abc"`` and ``"1_000"`` are 1, ``"1e2"`` 100, ``" 7"`` 7, ``"abc"``, ``"²"`` and
+    ``"٣"`` 0), saturated to 64 bits as PHP saturates a longer one; a number's whole
+    part (``1.9`` is 1, NaN and infinities 0); ``true`` 1; an array 1 unless empty."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            return 0
+        number = int(value)
+    elif isinstance(value, list | Mapping):
+        return 1 if value else 0
+    else:
+        found = _LEADING_NUMBER.match(text(value))
+        if found is None:
+            return 0
+        sign, digits, fraction, exponent = found.groups()
+        digits = digits.lstrip("0") or "0"
+        if fraction is None and exponent is None:
+            number = int(digits) if len(digits) <= 19 else _INT64
+        else:
+            power = int(exponent) if exponent and len(exponent.lstrip("+-")) <= 5 else 0
+            if exponent and len(exponent.lstrip("+-")) > 5:
+                power = 99999 if not exponent.startswith("-") else -99999
+            whole = len(digits) + power  # digits before the point once scaled
+            if whole > 19:
+                number = _INT64
+            elif whole <= 0:
+                number = 0
+            else:
+                number = int(float(f"{digits}{fraction or ''}e{power}"))
+        if sign == "-":
+            number = -number
+    return max(-_INT64, min(number, _INT64 - 1))
+
+
+def list_start(value: Any) -> int:
+    """``start`` as the portal's ``getNavData`` reads it: PHP's ``intval``, which is
+    :func:`php_int`."""
+    return php_int(value)
 
 
 def shown_value(value: Any, limit: int = 80) -> str:
