@@ -89,7 +89,11 @@ class Responder:
 
     async def _handle_read(self, request: web.BaseRequest) -> web.StreamResponse:
         answer = self._respond(request, await self.read_body(request))
-        return answer if isinstance(answer, web.StreamResponse) else await answer
+        # Response first: StreamResponse is a MutableMapping, and an ABC's isinstance
+        # is a Python call (about 0.3 µs a request).
+        if type(answer) is web.Response or isinstance(answer, web.StreamResponse):
+            return answer
+        return await answer
 
     def _respond(self, request: web.BaseRequest, read: BodyRead) -> Answering:
         raw_path, _, query = request.raw_path.partition("?")
@@ -110,7 +114,7 @@ class Responder:
         except BaseException:
             record.forget_views()
             raise
-        if isinstance(answer, web.StreamResponse):
+        if type(answer) is web.Response or isinstance(answer, web.StreamResponse):
             record.forget_views()
             return answer
         return self._forgetting(answer, record)

@@ -360,7 +360,10 @@ class MockServer(Responder):
                         return refusal
                     return await admin.dispatch(request)
                 answer = handle(request)
-                return answer if isinstance(answer, web.StreamResponse) else await answer
+                # Response first: see Responder._handle_read.
+                if type(answer) is web.Response or isinstance(answer, web.StreamResponse):
+                    return answer
+                return await answer
             finally:
                 self._in_flight -= 1
                 if self._in_flight == 0 and self._idle is not None:

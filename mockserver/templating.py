@@ -77,9 +77,14 @@ def _resolve(reference: Reference, context: Mapping[str, Any]) -> Any:
     return resolve(reference, context)
 
 
+_JSON_TYPES = frozenset({dict, list, str, int, float, bool, type(None)})
+
+
 def _plain(found: Any) -> Any:
     """A resolved value as JSON data: ``{request}`` (a view over the request, not a dict)
     becomes the dict of its parts, and a missing value ``None``."""
+    if type(found) in _JSON_TYPES:
+        return found
     if found is MISSING:
         return None
     if isinstance(found, Mapping) and not isinstance(found, dict):

@@ -56,3 +56,18 @@ def test_path_not_found_is_a_key_error_with_a_readable_message() -> None:
     with pytest.raises(KeyError) as caught:
         lookup({}, "a.b")
     assert str(caught.value) == "path 'a.b': no value at segment 'a' (no such key)"
+
+
+def test_a_mapping_or_sequence_of_any_type_is_walked_and_the_type_memo_stays_bounded() -> None:
+    from collections import UserDict, UserList
+
+    from webhook_core import paths
+
+    kinds = [type(f"Mapping{i}", (UserDict,), {}) for i in range(paths._MAX_SHAPES + 50)]
+    for kind in kinds:
+        assert paths.step(kind({"a": 1}), "a") == 1
+        assert paths.step(kind({"a": 1}), "b") is MISSING
+    listed = type("Listed", (UserList,), {})
+    assert paths.step(listed(["x", "y"]), "1") == "y"
+    assert paths.step("text", "0") is MISSING
+    assert len(paths._SHAPES) <= paths._MAX_SHAPES

@@ -45,12 +45,48 @@ def split_path(path: str | Sequence[str | int]) -> list[str]:
     return [str(segment) for segment in path]
 
 
+# What a type is for a path: a mapping, a sequence to index, or a leaf. Asked of
+# the ABCs once per type (an ABC ``isinstance`` is a Python call each time), for at
+# most ``_MAX_SHAPES`` types.
+_MAPPING: Final = 0
+_SEQUENCE: Final = 1
+_LEAF: Final = 2
+_MAX_SHAPES: Final = 1024
+_SHAPES: dict[type, int] = {
+    dict: _MAPPING,
+    list: _SEQUENCE,
+    str: _LEAF,
+    bytes: _LEAF,
+    int: _LEAF,
+    float: _LEAF,
+    bool: _LEAF,
+    type(None): _LEAF,
+}
+
+
+def _shape(value: Any) -> int:
+    if isinstance(value, Mapping):
+        shape = _MAPPING
+    elif isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        shape = _SEQUENCE
+    else:
+        shape = _LEAF
+    if len(_SHAPES) < _MAX_SHAPES:
+        _SHAPES[type(value)] = shape
+    return shape
+
+
 def step(value: Any, segment: str) -> Any:
     """Walk one segment into ``value``; return ``MISSING`` when there is nothing there."""
     kind = type(value)
-    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+    if kind is dict:
         return value.get(segment, MISSING)
-    if kind is list or (isinstance(value, Sequence) and not isinstance(value, str | bytes)):
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        shape = _shape(value)
+    if shape == _MAPPING:
+        return value.get(segment, MISSING)
+    if shape == _SEQUENCE:
         if _INDEX.fullmatch(segment):
             index = int(segment)
             if index < len(value):
