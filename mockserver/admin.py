@@ -357,8 +357,11 @@ class AdminRouter:
     def __init__(self, server: MockServer) -> None:
         self.server = server
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._queried: set[Handler] = set()
 
-    def add(self, method: str, path: str, handler: Handler) -> None:
+    def add(self, method: str, path: str, handler: Handler, *, query: bool = False) -> None:
+        """Route ``method path`` to ``handler``; only a ``query`` handler (one that checks
+        its own query parameters) is given a query string, the others refuse one."""
         # {name} is one segment; {name+} the rest of the path (a stub id may hold '/').
         parts = re.split(r"(\{\w+\+?\})", path)
         source = "".join(
@@ -368,6 +371,8 @@ class AdminRouter:
             for part in parts
         )
         self._routes.append((method, re.compile(source), handler))
+        if query:
+            self._queried.add(handler)
 
     async def dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         path = request.path
@@ -381,6 +386,8 @@ class AdminRouter:
             if method != wanted:
                 allowed.append(method)
                 continue
+            if request.query and handler not in self._queried:
+                return _no_query(request)
             PARAMS.set(found.groupdict())
             _SERVER.set(self.server)
             return await handler(request)
@@ -390,6 +397,17 @@ class AdminRouter:
             response.headers["Allow"] = methods
             return response
         return problem(404, "No such admin endpoint", f"{request.method} {path}")
+
+
+def _no_query(request: web.BaseRequest) -> web.Response:
+    """A query string where the endpoint reads none (``near-misses?limit=1`` would have
+    answered everything, silently)."""
+    errors = [
+        {"field": name, "message": f"{request.path} takes no query parameters"}
+        for name in dict.fromkeys(request.query)
+    ]
+    detail = f"{request.method} {request.path} takes no query parameters"
+    return problem(400, "Invalid query", detail, errors)
 
 
 def admin_router(server: MockServer) -> AdminRouter:
@@ -615,5 +633,5 @@ def admin_router(server: MockServer) -> AdminRouter:
         ("GET", "/__admin/health", health),
         *crm_routes(server),
     ):
-        router.add(method, path, handler)
+        router.add(method, path, handler, query=handler is list_requests)
     return router

@@ -24,7 +24,7 @@ from .admin import (
     request_model,
     validation_problems,
 )
-from .models import CRM_URL_WORD, CrmFaultSpec
+from .models import CRM_URL_WORD, CrmFaultSpec, Flag, Number
 
 if TYPE_CHECKING:
     from .server import MockServer
@@ -45,12 +45,12 @@ class _ClockRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    freeze: bool = False
+    freeze: Flag = False
     # Text, read by the handler: a ``datetime`` field would be built against freezegun's
     # FakeDatetime when this module is first imported under a frozen clock.
     at: str | None = None
-    advance: float = Field(default=0.0, ge=0)
-    thaw: bool = False
+    advance: Number = Field(default=0.0, ge=0)
+    thaw: Flag = False
 
     @field_validator("at")
     @classmethod

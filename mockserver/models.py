@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
     JsonValue,
     PrivateAttr,
+    Strict,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -33,6 +35,7 @@ from pydantic import (
 from .forms import field_keys
 from .regex import regex_problem
 from .templating import reference_problem
+from .written import YamlWord
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
@@ -99,6 +102,24 @@ def _json_only(value: Any) -> Any:
     return value
 
 
+def _yaml_flag(value: Any) -> Any:
+    """A plain ``yes``/``off`` of a YAML file as the boolean YAML 1.1 reads it; quoted
+    text, JSON's ``"true"`` and numbers stay what they are (and are refused)."""
+    if isinstance(value, YamlWord) and (flag := value.flag()) is not None:
+        return flag
+    return value
+
+
+# Numbers and booleans of stubs are what they say: pydantic's lax mode would read the
+# text "200" as 200, 200.0 and true as numbers and "yes", 1 as true, without a word.
+#: A whole number, given as one (not text, a float or a boolean).
+WholeNumber = Annotated[int, Strict()]
+#: A number, whole or not, given as one (not text or a boolean).
+Number = Annotated[float, Strict()]
+#: ``true`` or ``false`` (and YAML 1.1's plain words for them in a YAML file).
+Flag = Annotated[bool, Strict(), BeforeValidator(_yaml_flag)]
+
+
 #: The longest deliberate wait a stub may ask for: a day (longer is a mistake, and a
 #: number past a float's range would fail when the wait starts).
 MAX_WAIT_MS = 86_400_000
@@ -115,8 +136,8 @@ class Matcher(_Model):
     equal: JsonValue = None
     regex: str | None = None
     contains: str | None = None
-    present: bool | None = None
-    absent: bool | None = None
+    present: Flag | None = None
+    absent: Flag | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -299,14 +320,14 @@ class Fault(_Model):
     """A fault, with its options. ``fault: connection_reset`` is shorthand for ``{type: …}``."""
 
     type: FaultType
-    seconds: float = Field(
+    seconds: Number = Field(
         default=60.0, gt=0, le=MAX_WAIT_MS / 1000, description="no_response: how long to hold"
     )
-    chunk_size: int = Field(default=16, gt=0, description="slow_body: bytes per chunk")
-    chunk_delay_ms: int = Field(
+    chunk_size: WholeNumber = Field(default=16, gt=0, description="slow_body: bytes per chunk")
+    chunk_delay_ms: WholeNumber = Field(
         default=100, ge=0, le=MAX_WAIT_MS, description="slow_body: pause between chunks"
     )
-    size: int = Field(default=2 * 1024 * 1024, gt=0, description="large_body: bytes")
+    size: WholeNumber = Field(default=2 * 1024 * 1024, gt=0, description="large_body: bytes")
 
     @model_validator(mode="before")
     @classmethod
@@ -330,16 +351,16 @@ class ResponseDef(_Model):
     ``template: false``; a reference to anything else is left as written.
     """
 
-    status: int = Field(
+    status: WholeNumber = Field(
         default=200, ge=200, le=599, description="a final status: 1xx never ends a request"
     )
     headers: dict[str, str] = Field(default_factory=dict)
     json_: JsonValue = Field(default=None, alias="json")
     text: str | None = None
     base64: str | None = None
-    delay_ms: int = Field(default=0, ge=0, le=MAX_WAIT_MS)
+    delay_ms: WholeNumber = Field(default=0, ge=0, le=MAX_WAIT_MS)
     fault: Fault | None = None
-    template: bool = True
+    template: Flag = True
 
     _json_body = field_validator("json_")(classmethod(lambda cls, v: _json_only(v)))
 
@@ -415,13 +436,13 @@ class Stub(_Model):
 
     id: str | None = Field(default=None, min_length=1)
     name: str | None = None
-    priority: int = 5
+    priority: WholeNumber = 5
     request: RequestPattern = Field(default_factory=RequestPattern)
     response: ResponseDef | None = None
     responses: Annotated[list[ResponseDef], Field(min_length=1)] | None = None
     when_exhausted: Literal["repeat_last", "cycle", "fail"] = "repeat_last"
     state: StateSpec | None = None
-    optional: bool = False
+    optional: Flag = False
     #: Where the stub was written (``file:line``), when it came from a file; or how to
     #: find it (a JSON file's lines are found only when a report needs one).
     _source: str | Callable[[], str] | None = PrivateAttr(default=None)
@@ -464,10 +485,12 @@ class CrmFaultSpec(_Model):
 
     method: str = Field(min_length=1, description="the CRM method or 'VERB /path' it hits")
     kind: Literal["error", "commit_then_drop", "commit_then_hang", "html", "redirect"] = "error"
-    call: int | None = Field(default=None, ge=1, description="the Nth call (default: every)")
-    status: int = Field(default=500, ge=200, le=599)
+    call: WholeNumber | None = Field(
+        default=None, ge=1, description="the Nth call (default: every)"
+    )
+    status: WholeNumber = Field(default=500, ge=200, le=599)
     code: str = "INTERNAL_SERVER_ERROR"
     message: str = "Internal server error"
-    seconds: float = Field(default=30.0, gt=0, le=MAX_WAIT_MS / 1000)
+    seconds: Number = Field(default=30.0, gt=0, le=MAX_WAIT_MS / 1000)
     # A Location header: an http(s) URL, nothing a header line cannot carry.
     location: str = Field(default="", pattern=r"^(https?://[^\s\x00-\x1f\x7f]+)?$")

@@ -34,26 +34,69 @@ from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler
 __all__ = ["PipelineServer"]
 
 
-class _OneAtATime:
-    """A request parser that never loses a request it parsed to a later parse error."""
+#: Bytes that start the one word an upgrade request must hold twice (``Upgrade:`` and the
+#: ``Connection: Upgrade`` token), in the two spellings clients send; another case
+#: (``UpGrade``) is still caught after the request is parsed (the connection then closes).
+_UPGRADE_WORDS = (b"pgrade", b"PGRADE")
 
-    __slots__ = ("_error", "_handler", "_parser")
+
+def _word_at(data: bytes) -> int:
+    """Where the first of :data:`_UPGRADE_WORDS` is in ``data``, or -1."""
+    found = [at for word in _UPGRADE_WORDS if (at := data.find(word)) >= 0]
+    return min(found) if found else -1
+
+
+def _declined_upgrade(message: Any) -> bool:
+    """A request offering an upgrade that aiohttp's parser does not make (``h2c``, TLS):
+    only a WebSocket upgrade is handed to a handler."""
+    offered = message.headers.get("Upgrade", "")
+    return bool(message.upgrade) and not (offered.isascii() and offered.lower() == "websocket")
+
+
+class _OneAtATime:
+    """A request parser that never loses a request it parsed to a later parse error, nor
+    the requests pipelined after an upgrade offer it declines.
+
+    aiohttp's C parser stops at the end of any request with ``Connection: Upgrade``
+    and ``Upgrade: …``, and for an upgrade it does not make (``h2c``) drops the rest
+    of the bytes it was given: the pipelined requests after it were never answered.
+    RFC 9110 §7.8 lets a server ignore an upgrade offer (and RFC 9113 §3.1 retired
+    ``h2c``), so the request is answered as HTTP/1.1 and the next ones in turn. For
+    that, when the bytes hold the word ``upgrade``, the parser is fed so that such a
+    request ends what it was given: line by line from the line holding the word to
+    the end of that request's headers, then exactly the request's ``Content-Length``.
+    An upgrade offer whose end cannot be found that way (a chunked body, or the word
+    split between reads) is answered and the connection closed (``Connection:
+    close``), so the client knows at once that the requests after it were not read.
+    """
+
+    __slots__ = ("_body", "_error", "_handler", "_held", "_lines", "_parser", "_window")
 
     def __init__(self, parser: Any, handler: _Handler) -> None:
         self._parser = parser
         self._handler = handler
         self._error: HttpProcessingError | None = None
+        self._held = b""  # read, not yet given to the parser (fed with care, in pieces)
+        self._lines = 0  # lines still to feed one at a time (the headers of an offer)
+        self._body = 0  # bytes of an upgrade offer's body still to feed as one piece
+        self._window = handler.max_headers + 2  # the most lines a request's headers take
 
     def feed_data(self, data: bytes) -> tuple[Any, bool, bytes]:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
+        if self._held or self._lines or self._body or b"pgrade" in data or b"PGRADE" in data:
+            return self._careful(data)
         parser = self._parser
         # A parse error here has nothing parsed before it in this read: aiohttp's 400.
         messages, upgraded, tail = parser.feed_data(data)
         parser.message_consumed()  # the slot is aiohttp's queue's, not the parser's
         if upgraded:
             return messages, upgraded, tail
+        if messages and messages[0][0].upgrade:  # an offer spelled otherwise: see _take
+            taken: list[Any] = []
+            self._take(messages, taken, exact=False)
+            messages = taken
         # The parser stopped after one request, or used the read up. Feed it once more
         # (a read of one request: the feed finds nothing, about a tenth of the first's
         # cost); the first feed may also have stopped at the end of a body whose
@@ -77,11 +120,23 @@ class _OneAtATime:
         try:
             while got:
                 parser.message_consumed()
-                messages += got
+                self._take(got, messages, exact=False)
                 if upgraded or len(messages) >= MAX_MSG_QUEUE_SIZE:
                     break
                 got, upgraded, tail = parser.feed_data(b"")
         except HttpProcessingError as exc:
+            return self._hold(exc, messages)
+        return messages, upgraded, tail
+
+    def _careful(self, data: bytes) -> tuple[list[Any], bool, bytes]:
+        """A read that may hold an upgrade offer, or the rest of one: fed in pieces."""
+        messages: list[Any] = []
+        try:
+            upgraded, tail = self._feed_in_pieces(self._held + data, messages)
+        except HttpProcessingError as exc:
+            self._held = b""
+            if not messages:
+                raise
             return self._hold(exc, messages)
         return messages, upgraded, tail
 
@@ -92,6 +147,69 @@ class _OneAtATime:
         self._error = error
         self._handler.feed_soon()
         return messages, False, b""
+
+    def _drain(self, data: bytes, messages: list[Any], *, exact: bool) -> tuple[bool, bytes]:
+        """Feed ``data``, then the parser's own rest, one request at a time."""
+        parser = self._parser
+        got, upgraded, tail = parser.feed_data(data)
+        parser.message_consumed()  # the slot is aiohttp's queue's, not the parser's
+        self._take(got, messages, exact=exact)
+        # The first feed may stop at the end of a body whose request came in an
+        # earlier chunk, giving nothing: feed once more at least, then while a
+        # feed gives a request.
+        again = True
+        while (got or again) and not upgraded and len(messages) < MAX_MSG_QUEUE_SIZE:
+            got, upgraded, tail = parser.feed_data(b"")
+            parser.message_consumed()
+            self._take(got, messages, exact=False)
+            again = False
+        return upgraded, tail
+
+    def _take(self, got: Any, messages: list[Any], *, exact: bool) -> None:
+        for message, payload in got:
+            if _declined_upgrade(message):
+                length = message.headers.get("Content-Length", "0")
+                if exact and not message.chunked and length.isdigit():
+                    self._body = int(length)  # fed as one piece: the request ends it
+                else:
+                    # The bytes after it may be lost: answer it, then close.
+                    message = message._replace(should_close=True)
+            messages.append((message, payload))
+
+    def _feed_in_pieces(self, pending: bytes, messages: list[Any]) -> tuple[bool, bytes]:
+        self._held = b""
+        # What the parser kept when aiohttp's queue was last full comes first.
+        upgraded, tail = self._drain(b"", messages, exact=False)
+        while pending and not upgraded and len(messages) < MAX_MSG_QUEUE_SIZE:
+            line_by_line = bool(self._lines) and not self._body
+            piece, pending = self._piece(pending)
+            before = len(messages)
+            upgraded, tail = self._drain(piece, messages, exact=line_by_line)
+            if line_by_line and len(messages) > before:
+                self._lines = 0  # the headers holding the word are read
+        if upgraded:  # a WebSocket offer: aiohttp keeps the rest, and feeds it again
+            return upgraded, tail + pending
+        self._held = pending
+        return upgraded, tail
+
+    def _piece(self, pending: bytes) -> tuple[bytes, bytes]:
+        """The next piece to feed: an offer's body, one line, or all up to the line
+        holding the word ``upgrade``."""
+        if self._body:
+            piece = pending[: self._body]
+            self._body -= len(piece)
+        elif self._lines:
+            end = pending.find(b"\n") + 1 or len(pending)
+            piece = pending[:end]
+            self._lines -= 1
+        else:
+            at = _word_at(pending)
+            start = pending.rfind(b"\n", 0, at) + 1 if at >= 0 else len(pending)
+            if start == 0:
+                self._lines = self._window
+                return self._piece(pending)
+            piece = pending[:start]
+        return piece, pending[len(piece) :]
 
     # aiohttp's queue slot: this parser frees it itself after each request. aiohttp
     # calls this once a request; a builtin that takes no argument is the cheapest call.

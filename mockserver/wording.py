@@ -6,6 +6,7 @@ after validation"). :func:`mockserver.validation.describe_error` adds the field 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -106,11 +107,43 @@ NULL_TEXT: Final = (
 )
 
 
+_DECIMAL: Final = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_FRACTION: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _strict_words(kind: str, value: Any) -> str | None:
+    """What a strict number or boolean field says of a value of another kind (text that
+    reads as one, a boolean for a number, a number for a boolean)."""
+    if kind == "int_type":
+        if isinstance(value, str):
+            hint = f" (write {value} without quotes)" if _DECIMAL.fullmatch(value) else ""
+            return f"a whole number, not text{hint}"
+        if isinstance(value, bool):
+            return "a whole number, not true or false"
+        if isinstance(value, float):
+            return "a whole number, written without a fraction or an exponent"
+    if kind == "float_type":
+        if isinstance(value, str):
+            hint = f" (write {value} without quotes)" if _FRACTION.fullmatch(value) else ""
+            return f"a number, not text{hint}"
+        if isinstance(value, bool):
+            return "a number, not true or false"
+    if kind == "bool_type":
+        if isinstance(value, str):
+            hint = f" (write {value} without quotes)" if value in ("true", "false") else ""
+            return f"true or false, not text{hint}"
+        if isinstance(value, int | float):
+            return "true or false, not a number"
+    return None
+
+
 def our_words(item: Mapping[str, Any]) -> str | None:
     """What the field expected, for one of pydantic's error dicts; ``None`` where the
     message is ours already (a validator's) or the kind is not known here."""
     if item.get("type") == "string_type" and "input" in item and item["input"] is None:
         return NULL_TEXT
+    if "input" in item and (strict := _strict_words(str(item.get("type")), item["input"])):
+        return strict
     words = _WORDS.get(str(item.get("type")))
     if words is None:
         return None

@@ -14,9 +14,14 @@ number, a boolean or null only when writing that value back gives the same text:
   ``yes``, ``on``, ``0x1F``, ``1_000``, ``.5``, ``1e3``, ``.inf``, ``2026-01-01``, ``=``.
 
 A field that is text then takes the scalar's text (:func:`as_written`); a field
-that is a number or a boolean reads the text the way its type does (``strict: no``
-is false, ``count: 010`` is ten); a field that holds any JSON value keeps numbers
-and booleans as such. :func:`stub_texts` applies this to the text fields of a stub.
+that holds any JSON value keeps numbers and booleans as such. :func:`stub_texts`
+applies this to the text fields of a stub. A plain word YAML 1.1 reads as a boolean
+(``yes``, ``no``, ``on``, ``off``, ``True``) is a :class:`YamlWord`: text, but marked,
+so that a boolean field of a stub reads it as YAML 1.1 does while a quoted ``'yes'``
+(or JSON's ``"yes"``) is refused there. A stub's number and boolean fields take only
+numbers and booleans (``status: "200"`` and ``priority: 010`` are refused, naming the
+field); a scenario's own fields read the text the way their type does (``strict: no``
+is false, ``count: 010`` is ten).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any, Final
 __all__ = [
     "MAX_DIGITS",
     "WrittenFloat",
+    "YamlWord",
     "as_written",
     "crm_fault_texts",
     "number_or_text",
@@ -54,11 +60,28 @@ class WrittenFloat(float):
         return (WrittenFloat, (self.text,))
 
 
+class YamlWord(str):
+    """A plain scalar YAML 1.1 reads as a boolean (``yes``, ``Off``, ``TRUE``), kept as its
+    text: text fields take the text, a stub's boolean fields the boolean (:meth:`flag`)."""
+
+    __slots__ = ()
+
+    def flag(self) -> bool | None:
+        """The boolean YAML 1.1 reads this word as (``None`` for a word it does not)."""
+        return _YAML_11_BOOLEANS.get(self.lower())
+
+
+_YAML_11_BOOLEANS: Final = {
+    **dict.fromkeys(("yes", "true", "on"), True),
+    **dict.fromkeys(("no", "false", "off"), False),
+}
+
+
 def as_written(value: Any) -> Any:
     """The text of a scalar as the file wrote it; anything else (null, a list, a mapping,
     text) is returned as it is."""
     if isinstance(value, str):
-        return value
+        return str(value) if isinstance(value, YamlWord) else value
     if isinstance(value, WrittenFloat):
         return value.text
     if value is True:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
 from .validation import dotted_path, explain, shown_path
-from .written import WrittenFloat, number_or_text
+from .written import WrittenFloat, YamlWord, number_or_text
 
 if TYPE_CHECKING:
     import yaml
@@ -268,7 +268,7 @@ def _plain(tag: str, text: str) -> Any:
     if tag == _NULL:
         return None
     if tag == _BOOL:
-        return _BOOLEANS.get(text, text)
+        return _BOOLEANS.get(text, YamlWord(text))
     if tag == _INT:
         return number_or_text(text) if _DECIMAL.fullmatch(text) else text
     if tag == _FLOAT and _FRACTION.fullmatch(text):

@@ -123,7 +123,8 @@ BAD_JSON = """\
             BAD_JSON,
             [
                 "3: stubs[1].request.path: a path starting with '/'; got 'nope'",
-                "4: stubs[1].response.status: a number of at most 599; got 1e3",
+                "4: stubs[1].response.status: a whole number, written without a fraction or "
+                "an exponent; got 1e3",
             ],
             id="json",
         ),
