@@ -34,16 +34,18 @@ from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler
 __all__ = ["PipelineServer"]
 
 
-#: Bytes that start the one word an upgrade request must hold twice (``Upgrade:`` and the
-#: ``Connection: Upgrade`` token), in the two spellings clients send; another case
-#: (``UpGrade``) is still caught after the request is parsed (the connection then closes).
-_UPGRADE_WORDS = (b"pgrade", b"PGRADE")
+# The one word an upgrade request must hold twice (``Upgrade:`` and the ``Connection:
+# Upgrade`` token) is looked for as ``pgrade`` and ``PGRADE``, the two spellings
+# clients send; another case (``UpGrade``) is still caught after the request is
+# parsed (the connection then closes).
 
 
 def _word_at(data: bytes) -> int:
-    """Where the first of :data:`_UPGRADE_WORDS` is in ``data``, or -1."""
-    found = [at for word in _UPGRADE_WORDS if (at := data.find(word)) >= 0]
-    return min(found) if found else -1
+    """Where the first ``pgrade`` or ``PGRADE`` is in ``data``, or -1."""
+    lower, upper = data.find(b"pgrade"), data.find(b"PGRADE")
+    if lower < 0 or upper < 0:
+        return max(lower, upper)
+    return min(lower, upper)
 
 
 def _declined_upgrade(message: Any) -> bool:
@@ -85,7 +87,14 @@ class _OneAtATime:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
-        if self._held or self._lines or self._body or b"pgrade" in data or b"PGRADE" in data:
+        # ``find``, not ``in``: ``in`` on bytes tries the operand as an int first, and
+        # raising and clearing that error costs more than the search.
+        if (
+            self._held
+            or self._lines
+            or self._body
+            or (data and (data.find(b"pgrade") >= 0 or data.find(b"PGRADE") >= 0))
+        ):
             return self._careful(data)
         parser = self._parser
         # A parse error here has nothing parsed before it in this read: aiohttp's 400.
