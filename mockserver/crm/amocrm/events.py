@@ -21,7 +21,7 @@ Filters: ``filter[id]``, ``filter[type]``, ``filter[entity]``, ``filter[entity_i
 ``filter[created_at]`` (a number or ``[from]``/``[to]``),
 ``filter[value_after][leads_statuses][N][pipeline_id|status_id]``; ``with=lead_name``,
 ``contact_name``, ``company_name`` add ``_embedded.entity {id, name}``; newest first;
-``limit`` 1 to 100. The feed is in memory, bounded (:data:`MAX_EVENTS`).
+``limit`` 1 to 100 (more is 100). The feed is in memory, bounded (:data:`MAX_EVENTS`).
 """
 
 from __future__ import annotations
@@ -244,8 +244,9 @@ def list_events(call: Call) -> web.Response:
     query = call.record.query if isinstance(call.record.query, dict) else {}
     page = _one_number(query.get("page", 1), "page")
     limit = _one_number(query.get("limit", 50), "limit")
-    if page < 1 or not 1 <= limit <= 100:
-        raise invalid("Range", "limit" if page >= 1 else "page", "page from 1, limit 1 to 100.")
+    if page < 1 or limit < 1:
+        raise invalid("Range", "limit" if page >= 1 else "page", "page and limit from 1.")
+    limit = min(limit, 100)  # at most 100 a page; more is a full page, as lists of 250 are
     given = query.get("filter")
     if given not in (None, "") and not isinstance(given, dict):
         raise invalid("InvalidType", "filter", "An object is expected (filter[key]=value).")

@@ -11,8 +11,9 @@ crm_platform/filters-api): ``id``, ``name`` (one or a list), ``price``,
 (``{field_id: [values]}`` or ``{field_id: {from, to}}``). ``order`` takes
 ``created_at``, ``updated_at`` or ``id`` with ``asc`` or ``desc``.
 
-A malformed value (``filter[id]=abc``, ``order[id]=up``, ``limit=300``) is a 400
-with ``validation-errors`` naming it; a filter key the fake does not know is
+A malformed value (``filter[id]=abc``, ``order[id]=up``, ``limit=0``) is a 400
+with ``validation-errors`` naming it (a ``limit`` over 250 is a page of 250, as API v4
+serves it); a filter key the fake does not know is
 ignored, as amoCRM ignores what it does not filter on.
 """
 
@@ -27,6 +28,8 @@ from .problems import invalid
 __all__ = ["ORDER_FIELDS", "Listing", "parse_listing"]
 
 ORDER_FIELDS: Final = ("created_at", "updated_at", "id")
+#: The most entities a list page holds: a larger ``limit`` is served at this.
+MAX_LIMIT: Final = 250
 _SETS: Final = (
     "id",
     "created_by",
@@ -184,8 +187,11 @@ def parse_listing(query: Any, orders: tuple[str, ...] = ORDER_FIELDS) -> Listing
     listing.limit = _number(query.get("limit", 50), "limit")
     if listing.page < 1:
         raise invalid("Range", "page", "page must be 1 or more.")
-    if not 1 <= listing.limit <= 250:
-        raise invalid("Range", "limit", "limit must be 1 to 250.")
+    if listing.limit < 1:
+        raise invalid("Range", "limit", "limit must be 1 or more.")
+    # More than a page holds is a full page: "api/v4 returns at most 250 records on a page"
+    # (amoCRM's answer in amocrm/amocrm-api-php issue #210), not a refusal.
+    listing.limit = min(listing.limit, MAX_LIMIT)
     listing.query = str(query.get("query", "")).strip().lower()
     with_ = query.get("with", "")
     listing.with_ = frozenset(part.strip() for part in str(with_).split(",") if part.strip())
