@@ -1,7 +1,8 @@
 """The fourth probe of the fake amoCRM's lists, over real sockets: a
 ``limit`` past the page's maximum is served at the maximum (250 entities, 100 events), as
 API v4 does ("api/v4 возвращает не более 250 записей на одной странице", amoCRM's answer in
-amocrm/amocrm-api-php issue #210), not refused. (aioamocrm refuses such a limit itself, before sending it.)"""
+amocrm/amocrm-api-php issue #210), not refused. (aioamocrm refuses such a limit itself,
+before sending it.)"""
 
 from __future__ import annotations
 

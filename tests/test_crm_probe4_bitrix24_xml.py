@@ -95,7 +95,7 @@ async def test_batch_xml_is_well_formed_whatever_the_keys_and_text(
     title = "a\x01b\ud83d</TITLE>"
     await client.post(
         "crm.lead.add",
-        content=('{"fields": {"TITLE": "a\\u0001b\\ud83d</TITLE>"}}').encode(),
+        content=(b'{"fields": {"TITLE": "a\\u0001b\\ud83d</TITLE>"}}'),
         headers={"content-type": "application/json"},
     )
     answer = await client.post(

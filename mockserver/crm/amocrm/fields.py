@@ -12,6 +12,8 @@ multitext value names its option by ``value`` (the option's text), ``enum_id`` o
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Final
@@ -23,6 +25,10 @@ __all__ = ["DATE_TYPES", "DEFAULT_FIELDS", "ENUM_TYPES", "Catalogue", "timestamp
 #: Types whose values pick one of the field's options (``enums``).
 ENUM_TYPES: Final = frozenset({"select", "multiselect", "radiobutton", "multitext", "category"})
 NUMERIC: Final = frozenset({"numeric", "price", "monetary"})
+#: PHP's numeric strings (``is_numeric``): white space, a sign, digits with a point, an exponent.
+_PHP_NUMERIC: Final = re.compile(
+    r"[ \t\n\r\v\f]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\n\r\v\f]*"
+)
 #: Types whose value is a moment: a Unix timestamp, or a date text the official library
 #: sends (``DateCustomFieldValueModel::toApi``: RFC 3339; its older releases ``Y-m-d``,
 #: and ``Y-m-d H:i:s`` for ``date_time``). Kept and read back as the timestamp.
@@ -386,12 +392,15 @@ class Catalogue:
 
 
 def _numeric(value: Any) -> bool:
+    """What PHP's ``is_numeric`` takes (ASCII digits, a sign, a point, an exponent, white
+    space around; not ``nan``, ``inf``, ``1_000``, ``٣`` or hex, all of which Python's
+    ``float`` reads) and is a finite amount (``1e400`` is not)."""
     if isinstance(value, bool):
         return False
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return True
-    try:
-        float(str(value))
-    except ValueError:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if not isinstance(value, str) or not _PHP_NUMERIC.fullmatch(value):
         return False
-    return True
+    return math.isfinite(float(value))

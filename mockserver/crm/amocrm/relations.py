@@ -27,7 +27,7 @@ from aiohttp import web
 from . import events, webhooks
 from .entities import LINKABLE, USER_ID, php_int
 from .listing import parse_listing
-from .problems import Invalid, hal, invalid
+from .problems import Invalid, hal, invalid, request_id
 
 if TYPE_CHECKING:
     from .routes import Call
@@ -271,7 +271,7 @@ def _note_items(call: Call, creating: bool) -> list[dict[str, Any]]:
         if not creating and not known(call.amo.store.records[f"{entity}_notes"], item.get("id")):
             errors.append({"code": "NotFound", "path": "id", "detail": "Note not found."})
         if errors:
-            failures.append({"request_id": str(item.get("request_id", index)), "errors": errors})
+            failures.append({"request_id": request_id(item, index), "errors": errors})
     if failures:
         raise Invalid(failures)
     return items
@@ -313,7 +313,7 @@ def add_notes(call: Call) -> web.Response:
             {
                 "id": key,
                 "entity_id": item["entity_id"],
-                "request_id": str(item.get("request_id", index)),
+                "request_id": request_id(item, index),
                 "_links": _note_link(call, entity, note),
             }
         )
@@ -350,7 +350,7 @@ def update_notes(call: Call) -> web.Response:
                 "id": note["id"],
                 "entity_id": note["entity_id"],
                 "updated_at": note["updated_at"],
-                "request_id": str(item.get("request_id", index)),
+                "request_id": request_id(item, index),
                 "_links": _note_link(call, entity, note),
             }
         )
