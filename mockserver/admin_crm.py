@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -25,6 +25,7 @@ from .admin import (
     request_model,
     validation_problems,
 )
+from .crm.bitrix24.oauth import MAX_SCOPES, SCOPE_WORD
 from .models import CRM_URL_WORD, CrmFaultSpec, Flag, Number
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class _TokenRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    integration: str = Field(default="admin", min_length=1)
+    integration: str = Field(default="admin", min_length=1, max_length=256)
 
 
 class _ClockRequest(BaseModel):
@@ -75,7 +76,9 @@ class _WebhookRequest(BaseModel):
 
     # Part of the webhook's URL (/rest/{user_id}/{secret}/), as the portal checks it.
     user_id: str = Field(default="1", min_length=1, max_length=64, pattern=CRM_URL_WORD.pattern)
-    scope: list[str] = Field(default_factory=lambda: ["crm"])
+    scope: list[Annotated[str, Field(pattern=SCOPE_WORD.pattern)]] = Field(
+        default_factory=lambda: ["crm"], max_length=MAX_SCOPES
+    )
 
 
 class _IntegrationRequest(BaseModel):
@@ -83,8 +86,10 @@ class _IntegrationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(default="admin", min_length=1)
-    redirect_uri: str = Field(default="https://example.invalid/oauth", pattern=r"^https?://\S+$")
+    name: str = Field(default="admin", min_length=1, max_length=256)
+    redirect_uri: str = Field(
+        default="https://example.invalid/oauth", pattern=r"^https?://\S+$", max_length=2048
+    )
 
 
 def crm_routes(server: MockServer) -> list[tuple[str, str, Handler]]:

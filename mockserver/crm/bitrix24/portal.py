@@ -38,7 +38,7 @@ from mockserver.models import (
 
 from .batch import run_batch, run_batch_json
 from .events import Events
-from .oauth import OAuthError, Tokens, app_info
+from .oauth import OAuthError, Tokens, app_info, checked_scope
 from .records import Records
 from .schema import ENTITIES, PLANS, STATUSES, BitrixError, text, whole_number
 from .xmlanswer import to_xml, wants_xml
@@ -198,7 +198,8 @@ class Bitrix24(Records, Events, CrmProfile):
     def issue_webhook(self, user_id: str = "1", scope: tuple[str, ...] = ("crm",)) -> str:
         """A new inbound webhook; returns its path (``/rest/{user_id}/{secret}/``).
 
-        ``ValueError`` for a user id no URL can carry, or past :data:`MAX_WEBHOOKS`."""
+        ``ValueError`` for a user id no URL can carry, a scope past 64 names of 64
+        characters, or past :data:`MAX_WEBHOOKS`."""
         if not CRM_URL_WORD.fullmatch(str(user_id)):
             raise ValueError(f"user_id: got {user_id!r}, expected {CRM_URL_WORD_TEXT}")
         if len(self.webhooks) >= MAX_WEBHOOKS:
@@ -206,8 +207,9 @@ class Bitrix24(Records, Events, CrmProfile):
                 f"{self.name} keeps at most {MAX_WEBHOOKS} webhooks; revoke one "
                 f"(DELETE /__admin/crm/{self.name}/webhooks/{{secret}}) first"
             )
+        scope = checked_scope(scope)
         secret = "b24" + secrets.token_hex(6)
-        self.webhooks[secret] = (str(user_id), tuple(scope))
+        self.webhooks[secret] = (str(user_id), scope)
         self._save_webhooks()
         return f"{self.prefix}/rest/{user_id}/{secret}/"
 
