@@ -98,6 +98,10 @@ CREATABLE: Final = frozenset(
 )  # fmt: skip
 #: Fields an account may have, per entity type (amoCRM's own cap is in the hundreds).
 MAX_FIELDS: Final = 500
+#: The most options a created field has, and the longest name or option text it keeps
+#: (**decision**: the documentation gives no bound; 500 fields may be created).
+MAX_OPTIONS: Final = 999
+MAX_TEXT: Final = 255
 FIRST_CREATED_ID: Final = 1_000_000
 
 _CHOICE = "The value you selected is not a valid choice."
@@ -176,6 +180,8 @@ class Catalogue:
         name = spec.get("name")
         if not isinstance(name, str) or not name.strip():
             errors.append(_error("NotBlank", "name", "This value should not be blank."))
+        elif len(name) > MAX_TEXT:
+            errors.append(_error("Length", "name", f"At most {MAX_TEXT} characters."))
         kind = spec.get("type")
         if not isinstance(kind, str) or kind not in CREATABLE:  # a list or object: no type
             errors.append(
@@ -198,6 +204,8 @@ class Catalogue:
             errors.append(
                 _error("NotBlank", "enums", "A list of options {value, sort} is expected.")
             )
+        elif kind in ENUM_TYPES:
+            errors += _option_problems(enums)
         return errors
 
     def add(self, entity: str, key: int, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,7 +216,9 @@ class Catalogue:
             "name": spec["name"].strip(),
             "type": spec["type"],
             "entity": entity,
-            "enums": {o["value"]: key * 10 + n for n, o in enumerate(options or [], 1)},
+            # Option ids are the account's: room for MAX_OPTIONS under each field's id
+            # (key * 10 gave a field's 10th option the next field's first id).
+            "enums": {o["value"]: key * 1000 + n for n, o in enumerate(options or [], 1)},
             "created": True,
         }
         self.fields[key] = entry
@@ -404,3 +414,24 @@ def _numeric(value: Any) -> bool:
     if not isinstance(value, str) or not _PHP_NUMERIC.fullmatch(value):
         return False
     return math.isfinite(float(value))
+
+
+def _option_problems(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A created field's options: at most :data:`MAX_OPTIONS`, each a distinct text of at
+    most :data:`MAX_TEXT` characters (two alike would be one option)."""
+    if len(options) > MAX_OPTIONS:
+        return [_error("TooManyValues", "enums", f"At most {MAX_OPTIONS} options.")]
+    errors = []
+    seen: set[str] = set()
+    for index, option in enumerate(options):
+        value = option["value"]
+        if len(value) > MAX_TEXT:
+            errors.append(
+                _error("Length", f"enums.{index}.value", f"At most {MAX_TEXT} characters.")
+            )
+        elif value in seen:
+            errors.append(
+                _error("NotUnique", f"enums.{index}.value", f"The option {value!r} is given twice.")
+            )
+        seen.add(value)
+    return errors
