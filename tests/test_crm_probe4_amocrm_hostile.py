@@ -139,3 +139,30 @@ async def test_request_id_is_echoed_as_json_writes_it(
         "/tasks", json=[{"text": "t", "complete_till": 1, "request_id": given}]
     )
     assert task.json()["_embedded"]["tasks"][0]["request_id"] == echoed
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+@pytest.mark.parametrize("kind", ["contacts", "companies"])
+@pytest.mark.parametrize("value", [5, "x", {"id": 1}])
+async def test_linked_entities_that_are_no_list_are_invalid_type(
+    client: httpx.AsyncClient, method: str, kind: str, value: Any
+) -> None:
+    answer = await client.request(
+        method, "/leads", json=[{"id": 1, "name": "a", "_embedded": {kind: value}}]
+    )
+    assert answer.status_code == 400, answer.text
+    paths = [e["path"] for e in answer.json()["validation-errors"][0]["errors"]]
+    assert f"_embedded.{kind}" in paths
+
+
+@pytest.mark.parametrize("params", ["x", 5, ["text"], None])
+@pytest.mark.parametrize("where", ["/leads/3/notes/1", "/leads/notes"])
+async def test_an_update_cannot_make_a_notes_params_no_object(
+    client: httpx.AsyncClient, params: Any, where: str
+) -> None:
+    body: Any = {"params": params} if where.endswith("/1") else [{"id": 1, "params": params}]
+    answer = await client.patch(where, json=body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["validation-errors"][0]["errors"][0]["path"] == "params"
+    found = await client.get("/leads/notes", params={"query": "t"})
+    assert [note["id"] for note in found.json()["_embedded"]["notes"]] == [1]
