@@ -166,3 +166,15 @@ async def test_an_update_cannot_make_a_notes_params_no_object(
     assert answer.json()["validation-errors"][0]["errors"][0]["path"] == "params"
     found = await client.get("/leads/notes", params={"query": "t"})
     assert [note["id"] for note in found.json()["_embedded"]["notes"]] == [1]
+
+
+async def test_a_webhook_destination_is_at_most_2048_characters(
+    client: httpx.AsyncClient,
+) -> None:
+    long = "https://bot.example/" + "x" * 2029
+    refused = await client.post("/webhooks", json={"destination": long, "settings": ["add_lead"]})
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["validation-errors"][0]["errors"][0]
+    assert (error["path"], len(refused.content) < 1000) == ("destination", True)
+    kept = await client.post("/webhooks", json={"destination": long[:-1], "settings": ["add_lead"]})
+    assert kept.status_code == 200, kept.text
