@@ -204,7 +204,7 @@ class Catalogue:
             errors.append(
                 _error("NotBlank", "enums", "A list of options {value, sort} is expected.")
             )
-        elif kind in ENUM_TYPES:
+        elif kind in ENUM_TYPES and isinstance(enums, list):
             errors += _option_problems(enums)
         return errors
 
