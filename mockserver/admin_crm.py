@@ -25,7 +25,6 @@ from .admin import (
     request_model,
     validation_problems,
 )
-from .crm.bitrix24.oauth import MAX_SCOPES, SCOPE_WORD
 from .models import CRM_URL_WORD, CrmFaultSpec, Flag, Number
 
 if TYPE_CHECKING:
@@ -34,6 +33,10 @@ if TYPE_CHECKING:
 __all__ = ["crm_routes"]
 
 _Asked = TypeVar("_Asked", bound=BaseModel)
+#: ``mockserver.crm.bitrix24.oauth``'s ``SCOPE_WORD`` and ``MAX_SCOPES``, written again
+#: rather than imported: a server without CRMs loads no CRM code (a test keeps them equal).
+SCOPE_WORD = r"^[A-Za-z0-9_.\-]{1,64}$"
+MAX_SCOPES = 64
 
 
 class _TokenRequest(BaseModel):
@@ -76,7 +79,7 @@ class _WebhookRequest(BaseModel):
 
     # Part of the webhook's URL (/rest/{user_id}/{secret}/), as the portal checks it.
     user_id: str = Field(default="1", min_length=1, max_length=64, pattern=CRM_URL_WORD.pattern)
-    scope: list[Annotated[str, Field(pattern=SCOPE_WORD.pattern)]] = Field(
+    scope: list[Annotated[str, Field(pattern=SCOPE_WORD)]] = Field(
         default_factory=lambda: ["crm"], max_length=MAX_SCOPES
     )
 

@@ -88,3 +88,13 @@ def test_in_process_an_integrations_name_and_uri_are_bounded_too() -> None:
         account.add_integration("n" * 257)
     with pytest.raises(ValueError, match="redirect_uri"):
         account.add_integration("n", redirect_uri="https://a/" + "x" * 2048)
+
+
+def test_the_admin_api_bounds_a_scope_as_the_portal_does() -> None:
+    from mockserver import admin_crm
+    from mockserver.crm.bitrix24 import oauth
+
+    assert (
+        oauth.SCOPE_WORD.pattern,
+        oauth.MAX_SCOPES,
+    ) == (admin_crm.SCOPE_WORD, admin_crm.MAX_SCOPES)
