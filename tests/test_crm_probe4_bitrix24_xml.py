@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver import MockServer
 from mockserver.crm import Bitrix24
+from mockserver.crm.bitrix24.xmlanswer import to_xml
+
+from .strategies import fuzz_examples, json_value
 
 
 @pytest.fixture
@@ -121,3 +127,45 @@ async def test_an_empty_list_is_an_empty_element(client: httpx.AsyncClient) -> N
     result = root.find("result")
     assert result is not None
     assert (list(result), result.text, root.findtext("total")) == ([], None, "0")
+
+
+def _leaves(value: Any) -> list[str]:
+    """The texts a JSON value's leaves are written as, in order: null and false empty,
+    true ``1``, an empty container empty, a character XML cannot hold U+FFFD (and a
+    carriage return read back as a line feed, as XML parsers normalise it)."""
+    if isinstance(value, dict) and value:
+        return [text for item in value.values() for text in _leaves(item)]
+    if isinstance(value, list) and value:
+        return [text for item in value for text in _leaves(item)]
+    if value is None or value is False or isinstance(value, (dict, list)):
+        return [""]
+    written = "1" if value is True else str(value)
+    return [
+        "".join(
+            ch
+            if ch in "\t\n"
+            or 0x20 <= ord(ch) <= 0xD7FF
+            or 0xE000 <= ord(ch) <= 0xFFFD
+            or ord(ch) > 0xFFFF
+            else "\n"
+            if ch == "\r"
+            else "\ufffd"
+            for ch in written
+        )
+    ]
+
+
+@settings(max_examples=fuzz_examples(300), deadline=None)
+@given(st.dictionaries(st.text(max_size=5), json_value, max_size=4))
+def test_any_answer_is_a_well_formed_document_of_its_leaves(data: dict[str, Any]) -> None:
+    root = ET.fromstring(to_xml(data).encode())
+    assert root.tag == "response"
+    found = [element.text or "" for element in root.iter() if len(element) == 0]
+    assert found == (_leaves(data) if data else [""])  # {} is the bare <response>
+
+
+def test_a_deep_answer_costs_no_stack() -> None:
+    deep: Any = "bottom"
+    for _ in range(100_000):
+        deep = {"a": deep}
+    assert to_xml({"result": deep}).count("<a>") == 100_000
