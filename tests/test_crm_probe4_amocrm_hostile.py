@@ -178,3 +178,13 @@ async def test_a_webhook_destination_is_at_most_2048_characters(
     assert (error["path"], len(refused.content) < 1000) == ("destination", True)
     kept = await client.post("/webhooks", json={"destination": long[:-1], "settings": ["add_lead"]})
     assert kept.status_code == 200, kept.text
+
+
+@pytest.mark.parametrize("name", ["query", "with"])
+@pytest.mark.parametrize("suffix", ["[]", "[a]"])
+async def test_query_and_with_are_text_not_a_list(
+    client: httpx.AsyncClient, name: str, suffix: str
+) -> None:
+    answer = await client.get("/leads", params={f"{name}{suffix}": "lead"})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["validation-errors"][0]["errors"][0]["path"] == name

@@ -201,6 +201,9 @@ def parse_listing(query: Any, orders: tuple[str, ...] = ORDER_FIELDS) -> Listing
     # More than a page holds is a full page: "api/v4 returns at most 250 records on a page"
     # (amoCRM's answer in amocrm/amocrm-api-php issue #210), not a refusal.
     listing.limit = min(listing.limit, MAX_LIMIT)
+    for name in ("query", "with"):  # a text (query[]=a was searched as "['a']")
+        if isinstance(query.get(name), (dict, list)):
+            raise invalid("InvalidType", name, "This value should be of type string.")
     listing.query = str(query.get("query", "")).strip().lower()
     with_ = query.get("with", "")
     listing.with_ = frozenset(part.strip() for part in str(with_).split(",") if part.strip())
