@@ -8,8 +8,9 @@ errors are the admin API's (:mod:`mockserver.admin`).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -31,13 +32,19 @@ if TYPE_CHECKING:
 
 __all__ = ["crm_routes"]
 
+_Asked = TypeVar("_Asked", bound=BaseModel)
+#: ``mockserver.crm.bitrix24.oauth``'s ``SCOPE_WORD`` and ``MAX_SCOPES``, written again
+#: rather than imported: a server without CRMs loads no CRM code (a test keeps them equal).
+SCOPE_WORD = r"^[A-Za-z0-9_.\-]{1,64}$"
+MAX_SCOPES = 64
+
 
 class _TokenRequest(BaseModel):
     """``POST /__admin/crm/{name}/tokens``: a token for an integration (amoCRM)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    integration: str = Field(default="admin", min_length=1)
+    integration: str = Field(default="admin", min_length=1, max_length=256)
 
 
 class _ClockRequest(BaseModel):
@@ -72,7 +79,9 @@ class _WebhookRequest(BaseModel):
 
     # Part of the webhook's URL (/rest/{user_id}/{secret}/), as the portal checks it.
     user_id: str = Field(default="1", min_length=1, max_length=64, pattern=CRM_URL_WORD.pattern)
-    scope: list[str] = Field(default_factory=lambda: ["crm"])
+    scope: list[Annotated[str, Field(pattern=SCOPE_WORD)]] = Field(
+        default_factory=lambda: ["crm"], max_length=MAX_SCOPES
+    )
 
 
 class _IntegrationRequest(BaseModel):
@@ -80,8 +89,10 @@ class _IntegrationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(default="admin", min_length=1)
-    redirect_uri: str = Field(default="https://example.invalid/oauth", pattern=r"^https?://\S+$")
+    name: str = Field(default="admin", min_length=1, max_length=256)
+    redirect_uri: str = Field(
+        default="https://example.invalid/oauth", pattern=r"^https?://\S+$", max_length=2048
+    )
 
 
 def crm_routes(server: MockServer) -> list[tuple[str, str, Handler]]:
@@ -129,19 +140,79 @@ def crm_routes(server: MockServer) -> list[tuple[str, str, Handler]]:
             return problem(400, "Too many faults", str(exc))
         return reply({"method": fault.method, "kind": fault.kind, "call": fault.call}, status=201)
 
-    async def issue_token(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if not hasattr(profile, "issue_token"):
-            return problem(404, "No tokens here", f"{profile.name} has no tokens")
-        asked = await request_model(request, _TokenRequest, "Invalid token request")
-        if isinstance(asked, web.Response):
-            return asked
-        integration = asked.integration
-        try:
-            token = profile.issue_token(integration)
-        except ValueError as exc:
-            return problem(400, "Too many tokens", str(exc))
-        return reply({"token": token, "integration": integration}, status=201)
+    def issuer(
+        needs: str,
+        lacks: tuple[str, str],
+        model: type[_Asked],
+        titles: tuple[str, str],
+        act: Callable[[Any, _Asked, web.BaseRequest], web.Response],
+    ) -> Handler:
+        """``POST``: ``act(profile, asked, request)`` for a profile that has ``needs``, the
+        body read as ``model``; else 404 ``lacks`` (title, what the profile has not). A body
+        ``model`` refuses is 400 ``titles[0]``; a bound ``act`` reaches (its ``ValueError``)
+        400 ``titles[1]``."""
+
+        async def handler(request: web.BaseRequest) -> web.Response:
+            profile = _profile(request)
+            if not hasattr(profile, needs):
+                return problem(404, lacks[0], f"{profile.name} {lacks[1]}")
+            asked = await request_model(request, model, titles[0])
+            if isinstance(asked, web.Response):
+                return asked
+            try:
+                return act(profile, asked, request)
+            except ValueError as exc:
+                return problem(400, titles[1], str(exc))
+
+        return handler
+
+    def _token(profile: Any, asked: _TokenRequest, request: web.BaseRequest) -> web.Response:
+        token = profile.issue_token(asked.integration)
+        return reply({"token": token, "integration": asked.integration}, status=201)
+
+    def _webhook(profile: Any, asked: _WebhookRequest, request: web.BaseRequest) -> web.Response:
+        path = profile.issue_webhook(asked.user_id, tuple(asked.scope))
+        return reply({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
+
+    def _app_tokens(profile: Any, asked: _WebhookRequest, request: web.BaseRequest) -> web.Response:
+        origin = str(request.url.origin())
+        issued = profile.issue_app_tokens(asked.user_id, tuple(asked.scope), origin)
+        return reply(issued, status=201)
+
+    def _integration(
+        profile: Any, asked: _IntegrationRequest, request: web.BaseRequest
+    ) -> web.Response:
+        app = profile.add_integration(asked.name, redirect_uri=asked.redirect_uri)
+        return reply({**vars(app), "code": profile.authorization_code(app.client_id)}, status=201)
+
+    issue_token = issuer(
+        "issue_token",
+        ("No tokens here", "has no tokens"),
+        _TokenRequest,
+        ("Invalid token request", "Too many tokens"),
+        _token,
+    )
+    issue_webhook = issuer(
+        "issue_webhook",
+        ("No webhooks here", "has no webhooks"),
+        _WebhookRequest,
+        ("Invalid webhook request", "Too many webhooks"),
+        _webhook,
+    )
+    issue_app_tokens = issuer(
+        "issue_app_tokens",
+        ("No applications here", "has no OAuth application"),
+        _WebhookRequest,
+        ("Invalid token request", "Too many tokens"),
+        _app_tokens,
+    )
+    add_integration = issuer(
+        "add_integration",
+        ("No OAuth here", "has no OAuth integrations"),
+        _IntegrationRequest,
+        ("Invalid integration request", "Too many integrations"),
+        _integration,
+    )
 
     def revoker(revoke: str, store: str, param: str, thing: str) -> Handler:
         """``DELETE``: the profile's ``revoke(key)`` for a key its ``store`` holds; 404 else."""
@@ -158,31 +229,6 @@ def crm_routes(server: MockServer) -> list[tuple[str, str, Handler]]:
 
     revoke_token = revoker("revoke_token", "tokens", "token", "token")
     revoke_webhook = revoker("revoke_webhook", "webhooks", "secret", "webhook")
-
-    async def issue_webhook(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if not hasattr(profile, "issue_webhook"):
-            return problem(404, "No webhooks here", f"{profile.name} has no webhooks")
-        asked = await request_model(request, _WebhookRequest, "Invalid webhook request")
-        if isinstance(asked, web.Response):
-            return asked
-        try:
-            path = profile.issue_webhook(asked.user_id, tuple(asked.scope))
-        except ValueError as exc:
-            return problem(400, "Too many webhooks", str(exc))
-        return reply({"path": path, "url": f"{request.url.origin()}{path}"}, status=201)
-
-    async def issue_app_tokens(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if not hasattr(profile, "issue_app_tokens"):
-            return problem(404, "No applications here", f"{profile.name} has no OAuth application")
-        asked = await request_model(request, _WebhookRequest, "Invalid token request")
-        if isinstance(asked, web.Response):
-            return asked
-        issued = profile.issue_app_tokens(
-            asked.user_id, tuple(asked.scope), str(request.url.origin())
-        )
-        return reply(issued, status=201)
 
     async def crm_clock(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)
@@ -216,19 +262,6 @@ def crm_routes(server: MockServer) -> list[tuple[str, str, Handler]]:
         if hasattr(profile, "unblock"):
             profile.unblock()
         return web.Response(status=204)
-
-    async def add_integration(request: web.BaseRequest) -> web.Response:
-        profile = _profile(request)
-        if not hasattr(profile, "add_integration"):
-            return problem(404, "No OAuth here", f"{profile.name} has no OAuth integrations")
-        asked = await request_model(request, _IntegrationRequest, "Invalid integration request")
-        if isinstance(asked, web.Response):
-            return asked
-        try:
-            app = profile.add_integration(asked.name, redirect_uri=asked.redirect_uri)
-        except ValueError as exc:
-            return problem(400, "Too many integrations", str(exc))
-        return reply({**vars(app), "code": profile.authorization_code(app.client_id)}, status=201)
 
     async def authorization_code(request: web.BaseRequest) -> web.Response:
         profile = _profile(request)

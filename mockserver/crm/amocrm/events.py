@@ -21,7 +21,7 @@ Filters: ``filter[id]``, ``filter[type]``, ``filter[entity]``, ``filter[entity_i
 ``filter[created_at]`` (a number or ``[from]``/``[to]``),
 ``filter[value_after][leads_statuses][N][pipeline_id|status_id]``; ``with=lead_name``,
 ``contact_name``, ``company_name`` add ``_embedded.entity {id, name}``; newest first;
-``limit`` 1 to 100. The feed is in memory, bounded (:data:`MAX_EVENTS`).
+``limit`` 1 to 100 (more is 100). The feed is in memory, bounded (:data:`MAX_EVENTS`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from .entities import USER_ID
+from .listing import number
 from .problems import hal, invalid
 
 if TYPE_CHECKING:
@@ -214,10 +215,10 @@ def _numbers(value: Any, path: str) -> set[int]:
 
 def _range(value: Any, path: str) -> tuple[int, int]:
     if isinstance(value, dict):
-        low = _one_number(value.get("from", -(2**62)), f"{path}.from")
-        high = _one_number(value.get("to", 2**62), f"{path}.to")
+        low = number(value.get("from", -(2**62)), f"{path}.from")
+        high = number(value.get("to", 2**62), f"{path}.to")
         return (low, high)
-    one = _one_number(value, path)
+    one = number(value, path)
     return (one, one)
 
 
@@ -230,8 +231,8 @@ def _statuses(value: Any) -> set[tuple[int, int]] | None:
     path = "filter.value_after.leads_statuses"
     return {
         (
-            _one_number(pair.get("pipeline_id", 0), f"{path}.pipeline_id"),
-            _one_number(pair.get("status_id", 0), f"{path}.status_id"),
+            number(pair.get("pipeline_id", 0), f"{path}.pipeline_id"),
+            number(pair.get("status_id", 0), f"{path}.status_id"),
         )
         for pair in (items if isinstance(items, list) else [])
         if isinstance(pair, dict)
@@ -242,10 +243,11 @@ def list_events(call: Call) -> web.Response:
     from .routes import page_links
 
     query = call.record.query if isinstance(call.record.query, dict) else {}
-    page = _one_number(query.get("page", 1), "page")
-    limit = _one_number(query.get("limit", 50), "limit")
-    if page < 1 or not 1 <= limit <= 100:
-        raise invalid("Range", "limit" if page >= 1 else "page", "page from 1, limit 1 to 100.")
+    page = number(query.get("page", 1), "page")
+    limit = number(query.get("limit", 50), "limit")
+    if page < 1 or limit < 1:
+        raise invalid("Range", "limit" if page >= 1 else "page", "page and limit from 1.")
+    limit = min(limit, 100)  # at most 100 a page; more is a full page, as lists of 250 are
     given = query.get("filter")
     if given not in (None, "") and not isinstance(given, dict):
         raise invalid("InvalidType", "filter", "An object is expected (filter[key]=value).")
@@ -317,10 +319,3 @@ def _shown(call: Call, event: Mapping[str, Any], names: set[str]) -> dict[str, A
             }
         }
     return out
-
-
-def _one_number(value: Any, path: str) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        raise invalid("InvalidType", path, f"A number is expected, got {value!r}.") from None

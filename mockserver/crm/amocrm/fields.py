@@ -12,6 +12,8 @@ multitext value names its option by ``value`` (the option's text), ``enum_id`` o
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any, Final
@@ -23,6 +25,10 @@ __all__ = ["DATE_TYPES", "DEFAULT_FIELDS", "ENUM_TYPES", "Catalogue", "timestamp
 #: Types whose values pick one of the field's options (``enums``).
 ENUM_TYPES: Final = frozenset({"select", "multiselect", "radiobutton", "multitext", "category"})
 NUMERIC: Final = frozenset({"numeric", "price", "monetary"})
+#: PHP's numeric strings (``is_numeric``): white space, a sign, digits with a point, an exponent.
+_PHP_NUMERIC: Final = re.compile(
+    r"[ \t\n\r\v\f]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\n\r\v\f]*"
+)
 #: Types whose value is a moment: a Unix timestamp, or a date text the official library
 #: sends (``DateCustomFieldValueModel::toApi``: RFC 3339; its older releases ``Y-m-d``,
 #: and ``Y-m-d H:i:s`` for ``date_time``). Kept and read back as the timestamp.
@@ -92,6 +98,10 @@ CREATABLE: Final = frozenset(
 )  # fmt: skip
 #: Fields an account may have, per entity type (amoCRM's own cap is in the hundreds).
 MAX_FIELDS: Final = 500
+#: The most options a created field has, and the longest name or option text it keeps
+#: (**decision**: the documentation gives no bound; 500 fields may be created).
+MAX_OPTIONS: Final = 999
+MAX_TEXT: Final = 255
 FIRST_CREATED_ID: Final = 1_000_000
 
 _CHOICE = "The value you selected is not a valid choice."
@@ -170,6 +180,8 @@ class Catalogue:
         name = spec.get("name")
         if not isinstance(name, str) or not name.strip():
             errors.append(_error("NotBlank", "name", "This value should not be blank."))
+        elif len(name) > MAX_TEXT:
+            errors.append(_error("Length", "name", f"At most {MAX_TEXT} characters."))
         kind = spec.get("type")
         if not isinstance(kind, str) or kind not in CREATABLE:  # a list or object: no type
             errors.append(
@@ -192,6 +204,8 @@ class Catalogue:
             errors.append(
                 _error("NotBlank", "enums", "A list of options {value, sort} is expected.")
             )
+        elif kind in ENUM_TYPES and isinstance(enums, list):
+            errors += _option_problems(enums)
         return errors
 
     def add(self, entity: str, key: int, spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -202,7 +216,9 @@ class Catalogue:
             "name": spec["name"].strip(),
             "type": spec["type"],
             "entity": entity,
-            "enums": {o["value"]: key * 10 + n for n, o in enumerate(options or [], 1)},
+            # Option ids are the account's: room for MAX_OPTIONS under each field's id
+            # (key * 10 gave a field's 10th option the next field's first id).
+            "enums": {o["value"]: key * 1000 + n for n, o in enumerate(options or [], 1)},
             "created": True,
         }
         self.fields[key] = entry
@@ -386,12 +402,36 @@ class Catalogue:
 
 
 def _numeric(value: Any) -> bool:
+    """What PHP's ``is_numeric`` takes (ASCII digits, a sign, a point, an exponent, white
+    space around; not ``nan``, ``inf``, ``1_000``, ``٣`` or hex, all of which Python's
+    ``float`` reads) and is a finite amount (``1e400`` is not)."""
     if isinstance(value, bool):
         return False
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return True
-    try:
-        float(str(value))
-    except ValueError:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if not isinstance(value, str) or not _PHP_NUMERIC.fullmatch(value):
         return False
-    return True
+    return math.isfinite(float(value))
+
+
+def _option_problems(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A created field's options: at most :data:`MAX_OPTIONS`, each a distinct text of at
+    most :data:`MAX_TEXT` characters (two alike would be one option)."""
+    if len(options) > MAX_OPTIONS:
+        return [_error("TooManyValues", "enums", f"At most {MAX_OPTIONS} options.")]
+    errors = []
+    seen: set[str] = set()
+    for index, option in enumerate(options):
+        value = option["value"]
+        if len(value) > MAX_TEXT:
+            errors.append(
+                _error("Length", f"enums.{index}.value", f"At most {MAX_TEXT} characters.")
+            )
+        elif value in seen:
+            errors.append(
+                _error("NotUnique", f"enums.{index}.value", f"The option {value!r} is given twice.")
+            )
+        seen.add(value)
+    return errors

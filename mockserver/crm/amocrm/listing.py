@@ -11,22 +11,28 @@ crm_platform/filters-api): ``id``, ``name`` (one or a list), ``price``,
 (``{field_id: [values]}`` or ``{field_id: {from, to}}``). ``order`` takes
 ``created_at``, ``updated_at`` or ``id`` with ``asc`` or ``desc``.
 
-A malformed value (``filter[id]=abc``, ``order[id]=up``, ``limit=300``) is a 400
-with ``validation-errors`` naming it; a filter key the fake does not know is
+A malformed value (``filter[id]=abc``, ``order[id]=up``, ``limit=0``) is a 400
+with ``validation-errors`` naming it (a ``limit`` over 250 is a page of 250, as API v4
+serves it); a filter key the fake does not know is
 ignored, as amoCRM ignores what it does not filter on.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from operator import itemgetter
 from typing import Any, Final
 
 from .problems import invalid
 
-__all__ = ["ORDER_FIELDS", "Listing", "parse_listing"]
+__all__ = ["MAX_LIMIT", "ORDER_FIELDS", "Listing", "number", "parse_listing"]
 
 ORDER_FIELDS: Final = ("created_at", "updated_at", "id")
+_INTEGER: Final = re.compile(r"[+-]?[0-9]+")
+PHP_INT_MAX: Final = 2**63 - 1
+#: The most entities a list page holds: a larger ``limit`` is served at this.
+MAX_LIMIT: Final = 250
 _SETS: Final = (
     "id",
     "created_by",
@@ -94,11 +100,17 @@ def _only_digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
-def _number(value: Any, path: str) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        raise invalid("InvalidType", path, f"A number is expected, got {value!r}.") from None
+def number(value: Any, path: str) -> int:
+    """A query's whole number: ASCII digits with an optional sign (not Python's ``int``,
+    which takes ``٣``, ``1_0`` and `` 5``, and raises past 4 300 digits), held to PHP's
+    64 bits, else ``InvalidType`` at ``path``."""
+    text = str(value)
+    if isinstance(value, bool) or not _INTEGER.fullmatch(text):
+        shown = text if len(text) <= 80 else text[:80] + "…"
+        raise invalid("InvalidType", path, f"A number is expected, got {shown!r}.")
+    if len(text.lstrip("+-0")) > 19:  # past 64 bits PHP's (int) stops at PHP_INT_MAX
+        return -PHP_INT_MAX if text.startswith("-") else PHP_INT_MAX
+    return max(-PHP_INT_MAX, min(int(text), PHP_INT_MAX))
 
 
 def _many(value: Any) -> list[Any]:
@@ -109,8 +121,8 @@ def _many(value: Any) -> list[Any]:
 
 def _range_test(key: str, value: Any, path: str) -> Predicate:
     if isinstance(value, dict) and ("from" in value or "to" in value):
-        low = _number(value["from"], f"{path}.from") if "from" in value else None
-        high = _number(value["to"], f"{path}.to") if "to" in value else None
+        low = number(value["from"], f"{path}.from") if "from" in value else None
+        high = number(value["to"], f"{path}.to") if "to" in value else None
 
         def within(record: Mapping[str, Any]) -> bool:
             got = record.get(key)
@@ -119,7 +131,7 @@ def _range_test(key: str, value: Any, path: str) -> Predicate:
             return (low is None or got >= low) and (high is None or got <= high)
 
         return within
-    wanted = {_number(item, path) for item in _many(value)}
+    wanted = {number(item, path) for item in _many(value)}
     return lambda record: record.get(key) in wanted
 
 
@@ -133,8 +145,8 @@ def _field_test(field_id: int, value: Any, path: str) -> Predicate:
         return []
 
     if isinstance(value, dict) and ("from" in value or "to" in value):
-        low = _number(value["from"], f"{path}.from") if "from" in value else None
-        high = _number(value["to"], f"{path}.to") if "to" in value else None
+        low = number(value["from"], f"{path}.from") if "from" in value else None
+        high = number(value["to"], f"{path}.to") if "to" in value else None
 
         def within(record: Mapping[str, Any]) -> bool:
             for got in values(record):
@@ -162,10 +174,10 @@ def _statuses_test(value: Any) -> Predicate:
             (
                 None
                 if pipeline in (None, "")
-                else _number(pipeline, f"filter.statuses.{index}.pipeline_id"),
+                else number(pipeline, f"filter.statuses.{index}.pipeline_id"),
                 None
                 if status in (None, "")
-                else _number(status, f"filter.statuses.{index}.status_id"),
+                else number(status, f"filter.statuses.{index}.status_id"),
             )
         )
     return lambda record: any(
@@ -180,12 +192,18 @@ def parse_listing(query: Any, orders: tuple[str, ...] = ORDER_FIELDS) -> Listing
     ``orders`` are the fields ``order[...]`` may name."""
     listing = Listing()
     query = query if isinstance(query, dict) else {}
-    listing.page = _number(query.get("page", 1), "page")
-    listing.limit = _number(query.get("limit", 50), "limit")
+    listing.page = number(query.get("page", 1), "page")
+    listing.limit = number(query.get("limit", 50), "limit")
     if listing.page < 1:
         raise invalid("Range", "page", "page must be 1 or more.")
-    if not 1 <= listing.limit <= 250:
-        raise invalid("Range", "limit", "limit must be 1 to 250.")
+    if listing.limit < 1:
+        raise invalid("Range", "limit", "limit must be 1 or more.")
+    # More than a page holds is a full page: "api/v4 returns at most 250 records on a page"
+    # (amoCRM's answer in amocrm/amocrm-api-php issue #210), not a refusal.
+    listing.limit = min(listing.limit, MAX_LIMIT)
+    for name in ("query", "with"):  # a text (query[]=a was searched as "['a']")
+        if isinstance(query.get(name), (dict, list)):
+            raise invalid("InvalidType", name, "This value should be of type string.")
     listing.query = str(query.get("query", "")).strip().lower()
     with_ = query.get("with", "")
     listing.with_ = frozenset(part.strip() for part in str(with_).split(",") if part.strip())
@@ -199,7 +217,7 @@ def parse_listing(query: Any, orders: tuple[str, ...] = ORDER_FIELDS) -> Listing
         path = f"filter.{name}"
         key = _ALIASES.get(name, name)
         if key in _SETS:
-            listing.tests.append(_in(key, {_number(item, path) for item in _many(value)}))
+            listing.tests.append(_in(key, {number(item, path) for item in _many(value)}))
         elif key in _RANGES:
             listing.tests.append(_range_test(key, value, path))
         elif key in _TEXT_SETS:
@@ -212,7 +230,7 @@ def parse_listing(query: Any, orders: tuple[str, ...] = ORDER_FIELDS) -> Listing
             if not isinstance(value, dict):
                 raise invalid("InvalidType", path, "An object keyed by field id is expected.")
             for field_key, field_value in value.items():
-                field_id = _number(field_key, f"{path}.{field_key}")
+                field_id = number(field_key, f"{path}.{field_key}")
                 listing.tests.append(_field_test(field_id, field_value, f"{path}.{field_key}"))
     return listing
 

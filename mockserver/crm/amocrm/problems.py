@@ -9,12 +9,23 @@ with dotted ``path``s), and the bodies quoted in amocrm/amocrm-api-php issues #2
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
 from aiohttp import web
 
-__all__ = ["BLOCKED_PAGE", "HAL", "PROBLEM", "Invalid", "blocked", "hal", "invalid", "problem"]
+__all__ = [
+    "BLOCKED_PAGE",
+    "HAL",
+    "PROBLEM",
+    "Invalid",
+    "blocked",
+    "hal",
+    "invalid",
+    "problem",
+    "request_id",
+]
 
 PROBLEM: Final = "application/problem+json"
 HAL: Final = "application/hal+json"
@@ -23,6 +34,19 @@ BLOCKED_PAGE: Final = (
     "<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
+
+
+def request_id(item: Any, index: int) -> str:
+    """The ``request_id`` an answer echoes for the item at ``index``: its text, or what JSON
+    writes of another value (``7``, ``true``, ``{"a":1}``); its place when absent or
+    ``null`` (**[inference]**: the documentation shows text only; a Python ``repr`` such as
+    ``{'a': 1}`` or ``None`` was echoed before)."""
+    given = item.get("request_id") if isinstance(item, Mapping) else None
+    if given is None:
+        return str(index)
+    if isinstance(given, str):
+        return given
+    return json.dumps(given, ensure_ascii=False, separators=(",", ":"))
 
 
 class Invalid(Exception):

@@ -46,6 +46,9 @@ MAX_LOGGED_BODY = 64 * 1024
 #: Long-lived tokens and OAuth integrations an account keeps (both survive a reset).
 MAX_TOKENS = 1_000
 MAX_INTEGRATIONS = 1_000
+#: The longest integration name and ``redirect_uri`` kept (1 000 of each may be kept).
+MAX_NAME = 256
+MAX_URI = 2048
 ALL_LINKED = frozenset({"contacts", "companies", "leads"})
 
 
@@ -145,6 +148,7 @@ class AmoCRM(CrmProfile):
     ) -> str:
         """A long-lived token for ``integration`` (each integration has its own 7/s budget):
         a JWT valid ``lifetime`` seconds (amoCRM allows 1 day to 5 years)."""
+        _bounded("integration", integration, MAX_NAME)
         if len(self.tokens) >= MAX_TOKENS:
             raise ValueError(
                 f"the account keeps at most {MAX_TOKENS} long-lived tokens; revoke one "
@@ -168,7 +172,10 @@ class AmoCRM(CrmProfile):
         client_secret: str | None = None,
     ) -> Integration:
         """An OAuth integration (``client_id``, ``client_secret``, ``redirect_uri``);
-        ``ValueError`` past :data:`MAX_INTEGRATIONS`."""
+        ``ValueError`` past :data:`MAX_INTEGRATIONS`, or for a name past 256 characters or
+        a ``redirect_uri`` past 2 048."""
+        _bounded("name", name, MAX_NAME)
+        _bounded("redirect_uri", redirect_uri, MAX_URI)
         if len(self.oauth.integrations) >= MAX_INTEGRATIONS:
             raise ValueError(
                 f"the account keeps at most {MAX_INTEGRATIONS} integrations (kept across a "
@@ -496,3 +503,8 @@ class AmoCRM(CrmProfile):
                 request, hang=fault.seconds if fault.kind.endswith("hang") else None
             )
         return response
+
+
+def _bounded(field: str, value: str, most: int) -> None:
+    if len(value) > most:
+        raise ValueError(f"{field}: at most {most} characters, got {len(value)}")

@@ -27,7 +27,7 @@ from aiohttp import web
 from . import events, webhooks
 from .entities import LINKABLE, USER_ID, php_int
 from .listing import parse_listing
-from .problems import Invalid, hal, invalid
+from .problems import Invalid, hal, invalid, request_id
 
 if TYPE_CHECKING:
     from .routes import Call
@@ -67,7 +67,10 @@ def embedded_errors(call: Call, entity: str, item: Mapping[str, Any]) -> list[di
         return []
     errors = []
     for kind in LINKABLE[entity]:
-        for number, ref in enumerate(embedded.get(kind) or []):
+        refs = embedded.get(kind)
+        if not isinstance(refs, list):  # not a list: shape_errors says so (a 5 was a 500)
+            continue
+        for number, ref in enumerate(refs):
             if (
                 isinstance(ref, dict)
                 and "id" in ref
@@ -88,7 +91,8 @@ def link_embedded(call: Call, entity: str, key: int, item: Mapping[str, Any]) ->
     if not isinstance(embedded, dict):
         return
     for kind in LINKABLE[entity]:
-        for ref in embedded.get(kind) or []:
+        refs = embedded.get(kind)
+        for ref in refs if isinstance(refs, list) else []:
             if isinstance(ref, dict) and isinstance(ref.get("id"), int):
                 main = {"main_contact": True} if ref.get("is_main") else None
                 link(call, entity, key, kind, ref["id"], main)
@@ -246,7 +250,7 @@ def _note_errors(
             }
         )
     params = item.get("params")
-    if creating and not isinstance(params, dict):
+    if (creating or "params" in item) and not isinstance(params, dict):  # an update too
         errors.append({"code": "InvalidType", "path": "params", "detail": "An object is expected."})
     elif (
         kind in ("common", "service_message", "sms_in", "sms_out")
@@ -271,7 +275,7 @@ def _note_items(call: Call, creating: bool) -> list[dict[str, Any]]:
         if not creating and not known(call.amo.store.records[f"{entity}_notes"], item.get("id")):
             errors.append({"code": "NotFound", "path": "id", "detail": "Note not found."})
         if errors:
-            failures.append({"request_id": str(item.get("request_id", index)), "errors": errors})
+            failures.append({"request_id": request_id(item, index), "errors": errors})
     if failures:
         raise Invalid(failures)
     return items
@@ -313,7 +317,7 @@ def add_notes(call: Call) -> web.Response:
             {
                 "id": key,
                 "entity_id": item["entity_id"],
-                "request_id": str(item.get("request_id", index)),
+                "request_id": request_id(item, index),
                 "_links": _note_link(call, entity, note),
             }
         )
@@ -350,7 +354,7 @@ def update_notes(call: Call) -> web.Response:
                 "id": note["id"],
                 "entity_id": note["entity_id"],
                 "updated_at": note["updated_at"],
-                "request_id": str(item.get("request_id", index)),
+                "request_id": request_id(item, index),
                 "_links": _note_link(call, entity, note),
             }
         )
@@ -390,6 +394,13 @@ def get_note(call: Call) -> web.Response:
     return hal({**note, "_links": _note_link(call, entity, note)})
 
 
+def _note_text(note: Mapping[str, Any]) -> str:
+    """What ``query`` searches in a note: its text (a note kept without an object of
+    ``params``, as an update could once leave one, has none)."""
+    params = note.get("params")
+    return str(params.get("text", "")).lower() if isinstance(params, dict) else ""
+
+
 def list_notes(call: Call) -> web.Response:
     from .routes import page_links
 
@@ -398,7 +409,7 @@ def list_notes(call: Call) -> web.Response:
     notes = list(call.amo.store.records[f"{entity}_notes"].values())
     if "id" in call.params:
         notes = [n for n in notes if n["entity_id"] == int(call.params["id"])]
-    chosen = listing.select(notes, lambda note: str(note.get("params", {}).get("text", "")).lower())
+    chosen = listing.select(notes, _note_text)
     chunk = chosen[(listing.page - 1) * listing.limit : listing.page * listing.limit]
     if not chunk:
         return web.Response(status=204)

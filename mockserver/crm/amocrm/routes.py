@@ -31,7 +31,7 @@ from .entities import (
     tags,
 )
 from .listing import parse_listing
-from .problems import Invalid, hal, invalid, problem
+from .problems import Invalid, hal, invalid, problem, request_id
 
 if TYPE_CHECKING:
     from mockserver.journal import RecordedRequest
@@ -58,11 +58,15 @@ class Call:
 
 Handler = Callable[[Call], web.Response]
 _E = "(?P<entity>leads|contacts|companies)"
+#: An id in a path: ASCII digits that fit in PHP's 64-bit int (``\d`` would take ``٣``, and
+#: Python's ``int`` of 5 000 digits raises); anything else is no API method.
+_ID = "[0-9]{1,19}"
 ROUTES: Final[list[tuple[re.Pattern[str], dict[str, Handler]]]] = []
 
 
 def route(pattern: str, **handlers: Handler) -> None:
-    ROUTES.append((re.compile(pattern.replace("{E}", _E) + r"/?\Z"), handlers))
+    pattern = pattern.replace("{E}", _E).replace("{ID}", _ID)
+    ROUTES.append((re.compile(pattern + r"/?\Z"), handlers))
 
 
 def dispatch(call: Call, path: str) -> web.Response:
@@ -92,10 +96,6 @@ def items_of(call: Call) -> list[dict[str, Any]]:
     if len(body) > 250:
         raise invalid("TooManyEntities", "", "No more than 250 items per request.")
     return body
-
-
-def request_id(item: Mapping[str, Any], index: int) -> str:
-    return str(item.get("request_id", index))
 
 
 def check_items(call: Call, entity: str, items: list[dict[str, Any]]) -> None:
@@ -412,12 +412,12 @@ def not_deletable(call: Call) -> web.Response:
 
 route("/account", GET=account.get_account)
 route("/leads/pipelines", GET=account.list_pipelines)
-route(r"/leads/pipelines/(?P<id>\d+)", GET=account.get_pipeline)
-route(r"/leads/pipelines/(?P<id>\d+)/statuses", GET=account.list_statuses)
+route(r"/leads/pipelines/(?P<id>{ID})", GET=account.get_pipeline)
+route(r"/leads/pipelines/(?P<id>{ID})/statuses", GET=account.list_statuses)
 route("/users", GET=account.list_users)
-route(r"/users/(?P<id>\d+)", GET=account.get_user)
+route(r"/users/(?P<id>{ID})", GET=account.get_user)
 route("/{E}/custom_fields", GET=account.list_fields, POST=account.add_fields)
-route(r"/{E}/custom_fields/(?P<id>\d+)", GET=account.get_field, DELETE=account.delete_field)
+route(r"/{E}/custom_fields/(?P<id>{ID})", GET=account.get_field, DELETE=account.delete_field)
 route("/leads/complex", POST=complex_leads)
 route("/events", GET=events.list_events)
 route("/events/(?P<id>[0-9a-z]{1,64})", GET=events.get_event)
@@ -426,15 +426,17 @@ route(
     "/{E}/notes", GET=relations.list_notes, POST=relations.add_notes, PATCH=relations.update_notes
 )
 route(
-    r"/{E}/(?P<id>\d+)/notes",
+    r"/{E}/(?P<id>{ID})/notes",
     GET=relations.list_notes,
     POST=relations.add_notes,
     PATCH=relations.update_notes,
 )
-route(r"/{E}/(?P<id>\d+)/notes/(?P<note>\d+)", GET=relations.get_note, PATCH=relations.update_note)
-route(r"/{E}/(?P<id>\d+)/link", POST=relations.link_many)
-route(r"/{E}/(?P<id>\d+)/unlink", POST=relations.unlink_many)
-route(r"/{E}/(?P<id>\d+)/links", GET=relations.list_links)
+route(
+    r"/{E}/(?P<id>{ID})/notes/(?P<note>{ID})", GET=relations.get_note, PATCH=relations.update_note
+)
+route(r"/{E}/(?P<id>{ID})/link", POST=relations.link_many)
+route(r"/{E}/(?P<id>{ID})/unlink", POST=relations.unlink_many)
+route(r"/{E}/(?P<id>{ID})/links", GET=relations.list_links)
 route("/{E}/link", POST=relations.link_many)
 route("/{E}/unlink", POST=relations.unlink_many)
 route("/leads/unsorted", GET=unsorted.list_unsorted)
@@ -443,7 +445,7 @@ route("/leads/unsorted/(?P<uid>[0-9a-f]{40})", GET=unsorted.get_unsorted)
 route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/accept", POST=unsorted.accept)
 route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/decline", POST=unsorted.decline)
 route("/tasks", GET=tasks.list_tasks, POST=tasks.add_tasks, PATCH=tasks.update_tasks)
-route(r"/tasks/(?P<id>\d+)", GET=tasks.get_task, PATCH=tasks.update_task)
+route(r"/tasks/(?P<id>{ID})", GET=tasks.get_task, PATCH=tasks.update_task)
 route("/webhooks", GET=webhooks.list_hooks, POST=webhooks.subscribe, DELETE=webhooks.unsubscribe)
 route("/{E}", GET=list_entities, POST=add_entities, PATCH=update_entities, DELETE=not_deletable)
-route(r"/{E}/(?P<id>\d+)", GET=get_one, PATCH=update_one, DELETE=not_deletable)
+route(r"/{E}/(?P<id>{ID})", GET=get_one, PATCH=update_one, DELETE=not_deletable)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from .listing import parse_listing
-from .problems import Invalid, hal, invalid
+from .problems import Invalid, hal, invalid, request_id
 
 if TYPE_CHECKING:
     from .profile import AmoCRM
@@ -134,12 +134,9 @@ def add_tags(call: Call) -> web.Response:
     for index, item in enumerate(body):
         name = item.get("name") if isinstance(item, dict) else None
         if not isinstance(name, str) or not name.strip():
-            request_id = (
-                str(item.get("request_id", index)) if isinstance(item, dict) else str(index)
-            )
             failures.append(
                 {
-                    "request_id": request_id,
+                    "request_id": request_id(item, index),
                     "errors": [
                         {"code": "NotBlank", "path": "name", "detail": "A tag needs a name."}
                     ],
@@ -148,7 +145,7 @@ def add_tags(call: Call) -> web.Response:
     if failures:
         raise Invalid(failures)
     made = [
-        {**resolve(call.amo, entity, item, "name"), "request_id": str(item.get("request_id", n))}
+        {**resolve(call.amo, entity, item, "name"), "request_id": request_id(item, n)}
         for n, item in enumerate(body)
     ]
     return hal({"_embedded": {"tags": made}})

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from .entities import ENTITIES, USER_ID, php_int
 from .listing import parse_listing
-from .problems import Invalid, hal, invalid
+from .problems import Invalid, hal, invalid, request_id
 from .relations import known
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def _items(call: Call, creating: bool) -> list[dict[str, Any]]:
         if not creating and not known(call.amo.store.records["tasks"], item.get("id")):
             errors.append({"code": "NotFound", "path": "id", "detail": "Task not found."})
         if errors:
-            failures.append({"request_id": str(item.get("request_id", index)), "errors": errors})
+            failures.append({"request_id": request_id(item, index), "errors": errors})
     if failures:
         raise Invalid(failures)
     return body
@@ -180,7 +180,7 @@ def add_tasks(call: Call) -> web.Response:
         answered.append(
             {
                 "id": key,
-                "request_id": str(item.get("request_id", index)),
+                "request_id": request_id(item, index),
                 "_links": _link(call, task),
             }
         )
@@ -204,7 +204,7 @@ def _update(call: Call, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "id": task["id"],
                 "updated_at": task["updated_at"],
-                "request_id": str(item.get("request_id", index)),
+                "request_id": request_id(item, index),
                 "_links": _link(call, task),
             }
         )

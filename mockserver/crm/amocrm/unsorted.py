@@ -29,7 +29,7 @@ from aiohttp import web
 from . import relations
 from .entities import FIRST_STATUS, INCOMING, PIPELINE, php_int, shape_errors
 from .listing import parse_listing
-from .problems import Invalid, hal, invalid
+from .problems import Invalid, hal, invalid, request_id
 
 if TYPE_CHECKING:
     from .routes import Call
@@ -177,7 +177,7 @@ def add_unsorted(call: Call) -> web.Response:
     if len(body) > 250:
         raise invalid("TooManyEntities", "", "No more than 250 items per request.")
     failures = [
-        {"request_id": str(item.get("request_id", index)), "errors": errors}
+        {"request_id": request_id(item, index), "errors": errors}
         for index, item in enumerate(body)
         if (errors := _errors(call, category, item))
     ]
@@ -227,9 +227,7 @@ def add_unsorted(call: Call) -> web.Response:
             "state": "incoming",
         }
         call.amo.store.put("unsorted", key, record)
-        answered.append(
-            {**_shown(call, record, full=False), "request_id": str(item.get("request_id", index))}
-        )
+        answered.append({**_shown(call, record, full=False), "request_id": request_id(item, index)})
     kept = call.amo.store.records["unsorted"]
     while len(kept) > MAX_UNSORTED:
         del kept[next(iter(kept))]

@@ -58,6 +58,8 @@ EVENTS: Final = frozenset(
 )
 ELEMENT_TYPES: Final = {"contacts": 1, "leads": 2, "companies": 3}
 MAX_HOOKS: Final = 100
+#: The longest ``destination`` kept (**decision**: 100 webhooks must not hold 100 bodies).
+MAX_DESTINATION: Final = 2048
 
 
 @dataclass
@@ -206,6 +208,12 @@ def add_hook(
 ) -> dict[str, Any]:
     """Subscribe ``destination`` to ``settings`` (a second call for the same destination
     replaces them); the stored webhook. :class:`Invalid` names what is wrong."""
+    if isinstance(destination, str) and len(destination) > MAX_DESTINATION:
+        raise invalid(
+            "InvalidUrl",
+            "destination",
+            f"At most {MAX_DESTINATION} characters, got {len(destination)}.",
+        )
     parts = urlsplit(destination) if isinstance(destination, str) else None
     if (
         parts is None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -33,6 +34,21 @@ _UF_NAME: Final = re.compile(r"[A-Z0-9_]{1,50}")
 #: id × 100 + its place, so a 100th item would take the next field's first id).
 MAX_USERFIELDS: Final = 500
 MAX_LIST_ITEMS: Final = 99
+#: The most one custom field's description may weigh as JSON (labels, SETTINGS, XML_ID,
+#: LIST items): 500 fields per entity must not each hold a request body (**decision**).
+MAX_USERFIELD_BYTES: Final = 32 * 1024
+
+
+def _weighed(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec``, or ``ERROR_CORE`` when it weighs more than :data:`MAX_USERFIELD_BYTES`."""
+    size = len(json.dumps(spec, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+    if size > MAX_USERFIELD_BYTES:
+        raise BitrixError(
+            "ERROR_CORE",
+            f"A custom field's description is at most {MAX_USERFIELD_BYTES // 1024} KiB "
+            f"(labels, SETTINGS, XML_ID and LIST; the fake's bound); this one is {size} bytes",
+        )
+    return spec
 
 
 class Extras:
@@ -84,7 +100,7 @@ class Extras:
         if op == "list":
             return [dict(spec) for spec in mine.values()], {"total": len(mine)}
         if op == "add":
-            spec = self._new_userfield(entity, self._fields_param(params), mine)
+            spec = _weighed(self._new_userfield(entity, self._fields_param(params), mine))
             mine[spec["FIELD_NAME"]] = spec
             result: Any = int(spec["ID"])
         else:
@@ -104,7 +120,7 @@ class Extras:
                 for key in ("SORT", "MANDATORY", "XML_ID", "SETTINGS", "EDIT_FORM_LABEL"):
                     if key in changes:
                         spec[key] = changes[key]
-                mine[found] = spec
+                mine[found] = _weighed(spec)
             result = True
         defined[entity] = mine
         self.store.set_meta("userfields", defined)

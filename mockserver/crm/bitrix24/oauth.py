@@ -15,7 +15,7 @@ from .schema import text, whole_number
 if TYPE_CHECKING:
     from mockserver.crm.base import Clock, Store
 
-__all__ = ["OAuthError", "Tokens", "app_info"]
+__all__ = ["MAX_SCOPES", "SCOPE_WORD", "OAuthError", "Tokens", "app_info", "checked_scope"]
 
 REFRESH_LIFETIME: Final = 28 * 24 * 3600
 CODE_LIFETIME: Final = 30
@@ -23,6 +23,24 @@ CODE_LIFETIME: Final = 30
 _NAMED_TOKEN: Final = re.compile(r"[A-Za-z0-9-]{1,63}\.[0-9a-f]{32}")
 #: How many live tokens of each kind are kept; the oldest go first.
 MAX_TOKENS: Final = 1000
+#: A scope's name (``crm``, ``user_brief``, ``im.import``) and how many one webhook, token
+#: or code holds: with 1 000 of each kept, a scope must not be as large as a request body.
+SCOPE_WORD: Final = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+MAX_SCOPES: Final = 64
+
+
+def checked_scope(scope: tuple[str, ...]) -> tuple[str, ...]:
+    """``scope`` as given, or ``ValueError`` naming what is too many or no scope's name."""
+    scope = tuple(scope)
+    if len(scope) > MAX_SCOPES:
+        raise ValueError(f"scope: at most {MAX_SCOPES} names, got {len(scope)}")
+    for name in scope:
+        if not isinstance(name, str) or not SCOPE_WORD.fullmatch(name):
+            shown = str(name)[:80]
+            raise ValueError(
+                f"scope: got {shown!r}, expected letters, digits, '_', '.' or '-' (1 to 64)"
+            )
+    return scope
 
 
 #: app.info's LICENSE by plan (**[inference]**: the page's examples are "de_std",
@@ -127,7 +145,7 @@ class Tokens:
         event delivery's ``auth``) are the first dropped when the store is full."""
         moment = int(self.clock.timestamp())
         access, refresh = self._new(), self._new()
-        grant: dict[str, Any] = {"user_id": user_id, "scope": list(scope)}
+        grant: dict[str, Any] = {"user_id": user_id, "scope": list(checked_scope(scope))}
         if for_event:
             grant["event"] = True
         tokens = dict(self._table("access"))
@@ -175,7 +193,7 @@ class Tokens:
         codes = dict(self._table("code"))
         codes[code] = {
             "user_id": user_id,
-            "scope": list(scope),
+            "scope": list(checked_scope(scope)),
             "expires": self.clock.timestamp() + CODE_LIFETIME,
         }
         self._save("code", codes)

@@ -1,4 +1,4 @@
-"""The fake portal's front door: ``/rest/{user_id}/{secret}/{method}[.json]`` (an inbound
+"""The fake portal's front door: ``/rest/{user_id}/{secret}/{method}[.json|.xml]`` (an inbound
 webhook), ``/rest/{method}?auth=TOKEN`` (an application's OAuth token) and the
 authorization server's ``/oauth/token/``. A second portal on the same server is named
 (``Bitrix24(portal="b")``) and answers the same under ``/bitrix24/b/``.
@@ -9,7 +9,9 @@ names, JSON), and fails like the real thing: ``{"error", "error_description"}`` 
 documented statuses (each overridable) and the leaky-bucket rate limit (50 then 2 per
 second; enterprise 250 then 5) on the server's clock, which tests drive.
 
-Not emulated: the "operating" time limit, ``.xml`` answers (``.xml`` is answered in JSON).
+A method called with ``.xml`` answers the same in XML (:mod:`.xmlanswer`).
+
+Not emulated: the "operating" time limit.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ from mockserver.models import (
 
 from .batch import run_batch, run_batch_json
 from .events import Events
-from .oauth import OAuthError, Tokens, app_info
+from .oauth import OAuthError, Tokens, app_info, checked_scope
 from .records import Records
 from .schema import ENTITIES, PLANS, STATUSES, BitrixError, text, whole_number
+from .xmlanswer import to_xml, wants_xml
 
 if TYPE_CHECKING:
     from mockserver.journal import RecordedRequest
@@ -195,7 +198,8 @@ class Bitrix24(Records, Events, CrmProfile):
     def issue_webhook(self, user_id: str = "1", scope: tuple[str, ...] = ("crm",)) -> str:
         """A new inbound webhook; returns its path (``/rest/{user_id}/{secret}/``).
 
-        ``ValueError`` for a user id no URL can carry, or past :data:`MAX_WEBHOOKS`."""
+        ``ValueError`` for a user id no URL can carry, a scope past 64 names of 64
+        characters, or past :data:`MAX_WEBHOOKS`."""
         if not CRM_URL_WORD.fullmatch(str(user_id)):
             raise ValueError(f"user_id: got {user_id!r}, expected {CRM_URL_WORD_TEXT}")
         if len(self.webhooks) >= MAX_WEBHOOKS:
@@ -203,8 +207,9 @@ class Bitrix24(Records, Events, CrmProfile):
                 f"{self.name} keeps at most {MAX_WEBHOOKS} webhooks; revoke one "
                 f"(DELETE /__admin/crm/{self.name}/webhooks/{{secret}}) first"
             )
+        scope = checked_scope(scope)
         secret = "b24" + secrets.token_hex(6)
-        self.webhooks[secret] = (str(user_id), tuple(scope))
+        self.webhooks[secret] = (str(user_id), scope)
         self._save_webhooks()
         return f"{self.prefix}/rest/{user_id}/{secret}/"
 
@@ -345,7 +350,7 @@ class Bitrix24(Records, Events, CrmProfile):
         if self._local(record).startswith("/oauth/"):
             return "oauth.token"
         name = record.path.rstrip("/").rsplit("/", 1)[-1]
-        return name.removesuffix(".json").removesuffix(".xml").lower()
+        return name.lower().removesuffix(".json").removesuffix(".xml")
 
     def _authorize(
         self, record: RecordedRequest, params: Mapping[str, Any]
@@ -376,6 +381,14 @@ class Bitrix24(Records, Events, CrmProfile):
     async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         if self._local(record).startswith("/oauth/"):
             return self._oauth(record, request)
+        response = await self._answer(record, request)
+        if wants_xml(record.path) and isinstance(response, web.Response):
+            return _as_xml(response)
+        return response
+
+    async def _answer(
+        self, record: RecordedRequest, request: web.BaseRequest
+    ) -> web.StreamResponse:
         try:
             params = self.params(record)
         except BitrixError as exc:
@@ -386,7 +399,7 @@ class Bitrix24(Records, Events, CrmProfile):
         _, scopes, method = who
         _CALLER_SCOPES.set(scopes)  # this request's task only: for `scope`, batches too
         via_token = self._local(record).count("/") == 2
-        method = method.removesuffix(".json").removesuffix(".xml").lower()
+        method = method.lower().removesuffix(".json").removesuffix(".xml")
         if method not in METHODS:
             return self._error("ERROR_METHOD_NOT_FOUND", "Method not found!")
         if method not in _NO_SCOPE and method.split(".")[0] not in scopes:
@@ -504,6 +517,19 @@ class Bitrix24(Records, Events, CrmProfile):
             entity_id = result[0] if parts[2] == "add" else whole_number(text(params.get("id")))
             self.queue_event(parts[1], parts[2], str(entity_id))
         return result
+
+
+def _as_xml(response: web.Response) -> web.Response:
+    """A JSON answer (result or error) written as XML, with its status; any other answer
+    (a fault's HTML page, an empty body) as it is."""
+    if response.content_type != "application/json" or not isinstance(response.body, bytes):
+        return response
+    data = json.loads(response.body)
+    if not isinstance(data, dict):
+        return response
+    return web.Response(
+        text=to_xml(data), status=response.status, content_type="text/xml", charset="utf-8"
+    )
 
 
 def _multipart_as_query(record: RecordedRequest) -> str:

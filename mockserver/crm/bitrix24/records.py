@@ -332,8 +332,8 @@ class Records(Extras):
             return all(test(seen) for test in tests)
 
         # start is a page (IRestService::getNavData): page intval(start / 50) + 1, so
-        # 2 is the first page and 69 the second; any negative start is the first 50
-        # found, uncounted (nTopCount).
+        # 2 is the first page and 69 the second, a page past the last the first; any
+        # negative start is the first 50 found, uncounted (nTopCount).
         start = list_start(params.get("start", 0))
         counted = start >= 0
         start = max(start, 0) // PAGE * PAGE
@@ -350,6 +350,10 @@ class Records(Extras):
                 key=lambda i: sort_key(view(table[i]).get(field)),
                 reverse=str(direction).upper() == "DESC",
             )
+        if start >= len(ids):
+            # A page past the last is page 1: CDBResult::NavQuery falls back to it unless
+            # the caller asks for checkOutOfRange, which the classic CRM lists do not.
+            start = 0
         page = [
             self._selected(entity, self.shown(entity, table[i]), select)
             for i in ids[start : start + PAGE]
