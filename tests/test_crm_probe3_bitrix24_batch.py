@@ -4,40 +4,17 @@ commands: the first 50 run, each one past them is that command's
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
 
-from mockserver import MockServer
-from mockserver.crm import Bitrix24
-
-Portal = tuple[Bitrix24, httpx.AsyncClient, str]
+from tests.crm_clients import DATE_FIELDS, Portal, bitrix24_portal, call
 
 
 @pytest.fixture
 async def portal() -> AsyncIterator[Portal]:
-    async with MockServer() as server:
-        crm = server.mount(
-            Bitrix24(
-                user_id="7",
-                secret="s3cret",
-                plan="unlimited",
-                userfields={"lead": {"UF_CRM_DAY": "date", "UF_CRM_AT": "datetime"}},
-            )
-        )
-        async with httpx.AsyncClient(base_url=server.url) as client:
-            yield crm, client, crm.webhook_path
-
-
-async def call(client: httpx.AsyncClient, path: str, method: str, body: Any) -> httpx.Response:
-    return await client.post(
-        f"{path}{method}.json",
-        content=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
+    async with bitrix24_portal(userfields=DATE_FIELDS) as opened:
+        yield opened
 
 
 # --- batch past 50 commands ---------------------------------------------------------

@@ -12,20 +12,13 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver import MockServer
-from mockserver.crm import AmoCRM
+from tests.crm_clients import amocrm_client
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with MockServer() as server:
-        amo = server.mount(AmoCRM(subdomain="example", per_integration=10**6, per_account=10**6))
-        token = amo.issue_token("bot")
-        async with httpx.AsyncClient(
-            base_url=f"{server.url}/amocrm/example/api/v4",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client:
-            yield client
+    async with amocrm_client() as opened:
+        yield opened
 
 
 def select(name: str, count: int, **more: Any) -> dict[str, Any]:

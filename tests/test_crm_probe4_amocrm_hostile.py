@@ -12,27 +12,18 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver import MockServer
-from mockserver.crm import AmoCRM
+from tests.crm_clients import amocrm_client
 
 HUGE = "9" * 5000
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with MockServer() as server:
-        amo = server.mount(AmoCRM(subdomain="example", per_integration=10**6, per_account=10**6))
-        token = amo.issue_token("bot")
-        async with httpx.AsyncClient(
-            base_url=f"{server.url}/amocrm/example/api/v4",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client:
-            for _ in range(3):
-                await client.post("/leads", json=[{"name": "lead"}])
-            await client.post(
-                "/leads/3/notes", json=[{"note_type": "common", "params": {"text": "t"}}]
-            )
-            yield client
+    async with amocrm_client() as opened:
+        for _ in range(3):
+            await opened.post("/leads", json=[{"name": "lead"}])
+        await opened.post("/leads/3/notes", json=[{"note_type": "common", "params": {"text": "t"}}])
+        yield opened
 
 
 @pytest.mark.parametrize(
