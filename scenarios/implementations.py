@@ -108,6 +108,8 @@ class Capabilities:
         name = data.get("name", "")
         if not isinstance(renders, bool):
             raise ScenarioError(f"{source}: capabilities.renders: expected true or false")
+        if not isinstance(name, str):
+            raise ScenarioError(f"{source}: capabilities.name: expected text, got {name!r:.100}")
         if over_limit not in OVER_LIMIT_CHOICES:
             raise ScenarioError(
                 f"{source}: capabilities.over_limit: expected one of "

@@ -407,8 +407,8 @@ async def _deliver(
                 Failure(
                     f"flow[{index}]",
                     f"attempt {number} asked to retry at {report.retry_at.isoformat()}, more "
-                    "than a year after the attempt (the contract's longest wait is 2 h); the "
-                    "run stopped there",
+                    "than a year away from the attempt (the contract's longest wait is 2 h); "
+                    "the run stopped there",
                 )
             )
             result.state = "paused"
