@@ -91,3 +91,32 @@ def test_a_process_that_follows_the_protocol_still_passes(env: pytest.Pytester) 
     command = f"{sys.executable} sender.py plain"
     result = env.runpytest_subprocess("-q", "-p", "no:randomly", "--sender-cmd", command)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+
+
+async def test_a_silent_hello_is_named_as_such_not_as_an_attempts_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first message to a process is ``hello``, waited on for ``RENDER_WAIT``; the
+    timeout said "the attempt's time limit and 30 s more" when an attempt came first."""
+    import asyncio
+    import shlex
+    from datetime import datetime, timezone
+
+    from scenarios import process
+    from scenarios.errors import ScenarioError
+    from scenarios.implementations import FlowContext
+    from scenarios.process import CommandImplementation
+
+    monkeypatch.setattr(process, "RENDER_WAIT", 0.5)
+    script = tmp_path / "silent.py"
+    script.write_text("import sys, time\nsys.stdin.readline()\ntime.sleep(600)\n")
+    implementation = CommandImplementation(shlex.join([sys.executable, str(script)]))
+    action = {"url": "http://127.0.0.1:9/x", "method": "GET", "headers": [], "params": []}
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    try:
+        delivery = implementation.deliver(action, FlowContext({}, {}), time_limit=0.2)
+        with pytest.raises(ScenarioError) as caught:
+            await asyncio.wait_for(delivery.attempt(now), 120)
+        assert "did not answer within 0.5 s (the wait for an answer to hello)" in str(caught.value)
+    finally:
+        await asyncio.wait_for(implementation.aclose(), 120)
