@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 _PARAM: Final = re.compile(r"\$\{(\w+)\}")
+#: ``${ name }``: with spaces inside it is not a parameter (a reference to a variable
+#: takes them, ``{ name }``, and this one does not, so it would be sent as text).
+_SPACED: Final = re.compile(r"\$\{\s+(\w+)\s*\}|\$\{(\w+)\s+\}")
 #: The most cases one ``parametrize:`` may make: a grid of a few lists multiplies
 #: (six lists of ten are a million items), and every case is a scenario to build.
 MAX_CASES: Final = 1000
@@ -106,36 +109,53 @@ def _merge(base: Any, override: Any) -> Any:
 Place = tuple[str | int, ...]
 
 
-def _substitute(value: Any, params: dict[str, Any], unknown: dict[str, Place], at: Place) -> Any:
+@dataclass
+class _Uses:
+    """What substituting the parameters met: names used, names not given, and ``${ name }``
+    of a given name written with spaces (which is text, not the parameter)."""
+
+    used: set[str] = field(default_factory=set)
+    unknown: dict[str, Place] = field(default_factory=dict)
+    spaced: dict[str, Place] = field(default_factory=dict)
+
+
+def _substitute(value: Any, params: dict[str, Any], uses: _Uses, at: Place) -> Any:
     """``value`` with each ``${name}`` replaced; a name not in ``params`` is kept as written
-    and put in ``unknown`` with the first place it was used."""
+    and put in ``uses.unknown`` with the first place it was used."""
     if isinstance(value, str):
+        if "${" not in value:
+            return value
+        for match in _SPACED.finditer(value):
+            if match.group(1) in params:
+                uses.spaced.setdefault(match.group(1), at)
         whole = _PARAM.fullmatch(value)
         if whole is not None:
             name = whole.group(1)
             if name in params:
+                uses.used.add(name)
                 return params[name]
-            unknown.setdefault(name, at)
+            uses.unknown.setdefault(name, at)
             return value
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in params:
-                unknown.setdefault(name, at)
+                uses.unknown.setdefault(name, at)
                 return match.group(0)
+            uses.used.add(name)
             item = as_written(params[name])  # a parameter 0123 or 1.50 as written
             return item if isinstance(item, str) else str(item)
 
         return _PARAM.sub(replace, value)
     if isinstance(value, dict):
         return {
-            str(as_written(_substitute(key, params, unknown, (*at, key)))): _substitute(
-                item, params, unknown, (*at, key)
+            str(as_written(_substitute(key, params, uses, (*at, key)))): _substitute(
+                item, params, uses, (*at, key)
             )
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [_substitute(item, params, unknown, (*at, i)) for i, item in enumerate(value)]
+        return [_substitute(item, params, uses, (*at, i)) for i, item in enumerate(value)]
     return value
 
 
@@ -192,14 +212,14 @@ def _expand(
             return []
         combos = [dict(case) for case in grid]
     out = []
-    for params in combos:
-        unknown: dict[str, Place] = {}
+    for number, params in enumerate(combos):
+        uses = _Uses()
         body = {key: value for key, value in data.items() if key != "parametrize"}
         if params or "${" in repr(body):
-            body = _substitute(body, params, unknown, ())
+            body = _substitute(body, params, uses, ())
         if "parametrize" in data:
             body["parametrize"] = data["parametrize"]
-        if unknown:
+        if uses.unknown:
             known = ", ".join(sorted(params)) or "none (add parametrize:)"
             problems += [
                 Problem(
@@ -207,7 +227,18 @@ def _expand(
                     dotted_path((*prefix, *at)),
                     f"unknown parameter ${{{name}}}; parameters are: {known}",
                 )
-                for name, at in unknown.items()
+                for name, at in uses.unknown.items()
+            ]
+            break
+        unusable = (
+            _unusable(params, uses, grid, number)
+            if number == 0 or not isinstance(grid, dict)
+            else []
+        )
+        if unusable:
+            problems += [
+                Problem(document.where((*prefix, *at)), dotted_path((*prefix, *at)), message)
+                for at, message in unusable
             ]
             break
         try:
@@ -231,6 +262,43 @@ def _expand(
                 stub.located(written.where((*at, index)))
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
+
+
+def _unusable(
+    params: dict[str, Any], uses: _Uses, grid: Any, number: int
+) -> list[tuple[Place, str]]:
+    """Parameters no ``${name}`` can use (a name that is not a word), used nowhere, or
+    written ``${ name }`` (text, not the parameter): each case would be the same."""
+    found: list[tuple[Place, str]] = []
+    for name in params:
+        place: Place = (
+            ("parametrize", name) if isinstance(grid, dict) else ("parametrize", number, name)
+        )
+        if not re.fullmatch(r"\w+", name):
+            found.append(
+                (
+                    place,
+                    "a parameter name of letters, digits and '_' (${name} takes only those); "
+                    f"got {name!r}",
+                )
+            )
+        elif name in uses.spaced:
+            found.append(
+                (
+                    uses.spaced[name],
+                    f"'${{ {name} }}' with spaces inside the braces is text, not the parameter; "
+                    f"write ${{{name}}}",
+                )
+            )
+        elif name not in uses.used:
+            found.append(
+                (
+                    place,
+                    f"the parameter {name!r} is used nowhere (no ${{{name}}} in the scenario), "
+                    "so its cases would all be the same scenario",
+                )
+            )
+    return found
 
 
 def _attempt_problems(scenario: Scenario) -> list[tuple[Place, str]]:

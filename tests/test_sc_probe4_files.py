@@ -89,6 +89,39 @@ BAD = [
         'parametrize: {n: [1, !!float -1e999]}\nflow: [{message: "${n}"}]\n',
         ":2: parametrize: -inf at n[1] is not a JSON number",
     ),
+    (
+        "machine_time_zone",
+        "timezone: localtime\nflow: [{message: x}]\n",
+        ":2: timezone: an IANA time zone of a place, like 'Europe/Moscow' or 'UTC' (not the "
+        "machine's localtime",
+    ),
+    (
+        "leap_second_zone",
+        "timezone: right/UTC\nflow: [{message: x}]\n",
+        ":2: timezone: an IANA time zone of a place",
+    ),
+    (
+        "parameter_not_a_word",
+        'parametrize: {a-b: [1, 2]}\nflow: [{message: "${a-b}"}]\n',
+        ":2: parametrize.a-b: a parameter name of letters, digits and '_' (${name} takes only "
+        "those); got 'a-b'",
+    ),
+    (
+        "parameter_with_spaces",
+        'parametrize: {p: [1, 2]}\nflow:\n  - message: "${ p }"\n',
+        ":4: flow[0].message: '${ p }' with spaces inside the braces is text, not the "
+        "parameter; write ${p}",
+    ),
+    (
+        "parameter_unused",
+        'parametrize: {p: [1, 2], q: [3]}\nflow: [{message: "${p}"}]\n',
+        ":2: parametrize.q: the parameter 'q' is used nowhere (no ${q} in the scenario)",
+    ),
+    (
+        "case_parameter_unused",
+        'parametrize:\n  - {p: 1}\n  - {p: 2, q: 3}\nflow: [{message: "${p}"}]\n',
+        ":4: parametrize[1].q: the parameter 'q' is used nowhere",
+    ),
 ]
 
 
@@ -112,18 +145,20 @@ def test_each_bad_file_is_refused_at_its_line_without_a_traceback(env: pytest.Py
 
 
 GOOD = """name: good
+parametrize: {zone: [Europe/Moscow, UTC]}
+timezone: ${zone}
 clock: 2026-01-01T09:00:00.123456Z
 time_limit: 1.5s
 variables: {total: 1.5e+3}
 flow:
   - webhook: {url: "{mock.url}/x", method: GET}
-  - message: "{total} {time}"
+  - message: "{total}"
 mock:
   stubs:
     - request: {path: /x}
 expect:
   attempts: [0s]
-  messages: ["1500.0 09:00"]
+  messages: ["1500.0"]
 """
 
 
@@ -131,3 +166,4 @@ def test_what_the_probe_refuses_leaves_the_good_spellings_running(env: pytest.Py
     env.makefile(".scenario.yaml", good=GOOD)
     result = env.runpytest_subprocess("-q", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert "2 passed" in result.stdout.str()
