@@ -502,4 +502,19 @@ def load_scenario_bytes(data: bytes, source: str) -> list[LoadedScenario]:
         raise ScenarioFileError([problem], source=source) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\n\ufeff" in text:
+        # Files saved with a byte-order mark and joined (`cat a.yaml b.yaml`): YAML only
+        # said "did not find expected key" at a line that looks right.
+        line = text.count("\n", 0, text.index("\n\ufeff")) + 2
+        raise ScenarioFileError(
+            [
+                Problem(
+                    f"{source}:{line}",
+                    "",
+                    "a byte-order mark (U+FEFF, invisible) starts this line, as when files "
+                    "saved with one are joined; remove it",
+                )
+            ],
+            source=source,
+        )
     return load_scenario_text(text, source)

@@ -122,6 +122,12 @@ BAD = [
         'parametrize:\n  - {p: 1}\n  - {p: 2, q: 3}\nflow: [{message: "${p}"}]\n',
         ":4: parametrize[1].q: the parameter 'q' is used nowhere",
     ),
+    (
+        "joined_with_a_bom",
+        "flow: [{message: x}]\n\ufeff---\nname: b\nflow: [{message: y}]\n",
+        ":3: a byte-order mark (U+FEFF, invisible) starts this line, as when files saved "
+        "with one are joined; remove it",
+    ),
 ]
 
 
