@@ -59,7 +59,7 @@ _MICROSECONDS: Final = {"h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000, "ms
 
 def _to_the_microsecond(parts: list[tuple[str, str]], given: object) -> None:
     """A duration is held to the microsecond: finer digits would be dropped, unsaid."""
-    total = sum(Decimal(number) * _MICROSECONDS[unit] for number, unit in parts)
+    total = sum((Decimal(number) * _MICROSECONDS[unit] for number, unit in parts), Decimal(0))
     if total != total.to_integral_value():
         raise ValueError(f"a duration to the microsecond at most (0.000001s); got {given!r}")
 

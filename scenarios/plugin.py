@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import shlex
 import re
+import shlex
 import shutil
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping

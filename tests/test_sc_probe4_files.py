@@ -25,7 +25,8 @@ BAD = [
     (
         "huge_int_time_limit",
         f"time_limit: {HUGE}\nflow: [{{message: x}}]\n",
-        ":2: time_limit: a duration of at most 365 days; got 99999999999999999999... (400 characters)",
+        ":2: time_limit: a duration of at most 365 days; "
+        "got 99999999999999999999... (400 characters)",
     ),
     (
         "huge_int_attempt",
@@ -40,7 +41,8 @@ BAD = [
     (
         "repeated_unit",
         "time_limit: 5s5s\nflow: [{message: x}]\n",
-        ":2: time_limit: a duration with each unit once, the largest first (h, m, s, ms: 1m35s); got '5s5s'",
+        ":2: time_limit: a duration with each unit once, the largest first "
+        "(h, m, s, ms: 1m35s); got '5s5s'",
     ),
     (
         "units_out_of_order",

@@ -52,7 +52,8 @@ def test_a_list_of_cases_past_the_limit_is_refused() -> None:
 
 def test_a_file_of_too_many_items_is_refused_once() -> None:
     scenarios = "".join(
-        f"  - {{name: s{n}, flow: [{{message: '${{a}}${{b}}${{c}}'}}], parametrize: {_grid(f't{n}')}}}\n"
+        f"  - {{name: s{n}, flow: [{{message: '${{a}}${{b}}${{c}}'}}], "
+        f"parametrize: {_grid(f't{n}')}}}\n"
         for n in range(MAX_ITEMS // MAX_CASES + 2)
     )
     problems = _problems("scenarios:\n" + scenarios)
