@@ -290,12 +290,17 @@ def _unusable(
                     f"write ${{{name}}}",
                 )
             )
-        elif name not in uses.used:
+        elif name not in uses.used and not isinstance(grid, dict):
+            found.append(
+                (place, f"the parameter {name!r} is used nowhere (no ${{{name}}} in the scenario)")
+            )
+        elif name not in uses.used and len(grid[name]) > 1:
+            # One value used nowhere only names the item (`x[1]`); more make identical cases.
             found.append(
                 (
                     place,
                     f"the parameter {name!r} is used nowhere (no ${{{name}}} in the scenario), "
-                    "so its cases would all be the same scenario",
+                    f"so its {len(grid[name])} values would make the same scenario",
                 )
             )
     return found

@@ -116,7 +116,7 @@ BAD = [
     ),
     (
         "parameter_unused",
-        'parametrize: {p: [1, 2], q: [3]}\nflow: [{message: "${p}"}]\n',
+        'parametrize: {p: [1, 2], q: [3, 4]}\nflow: [{message: "${p}"}]\n',
         ":2: parametrize.q: the parameter 'q' is used nowhere (no ${q} in the scenario)",
     ),
     (
