@@ -372,6 +372,9 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
     """
     documents, problems = load_documents(text, source)
     defaults: dict[str, Any] = {}
+    #: Each ``defaults:`` given so far and its document, so that a mistake written there
+    #: is reported there (once), not at every scenario that inherits it.
+    written_defaults: list[tuple[Document, dict[str, Any]]] = []
     #: Where the stubs of ``defaults`` were written, if it has any.
     default_stubs: tuple[Document, Place] | None = None
     loaded: list[LoadedScenario] = []
@@ -395,7 +398,11 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
         merged = _merge(copy.deepcopy(defaults), item)
         own = isinstance(item.get("mock"), dict) and "stubs" in item["mock"]
         stubs_at = (document, (*prefix, "mock", "stubs")) if own else default_stubs
-        for found in _expand(merged, document, prefix, problems, stubs_at):
+        before = len(problems)
+        expanded = _expand(merged, document, prefix, problems, stubs_at)
+        if written_defaults and len(problems) > before:
+            problems[before:] = _in_defaults(problems[before:], item, prefix, written_defaults)
+        for found in expanded:
             if found.id in names:
                 problems.append(
                     Problem(
@@ -424,6 +431,7 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
             if "defaults" in data:
                 if isinstance(data["defaults"], dict):
                     defaults = _merge(defaults, data["defaults"])
+                    written_defaults.append((document, data["defaults"]))
                     mock = data["defaults"].get("mock")
                     if isinstance(mock, dict) and "stubs" in mock:
                         default_stubs = (document, ("defaults", "mock", "stubs"))
@@ -450,9 +458,68 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
     if not loaded and not problems:
         problems.append(Problem(f"{source}:1", "", "the file holds no scenarios"))
     if problems:
+        problems = list(dict.fromkeys(problems))  # a mistake in defaults: said once
         problems.sort(key=_problem_line)
         raise ScenarioFileError(problems, source=source)
     return loaded
+
+
+def _paths(data: Any) -> dict[str, Place]:
+    """Every path written in ``data``, as problems show it (``subscriber.phone``), and its
+    place; without recursion."""
+    found: dict[str, Place] = {}
+    stack: list[tuple[Any, Place]] = [(data, ())]
+    while stack:
+        value, at = stack.pop()
+        if at:
+            found[dotted_path(at)] = at
+        if isinstance(value, dict):
+            stack.extend((item, (*at, key)) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, (*at, index)) for index, item in enumerate(value))
+    return found
+
+
+def _in_defaults(
+    found: list[Problem],
+    item: dict[str, Any],
+    prefix: Place,
+    written: list[tuple[Document, dict[str, Any]]],
+) -> list[Problem]:
+    """``found`` with each problem of a field the scenario took from ``defaults:`` (not
+    written in the scenario itself) placed where the defaults wrote it."""
+    own = _paths(item)
+    sources = [(document, _paths(data)) for document, data in reversed(written)]
+    start = dotted_path(prefix)
+    out = []
+    for problem in found:
+        field = problem.field
+        if start and not field.startswith(start):
+            out.append(problem)
+            continue
+        relative = field[len(start) :].lstrip(".")
+        moved = None
+        if relative and relative not in own:
+            for document, paths in sources:
+                # The longest path of the defaults that the field is, or lies inside.
+                at = max(
+                    (p for text, p in paths.items() if _within(relative, text)),
+                    key=len,
+                    default=None,
+                )
+                if at is not None and dotted_path(at) not in own:
+                    moved = Problem(
+                        document.where(("defaults", *at)),
+                        f"defaults.{relative}",
+                        problem.message,
+                    )
+                    break
+        out.append(moved or problem)
+    return out
+
+
+def _within(field: str, path: str) -> bool:
+    return field == path or field.startswith((f"{path}.", f"{path}["))
 
 
 def _problem_line(problem: Problem) -> int:

@@ -175,3 +175,31 @@ def test_what_the_probe_refuses_leaves_the_good_spellings_running(env: pytest.Py
     result = env.runpytest_subprocess("-q", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert "2 passed" in result.stdout.str()
+
+
+DEFAULTS = """defaults:
+  time_limt: 5s
+  subscriber: {phone: ~}
+scenarios:
+  - name: a
+    flow: [{message: x}]
+  - name: b
+    subscriber: {phone: ~}
+    flow: [{message: y}]
+"""
+
+
+def test_a_mistake_in_defaults_is_reported_once_where_it_is_written(
+    env: pytest.Pytester,
+) -> None:
+    """It was reported at every scenario's first line (`- name: a`), where it is not."""
+    env.makefile(".scenario.yaml", defaults=DEFAULTS)
+    result = env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert "3 problem(s)" in out
+    assert "defaults.scenario.yaml:2: defaults.time_limt: unknown field; did you mean" in out
+    assert "defaults.scenario.yaml:3: defaults.subscriber.phone: text" in out
+    # The scenario that writes the same mistake itself is told at its own line.
+    assert "defaults.scenario.yaml:8: scenarios[1].subscriber.phone: text" in out
+    assert "scenarios[0]" not in out
