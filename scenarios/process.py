@@ -338,6 +338,14 @@ class CommandImplementation:
         line = await self._read_answer(handle, message, wait)
         if not line:
             await asyncio.sleep(0.05)
+            if handle.process.returncode is None:
+                # Its stdout ended but it runs on: reusing it would fail every later
+                # scenario the same way. Stopped, the next scenario starts a new one.
+                await self._stop(handle)
+                raise ScenarioError(
+                    f"--sender-cmd {self.command!r} stopped answering: its output ended "
+                    f"while it kept running (it was stopped){self._stderr_tail(handle)}"
+                )
             raise ScenarioError(
                 f"--sender-cmd {self.command!r} stopped answering "
                 f"(exit code {handle.process.returncode}){self._stderr_tail(handle)}"

@@ -120,3 +120,47 @@ async def test_a_silent_hello_is_named_as_such_not_as_an_attempts_time_limit(
         assert "did not answer within 0.5 s (the wait for an answer to hello)" in str(caught.value)
     finally:
         await asyncio.wait_for(implementation.aclose(), 120)
+
+
+CLOSES_ITS_OUTPUT = r"""
+import json, os, sys, time
+marker = sys.argv[1]
+for line in sys.stdin:
+    op = json.loads(line).get("op")
+    if op == "hello":
+        print('{"protocol": 2}', flush=True)
+    elif op == "render":
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            os.close(1)  # its output ends; it runs on
+            time.sleep(600)
+        print('{"value": "hi", "missing": []}', flush=True)
+"""
+
+
+async def test_a_process_whose_output_ends_while_it_runs_is_stopped_and_started_again(
+    tmp_path: Path,
+) -> None:
+    """It was kept: every later scenario failed with 'stopped answering (exit code None)'."""
+    import asyncio
+    import shlex
+    from datetime import datetime, timezone
+
+    from scenarios.errors import ScenarioError
+    from scenarios.implementations import FlowContext
+    from scenarios.process import CommandImplementation
+
+    script = tmp_path / "closes.py"
+    script.write_text(CLOSES_ITS_OUTPUT)
+    command = shlex.join([sys.executable, str(script), str(tmp_path / "closed-once")])
+    implementation = CommandImplementation(command)
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    try:
+        first = implementation.render("x", FlowContext({}, {}), now=now, kind="message")
+        with pytest.raises(ScenarioError, match="its output ended while it kept running"):
+            await asyncio.wait_for(first, 60)
+        second = implementation.render("x", FlowContext({}, {}), now=now, kind="message")
+        rendered = await asyncio.wait_for(second, 60)
+        assert rendered.value == "hi"
+    finally:
+        await asyncio.wait_for(implementation.aclose(), 120)
