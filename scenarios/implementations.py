@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -107,6 +108,8 @@ class Capabilities:
         name = data.get("name", "")
         if not isinstance(renders, bool):
             raise ScenarioError(f"{source}: capabilities.renders: expected true or false")
+        if not isinstance(name, str):
+            raise ScenarioError(f"{source}: capabilities.name: expected text, got {name!r:.100}")
         if over_limit not in OVER_LIMIT_CHOICES:
             raise ScenarioError(
                 f"{source}: capabilities.over_limit: expected one of "
@@ -152,6 +155,14 @@ class FlowContext:
             Subscriber(**self.subscriber), bot_id=self.bot_id, at=now, timezone=self.timezone
         )
         return {**self.variables, **reserved}
+
+    def variables_at(self, now: datetime) -> Mapping[str, Any]:
+        """The same reading as :meth:`all_variables`, as a view (no copy of the variables:
+        a block costs the same however many there are)."""
+        reserved = reserved_variables(
+            Subscriber(**self.subscriber), bot_id=self.bot_id, at=now, timezone=self.timezone
+        )
+        return ChainMap(reserved, self.variables)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -386,7 +397,7 @@ class _ReferenceDelivery:
         if self.request is None:
             try:
                 prepared = prepare_request(
-                    webhook_action(self.spec), self.context.all_variables(now)
+                    webhook_action(self.spec), self.context.variables_at(now)
                 )
             except ConfigurationError as exc:
                 return AttemptReport.configuration(exc)
@@ -428,7 +439,7 @@ class ReferenceImplementation:
     async def render(
         self, template: str, context: FlowContext, *, now: datetime, kind: RenderKind
     ) -> Rendered:
-        return reference_render(template, context.all_variables(now), kind)
+        return reference_render(template, context.variables_at(now), kind)
 
     def deliver(
         self, action: Mapping[str, Any], context: FlowContext, *, time_limit: float

@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 _PARAM: Final = re.compile(r"\$\{(\w+)\}")
+#: ``${ name }``: with spaces inside it is not a parameter (a reference to a variable
+#: takes them, ``{ name }``, and this one does not, so it would be sent as text).
+_SPACED: Final = re.compile(r"\$\{\s+(\w+)\s*\}|\$\{(\w+)\s+\}")
 #: The most cases one ``parametrize:`` may make: a grid of a few lists multiplies
 #: (six lists of ten are a million items), and every case is a scenario to build.
 MAX_CASES: Final = 1000
@@ -106,36 +109,53 @@ def _merge(base: Any, override: Any) -> Any:
 Place = tuple[str | int, ...]
 
 
-def _substitute(value: Any, params: dict[str, Any], unknown: dict[str, Place], at: Place) -> Any:
+@dataclass
+class _Uses:
+    """What substituting the parameters met: names used, names not given, and ``${ name }``
+    of a given name written with spaces (which is text, not the parameter)."""
+
+    used: set[str] = field(default_factory=set)
+    unknown: dict[str, Place] = field(default_factory=dict)
+    spaced: dict[str, Place] = field(default_factory=dict)
+
+
+def _substitute(value: Any, params: dict[str, Any], uses: _Uses, at: Place) -> Any:
     """``value`` with each ``${name}`` replaced; a name not in ``params`` is kept as written
-    and put in ``unknown`` with the first place it was used."""
+    and put in ``uses.unknown`` with the first place it was used."""
     if isinstance(value, str):
+        if "${" not in value:
+            return value
+        for match in _SPACED.finditer(value):
+            if match.group(1) in params:
+                uses.spaced.setdefault(match.group(1), at)
         whole = _PARAM.fullmatch(value)
         if whole is not None:
             name = whole.group(1)
             if name in params:
+                uses.used.add(name)
                 return params[name]
-            unknown.setdefault(name, at)
+            uses.unknown.setdefault(name, at)
             return value
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in params:
-                unknown.setdefault(name, at)
+                uses.unknown.setdefault(name, at)
                 return match.group(0)
+            uses.used.add(name)
             item = as_written(params[name])  # a parameter 0123 or 1.50 as written
             return item if isinstance(item, str) else str(item)
 
         return _PARAM.sub(replace, value)
     if isinstance(value, dict):
         return {
-            str(as_written(_substitute(key, params, unknown, (*at, key)))): _substitute(
-                item, params, unknown, (*at, key)
+            str(as_written(_substitute(key, params, uses, (*at, key)))): _substitute(
+                item, params, uses, (*at, key)
             )
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [_substitute(item, params, unknown, (*at, i)) for i, item in enumerate(value)]
+        return [_substitute(item, params, uses, (*at, i)) for i, item in enumerate(value)]
     return value
 
 
@@ -192,14 +212,14 @@ def _expand(
             return []
         combos = [dict(case) for case in grid]
     out = []
-    for params in combos:
-        unknown: dict[str, Place] = {}
+    for number, params in enumerate(combos):
+        uses = _Uses()
         body = {key: value for key, value in data.items() if key != "parametrize"}
         if params or "${" in repr(body):
-            body = _substitute(body, params, unknown, ())
+            body = _substitute(body, params, uses, ())
         if "parametrize" in data:
             body["parametrize"] = data["parametrize"]
-        if unknown:
+        if uses.unknown:
             known = ", ".join(sorted(params)) or "none (add parametrize:)"
             problems += [
                 Problem(
@@ -207,7 +227,18 @@ def _expand(
                     dotted_path((*prefix, *at)),
                     f"unknown parameter ${{{name}}}; parameters are: {known}",
                 )
-                for name, at in unknown.items()
+                for name, at in uses.unknown.items()
+            ]
+            break
+        unusable = (
+            _unusable(params, uses, grid, number)
+            if number == 0 or not isinstance(grid, dict)
+            else []
+        )
+        if unusable:
+            problems += [
+                Problem(document.where((*prefix, *at)), dotted_path((*prefix, *at)), message)
+                for at, message in unusable
             ]
             break
         try:
@@ -231,6 +262,48 @@ def _expand(
                 stub.located(written.where((*at, index)))
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
+
+
+def _unusable(
+    params: dict[str, Any], uses: _Uses, grid: Any, number: int
+) -> list[tuple[Place, str]]:
+    """Parameters no ``${name}`` can use (a name that is not a word), used nowhere, or
+    written ``${ name }`` (text, not the parameter): each case would be the same."""
+    found: list[tuple[Place, str]] = []
+    for name in params:
+        place: Place = (
+            ("parametrize", name) if isinstance(grid, dict) else ("parametrize", number, name)
+        )
+        if not re.fullmatch(r"\w+", name):
+            found.append(
+                (
+                    place,
+                    "a parameter name of letters, digits and '_' (${name} takes only those); "
+                    f"got {name!r}",
+                )
+            )
+        elif name in uses.spaced:
+            found.append(
+                (
+                    uses.spaced[name],
+                    f"'${{ {name} }}' with spaces inside the braces is text, not the parameter; "
+                    f"write ${{{name}}}",
+                )
+            )
+        elif name not in uses.used and not isinstance(grid, dict):
+            found.append(
+                (place, f"the parameter {name!r} is used nowhere (no ${{{name}}} in the scenario)")
+            )
+        elif name not in uses.used and len(grid[name]) > 1:
+            # One value used nowhere only names the item (`x[1]`); more make identical cases.
+            found.append(
+                (
+                    place,
+                    f"the parameter {name!r} is used nowhere (no ${{{name}}} in the scenario), "
+                    f"so its {len(grid[name])} values would make the same scenario",
+                )
+            )
+    return found
 
 
 def _attempt_problems(scenario: Scenario) -> list[tuple[Place, str]]:
@@ -299,6 +372,9 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
     """
     documents, problems = load_documents(text, source)
     defaults: dict[str, Any] = {}
+    #: Each ``defaults:`` given so far and its document, so that a mistake written there
+    #: is reported there (once), not at every scenario that inherits it.
+    written_defaults: list[tuple[Document, dict[str, Any]]] = []
     #: Where the stubs of ``defaults`` were written, if it has any.
     default_stubs: tuple[Document, Place] | None = None
     loaded: list[LoadedScenario] = []
@@ -322,7 +398,11 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
         merged = _merge(copy.deepcopy(defaults), item)
         own = isinstance(item.get("mock"), dict) and "stubs" in item["mock"]
         stubs_at = (document, (*prefix, "mock", "stubs")) if own else default_stubs
-        for found in _expand(merged, document, prefix, problems, stubs_at):
+        before = len(problems)
+        expanded = _expand(merged, document, prefix, problems, stubs_at)
+        if written_defaults and len(problems) > before:
+            problems[before:] = _in_defaults(problems[before:], item, prefix, written_defaults)
+        for found in expanded:
             if found.id in names:
                 problems.append(
                     Problem(
@@ -351,6 +431,7 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
             if "defaults" in data:
                 if isinstance(data["defaults"], dict):
                     defaults = _merge(defaults, data["defaults"])
+                    written_defaults.append((document, data["defaults"]))
                     mock = data["defaults"].get("mock")
                     if isinstance(mock, dict) and "stubs" in mock:
                         default_stubs = (document, ("defaults", "mock", "stubs"))
@@ -377,9 +458,68 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
     if not loaded and not problems:
         problems.append(Problem(f"{source}:1", "", "the file holds no scenarios"))
     if problems:
+        problems = list(dict.fromkeys(problems))  # a mistake in defaults: said once
         problems.sort(key=_problem_line)
         raise ScenarioFileError(problems, source=source)
     return loaded
+
+
+def _paths(data: Any) -> dict[str, Place]:
+    """Every path written in ``data``, as problems show it (``subscriber.phone``), and its
+    place; without recursion."""
+    found: dict[str, Place] = {}
+    stack: list[tuple[Any, Place]] = [(data, ())]
+    while stack:
+        value, at = stack.pop()
+        if at:
+            found[dotted_path(at)] = at
+        if isinstance(value, dict):
+            stack.extend((item, (*at, key)) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, (*at, index)) for index, item in enumerate(value))
+    return found
+
+
+def _in_defaults(
+    found: list[Problem],
+    item: dict[str, Any],
+    prefix: Place,
+    written: list[tuple[Document, dict[str, Any]]],
+) -> list[Problem]:
+    """``found`` with each problem of a field the scenario took from ``defaults:`` (not
+    written in the scenario itself) placed where the defaults wrote it."""
+    own = _paths(item)
+    sources = [(document, _paths(data)) for document, data in reversed(written)]
+    start = dotted_path(prefix)
+    out = []
+    for problem in found:
+        field = problem.field
+        if start and not field.startswith(start):
+            out.append(problem)
+            continue
+        relative = field[len(start) :].lstrip(".")
+        moved = None
+        if relative and relative not in own:
+            for document, paths in sources:
+                # The longest path of the defaults that the field is, or lies inside.
+                at = max(
+                    (p for text, p in paths.items() if _within(relative, text)),
+                    key=len,
+                    default=None,
+                )
+                if at is not None and dotted_path(at) not in own:
+                    moved = Problem(
+                        document.where(("defaults", *at)),
+                        f"defaults.{relative}",
+                        problem.message,
+                    )
+                    break
+        out.append(moved or problem)
+    return out
+
+
+def _within(field: str, path: str) -> bool:
+    return field == path or field.startswith((f"{path}.", f"{path}["))
 
 
 def _problem_line(problem: Problem) -> int:
@@ -434,4 +574,19 @@ def load_scenario_bytes(data: bytes, source: str) -> list[LoadedScenario]:
         raise ScenarioFileError([problem], source=source) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\n\ufeff" in text:
+        # Files saved with a byte-order mark and joined (`cat a.yaml b.yaml`): YAML only
+        # said "did not find expected key" at a line that looks right.
+        line = text.count("\n", 0, text.index("\n\ufeff")) + 2
+        raise ScenarioFileError(
+            [
+                Problem(
+                    f"{source}:{line}",
+                    "",
+                    "a byte-order mark (U+FEFF, invisible) starts this line, as when files "
+                    "saved with one are joined; remove it",
+                )
+            ],
+            source=source,
+        )
     return load_scenario_text(text, source)

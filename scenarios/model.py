@@ -7,6 +7,7 @@ same file start from. The mock server's part uses ``mockserver``'s own
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import timedelta, timezone
@@ -66,6 +67,8 @@ __all__ = [
 ]
 
 RULE_ID = re.compile(r"[A-F][1-9]")
+_NUMBER: Final = re.compile(r"[-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?")
+_FRACTION: Final = re.compile(r"[0-9]:[0-9]{2}[.,]([0-9]+)")
 MARK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # For editors and check-jsonschema; the loader checks the same with its own message.
 RuleId = Annotated[str, WithJsonSchema({"type": "string", "enum": list(RULES)})]
@@ -693,6 +696,23 @@ class Scenario(_Model):
         except ConfigurationError as exc:
             raise ValueError(f"{exc.expected}; got {value!r}") from None
 
+    @field_validator("clock", mode="before")
+    @classmethod
+    def _written_time(cls, value: Any) -> Any:
+        # pydantic reads a number (or digits as text) as Unix seconds, or as milliseconds
+        # past 2e10: `clock: 2026` was 1970-01-01T00:33:46Z, without a word.
+        text = as_written(value)
+        if isinstance(text, str) and _NUMBER.fullmatch(text.strip()):
+            raise ValueError(
+                "a date and time such as 2026-01-01T09:00:00Z (a number is not read as "
+                f"Unix seconds or a year); got {text!r}"
+            )
+        if isinstance(text, str) and (digits := _FRACTION.search(text)) and len(digits[1]) > 6:
+            raise ValueError(
+                f"a time to the microsecond at most (6 digits after the second); got {text!r}"
+            )
+        return value
+
     @field_validator("clock")
     @classmethod
     def _aware(cls, value: RealDatetime) -> RealDatetime:
@@ -705,6 +725,20 @@ class Scenario(_Model):
         # day-long tokens) must fit before the year 10000, as for webhook-try's --now.
         if not 1970 <= year <= 9998:
             raise ValueError(f"a time from 1970 to 9998; got {value.isoformat()}")
+        return value
+
+    @field_validator("variables", "parametrize")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        # `!!float 1e999` (or a Python dict) gives inf, which no JSON carries: the
+        # implementation under test would get `Infinity`, or refuse the request.
+        found = _not_finite(value)
+        if found is not None:
+            number, at = found
+            raise ValueError(
+                f"{number!r} at {at or 'the top'} is not a JSON number (JSON has no NaN or "
+                "Infinity); quote it for text"
+            )
         return value
 
     @field_validator("variables")
@@ -722,6 +756,20 @@ class Scenario(_Model):
         if problems:
             raise ValueError("; and ".join(problems))
         return value
+
+
+def _not_finite(value: Any) -> tuple[float, str] | None:
+    """The first NaN or infinity in ``value`` and its place (``a.b[1]``), without recursion."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return item, at
+        if isinstance(item, dict):
+            stack.extend((v, f"{at}.{k}" if at else str(k)) for k, v in item.items())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, f"{at}[{i}]") for i, v in enumerate(item))
+    return None
 
 
 class Defaults(_Model):

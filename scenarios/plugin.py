@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import shlex
 import shutil
 import sys
@@ -254,6 +255,8 @@ def _shard(config: pytest.Config) -> tuple[int, int] | None:
     if text is None:
         return None
     try:
+        if not re.fullmatch(r"\s*[0-9]+\s*/\s*[0-9]+\s*", text):  # int() reads '١' (Arabic) as 1
+            raise ValueError(text)
         k, n = (int(part) for part in text.split("/"))
     except ValueError:
         k = n = 0
@@ -638,6 +641,20 @@ def _mark_problem(mark: pytest.MarkDecorator) -> str | None:
         return "parametrize is a key of the scenario (parametrize: {name: [values]}), not a mark"
     if name == "usefixtures":
         return "a scenario takes no fixtures; usefixtures would do nothing here"
+    if name == "xfail":
+        if "raises" in mark.kwargs:
+            # pytest compares the failure with isinstance(): text there is a TypeError
+            # once the scenario fails. A scenario fails with ScenarioFailed (an
+            # AssertionError), so xfail without raises says what is meant.
+            return (
+                "xfail: raises takes an exception class, which a scenario file cannot name "
+                f"(got {mark.kwargs['raises']!r}); leave it out: a scenario fails with an "
+                "AssertionError"
+            )
+        for key in ("strict", "run"):
+            if key in mark.kwargs and not isinstance(mark.kwargs[key], bool):
+                # `strict: "no"` is a non-empty text, which pytest takes as true.
+                return f"xfail: {key}: true or false; got {mark.kwargs[key]!r}"
     if name == "filterwarnings":
         from _pytest.config import parse_warning_filter
 
@@ -662,12 +679,30 @@ def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:
     ((name, argument),) = spec.items()
     decorator = getattr(pytest.mark, name)
     if isinstance(argument, dict):
+        if name == "xfail":  # `strict: no` is false, as the scenario's own `strict: no` is
+            argument = {
+                key: _flag(value) if key in ("strict", "run") else value
+                for key, value in argument.items()
+            }
         return decorator.with_args(**argument)
     if isinstance(argument, list):
         return decorator.with_args(*argument)
     if name in ("skip", "xfail", "skipif"):
         return decorator.with_args(reason=str(argument))
     return decorator.with_args(argument)
+
+
+def _flag(value: Any) -> Any:
+    """A boolean keyword's text read as the scenario's own boolean fields read it
+    (``no``, ``false``, ``off``, ``0``); other text is left for :func:`_mark_problem`."""
+    if isinstance(value, str):
+        from pydantic import TypeAdapter, ValidationError
+
+        try:
+            return TypeAdapter(bool).validate_python(value)
+        except ValidationError:
+            return value
+    return value
 
 
 class ScenarioItem(pytest.Item):

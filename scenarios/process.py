@@ -122,8 +122,10 @@ def report_from_json(answer: Mapping[str, Any]) -> AttemptReport:
     if not isinstance(ok, bool):
         raise _problem(answer, "ok: expected true or false")
     status = answer.get("status")
-    if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
-        raise _problem(answer, "status: expected an HTTP status or null")
+    if status is not None and (
+        isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599
+    ):
+        raise _problem(answer, "status: expected an HTTP status (100 to 599) or null")
     kind = answer.get("error_kind")
     configuration = _configuration(answer)
     if configuration is not None:
@@ -134,6 +136,8 @@ def report_from_json(answer: Mapping[str, Any]) -> AttemptReport:
     if not isinstance(missing, list) or not all(isinstance(m, str) for m in missing):
         raise _problem(answer, "missing: expected a list of texts")
     error = answer.get("error")
+    if error is not None and not isinstance(error, str):
+        raise _problem(answer, "error: expected the failure's message as text, or null")
     return AttemptReport(
         ok=ok,
         status=status,
@@ -172,6 +176,27 @@ class _CommandDelivery:
             self.first = None
         answer = await self.owner.exchange(message, wait=self.time_limit + ANSWER_GRACE)
         return report_from_json(answer)
+
+
+class _NotJson(ValueError):
+    """An answer Python's parser reads but JSON does not allow, or that says two things."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Python's parser keeps the last of a key given twice: `{"ok": true, "ok": false}` is
+    # an answer that says both, and which one was meant is not the harness's guess.
+    answer = dict(pairs)
+    if len(answer) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _NotJson(f"the key {key!r} is given twice in one object")
+            seen.add(key)
+    return answer
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON value (JSON has no NaN or Infinity)")
 
 
 def _line(message: dict[str, Any]) -> bytes:
@@ -263,10 +288,14 @@ class CommandImplementation:
             return b""
         except TimeoutError:
             await self._stop(handle)
+            why = (
+                f"the attempt's time limit and {ANSWER_GRACE:g} s more"
+                if message.get("op") == "attempt"
+                else f"the wait for an answer to {message.get('op')}"
+            )
             raise ScenarioError(
                 f"--sender-cmd {self.command!r} did not answer within {wait:g} s "
-                f"(the attempt's time limit and {ANSWER_GRACE:g} s more); it was stopped"
-                f"{self._stderr_tail(handle)}"
+                f"({why}); it was stopped{self._stderr_tail(handle)}"
             ) from None
         except ValueError:  # asyncio's StreamReader: the line is over its limit
             await self._stop(handle)
@@ -309,12 +338,26 @@ class CommandImplementation:
         line = await self._read_answer(handle, message, wait)
         if not line:
             await asyncio.sleep(0.05)
+            if handle.process.returncode is None:
+                # Its stdout ended but it runs on: reusing it would fail every later
+                # scenario the same way. Stopped, the next scenario starts a new one.
+                await self._stop(handle)
+                raise ScenarioError(
+                    f"--sender-cmd {self.command!r} stopped answering: its output ended "
+                    f"while it kept running (it was stopped){self._stderr_tail(handle)}"
+                )
             raise ScenarioError(
                 f"--sender-cmd {self.command!r} stopped answering "
                 f"(exit code {handle.process.returncode}){self._stderr_tail(handle)}"
             )
         try:
-            answer = json.loads(line)
+            answer = json.loads(line, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        except _NotJson as exc:
+            await self._stop(handle)
+            raise ScenarioError(
+                f"--sender-cmd {self.command!r} answered {line[:200]!r}: {exc} "
+                "(it was stopped); see docs/sender-protocol.md"
+            ) from None
         except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
             await self._stop(handle)
             raise ScenarioError(

@@ -11,7 +11,6 @@ own server, clock and event loop.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
@@ -27,6 +26,7 @@ from webhook_core.template import utf8_size
 
 from . import implementations
 from .checks import check
+from .context import FlowVariables
 from .durations import format_duration
 from .errors import ScenarioError, ScenarioFailed
 from .implementations import (
@@ -158,21 +158,17 @@ async def run_scenario(
     result.variables["mock"] = {"url": server.url, "host": host, **_mount_crms(scenario, server)}
     subscriber = scenario.subscriber.model_dump()
     broken: list[Failure] = []  # what the implementation did that the protocol forbids
-
-    def context() -> FlowContext:
-        return FlowContext(
-            json.loads(json.dumps(result.variables, default=str)),
-            subscriber,
-            scenario.bot_id,
-            scenario.timezone,
-        )
+    # What the implementation reads: each value made plain, read-only JSON once, when it
+    # is set, so that a block costs the same whatever the context holds (context.py).
+    given_variables = FlowVariables(result.variables)
+    context = FlowContext(given_variables.view, subscriber, scenario.bot_id, scenario.timezone)
 
     held = 0  # bytes of messages and set values kept so far (MAX_RUN_TEXT)
     entries = 0  # messages and missing references kept so far (MAX_RUN_ENTRIES)
     for index, block in enumerate(scenario.flow):
         if block.message is not None:
             rendered = await _render(
-                implementation, block.message, context(), "message", index, harness_renders
+                implementation, block.message, context, "message", index, harness_renders
             )
             if _refused(result, rendered):
                 break
@@ -183,7 +179,7 @@ async def run_scenario(
             continue
         if block.set is not None:
             rendered = await _render(
-                implementation, block.set.value, context(), "set", index, harness_renders
+                implementation, block.set.value, context, "set", index, harness_renders
             )
             if _refused(result, rendered):
                 break
@@ -191,12 +187,13 @@ async def run_scenario(
             entries = _count(entries, len(rendered.missing), index)
             result.missing += rendered.missing
             result.variables[block.set.name] = rendered.value
+            given_variables.set(block.set.name, rendered.value)
             continue
         if block.webhook is None:  # `message: null`: nothing to do, as before
             continue
         spec = block.webhook.model_dump(mode="json")
         spec["method"] = block.webhook.method_text  # as written (rule A2), never normalised
-        given: Any = context()
+        given: Any = context
         if legacy:  # the first protocol: the variables, the reserved ones computed here
             given = given.all_variables(_now())
         try:
@@ -207,7 +204,7 @@ async def run_scenario(
             raise
         except Exception as exc:
             raise _raised(index, "deliver()", exc) from exc
-        await _deliver(loaded, index, delivery, result, broken, clock)
+        await _deliver(loaded, index, delivery, result, broken, clock, given_variables)
         if result.state in ("paused", "waiting"):
             break
     else:
@@ -277,7 +274,7 @@ async def _render(
 ) -> Rendered:
     render = getattr(implementation, "render", None)
     if harness_renders or render is None:  # it only delivers: webhook_core renders
-        return reference_render(template, context.all_variables(_now()), kind)
+        return reference_render(template, context.variables_at(_now()), kind)
     try:
         async with asyncio.timeout(implementations.CALL_LIMIT):
             rendered = await render(template, context, now=_now(), kind=kind)
@@ -310,6 +307,7 @@ async def _deliver(
     result: RunResult,
     broken: list[Failure],
     clock: Clock,
+    given: FlowVariables,
 ) -> None:
     """Attempt one webhook block until it succeeds, gives up or must wait; record it all."""
     scenario = loaded.scenario
@@ -386,6 +384,7 @@ async def _deliver(
             result.state = "running"
             if save_to is not None and report.value is not MISSING:
                 result.variables[save_to] = report.value
+                given.set(save_to, report.value)
             result.last_error = None
             return
         result.last_error = report.error or report.error_kind or "failed"
@@ -408,8 +407,8 @@ async def _deliver(
                 Failure(
                     f"flow[{index}]",
                     f"attempt {number} asked to retry at {report.retry_at.isoformat()}, more "
-                    "than a year after the attempt (the contract's longest wait is 2 h); the "
-                    "run stopped there",
+                    "than a year away from the attempt (the contract's longest wait is 2 h); "
+                    "the run stopped there",
                 )
             )
             result.state = "paused"

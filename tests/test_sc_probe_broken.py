@@ -198,6 +198,6 @@ def test_a_retry_asked_for_beyond_any_schedule_fails_the_scenario_naming_it(
     with pytest.raises(ScenarioFailed) as caught:
         run(scenario, implementation=_AsksFor(when))
     assert (
-        f"flow[0]: attempt 1 asked to retry at {when.isoformat()}, more than a year after "
-        "the attempt" in str(caught.value)
+        f"flow[0]: attempt 1 asked to retry at {when.isoformat()}, more than a year away "
+        "from the attempt" in str(caught.value)
     )

@@ -38,7 +38,7 @@ def test_a_grid_that_multiplies_past_the_limit_is_refused_at_its_line() -> None:
 
 
 def test_a_grid_at_the_limit_is_every_case() -> None:
-    text = f"name: x\nflow: [{{message: m}}]\nparametrize: {_grid('ten')}\n"
+    text = f"name: x\nflow: [{{message: '${{a}}${{b}}${{c}}'}}]\nparametrize: {_grid('ten')}\n"
     assert len(load_scenario_text(text, "x.scenario.yaml")) == MAX_CASES
 
 
@@ -52,7 +52,8 @@ def test_a_list_of_cases_past_the_limit_is_refused() -> None:
 
 def test_a_file_of_too_many_items_is_refused_once() -> None:
     scenarios = "".join(
-        f"  - {{name: s{n}, flow: [{{message: m}}], parametrize: {_grid(f't{n}')}}}\n"
+        f"  - {{name: s{n}, flow: [{{message: '${{a}}${{b}}${{c}}'}}], "
+        f"parametrize: {_grid(f't{n}')}}}\n"
         for n in range(MAX_ITEMS // MAX_CASES + 2)
     )
     problems = _problems("scenarios:\n" + scenarios)

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -152,8 +152,21 @@ class Flow:
         object.__setattr__(self, "timezone", timezone)
 
 
+_NOT_PLACES: Final = frozenset({"localtime", "posixrules", "Factory"})
+
+
 def check_timezone(name: object, *, field: str = "timezone") -> str:
     """The bot's time zone (B8), an IANA name; :class:`ConfigurationError` naming it if unknown."""
+    if isinstance(name, str) and (name in _NOT_PLACES or name.startswith(("posix/", "right/"))):
+        # Files of the zone database that are not a place's time: `localtime` is the
+        # machine's own zone (a link to /etc/localtime), `right/` counts leap seconds
+        # (27 s off), `posix/` and `posixrules` are copies other machines may lack.
+        raise ConfigurationError(
+            field=field,
+            value=name,
+            expected="an IANA time zone of a place, like 'Europe/Moscow' or 'UTC' (not the "
+            "machine's localtime, nor posix/, right/, posixrules or Factory)",
+        )
     try:
         ZoneInfo(name)  # type: ignore[arg-type]
     except (ValueError, KeyError, OSError, TypeError) as exc:

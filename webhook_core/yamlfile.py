@@ -42,6 +42,8 @@ MAX_VALUES: Final = 100_000
 MAX_FILE_BYTES: Final = 10 * 1024 * 1024
 
 _FIELD_PART: Final = re.compile(r"(\w+)|\[(\d+)\]")
+#: The tags a mapping or list has when none is written.
+_PLAIN: Final = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 class ActionFileError(ConfigurationError):
@@ -287,6 +289,10 @@ class _Walker:
                 expected="a smaller file (aliases count each time they are used)",
             )
         self.lines.setdefault(place, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN:
+            # A tag on a mapping or list was ignored: `!!python/object/apply:os.system [x]`
+            # read as the list [x] (nothing ran), `!!set {a, b}` as {a: null, b: null}.
+            raise self.tagged(node, place)
         if isinstance(node, yaml.MappingNode):
             data: dict[str, Any] = {}
             merged: list[Any] = []
@@ -333,9 +339,21 @@ class _Walker:
             return Scalar(node.value, node.value, exact=True)
         try:
             value = self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError):  # ValueError: an integer of 4 300 digits or more
+        except ValueError:  # an integer of 4 300 digits or more: its text
             value = node.value
+        except yaml.YAMLError:  # a tag no safe reader has (`!!python/name:os.system x`)
+            raise self.tagged(node, place) from None
         return Scalar(node.value, value, exact=False)
+
+    def tagged(self, node: Any, place: Place) -> ActionFileError:
+        tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+        return ActionFileError(
+            source=self.source,
+            line=node.start_mark.line + 1,
+            field=dotted(place),
+            value=f"the tag {tag}",
+            expected="a value without a YAML tag (a tag would change what it is; remove it)",
+        )
 
 
 def plain(value: Any) -> Any:
