@@ -6,16 +6,14 @@ n x s, 50 ms a block once a 1 MB answer was saved. :class:`FlowVariables` does t
 same work once per value instead, when a variable is set: the value is turned into
 plain JSON data (as the copy did: a tuple becomes a list, a value JSON has no form
 for becomes its text, ``1.50`` the number 1.5) and made read-only, deeply. Every
-block then gets :attr:`FlowVariables.view`, a read-only view of the same dict: O(1)
-whatever the context holds.
-
-Read-only is what keeps the copy's promise without the copy: an implementation
-could change the copy it was given without touching the run's variables; the
-shared values refuse any change instead (``TypeError`` naming them), so what a
-block reads is always what the flow set. :class:`ReadOnlyDict` and
-:class:`ReadOnlyList` are a ``dict`` and a ``list`` to every reader (``isinstance``,
-``json.dumps``, ``==``); a copy of one (``dict(x)``, ``copy.deepcopy``, pickling)
-is a plain one again.
+block then gets :meth:`FlowVariables.top_level`, a plain dict of the names whose
+values are those shared read-only ones: O(number of variables) whatever the values
+hold. The top level is the block's own, as the copy was (an implementation may
+serialise it, add its reserved variables to it, change it); the values within are
+shared, so they refuse any change (``TypeError`` naming them): what a block reads is
+always what the flow set. :class:`ReadOnlyDict` and :class:`ReadOnlyList` are a
+``dict`` and a ``list`` to every reader (``isinstance``, ``json.dumps``, ``==``); a
+copy of one (``dict(x)``, ``copy.deepcopy``, pickling) is a plain one again.
 """
 
 from __future__ import annotations
@@ -112,7 +110,8 @@ def plain_json(value: Any) -> Any:
 class FlowVariables:
     """The variables given to the implementation: each set once, as read-only JSON data.
 
-    ``view`` is a read-only mapping over them, the same object for every block.
+    ``view`` is a read-only mapping over them, the same object for every block (the
+    harness's own renderings read it); :meth:`top_level` is what an implementation gets.
     """
 
     __slots__ = ("_values", "view")
@@ -122,6 +121,12 @@ class FlowVariables:
         self.view: Mapping[str, Any] = MappingProxyType(self._values)
         for name, value in values.items():
             self.set(name, value)
+
+    def top_level(self) -> dict[str, Any]:
+        """A plain dict of the variables, the values shared (read-only): O(number of
+        variables), whatever the values hold. An implementation may add to it, change or
+        serialise it as any dict; the run's own variables stay as the flow set them."""
+        return dict(self._values)
 
     def set(self, name: str, value: Any) -> None:
         """Set ``name`` (a new one goes last; one set again keeps its place, as in a dict)."""

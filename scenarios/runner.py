@@ -159,16 +159,22 @@ async def run_scenario(
     subscriber = scenario.subscriber.model_dump()
     broken: list[Failure] = []  # what the implementation did that the protocol forbids
     # What the implementation reads: each value made plain, read-only JSON once, when it
-    # is set, so that a block costs the same whatever the context holds (context.py).
+    # is set, so that a block costs the same whatever the values hold (context.py); the
+    # top level is a plain dict of its own each block (a copy of the names, not the
+    # values), which an implementation may serialise, extend or change for itself.
     given_variables = FlowVariables(result.variables)
-    context = FlowContext(given_variables.view, subscriber, scenario.bot_id, scenario.timezone)
+
+    def context() -> FlowContext:
+        return FlowContext(
+            given_variables.top_level(), subscriber, scenario.bot_id, scenario.timezone
+        )
 
     held = 0  # bytes of messages and set values kept so far (MAX_RUN_TEXT)
     entries = 0  # messages and missing references kept so far (MAX_RUN_ENTRIES)
     for index, block in enumerate(scenario.flow):
         if block.message is not None:
             rendered = await _render(
-                implementation, block.message, context, "message", index, harness_renders
+                implementation, block.message, context(), "message", index, harness_renders
             )
             if _refused(result, rendered):
                 break
@@ -179,7 +185,7 @@ async def run_scenario(
             continue
         if block.set is not None:
             rendered = await _render(
-                implementation, block.set.value, context, "set", index, harness_renders
+                implementation, block.set.value, context(), "set", index, harness_renders
             )
             if _refused(result, rendered):
                 break
@@ -193,7 +199,7 @@ async def run_scenario(
             continue
         spec = block.webhook.model_dump(mode="json")
         spec["method"] = block.webhook.method_text  # as written (rule A2), never normalised
-        given: Any = context
+        given: Any = context()
         if legacy:  # the first protocol: the variables, the reserved ones computed here
             given = given.all_variables(_now())
         try:
