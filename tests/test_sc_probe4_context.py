@@ -208,7 +208,8 @@ class Keeper(Recorder):
     ) -> Rendered:
         variables = context.variables
         assert type(variables) is dict  # serialisable and changeable as any dict
-        assert "big" in variables and "first_name" not in variables  # the last block's own
+        assert "big" in variables  # what the block before removed is back
+        assert "first_name" not in variables
         self.seen.append(variables)
         json.dumps(variables)
         variables["first_name"] = "added by the implementation"  # type: ignore[index]
