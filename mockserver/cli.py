@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -20,7 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO, cast
+from typing import NoReturn, TextIO, cast
 
 from .errors import StubError
 from .files import load_stub_files
@@ -31,9 +32,62 @@ __all__ = ["build_parser", "main", "run"]
 
 EXIT_BAD_INPUT = 2
 
+_WHOLE = re.compile(r"[0-9]{1,18}")
+_DECIMAL = re.compile(r"[0-9]{1,18}(\.[0-9]{0,18})?|\.[0-9]{1,18}")
+
+
+class BadArguments(SystemExit):
+    """An argument argparse refused: its one line is already written; exit status 2."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXIT_BAD_INPUT)
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with every error one line naming the option (no usage block above it:
+    the line is what a user reads, and what a harness's log keeps)."""
+
+    err: TextIO | None = None
+
+    def error(self, message: str) -> NoReturn:
+        from .journal import escape_text
+
+        line = f"{self.prog}: {escape_text(message)}"
+        print(line, file=self.err or sys.stderr, flush=True)
+        raise BadArguments(line)
+
+
+def _whole(least: int, most: int | None, expected: str) -> Callable[[str], int]:
+    """An argparse type: ASCII digits only (``int()`` takes ``٨٠٨٠``, ``8_080``, ``+80``
+    and `` 80 ``), within ``least``..``most``."""
+
+    def parse(value: str) -> int:
+        number = int(value) if _WHOLE.fullmatch(value) else None
+        if number is None or number < least or (most is not None and number > most):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
+        return number
+
+    return parse
+
+
+def _seconds(*, zero: bool) -> Callable[[str], float]:
+    """An argparse type for seconds: ASCII digits and one '.', ``zero`` or more than it,
+    less than 1e9 (``float()`` takes ``nan``, ``inf``, ``1_0`` and ``١``)."""
+    expected = "seconds, 0 or more" if zero else "seconds, more than 0"
+
+    def parse(value: str) -> float:
+        number = float(value) if _DECIMAL.fullmatch(value) else None
+        if number is None or (number <= 0 and not zero) or number >= 1e9:
+            raise argparse.ArgumentTypeError(f"expected {expected} (such as 2.5), got {value!r}")
+        return number
+
+    return parse
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The CLI's options; an error is one line naming the option, exit status 2."""
+    parser = _Parser(
         prog="mockserver",
         description=(
             "A programmable HTTP mock server. Serves the stubs of the given files, "
@@ -49,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=_whole(0, 65535, "an integer 0-65535"),
         default=0,
         help="port to bind (default: 0, a free port, printed at start)",
     )
@@ -65,14 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--journal-cap",
-        type=int,
+        type=_whole(0, None, "a count, 0 or more (0: no limit)"),
         default=10_000,
         metavar="N",
         help="how many requests the journal keeps (default: 10000; 0: no limit)",
     )
     parser.add_argument(
         "--journal-bytes",
-        type=int,
+        type=_whole(0, None, "a number of bytes, 0 or more (0: no limit)"),
         default=128 * 1024 * 1024,
         metavar="BYTES",
         help="how many bytes the journal's entries may hold; the oldest go first "
@@ -80,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--journal-body-cap",
-        type=int,
+        type=_whole(0, None, "a number of bytes, 0 or more (0: no limit)"),
         default=1024 * 1024,
         metavar="BYTES",
         help="how much of one body the journal keeps; beyond it the body is counted and "
@@ -89,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--header-timeout",
-        type=float,
+        type=_seconds(zero=False),
         default=60.0,
         metavar="SECONDS",
         help="close a connection whose request headers have not all come in this long, "
@@ -97,14 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--body-timeout",
-        type=float,
+        type=_seconds(zero=False),
         default=60.0,
         metavar="SECONDS",
         help="answer 408 when a request body sends nothing for this long (default: 60)",
     )
     parser.add_argument(
         "--drain-timeout",
-        type=float,
+        type=_seconds(zero=True),
         default=10.0,
         metavar="SECONDS",
         help="on Ctrl-C or SIGTERM, stop listening and let requests in flight finish for "
@@ -300,40 +354,18 @@ def main(
 
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if isinstance(parser, _Parser):
+        parser.err = err
+    try:
+        args = parser.parse_args(argv)
+    except BadArguments:
+        return EXIT_BAD_INPUT
     try:
         stubs = load_stub_files(args.stubs)
     except StubError as exc:
         print(f"mockserver: {exc}", file=err)
         return EXIT_BAD_INPUT
-    if not 0 <= args.port <= 65535:
-        print(f"mockserver: --port: expected 0 to 65535, got {args.port}", file=err)
-        return EXIT_BAD_INPUT
-    if args.journal_cap < 0:
-        print(
-            f"mockserver: --journal-cap: expected a count (0 for no limit), got {args.journal_cap}",
-            file=err,
-        )
-        return EXIT_BAD_INPUT
-    for option, value in (
-        ("--journal-bytes", args.journal_bytes),
-        ("--journal-body-cap", args.journal_body_cap),
-    ):
-        if value < 0:
-            print(
-                f"mockserver: {option}: expected a number of bytes (0 for no limit), got {value}",
-                file=err,
-            )
-            return EXIT_BAD_INPUT
-    for option, seconds, least in (
-        ("--header-timeout", args.header_timeout, "more than 0"),
-        ("--body-timeout", args.body_timeout, "more than 0"),
-        ("--drain-timeout", args.drain_timeout, "0 or more"),
-    ):
-        low = seconds < 0 if least == "0 or more" else seconds <= 0
-        if low or seconds != seconds or seconds >= 1e9:
-            print(f"mockserver: {option}: expected seconds, {least}; got {seconds}", file=err)
-            return EXIT_BAD_INPUT
     option_problem = _admin_option_problem(args)
     if option_problem:
         print(f"mockserver: {option_problem}", file=err)
