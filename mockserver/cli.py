@@ -21,7 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO, cast
+from typing import Any, NoReturn, TextIO, cast
 
 from .errors import StubError
 from .files import load_stub_files
@@ -345,12 +345,45 @@ class _QueuedOutput(io.TextIOBase):
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run the CLI; return the exit code (2 for bad input)."""
+    """Run the CLI; return the exit code (2 for bad input; 128 + the signal's number
+    for Ctrl-C or SIGTERM before the server was listening)."""
     queued = _QueuedOutput(out or sys.stdout)
+    err = err or sys.stderr
+    previous = _catch_early_signals()
     try:
-        return _main(argv, cast(TextIO, queued), err or sys.stderr)
+        return _main(argv, cast(TextIO, queued), err)
+    except _EarlySignal as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"mockserver: {name} while starting: nothing was served", file=err, flush=True)
+        return 128 + exc.signum
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         queued.close()
+
+
+class _EarlySignal(BaseException):
+    """Ctrl-C or SIGTERM before the event loop took the signals over."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_early_signal(signum: int, frame: object) -> None:
+    raise _EarlySignal(signum)
+
+
+def _catch_early_signals() -> dict[int, Any]:
+    """Until the server listens (and the loop handles them), Ctrl-C and SIGTERM end the
+    start-up through ``finally`` (a throwaway CA is removed) with one line: SIGTERM's
+    default killed the process where it stood, Ctrl-C printed a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {
+        signum: signal.signal(signum, _raise_early_signal)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
 
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
@@ -361,10 +394,14 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
         args = parser.parse_args(argv)
     except BadArguments:
         return EXIT_BAD_INPUT
+    path_problem = _stub_path_problem(args.stubs)
+    if path_problem:
+        print(f"mockserver: --stubs: {path_problem}", file=err)
+        return EXIT_BAD_INPUT
     try:
         stubs = load_stub_files(args.stubs)
     except StubError as exc:
-        print(f"mockserver: {exc}", file=err)
+        print(_stub_error_text(exc), file=err)
         return EXIT_BAD_INPUT
     option_problem = _admin_option_problem(args)
     if option_problem:
@@ -424,11 +461,65 @@ def _run(
     try:
         asyncio.run(_serve(server, out))
     except OSError as exc:
-        print(
-            f"mockserver: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=err
-        )
-        return 1
+        print(f"mockserver: {_listen_problem(args, server.port, exc)}", file=err)
+        return EXIT_BAD_INPUT
     return 0
+
+
+def _listen_problem(args: argparse.Namespace, port: int, exc: OSError) -> str:
+    """Why the server could not listen, as one line naming the option to change."""
+    import errno
+
+    where = f"{args.host}:{port}" if ":" not in args.host else f"[{args.host}]:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        kept = f" (the port kept in {args.data}/server.json)" if port != args.port else ""
+        return (
+            f"--port: cannot listen on {where}{kept}: the port is in use (another server, "
+            "or this one still running); give another --port, or 0 for a free one"
+        )
+    if exc.errno == errno.EACCES:
+        return f"--port: cannot listen on {where}: not allowed (ports below 1024 need root)"
+    # aiohttp's own text repeats the address; the system's reason is what is news
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EADDRNOTAVAIL:
+        reason = "this machine has no such address"
+    return f"--host: cannot listen on {where}: {reason}"
+
+
+def _stub_path_problem(paths: Sequence[str]) -> str:
+    """A ``--stubs`` path that is missing or cannot be a stub file, as one line, or "".
+
+    A pipe (``--stubs <(make-stubs)``) is read as a file; a device (``/dev/zero``) would
+    be read without end, so it is refused."""
+    import stat
+
+    for name in paths:
+        try:
+            mode = os.stat(name).st_mode
+        except OSError as exc:
+            missing = isinstance(exc, FileNotFoundError)
+            reason = "no such file or folder" if missing else (exc.strerror or str(exc))
+            return f"{_escaped(name)}: cannot read: {reason}"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+            return f"{_escaped(name)}: not a file or folder of stubs (a device or socket)"
+    return ""
+
+
+def _stub_error_text(exc: StubError) -> str:
+    """A stub file's problems: one line for one problem (``file:line: field: what``),
+    else a head line and one line each; anything from a file name or a file escaped."""
+    if len(exc.problems) == 1:
+        return f"mockserver: {_escaped(str(exc.problems[0]))}"
+    return "\n".join(
+        [f"mockserver: {len(exc.problems)} problems in the stub files"]
+        + [f"  {_escaped(str(problem))}" for problem in exc.problems]
+    )
+
+
+def _escaped(text: str) -> str:
+    from .journal import escape_text
+
+    return escape_text(text)
 
 
 def _remembered_port(args: argparse.Namespace) -> int:
