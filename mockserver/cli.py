@@ -414,7 +414,10 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     log = None if args.quiet else (lambda line: print(line, file=out, flush=True))
     try:
         context, ca_file = _tls(args)
-    except (OSError, ssl.SSLError, ValueError) as exc:
+    except ValueError as exc:
+        print(f"mockserver: {exc}", file=err)
+        return EXIT_BAD_INPUT
+    except (OSError, ssl.SSLError) as exc:
         print(f"mockserver: --tls-cert/--tls-key: {exc}", file=err)
         return EXIT_BAD_INPUT
     try:
@@ -565,7 +568,8 @@ def _admin_option_problem(args: argparse.Namespace) -> str:
     if not args.host.strip():
         return f"--host: expected an address such as 127.0.0.1 or 0.0.0.0, got {args.host!r}"
     if args.admin_token and (problem := token_problem(args.admin_token)):
-        return f"--admin-token: {problem}"
+        given = os.environ.get("MOCKSERVER_ADMIN_TOKEN") == args.admin_token
+        return f"--admin-token{' (from $MOCKSERVER_ADMIN_TOKEN)' if given else ''}: {problem}"
     for name in args.admin_allow_host:
         if problem := host_name_problem(name):
             return f"--admin-allow-host: {problem}"
@@ -610,6 +614,10 @@ def _mount_crms(server: MockServer, args: argparse.Namespace) -> str:
     except ValueError as exc:  # a --amocrm-subdomain or --bitrix24-secret that cannot work
         return str(exc)
     except OSError as exc:
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):  # mkdir's "File exists"
+            return (
+                f"--data: cannot keep records in {args.data}: it, or a folder above it, is a file"
+            )
         return f"--data: cannot keep records in {args.data}: {exc.strerror or exc}"
     except sqlite3.Error as exc:  # a file there that is not a SQLite database
         return (
@@ -658,9 +666,25 @@ def _tls(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, str | None]:
     """An SSL context from ``--tls`` (a throwaway CA) or ``--tls-cert``/``--tls-key``."""
     if args.tls_cert or args.tls_key:
         if not (args.tls_cert and args.tls_key):
-            raise ValueError("give both --tls-cert and --tls-key")
+            raise ValueError("--tls-cert and --tls-key: give both")
+        if args.tls:
+            raise ValueError(
+                "--tls and --tls-cert: --tls makes a throwaway certificate; give one or the other"
+            )
+        for option, name in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+            try:
+                with open(name, "rb"):
+                    pass
+            except OSError as exc:
+                raise ValueError(f"{option} {_escaped(name)}: {exc.strerror or exc}") from None
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(args.tls_cert, args.tls_key)
+        try:
+            context.load_cert_chain(args.tls_cert, args.tls_key)
+        except ssl.SSLError as exc:
+            raise ValueError(
+                f"--tls-cert/--tls-key: {_escaped(args.tls_cert)} and {_escaped(args.tls_key)} "
+                f"are not a PEM certificate and its key ({exc.reason or 'unreadable'})"
+            ) from None
         return context, None
     if not args.tls:
         return None, None

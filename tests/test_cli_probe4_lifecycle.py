@@ -82,7 +82,8 @@ def test_an_address_the_machine_lacks_is_one_line_naming_host() -> None:
     ("name", "line"),
     [
         pytest.param(
-            "nope.yaml", "mockserver: --stubs: nope.yaml: cannot read: no such file or folder",
+            "nope.yaml",
+            "mockserver: --stubs: nope.yaml: cannot read: no such file or folder",
             id="missing",
         ),
         pytest.param(
@@ -187,3 +188,63 @@ def test_a_signal_while_starting_is_one_line_and_128_plus_its_number(
     assert err == f"mockserver: {signal.Signals(signum).name} while starting: nothing was served\n"
     assert "Traceback" not in err  # Ctrl-C printed KeyboardInterrupt's
     assert out == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        pytest.param(
+            ["--tls-cert", "nope.pem", "--tls-key", "key.pem"],
+            "mockserver: --tls-cert nope.pem: No such file or directory",
+            id="cert-missing",  # it said "[Errno 2] No such file or directory", naming no file
+        ),
+        pytest.param(
+            ["--tls-cert", "key.pem", "--tls-key", "key.pem"],
+            "mockserver: --tls-cert/--tls-key: key.pem and key.pem are not a PEM certificate "
+            "and its key (unreadable)",
+            id="not-pem",  # it said "[SSL] PEM lib (_ssl.c:3905)"
+        ),
+        pytest.param(
+            ["--tls", "--tls-cert", "key.pem", "--tls-key", "key.pem"],
+            "mockserver: --tls and --tls-cert: --tls makes a throwaway certificate; give one "
+            "or the other",
+            id="both-kinds",  # --tls was ignored without a word
+        ),
+        pytest.param(
+            ["--crm", "amocrm", "--data", "plain-file"],
+            "mockserver: --data: cannot keep records in plain-file: it, or a folder above it, "
+            "is a file",
+            id="data-is-a-file",  # it said "File exists"
+        ),
+        pytest.param(
+            ["--crm", "amocrm", "--data", "plain-file/records"],
+            "mockserver: --data: cannot keep records in plain-file/records: it, or a folder "
+            "above it, is a file",
+            id="data-below-a-file",
+        ),
+    ],
+)
+def test_tls_and_data_files_that_cannot_be_used_are_named(
+    tmp_path: Path, argv: list[str], line: str
+) -> None:
+    (tmp_path / "key.pem").write_text("not a certificate\n")
+    (tmp_path / "plain-file").write_text("a file\n")
+    done = _run(*argv, "--quiet", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == line + "\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["key.pem", "plain-file"]
+
+
+def test_a_token_from_the_environment_that_cannot_work_says_where_it_came_from() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mockserver", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=LIVENESS,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "MOCKSERVER_ADMIN_TOKEN": "two words"},
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "mockserver: --admin-token (from $MOCKSERVER_ADMIN_TOKEN): a token without spaces"
+    )

@@ -105,7 +105,9 @@ def test_plain_seconds_still_read(value: str, read: float) -> None:
             "mockserver: argument --port: expected an integer 0-65535, got '70000'",
             id="out-of-range",
         ),
-        pytest.param(["--port"], "mockserver: argument --port: expected one argument", id="no-value"),
+        pytest.param(
+            ["--port"], "mockserver: argument --port: expected one argument", id="no-value"
+        ),
         pytest.param(["--prot", "1"], "mockserver: unrecognized arguments: --prot 1", id="unknown"),
         pytest.param(
             ["--bitrix24-plan", "gold"],
