@@ -152,9 +152,10 @@ def _start_reading_fifo(tmp_path: Path, *argv: str) -> tuple[subprocess.Popen[st
         try:
             return process, os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
         except OSError as exc:
-            assert exc.errno == errno.ENXIO
-            assert process.poll() is None, process.communicate()
-            os.sched_yield()
+            no_reader_yet = exc.errno == errno.ENXIO
+        assert no_reader_yet
+        assert process.poll() is None, process.communicate()
+        os.sched_yield()
 
 
 def test_a_pipe_is_read_as_a_stub_file(tmp_path: Path) -> None:
