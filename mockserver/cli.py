@@ -226,10 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Ctrl-C, SIGTERM, and SIGHUP (the terminal closed): each stops the server through its
+# drain and ``finally`` (SIGHUP's default killed it where it stood, the throwaway CA left).
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 async def _serve(server: MockServer, out: TextIO) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _STOP_SIGNALS:
         loop.add_signal_handler(signum, stop.set)
     await server.start()
     print(
@@ -264,7 +269,7 @@ async def _serve(server: MockServer, out: TextIO) -> None:
                 file=out,
                 flush=True,
             )
-            for signum in (signal.SIGINT, signal.SIGTERM):  # a second signal: stop now
+            for signum in _STOP_SIGNALS:  # a second signal: stop now
                 loop.add_signal_handler(signum, server.end_drain)
     finally:
         await server.stop()
@@ -346,7 +351,7 @@ def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """Run the CLI; return the exit code (2 for bad input; 128 + the signal's number
-    for Ctrl-C or SIGTERM before the server was listening)."""
+    for Ctrl-C, SIGTERM or SIGHUP before the server was listening)."""
     queued = _QueuedOutput(out or sys.stdout)
     err = err or sys.stderr
     previous = _catch_early_signals()
@@ -375,15 +380,12 @@ def _raise_early_signal(signum: int, frame: object) -> None:
 
 
 def _catch_early_signals() -> dict[int, Any]:
-    """Until the server listens (and the loop handles them), Ctrl-C and SIGTERM end the
+    """Until the server listens (and the loop handles them), Ctrl-C, SIGTERM and SIGHUP end the
     start-up through ``finally`` (a throwaway CA is removed) with one line: SIGTERM's
     default killed the process where it stood, Ctrl-C printed a traceback."""
     if threading.current_thread() is not threading.main_thread():
         return {}
-    return {
-        signum: signal.signal(signum, _raise_early_signal)
-        for signum in (signal.SIGINT, signal.SIGTERM)
-    }
+    return {signum: signal.signal(signum, _raise_early_signal) for signum in _STOP_SIGNALS}
 
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:

@@ -249,3 +249,28 @@ def test_a_token_from_the_environment_that_cannot_work_says_where_it_came_from()
     assert done.stderr.startswith(
         "mockserver: --admin-token (from $MOCKSERVER_ADMIN_TOKEN): a token without spaces"
     )
+
+
+def test_sighup_stops_like_sigterm_and_removes_the_throwaway_ca() -> None:
+    # The terminal closing: SIGHUP's default killed the server where it stood.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--tls", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        tls = process.stdout.readline()
+        assert tls.startswith("TLS:"), tls
+        ca_file = Path(tls.split()[5])
+        assert "mockserver listening on https://" in process.stdout.readline()
+        assert ca_file.is_file()
+        process.send_signal(signal.SIGHUP)
+        out, err = process.communicate(timeout=LIVENESS)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert out.splitlines()[-1] == "mockserver stopped after 0 request(s)"
+    assert not ca_file.parent.exists()
