@@ -118,6 +118,14 @@ def token_problem(token: str) -> str | None:
             "a token without spaces or control characters (a header cannot carry them "
             "as sent, so no request would ever match it)"
         )
+    if not token.isascii():
+        # A browser's fetch (the dashboard's) sends a header in Latin-1, curl in UTF-8:
+        # the same token would be different bytes, and one of them always refused.
+        return (
+            "a token of ASCII letters, digits and punctuation (a header's bytes for "
+            f"other characters differ from one client to the next); got {len(token)} "
+            "character(s), not all ASCII"
+        )
     return None
 
 
