@@ -407,20 +407,20 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
         return EXIT_BAD_INPUT
     option_problem = _admin_option_problem(args)
     if option_problem:
-        print(f"mockserver: {option_problem}", file=err)
+        _say(err, f"{option_problem}")
         return EXIT_BAD_INPUT
     misplaced = _crm_options_without_crm(args)
     if misplaced:
-        print(f"mockserver: {misplaced}", file=err)
+        _say(err, f"{misplaced}")
         return EXIT_BAD_INPUT
     log = None if args.quiet else (lambda line: print(line, file=out, flush=True))
     try:
         context, ca_file = _tls(args)
     except ValueError as exc:
-        print(f"mockserver: {exc}", file=err)
+        _say(err, f"{exc}")
         return EXIT_BAD_INPUT
     except (OSError, ssl.SSLError) as exc:
-        print(f"mockserver: --tls-cert/--tls-key: {exc}", file=err)
+        _say(err, f"--tls-cert/--tls-key: {exc}")
         return EXIT_BAD_INPUT
     try:
         return _run(args, stubs, log, context, ca_file, out, err)
@@ -461,12 +461,12 @@ def _run(
         )
     problem = _mount_crms(server, args) if args.crm else ""
     if problem:
-        print(f"mockserver: {problem}", file=err)
+        _say(err, f"{problem}")
         return EXIT_BAD_INPUT
     try:
         asyncio.run(_serve(server, out))
     except OSError as exc:
-        print(f"mockserver: {_listen_problem(args, server.port, exc)}", file=err)
+        _say(err, f"{_listen_problem(args, server.port, exc)}")
         return EXIT_BAD_INPUT
     return 0
 
@@ -519,6 +519,12 @@ def _stub_error_text(exc: StubError) -> str:
         [f"mockserver: {len(exc.problems)} problems in the stub files"]
         + [f"  {_escaped(str(problem))}" for problem in exc.problems]
     )
+
+
+def _say(err: TextIO, problem: str) -> None:
+    """One line on stderr: anything from the command line (a --host, a --data path) or
+    from the system escaped, so no value can start a line of its own."""
+    print(f"mockserver: {_escaped(problem)}", file=err)
 
 
 def _escaped(text: str) -> str:

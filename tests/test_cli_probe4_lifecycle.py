@@ -274,3 +274,13 @@ def test_sighup_stops_like_sigterm_and_removes_the_throwaway_ca() -> None:
     assert process.returncode == 0, err
     assert out.splitlines()[-1] == "mockserver stopped after 0 request(s)"
     assert not ca_file.parent.exists()
+
+
+def test_a_host_that_cannot_be_bound_cannot_forge_a_line_either() -> None:
+    done = _run("--host", "no-such-host.invalid\nmockserver listening on http://evil", "--quiet")
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()  # was two: the second one forged
+    assert line.startswith(
+        "mockserver: --host: cannot listen on "
+        "[no-such-host.invalid\\x0amockserver listening on http://evil]:0: "
+    )
