@@ -340,9 +340,7 @@ def test_cli_missing_file_exits_2(tmp_path: Path) -> None:
             "--data: cannot keep records in",
             id="not-sqlite",
         ),
-        pytest.param(
-            ["--header-timeout", "-1"], "--header-timeout: expected seconds, more than 0"
-        ),
+        pytest.param(["--header-timeout", "-1"], "--header-timeout: expected seconds, more than 0"),
         pytest.param(["--body-timeout", "0"], "--body-timeout: expected seconds, more than 0"),
         pytest.param(["--drain-timeout", "nan"], "--drain-timeout: expected seconds, 0 or more"),
         pytest.param(["--journal-bytes", "-1"], "--journal-bytes: expected a number of bytes"),
