@@ -56,6 +56,8 @@ def _request(
         pytest.param("::1", 403, id="ipv6-without-brackets"),
         pytest.param("127.1:{port}", 403, id="short-ipv4"),
         pytest.param("evil.localhost:{port}", 403, id="a-subdomain-of-localhost"),
+        pytest.param("2130706433:{port}", 403, id="ipv4-as-one-number"),
+        pytest.param("[::ffff:127.0.0.1]:{port}", 403, id="ipv4-mapped"),
         # the same names as the allowed ones, written another way a browser may write them
         pytest.param("localhost.:{port}", 200, id="trailing-dot"),
         pytest.param("mock.test.:{port}", 200, id="allowed-name-trailing-dot"),
@@ -174,3 +176,22 @@ async def test_a_server_bound_to_ipv6_loopback_takes_its_address_in_any_form() -
         ):
             got, answer = await _answer(server.port, _request(host), host="::1")
             assert got == status, (host, answer)
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"),
+    [("http://evil.example", 403), ("http://127.0.0.1:{port}", 405)],
+)
+async def test_a_cors_preflight_is_never_approved(
+    server: MockServer, origin: str, status: int
+) -> None:
+    data = _request(
+        f"127.0.0.1:{server.port}",
+        f"Origin: {origin.format(port=server.port)}",
+        "Access-Control-Request-Method: POST",
+        "Access-Control-Request-Headers: content-type",
+        target="/__admin/reset",
+    ).replace(b"GET ", b"OPTIONS ", 1)
+    got, answer = await _answer(server.port, data)
+    assert got == status, answer
+    assert b"access-control-allow" not in answer.lower()
