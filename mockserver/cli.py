@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import ssl
@@ -20,7 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Any, NoReturn, TextIO, cast
 
 from .errors import StubError
 from .files import load_stub_files
@@ -31,9 +32,62 @@ __all__ = ["build_parser", "main", "run"]
 
 EXIT_BAD_INPUT = 2
 
+_WHOLE = re.compile(r"[0-9]{1,18}")
+_DECIMAL = re.compile(r"[0-9]{1,18}(\.[0-9]{0,18})?|\.[0-9]{1,18}")
+
+
+class BadArguments(SystemExit):
+    """An argument argparse refused: its one line is already written; exit status 2."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(EXIT_BAD_INPUT)
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with every error one line naming the option (no usage block above it:
+    the line is what a user reads, and what a harness's log keeps)."""
+
+    err: TextIO | None = None
+
+    def error(self, message: str) -> NoReturn:
+        from .journal import escape_text
+
+        line = f"{self.prog}: {escape_text(message)}"
+        print(line, file=self.err or sys.stderr, flush=True)
+        raise BadArguments(line)
+
+
+def _whole(least: int, most: int | None, expected: str) -> Callable[[str], int]:
+    """An argparse type: ASCII digits only (``int()`` takes ``٨٠٨٠``, ``8_080``, ``+80``
+    and `` 80 ``), within ``least``..``most``."""
+
+    def parse(value: str) -> int:
+        number = int(value) if _WHOLE.fullmatch(value) else None
+        if number is None or number < least or (most is not None and number > most):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
+        return number
+
+    return parse
+
+
+def _seconds(*, zero: bool) -> Callable[[str], float]:
+    """An argparse type for seconds: ASCII digits and one '.', ``zero`` or more than it,
+    less than 1e9 (``float()`` takes ``nan``, ``inf``, ``1_0`` and ``١``)."""
+    expected = "seconds, 0 or more" if zero else "seconds, more than 0"
+
+    def parse(value: str) -> float:
+        number = float(value) if _DECIMAL.fullmatch(value) else None
+        if number is None or (number <= 0 and not zero) or number >= 1e9:
+            raise argparse.ArgumentTypeError(f"expected {expected} (such as 2.5), got {value!r}")
+        return number
+
+    return parse
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    """The CLI's options; an error is one line naming the option, exit status 2."""
+    parser = _Parser(
         prog="mockserver",
         description=(
             "A programmable HTTP mock server. Serves the stubs of the given files, "
@@ -49,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=_whole(0, 65535, "an integer 0-65535"),
         default=0,
         help="port to bind (default: 0, a free port, printed at start)",
     )
@@ -65,14 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--journal-cap",
-        type=int,
+        type=_whole(0, None, "a count, 0 or more (0: no limit)"),
         default=10_000,
         metavar="N",
         help="how many requests the journal keeps (default: 10000; 0: no limit)",
     )
     parser.add_argument(
         "--journal-bytes",
-        type=int,
+        type=_whole(0, None, "a number of bytes, 0 or more (0: no limit)"),
         default=128 * 1024 * 1024,
         metavar="BYTES",
         help="how many bytes the journal's entries may hold; the oldest go first "
@@ -80,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--journal-body-cap",
-        type=int,
+        type=_whole(0, None, "a number of bytes, 0 or more (0: no limit)"),
         default=1024 * 1024,
         metavar="BYTES",
         help="how much of one body the journal keeps; beyond it the body is counted and "
@@ -89,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--header-timeout",
-        type=float,
+        type=_seconds(zero=False),
         default=60.0,
         metavar="SECONDS",
         help="close a connection whose request headers have not all come in this long, "
@@ -97,14 +151,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--body-timeout",
-        type=float,
+        type=_seconds(zero=False),
         default=60.0,
         metavar="SECONDS",
         help="answer 408 when a request body sends nothing for this long (default: 60)",
     )
     parser.add_argument(
         "--drain-timeout",
-        type=float,
+        type=_seconds(zero=True),
         default=10.0,
         metavar="SECONDS",
         help="on Ctrl-C or SIGTERM, stop listening and let requests in flight finish for "
@@ -172,10 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Ctrl-C, SIGTERM, and SIGHUP (the terminal closed): each stops the server through its
+# drain and ``finally`` (SIGHUP's default killed it where it stood, the throwaway CA left).
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 async def _serve(server: MockServer, out: TextIO) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _STOP_SIGNALS:
         loop.add_signal_handler(signum, stop.set)
     await server.start()
     print(
@@ -210,7 +269,7 @@ async def _serve(server: MockServer, out: TextIO) -> None:
                 file=out,
                 flush=True,
             )
-            for signum in (signal.SIGINT, signal.SIGTERM):  # a second signal: stop now
+            for signum in _STOP_SIGNALS:  # a second signal: stop now
                 loop.add_signal_handler(signum, server.end_drain)
     finally:
         await server.stop()
@@ -291,62 +350,77 @@ class _QueuedOutput(io.TextIOBase):
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run the CLI; return the exit code (2 for bad input)."""
+    """Run the CLI; return the exit code (2 for bad input; 128 + the signal's number
+    for Ctrl-C, SIGTERM or SIGHUP before the server was listening)."""
     queued = _QueuedOutput(out or sys.stdout)
+    err = err or sys.stderr
+    previous = _catch_early_signals()
     try:
-        return _main(argv, cast(TextIO, queued), err or sys.stderr)
+        return _main(argv, cast(TextIO, queued), err)
+    except _EarlySignal as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"mockserver: {name} while starting: nothing was served", file=err, flush=True)
+        return 128 + exc.signum
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         queued.close()
 
 
+class _EarlySignal(BaseException):
+    """Ctrl-C or SIGTERM before the event loop took the signals over."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_early_signal(signum: int, frame: object) -> None:
+    raise _EarlySignal(signum)
+
+
+def _catch_early_signals() -> dict[int, Any]:
+    """Until the server listens (and the loop handles them), Ctrl-C, SIGTERM and SIGHUP end the
+    start-up through ``finally`` (a throwaway CA is removed) with one line: SIGTERM's
+    default killed the process where it stood, Ctrl-C printed a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, _raise_early_signal) for signum in _STOP_SIGNALS}
+
+
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if isinstance(parser, _Parser):
+        parser.err = err
+    try:
+        args = parser.parse_args(argv)
+    except BadArguments:
+        return EXIT_BAD_INPUT
+    path_problem = _stub_path_problem(args.stubs)
+    if path_problem:
+        print(f"mockserver: --stubs: {path_problem}", file=err)
+        return EXIT_BAD_INPUT
     try:
         stubs = load_stub_files(args.stubs)
     except StubError as exc:
-        print(f"mockserver: {exc}", file=err)
+        print(_stub_error_text(exc), file=err)
         return EXIT_BAD_INPUT
-    if not 0 <= args.port <= 65535:
-        print(f"mockserver: --port: expected 0 to 65535, got {args.port}", file=err)
-        return EXIT_BAD_INPUT
-    if args.journal_cap < 0:
-        print(
-            f"mockserver: --journal-cap: expected a count (0 for no limit), got {args.journal_cap}",
-            file=err,
-        )
-        return EXIT_BAD_INPUT
-    for option, value in (
-        ("--journal-bytes", args.journal_bytes),
-        ("--journal-body-cap", args.journal_body_cap),
-    ):
-        if value < 0:
-            print(
-                f"mockserver: {option}: expected a number of bytes (0 for no limit), got {value}",
-                file=err,
-            )
-            return EXIT_BAD_INPUT
-    for option, seconds, least in (
-        ("--header-timeout", args.header_timeout, "more than 0"),
-        ("--body-timeout", args.body_timeout, "more than 0"),
-        ("--drain-timeout", args.drain_timeout, "0 or more"),
-    ):
-        low = seconds < 0 if least == "0 or more" else seconds <= 0
-        if low or seconds != seconds or seconds >= 1e9:
-            print(f"mockserver: {option}: expected seconds, {least}; got {seconds}", file=err)
-            return EXIT_BAD_INPUT
     option_problem = _admin_option_problem(args)
     if option_problem:
-        print(f"mockserver: {option_problem}", file=err)
+        _say(err, f"{option_problem}")
         return EXIT_BAD_INPUT
     misplaced = _crm_options_without_crm(args)
     if misplaced:
-        print(f"mockserver: {misplaced}", file=err)
+        _say(err, f"{misplaced}")
         return EXIT_BAD_INPUT
     log = None if args.quiet else (lambda line: print(line, file=out, flush=True))
     try:
         context, ca_file = _tls(args)
-    except (OSError, ssl.SSLError, ValueError) as exc:
-        print(f"mockserver: --tls-cert/--tls-key: {exc}", file=err)
+    except ValueError as exc:
+        _say(err, f"{exc}")
+        return EXIT_BAD_INPUT
+    except (OSError, ssl.SSLError) as exc:
+        _say(err, f"--tls-cert/--tls-key: {exc}")
         return EXIT_BAD_INPUT
     try:
         return _run(args, stubs, log, context, ca_file, out, err)
@@ -387,16 +461,76 @@ def _run(
         )
     problem = _mount_crms(server, args) if args.crm else ""
     if problem:
-        print(f"mockserver: {problem}", file=err)
+        _say(err, f"{problem}")
         return EXIT_BAD_INPUT
     try:
         asyncio.run(_serve(server, out))
     except OSError as exc:
-        print(
-            f"mockserver: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=err
-        )
-        return 1
+        _say(err, f"{_listen_problem(args, server.port, exc)}")
+        return EXIT_BAD_INPUT
     return 0
+
+
+def _listen_problem(args: argparse.Namespace, port: int, exc: OSError) -> str:
+    """Why the server could not listen, as one line naming the option to change."""
+    import errno
+
+    where = f"{args.host}:{port}" if ":" not in args.host else f"[{args.host}]:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        kept = f" (the port kept in {args.data}/server.json)" if port != args.port else ""
+        return (
+            f"--port: cannot listen on {where}{kept}: the port is in use (another server, "
+            "or this one still running); give another --port, or 0 for a free one"
+        )
+    if exc.errno == errno.EACCES:
+        return f"--port: cannot listen on {where}: not allowed (ports below 1024 need root)"
+    # aiohttp's own text repeats the address; the system's reason is what is news
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EADDRNOTAVAIL:
+        reason = "this machine has no such address"
+    return f"--host: cannot listen on {where}: {reason}"
+
+
+def _stub_path_problem(paths: Sequence[str]) -> str:
+    """A ``--stubs`` path that is missing or cannot be a stub file, as one line, or "".
+
+    A pipe (``--stubs <(make-stubs)``) is read as a file; a device (``/dev/zero``) would
+    be read without end, so it is refused."""
+    import stat
+
+    for name in paths:
+        try:
+            mode = os.stat(name).st_mode
+        except OSError as exc:
+            missing = isinstance(exc, FileNotFoundError)
+            reason = "no such file or folder" if missing else (exc.strerror or str(exc))
+            return f"{_escaped(name)}: cannot read: {reason}"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+            return f"{_escaped(name)}: not a file or folder of stubs (a device or socket)"
+    return ""
+
+
+def _stub_error_text(exc: StubError) -> str:
+    """A stub file's problems: one line for one problem (``file:line: field: what``),
+    else a head line and one line each; anything from a file name or a file escaped."""
+    if len(exc.problems) == 1:
+        return f"mockserver: {_escaped(str(exc.problems[0]))}"
+    return "\n".join(
+        [f"mockserver: {len(exc.problems)} problems in the stub files"]
+        + [f"  {_escaped(str(problem))}" for problem in exc.problems]
+    )
+
+
+def _say(err: TextIO, problem: str) -> None:
+    """One line on stderr: anything from the command line (a --host, a --data path) or
+    from the system escaped, so no value can start a line of its own."""
+    print(f"mockserver: {_escaped(problem)}", file=err)
+
+
+def _escaped(text: str) -> str:
+    from .journal import escape_text
+
+    return escape_text(text)
 
 
 def _remembered_port(args: argparse.Namespace) -> int:
@@ -442,7 +576,8 @@ def _admin_option_problem(args: argparse.Namespace) -> str:
     if not args.host.strip():
         return f"--host: expected an address such as 127.0.0.1 or 0.0.0.0, got {args.host!r}"
     if args.admin_token and (problem := token_problem(args.admin_token)):
-        return f"--admin-token: {problem}"
+        given = os.environ.get("MOCKSERVER_ADMIN_TOKEN") == args.admin_token
+        return f"--admin-token{' (from $MOCKSERVER_ADMIN_TOKEN)' if given else ''}: {problem}"
     for name in args.admin_allow_host:
         if problem := host_name_problem(name):
             return f"--admin-allow-host: {problem}"
@@ -487,6 +622,10 @@ def _mount_crms(server: MockServer, args: argparse.Namespace) -> str:
     except ValueError as exc:  # a --amocrm-subdomain or --bitrix24-secret that cannot work
         return str(exc)
     except OSError as exc:
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):  # mkdir's "File exists"
+            return (
+                f"--data: cannot keep records in {args.data}: it, or a folder above it, is a file"
+            )
         return f"--data: cannot keep records in {args.data}: {exc.strerror or exc}"
     except sqlite3.Error as exc:  # a file there that is not a SQLite database
         return (
@@ -535,9 +674,25 @@ def _tls(args: argparse.Namespace) -> tuple[ssl.SSLContext | None, str | None]:
     """An SSL context from ``--tls`` (a throwaway CA) or ``--tls-cert``/``--tls-key``."""
     if args.tls_cert or args.tls_key:
         if not (args.tls_cert and args.tls_key):
-            raise ValueError("give both --tls-cert and --tls-key")
+            raise ValueError("--tls-cert and --tls-key: give both")
+        if args.tls:
+            raise ValueError(
+                "--tls and --tls-cert: --tls makes a throwaway certificate; give one or the other"
+            )
+        for option, name in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+            try:
+                with open(name, "rb"):
+                    pass
+            except OSError as exc:
+                raise ValueError(f"{option} {_escaped(name)}: {exc.strerror or exc}") from None
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(args.tls_cert, args.tls_key)
+        try:
+            context.load_cert_chain(args.tls_cert, args.tls_key)
+        except ssl.SSLError as exc:
+            raise ValueError(
+                f"--tls-cert/--tls-key: {_escaped(args.tls_cert)} and {_escaped(args.tls_key)} "
+                f"are not a PEM certificate and its key ({exc.reason or 'unreadable'})"
+            ) from None
         return context, None
     if not args.tls:
         return None, None

@@ -50,19 +50,44 @@ __all__ = ["AdminGuard", "admin_middleware", "check_admin_request"]
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _WILDCARD = frozenset({"0.0.0.0", "::", ""})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+_OWN_SITE = frozenset({"same-origin", "none"})
+
+
+# RFC 9110 §7.2: Host = uri-host [ ":" port ]; a name, an IPv4 address or a bracketed
+# IPv6 literal, nothing else (no userinfo, path, query, fragment or zone).
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=-]+)(?::([0-9]{0,10}))?")
+
+
+def _canonical(name: str) -> str:
+    """A host name as the guard compares it: lower case, an IPv6 address without brackets
+    and in its short form (``0:0:0:0:0:0:0:1`` is ``::1``), a name without the one
+    trailing dot that makes it absolute (``localhost.`` is ``localhost``)."""
+    name = name.strip().lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if ":" in name:
+        try:
+            return str(ipaddress.IPv6Address(name))
+        except ValueError:
+            return name
+    return name[:-1] if name.endswith(".") and not name.endswith("..") else name
 
 
 def _split_host(value: str) -> tuple[str, int | None] | None:
-    """``host[:port]`` (IPv6 in brackets) as ``(host, port)``, or ``None`` when unreadable."""
-    try:
-        parts = urlsplit(f"//{value}")
-        port = parts.port
-    except ValueError:
+    """``host[:port]`` (IPv6 in brackets) as ``(host, port)``, or ``None`` when it is not
+    one (``127.0.0.1#x``, ``a@b``, ``host/path`` and a bracket that is no IPv6 address)."""
+    found = _HOST.fullmatch(value.strip())
+    if found is None:
         return None
-    name = parts.hostname
-    if not name or parts.username is not None or parts.path or parts.query:
+    name, port = found.group(1), found.group(2)
+    if name.startswith("["):
+        try:
+            ipaddress.IPv6Address(name[1:-1])
+        except ValueError:
+            return None
+    if port and int(port) > 65535:
         return None
-    return name.lower(), port
+    return _canonical(name), int(port) if port else None
 
 
 _NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9_])?")
@@ -93,12 +118,20 @@ def token_problem(token: str) -> str | None:
             "a token without spaces or control characters (a header cannot carry them "
             "as sent, so no request would ever match it)"
         )
+    if not token.isascii():
+        # A browser's fetch (the dashboard's) sends a header in Latin-1, curl in UTF-8:
+        # the same token would be different bytes, and one of them always refused.
+        return (
+            "a token of ASCII letters, digits and punctuation (a header's bytes for "
+            f"other characters differ from one client to the next); got {len(token)} "
+            "character(s), not all ASCII"
+        )
     return None
 
 
 def host_names(names: Iterable[str]) -> frozenset[str]:
-    """Host names as the guard compares them: lower case, IPv6 without brackets."""
-    return frozenset(name.strip().lower().strip("[]") for name in names)
+    """Host names as the guard compares them (see :func:`_canonical`)."""
+    return frozenset(_canonical(name) for name in names)
 
 
 @dataclass(frozen=True)
@@ -121,7 +154,7 @@ class AdminGuard:
         token: str | None = None,
         allowed_hosts: Iterable[str] = (),
     ) -> AdminGuard:
-        return cls(host.lower().strip("[]"), port, scheme, token or None, host_names(allowed_hosts))
+        return cls(_canonical(host), port, scheme, token or None, host_names(allowed_hosts))
 
     def names(self, local: str | None = None) -> frozenset[str]:
         """The host names this server answers to as itself."""
@@ -129,7 +162,7 @@ class AdminGuard:
         if self.host not in _WILDCARD:
             names.add(self.host)
         if local:
-            names.add(local.lower())
+            names.add(_canonical(local))
         return frozenset(names)
 
     def _ours(self, host: str, port: int | None, local: str | None, *, origin: bool) -> bool:
@@ -169,6 +202,13 @@ class AdminGuard:
             # HTTP/1.0 needs no Host; a browser (the rebinding risk) always sends one.
             bare = host_header is None and request.version < (1, 1)
             where = None if host_header is None else _split_host(host_header)
+            authority = _target_authority(request)
+            if authority is not None:
+                # An absolute-form target names the host too (RFC 9112 §3.2.2 has the
+                # server take it over Host): both must be this server.
+                target = _split_host(authority)
+                if target is None or not self._ours(*target, local, origin=False):
+                    bare, where, host_header = False, None, authority
             if not bare and (where is None or not self._ours(*where, local, origin=False)):
                 host_header = host_header or ""
                 return _refusal(
@@ -182,14 +222,17 @@ class AdminGuard:
             # less a sign of another site for coming second.
             headers = request.headers
             sites = [value.strip().lower() for value in headers.getall("Sec-Fetch-Site", ())]
-            site = next((value for value in sites if value in ("cross-site", "same-site")), "")
-            if site:
+            # Only what a browser says of a request its own page made passes; a list, an
+            # unknown word or an empty value is no browser's, and may hide "cross-site".
+            foreign = [value for value in sites if value not in _OWN_SITE]
+            if foreign:
                 # A browser says another site (or another port of this one) sent it.
                 return _refusal(
                     403,
                     "Cross-origin admin request refused",
-                    f"Sec-Fetch-Site: {site}: web pages elsewhere may not drive the admin "
-                    "API. Use --admin-token for deliberate remote use",
+                    f"Sec-Fetch-Site: {_shown(foreign[0])[1:-1] or '(empty)'}: web pages "
+                    "elsewhere may not drive the admin API (only same-origin and none pass). "
+                    "Use --admin-token for deliberate remote use",
                 )
             for name in ("Origin", "Referer"):
                 for value in headers.getall(name, ()):
@@ -222,11 +265,15 @@ class AdminGuard:
             port = parts.port
         except ValueError:
             return False
-        if parts.scheme != self.scheme or not parts.hostname or (parts.path and not path):
+        if parts.scheme != self.scheme or not parts.hostname:
             return False
+        if not path and (parts.path or parts.query or parts.fragment or "?" in origin):
+            return False  # an Origin is scheme://host[:port], nothing more
         if parts.username is not None or parts.password is not None:
             return False
-        return self._ours(parts.hostname.lower(), port, local, origin=True)
+        if _split_host(parts.netloc) is None:
+            return False
+        return self._ours(_canonical(parts.hostname), port, local, origin=True)
 
     def _expected(self) -> str:
         names = sorted(self.names())
@@ -266,6 +313,15 @@ def _has_body(request: web.BaseRequest) -> bool:
         return True
     length = request.headers.get("Content-Length", "0").strip()
     return length not in ("", "0")
+
+
+def _target_authority(request: web.BaseRequest) -> str | None:
+    """The ``host[:port]`` of an absolute-form target (``GET http://host/path``), or
+    ``None`` for the usual ``/path``."""
+    target = request.raw_path
+    if target.startswith("/") or "://" not in target:
+        return None
+    return target.partition("://")[2].partition("/")[0].partition("?")[0]
 
 
 def _local_address(request: web.BaseRequest) -> str | None:

@@ -325,8 +325,8 @@ def test_cli_missing_file_exits_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--port", "70000"], "--port: expected 0 to 65535, got 70000"),
-        (["--journal-cap", "-5"], "--journal-cap: expected a count (0 for no limit), got -5"),
+        (["--port", "70000"], "--port: expected an integer 0-65535, got '70000'"),
+        (["--journal-cap", "-5"], "--journal-cap: expected a count, 0 or more (0: no limit)"),
         (["--data", "records"], "--data keeps the fake CRMs' records: give --crm"),
         (["--amocrm-subdomain", "acme"], "--amocrm-subdomain is for the fake amocrm"),
         (
@@ -340,9 +340,7 @@ def test_cli_missing_file_exits_2(tmp_path: Path) -> None:
             "--data: cannot keep records in",
             id="not-sqlite",
         ),
-        pytest.param(
-            ["--header-timeout", "-1"], "--header-timeout: expected seconds, more than 0; got -1"
-        ),
+        pytest.param(["--header-timeout", "-1"], "--header-timeout: expected seconds, more than 0"),
         pytest.param(["--body-timeout", "0"], "--body-timeout: expected seconds, more than 0"),
         pytest.param(["--drain-timeout", "nan"], "--drain-timeout: expected seconds, 0 or more"),
         pytest.param(["--journal-bytes", "-1"], "--journal-bytes: expected a number of bytes"),

@@ -8,7 +8,8 @@ Everything lives under ``/__admin/ui/``:
 - ``GET api/events``: server-sent events, ``rows`` with the new requests that pass the
   page's filter, at most :data:`TICK` apart (the feed reads the journal on its own
   clock, so a busy server does no extra work per request for a watcher);
-- ``POST api/clear-journal``, ``POST api/reset``, ``DELETE api/stubs/<id>``: the actions.
+- ``POST api/clear-journal``, ``POST api/reset``, ``DELETE api/stubs?id=<id>`` (or
+  ``api/stubs/<id>``): the actions.
 
 Every call goes through :func:`.guard.refusal` first.
 """
@@ -149,6 +150,8 @@ class UiRouter:
             return await self._post[rest](request, "")
         if rest.startswith("api/requests/") and method == "GET":
             return await self.request_detail(request, rest.removeprefix("api/requests/"))
+        if rest == "api/stubs" and method == "DELETE":
+            return await self.remove_stub_named(request)
         if rest.startswith("api/stubs/") and method == "DELETE":
             return await self.remove_stub(request, rest.removeprefix("api/stubs/"))
         known = rest in self._get or rest in self._post
@@ -235,6 +238,17 @@ class UiRouter:
         stub_id = path_tail(request.raw_path, UI_PREFIX + "api/stubs/") or stub_id
         if not self.server.remove(stub_id):
             return _problem(404, "No such stub", f"no stub has id {stub_id!r}")
+        return web.Response(status=204)
+
+    async def remove_stub_named(self, request: web.BaseRequest) -> web.Response:
+        """``DELETE api/stubs?id=<id>``: what the page sends. An id in the path cannot be
+        ``.`` or ``..``: a browser resolves those segments away (``%2E`` too, as the URL
+        standard says), so ``stubs/..`` reached the API's root."""
+        ids = request.query.getall("id", [])
+        if len(ids) != 1 or set(request.query) != {"id"}:
+            return _problem(400, "One stub id", "give exactly one id: DELETE api/stubs?id=<id>")
+        if not self.server.remove(ids[0]):
+            return _problem(404, "No such stub", f"no stub has id {ids[0]!r}")
         return web.Response(status=204)
 
     # --- the live feed -------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 // Links are built from request numbers and view names only; anything else is refused.
 const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "xlink:href"]);
+const OWN_LINK = /^#\/[A-Za-z0-9_-]*(\/[0-9]+)?$/;
 
 /** An element: h("td", {className: "mono"}, "text", child, ...). */
 export function h(tag, props = {}, ...children) {
@@ -13,7 +14,13 @@ export function h(tag, props = {}, ...children) {
     else if (["onclick", "oninput", "onchange", "onsubmit", "onkeydown"].includes(name)) {
       node.addEventListener(name.slice(2), value);
     } else if (name === "text") node.textContent = String(value);
-    else node.setAttribute(name, String(value));
+    else if (URL_ATTRIBUTES.has(name.toLowerCase()) || name.toLowerCase().startsWith("on")) {
+      // A link is one of this page's own views (#/journal, #/request/12); a handler is a
+      // function, added above. Anything else (javascript:, another site) is not set.
+      if (URL_ATTRIBUTES.has(name.toLowerCase()) && OWN_LINK.test(String(value))) {
+        node.setAttribute(name, String(value));
+      }
+    } else node.setAttribute(name, String(value));
   }
   append(node, children);
   return node;

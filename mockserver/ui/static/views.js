@@ -15,7 +15,8 @@ export async function renderStubs(app, root) {
       h("td", { className: "mono calls" }, stub.calls),
       h("td", { className: "mono" }, stub.source || "API / Python"),
       h("td", {}, h("button", { type: "button", className: "danger remove",
-        onclick: () => app.act(() => remove(`stubs/${encodeURIComponent(stub.id)}`)) }, "Remove")))),
+        // In the query: a browser resolves a path segment "." or ".." (and "%2E") away.
+        onclick: () => app.act(() => remove(`stubs?id=${encodeURIComponent(stub.id)}`)) }, "Remove")))),
   { id: "stubs" }));
 }
 
