@@ -17,8 +17,10 @@ import math
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import unquote
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -123,6 +125,40 @@ Flag = Annotated[bool, Strict(), BeforeValidator(_yaml_flag)]
 #: The longest deliberate wait a stub may ask for: a day (longer is a mistake, and a
 #: number past a float's range would fail when the wait starts).
 MAX_WAIT_MS = 86_400_000
+#: A stub's ``priority`` lies within plus or minus this (nine digits: room for any
+#: scheme of levels; a 26-digit priority is a slip, not an order).
+MAX_PRIORITY = 999_999_999
+#: A ``slow_body`` fault's chunk, at most (its body is ten chunks, held in memory).
+MAX_CHUNK = 1024 * 1024
+#: A ``large_body`` fault's size, at most: 1 TiB (it is streamed; a Content-Length past
+#: 2**63 is one no client reads).
+MAX_LARGE_BODY = 1 << 40
+
+
+def _digits(value: int) -> str:
+    """An integer for a message: as written, or its length when too long to show."""
+    if -(10**40) < value < 10**40:
+        return str(value)
+    return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+
+
+def _priority(value: int) -> int:
+    if not -MAX_PRIORITY <= value <= MAX_PRIORITY:
+        raise ValueError(
+            f"a whole number from {-MAX_PRIORITY} to {MAX_PRIORITY} (lowest wins); "
+            f"got {_digits(value)}"
+        )
+    return value
+
+
+#: What a stub's ``path`` may not hold: control characters (C0, DEL, C1). A request's
+#: path is matched decoded, so such a character only arrives percent-encoded (``%00``);
+#: written raw in a stub it is a slip (a YAML ``"\0"``, a pasted line break).
+PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A percent-escape (``%C3%A9``): a stub's path is compared with the decoded path.
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+#: A brace that is not part of a ``{name}`` parameter.
+_STRAY_BRACE = re.compile(r"\{\w+\}|([{}])")
 
 
 class _Model(BaseModel):
@@ -196,6 +232,51 @@ class Matcher(_Model):
 MatcherMap = dict[str, Matcher]
 
 
+def _shown(text: str) -> str:
+    from .wording import shown_input
+
+    return shown_input(text)
+
+
+def _path_text(path: str) -> None:
+    """Why a stub's ``path`` could never be what it seems to say, raised. A request's path
+    is matched percent-decoded and without its query, so a control character, ``?``,
+    ``#`` or a ``%`` escape only ever meets a request that encoded it (``%00``, ``%3F``):
+    written in a stub, each is a slip. ``path_regex`` matches such a path on purpose."""
+    shown = _shown(path)
+    if found := PATH_CONTROL.search(path):
+        raise ValueError(
+            f"a path without control characters; got {shown} ({found.group()!r} at "
+            f"character {found.start()}): a request's path is matched decoded, so one "
+            "holds it only percent-encoded; to match that, use path_regex ('\\x00')"
+        )
+    _no_surrogate(path, "the path")
+    if "?" in path:
+        raise ValueError(
+            f"a path without '?'; got {shown}: a request's path is matched without its "
+            "query, so give the query as query: {name: value}"
+        )
+    if "#" in path:
+        raise ValueError(
+            f"a path without '#'; got {shown}: a client never sends the fragment "
+            "(the part from '#' on)"
+        )
+    if found := _PERCENT_ESCAPE.search(path):
+        decoded = unquote(path, errors="replace")
+        raise ValueError(
+            f"a path written decoded; got {shown}, with the escape {found.group()!r}: a "
+            f"request's path is matched decoded, so write {_shown(decoded)}; "
+            "to match the escape as written, use path_regex"
+        )
+    for found in _STRAY_BRACE.finditer(path):
+        if found.group(1):
+            raise ValueError(
+                f"a path whose braces are parameters, {{name}} of letters, digits and '_'; "
+                f"got {shown} (a lone {found.group(1)!r} at character {found.start()}); "
+                "to match a literal brace, use path_regex"
+            )
+
+
 def _header_name(name: str) -> None:
     if not _TOKEN.fullmatch(name):
         raise ValueError(f"a header name of letters, digits and !#$%&'*+-.^_`|~; got {name!r}")
@@ -238,8 +319,11 @@ class RequestPattern(_Model):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError(f"a path starting with '/'; got {value!r}")
+        if value is None:
+            return None
+        if not value.startswith("/"):
+            raise ValueError(f"a path starting with '/'; got {_shown(value)}")
+        _path_text(value)
         names = _PATH_TEMPLATE.findall(value or "")
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
@@ -323,11 +407,15 @@ class Fault(_Model):
     seconds: Number = Field(
         default=60.0, gt=0, le=MAX_WAIT_MS / 1000, description="no_response: how long to hold"
     )
-    chunk_size: WholeNumber = Field(default=16, gt=0, description="slow_body: bytes per chunk")
+    chunk_size: WholeNumber = Field(
+        default=16, gt=0, le=MAX_CHUNK, description="slow_body: bytes per chunk"
+    )
     chunk_delay_ms: WholeNumber = Field(
         default=100, ge=0, le=MAX_WAIT_MS, description="slow_body: pause between chunks"
     )
-    size: WholeNumber = Field(default=2 * 1024 * 1024, gt=0, description="large_body: bytes")
+    size: WholeNumber = Field(
+        default=2 * 1024 * 1024, gt=0, le=MAX_LARGE_BODY, description="large_body: bytes"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -424,6 +512,14 @@ class StateSpec(_Model):
     set: str | None = None
     key: str | None = None
 
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        # A reference no request has renders empty: every request would share one key.
+        if value is not None and (problem := reference_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
+
 
 class Stub(_Model):
     """A stub: a pattern, an answer (or a sequence of answers), and how it behaves.
@@ -436,7 +532,11 @@ class Stub(_Model):
 
     id: str | None = Field(default=None, min_length=1)
     name: str | None = None
-    priority: WholeNumber = 5
+    priority: Annotated[WholeNumber, AfterValidator(_priority)] = Field(
+        default=5,
+        json_schema_extra={"minimum": -MAX_PRIORITY, "maximum": MAX_PRIORITY},
+        description="lowest wins; on a tie the newest stub wins",
+    )
     request: RequestPattern = Field(default_factory=RequestPattern)
     response: ResponseDef | None = None
     responses: Annotated[list[ResponseDef], Field(min_length=1)] | None = None

@@ -1,0 +1,133 @@
+"""A stub that could never do what it says is refused where it is written: a priority
+past any order (26 digits), a path holding what no request's path can hold as written
+(a NUL, a line break, a query, a percent-escape, a stray brace), a state key naming a
+part no request has, a fault whose size cannot be served. Python, stub files and the
+admin API alike name the field and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mockserver import MockServer, StubError
+from mockserver.files import load_stub_file
+from mockserver.models import MAX_PRIORITY
+
+#: (a stub, the field, words of the message)
+REFUSED = [
+    pytest.param({"priority": 10**25}, "priority", "from -999999999 to 999999999", id="priority"),
+    pytest.param({"priority": -(10**25)}, "priority", "from -999999999", id="priority-negative"),
+    pytest.param(
+        {"priority": MAX_PRIORITY + 1}, "priority", "got 1000000000", id="priority-just-past"
+    ),
+    pytest.param(
+        {"request": {"path": "/a\x00b"}}, "request.path", "without control characters", id="nul"
+    ),
+    pytest.param(
+        {"request": {"path": "/a\nb"}}, "request.path", "without control characters", id="newline"
+    ),
+    pytest.param(
+        {"request": {"path": "/a\x1b[31m"}}, "request.path", "control characters", id="escape"
+    ),
+    pytest.param({"request": {"path": "/a\x85"}}, "request.path", "control characters", id="c1"),
+    pytest.param({"request": {"path": "/a\x7f"}}, "request.path", "control characters", id="del"),
+    pytest.param({"request": {"path": "/search?q=1"}}, "request.path", "query:", id="query"),
+    pytest.param({"request": {"path": "/page#top"}}, "request.path", "fragment", id="fragment"),
+    pytest.param(
+        {"request": {"path": "/caf%C3%A9"}}, "request.path", "write '/café'", id="escaped"
+    ),
+    pytest.param({"request": {"path": "/a/{}"}}, "request.path", "a lone '{'", id="empty-brace"),
+    pytest.param({"request": {"path": "/a/{id"}}, "request.path", "a lone '{'", id="open-brace"),
+    pytest.param({"request": {"path": "/a/id}"}}, "request.path", "a lone '}'", id="close-brace"),
+    pytest.param(
+        {"request": {"path": "/a/{ id }"}}, "request.path", "letters, digits", id="spaced-name"
+    ),
+    pytest.param(
+        {"state": {"scenario": "s", "key": "{request.jsn.order}"}},
+        "state.key",
+        "did you mean request.json?",
+        id="state-key",
+    ),
+    pytest.param(
+        {"response": {"fault": {"type": "slow_body", "chunk_size": 10**25}}},
+        "response.fault.chunk_size",
+        "at most 1048576",
+        id="chunk-size",
+    ),
+    pytest.param(
+        {"response": {"fault": {"type": "large_body", "size": 10**25}}},
+        "response.fault.size",
+        "at most 1099511627776",
+        id="large-body",
+    ),
+]
+
+
+@pytest.mark.parametrize(("stub", "field", "words"), REFUSED)
+async def test_the_admin_api_refuses_it_naming_the_field(
+    stub: dict[str, Any], field: str, words: str
+) -> None:
+    async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
+        answer = await client.post("/__admin/stubs", json=stub)
+        assert answer.status_code == 400, answer.text
+        (error,) = answer.json()["errors"]
+        assert error["field"] == field
+        assert words in error["message"], error
+        assert server.stubs == []
+
+
+@pytest.mark.parametrize(("stub", "field", "words"), REFUSED)
+def test_python_refuses_it_naming_the_field(stub: dict[str, Any], field: str, words: str) -> None:
+    with pytest.raises(StubError) as caught:
+        MockServer(stubs=[stub])
+    (problem,) = caught.value.problems
+    assert problem.field == f"stubs[0].{field}"
+    assert words in problem.message
+
+
+def test_a_huge_priority_from_python_is_shown_by_its_length() -> None:
+    # str() of an integer of 5000 digits raises: the message says how long it is instead.
+    with pytest.raises(StubError) as caught:
+        MockServer(stubs=[{"priority": 10**5000}])
+    (problem,) = caught.value.problems
+    assert "got an integer of about 5001 digits" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("written", "line", "field"),
+    [
+        pytest.param(
+            "- id: a\n  priority: 100000000000000000000000000\n", 2, "[0].priority", id="priority"
+        ),
+        pytest.param('- request:\n    path: "/a\\0b"\n', 2, "[0].request.path", id="nul"),
+        pytest.param("- request:\n    path: /a?b=1\n", 2, "[0].request.path", id="query"),
+    ],
+)
+def test_a_stub_file_refuses_it_at_the_line(
+    tmp_path: Path, written: str, line: int, field: str
+) -> None:
+    path = tmp_path / "stubs.yaml"
+    path.write_text(written, encoding="utf-8")
+    with pytest.raises(StubError) as caught:
+        load_stub_file(path)
+    (problem,) = caught.value.problems
+    assert (problem.where, problem.field) == (f"{path}:{line}", field)
+
+
+async def test_what_can_be_matched_is_still_taken() -> None:
+    stubs = [
+        {"priority": MAX_PRIORITY, "request": {"path": "/low"}, "response": {"text": "low"}},
+        {"priority": -MAX_PRIORITY, "request": {"path": "/low"}, "response": {"text": "high"}},
+        # A '%' not followed by two hex digits, a space, Unicode: as a decoded path holds them.
+        {"request": {"path": "/100%/a b/café"}, "response": {"text": "literal"}},
+        {"request": {"path": "/files/v{n}.json"}, "response": {"text": "{request.path.n}"}},
+        {"state": {"scenario": "s", "key": "{request.query.k}"}, "request": {"path": "/k"}},
+    ]
+    async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
+        assert (await client.get("/low")).text == "high"
+        assert (await client.get("/100%25/a%20b/caf%C3%A9")).text == "literal"
+        assert (await client.get("/files/v7.json")).text == "7"
+        assert (await client.get("/k?k=1")).status_code == 200
