@@ -6,6 +6,7 @@ Errors are ``application/problem+json`` (RFC 9457) with ``errors``: one
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import re
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .bulk import (
     HOLD_FROM_BYTES,
+    PIECE,
     add_in_pieces,
     breathe,
     collector_held,
@@ -266,10 +268,18 @@ def _entry_json(entry: RecordedRequest) -> dict[str, Any]:
 
 
 async def _stream(
-    request: web.BaseRequest, head: dict[str, Any], name: str, items: Iterable[Any]
+    request: web.BaseRequest,
+    head: dict[str, Any],
+    name: str,
+    items: Iterable[Any],
+    *,
+    every: int = PIECE,
 ) -> web.StreamResponse:
     """``{**head, name: [items...]}`` written item by item, so a large journal is never
-    all in memory as JSON at once (chunked transfer; HEAD gets the headers only)."""
+    all in memory as JSON at once (chunked transfer; HEAD gets the headers only).
+    After every ``every`` items the event loop answers others: the items are worked
+    out as they are written (a near-miss entry scores up to 64 stubs), and a write
+    only waits when the client reads slowly."""
     response = web.StreamResponse(status=200, headers=_NOSNIFF)
     response.content_type = "application/json"
     response.charset = "utf-8"
@@ -282,6 +292,8 @@ async def _stream(
     buffer: list[bytes] = []
     pending = 0
     for index, item in enumerate(items):
+        if index % every == every - 1:
+            await asyncio.sleep(0)
         chunk = (b", " if index else b"") + _encoded(item)
         buffer.append(chunk)
         pending += len(chunk)
@@ -584,7 +596,8 @@ def admin_router(server: MockServer) -> AdminRouter:
 
     async def near_misses(request: web.BaseRequest) -> web.StreamResponse:
         unmatched = server.journal.unmatched()
-        return await _stream(request, {}, "unmatched", (near_miss_json(e) for e in unmatched))
+        entries = (near_miss_json(entry) for entry in unmatched)
+        return await _stream(request, {}, "unmatched", entries, every=1)
 
     async def get_state(request: web.BaseRequest) -> web.Response:
         states = [
