@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from .forms import field_keys
+from .journal import escape_text
 from .regex import regex_problem
 from .templating import reference_problem
 from .written import YamlWord
@@ -576,7 +577,8 @@ class Stub(_Model):
         """How a report names this stub (and where it was written, when from a file)."""
         name = f" {self.name!r}" if self.name else ""
         where = f" at {self.source}" if self._source else ""
-        return f"stub{name} ({self.id}){where}"
+        # An id may hold a line break or an escape sequence: reports stay one line each.
+        return f"stub{name} ({escape_text(self.id or '')}){where}"
 
 
 class CrmFaultSpec(_Model):

@@ -131,3 +131,13 @@ async def test_what_can_be_matched_is_still_taken() -> None:
         assert (await client.get("/100%25/a%20b/caf%C3%A9")).text == "literal"
         assert (await client.get("/files/v7.json")).text == "7"
         assert (await client.get("/k?k=1")).status_code == 200
+
+
+async def test_a_stub_id_with_line_breaks_cannot_break_a_report() -> None:
+    stubs = [{"id": "i\r\nFORGED\x1b[31m", "name": "n\nx", "request": {"path": "/a"}}]
+    async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
+        report = (await client.get("/b")).text
+    line = next(line for line in report.splitlines() if line.startswith("1. stub"))
+    assert line == "1. stub 'n\\nx' (i\\x0d\\x0aFORGED\\x1b[31m): 1 of 1 field(s) differ"
+    assert "\x1b" not in report
+    assert "\r" not in report
