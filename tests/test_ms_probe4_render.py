@@ -60,3 +60,22 @@ async def test_an_answer_under_the_bound_is_rendered_whole() -> None:
         assert answer.status_code == 200
         assert len(answer.content) == 1000 * len(BODY)
         assert server.errors == []
+
+
+async def test_a_state_key_that_would_render_too_much_does_not_match() -> None:
+    # A key is rendered for every request the stub is tried on: {request.body} a
+    # thousand times over a 64 KiB body was a 64 MB key (64 GB over a 64 MiB body).
+    stub = {
+        "id": "keyed",
+        "request": {"path": "/k"},
+        "state": {"scenario": "order", "key": "{request.body}" * 1000, "set": "paid"},
+    }
+    async with MockServer(stubs=[stub]) as server, httpx.AsyncClient(base_url=server.url) as client:
+        answer = await client.post("/k", content=BODY)
+        assert answer.status_code == 404
+        assert "state.key" in answer.text
+        assert "a key of at most 1,048,576 bytes" in answer.text
+        assert dict(server.registry.states) == {}
+        small = await client.post("/k", content=b"7")
+        assert small.status_code == 200
+        assert dict(server.registry.states) == {("order", "7" * 1000): "paid"}
