@@ -80,11 +80,21 @@ def _no_surrogate(text: str, what: str) -> None:
         )
 
 
+#: An integer JSON values of a stub may hold, in digits at most (the admin API's and a
+#: file's bound; Python writes no integer of over 4300 digits as text).
+MAX_DIGITS = 4000
+_MAX_BITS = int(MAX_DIGITS / math.log10(2))
+
+
 def _not_json_number(value: Any, path: str = "") -> str | None:
-    """Where ``value`` holds NaN or an infinity, which JSON cannot carry, or ``None``."""
+    """Where ``value`` holds NaN or an infinity, which JSON cannot carry, or an integer
+    too long to write as text (``10**5000`` from Python), or ``None``."""
     if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
         where = f" at {path}" if path else ""
         return f"{value!r}{where} is not a JSON number (JSON has no NaN or Infinity)"
+    if isinstance(value, int) and value.bit_length() > _MAX_BITS:
+        where = f" at {path}" if path else ""
+        return f"{_digits(value)}{where}: at most {MAX_DIGITS} digits"
     if isinstance(value, dict):
         for key, item in value.items():
             found = _not_json_number(item, f"{path}.{key}" if path else str(key))

@@ -141,3 +141,28 @@ async def test_a_stub_id_with_line_breaks_cannot_break_a_report() -> None:
     assert line == "1. stub 'n\\nx' (i\\x0d\\x0aFORGED\\x1b[31m): 1 of 1 field(s) differ"
     assert "\x1b" not in report
     assert "\r" not in report
+
+
+@pytest.mark.parametrize(
+    ("stub", "field"),
+    [
+        pytest.param({"response": {"json": {"a": 10**5000}}}, "response.json", id="response"),
+        pytest.param({"request": {"json": {"a": [10**5000]}}}, "request.json", id="json"),
+        pytest.param({"request": {"query": {"a": 10**5000}}}, "request.query.a.equal", id="query"),
+    ],
+)
+def test_python_refuses_an_integer_json_cannot_write(stub: dict[str, Any], field: str) -> None:
+    # Python writes no integer of over 4300 digits as text: the response's JSON was a
+    # ValueError with a traceback, a matcher's a 500 on every request it was tried on.
+    with pytest.raises(StubError) as caught:
+        MockServer(stubs=[stub])
+    (problem,) = caught.value.problems
+    assert problem.field == f"stubs[0].{field}"
+    assert "an integer of about 5001 digits" in problem.message
+    assert "at most 4000 digits" in problem.message
+
+
+async def test_an_integer_of_4000_digits_is_still_taken() -> None:
+    stubs = [{"request": {"path": "/n"}, "response": {"json": {"n": 10**3999}}}]
+    async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
+        assert (await client.get("/n")).content == b'{"n":1' + b"0" * 3999 + b"}"
