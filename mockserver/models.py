@@ -261,7 +261,12 @@ def _path_text(path: str) -> None:
             f"character {found.start()}): a request's path is matched decoded, so one "
             "holds it only percent-encoded; to match that, use path_regex ('\\x00')"
         )
-    _no_surrogate(path, "the path")
+    if found := LONE_SURROGATE.search(path):
+        raise ValueError(
+            f"a path without a lone surrogate (\\u{ord(found.group()):04x} at character "
+            f"{found.start()}); a request's byte that is not UTF-8 is matched as the "
+            "journal writes it, '\\xNN' (/caf\\xe9), or use path_regex"
+        )
     if "?" in path:
         raise ValueError(
             f"a path without '?'; got {shown}: a request's path is matched without its "

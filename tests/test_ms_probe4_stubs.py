@@ -34,6 +34,9 @@ REFUSED = [
     ),
     pytest.param({"request": {"path": "/a\x85"}}, "request.path", "control characters", id="c1"),
     pytest.param({"request": {"path": "/a\x7f"}}, "request.path", "control characters", id="del"),
+    pytest.param(
+        {"request": {"path": "/caf\udce9"}}, "request.path", "'\\xNN' (/caf\\xe9)", id="surrogate"
+    ),
     pytest.param({"request": {"path": "/search?q=1"}}, "request.path", "query:", id="query"),
     pytest.param({"request": {"path": "/page#top"}}, "request.path", "fragment", id="fragment"),
     pytest.param(
@@ -124,12 +127,15 @@ async def test_what_can_be_matched_is_still_taken() -> None:
         # A '%' not followed by two hex digits, a space, Unicode: as a decoded path holds them.
         {"request": {"path": "/100%/a b/café"}, "response": {"text": "literal"}},
         {"request": {"path": "/files/v{n}.json"}, "response": {"text": "{request.path.n}"}},
+        # A byte that is not UTF-8 is matched as the journal writes it.
+        {"request": {"path": "/caf\\xe9"}, "response": {"text": "latin-1"}},
         {"state": {"scenario": "s", "key": "{request.query.k}"}, "request": {"path": "/k"}},
     ]
     async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
         assert (await client.get("/low")).text == "high"
         assert (await client.get("/100%25/a%20b/caf%C3%A9")).text == "literal"
         assert (await client.get("/files/v7.json")).text == "7"
+        assert (await client.get("/caf%E9")).text == "latin-1"
         assert (await client.get("/k?k=1")).status_code == 200
 
 
