@@ -277,9 +277,10 @@ async def _stream(
 ) -> web.StreamResponse:
     """``{**head, name: [items...]}`` written item by item, so a large journal is never
     all in memory as JSON at once (chunked transfer; HEAD gets the headers only).
-    After every ``every`` items the event loop answers others: the items are worked
-    out as they are written (a near-miss entry scores up to 64 stubs), and a write
-    only waits when the client reads slowly."""
+    After every ``every`` items, and every 64 KiB written, the event loop answers
+    others: the items are worked out as they are written (a near-miss entry scores up
+    to 64 stubs, an entry of 1 MiB parses its body), and a write only waits when the
+    client reads slowly."""
     response = web.StreamResponse(status=200, headers=_NOSNIFF)
     response.content_type = "application/json"
     response.charset = "utf-8"
@@ -300,6 +301,7 @@ async def _stream(
         if pending >= 64 * 1024:
             await response.write(b"".join(buffer))
             buffer, pending = [], 0
+            await asyncio.sleep(0)  # a write waits only for a slow reader: let others in
     buffer.append(b"]}")
     await response.write(b"".join(buffer))
     await response.write_eof()

@@ -52,3 +52,36 @@ async def test_near_misses_turn_the_event_loop_between_entries(
         assert len(scored_at) == 120
         # Between two turns of the loop, at most one entry is scored.
         assert max(Counter(scored_at).values()) == 1, Counter(scored_at).most_common(3)
+
+
+async def test_the_journal_view_turns_the_event_loop_as_it_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each entry's body is parsed again as it is shown (over 64 KiB, its views are not
+    # kept): 64 entries of 1 MiB were 64 MiB parsed between two turns of the loop.
+    body = b'{"k": "' + b"x" * 200_000 + b'"}'
+    async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
+        for _ in range(20):
+            await client.post("/big", content=body, headers={"Content-Type": "application/json"})
+        turns = 0
+        shown_at: list[int] = []
+        original = RecordedRequest.to_json
+
+        def to_json(self: RecordedRequest) -> dict[str, Any]:
+            shown_at.append(turns)
+            return original(self)
+
+        async def spin() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0)
+
+        monkeypatch.setattr(RecordedRequest, "to_json", to_json)
+        spinner = asyncio.create_task(spin())
+        try:
+            answer = await client.get("/__admin/requests")
+        finally:
+            spinner.cancel()
+        assert [entry["json"] for entry in answer.json()["requests"]] == [{"k": "x" * 200_000}] * 20
+        assert max(Counter(shown_at).values()) == 1, Counter(shown_at).most_common(3)
