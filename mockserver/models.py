@@ -66,6 +66,8 @@ CRM_SUBDOMAIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 CRM_SUBDOMAIN_TEXT = "a host name label (letters, digits and '-', like 'example')"
 #: What a header value may not hold: control characters, line breaks among them (TAB is fine).
 HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: Response headers that frame the body: the server's to write, never a stub's.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 #: A lone surrogate (``"\ud800"`` in JSON): text that no bytes on the wire can carry.
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -473,6 +475,13 @@ class ResponseDef(_Model):
     def _headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
             _header_name(name)
+            if name.lower() in FRAMING_HEADERS:
+                raise ValueError(
+                    f"header {name}: the server writes it from the body it sends (one that "
+                    "disagrees with the body breaks the connection for every answer after "
+                    "it); for a body cut short use fault: cut_body, for a long one "
+                    "fault: {type: large_body}"
+                )
             if HEADER_CONTROL.search(text):
                 raise ValueError(
                     f"header {name}: a value without control characters such as line "

@@ -176,3 +176,29 @@ async def test_an_integer_of_4000_digits_is_still_taken() -> None:
     stubs = [{"request": {"path": "/n"}, "response": {"json": {"n": 10**3999}}}]
     async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
         assert (await client.get("/n")).content == b'{"n":1' + b"0" * 3999 + b"}"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"Content-Length": "999"}, id="long"),
+        pytest.param({"content-length": "1"}, id="short"),
+        pytest.param({"Content-Length": "abc"}, id="not-a-number"),
+        pytest.param({"Transfer-Encoding": "chunked"}, id="chunked"),
+    ],
+)
+async def test_a_stub_cannot_give_the_headers_that_frame_its_body(
+    headers: dict[str, str],
+) -> None:
+    # Sent as given, Content-Length: 1 left "ello" to be read as the next answer on the
+    # connection, 999 held the client waiting, "abc" was a traceback and no answer, and
+    # Transfer-Encoding came beside the server's Content-Length.
+    async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
+        stub = {"response": {"headers": headers, "text": "hello"}}
+        answer = await client.post("/__admin/stubs", json=stub)
+        assert answer.status_code == 400
+        ((name, _),) = headers.items()
+        (error,) = answer.json()["errors"]
+        assert error["field"] == "response.headers"
+        assert error["message"].startswith(f"header {name}: the server writes it")
+        assert "cut_body" in error["message"]
