@@ -503,6 +503,12 @@ class ResponseDef(_Model):
         if len(given) > 1:
             names = ", ".join(name.rstrip("_") for name in given)
             raise ValueError(f"give one body (json, text or base64); got {names}")
+        if given and self.status in (204, 304):
+            # aiohttp drops it without a word: the stub would say what is never served.
+            raise ValueError(
+                f"a {self.status} answer has no body (RFC 9110), and this one gives "
+                f"{given[0].rstrip('_')}: drop it, or answer 200"
+            )
         if self.base64 is not None:
             try:
                 base64.b64decode(self.base64, validate=True)

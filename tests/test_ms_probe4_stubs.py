@@ -202,3 +202,16 @@ async def test_a_stub_cannot_give_the_headers_that_frame_its_body(
         assert error["field"] == "response.headers"
         assert error["message"].startswith(f"header {name}: the server writes it")
         assert "cut_body" in error["message"]
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_a_status_without_a_body_refuses_one(status: int) -> None:
+    # aiohttp sent the 204 and dropped the body without a word.
+    with pytest.raises(StubError) as caught:
+        MockServer(stubs=[{"response": {"status": status, "text": "hello"}}])
+    (problem,) = caught.value.problems
+    assert problem.field == "stubs[0].response"
+    assert problem.message == (
+        f"a {status} answer has no body (RFC 9110), and this one gives text: drop it, or answer 200"
+    )
+    MockServer(stubs=[{"response": {"status": status}}])  # without a body, as ever
