@@ -212,13 +212,14 @@ async def send_fault(
             charset="utf-8",
         )
     elif kind is FaultType.SLOW_BODY:
-        body = b"x" * (fault.chunk_size * 10)
+        # Ten chunks of "x": one chunk held, written ten times.
+        chunk = b"x" * fault.chunk_size
         response = web.StreamResponse(status=status, headers=headers)
-        response.content_length = len(body)
+        response.content_length = len(chunk) * 10
         try:
             await response.prepare(request)
-            for start in range(0, len(body), fault.chunk_size):
-                await response.write(body[start : start + fault.chunk_size])
+            for _ in range(10):
+                await response.write(chunk)
                 await pause(fault.chunk_delay_ms / 1000)
             await response.write_eof()
         except ConnectionError:  # the client left mid-answer: nothing to tell anyone
