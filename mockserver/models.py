@@ -15,7 +15,7 @@ import base64
 import enum
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import unquote
 
@@ -170,6 +170,9 @@ def _priority(value: int) -> int:
 PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: A percent-escape (``%C3%A9``): a stub's path is compared with the decoded path.
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+#: The longest key of digits a path into data may hold: walking a list, Python reads
+#: no index of over 4300 digits (a dict's key of 19 digits, a snowflake id, is fine).
+_MAX_INDEX_DIGITS = 4000
 #: A brace that is not part of a ``{name}`` parameter.
 _STRAY_BRACE = re.compile(r"\{\w+\}|([{}])")
 
@@ -249,6 +252,19 @@ def _shown(text: str) -> str:
     from .wording import shown_input
 
     return shown_input(text)
+
+
+def long_index(keys: Iterable[str]) -> str | None:
+    """Why a key of a path into data cannot be walked: digits past 4000, which Python
+    will not read as a list's index (walking a list to it was a 500); ``None`` when
+    each key is fine."""
+    for key in keys:
+        if len(key) > _MAX_INDEX_DIGITS and key.isascii() and key.isdigit():
+            return (
+                f"a key of {len(key):,} digits, which no list index can be (at most "
+                f"{_MAX_INDEX_DIGITS} digits)"
+            )
+    return None
 
 
 def _path_text(path: str) -> None:
@@ -370,12 +386,15 @@ class RequestPattern(_Model):
     def _names(cls, value: MatcherMap, info: ValidationInfo) -> MatcherMap:
         dotted = info.field_name == "json_paths"
         for name in value:
-            if "" in (name.split(".") if dotted else field_keys(name)):
+            keys = name.split(".") if dotted else field_keys(name)
+            if "" in keys:
                 example = "items.0" if dotted else "tags.0 or tags[0]"
                 raise ValueError(
                     f"{name!r} has an empty key, so it names no one field; "
                     f"name each key, as in {example}"
                 )
+            if problem := long_index(keys):
+                raise ValueError(f"{_shown(name)}: {problem}")
         return value
 
     @model_validator(mode="after")

@@ -76,6 +76,14 @@ def reference_problem(value: Any) -> str | None:
             if not isinstance(part, Reference) or len(part.path) < 2:
                 continue
             keys = CONTEXT_KEYS.get(part.path[0])
+            # Python reads no list index of over 4300 digits: walking to it was a 500.
+            long = next((key for key in part.path if len(key) > 4000 and key.isdigit()), None)
+            if keys is not None and long is not None:
+                shown = part.source if len(part.source) <= 60 else part.source[:57] + "..."
+                return (
+                    f"{shown}: a key of {len(long):,} digits, which no list index can be "
+                    "(at most 4000 digits)"
+                )
             if keys is None or part.path[1] in keys:
                 continue
             close = difflib.get_close_matches(part.path[1], keys, n=1, cutoff=0.6)

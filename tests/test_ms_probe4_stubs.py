@@ -215,3 +215,39 @@ def test_a_status_without_a_body_refuses_one(status: int) -> None:
         f"a {status} answer has no body (RFC 9110), and this one gives text: drop it, or answer 200"
     )
     MockServer(stubs=[{"response": {"status": status}}])  # without a body, as ever
+
+
+LONG = "9" * 5000
+
+
+@pytest.mark.parametrize(
+    ("stub", "field"),
+    [
+        pytest.param({"request": {"json_paths": {f"items.{LONG}": 1}}}, "request.json_paths"),
+        pytest.param({"request": {"query": {f"a[{LONG}]": "1"}}}, "request.query", id="query"),
+        pytest.param({"request": {"form": {f"a.{LONG}": "1"}}}, "request.form", id="form"),
+        pytest.param({"response": {"text": f"{{request.json.items.{LONG}}}"}}, "response"),
+        pytest.param(
+            {"state": {"scenario": "s", "key": f"{{request.query.a.{LONG}}}"}}, "state.key"
+        ),
+    ],
+)
+def test_a_path_into_data_with_a_key_no_list_index_can_be_is_refused(
+    stub: dict[str, Any], field: str
+) -> None:
+    # Walking a list to an index of 5000 digits raised in int(): a 500 on every request.
+    with pytest.raises(StubError) as caught:
+        MockServer(stubs=[stub])
+    (problem,) = caught.value.problems
+    assert problem.field == f"stubs[0].{field}"
+    assert "a key of 5,000 digits, which no list index can be (at most 4000" in problem.message
+
+
+async def test_a_long_key_of_digits_still_names_a_dict_key() -> None:
+    snowflake = "1234567890123456789012"  # ids past 18 digits key dicts in real payloads
+    stubs = [{"request": {"json_paths": {f"users.{snowflake}": "x"}}, "response": {"text": "ok"}}]
+    async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
+        answer = await client.post("/u", json={"users": {snowflake: "x"}})
+        assert answer.text == "ok"
+        missed = await client.post("/u", json={"users": ["x"]})
+        assert missed.status_code == 404
