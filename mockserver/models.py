@@ -38,6 +38,7 @@ from .forms import field_keys
 from .journal import escape_text
 from .regex import regex_problem
 from .templating import reference_problem
+from .wording import shown_input
 from .written import YamlWord
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ MAX_WAIT_MS = 86_400_000
 #: A stub's ``priority`` lies within plus or minus this (nine digits: room for any
 #: scheme of levels; a 26-digit priority is a slip, not an order).
 MAX_PRIORITY = 999_999_999
-#: A ``slow_body`` fault's chunk, at most (its body is ten chunks, held in memory).
+#: A ``slow_body`` fault's chunk, at most (its body is ten chunks; one is held).
 MAX_CHUNK = 1024 * 1024
 #: A ``large_body`` fault's size, at most: 1 TiB (it is streamed; a Content-Length past
 #: 2**63 is one no client reads).
@@ -248,12 +249,6 @@ class Matcher(_Model):
 MatcherMap = dict[str, Matcher]
 
 
-def _shown(text: str) -> str:
-    from .wording import shown_input
-
-    return shown_input(text)
-
-
 def long_index(keys: Iterable[str]) -> str | None:
     """Why a key of a path into data cannot be walked: digits past 4000, which Python
     will not read as a list's index (walking a list to it was a 500); ``None`` when
@@ -272,7 +267,7 @@ def _path_text(path: str) -> None:
     is matched percent-decoded and without its query, so a control character, ``?``,
     ``#`` or a ``%`` escape only ever meets a request that encoded it (``%00``, ``%3F``):
     written in a stub, each is a slip. ``path_regex`` matches such a path on purpose."""
-    shown = _shown(path)
+    shown = shown_input(path)
     if found := PATH_CONTROL.search(path):
         raise ValueError(
             f"a path without control characters; got {shown} ({found.group()!r} at "
@@ -299,7 +294,7 @@ def _path_text(path: str) -> None:
         decoded = unquote(path, errors="replace")
         raise ValueError(
             f"a path written decoded; got {shown}, with the escape {found.group()!r}: a "
-            f"request's path is matched decoded, so write {_shown(decoded)}; "
+            f"request's path is matched decoded, so write {shown_input(decoded)}; "
             "to match the escape as written, use path_regex"
         )
     for found in _STRAY_BRACE.finditer(path):
@@ -356,7 +351,7 @@ class RequestPattern(_Model):
         if value is None:
             return None
         if not value.startswith("/"):
-            raise ValueError(f"a path starting with '/'; got {_shown(value)}")
+            raise ValueError(f"a path starting with '/'; got {shown_input(value)}")
         _path_text(value)
         names = _PATH_TEMPLATE.findall(value or "")
         twice = sorted({name for name in names if names.count(name) > 1})
@@ -394,7 +389,7 @@ class RequestPattern(_Model):
                     f"name each key, as in {example}"
                 )
             if problem := long_index(keys):
-                raise ValueError(f"{_shown(name)}: {problem}")
+                raise ValueError(f"{shown_input(name)}: {problem}")
         return value
 
     @model_validator(mode="after")
