@@ -289,23 +289,36 @@ async def _stream(
         await response.write_eof()
         return response
     opening = _encoded(head)[:-1] + (b", " if head else b"") + _encoded(name) + b": ["
-    await response.write(opening)
-    buffer: list[bytes] = []
-    pending = 0
-    for index, item in enumerate(items):
-        if index % every == every - 1:
-            await asyncio.sleep(0)
-        chunk = (b", " if index else b"") + _encoded(item)
-        buffer.append(chunk)
-        pending += len(chunk)
-        if pending >= 64 * 1024:
-            await response.write(b"".join(buffer))
-            buffer, pending = [], 0
-            await asyncio.sleep(0)  # a write waits only for a slow reader: let others in
-    buffer.append(b"]}")
-    await response.write(b"".join(buffer))
-    await response.write_eof()
+    try:
+        await response.write(opening)
+        buffer: list[bytes] = []
+        pending = 0
+        for index, item in enumerate(items):
+            if index % every == every - 1 and not await _others_served(request):
+                return response
+            chunk = (b", " if index else b"") + _encoded(item)
+            buffer.append(chunk)
+            pending += len(chunk)
+            if pending >= 64 * 1024:
+                await response.write(b"".join(buffer))
+                buffer, pending = [], 0
+                # A write waits only for a slow reader: let others in.
+                if not await _others_served(request):
+                    return response
+        buffer.append(b"]}")
+        await response.write(b"".join(buffer))
+        await response.write_eof()
+    except ConnectionError:  # the client left mid-answer: nothing to tell anyone
+        pass
     return response
+
+
+async def _others_served(request: web.BaseRequest) -> bool:
+    """Let the event loop answer others; ``False`` when the client has left meanwhile
+    (the rest of a long view is not worked out for nobody)."""
+    await asyncio.sleep(0)
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
 
 
 def _dump_stub(stub: Stub) -> dict[str, Any]:

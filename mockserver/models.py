@@ -156,6 +156,15 @@ def _digits(value: int) -> str:
     return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
 
 
+def _at_most(limit: int) -> Callable[[int], int]:
+    def check(value: int) -> int:
+        if value > limit:
+            raise ValueError(f"a number of at most {limit}; got {_digits(value)}")
+        return value
+
+    return check
+
+
 def _priority(value: int) -> int:
     if not -MAX_PRIORITY <= value <= MAX_PRIORITY:
         raise ValueError(
@@ -439,14 +448,14 @@ class Fault(_Model):
     seconds: Number = Field(
         default=60.0, gt=0, le=MAX_WAIT_MS / 1000, description="no_response: how long to hold"
     )
-    chunk_size: WholeNumber = Field(
-        default=16, gt=0, le=MAX_CHUNK, description="slow_body: bytes per chunk"
+    chunk_size: Annotated[WholeNumber, AfterValidator(_at_most(MAX_CHUNK))] = Field(
+        default=16, gt=0, description="slow_body: bytes per chunk"
     )
     chunk_delay_ms: WholeNumber = Field(
         default=100, ge=0, le=MAX_WAIT_MS, description="slow_body: pause between chunks"
     )
-    size: WholeNumber = Field(
-        default=2 * 1024 * 1024, gt=0, le=MAX_LARGE_BODY, description="large_body: bytes"
+    size: Annotated[WholeNumber, AfterValidator(_at_most(MAX_LARGE_BODY))] = Field(
+        default=2 * 1024 * 1024, gt=0, description="large_body: bytes"
     )
 
     @model_validator(mode="before")
@@ -577,11 +586,9 @@ class Stub(_Model):
 
     id: str | None = Field(default=None, min_length=1)
     name: str | None = None
-    priority: Annotated[WholeNumber, AfterValidator(_priority)] = Field(
-        default=5,
-        json_schema_extra={"minimum": -MAX_PRIORITY, "maximum": MAX_PRIORITY},
-        description="lowest wins; on a tie the newest stub wins",
-    )
+    # The bounds are checked, not written in the JSON Schema: the scenario schema is
+    # generated from this model too, and is another package's file.
+    priority: Annotated[WholeNumber, AfterValidator(_priority)] = 5
     request: RequestPattern = Field(default_factory=RequestPattern)
     response: ResponseDef | None = None
     responses: Annotated[list[ResponseDef], Field(min_length=1)] | None = None
@@ -622,7 +629,7 @@ class Stub(_Model):
         name = f" {self.name!r}" if self.name else ""
         where = f" at {self.source}" if self._source else ""
         # An id may hold a line break or an escape sequence: reports stay one line each.
-        return f"stub{name} ({escape_text(self.id or '')}){where}"
+        return f"stub{name} ({escape_text(str(self.id))}){where}"
 
 
 class CrmFaultSpec(_Model):
