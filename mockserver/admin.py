@@ -6,6 +6,7 @@ Errors are ``application/problem+json`` (RFC 9457) with ``errors``: one
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import re
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .bulk import (
     HOLD_FROM_BYTES,
+    PIECE,
     add_in_pieces,
     breathe,
     collector_held,
@@ -266,10 +268,19 @@ def _entry_json(entry: RecordedRequest) -> dict[str, Any]:
 
 
 async def _stream(
-    request: web.BaseRequest, head: dict[str, Any], name: str, items: Iterable[Any]
+    request: web.BaseRequest,
+    head: dict[str, Any],
+    name: str,
+    items: Iterable[Any],
+    *,
+    every: int = PIECE,
 ) -> web.StreamResponse:
     """``{**head, name: [items...]}`` written item by item, so a large journal is never
-    all in memory as JSON at once (chunked transfer; HEAD gets the headers only)."""
+    all in memory as JSON at once (chunked transfer; HEAD gets the headers only).
+    After every ``every`` items, and every 64 KiB written, the event loop answers
+    others: the items are worked out as they are written (a near-miss entry scores up
+    to 64 stubs, an entry of 1 MiB parses its body), and a write only waits when the
+    client reads slowly."""
     response = web.StreamResponse(status=200, headers=_NOSNIFF)
     response.content_type = "application/json"
     response.charset = "utf-8"
@@ -278,20 +289,36 @@ async def _stream(
         await response.write_eof()
         return response
     opening = _encoded(head)[:-1] + (b", " if head else b"") + _encoded(name) + b": ["
-    await response.write(opening)
-    buffer: list[bytes] = []
-    pending = 0
-    for index, item in enumerate(items):
-        chunk = (b", " if index else b"") + _encoded(item)
-        buffer.append(chunk)
-        pending += len(chunk)
-        if pending >= 64 * 1024:
-            await response.write(b"".join(buffer))
-            buffer, pending = [], 0
-    buffer.append(b"]}")
-    await response.write(b"".join(buffer))
-    await response.write_eof()
+    try:
+        await response.write(opening)
+        buffer: list[bytes] = []
+        pending = 0
+        for index, item in enumerate(items):
+            if index % every == every - 1 and not await _others_served(request):
+                return response
+            chunk = (b", " if index else b"") + _encoded(item)
+            buffer.append(chunk)
+            pending += len(chunk)
+            if pending >= 64 * 1024:
+                await response.write(b"".join(buffer))
+                buffer, pending = [], 0
+                # A write waits only for a slow reader: let others in.
+                if not await _others_served(request):
+                    return response
+        buffer.append(b"]}")
+        await response.write(b"".join(buffer))
+        await response.write_eof()
+    except ConnectionError:  # the client left mid-answer: nothing to tell anyone
+        pass
     return response
+
+
+async def _others_served(request: web.BaseRequest) -> bool:
+    """Let the event loop answer others; ``False`` when the client has left meanwhile
+    (the rest of a long view is not worked out for nobody)."""
+    await asyncio.sleep(0)
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
 
 
 def _dump_stub(stub: Stub) -> dict[str, Any]:
@@ -584,7 +611,8 @@ def admin_router(server: MockServer) -> AdminRouter:
 
     async def near_misses(request: web.BaseRequest) -> web.StreamResponse:
         unmatched = server.journal.unmatched()
-        return await _stream(request, {}, "unmatched", (near_miss_json(e) for e in unmatched))
+        entries = (near_miss_json(entry) for entry in unmatched)
+        return await _stream(request, {}, "unmatched", entries, every=1)
 
     async def get_state(request: web.BaseRequest) -> web.Response:
         states = [

@@ -9,6 +9,7 @@ attributes directly, one lookup per use, as it did when it lived in the class.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
@@ -21,7 +22,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from .bodies import BodyRead, body_at_hand, read_body
 from .journal import Journal, RecordedRequest, escape_text, origin_form
 from .models import CONNECTION_FAULTS, ResponseDef
-from .responding import send_fault
+from .responding import RenderedTooLarge, send_fault
 from .stubs import StubRegistry
 
 if TYPE_CHECKING:
@@ -168,42 +169,49 @@ class Responder:
         record.stub_id = answer.entry.stub.id
         record.path_params = answer.path_params
         if answer.response is None:
-            record.status = 500
-            record.note = answer.note
-            if len(self.errors) < _MAX_ERRORS:
-                self.errors.append(answer.note or "")
-            else:  # a sender retrying an exhausted stub without end: counted, not kept
-                self._errors_more += 1
-            self.journal.add(record)
-            self._log(record)
-            return web.json_response(
-                {
-                    "type": "about:blank",
-                    "title": "Stub responses ran out",
-                    "status": 500,
-                    "detail": answer.note,
-                },
-                status=500,
-                content_type="application/problem+json",
-            )
+            return self._failed(record, "Stub responses ran out", answer.note or "")
         definition = answer.response
         prepared = answer.entry.prepared[answer.index]
+        content, headers = prepared.body, prepared.headers
+        if prepared.templated:
+            stub_id = answer.entry.stub.id or ""
+            context = {
+                "request": record.template_context(),
+                "stub": {"id": stub_id, "calls": answer.entry.calls},
+            }
+            try:
+                content, headers = prepared.render(context, record.size + len(stub_id))
+            except RenderedTooLarge as exc:
+                return self._failed(
+                    record, "Response too large", f"{answer.entry.stub.label()}: {exc}"
+                )
         fault = definition.fault
         record.fault = fault.type.value if fault else None
         # A fault on the connection sends no status line at all.
         record.status = None if fault and fault.type in CONNECTION_FAULTS else definition.status
         self.journal.add(record)
         self._log(record)
-        context = None
-        if prepared.templated:
-            context = {
-                "request": record.template_context(),
-                "stub": {"id": answer.entry.stub.id, "calls": answer.entry.calls},
-            }
-        content, headers = prepared.render(context or {})
         if definition.delay_ms or fault is not None:
             return self._later(request, definition, content, headers, record.seq)
         return web.Response(status=definition.status, body=content, headers=headers)
+
+    def _failed(self, record: RecordedRequest, title: str, note: str) -> web.Response:
+        """A stub that cannot answer (its sequence ran out, its templates render too
+        much): a 500 saying why, journaled with the note and kept for ``check()``."""
+        record.status = 500
+        record.note = note
+        if len(self.errors) < _MAX_ERRORS:
+            self.errors.append(note)
+        else:  # a sender retrying an exhausted stub without end: counted, not kept
+            self._errors_more += 1
+        self.journal.add(record)
+        self._log(record)
+        return web.json_response(
+            {"type": "about:blank", "title": title, "status": 500, "detail": note},
+            status=500,
+            content_type="application/problem+json",
+            dumps=lambda value: json.dumps(value, ensure_ascii=True),
+        )
 
     async def _later(
         self,

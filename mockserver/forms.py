@@ -111,9 +111,29 @@ def _as_lists(node: Any) -> Any:
     return node
 
 
+#: A key PHP reads as an integer: decimal, no sign or leading zero, within PHP_INT_MAX.
+_PHP_INT: Final = re.compile(r"0|[1-9][0-9]{0,18}")
+_PHP_INT_MAX: Final = 2**63 - 1
+
+
+def _integer_key(key: str) -> int | None:
+    if _PHP_INT.fullmatch(key):
+        number = int(key)
+        if number <= _PHP_INT_MAX:
+            return number
+    return None
+
+
 def parse_php_form(text: str) -> dict[str, Any] | list[Any]:
-    """Decode an urlencoded text as PHP does into nested data (see the module docstring)."""
+    """Decode an urlencoded text as PHP does into nested data (see the module docstring).
+
+    ``[]`` appends at the node's next free index, one more than its largest integer key
+    so far, kept per node as PHP keeps it (finding it by reading every key made 1 300
+    appends take 0.2 s, and a form of 200 000 hours)."""
     root: dict[str, Any] = {}
+    # Each node's next free index, by id; the nodes are held so that ids stay theirs.
+    free: dict[int, int] = {}
+    held: list[dict[str, Any]] = [root]
     for name, value in php_pairs(text):
         keys = _split(name)
         if keys is None or keys[0] == "":
@@ -122,13 +142,20 @@ def parse_php_form(text: str) -> dict[str, Any] | list[Any]:
         for index, key in enumerate(keys):
             last = index == len(keys) - 1
             if key == "":
-                key = str(max((int(k) for k in node if k.isdigit()), default=-1) + 1)
+                next_free = free.get(id(node), 0)
+                if next_free > _PHP_INT_MAX:
+                    break  # PHP: "the next element is already occupied"; not added
+                key = str(next_free)
+            number = _integer_key(key)
+            if number is not None and number >= free.get(id(node), 0):
+                free[id(node)] = number + 1
             if last:
                 node[key] = value
             else:
                 child = node.get(key)
                 if not isinstance(child, dict):
                     child = {}
+                    held.append(child)
                     node[key] = child
                 node = child
     result: dict[str, Any] | list[Any] = _as_lists(root)

@@ -32,8 +32,12 @@ __all__ = ["NO_PARAMS", "Journal", "RecordedRequest", "escape_text", "origin_for
 #: What a journal entry costs beyond its body and headers (the object, its fields, the
 #: parsed views it may grow), counted against the journal's byte budget.
 ENTRY_OVERHEAD: Final = 1024
-#: Bodies up to this size keep their parsed views between reads (see ``forget_views``).
+#: Parsed views that may cost up to this are kept between reads (see ``forget_views``).
 _VIEWS_KEPT_UP_TO: Final = 64 * 1024
+#: The bytes that start a container or an item in JSON or a form (``{ [ , : & =``): each
+#: parsed may take a Python object (an empty dict is 64 bytes, for the 3 of ``{},``).
+_PLAIN_BYTES: Final = bytes(sorted(set(range(256)) - set(b"{[,:&=")))
+_PER_ITEM: Final = 72
 
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -82,6 +86,18 @@ def _utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def views_cost(body: bytes) -> int:
+    """What the parsed views of ``body`` (its text, JSON and form) may take when kept
+    between reads, an estimate from above: twice its bytes, and 72 for each byte that
+    starts a container or an item (``{``, ``[``, ``,``, ``:``, ``&``, ``=``); ``0`` when
+    that is over 64 KiB, and such views are not kept (``[{},{},…]`` of 63 KB parses to
+    1.5 MB). One pass over the body, in C."""
+    if len(body) > _VIEWS_KEPT_UP_TO // 2:
+        return 0
+    cost = 2 * len(body) + _PER_ITEM * len(body.translate(None, _PLAIN_BYTES))
+    return cost if cost <= _VIEWS_KEPT_UP_TO else 0
 
 
 #: The path parameters of a request whose stub captured none (one shared, read-only value).
@@ -169,6 +185,8 @@ class RecordedRequest:
         pairs = tuple(headers)
         if path.isascii() and query_string.isascii():
             size = ENTRY_OVERHEAD + len(body) + 2 * (len(path) + len(query_string))
+            views = views_cost(body) if body else 0
+            size += views
             for name, value in pairs:  # a loop, not all(...): this is the hot path
                 if not value.isascii():
                     break
@@ -176,6 +194,7 @@ class RecordedRequest:
             else:
                 made = cls(seq, method, path, query_string, pairs, body, received_at)
                 made.size = size  # counted on the way (see size)
+                made.views_size = views
                 return made
         undecodable: list[str] = []
         raw: tuple[tuple[str, bytes], ...] | None = None
@@ -236,10 +255,11 @@ class RecordedRequest:
         return parse_php_form(self.query_string)
 
     def forget_views(self) -> None:
-        """Drop the parsed views (text, JSON, form) of a body over 64 KiB: parsed, such a
-        body can take ten times its bytes, and the journal's budget counts bytes. They
-        are worked out again when read."""
-        if len(self.body) > _VIEWS_KEPT_UP_TO:
+        """Drop the parsed views (text, JSON, form) of a body whose views may cost more
+        than 64 KiB (:func:`views_cost`): parsed, a body can take twenty times its
+        bytes, and the journal's budget counts bytes. They are worked out again when
+        read. Cheaper views are kept, and counted in :attr:`size`."""
+        if self.body and not self.views_size:
             for name in ("text", "json", "form"):
                 self.__dict__.pop(name, None)
 
@@ -253,12 +273,20 @@ class RecordedRequest:
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
     @_lazy
+    def views_size(self) -> int:
+        """What the body's parsed views may take when kept (:func:`views_cost`); ``0``
+        when they are not kept between reads."""
+        return views_cost(self.body) if self.body else 0
+
+    @_lazy
     def size(self) -> int:
         """What this entry costs the journal's byte budget, an estimate from above: its
-        body as kept, headers (twice when their raw bytes are kept), path and query
-        (decoded and parsed), and :data:`ENTRY_OVERHEAD` for the rest (a note among it).
+        body as kept, the body's parsed views when they are kept (:func:`views_cost`),
+        headers (twice when their raw bytes are kept), path and query (decoded and
+        parsed), and :data:`ENTRY_OVERHEAD` for the rest (a note among it).
         Worked out once (``received`` counts it on the way)."""
         size = ENTRY_OVERHEAD + len(self.body) + 2 * (len(self.path) + len(self.query_string))
+        size += self.views_size
         for name, value in self.raw_headers:
             size += len(name) + len(value)
         if self.raw_header_bytes is not None:

@@ -15,10 +15,12 @@ import base64
 import enum
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import unquote
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -33,8 +35,10 @@ from pydantic import (
 )
 
 from .forms import field_keys
+from .journal import escape_text
 from .regex import regex_problem
 from .templating import reference_problem
+from .wording import shown_input
 from .written import YamlWord
 
 if TYPE_CHECKING:
@@ -63,6 +67,8 @@ CRM_SUBDOMAIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 CRM_SUBDOMAIN_TEXT = "a host name label (letters, digits and '-', like 'example')"
 #: What a header value may not hold: control characters, line breaks among them (TAB is fine).
 HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+#: Response headers that frame the body: the server's to write, never a stub's.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 #: A lone surrogate (``"\ud800"`` in JSON): text that no bytes on the wire can carry.
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -77,11 +83,21 @@ def _no_surrogate(text: str, what: str) -> None:
         )
 
 
+#: An integer JSON values of a stub may hold, in digits at most (the admin API's and a
+#: file's bound; Python writes no integer of over 4300 digits as text).
+MAX_DIGITS = 4000
+_MAX_BITS = int(MAX_DIGITS / math.log10(2))
+
+
 def _not_json_number(value: Any, path: str = "") -> str | None:
-    """Where ``value`` holds NaN or an infinity, which JSON cannot carry, or ``None``."""
+    """Where ``value`` holds NaN or an infinity, which JSON cannot carry, or an integer
+    too long to write as text (``10**5000`` from Python), or ``None``."""
     if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
         where = f" at {path}" if path else ""
         return f"{value!r}{where} is not a JSON number (JSON has no NaN or Infinity)"
+    if isinstance(value, int) and value.bit_length() > _MAX_BITS:
+        where = f" at {path}" if path else ""
+        return f"{_digits(value)}{where}: at most {MAX_DIGITS} digits"
     if isinstance(value, dict):
         for key, item in value.items():
             found = _not_json_number(item, f"{path}.{key}" if path else str(key))
@@ -123,6 +139,52 @@ Flag = Annotated[bool, Strict(), BeforeValidator(_yaml_flag)]
 #: The longest deliberate wait a stub may ask for: a day (longer is a mistake, and a
 #: number past a float's range would fail when the wait starts).
 MAX_WAIT_MS = 86_400_000
+#: A stub's ``priority`` lies within plus or minus this (nine digits: room for any
+#: scheme of levels; a 26-digit priority is a slip, not an order).
+MAX_PRIORITY = 999_999_999
+#: A ``slow_body`` fault's chunk, at most (its body is ten chunks; one is held).
+MAX_CHUNK = 1024 * 1024
+#: A ``large_body`` fault's size, at most: 1 TiB (it is streamed; a Content-Length past
+#: 2**63 is one no client reads).
+MAX_LARGE_BODY = 1 << 40
+
+
+def _digits(value: int) -> str:
+    """An integer for a message: as written, or its length when too long to show."""
+    if -(10**40) < value < 10**40:
+        return str(value)
+    return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+
+
+def _at_most(limit: int) -> Callable[[int], int]:
+    def check(value: int) -> int:
+        if value > limit:
+            raise ValueError(f"a number of at most {limit}; got {_digits(value)}")
+        return value
+
+    return check
+
+
+def _priority(value: int) -> int:
+    if not -MAX_PRIORITY <= value <= MAX_PRIORITY:
+        raise ValueError(
+            f"a whole number from {-MAX_PRIORITY} to {MAX_PRIORITY} (lowest wins); "
+            f"got {_digits(value)}"
+        )
+    return value
+
+
+#: What a stub's ``path`` may not hold: control characters (C0, DEL, C1). A request's
+#: path is matched decoded, so such a character only arrives percent-encoded (``%00``);
+#: written raw in a stub it is a slip (a YAML ``"\0"``, a pasted line break).
+PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: A percent-escape (``%C3%A9``): a stub's path is compared with the decoded path.
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+#: The longest key of digits a path into data may hold: walking a list, Python reads
+#: no index of over 4300 digits (a dict's key of 19 digits, a snowflake id, is fine).
+_MAX_INDEX_DIGITS = 4000
+#: A brace that is not part of a ``{name}`` parameter.
+_STRAY_BRACE = re.compile(r"\{\w+\}|([{}])")
 
 
 class _Model(BaseModel):
@@ -196,6 +258,63 @@ class Matcher(_Model):
 MatcherMap = dict[str, Matcher]
 
 
+def long_index(keys: Iterable[str]) -> str | None:
+    """Why a key of a path into data cannot be walked: digits past 4000, which Python
+    will not read as a list's index (walking a list to it was a 500); ``None`` when
+    each key is fine."""
+    for key in keys:
+        if len(key) > _MAX_INDEX_DIGITS and key.isascii() and key.isdigit():
+            return (
+                f"a key of {len(key):,} digits, which no list index can be (at most "
+                f"{_MAX_INDEX_DIGITS} digits)"
+            )
+    return None
+
+
+def _path_text(path: str) -> None:
+    """Why a stub's ``path`` could never be what it seems to say, raised. A request's path
+    is matched percent-decoded and without its query, so a control character, ``?``,
+    ``#`` or a ``%`` escape only ever meets a request that encoded it (``%00``, ``%3F``):
+    written in a stub, each is a slip. ``path_regex`` matches such a path on purpose."""
+    shown = shown_input(path)
+    if found := PATH_CONTROL.search(path):
+        raise ValueError(
+            f"a path without control characters; got {shown} ({found.group()!r} at "
+            f"character {found.start()}): a request's path is matched decoded, so one "
+            "holds it only percent-encoded; to match that, use path_regex ('\\x00')"
+        )
+    if found := LONE_SURROGATE.search(path):
+        raise ValueError(
+            f"a path without a lone surrogate (\\u{ord(found.group()):04x} at character "
+            f"{found.start()}); a request's byte that is not UTF-8 is matched as the "
+            "journal writes it, '\\xNN' (/caf\\xe9), or use path_regex"
+        )
+    if "?" in path:
+        raise ValueError(
+            f"a path without '?'; got {shown}: a request's path is matched without its "
+            "query, so give the query as query: {name: value}"
+        )
+    if "#" in path:
+        raise ValueError(
+            f"a path without '#'; got {shown}: a client never sends the fragment "
+            "(the part from '#' on)"
+        )
+    if found := _PERCENT_ESCAPE.search(path):
+        decoded = unquote(path, errors="replace")
+        raise ValueError(
+            f"a path written decoded; got {shown}, with the escape {found.group()!r}: a "
+            f"request's path is matched decoded, so write {shown_input(decoded)}; "
+            "to match the escape as written, use path_regex"
+        )
+    for found in _STRAY_BRACE.finditer(path):
+        if found.group(1):
+            raise ValueError(
+                f"a path whose braces are parameters, {{name}} of letters, digits and '_'; "
+                f"got {shown} (a lone {found.group(1)!r} at character {found.start()}); "
+                "to match a literal brace, use path_regex"
+            )
+
+
 def _header_name(name: str) -> None:
     if not _TOKEN.fullmatch(name):
         raise ValueError(f"a header name of letters, digits and !#$%&'*+-.^_`|~; got {name!r}")
@@ -238,8 +357,11 @@ class RequestPattern(_Model):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("/"):
-            raise ValueError(f"a path starting with '/'; got {value!r}")
+        if value is None:
+            return None
+        if not value.startswith("/"):
+            raise ValueError(f"a path starting with '/'; got {shown_input(value)}")
+        _path_text(value)
         names = _PATH_TEMPLATE.findall(value or "")
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
@@ -268,12 +390,15 @@ class RequestPattern(_Model):
     def _names(cls, value: MatcherMap, info: ValidationInfo) -> MatcherMap:
         dotted = info.field_name == "json_paths"
         for name in value:
-            if "" in (name.split(".") if dotted else field_keys(name)):
+            keys = name.split(".") if dotted else field_keys(name)
+            if "" in keys:
                 example = "items.0" if dotted else "tags.0 or tags[0]"
                 raise ValueError(
                     f"{name!r} has an empty key, so it names no one field; "
                     f"name each key, as in {example}"
                 )
+            if problem := long_index(keys):
+                raise ValueError(f"{shown_input(name)}: {problem}")
         return value
 
     @model_validator(mode="after")
@@ -323,11 +448,15 @@ class Fault(_Model):
     seconds: Number = Field(
         default=60.0, gt=0, le=MAX_WAIT_MS / 1000, description="no_response: how long to hold"
     )
-    chunk_size: WholeNumber = Field(default=16, gt=0, description="slow_body: bytes per chunk")
+    chunk_size: Annotated[WholeNumber, AfterValidator(_at_most(MAX_CHUNK))] = Field(
+        default=16, gt=0, description="slow_body: bytes per chunk"
+    )
     chunk_delay_ms: WholeNumber = Field(
         default=100, ge=0, le=MAX_WAIT_MS, description="slow_body: pause between chunks"
     )
-    size: WholeNumber = Field(default=2 * 1024 * 1024, gt=0, description="large_body: bytes")
+    size: Annotated[WholeNumber, AfterValidator(_at_most(MAX_LARGE_BODY))] = Field(
+        default=2 * 1024 * 1024, gt=0, description="large_body: bytes"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -369,6 +498,13 @@ class ResponseDef(_Model):
     def _headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
             _header_name(name)
+            if name.lower() in FRAMING_HEADERS:
+                raise ValueError(
+                    f"header {name}: the server writes it from the body it sends (one that "
+                    "disagrees with the body breaks the connection for every answer after "
+                    "it); for a body cut short use fault: cut_body, for a long one "
+                    "fault: {type: large_body}"
+                )
             if HEADER_CONTROL.search(text):
                 raise ValueError(
                     f"header {name}: a value without control characters such as line "
@@ -390,6 +526,12 @@ class ResponseDef(_Model):
         if len(given) > 1:
             names = ", ".join(name.rstrip("_") for name in given)
             raise ValueError(f"give one body (json, text or base64); got {names}")
+        if given and self.status in (204, 304):
+            # aiohttp drops it without a word: the stub would say what is never served.
+            raise ValueError(
+                f"a {self.status} answer has no body (RFC 9110), and this one gives "
+                f"{given[0].rstrip('_')}: drop it, or answer 200"
+            )
         if self.base64 is not None:
             try:
                 base64.b64decode(self.base64, validate=True)
@@ -424,6 +566,14 @@ class StateSpec(_Model):
     set: str | None = None
     key: str | None = None
 
+    @field_validator("key")
+    @classmethod
+    def _key(cls, value: str | None) -> str | None:
+        # A reference no request has renders empty: every request would share one key.
+        if value is not None and (problem := reference_problem(value)) is not None:
+            raise ValueError(problem)
+        return value
+
 
 class Stub(_Model):
     """A stub: a pattern, an answer (or a sequence of answers), and how it behaves.
@@ -436,7 +586,9 @@ class Stub(_Model):
 
     id: str | None = Field(default=None, min_length=1)
     name: str | None = None
-    priority: WholeNumber = 5
+    # The bounds are checked, not written in the JSON Schema: the scenario schema is
+    # generated from this model too, and is another package's file.
+    priority: Annotated[WholeNumber, AfterValidator(_priority)] = 5
     request: RequestPattern = Field(default_factory=RequestPattern)
     response: ResponseDef | None = None
     responses: Annotated[list[ResponseDef], Field(min_length=1)] | None = None
@@ -476,7 +628,8 @@ class Stub(_Model):
         """How a report names this stub (and where it was written, when from a file)."""
         name = f" {self.name!r}" if self.name else ""
         where = f" at {self.source}" if self._source else ""
-        return f"stub{name} ({self.id}){where}"
+        # An id may hold a line break or an escape sequence: reports stay one line each.
+        return f"stub{name} ({escape_text(str(self.id))}){where}"
 
 
 class CrmFaultSpec(_Model):

@@ -13,16 +13,34 @@ import random
 import socket
 import struct
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from aiohttp import web
 
+from webhook_core.template import Reference
+
 from .jsoncodec import dumps_compact
 from .models import HEADER_CONTROL, LONE_SURROGATE, Fault, FaultType, ResponseDef
-from .templating import compile_json, render_text
+from .templating import (
+    GROWTH,
+    MAX_RENDERED,
+    RenderedTooLarge,
+    compile_json,
+    count_references,
+    render_text,
+    rendered_size,
+)
 
-__all__ = ["Pause", "Prepared", "abort_connection", "prepare", "send_fault"]
+__all__ = [
+    "Pause",
+    "Prepared",
+    "RenderedTooLarge",
+    "abort_connection",
+    "prepare",
+    "send_fault",
+]
 
 #: A deliberate wait (a delay, a hung fault); the server's own ends early when it stops.
 Pause = Callable[[float], Awaitable[None]]
@@ -43,11 +61,27 @@ class Prepared:
     headers: dict[str, str]
     json_body: Callable[[Mapping[str, Any]], bytes] | None = None
     templated_headers: tuple[str, ...] = ()
+    #: The references of the templates, with how often each is written, and how many in
+    #: all; the templates' own text, in characters.
+    references: Mapping[Reference, int] = field(default_factory=dict)
+    reference_count: int = 0
+    template_size: int = 0
 
-    def render(self, context: dict[str, Any]) -> tuple[bytes | None, dict[str, str]]:
-        """Body bytes and headers for this request (the headers dict is not to be changed)."""
+    def render(
+        self, context: dict[str, Any], read_size: int = 0
+    ) -> tuple[bytes | None, dict[str, str]]:
+        """Body bytes and headers for this request (the headers dict is not to be changed).
+
+        ``read_size`` bounds what one reference can read (the request's bytes, the stub's
+        id): when the references could then render more than :data:`MAX_RENDERED`, what
+        they do render is measured first, and :class:`RenderedTooLarge` raised past it.
+        """
         if not self.templated:
             return self.body, self.headers
+        if self.reference_count * GROWTH * read_size + self.template_size > MAX_RENDERED:
+            size = self.template_size + rendered_size(self.references, context)
+            if size > MAX_RENDERED:
+                raise RenderedTooLarge(size)
         definition = self.definition
         headers = self.headers
         if self.templated_headers:
@@ -105,8 +139,23 @@ def prepare(definition: ResponseDef) -> Prepared:
     )
     json_body = compile_json(definition.json_) if templated and definition.has_json else None
     templated_headers = tuple(name for name, value in headers.items() if "{" in value)
+    references: dict[Reference, int] = {}
+    size = 0
+    if templated:
+        size = count_references(headers, references) + count_references(definition.text, references)
+        if definition.has_json:
+            size += count_references(definition.json_, references)
     return Prepared(
-        definition, templated, body, content_type, headers, json_body, templated_headers
+        definition,
+        templated,
+        body,
+        content_type,
+        headers,
+        json_body,
+        templated_headers,
+        MappingProxyType(references),
+        sum(references.values()),
+        size,
     )
 
 
@@ -163,13 +212,14 @@ async def send_fault(
             charset="utf-8",
         )
     elif kind is FaultType.SLOW_BODY:
-        body = b"x" * (fault.chunk_size * 10)
+        # Ten chunks of "x": one chunk held, written ten times.
+        chunk = b"x" * fault.chunk_size
         response = web.StreamResponse(status=status, headers=headers)
-        response.content_length = len(body)
+        response.content_length = len(chunk) * 10
         try:
             await response.prepare(request)
-            for start in range(0, len(body), fault.chunk_size):
-                await response.write(body[start : start + fault.chunk_size])
+            for _ in range(10):
+                await response.write(chunk)
                 await pause(fault.chunk_delay_ms / 1000)
             await response.write_eof()
         except ConnectionError:  # the client left mid-answer: nothing to tell anyone

@@ -23,12 +23,14 @@ from typing import Any
 
 from sortedcontainers import SortedKeyList
 
+from webhook_core.template import Reference
+
 from .journal import NO_PARAMS, RecordedRequest
 from .matching import CompiledPattern, Mismatch
 from .models import ResponseDef, Stub
 from .responding import Prepared, prepare
 from .routing import PathIndex
-from .templating import render_text
+from .templating import GROWTH, count_references, render_text, rendered_size
 
 __all__ = [
     "INITIAL_STATE",
@@ -62,7 +64,7 @@ class StubEntry:
     auto_id: bool = False
     #: The registry's generation it was staged in (see :meth:`StubRegistry.stage`).
     generation: int = 0
-    #: It matches only in a given scenario state.
+    #: It matches only in a given scenario state, or makes its state key from the request.
     stateful: bool = False
     #: Its place in the order stubs are tried: lowest priority, then newest, first.
     sort_key: tuple[int, int] = (0, 0)
@@ -75,7 +77,14 @@ class StubEntry:
         self.prepared = [prepare(answer) for answer in self.answers]
         self.sort_key = (self.stub.priority, -self.order)
         state = self.stub.state
-        self.stateful = state is not None and state.required is not None
+        #: The references of its state key, with how often each is written.
+        self.key_references: dict[Reference, int] = {}
+        if state is not None and state.key is not None:
+            count_references(state.key, self.key_references)
+        # A key from the request is checked before any use: it may render too much.
+        self.stateful = state is not None and (
+            state.required is not None or bool(self.key_references)
+        )
 
 
 @contextmanager
@@ -101,6 +110,9 @@ def collector_paused() -> Iterator[None]:
 #: ``Started`` again) and counted in :attr:`StateTable.dropped`.
 MAX_STATES = 100_000
 MAX_STATE_BYTES = 32 * 1024 * 1024
+#: The longest state key a request may make (a stub whose key renders more does not
+#: match that request, and its near miss says why).
+MAX_STATE_KEY = 1024 * 1024
 _STATE_OVERHEAD = 200  # bytes: the dict slot, the tuple and three str objects, roughly
 
 
@@ -335,6 +347,23 @@ class StubRegistry:
             key = render_text(spec.key, {"request": request.template_context()})
         return (spec.scenario, key)
 
+    @staticmethod
+    def key_too_large(entry: StubEntry, request: RecordedRequest) -> int | None:
+        """How many bytes the stub's state key would render for ``request`` when that is
+        more than :data:`MAX_STATE_KEY` (``{request.body}`` written a thousand times);
+        ``None`` when it is within (the usual case costs one multiplication)."""
+        references = entry.key_references
+        if not references:
+            return None
+        template = entry.stub.state.key if entry.stub.state is not None else None
+        assert template is not None  # it has references
+        bound = sum(references.values()) * GROWTH * request.size + len(template)
+        if bound <= MAX_STATE_KEY:
+            return None
+        context = {"request": request.template_context()}
+        size = len(template) + rendered_size(references, context)
+        return size if size > MAX_STATE_KEY else None
+
     def state_of(self, scenario: str, key: str = "") -> str:
         return self.states.get((scenario, key), INITIAL_STATE)
 
@@ -344,7 +373,13 @@ class StubRegistry:
 
     def _state_mismatch(self, entry: StubEntry, request: RecordedRequest) -> Mismatch | None:
         spec = entry.stub.state
-        if spec is None or spec.required is None:
+        if spec is None:
+            return None
+        if (size := self.key_too_large(entry, request)) is not None:
+            return Mismatch(
+                "state.key", f"a key of at most {MAX_STATE_KEY:,} bytes", f"{size:,} bytes"
+            )
+        if spec.required is None:
             return None
         scenario, key = self.state_key(entry, request)
         current = self.state_of(scenario, key)

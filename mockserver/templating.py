@@ -25,7 +25,36 @@ from webhook_core.template import (
 
 from .jsoncodec import dumps_compact
 
-__all__ = ["CONTEXT_KEYS", "compile_json", "reference_problem", "render_json", "render_text"]
+__all__ = [
+    "CONTEXT_KEYS",
+    "MAX_RENDERED",
+    "RenderedTooLarge",
+    "compile_json",
+    "count_references",
+    "reference_problem",
+    "render_json",
+    "render_text",
+    "rendered_size",
+]
+
+#: The most bytes one answer's templates may render, headers and body together: a stub
+#: of a few bytes repeating ``{request.body}`` a thousand times over a 64 MiB body would
+#: otherwise build 64 GB.
+MAX_RENDERED = 64 * 1024 * 1024
+#: A reference renders at most this many bytes for each byte of what it reads (JSON
+#: escapes: a NUL byte is ``\u0000``, six; ``\xNN`` for an undecodable byte, five).
+GROWTH = 8
+
+
+class RenderedTooLarge(Exception):
+    """The templates of an answer would render more than :data:`MAX_RENDERED` bytes."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(
+            f"the response's templates would render {size:,} bytes, more than the "
+            f"{MAX_RENDERED:,} an answer may take (references repeat parts of the request)"
+        )
+        self.size = size
 
 
 #: What each context a response template sees holds (``request`` is
@@ -47,6 +76,14 @@ def reference_problem(value: Any) -> str | None:
             if not isinstance(part, Reference) or len(part.path) < 2:
                 continue
             keys = CONTEXT_KEYS.get(part.path[0])
+            # Python reads no list index of over 4300 digits: walking to it was a 500.
+            long = next((key for key in part.path if len(key) > 4000 and key.isdigit()), None)
+            if keys is not None and long is not None:
+                shown = part.source if len(part.source) <= 60 else part.source[:57] + "..."
+                return (
+                    f"{shown}: a key of {len(long):,} digits, which no list index can be "
+                    "(at most 4000 digits)"
+                )
             if keys is None or part.path[1] in keys:
                 continue
             close = difflib.get_close_matches(part.path[1], keys, n=1, cutoff=0.6)
@@ -66,6 +103,40 @@ def reference_problem(value: Any) -> str | None:
         if (problem := reference_problem(item)) is not None:
             return problem
     return None
+
+
+def count_references(value: Any, counts: dict[Reference, int]) -> int:
+    """Add the references of a template (a string, or the strings anywhere in a JSON
+    value, keys included) to ``counts``, each as often as it is written; return the
+    length of the template text (a bound of its static part)."""
+    if isinstance(value, str):
+        if "{" in value:
+            for part in parse_template(value):
+                if isinstance(part, Reference):
+                    counts[part] = counts.get(part, 0) + 1
+        return len(value)
+    if isinstance(value, dict):
+        return sum(
+            count_references(key, counts) + count_references(item, counts)
+            for key, item in value.items()
+        )
+    if isinstance(value, list):
+        return sum(count_references(item, counts) for item in value)
+    return 24  # a number, true, false or null
+
+
+def rendered_size(references: Mapping[Reference, int], context: Mapping[str, Any]) -> int:
+    """How many bytes these references (with how often each is written) render in
+    ``context``, at most: each distinct one is rendered once, as JSON (what a JSON body
+    writes; text is never longer)."""
+    total = 0
+    for reference, count in references.items():
+        if reference.path[0] in context:
+            text = _dumps(_plain(_resolve(reference, context)))
+        else:
+            text = reference.source
+        total += count * len(text.encode("utf-8", "backslashreplace"))
+    return total
 
 
 def _resolve(reference: Reference, context: Mapping[str, Any]) -> Any:

@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from .written import MAX_DIGITS as _MAX_DIGITS
+
 __all__ = ["NULL_TEXT", "SHOWN_LIMIT", "our_words", "shown_input"]
 
 
@@ -111,21 +113,31 @@ _DECIMAL: Final = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _FRACTION: Final = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 
 
+def _unquote_hint(text: str, number: re.Pattern[str]) -> str:
+    """`` (write 200 without quotes)`` for text that reads as a number (the number not
+    repeated when long: the message shows what came anyway)."""
+    if not number.fullmatch(text):
+        return ""
+    return f" (write {text} without quotes)" if len(text) <= 40 else " (write it without quotes)"
+
+
 def _strict_words(kind: str, value: Any) -> str | None:
     """What a strict number or boolean field says of a value of another kind (text that
     reads as one, a boolean for a number, a number for a boolean)."""
     if kind == "int_type":
         if isinstance(value, str):
-            hint = f" (write {value} without quotes)" if _DECIMAL.fullmatch(value) else ""
-            return f"a whole number, not text{hint}"
+            digits = len(value.lstrip("-"))
+            if digits > _MAX_DIGITS and _DECIMAL.fullmatch(value):
+                # A file's integer too long for Python stays text: it was not quoted.
+                return f"a whole number of at most {_MAX_DIGITS} digits, not {digits:,}"
+            return f"a whole number, not text{_unquote_hint(value, _DECIMAL)}"
         if isinstance(value, bool):
             return "a whole number, not true or false"
         if isinstance(value, float):
             return "a whole number, written without a fraction or an exponent"
     if kind == "float_type":
         if isinstance(value, str):
-            hint = f" (write {value} without quotes)" if _FRACTION.fullmatch(value) else ""
-            return f"a number, not text{hint}"
+            return f"a number, not text{_unquote_hint(value, _FRACTION)}"
         if isinstance(value, bool):
             return "a number, not true or false"
     if kind == "bool_type":
