@@ -21,7 +21,11 @@ from .yamlfile import (
     problems_from_validation,
 )
 
-__all__ = ["load_stub_file", "load_stub_files", "stubs_from_document"]
+__all__ = ["MAX_STUB_FILE_BYTES", "load_stub_file", "load_stub_files", "stubs_from_document"]
+
+#: The longest stub file read (as the admin API's longest body): 10 000 stubs take a
+#: few MiB; a file past this (or a device that never ends) is refused unread.
+MAX_STUB_FILE_BYTES = 64 * 1024 * 1024
 
 
 def stubs_from_document(
@@ -58,9 +62,18 @@ def load_stub_file(path: str | Path) -> list[Stub]:
     """
     file = Path(path)
     try:
-        data = file.read_bytes()
+        with file.open("rb") as handle:
+            data = handle.read(MAX_STUB_FILE_BYTES + 1)
     except OSError as exc:
         raise StubError([Problem(str(file), "", f"cannot read: {exc}")], source=str(file)) from exc
+    if len(data) > MAX_STUB_FILE_BYTES:
+        problem = Problem(
+            str(file),
+            "",
+            f"more than {MAX_STUB_FILE_BYTES:,} bytes; a stub file is far smaller "
+            "(split it into several)",
+        )
+        raise StubError([problem], source=str(file))
     try:
         text = data.decode("utf-8-sig")  # a byte-order mark is not content
     except UnicodeDecodeError as exc:

@@ -145,6 +145,18 @@ class _Builder:
                     )
                 )
                 return None
+        if node.tag not in _COLLECTIONS:
+            # A tag on a mapping or list was ignored: `!!python/object/apply:os.system [x]`
+            # read as the list [x] (nothing ran), `!!set {a, b}` as {a: null, b: null}.
+            document.problems.append(
+                Problem(
+                    f"{self.source}:{node.start_mark.line + 1}",
+                    dotted_path(path),
+                    f"the tag {node.tag.replace('tag:yaml.org,2002:', '!!')} would change what "
+                    "this mapping or list is; remove it",
+                )
+            )
+            return None
         if id(node) in self.open:
             document.problems.append(
                 Problem(
@@ -240,6 +252,8 @@ class _Builder:
 
 _STR: Final = "tag:yaml.org,2002:str"
 _MERGE: Final = "tag:yaml.org,2002:merge"
+#: The tags a mapping or list has when none is written.
+_COLLECTIONS: Final = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _NULL: Final = "tag:yaml.org,2002:null"
 _BOOL: Final = "tag:yaml.org,2002:bool"
 _INT: Final = "tag:yaml.org,2002:int"

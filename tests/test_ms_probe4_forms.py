@@ -80,3 +80,20 @@ def test_appends_cost_the_same_each() -> None:
     # Linear: four times the appends, about four times the calls (it was sixteen).
     assert large < 5 * small, (small, large)
     assert len(parse_php_form("&".join(["a[]=1"] * 1600))["a"]) == 1600
+
+
+async def test_a_form_of_more_pairs_than_the_bound_is_not_read_as_a_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import mockserver.journal
+
+    monkeypatch.setattr(mockserver.journal, "MAX_FORM_PAIRS", 3)
+    stubs = [{"request": {"method": "POST", "path": "/f", "form": {"a": "1"}}}]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
+        within = await client.post("/f", content="a=1&b=2&c=3", headers=form)
+        assert within.status_code == 200
+        past = await client.post("/f", content="a=1&b=2&c=3&d=4", headers=form)
+        assert past.status_code == 404
+        assert "form.a" in past.text
+        assert [len(entry.body) for entry in server.requests] == [11, 15]  # the body is kept

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from webhook_core import MISSING, PathNotFound, lookup
+from webhook_core.paths import step
 
 DATA: dict[str, Any] = {"promo": {"code": "ABC"}, "items": [{"n": 1}, {"n": 2}], "0": "zero"}
 
@@ -71,3 +72,17 @@ def test_a_mapping_or_sequence_of_any_type_is_walked_and_the_type_memo_stays_bou
     assert paths.step(listed(["x", "y"]), "1") == "y"
     assert paths.step("text", "0") is MISSING
     assert len(paths._SHAPES) <= paths._MAX_SHAPES
+
+
+@pytest.mark.parametrize("digits", [20, 4300, 5000])
+def test_an_index_longer_than_any_list_is_missing_not_an_error(digits: int) -> None:
+    segment = "9" * digits
+    assert step([1, 2], segment) is MISSING
+    assert lookup([1, 2], segment, default=None) is None
+    with pytest.raises(PathNotFound, match="index out of range for a list of 2"):
+        lookup({"items": [1, 2]}, f"items.{segment}")
+
+
+def test_a_long_digit_key_still_names_a_dict_key() -> None:
+    snowflake = "1234567890123456789012"
+    assert lookup({snowflake: "x"}, snowflake) == "x"

@@ -222,3 +222,59 @@ def test_the_docs_example_of_where_parametrize_goes_loads() -> None:
     assert [item.id for item in loaded] == [
         f"every method[{m}]" for m in ("PUT", "PATCH", "DELETE")
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "tag"),
+    [
+        ("!!python/object/apply:os.system [echo hi]", "!!python/object/apply:os.system"),
+        ("!!set {a, b}", "!!set"),
+        ("!!omap [{a: 1}]", "!!omap"),
+        ("!custom {a: 1}", "!custom"),
+    ],
+)
+def test_a_tag_on_a_mapping_or_list_is_a_problem_at_its_line(
+    tmp_path: Path, written: str, tag: str
+) -> None:
+    """A tag on a collection used to be dropped: `!!set {a, b}` read as {a: null, b: null}."""
+    stubs = tmp_path / "stubs.yaml"
+    stubs.write_text(f"- request: {{method: GET, path: /a}}\n  response: {written}\n")
+    with pytest.raises(StubError) as caught:
+        load_stub_file(stubs)
+    (problem,) = caught.value.problems
+    assert problem.where == f"{stubs}:2"
+    assert f"the tag {tag} would change what this mapping or list is" in problem.message
+    text = f"name: n\nvariables:\n  v: {written}\nflow:\n  - message: hi\n"
+    with pytest.raises(ScenarioFileError) as caught_scenario:
+        load_scenario_text(text, "t.scenario.yaml")
+    assert any(
+        p.where == "t.scenario.yaml:3" and f"the tag {tag}" in p.message
+        for p in caught_scenario.value.problems
+    ), caught_scenario.value.problems
+
+
+def test_the_plain_tags_of_a_mapping_and_a_list_are_still_taken(tmp_path: Path) -> None:
+    stubs = tmp_path / "stubs.yaml"
+    stubs.write_text(
+        "- !!map\n  request: !!map {method: GET, path: /a}\n  response: {status: 201}\n"
+    )
+    (stub,) = load_stub_file(stubs)
+    assert stub.response is not None
+    assert stub.response.status == 201
+
+
+def test_a_stub_file_past_the_bound_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mockserver.files
+
+    monkeypatch.setattr(mockserver.files, "MAX_STUB_FILE_BYTES", 64)
+    stubs = tmp_path / "stubs.yaml"
+    stubs.write_text("- request: {method: GET, path: /a}\n  response: {status: 201}\n" * 2)
+    with pytest.raises(StubError) as caught:
+        load_stub_file(stubs)
+    (problem,) = caught.value.problems
+    assert problem.where == str(stubs)
+    assert problem.message.startswith("more than 64 bytes")
+    stubs.write_text("- request: {method: GET, path: /a}\n  response: {status: 201}\n")
+    assert len(load_stub_file(stubs)) == 1

@@ -15,7 +15,9 @@ from .errors import PathNotFound
 
 __all__ = ["MISSING", "lookup", "split_path"]
 
-_INDEX: Final = re.compile(r"0|[1-9][0-9]*")
+# At most 19 digits: no list is longer than that reaches, and ``int()`` of 4 300 digits
+# or more raises (a path segment of 5 000 digits into a list was a ValueError).
+_INDEX: Final = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
 class _Missing:
@@ -119,6 +121,8 @@ def _describe(container: Any, segment: str) -> str:
         return "no such key"
     if isinstance(container, Sequence) and not isinstance(container, str | bytes):
         if _INDEX.fullmatch(segment):
+            return f"index out of range for a list of {len(container)}"
+        if segment.isascii() and segment.isdigit() and segment[0] != "0":
             return f"index out of range for a list of {len(container)}"
         return "a list is indexed by decimal digits"
     return f"{type(container).__name__} has no members"
