@@ -591,7 +591,7 @@ def admin_router(server: MockServer) -> AdminRouter:
         except ValidationError as exc:
             errors = validation_problems(exc, model=RequestPattern)
             return problem(400, "Invalid request pattern", "see errors", errors)
-        found = server.find(pattern)
+        found = await server.find_in_turns(pattern)
         head = {"count": len(found)}
         return await _stream(request, head, "requests", (_entry_json(e) for e in found))
 

@@ -251,6 +251,10 @@ class MockServer(Responder):
         """The recorded requests that match ``pattern``."""
         return verifying.matching(self.journal.entries(), _pattern(pattern))
 
+    async def find_in_turns(self, pattern: PatternLike) -> list[RecordedRequest]:
+        """:meth:`find`, letting other clients in while it searches (the admin API's)."""
+        return await verifying.matching_in_turns(self.journal.entries(), _pattern(pattern))
+
     def near_misses(self, request: RecordedRequest, limit: int = 3) -> list[NearMiss]:
         """The stubs that came closest to answering ``request``, with what differed."""
         candidates = (

@@ -85,3 +85,40 @@ async def test_the_journal_view_turns_the_event_loop_as_it_writes(
             spinner.cancel()
         assert [entry["json"] for entry in answer.json()["requests"]] == [{"k": "x" * 200_000}] * 20
         assert max(Counter(shown_at).values()) == 1, Counter(shown_at).most_common(3)
+
+
+async def test_a_search_of_the_journal_turns_the_event_loop_as_it_matches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockserver.matching import CompiledPattern
+    from mockserver.verifying import TURN_ENTRIES
+
+    async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
+        for n in range(300):
+            await client.get(f"/lead/{n}")
+        turns = 0
+        matched_at: list[int] = []
+        original = CompiledPattern.matches
+
+        def matches(self: CompiledPattern, request: RecordedRequest) -> bool:
+            matched_at.append(turns)
+            return original(self, request)
+
+        async def spin() -> None:
+            nonlocal turns
+            while True:
+                turns += 1
+                await asyncio.sleep(0)
+
+        monkeypatch.setattr(CompiledPattern, "matches", matches)
+        spinner = asyncio.create_task(spin())
+        try:
+            answer = await client.post(
+                "/__admin/requests/find", json={"path": "/lead/{n}", "method": "GET"}
+            )
+        finally:
+            spinner.cancel()
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["count"] == 300
+        assert len(matched_at) == 300
+        assert max(Counter(matched_at).values()) <= TURN_ENTRIES, Counter(matched_at).most_common(3)
