@@ -297,7 +297,7 @@ class _QueuedOutput(io.TextIOBase):
         self._changed = threading.Condition()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="mockserver-output", daemon=True)
-        self._thread.start()
+        _start_deaf(self._thread)
 
     def writable(self) -> bool:
         return True
@@ -345,6 +345,22 @@ class _QueuedOutput(io.TextIOBase):
             self._changed.notify()
         self._thread.join(5.0)
         super().close()
+
+
+def _start_deaf(thread: threading.Thread) -> None:
+    """Start ``thread`` with the stop signals blocked in it, so that the kernel gives them to
+    the main thread. A signal the output thread took only set Python's flag, and a main
+    thread blocked in a read (a ``--stubs`` pipe no one writes) never woke to act on it:
+    Ctrl-C or SIGTERM while starting then hung the process, one time in four."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        thread.start()
+        return
+    previous = mask(signal.SIG_BLOCK, _STOP_SIGNALS)  # the new thread inherits the mask
+    try:
+        thread.start()
+    finally:
+        mask(signal.SIG_SETMASK, previous)
 
 
 def main(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
+import select
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -62,8 +65,7 @@ def load_stub_file(path: str | Path) -> list[Stub]:
     """
     file = Path(path)
     try:
-        with file.open("rb") as handle:
-            data = handle.read(MAX_STUB_FILE_BYTES + 1)
+        data = _read_bounded(file)
     except OSError as exc:
         raise StubError([Problem(str(file), "", f"cannot read: {exc}")], source=str(file)) from exc
     if len(data) > MAX_STUB_FILE_BYTES:
@@ -97,6 +99,36 @@ def load_stub_file(path: str | Path) -> list[Stub]:
         problems.sort(key=_line)
         raise StubError(problems, source=str(file))
     return stubs
+
+
+def _read_bounded(file: Path) -> bytes:
+    """The file's bytes, :data:`MAX_STUB_FILE_BYTES` and one more at most."""
+    with file.open("rb", buffering=0) as handle:
+        if not stat.S_ISFIFO(os.fstat(handle.fileno()).st_mode):
+            return handle.read(MAX_STUB_FILE_BYTES + 1) or b""
+        return _read_pipe(handle.fileno())
+
+
+#: How long a read of a pipe waits before it looks at the signals that came meanwhile.
+_PIPE_WAKE = 0.2
+
+
+def _read_pipe(fd: int) -> bytes:
+    """A pipe's bytes (``--stubs <(make-stubs)``), waiting in steps: a signal that comes just
+    before a blocking read is taken by Python's handler only once that read returns, and a
+    pipe's writer may not write for a long time (Ctrl-C while starting then hung)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_STUB_FILE_BYTES:
+        ready, _, _ = select.select([fd], [], [], _PIPE_WAKE)
+        if not ready:
+            continue  # between two waits, Python runs the handler of any signal that came
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _line(problem: Problem) -> int:
