@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+import yaml
+
 __all__ = ["FlowVariables", "ReadOnlyDict", "ReadOnlyList", "read_only"]
 
 _REFUSAL = (
@@ -71,6 +73,19 @@ class ReadOnlyList(list[Any]):
         import copy
 
         return [copy.deepcopy(item, memo) for item in self]
+
+
+def _represent_as_plain() -> None:
+    """PyYAML picks a representer by the exact type: ``yaml.safe_dump`` of a read-only value
+    raised "cannot represent an object" (and ``yaml.dump`` wrote Python tags), where the
+    per-block copy gave plain dicts and lists it writes. Registered for these two types
+    only, so every dumper writes them as the mapping and the list they are."""
+    for representer in (yaml.representer.SafeRepresenter, yaml.representer.Representer):
+        representer.add_representer(ReadOnlyDict, representer.represent_dict)
+        representer.add_representer(ReadOnlyList, representer.represent_list)
+
+
+_represent_as_plain()
 
 
 def read_only(value: Any) -> Any:

@@ -212,6 +212,9 @@ def _expand(
             return []
         combos = [dict(case) for case in grid]
     out = []
+    #: For listed cases: each case's values of the parameters it uses, and its number, so
+    #: that one differing from another only in a parameter used nowhere is found.
+    seen: dict[str, int] = {}
     for number, params in enumerate(combos):
         uses = _Uses()
         body = {key: value for key, value in data.items() if key != "parametrize"}
@@ -231,7 +234,7 @@ def _expand(
             ]
             break
         unusable = (
-            _unusable(params, uses, grid, number)
+            _unusable(params, uses, grid, number, seen)
             if number == 0 or not isinstance(grid, dict)
             else []
         )
@@ -265,11 +268,20 @@ def _expand(
 
 
 def _unusable(
-    params: dict[str, Any], uses: _Uses, grid: Any, number: int
+    params: dict[str, Any], uses: _Uses, grid: Any, number: int, seen: dict[str, int]
 ) -> list[tuple[Place, str]]:
-    """Parameters no ``${name}`` can use (a name that is not a word), used nowhere, or
-    written ``${ name }`` (text, not the parameter): each case would be the same."""
+    """Parameters no ``${name}`` can use (a name that is not a word), used nowhere so
+    that cases would be the same, or written ``${ name }`` (text, not the parameter).
+
+    A parameter used nowhere only names the item (``status[ok-200]``): that is a problem
+    when it is what sets cases apart, a grid's list of several values, or a listed case
+    whose used parameters are those of an earlier case."""
     found: list[tuple[Place, str]] = []
+    twin: int | None = None
+    if not isinstance(grid, dict):
+        key = repr(sorted((name, repr(params[name])) for name in params if name in uses.used))
+        twin = seen.setdefault(key, number)
+        twin = None if twin == number else twin
     for name in params:
         place: Place = (
             ("parametrize", name) if isinstance(grid, dict) else ("parametrize", number, name)
@@ -291,9 +303,15 @@ def _unusable(
                 )
             )
         elif name not in uses.used and not isinstance(grid, dict):
-            found.append(
-                (place, f"the parameter {name!r} is used nowhere (no ${{{name}}} in the scenario)")
-            )
+            if twin is not None:
+                found.append(
+                    (
+                        place,
+                        f"the parameter {name!r} is used nowhere (no ${{{name}}} in the "
+                        f"scenario), so this case would make the same scenario as "
+                        f"parametrize[{twin}]",
+                    )
+                )
         elif name not in uses.used and len(grid[name]) > 1:
             # One value used nowhere only names the item (`x[1]`); more make identical cases.
             found.append(

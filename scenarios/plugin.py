@@ -694,8 +694,9 @@ def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:
 
 def _flag(value: Any) -> Any:
     """A boolean keyword's text read as the scenario's own boolean fields read it
-    (``no``, ``false``, ``off``, ``0``); other text is left for :func:`_mark_problem`."""
-    if isinstance(value, str):
+    (``no``, ``false``, ``off``, ``0``, the number 0 or 1); other values are left for
+    :func:`_mark_problem`."""
+    if isinstance(value, str) or type(value) is int:
         from pydantic import TypeAdapter, ValidationError
 
         try:

@@ -53,6 +53,10 @@ ANSWER_GRACE = 30.0
 #: How long the harness waits for the answer to ``hello`` or ``render`` (writing the
 #: message included: a process that stops reading its stdin must not freeze the run).
 RENDER_WAIT = 60.0
+#: How long a process whose output has ended may take to exit before it is taken for
+#: one that runs on (and stopped): its exit code is read when it comes, however slow
+#: the machine, not after a fixed glance.
+EXIT_WAIT = 5.0
 #: The stderr kept for failure reports: the last lines, each cut to a length, so that
 #: a process that floods stderr (or writes it without line ends) costs bounded memory.
 STDERR_LINES = 20
@@ -337,7 +341,8 @@ class CommandImplementation:
     async def _one(self, handle: _Process, message: dict[str, Any], wait: float) -> dict[str, Any]:
         line = await self._read_answer(handle, message, wait)
         if not line:
-            await asyncio.sleep(0.05)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(handle.process.wait(), EXIT_WAIT)
             if handle.process.returncode is None:
                 # Its stdout ended but it runs on: reusing it would fail every later
                 # scenario the same way. Stopped, the next scenario starts a new one.

@@ -256,3 +256,16 @@ def test_a_change_to_the_top_level_stays_in_that_block() -> None:
     scenario = {"name": "x", "variables": {"order": {"id": 1}}, "flow": [{"message": "m"}] * 3}
     run(scenario, implementation=changer)
     assert changer.seen == [["mock", "order"]] * 3
+
+
+def test_yaml_writes_the_read_only_values_as_it_wrote_the_copies() -> None:
+    """An implementation that writes its variables as YAML (a log, a fixture) got plain
+    dicts from the per-block copy; ``yaml.safe_dump`` raised on the shared read-only ones
+    ("cannot represent an object") and ``yaml.dump`` wrote Python tags."""
+    import yaml
+
+    given = {"order": {"id": 7, "items": [{"sku": "a"}, "b"]}}
+    shared = FlowVariables(given).top_level()
+    assert yaml.safe_dump(shared) == yaml.safe_dump(given)
+    assert yaml.dump(shared) == yaml.dump(given)
+    assert yaml.safe_load(yaml.dump(shared)) == given

@@ -121,8 +121,9 @@ BAD = [
     ),
     (
         "case_parameter_unused",
-        'parametrize:\n  - {p: 1}\n  - {p: 2, q: 3}\nflow: [{message: "${p}"}]\n',
-        ":4: parametrize[1].q: the parameter 'q' is used nowhere",
+        'parametrize:\n  - {p: 1, q: 3}\n  - {p: 1, q: 4}\nflow: [{message: "${p}"}]\n',
+        ":4: parametrize[1].q: the parameter 'q' is used nowhere (no ${q} in the scenario), "
+        "so this case would make the same scenario as parametrize[0]",
     ),
     (
         "joined_with_a_bom",
@@ -203,3 +204,20 @@ def test_a_mistake_in_defaults_is_reported_once_where_it_is_written(
     # The scenario that writes the same mistake itself is told at its own line.
     assert "defaults.scenario.yaml:8: scenarios[1].subscriber.phone: text" in out
     assert "scenarios[0]" not in out
+
+
+LABELLED = """name: status
+parametrize:
+  - {label: ok, status: 200}
+  - {label: error, status: 500}
+flow: [{message: "${status}"}]
+"""
+
+
+def test_a_listed_parameter_used_nowhere_may_name_each_case() -> None:
+    """A label that only names each listed case (``status[ok-200]``) was refused as "used
+    nowhere", though the cases differ: only one that makes two cases the same is."""
+    from scenarios.loader import load_scenario_text
+
+    loaded = load_scenario_text(LABELLED, "labelled.scenario.yaml")
+    assert [item.id for item in loaded] == ["status[ok-200]", "status[error-500]"]

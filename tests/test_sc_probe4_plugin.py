@@ -48,7 +48,7 @@ def test_xfail_keywords_a_scenario_cannot_mean_are_refused_at_their_line(
     assert "Traceback" not in out
 
 
-@pytest.mark.parametrize("written", ['"no"', "no", "false", "off"])
+@pytest.mark.parametrize("written", ['"no"', "no", "false", "off", "0"])
 def test_xfail_strict_no_is_not_strict(env: pytest.Pytester, written: str) -> None:
     env.makefile(
         ".scenario.yaml",
@@ -59,6 +59,18 @@ def test_xfail_strict_no_is_not_strict(env: pytest.Pytester, written: str) -> No
     # Not strict: a scenario that passes is XPASS, not a failure.
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert "1 xpassed" in result.stdout.str()
+
+
+def test_xfail_strict_1_is_strict(env: pytest.Pytester) -> None:
+    """``strict: 1`` and ``strict: 0`` meant strict and not strict to pytest; the new
+    check refused them as not true or false, though the scenario's own booleans read them."""
+    env.makefile(
+        ".scenario.yaml",
+        strict="name: passes\nmarks: [{xfail: {strict: 1, reason: r}}]\nflow: [{message: x}]\n",
+    )
+    result = env.runpytest_subprocess("-q", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert "[XPASS(strict)]" in result.stdout.str()
 
 
 @pytest.mark.parametrize("shard", ["\u0661/\u0662", "1/２"])

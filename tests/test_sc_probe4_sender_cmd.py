@@ -139,17 +139,19 @@ for line in sys.stdin:
 
 
 async def test_a_process_whose_output_ends_while_it_runs_is_stopped_and_started_again(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It was kept: every later scenario failed with 'stopped answering (exit code None)'."""
     import asyncio
     import shlex
     from datetime import datetime, timezone
 
+    from scenarios import process
     from scenarios.errors import ScenarioError
     from scenarios.implementations import FlowContext
     from scenarios.process import CommandImplementation
 
+    monkeypatch.setattr(process, "EXIT_WAIT", 0.5)  # it sleeps 600 s: never exits in time
     script = tmp_path / "closes.py"
     script.write_text(CLOSES_ITS_OUTPUT)
     command = shlex.join([sys.executable, str(script), str(tmp_path / "closed-once")])
@@ -162,5 +164,44 @@ async def test_a_process_whose_output_ends_while_it_runs_is_stopped_and_started_
         second = implementation.render("x", FlowContext({}, {}), now=now, kind="message")
         rendered = await asyncio.wait_for(second, 60)
         assert rendered.value == "hi"
+    finally:
+        await asyncio.wait_for(implementation.aclose(), 120)
+
+
+EXITS_SLOWLY = r"""
+import json, os, sys, time
+for line in sys.stdin:
+    op = json.loads(line).get("op")
+    if op == "hello":
+        print('{"protocol": 2}', flush=True)
+    elif op == "render":
+        os.close(1)  # its output ends first, as when a process winds down
+        time.sleep(0.5)  # then it takes its time to exit: a loaded machine
+        os._exit(3)
+"""
+
+
+async def test_a_process_that_exits_slowly_after_its_output_ends_is_named_by_its_exit_code(
+    tmp_path: Path,
+) -> None:
+    """The harness glanced 50 ms after the output ended: a process still exiting then (a
+    slow or loaded machine) was said to "keep running", stopped, and its exit code lost."""
+    import asyncio
+    import shlex
+    from datetime import datetime, timezone
+
+    from scenarios.errors import ScenarioError
+    from scenarios.implementations import FlowContext
+    from scenarios.process import CommandImplementation
+
+    script = tmp_path / "exits.py"
+    script.write_text(EXITS_SLOWLY)
+    implementation = CommandImplementation(shlex.join([sys.executable, str(script)]))
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    try:
+        render = implementation.render("x", FlowContext({}, {}), now=now, kind="message")
+        with pytest.raises(ScenarioError) as caught:
+            await asyncio.wait_for(render, 60)
+        assert "stopped answering (exit code 3)" in str(caught.value)
     finally:
         await asyncio.wait_for(implementation.aclose(), 120)
