@@ -55,6 +55,30 @@ def coding_problem(values: list[str]) -> str | None:
     )
 
 
+def framing_problem(version: tuple[int, int], values: list[str]) -> tuple[int, str] | None:
+    """The status and note for a request whose ``Transfer-Encoding`` the server must not
+    take at its word (RFC 9112 §6.1), or ``None``.
+
+    aiohttp reads any list that ends in ``chunked`` as chunked and ignores the rest:
+    ``gzip, chunked`` was answered with the body still gzip-coded, and an HTTP/1.0
+    request (which has no transfer codings) was read chunked, a framing a proxy in
+    front may have read otherwise (request smuggling).
+    """
+    if version < (1, 1):
+        return 400, (
+            "Transfer-Encoding in an HTTP/1.0 request: its framing is faulty "
+            "(RFC 9112 §6.1), so the request is refused and the connection closed"
+        )
+    codings = [token.strip().lower() for value in values for token in value.split(",")]
+    others = [coding for coding in codings if coding and coding != "chunked"]
+    if others:
+        return 501, (
+            f"Transfer-Encoding {', '.join(others)!r}: the mock server reads chunked "
+            "alone, no other transfer coding (RFC 9112 §6.1: 501 Not Implemented)"
+        )
+    return None
+
+
 class Responder:
     """The answering half of the mock server (mixed into ``MockServer``)."""
 
@@ -141,6 +165,15 @@ class Responder:
             # When the client is gone (no status) the answer goes nowhere; aiohttp drops it.
             response = web.Response(status=read.status or 400, text=read.note or "")
             response.force_close()  # the rest of the body was never read
+            return response
+        if "Transfer-Encoding" in request.headers and (
+            refusal := framing_problem(request.version, request.headers.getall("Transfer-Encoding"))
+        ):
+            record.status, record.note = refusal
+            self.journal.add(record)
+            self._log(record)
+            response = web.Response(status=refusal[0], text=refusal[1], headers=_NOSNIFF)
+            response.force_close()  # framing the server cannot vouch for: no next request
             return response
         if "Content-Encoding" in request.headers and (
             problem := coding_problem(request.headers.getall("Content-Encoding"))
