@@ -260,9 +260,54 @@ class _Handler(RequestHandler):
             self.data_received(b"")
 
 
+def default_max_connections() -> int:
+    """How many connections the server keeps open at most: what the process may open
+    (``RLIMIT_NOFILE``), less room for its own files, and at most 10 000."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not a POSIX system
+        return 1_000
+    if soft == resource.RLIM_INFINITY:
+        return 10_000
+    return max(16, min(10_000, soft - 128))
+
+
 class PipelineServer(web.Server):
     """aiohttp's low-level server, whose connections answer every pipelined request
-    that parsed before a malformed one."""
+    that parsed before a malformed one, and which keeps at most ``max_connections``
+    open.
+
+    aiohttp accepts connections until the process runs out of file descriptors; then
+    asyncio logs a traceback on every accept it retries (hundreds of thousands of
+    lines) and no one else gets in, the health check included. Past the bound, a new
+    connection closes the one that has waited longest for a request (idle kept-alive
+    or never used: what the header timeout would close anyway), as aiohttp's own
+    keep-alive timeout closes it; when every connection is busy answering, the new one
+    is closed at once.
+    """
+
+    def __init__(self, *args: Any, max_connections: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_connections = max_connections or default_max_connections()
+        self.evicted = 0  # connections closed to let a new one in, or turned away
 
     def __call__(self) -> RequestHandler:
         return _Handler(self, loop=self._loop, **self._kwargs)
+
+    def connection_made(self, handler: RequestHandler, transport: Any) -> None:
+        super().connection_made(handler, transport)
+        # aiohttp keeps a closed connection here until its task ends: count open ones.
+        if len(self._connections) <= self.max_connections:
+            return
+        open_ones = [h for h in self._connections if h.transport is not None]
+        if len(open_ones) <= self.max_connections:
+            return
+        self.evicted += 1
+        for other in open_ones:  # oldest first: the dict keeps the order they came in
+            waiter = other._waiter  # aiohttp's own test of an idle handler
+            if other is not handler and waiter is not None and not waiter.done():
+                other.force_close()
+                return
+        handler.force_close()

@@ -80,6 +80,10 @@ class MockServer(Responder):
     :mod:`mockserver.guard`); ``admin_token`` requires ``Authorization: Bearer``
     instead, for deliberate remote use, and ``admin_hosts`` names extra host names
     the server may be reached by.
+
+    ``max_connections`` bounds the open connections (default: from the process's
+    open-file limit, at most 10 000); past it a new connection closes the one idle
+    longest, so the health check always gets in.
     """
 
     def __init__(
@@ -98,6 +102,7 @@ class MockServer(Responder):
         drain_timeout: float = 0.0,
         admin_token: str | None = None,
         admin_hosts: Iterable[str] = (),
+        max_connections: int | None = None,
     ) -> None:
         if not host.strip():
             raise ValueError(f"host: expected an address such as '127.0.0.1', got {host!r}")
@@ -130,6 +135,15 @@ class MockServer(Responder):
                 raise ValueError(
                     f"{name}: expected a number of seconds, 0 or more, got {seconds!r}"
                 )
+        if max_connections is not None and (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)
+            or max_connections < 1
+        ):
+            raise ValueError(
+                "max_connections: expected a count of at least 1 (None: from the open-file "
+                f"limit), got {max_connections!r}"
+            )
         if header_timeout == 0 or body_timeout == 0:
             raise ValueError("header_timeout and body_timeout: expected more than 0 seconds")
         self.host = host
@@ -140,6 +154,7 @@ class MockServer(Responder):
         self.drain_timeout = drain_timeout
         self.admin_token = admin_token or None
         self.admin_hosts = tuple(admin_hosts)
+        self.max_connections = max_connections
         self.registry = StubRegistry()
         self.journal = Journal(journal_cap, max_bytes=journal_bytes, body_cap=journal_body_cap)
         self.errors: list[str] = []
@@ -392,6 +407,7 @@ class MockServer(Responder):
             # After an answer that left part of a body unread (408, 413), aiohttp reads and
             # drops the rest for this long before it closes; no longer than a body may rest.
             lingering_time=min(10.0, self.body_timeout),
+            max_connections=self.max_connections,
         )
 
     @property
