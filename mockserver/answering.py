@@ -20,6 +20,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from .bodies import BodyRead, body_at_hand, read_body
+from .codings import coding_problem
 from .journal import Journal, RecordedRequest, escape_text, origin_form
 from .models import CONNECTION_FAULTS, ResponseDef
 from .responding import RenderedTooLarge, send_fault
@@ -36,23 +37,6 @@ _MAX_ERRORS = 100  # errors kept for check(); more are counted
 #: A response, or a coroutine giving one (a request that has to wait).
 Answering = web.StreamResponse | Awaitable[web.StreamResponse]
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
-_DECODED = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})
-
-
-def coding_problem(values: list[str]) -> str | None:
-    """Why a body under these ``Content-Encoding`` values cannot be read as sent:
-    aiohttp decodes one coding given alone, and keeps a list (``gzip, gzip``) raw or
-    decodes a repeated header once. ``None`` when the body reads as it was meant."""
-    if len(values) == 1 and "," not in values[0]:
-        return None
-    codings = [token.strip().lower() for value in values for token in value.split(",")]
-    codings = [coding for coding in codings if coding]
-    if len(codings) < 2 or not _DECODED.intersection(codings):
-        return None
-    return (
-        f"Content-Encoding {', '.join(codings)!r}: the mock server decodes a body with one "
-        "content coding (gzip, deflate, br or zstd), not a chain of them"
-    )
 
 
 def framing_problem(version: tuple[int, int], values: list[str]) -> tuple[int, str] | None:

@@ -242,7 +242,8 @@ class _Handler(RequestHandler):
                 max_field_size=self.max_field_size,
                 max_headers=self.max_headers,
                 payload_exception=web.RequestPayloadError,
-                auto_decompress=kwargs.get("auto_decompress", True),
+                # Bodies are decoded by the body reader, in steps (mockserver/codings.py).
+                auto_decompress=False,
                 max_msg_queue_size=1,
             )
         except TypeError:  # pragma: no cover - an aiohttp whose parser takes other options

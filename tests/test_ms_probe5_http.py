@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import zlib
 from typing import Any
 
 import pytest
+from aiohttp import compression_utils
 
 from mockserver import MockServer
 
-from .test_ms_hardening import LIVENESS, _until, body_of, exchange, status_of
+from .test_ms_hardening import LIVENESS, _until, body_of, exchange, request, status_of
 
 _CHUNKED_HELLO = b"5\r\nhello\r\n0\r\n\r\n"
 
@@ -112,3 +115,94 @@ async def test_past_the_bound_with_every_connection_busy_the_new_one_is_closed()
 def test_a_connection_bound_that_cannot_work_is_refused() -> None:
     with pytest.raises(ValueError, match="max_connections"):
         MockServer(max_connections=0)
+
+
+def _zeros_gzip(mib: int) -> tuple[bytes, bytes, int]:
+    """A gzip stream of ``mib`` MiB of zeros, as a head and a block to repeat: each
+    fully flushed MiB compresses to the same bytes, so a bomb of any size is cheap to
+    build. Returns (head, one MiB, how many times to send it)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    head = compressor.compress(b"")
+    head += compressor.compress(bytes(1 << 20)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = compressor.compress(bytes(1 << 20)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return head, block, mib - 1
+
+
+async def test_the_rest_of_a_decompression_bomb_is_read_as_sent_not_inflated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # After the 413, aiohttp's lingering close read the rest and inflated it too, in a
+    # loop that held the event loop for seconds (a health check waited 5 s); 256 GiB
+    # cannot be inflated within its 10 s, so the client was reset mid-send. Read as it
+    # came, 256 MB are drained at once and the client reads its 413 and a clean end.
+    import mockserver.answering
+
+    monkeypatch.setattr(mockserver.answering, "MAX_BODY", 1 << 20)
+    head, block, times = _zeros_gzip(256 * 1024)
+    repeat = block * 1024  # 1 GiB inflated, about a megabyte sent
+    length = len(head) + len(block) * times
+    async with MockServer([{"request": {"path": "/a"}}], body_timeout=LIVENESS) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(
+            b"POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Encoding: gzip\r\n"
+            # Chunked (one chunk): no Content-Length over the limit to refuse it at once.
+            + f"Transfer-Encoding: chunked\r\n\r\n{length:x}\r\n".encode()
+            + head
+        )
+        sent = 0
+        while sent < times:
+            count = min(1024, times - sent)
+            writer.write(repeat if count == 1024 else block * count)
+            await writer.drain()
+            sent += count
+        writer.write(b"\r\n0\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), LIVENESS)
+        writer.close()
+        assert status_of(answer) == 413
+        (entry,) = server.requests
+        assert entry.status == 413
+        assert entry.body == b""
+        assert entry.note is not None
+        assert "once decoded (Content-Encoding gzip" in entry.note
+
+
+@pytest.mark.parametrize(
+    ("coding", "installed"),
+    [
+        pytest.param("br", compression_utils.HAS_BROTLI, id="br"),
+        pytest.param("zstd", compression_utils.HAS_ZSTD, id="zstd"),
+    ],
+)
+async def test_a_coding_without_its_library_is_415_journaled_as_sent(
+    coding: str, installed: bool
+) -> None:
+    # aiohttp refused the request as malformed: a 400 journaled with method and path
+    # "-", and the request pipelined after it was never read.
+    if installed:
+        pytest.skip(f"the library for {coding} is installed: aiohttp's decoder reads it")
+    async with MockServer([{"request": {"path": "/b"}}]) as server:
+        first = (
+            b"POST /a HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Encoding: "
+            + coding.encode()
+            + b"\r\nContent-Length: 5\r\n\r\nhello"
+        )
+        answer = await exchange(server.port, first + request("/b"))
+        assert status_of(answer) == 415
+        assert answer.count(b"HTTP/1.1 ") == 2
+        first_entry, second_entry = server.requests
+        assert (first_entry.method, first_entry.path, first_entry.status) == ("POST", "/a", 415)
+        assert first_entry.body == b"hello"
+        assert first_entry.note is not None
+        assert "cannot decode it here" in first_entry.note
+        assert second_entry.status == 200
+
+
+async def test_x_gzip_is_gzip() -> None:
+    # RFC 9110 §8.4.1.3: x-gzip is gzip; aiohttp kept it coded.
+    async with MockServer([{"request": {"path": "/a", "body": "hello"}}]) as server:
+        body = gzip.compress(b"hello")
+        answer = await exchange(
+            server.port, request("/a", b"Content-Encoding: x-gzip", method=b"POST", body=body)
+        )
+        assert status_of(answer) == 200
+        assert server.requests[0].body == b"hello"
