@@ -75,7 +75,7 @@ class Responder:
         log: Callable[[str], None] | None
         body_timeout: float
 
-        async def pause(self, seconds: float) -> None: ...
+        async def pause(self, seconds: float, request: web.BaseRequest | None = None) -> None: ...
 
         def unmatched_report(self, request: RecordedRequest) -> str: ...
 
@@ -240,10 +240,14 @@ class Responder:
     ) -> web.StreamResponse:
         """A stub's answer after its delay, or its fault."""
         if definition.delay_ms:
-            await self.pause(definition.delay_ms / 1000)
+            await self.pause(definition.delay_ms / 1000, request)
         if definition.fault is not None:
+
+            def pause(seconds: float) -> Awaitable[None]:
+                return self.pause(seconds, request)  # ends when the client leaves
+
             return await send_fault(
-                request, definition.fault, definition.status, headers, seq, self.pause
+                request, definition.fault, definition.status, headers, seq, pause
             )
         return web.Response(status=definition.status, body=content, headers=headers)
 

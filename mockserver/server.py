@@ -43,6 +43,7 @@ __all__ = ["ADMIN_PREFIX", "MockServer"]
 ADMIN_PREFIX = "/__admin/"
 _UI_PREFIX = ADMIN_PREFIX + "ui/"  # the dashboard's (mockserver.ui.UI_PREFIX; a test checks)
 PatternLike = RequestPattern | Mapping[str, Any]
+LEFT_CHECK = 0.5  # seconds: how often a deliberate wait looks whether its client left
 
 
 def _pattern(pattern: PatternLike) -> CompiledPattern:
@@ -484,16 +485,27 @@ class MockServer(Responder):
         if self._idle is not None:
             self._idle.set()
 
-    async def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float, request: web.BaseRequest | None = None) -> None:
         """A deliberate wait (a stub's delay, a hung fault, a dribbled body) that
-        :meth:`stop` cuts off."""
+        :meth:`stop` cuts off, and that ends early when ``request``'s client is gone
+        (it is looked at every :data:`LEFT_CHECK` seconds): a day's ``delay_ms`` no
+        longer holds a request, its answer and its body for a day after the sender
+        gave up, once for every retry."""
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - always inside a task under aiohttp
             await asyncio.sleep(seconds)
             return
         self._pausing.add(task)
         try:
-            await asyncio.sleep(seconds)
+            if request is None:
+                await asyncio.sleep(seconds)
+                return
+            loop = asyncio.get_running_loop()
+            end = loop.time() + seconds
+            while (left := end - loop.time()) > 0:
+                await asyncio.sleep(min(left, LEFT_CHECK))
+                if request.transport is None or request.transport.is_closing():
+                    return  # the answer goes nowhere: aiohttp drops it quietly
         finally:
             self._pausing.discard(task)
 

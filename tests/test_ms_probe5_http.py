@@ -206,3 +206,23 @@ async def test_x_gzip_is_gzip() -> None:
         )
         assert status_of(answer) == 200
         assert server.requests[0].body == b"hello"
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param({"delay_ms": 86_400_000}, id="delay"),
+        pytest.param({"fault": {"type": "no_response", "seconds": 86_400}}, id="no-response"),
+    ],
+)
+async def test_a_client_that_leaves_a_long_wait_frees_it(response: dict[str, Any]) -> None:
+    # The wait ran to its end after the client left: a day's delay held the request,
+    # its answer and its body for a day, once per retry of a sender that gave up.
+    async with MockServer([{"request": {"path": "/a"}, "response": response}]) as server:
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await _until(lambda: server.in_flight == 1)
+        writer.close()
+        await _until(lambda: server.in_flight == 0)
+        (entry,) = server.requests
+        assert entry.stub_id is not None
