@@ -102,9 +102,10 @@ async def read_body(request: web.BaseRequest, *, limit: int, idle_timeout: float
                 return BodyRead(b"", 413, f"body not kept: over {limit} bytes")
             chunks.append(chunk)
             continue
-        steps = 0
         try:
-            for piece in decoder.feed(chunk):
+            for steps, piece in enumerate(decoder.feed(chunk)):
+                if steps:
+                    await asyncio.sleep(0)  # a chunk that inflates far: let others in
                 size += len(piece)
                 if size > limit:
                     note = (
@@ -113,9 +114,6 @@ async def read_body(request: web.BaseRequest, *, limit: int, idle_timeout: float
                     )
                     return BodyRead(b"", 413, note)
                 chunks.append(piece)
-                steps += 1
-                if steps % 4 == 0:
-                    await asyncio.sleep(0)  # a chunk that inflates far: let others in
         except ValueError:
             return BodyRead(b"".join(chunks), None, _not_decoded(decoder))
 

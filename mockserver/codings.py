@@ -25,7 +25,7 @@ from aiohttp import compression_utils
 
 __all__ = ["DECODED", "STEP", "Decoder", "coding_problem", "decoder_for"]
 
-STEP = 1 << 20  # the most a decoder gives in one go; the reader yields between steps
+STEP = 1 << 18  # the most a decoder gives in one go; the reader yields between steps
 DECODED = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})
 _LIBRARY = {"br": "Brotli", "zstd": "backports.zstd"}
 
