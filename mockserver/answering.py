@@ -23,6 +23,7 @@ from .bodies import BodyRead, body_at_hand, read_body
 from .codings import coding_problem
 from .journal import Journal, RecordedRequest, escape_text, origin_form
 from .models import CONNECTION_FAULTS, ResponseDef
+from .pipelining import refused_status
 from .responding import RenderedTooLarge, send_fault
 from .stubs import StubRegistry
 
@@ -268,7 +269,7 @@ class Responder:
         return response
 
     def _refused(self, exc: HttpProcessingError) -> None:
-        """Journal a request that aiohttp's parser refused with a 400 before any handler."""
+        """Journal a request that aiohttp's parser refused (400, 414, 431) before any handler."""
         lines = (line.strip() for line in str(exc.message).splitlines())
         reason = " ".join(line for line in lines if line.strip("^ "))
         record = RecordedRequest(
@@ -279,7 +280,7 @@ class Responder:
             raw_headers=(),
             body=b"",
             received_at=datetime.now(timezone.utc),
-            status=400,
+            status=refused_status(exc),
             note=reason or type(exc).__name__,
             refused=True,
         )
@@ -292,7 +293,7 @@ class Responder:
         if self.log is None:
             return
         if record.refused:
-            line = f"#{record.seq} refused by the HTTP parser -> 400: {record.note}"
+            line = f"#{record.seq} refused by the HTTP parser -> {record.status}: {record.note}"
         else:
             if record.incomplete:
                 answered = "INCOMPLETE"

@@ -27,11 +27,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
 from aiohttp.http_parser import HttpRequestParser
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler
 
-__all__ = ["PipelineServer"]
+__all__ = ["PipelineServer", "refused_status"]
 
 
 # The one word an upgrade request must hold twice (``Upgrade:`` and the ``Connection:
@@ -228,6 +228,18 @@ class _OneAtATime:
         return getattr(self._parser, name)
 
 
+def refused_status(exc: BaseException) -> int:
+    """The status for a request aiohttp's parser refused: 414 for a request target
+    over the line limit (RFC 9112 §3 says a server must), 431 for a header over it or
+    too many headers (RFC 6585), 400 for the rest. aiohttp answers 400 to all; its
+    parser gives the target as a ``bytearray`` and a header as ``bytes``."""
+    if isinstance(exc, LineTooLong):
+        return 414 if exc.args and isinstance(exc.args[0], bytearray) else 431
+    if isinstance(exc, BadHttpMessage) and exc.message == "Too many headers received":
+        return 431
+    return 400
+
+
 class _Handler(RequestHandler):
     """aiohttp's connection handler, with the parser that keeps pipelined requests."""
 
@@ -250,6 +262,17 @@ class _Handler(RequestHandler):
             return  # aiohttp's own parser: the pipelining test says so
         # aiohttp calls feed_data, message_consumed and the rest; the wrapper has them.
         self._parser = _OneAtATime(parser, self)  # type: ignore[assignment]
+
+    def _make_error_handler(self, err_info: Any) -> Any:
+        status = refused_status(err_info.exc)
+        if status == err_info.status:
+            return super()._make_error_handler(err_info)
+        exc, message = err_info.exc, err_info.message
+
+        async def handler(request: web.BaseRequest) -> web.StreamResponse:
+            return self.handle_error(request, status, exc, message)
+
+        return handler
 
     def feed_soon(self) -> None:
         """Feed the parser once more soon (it holds an error to raise)."""

@@ -226,3 +226,29 @@ async def test_a_client_that_leaves_a_long_wait_frees_it(response: dict[str, Any
         await _until(lambda: server.in_flight == 0)
         (entry,) = server.requests
         assert entry.stub_id is not None
+
+
+@pytest.mark.parametrize(
+    ("head", "status"),
+    [
+        pytest.param(b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n", 414, id="long-target"),
+        pytest.param(b"GET /a HTTP/1.1\r\nX-Big: " + b"v" * 9000 + b"\r\n", 431, id="long-value"),
+        pytest.param(b"GET /a HTTP/1.1\r\nX-" + b"n" * 9000 + b": v\r\n", 431, id="long-name"),
+        pytest.param(
+            b"GET /a HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(200)),
+            431,
+            id="many-headers",
+        ),
+        pytest.param(b"GET /a HTTP/1.1\r\nBad Header: v\r\n", 400, id="malformed"),
+    ],
+)
+async def test_a_request_over_the_parser_limits_says_which_limit(head: bytes, status: int) -> None:
+    # aiohttp answered 400 to all; RFC 9112 §3 has a server answer 414 to a target
+    # too long, RFC 6585 431 to header fields too large.
+    lines: list[str] = []
+    async with MockServer(log=lines.append) as server:
+        answer = await exchange(server.port, head + b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert status_of(answer) == status
+        (entry,) = server.requests
+        assert (entry.refused, entry.status) == (True, status)
+        assert lines == [f"#1 refused by the HTTP parser -> {status}: {entry.note}"]
