@@ -31,7 +31,7 @@ from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineToo
 from aiohttp.http_parser import HttpRequestParser
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler
 
-__all__ = ["PipelineServer", "refused_status"]
+__all__ = ["PipelineServer", "default_max_connections", "listen_backlog", "refused_status"]
 
 
 # The one word an upgrade request must hold twice (``Upgrade:`` and the ``Connection:
@@ -284,18 +284,34 @@ class _Handler(RequestHandler):
             self.data_received(b"")
 
 
-def default_max_connections() -> int:
-    """How many connections the server keeps open at most: what the process may open
-    (``RLIMIT_NOFILE``), less room for its own files, and at most 10 000."""
+def _open_file_limit() -> int | None:
+    """The process's soft ``RLIMIT_NOFILE``; ``None`` when unlimited or unknown."""
     try:
         import resource
 
         soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     except (ImportError, OSError, ValueError):  # pragma: no cover - not a POSIX system
-        return 1_000
-    if soft == resource.RLIM_INFINITY:
+        return None
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def listen_backlog() -> int:
+    """The listening socket's backlog: aiohttp's 128, less under a small open-file
+    limit (macOS gives 256). asyncio accepts up to this many connections in one go,
+    before any is counted, so it is room the bound must leave."""
+    soft = _open_file_limit()
+    return 128 if soft is None else max(8, min(128, soft // 8))
+
+
+def default_max_connections() -> int:
+    """How many connections the server keeps open at most: what the process may open
+    (``RLIMIT_NOFILE``), less room for its own files, for a burst of accepts and for
+    the connections closed to make room (their descriptors go a turn later), and at
+    most 10 000. Past the open-file limit asyncio logs a traceback per accept."""
+    soft = _open_file_limit()
+    if soft is None:
         return 10_000
-    return max(16, min(10_000, soft - 128))
+    return max(8, min(10_000, soft - 128 - 2 * listen_backlog()))
 
 
 class PipelineServer(web.Server):

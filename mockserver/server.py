@@ -23,7 +23,7 @@ from .guard import AdminGuard, host_name_problem, host_names, token_problem
 from .journal import Journal, RecordedRequest
 from .matching import CompiledPattern
 from .models import RequestPattern, Stub
-from .pipelining import PipelineServer
+from .pipelining import PipelineServer, listen_backlog
 from .report import (
     NearMiss,
     rank,
@@ -428,7 +428,12 @@ class MockServer(Responder):
         runner = web.ServerRunner(self._make_server(), handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(
-            runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context
+            runner,
+            self.host,
+            self.port,
+            reuse_address=True,
+            ssl_context=self.ssl_context,
+            backlog=listen_backlog(),  # room the connection bound leaves for a burst
         )
         try:
             await site.start()

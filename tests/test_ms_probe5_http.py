@@ -252,3 +252,43 @@ async def test_a_request_over_the_parser_limits_says_which_limit(head: bytes, st
         (entry,) = server.requests
         assert (entry.refused, entry.status) == (True, status)
         assert lines == [f"#1 refused by the HTTP parser -> {status}: {entry.note}"]
+
+
+def test_under_a_small_open_file_limit_a_flood_of_connections_leaves_stderr_empty() -> None:
+    # macOS gives a process 256 descriptors. The bound leaves room for a burst of
+    # accepts and for the descriptors of connections closed to make room: past the
+    # limit, asyncio logged "socket.accept() out of system resource" and a traceback
+    # for every accept it retried, and health went unanswered.
+    import resource
+    import socket
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "--port", "0", "--quiet", "--drain-timeout", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=limit,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        port = int(banner.split("http://127.0.0.1:")[1].split()[0].rstrip("/;,"))
+        held = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+        with socket.create_connection(("127.0.0.1", port), timeout=LIVENESS) as health:
+            health.sendall(_HEALTH)
+            answer = b""
+            while chunk := health.recv(65536):
+                answer += chunk
+        assert status_of(answer) == 200
+        for sock in held:
+            sock.close()
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=LIVENESS)
+    assert "out of system resource" not in err
+    assert "Traceback" not in err
