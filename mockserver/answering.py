@@ -320,8 +320,8 @@ class ConnectionLog(logging.LoggerAdapter):  # type: ignore[type-arg]
         if isinstance(exc, HttpProcessingError):
             self.server._refused(exc)
             return True
-        # A body that broke (bytes that do not decompress, a chunk that is not one) after
-        # its request was answered and journaled: aiohttp meets it again reading the rest.
+        # A body that broke (a chunk that is not one) after its request was answered and
+        # journaled: aiohttp meets it again reading the rest.
         return isinstance(exc, web.RequestPayloadError)
 
     def debug(self, msg: object, *args: Any, **kwargs: Any) -> None:

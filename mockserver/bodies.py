@@ -1,8 +1,9 @@
 """Reading a request body off the wire, for stub traffic and the admin API alike.
 
-Answers ``Expect: 100-continue`` before reading, gives up on a body that goes
-quiet for longer than the body timeout, stops at a size limit, and reports a
-client that closed mid-body as an incomplete read instead of raising.
+Answers ``Expect: 100-continue`` before reading, decodes a ``Content-Encoding``
+in bounded steps (``mockserver/codings.py``), gives up on a body that goes quiet
+for longer than the body timeout, stops at a size limit (of the body decoded), and
+reports a client that closed mid-body as an incomplete read instead of raising.
 """
 
 from __future__ import annotations
