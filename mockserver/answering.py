@@ -20,8 +20,10 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from .bodies import BodyRead, body_at_hand, read_body
+from .codings import coding_problem
 from .journal import Journal, RecordedRequest, escape_text, origin_form
 from .models import CONNECTION_FAULTS, ResponseDef
+from .pipelining import refused_status
 from .responding import RenderedTooLarge, send_fault
 from .stubs import StubRegistry
 
@@ -36,23 +38,30 @@ _MAX_ERRORS = 100  # errors kept for check(); more are counted
 #: A response, or a coroutine giving one (a request that has to wait).
 Answering = web.StreamResponse | Awaitable[web.StreamResponse]
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
-_DECODED = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})
 
 
-def coding_problem(values: list[str]) -> str | None:
-    """Why a body under these ``Content-Encoding`` values cannot be read as sent:
-    aiohttp decodes one coding given alone, and keeps a list (``gzip, gzip``) raw or
-    decodes a repeated header once. ``None`` when the body reads as it was meant."""
-    if len(values) == 1 and "," not in values[0]:
-        return None
+def framing_problem(version: tuple[int, int], values: list[str]) -> tuple[int, str] | None:
+    """The status and note for a request whose ``Transfer-Encoding`` the server must not
+    take at its word (RFC 9112 §6.1), or ``None``.
+
+    aiohttp reads any list that ends in ``chunked`` as chunked and ignores the rest:
+    ``gzip, chunked`` was answered with the body still gzip-coded, and an HTTP/1.0
+    request (which has no transfer codings) was read chunked, a framing a proxy in
+    front may have read otherwise (request smuggling).
+    """
+    if version < (1, 1):
+        return 400, (
+            "Transfer-Encoding in an HTTP/1.0 request: its framing is faulty "
+            "(RFC 9112 §6.1), so the request is refused and the connection closed"
+        )
     codings = [token.strip().lower() for value in values for token in value.split(",")]
-    codings = [coding for coding in codings if coding]
-    if len(codings) < 2 or not _DECODED.intersection(codings):
-        return None
-    return (
-        f"Content-Encoding {', '.join(codings)!r}: the mock server decodes a body with one "
-        "content coding (gzip, deflate, br or zstd), not a chain of them"
-    )
+    others = [coding for coding in codings if coding and coding != "chunked"]
+    if others:
+        return 501, (
+            f"Transfer-Encoding {', '.join(others)!r}: the mock server reads chunked "
+            "alone, no other transfer coding (RFC 9112 §6.1: 501 Not Implemented)"
+        )
+    return None
 
 
 class Responder:
@@ -67,7 +76,7 @@ class Responder:
         log: Callable[[str], None] | None
         body_timeout: float
 
-        async def pause(self, seconds: float) -> None: ...
+        async def pause(self, seconds: float, request: web.BaseRequest | None = None) -> None: ...
 
         def unmatched_report(self, request: RecordedRequest) -> str: ...
 
@@ -141,6 +150,15 @@ class Responder:
             # When the client is gone (no status) the answer goes nowhere; aiohttp drops it.
             response = web.Response(status=read.status or 400, text=read.note or "")
             response.force_close()  # the rest of the body was never read
+            return response
+        if "Transfer-Encoding" in request.headers and (
+            refusal := framing_problem(request.version, request.headers.getall("Transfer-Encoding"))
+        ):
+            record.status, record.note = refusal
+            self.journal.add(record)
+            self._log(record)
+            response = web.Response(status=refusal[0], text=refusal[1], headers=_NOSNIFF)
+            response.force_close()  # framing the server cannot vouch for: no next request
             return response
         if "Content-Encoding" in request.headers and (
             problem := coding_problem(request.headers.getall("Content-Encoding"))
@@ -223,10 +241,14 @@ class Responder:
     ) -> web.StreamResponse:
         """A stub's answer after its delay, or its fault."""
         if definition.delay_ms:
-            await self.pause(definition.delay_ms / 1000)
+            await self.pause(definition.delay_ms / 1000, request)
         if definition.fault is not None:
+
+            def pause(seconds: float) -> Awaitable[None]:
+                return self.pause(seconds, request)  # ends when the client leaves
+
             return await send_fault(
-                request, definition.fault, definition.status, headers, seq, self.pause
+                request, definition.fault, definition.status, headers, seq, pause
             )
         return web.Response(status=definition.status, body=content, headers=headers)
 
@@ -247,7 +269,7 @@ class Responder:
         return response
 
     def _refused(self, exc: HttpProcessingError) -> None:
-        """Journal a request that aiohttp's parser refused with a 400 before any handler."""
+        """Journal a request that aiohttp's parser refused (400, 414, 431) before any handler."""
         lines = (line.strip() for line in str(exc.message).splitlines())
         reason = " ".join(line for line in lines if line.strip("^ "))
         record = RecordedRequest(
@@ -258,7 +280,7 @@ class Responder:
             raw_headers=(),
             body=b"",
             received_at=datetime.now(timezone.utc),
-            status=400,
+            status=refused_status(exc),
             note=reason or type(exc).__name__,
             refused=True,
         )
@@ -271,7 +293,7 @@ class Responder:
         if self.log is None:
             return
         if record.refused:
-            line = f"#{record.seq} refused by the HTTP parser -> 400: {record.note}"
+            line = f"#{record.seq} refused by the HTTP parser -> {record.status}: {record.note}"
         else:
             if record.incomplete:
                 answered = "INCOMPLETE"
@@ -298,8 +320,8 @@ class ConnectionLog(logging.LoggerAdapter):  # type: ignore[type-arg]
         if isinstance(exc, HttpProcessingError):
             self.server._refused(exc)
             return True
-        # A body that broke (bytes that do not decompress, a chunk that is not one) after
-        # its request was answered and journaled: aiohttp meets it again reading the rest.
+        # A body that broke (a chunk that is not one) after its request was answered and
+        # journaled: aiohttp meets it again reading the rest.
         return isinstance(exc, web.RequestPayloadError)
 
     def debug(self, msg: object, *args: Any, **kwargs: Any) -> None:

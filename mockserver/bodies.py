@@ -1,8 +1,9 @@
 """Reading a request body off the wire, for stub traffic and the admin API alike.
 
-Answers ``Expect: 100-continue`` before reading, gives up on a body that goes
-quiet for longer than the body timeout, stops at a size limit, and reports a
-client that closed mid-body as an incomplete read instead of raising.
+Answers ``Expect: 100-continue`` before reading, decodes a ``Content-Encoding``
+in bounded steps (``mockserver/codings.py``), gives up on a body that goes quiet
+for longer than the body timeout, stops at a size limit (of the body decoded), and
+reports a client that closed mid-body as an incomplete read instead of raising.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import asyncio
 from dataclasses import dataclass
 
 from aiohttp import web
+
+from .codings import Decoder, decoder_for
 
 __all__ = ["BodyRead", "body_at_hand", "read_body"]
 
@@ -35,8 +38,8 @@ def body_at_hand(request: web.BaseRequest, *, limit: int) -> BodyRead | None:
     """The body when it all came with the headers (or there is none), without waiting;
     ``None`` when more is to come (then :func:`read_body` reads it)."""
     payload = request.content
-    if not payload.is_eof():
-        return None
+    if not payload.is_eof() or "Content-Encoding" in request.headers:
+        return None  # a coded body is decoded in steps, by read_body
     body = payload.read_nowait()
     if len(body) > limit:
         return BodyRead(b"", 413, f"body not kept: over {limit} bytes")
@@ -50,6 +53,9 @@ async def read_body(request: web.BaseRequest, *, limit: int, idle_timeout: float
         return at_hand
     payload = request.content
     declared = request.content_length
+    decoder: Decoder | None = None
+    if "Content-Encoding" in request.headers:
+        decoder = decoder_for(request.headers.getall("Content-Encoding"))
     if not request.body_exists:
         return BodyRead(b"")
     if declared is not None and declared > limit:
@@ -59,7 +65,8 @@ async def read_body(request: web.BaseRequest, *, limit: int, idle_timeout: float
         if transport is not None and not transport.is_closing():
             transport.write(_CONTINUE)
     chunks: list[bytes] = []
-    size = 0
+    size = 0  # of the body as kept (decoded)
+    sent = 0  # of the body as it came
     expected = f" of {declared}" if declared is not None else ""
     while True:
         try:
@@ -68,29 +75,49 @@ async def read_body(request: web.BaseRequest, *, limit: int, idle_timeout: float
         except TimeoutError:
             note = (
                 f"body incomplete: nothing came for {idle_timeout:g} s after "
-                f"{size}{expected} bytes (the body timeout)"
+                f"{sent}{expected} bytes (the body timeout)"
             )
             return BodyRead(b"".join(chunks), 408, note)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the client closed, or sent a broken chunked body
             reason = " ".join(str(exc).split()) or type(exc).__name__
-            # aiohttp's words for a body its Content-Encoding does not decode.
-            _, found, coding = reason.partition("Can not decode content-encoding: ")
-            if found:
-                coding = coding.split()[0] if coding else "?"
-                note = f"body not decoded: Content-Encoding says {coding}, and the bytes are not"
-                return BodyRead(b"".join(chunks), None, note)
-            note = f"body incomplete: got {size}{expected} bytes, then {reason}"
+            note = f"body incomplete: got {sent}{expected} bytes, then {reason}"
             return BodyRead(b"".join(chunks), None, note)
         if not chunk:
             if payload.is_eof():
-                if declared is not None and size < declared:
-                    note = f"body incomplete: got {size}{expected} bytes, then the end"
+                if declared is not None and sent < declared:
+                    note = f"body incomplete: got {sent}{expected} bytes, then the end"
                     return BodyRead(b"".join(chunks), None, note)
+                if decoder is not None:
+                    try:
+                        decoder.finish()
+                    except ValueError:
+                        return BodyRead(b"".join(chunks), None, _not_decoded(decoder))
                 return BodyRead(b"".join(chunks))
             continue
-        size += len(chunk)
-        if size > limit:
-            return BodyRead(b"", 413, f"body not kept: over {limit} bytes")
-        chunks.append(chunk)
+        sent += len(chunk)
+        if decoder is None:
+            size += len(chunk)
+            if size > limit:
+                return BodyRead(b"", 413, f"body not kept: over {limit} bytes")
+            chunks.append(chunk)
+            continue
+        try:
+            for steps, piece in enumerate(decoder.feed(chunk)):
+                if steps:
+                    await asyncio.sleep(0)  # a chunk that inflates far: let others in
+                size += len(piece)
+                if size > limit:
+                    note = (
+                        f"body not kept: over {limit} bytes once decoded "
+                        f"(Content-Encoding {decoder.coding}, after {sent} bytes as sent)"
+                    )
+                    return BodyRead(b"", 413, note)
+                chunks.append(piece)
+        except ValueError:
+            return BodyRead(b"".join(chunks), None, _not_decoded(decoder))
+
+
+def _not_decoded(decoder: Decoder) -> str:
+    return f"body not decoded: Content-Encoding says {decoder.coding}, and the bytes are not"

@@ -27,11 +27,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
 from aiohttp.http_parser import HttpRequestParser
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler
 
-__all__ = ["PipelineServer"]
+__all__ = ["PipelineServer", "default_max_connections", "listen_backlog", "refused_status"]
 
 
 # The one word an upgrade request must hold twice (``Upgrade:`` and the ``Connection:
@@ -228,6 +228,18 @@ class _OneAtATime:
         return getattr(self._parser, name)
 
 
+def refused_status(exc: BaseException) -> int:
+    """The status for a request aiohttp's parser refused: 414 for a request target
+    over the line limit (RFC 9112 §3 says a server must), 431 for a header over it or
+    too many headers (RFC 6585), 400 for the rest. aiohttp answers 400 to all; its
+    parser gives the target as a ``bytearray`` and a header as ``bytes``."""
+    if isinstance(exc, LineTooLong):
+        return 414 if exc.args and isinstance(exc.args[0], bytearray) else 431
+    if isinstance(exc, BadHttpMessage) and exc.message == "Too many headers received":
+        return 431
+    return 400
+
+
 class _Handler(RequestHandler):
     """aiohttp's connection handler, with the parser that keeps pipelined requests."""
 
@@ -242,13 +254,25 @@ class _Handler(RequestHandler):
                 max_field_size=self.max_field_size,
                 max_headers=self.max_headers,
                 payload_exception=web.RequestPayloadError,
-                auto_decompress=kwargs.get("auto_decompress", True),
+                # Bodies are decoded by the body reader, in steps (mockserver/codings.py).
+                auto_decompress=False,
                 max_msg_queue_size=1,
             )
         except TypeError:  # pragma: no cover - an aiohttp whose parser takes other options
             return  # aiohttp's own parser: the pipelining test says so
         # aiohttp calls feed_data, message_consumed and the rest; the wrapper has them.
         self._parser = _OneAtATime(parser, self)  # type: ignore[assignment]
+
+    def _make_error_handler(self, err_info: Any) -> Any:
+        status = refused_status(err_info.exc)
+        if status == err_info.status:
+            return super()._make_error_handler(err_info)
+        exc, message = err_info.exc, err_info.message
+
+        async def handler(request: web.BaseRequest) -> web.StreamResponse:
+            return self.handle_error(request, status, exc, message)
+
+        return handler
 
     def feed_soon(self) -> None:
         """Feed the parser once more soon (it holds an error to raise)."""
@@ -260,9 +284,70 @@ class _Handler(RequestHandler):
             self.data_received(b"")
 
 
+def _open_file_limit() -> int | None:
+    """The process's soft ``RLIMIT_NOFILE``; ``None`` when unlimited or unknown."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - not a POSIX system
+        return None
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def listen_backlog() -> int:
+    """The listening socket's backlog: aiohttp's 128, less under a small open-file
+    limit (macOS gives 256). asyncio accepts up to this many connections in one go,
+    before any is counted, so it is room the bound must leave."""
+    soft = _open_file_limit()
+    return 128 if soft is None else max(8, min(128, soft // 8))
+
+
+def default_max_connections() -> int:
+    """How many connections the server keeps open at most: what the process may open
+    (``RLIMIT_NOFILE``), less room for its own files, for a burst of accepts and for
+    the connections closed to make room (their descriptors go a turn later), and at
+    most 10 000. Past the open-file limit asyncio logs a traceback per accept."""
+    soft = _open_file_limit()
+    if soft is None:
+        return 10_000
+    return max(8, min(10_000, soft - 128 - 2 * listen_backlog()))
+
+
 class PipelineServer(web.Server):
     """aiohttp's low-level server, whose connections answer every pipelined request
-    that parsed before a malformed one."""
+    that parsed before a malformed one, and which keeps at most ``max_connections``
+    open.
+
+    aiohttp accepts connections until the process runs out of file descriptors; then
+    asyncio logs a traceback on every accept it retries (hundreds of thousands of
+    lines) and no one else gets in, the health check included. Past the bound, a new
+    connection closes the one that has waited longest for a request (idle kept-alive
+    or never used: what the header timeout would close anyway), as aiohttp's own
+    keep-alive timeout closes it; when every connection is busy answering, the new one
+    is closed at once.
+    """
+
+    def __init__(self, *args: Any, max_connections: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_connections = max_connections or default_max_connections()
+        self.evicted = 0  # connections closed to let a new one in, or turned away
 
     def __call__(self) -> RequestHandler:
         return _Handler(self, loop=self._loop, **self._kwargs)
+
+    def connection_made(self, handler: RequestHandler, transport: Any) -> None:
+        super().connection_made(handler, transport)
+        # aiohttp keeps a closed connection here until its task ends: count open ones.
+        if len(self._connections) <= self.max_connections:
+            return
+        open_ones = [h for h in self._connections if h.transport is not None]
+        if len(open_ones) <= self.max_connections:
+            return
+        self.evicted += 1
+        for other in open_ones:  # oldest first: the dict keeps the order they came in
+            waiter = other._waiter  # aiohttp's own test of an idle handler
+            if other is not handler and waiter is not None and not waiter.done():
+                other.force_close()
+                return
+        handler.force_close()

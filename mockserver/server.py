@@ -23,7 +23,7 @@ from .guard import AdminGuard, host_name_problem, host_names, token_problem
 from .journal import Journal, RecordedRequest
 from .matching import CompiledPattern
 from .models import RequestPattern, Stub
-from .pipelining import PipelineServer
+from .pipelining import PipelineServer, listen_backlog
 from .report import (
     NearMiss,
     rank,
@@ -43,6 +43,7 @@ __all__ = ["ADMIN_PREFIX", "MockServer"]
 ADMIN_PREFIX = "/__admin/"
 _UI_PREFIX = ADMIN_PREFIX + "ui/"  # the dashboard's (mockserver.ui.UI_PREFIX; a test checks)
 PatternLike = RequestPattern | Mapping[str, Any]
+LEFT_CHECK = 0.5  # seconds: how often a deliberate wait looks whether its client left
 
 
 def _pattern(pattern: PatternLike) -> CompiledPattern:
@@ -80,6 +81,10 @@ class MockServer(Responder):
     :mod:`mockserver.guard`); ``admin_token`` requires ``Authorization: Bearer``
     instead, for deliberate remote use, and ``admin_hosts`` names extra host names
     the server may be reached by.
+
+    ``max_connections`` bounds the open connections (default: from the process's
+    open-file limit, at most 10 000); past it a new connection closes the one idle
+    longest, so the health check always gets in.
     """
 
     def __init__(
@@ -98,6 +103,7 @@ class MockServer(Responder):
         drain_timeout: float = 0.0,
         admin_token: str | None = None,
         admin_hosts: Iterable[str] = (),
+        max_connections: int | None = None,
     ) -> None:
         if not host.strip():
             raise ValueError(f"host: expected an address such as '127.0.0.1', got {host!r}")
@@ -130,6 +136,15 @@ class MockServer(Responder):
                 raise ValueError(
                     f"{name}: expected a number of seconds, 0 or more, got {seconds!r}"
                 )
+        if max_connections is not None and (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)
+            or max_connections < 1
+        ):
+            raise ValueError(
+                "max_connections: expected a count of at least 1 (None: from the open-file "
+                f"limit), got {max_connections!r}"
+            )
         if header_timeout == 0 or body_timeout == 0:
             raise ValueError("header_timeout and body_timeout: expected more than 0 seconds")
         self.host = host
@@ -140,6 +155,7 @@ class MockServer(Responder):
         self.drain_timeout = drain_timeout
         self.admin_token = admin_token or None
         self.admin_hosts = tuple(admin_hosts)
+        self.max_connections = max_connections
         self.registry = StubRegistry()
         self.journal = Journal(journal_cap, max_bytes=journal_bytes, body_cap=journal_body_cap)
         self.errors: list[str] = []
@@ -392,6 +408,7 @@ class MockServer(Responder):
             # After an answer that left part of a body unread (408, 413), aiohttp reads and
             # drops the rest for this long before it closes; no longer than a body may rest.
             lingering_time=min(10.0, self.body_timeout),
+            max_connections=self.max_connections,
         )
 
     @property
@@ -411,7 +428,12 @@ class MockServer(Responder):
         runner = web.ServerRunner(self._make_server(), handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
         site = web.TCPSite(
-            runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context
+            runner,
+            self.host,
+            self.port,
+            reuse_address=True,
+            ssl_context=self.ssl_context,
+            backlog=listen_backlog(),  # room the connection bound leaves for a burst
         )
         try:
             await site.start()
@@ -468,16 +490,27 @@ class MockServer(Responder):
         if self._idle is not None:
             self._idle.set()
 
-    async def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float, request: web.BaseRequest | None = None) -> None:
         """A deliberate wait (a stub's delay, a hung fault, a dribbled body) that
-        :meth:`stop` cuts off."""
+        :meth:`stop` cuts off, and that ends early when ``request``'s client is gone
+        (it is looked at every :data:`LEFT_CHECK` seconds): a day's ``delay_ms`` no
+        longer holds a request, its answer and its body for a day after the sender
+        gave up, once for every retry."""
         task = asyncio.current_task()
         if task is None:  # pragma: no cover - always inside a task under aiohttp
             await asyncio.sleep(seconds)
             return
         self._pausing.add(task)
         try:
-            await asyncio.sleep(seconds)
+            if request is None:
+                await asyncio.sleep(seconds)
+                return
+            loop = asyncio.get_running_loop()
+            end = loop.time() + seconds
+            while (left := end - loop.time()) > 0:
+                await asyncio.sleep(min(left, LEFT_CHECK))
+                if request.transport is None or request.transport.is_closing():
+                    return  # the answer goes nowhere: aiohttp drops it quietly
         finally:
             self._pausing.discard(task)
 
