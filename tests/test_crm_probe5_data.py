@@ -243,3 +243,51 @@ def test_a_store_dropped_unclosed_lets_go_of_its_file(tmp_path: Path) -> None:
     Store(tmp_path / "x.sqlite").put("lead", 1, {})
     gc.collect()
     Store(tmp_path / "x.sqlite").close()
+
+
+def test_a_profile_dropped_in_a_reference_cycle_lets_go_of_its_file(tmp_path: Path) -> None:
+    """An amoCRM account is a reference cycle: dropped unclosed, its lock stayed until
+    the garbage collector ran, and a test that made the next account on the same folder
+    was refused."""
+    import gc
+
+    from mockserver.crm import AmoCRM
+
+    gc.disable()
+    try:
+        AmoCRM(data=tmp_path).issue_token("bot")
+        AmoCRM(data=tmp_path).store.close()
+    finally:
+        gc.enable()
+
+
+def _damaged(path: Path, how: str) -> None:
+    """A store's file with 300 leads, then cut short or with a page overwritten."""
+    store = Store(path)
+    for key in range(300):
+        store.put("lead", key, {"TITLE": "x" * 500})
+    store.close()
+    if how == "truncated":
+        os.truncate(path, path.stat().st_size // 2)
+    else:
+        with path.open("r+b") as file:
+            file.seek(2 * 4096)  # the third page: in the records' primary-key index
+            file.write(b"\xff" * 4096)
+
+
+@pytest.mark.parametrize("how", ["truncated", "page-overwritten"])
+def test_a_damaged_file_is_refused_at_start_naming_it(tmp_path: Path, how: str) -> None:
+    """A page overwritten in the index passed the table scan that reads the rows: the
+    server started, and then every write was a 507 (the index is written on each)."""
+    _damaged(tmp_path / "bitrix24.sqlite", how)
+    process = spawn_mockserver("--crm", "bitrix24", "--data", str(tmp_path), "--port", "0")
+    try:
+        _, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        pytest.fail("the server started on a damaged file")
+    assert process.returncode == 2
+    assert "Traceback" not in err
+    assert f"{tmp_path / 'bitrix24.sqlite'}: the file is damaged" in err
+    assert "restore it from a copy, or move it away" in err

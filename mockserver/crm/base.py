@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import sqlite3
@@ -154,6 +155,11 @@ class Store:
             reason = str(exc)
             if "not a database" in reason:
                 reason = "it is not a SQLite database"
+            elif "malformed" in reason:  # cut short, or pages SQLite cannot read
+                reason = (
+                    "the file is damaged (database disk image is malformed); restore it "
+                    "from a copy, or move it away to start with no records"
+                )
             raise StoreError(f"{path}: {reason}") from None
         except StoreError:
             db.close()
@@ -173,6 +179,15 @@ class Store:
             raise StoreError(
                 f"{path}: written by a newer version (layout {version}; this one reads "
                 f"layout {SCHEMA_VERSION} and older): use that version, or another --data"
+            )
+        # The rows are read by a table scan, which passes a damaged index (or any page
+        # it does not read); the first write through that index then failed, a 507 on
+        # every write. The structure is checked whole, once, at start (linear).
+        damage = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+        if damage != ["ok"]:
+            raise StoreError(
+                f"{path}: the file is damaged (SQLite's quick_check: {'; '.join(damage)}); "
+                "restore it from a copy, or move it away to start with no records"
             )
         for table, columns in _TABLES.items():
             found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
@@ -374,7 +389,13 @@ def _hold_file(path: Path) -> int | None:
     except PermissionError:  # a read-only file: lock it anyway, SQLite says the rest
         hold = os.open(path, os.O_RDONLY)
     try:
-        fcntl.flock(hold, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            fcntl.flock(hold, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            # A store dropped unclosed inside a reference cycle (an amoCRM account is
+            # one) lets go when the cycle is collected: collect, then ask once more.
+            gc.collect()
+            fcntl.flock(hold, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(hold)
         raise StoreError(
