@@ -291,3 +291,33 @@ def test_a_damaged_file_is_refused_at_start_naming_it(tmp_path: Path, how: str) 
     assert "Traceback" not in err
     assert f"{tmp_path / 'bitrix24.sqlite'}: the file is damaged" in err
     assert "restore it from a copy, or move it away" in err
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_a_refused_second_server_does_not_change_the_kept_port(tmp_path: Path) -> None:
+    """``server.json`` was written before the CRMs took their files: a second server on
+    the same ``--data`` with another ``--port`` was refused, and yet the restart of the
+    first then bound the second's port (its printed URLs changed)."""
+    first_port, other_port = _free_port(), _free_port()
+    first = _portal("--data", str(tmp_path), "--port", str(first_port))
+    try:
+        _started(first)
+        second = _portal("--data", str(tmp_path), "--port", str(other_port))
+        _, err = second.communicate(timeout=120)
+        assert second.returncode == 2
+        assert "another server is using this file" in err
+    finally:
+        _stop(first)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bitrix24.sqlite", "server.json"]
+    again = _portal("--data", str(tmp_path))
+    try:
+        assert _started(again) == f"http://127.0.0.1:{first_port}"
+    finally:
+        _stop(again)
