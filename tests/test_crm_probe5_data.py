@@ -137,10 +137,13 @@ async def test_every_request_whose_write_was_in_a_failed_commit_hears_it(tmp_pat
     mark_b = store.written
     store.put("lead", 2, {"ID": "2"})
     b = asyncio.create_task(store.durable(since=mark_b))
+    await asyncio.sleep(0)  # each caller starts waiting before the next write, as requests do
+    # A read between them: it wrote nothing, so it is not told of the others' loss.
+    reader = asyncio.create_task(store.durable(since=store.written))
+    await asyncio.sleep(0)
     mark_c = store.written
     store.put("lead", 3, {"ID": "3"})
     c = asyncio.create_task(store.durable(since=mark_c))
-    reader = asyncio.create_task(store.durable(since=store.written))  # wrote nothing
     await asyncio.sleep(0)
     release.set()
     outcomes = await asyncio.gather(first, b, c, reader, return_exceptions=True)

@@ -337,16 +337,16 @@ class Store:
                 # its write was on disk.
                 self._lost.append((start, upto, exc))
                 self._committed = max(self._committed, upto)
-                if since < upto:  # a caller that wrote nothing only waited for the others
+                if since < min(target, upto):  # a caller that wrote nothing only waited
                     raise
                 return
             self._committed = max(self._committed, upto)
 
     def _raise_if_lost(self, since: int, target: int) -> None:
         """The error of a commit that failed with a write after ``since`` up to ``target``
-        in its batch."""
+        in its batch (a caller that wrote nothing, ``since`` at ``target``, is never told)."""
         for start, upto, exc in self._lost:
-            if start < target and since < upto:
+            if start < target and since < min(target, upto):
                 raise exc
 
     def flush(self) -> None:
