@@ -324,3 +324,33 @@ def test_a_refused_second_server_does_not_change_the_kept_port(tmp_path: Path) -
         assert _started(again) == f"http://127.0.0.1:{first_port}"
     finally:
         _stop(again)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        pytest.param("DELETE", "/__admin/crm/bitrix24", id="reset"),
+        pytest.param("POST", "/__admin/crm/bitrix24/oauth", id="app-tokens"),
+        pytest.param("POST", "/__admin/crm/bitrix24/webhooks", id="webhook"),
+    ],
+)
+async def test_an_admin_write_the_data_file_refuses_is_a_507(
+    tmp_path: Path, method: str, path: str
+) -> None:
+    """The admin routes commit at once (flush); a file that refused it was a 500 with
+    aiohttp's traceback on stderr."""
+    from mockserver import MockServer
+    from mockserver.crm import Bitrix24
+
+    async with MockServer() as server:
+        portal = server.mount(Bitrix24(plan="unlimited", data=tmp_path))
+        db = portal.store._db
+        assert db is not None
+        db.execute("PRAGMA query_only=ON")  # as a full disk or a read-only file would
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            refused = await client.request(method, path, json={})
+            assert refused.status_code == 507, refused.text
+            assert "could not write its --data file" in refused.json()["detail"]
+            db.execute("PRAGMA query_only=OFF")
+            assert (await client.request(method, path, json={})).status_code < 300
+        portal.store.close()
