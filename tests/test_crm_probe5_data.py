@@ -354,3 +354,24 @@ async def test_an_admin_write_the_data_file_refuses_is_a_507(
             db.execute("PRAGMA query_only=OFF")
             assert (await client.request(method, path, json={})).status_code < 300
         portal.store.close()
+
+
+async def test_a_commit_then_drop_whose_commit_fails_is_a_507(tmp_path: Path) -> None:
+    """The fault commits before it drops the connection; a file that refused the commit
+    was a 500 with a traceback. The write is not kept, so the fault has nothing to
+    drop after: the answer is the 507 any refused write gets."""
+    from mockserver import MockServer
+    from mockserver.crm import Bitrix24, CrmFault
+
+    async with MockServer() as server:
+        portal = server.mount(Bitrix24(plan="unlimited", data=tmp_path))
+        portal.add_fault(CrmFault(method="crm.lead.add", kind="commit_then_drop"))
+        db = portal.store._db
+        assert db is not None
+        db.execute("PRAGMA query_only=ON")
+        async with httpx.AsyncClient(base_url=server.url + portal.webhook_path) as client:
+            refused = await client.post("crm.lead.add.json", json={"fields": {}})
+        assert refused.status_code == 507
+        assert "could not write its --data file" in refused.json()["error_description"]
+        db.execute("PRAGMA query_only=OFF")
+        portal.store.close()

@@ -611,6 +611,8 @@ class CrmProfile:
             response = await self.answer(record, request)
         except StoreFull as exc:
             response = self.store_full(exc)
+        except sqlite3.Error as exc:  # a commit inside the answer (commit_then_drop's)
+            response = self._not_written(exc)
         except Exception as exc:
             call["status"] = getattr(exc, "status", 500)
             with contextlib.suppress(sqlite3.Error):  # the first error is the one to tell
@@ -619,14 +621,17 @@ class CrmProfile:
         try:
             await self.store.durable(since=since)  # no answer before its write is on disk
         except sqlite3.Error as exc:  # the disk or the file failed: say so, not a bare 500
-            response = self.store_full(
-                StoreFull(
-                    f"the fake CRM could not write its --data file ({exc}); what this "
-                    "request changed is not on disk and is lost at a restart"
-                )
-            )
+            response = self._not_written(exc)
         call["status"] = response.status
         return response
+
+    def _not_written(self, exc: sqlite3.Error) -> web.StreamResponse:
+        return self.store_full(
+            StoreFull(
+                f"the fake CRM could not write its --data file ({exc}); what this "
+                "request changed is not on disk and is lost at a restart"
+            )
+        )
 
     def store_full(self, exc: StoreFull) -> web.StreamResponse:
         """The answer to a write past the store's limit (a profile may say it its way)."""
