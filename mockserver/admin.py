@@ -10,6 +10,7 @@ import asyncio
 import difflib
 import json
 import re
+import sys
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -70,6 +71,21 @@ def problem(
         content_type="application/problem+json",
         charset="utf-8",
         headers=_NOSNIFF,
+    )
+
+
+def _store_refused(exc: Exception) -> web.Response | None:
+    """A fake CRM's ``--data`` file that refused a write made by an admin call (a full
+    disk, a read-only file): a 507 saying so, as the CRM's own calls answer, not a 500
+    with a traceback. (No store, no ``sqlite3`` loaded, no such error.)"""
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is None or not isinstance(exc, sqlite3.Error):
+        return None
+    return problem(
+        507,
+        "Insufficient storage",
+        f"the fake CRM could not write its --data file ({exc}); what this call changed "
+        "is not on disk, and a restart finds the file as it was before it",
     )
 
 
@@ -417,7 +433,12 @@ class AdminRouter:
                 return _no_query(request)
             PARAMS.set(found.groupdict())
             _SERVER.set(self.server)
-            return await handler(request)
+            try:
+                return await handler(request)
+            except Exception as exc:
+                if (refused := _store_refused(exc)) is not None:
+                    return refused
+                raise
         if allowed:
             methods = ", ".join(sorted(set(allowed)))
             response = problem(405, "Method not allowed", f"{path} takes {methods}")

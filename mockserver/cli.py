@@ -479,6 +479,7 @@ def _run(
     if problem:
         _say(err, f"{problem}")
         return EXIT_BAD_INPUT
+    _keep_port(args)  # only once the files are this server's: a refused one changes nothing
     try:
         asyncio.run(_serve(server, out))
     except OSError as exc:
@@ -556,15 +557,28 @@ def _remembered_port(args: argparse.Namespace) -> int:
         return int(args.port)
     remembered = Path(args.data) / "server.json"
     if args.port:
-        with contextlib.suppress(OSError):  # an unusable --data is reported when mounting
-            remembered.parent.mkdir(parents=True, exist_ok=True)
-            remembered.write_text(json.dumps({"port": args.port}) + "\n", encoding="utf-8")
         return int(args.port)
     try:
         port = json.loads(remembered.read_text(encoding="utf-8"))["port"]
     except (OSError, ValueError, KeyError, TypeError):
         return 0
     return port if isinstance(port, int) and 0 < port <= 65535 else 0
+
+
+def _keep_port(args: argparse.Namespace) -> None:
+    """Keep a ``--port`` given with ``--data`` in ``server.json``, written whole (a file
+    beside it, then renamed): a crash mid-write leaves the old one, never half of one.
+    Written after the CRMs took their files, so a second server on the same ``--data``,
+    which is refused, does not change the first one's port."""
+    if args.data is None or not args.port:
+        return
+    remembered = Path(args.data) / "server.json"
+    partial = remembered.with_name(f".server.json.{os.getpid()}")
+    with contextlib.suppress(OSError):  # the records are kept; only the port would not be
+        partial.write_text(json.dumps({"port": args.port}) + "\n", encoding="utf-8")
+        os.replace(partial, remembered)
+    with contextlib.suppress(OSError):
+        partial.unlink(missing_ok=True)
 
 
 def _crm_choice(value: str) -> str:

@@ -77,7 +77,7 @@ def pytest_runtest_makereport(
             try:
                 server.check()
             except VerificationError as exc:
-                report.sections.append((f"mock server at {server.url}", exc.report))
+                report.sections.append((_named(server), exc.report))
     return report
 
 
@@ -98,27 +98,59 @@ def _check(server: MockServer) -> None:
     else:
         return
     # Outside the except block: the story once, not again as the "context" of the failure.
-    pytest.fail(f"mock server at {server.url}: {report}", pytrace=False)
+    pytest.fail(f"{_named(server)}: {report}", pytrace=False)
+
+
+def _named(server: MockServer) -> str:
+    """How a report names a server; one the test stopped has no URL (``url`` raises,
+    which in a report hook was a pytest INTERNALERROR that ended the whole run)."""
+    return f"mock server at {server.url}" if server.running else "mock server (stopped)"
+
+
+class _Shared:
+    """The worker's one server, started again when a test stopped it."""
+
+    def __init__(self) -> None:
+        self.server: MockServer | None = None
+
+    def running(self) -> MockServer:
+        from .server import MockServer
+
+        if self.server is None or not self.server.running:
+            if self.server is not None:
+                self.server.stop_thread()
+            self.server = MockServer().start_in_thread()
+        return self.server
 
 
 @pytest.fixture(scope="session")
-def _mockserver_session() -> Iterator[MockServer]:
-    from .server import MockServer
-
-    with MockServer() as server:
-        yield server
+def _mockserver_session() -> Iterator[_Shared]:
+    shared = _Shared()
+    try:
+        yield shared
+    finally:
+        if shared.server is not None:
+            shared.server.stop_thread()
 
 
 @pytest.fixture
 def mockserver(
-    _mockserver_session: MockServer, request: pytest.FixtureRequest
+    _mockserver_session: _Shared, request: pytest.FixtureRequest
 ) -> Iterator[MockServer]:
     """This test's mock server (reset before the test, checked after it when strict)."""
-    server = _mockserver_session
+    server = _mockserver_session.running()
     server.reset()
     request.node.stash.setdefault(_SERVERS, []).append(server)
     yield server
     try:
+        if not server.running:
+            # Shared by the worker's tests: the next test gets a new one, this one is told.
+            pytest.fail(
+                "mockserver: this test stopped the mock server the `mockserver` fixture "
+                "shares between tests (the next test gets a new one); for a server a "
+                "test stops, use mockserver_factory()",
+                pytrace=False,
+            )
         if _strict(request) and not request.node.stash.get(_CALL_FAILED, False):
             _check(server)
     finally:

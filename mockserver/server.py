@@ -184,6 +184,11 @@ class MockServer(Responder):
         scheme = "https" if self.ssl_context is not None else "http"
         return f"{scheme}://{host}:{self.port}"
 
+    @property
+    def running(self) -> bool:
+        """Serving: started and not stopped."""
+        return self._runner is not None
+
     def __repr__(self) -> str:
         where = self.url if self._runner is not None else "not started"
         return f"<MockServer {where} stubs={len(self.registry)} requests={len(self.journal)}>"
@@ -449,6 +454,12 @@ class MockServer(Responder):
         (503), let requests in flight finish for up to ``drain_timeout`` seconds, then
         cut off what is left (a delay or a hung fault: its connection closed without
         an answer), so stopping never waits out a hang."""
+        loop = self._loop
+        if loop is not None and loop.is_running() and asyncio.get_running_loop() is not loop:
+            # Started in a thread, stopped from a test's own loop: the runner is that
+            # thread's loop's, so stop it there.
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.stop(), loop))
+            return
         if self._runner is not None:
             runner, self._runner = self._runner, None
             if self.drain_timeout > 0:

@@ -30,12 +30,17 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from mockserver import Matcher, RequestPattern, Stub
+from mockserver.crm.amocrm.webhooks import MAX_DESTINATION, MAX_HOOKS
+from mockserver.crm.base import MAX_FAULTS
+from mockserver.crm.bitrix24.events import MAX_BINDINGS, MAX_HANDLER
 from mockserver.models import (
     CRM_SUBDOMAIN,
     CRM_SUBDOMAIN_TEXT,
     CRM_URL_WORD,
     CRM_URL_WORD_TEXT,
     CrmFaultSpec,
+    Flag,
+    WholeNumber,
 )
 from mockserver.wording import NULL_TEXT as NULL_TEXT_EXPECTED
 from mockserver.written import (
@@ -334,7 +339,12 @@ class Bitrix24EventSpec(_Model):
         "ONCRMCOMPANYUPDATE",
         "ONCRMCOMPANYDELETE",
     ]
-    handler: str = Field(pattern=r"^/", description="a path on the scenario's mock server")
+    # The server's address goes before it, and the portal takes 2048 characters in all.
+    handler: str = Field(
+        pattern=r"^/",
+        max_length=MAX_HANDLER - 64,
+        description="a path on the scenario's mock server",
+    )
 
 
 class Bitrix24Spec(_Model):
@@ -345,8 +355,23 @@ class Bitrix24Spec(_Model):
         default="scenario-secret", json_schema_extra={"pattern": CRM_URL_WORD.pattern}
     )
     plan: Literal["standard", "enterprise", "unlimited"] = "standard"
-    faults: list[CrmFaultSpec] = Field(default_factory=list)
-    events: list[Bitrix24EventSpec] = Field(default_factory=list)
+    # As many as the fake holds: past them mounting failed at run time, a traceback.
+    faults: list[CrmFaultSpec] = Field(default_factory=list, max_length=MAX_FAULTS)
+    events: list[Bitrix24EventSpec] = Field(default_factory=list, max_length=MAX_BINDINGS)
+
+    @field_validator("events")
+    @classmethod
+    def _bound_once(cls, value: list[Bitrix24EventSpec]) -> list[Bitrix24EventSpec]:
+        seen: set[tuple[str, str]] = set()
+        for index, binding in enumerate(value):
+            pair = (binding.event, binding.handler)
+            if pair in seen:
+                raise ValueError(
+                    f"events[{index}]: {binding.event} → {binding.handler} is bound above "
+                    "already (the portal refuses a second binding: 'Handler already binded')"
+                )
+            seen.add(pair)
+        return value
 
     @field_validator("faults", mode="before")
     @classmethod
@@ -392,10 +417,11 @@ class AmoCRMWebhookSpec(_Model):
 
     destination: str = Field(
         pattern=r"^/[^\s\u0000-\u001f]*$",
+        max_length=MAX_DESTINATION - 64,  # after the server's address; amoCRM takes 2048
         description="a path on the scenario's mock server (no spaces or control characters)",
     )
     settings: Annotated[list[AmoCRMWebhookEvent], Field(min_length=1)]
-    sort: int = 1
+    sort: WholeNumber = Field(default=1, ge=-(2**31), le=2**31 - 1)
 
 
 def _positive(value: timedelta) -> timedelta:
@@ -415,9 +441,9 @@ class AmoCRMSpec(_Model):
     Tokens expire on the scenario's clock."""
 
     subdomain: Text = Field(default="example", json_schema_extra={"pattern": CRM_SUBDOMAIN.pattern})
-    duplicate_control: bool = True
-    faults: list[CrmFaultSpec] = Field(default_factory=list)
-    webhooks: list[AmoCRMWebhookSpec] = Field(default_factory=list)
+    duplicate_control: Flag = True
+    faults: list[CrmFaultSpec] = Field(default_factory=list, max_length=MAX_FAULTS)
+    webhooks: list[AmoCRMWebhookSpec] = Field(default_factory=list, max_length=MAX_HOOKS)
     token_lifetime: Lifetime = Field(
         default=timedelta(days=5 * 365),
         description="how long {mock.amocrm_token} is valid (amoCRM allows 1 day to 5 years; "
@@ -432,6 +458,20 @@ class AmoCRMSpec(_Model):
     @classmethod
     def _fault_texts(cls, value: Any) -> Any:
         return [crm_fault_texts(item) for item in value] if isinstance(value, list) else value
+
+    @field_validator("webhooks")
+    @classmethod
+    def _one_per_destination(cls, value: list[AmoCRMWebhookSpec]) -> list[AmoCRMWebhookSpec]:
+        seen: set[str] = set()
+        for index, hook in enumerate(value):
+            if hook.destination in seen:
+                raise ValueError(
+                    f"webhooks[{index}]: {hook.destination} has a webhook above already "
+                    "(amoCRM keeps one per destination: this one would replace it); put "
+                    "all its settings in one"
+                )
+            seen.add(hook.destination)
+        return value
 
     @field_validator("subdomain")
     @classmethod

@@ -123,3 +123,47 @@ def test_an_ini_strictness_that_is_no_truth_value_stops_the_run_naming_it(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*mockserver_strict*true or false*'maybe'*"])
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+MISUSED = """
+import asyncio
+import httpx
+import pytest
+
+@pytest.mark.asyncio
+async def test_stops_the_shared_server(mockserver):
+    mockserver.add({"request": {"path": "/x"}})
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(mockserver.url + "/x")).status_code == 200
+    await asyncio.wait_for(mockserver.stop(), 30)  # from this test's loop, not the server's
+
+def test_the_next_test_gets_a_running_server(mockserver):
+    mockserver.add({"request": {"path": "/y"}})
+    assert httpx.get(mockserver.url + "/y").status_code == 200
+
+def test_a_stopped_factory_server_in_a_failing_test(mockserver_factory):
+    server = mockserver_factory([{"request": {"path": "/never"}}])
+    server.stop_thread()
+    assert False, "the test's own failure"
+
+def test_last(mockserver):
+    pass
+"""
+
+
+def test_a_stopped_server_is_told_never_an_internal_error(pytester: pytest.Pytester) -> None:
+    """A test that stopped its server used to end the whole run with an INTERNALERROR
+    (the report hook asked the stopped server for its URL), and a test that stopped the
+    shared server left every later test a stopped one."""
+    pytester.makepyfile(test_it=MISUSED)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    text = result.stdout.str()
+    assert "INTERNALERROR" not in text
+    result.assert_outcomes(passed=3, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_stops_the_shared_server*",
+            "*this test stopped the mock server the `mockserver` fixture shares*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*the test's own failure*", "*mock server (stopped)*"])

@@ -9,9 +9,13 @@ burst of writes on one account never holds the event loop other accounts need.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
+import os
 import sqlite3
 import threading
+import weakref
 from collections import defaultdict, deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -124,28 +128,49 @@ class Store:
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, tuple[Any, ...]]] = []
         self._written = 0  # writes queued so far
-        self._committed = 0  # of which committed
+        self._committed = 0  # of which committed, or lost with a commit that failed
+        #: The batches whose commit failed (writes after ``start`` up to ``upto``), newest
+        #: last: a caller that waited for one of them is told, however many wait.
+        self._lost: deque[tuple[int, int, sqlite3.Error]] = deque(maxlen=1024)
         self._db_lock = threading.Lock()
         self._commit_lock: asyncio.Lock | None = None
         self._worker: ThreadPoolExecutor | None = None
+        #: Closes the descriptor whose lock says the file is ours (also when the store
+        #: is dropped unclosed: the lock must not outlive it).
+        self._hold: weakref.finalize[[int], Store] | None = None
         if path is not None:
             self._open(Path(path))
 
     def _open(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        hold = _hold_file(path)
+        if hold is not None:
+            self._hold = weakref.finalize(self, os.close, hold)
         db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             self._load(db, path)
         except sqlite3.Error as exc:
             db.close()
+            self._let_go()
             reason = str(exc)
             if "not a database" in reason:
                 reason = "it is not a SQLite database"
+            elif "malformed" in reason:  # cut short, or pages SQLite cannot read
+                reason = (
+                    "the file is damaged (database disk image is malformed); restore it "
+                    "from a copy, or move it away to start with no records"
+                )
             raise StoreError(f"{path}: {reason}") from None
         except StoreError:
             db.close()
+            self._let_go()
             raise
         self._db = db
+
+    def _let_go(self) -> None:
+        if self._hold is not None:
+            self._hold()  # closing the descriptor releases its lock
+            self._hold = None
 
     def _load(self, db: sqlite3.Connection, path: Path) -> None:
         """Check the file is ours and of a layout this version reads, then read it."""
@@ -154,6 +179,15 @@ class Store:
             raise StoreError(
                 f"{path}: written by a newer version (layout {version}; this one reads "
                 f"layout {SCHEMA_VERSION} and older): use that version, or another --data"
+            )
+        # The rows are read by a table scan, which passes a damaged index (or any page
+        # it does not read); the first write through that index then failed, a 507 on
+        # every write. The structure is checked whole, once, at start (linear).
+        damage = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+        if damage != ["ok"]:
+            raise StoreError(
+                f"{path}: the file is damaged (SQLite's quick_check: {'; '.join(damage)}); "
+                "restore it from a copy, or move it away to start with no records"
             )
         for table, columns in _TABLES.items():
             found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
@@ -261,17 +295,28 @@ class Store:
                 for sql, values in batch:
                     db.execute(sql, values)
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite rolls back by itself on a full disk
+                    db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
 
-    async def durable(self) -> None:
+    @property
+    def written(self) -> int:
+        """How many writes were queued so far (a mark for :meth:`durable`'s ``since``)."""
+        return self._written
+
+    async def durable(self, *, since: int | None = None) -> None:
         """Wait until every write made so far is committed, off the event loop.
 
         Callers that arrive while a commit runs wait for the next one, which takes
-        all their writes at once: the cost of an fsync is shared by a burst.
+        all their writes at once: the cost of an fsync is shared by a burst. The
+        ``sqlite3.Error`` of a commit that failed is raised to every caller whose
+        writes were in it: those after ``since`` (a :attr:`written` taken before the
+        caller wrote), or the last one.
         """
         target = self._written
+        since = target - 1 if since is None else since
+        self._raise_if_lost(since, target)
         if self._committed >= target:
             return
         if self._commit_lock is None:
@@ -279,12 +324,30 @@ class Store:
         if self._worker is None:
             self._worker = ThreadPoolExecutor(1, thread_name_prefix="crm-store")
         async with self._commit_lock:
+            self._raise_if_lost(since, target)
             if self._committed >= target:
                 return
             batch, self._pending = self._pending, []
-            upto = self._written
-            await asyncio.get_running_loop().run_in_executor(self._worker, self._commit, batch)
+            start, upto = self._committed, self._written
+            try:
+                await asyncio.get_running_loop().run_in_executor(self._worker, self._commit, batch)
+            except sqlite3.Error as exc:
+                # Every caller whose writes were in this batch hears it, not only this
+                # one: the next caller would otherwise commit an empty batch and be told
+                # its write was on disk.
+                self._lost.append((start, upto, exc))
+                self._committed = max(self._committed, upto)
+                if since < min(target, upto):  # a caller that wrote nothing only waited
+                    raise
+                return
             self._committed = max(self._committed, upto)
+
+    def _raise_if_lost(self, since: int, target: int) -> None:
+        """The error of a commit that failed with a write after ``since`` up to ``target``
+        in its batch (a caller that wrote nothing, ``since`` at ``target``, is never told)."""
+        for start, upto, exc in self._lost:
+            if start < target and since < min(target, upto):
+                raise exc
 
     def flush(self) -> None:
         """Commit what is waiting, here and now (outside an event loop: setup, close)."""
@@ -305,6 +368,42 @@ class Store:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+        self._let_go()
+
+
+def _hold_file(path: Path) -> int | None:
+    """Lock ``path`` for this store alone, or :class:`StoreError` when another holds it.
+
+    Each store reads its file once and then trusts its memory: two on one file (a second
+    ``mockserver`` with the same ``--data``) would both give id 1 and overwrite each
+    other's rows, silently. The lock is ``flock``, beside SQLite's own byte-range locks,
+    so readers (the ``sqlite3`` shell) still open the file; the system releases it when
+    the process ends, however it ends. Where there is no ``flock`` (Windows) there is no
+    lock. The descriptor, kept open while the store is, or ``None``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    try:
+        hold = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError:  # a read-only file: lock it anyway, SQLite says the rest
+        hold = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(hold, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            # A store dropped unclosed inside a reference cycle (an amoCRM account is
+            # one) lets go when the cycle is collected: collect, then ask once more.
+            gc.collect()
+            fcntl.flock(hold, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(hold)
+        raise StoreError(
+            f"{path}: another server is using this file (a second mockserver with the same "
+            "--data, or another store in this process); two would give the same ids and "
+            "overwrite each other's records: give each running server a --data of its own"
+        ) from None
+    return hold
 
 
 def _record_json(record: Mapping[str, Any]) -> str:
@@ -507,25 +606,32 @@ class CrmProfile:
             "at": self.clock.now().isoformat(),
         }
         self.calls.append(call)
+        since = self.store.written
         try:
             response = await self.answer(record, request)
         except StoreFull as exc:
             response = self.store_full(exc)
+        except sqlite3.Error as exc:  # a commit inside the answer (commit_then_drop's)
+            response = self._not_written(exc)
         except Exception as exc:
             call["status"] = getattr(exc, "status", 500)
-            await self.store.durable()
+            with contextlib.suppress(sqlite3.Error):  # the first error is the one to tell
+                await self.store.durable(since=since)
             raise
         try:
-            await self.store.durable()  # no answer before its write is on disk
+            await self.store.durable(since=since)  # no answer before its write is on disk
         except sqlite3.Error as exc:  # the disk or the file failed: say so, not a bare 500
-            response = self.store_full(
-                StoreFull(
-                    f"the fake CRM could not write its --data file ({exc}); what this "
-                    "request changed is not on disk and is lost at a restart"
-                )
-            )
+            response = self._not_written(exc)
         call["status"] = response.status
         return response
+
+    def _not_written(self, exc: sqlite3.Error) -> web.StreamResponse:
+        return self.store_full(
+            StoreFull(
+                f"the fake CRM could not write its --data file ({exc}); what this "
+                "request changed is not on disk and is lost at a restart"
+            )
+        )
 
     def store_full(self, exc: StoreFull) -> web.StreamResponse:
         """The answer to a write past the store's limit (a profile may say it its way)."""
