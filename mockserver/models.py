@@ -183,8 +183,6 @@ _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 #: The longest key of digits a path into data may hold: walking a list, Python reads
 #: no index of over 4300 digits (a dict's key of 19 digits, a snowflake id, is fine).
 _MAX_INDEX_DIGITS = 4000
-#: A brace that is not part of a ``{name}`` parameter.
-_STRAY_BRACE = re.compile(r"\{\w+\}|([{}])")
 
 
 class _Model(BaseModel):
@@ -275,7 +273,9 @@ def _path_text(path: str) -> None:
     """Why a stub's ``path`` could never be what it seems to say, raised. A request's path
     is matched percent-decoded and without its query, so a control character, ``?``,
     ``#`` or a ``%`` escape only ever meets a request that encoded it (``%00``, ``%3F``):
-    written in a stub, each is a slip. ``path_regex`` matches such a path on purpose."""
+    written in a stub, each is a slip. ``path_regex`` matches such a path on purpose.
+    A brace that is no ``{name}`` parameter is a literal: a request's path holds it
+    decoded (``%7B``), and ``/search/{}`` matches it."""
     shown = shown_input(path)
     if found := PATH_CONTROL.search(path):
         raise ValueError(
@@ -306,13 +306,6 @@ def _path_text(path: str) -> None:
             f"request's path is matched decoded, so write {shown_input(decoded)}; "
             "to match the escape as written, use path_regex"
         )
-    for found in _STRAY_BRACE.finditer(path):
-        if found.group(1):
-            raise ValueError(
-                f"a path whose braces are parameters, {{name}} of letters, digits and '_'; "
-                f"got {shown} (a lone {found.group(1)!r} at character {found.start()}); "
-                "to match a literal brace, use path_regex"
-            )
 
 
 def _header_name(name: str) -> None:
