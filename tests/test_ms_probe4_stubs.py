@@ -231,6 +231,25 @@ def test_a_status_without_a_body_refuses_one(status: int) -> None:
     MockServer(stubs=[{"response": {"status": status}}])  # without a body, as ever
 
 
+@pytest.mark.parametrize("status", [204, 304])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({"text": ""}, id="empty-text"),
+        pytest.param({"base64": ""}, id="empty-base64"),
+        pytest.param({"text": None}, id="null-text"),
+    ],
+)
+async def test_a_status_without_a_body_still_takes_an_empty_one(
+    status: int, body: dict[str, Any]
+) -> None:
+    # text: "" is no body: it was served as the bare 204 it says, and stubs write it so.
+    stubs = [{"request": {"path": "/none"}, "response": {"status": status, **body}}]
+    async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
+        answer = await client.get("/none")
+        assert (answer.status_code, answer.content) == (status, b"")
+
+
 LONG = "9" * 5000
 
 
