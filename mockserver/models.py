@@ -36,8 +36,9 @@ from pydantic import (
 
 from .forms import field_keys
 from .journal import escape_text
+from .jsoncodec import dumps_compact
 from .regex import regex_problem
-from .templating import reference_problem
+from .templating import count_references, reference_problem
 from .wording import shown_input
 from .written import YamlWord
 
@@ -67,8 +68,20 @@ CRM_SUBDOMAIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 CRM_SUBDOMAIN_TEXT = "a host name label (letters, digits and '-', like 'example')"
 #: What a header value may not hold: control characters, line breaks among them (TAB is fine).
 HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-#: Response headers that frame the body: the server's to write, never a stub's.
+#: Response headers that frame the body: the server's to write (a stub's Content-Length
+#: is taken only when it equals its body's bytes).
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+
+
+def _framing_words(name: str) -> str:
+    return (
+        f"header {name}: the server writes it from the body it sends (one that "
+        "disagrees with the body breaks the connection for every answer after "
+        "it); for a body cut short use fault: cut_body, for a long one "
+        "fault: {type: large_body}"
+    )
+
+
 #: A lone surrogate (``"\ud800"`` in JSON): text that no bytes on the wire can carry.
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -491,13 +504,8 @@ class ResponseDef(_Model):
     def _headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
             _header_name(name)
-            if name.lower() in FRAMING_HEADERS:
-                raise ValueError(
-                    f"header {name}: the server writes it from the body it sends (one that "
-                    "disagrees with the body breaks the connection for every answer after "
-                    "it); for a body cut short use fault: cut_body, for a long one "
-                    "fault: {type: large_body}"
-                )
+            if name.lower() == "transfer-encoding":
+                raise ValueError(_framing_words(name))
             if HEADER_CONTROL.search(text):
                 raise ValueError(
                     f"header {name}: a value without control characters such as line "
@@ -533,6 +541,34 @@ class ResponseDef(_Model):
             except ValueError as exc:
                 raise ValueError(f"base64 does not decode: {exc}") from exc
         return self
+
+    @model_validator(mode="after")
+    def _content_length(self) -> ResponseDef:
+        # One equal to the body's bytes (a recorded answer's) is what aiohttp sends
+        # anyway; only one that disagrees, or cannot be known, breaks the framing.
+        for name, text in self.headers.items():
+            if name.lower() != "content-length":
+                continue
+            length = None if self.fault is not None else self._static_length()
+            if length is None or text.strip() != str(length):
+                known = "" if length is None else f"; this body is {length} bytes"
+                raise ValueError(f"headers: {_framing_words(name)}{known}")
+        return self
+
+    def _static_length(self) -> int | None:
+        """The bytes of the body the server sends, when no template changes them."""
+        if self.template:
+            references: dict[Any, int] = {}
+            count_references(self.json_ if self.has_json else self.text, references)
+            if references:
+                return None
+        if self.has_json:
+            return len(dumps_compact(self.json_).encode("utf-8", "backslashreplace"))
+        if self.text is not None:
+            return len(self.text.encode())
+        if self.base64 is not None:
+            return len(base64.b64decode(self.base64))
+        return 0
 
     @model_validator(mode="after")
     def _references(self) -> ResponseDef:

@@ -213,9 +213,50 @@ async def test_a_stub_cannot_give_the_headers_that_frame_its_body(
         assert answer.status_code == 400
         ((name, _),) = headers.items()
         (error,) = answer.json()["errors"]
-        assert error["field"] == "response.headers"
-        assert error["message"].startswith(f"header {name}: the server writes it")
+        # A Content-Length is weighed against the body, so it is the answer's problem.
+        where = "response" if name.lower() == "content-length" else "response.headers"
+        assert error["field"] == where
+        assert f"header {name}: the server writes it" in error["message"]
         assert "cut_body" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param({"text": "hello", "headers": {"Content-Length": "5"}}, id="text"),
+        pytest.param({"json": {"a": "é"}, "headers": {"content-length": "10"}}, id="json"),
+        pytest.param({"base64": "AAEC", "headers": {"Content-Length": "3"}}, id="base64"),
+        pytest.param({"status": 201, "headers": {"Content-Length": "0"}}, id="no-body"),
+        pytest.param(
+            {"text": "{not a reference", "headers": {"Content-Length": "16"}}, id="braces"
+        ),
+    ],
+)
+async def test_a_content_length_equal_to_the_body_is_still_taken(response: dict[str, Any]) -> None:
+    # A recorded answer carries its own, right, Content-Length: aiohttp sent it as the
+    # one it writes, and such stubs worked before the framing check.
+    stubs = [{"request": {"path": "/recorded"}, "response": response}]
+    async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
+        answer = await client.get("/recorded")
+        assert int(answer.headers["Content-Length"]) == len(answer.content)
+        assert answer.headers["Content-Length"] == next(iter(response["headers"].values()))
+        # and the connection still reads the next answer from the right byte
+        assert (await client.get("/recorded")).content == answer.content
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        pytest.param({"text": "{request.body}"}, id="templated"),
+        pytest.param({"text": "hello", "fault": "cut_body"}, id="fault"),
+    ],
+)
+def test_a_content_length_the_body_may_not_have_is_refused(response: dict[str, Any]) -> None:
+    with pytest.raises(StubError) as caught:
+        MockServer(stubs=[{"response": {**response, "headers": {"Content-Length": "5"}}}])
+    (problem,) = caught.value.problems
+    assert problem.field == "stubs[0].response"
+    assert "header Content-Length: the server writes it" in problem.message
 
 
 @pytest.mark.parametrize("status", [204, 304])
