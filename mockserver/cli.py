@@ -231,10 +231,21 @@ def build_parser() -> argparse.ArgumentParser:
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+def _stop_signals() -> tuple[int, ...]:
+    """The signals that stop the server: SIGHUP left ignored when the server was started
+    ignoring it (``nohup mockserver &`` outlives its terminal on purpose)."""
+    return tuple(
+        signum
+        for signum in _STOP_SIGNALS
+        if signum != signal.SIGHUP or signal.getsignal(signum) is not signal.SIG_IGN
+    )
+
+
 async def _serve(server: MockServer, out: TextIO) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in _STOP_SIGNALS:
+    signals = _stop_signals()
+    for signum in signals:
         loop.add_signal_handler(signum, stop.set)
     await server.start()
     print(
@@ -269,7 +280,7 @@ async def _serve(server: MockServer, out: TextIO) -> None:
                 file=out,
                 flush=True,
             )
-            for signum in _STOP_SIGNALS:  # a second signal: stop now
+            for signum in signals:  # a second signal: stop now
                 loop.add_signal_handler(signum, server.end_drain)
     finally:
         await server.stop()
@@ -401,7 +412,7 @@ def _catch_early_signals() -> dict[int, Any]:
     default killed the process where it stood, Ctrl-C printed a traceback."""
     if threading.current_thread() is not threading.main_thread():
         return {}
-    return {signum: signal.signal(signum, _raise_early_signal) for signum in _STOP_SIGNALS}
+    return {signum: signal.signal(signum, _raise_early_signal) for signum in _stop_signals()}
 
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:

@@ -36,8 +36,9 @@ from pydantic import (
 
 from .forms import field_keys
 from .journal import escape_text
+from .jsoncodec import dumps_compact
 from .regex import regex_problem
-from .templating import reference_problem
+from .templating import count_references, reference_problem
 from .wording import shown_input
 from .written import YamlWord
 
@@ -67,8 +68,20 @@ CRM_SUBDOMAIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 CRM_SUBDOMAIN_TEXT = "a host name label (letters, digits and '-', like 'example')"
 #: What a header value may not hold: control characters, line breaks among them (TAB is fine).
 HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-#: Response headers that frame the body: the server's to write, never a stub's.
+#: Response headers that frame the body: the server's to write (a stub's Content-Length
+#: is taken only when it equals its body's bytes).
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+
+
+def _framing_words(name: str) -> str:
+    return (
+        f"header {name}: the server writes it from the body it sends (one that "
+        "disagrees with the body breaks the connection for every answer after "
+        "it); for a body cut short use fault: cut_body, for a long one "
+        "fault: {type: large_body}"
+    )
+
+
 #: A lone surrogate (``"\ud800"`` in JSON): text that no bytes on the wire can carry.
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -183,8 +196,6 @@ _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 #: The longest key of digits a path into data may hold: walking a list, Python reads
 #: no index of over 4300 digits (a dict's key of 19 digits, a snowflake id, is fine).
 _MAX_INDEX_DIGITS = 4000
-#: A brace that is not part of a ``{name}`` parameter.
-_STRAY_BRACE = re.compile(r"\{\w+\}|([{}])")
 
 
 class _Model(BaseModel):
@@ -275,7 +286,9 @@ def _path_text(path: str) -> None:
     """Why a stub's ``path`` could never be what it seems to say, raised. A request's path
     is matched percent-decoded and without its query, so a control character, ``?``,
     ``#`` or a ``%`` escape only ever meets a request that encoded it (``%00``, ``%3F``):
-    written in a stub, each is a slip. ``path_regex`` matches such a path on purpose."""
+    written in a stub, each is a slip. ``path_regex`` matches such a path on purpose.
+    A brace that is no ``{name}`` parameter is a literal: a request's path holds it
+    decoded (``%7B``), and ``/search/{}`` matches it."""
     shown = shown_input(path)
     if found := PATH_CONTROL.search(path):
         raise ValueError(
@@ -306,13 +319,6 @@ def _path_text(path: str) -> None:
             f"request's path is matched decoded, so write {shown_input(decoded)}; "
             "to match the escape as written, use path_regex"
         )
-    for found in _STRAY_BRACE.finditer(path):
-        if found.group(1):
-            raise ValueError(
-                f"a path whose braces are parameters, {{name}} of letters, digits and '_'; "
-                f"got {shown} (a lone {found.group(1)!r} at character {found.start()}); "
-                "to match a literal brace, use path_regex"
-            )
 
 
 def _header_name(name: str) -> None:
@@ -498,13 +504,8 @@ class ResponseDef(_Model):
     def _headers(cls, value: dict[str, str]) -> dict[str, str]:
         for name, text in value.items():
             _header_name(name)
-            if name.lower() in FRAMING_HEADERS:
-                raise ValueError(
-                    f"header {name}: the server writes it from the body it sends (one that "
-                    "disagrees with the body breaks the connection for every answer after "
-                    "it); for a body cut short use fault: cut_body, for a long one "
-                    "fault: {type: large_body}"
-                )
+            if name.lower() == "transfer-encoding":
+                raise ValueError(_framing_words(name))
             if HEADER_CONTROL.search(text):
                 raise ValueError(
                     f"header {name}: a value without control characters such as line "
@@ -526,6 +527,8 @@ class ResponseDef(_Model):
         if len(given) > 1:
             names = ", ".join(name.rstrip("_") for name in given)
             raise ValueError(f"give one body (json, text or base64); got {names}")
+        # An empty text or base64 (``text: ""``) is no body: what a 204 sends, as ever.
+        given = [name for name in given if name == "json_" or getattr(self, name)]
         if given and self.status in (204, 304):
             # aiohttp drops it without a word: the stub would say what is never served.
             raise ValueError(
@@ -538,6 +541,34 @@ class ResponseDef(_Model):
             except ValueError as exc:
                 raise ValueError(f"base64 does not decode: {exc}") from exc
         return self
+
+    @model_validator(mode="after")
+    def _content_length(self) -> ResponseDef:
+        # One equal to the body's bytes (a recorded answer's) is what aiohttp sends
+        # anyway; only one that disagrees, or cannot be known, breaks the framing.
+        for name, text in self.headers.items():
+            if name.lower() != "content-length":
+                continue
+            length = None if self.fault is not None else self._static_length()
+            if length is None or text.strip() != str(length):
+                known = "" if length is None else f"; this body is {length} bytes"
+                raise ValueError(f"headers: {_framing_words(name)}{known}")
+        return self
+
+    def _static_length(self) -> int | None:
+        """The bytes of the body the server sends, when no template changes them."""
+        if self.template:
+            references: dict[Any, int] = {}
+            count_references(self.json_ if self.has_json else self.text, references)
+            if references:
+                return None
+        if self.has_json:
+            return len(dumps_compact(self.json_).encode("utf-8", "backslashreplace"))
+        if self.text is not None:
+            return len(self.text.encode())
+        if self.base64 is not None:
+            return len(base64.b64decode(self.base64))
+        return 0
 
     @model_validator(mode="after")
     def _references(self) -> ResponseDef:

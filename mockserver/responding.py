@@ -12,6 +12,7 @@ import base64
 import random
 import socket
 import struct
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -66,6 +67,9 @@ class Prepared:
     references: Mapping[Reference, int] = field(default_factory=dict)
     reference_count: int = 0
     template_size: int = 0
+    #: The largest ``read_size`` for which ``reference_count * GROWTH * read_size +
+    #: template_size`` stays within :data:`MAX_RENDERED` (the hot path compares one number).
+    read_limit: int = MAX_RENDERED
 
     def render(
         self, context: dict[str, Any], read_size: int = 0
@@ -78,7 +82,7 @@ class Prepared:
         """
         if not self.templated:
             return self.body, self.headers
-        if self.reference_count * GROWTH * read_size + self.template_size > MAX_RENDERED:
+        if read_size > self.read_limit:  # what the bound below gives, worked out once
             size = self.template_size + rendered_size(self.references, context)
             if size > MAX_RENDERED:
                 raise RenderedTooLarge(size)
@@ -119,6 +123,14 @@ def _has_braces(value: Any) -> bool:
     return False
 
 
+def _read_limit(count: int, size: int) -> int:
+    """The largest read size for which ``count * GROWTH * read + size`` is within
+    :data:`MAX_RENDERED` (``-1``: none is; no references: any is)."""
+    if not count:
+        return sys.maxsize if size <= MAX_RENDERED else -1
+    return (MAX_RENDERED - size) // (count * GROWTH)
+
+
 def prepare(definition: ResponseDef) -> Prepared:
     """Precompute what can be: the content type, and the bytes when nothing is templated."""
     content_type: str | None = None
@@ -145,6 +157,7 @@ def prepare(definition: ResponseDef) -> Prepared:
         size = count_references(headers, references) + count_references(definition.text, references)
         if definition.has_json:
             size += count_references(definition.json_, references)
+    count = sum(references.values())
     return Prepared(
         definition,
         templated,
@@ -154,8 +167,9 @@ def prepare(definition: ResponseDef) -> Prepared:
         json_body,
         templated_headers,
         MappingProxyType(references),
-        sum(references.values()),
+        count,
         size,
+        _read_limit(count, size),
     )
 
 

@@ -284,3 +284,27 @@ def test_a_host_that_cannot_be_bound_cannot_forge_a_line_either() -> None:
         "mockserver: --host: cannot listen on "
         "[no-such-host.invalid\\x0amockserver listening on http://evil]:0: "
     )
+
+
+def test_an_ignored_sighup_stays_ignored_as_nohup_asks() -> None:
+    # `nohup mockserver &` starts it with SIGHUP ignored, to outlive the terminal: the
+    # start-up's handler (and the loop's after it) took SIGHUP over and stopped it.
+    from mockserver.cli import _catch_early_signals, _stop_signals
+
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    previous: dict[int, object] = {}
+    try:
+        assert signal.SIGHUP not in _stop_signals()
+        previous = _catch_early_signals()
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+        assert signal.SIGHUP not in previous
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # still taken over
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+        signal.signal(signal.SIGHUP, before)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        assert signal.SIGHUP in _stop_signals()  # a terminal's SIGHUP still stops it
+    finally:
+        signal.signal(signal.SIGHUP, before)

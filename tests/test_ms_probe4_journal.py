@@ -54,3 +54,23 @@ async def test_small_bodies_keep_their_views_and_count_them() -> None:
         assert small.size > 1024 + len(small.body) + sum(
             len(name) + len(value) for name, value in small.raw_headers
         ) + 2 * len(small.path)
+
+
+def test_the_inline_views_estimate_on_the_hot_path_is_views_cost() -> None:
+    # received() works views_cost out inline (a call a request cost 1% of the POST path):
+    # the two must agree, or the journal's budget counts one thing and keeps another.
+    from datetime import datetime, timezone
+
+    from mockserver.journal import RecordedRequest, views_cost
+
+    when = datetime.now(timezone.utc)
+    for body in (
+        b'{"a": [1, 2, 3]}',
+        b"a=1&b=2",
+        b"[" + b",".join([b"{}"] * 900) + b"]",  # past 64 KiB of views: none kept
+        b"x" * (32 * 1024 + 1),  # past the size whose views may be kept
+        b"plain",
+    ):
+        made = RecordedRequest.received(1, "POST", "/p", "", (), body, when)
+        assert made.views_size == views_cost(body), body[:20]
+        assert made.size == made.views_size + len(body) + 1024 + 2 * len("/p")
