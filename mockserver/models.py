@@ -152,9 +152,10 @@ Flag = Annotated[bool, Strict(), BeforeValidator(_yaml_flag)]
 #: The longest deliberate wait a stub may ask for: a day (longer is a mistake, and a
 #: number past a float's range would fail when the wait starts).
 MAX_WAIT_MS = 86_400_000
-#: A stub's ``priority`` lies within plus or minus this (nine digits: room for any
-#: scheme of levels; a 26-digit priority is a slip, not an order).
-MAX_PRIORITY = 999_999_999
+#: A stub's ``priority`` lies within plus or minus this: a 32-bit int's range, as
+#: WireMock's priorities (a stub brought over with ``2147483647`` is taken); a 26-digit
+#: priority is a slip, not an order.
+MAX_PRIORITY = 2**31 - 1
 #: A ``slow_body`` fault's chunk, at most (its body is ten chunks; one is held).
 MAX_CHUNK = 1024 * 1024
 #: A ``large_body`` fault's size, at most: 1 TiB (it is streamed; a Content-Length past

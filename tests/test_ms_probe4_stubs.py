@@ -21,10 +21,10 @@ JSON = {"Content-Type": "application/json"}
 
 #: (a stub, the field, words of the message)
 REFUSED = [
-    pytest.param({"priority": 10**25}, "priority", "from -999999999 to 999999999", id="priority"),
-    pytest.param({"priority": -(10**25)}, "priority", "from -999999999", id="priority-negative"),
+    pytest.param({"priority": 10**25}, "priority", "from -2147483647 to 2147483647", id="priority"),
+    pytest.param({"priority": -(10**25)}, "priority", "from -2147483647", id="priority-negative"),
     pytest.param(
-        {"priority": MAX_PRIORITY + 1}, "priority", "got 1000000000", id="priority-just-past"
+        {"priority": MAX_PRIORITY + 1}, "priority", "got 2147483648", id="priority-just-past"
     ),
     pytest.param(
         {"request": {"path": "/a\x00b"}}, "request.path", "without control characters", id="nul"
