@@ -290,6 +290,14 @@ def _path_text(path: str) -> None:
     written in a stub, each is a slip. ``path_regex`` matches such a path on purpose.
     A brace that is no ``{name}`` parameter is a literal: a request's path holds it
     decoded (``%7B``), and ``/search/{}`` matches it."""
+    if (
+        path.isascii()
+        and path.isprintable()
+        and "?" not in path
+        and "#" not in path
+        and "%" not in path
+    ):
+        return  # the usual path, in C: no control character, surrogate, ?, # or escape
     shown = shown_input(path)
     if found := PATH_CONTROL.search(path):
         raise ValueError(
