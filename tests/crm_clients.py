@@ -34,6 +34,15 @@ async def bitrix24_portal(**options: Any) -> AsyncIterator[Portal]:
             yield crm, client, crm.webhook_path
 
 
+@asynccontextmanager
+async def bitrix24_client() -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose base URL is a portal's webhook (secret ``k``, no rate limit)."""
+    async with MockServer() as server:
+        crm = server.mount(Bitrix24(secret="k", plan="unlimited"))
+        async with httpx.AsyncClient(base_url=server.url + crm.webhook_path) as client:
+            yield client
+
+
 async def call(client: httpx.AsyncClient, path: str, method: str, body: Any) -> httpx.Response:
     """POST ``body`` as JSON, escaped to ASCII, so a lone surrogate travels as ``\\ud800``."""
     return await client.post(

@@ -13,16 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver import MockServer
-from mockserver.crm import Bitrix24
+from tests.crm_clients import bitrix24_client
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with MockServer() as server:
-        crm = server.mount(Bitrix24(secret="k", plan="unlimited"))
-        async with httpx.AsyncClient(base_url=server.url + crm.webhook_path) as client:
-            yield client
+    async with bitrix24_client() as opened:
+        yield opened
 
 
 async def add_leads(client: httpx.AsyncClient, count: int) -> None:

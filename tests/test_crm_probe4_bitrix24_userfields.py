@@ -11,18 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver import MockServer
-from mockserver.crm import Bitrix24
+from tests.crm_clients import bitrix24_client
 
 BIG = "x" * 40_000
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with MockServer() as server:
-        crm = server.mount(Bitrix24(secret="k", plan="unlimited"))
-        async with httpx.AsyncClient(base_url=server.url + crm.webhook_path) as client:
-            yield client
+    async with bitrix24_client() as opened:
+        yield opened
 
 
 @pytest.mark.parametrize(

@@ -17,16 +17,15 @@ from hypothesis import strategies as st
 from mockserver import MockServer
 from mockserver.crm import Bitrix24
 from mockserver.crm.bitrix24.xmlanswer import to_xml
+from tests.crm_clients import bitrix24_client
 
 from .strategies import fuzz_examples, json_value
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with MockServer() as server:
-        crm = server.mount(Bitrix24(secret="k", plan="unlimited"))
-        async with httpx.AsyncClient(base_url=server.url + crm.webhook_path) as client:
-            yield client
+    async with bitrix24_client() as opened:
+        yield opened
 
 
 def document(answer: httpx.Response) -> ET.Element:

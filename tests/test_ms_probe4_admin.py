@@ -15,6 +15,31 @@ from mockserver import MockServer
 from mockserver.journal import RecordedRequest
 
 
+class Turns:
+    """Counts the event loop's turns while it runs: ``at()`` is the turn now, so what a
+    handler does between two turns can be counted, not timed."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task: asyncio.Task[None] | None = None
+
+    def at(self) -> int:
+        return self.count
+
+    async def _spin(self) -> None:
+        while True:
+            self.count += 1
+            await asyncio.sleep(0)
+
+    def __enter__(self) -> Turns:
+        self._task = asyncio.create_task(self._spin())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
 async def test_near_misses_turn_the_event_loop_between_entries(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -25,26 +50,17 @@ async def test_near_misses_turn_the_event_loop_between_entries(
     async with MockServer(stubs=stubs) as server, httpx.AsyncClient(base_url=server.url) as client:
         for n in range(120):
             assert (await client.get(f"/lead/{n}")).status_code == 404
-        turns = 0
+        turns = Turns()
         scored_at: list[int] = []
         original = server.near_misses
 
         def near_misses(request: RecordedRequest, limit: int = 3) -> Any:
-            scored_at.append(turns)
+            scored_at.append(turns.at())
             return original(request, limit)
 
-        async def spin() -> None:
-            nonlocal turns
-            while True:
-                turns += 1
-                await asyncio.sleep(0)
-
         monkeypatch.setattr(server, "near_misses", near_misses)
-        spinner = asyncio.create_task(spin())
-        try:
+        with turns:
             answer = await client.get("/__admin/near-misses")
-        finally:
-            spinner.cancel()
         assert answer.status_code == 200
         unmatched = answer.json()["unmatched"]
         assert [item["request"]["path"] for item in unmatched] == [f"/lead/{n}" for n in range(120)]
@@ -63,26 +79,17 @@ async def test_the_journal_view_turns_the_event_loop_as_it_writes(
     async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
         for _ in range(20):
             await client.post("/big", content=body, headers={"Content-Type": "application/json"})
-        turns = 0
+        turns = Turns()
         shown_at: list[int] = []
         original = RecordedRequest.to_json
 
         def to_json(self: RecordedRequest) -> dict[str, Any]:
-            shown_at.append(turns)
+            shown_at.append(turns.at())
             return original(self)
 
-        async def spin() -> None:
-            nonlocal turns
-            while True:
-                turns += 1
-                await asyncio.sleep(0)
-
         monkeypatch.setattr(RecordedRequest, "to_json", to_json)
-        spinner = asyncio.create_task(spin())
-        try:
+        with turns:
             answer = await client.get("/__admin/requests")
-        finally:
-            spinner.cancel()
         assert [entry["json"] for entry in answer.json()["requests"]] == [{"k": "x" * 200_000}] * 20
         assert max(Counter(shown_at).values()) == 1, Counter(shown_at).most_common(3)
 
@@ -96,28 +103,19 @@ async def test_a_search_of_the_journal_turns_the_event_loop_as_it_matches(
     async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
         for n in range(300):
             await client.get(f"/lead/{n}")
-        turns = 0
+        turns = Turns()
         matched_at: list[int] = []
         original = CompiledPattern.matches
 
         def matches(self: CompiledPattern, request: RecordedRequest) -> bool:
-            matched_at.append(turns)
+            matched_at.append(turns.at())
             return original(self, request)
 
-        async def spin() -> None:
-            nonlocal turns
-            while True:
-                turns += 1
-                await asyncio.sleep(0)
-
         monkeypatch.setattr(CompiledPattern, "matches", matches)
-        spinner = asyncio.create_task(spin())
-        try:
+        with turns:
             answer = await client.post(
                 "/__admin/requests/find", json={"path": "/lead/{n}", "method": "GET"}
             )
-        finally:
-            spinner.cancel()
         assert answer.status_code == 200, answer.text
         assert answer.json()["count"] == 300
         assert len(matched_at) == 300
