@@ -53,9 +53,9 @@ async def call(client: httpx.AsyncClient, path: str, method: str, body: Any) -> 
 
 
 @asynccontextmanager
-async def amocrm_client() -> AsyncIterator[httpx.AsyncClient]:
-    """A client of account ``example``'s API v4 holding a bearer token, with rate limits
-    too high to reach."""
+async def amocrm_account() -> AsyncIterator[tuple[AmoCRM, httpx.AsyncClient]]:
+    """Account ``example`` and a client of its API v4 holding a bearer token, with rate
+    limits too high to reach."""
     async with MockServer() as server:
         amo = server.mount(AmoCRM(subdomain="example", per_integration=10**6, per_account=10**6))
         token = amo.issue_token("bot")
@@ -63,4 +63,11 @@ async def amocrm_client() -> AsyncIterator[httpx.AsyncClient]:
             base_url=f"{server.url}/amocrm/example/api/v4",
             headers={"Authorization": f"Bearer {token}"},
         ) as client:
-            yield client
+            yield amo, client
+
+
+@asynccontextmanager
+async def amocrm_client() -> AsyncIterator[httpx.AsyncClient]:
+    """The client of :func:`amocrm_account` alone."""
+    async with amocrm_account() as (_, client):
+        yield client

@@ -13,20 +13,15 @@ from freezegun import freeze_time
 from mockserver import MockServer
 from mockserver.crm import AmoCRM, CrmFault
 from tests.cli import spawn_mockserver
+from tests.crm_clients import amocrm_account
 
 PHONE = {"field_code": "PHONE", "values": [{"value": "+7 999 000-11-22", "enum_code": "MOB"}]}
 
 
 @pytest.fixture
 async def account() -> AsyncIterator[tuple[AmoCRM, httpx.AsyncClient]]:
-    async with MockServer() as server:
-        amo = server.mount(AmoCRM(subdomain="example", per_integration=10**6, per_account=10**6))
-        token = amo.issue_token("bot")
-        async with httpx.AsyncClient(
-            base_url=f"{server.url}/amocrm/example/api/v4",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client:
-            yield amo, client
+    async with amocrm_account() as opened:
+        yield opened
 
 
 async def test_create_leads_echoes_request_ids(account: tuple[AmoCRM, httpx.AsyncClient]) -> None:

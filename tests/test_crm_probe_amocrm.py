@@ -13,18 +13,13 @@ import pytest
 from mockserver import MockServer
 from mockserver.crm import AmoCRM
 from mockserver.crm.amocrm import profile as amo_profile
+from tests.crm_clients import amocrm_account
 
 
 @pytest.fixture
 async def account() -> AsyncIterator[tuple[AmoCRM, httpx.AsyncClient]]:
-    async with MockServer() as server:
-        amo = server.mount(AmoCRM(subdomain="example", per_integration=10**6, per_account=10**6))
-        token = amo.issue_token("bot")
-        async with httpx.AsyncClient(
-            base_url=f"{server.url}/amocrm/example/api/v4",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client:
-            yield amo, client
+    async with amocrm_account() as opened:
+        yield opened
 
 
 @pytest.mark.parametrize(
