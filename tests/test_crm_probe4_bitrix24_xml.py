@@ -130,8 +130,8 @@ async def test_an_empty_list_is_an_empty_element(client: httpx.AsyncClient) -> N
 
 def _leaves(value: Any) -> list[str]:
     """The texts a JSON value's leaves are written as, in order: null and false empty,
-    true ``1``, an empty container empty, a character XML cannot hold U+FFFD (and a
-    carriage return read back as a line feed, as XML parsers normalise it)."""
+    true ``1``, an empty container empty, a character XML cannot hold U+FFFD (a
+    carriage return is kept: it is written as a reference, which XML parsers keep)."""
     if isinstance(value, dict) and value:
         return [text for item in value.values() for text in _leaves(item)]
     if isinstance(value, list) and value:
@@ -142,12 +142,10 @@ def _leaves(value: Any) -> list[str]:
     return [
         "".join(
             ch
-            if ch in "\t\n"
+            if ch in "\t\n\r"
             or 0x20 <= ord(ch) <= 0xD7FF
             or 0xE000 <= ord(ch) <= 0xFFFD
             or ord(ch) > 0xFFFF
-            else "\n"
-            if ch == "\r"
             else "\ufffd"
             for ch in written
         )
@@ -168,3 +166,10 @@ def test_a_deep_answer_costs_no_stack() -> None:
     for _ in range(100_000):
         deep = {"a": deep}
     assert to_xml({"result": deep}).count("<a>") == 100_000
+
+
+def test_a_carriage_return_comes_back_as_it_was() -> None:
+    # Written raw, XML readers turned "a\r\nb" into "a\nb" and "a\rb" into "a\nb".
+    root = ET.fromstring(to_xml({"result": {"TITLE": "a\r\nb\rc"}}).encode())
+    (title,) = (element.text for element in root.iter() if len(element) == 0)
+    assert title == "a\r\nb\rc"

@@ -25,7 +25,9 @@ _NUMBER_KEY: Final = re.compile(r"-?[1-9][0-9]*|0")
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ESCAPES: Final = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#039;"}
+    # A carriage return as a reference: written raw, an XML reader reads it (and CR LF)
+    # as a line feed, so "a\r\nb" came back as "a\nb".
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#039;", "\r": "&#13;"}
 )
 
 
