@@ -183,12 +183,12 @@ async def test_rate_limit_then_block() -> None:
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
     async with MockServer() as server:
         amo = server.mount(AmoCRM())
-        token = amo.issue_token("bot")
-        headers = {"Authorization": f"Bearer {token}"}
-        async with httpx.AsyncClient(
-            base_url=f"{server.url}/amocrm/example/api/v4", headers=headers
-        ) as client:
-            with freeze_time(start, real_asyncio=True) as clock:
+        with freeze_time(start, real_asyncio=True) as clock:
+            token = amo.issue_token("bot")  # on the frozen clock: it is not valid before
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(
+                base_url=f"{server.url}/amocrm/example/api/v4", headers=headers
+            ) as client:
                 statuses = [(await client.get("/leads")).status_code for _ in range(8)]
                 assert statuses == [204] * 7 + [429]
                 clock.tick(timedelta(seconds=1))
@@ -273,8 +273,8 @@ def test_cli_puts_amocrm_on_the_far_side() -> None:
 async def test_the_429_body_is_configurable(body: str, content_type: str | None) -> None:
     async with MockServer() as server:
         amo = server.mount(AmoCRM(per_integration=1, limit_body=body))
-        headers = {"Authorization": f"Bearer {amo.issue_token()}"}
         with freeze_time("2026-01-01", real_asyncio=True):
+            headers = {"Authorization": f"Bearer {amo.issue_token()}"}
             async with httpx.AsyncClient(
                 base_url=f"{server.url}/amocrm/example/api/v4", headers=headers
             ) as client:

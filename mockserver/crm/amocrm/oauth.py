@@ -21,8 +21,8 @@ base64url, HS256 here where amoCRM signs RS256) with amoCRM's claims: ``aud``
 (client id), ``jti``, ``iat``, ``nbf``, ``exp``, ``sub`` (user), ``grant_type``,
 ``account_id``, ``base_domain``, ``version``, ``scopes``, ``api_domain``, so a client
 that reads the expiry (or ``api_domain``, as aioamocrm and the official library do)
-from the token works. Expiry is judged on the profile's clock, so a test that moves
-the clock past ``exp`` gets the 401 a real account gives.
+from the token works. Validity is judged on the profile's clock, so a test that moves
+the clock past ``exp``, or back before ``nbf``, gets the 401 a real account gives.
 """
 
 from __future__ import annotations
@@ -165,7 +165,13 @@ class OAuth:
         return signing + "." + _b64(signature)
 
     def verify(self, token: str) -> dict[str, Any] | None:
-        """The claims of a token this account signed and that has not expired, else ``None``."""
+        """The claims of a token this account signed and that is valid now, else ``None``.
+
+        Valid now is what league/oauth2-server's ``BearerTokenValidator`` (which amoCRM's
+        OAuth runs) asks of lcobucci/jwt's ``LooseValidAt`` without leeway: issued at or
+        before now (``iat``), usable from ``nbf``, and not yet at ``exp``, all on the
+        server's clock. A token whose ``nbf`` or ``iat`` is still ahead (the clock set
+        back past its issue) is refused as an expired one is."""
         parts = token.split(".")
         if len(parts) != 3:
             return None
@@ -174,9 +180,12 @@ class OAuth:
         if not _same(expected, parts[2]):
             return None
         claims = claims_of(token)
-        if claims is None or not isinstance(claims.get("exp"), int):
+        if claims is None or not all(
+            isinstance(claims.get(name), int) for name in ("iat", "nbf", "exp")
+        ):
             return None
-        return claims if self._clock() < claims["exp"] else None
+        now = self._clock()
+        return claims if claims["iat"] <= now and claims["nbf"] <= now < claims["exp"] else None
 
     # --- /oauth2/access_token --------------------------------------------------------
 

@@ -4,7 +4,13 @@ each a method with a query string, run in order (a command past the 50th is not 
 answer as ``$result[cmd][field]…`` (also ``$result_total``, ``$result_next``,
 ``$result_error``, ``$result_time``); ``halt`` stops at the first error; the answer keeps
 ``result``, ``result_error``, ``result_total``, ``result_next`` and ``result_time`` keyed by
-command (an empty one is ``[]``, PHP's empty array)."""
+command (an empty one is ``[]``, PHP's empty array).
+
+The portal's own code is ``CRestProvider::methodBatch`` (the ``rest`` module's
+``classes/general/rest_provider.php``, as in ``alex-jazzman/bitrix24_source``): each command's
+method is its ``parse_url`` path, run through ``CRestServerBatchItem`` as named (so a
+``.json``/``.xml`` suffix is no format there), a command that is no string is skipped, and
+``halt`` is PHP's ``(bool)``."""
 
 from __future__ import annotations
 
@@ -105,11 +111,17 @@ def _run(
         commands = {str(index): command for index, command in enumerate(commands)}
     if not isinstance(commands, Mapping):
         raise BitrixError("", "Parameter 'cmd' must be array.")
-    halt = text(params.get("halt", "0")).lower() in ("1", "true", "y")
+    # `(bool) $arQuery['HALT']`: PHP's truth, so a form's `halt=false` halts.
+    halt = params.get("halt") not in (None, False, 0, "", "0", [], {})
     for place, (key, command) in enumerate(commands.items()):
         name = str(key)
+        if not isinstance(command, str) and place < BATCH_LIMIT:
+            continue  # `if (!is_string($call)) continue;`: counted, not run, not answered
+        # The method as written: the portal's `parse_url($call)['path']`, looked up as it
+        # is (lowercased). A format suffix is the front door's (`/rest/crm.lead.get.xml`),
+        # not a method's: `crm.lead.get.json` or `.xml` inside a batch is not found.
         method, _, query = str(command).partition("?")
-        method = method.strip().lower().removesuffix(".json")
+        method = method.strip().lower()
         try:
             if place >= BATCH_LIMIT:
                 # Past the 50th: that command's error, the first 50 run (decision,

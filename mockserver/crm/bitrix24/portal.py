@@ -381,9 +381,16 @@ class Bitrix24(Records, Events, CrmProfile):
     async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.StreamResponse:
         if self._local(record).startswith("/oauth/"):
             return self._oauth(record, request)
+        if record.method == "OPTIONS":
+            # `CRestEventHandlers::OnBeforeProlog` (the rest module's include.php): an
+            # OPTIONS under /rest/ gets the CORS headers and an empty 200, and no method
+            # runs (a browser's preflight must not create the lead it asks about).
+            return web.Response(status=200, headers=_REST_HEADERS)
         response = await self._answer(record, request)
         if wants_xml(record.path) and isinstance(response, web.Response):
-            return _as_xml(response)
+            response = _as_xml(response)
+        if response.content_type in ("application/json", "text/xml"):
+            response.headers.update(_REST_HEADERS)  # `CRestUtil::sendHeaders`, every answer
         return response
 
     async def _answer(
@@ -463,24 +470,29 @@ class Bitrix24(Records, Events, CrmProfile):
         return web.json_response(issued)
 
     def params(self, record: RecordedRequest) -> dict[str, Any]:
-        """Query and body, merged (the body wins); top-level names are case-insensitive."""
+        """Query and body, merged (the body wins); top-level names are case-insensitive.
+
+        The body is read as the portal's ``CRestUtil::getRequestData`` reads it (the
+        ``rest`` module's ``classes/general/rest_util.php``): only a POST's; as JSON only
+        when it says ``application/json`` (JSON that does not parse, or is no object or
+        list, adds nothing), a multipart form as a form, and any other body with PHP's
+        ``parse_str`` whatever its type says, so JSON sent as ``text/plain`` or as curl's
+        default form type is read as the form it then is (nothing the method can use)."""
         merged: dict[str, Any] = {}
         query = record.query
         if isinstance(query, dict):
             merged.update(query)
         body: Any = None
         content_type = record.content_type
-        if not record.body.strip():
+        if record.method != "POST" or not record.body.strip():
             body = None  # a GET, or a POST with nothing in it (whatever it says it holds)
-        elif content_type == "application/json" or (
-            record.body[:1] in (b"{", b"[") and content_type != "multipart/form-data"
-        ):
+        elif content_type == "application/json":
             body = record.json
-            if not isinstance(body, dict):
-                raise BitrixError("", "Request body must be a JSON object.")
+            if isinstance(body, list):  # `array_replace` with a list: keys 0, 1, ...
+                body = {str(index): value for index, value in enumerate(body)}
         elif content_type == "multipart/form-data":
             body = parse_php_form(_multipart_as_query(record))
-        elif record.body:
+        else:
             body = record.form if isinstance(record.form, dict) else parse_php_form(record.text)
         if isinstance(body, dict):
             merged.update(body)
@@ -517,6 +529,14 @@ class Bitrix24(Records, Events, CrmProfile):
             entity_id = result[0] if parts[2] == "add" else whole_number(text(params.get("id")))
             self.queue_event(parts[1], parts[2], str(entity_id))
         return result
+
+
+#: What ``CRestUtil::sendHeaders`` (``classes/general/rest_util.php``) puts on every answer.
+_REST_HEADERS: Final = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "origin, content-type, accept",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def _as_xml(response: web.Response) -> web.Response:
