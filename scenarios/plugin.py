@@ -653,8 +653,17 @@ def _mark_problem(mark: pytest.MarkDecorator) -> str | None:
             )
         for key in ("strict", "run"):
             if key in mark.kwargs and not isinstance(mark.kwargs[key], bool):
-                # `strict: "no"` is a non-empty text, which pytest takes as true.
-                return f"xfail: {key}: true or false; got {mark.kwargs[key]!r}"
+                # `strict: "no"` is a non-empty text, which pytest takes as true, and
+                # `strict: 0` a number it takes by its truth: only true or false say it.
+                value = mark.kwargs[key]
+                kind = (
+                    " (text, being quoted)"
+                    if isinstance(value, str)
+                    else " (a number)"
+                    if isinstance(value, int | float)
+                    else ""
+                )
+                return f"xfail: {key}: true or false; got {value!r}{kind}"
     if name == "filterwarnings":
         from _pytest.config import parse_warning_filter
 
@@ -679,31 +688,13 @@ def _mark(spec: str | Mapping[str, Any]) -> pytest.MarkDecorator:
     ((name, argument),) = spec.items()
     decorator = getattr(pytest.mark, name)
     if isinstance(argument, dict):
-        if name == "xfail":  # `strict: no` is false, as the scenario's own `strict: no` is
-            argument = {
-                key: _flag(value) if key in ("strict", "run") else value
-                for key, value in argument.items()
-            }
+        # xfail's `strict: no` is false already (the model reads it as `mock.strict: no`).
         return decorator.with_args(**argument)
     if isinstance(argument, list):
         return decorator.with_args(*argument)
     if name in ("skip", "xfail", "skipif"):
         return decorator.with_args(reason=str(argument))
     return decorator.with_args(argument)
-
-
-def _flag(value: Any) -> Any:
-    """A boolean keyword's text read as the scenario's own boolean fields read it
-    (``no``, ``false``, ``off``, ``0``, the number 0 or 1); other values are left for
-    :func:`_mark_problem`."""
-    if isinstance(value, str) or type(value) is int:
-        from pydantic import TypeAdapter, ValidationError
-
-        try:
-            return TypeAdapter(bool).validate_python(value)
-        except ValidationError:
-            return value
-    return value
 
 
 class ScenarioItem(pytest.Item):
