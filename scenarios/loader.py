@@ -7,6 +7,7 @@ import copy
 import itertools
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -117,6 +118,9 @@ class _Uses:
     used: set[str] = field(default_factory=set)
     unknown: dict[str, Place] = field(default_factory=dict)
     spaced: dict[str, Place] = field(default_factory=dict)
+    #: A parameter of null, a list or a mapping put inside text, where it was Python's
+    #: ``None``, ``[1, 2]`` or ``{'k': 1}`` (not JSON, not what the file wrote).
+    not_text: dict[str, Place] = field(default_factory=dict)
 
 
 def _substitute(value: Any, params: dict[str, Any], uses: _Uses, at: Place) -> Any:
@@ -144,6 +148,8 @@ def _substitute(value: Any, params: dict[str, Any], uses: _Uses, at: Place) -> A
                 return match.group(0)
             uses.used.add(name)
             item = as_written(params[name])  # a parameter 0123 or 1.50 as written
+            if item is None or isinstance(item, dict | list):
+                uses.not_text.setdefault(name, at)
             return item if isinstance(item, str) else str(item)
 
         return _PARAM.sub(replace, value)
@@ -233,6 +239,16 @@ def _expand(
                 for name, at in uses.unknown.items()
             ]
             break
+        if uses.not_text:
+            problems += [
+                Problem(
+                    document.where((*prefix, *at)),
+                    dotted_path((*prefix, *at)),
+                    _not_text(name, params[name]),
+                )
+                for name, at in uses.not_text.items()
+            ]
+            break
         unusable = (
             _unusable(params, uses, grid, number, seen)
             if number == 0 or not isinstance(grid, dict)
@@ -252,7 +268,7 @@ def _expand(
                 for problem in problems_from_validation(exc, document, prefix, Scenario)
             ]
             break
-        crossed = _attempt_problems(scenario)
+        crossed = _attempt_problems(scenario) + _mock_references(scenario, body)
         if crossed:
             problems += [
                 Problem(document.where((*prefix, *at)), dotted_path((*prefix, *at)), message)
@@ -265,6 +281,14 @@ def _expand(
                 stub.located(written.where((*at, index)))
         out.append(LoadedScenario(scenario, document.source, document, prefix, params))
     return out
+
+
+def _not_text(name: str, value: Any) -> str:
+    kind = "null" if value is None else "a list" if isinstance(value, list) else "a mapping"
+    return (
+        f"the parameter {name!r} is {kind} in this case, and ${{{name}}} inside text takes "
+        f"text, a number or a boolean; to keep {kind}, make the value exactly '${{{name}}}'"
+    )
 
 
 def _unusable(
@@ -356,6 +380,79 @@ def _attempt_problems(scenario: Scenario) -> list[tuple[Place, str]]:
             )
         previous = want.at
     return found
+
+
+#: What ``{mock.<name>}`` names (``scenarios.runner`` sets them): always, and with each
+#: fake CRM of ``mock.crm``.
+MOCK_KEYS: Final = ("url", "host")
+MOCK_CRM_KEYS: Final = {
+    "bitrix24": ("bitrix24",),
+    "amocrm": (
+        "amocrm",
+        "amocrm_token",
+        "amocrm_oauth",
+        "amocrm_client_id",
+        "amocrm_client_secret",
+        "amocrm_redirect_uri",
+        "amocrm_code",
+    ),
+}
+_CRM_NAMES: Final = {"bitrix24": "Bitrix24", "amocrm": "amoCRM"}
+
+
+def _mock_references(scenario: Scenario, body: dict[str, Any]) -> list[tuple[Place, str]]:
+    """``{mock.<name>}`` in the flow that the run would not have: a fake CRM's URL with
+    no ``mock.crm`` for it, or a misspelt name. Either rendered as nothing (rule B3), and
+    the run failed later, naming the URL left (``/crm.lead.add.json``), not the cause."""
+    import difflib
+
+    from webhook_core.template import references
+
+    mounted = {name for name in MOCK_CRM_KEYS if getattr(scenario.mock.crm, name) is not None}
+    known = [*MOCK_KEYS, *(key for name in sorted(mounted) for key in MOCK_CRM_KEYS[name])]
+    found: list[tuple[Place, str]] = []
+    for text, at in _texts(body.get("flow"), ("flow",)):
+        if "mock" not in text:
+            continue
+        try:
+            refs = references(text)
+        except ValueError:  # the implementation under test judges a template (rule A4)
+            continue
+        for ref in refs:
+            if ref.path[0] != "mock" or len(ref.path) < 2 or ref.path[1] in known:
+                continue
+            key = ref.path[1]
+            crm = next((name for name, keys in MOCK_CRM_KEYS.items() if key in keys), None)
+            if crm is not None:
+                message = (
+                    f"{{mock.{key}}} is the fake {_CRM_NAMES[crm]}'s, and this scenario has "
+                    f"none: add mock: {{crm: {{{crm}: {{}}}}}}"
+                )
+            else:
+                close = difflib.get_close_matches(
+                    key, [*MOCK_KEYS, *MOCK_CRM_KEYS["amocrm"], "bitrix24"], n=1
+                )
+                hint = f"did you mean {{mock.{close[0]}}}? " if close else ""
+                message = (
+                    f"{{mock.{key}}} is not the harness's; {hint}this scenario has "
+                    + ", ".join(f"{{mock.{name}}}" for name in known)
+                )
+            found.append((at, message))
+            break
+    return found
+
+
+def _texts(value: Any, at: Place) -> Iterator[tuple[str, Place]]:
+    """Every text in ``value`` and its place, without recursion."""
+    stack: list[tuple[Any, Place]] = [(value, at)]
+    while stack:
+        item, place = stack.pop()
+        if isinstance(item, str):
+            yield item, place
+        elif isinstance(item, dict):
+            stack.extend((v, (*place, k)) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((v, (*place, i)) for i, v in reversed(list(enumerate(item))))
 
 
 #: Keys people put in the wrong place, and where they go.

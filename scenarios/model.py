@@ -44,6 +44,7 @@ from mockserver.models import (
 )
 from mockserver.wording import NULL_TEXT as NULL_TEXT_EXPECTED
 from mockserver.written import (
+    YamlWord,
     as_written,
     crm_fault_texts,
     pattern_texts,
@@ -156,16 +157,26 @@ Text = Annotated[
 ]
 
 
+#: Digits YAML 1.1 reads as another number (``010`` octal, ``+3``), which the loader keeps
+#: as text; ``2`` itself is text only when quoted.
+_YAML_DIGITS: Final = re.compile(r"[-+]?[0-9]{1,18}")
+_CANONICAL: Final = re.compile(r"0|-?[1-9][0-9]*")
+
+
 def _whole(value: Any) -> Any:
     if isinstance(value, bool):  # pydantic would read true as 1
         raise ValueError(f"a whole number; got {str(value).lower()}")
+    if isinstance(value, str) and _YAML_DIGITS.fullmatch(value) and not _CANONICAL.fullmatch(value):
+        return int(value)  # a plain `count: 010` is ten (decimal), `+3` three
     return value
 
 
-#: A whole number, where true or false is a mistake rather than 1 or 0.
-Whole = Annotated[int, BeforeValidator(_whole)]
+#: A whole number given as one, as a stub's are (:data:`mockserver.models.WholeNumber`):
+#: pydantic's lax mode read ``"2"`` (quoted: text) and ``2.0`` as 2, silently. A plain
+#: ``010`` or ``+3`` is read as decimal, as before (docs/scenarios.md).
+Whole = Annotated[WholeNumber, BeforeValidator(_whole)]
 #: A whole number of at least 0.
-Count = Annotated[int, Field(ge=0), BeforeValidator(_whole)]
+Count = Annotated[WholeNumber, Field(ge=0), BeforeValidator(_whole)]
 
 
 def _optional_text(value: Any) -> Any:
@@ -302,6 +313,16 @@ class Block(_Model):
     @model_validator(mode="after")
     def _one(self) -> Block:
         given = [name for name in ("webhook", "message", "set") if name in self.model_fields_set]
+        empty = [name for name in given if getattr(self, name) is None]
+        if len(given) == 1 and empty:
+            # `- webhook:` with nothing after it was a block that did nothing, silently.
+            (name,) = empty
+            what = {
+                "webhook": "a mapping (url:, method:, ...) indented under it",
+                "set": "a mapping {name: ..., value: ...}",
+                "message": "text ('' for an empty message)",
+            }[name]
+            raise ValueError(f"{name}: {what}; got null, which would make a block doing nothing")
         if len(given) != 1:
             raise ValueError(
                 f"a block is exactly one of webhook, message, set; got {', '.join(given) or 'none'}"
@@ -485,13 +506,26 @@ class CrmSpec(_Model):
     bitrix24: Bitrix24Spec | None = None
     amocrm: AmoCRMSpec | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null(cls, data: Any) -> Any:
+        # `bitrix24:` with nothing after it mounted no portal at all, silently.
+        if isinstance(data, dict):
+            for name in ("bitrix24", "amocrm"):
+                if name in data and data[name] is None:
+                    raise ValueError(
+                        f"{name}: a mapping of its settings, {{}} for the defaults; got null, "
+                        f"which would mount no fake {name}"
+                    )
+        return data
+
 
 class MockSpec(_Model):
     """The far side: stubs (the mock server's own model) and fake CRMs."""
 
     stubs: list[Stub] = Field(default_factory=list)
     crm: CrmSpec = Field(default_factory=CrmSpec)
-    strict: bool = Field(default=True, description="fail on unmatched requests and unused stubs")
+    strict: Flag = Field(default=True, description="fail on unmatched requests and unused stubs")
 
     @field_validator("stubs", mode="before")
     @classmethod
@@ -522,7 +556,7 @@ class AttemptExpectation(_Model):
 
     at: Duration
     status: Whole | None = None
-    ok: bool | None = None
+    ok: Flag | None = None
     error: OptionalText | list[Text] = Field(
         default=None,
         description="the failure kind (status, timeout, connect, disconnect, protocol, "
@@ -551,6 +585,21 @@ class RecordsExpectation(_Model):
         default=None, description="each record's fields by dotted path (PHONE.0.VALUE)"
     )
 
+    @model_validator(mode="after")
+    def _checks_something(self) -> RecordsExpectation:
+        # `leads: {}` and `leads: {records: []}` checked nothing, "there are none" not.
+        if self.count is None and not self.records:
+            raise ValueError(
+                "count or records (not empty): "
+                + (
+                    "an empty records list without count checks nothing; to say there "
+                    "are none, write count: 0"
+                    if self.records == []
+                    else "an empty mapping checks nothing (count: 1, records: [...])"
+                )
+            )
+        return self
+
 
 class ConfigurationErrorExpectation(_Model):
     """Rule A4: the setting the implementation refused (a path like ``params[1].name``) and,
@@ -566,7 +615,7 @@ class Expect(_Model):
     state: Literal["finished", "paused", "waiting"] = "finished"
     error: Matcher | None = Field(default=None, description="the paused flow's last error")
     requests: list[RequestExpectation] | None = None
-    in_order: bool = True
+    in_order: Flag = True
     requests_total: Count | None = None
     messages: list[Matcher] | None = None
     variables: dict[str, Matcher] = Field(default_factory=dict)
@@ -577,14 +626,28 @@ class Expect(_Model):
     configuration_error: ConfigurationErrorExpectation | None = Field(
         default=None, description="the flow paused on this configuration error (rule A4)"
     )
-    crm: dict[Literal["bitrix24", "amocrm"], dict[str, RecordsExpectation]] = Field(
-        default_factory=dict, description="records the fake CRMs hold after the run"
-    )
+    crm: dict[
+        Literal["bitrix24", "amocrm"],
+        Annotated[dict[str, RecordsExpectation], Field(min_length=1)],
+    ] = Field(default_factory=dict, description="records the fake CRMs hold after the run")
 
     @field_validator("error", mode="before")
     @classmethod
     def _error_text(cls, value: Any) -> Any:
         return text_matcher(value)
+
+    @field_validator("requests")
+    @classmethod
+    def _some_requests(
+        cls, value: list[RequestExpectation] | None
+    ) -> list[RequestExpectation] | None:
+        # An empty list checked nothing: "no request arrived" was not what ran.
+        if value == []:
+            raise ValueError(
+                "a list of at least 1 request pattern (an empty list checks nothing); "
+                "to say that no request arrived, write requests_total: 0"
+            )
+        return value
 
     @field_validator("messages", mode="before")
     @classmethod
@@ -613,7 +676,7 @@ class When(_Model):
     over_limit: OverLimit | None = Field(
         default=None, description="rule D3's choice for a body over 1 MiB"
     )
-    renders: bool | None = Field(
+    renders: Flag | None = Field(
         default=None, description="whether it renders messages and set values itself"
     )
 
@@ -707,6 +770,16 @@ class Scenario(_Model):
             )
         return value
 
+    @field_validator("marks", mode="before")
+    @classmethod
+    def _xfail_flags(cls, value: Any) -> Any:
+        # xfail's strict and run are booleans, read as the scenario's own are: a plain
+        # `no`/`off` is YAML 1.1's false (the plugin refuses text, quoted `"no"`, and
+        # numbers, which pytest would take as true or false by their truth).
+        if not isinstance(value, list):
+            return value
+        return [_xfail_flag_words(mark) for mark in value]
+
     @field_validator("marks")
     @classmethod
     def _marks(cls, value: list[str | dict[str, JsonValue]]) -> list[str | dict[str, JsonValue]]:
@@ -796,6 +869,56 @@ class Scenario(_Model):
         if problems:
             raise ValueError("; and ".join(problems))
         return value
+
+
+def _word_flag(value: Any) -> Any:
+    """A plain ``no``/``off`` as YAML 1.1's boolean; anything else as it is."""
+    if isinstance(value, YamlWord) and (flag := value.flag()) is not None:
+        return flag
+    return value
+
+
+#: The keywords of a mark that are booleans (``condition`` is one, or Python as text).
+_FLAG_KEYWORDS: Final = {"xfail": ("strict", "run", "condition"), "skipif": ("condition",)}
+
+
+def _xfail_flag_words(mark: Any) -> Any:
+    """A mark with YAML 1.1's plain words as the booleans they are where a boolean goes
+    (``{xfail: {strict: no}}``, ``{skipif: {condition: off, reason: r}}``); a reason that
+    is a boolean or null is refused: pytest would skip or xfail always, the reason being
+    ``False``."""
+    if not (isinstance(mark, dict) and len(mark) == 1):
+        return mark
+    ((name, argument),) = mark.items()
+    if name not in ("skip", "skipif", "xfail"):
+        return mark
+    if isinstance(argument, dict):
+        flags = _FLAG_KEYWORDS.get(name, ())
+        return {
+            name: {
+                key: _word_flag(item) if key in flags else item for key, item in argument.items()
+            }
+        }
+    if isinstance(argument, list):
+        return {name: [_word_flag(item) for item in argument]} if name != "skip" else mark
+    flag = _word_flag(argument)
+    if flag is None:
+        raise ValueError(
+            f"{{{name}: null}}: the reason is text ({{{name}: why}}); null was the reason 'None'"
+        )
+    if isinstance(flag, bool):
+        written = as_written(argument)
+        condition = (
+            f"; for a condition write {{{name}: {{condition: {written}, reason: ...}}}}"
+            if name != "skip"
+            else ""
+        )
+        raise ValueError(
+            f"{{{name}: {written}}}: the argument is the reason, so this would "
+            f"{'xfail' if name == 'xfail' else 'skip'} the scenario always; give a reason "
+            f"as text ({{{name}: why}}){condition}"
+        )
+    return mark
 
 
 def _not_finite(value: Any) -> tuple[float, str] | None:

@@ -93,18 +93,31 @@ def _time(answer: Mapping[str, Any], key: str) -> datetime | None:
 
 
 def _request(answer: Mapping[str, Any]) -> RequestSnapshot | None:
+    """The request as sent: text where text goes. ``str()`` made a ``null`` body "None",
+    a header value of 5 "5" and a body object its Python repr, in the failure report."""
     request = answer.get("request")
     if request is None:
         return None
-    try:
-        return RequestSnapshot(
-            str(request["method"]),
-            str(request["url"]),
-            [(str(name), str(value)) for name, value in request.get("headers", [])],
-            str(request.get("body", "")),
+    expected = (
+        "request: expected an object with method and url (text), headers (a list of "
+        "[name, value] texts) and body (text)"
+    )
+    if not isinstance(request, Mapping):
+        raise _problem(answer, expected)
+    method, url = request.get("method"), request.get("url")
+    headers, body = request.get("headers", []), request.get("body", "")
+    if (
+        not isinstance(method, str)
+        or not isinstance(url, str)
+        or not isinstance(body, str)
+        or not isinstance(headers, list)
+        or not all(
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+            for pair in headers
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _problem(answer, f"request: {exc!r}") from None
+    ):
+        raise _problem(answer, expected)
+    return RequestSnapshot(method, url, [(name, value) for name, value in headers], body)
 
 
 def _configuration(answer: Mapping[str, Any]) -> ConfigurationProblem | None:

@@ -11,7 +11,7 @@ scenario's reports are plain data, so a worker packs each one with
 pytest's own hook turns it back into a report: the report the controller's
 hooks see is the one they would have seen without packing.
 
-The plugin (``ReportPacking`` in :mod:`scenarios.plugin`) does this through
+The plugin (``ReportPacking`` in :mod:`scenarios.plugin_reports`) does this through
 pytest's public hooks ``pytest_report_to_serializable`` and
 ``pytest_report_from_serializable``, which exist for exactly this. A worker
 packs only when the controller asked it to with the same marshal format (a

@@ -41,7 +41,9 @@ def test_one_scenarios_page_data_is_bounded(env: pytest.Pytester) -> None:
 def test_a_runs_page_data_is_bounded_and_names_every_scenario(env: pytest.Pytester) -> None:
     # The limit made small in the run's own process: past it, a scenario keeps its name,
     # place, rules, outcome and failures, not its requests and attempts.
-    env.makeconftest("from scenarios import plugin\nplugin.HTML_TOTAL_LIMIT = 20_000\n")
+    env.makeconftest(
+        "from scenarios import plugin_reports\nplugin_reports.HTML_TOTAL_LIMIT = 20_000\n"
+    )
     cases = "\n".join(f"  - name: s{n}\n    flow: [{{message: '{'y' * 3000}'}}]" for n in range(30))
     env.makefile(".scenario.yaml", many=f"scenarios:\n{cases}\n")
     result = env.runpytest_subprocess("--scenario-html", "run.html", "-p", "no:cacheprovider")

@@ -10,6 +10,13 @@ from pathlib import Path
 
 import pytest
 
+# Loaded before any test: a pytester test that first imported them (PyYAML, the models)
+# had them dropped from sys.modules at its teardown. Imported again, PyYAML met libyaml's C
+# module of the first import, whose nodes got no tag, and the models' classes were no
+# longer the ones pickle finds by name: these tests failed, or not, by the order they ran.
+import yaml  # noqa: F401
+
+import scenarios.loader  # noqa: F401
 from scenarios.sharing import ParsedFile, Share, parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
