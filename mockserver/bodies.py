@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from .codings import Decoder, decoder_for
 
 __all__ = ["BodyRead", "body_at_hand", "read_body"]
 
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# multidict's case-insensitive string: a lookup by it does not lower-case the name first
+_CONTENT_ENCODING: str = hdrs.CONTENT_ENCODING
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +40,7 @@ def body_at_hand(request: web.BaseRequest, *, limit: int) -> BodyRead | None:
     """The body when it all came with the headers (or there is none), without waiting;
     ``None`` when more is to come (then :func:`read_body` reads it)."""
     payload = request.content
-    if not payload.is_eof() or "Content-Encoding" in request.headers:
+    if not payload.is_eof() or _CONTENT_ENCODING in request.headers:
         return None  # a coded body is decoded in steps, by read_body
     body = payload.read_nowait()
     if len(body) > limit:
