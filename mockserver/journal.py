@@ -256,9 +256,11 @@ class RecordedRequest:
     @_lazy
     def json(self) -> Any:
         """The body parsed as JSON, or ``MISSING`` when it is not JSON."""
-        if not self.body or self.truncated:
+        body = self.body
+        length = self.body_length  # ``truncated``, inline: the hot path reads this view
+        if not body or (length is not None and length > len(body)):
             return MISSING
-        return loads_body(self.body)
+        return loads_body(body)
 
     @_lazy
     def content_type(self) -> str:
@@ -467,13 +469,13 @@ class Journal:
         self._byte_limit = sys.maxsize if max_bytes is None else max_bytes
         self._entries: deque[RecordedRequest] = deque(maxlen=cap)
         self._seq = itertools.count(1)
+        #: The next request's number: the counter's own ``__next__`` (a C call; a method
+        #: calling ``next`` cost a Python frame a request).
+        self.next_seq: Callable[[], int] = self._seq.__next__
         self._lock = threading.Lock()
         self.dropped = 0
         #: How many bytes the entries now hold (by :attr:`RecordedRequest.size`).
         self.bytes = 0
-
-    def next_seq(self) -> int:
-        return next(self._seq)
 
     def stored(self, entry: RecordedRequest) -> RecordedRequest:
         """``entry`` as the journal keeps it: a body over ``body_cap`` cut, with the whole
@@ -534,6 +536,7 @@ class Journal:
             self._entries.clear()
             self.bytes = 0
             self._seq = itertools.count(1)
+            self.next_seq = self._seq.__next__
             self.dropped = 0
 
     def __len__(self) -> int:
