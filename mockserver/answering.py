@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from .bodies import BodyRead, body_at_hand, read_body
@@ -38,6 +38,10 @@ _MAX_ERRORS = 100  # errors kept for check(); more are counted
 #: A response, or a coroutine giving one (a request that has to wait).
 Answering = web.StreamResponse | Awaitable[web.StreamResponse]
 _NOSNIFF = {"X-Content-Type-Options": "nosniff"}
+_UTC = timezone.utc
+# multidict's own case-insensitive strings: a lookup by one does not lower-case the name
+_TRANSFER_ENCODING: str = hdrs.TRANSFER_ENCODING
+_CONTENT_ENCODING: str = hdrs.CONTENT_ENCODING
 
 
 def framing_problem(version: tuple[int, int], values: list[str]) -> tuple[int, str] | None:
@@ -116,7 +120,7 @@ class Responder:
             query.partition("#")[0],
             request.headers.items(),
             read.body,
-            datetime.now(timezone.utc),
+            datetime.now(_UTC),
         )
         # The parsed views of a large body go once it is answered; the journal keeps bytes.
         try:
@@ -125,7 +129,8 @@ class Responder:
             record.forget_views()
             raise
         if type(answer) is web.Response or isinstance(answer, web.StreamResponse):
-            record.forget_views()
+            if record.body and not record.views_size:  # forget_views' own test, inline
+                record.forget_views()
             return answer
         return self._forgetting(answer, record)
 
@@ -151,8 +156,9 @@ class Responder:
             response = web.Response(status=read.status or 400, text=read.note or "")
             response.force_close()  # the rest of the body was never read
             return response
-        if "Transfer-Encoding" in request.headers and (
-            refusal := framing_problem(request.version, request.headers.getall("Transfer-Encoding"))
+        request_headers = request.headers
+        if _TRANSFER_ENCODING in request_headers and (
+            refusal := framing_problem(request.version, request_headers.getall(_TRANSFER_ENCODING))
         ):
             record.status, record.note = refusal
             self.journal.add(record)
@@ -160,8 +166,8 @@ class Responder:
             response = web.Response(status=refusal[0], text=refusal[1], headers=_NOSNIFF)
             response.force_close()  # framing the server cannot vouch for: no next request
             return response
-        if "Content-Encoding" in request.headers and (
-            problem := coding_problem(request.headers.getall("Content-Encoding"))
+        if _CONTENT_ENCODING in request_headers and (
+            problem := coding_problem(request_headers.getall(_CONTENT_ENCODING))
         ):
             record.status = 415
             record.note = problem
@@ -208,7 +214,8 @@ class Responder:
         # A fault on the connection sends no status line at all.
         record.status = None if fault and fault.type in CONNECTION_FAULTS else definition.status
         self.journal.add(record)
-        self._log(record)
+        if self.log is not None:
+            self._log(record)
         if definition.delay_ms or fault is not None:
             return self._later(request, definition, content, headers, record.seq)
         return web.Response(status=definition.status, body=content, headers=headers)

@@ -44,6 +44,9 @@ _PER_ITEM: Final = 72
 _ITEM_BYTES: Final = b"{[,:&="
 _KEPT_BODY: Final = _VIEWS_KEPT_UP_TO // 2
 
+_flat = itertools.chain.from_iterable
+_new = object.__new__
+
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -197,14 +200,22 @@ class RecordedRequest:
                 views = 2 * length + _PER_ITEM * (length - len(body.translate(None, _ITEM_BYTES)))
                 if views > _VIEWS_KEPT_UP_TO:
                     views = 0
-            size += views
-            for name, value in pairs:  # a loop, not all(...): this is the hot path
-                if not value.isascii():
-                    break
-                size += len(name) + len(value)
-            else:
-                made = cls(seq, method, path, query_string, pairs, body, received_at)
-                made.size = size  # counted on the way (see size)
+            # Names and values in one string: one test in C whether all are ASCII, and
+            # their length (a loop over the pairs cost three times as much).
+            joined = "".join(_flat(pairs))
+            if joined.isascii():
+                # Made without __init__: the fields not set here read their defaults
+                # from the class (a test keeps this equal to the dataclass's own).
+                made = _new(cls)
+                made.seq = seq
+                made.method = method
+                made.path = path
+                made.query_string = query_string
+                made.raw_headers = pairs
+                made.body = body
+                made.received_at = received_at
+                made.path_params = NO_PARAMS
+                made.size = size + views + len(joined)  # counted on the way (see size)
                 made.views_size = views
                 return made
         undecodable: list[str] = []
@@ -245,9 +256,11 @@ class RecordedRequest:
     @_lazy
     def json(self) -> Any:
         """The body parsed as JSON, or ``MISSING`` when it is not JSON."""
-        if not self.body or self.truncated:
+        body = self.body
+        length = self.body_length  # ``truncated``, inline: the hot path reads this view
+        if not body or (length is not None and length > len(body)):
             return MISSING
-        return loads_body(self.body)
+        return loads_body(body)
 
     @_lazy
     def content_type(self) -> str:
@@ -361,7 +374,8 @@ class RecordedRequest:
 
 
 def _json_view(request: RecordedRequest) -> Any:
-    return None if request.json is MISSING else request.json
+    value = request.json
+    return None if value is MISSING else value
 
 
 def _form_view(request: RecordedRequest) -> Any:
@@ -455,13 +469,13 @@ class Journal:
         self._byte_limit = sys.maxsize if max_bytes is None else max_bytes
         self._entries: deque[RecordedRequest] = deque(maxlen=cap)
         self._seq = itertools.count(1)
+        #: The next request's number: the counter's own ``__next__`` (a C call; a method
+        #: calling ``next`` cost a Python frame a request).
+        self.next_seq: Callable[[], int] = self._seq.__next__
         self._lock = threading.Lock()
         self.dropped = 0
         #: How many bytes the entries now hold (by :attr:`RecordedRequest.size`).
         self.bytes = 0
-
-    def next_seq(self) -> int:
-        return next(self._seq)
 
     def stored(self, entry: RecordedRequest) -> RecordedRequest:
         """``entry`` as the journal keeps it: a body over ``body_cap`` cut, with the whole
@@ -484,7 +498,9 @@ class Journal:
             entry = self.stored(entry)
         size = entry.size
         entries = self._entries
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: its __exit__ call cost twice the lock itself
+        try:
             if len(entries) == self._count_limit:
                 # The deque's maxlen drops the oldest as this one goes in: count it out.
                 total = self.bytes + size - entries[0].size
@@ -495,6 +511,8 @@ class Journal:
             if total > self._byte_limit:
                 total = self._trim(total)
             self.bytes = total
+        finally:
+            lock.release()
         return entry
 
     def _trim(self, total: int) -> int:
@@ -518,6 +536,7 @@ class Journal:
             self._entries.clear()
             self.bytes = 0
             self._seq = itertools.count(1)
+            self.next_seq = self._seq.__next__
             self.dropped = 0
 
     def __len__(self) -> int:

@@ -37,6 +37,7 @@ def _finite(text: str) -> float:
 # answer ever writes NaN). The module's own reading of everything else is kept.
 _DECODER: Final = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 _WHITESPACE: Final = " \t\n\r"  # JSON's whitespace, as json.decoder.WHITESPACE matches it
+_SCAN: Any = _DECODER.scan_once  # type: ignore[attr-defined]  # raw_decode calls it
 
 
 def loads_body(body: bytes) -> Any:
@@ -44,10 +45,11 @@ def loads_body(body: bytes) -> Any:
     for the json module to read, or holds NaN, an infinity or a number beyond a float)."""
     try:
         text = body.decode("utf-8").lstrip(_WHITESPACE)
-        value, end = _DECODER.raw_decode(text)
+        # The C scanner itself, not ``raw_decode`` (a Python call around it).
+        value, end = _SCAN(text, 0)
         if end == len(text) or not text[end:].strip(_WHITESPACE):
             return value
-    except ValueError:  # also UnicodeDecodeError: the module's path below decides
+    except (ValueError, StopIteration):  # also UnicodeDecodeError: the module decides
         pass
     except RecursionError:
         return MISSING
