@@ -44,6 +44,7 @@ MAX_FILE_BYTES: Final = 10 * 1024 * 1024
 _FIELD_PART: Final = re.compile(r"(\w+)|\[(\d+)\]")
 #: The tags a mapping or list has when none is written.
 _PLAIN: Final = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_VALUE: Final = "tag:yaml.org,2002:value"
 
 
 class ActionFileError(ConfigurationError):
@@ -337,6 +338,10 @@ class _Walker:
             return [self.walk(item, (*place, index)) for index, item in enumerate(node.value)]
         if node.style in ("'", '"', "|", ">") or node.tag == "tag:yaml.org,2002:str":
             return Scalar(node.value, node.value, exact=True)
+        if node.tag == _VALUE and node.value == "=":
+            # YAML 1.1 gives a plain `=` the value tag by its look, which no safe
+            # constructor builds: it is the text "=" (Hypothesis found it).
+            return Scalar(node.value, node.value, exact=False)
         try:
             value = self.constructor.construct_object(node, deep=True)
         except ValueError:  # an integer of 4 300 digits or more: its text
