@@ -30,6 +30,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
 from aiohttp.http_parser import HttpRequestParser
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler
+from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = ["PipelineServer", "default_max_connections", "listen_backlog", "refused_status"]
 
@@ -55,6 +56,42 @@ def _declined_upgrade(message: Any) -> bool:
     return bool(message.upgrade) and not (offered.isascii() and offered.lower() == "websocket")
 
 
+#: The most bytes kept to find the request after a chunked body: its request line and
+#: first header come within a read and a request's headers of the body's end.
+_SINCE_LIMIT = 2 * 1024 * 1024
+
+
+def _may_be_a_trailer(exc: BaseException) -> bool:
+    """A refusal a trailer added to the next request's headers can cause."""
+    message = getattr(exc, "message", "")
+    return isinstance(exc, BadHttpMessage) and (
+        message.startswith("Duplicate '") or message == "Too many headers received"
+    )
+
+
+def _unleaked(message: Any, since: bytes) -> Any:
+    """``message`` without the header the C parser carried over from a chunked body's
+    trailer, found by what follows its request line in ``since``; ``None`` when that
+    cannot be told."""
+    raw = message.raw_headers
+    if not raw:
+        return message
+    version = message.version
+    line = b"%s %s HTTP/%d.%d\r\n" % (
+        message.method.encode("ascii", "replace"),
+        message.path.encode("utf-8", "surrogateescape"),
+        version.major,
+        version.minor,
+    )
+    if since.find(line + raw[0][0] + b":") >= 0:
+        return message  # its first header is its own
+    follows = raw[1][0] + b":" if len(raw) > 1 else b"\r\n"
+    if since.find(line + follows) < 0:
+        return None
+    headers = CIMultiDictProxy(CIMultiDict(list(message.headers.items())[1:]))
+    return message._replace(headers=headers, raw_headers=raw[1:])
+
+
 class _OneAtATime:
     """A request parser that never loses a request it parsed to a later parse error, nor
     the requests pipelined after an upgrade offer it declines.
@@ -72,7 +109,18 @@ class _OneAtATime:
     close``), so the client knows at once that the requests after it were not read.
     """
 
-    __slots__ = ("_body", "_error", "_handler", "_held", "_lines", "_parser", "_window")
+    __slots__ = (
+        "_body",
+        "_chunked",
+        "_closed",
+        "_error",
+        "_handler",
+        "_held",
+        "_lines",
+        "_parser",
+        "_since",
+        "_window",
+    )
 
     def __init__(self, parser: Any, handler: _Handler) -> None:
         self._parser = parser
@@ -82,8 +130,93 @@ class _OneAtATime:
         self._lines = 0  # lines still to feed one at a time (the headers of an offer)
         self._body = 0  # bytes of an upgrade offer's body still to feed as one piece
         self._window = handler.max_headers + 2  # the most lines a request's headers take
+        self._chunked: Any = None  # the body of a chunked request not yet read to its end
+        self._since: bytes | None = None  # read since a chunked body ended (see _after)
+        self._closed = False  # nothing more is read (see _close_after)
 
     def feed_data(self, data: bytes) -> tuple[Any, bool, bytes]:
+        if self._closed:
+            return (), False, b""
+        if self._chunked is not None or self._since is not None:
+            return self._watched(data)
+        result = self._feed(data)
+        for message, _ in result[0]:  # a loop, not any(...): this is the hot path
+            if message.chunked:
+                return self._after(data, result)
+        return result
+
+    def _watched(self, data: bytes) -> tuple[Any, bool, bytes]:
+        """A read while a chunked body is read, or just after: see :meth:`_after`."""
+        try:
+            result = self._feed(data)
+        except HttpProcessingError as exc:
+            chunked = self._chunked
+            ended = self._since is not None or (chunked is not None and chunked.is_eof())
+            if ended and _may_be_a_trailer(exc):
+                return self._close_after(None)
+            raise
+        return self._after(data, result)
+
+    def _after(self, data: bytes, result: tuple[Any, bool, bytes]) -> tuple[Any, bool, bytes]:
+        """The requests of a read that holds (the rest of) a chunked request, or what
+        follows one.
+
+        aiohttp's C parser leaves the last trailer field of a chunked body pending and
+        adds it to the next request's headers: ``X-Trailer: t`` sent after one
+        request's body was journaled, matched and answered as the first header of the
+        next request on the connection (a trailer ``Host`` made that one a 400). The
+        parser's state cannot be read or reset from Python, so the first request after
+        a chunked body is checked against the bytes read since that body ended: when
+        its request line is followed by its second header, not its first, the first
+        came from the trailer and is dropped. When neither can be found (or the next
+        request is refused in a way a trailer causes: a header given twice), the
+        chunked request is answered with ``Connection: close`` and nothing after it is
+        read. Trailers themselves are never kept (docs/hardening.md).
+        """
+        messages, upgraded, tail = result
+        chunked, since = self._chunked, self._since
+        if chunked is not None and chunked.is_eof():  # the body ended in this read
+            chunked, since = None, data
+        elif since is not None:
+            since += data
+        kept: list[Any] = []
+        for message, payload in messages:
+            if since is not None:  # the first request after a chunked body
+                message = _unleaked(message, since)
+                if message is None:
+                    return self._close_after(kept)
+                since = None
+            kept.append((message, payload))
+            if message.chunked:
+                chunked, since = (None, data) if payload.is_eof() else (payload, None)
+        self._chunked, self._since = chunked, since
+        if since is not None:
+            error = self._error
+            if (error is not None and _may_be_a_trailer(error)) or len(since) > _SINCE_LIMIT:
+                return self._close_after(kept)
+        return kept, upgraded, tail
+
+    def _close_after(self, kept: list[Any] | None) -> tuple[Any, bool, bytes]:
+        """Answer the chunked request (the last of ``kept``, or one returned before)
+        with ``Connection: close``, and read nothing after it."""
+        self._closed = True
+        self._chunked, self._since, self._error, self._held = None, None, None, b""
+        if kept:
+            message, payload = kept[-1]
+            kept[-1] = (message._replace(should_close=True), payload)
+            return kept, False, b""
+        handler = self._handler
+        request = handler._current_request
+        if request is None:  # it was answered: nothing is left to send
+            handler.force_close()
+            return (), False, b""
+        if "keep_alive" not in request._cache:
+            # The request being answered: its answer says ``Connection: close``.
+            request._message = request._message._replace(should_close=True)
+        handler.close()  # close once the answer is sent
+        return (), False, b""
+
+    def _feed(self, data: bytes) -> tuple[Any, bool, bytes]:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
