@@ -26,15 +26,15 @@ import pytest
 
 from .clock import DEFAULT_CLOCK
 from .errors import Problem, ScenarioError, ScenarioFailed, ScenarioFileError
-from .plugin_harness import _HARNESS, Harness, harness
+from .plugin_harness import HARNESS_KEY, Harness, harness
 from .plugin_options import (
-    _check_implementation_options,
-    _check_ini,
-    _check_path_options,
-    _shard,
-    _share,
-    _wanted_rules,
     add_options,
+    check_implementation_options,
+    check_ini,
+    check_path_options,
+    shard_of,
+    share_of,
+    wanted_rules,
 )
 from .plugin_reports import HTML_TOTAL_LIMIT, ConformanceReport, HtmlReport, ReportPacking
 
@@ -68,15 +68,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _check_ini(config)
-    _check_path_options(config)
-    _check_implementation_options(config)
-    _wanted_rules(config)  # a wrong --rule stops the run before collection
+    check_ini(config)
+    check_path_options(config)
+    check_implementation_options(config)
+    wanted_rules(config)  # a wrong --rule stops the run before collection
     if not config.getoption("help", False):
-        _shard(config)  # and a wrong --shard
+        shard_of(config)  # and a wrong --shard
     config.addinivalue_line("markers", "rule(*ids): the rules a test or scenario pins")
     config.addinivalue_line("markers", "scenario: a scenario file's item")
-    config.stash[_HARNESS] = Harness(config)
+    config.stash[HARNESS_KEY] = Harness(config)
     workerinput = getattr(config, "workerinput", None)
     from .wire import WIRE_KEY, wire_format
 
@@ -97,15 +97,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``--rule E1``: keep only what pins one of the given rules; ``--shard K/N``: one share."""
-    shard = _shard(config)
+    shard = shard_of(config)
     if shard is not None:
         k, n = shard
-        mine = [item for item in items if _share(item.nodeid, n) == k]
-        others = [item for item in items if _share(item.nodeid, n) != k]
+        mine = [item for item in items if share_of(item.nodeid, n) == k]
+        others = [item for item in items if share_of(item.nodeid, n) != k]
         if others:
             config.hook.pytest_deselected(items=others)
             items[:] = mine
-    wanted = _wanted_rules(config)
+    wanted = wanted_rules(config)
     if not wanted:
         return
     kept: list[pytest.Item] = []
@@ -231,12 +231,12 @@ def _remove_share(config: pytest.Config) -> None:
 
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     if isinstance(item, ScenarioItem) and not isinstance(nextitem, ScenarioItem):
-        item.config.stash[_HARNESS].thaw()
+        item.config.stash[HARNESS_KEY].thaw()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _remove_share(config)
-    harness = config.stash.get(_HARNESS, None)
+    harness = config.stash.get(HARNESS_KEY, None)
     if harness is not None:
         harness.close()
 
@@ -383,7 +383,7 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         from .runner import NotApplicable
 
-        harness = self.config.stash[_HARNESS]
+        harness = self.config.stash[HARNESS_KEY]
         try:
             self.result = harness.run(self.loaded)
         except NotApplicable as exc:

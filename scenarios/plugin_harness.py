@@ -11,7 +11,7 @@ import pytest
 
 from .clock import DEFAULT_CLOCK
 from .errors import ScenarioError
-from .plugin_options import _implementation_options
+from .plugin_options import implementation_options
 
 if TYPE_CHECKING:
     from mockserver import MockServer
@@ -49,7 +49,7 @@ class Harness:
         from .process import CommandImplementation
 
         if self._implementation is None:
-            command, factory = _implementation_options(self.config)  # checked at configure
+            command, factory = implementation_options(self.config)  # checked at configure
             if command:
                 self._implementation = CommandImplementation(command)
             elif factory:
@@ -134,9 +134,9 @@ class Harness:
             self._runner = None
 
 
-_HARNESS = pytest.StashKey[Harness]()
+HARNESS_KEY = pytest.StashKey[Harness]()
 
 
 def harness(config: pytest.Config) -> Harness | None:
     """The worker's harness (``None`` before configure)."""
-    return config.stash.get(_HARNESS, None)
+    return config.stash.get(HARNESS_KEY, None)

@@ -97,7 +97,7 @@ def add_options(parser: pytest.Parser) -> None:
 _BOOL_INI: Final = ("scenario_xdist_share", "scenario_gc_freeze")
 
 
-def _check_ini(config: pytest.Config) -> None:
+def check_ini(config: pytest.Config) -> None:
     for key in _BOOL_INI:
         try:
             config.getini(key)
@@ -113,7 +113,7 @@ def _check_ini(config: pytest.Config) -> None:
 _PATH_OPTIONS: Final = ("--conformance-json", "--scenario-html")
 
 
-def _check_path_options(config: pytest.Config) -> None:
+def check_path_options(config: pytest.Config) -> None:
     """A report path that moved the rootdir out of the project (so its ini file and cache
     were not used) stops the run, saying to write ``--option=PATH``."""
     args = [str(arg) for arg in config.invocation_params.args]
@@ -134,12 +134,12 @@ def _check_path_options(config: pytest.Config) -> None:
         )
 
 
-def _check_implementation_options(config: pytest.Config) -> None:
+def check_implementation_options(config: pytest.Config) -> None:
     """A wrong ``--sender``/``--sender-cmd`` stops the run at once, with one message,
     instead of failing every scenario with it."""
     if config.getoption("help", False) or config.getoption("version", False):
         return
-    command, factory = _implementation_options(config)
+    command, factory = implementation_options(config)
     if command and factory:
         raise pytest.UsageError("give --sender or --sender-cmd, not both")
     if command:
@@ -167,7 +167,7 @@ _WANTED = pytest.StashKey[frozenset[str]]()
 _MODE = pytest.StashKey[str]()
 
 
-def _wanted_rules(config: pytest.Config) -> frozenset[str]:
+def wanted_rules(config: pytest.Config) -> frozenset[str]:
     """The rules of ``--rule`` (checked once, then remembered: every report asks)."""
     known = config.stash.get(_WANTED, None)
     if known is not None:
@@ -192,7 +192,7 @@ def _wanted_rules(config: pytest.Config) -> frozenset[str]:
     return config.stash[_WANTED]
 
 
-def _shard(config: pytest.Config) -> tuple[int, int] | None:
+def shard_of(config: pytest.Config) -> tuple[int, int] | None:
     text = config.getoption("--shard")
     if text is None:
         return None
@@ -209,7 +209,7 @@ def _shard(config: pytest.Config) -> tuple[int, int] | None:
     return k, n
 
 
-def _share(nodeid: str, n: int) -> int:
+def share_of(nodeid: str, n: int) -> int:
     """Which of ``n`` shares an item falls in: by a hash of its id, so that every machine
     agrees whatever else it collected, and a new scenario does not move the others."""
     import zlib
@@ -217,7 +217,7 @@ def _share(nodeid: str, n: int) -> int:
     return zlib.crc32(nodeid.encode("utf-8")) % n + 1
 
 
-def _report_mode(config: pytest.Config) -> str:
+def report_mode(config: pytest.Config) -> str:
     known = config.stash.get(_MODE, None)
     if known is not None:
         return known
@@ -231,20 +231,20 @@ def _read_report_mode(config: pytest.Config) -> str:
         raise pytest.UsageError(
             f"scenario_conformance_report: expected auto, on or off, got {mode!r}"
         )
-    if mode == "auto" and _wanted_rules(config):
+    if mode == "auto" and wanted_rules(config):
         return "on"
     return str(mode)
 
 
-def _implementation_options(config: pytest.Config) -> tuple[str, str]:
+def implementation_options(config: pytest.Config) -> tuple[str, str]:
     """``--sender-cmd`` and ``--sender``, each from the command line or the ini file."""
     command = config.getoption("--sender-cmd") or config.getini("scenario_sender_cmd")
     factory = config.getoption("--sender") or config.getini("scenario_sender")
     return command, factory
 
 
-def _implementation_name(config: pytest.Config) -> str:
-    command, factory = _implementation_options(config)
+def implementation_name(config: pytest.Config) -> str:
+    command, factory = implementation_options(config)
     if command:
         return f"process {command!r}"
     if factory:

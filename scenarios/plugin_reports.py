@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import pytest
 
-from .plugin_harness import _HARNESS, harness
-from .plugin_options import _implementation_name, _report_mode, _wanted_rules
+from .plugin_harness import HARNESS_KEY, harness
+from .plugin_options import implementation_name, report_mode, wanted_rules
 from .summary import conformance_summary
 
 if TYPE_CHECKING:
@@ -108,7 +108,7 @@ class ConformanceReport:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if _is_scenario(item) and call.when != "setup":
-            declared = item.config.stash[_HARNESS].capabilities_once()
+            declared = item.config.stash[HARNESS_KEY].capabilities_once()
             if declared is not None:
                 report.scenario_capabilities = declared  # type: ignore[attr-defined]
         return report
@@ -122,7 +122,7 @@ class ConformanceReport:
         properties = dict(report.user_properties)
         if "rules" not in properties:
             return
-        mode = _report_mode(self.config)
+        mode = report_mode(self.config)
         if mode == "auto" and not properties.get("conformance"):
             return
         if report.when == "call" or report.outcome != "passed":
@@ -150,8 +150,8 @@ class ConformanceReport:
 
         data = conformance_data(
             self.results,
-            _implementation_name(self.config),
-            _wanted_rules(self.config),
+            implementation_name(self.config),
+            wanted_rules(self.config),
             self.capabilities,
             self.unjudged,
         )
@@ -166,12 +166,12 @@ class ConformanceReport:
             self.json_note = f"written to {target}"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.results and _report_mode(self.config) != "off":
+        if self.results and report_mode(self.config) != "off":
             terminalreporter.section("conformance report")
             lines = conformance_summary(
                 self.results,
-                _implementation_name(self.config),
-                _wanted_rules(self.config),
+                implementation_name(self.config),
+                wanted_rules(self.config),
                 self.capabilities,
                 self.unjudged,
             )
@@ -258,8 +258,8 @@ class HtmlReport:
             target = write_report(
                 self.path,
                 self.records,
-                implementation=_implementation_name(self.config),
-                selected=_wanted_rules(self.config),
+                implementation=implementation_name(self.config),
+                selected=wanted_rules(self.config),
             )
         except OSError as exc:
             self.note = f"cannot write {self.path}: {exc.strerror or exc}"
