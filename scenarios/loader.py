@@ -411,8 +411,8 @@ def _mock_references(scenario: Scenario, body: dict[str, Any]) -> list[tuple[Pla
     mounted = {name for name in MOCK_CRM_KEYS if getattr(scenario.mock.crm, name) is not None}
     known = [*MOCK_KEYS, *(key for name in sorted(mounted) for key in MOCK_CRM_KEYS[name])]
     found: list[tuple[Place, str]] = []
-    for text, at in _texts(body.get("flow"), ("flow",)):
-        if "mock" not in text:
+    for text, at in _nodes(body.get("flow"), ("flow",)):
+        if not isinstance(text, str) or "mock" not in text:
             continue
         try:
             refs = references(text)
@@ -429,9 +429,8 @@ def _mock_references(scenario: Scenario, body: dict[str, Any]) -> list[tuple[Pla
                     f"none: add mock: {{crm: {{{crm}: {{}}}}}}"
                 )
             else:
-                close = difflib.get_close_matches(
-                    key, [*MOCK_KEYS, *MOCK_CRM_KEYS["amocrm"], "bitrix24"], n=1
-                )
+                every = [*MOCK_KEYS, *itertools.chain.from_iterable(MOCK_CRM_KEYS.values())]
+                close = difflib.get_close_matches(key, every, n=1)
                 hint = f"did you mean {{mock.{close[0]}}}? " if close else ""
                 message = (
                     f"{{mock.{key}}} is not the harness's; {hint}this scenario has "
@@ -442,14 +441,14 @@ def _mock_references(scenario: Scenario, body: dict[str, Any]) -> list[tuple[Pla
     return found
 
 
-def _texts(value: Any, at: Place) -> Iterator[tuple[str, Place]]:
-    """Every text in ``value`` and its place, without recursion."""
+def _nodes(value: Any, at: Place = ()) -> Iterator[tuple[Any, Place]]:
+    """Every value in ``value`` (itself first) and its place, in the order written;
+    without recursion."""
     stack: list[tuple[Any, Place]] = [(value, at)]
     while stack:
         item, place = stack.pop()
-        if isinstance(item, str):
-            yield item, place
-        elif isinstance(item, dict):
+        yield item, place
+        if isinstance(item, dict):
             stack.extend((v, (*place, k)) for k, v in reversed(item.items()))
         elif isinstance(item, list):
             stack.extend((v, (*place, i)) for i, v in reversed(list(enumerate(item))))
@@ -581,17 +580,11 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
 
 def _paths(data: Any) -> dict[str, Place]:
     """Every path written in ``data``, as problems show it (``subscriber.phone``), and its
-    place; without recursion."""
+    place (the first written, where two read alike)."""
     found: dict[str, Place] = {}
-    stack: list[tuple[Any, Place]] = [(data, ())]
-    while stack:
-        value, at = stack.pop()
+    for _, at in _nodes(data):
         if at:
-            found[dotted_path(at)] = at
-        if isinstance(value, dict):
-            stack.extend((item, (*at, key)) for key, item in value.items())
-        elif isinstance(value, list):
-            stack.extend((item, (*at, index)) for index, item in enumerate(value))
+            found.setdefault(dotted_path(at), at)
     return found
 
 
