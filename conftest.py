@@ -1,4 +1,5 @@
-"""Project-wide test settings: Hypothesis profiles and the ``rule`` marker.
+"""Project-wide test settings: Hypothesis profiles, the ``rule`` marker and the
+``scenario_env`` fixture.
 
 ``HYPOTHESIS_PROFILE=ci`` (set by ``.ci/run``) runs the thorough profile; the
 default is fast enough to run on every save; ``deep`` is a long bug hunt, by hand.
@@ -19,6 +20,18 @@ import pytest
 pytest_plugins = ["pytester"]
 
 _profiles = pytest.StashKey[bool]()
+_ROOT = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def scenario_env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytester whose runs import this checkout's packages (also in a subprocess), with
+    the ini every run of scenario files through the real plugin wants."""
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join([str(_ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    return pytester
 
 
 def _load_hypothesis_profiles() -> None:

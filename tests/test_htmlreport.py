@@ -3,7 +3,6 @@ escaped, the attempts on a timeline that holds 0 s and 2 h 31 min 35 s; opened i
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -65,13 +64,6 @@ scenarios:
 """
 
 
-@pytest.fixture
-def env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    return pytester
-
-
 class _Page(HTMLParser):
     """What a browser would build: elements by tag, and the text."""
 
@@ -94,14 +86,14 @@ def _parse(html: str) -> _Page:
 
 
 @pytest.fixture
-def report(env: pytest.Pytester) -> Path:
-    env.makefile(".scenario.yaml", suite=SUITE)
-    result = env.runpytest_subprocess("-n", "2", "--scenario-html", "out/run.html")
+def report(scenario_env: pytest.Pytester) -> Path:
+    scenario_env.makefile(".scenario.yaml", suite=SUITE)
+    result = scenario_env.runpytest_subprocess("-n", "2", "--scenario-html", "out/run.html")
     result.assert_outcomes(passed=1, failed=2, skipped=1)
     result.stdout.fnmatch_lines(
         ["*scenario report (HTML): written to out/run.html (4 scenario(s))*"]
     )
-    return env.path / "out" / "run.html"
+    return scenario_env.path / "out" / "run.html"
 
 
 def test_one_file_from_the_controller_under_xdist(report: Path) -> None:
@@ -210,20 +202,20 @@ def test_render_escapes_data_it_is_given() -> None:
         assert value in text, value
 
 
-def test_a_report_that_cannot_be_written_fails_the_run(env: pytest.Pytester) -> None:
-    env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
-    (env.path / "blocker").write_text("")
-    result = env.runpytest_subprocess("-o", "scenario_html=blocker/run.html")
+def test_a_report_that_cannot_be_written_fails_the_run(scenario_env: pytest.Pytester) -> None:
+    scenario_env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
+    (scenario_env.path / "blocker").write_text("")
+    result = scenario_env.runpytest_subprocess("-o", "scenario_html=blocker/run.html")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines(["*scenario report (HTML): cannot write blocker/run.html*"])
 
 
-def test_no_option_no_report(env: pytest.Pytester) -> None:
-    env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
-    result = env.runpytest_subprocess()
+def test_no_option_no_report(scenario_env: pytest.Pytester) -> None:
+    scenario_env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
+    result = scenario_env.runpytest_subprocess()
     result.assert_outcomes(passed=1)
     assert "scenario report (HTML)" not in result.stdout.str()
-    assert not list(env.path.rglob("*.html"))
+    assert not list(scenario_env.path.rglob("*.html"))
 
 
 def test_the_report_in_a_browser(report: Path, tmp_path_factory: pytest.TempPathFactory) -> None:

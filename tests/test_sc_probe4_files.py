@@ -5,7 +5,6 @@ it used to crash (a duration of 400 digits) or mean something else than it said
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -134,17 +133,14 @@ BAD = [
 ]
 
 
-@pytest.fixture
-def env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    return pytester
-
-
-def test_each_bad_file_is_refused_at_its_line_without_a_traceback(env: pytest.Pytester) -> None:
+def test_each_bad_file_is_refused_at_its_line_without_a_traceback(
+    scenario_env: pytest.Pytester,
+) -> None:
     for name, body, _ in BAD:
-        Path(env.path, f"{name}.scenario.yaml").write_text(f"name: {name}\n{body}", "utf-8")
-    result = env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+        Path(scenario_env.path, f"{name}.scenario.yaml").write_text(
+            f"name: {name}\n{body}", "utf-8"
+        )
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
     out = result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert "Traceback" not in out
@@ -171,9 +167,11 @@ expect:
 """
 
 
-def test_what_the_probe_refuses_leaves_the_good_spellings_running(env: pytest.Pytester) -> None:
-    env.makefile(".scenario.yaml", good=GOOD)
-    result = env.runpytest_subprocess("-q", "-p", "no:randomly")
+def test_what_the_probe_refuses_leaves_the_good_spellings_running(
+    scenario_env: pytest.Pytester,
+) -> None:
+    scenario_env.makefile(".scenario.yaml", good=GOOD)
+    result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert "2 passed" in result.stdout.str()
 
@@ -191,11 +189,11 @@ scenarios:
 
 
 def test_a_mistake_in_defaults_is_reported_once_where_it_is_written(
-    env: pytest.Pytester,
+    scenario_env: pytest.Pytester,
 ) -> None:
     """It was reported at every scenario's first line (`- name: a`), where it is not."""
-    env.makefile(".scenario.yaml", defaults=DEFAULTS)
-    result = env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    scenario_env.makefile(".scenario.yaml", defaults=DEFAULTS)
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
     out = result.stdout.str()
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert "3 problem(s)" in out

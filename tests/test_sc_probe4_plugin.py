@@ -5,7 +5,6 @@ failed, and ``--shard ١/٢`` (Arabic-Indic digits) was read as 1/2."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    return pytester
-
-
 def test_xfail_keywords_a_scenario_cannot_mean_are_refused_at_their_line(
-    env: pytest.Pytester,
+    scenario_env: pytest.Pytester,
 ) -> None:
-    env.makefile(
+    scenario_env.makefile(
         ".scenario.yaml",
         marks="""scenarios:
   - name: raises
@@ -34,7 +26,7 @@ def test_xfail_keywords_a_scenario_cannot_mean_are_refused_at_their_line(
     flow: [{message: x}]
 """,
     )
-    result = env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
     out = result.stdout.str()
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert (
@@ -49,35 +41,35 @@ def test_xfail_keywords_a_scenario_cannot_mean_are_refused_at_their_line(
 
 
 @pytest.mark.parametrize("written", ["no", "false", "off", "No"])
-def test_xfail_strict_no_is_not_strict(env: pytest.Pytester, written: str) -> None:
-    env.makefile(
+def test_xfail_strict_no_is_not_strict(scenario_env: pytest.Pytester, written: str) -> None:
+    scenario_env.makefile(
         ".scenario.yaml",
         lenient=f"name: passes\nmarks: [{{xfail: {{strict: {written}, reason: r}}}}]\n"
         "flow: [{message: x}]\n",
     )
-    result = env.runpytest_subprocess("-q", "-p", "no:randomly")
+    result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly")
     # Not strict: a scenario that passes is XPASS, not a failure.
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     assert "1 xpassed" in result.stdout.str()
 
 
-def test_xfail_strict_true_is_strict(env: pytest.Pytester) -> None:
+def test_xfail_strict_true_is_strict(scenario_env: pytest.Pytester) -> None:
     """``strict: 1`` meant strict to pytest; it is refused now, as the scenario's own
     booleans refuse it (tests/test_sc_probe7_strict.py), and ``true`` says it."""
-    env.makefile(
+    scenario_env.makefile(
         ".scenario.yaml",
         strict="name: passes\nmarks: [{xfail: {strict: true, reason: r}}]\nflow: [{message: x}]\n",
     )
-    result = env.runpytest_subprocess("-q", "-p", "no:randomly")
+    result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     assert "[XPASS(strict)]" in result.stdout.str()
 
 
 @pytest.mark.parametrize("shard", ["\u0661/\u0662", "1/２"])
 def test_a_shard_not_written_in_ascii_digits_stops_the_run(
-    env: pytest.Pytester, shard: str
+    scenario_env: pytest.Pytester, shard: str
 ) -> None:
-    env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
-    result = env.runpytest_subprocess("-q", "-p", "no:randomly", "--shard", shard)
+    scenario_env.makefile(".scenario.yaml", one="name: one\nflow: [{message: x}]\n")
+    result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly", "--shard", shard)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--shard: expected K/N with 1 <= K <= N, such as 2/4" in result.stderr.str()

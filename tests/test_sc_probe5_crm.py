@@ -6,19 +6,11 @@ problem at its line, at collection (real files through the real plugin)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    return pytester
 
 
 def _scenario(name: str, crm: str) -> str:
@@ -84,11 +76,11 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_crm_settings_the_fake_cannot_take_are_a_problem_at_collection(
-    env: pytest.Pytester, case: str
+    scenario_env: pytest.Pytester, case: str
 ) -> None:
     crm, message = CASES[case]
-    env.makefile(".scenario.yaml", **{case: _scenario(case, crm)})
-    result = env.runpytest_subprocess("-q", "-p", "no:randomly")
+    scenario_env.makefile(".scenario.yaml", **{case: _scenario(case, crm)})
+    result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly")
     out = result.stdout.str()
     assert result.ret == pytest.ExitCode.INTERRUPTED, out  # a collection error, not a run
     assert f"{case}.scenario.yaml:" in out

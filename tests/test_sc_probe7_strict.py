@@ -12,19 +12,11 @@ line, at collection, through the real plugin."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    return pytester
 
 
 def _file(*scenarios: str) -> str:
@@ -109,11 +101,13 @@ EMPTY = [
 ]
 
 
-def test_values_read_as_something_else_are_refused_at_their_line(env: pytest.Pytester) -> None:
+def test_values_read_as_something_else_are_refused_at_their_line(
+    scenario_env: pytest.Pytester,
+) -> None:
     files = {"booleans": BOOLEANS, "numbers": NUMBERS, "empty": EMPTY}
     for stem, cases in files.items():
-        env.makefile(".scenario.yaml", **{stem: _file(*(body for body, _ in cases))})
-    env.makefile(
+        scenario_env.makefile(".scenario.yaml", **{stem: _file(*(body for body, _ in cases))})
+    scenario_env.makefile(
         ".scenario.yaml",
         # Marks are checked once the file's scenarios are read: a file of their own.
         xfail="""scenarios:
@@ -155,7 +149,7 @@ def test_values_read_as_something_else_are_refused_at_their_line(env: pytest.Pyt
     parametrize: {codes: [~, [1, 2], {k: 1}]}
 """,
     )
-    result = env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
     out = result.stdout.str()
     assert result.ret == pytest.ExitCode.INTERRUPTED, out
     assert "Traceback" not in out
@@ -217,11 +211,11 @@ def test_values_read_as_something_else_are_refused_at_their_line(env: pytest.Pyt
     assert "params.scenario.yaml:9" not in out
 
 
-def test_plain_yaml_words_are_the_booleans_they_say(env: pytest.Pytester) -> None:
+def test_plain_yaml_words_are_the_booleans_they_say(scenario_env: pytest.Pytester) -> None:
     """``strict: no`` (unquoted, YAML 1.1's false) still turns strictness off, as a stub's
     ``optional: yes`` is true: the decision of the fourth probe, kept; so does a mark's
     ``condition: no``, which was the text "no" (a NameError once pytest evaluated it)."""
-    env.makefile(
+    scenario_env.makefile(
         ".scenario.yaml",
         words="""scenarios:
   - name: not strict
@@ -239,7 +233,7 @@ def test_plain_yaml_words_are_the_booleans_they_say(env: pytest.Pytester) -> Non
     marks: [{skipif: {condition: no, reason: said no}}, {xfail: {condition: off, reason: r}}]
 """,
     )
-    result = env.runpytest_subprocess("-q", "-p", "no:randomly", "-rs")
+    result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly", "-rs")
     # `condition: no` was the text "no", which pytest evaluates as Python: a NameError.
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     result.stdout.fnmatch_lines(["Scenario 'strict' failed*", "SKIPPED * said yes"])
@@ -262,17 +256,19 @@ for line in sys.stdin:
 """
 
 
-def test_a_sender_cmd_request_that_is_not_text_fails_the_scenario(env: pytest.Pytester) -> None:
+def test_a_sender_cmd_request_that_is_not_text_fails_the_scenario(
+    scenario_env: pytest.Pytester,
+) -> None:
     """An answer's ``request`` (shown in failure reports) was made text with ``str()``: a
     null body read "None", a header value 5 "5"; the protocol says text."""
     import sys
 
-    env.makefile(
+    scenario_env.makefile(
         ".scenario.yaml",
         s='name: s\nflow: [{webhook: {url: "{mock.url}/x", method: GET}}]\nmock: {strict: false}\n',
     )
-    Path(env.path, "sender.py").write_text(SENDER, "utf-8")
-    result = env.runpytest_subprocess(
+    Path(scenario_env.path, "sender.py").write_text(SENDER, "utf-8")
+    result = scenario_env.runpytest_subprocess(
         "-q", "-p", "no:randomly", "--sender-cmd", f"{sys.executable} sender.py"
     )
     out = result.stdout.str()
@@ -282,3 +278,25 @@ def test_a_sender_cmd_request_that_is_not_text_fails_the_scenario(env: pytest.Py
         "[name, value] texts) and body (text)); see docs/sender-protocol.md"
     ) in out
     assert "Traceback" not in out
+
+
+def test_the_mock_names_the_loader_knows_are_the_ones_the_runner_sets() -> None:
+    """The loader refuses ``{mock.<name>}`` that the run would not have; its list must be
+    the runner's, or a name the runner adds is refused (or one it drops rendered empty)."""
+    import asyncio
+
+    from mockserver import MockServer
+    from scenarios.loader import MOCK_CRM_KEYS, MOCK_KEYS, load_scenario_text
+    from scenarios.runner import _mount_crms
+
+    (loaded,) = load_scenario_text(
+        "name: n\nflow: [{message: m}]\nmock: {crm: {bitrix24: {}, amocrm: {}}}\n", "n.yaml"
+    )
+
+    async def mounted() -> set[str]:
+        async with MockServer() as server:
+            return set(_mount_crms(loaded.scenario, server))
+
+    every = {key for keys in MOCK_CRM_KEYS.values() for key in keys}
+    assert asyncio.run(mounted()) == every
+    assert not every & set(MOCK_KEYS)  # the two the runner sets whatever is mounted

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -22,33 +21,32 @@ BIG = (
 )
 
 
-@pytest.fixture
-def env(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    return pytester
-
-
-def test_one_scenarios_page_data_is_bounded(env: pytest.Pytester) -> None:
-    env.makefile(".scenario.yaml", big=BIG)
-    result = env.runpytest_subprocess("--scenario-html", "run.html", "-p", "no:cacheprovider")
+def test_one_scenarios_page_data_is_bounded(scenario_env: pytest.Pytester) -> None:
+    scenario_env.makefile(".scenario.yaml", big=BIG)
+    result = scenario_env.runpytest_subprocess(
+        "--scenario-html", "run.html", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(failed=1)
-    page = (env.path / "run.html").read_bytes()
+    page = (scenario_env.path / "run.html").read_bytes()
     assert b"big" in page
     assert len(page) < htmlreport.RECORD_LIMIT * 3  # the page's own markup beside the data
 
 
-def test_a_runs_page_data_is_bounded_and_names_every_scenario(env: pytest.Pytester) -> None:
+def test_a_runs_page_data_is_bounded_and_names_every_scenario(
+    scenario_env: pytest.Pytester,
+) -> None:
     # The limit made small in the run's own process: past it, a scenario keeps its name,
     # place, rules, outcome and failures, not its requests and attempts.
-    env.makeconftest(
+    scenario_env.makeconftest(
         "from scenarios import plugin_reports\nplugin_reports.HTML_TOTAL_LIMIT = 20_000\n"
     )
     cases = "\n".join(f"  - name: s{n}\n    flow: [{{message: '{'y' * 3000}'}}]" for n in range(30))
-    env.makefile(".scenario.yaml", many=f"scenarios:\n{cases}\n")
-    result = env.runpytest_subprocess("--scenario-html", "run.html", "-p", "no:cacheprovider")
+    scenario_env.makefile(".scenario.yaml", many=f"scenarios:\n{cases}\n")
+    result = scenario_env.runpytest_subprocess(
+        "--scenario-html", "run.html", "-p", "no:cacheprovider"
+    )
     result.assert_outcomes(passed=30)
-    page = (env.path / "run.html").read_text("utf-8")
+    page = (scenario_env.path / "run.html").read_text("utf-8")
     assert all(f"s{n}" in page for n in range(30))
     assert page.count("y" * 3000) < 30
     assert len(page) < 20_000 + 30 * 3000 + 200_000
