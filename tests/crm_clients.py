@@ -71,3 +71,15 @@ async def amocrm_client() -> AsyncIterator[httpx.AsyncClient]:
     """The client of :func:`amocrm_account` alone."""
     async with amocrm_account() as (_, client):
         yield client
+
+
+def code_grant(amo: AmoCRM, app: Any) -> dict[str, str]:
+    """The body of ``POST /oauth2/access_token`` that trades integration ``app``'s
+    authorization code for tokens (amoCRM's ``authorization_code`` grant)."""
+    return {
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "redirect_uri": app.redirect_uri,
+        "grant_type": "authorization_code",
+        "code": amo.authorization_code(app.client_id),
+    }

@@ -22,6 +22,7 @@ from amocrm_api.errors import AmoException
 
 from mockserver import MockServer
 from mockserver.crm import AmoCRM
+from tests.crm_clients import code_grant
 
 
 @pytest.fixture
@@ -108,13 +109,7 @@ def test_the_client_refreshes_after_a_401_for_an_expired_token() -> None:
         app = amo.add_integration("wrapper", redirect_uri="https://bot.example/cb")
         tokens = httpx.post(
             f"{server.url}/amocrm/example/oauth2/access_token",
-            json={
-                "client_id": app.client_id,
-                "client_secret": app.client_secret,
-                "redirect_uri": app.redirect_uri,
-                "grant_type": "authorization_code",
-                "code": amo.authorization_code(app.client_id),
-            },
+            json=code_grant(amo, app),
         ).json()
         api = AmoOAuthClient(
             access_token=tokens["access_token"],

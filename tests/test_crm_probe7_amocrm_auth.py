@@ -10,6 +10,7 @@ import httpx
 
 from mockserver import MockServer
 from mockserver.crm import AmoCRM
+from tests.crm_clients import code_grant
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 UNAUTHORIZED = {
@@ -29,13 +30,7 @@ async def test_a_token_is_refused_before_its_nbf_and_taken_from_it() -> None:
         async with httpx.AsyncClient(base_url=f"{server.url}/amocrm/example") as client:
             granted = await client.post(
                 "/oauth2/access_token",
-                json={
-                    "client_id": app.client_id,
-                    "client_secret": app.client_secret,
-                    "redirect_uri": app.redirect_uri,
-                    "grant_type": "authorization_code",
-                    "code": amo.authorization_code(app.client_id),
-                },
+                json=code_grant(amo, app),
             )
             oauth = granted.json()["access_token"]
             for token in (long_lived, oauth):
