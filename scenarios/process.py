@@ -98,26 +98,45 @@ def _request(answer: Mapping[str, Any]) -> RequestSnapshot | None:
     request = answer.get("request")
     if request is None:
         return None
-    expected = (
-        "request: expected an object with method and url (text), headers (a list of "
-        "[name, value] texts) and body (text)"
-    )
     if not isinstance(request, Mapping):
-        raise _problem(answer, expected)
-    method, url = request.get("method"), request.get("url")
-    headers, body = request.get("headers", []), request.get("body", "")
-    if (
-        not isinstance(method, str)
-        or not isinstance(url, str)
-        or not isinstance(body, str)
-        or not isinstance(headers, list)
-        or not all(
-            isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
-            for pair in headers
+        raise _problem(
+            answer,
+            "request: expected an object with method, url, headers and body; "
+            f"got {_json_text(request)}",
         )
-    ):
-        raise _problem(answer, expected)
+    method, url = _text(answer, request, "method"), _text(answer, request, "url")
+    body = _text(answer, request, "body", "")
+    headers = request.get("headers", [])
+    if not isinstance(headers, list):
+        raise _problem(
+            answer, f"request.headers: expected a list of [name, value]; got {_json_text(headers)}"
+        )
+    for index, pair in enumerate(headers):
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        ):
+            raise _problem(
+                answer,
+                f"request.headers[{index}]: expected [name, value], both text; "
+                f"got {_json_text(pair)}",
+            )
     return RequestSnapshot(method, url, [(name, value) for name, value in headers], body)
+
+
+def _text(
+    answer: Mapping[str, Any], request: Mapping[str, Any], name: str, default: str | None = None
+) -> str:
+    """``request[name]``, which must be text (``default`` when it is absent)."""
+    value = request.get(name, default)
+    if not isinstance(value, str):
+        raise _problem(answer, f"request.{name}: expected text; got {_json_text(value)}")
+    return value
+
+
+def _json_text(value: Any) -> str:
+    """``value`` as the JSON line wrote it (``null``, ``5``), shortened."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else f"{text[:80]}... ({len(text)} characters)"
 
 
 def _configuration(answer: Mapping[str, Any]) -> ConfigurationProblem | None:
