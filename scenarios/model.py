@@ -22,6 +22,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     JsonValue,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -44,6 +45,7 @@ from mockserver.models import (
 )
 from mockserver.wording import NULL_TEXT as NULL_TEXT_EXPECTED
 from mockserver.written import (
+    YamlNumber,
     YamlWord,
     as_written,
     crm_fault_texts,
@@ -158,16 +160,22 @@ Text = Annotated[
 
 
 #: Digits YAML 1.1 reads as another number (``010`` octal, ``+3``), which the loader keeps
-#: as text; ``2`` itself is text only when quoted.
+#: as text, marked as plain (:class:`~mockserver.written.YamlNumber`).
 _YAML_DIGITS: Final = re.compile(r"[-+]?[0-9]{1,18}")
-_CANONICAL: Final = re.compile(r"0|-?[1-9][0-9]*")
 
 
 def _whole(value: Any) -> Any:
     if isinstance(value, bool):  # pydantic would read true as 1
         raise ValueError(f"a whole number; got {str(value).lower()}")
-    if isinstance(value, str) and _YAML_DIGITS.fullmatch(value) and not _CANONICAL.fullmatch(value):
-        return int(value)  # a plain `count: 010` is ten (decimal), `+3` three
+    if isinstance(value, YamlNumber) and _YAML_DIGITS.fullmatch(value):
+        # A plain `count: 010` is ten (decimal), `+3` three; a quoted "010" is plain text
+        # (the loader marks what YAML wrote plain), refused as "2" is.
+        return int(value)
+    if isinstance(value, str) and _YAML_DIGITS.fullmatch(value):
+        # Quoted digits are text, whichever they are ("2", "010", "+3"): one message.
+        raise ValueError(
+            f"a whole number, not text (write {int(value)} without quotes); got {value!r}"
+        )
     return value
 
 
@@ -533,11 +541,32 @@ class MockSpec(_Model):
         return [stub_texts(item) for item in value] if isinstance(value, list) else value
 
 
+def _null_refused(hints: dict[str, str]) -> Any:
+    """A before-validator of the optional checks ``hints`` names: written with nothing
+    after the key (null), each checked nothing, silently, as an omitted key does; the
+    mapping or list under it was usually not indented. ``hints``: what goes there."""
+
+    def refuse(cls: type, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            name = info.field_name
+            raise ValueError(
+                f"{hints[str(name)]} (nothing after {name}: checks nothing; indent what goes "
+                "under it, or remove the key)"
+            )
+        return value
+
+    return field_validator(*hints, mode="before")(refuse)
+
+
 class RequestExpectation(RequestPattern):
     """A request the far side must have received: a mock-server pattern and how many times."""
 
     count: Count | None = Field(default=None, description="exactly this many (default 1)")
     at_least: Count | None = None
+
+    _no_null = _null_refused(
+        {"count": "a whole number (default 1)", "at_least": "a whole number, the fewest times"}
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -565,6 +594,15 @@ class AttemptExpectation(_Model):
     )
     block: Count | None = None
 
+    _no_null = _null_refused(
+        {
+            "status": "an HTTP status",
+            "ok": "true or false",
+            "error": "a failure kind, a list of kinds, or a part of the failure's message",
+            "block": "the index of a webhook block of the flow",
+        }
+    )
+
 
 class _AttemptSchema:
     @classmethod
@@ -583,6 +621,13 @@ class RecordsExpectation(_Model):
     count: Count | None = None
     records: list[dict[str, Matcher]] | None = Field(
         default=None, description="each record's fields by dotted path (PHONE.0.VALUE)"
+    )
+
+    _no_null = _null_refused(
+        {
+            "count": "a whole number of records (0: there are none)",
+            "records": "a list of records, each {field: value}",
+        }
     )
 
     @model_validator(mode="after")
@@ -631,6 +676,22 @@ class Expect(_Model):
         Annotated[dict[str, RecordsExpectation], Field(min_length=1)],
     ] = Field(default_factory=dict, description="records the fake CRMs hold after the run")
 
+    _no_null = _null_refused(
+        {
+            "error": "the paused flow's last error: a text or a matcher ({contains: '503'})",
+            "requests": "a list of at least 1 request pattern; to say that no request "
+            "arrived, write requests_total: 0",
+            "requests_total": "a whole number of requests (0: none arrived)",
+            "messages": "a list of the messages sent, in order; to say that none was, "
+            "write messages: []",
+            "attempts": "a list of attempts ({at: 0s, status: 200}); to say that none was "
+            "made, write attempts: []",
+            "missing": "a list of template references that found no value; to say that "
+            "none did, write missing: []",
+            "configuration_error": "{field: params[1].name} (and optionally value:)",
+        }
+    )
+
     @field_validator("error", mode="before")
     @classmethod
     def _error_text(cls, value: Any) -> Any:
@@ -678,6 +739,13 @@ class When(_Model):
     )
     renders: Flag | None = Field(
         default=None, description="whether it renders messages and set values itself"
+    )
+
+    _no_null = _null_refused(
+        {
+            "over_limit": "one of truncate, fail or discard",
+            "renders": "true or false",
+        }
     )
 
     def items(self) -> list[tuple[str, Any]]:
@@ -729,6 +797,10 @@ class Scenario(_Model):
         "of {name: value} cases; ${name} in any string takes the value",
     )
 
+    _no_null = _null_refused(
+        {"expect_failure": "the failure this scenario must end in: a text or a matcher"}
+    )
+
     @field_validator("parametrize", mode="before")
     @classmethod
     def _parametrize_shape(cls, value: Any) -> Any:
@@ -739,7 +811,13 @@ class Scenario(_Model):
             and all(isinstance(values, list) and values for values in value.values())
         )
         cases = isinstance(value, list) and value and all(isinstance(c, dict) for c in value)
-        if value is None or grid or cases:
+        if value is None:
+            # Nothing after `parametrize:` (the grid not indented under it) ran one case.
+            raise ValueError(
+                "{name: [values]} or a list of {name: value} cases (nothing after "
+                "parametrize: makes no cases; indent what goes under it, or remove the key)"
+            )
+        if grid or cases:
             return value
         raise ValueError(
             "{name: [values]} (every combination; each list not empty) or a list of "
