@@ -189,6 +189,8 @@ def _expand(
     ``mock.stubs`` were written (the scenario's own, or those of ``defaults:``)."""
     grid = data.get("parametrize")
     combos: list[dict[str, Any]] = [{}]
+    #: Whether ``parametrize`` has a shape that makes cases (else the model refuses it).
+    shaped = False
     if isinstance(grid, dict) and grid and all(isinstance(v, list) and v for v in grid.values()):
         names = list(grid)
         cases = math.prod(len(grid[name]) for name in names)
@@ -207,6 +209,7 @@ def _expand(
             dict(zip(names, values, strict=True))
             for values in itertools.product(*(grid[name] for name in names))
         ]
+        shaped = True
     elif isinstance(grid, list) and grid and all(isinstance(case, dict) for case in grid):
         if len(grid) > MAX_CASES:
             problems.append(
@@ -218,6 +221,7 @@ def _expand(
             )
             return []
         combos = [dict(case) for case in grid]
+        shaped = True
     out = []
     #: For listed cases: each case's values of the parameters it uses, and its number, so
     #: that one differing from another only in a parameter used nowhere is found.
@@ -237,7 +241,9 @@ def _expand(
             body = _substitute(body, params, uses, ())
         if "parametrize" in data:
             body["parametrize"] = data["parametrize"]
-        if uses.unknown:
+        if uses.unknown and not (grid is not None and not shaped):
+            # (A `parametrize:` of the wrong shape made no cases: the model says so, not
+            # "unknown parameter ${p}; parameters are: none (add parametrize:)".)
             known = ", ".join(sorted(params)) or "none (add parametrize:)"
             problems += [
                 Problem(

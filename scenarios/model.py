@@ -573,6 +573,40 @@ class RequestExpectation(RequestPattern):
     def _texts(cls, data: Any) -> Any:
         return pattern_texts(data)
 
+    @field_validator("headers")
+    @classmethod
+    def _headers_can_match(cls, value: dict[str, Matcher]) -> dict[str, Matcher]:
+        # A request has one text per header name, whatever its case (a header sent twice
+        # is its values joined with ", "): `Content-Type:` and `content-type:` were both
+        # compared with it, and a list, a mapping or null never equals text; each check
+        # could never be met, which showed only once the scenario ran.
+        seen: dict[str, str] = {}
+        for name, matcher in value.items():
+            if name.lower() in seen:
+                raise ValueError(
+                    f"{seen[name.lower()]!r} and {name!r} name the same header (header "
+                    "names are case-insensitive); give it once"
+                )
+            seen[name.lower()] = name
+            if matcher.kind == "equal" and (
+                matcher.equal is None or isinstance(matcher.equal, list | dict)
+            ):
+                kind = (
+                    "null"
+                    if matcher.equal is None
+                    else "a list"
+                    if isinstance(matcher.equal, list)
+                    else "a mapping"
+                )
+                hint = (
+                    "; for a header that must not be sent, write {absent: true}"
+                    if matcher.equal is None
+                    else "; a header sent twice arrives as its values joined with ', ' "
+                    "(write 'a, b', or use contains:)"
+                )
+                raise ValueError(f"{name}: a header's value is text, never {kind}{hint}")
+        return value
+
 
 def _attempt(value: Any) -> Any:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
@@ -991,10 +1025,20 @@ def _xfail_flag_words(mark: Any) -> Any:
             if name != "skip"
             else ""
         )
+        reason = "{skip: why} to skip always" if name == "skipif" else f"{{{name}: why}}"
         raise ValueError(
             f"{{{name}: {written}}}: the argument is the reason, so this would "
             f"{'xfail' if name == 'xfail' else 'skip'} the scenario always; give a reason "
-            f"as text ({{{name}: why}}){condition}"
+            f"as text ({reason}){condition}"
+        )
+    if name == "skipif" and isinstance(argument, str):
+        # Taken as the reason, with no condition: skipped always. pytest reads a text
+        # argument of skipif as its condition, so `{skipif: "sys.platform == 'win32'"}`
+        # or `{skipif: 'False'}` read as a condition, and skipped everywhere.
+        raise ValueError(
+            f"{{skipif: {argument[:60]!r}}}: a skipif without a condition skips always (the "
+            "text is its reason); write {skipif: {condition: ..., reason: ...}}, or "
+            "{skip: why} to skip always"
         )
     return mark
 

@@ -227,3 +227,78 @@ def test_the_same_case_twice_is_named_at_the_value(scenario_env: pytest.Pytester
         "twice.scenario.yaml:13: scenarios[1].parametrize[1]: this case is the same as "
         "parametrize[0]; remove one"
     ) in out
+
+
+def test_checks_that_could_never_be_met_are_refused(scenario_env: pytest.Pytester) -> None:
+    """A request has one text per header name, whatever its case: two names differing in
+    case, a list, a mapping or null as a header's value never matched, and showed only
+    once the scenario ran. ``{skipif: 'False'}`` (or a Python condition as text) was the
+    reason of a skipif without a condition: skipped always, where pytest reads the text
+    as the condition. ``parametrize: {p: 1}`` was "unknown parameter ${p}; parameters
+    are: none (add parametrize:)"."""
+    scenario_env.makefile(
+        ".scenario.yaml",
+        never=_file(
+            "expect: {requests: [{path: /a, headers: {Content-Type: a, content-type: b}}]}",
+            "expect: {requests: [{path: /a, headers: {X-A: [a, b]}}]}",
+            "expect: {requests: [{path: /a, headers: {X-A: }}]}",
+            "expect: {requests: [{path: /a, headers: {X-A: {equal: {k: 1}}}}]}",
+            "marks: [{skipif: 'False'}]",
+            "marks: [{skipif: \"sys.platform == 'win32'\"}]",
+            "marks: [{skipif: false}]",
+            "variables: {v: '${p}'}, parametrize: {p: 1}",
+        ),
+    )
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, out
+    assert "Traceback" not in out
+    expected = [
+        "expect.requests[0].headers: 'Content-Type' and 'content-type' name the same header "
+        "(header names are case-insensitive); give it once",
+        "expect.requests[0].headers: X-A: a header's value is text, never a list; a header "
+        "sent twice arrives as its values joined with ', ' (write 'a, b', or use contains:)",
+        "expect.requests[0].headers: X-A: a header's value is text, never null; for a header "
+        "that must not be sent, write {absent: true}",
+        "expect.requests[0].headers: X-A: a header's value is text, never a mapping",
+        "marks: {skipif: 'False'}: a skipif without a condition skips always (the text is "
+        "its reason); write {skipif: {condition: ..., reason: ...}}, or {skip: why} to skip "
+        "always",
+        "marks: {skipif: \"sys.platform == 'win32'\"}: a skipif without a condition",
+        "marks: {skipif: false}: the argument is the reason, so this would skip the scenario "
+        "always; give a reason as text ({skip: why} to skip always); for a condition write "
+        "{skipif: {condition: false, reason: ...}}",
+        "parametrize: {name: [values]} (every combination; each list not empty) or a list "
+        "of {name: value} cases; got {'p': 1}",
+    ]
+    assert f"{len(expected)} problem(s) in " in out
+    for index, message in enumerate(expected):
+        assert f"never.scenario.yaml:{index + 2}: scenarios[{index}].{message}" in out, message
+
+
+def test_what_reads_right_is_kept(scenario_env: pytest.Pytester) -> None:
+    """Kept: YAML's merge keys work (``<<: *a``, keys written beside it win); an alias is
+    built anew where it is used, so nothing written once is shared and changed; a
+    header matched in any case once; ``{skip: why}``; a skipif with its condition."""
+    scenario_env.makefile(
+        ".scenario.yaml",
+        kept="""scenarios:
+  - &first
+    name: first
+    variables: &vars {code: "1"}
+    flow:
+      - &hook {webhook: {url: "{mock.url}/a", method: JSON POST, params: [[code, "{code}"]]}}
+    mock: {stubs: [{request: {path: /a}}]}
+    expect:
+      requests: [{path: /a, headers: {content-TYPE: {contains: json}}, json: {code: "1"}}]
+  - <<: *first
+    name: second
+    variables: {<<: *vars, code: "2"}
+    expect: {requests: [{path: /a, json: {code: "2"}}]}
+  - name: skipped
+    flow: [*hook]
+    marks: [{skip: why}, {skipif: {condition: "sys.platform == 'nowhere'", reason: r}}]
+""",
+    )
+    result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly", "-rs")
+    result.assert_outcomes(passed=2, skipped=1)
