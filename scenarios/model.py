@@ -31,9 +31,11 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from mockserver import Matcher, RequestPattern, Stub
+from mockserver.crm.amocrm.entities import ENTITIES as AMOCRM_ENTITIES
 from mockserver.crm.amocrm.webhooks import MAX_DESTINATION, MAX_HOOKS
 from mockserver.crm.base import MAX_FAULTS
 from mockserver.crm.bitrix24.events import MAX_BINDINGS, MAX_HANDLER
+from mockserver.crm.bitrix24.schema import ENTITIES as BITRIX24_ENTITIES
 from mockserver.models import (
     CRM_SUBDOMAIN,
     CRM_SUBDOMAIN_TEXT,
@@ -742,6 +744,31 @@ class Expect(_Model):
                 "a list of at least 1 request pattern (an empty list checks nothing); "
                 "to say that no request arrived, write requests_total: 0"
             )
+        return value
+
+    @field_validator("crm")
+    @classmethod
+    def _entity_names(
+        cls, value: dict[str, dict[str, RecordsExpectation]]
+    ) -> dict[str, dict[str, RecordsExpectation]]:
+        # A fake CRM has no records of a type it does not know, so `Leads: {count: 0}` or
+        # Bitrix24's `leads:` (it says lead) passed always, and `count: 1` failed on the
+        # wrong cause. A name close to one of the CRM's own entities is a misspelling.
+        import difflib
+
+        for crm, entities in value.items():
+            known = BITRIX24_ENTITIES if crm == "bitrix24" else AMOCRM_ENTITIES
+            for entity in entities:
+                if entity in known:
+                    continue
+                close = [name for name in known if name == entity.lower()] or (
+                    difflib.get_close_matches(entity.lower(), known, n=1, cutoff=0.75)
+                )
+                if close:
+                    raise ValueError(
+                        f"{crm}.{entity}: no such entity in the fake {crm}; did you mean "
+                        f"{close[0]!r}? (its entities: {', '.join(known)})"
+                    )
         return value
 
     @field_validator("messages", mode="before")

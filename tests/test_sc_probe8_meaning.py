@@ -28,9 +28,8 @@ WHOLE_FIELDS = [
     ("expect: {{attempts: [{{at: 0s, status: {}}}]}}", "expect.attempts[0].status"),
     ("expect: {{attempts: [{{at: 0s, block: {}}}]}}", "expect.attempts[0].block"),
     (
-        "mock: {{crm: {{bitrix24: {{}}}}}}, "
-        "expect: {{crm: {{bitrix24: {{leads: {{count: {}}}}}}}}}",
-        "expect.crm.bitrix24.leads.count",
+        "mock: {{crm: {{bitrix24: {{}}}}}}, expect: {{crm: {{bitrix24: {{lead: {{count: {}}}}}}}}}",
+        "expect.crm.bitrix24.lead.count",
     ),
 ]
 
@@ -110,8 +109,8 @@ NULL_CHECKS = [
     ("expect: {attempts: [{at: 0s, error: }]}", "expect.attempts[0].error: a failure kind"),
     ("expect: {attempts: [{at: 0s, block: }]}", "expect.attempts[0].block: the index of"),
     (
-        "mock: {crm: {bitrix24: {}}}, expect: {crm: {bitrix24: {leads: {count: 1, records: }}}}",
-        "expect.crm.bitrix24.leads.records: a list of records",
+        "mock: {crm: {bitrix24: {}}}, expect: {crm: {bitrix24: {lead: {count: 1, records: }}}}",
+        "expect.crm.bitrix24.lead.records: a list of records",
     ),
     ("expect_failure: ", "expect_failure: the failure this scenario must end in"),
     ("when: {renders: }", "when.renders: true or false (nothing after renders: checks"),
@@ -302,3 +301,37 @@ def test_what_reads_right_is_kept(scenario_env: pytest.Pytester) -> None:
     )
     result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly", "-rs")
     result.assert_outcomes(passed=2, skipped=1)
+
+
+def test_a_misspelt_crm_entity_is_refused(scenario_env: pytest.Pytester) -> None:
+    """A fake CRM holds no records of a type it does not know: Bitrix24's ``leads:`` (it
+    says ``lead``), ``Lead:`` or amoCRM's ``lead:`` with ``count: 0`` passed always."""
+    scenario_env.makefile(
+        ".scenario.yaml",
+        entities=_file(
+            "mock: {crm: {bitrix24: {}}}, expect: {crm: {bitrix24: {leads: {count: 0}}}}",
+            "mock: {crm: {bitrix24: {}}}, expect: {crm: {bitrix24: {Lead: {count: 0}}}}",
+            "mock: {crm: {amocrm: {}}}, expect: {crm: {amocrm: {lead: {count: 0}}}}",
+        ),
+        right=_file(
+            "mock: {crm: {bitrix24: {}}}, expect: {crm: {bitrix24: {lead: {count: 0}}}}",
+            "mock: {crm: {amocrm: {}}}, expect: {crm: {amocrm: {leads: {count: 0}}}}",
+        ),
+    )
+    result = scenario_env.runpytest_subprocess(
+        "-q", "-p", "no:randomly", "--continue-on-collection-errors"
+    )
+    out = result.stdout.str()
+    assert "Traceback" not in out
+    for index, (crm, entity, meant, known) in enumerate(
+        [
+            ("bitrix24", "leads", "lead", "lead, contact, deal, company"),
+            ("bitrix24", "Lead", "lead", "lead, contact, deal, company"),
+            ("amocrm", "lead", "leads", "leads, contacts, companies"),
+        ]
+    ):
+        assert (
+            f"entities.scenario.yaml:{index + 2}: scenarios[{index}].expect.crm: {crm}.{entity}: "
+            f"no such entity in the fake {crm}; did you mean {meant!r}? (its entities: {known})"
+        ) in out
+    result.assert_outcomes(passed=2, errors=1)
