@@ -32,6 +32,7 @@ from typing import Any, Final
 __all__ = [
     "MAX_DIGITS",
     "WrittenFloat",
+    "YamlNumber",
     "YamlWord",
     "as_written",
     "crm_fault_texts",
@@ -71,6 +72,18 @@ class YamlWord(str):
         return _YAML_11_BOOLEANS.get(self.lower())
 
 
+class YamlNumber(str):
+    """A plain scalar YAML 1.1 reads as a number, a date or a time (``010``, ``+3``,
+    ``1e3``, ``0x1F``, ``1:20``, ``2026-01-01``), kept as its text and marked as plain.
+
+    Only a reader asked for it gives these (``load_documents(..., marked=True)``): a
+    whole-number field of a scenario reads a plain ``count: 010`` as ten, and refuses
+    a quoted ``"010"`` as text, as it refuses ``"2"``; everywhere else the scenario
+    loader gives the plain text (see :func:`unmarked`)."""
+
+    __slots__ = ()
+
+
 _YAML_11_BOOLEANS: Final = {
     **dict.fromkeys(("yes", "true", "on"), True),
     **dict.fromkeys(("no", "false", "off"), False),
@@ -81,7 +94,7 @@ def as_written(value: Any) -> Any:
     """The text of a scalar as the file wrote it; anything else (null, a list, a mapping,
     text) is returned as it is."""
     if isinstance(value, str):
-        return str(value) if isinstance(value, YamlWord) else value
+        return str(value) if isinstance(value, YamlWord | YamlNumber) else value
     if isinstance(value, WrittenFloat):
         return value.text
     if value is True:
@@ -91,6 +104,30 @@ def as_written(value: Any) -> Any:
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
     return value
+
+
+def unmarked(value: Any) -> Any:
+    """``value`` with every :class:`YamlNumber` in it made plain text (without recursion)."""
+    if isinstance(value, YamlNumber):
+        return str(value)
+    if not isinstance(value, dict | list):
+        return value
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any, Any]] = [(root, 0, value)]
+    while stack:
+        holder, key, item = stack.pop()
+        if isinstance(item, dict):
+            copied: Any = dict(item)
+            stack.extend((copied, name, each) for name, each in item.items())
+        elif isinstance(item, list):
+            copied = list(item)
+            stack.extend((copied, index, each) for index, each in enumerate(item))
+        elif isinstance(item, YamlNumber):
+            copied = str(item)
+        else:
+            continue
+        holder[key] = copied
+    return root[0]
 
 
 def number_or_text(text: str) -> Any:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
 from .validation import dotted_path, explain, shown_path
-from .written import WrittenFloat, YamlWord, number_or_text
+from .written import WrittenFloat, YamlNumber, YamlWord, number_or_text
 
 if TYPE_CHECKING:
     import yaml
@@ -86,9 +86,11 @@ class _TooLarge(Exception):
 
 
 class _Builder:
-    def __init__(self, source: str, size: int = 0) -> None:
+    def __init__(self, source: str, size: int = 0, *, marked: bool = False) -> None:
         import yaml
 
+        #: Plain scalars YAML 1.1 reads as numbers or dates are given as YamlNumber.
+        self.marked = marked
         self.yaml = yaml
         self.source = source
         self.constructor = yaml.SafeLoader("")
@@ -131,7 +133,10 @@ class _Builder:
             # Plain (style None, or "" from libyaml) and tagged by its look, not by an
             # explicit !!int: then the text as written decides (an explicit tag is obeyed).
             if tag in _IMPLICIT and not node.style and _implicit(tag, node.value):
-                return _plain(tag, node.value)
+                value = _plain(tag, node.value)
+                if self.marked and tag in _NUMERIC and type(value) is str:
+                    return YamlNumber(value)
+                return value
             try:
                 return self.constructor.construct_object(node, deep=True)
             except (ValueError, TypeError, OverflowError):
@@ -263,6 +268,8 @@ _FLOAT: Final = "tag:yaml.org,2002:float"
 _IMPLICIT: Final = frozenset(
     {_NULL, _BOOL, _INT, _FLOAT, _MERGE, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:value"}
 )
+#: Plain scalars of these tags kept as text are marked (``load_documents(marked=True)``).
+_NUMERIC: Final = frozenset({_INT, _FLOAT, "tag:yaml.org,2002:timestamp"})
 _BOOLEANS: Final = {"true": True, "false": False}
 _DECIMAL: Final = re.compile(r"0|-?[1-9][0-9]*")
 _FRACTION: Final = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?")
@@ -342,13 +349,18 @@ def _quote_hint(line: str) -> str | None:
     return None
 
 
-def load_documents(text: str, source: str) -> tuple[list[Document], list[Problem]]:
-    """Every document of ``text``, and the problems found while reading (syntax, duplicates)."""
+def load_documents(
+    text: str, source: str, *, marked: bool = False
+) -> tuple[list[Document], list[Problem]]:
+    """Every document of ``text``, and the problems found while reading (syntax, duplicates).
+
+    ``marked``: a plain scalar YAML 1.1 would read as a number, a date or a time, kept as
+    its text, is a :class:`~mockserver.written.YamlNumber` (``010``, not ``"010"``)."""
     import yaml
 
     # libyaml's parser when PyYAML has it (it keeps line marks too), else the pure-Python one.
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    builder = _Builder(source, len(text))
+    builder = _Builder(source, len(text), marked=marked)
     documents: list[Document] = []
     try:
         for node in yaml.compose_all(text, Loader=loader):

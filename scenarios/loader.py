@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from mockserver.errors import Problem
 from mockserver.validation import dotted_path
-from mockserver.written import as_written
+from mockserver.written import YamlNumber, as_written, unmarked
 from mockserver.yamlfile import Document, load_documents, not_utf8, problems_from_validation
 
 from .durations import format_duration
@@ -55,14 +55,15 @@ class LoadedScenario:
     document: Document
     prefix: tuple[str | int, ...] = ()
     params: dict[str, Any] = field(default_factory=dict)
+    #: What ``[...]`` holds in the id (:func:`case_ids`); made from ``params`` if not given.
+    case: str | None = None
 
     @property
     def id(self) -> str:
         """``name`` or ``name[GET]`` for a parametrized one."""
         if not self.params:
             return self.scenario.name
-        values = "-".join(str(as_written(value)) for value in self.params.values())
-        return f"{self.scenario.name}[{values}]"
+        return f"{self.scenario.name}[{self.case or case_token(self.params)}]"
 
     @property
     def line(self) -> int:
@@ -188,6 +189,8 @@ def _expand(
     ``mock.stubs`` were written (the scenario's own, or those of ``defaults:``)."""
     grid = data.get("parametrize")
     combos: list[dict[str, Any]] = [{}]
+    #: Whether ``parametrize`` has a shape that makes cases (else the model refuses it).
+    shaped = False
     if isinstance(grid, dict) and grid and all(isinstance(v, list) and v for v in grid.values()):
         names = list(grid)
         cases = math.prod(len(grid[name]) for name in names)
@@ -206,6 +209,7 @@ def _expand(
             dict(zip(names, values, strict=True))
             for values in itertools.product(*(grid[name] for name in names))
         ]
+        shaped = True
     elif isinstance(grid, list) and grid and all(isinstance(case, dict) for case in grid):
         if len(grid) > MAX_CASES:
             problems.append(
@@ -217,18 +221,29 @@ def _expand(
             )
             return []
         combos = [dict(case) for case in grid]
+        shaped = True
     out = []
     #: For listed cases: each case's values of the parameters it uses, and its number, so
     #: that one differing from another only in a parameter used nowhere is found.
     seen: dict[str, int] = {}
+    ids = _case_ids(combos)
+    twins = _same_cases(combos)
     for number, params in enumerate(combos):
+        twin = twins.get(number)
+        if twin is not None:
+            # The same values twice were two scenarios named alike (or, with ids made
+            # unique, the same scenario run twice).
+            problems.append(_twin_problem(document, prefix, grid, combos, number, twin))
+            break
         uses = _Uses()
         body = {key: value for key, value in data.items() if key != "parametrize"}
         if params or "${" in repr(body):
             body = _substitute(body, params, uses, ())
         if "parametrize" in data:
             body["parametrize"] = data["parametrize"]
-        if uses.unknown:
+        if uses.unknown and not (grid is not None and not shaped):
+            # (A `parametrize:` of the wrong shape made no cases: the model says so, not
+            # "unknown parameter ${p}; parameters are: none (add parametrize:)".)
             known = ", ".join(sorted(params)) or "none (add parametrize:)"
             problems += [
                 Problem(
@@ -260,6 +275,7 @@ def _expand(
                 for at, message in unusable
             ]
             break
+        body = _unmarked(body)
         try:
             scenario = Scenario.model_validate(body)
         except ValidationError as exc:
@@ -279,8 +295,166 @@ def _expand(
         if written.lines or written.locate is not None:  # from a file: reports say where
             for index, stub in enumerate(scenario.mock.stubs):
                 stub.located(written.where((*at, index)))
-        out.append(LoadedScenario(scenario, document.source, document, prefix, params))
+        out.append(
+            LoadedScenario(
+                scenario, document.source, document, prefix, unmarked(params), ids[number]
+            )
+        )
     return out
+
+
+def _whole_places(body: dict[str, Any]) -> Iterator[Place]:
+    """Where a scenario holds whole numbers (``scenarios.model.Count``/``Whole``)."""
+    expect = body.get("expect")
+    if not isinstance(expect, dict):
+        return
+    yield ("expect", "requests_total")
+    for key, fields in (("requests", ("count", "at_least")), ("attempts", ("status", "block"))):
+        items = expect.get(key)
+        for index, item in enumerate(items if isinstance(items, list) else ()):
+            if isinstance(item, dict):
+                yield from ((("expect", key, index, name)) for name in fields)
+    crm = expect.get("crm")
+    for name, entities in crm.items() if isinstance(crm, dict) else ():
+        for entity, records in entities.items() if isinstance(entities, dict) else ():
+            if isinstance(records, dict):
+                yield ("expect", "crm", name, entity, "count")
+
+
+def _unmarked(body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` with the loader's marks (:class:`YamlNumber`) made plain text, except in
+    whole-number fields: there a plain ``010`` or ``+3`` is read as decimal (a decision
+    pinned by tests/test_yaml_traps.py), and a quoted ``"010"`` is text, refused as
+    ``"2"`` is. Everywhere else (variables, bodies, parameters) it is the text written."""
+    kept: list[tuple[Place, YamlNumber]] = []
+    for place in _whole_places(body):
+        holder: Any = body
+        for part in place[:-1]:
+            holder = holder[part]
+        value = holder.get(place[-1]) if isinstance(holder, dict) else None
+        if isinstance(value, YamlNumber):
+            kept.append((place, value))
+    plain: dict[str, Any] = unmarked(body)
+    for place, value in kept:
+        holder = plain
+        for part in place[:-1]:
+            holder = holder[part]
+        holder[place[-1]] = value
+    return plain
+
+
+#: Characters a case's id keeps as written: what ``-k`` takes in a word (``\\w``, which
+#: holds the letters and digits of every script, and ``+ - . / [ ]``), but ``:`` only
+#: alone (``::`` separates a node id's parts) and ``\\`` doubled (it starts an escape).
+_ID_KEPT: Final = re.compile(r"[\w+\-./\[\]]|:(?!:)")
+#: The longest a value is shown in an id; longer text is cut, and ``...`` ends it.
+MAX_ID_VALUE: Final = 40
+
+
+def _id_value(value: Any) -> str:
+    """One parameter in a case's id: null, true, false and numbers as YAML writes them;
+    text with spaces as ``_``, other characters ``-k`` cannot take (quotes, commas,
+    controls, invisible ones) escaped as ``\\xNN``/``\\uNNNN`` (as pytest's ids do),
+    empty text as ``\\empty``, a list or mapping as its JSON; cut past :data:`MAX_ID_VALUE`."""
+    import json
+
+    if value is None or isinstance(value, bool | int | float):
+        text = str(as_written(value)) if value is not None else "null"
+    elif isinstance(value, str):
+        if value == "":
+            return "\\empty"  # a word -k takes; a backslash written is shown doubled
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    out: list[str] = []
+    size = 0
+    for index, char in enumerate(text):
+        if char == " ":
+            piece = "_"
+        elif char == "\\":
+            piece = "\\\\"
+        elif _ID_KEPT.match(text, index) and char.isprintable():
+            piece = char
+        else:
+            piece = char.encode("unicode_escape").decode("ascii")
+            if not piece.startswith("\\"):  # a printable character -k cannot take
+                piece = f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+        if size + len(piece) > MAX_ID_VALUE:
+            out.append("...")
+            break
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)
+
+
+def case_token(params: dict[str, Any]) -> str:
+    """The values of a case, as its id shows them: ``ok-200``."""
+    return "-".join(_id_value(value) for value in params.values())
+
+
+def _case_ids(combos: list[dict[str, Any]]) -> list[str]:
+    """Each case's id, readable and unique: a case whose values show alike to an earlier
+    one's (``1`` and ``"1"``, ``a b`` and ``a_b``, two long texts cut alike) gets
+    ``-case<i>``, its place in the list of cases, so that ids never collide and an
+    earlier case's id does not change when a later one is added."""
+    out: list[str] = []
+    used: set[str] = set()
+    for number, params in enumerate(combos):
+        token = case_token(params)
+        if token in used:
+            token = f"{token}-case{number}"
+            while token in used:
+                token += "_"
+        used.add(token)
+        out.append(token)
+    return out
+
+
+def _same_cases(combos: list[dict[str, Any]]) -> dict[int, int]:
+    """Each case with the same values as an earlier one, and that one's number (``1`` and
+    ``"1"`` are not the same, nor ``1.0`` and ``1.00``: they are written differently)."""
+    import json
+
+    first: dict[str, int] = {}
+    twins: dict[int, int] = {}
+    for number, params in enumerate(combos):
+        key = json.dumps(
+            [[name, type(value).__name__, as_written(value)] for name, value in params.items()],
+            default=str,
+            sort_keys=True,
+        )
+        twin = first.setdefault(key, number)
+        if twin != number:
+            twins[number] = twin
+    return twins
+
+
+def _twin_problem(
+    document: Document,
+    prefix: Place,
+    grid: Any,
+    combos: list[dict[str, Any]],
+    number: int,
+    twin: int,
+) -> Problem:
+    """Case ``number`` has the values of case ``twin``: in a grid, a value given twice in
+    one of its lists (named at that value), else a listed case given twice."""
+    place: Place = ("parametrize", number)
+    message = f"this case is the same as parametrize[{twin}]; remove one"
+    if isinstance(grid, dict):
+        place = ("parametrize",)
+        for name, values in grid.items():
+            keys = [(type(value).__name__, repr(as_written(value))) for value in values]
+            again = next((j for j, key in enumerate(keys) if key in keys[:j]), None)
+            if again is not None:
+                place = ("parametrize", name, again)
+                message = (
+                    f"the value {as_written(values[again])!r} is given twice in this list "
+                    f"(also at parametrize.{name}[{keys.index(keys[again])}]); each value "
+                    "makes a case: remove one"
+                )
+                break
+    return Problem(document.where((*prefix, *place)), dotted_path((*prefix, *place)), message)
 
 
 def _not_text(name: str, value: Any) -> str:
@@ -484,7 +658,7 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
     and optionally ``defaults:``; the second form is what tools that read one
     document per file, such as ``check-jsonschema``, can validate.
     """
-    documents, problems = load_documents(text, source)
+    documents, problems = load_documents(text, source, marked=True)
     defaults: dict[str, Any] = {}
     #: Each ``defaults:`` given so far and its document, so that a mistake written there
     #: is reported there (once), not at every scenario that inherits it.

@@ -22,6 +22,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     JsonValue,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -30,9 +31,11 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from mockserver import Matcher, RequestPattern, Stub
+from mockserver.crm.amocrm.entities import ENTITIES as AMOCRM_ENTITIES
 from mockserver.crm.amocrm.webhooks import MAX_DESTINATION, MAX_HOOKS
 from mockserver.crm.base import MAX_FAULTS
 from mockserver.crm.bitrix24.events import MAX_BINDINGS, MAX_HANDLER
+from mockserver.crm.bitrix24.schema import ENTITIES as BITRIX24_ENTITIES
 from mockserver.models import (
     CRM_SUBDOMAIN,
     CRM_SUBDOMAIN_TEXT,
@@ -44,6 +47,7 @@ from mockserver.models import (
 )
 from mockserver.wording import NULL_TEXT as NULL_TEXT_EXPECTED
 from mockserver.written import (
+    YamlNumber,
     YamlWord,
     as_written,
     crm_fault_texts,
@@ -158,16 +162,22 @@ Text = Annotated[
 
 
 #: Digits YAML 1.1 reads as another number (``010`` octal, ``+3``), which the loader keeps
-#: as text; ``2`` itself is text only when quoted.
+#: as text, marked as plain (:class:`~mockserver.written.YamlNumber`).
 _YAML_DIGITS: Final = re.compile(r"[-+]?[0-9]{1,18}")
-_CANONICAL: Final = re.compile(r"0|-?[1-9][0-9]*")
 
 
 def _whole(value: Any) -> Any:
     if isinstance(value, bool):  # pydantic would read true as 1
         raise ValueError(f"a whole number; got {str(value).lower()}")
-    if isinstance(value, str) and _YAML_DIGITS.fullmatch(value) and not _CANONICAL.fullmatch(value):
-        return int(value)  # a plain `count: 010` is ten (decimal), `+3` three
+    if isinstance(value, YamlNumber) and _YAML_DIGITS.fullmatch(value):
+        # A plain `count: 010` is ten (decimal), `+3` three; a quoted "010" is plain text
+        # (the loader marks what YAML wrote plain), refused as "2" is.
+        return int(value)
+    if isinstance(value, str) and _YAML_DIGITS.fullmatch(value):
+        # Quoted digits are text, whichever they are ("2", "010", "+3"): one message.
+        raise ValueError(
+            f"a whole number, not text (write {int(value)} without quotes); got {value!r}"
+        )
     return value
 
 
@@ -533,16 +543,71 @@ class MockSpec(_Model):
         return [stub_texts(item) for item in value] if isinstance(value, list) else value
 
 
+def _null_refused(hints: dict[str, str]) -> Any:
+    """A before-validator of the optional checks ``hints`` names: written with nothing
+    after the key (null), each checked nothing, silently, as an omitted key does; the
+    mapping or list under it was usually not indented. ``hints``: what goes there."""
+
+    def refuse(cls: type, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            name = info.field_name
+            raise ValueError(
+                f"{hints[str(name)]} (nothing after {name}: checks nothing; indent what goes "
+                "under it, or remove the key)"
+            )
+        return value
+
+    return field_validator(*hints, mode="before")(refuse)
+
+
 class RequestExpectation(RequestPattern):
     """A request the far side must have received: a mock-server pattern and how many times."""
 
     count: Count | None = Field(default=None, description="exactly this many (default 1)")
     at_least: Count | None = None
 
+    _no_null = _null_refused(
+        {"count": "a whole number (default 1)", "at_least": "a whole number, the fewest times"}
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _texts(cls, data: Any) -> Any:
         return pattern_texts(data)
+
+    @field_validator("headers")
+    @classmethod
+    def _headers_can_match(cls, value: dict[str, Matcher]) -> dict[str, Matcher]:
+        # A request has one text per header name, whatever its case (a header sent twice
+        # is its values joined with ", "): `Content-Type:` and `content-type:` were both
+        # compared with it, and a list, a mapping or null never equals text; each check
+        # could never be met, which showed only once the scenario ran.
+        seen: dict[str, str] = {}
+        for name, matcher in value.items():
+            if name.lower() in seen:
+                raise ValueError(
+                    f"{seen[name.lower()]!r} and {name!r} name the same header (header "
+                    "names are case-insensitive); give it once"
+                )
+            seen[name.lower()] = name
+            if matcher.kind == "equal" and (
+                matcher.equal is None or isinstance(matcher.equal, list | dict)
+            ):
+                kind = (
+                    "null"
+                    if matcher.equal is None
+                    else "a list"
+                    if isinstance(matcher.equal, list)
+                    else "a mapping"
+                )
+                hint = (
+                    "; for a header that must not be sent, write {absent: true}"
+                    if matcher.equal is None
+                    else "; a header sent twice arrives as its values joined with ', ' "
+                    "(write 'a, b', or use contains:)"
+                )
+                raise ValueError(f"{name}: a header's value is text, never {kind}{hint}")
+        return value
 
 
 def _attempt(value: Any) -> Any:
@@ -565,6 +630,15 @@ class AttemptExpectation(_Model):
     )
     block: Count | None = None
 
+    _no_null = _null_refused(
+        {
+            "status": "an HTTP status",
+            "ok": "true or false",
+            "error": "a failure kind, a list of kinds, or a part of the failure's message",
+            "block": "the index of a webhook block of the flow",
+        }
+    )
+
 
 class _AttemptSchema:
     @classmethod
@@ -583,6 +657,13 @@ class RecordsExpectation(_Model):
     count: Count | None = None
     records: list[dict[str, Matcher]] | None = Field(
         default=None, description="each record's fields by dotted path (PHONE.0.VALUE)"
+    )
+
+    _no_null = _null_refused(
+        {
+            "count": "a whole number of records (0: there are none)",
+            "records": "a list of records, each {field: value}",
+        }
     )
 
     @model_validator(mode="after")
@@ -631,6 +712,22 @@ class Expect(_Model):
         Annotated[dict[str, RecordsExpectation], Field(min_length=1)],
     ] = Field(default_factory=dict, description="records the fake CRMs hold after the run")
 
+    _no_null = _null_refused(
+        {
+            "error": "the paused flow's last error: a text or a matcher ({contains: '503'})",
+            "requests": "a list of at least 1 request pattern; to say that no request "
+            "arrived, write requests_total: 0",
+            "requests_total": "a whole number of requests (0: none arrived)",
+            "messages": "a list of the messages sent, in order; to say that none was, "
+            "write messages: []",
+            "attempts": "a list of attempts ({at: 0s, status: 200}); to say that none was "
+            "made, write attempts: []",
+            "missing": "a list of template references that found no value; to say that "
+            "none did, write missing: []",
+            "configuration_error": "{field: params[1].name} (and optionally value:)",
+        }
+    )
+
     @field_validator("error", mode="before")
     @classmethod
     def _error_text(cls, value: Any) -> Any:
@@ -647,6 +744,31 @@ class Expect(_Model):
                 "a list of at least 1 request pattern (an empty list checks nothing); "
                 "to say that no request arrived, write requests_total: 0"
             )
+        return value
+
+    @field_validator("crm")
+    @classmethod
+    def _entity_names(
+        cls, value: dict[str, dict[str, RecordsExpectation]]
+    ) -> dict[str, dict[str, RecordsExpectation]]:
+        # A fake CRM has no records of a type it does not know, so `Leads: {count: 0}` or
+        # Bitrix24's `leads:` (it says lead) passed always, and `count: 1` failed on the
+        # wrong cause. A name close to one of the CRM's own entities is a misspelling.
+        import difflib
+
+        for crm, entities in value.items():
+            known = BITRIX24_ENTITIES if crm == "bitrix24" else AMOCRM_ENTITIES
+            for entity in entities:
+                if entity in known:
+                    continue
+                close = [name for name in known if name == entity.lower()] or (
+                    difflib.get_close_matches(entity.lower(), known, n=1, cutoff=0.75)
+                )
+                if close:
+                    raise ValueError(
+                        f"{crm}.{entity}: no such entity in the fake {crm}; did you mean "
+                        f"{close[0]!r}? (its entities: {', '.join(known)})"
+                    )
         return value
 
     @field_validator("messages", mode="before")
@@ -678,6 +800,13 @@ class When(_Model):
     )
     renders: Flag | None = Field(
         default=None, description="whether it renders messages and set values itself"
+    )
+
+    _no_null = _null_refused(
+        {
+            "over_limit": "one of truncate, fail or discard",
+            "renders": "true or false",
+        }
     )
 
     def items(self) -> list[tuple[str, Any]]:
@@ -729,6 +858,10 @@ class Scenario(_Model):
         "of {name: value} cases; ${name} in any string takes the value",
     )
 
+    _no_null = _null_refused(
+        {"expect_failure": "the failure this scenario must end in: a text or a matcher"}
+    )
+
     @field_validator("parametrize", mode="before")
     @classmethod
     def _parametrize_shape(cls, value: Any) -> Any:
@@ -739,7 +872,13 @@ class Scenario(_Model):
             and all(isinstance(values, list) and values for values in value.values())
         )
         cases = isinstance(value, list) and value and all(isinstance(c, dict) for c in value)
-        if value is None or grid or cases:
+        if value is None:
+            # Nothing after `parametrize:` (the grid not indented under it) ran one case.
+            raise ValueError(
+                "{name: [values]} or a list of {name: value} cases (nothing after "
+                "parametrize: makes no cases; indent what goes under it, or remove the key)"
+            )
+        if grid or cases:
             return value
         raise ValueError(
             "{name: [values]} (every combination; each list not empty) or a list of "
@@ -913,10 +1052,20 @@ def _xfail_flag_words(mark: Any) -> Any:
             if name != "skip"
             else ""
         )
+        reason = "{skip: why} to skip always" if name == "skipif" else f"{{{name}: why}}"
         raise ValueError(
             f"{{{name}: {written}}}: the argument is the reason, so this would "
             f"{'xfail' if name == 'xfail' else 'skip'} the scenario always; give a reason "
-            f"as text ({{{name}: why}}){condition}"
+            f"as text ({reason}){condition}"
+        )
+    if name == "skipif" and isinstance(argument, str):
+        # Taken as the reason, with no condition: skipped always. pytest reads a text
+        # argument of skipif as its condition, so `{skipif: "sys.platform == 'win32'"}`
+        # or `{skipif: 'False'}` read as a condition, and skipped everywhere.
+        raise ValueError(
+            f"{{skipif: {argument[:60]!r}}}: a skipif without a condition skips always (the "
+            "text is its reason); write {skipif: {condition: ..., reason: ...}}, or "
+            "{skip: why} to skip always"
         )
     return mark
 

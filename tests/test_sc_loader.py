@@ -186,9 +186,11 @@ def test_an_unknown_time_zone_is_a_problem_of_the_file() -> None:
         load_scenario_text(text, "t.yaml")
 
 
-def test_parameter_values_that_repeat_make_names_that_repeat() -> None:
+def test_parameter_values_that_repeat_make_cases_that_repeat() -> None:
+    # It was "the name 'u[x]' is already used"; the value given twice is named now.
     text = "name: u\nparametrize: {m: [x, x]}\nflow: [{message: '${m}'}]\n"
-    with pytest.raises(ScenarioFileError, match=r"the name 'u\[x\]' is already used"):
+    match = r"u.scenario.yaml:2: parametrize.m\[1\]: the value 'x' is given twice in this list"
+    with pytest.raises(ScenarioFileError, match=match):
         load_scenario_text(text, "u.scenario.yaml")
 
 

@@ -168,8 +168,8 @@ def test_values_read_as_something_else_are_refused_at_their_line(
     assert "xfail.scenario.yaml:5:" not in out  # plain off and yes are YAML 1.1's booleans
     assert (
         "reasons.scenario.yaml:2: scenarios[0].marks: {skipif: false}: the argument is the "
-        "reason, so this would skip the scenario always; give a reason as text ({skipif: "
-        "why}); for a condition write {skipif: {condition: false, reason: ...}}"
+        "reason, so this would skip the scenario always; give a reason as text ({skip: "
+        "why} to skip always); for a condition write {skipif: {condition: false, reason: ...}}"
     ) in out
     assert "reasons.scenario.yaml:3: scenarios[1].marks: {xfail: no}: the argument" in out
     assert (
