@@ -12,11 +12,17 @@ from typing import Any, Final
 
 from .written import MAX_DIGITS as _MAX_DIGITS
 
-__all__ = ["NULL_TEXT", "SHOWN_LIMIT", "our_words", "shown_input"]
+__all__ = ["NULL_TEXT", "SHOWN_LIMIT", "not_scalar", "our_words", "shown_input"]
 
 
 #: What came is shown up to this many characters (a 5000-digit number, a 1 MB string).
 SHOWN_LIMIT: Final = 200
+
+
+def not_scalar(value: Any) -> str:
+    """What a value that is not text, a number or a boolean is, in a message: ``null``,
+    ``a list`` or ``a mapping``."""
+    return "null" if value is None else "a list" if isinstance(value, list) else "a mapping"
 
 
 def shown_input(value: Any) -> str:

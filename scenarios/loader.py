@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 from mockserver.errors import Problem
 from mockserver.validation import dotted_path
+from mockserver.wording import not_scalar
 from mockserver.written import YamlNumber, as_written, unmarked
 from mockserver.yamlfile import Document, load_documents, not_utf8, problems_from_validation
 
@@ -356,8 +358,6 @@ def _id_value(value: Any) -> str:
     text with spaces as ``_``, other characters ``-k`` cannot take (quotes, commas,
     controls, invisible ones) escaped as ``\\xNN``/``\\uNNNN`` (as pytest's ids do),
     empty text as ``\\empty``, a list or mapping as its JSON; cut past :data:`MAX_ID_VALUE`."""
-    import json
-
     if value is None or isinstance(value, bool | int | float):
         text = str(as_written(value)) if value is not None else "null"
     elif isinstance(value, str):
@@ -413,8 +413,6 @@ def _case_ids(combos: list[dict[str, Any]]) -> list[str]:
 def _same_cases(combos: list[dict[str, Any]]) -> dict[int, int]:
     """Each case with the same values as an earlier one, and that one's number (``1`` and
     ``"1"`` are not the same, nor ``1.0`` and ``1.00``: they are written differently)."""
-    import json
-
     first: dict[str, int] = {}
     twins: dict[int, int] = {}
     for number, params in enumerate(combos):
@@ -458,7 +456,7 @@ def _twin_problem(
 
 
 def _not_text(name: str, value: Any) -> str:
-    kind = "null" if value is None else "a list" if isinstance(value, list) else "a mapping"
+    kind = not_scalar(value)
     return (
         f"the parameter {name!r} is {kind} in this case, and ${{{name}}} inside text takes "
         f"text, a number or a boolean; to keep {kind}, make the value exactly '${{{name}}}'"

@@ -46,6 +46,7 @@ from mockserver.models import (
     WholeNumber,
 )
 from mockserver.wording import NULL_TEXT as NULL_TEXT_EXPECTED
+from mockserver.wording import not_scalar
 from mockserver.written import (
     YamlNumber,
     YamlWord,
@@ -593,13 +594,7 @@ class RequestExpectation(RequestPattern):
             if matcher.kind == "equal" and (
                 matcher.equal is None or isinstance(matcher.equal, list | dict)
             ):
-                kind = (
-                    "null"
-                    if matcher.equal is None
-                    else "a list"
-                    if isinstance(matcher.equal, list)
-                    else "a mapping"
-                )
+                kind = not_scalar(matcher.equal)
                 hint = (
                     "; for a header that must not be sent, write {absent: true}"
                     if matcher.equal is None

@@ -16,14 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.scenario_files import one_line_scenarios as _file
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _file(*scenarios: str) -> str:
-    """A ``scenarios:`` list of one-line scenarios: scenario ``i`` is on line ``i + 2``."""
-    return "scenarios:\n" + "".join(
-        f"  - {{name: s{i}, flow: [{{message: m}}], {body}}}\n" for i, body in enumerate(scenarios)
-    )
 
 
 #: Each wrong boolean, and the problem its line (2 + its index) must show.

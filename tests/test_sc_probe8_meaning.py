@@ -12,13 +12,7 @@ import re
 
 import pytest
 
-
-def _file(*scenarios: str) -> str:
-    """A ``scenarios:`` list of one-line scenarios: scenario ``i`` is on line ``i + 2``."""
-    return "scenarios:\n" + "".join(
-        f"  - {{name: s{i}, flow: [{{message: m}}], {body}}}\n" for i, body in enumerate(scenarios)
-    )
-
+from tests.scenario_files import one_line_scenarios as _file
 
 #: Every whole-number field, with the value in place of ``{}``, and its dotted path.
 WHOLE_FIELDS = [
