@@ -616,6 +616,23 @@ def _admin_option_problem(args: argparse.Namespace) -> str:
 
     if not args.host.strip():
         return f"--host: expected an address such as 127.0.0.1 or 0.0.0.0, got {args.host!r}"
+    try:  # what the resolver does first: a label of 64 characters, or 'a..b', raised there
+        args.host.encode("idna")
+    except UnicodeError:
+        return (
+            f"--host: expected an address such as 127.0.0.1 or 0.0.0.0, got {args.host!r} "
+            "(a host name's parts between dots are 1 to 63 characters)"
+        )
+    for option, value in (
+        ("--admin-token", args.admin_token),  # $MOCKSERVER_ADMIN_TOKEN empty is no token
+        ("--data", args.data),
+        ("--amocrm-subdomain", args.amocrm_subdomain),
+        ("--bitrix24-secret", args.bitrix24_secret),
+        ("--tls-cert", args.tls_cert),
+        ("--tls-key", args.tls_key),
+    ):
+        if value == "":  # was taken as not given (a random secret, records in ".")
+            return f"{option}: empty; give a value, or leave the option out for its default"
     if args.admin_token and (problem := token_problem(args.admin_token)):
         given = os.environ.get("MOCKSERVER_ADMIN_TOKEN") == args.admin_token
         return f"--admin-token{' (from $MOCKSERVER_ADMIN_TOKEN)' if given else ''}: {problem}"
