@@ -192,3 +192,27 @@ def test_a_stub_file_named_in_bytes_that_are_not_utf_8_is_named_escaped(
         f"mockserver: {tmp_path}/bad\\xffname.yaml:2: [0].response.status: "
         "a number of at most 599; got 999"
     )
+
+
+@pytest.mark.parametrize(
+    ("content", "got"),
+    [
+        pytest.param(b"{not json\n", "'{not json'", id="not-json"),
+        pytest.param(b'{"port": 99999}', "'{\"port\": 99999}'", id="past-65535"),
+        pytest.param(b'{"port": "8080"}', '\'{"port": "8080"}\'', id="text"),
+        pytest.param(b'{"port": true}', "'{\"port\": true}'", id="boolean"),
+        pytest.param(b"\xff\xfe", "bytes that are not UTF-8", id="not-utf-8"),
+    ],
+)
+def test_a_kept_port_that_cannot_be_read_is_one_line_not_a_random_port(
+    tmp_path: Path, content: bytes, got: str
+) -> None:
+    # It was ignored: the server took a free port, and the CRM URLs printed before changed.
+    kept = tmp_path / "server.json"
+    kept.write_bytes(content)
+    line = _refused("--crm", "bitrix24", "--data", str(tmp_path))
+    assert line == (
+        f'mockserver: --data: {kept}: expected the kept port, {{"port": 1-65535}}, got {got}; '
+        "give --port N to keep a new one, or remove the file"
+    )
+    assert kept.read_bytes() == content
