@@ -216,3 +216,23 @@ def test_a_kept_port_that_cannot_be_read_is_one_line_not_a_random_port(
         "give --port N to keep a new one, or remove the file"
     )
     assert kept.read_bytes() == content
+
+
+@pytest.mark.parametrize("host", ["Ex.amocrm.ru", "ex.amocrm.ru", "EX.AMOCRM.RU"])
+def test_an_amocrm_subdomain_with_capitals_is_reached_in_any_case(host: str) -> None:
+    # --amocrm-subdomain Ex printed https://Ex.amocrm.ru, which httpx sends as
+    # Host: ex.amocrm.ru: "Account 'ex' not found" (401).
+    import httpx
+
+    from mockserver import MockServer
+    from mockserver.crm import AmoCRM
+
+    assert httpx.Request("GET", "https://Ex.amocrm.ru/").headers["host"] == "ex.amocrm.ru"
+    with MockServer() as server:
+        token = server.mount(AmoCRM(subdomain="Ex")).issue_token("cli")
+        answer = httpx.get(
+            server.url + "/api/v4/leads",
+            headers={"Host": host, "Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+    assert answer.status_code == 204
