@@ -111,4 +111,7 @@ def test_a_page_back_after_its_feed_was_cut_shows_what_came_meanwhile(
             lambda: "/came-while-the-page-was-away" in _urls(browser),
             "the request that came while the feed was cut",
         )
+        browser.wait(
+            lambda: browser.text("#summary") == "1 request(s) journaled", "the count read anew"
+        )
         browser.screenshot("feed-back-after-a-cut")
