@@ -180,6 +180,40 @@ def scenario_from_dict(
     return loaded
 
 
+def _unknown_parameters(
+    document: Document,
+    prefix: tuple[str | int, ...],
+    grid: Any,
+    combos: list[dict[str, Any]],
+    number: int,
+    uses: _Uses,
+) -> list[Problem]:
+    """The problems of ``${name}`` uses that case ``number`` does not set. A listed case
+    that leaves out a parameter another case sets is the case's mistake, said at the case
+    (it read "parameters are: none (add parametrize:)" under a ``parametrize:``)."""
+    params = combos[number]
+    listed = isinstance(grid, list) and bool(grid)
+    every: set[str] = set().union(*combos) if listed else set(params)
+    problems = []
+    for name, at in uses.unknown.items():
+        if listed and (name in every or not every):
+            # Another case sets it, or no case sets anything: the case is what is wrong.
+            where = (*prefix, "parametrize", number)
+            elsewhere = sorted(every - set(params))
+            sets = ", ".join(sorted(params)) if params else "nothing (an empty case)"
+            message = (
+                f"this case does not set ${{{name}}} (used at {dotted_path((*prefix, *at))}); "
+                f"it sets {sets}; each case sets every parameter the scenario uses"
+                + (f" (other cases set {', '.join(elsewhere)})" if elsewhere else "")
+            )
+        else:
+            where = (*prefix, *at)
+            known = ", ".join(sorted(every)) or "none (add parametrize:)"
+            message = f"unknown parameter ${{{name}}}; parameters are: {known}"
+        problems.append(Problem(document.where(where), dotted_path(where), message))
+    return problems
+
+
 def _expand(
     data: dict[str, Any],
     document: Document,
@@ -246,15 +280,7 @@ def _expand(
         if uses.unknown and not (grid is not None and not shaped):
             # (A `parametrize:` of the wrong shape made no cases: the model says so, not
             # "unknown parameter ${p}; parameters are: none (add parametrize:)".)
-            known = ", ".join(sorted(params)) or "none (add parametrize:)"
-            problems += [
-                Problem(
-                    document.where((*prefix, *at)),
-                    dotted_path((*prefix, *at)),
-                    f"unknown parameter ${{{name}}}; parameters are: {known}",
-                )
-                for name, at in uses.unknown.items()
-            ]
+            problems += _unknown_parameters(document, prefix, grid, combos, number, uses)
             break
         if uses.not_text:
             problems += [
@@ -286,7 +312,11 @@ def _expand(
                 for problem in problems_from_validation(exc, document, prefix, Scenario)
             ]
             break
-        crossed = _attempt_problems(scenario) + _mock_references(scenario, body)
+        crossed = (
+            _attempt_problems(scenario)
+            + _mock_references(scenario, body)
+            + _unmounted_checks(scenario)
+        )
         if crossed:
             problems += [
                 Problem(document.where((*prefix, *at)), dotted_path((*prefix, *at)), message)
@@ -610,6 +640,23 @@ def _mock_references(scenario: Scenario, body: dict[str, Any]) -> list[tuple[Pla
                 )
             found.append((at, message))
             break
+    return found
+
+
+def _unmounted_checks(scenario: Scenario) -> list[tuple[Place, str]]:
+    """``expect.crm`` entries for a fake CRM the scenario does not mount: the check could
+    only fail, and it failed after the run (saying the CRM was not mounted), not at
+    collection where the file is."""
+    found: list[tuple[Place, str]] = []
+    for crm in scenario.expect.crm:
+        if getattr(scenario.mock.crm, crm) is None:
+            found.append(
+                (
+                    ("expect", "crm", crm),
+                    f"checks the fake {_CRM_NAMES[crm]}'s records, and this scenario mounts "
+                    f"none: add mock: {{crm: {{{crm}: {{}}}}}} (here or under defaults:)",
+                )
+            )
     return found
 
 
