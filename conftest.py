@@ -78,6 +78,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "rule(*ids): the rules of docs/semantics.md that this test pins"
     )
+    config.addinivalue_line(
+        "markers",
+        "pytester: the test runs pytest itself, in a subprocess (set for every test that "
+        "uses the pytester or scenario_env fixture; tasks.py lowest leaves these out)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "pytester" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.pytester)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> None:
