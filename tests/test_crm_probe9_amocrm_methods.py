@@ -1,22 +1,27 @@
 """Ninth probe, amoCRM's HTTP methods: ``HEAD`` is the ``GET`` without its body, every 405
 names the path's methods in ``Allow`` (RFC 9110 §9.3.2, §15.5.6), a lead's ``DELETE`` is
 refused and not offered, and ``/oauth2/access_token`` takes ``POST`` only (RFC 6749 §3.2).
-The rate limit counts on the server's driven clock."""
+The rate limit counts on the server's driven clock. A refresh token or code refused is
+refused as league/oauth2-server refuses it: expiry before revocation, another
+integration's named as such."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 import pytest
 
 from mockserver import MockServer
 from mockserver.crm import AmoCRM
-from tests.crm_clients import amocrm_account
+from tests.crm_clients import amocrm_account, code_grant
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+#: amoCRM's refresh token lives three months (the fake's ``REFRESH_LIFETIME``, 90 days).
+THREE_MONTHS = 90 * 86_400
 UID = "0" * 40
 #: One concrete path of every API route.
 PATHS = [
@@ -207,3 +212,88 @@ async def test_the_rate_limit_counts_on_the_driven_clock() -> None:
             assert (await client.get(api)).status_code == 429
             await client.post("/__admin/crm/amocrm/clock", json={"advance": 0.001})
             assert [(await client.get(api)).status_code for _ in range(3)] == [204, 204, 429]
+
+
+@pytest.fixture
+async def oauth() -> AsyncIterator[tuple[AmoCRM, httpx.AsyncClient]]:
+    """An account on a frozen clock, two integrations, a client of its token endpoint."""
+    async with MockServer() as server:
+        amo = server.mount(AmoCRM(per_integration=10**6, per_account=10**6))
+        amo.clock.freeze(AT)
+        async with httpx.AsyncClient(base_url=f"{server.url}/amocrm/example") as client:
+            yield amo, client
+
+
+async def _refresh(client: httpx.AsyncClient, app: Any, token: str) -> httpx.Response:
+    return await client.post(
+        "/oauth2/access_token",
+        json={
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "redirect_uri": app.redirect_uri,
+            "grant_type": "refresh_token",
+            "refresh_token": token,
+        },
+    )
+
+
+async def test_a_refresh_token_spent_and_expired_says_expired(
+    oauth: tuple[AmoCRM, httpx.AsyncClient],
+) -> None:
+    """``validateOldRefreshToken`` checks ``expire_time`` before revocation: a refresh
+    token used once (then "has been revoked") says "has expired" once its three months
+    are up. It kept saying "has been revoked"."""
+    amo, client = oauth
+    app = amo.add_integration("bot", redirect_uri="https://bot.example/cb")
+    first = (await client.post("/oauth2/access_token", json=code_grant(amo, app))).json()
+    assert (await _refresh(client, app, first["refresh_token"])).status_code == 200
+    spent = await _refresh(client, app, first["refresh_token"])
+    assert (spent.status_code, spent.json()["hint"]) == (401, "Token has been revoked")
+    amo.clock.advance(THREE_MONTHS)
+    late = await _refresh(client, app, first["refresh_token"])
+    assert (late.status_code, late.json()["hint"]) == (401, "Token has expired")
+
+
+async def test_a_code_spent_and_expired_says_expired(
+    oauth: tuple[AmoCRM, httpx.AsyncClient],
+) -> None:
+    amo, client = oauth
+    app = amo.add_integration("bot", redirect_uri="https://bot.example/cb")
+    asked = code_grant(amo, app)
+    assert (await client.post("/oauth2/access_token", json=asked)).status_code == 200
+    amo.clock.advance(20 * 60)
+    late = await client.post("/oauth2/access_token", json=asked)
+    assert (late.status_code, late.json()["hint"]) == (400, "Authorization code has expired")
+
+
+async def test_another_integrations_grant_is_named_so(
+    oauth: tuple[AmoCRM, httpx.AsyncClient],
+) -> None:
+    """The token decrypts (it is this account's) but is not the caller's: league says
+    "Token is not linked to client" (401) and "Authorization code was not issued to this
+    client" (400). Both were "Cannot decrypt ...", and the refresh token's a 400."""
+    amo, client = oauth
+    app = amo.add_integration("bot", redirect_uri="https://bot.example/cb")
+    other = amo.add_integration("other", redirect_uri="https://other.example/cb")
+    mine = (await client.post("/oauth2/access_token", json=code_grant(amo, app))).json()
+    borrowed = await _refresh(client, other, mine["refresh_token"])
+    assert (borrowed.status_code, borrowed.json()["hint"]) == (
+        401,
+        "Token is not linked to client",
+    )
+    assert (await _refresh(client, app, mine["refresh_token"])).status_code == 200  # unspent
+    code = {**code_grant(amo, other), "code": amo.authorization_code(app.client_id)}
+    taken = await client.post("/oauth2/access_token", json=code)
+    assert (taken.status_code, taken.json()["hint"]) == (
+        400,
+        "Authorization code was not issued to this client",
+    )
+    garbage = await _refresh(client, app, "def50200garbage")
+    assert garbage.status_code == 401  # invalidRefreshToken, like every refresh refusal
+    assert garbage.json() == {
+        "hint": "Cannot decrypt the refresh token",
+        "title": "Некорректный запрос",
+        "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
+        "status": 401,
+        "detail": "В запросе отсутствует ряд параметров или параметры невалидны",
+    }
