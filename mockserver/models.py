@@ -456,6 +456,18 @@ CONNECTION_FAULTS = frozenset(
 )
 
 
+#: Faults that send a body (broken, slow, huge, cut): a 204 or 304 has none to send.
+BODY_FAULTS = frozenset(
+    {
+        FaultType.SLOW_BODY,
+        FaultType.INVALID_JSON,
+        FaultType.NON_UTF8,
+        FaultType.LARGE_BODY,
+        FaultType.CUT_BODY,
+    }
+)
+
+
 class Fault(_Model):
     """A fault, with its options. ``fault: connection_reset`` is shorthand for ``{type: …}``."""
 
@@ -543,6 +555,13 @@ class ResponseDef(_Model):
             raise ValueError(
                 f"a {self.status} answer has no body (RFC 9110), and this one gives "
                 f"{given[0].rstrip('_')}: drop it, or answer 200"
+            )
+        if self.fault is not None and self.status in (204, 304) and self.fault.type in BODY_FAULTS:
+            # aiohttp sent no Content-Length and then the bytes anyway (slow, large, cut):
+            # they were read as the start of the next answer on the connection.
+            raise ValueError(
+                f"fault: a {self.status} answer has no body (RFC 9110), and the fault "
+                f"{self.fault.type.value} sends one: drop the fault, or answer 200"
             )
         if self.base64 is not None:
             try:

@@ -1,0 +1,87 @@
+"""HTTP edges on a real socket (the ninth probe): bodiless answers to body faults, the
+fragment, versions other than HTTP/1.x, CRM requests in the journal, stub headers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from mockserver import MockServer, StubError
+
+from .test_ms_hardening import exchange
+
+_THEN_B = b"GET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+def _heads(answer: bytes) -> list[dict[str, str]]:
+    """The status and headers of each answer in ``answer``, read as a client reads them:
+    an answer's body is its ``Content-Length`` bytes (none for a HEAD's, the first)."""
+    heads: list[dict[str, str]] = []
+    while answer:
+        head, _, answer = answer.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        fields = dict(line.split(": ", 1) for line in lines)
+        heads.append({"status": status_line, **fields})
+        if len(heads) > 1:
+            answer = answer[int(fields.get("Content-Length", "0")) :]
+    return heads
+
+
+_BODY_FAULTS = [
+    pytest.param({"type": "slow_body", "chunk_size": 3, "chunk_delay_ms": 0}, id="slow_body"),
+    pytest.param({"type": "large_body", "size": 100_000}, id="large_body"),
+    pytest.param("cut_body", id="cut_body"),
+]
+
+
+@pytest.mark.parametrize("fault", _BODY_FAULTS)
+async def test_a_head_to_a_body_fault_gets_the_headers_alone_and_the_next_answer_is_clean(
+    fault: Any,
+) -> None:
+    # aiohttp's StreamResponse.write does not look at the method: the body came after
+    # the HEAD's headers, and the next answer on the connection began with "xxxx".
+    stubs = [
+        {"request": {"path": "/a", "method": "ANY"}, "response": {"fault": fault}},
+        {"request": {"path": "/b"}, "response": {"text": "b"}},
+    ]
+    async with MockServer(stubs) as server:
+        got = await exchange(server.port, _THEN_B.replace(b"/b", b"/a"))
+        head_a = b"HEAD /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        answer = await exchange(server.port, head_a + _THEN_B)
+        head, following = _heads(answer)
+        assert head["status"] == "HTTP/1.1 200 OK"
+        (length,) = re.findall(rb"Content-Length: (\d+)", got)
+        assert head["Content-Length"] == length.decode()  # as the GET's
+        assert following["status"] == "HTTP/1.1 200 OK"
+        assert answer.endswith(b"\r\n\r\nb")
+        assert [(entry.method, entry.status) for entry in server.requests] == [
+            ("GET", 200),
+            ("HEAD", 200),
+            ("GET", 200),
+        ]
+
+
+@pytest.mark.parametrize("status", [204, 304])
+@pytest.mark.parametrize(
+    "fault",
+    [*_BODY_FAULTS, pytest.param("invalid_json", id="invalid_json"), pytest.param("non_utf8")],
+)
+def test_a_body_fault_on_an_answer_without_a_body_is_refused_at_the_response(
+    fault: Any, status: int
+) -> None:
+    # A 204 or 304 has no Content-Length: the dribbled, huge or cut bytes were read as the
+    # next answer; a broken JSON or text body was dropped without a word.
+    kind = fault if isinstance(fault, str) else fault["type"]
+    with pytest.raises(StubError) as caught:
+        MockServer([{"request": {"path": "/a"}, "response": {"status": status, "fault": fault}}])
+    assert str(caught.value).splitlines()[1:] == [
+        f"  stubs[0].response: fault: a {status} answer has no body (RFC 9110), and the "
+        f"fault {kind} sends one: drop the fault, or answer 200"
+    ]
+
+
+def test_a_connection_fault_on_a_204_is_still_taken() -> None:
+    response = {"status": 204, "fault": "empty_response"}
+    MockServer([{"request": {"path": "/a"}, "response": response}])
