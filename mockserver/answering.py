@@ -110,14 +110,17 @@ class Responder:
         return await answer
 
     def _respond(self, request: web.BaseRequest, read: BodyRead) -> Answering:
-        raw_path, _, query = request.raw_path.partition("?")
+        target = request.raw_path
+        if "#" in target:  # a fragment (no client sends one) is no part of path or query
+            target = target.partition("#")[0]
+        raw_path, _, query = target.partition("?")
         if raw_path[:1] != "/" and "://" in raw_path:
             raw_path = origin_form(raw_path)
         record = RecordedRequest.received(
             self.journal.next_seq(),
             request.method,
             unquote(raw_path, errors="surrogateescape") if "%" in raw_path else raw_path,
-            query.partition("#")[0],
+            query,
             request.headers.items(),
             read.body,
             datetime.now(_UTC),

@@ -85,3 +85,45 @@ def test_a_body_fault_on_an_answer_without_a_body_is_refused_at_the_response(
 def test_a_connection_fault_on_a_204_is_still_taken() -> None:
     response = {"status": 204, "fault": "empty_response"}
     MockServer([{"request": {"path": "/a"}, "response": response}])
+
+
+def _get(target: bytes) -> bytes:
+    return b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "query"),
+    [
+        pytest.param(b"/a#frag", "", id="path"),
+        pytest.param(b"/a?q=1#frag", "q=1", id="query"),
+        pytest.param(b"/a#frag?q=2", "", id="a-query-inside-the-fragment"),
+        pytest.param(b"/a#", "", id="empty"),
+        pytest.param(b"http://127.0.0.1/a?q=1#frag", "q=1", id="absolute-form"),
+    ],
+)
+async def test_a_fragment_in_the_target_is_cut_off_before_matching_and_journaling(
+    target: bytes, query: str
+) -> None:
+    # "/a#frag" was journaled as the path "/a#frag" and missed a "/a" stub, while in
+    # "?q=1#frag" the fragment was dropped from the query.
+    async with MockServer([{"request": {"path": "/a"}, "response": {"text": "a"}}]) as server:
+        answer = await exchange(server.port, _get(target))
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+        (entry,) = server.requests
+        assert (entry.path, entry.query_string, entry.stub_id) == ("/a", query, server.stubs[0].id)
+        assert entry.url == ("/a?" + query if query else "/a")
+
+
+async def test_an_escaped_hash_is_part_of_the_path() -> None:
+    async with MockServer([{"request": {"path_regex": "/a#b"}}]) as server:
+        answer = await exchange(server.port, _get(b"/a%23b"))
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert server.requests[0].path == "/a#b"
+
+
+async def test_a_fragment_after_an_admin_stub_id_is_not_part_of_the_id() -> None:
+    async with MockServer([{"id": "s1", "request": {"path": "/a"}}]) as server:
+        delete = b"DELETE /__admin/stubs/s1#frag HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % server.port
+        answer = await exchange(server.port, delete + b"Connection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 204 ")
+        assert server.stubs == []
