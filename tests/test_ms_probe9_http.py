@@ -127,3 +127,49 @@ async def test_a_fragment_after_an_admin_stub_id_is_not_part_of_the_id() -> None
         answer = await exchange(server.port, delete + b"Connection: close\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 204 ")
         assert server.stubs == []
+
+
+@pytest.mark.parametrize(
+    ("line", "parsed"),
+    [
+        pytest.param(b"GET /a HTTP/2.0", True, id="2.0-in-text"),
+        pytest.param(b"GET /a HTTP/0.9", True, id="0.9"),
+        pytest.param(b"GET /a", True, id="no-version"),
+        pytest.param(b"GET /a HTTP/1.2", False, id="1.2"),
+        pytest.param(b"GET /a HTTP/3.0", False, id="3.0"),
+        pytest.param(b"GET /__admin/health HTTP/2.0", True, id="admin-2.0"),
+    ],
+)
+async def test_a_version_other_than_http_1_0_and_1_1_is_505_in_http_1_1_and_closes(
+    line: bytes, parsed: bool
+) -> None:
+    # "GET /a HTTP/2.0" was answered "HTTP/2.0 200 OK" (HTTP/1 framing under a 2.0
+    # status line) and its connection kept; "GET /a" (HTTP/0.9) got a status line and
+    # headers, which an HTTP/0.9 client never reads; 1.2 and 3.0 were a 400.
+    lines: list[str] = []
+    async with MockServer([{"request": {"path": "/a"}}], log=lines.append) as server:
+        head = line + b"\r\nHost: 127.0.0.1:%d\r\n\r\n" % server.port
+        answer = await exchange(server.port, head + _THEN_B)
+        assert answer.startswith(b"HTTP/1.1 505 HTTP Version Not Supported\r\n")
+        # What came after it was not read.
+        assert len(re.findall(rb"^HTTP/1\.1 \d{3} ", answer, re.M)) == 1
+        assert b"\r\nConnection: close\r\n" in answer.partition(b"\r\n\r\n")[0] + b"\r\n"
+        (entry,) = server.requests
+        assert entry.status == 505
+        assert entry.refused is not parsed
+        if parsed:
+            version = line.partition(b"HTTP/")[2].decode() or "0.9"
+            assert (entry.method, entry.path) == ("GET", line.split()[1].decode())
+            assert entry.note is not None
+            assert entry.note.startswith(f"HTTP/{version}: the mock server speaks HTTP/1.1")
+            assert lines == [f"#1 GET {entry.path} -> 505 (NO MATCH)"]
+        else:
+            assert lines == [f"#1 refused by the HTTP parser -> 505: {entry.note}"]
+
+
+@pytest.mark.parametrize("version", [b"1.0", b"1.1"])
+async def test_http_1_0_and_1_1_are_answered_as_ever(version: bytes) -> None:
+    async with MockServer([{"request": {"path": "/a"}}]) as server:
+        head = b"GET /a HTTP/" + version + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        answer = await exchange(server.port, head)
+        assert answer.startswith(b"HTTP/" + version + b" 200 OK\r\n")
