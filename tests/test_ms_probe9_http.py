@@ -3,6 +3,7 @@ fragment, versions other than HTTP/1.x, CRM requests in the journal, stub header
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -173,3 +174,68 @@ async def test_http_1_0_and_1_1_are_answered_as_ever(version: bytes) -> None:
         head = b"GET /a HTTP/" + version + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
         answer = await exchange(server.port, head)
         assert answer.startswith(b"HTTP/" + version + b" 200 OK\r\n")
+
+
+_NEVER_MATCHING_HEADERS = [
+    pytest.param(
+        {"Content-Type": "a", "content-type": "b"},
+        "'Content-Type' and 'content-type' name the same header (header names are "
+        "case-insensitive); give it once",
+        id="names-differing-in-case",
+    ),
+    pytest.param(
+        {"X-A": ["a", "b"]},
+        "X-A: a header's value is text, never a list; a header sent twice arrives as its "
+        "values joined with ', ' (write 'a, b', or use contains:)",
+        id="list",
+    ),
+    pytest.param(
+        {"X-A": None},
+        "X-A: a header's value is text, never null; for a header that must not be sent, "
+        "write {absent: true}",
+        id="null",
+    ),
+    pytest.param(
+        {"X-A": {"regx": "^a"}},
+        "X-A: a header's value is text, never a mapping; a matcher is one of "
+        "{equal|regex|contains|present|absent: ...}",
+        id="mapping",
+    ),
+]
+
+
+@pytest.mark.parametrize(("headers", "message"), _NEVER_MATCHING_HEADERS)
+async def test_stub_headers_that_can_never_match_are_refused_naming_the_field(
+    headers: dict[str, Any], message: str
+) -> None:
+    # Each was taken, and the stub then matched no request: a header has one text per
+    # name, whatever its case. Scenario files refused these in expect.requests already.
+    with pytest.raises(StubError) as caught:
+        MockServer([{"request": {"path": "/a", "headers": headers}}])
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"stubs[0].request.headers: {message}"
+    ]
+    async with MockServer() as server:
+        body = json.dumps({"request": {"path": "/a", "headers": headers}}).encode()
+        head = (
+            b"POST /__admin/stubs HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: "
+            b"application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+            % (server.port, len(body))
+        )
+        answer = await exchange(server.port, head + body)
+        assert answer.startswith(b"HTTP/1.1 400 ")
+        problem = json.loads(answer.partition(b"\r\n\r\n")[2])
+        assert problem["errors"] == [{"field": "request.headers", "message": message}]
+        assert server.stubs == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"X-A": ""}, id="empty-text"),
+        pytest.param({"X-A": 5}, id="number"),
+        pytest.param({"X-A": {"absent": True}, "X-B": {"contains": "b"}}, id="matchers"),
+    ],
+)
+def test_stub_headers_that_can_match_are_taken(headers: dict[str, Any]) -> None:
+    MockServer([{"request": {"path": "/a", "headers": headers}}])
