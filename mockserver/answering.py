@@ -185,7 +185,11 @@ class Responder:
         if answer is None:
             for profile in self.profiles:
                 if profile.claims(record):
-                    return self._profile_answer(profile, record, request)
+                    # Journaled as it comes, numbered in turn with every other request
+                    # (a stub's delay waits after it too); the status when the CRM answers.
+                    record.stub_id = f"crm:{profile.name}"
+                    kept = self.journal.add(record)
+                    return self._profile_answer(profile, record, kept, request)
             record.status = 404
             self.journal.add(record)
             self._log(record)
@@ -287,20 +291,35 @@ class Responder:
         return web.Response(status=definition.status, body=content, headers=headers)
 
     async def _profile_answer(
-        self, profile: CrmProfile, record: RecordedRequest, request: web.BaseRequest
+        self,
+        profile: CrmProfile,
+        record: RecordedRequest,
+        kept: RecordedRequest,
+        request: web.BaseRequest,
     ) -> web.StreamResponse:
-        record.stub_id = f"crm:{profile.name}"
+        """The fake CRM's answer to ``record``, journaled (as ``kept``: a copy when its
+        body was cut) before it was asked: its status is set here, when it is known.
+
+        The request was numbered and journaled when it came, so the journal's order is
+        its numbers' (the dashboard pages and follows it by number), and a reset while
+        the CRM works forgets it with every request before the reset: once it took its
+        number only when answered, a reset in between put it in the new journal under
+        a number of the old one.
+        """
+        status: int | None = None
         try:
             response = await profile.handle(record, request)
+            status = response.status
+            return response
         except web.HTTPException as exc:
-            record.status = exc.status
-            self.journal.add(record)
-            self._log(record)
+            status = exc.status
             raise
-        record.status = response.status
-        self.journal.add(record)
-        self._log(record)
-        return response
+        except Exception:
+            status = 500  # what aiohttp answers to it
+            raise
+        finally:
+            record.status = kept.status = status  # None: stopped, or the client left
+            self._log(record)
 
     def _refused(self, exc: HttpProcessingError) -> None:
         """Journal a request that aiohttp's parser refused (400, 414, 431) before any handler."""

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 from aiohttp.http_exceptions import (
     BadHttpMessage,
     BadStatusLine,
     HttpProcessingError,
     LineTooLong,
 )
-from aiohttp.http_parser import HttpRequestParser, HttpVersion11
+from aiohttp.http_parser import HttpRequestParser
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler
 from multidict import CIMultiDict, CIMultiDictProxy
 

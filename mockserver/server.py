@@ -14,8 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aiohttp import web
-from aiohttp.http_parser import HttpVersion10, HttpVersion11
+from aiohttp import HttpVersion10, HttpVersion11, web
 
 from . import verifying
 from .answering import MAX_BODY, ConnectionLog, Responder

@@ -3,15 +3,18 @@ fragment, versions other than HTTP/1.x, CRM requests in the journal, stub header
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
 
 import pytest
+from aiohttp import web
 
-from mockserver import MockServer, StubError
+from mockserver import MockServer, RecordedRequest, StubError
+from mockserver.crm import CrmProfile
 
-from .test_ms_hardening import exchange
+from .test_ms_hardening import LIVENESS, exchange
 
 _THEN_B = b"GET /b HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 
@@ -239,3 +242,83 @@ async def test_stub_headers_that_can_never_match_are_refused_naming_the_field(
 )
 def test_stub_headers_that_can_match_are_taken(headers: dict[str, Any]) -> None:
     MockServer([{"request": {"path": "/a", "headers": headers}}])
+
+
+class _Waiting(CrmProfile):
+    """A fake CRM whose answer waits for the test: ``arrived`` is set when a request is
+    with it, and it answers once ``go`` is set."""
+
+    name = "waiting"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = asyncio.Event()
+        self.go = asyncio.Event()
+
+    def claims(self, record: RecordedRequest) -> bool:
+        return record.path == "/crm"
+
+    async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.Response:
+        self.arrived.set()
+        await self.go.wait()
+        return web.json_response({"ok": True})
+
+
+_TO_CRM = (
+    b"POST /crm HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+)
+
+
+async def _sent(port: int, data: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A connection with ``data`` sent on it: its answer is read later (the writer kept:
+    dropped, it closes the connection)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(data)
+    await writer.drain()
+    return reader, writer
+
+
+def _journal(server: MockServer) -> list[tuple[int, str, int | None]]:
+    return [(entry.seq, entry.path, entry.status) for entry in server.requests]
+
+
+async def test_a_crm_request_is_journaled_in_turn_while_the_crm_works() -> None:
+    # The CRM's request took its number when it came and went into the journal when
+    # answered: the journal read #2 before #1, which the dashboard took for a reset.
+    async with MockServer([{"request": {"path": "/b"}}]) as server:
+        crm = server.mount(_Waiting())
+        waiting, writer = await _sent(server.port, _TO_CRM)
+        await asyncio.wait_for(crm.arrived.wait(), LIVENESS)
+        assert (await exchange(server.port, _THEN_B)).startswith(b"HTTP/1.1 200 ")
+        assert _journal(server) == [(1, "/crm", None), (2, "/b", 200)]  # the CRM still works
+        crm.go.set()
+        answer = await asyncio.wait_for(waiting.read(), LIVENESS)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 200 ")
+        assert _journal(server) == [(1, "/crm", 200), (2, "/b", 200)]
+        assert server.requests[0].stub_id == "crm:waiting"
+
+
+async def test_a_reset_while_a_crm_works_forgets_its_request_and_numbers_the_next_anew() -> None:
+    # A reset while the CRM worked put its request into the new journal under its old
+    # number (#3 among the new #1, #2...; or a second #1).
+    async with MockServer([{"request": {"path": "/b"}}]) as server:
+        await exchange(server.port, _THEN_B)
+        crm = server.mount(_Waiting())
+        waiting, writer = await _sent(server.port, _TO_CRM)
+        await asyncio.wait_for(crm.arrived.wait(), LIVENESS)
+        reset = b"POST /__admin/reset HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n" % server.port
+        answer = await exchange(
+            server.port, reset + b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        assert answer.startswith(b"HTTP/1.1 20")
+        assert (await exchange(server.port, _THEN_B)).startswith(b"HTTP/1.1 404 ")
+        crm.go.set()
+        answer = await asyncio.wait_for(waiting.read(), LIVENESS)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 200 ")
+        # The CRM's request came before the reset, and is forgotten with what came before
+        # it; the one journaled after the reset keeps its new number, and so does the next.
+        assert _journal(server) == [(1, "/b", 404)]
+        await exchange(server.port, _THEN_B)
+        assert _journal(server) == [(1, "/b", 404), (2, "/b", 404)]
