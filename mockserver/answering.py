@@ -302,9 +302,9 @@ class Responder:
 
         The request was numbered and journaled when it came, so the journal's order is
         its numbers' (the dashboard pages and follows it by number), and a reset while
-        the CRM works forgets it with every request before the reset: once it took its
-        number only when answered, a reset in between put it in the new journal under
-        a number of the old one.
+        the CRM works forgets it with every request before the reset. It was once
+        journaled only when answered: after later requests, and after a reset in
+        between, into the new journal under a number of the old one.
         """
         status: int | None = None
         try:
@@ -322,7 +322,8 @@ class Responder:
             self._log(record)
 
     def _refused(self, exc: HttpProcessingError) -> None:
-        """Journal a request that aiohttp's parser refused (400, 414, 431) before any handler."""
+        """Journal a request that aiohttp's parser refused (400, 414, 431, 505) before any
+        handler."""
         lines = (line.strip() for line in str(exc.message).splitlines())
         reason = " ".join(line for line in lines if line.strip("^ "))
         record = RecordedRequest(
