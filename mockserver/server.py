@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aiohttp import web
+from aiohttp import HttpVersion10, HttpVersion11, web
 
 from . import verifying
 from .answering import MAX_BODY, ConnectionLog, Responder
@@ -375,6 +375,9 @@ class MockServer(Responder):
                 response = web.Response(status=503, text="the mock server is shutting down")
                 response.force_close()
                 return response
+            version = request.version
+            if version != HttpVersion11 and version != HttpVersion10:
+                return self.unsupported_version(request)  # HTTP/2.0 in text, HTTP/0.9
             self._in_flight += 1
             try:
                 if request.path.startswith(ADMIN_PREFIX):

@@ -46,7 +46,6 @@ from mockserver.models import (
     WholeNumber,
 )
 from mockserver.wording import NULL_TEXT as NULL_TEXT_EXPECTED
-from mockserver.wording import not_scalar
 from mockserver.written import (
     YamlNumber,
     YamlWord,
@@ -575,34 +574,6 @@ class RequestExpectation(RequestPattern):
     @classmethod
     def _texts(cls, data: Any) -> Any:
         return pattern_texts(data)
-
-    @field_validator("headers")
-    @classmethod
-    def _headers_can_match(cls, value: dict[str, Matcher]) -> dict[str, Matcher]:
-        # A request has one text per header name, whatever its case (a header sent twice
-        # is its values joined with ", "): `Content-Type:` and `content-type:` were both
-        # compared with it, and a list, a mapping or null never equals text; each check
-        # could never be met, which showed only once the scenario ran.
-        seen: dict[str, str] = {}
-        for name, matcher in value.items():
-            if name.lower() in seen:
-                raise ValueError(
-                    f"{seen[name.lower()]!r} and {name!r} name the same header (header "
-                    "names are case-insensitive); give it once"
-                )
-            seen[name.lower()] = name
-            if matcher.kind == "equal" and (
-                matcher.equal is None or isinstance(matcher.equal, list | dict)
-            ):
-                kind = not_scalar(matcher.equal)
-                hint = (
-                    "; for a header that must not be sent, write {absent: true}"
-                    if matcher.equal is None
-                    else "; a header sent twice arrives as its values joined with ', ' "
-                    "(write 'a, b', or use contains:)"
-                )
-                raise ValueError(f"{name}: a header's value is text, never {kind}{hint}")
-        return value
 
 
 def _attempt(value: Any) -> Any:
