@@ -22,6 +22,7 @@ from .schema import (
     READ_ONLY,
     UNREADABLE,
     BitrixError,
+    field_value,
     items,
     list_start,
     shown_value,
@@ -101,7 +102,7 @@ class Records(Extras):
             if name in multifields(entity):
                 record[name] = self._merge_multifield(name, record.get(name) or [], value)
             elif name in kinds and name not in READ_ONLY:
-                kept = stored(name, kinds[name], value)
+                kept = field_value(name, kinds[name], value)
                 if kept is not UNREADABLE:  # a date the portal cannot read is dropped
                     record[name] = kept
             elif name in custom:

@@ -22,6 +22,7 @@ __all__ = [
     "UNREADABLE",
     "BitrixError",
     "field_types",
+    "field_value",
     "items",
     "list_start",
     "php_int",
@@ -401,6 +402,24 @@ def items(value: Any) -> list[Any]:
 #: from ``fields`` (the field keeps what it had), as ``CRestUtil::unConvertDate``'s
 #: ``false`` is (``dates.py``).
 UNREADABLE: Final = object()
+
+
+#: The documented type of the standard fields a CRM item keeps as text.
+TEXT_KIND: Final = "string"
+
+
+def field_value(name: str, kind: str, value: Any) -> Any:
+    """What the portal keeps for ``value`` written to the standard field ``name``: as
+    :func:`stored`, except that an object or a list (even an empty one) given to a text
+    field (``TITLE``, ``COMMENTS``, ``NAME``…) is the text ``Array``. The REST layer
+    passes a text field through untouched (``CCrmRestProxyBase::internalizeFields`` in
+    the ``crm`` module's ``classes/general/restservice.php``) and the item's
+    ``StringField::cast`` (``main/lib/orm/fields/stringfield.php``, called by the ORM
+    object's setter) is ``(string) $value``: PHP's text of an array, with a warning the
+    portal does not turn into an error."""
+    if kind == TEXT_KIND and isinstance(value, Mapping | list):
+        return "Array"
+    return stored(name, kind, value)
 
 
 def stored(name: str, kind: str, value: Any) -> Any:
