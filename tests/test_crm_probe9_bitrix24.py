@@ -128,3 +128,91 @@ async def test_multifields_still_take_their_lists(portal: Portal) -> None:
     assert contact["result"]["PHONE"][0]["VALUE"] == "+1 555"
     assert contact["result"]["EMAIL"][0]["VALUE"] == "a@b.c"
     assert contact["result"]["NAME"] == "A"
+
+
+@pytest.fixture
+async def titled() -> AsyncIterator[Portal]:
+    """Leads titled b, a, c (ids 1, 2, 3), with a custom field scored 2, 1, 3."""
+    async with bitrix24_portal(userfields={"lead": {"UF_CRM_SCORE": "integer"}}) as opened:
+        for title, score in (("b", 2), ("a", 1), ("c", 3)):
+            fields = {"TITLE": title, "UF_CRM_SCORE": score}
+            await call(opened[1], opened[2], "crm.lead.add", {"fields": fields})
+        yield opened
+
+
+async def _titles(portal: Portal, body: dict[str, Any]) -> list[str]:
+    _, client, path = portal
+    answer = await call(client, path, "crm.lead.list", {**body, "select": ["TITLE"]})
+    assert answer.status_code == 200, answer.text
+    return [lead["TITLE"] for lead in answer.json()["result"]]
+
+
+@pytest.mark.parametrize(
+    ("direction", "expected"),
+    [
+        pytest.param("asc", ["a", "b", "c"], id="asc"),
+        pytest.param("ASC", ["a", "b", "c"], id="ASC"),
+        pytest.param("desc", ["c", "b", "a"], id="desc"),
+        pytest.param("xyz", ["c", "b", "a"], id="unknown-word-is-desc"),
+        pytest.param(" ASC", ["c", "b", "a"], id="spaced-asc-is-desc"),
+        pytest.param("", ["c", "b", "a"], id="empty-is-desc"),
+        pytest.param(1, ["c", "b", "a"], id="number-is-desc"),
+    ],
+)
+async def test_a_standard_field_sorts_down_unless_asked_asc(
+    titled: Portal, direction: Any, expected: list[str]
+) -> None:
+    assert await _titles(titled, {"order": {"TITLE": direction}}) == expected
+
+
+async def test_an_id_order_in_an_unknown_direction_is_descending(titled: Portal) -> None:
+    _, client, path = titled
+    for start in (0, -1):  # the counted page and the keyset page alike
+        body = {"order": {"ID": "down"}, "select": ["ID"], "start": start}
+        answer = (await call(client, path, "crm.lead.list", body)).json()
+        assert [lead["ID"] for lead in answer["result"]] == ["3", "2", "1"]
+
+
+@pytest.mark.parametrize(
+    ("direction", "expected"),
+    [
+        pytest.param("DESC", ["c", "b", "a"], id="desc"),
+        pytest.param("asc", ["a", "b", "c"], id="asc"),
+        pytest.param("xyz", ["a", "b", "c"], id="unknown-word-is-asc"),
+    ],
+)
+async def test_a_custom_field_sorts_up_unless_asked_desc(
+    titled: Portal, direction: str, expected: list[str]
+) -> None:
+    assert await _titles(titled, {"order": {"UF_CRM_SCORE": direction}}) == expected
+
+
+@pytest.mark.parametrize("name", ["order", "filter"])
+@pytest.mark.parametrize("value", ["ID", "", 0, 5, True])
+async def test_an_order_or_filter_that_is_no_array_is_refused(
+    titled: Portal, name: str, value: Any
+) -> None:
+    _, client, path = titled
+    answer = await call(client, path, "crm.lead.list", {name: value})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error": "",
+        "error_description": f"Parameter '{name}' must be array.",
+    }
+
+
+async def test_a_form_order_that_is_text_is_refused(titled: Portal) -> None:
+    _, client, path = titled
+    answer = await client.post(f"{path}crm.lead.list.json", data={"order": "ID"})
+    assert answer.status_code == 400
+    assert answer.json()["error_description"] == "Parameter 'order' must be array."
+
+
+async def test_a_null_or_list_order_and_filter_are_arrays(titled: Portal) -> None:
+    assert await _titles(titled, {"order": None, "filter": None}) == ["b", "a", "c"]
+    # A JSON list is a PHP array keyed 0, 1…: no field of those names orders anything.
+    assert await _titles(titled, {"order": ["TITLE"]}) == ["b", "a", "c"]
+    assert await _titles(titled, {"filter": [], "order": []}) == ["b", "a", "c"]
+    _, client, path = titled
+    answer = await call(client, path, "crm.lead.list", {"filter": [1]})
+    assert answer.status_code == 200, answer.text
