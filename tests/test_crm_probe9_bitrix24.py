@@ -216,3 +216,78 @@ async def test_a_null_or_list_order_and_filter_are_arrays(titled: Portal) -> Non
     _, client, path = titled
     answer = await call(client, path, "crm.lead.list", {"filter": [1]})
     assert answer.status_code == 200, answer.text
+
+
+async def _userfield(portal: Portal, fields: dict[str, Any]) -> dict[str, Any]:
+    _, client, path = portal
+    added = await call(client, path, "crm.lead.userfield.add", {"fields": fields})
+    assert added.status_code == 200, added.text
+    got = await call(client, path, "crm.lead.userfield.get", {"id": added.json()["result"]})
+    result: dict[str, Any] = got.json()["result"]
+    return result
+
+
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    [
+        pytest.param("Y", "Y", id="Y"),
+        pytest.param("y", "Y", id="lower-y"),
+        pytest.param("N", "N", id="N"),
+        pytest.param("1", "N", id="text-1"),
+        pytest.param(True, "N", id="true"),  # PHP's text of true is "1"
+        pytest.param("maybe", "N", id="other-word"),
+        pytest.param(None, "N", id="null"),
+    ],
+)
+async def test_a_userfield_flag_is_y_only_when_it_says_y(
+    portal: Portal, flag: Any, expected: str
+) -> None:
+    spec = await _userfield(
+        portal,
+        {"FIELD_NAME": "FLAGGED", "USER_TYPE_ID": "string", "MULTIPLE": flag, "MANDATORY": flag},
+    )
+    assert (spec["MULTIPLE"], spec["MANDATORY"]) == (expected, expected)
+
+
+async def test_a_boolean_userfield_is_never_multiple(portal: Portal) -> None:
+    spec = await _userfield(
+        portal, {"FIELD_NAME": "OK", "USER_TYPE_ID": "boolean", "MULTIPLE": "Y"}
+    )
+    assert spec["MULTIPLE"] == "N"
+
+
+async def test_a_userfield_update_keeps_mandatory_y_or_n(portal: Portal) -> None:
+    _, client, path = portal
+    spec = await _userfield(portal, {"FIELD_NAME": "M", "USER_TYPE_ID": "string"})
+    for given, kept in ((True, "N"), ("Y", "Y"), ("y", "N"), ("yes", "N")):
+        body = {"id": spec["ID"], "fields": {"MANDATORY": given}}
+        assert (await call(client, path, "crm.lead.userfield.update", body)).status_code == 200
+        got = await call(client, path, "crm.lead.userfield.get", {"id": spec["ID"]})
+        assert got.json()["result"]["MANDATORY"] == kept, given
+
+
+@pytest.mark.parametrize("method", ["get", "update", "delete"])
+async def test_a_userfield_id_is_read_as_php_int(portal: Portal, method: str) -> None:
+    _, client, path = portal
+    spec = await _userfield(portal, {"FIELD_NAME": "N", "USER_TYPE_ID": "string"})
+    body: dict[str, Any] = {"id": f" {spec['ID']}abc", "fields": {"SORT": 5}}
+    answer = await call(client, path, f"crm.lead.userfield.{method}", body)
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("method", ["get", "update", "delete"])
+async def test_a_userfield_id_that_is_none_or_missing_says_which(
+    portal: Portal, method: str
+) -> None:
+    _, client, path = portal
+    for bad in ("0", "-3", "abc", None):
+        answer = await call(client, path, f"crm.lead.userfield.{method}", {"id": bad})
+        assert (answer.status_code, answer.json()) == (
+            400,
+            {"error": "", "error_description": "ID is not defined or invalid."},
+        )
+    missing = await call(client, path, f"crm.lead.userfield.{method}", {"id": "77"})
+    assert (missing.status_code, missing.json()) == (
+        400,
+        {"error": "ERROR_NOT_FOUND", "error_description": "The entity with ID '77' is not found."},
+    )

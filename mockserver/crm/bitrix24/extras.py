@@ -17,7 +17,6 @@ from .schema import (
     items,
     php_int,
     shown_value,
-    stored,
     text,
     whole_number,
 )
@@ -104,12 +103,14 @@ class Extras:
             mine[spec["FIELD_NAME"]] = spec
             result: Any = int(spec["ID"])
         else:
-            found = next(
-                (name for name, spec in mine.items() if spec["ID"] == text(params.get("id"))),
-                None,
-            )
+            # `UserFieldProxy::get`/`update`/`delete` (the `rest` module's
+            # `lib/userfieldproxy.php`): `(int)$ID`, refused when 0 or less, then looked up.
+            number = php_int(params.get("id"))
+            if number <= 0:
+                raise BitrixError("", "ID is not defined or invalid.")
+            found = next((name for name, spec in mine.items() if spec["ID"] == str(number)), None)
             if found is None:
-                raise BitrixError("", "Not found")
+                raise BitrixError("ERROR_NOT_FOUND", f"The entity with ID '{number}' is not found.")
             if op == "get":
                 return dict(mine[found]), None
             if op == "delete":
@@ -120,6 +121,10 @@ class Extras:
                 for key in ("SORT", "MANDATORY", "XML_ID", "SETTINGS", "EDIT_FORM_LABEL"):
                     if key in changes:
                         spec[key] = changes[key]
+                if "MANDATORY" in changes:
+                    # `CUserTypeEntity::Update`: `if ($arFields["MANDATORY"] !== "Y")` it is
+                    # "N" (no case folding on this path; MULTIPLE cannot change at all).
+                    spec["MANDATORY"] = "Y" if changes["MANDATORY"] == "Y" else "N"
                 mine[found] = _weighed(spec)
             result = True
         defined[entity] = mine
@@ -182,8 +187,11 @@ class Extras:
             "USER_TYPE_ID": kind,
             "XML_ID": fields.get("XML_ID"),
             "SORT": text(fields.get("SORT") or 100),
-            "MULTIPLE": stored("MULTIPLE", "char", fields.get("MULTIPLE") or "N"),
-            "MANDATORY": stored("MANDATORY", "char", fields.get("MANDATORY") or "N"),
+            # `UserFieldProxy::add`: `mb_strtoupper($fields['MULTIPLE']) === 'Y' ? 'Y' : 'N'`,
+            # so "y" is Y and "1", `true` (PHP's text "1") or "maybe" are N; a boolean
+            # field is never multiple.
+            "MULTIPLE": "N" if kind == "boolean" else _php_flag(fields.get("MULTIPLE")),
+            "MANDATORY": _php_flag(fields.get("MANDATORY")),
             "SHOW_FILTER": "N",
             "SHOW_IN_LIST": "Y",
             "EDIT_IN_LIST": "Y",
@@ -283,6 +291,12 @@ class Extras:
                 if len(ids) >= 20:  # "the other types are not returned"
                     break
         return (found or []), None
+
+
+def _php_flag(value: Any) -> str:
+    """``Y`` when ``mb_strtoupper($value) === 'Y'``, else ``N``: only a text that is
+    ``y`` or ``Y`` (a number or a boolean is never the text ``Y`` in PHP)."""
+    return "Y" if isinstance(value, str) and value.upper() == "Y" else "N"
 
 
 def _comm_key(kind: str, value: str) -> str:
