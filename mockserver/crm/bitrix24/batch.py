@@ -6,7 +6,7 @@ answer as ``$result[cmd][field]…`` (also ``$result_total``, ``$result_next``,
 ``result``, ``result_error``, ``result_total``, ``result_next`` and ``result_time`` keyed by
 command (an empty one is ``[]``, PHP's empty array).
 
-The portal's own code is ``CRestProvider::methodBatch`` (the ``rest`` module's
+The portal's own code is ``CRestProvider::methodsBatch`` (the ``rest`` module's
 ``classes/general/rest_provider.php``, as in ``alex-jazzman/bitrix24_source``): each command's
 method is its ``parse_url`` path, run through ``CRestServerBatchItem`` as named (so a
 ``.json``/``.xml`` suffix is no format there), a command that is no string is skipped,
