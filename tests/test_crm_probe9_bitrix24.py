@@ -291,3 +291,79 @@ async def test_a_userfield_id_that_is_none_or_missing_says_which(
         400,
         {"error": "ERROR_NOT_FOUND", "error_description": "The entity with ID '77' is not found."},
     )
+
+
+async def _listed_names(portal: Portal, body: dict[str, Any]) -> list[str]:
+    _, client, path = portal
+    answer = await call(client, path, "crm.lead.userfield.list", body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["total"] == len(answer.json()["result"])
+    return [spec["FIELD_NAME"] for spec in answer.json()["result"]]
+
+
+@pytest.fixture
+async def userfields(portal: Portal) -> Portal:
+    for name, kind, sort in (("B", "string", "200"), ("A", "integer", "100"), ("C", "string", "x")):
+        await _userfield(portal, {"FIELD_NAME": name, "USER_TYPE_ID": kind, "SORT": sort})
+    return portal
+
+
+async def test_a_userfield_sort_that_is_no_positive_number_is_100(userfields: Portal) -> None:
+    _, client, path = userfields
+    listed = (await call(client, path, "crm.lead.userfield.list", {})).json()["result"]
+    assert {spec["FIELD_NAME"]: spec["SORT"] for spec in listed} == {
+        "UF_CRM_A": "100",
+        "UF_CRM_B": "200",
+        "UF_CRM_C": "100",
+    }
+
+
+async def test_userfields_list_by_sort_then_id_unless_ordered(userfields: Portal) -> None:
+    assert await _listed_names(userfields, {}) == ["UF_CRM_A", "UF_CRM_C", "UF_CRM_B"]
+    assert await _listed_names(userfields, {"order": {"ID": "ASC"}}) == [
+        "UF_CRM_B",
+        "UF_CRM_A",
+        "UF_CRM_C",
+    ]
+    # CUserTypeEntity::GetList: anything but ASC is DESC; a key it does not order by is
+    # skipped, and none left is the default.
+    assert await _listed_names(userfields, {"order": {"field_name": "down"}}) == [
+        "UF_CRM_C",
+        "UF_CRM_B",
+        "UF_CRM_A",
+    ]
+    assert await _listed_names(userfields, {"order": {"LABEL": "DESC"}}) == [
+        "UF_CRM_A",
+        "UF_CRM_C",
+        "UF_CRM_B",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        pytest.param({"USER_TYPE_ID": "string"}, ["UF_CRM_C", "UF_CRM_B"], id="type"),
+        pytest.param({"field_name": "uf_crm_a"}, ["UF_CRM_A"], id="name-any-case"),
+        pytest.param({"ID": "2"}, ["UF_CRM_A"], id="id"),
+        pytest.param({"SORT": 200, "MULTIPLE": "N"}, ["UF_CRM_B"], id="sort-and-flag"),
+        pytest.param({"FIELD_NAME": ""}, ["UF_CRM_A", "UF_CRM_C", "UF_CRM_B"], id="empty-skipped"),
+        pytest.param({"NO_SUCH": "x"}, ["UF_CRM_A", "UF_CRM_C", "UF_CRM_B"], id="unknown-key"),
+        pytest.param({"USER_TYPE_ID": "date"}, [], id="none"),
+    ],
+)
+async def test_userfields_list_by_filter(
+    userfields: Portal, filters: dict[str, Any], expected: list[str]
+) -> None:
+    assert await _listed_names(userfields, {"filter": filters}) == expected
+
+
+@pytest.mark.parametrize("name", ["order", "filter"])
+async def test_a_userfield_list_order_or_filter_must_be_an_array(
+    userfields: Portal, name: str
+) -> None:
+    _, client, path = userfields
+    answer = await call(client, path, "crm.lead.userfield.list", {name: "SORT"})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "", "error_description": f"Parameter '{name}' must be array."},
+    )

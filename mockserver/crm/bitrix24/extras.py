@@ -14,6 +14,7 @@ from .schema import (
     PAGE,
     USER_TYPES,
     BitrixError,
+    array_param,
     items,
     php_int,
     shown_value,
@@ -97,7 +98,8 @@ class Extras:
         defined: dict[str, dict[str, dict[str, Any]]] = dict(self.store.meta.get("userfields", {}))
         mine = dict(defined.get(entity, {}))
         if op == "list":
-            return [dict(spec) for spec in mine.values()], {"total": len(mine)}
+            listed = _listed(list(mine.values()), params)
+            return [dict(spec) for spec in listed], {"total": len(listed)}
         if op == "add":
             spec = _weighed(self._new_userfield(entity, self._fields_param(params), mine))
             mine[spec["FIELD_NAME"]] = spec
@@ -186,7 +188,8 @@ class Extras:
             "FIELD_NAME": name,
             "USER_TYPE_ID": kind,
             "XML_ID": fields.get("XML_ID"),
-            "SORT": text(fields.get("SORT") or 100),
+            # `CUserTypeEntity::Add`: `intval($arFields["SORT"]) <= 0` is 100.
+            "SORT": str(sort if (sort := php_int(fields.get("SORT"))) > 0 else 100),
             # `UserFieldProxy::add`: `mb_strtoupper($fields['MULTIPLE']) === 'Y' ? 'Y' : 'N'`,
             # so "y" is Y and "1", `true` (PHP's text "1") or "maybe" are N; a boolean
             # field is never multiple.
@@ -291,6 +294,56 @@ class Extras:
                 if len(ids) >= 20:  # "the other types are not returned"
                     break
         return (found or []), None
+
+
+#: What ``CUserTypeEntity::GetList`` filters on (each an exact ``=``) and orders by.
+_UF_FILTERS: Final = (
+    "ID",
+    "ENTITY_ID",
+    "FIELD_NAME",
+    "USER_TYPE_ID",
+    "XML_ID",
+    "SORT",
+    "MULTIPLE",
+    "MANDATORY",
+    "SHOW_FILTER",
+    "SHOW_IN_LIST",
+    "EDIT_IN_LIST",
+    "IS_SEARCHABLE",
+)
+_UF_ORDERS: Final = ("ID", "ENTITY_ID", "FIELD_NAME", "USER_TYPE_ID", "XML_ID", "SORT")
+
+
+def _listed(specs: list[dict[str, Any]], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``crm.{entity}.userfield.list``'s ``filter`` and ``order`` as the proxy hands them
+    to ``CUserTypeEntity::GetList`` (``main``'s ``CAllUserTypeEntity``): both
+    must be arrays; a filter key it knows is an exact match (case aside, MySQL's
+    collation, **[inference]**; a list or empty value is skipped, an unknown key
+    ignored); an order key it knows sorts (anything but ``ASC`` is ``DESC``), and no
+    such key is ``SORT`` then ``ID``, both up."""
+    filters = array_param(params, "filter")
+    order = array_param(params, "order")
+    for key, value in filters.items():
+        name = str(key).upper()
+        if name not in _UF_FILTERS or isinstance(value, list | Mapping) or text(value) == "":
+            continue
+        if name in ("ID", "SORT"):  # int columns: MySQL compares the text as a number
+            specs = [s for s in specs if php_int(s.get(name)) == php_int(value)]
+        else:
+            wanted = text(value).lower()
+            specs = [s for s in specs if text(s.get(name)).lower() == wanted]
+    keys = [
+        (name, text(direction).upper() != "ASC")
+        for name, direction in ((str(k).upper(), d) for k, d in order.items())
+        if name in _UF_ORDERS
+    ] or [("SORT", False), ("ID", False)]
+    for name, descending in reversed(keys):
+        specs = sorted(
+            specs,
+            key=lambda s: php_int(s.get(name)) if name in ("ID", "SORT") else text(s.get(name)),
+            reverse=descending,
+        )
+    return specs
 
 
 def _php_flag(value: Any) -> str:

@@ -22,6 +22,7 @@ from .schema import (
     READ_ONLY,
     UNREADABLE,
     BitrixError,
+    array_param,
     field_value,
     items,
     list_start,
@@ -297,8 +298,8 @@ class Records(Extras):
         an ``ID`` range (``>ID``, ``<=ID``…) is cut by binary search first, and keyset
         paging (``start=-1`` in id order, ``huge-data.md``, b24pysdk's ``as_list_fast``)
         stops at the page's 50."""
-        filters = _array_param(params, "filter")
-        order = _array_param(params, "order")
+        filters = array_param(params, "filter")
+        order = array_param(params, "order")
         custom = self.userfields(entity)
         known = set(FIELDS[entity]) | set(custom) | set(multifields(entity))
         # Each known field once, its first direction: a field no record has sorts nothing,
@@ -410,22 +411,6 @@ class Records(Extras):
             if name in wanted and name not in out:
                 out[name] = []
         return out
-
-
-def _array_param(params: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    """``filter`` or ``order`` as ``CCrmRestProxyBase::processMethodRequest`` takes it
-    (the ``crm`` module's ``classes/general/restservice.php``): absent or ``null`` is
-    ``array()`` (PHP's ``isset``), any array is taken (a JSON list is keyed ``0``,
-    ``1``…), and anything else set, ``""`` and ``0`` included, is "Parameter 'filter'
-    must be array." (or ``'order'``), a method error."""
-    value = params.get(name)
-    if value is None:
-        return {}
-    if isinstance(value, builtins.list):
-        return {str(index): item for index, item in enumerate(value)}
-    if not isinstance(value, Mapping):
-        raise BitrixError("", f"Parameter '{name}' must be array.")
-    return value
 
 
 def _descending(direction: Any, *, custom: bool) -> bool:

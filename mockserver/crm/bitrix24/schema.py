@@ -21,6 +21,7 @@ __all__ = [
     "STATUSES",
     "UNREADABLE",
     "BitrixError",
+    "array_param",
     "field_types",
     "field_value",
     "items",
@@ -298,6 +299,23 @@ class BitrixError(Exception):
         self.description = description
         self.status = status
         super().__init__(f"{code or '(method error)'}: {description}")
+
+
+def array_param(params: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """``filter`` or ``order`` as ``CCrmRestProxyBase::processMethodRequest`` takes it
+    (the ``crm`` module's ``classes/general/restservice.php``), the entities' lists and
+    the userfields' alike: absent or ``null`` is ``array()`` (PHP's ``isset``), any
+    array is taken (a JSON list is keyed ``0``, ``1``…), and anything else set, ``""``
+    and ``0`` included, is "Parameter 'filter' must be array." (or ``'order'``), a
+    method error."""
+    value = params.get(name)
+    if value is None:
+        return {}
+    if isinstance(value, list):
+        return {str(index): item for index, item in enumerate(value)}
+    if not isinstance(value, Mapping):
+        raise BitrixError("", f"Parameter '{name}' must be array.")
+    return value
 
 
 def field_types(entity: str) -> dict[str, str]:
