@@ -367,3 +367,51 @@ async def test_a_userfield_list_order_or_filter_must_be_an_array(
         400,
         {"error": "", "error_description": f"Parameter '{name}' must be array."},
     )
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        pytest.param({"FIELD_NAME": "X"}, "The 'USER_TYPE_ID' field is not found.", id="no-type"),
+        pytest.param(
+            {"USER_TYPE_ID": "string"}, "The 'FIELD_NAME' field is not found.", id="no-name"
+        ),
+        pytest.param(
+            {"FIELD_NAME": " ", "USER_TYPE_ID": "\t"},
+            "The 'USER_TYPE_ID' field is not found.\nThe 'FIELD_NAME' field is not found.",
+            id="both-blank",
+        ),
+    ],
+)
+async def test_a_userfield_needs_a_type_and_a_name(
+    portal: Portal, fields: dict[str, Any], said: str
+) -> None:
+    crm, client, path = portal
+    answer = await call(client, path, "crm.lead.userfield.add", {"fields": fields})
+    assert (answer.status_code, answer.json()) == (400, {"error": "", "error_description": said})
+    assert crm.userfields("lead") == {}
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        pytest.param(" bot\n", "UF_CRM_BOT", id="trimmed"),
+        pytest.param("UF_BOT", "UF_CRM_BOT", id="other-uf-prefix"),
+        pytest.param("uf_crm_bot", "UF_CRM_BOT", id="crm-prefix"),
+    ],
+)
+async def test_a_userfield_name_is_trimmed_and_prefixed(
+    portal: Portal, given: str, named: str
+) -> None:
+    spec = await _userfield(portal, {"FIELD_NAME": given, "USER_TYPE_ID": " string "})
+    assert (spec["FIELD_NAME"], spec["USER_TYPE_ID"]) == (named, "string")
+
+
+async def test_a_userfield_add_without_fields_reads_the_call_itself(portal: Portal) -> None:
+    _, client, path = portal
+    query = {"FIELD_NAME": "FLAT", "USER_TYPE_ID": "integer"}
+    added = await client.get(f"{path}crm.lead.userfield.add.json", params=query)
+    assert added.status_code == 200, added.text
+    got = await call(client, path, "crm.lead.userfield.get", {"id": added.json()["result"]})
+    assert got.json()["result"]["FIELD_NAME"] == "UF_CRM_FLAT"
+    assert got.json()["result"]["USER_TYPE_ID"] == "integer"

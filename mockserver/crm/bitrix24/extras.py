@@ -101,7 +101,12 @@ class Extras:
             listed = _listed(list(mine.values()), params)
             return [dict(spec) for spec in listed], {"total": len(listed)}
         if op == "add":
-            spec = _weighed(self._new_userfield(entity, self._fields_param(params), mine))
+            # `add(is_array($fields) ? $fields : $arParams)`: without a `fields` array the
+            # call's own parameters describe the field.
+            given = params.get("fields")
+            described = given if isinstance(given, Mapping) else params
+            described = {str(key).upper(): value for key, value in described.items()}
+            spec = _weighed(self._new_userfield(entity, described, mine))
             mine[spec["FIELD_NAME"]] = spec
             result: Any = int(spec["ID"])
         else:
@@ -136,10 +141,21 @@ class Extras:
     def _new_userfield(
         self, entity: str, fields: Mapping[str, Any], mine: Mapping[str, Any]
     ) -> dict[str, Any]:
-        raw = text(fields.get("FIELD_NAME")).upper()
-        if not raw:
-            raise BitrixError("ERROR_CORE", "FIELD_NAME is required.")
-        name = raw if raw.startswith("UF_CRM_") else "UF_CRM_" + raw
+        # `UserFieldProxy::add`: both trimmed, each missing one said, together.
+        kind = text(fields.get("USER_TYPE_ID")).strip(_PHP_TRIM)
+        raw = text(fields.get("FIELD_NAME")).strip(_PHP_TRIM).upper()
+        missing = [
+            f"The '{key}' field is not found."
+            for key, value in (("USER_TYPE_ID", kind), ("FIELD_NAME", raw))
+            if not value
+        ]
+        if missing:
+            raise BitrixError("", "\n".join(missing))
+        # The CRM's prefix is `UF_CRM_`: a name with another `UF_` has it put after `UF_`.
+        if raw.startswith("UF_CRM_"):
+            name = raw
+        else:
+            name = "UF_CRM_" + (raw[3:] if raw.startswith("UF_") else raw)
         if not _UF_NAME.fullmatch(name):
             raise BitrixError(
                 "ERROR_CORE",
@@ -157,7 +173,6 @@ class Extras:
             raise BitrixError(
                 "ERROR_CORE", f"LIST: at most {MAX_LIST_ITEMS} LIST items (the fake's bound)"
             )
-        kind = text(fields.get("USER_TYPE_ID") or "string")
         if kind not in USER_TYPES:
             raise BitrixError(
                 "ERROR_CORE",
@@ -296,6 +311,8 @@ class Extras:
         return (found or []), None
 
 
+#: The characters PHP's ``trim`` takes off by default.
+_PHP_TRIM: Final = " \t\n\r\0\x0b"
 #: What ``CUserTypeEntity::GetList`` filters on (each an exact ``=``) and orders by.
 _UF_FILTERS: Final = (
     "ID",
