@@ -23,7 +23,7 @@ from .bodies import BodyRead, body_at_hand, read_body
 from .codings import coding_problem
 from .journal import Journal, RecordedRequest, escape_text, origin_form
 from .models import CONNECTION_FAULTS, ResponseDef
-from .pipelining import refused_status
+from .pipelining import answer_in_http_1_1, refused_status
 from .responding import RenderedTooLarge, send_fault
 from .stubs import StubRegistry
 
@@ -110,18 +110,7 @@ class Responder:
         return await answer
 
     def _respond(self, request: web.BaseRequest, read: BodyRead) -> Answering:
-        raw_path, _, query = request.raw_path.partition("?")
-        if raw_path[:1] != "/" and "://" in raw_path:
-            raw_path = origin_form(raw_path)
-        record = RecordedRequest.received(
-            self.journal.next_seq(),
-            request.method,
-            unquote(raw_path, errors="surrogateescape") if "%" in raw_path else raw_path,
-            query.partition("#")[0],
-            request.headers.items(),
-            read.body,
-            datetime.now(_UTC),
-        )
+        record = self._received(request, read.body)
         # The parsed views of a large body go once it is answered; the journal keeps bytes.
         try:
             answer = self._answer(request, record, read)
@@ -133,6 +122,24 @@ class Responder:
                 record.forget_views()
             return answer
         return self._forgetting(answer, record)
+
+    def _received(self, request: web.BaseRequest, body: bytes) -> RecordedRequest:
+        """The journal's entry for ``request``, numbered now."""
+        target = request.raw_path
+        if "#" in target:  # a fragment (no client sends one) is no part of path or query
+            target = target.partition("#")[0]
+        raw_path, _, query = target.partition("?")
+        if raw_path[:1] != "/" and "://" in raw_path:
+            raw_path = origin_form(raw_path)
+        return RecordedRequest.received(
+            self.journal.next_seq(),
+            request.method,
+            unquote(raw_path, errors="surrogateescape") if "%" in raw_path else raw_path,
+            query,
+            request.headers.items(),
+            body,
+            datetime.now(_UTC),
+        )
 
     @staticmethod
     async def _forgetting(
@@ -178,7 +185,11 @@ class Responder:
         if answer is None:
             for profile in self.profiles:
                 if profile.claims(record):
-                    return self._profile_answer(profile, record, request)
+                    # Journaled as it comes, numbered in turn with every other request
+                    # (a stub's delay waits after it too); the status when the CRM answers.
+                    record.stub_id = f"crm:{profile.name}"
+                    kept = self.journal.add(record)
+                    return self._profile_answer(profile, record, kept, request)
             record.status = 404
             self.journal.add(record)
             self._log(record)
@@ -220,6 +231,26 @@ class Responder:
             return self._later(request, definition, content, headers, record.seq)
         return web.Response(status=definition.status, body=content, headers=headers)
 
+    def unsupported_version(self, request: web.BaseRequest) -> web.Response:
+        """The 505 to a request in a version other than HTTP/1.0 and HTTP/1.1 (aiohttp's
+        parser takes ``HTTP/2.0`` in text framing, and ``HTTP/0.9``, a request line with
+        no version), journaled with its method, path and headers, unread body: answered
+        in HTTP/1.1 and the connection closed."""
+        major, minor = request.version
+        record = self._received(request, b"")
+        record.status = 505
+        record.note = (
+            f"HTTP/{major}.{minor}: the mock server speaks HTTP/1.1 and HTTP/1.0 alone "
+            "(RFC 9110 §15.6.6: 505 HTTP Version Not Supported); the body was not read "
+            "and the connection is closed"
+        )
+        self.journal.add(record)
+        self._log(record)
+        answer_in_http_1_1(request)
+        response = web.Response(status=505, text=record.note, headers=_NOSNIFF)
+        response.force_close()  # its framing is not HTTP/1.1's to read on from
+        return response
+
     def _failed(self, record: RecordedRequest, title: str, note: str) -> web.Response:
         """A stub that cannot answer (its sequence ran out, its templates render too
         much): a 500 saying why, journaled with the note and kept for ``check()``."""
@@ -260,23 +291,39 @@ class Responder:
         return web.Response(status=definition.status, body=content, headers=headers)
 
     async def _profile_answer(
-        self, profile: CrmProfile, record: RecordedRequest, request: web.BaseRequest
+        self,
+        profile: CrmProfile,
+        record: RecordedRequest,
+        kept: RecordedRequest,
+        request: web.BaseRequest,
     ) -> web.StreamResponse:
-        record.stub_id = f"crm:{profile.name}"
+        """The fake CRM's answer to ``record``, journaled (as ``kept``: a copy when its
+        body was cut) before it was asked: its status is set here, when it is known.
+
+        The request was numbered and journaled when it came, so the journal's order is
+        its numbers' (the dashboard pages and follows it by number), and a reset while
+        the CRM works forgets it with every request before the reset. It was once
+        journaled only when answered: after later requests, and after a reset in
+        between, into the new journal under a number of the old one.
+        """
+        status: int | None = None
         try:
             response = await profile.handle(record, request)
+            status = response.status
+            return response
         except web.HTTPException as exc:
-            record.status = exc.status
-            self.journal.add(record)
-            self._log(record)
+            status = exc.status
             raise
-        record.status = response.status
-        self.journal.add(record)
-        self._log(record)
-        return response
+        except Exception:
+            status = 500  # what aiohttp answers to it
+            raise
+        finally:
+            record.status = kept.status = status  # None: stopped, or the client left
+            self._log(record)
 
     def _refused(self, exc: HttpProcessingError) -> None:
-        """Journal a request that aiohttp's parser refused (400, 414, 431) before any handler."""
+        """Journal a request that aiohttp's parser refused (400, 414, 431, 505) before any
+        handler."""
         lines = (line.strip() for line in str(exc.message).splitlines())
         reason = " ".join(line for line in lines if line.strip("^ "))
         record = RecordedRequest(

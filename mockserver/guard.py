@@ -321,7 +321,7 @@ def _target_authority(request: web.BaseRequest) -> str | None:
     target = request.raw_path
     if target.startswith("/") or "://" not in target:
         return None
-    return target.partition("://")[2].partition("/")[0].partition("?")[0]
+    return target.partition("://")[2].partition("/")[0].partition("?")[0].partition("#")[0]
 
 
 def _local_address(request: web.BaseRequest) -> str | None:

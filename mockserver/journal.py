@@ -430,7 +430,7 @@ def path_tail(raw_target: str, prefix: str) -> str | None:
     """What follows ``prefix`` in a request's raw target, percent-decoded once (``%2F`` a
     slash inside it, ``%ED%A0%80`` a lone surrogate): a stub id in an admin URL. ``None``
     when the target is not under ``prefix``."""
-    raw = raw_target.partition("?")[0]
+    raw = raw_target.partition("#")[0].partition("?")[0]
     if raw[:1] != "/" and "://" in raw:
         raw = origin_form(raw)
     if not raw.startswith(prefix):

@@ -39,7 +39,7 @@ from .journal import escape_text
 from .jsoncodec import dumps_compact
 from .regex import regex_problem
 from .templating import count_references, reference_problem
-from .wording import shown_input
+from .wording import not_scalar, shown_input
 from .written import BeyondFloat, YamlWord
 
 if TYPE_CHECKING:
@@ -398,9 +398,34 @@ class RequestPattern(_Model):
 
     @field_validator("headers")
     @classmethod
-    def _header_names(cls, value: MatcherMap) -> MatcherMap:
-        for name in value:
+    def _headers_can_match(cls, value: MatcherMap) -> MatcherMap:
+        # A request has one text per header name, whatever its case (a header sent twice
+        # is its values joined with ", "): `Content-Type:` and `content-type:` were both
+        # compared with it, and a list, a mapping or null never equals text; each check
+        # could never be met, which showed only when no request matched.
+        seen: dict[str, str] = {}
+        for name, matcher in value.items():
             _header_name(name)
+            if name.lower() in seen:
+                raise ValueError(
+                    f"{seen[name.lower()]!r} and {name!r} name the same header (header "
+                    "names are case-insensitive); give it once"
+                )
+            seen[name.lower()] = name
+            if matcher.kind == "equal" and (
+                matcher.equal is None or isinstance(matcher.equal, list | dict)
+            ):
+                kind = not_scalar(matcher.equal)
+                if matcher.equal is None:
+                    hint = "; for a header that must not be sent, write {absent: true}"
+                elif isinstance(matcher.equal, list):
+                    hint = (
+                        "; a header sent twice arrives as its values joined with ', ' "
+                        "(write 'a, b', or use contains:)"
+                    )
+                else:  # a matcher misspelt ({regx: a}) reads as a mapping to equal
+                    hint = "; a matcher is one of {equal|regex|contains|present|absent: ...}"
+                raise ValueError(f"{name}: a header's value is text, never {kind}{hint}")
         return value
 
     @field_validator("query", "form", "json_paths")
@@ -455,6 +480,18 @@ CONNECTION_FAULTS = frozenset(
         FaultType.MALFORMED_RESPONSE,
         FaultType.RANDOM_DATA_THEN_CLOSE,
         FaultType.NO_RESPONSE,
+    }
+)
+
+
+#: Faults that send a body (broken, slow, huge, cut): a 204 or 304 has none to send.
+BODY_FAULTS = frozenset(
+    {
+        FaultType.SLOW_BODY,
+        FaultType.INVALID_JSON,
+        FaultType.NON_UTF8,
+        FaultType.LARGE_BODY,
+        FaultType.CUT_BODY,
     }
 )
 
@@ -546,6 +583,13 @@ class ResponseDef(_Model):
             raise ValueError(
                 f"a {self.status} answer has no body (RFC 9110), and this one gives "
                 f"{given[0].rstrip('_')}: drop it, or answer 200"
+            )
+        if self.fault is not None and self.status in (204, 304) and self.fault.type in BODY_FAULTS:
+            # aiohttp sent no Content-Length and then the bytes anyway (slow, large, cut):
+            # they were read as the start of the next answer on the connection.
+            raise ValueError(
+                f"fault: a {self.status} answer has no body (RFC 9110), and the fault "
+                f"{self.fault.type.value} sends one: drop the fault, or answer 200"
             )
         if self.base64 is not None:
             try:

@@ -26,13 +26,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
+from aiohttp import HttpVersion11, web
+from aiohttp.http_exceptions import (
+    BadHttpMessage,
+    BadStatusLine,
+    HttpProcessingError,
+    LineTooLong,
+)
 from aiohttp.http_parser import HttpRequestParser
 from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler
 from multidict import CIMultiDict, CIMultiDictProxy
 
-__all__ = ["PipelineServer", "default_max_connections", "listen_backlog", "refused_status"]
+__all__ = [
+    "PipelineServer",
+    "answer_in_http_1_1",
+    "default_max_connections",
+    "listen_backlog",
+    "refused_status",
+]
 
 
 # The one word an upgrade request must hold twice (``Upgrade:`` and the ``Connection:
@@ -377,13 +388,25 @@ class _OneAtATime:
 def refused_status(exc: BaseException) -> int:
     """The status for a request aiohttp's parser refused: 414 for a request target
     over the line limit (RFC 9112 §3 says a server must), 431 for a header over it or
-    too many headers (RFC 6585), 400 for the rest. aiohttp answers 400 to all; its
+    too many headers (RFC 6585), 505 for a version it does not read (``HTTP/1.2``,
+    ``HTTP/3.0``; RFC 9110 §15.6.6), 400 for the rest. aiohttp answers 400 to all; its
     parser gives the target as a ``bytearray`` and a header as ``bytes``."""
     if isinstance(exc, LineTooLong):
         return 414 if exc.args and isinstance(exc.args[0], bytearray) else 431
-    if isinstance(exc, BadHttpMessage) and exc.message == "Too many headers received":
-        return 431
+    if isinstance(exc, BadHttpMessage):
+        if exc.message == "Too many headers received":
+            return 431
+        if isinstance(exc, BadStatusLine) and "Invalid HTTP version:" in exc.message:
+            return 505  # digits, but not a version the parser reads (a malformed one: 400)
     return 400
+
+
+def answer_in_http_1_1(request: web.BaseRequest) -> None:
+    """Have the answer to ``request`` say ``HTTP/1.1`` in its status line, whatever
+    version the request gave (aiohttp writes the request's): a 505 tells the client
+    the version the server does speak. ``version`` is a cached property of aiohttp's
+    (``reify``); its cache is where it is read from."""
+    request._cache["version"] = HttpVersion11
 
 
 class _Handler(RequestHandler):
@@ -416,6 +439,8 @@ class _Handler(RequestHandler):
         exc, message = err_info.exc, err_info.message
 
         async def handler(request: web.BaseRequest) -> web.StreamResponse:
+            if status == 505:
+                answer_in_http_1_1(request)
             return self.handle_error(request, status, exc, message)
 
         return handler

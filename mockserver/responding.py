@@ -187,6 +187,21 @@ def abort_connection(request: web.BaseRequest, *, reset: bool) -> None:
         transport.close()
 
 
+async def _headers_only(
+    request: web.BaseRequest, response: web.StreamResponse
+) -> web.StreamResponse:
+    """The answer to a ``HEAD``: the headers the ``GET`` gets (its ``Content-Length``
+    among them) and no body. aiohttp's ``StreamResponse.write`` does not look at the
+    method: the body written after them was read as the start of the next answer on
+    the connection."""
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    except ConnectionError:  # the client left: nothing to tell anyone
+        abort_connection(request, reset=False)
+    return response
+
+
 async def send_fault(
     request: web.BaseRequest,
     fault: Fault,
@@ -195,7 +210,12 @@ async def send_fault(
     seed: int,
     pause: Pause = asyncio.sleep,
 ) -> web.StreamResponse:
-    """Misbehave as ``fault`` says. Returns the response aiohttp should finish with."""
+    """Misbehave as ``fault`` says. Returns the response aiohttp should finish with.
+
+    A ``HEAD`` to a fault that shapes the body (slow, huge, cut) gets the headers alone,
+    as the ``GET`` would, and the connection stays usable; a 204 or 304 with one is
+    refused when the stub is loaded (:class:`~mockserver.models.ResponseDef`).
+    """
     kind = fault.type
     if kind is FaultType.CONNECTION_RESET:
         abort_connection(request, reset=True)
@@ -230,6 +250,8 @@ async def send_fault(
         chunk = b"x" * fault.chunk_size
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = len(chunk) * 10
+        if request.method == "HEAD":
+            return await _headers_only(request, response)
         try:
             await response.prepare(request)
             for _ in range(10):
@@ -243,6 +265,8 @@ async def send_fault(
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = fault.size
         response.content_type = "text/plain"
+        if request.method == "HEAD":
+            return await _headers_only(request, response)
         chunk = b"x" * 65536
         remaining = fault.size
         try:
@@ -260,6 +284,8 @@ async def send_fault(
         response = web.StreamResponse(status=status, headers=headers)
         response.content_length = len(body)
         response.content_type = _JSON
+        if request.method == "HEAD":  # no body to cut: the connection stays usable
+            return await _headers_only(request, response)
         try:
             await response.prepare(request)
             await response.write(body[: len(body) // 2])

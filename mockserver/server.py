@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aiohttp import web
+from aiohttp import HttpVersion10, HttpVersion11, web
 
 from . import verifying
 from .answering import MAX_BODY, ConnectionLog, Responder
@@ -375,6 +375,9 @@ class MockServer(Responder):
                 response = web.Response(status=503, text="the mock server is shutting down")
                 response.force_close()
                 return response
+            version = request.version
+            if version != HttpVersion11 and version != HttpVersion10:
+                return self.unsupported_version(request)  # HTTP/2.0 in text, HTTP/0.9
             self._in_flight += 1
             try:
                 if request.path.startswith(ADMIN_PREFIX):
@@ -550,8 +553,10 @@ class MockServer(Responder):
                 return
             ready.set()
             loop.run_forever()
-            loop.run_until_complete(self.stop())
-            loop.close()
+            try:
+                loop.run_until_complete(self.stop())
+            finally:
+                _close_loop(loop)
 
         thread = threading.Thread(target=serve, name="mockserver", daemon=True)
         thread.start()
@@ -595,3 +600,18 @@ def _validated(stubs: list[Stub | Mapping[str, Any]], *, many: bool) -> list[Stu
     if problems:
         raise StubError(problems)
     return models
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Close a server thread's loop as ``asyncio.run`` closes its own: cancel what is
+    still running there and let it end first. A connection's handler that aiohttp's
+    shutdown had not yet seen end (a client that sent a refused body and then another
+    request) was destroyed pending, and Python printed "Task was destroyed but it is
+    pending!" into the user's test output."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()

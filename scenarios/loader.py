@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import math
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,13 +15,30 @@ from pydantic import ValidationError
 
 from mockserver.errors import Problem
 from mockserver.validation import dotted_path
-from mockserver.wording import not_scalar
-from mockserver.written import YamlNumber, as_written, unmarked
+from mockserver.written import YamlNumber, unmarked
 from mockserver.yamlfile import Document, load_documents, not_utf8, problems_from_validation
 
-from .durations import format_duration
+from .crosschecks import (
+    attempt_problems,
+    mock_references,
+    nodes,
+    unmounted_checks,
+)
 from .errors import ScenarioFileError
 from .model import Scenario
+from .parameters import (
+    MAX_CASES,
+    Place,
+    Uses,
+    case_ids,
+    case_token,
+    not_text,
+    same_cases,
+    substitute,
+    twin_problem,
+    unknown_parameters,
+    unusable,
+)
 
 __all__ = [
     "LoadedScenario",
@@ -33,13 +48,6 @@ __all__ = [
     "scenario_from_dict",
 ]
 
-_PARAM: Final = re.compile(r"\$\{(\w+)\}")
-#: ``${ name }``: with spaces inside it is not a parameter (a reference to a variable
-#: takes them, ``{ name }``, and this one does not, so it would be sent as text).
-_SPACED: Final = re.compile(r"\$\{\s+(\w+)\s*\}|\$\{(\w+)\s+\}")
-#: The most cases one ``parametrize:`` may make: a grid of a few lists multiplies
-#: (six lists of ten are a million items), and every case is a scenario to build.
-MAX_CASES: Final = 1000
 #: The most items (scenarios, each case counted) one file may make.
 MAX_ITEMS: Final = 10_000
 
@@ -110,64 +118,6 @@ def _merge(base: Any, override: Any) -> Any:
     return override
 
 
-Place = tuple[str | int, ...]
-
-
-@dataclass
-class _Uses:
-    """What substituting the parameters met: names used, names not given, and ``${ name }``
-    of a given name written with spaces (which is text, not the parameter)."""
-
-    used: set[str] = field(default_factory=set)
-    unknown: dict[str, Place] = field(default_factory=dict)
-    spaced: dict[str, Place] = field(default_factory=dict)
-    #: A parameter of null, a list or a mapping put inside text, where it was Python's
-    #: ``None``, ``[1, 2]`` or ``{'k': 1}`` (not JSON, not what the file wrote).
-    not_text: dict[str, Place] = field(default_factory=dict)
-
-
-def _substitute(value: Any, params: dict[str, Any], uses: _Uses, at: Place) -> Any:
-    """``value`` with each ``${name}`` replaced; a name not in ``params`` is kept as written
-    and put in ``uses.unknown`` with the first place it was used."""
-    if isinstance(value, str):
-        if "${" not in value:
-            return value
-        for match in _SPACED.finditer(value):
-            if match.group(1) in params:
-                uses.spaced.setdefault(match.group(1), at)
-        whole = _PARAM.fullmatch(value)
-        if whole is not None:
-            name = whole.group(1)
-            if name in params:
-                uses.used.add(name)
-                return params[name]
-            uses.unknown.setdefault(name, at)
-            return value
-
-        def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in params:
-                uses.unknown.setdefault(name, at)
-                return match.group(0)
-            uses.used.add(name)
-            item = as_written(params[name])  # a parameter 0123 or 1.50 as written
-            if item is None or isinstance(item, dict | list):
-                uses.not_text.setdefault(name, at)
-            return item if isinstance(item, str) else str(item)
-
-        return _PARAM.sub(replace, value)
-    if isinstance(value, dict):
-        return {
-            str(as_written(_substitute(key, params, uses, (*at, key)))): _substitute(
-                item, params, uses, (*at, key)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_substitute(item, params, uses, (*at, i)) for i, item in enumerate(value)]
-    return value
-
-
 def scenario_from_dict(
     data: dict[str, Any], *, source: str = "<dict>", document: Document | None = None
 ) -> list[LoadedScenario]:
@@ -228,53 +178,45 @@ def _expand(
     #: For listed cases: each case's values of the parameters it uses, and its number, so
     #: that one differing from another only in a parameter used nowhere is found.
     seen: dict[str, int] = {}
-    ids = _case_ids(combos)
-    twins = _same_cases(combos)
+    ids = case_ids(combos)
+    twins = same_cases(combos)
     for number, params in enumerate(combos):
         twin = twins.get(number)
         if twin is not None:
             # The same values twice were two scenarios named alike (or, with ids made
             # unique, the same scenario run twice).
-            problems.append(_twin_problem(document, prefix, grid, combos, number, twin))
+            problems.append(twin_problem(document, prefix, grid, combos, number, twin))
             break
-        uses = _Uses()
+        uses = Uses()
         body = {key: value for key, value in data.items() if key != "parametrize"}
         if params or "${" in repr(body):
-            body = _substitute(body, params, uses, ())
+            body = substitute(body, params, uses, ())
         if "parametrize" in data:
             body["parametrize"] = data["parametrize"]
         if uses.unknown and not (grid is not None and not shaped):
             # (A `parametrize:` of the wrong shape made no cases: the model says so, not
             # "unknown parameter ${p}; parameters are: none (add parametrize:)".)
-            known = ", ".join(sorted(params)) or "none (add parametrize:)"
-            problems += [
-                Problem(
-                    document.where((*prefix, *at)),
-                    dotted_path((*prefix, *at)),
-                    f"unknown parameter ${{{name}}}; parameters are: {known}",
-                )
-                for name, at in uses.unknown.items()
-            ]
+            problems += unknown_parameters(document, prefix, grid, combos, number, uses)
             break
         if uses.not_text:
             problems += [
                 Problem(
                     document.where((*prefix, *at)),
                     dotted_path((*prefix, *at)),
-                    _not_text(name, params[name]),
+                    not_text(name, params[name]),
                 )
                 for name, at in uses.not_text.items()
             ]
             break
-        unusable = (
-            _unusable(params, uses, grid, number, seen)
+        wasted = (
+            unusable(params, uses, grid, number, seen)
             if number == 0 or not isinstance(grid, dict)
             else []
         )
-        if unusable:
+        if wasted:
             problems += [
                 Problem(document.where((*prefix, *at)), dotted_path((*prefix, *at)), message)
-                for at, message in unusable
+                for at, message in wasted
             ]
             break
         body = _unmarked(body)
@@ -286,7 +228,11 @@ def _expand(
                 for problem in problems_from_validation(exc, document, prefix, Scenario)
             ]
             break
-        crossed = _attempt_problems(scenario) + _mock_references(scenario, body)
+        crossed = (
+            attempt_problems(scenario)
+            + mock_references(scenario, body)
+            + unmounted_checks(scenario)
+        )
         if crossed:
             problems += [
                 Problem(document.where((*prefix, *at)), dotted_path((*prefix, *at)), message)
@@ -348,285 +294,6 @@ def _unmarked(body: dict[str, Any]) -> dict[str, Any]:
 #: Characters a case's id keeps as written: what ``-k`` takes in a word (``\\w``, which
 #: holds the letters and digits of every script, and ``+ - . / [ ]``), but ``:`` only
 #: alone (``::`` separates a node id's parts) and ``\\`` doubled (it starts an escape).
-_ID_KEPT: Final = re.compile(r"[\w+\-./\[\]]|:(?!:)")
-#: The longest a value is shown in an id; longer text is cut, and ``...`` ends it.
-MAX_ID_VALUE: Final = 40
-
-
-def _id_value(value: Any) -> str:
-    """One parameter in a case's id: null, true, false and numbers as YAML writes them;
-    text with spaces as ``_``, other characters ``-k`` cannot take (quotes, commas,
-    controls, invisible ones) escaped as ``\\xNN``/``\\uNNNN`` (as pytest's ids do),
-    empty text as ``\\empty``, a list or mapping as its JSON; cut past :data:`MAX_ID_VALUE`."""
-    if value is None or isinstance(value, bool | int | float):
-        text = str(as_written(value)) if value is not None else "null"
-    elif isinstance(value, str):
-        if value == "":
-            return "\\empty"  # a word -k takes; a backslash written is shown doubled
-        text = value
-    else:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    out: list[str] = []
-    size = 0
-    for index, char in enumerate(text):
-        if char == " ":
-            piece = "_"
-        elif char == "\\":
-            piece = "\\\\"
-        elif _ID_KEPT.match(text, index) and char.isprintable():
-            piece = char
-        else:
-            piece = char.encode("unicode_escape").decode("ascii")
-            if not piece.startswith("\\"):  # a printable character -k cannot take
-                piece = f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
-        if size + len(piece) > MAX_ID_VALUE:
-            out.append("...")
-            break
-        out.append(piece)
-        size += len(piece)
-    return "".join(out)
-
-
-def case_token(params: dict[str, Any]) -> str:
-    """The values of a case, as its id shows them: ``ok-200``."""
-    return "-".join(_id_value(value) for value in params.values())
-
-
-def _case_ids(combos: list[dict[str, Any]]) -> list[str]:
-    """Each case's id, readable and unique: a case whose values show alike to an earlier
-    one's (``1`` and ``"1"``, ``a b`` and ``a_b``, two long texts cut alike) gets
-    ``-case<i>``, its place in the list of cases, so that ids never collide and an
-    earlier case's id does not change when a later one is added."""
-    out: list[str] = []
-    used: set[str] = set()
-    for number, params in enumerate(combos):
-        token = case_token(params)
-        if token in used:
-            token = f"{token}-case{number}"
-            while token in used:
-                token += "_"
-        used.add(token)
-        out.append(token)
-    return out
-
-
-def _same_cases(combos: list[dict[str, Any]]) -> dict[int, int]:
-    """Each case with the same values as an earlier one, and that one's number (``1`` and
-    ``"1"`` are not the same, nor ``1.0`` and ``1.00``: they are written differently)."""
-    first: dict[str, int] = {}
-    twins: dict[int, int] = {}
-    for number, params in enumerate(combos):
-        key = json.dumps(
-            [[name, type(value).__name__, as_written(value)] for name, value in params.items()],
-            default=str,
-            sort_keys=True,
-        )
-        twin = first.setdefault(key, number)
-        if twin != number:
-            twins[number] = twin
-    return twins
-
-
-def _twin_problem(
-    document: Document,
-    prefix: Place,
-    grid: Any,
-    combos: list[dict[str, Any]],
-    number: int,
-    twin: int,
-) -> Problem:
-    """Case ``number`` has the values of case ``twin``: in a grid, a value given twice in
-    one of its lists (named at that value), else a listed case given twice."""
-    place: Place = ("parametrize", number)
-    message = f"this case is the same as parametrize[{twin}]; remove one"
-    if isinstance(grid, dict):
-        place = ("parametrize",)
-        for name, values in grid.items():
-            keys = [(type(value).__name__, repr(as_written(value))) for value in values]
-            again = next((j for j, key in enumerate(keys) if key in keys[:j]), None)
-            if again is not None:
-                place = ("parametrize", name, again)
-                message = (
-                    f"the value {as_written(values[again])!r} is given twice in this list "
-                    f"(also at parametrize.{name}[{keys.index(keys[again])}]); each value "
-                    "makes a case: remove one"
-                )
-                break
-    return Problem(document.where((*prefix, *place)), dotted_path((*prefix, *place)), message)
-
-
-def _not_text(name: str, value: Any) -> str:
-    kind = not_scalar(value)
-    return (
-        f"the parameter {name!r} is {kind} in this case, and ${{{name}}} inside text takes "
-        f"text, a number or a boolean; to keep {kind}, make the value exactly '${{{name}}}'"
-    )
-
-
-def _unusable(
-    params: dict[str, Any], uses: _Uses, grid: Any, number: int, seen: dict[str, int]
-) -> list[tuple[Place, str]]:
-    """Parameters no ``${name}`` can use (a name that is not a word), used nowhere so
-    that cases would be the same, or written ``${ name }`` (text, not the parameter).
-
-    A parameter used nowhere only names the item (``status[ok-200]``): that is a problem
-    when it is what sets cases apart, a grid's list of several values, or a listed case
-    whose used parameters are those of an earlier case."""
-    found: list[tuple[Place, str]] = []
-    twin: int | None = None
-    if not isinstance(grid, dict):
-        key = repr(sorted((name, repr(params[name])) for name in params if name in uses.used))
-        twin = seen.setdefault(key, number)
-        twin = None if twin == number else twin
-    for name in params:
-        place: Place = (
-            ("parametrize", name) if isinstance(grid, dict) else ("parametrize", number, name)
-        )
-        if not re.fullmatch(r"\w+", name):
-            found.append(
-                (
-                    place,
-                    "a parameter name of letters, digits and '_' (${name} takes only those); "
-                    f"got {name!r}",
-                )
-            )
-        elif name in uses.spaced:
-            found.append(
-                (
-                    uses.spaced[name],
-                    f"'${{ {name} }}' with spaces inside the braces is text, not the parameter; "
-                    f"write ${{{name}}}",
-                )
-            )
-        elif name not in uses.used and not isinstance(grid, dict):
-            if twin is not None:
-                found.append(
-                    (
-                        place,
-                        f"the parameter {name!r} is used nowhere (no ${{{name}}} in the "
-                        f"scenario), so this case would make the same scenario as "
-                        f"parametrize[{twin}]",
-                    )
-                )
-        elif name not in uses.used and len(grid[name]) > 1:
-            # One value used nowhere only names the item (`x[1]`); more make identical cases.
-            found.append(
-                (
-                    place,
-                    f"the parameter {name!r} is used nowhere (no ${{{name}}} in the scenario), "
-                    f"so its {len(grid[name])} values would make the same scenario",
-                )
-            )
-    return found
-
-
-def _attempt_problems(scenario: Scenario) -> list[tuple[Place, str]]:
-    """``expect.attempts`` that no run can give: a block that is not a webhook of the
-    flow, a status that is not HTTP's, no kind at all, or offsets going back in time."""
-    webhooks = [i for i, block in enumerate(scenario.flow) if block.webhook is not None]
-    found: list[tuple[Place, str]] = []
-    previous = None
-    for index, want in enumerate(scenario.expect.attempts or ()):
-        at: Place = ("expect", "attempts", index)
-        if want.block is not None and want.block not in webhooks:
-            found.append(
-                (
-                    (*at, "block"),
-                    f"the index of a webhook block of the flow ({', '.join(map(str, webhooks))}"
-                    f" here); got {want.block}"
-                    if webhooks
-                    else f"the index of a webhook block, and this flow has none; got {want.block}",
-                )
-            )
-        if want.status is not None and not 100 <= want.status <= 599:
-            found.append(((*at, "status"), f"an HTTP status, 100 to 599; got {want.status}"))
-        if want.error == []:
-            found.append(((*at, "error"), "a kind, a list of kinds (not empty), or a text"))
-        if previous is not None and want.at < previous:
-            found.append(
-                (
-                    (*at, "at"),
-                    "attempts in the order they happen, each at or after the one before "
-                    f"({format_duration(previous)}); got {format_duration(want.at)}",
-                )
-            )
-        previous = want.at
-    return found
-
-
-#: What ``{mock.<name>}`` names (``scenarios.runner`` sets them): always, and with each
-#: fake CRM of ``mock.crm``.
-MOCK_KEYS: Final = ("url", "host")
-MOCK_CRM_KEYS: Final = {
-    "bitrix24": ("bitrix24",),
-    "amocrm": (
-        "amocrm",
-        "amocrm_token",
-        "amocrm_oauth",
-        "amocrm_client_id",
-        "amocrm_client_secret",
-        "amocrm_redirect_uri",
-        "amocrm_code",
-    ),
-}
-_CRM_NAMES: Final = {"bitrix24": "Bitrix24", "amocrm": "amoCRM"}
-
-
-def _mock_references(scenario: Scenario, body: dict[str, Any]) -> list[tuple[Place, str]]:
-    """``{mock.<name>}`` in the flow that the run would not have: a fake CRM's URL with
-    no ``mock.crm`` for it, or a misspelt name. Either rendered as nothing (rule B3), and
-    the run failed later, naming the URL left (``/crm.lead.add.json``), not the cause."""
-    import difflib
-
-    from webhook_core.template import references
-
-    mounted = {name for name in MOCK_CRM_KEYS if getattr(scenario.mock.crm, name) is not None}
-    known = [*MOCK_KEYS, *(key for name in sorted(mounted) for key in MOCK_CRM_KEYS[name])]
-    found: list[tuple[Place, str]] = []
-    for text, at in _nodes(body.get("flow"), ("flow",)):
-        if not isinstance(text, str) or "mock" not in text:
-            continue
-        try:
-            refs = references(text)
-        except ValueError:  # the implementation under test judges a template (rule A4)
-            continue
-        for ref in refs:
-            if ref.path[0] != "mock" or len(ref.path) < 2 or ref.path[1] in known:
-                continue
-            key = ref.path[1]
-            crm = next((name for name, keys in MOCK_CRM_KEYS.items() if key in keys), None)
-            if crm is not None:
-                message = (
-                    f"{{mock.{key}}} is the fake {_CRM_NAMES[crm]}'s, and this scenario has "
-                    f"none: add mock: {{crm: {{{crm}: {{}}}}}}"
-                )
-            else:
-                every = [*MOCK_KEYS, *itertools.chain.from_iterable(MOCK_CRM_KEYS.values())]
-                close = difflib.get_close_matches(key, every, n=1)
-                hint = f"did you mean {{mock.{close[0]}}}? " if close else ""
-                message = (
-                    f"{{mock.{key}}} is not the harness's; {hint}this scenario has "
-                    + ", ".join(f"{{mock.{name}}}" for name in known)
-                )
-            found.append((at, message))
-            break
-    return found
-
-
-def _nodes(value: Any, at: Place = ()) -> Iterator[tuple[Any, Place]]:
-    """Every value in ``value`` (itself first) and its place, in the order written;
-    without recursion."""
-    stack: list[tuple[Any, Place]] = [(value, at)]
-    while stack:
-        item, place = stack.pop()
-        yield item, place
-        if isinstance(item, dict):
-            stack.extend((v, (*place, k)) for k, v in reversed(item.items()))
-        elif isinstance(item, list):
-            stack.extend((v, (*place, i)) for i, v in reversed(list(enumerate(item))))
-
-
-#: Keys people put in the wrong place, and where they go.
 _PLACES: Final = {
     "parametrize": "parametrize: is a key of the scenario itself, beside name: and flow: "
     "(or of defaults:)",
@@ -754,7 +421,7 @@ def _paths(data: Any) -> dict[str, Place]:
     """Every path written in ``data``, as problems show it (``subscriber.phone``), and its
     place (the first written, where two read alike)."""
     found: dict[str, Place] = {}
-    for _, at in _nodes(data):
+    for _, at in nodes(data):
         if at:
             found.setdefault(dotted_path(at), at)
     return found

@@ -560,8 +560,10 @@ async def test_fields_describe_types_and_custom_fields(
     assert "OPPORTUNITY" in money.json()["error_description"]
     listed = (await call(client, "crm.deal.userfield.list")).json()["result"]
     assert [(f["FIELD_NAME"], f["ENTITY_ID"]) for f in listed] == [("UF_CRM_CHANNEL", "CRM_DEAL")]
-    twice = await call(client, "crm.deal.userfield.add", json={"fields": {"FIELD_NAME": "CHANNEL"}})
+    again = {"FIELD_NAME": "CHANNEL", "USER_TYPE_ID": "string"}
+    twice = await call(client, "crm.deal.userfield.add", json={"fields": again})
     assert twice.status_code == 400
+    assert "already exists" in twice.json()["error_description"]
 
 
 async def test_list_select_filter_order_with_custom_and_multifields(

@@ -125,11 +125,11 @@ def _check(response: httpx.Response) -> None:
 )
 @given(method=st.sampled_from(METHODS), body=json_values)
 def test_new_methods_never_answer_500(
-    far_side: tuple[MockServer, str, str], method: str, body: object
+    far_side: tuple[MockServer, str, str], http: httpx.Client, method: str, body: object
 ) -> None:
     _, webhook, _ = far_side
     _check(
-        httpx.post(
+        http.post(
             webhook + method, content=json.dumps(body), headers={"Content-Type": "application/json"}
         )
     )
@@ -140,10 +140,10 @@ def test_new_methods_never_answer_500(
 )
 @given(cmd=commands, halt=st.booleans())
 def test_batch_references_never_answer_500(
-    far_side: tuple[MockServer, str, str], cmd: dict[str, str], halt: bool
+    far_side: tuple[MockServer, str, str], http: httpx.Client, cmd: dict[str, str], halt: bool
 ) -> None:
     _, webhook, _ = far_side
-    response = httpx.post(webhook + "batch", json={"cmd": cmd, "halt": int(halt)})
+    response = http.post(webhook + "batch", json={"cmd": cmd, "halt": int(halt)})
     _check(response)
     assert response.status_code == 200
     answer = response.json()["result"]
@@ -162,9 +162,12 @@ def test_batch_references_never_answer_500(
     event=json_values,
 )
 def test_oauth_and_events_never_answer_500(
-    far_side: tuple[MockServer, str, str], query: dict[str, str], event: object
+    far_side: tuple[MockServer, str, str],
+    http: httpx.Client,
+    query: dict[str, str],
+    event: object,
 ) -> None:
     server, _, token = far_side
-    _check(httpx.get(f"{server.url}/oauth/token/", params=query))
+    _check(http.get(f"{server.url}/oauth/token/", params=query))
     body = event if isinstance(event, dict) else {"event": event}
-    _check(httpx.post(f"{server.url}/rest/event.bind", json={**body, "auth": token}))
+    _check(http.post(f"{server.url}/rest/event.bind", json={**body, "auth": token}))

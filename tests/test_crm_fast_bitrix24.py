@@ -38,7 +38,12 @@ async def portal() -> AsyncIterator[tuple[Bitrix24, MockServer]]:
 async def test_the_integrators_round_by_webhook(portal: tuple[Bitrix24, MockServer]) -> None:
     crm, server = portal
     bx = BitrixAsync(server.url + crm.webhook_path, verbose=False)
-    assert await bx.call("crm.lead.userfield.add", {"fields": {"FIELD_NAME": "BOT"}}) == 1
+    assert (
+        await bx.call(
+            "crm.lead.userfield.add", {"fields": {"FIELD_NAME": "BOT", "USER_TYPE_ID": "string"}}
+        )
+        == 1
+    )
     first = await bx.call(
         "crm.lead.add",
         {

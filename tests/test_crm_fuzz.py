@@ -98,15 +98,20 @@ AMO_PATHS = [
     as_json=st.booleans(),
 )
 def test_bitrix24_never_answers_500(
-    far_side: tuple[str, str, str], method: str, body: object, raw: bytes, as_json: bool
+    far_side: tuple[str, str, str],
+    http: httpx.Client,
+    method: str,
+    body: object,
+    raw: bytes,
+    as_json: bool,
 ) -> None:
     webhook, _, _ = far_side
     if as_json:
-        response = httpx.post(
+        response = http.post(
             webhook + method, content=json.dumps(body), headers={"Content-Type": "application/json"}
         )
     else:
-        response = httpx.post(
+        response = http.post(
             webhook + method,
             content=raw,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -121,11 +126,11 @@ def test_bitrix24_never_answers_500(
 )
 @given(route=st.sampled_from(AMO_PATHS), body=json_values)
 def test_amocrm_never_answers_500(
-    far_side: tuple[str, str, str], route: tuple[str, str], body: object
+    far_side: tuple[str, str, str], http: httpx.Client, route: tuple[str, str], body: object
 ) -> None:
     _, api, token = far_side
     method, path = route
-    response = httpx.request(
+    response = http.request(
         method,
         api + path,
         content=json.dumps(body),

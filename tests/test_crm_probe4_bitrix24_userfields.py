@@ -39,7 +39,8 @@ async def test_a_field_past_32_kib_is_not_added(
     client: httpx.AsyncClient, fields: dict[str, Any]
 ) -> None:
     answer = await client.post(
-        "crm.lead.userfield.add", json={"fields": {"FIELD_NAME": "BIG", **fields}}
+        "crm.lead.userfield.add",
+        json={"fields": {"FIELD_NAME": "BIG", "USER_TYPE_ID": "string", **fields}},
     )
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"] == "ERROR_CORE"
@@ -50,7 +51,9 @@ async def test_a_field_past_32_kib_is_not_added(
 
 @pytest.mark.parametrize("key", ["SETTINGS", "EDIT_FORM_LABEL", "XML_ID"])
 async def test_an_update_past_32_kib_changes_nothing(client: httpx.AsyncClient, key: str) -> None:
-    added = await client.post("crm.lead.userfield.add", json={"fields": {"FIELD_NAME": "SMALL"}})
+    added = await client.post(
+        "crm.lead.userfield.add", json={"fields": {"FIELD_NAME": "SMALL", "USER_TYPE_ID": "string"}}
+    )
     field_id = added.json()["result"]
     before = (await client.get("crm.lead.userfield.get", params={"id": field_id})).json()
     answer = await client.post(

@@ -1,5 +1,5 @@
 """Seventh probe of the fake Bitrix24's ``batch``, over real sockets, read against the
-portal's own ``CRestProvider::methodBatch`` (the ``rest`` module's
+portal's own ``CRestProvider::methodsBatch`` (the ``rest`` module's
 ``classes/general/rest_provider.php``): a command's method is its ``parse_url`` path,
 looked up as written, so a ``.json`` or ``.xml`` suffix inside a batch is no format but a
 method that is not found; a command that is no string is skipped; ``halt`` is PHP's

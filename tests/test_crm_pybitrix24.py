@@ -48,7 +48,12 @@ def test_the_integrators_round_by_webhook(portal: tuple[Bitrix24, MockServer]) -
         answer: dict[str, Any] = bx.call_webhook("pyb", method, params)
         return answer
 
-    assert call("crm.contact.userfield.add", {"fields": {"FIELD_NAME": "TG"}})["result"] == 1
+    assert (
+        call(
+            "crm.contact.userfield.add", {"fields": {"FIELD_NAME": "TG", "USER_TYPE_ID": "string"}}
+        )["result"]
+        == 1
+    )
     made = call(
         "crm.contact.add",
         {

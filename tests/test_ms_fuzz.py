@@ -37,9 +37,9 @@ def send_raw(server: MockServer, data: bytes) -> bytes:
     return b"".join(chunks)
 
 
-def assert_healthy(server: MockServer) -> None:
+def assert_healthy(server: MockServer, http: httpx.Client) -> None:
     before = len(server.journal)
-    response = httpx.get(server.url + "/alive", timeout=5)
+    response = http.get(server.url + "/alive", timeout=5)
     assert response.text == "yes"
     entries = server.requests
     assert len(entries) == before + 1
@@ -77,20 +77,25 @@ header_lines = st.lists(
 )
 @given(method=methods, path=paths, headers=header_lines, body=st.binary(max_size=300))
 def test_structured_garbage(
-    server: MockServer, method: bytes, path: bytes, headers: list[bytes], body: bytes
+    server: MockServer,
+    http: httpx.Client,
+    method: bytes,
+    path: bytes,
+    headers: list[bytes],
+    body: bytes,
 ) -> None:
     request = method + b" " + path + b" HTTP/1.1\r\n" + b"\r\n".join(headers)
     send_raw(server, request + b"\r\n\r\n" + body)
-    assert_healthy(server)
+    assert_healthy(server, http)
 
 
 @settings(
     max_examples=fuzz_examples(60), suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.binary(max_size=2000))
-def test_random_bytes(server: MockServer, data: bytes) -> None:
+def test_random_bytes(server: MockServer, http: httpx.Client, data: bytes) -> None:
     send_raw(server, data)
-    assert_healthy(server)
+    assert_healthy(server, http)
 
 
 def test_every_parsed_request_is_journaled(server: MockServer) -> None:
@@ -113,11 +118,13 @@ def test_a_body_of_several_mib_is_counted_and_hashed_beyond_the_cap(server: Mock
     assert entry.body_sha256 == hashlib.sha256(body).hexdigest()
 
 
-def test_a_body_over_the_limit_is_journaled_without_it(server: MockServer) -> None:
+def test_a_body_over_the_limit_is_journaled_without_it(
+    server: MockServer, http: httpx.Client
+) -> None:
     big = b"x" * (65 * 1024 * 1024)
     response = httpx.post(server.url + "/big", content=big, timeout=30)
     assert response.status_code == 413
     entry = server.requests[-1]
     assert (entry.path, entry.status, entry.body) == ("/big", 413, b"")
     assert "body not kept" in (entry.note or "")
-    assert_healthy(server)
+    assert_healthy(server, http)

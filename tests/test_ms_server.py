@@ -555,3 +555,26 @@ def test_an_informational_status_cannot_end_a_stubs_answer(status: int) -> None:
     # Fuzzing found it: a 1xx "answer" leaves the client waiting for the real one.
     with pytest.raises(StubError, match=r"response\.status: a number of at least 200"):
         MockServer().add({"response": {"status": status}})
+
+
+def test_a_server_stopped_in_its_thread_leaves_no_task_behind() -> None:
+    """A connection's handler that aiohttp's shutdown had not seen end (one lingering over
+    a refused body whose client then left) was left pending when the thread's loop was
+    closed: "Task was destroyed but it is pending!" in the user's test output."""
+    server = MockServer().start_in_thread()
+    loop = server._loop
+    assert loop is not None
+
+    async def linger() -> None:
+        await asyncio.Event().wait()
+
+    started = asyncio.run_coroutine_threadsafe(_spawn(linger), loop).result(5)
+    server.stop_thread()
+    assert loop.is_closed()
+    assert started.cancelled()
+
+
+async def _spawn(work: Any) -> asyncio.Task[None]:
+    task = asyncio.ensure_future(work())
+    await asyncio.sleep(0)
+    return task

@@ -25,7 +25,7 @@ from mockserver.crm import AmoCRM
 from mockserver.crm.amocrm.oauth import OAuth, claims_of
 from scenarios import ScenarioFailed, run
 from scenarios.loader import ScenarioFileError, load_scenario_file
-from scenarios.model import AmoCRMWebhookEvent
+from scenarios.mockspec import AmoCRMWebhookEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 REHEARSALS = ROOT / "scenarios" / "rehearsals" / "amocrm.scenario.yaml"

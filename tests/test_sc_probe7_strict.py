@@ -279,7 +279,8 @@ def test_the_mock_names_the_loader_knows_are_the_ones_the_runner_sets() -> None:
     import asyncio
 
     from mockserver import MockServer
-    from scenarios.loader import MOCK_CRM_KEYS, MOCK_KEYS, load_scenario_text
+    from scenarios.crosschecks import MOCK_CRM_KEYS, MOCK_KEYS
+    from scenarios.loader import load_scenario_text
     from scenarios.runner import _mount_crms
 
     (loaded,) = load_scenario_text(

@@ -9,7 +9,8 @@ from typing import get_args
 import pytest
 
 from scenarios import ScenarioFileError, load_scenario_text
-from scenarios.loader import MAX_CASES, MAX_ITEMS
+from scenarios.loader import MAX_ITEMS
+from scenarios.parameters import MAX_CASES
 
 
 def _problems(text: str) -> list[tuple[str, str, str]]:

@@ -32,8 +32,10 @@ def server() -> Iterator[MockServer]:
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(query=st.dictionaries(NAMES, VALUES, max_size=4))
-def test_journal_queries_are_answered_or_refused(server: MockServer, query: dict[str, str]) -> None:
-    answer = httpx.get(f"{server.url}/__admin/ui/api/requests", params=query, timeout=30)
+def test_journal_queries_are_answered_or_refused(
+    server: MockServer, http: httpx.Client, query: dict[str, str]
+) -> None:
+    answer = http.get(f"{server.url}/__admin/ui/api/requests", params=query, timeout=30)
     assert answer.status_code in (200, 400), answer.text
     if answer.status_code == 400:
         assert answer.json()["errors"]
@@ -49,13 +51,13 @@ def test_journal_queries_are_answered_or_refused(server: MockServer, query: dict
     ),
 )
 def test_any_path_under_the_dashboard_is_answered(
-    server: MockServer, method: str, tail: str
+    server: MockServer, http: httpx.Client, method: str, tail: str
 ) -> None:
     from urllib.parse import quote
 
     assume(not tail.startswith("api/events"))  # a stream, answered for as long as it is read
     url = f"{server.url}/__admin/ui/{quote(tail)}"
     headers = {"Origin": server.url, "Content-Type": "application/json"}
-    answer = httpx.request(method, url, headers=headers, content=b"{}", timeout=30)
+    answer = http.request(method, url, headers=headers, content=b"{}", timeout=30)
     assert answer.status_code < 500, (method, tail, answer.text)
     assert "Traceback" not in answer.text

@@ -14,7 +14,10 @@ Refusals are problem+json as amoCRM sends them: ``{hint, title: "Некорре�
 real answers ("Check the `client_id` parameter", "Check the `client_secret`
 parameter", "Redirect URI is not associated with client", "Cannot decrypt the
 authorization code", "Authorization code has expired", "Authorization code has been
-revoked", "Token has been revoked"; amocrm/amocrm-api-php issue #123 and client code).
+revoked", "Token has been revoked"; amocrm/amocrm-api-php issue #123 and client code),
+and league/oauth2-server's own for a grant of another integration ("Token is not linked
+to client", "Authorization code was not issued to this client"). A refresh token's
+refusal is a 401 (league's ``invalidRefreshToken``), a code's a 400.
 
 Access tokens, OAuth and long-lived alike, are JWTs (``header.payload.signature``,
 base64url, HS256 here where amoCRM signs RS256) with amoCRM's claims: ``aud``
@@ -226,21 +229,30 @@ class OAuth:
         )
 
     def _spend(self, value: str, kind: str, client_id: str, what: str) -> web.Response | None:
+        """Spend a code or refresh token, or the refusal league/oauth2-server gives, in its
+        order: ``RefreshTokenGrant::validateOldRefreshToken`` asks whose it is, then expiry,
+        then revocation (each ``invalidRefreshToken``, 401); ``AuthCodeGrant`` asks expiry,
+        revocation, then whose (each ``invalidRequest('code', ...)``, 400). So a spent token
+        whose time is also up says "has expired", and another integration's says so."""
+        refresh = kind == "refresh"
+        status = 401 if refresh else 400
         grant = self.grants.get(value)
-        if grant is None or grant["kind"] != kind or grant["client_id"] != client_id:
-            return _refused(400, f"Cannot decrypt the {what}")
-        if grant["used"]:
-            return _refused(
-                401 if kind == "refresh" else 400,
-                "Token has been revoked"
-                if kind == "refresh"
-                else "Authorization code has been revoked",
-            )
+        if grant is None or grant["kind"] != kind:
+            return _refused(status, f"Cannot decrypt the {what}")
+        foreign = grant["client_id"] != client_id
+        if refresh and foreign:
+            return _refused(status, "Token is not linked to client")
         if self._clock() >= grant["exp"]:
             return _refused(
-                401 if kind == "refresh" else 400,
-                "Token has expired" if kind == "refresh" else "Authorization code has expired",
+                status, "Token has expired" if refresh else "Authorization code has expired"
             )
+        if grant["used"]:
+            return _refused(
+                status,
+                "Token has been revoked" if refresh else "Authorization code has been revoked",
+            )
+        if foreign:
+            return _refused(status, "Authorization code was not issued to this client")
         grant["used"] = True
         self.persist()
         return None

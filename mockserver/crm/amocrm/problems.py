@@ -65,7 +65,12 @@ def invalid(code: str, path: str, detail: str, *, request_id: str = "0") -> Inva
 
 
 def problem(
-    status: int, title: str, detail: str, extra: Mapping[str, Any] | None = None
+    status: int,
+    title: str,
+    detail: str,
+    extra: Mapping[str, Any] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
 ) -> web.Response:
     body = {
         "title": title,
@@ -74,7 +79,7 @@ def problem(
         "detail": detail,
         **(extra or {}),
     }
-    return web.json_response(body, status=status, content_type=PROBLEM)
+    return web.json_response(body, status=status, content_type=PROBLEM, headers=headers)
 
 
 def hal(body: Any, status: int = 200) -> web.Response:

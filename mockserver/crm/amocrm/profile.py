@@ -467,9 +467,16 @@ class AmoCRM(CrmProfile):
         if subdomain.lower() != self.subdomain.lower():
             return problem(401, "Unauthorized", f"Account {subdomain!r} not found")
         if prefix.endswith("/oauth2"):
-            if path != "/access_token" or record.method != "POST":
+            if path != "/access_token":
                 return problem(
                     404, "Not Found", f"{record.method} {prefix}{path} is not an OAuth method"
+                )
+            if record.method != "POST":  # RFC 6749 §3.2; league's own server routes POST only
+                return problem(
+                    405,
+                    "Method Not Allowed",
+                    f"{record.method} {prefix}{path}: use POST",
+                    headers={"Allow": "POST"},
                 )
             fault = self.due_fault("POST /oauth2/access_token")
             if fault is not None and fault.kind == "error":

@@ -6,6 +6,10 @@ Leads, contacts and companies have no ``DELETE`` in API v4: the official library
 ``Leads``, ``Contacts`` and ``Companies`` services do not implement
 ``HasDeleteMethodInterface`` (custom fields, pipelines' statuses and webhooks do), so
 ``DELETE /api/v4/leads/1`` is a 405 here, as there.
+
+Methods as HTTP has them (RFC 9110): ``HEAD`` on a path with ``GET`` is that ``GET``
+without the body (aiohttp drops it; status and headers stay), and every 405 carries
+the ``Allow`` header listing the path's methods (§15.5.6), never the refused ``DELETE``.
 """
 
 from __future__ import annotations
@@ -61,27 +65,54 @@ _E = "(?P<entity>leads|contacts|companies)"
 #: An id in a path: ASCII digits that fit in PHP's 64-bit int (``\d`` would take ``٣``, and
 #: Python's ``int`` of 5 000 digits raises); anything else is no API method.
 _ID = "[0-9]{1,19}"
-ROUTES: Final[list[tuple[re.Pattern[str], dict[str, Handler]]]] = []
 
 
-def route(pattern: str, **handlers: Handler) -> None:
+@dataclass(frozen=True)
+class Route:
+    """One path of the API: its handlers by method, and the methods refused with a 405 of
+    their own wording (``DELETE`` of a lead), which are no methods of the path."""
+
+    pattern: re.Pattern[str]
+    handlers: Mapping[str, Handler]
+    refused: Mapping[str, Handler]
+
+    @property
+    def allow(self) -> str:
+        """The ``Allow`` header of a 405: the methods, ``HEAD`` wherever ``GET`` is."""
+        methods = set(self.handlers) | ({"HEAD"} if "GET" in self.handlers else set())
+        return ", ".join(sorted(methods))
+
+
+ROUTES: Final[list[Route]] = []
+
+
+def route(
+    pattern: str, *, refused: Mapping[str, Handler] | None = None, **handlers: Handler
+) -> None:
     pattern = pattern.replace("{E}", _E).replace("{ID}", _ID)
-    ROUTES.append((re.compile(pattern + r"/?\Z"), handlers))
+    ROUTES.append(Route(re.compile(pattern + r"/?\Z"), handlers, refused or {}))
 
 
 def dispatch(call: Call, path: str) -> web.Response:
-    """Answer one request, or 404 / 405 as problem+json."""
-    for pattern, handlers in ROUTES:
-        found = pattern.fullmatch(path)
+    """Answer one request, or 404 / 405 (with ``Allow``) as problem+json."""
+    method = call.record.method
+    for known in ROUTES:
+        found = known.pattern.fullmatch(path)
         if found is None:
             continue
-        handler = handlers.get(call.record.method)
-        if handler is None:
-            allowed = ", ".join(sorted(handlers))
-            return problem(405, "Method Not Allowed", f"{call.record.method} {path}: use {allowed}")
         call.params = {k: v for k, v in found.groupdict().items() if v is not None}
-        return handler(call)
-    return problem(404, "Not Found", f"{call.record.method} /api/v4{path} is not an API method")
+        handler = known.handlers.get("GET" if method == "HEAD" else method)
+        if handler is not None:
+            return handler(call)
+        refusal = known.refused.get(method)
+        response = (
+            refusal(call)
+            if refusal is not None
+            else problem(405, "Method Not Allowed", f"{method} {path}: use {known.allow}")
+        )
+        response.headers["Allow"] = known.allow
+        return response
+    return problem(404, "Not Found", f"{method} /api/v4{path} is not an API method")
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -447,5 +478,12 @@ route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/decline", POST=unsorted.decline)
 route("/tasks", GET=tasks.list_tasks, POST=tasks.add_tasks, PATCH=tasks.update_tasks)
 route(r"/tasks/(?P<id>{ID})", GET=tasks.get_task, PATCH=tasks.update_task)
 route("/webhooks", GET=webhooks.list_hooks, POST=webhooks.subscribe, DELETE=webhooks.unsubscribe)
-route("/{E}", GET=list_entities, POST=add_entities, PATCH=update_entities, DELETE=not_deletable)
-route(r"/{E}/(?P<id>{ID})", GET=get_one, PATCH=update_one, DELETE=not_deletable)
+_UNDELETABLE: Final = {"DELETE": not_deletable}
+route(
+    "/{E}",
+    GET=list_entities,
+    POST=add_entities,
+    PATCH=update_entities,
+    refused=_UNDELETABLE,
+)
+route(r"/{E}/(?P<id>{ID})", GET=get_one, PATCH=update_one, refused=_UNDELETABLE)

@@ -6,11 +6,12 @@ answer as ``$result[cmd][field]…`` (also ``$result_total``, ``$result_next``,
 ``result``, ``result_error``, ``result_total``, ``result_next`` and ``result_time`` keyed by
 command (an empty one is ``[]``, PHP's empty array).
 
-The portal's own code is ``CRestProvider::methodBatch`` (the ``rest`` module's
+The portal's own code is ``CRestProvider::methodsBatch`` (the ``rest`` module's
 ``classes/general/rest_provider.php``, as in ``alex-jazzman/bitrix24_source``): each command's
 method is its ``parse_url`` path, run through ``CRestServerBatchItem`` as named (so a
-``.json``/``.xml`` suffix is no format there), a command that is no string is skipped, and
-``halt`` is PHP's ``(bool)``."""
+``.json``/``.xml`` suffix is no format there), a command that is no string is skipped,
+``halt`` is PHP's ``(bool)``, and a ``cmd`` that is no array (``cmd=crm.lead.list``) runs
+nothing: the answer's sections are all empty."""
 
 from __future__ import annotations
 
@@ -110,7 +111,11 @@ def _run(
     if isinstance(commands, list):
         commands = {str(index): command for index, command in enumerate(commands)}
     if not isinstance(commands, Mapping):
-        raise BitrixError("", "Parameter 'cmd' must be array.")
+        # `foreach ($arQuery['CMD'] as $key => $call)` over a text or a number: PHP
+        # warns ("foreach() argument must be of type array|object"), which the portal's
+        # error handling (`exception_errors_types` 4437) does not turn into an error, and
+        # no command runs: the answer is every section empty, with 200.
+        commands = {}
     # `(bool) $arQuery['HALT']`: PHP's truth, so a form's `halt=false` halts.
     halt = params.get("halt") not in (None, False, 0, "", "0", [], {})
     for place, (key, command) in enumerate(commands.items()):

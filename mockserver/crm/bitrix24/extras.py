@@ -14,10 +14,10 @@ from .schema import (
     PAGE,
     USER_TYPES,
     BitrixError,
+    array_param,
     items,
     php_int,
     shown_value,
-    stored,
     text,
     whole_number,
 )
@@ -98,18 +98,26 @@ class Extras:
         defined: dict[str, dict[str, dict[str, Any]]] = dict(self.store.meta.get("userfields", {}))
         mine = dict(defined.get(entity, {}))
         if op == "list":
-            return [dict(spec) for spec in mine.values()], {"total": len(mine)}
+            listed = _listed(list(mine.values()), params)
+            return [dict(spec) for spec in listed], {"total": len(listed)}
         if op == "add":
-            spec = _weighed(self._new_userfield(entity, self._fields_param(params), mine))
+            # `add(is_array($fields) ? $fields : $arParams)`: without a `fields` array the
+            # call's own parameters describe the field.
+            given = params.get("fields")
+            described = given if isinstance(given, Mapping) else params
+            described = {str(key).upper(): value for key, value in described.items()}
+            spec = _weighed(self._new_userfield(entity, described, mine))
             mine[spec["FIELD_NAME"]] = spec
             result: Any = int(spec["ID"])
         else:
-            found = next(
-                (name for name, spec in mine.items() if spec["ID"] == text(params.get("id"))),
-                None,
-            )
+            # `UserFieldProxy::get`/`update`/`delete` (the `rest` module's
+            # `lib/userfieldproxy.php`): `(int)$ID`, refused when 0 or less, then looked up.
+            number = php_int(params.get("id"))
+            if number <= 0:
+                raise BitrixError("", "ID is not defined or invalid.")
+            found = next((name for name, spec in mine.items() if spec["ID"] == str(number)), None)
             if found is None:
-                raise BitrixError("", "Not found")
+                raise BitrixError("ERROR_NOT_FOUND", f"The entity with ID '{number}' is not found.")
             if op == "get":
                 return dict(mine[found]), None
             if op == "delete":
@@ -120,6 +128,10 @@ class Extras:
                 for key in ("SORT", "MANDATORY", "XML_ID", "SETTINGS", "EDIT_FORM_LABEL"):
                     if key in changes:
                         spec[key] = changes[key]
+                if "MANDATORY" in changes:
+                    # `CUserTypeEntity::Update`: `if ($arFields["MANDATORY"] !== "Y")` it is
+                    # "N" (no case folding on this path; MULTIPLE cannot change at all).
+                    spec["MANDATORY"] = "Y" if changes["MANDATORY"] == "Y" else "N"
                 mine[found] = _weighed(spec)
             result = True
         defined[entity] = mine
@@ -129,10 +141,21 @@ class Extras:
     def _new_userfield(
         self, entity: str, fields: Mapping[str, Any], mine: Mapping[str, Any]
     ) -> dict[str, Any]:
-        raw = text(fields.get("FIELD_NAME")).upper()
-        if not raw:
-            raise BitrixError("ERROR_CORE", "FIELD_NAME is required.")
-        name = raw if raw.startswith("UF_CRM_") else "UF_CRM_" + raw
+        # `UserFieldProxy::add`: both trimmed, each missing one said, together.
+        kind = text(fields.get("USER_TYPE_ID")).strip(_PHP_TRIM)
+        raw = text(fields.get("FIELD_NAME")).strip(_PHP_TRIM).upper()
+        missing = [
+            f"The '{key}' field is not found."
+            for key, value in (("USER_TYPE_ID", kind), ("FIELD_NAME", raw))
+            if not value
+        ]
+        if missing:
+            raise BitrixError("", "\n".join(missing))
+        # The CRM's prefix is `UF_CRM_`: a name with another `UF_` has it put after `UF_`.
+        if raw.startswith("UF_CRM_"):
+            name = raw
+        else:
+            name = "UF_CRM_" + (raw[3:] if raw.startswith("UF_") else raw)
         if not _UF_NAME.fullmatch(name):
             raise BitrixError(
                 "ERROR_CORE",
@@ -150,7 +173,6 @@ class Extras:
             raise BitrixError(
                 "ERROR_CORE", f"LIST: at most {MAX_LIST_ITEMS} LIST items (the fake's bound)"
             )
-        kind = text(fields.get("USER_TYPE_ID") or "string")
         if kind not in USER_TYPES:
             raise BitrixError(
                 "ERROR_CORE",
@@ -181,9 +203,13 @@ class Extras:
             "FIELD_NAME": name,
             "USER_TYPE_ID": kind,
             "XML_ID": fields.get("XML_ID"),
-            "SORT": text(fields.get("SORT") or 100),
-            "MULTIPLE": stored("MULTIPLE", "char", fields.get("MULTIPLE") or "N"),
-            "MANDATORY": stored("MANDATORY", "char", fields.get("MANDATORY") or "N"),
+            # `CUserTypeEntity::Add`: `intval($arFields["SORT"]) <= 0` is 100.
+            "SORT": str(sort if (sort := php_int(fields.get("SORT"))) > 0 else 100),
+            # `UserFieldProxy::add`: `mb_strtoupper($fields['MULTIPLE']) === 'Y' ? 'Y' : 'N'`,
+            # so "y" is Y and "1", `true` (PHP's text "1") or "maybe" are N; a boolean
+            # field is never multiple.
+            "MULTIPLE": "N" if kind == "boolean" else _php_flag(fields.get("MULTIPLE")),
+            "MANDATORY": _php_flag(fields.get("MANDATORY")),
             "SHOW_FILTER": "N",
             "SHOW_IN_LIST": "Y",
             "EDIT_IN_LIST": "Y",
@@ -283,6 +309,64 @@ class Extras:
                 if len(ids) >= 20:  # "the other types are not returned"
                     break
         return (found or []), None
+
+
+#: The characters PHP's ``trim`` takes off by default.
+_PHP_TRIM: Final = " \t\n\r\0\x0b"
+#: What ``CUserTypeEntity::GetList`` filters on (each an exact ``=``) and orders by.
+_UF_FILTERS: Final = (
+    "ID",
+    "ENTITY_ID",
+    "FIELD_NAME",
+    "USER_TYPE_ID",
+    "XML_ID",
+    "SORT",
+    "MULTIPLE",
+    "MANDATORY",
+    "SHOW_FILTER",
+    "SHOW_IN_LIST",
+    "EDIT_IN_LIST",
+    "IS_SEARCHABLE",
+)
+_UF_ORDERS: Final = ("ID", "ENTITY_ID", "FIELD_NAME", "USER_TYPE_ID", "XML_ID", "SORT")
+
+
+def _listed(specs: list[dict[str, Any]], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``crm.{entity}.userfield.list``'s ``filter`` and ``order`` as the proxy hands them
+    to ``CUserTypeEntity::GetList`` (``main``'s ``CAllUserTypeEntity``): both
+    must be arrays; a filter key it knows is an exact match (case aside, MySQL's
+    collation, **[inference]**; a list or empty value is skipped, an unknown key
+    ignored); an order key it knows sorts (anything but ``ASC`` is ``DESC``), and no
+    such key is ``SORT`` then ``ID``, both up."""
+    filters = array_param(params, "filter")
+    order = array_param(params, "order")
+    for key, value in filters.items():
+        name = str(key).upper()
+        if name not in _UF_FILTERS or isinstance(value, list | Mapping) or text(value) == "":
+            continue
+        if name in ("ID", "SORT"):  # int columns: MySQL compares the text as a number
+            specs = [s for s in specs if php_int(s.get(name)) == php_int(value)]
+        else:
+            wanted = text(value).lower()
+            specs = [s for s in specs if text(s.get(name)).lower() == wanted]
+    keys = [
+        (name, text(direction).upper() != "ASC")
+        for name, direction in ((str(k).upper(), d) for k, d in order.items())
+        if name in _UF_ORDERS
+    ] or [("SORT", False), ("ID", False)]
+    for name, descending in reversed(keys):
+        specs = sorted(
+            specs,
+            key=lambda s: php_int(s.get(name)) if name in ("ID", "SORT") else text(s.get(name)),
+            reverse=descending,
+        )
+    return specs
+
+
+def _php_flag(value: Any) -> str:
+    """``Y`` when ``mb_strtoupper($value) === 'Y'``, else ``N``: only a text that is
+    ``y`` or ``Y`` (a number or a boolean is never the text ``Y`` in PHP)."""
+    return "Y" if isinstance(value, str) and value.upper() == "Y" else "N"
 
 
 def _comm_key(kind: str, value: str) -> str:

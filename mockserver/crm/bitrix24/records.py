@@ -22,6 +22,8 @@ from .schema import (
     READ_ONLY,
     UNREADABLE,
     BitrixError,
+    array_param,
+    field_value,
     items,
     list_start,
     shown_value,
@@ -101,7 +103,7 @@ class Records(Extras):
             if name in multifields(entity):
                 record[name] = self._merge_multifield(name, record.get(name) or [], value)
             elif name in kinds and name not in READ_ONLY:
-                kept = stored(name, kinds[name], value)
+                kept = field_value(name, kinds[name], value)
                 if kept is not UNREADABLE:  # a date the portal cannot read is dropped
                     record[name] = kept
             elif name in custom:
@@ -296,20 +298,17 @@ class Records(Extras):
         an ``ID`` range (``>ID``, ``<=ID``…) is cut by binary search first, and keyset
         paging (``start=-1`` in id order, ``huge-data.md``, b24pysdk's ``as_list_fast``)
         stops at the page's 50."""
-        filters = params.get("filter") or {}
-        if filters and not isinstance(filters, Mapping):
-            raise BitrixError("", "Parameter 'filter' must be array.")
-        order = params.get("order") or {}
-        if not isinstance(order, Mapping):
-            order = {}
-        known = set(FIELDS[entity]) | set(self.userfields(entity)) | set(multifields(entity))
+        filters = array_param(params, "filter")
+        order = array_param(params, "order")
+        custom = self.userfields(entity)
+        known = set(FIELDS[entity]) | set(custom) | set(multifields(entity))
         # Each known field once, its first direction: a field no record has sorts nothing,
         # and 10 000 of them must not cost 10 000 sorts.
-        ordering: dict[str, Any] = {}
+        ordering: dict[str, bool] = {}  # field -> descending
         for key, direction in order.items():
             field = str(key).upper()
             if field in known and field not in ordering:
-                ordering[field] = direction
+                ordering[field] = _descending(direction, custom=field in custom)
         tests = []
         kinds = self._kinds(entity)
         for key, value in filters.items():
@@ -339,17 +338,14 @@ class Records(Extras):
         start = max(start, 0) // PAGE * PAGE
         select = params.get("select")
         ids = _id_range(sorted(table), filters)  # ids come increasing: sorted is O(n), in C
-        by_id = all(k == "ID" and str(v).upper() != "DESC" for k, v in ordering.items())
+        by_id = all(k == "ID" and not descending for k, descending in ordering.items())
         if not counted and by_id:  # the first 50 found are the page
             found = itertools.islice((i for i in ids if kept(i)) if tests else ids, PAGE)
             return [self._selected(entity, self.shown(entity, table[i]), select) for i in found], {}
         if tests:
             ids = [record_id for record_id in ids if kept(record_id)]
-        for field, direction in reversed(list(ordering.items())):
-            ids.sort(
-                key=lambda i: sort_key(view(table[i]).get(field)),
-                reverse=str(direction).upper() == "DESC",
-            )
+        for field, descending in reversed(list(ordering.items())):
+            ids.sort(key=lambda i: sort_key(view(table[i]).get(field)), reverse=descending)
         if start >= len(ids):
             # A page past the last is page 1: CDBResult::NavQuery falls back to it unless
             # the caller asks for checkOutOfRange, which the classic CRM lists do not.
@@ -415,6 +411,16 @@ class Records(Extras):
             if name in wanted and name not in out:
                 out[name] = []
         return out
+
+
+def _descending(direction: Any, *, custom: bool) -> bool:
+    """Whether an ``order`` direction sorts down, as the portal reads it after
+    ``mb_strtoupper``: for a standard field anything but ``ASC`` is ``DESC``
+    (``CSqlUtil::PrepareSql``: ``if ($order != "ASC") $order = "DESC";``), for a custom
+    field anything but ``DESC`` is ``ASC`` (``CCrmEntityListBuilder::Prepare`` orders the
+    user fields itself: neither ``ASC`` nor ``DESC`` becomes ``ASC``)."""
+    word = text(direction).upper()
+    return word == "DESC" if custom else word != "ASC"
 
 
 def _id_range(ids: builtins.list[int], filters: Mapping[str, Any]) -> builtins.list[int]:

@@ -21,7 +21,9 @@ __all__ = [
     "STATUSES",
     "UNREADABLE",
     "BitrixError",
+    "array_param",
     "field_types",
+    "field_value",
     "items",
     "list_start",
     "php_int",
@@ -299,6 +301,23 @@ class BitrixError(Exception):
         super().__init__(f"{code or '(method error)'}: {description}")
 
 
+def array_param(params: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """``filter`` or ``order`` as ``CCrmRestProxyBase::processMethodRequest`` takes it
+    (the ``crm`` module's ``classes/general/restservice.php``), the entities' lists and
+    the userfields' alike: absent or ``null`` is ``array()`` (PHP's ``isset``), any
+    array is taken (a JSON list is keyed ``0``, ``1``…), and anything else set, ``""``
+    and ``0`` included, is "Parameter 'filter' must be array." (or ``'order'``), a
+    method error."""
+    value = params.get(name)
+    if value is None:
+        return {}
+    if isinstance(value, list):
+        return {str(index): item for index, item in enumerate(value)}
+    if not isinstance(value, Mapping):
+        raise BitrixError("", f"Parameter '{name}' must be array.")
+    return value
+
+
 def field_types(entity: str) -> dict[str, str]:
     return FIELDS[entity]
 
@@ -401,6 +420,24 @@ def items(value: Any) -> list[Any]:
 #: from ``fields`` (the field keeps what it had), as ``CRestUtil::unConvertDate``'s
 #: ``false`` is (``dates.py``).
 UNREADABLE: Final = object()
+
+
+#: The documented type of the standard fields a CRM item keeps as text.
+TEXT_KIND: Final = "string"
+
+
+def field_value(name: str, kind: str, value: Any) -> Any:
+    """What the portal keeps for ``value`` written to the standard field ``name``: as
+    :func:`stored`, except that an object or a list (even an empty one) given to a text
+    field (``TITLE``, ``COMMENTS``, ``NAME``…) is the text ``Array``. The REST layer
+    passes a text field through untouched (``CCrmRestProxyBase::internalizeFields`` in
+    the ``crm`` module's ``classes/general/restservice.php``) and the item's
+    ``StringField::cast`` (``main/lib/orm/fields/stringfield.php``, called by the ORM
+    object's setter) is ``(string) $value``: PHP's text of an array, with a warning the
+    portal does not turn into an error."""
+    if kind == TEXT_KIND and isinstance(value, Mapping | list):
+        return "Array"
+    return stored(name, kind, value)
 
 
 def stored(name: str, kind: str, value: Any) -> Any:

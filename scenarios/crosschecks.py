@@ -1,0 +1,148 @@
+"""Checks across a scenario's fields that the model cannot make alone: attempts
+in time order, ``{mock.*}`` references the run would not have, ``expect.crm`` of a fake CRM
+not mounted. Each gives ``(place, message)`` pairs for the loader to put at file:line."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any, Final
+
+from .durations import format_duration
+from .model import Scenario
+from .parameters import Place
+
+__all__ = [
+    "MOCK_CRM_KEYS",
+    "MOCK_KEYS",
+    "attempt_problems",
+    "mock_references",
+    "nodes",
+    "unmounted_checks",
+]
+
+
+def attempt_problems(scenario: Scenario) -> list[tuple[Place, str]]:
+    """``expect.attempts`` that no run can give: a block that is not a webhook of the
+    flow, a status that is not HTTP's, no kind at all, or offsets going back in time."""
+    webhooks = [i for i, block in enumerate(scenario.flow) if block.webhook is not None]
+    found: list[tuple[Place, str]] = []
+    previous = None
+    for index, want in enumerate(scenario.expect.attempts or ()):
+        at: Place = ("expect", "attempts", index)
+        if want.block is not None and want.block not in webhooks:
+            found.append(
+                (
+                    (*at, "block"),
+                    f"the index of a webhook block of the flow ({', '.join(map(str, webhooks))}"
+                    f" here); got {want.block}"
+                    if webhooks
+                    else f"the index of a webhook block, and this flow has none; got {want.block}",
+                )
+            )
+        if want.status is not None and not 100 <= want.status <= 599:
+            found.append(((*at, "status"), f"an HTTP status, 100 to 599; got {want.status}"))
+        if want.error == []:
+            found.append(((*at, "error"), "a kind, a list of kinds (not empty), or a text"))
+        if previous is not None and want.at < previous:
+            found.append(
+                (
+                    (*at, "at"),
+                    "attempts in the order they happen, each at or after the one before "
+                    f"({format_duration(previous)}); got {format_duration(want.at)}",
+                )
+            )
+        previous = want.at
+    return found
+
+
+#: What ``{mock.<name>}`` names (``scenarios.runner`` sets them): always, and with each
+#: fake CRM of ``mock.crm``.
+MOCK_KEYS: Final = ("url", "host")
+MOCK_CRM_KEYS: Final = {
+    "bitrix24": ("bitrix24",),
+    "amocrm": (
+        "amocrm",
+        "amocrm_token",
+        "amocrm_oauth",
+        "amocrm_client_id",
+        "amocrm_client_secret",
+        "amocrm_redirect_uri",
+        "amocrm_code",
+    ),
+}
+_CRM_NAMES: Final = {"bitrix24": "Bitrix24", "amocrm": "amoCRM"}
+
+
+def mock_references(scenario: Scenario, body: dict[str, Any]) -> list[tuple[Place, str]]:
+    """``{mock.<name>}`` in the flow that the run would not have: a fake CRM's URL with
+    no ``mock.crm`` for it, or a misspelt name. Either rendered as nothing (rule B3), and
+    the run failed later, naming the URL left (``/crm.lead.add.json``), not the cause."""
+    import difflib
+
+    from webhook_core.template import references
+
+    mounted = {name for name in MOCK_CRM_KEYS if getattr(scenario.mock.crm, name) is not None}
+    known = [*MOCK_KEYS, *(key for name in sorted(mounted) for key in MOCK_CRM_KEYS[name])]
+    found: list[tuple[Place, str]] = []
+    for text, at in nodes(body.get("flow"), ("flow",)):
+        if not isinstance(text, str) or "mock" not in text:
+            continue
+        try:
+            refs = references(text)
+        except ValueError:  # the implementation under test judges a template (rule A4)
+            continue
+        for ref in refs:
+            if ref.path[0] != "mock" or len(ref.path) < 2 or ref.path[1] in known:
+                continue
+            key = ref.path[1]
+            crm = next((name for name, keys in MOCK_CRM_KEYS.items() if key in keys), None)
+            if crm is not None:
+                message = (
+                    f"{{mock.{key}}} is the fake {_CRM_NAMES[crm]}'s, and this scenario has "
+                    f"none: add mock: {{crm: {{{crm}: {{}}}}}}"
+                )
+            else:
+                every = [*MOCK_KEYS, *itertools.chain.from_iterable(MOCK_CRM_KEYS.values())]
+                close = difflib.get_close_matches(key, every, n=1)
+                hint = f"did you mean {{mock.{close[0]}}}? " if close else ""
+                message = (
+                    f"{{mock.{key}}} is not the harness's; {hint}this scenario has "
+                    + ", ".join(f"{{mock.{name}}}" for name in known)
+                )
+            found.append((at, message))
+            break
+    return found
+
+
+def unmounted_checks(scenario: Scenario) -> list[tuple[Place, str]]:
+    """``expect.crm`` entries for a fake CRM the scenario does not mount: the check could
+    only fail, and it failed after the run (saying the CRM was not mounted), not at
+    collection where the file is."""
+    found: list[tuple[Place, str]] = []
+    for crm in scenario.expect.crm:
+        if getattr(scenario.mock.crm, crm) is None:
+            found.append(
+                (
+                    ("expect", "crm", crm),
+                    f"checks the fake {_CRM_NAMES[crm]}'s records, and this scenario mounts "
+                    f"none: add mock: {{crm: {{{crm}: {{}}}}}} (here or under defaults:)",
+                )
+            )
+    return found
+
+
+def nodes(value: Any, at: Place = ()) -> Iterator[tuple[Any, Place]]:
+    """Every value in ``value`` (itself first) and its place, in the order written;
+    without recursion."""
+    stack: list[tuple[Any, Place]] = [(value, at)]
+    while stack:
+        item, place = stack.pop()
+        yield item, place
+        if isinstance(item, dict):
+            stack.extend((v, (*place, k)) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((v, (*place, i)) for i, v in reversed(list(enumerate(item))))
+
+
+#: Keys people put in the wrong place, and where they go.
