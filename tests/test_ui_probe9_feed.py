@@ -202,13 +202,16 @@ async def test_a_watcher_that_does_not_read_is_dropped_past_the_byte_bound(
         assert server.errors == []  # a drop is no error of the system under test
     finally:
         writer.close()
-    # Its place is free: a page that reads is fed as before.
+    # Its place is free: a page that reads is fed as before, and the overview says so.
     async with (
         asyncio.timeout(60),
         httpx.AsyncClient(base_url=server.url, timeout=30) as client,
-        client.stream("GET", EVENTS) as stream,
     ):
-        assert await _first_event(stream) == "hello"
+        async with client.stream("GET", EVENTS) as stream:
+            assert await _first_event(stream) == "hello"
+        overview = (await client.get(UI_PREFIX + "api/overview")).json()
+    assert overview["feeds"]["max"] == MAX_WATCHERS
+    assert overview["feeds"]["dropped"] == 1
 
 
 async def test_a_watcher_that_does_not_read_is_dropped_past_the_message_bound(
