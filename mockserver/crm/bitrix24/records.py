@@ -396,7 +396,13 @@ class Records(Extras):
 
     def _selected(self, entity: str, record: dict[str, Any], select: Any) -> dict[str, Any]:
         """``select``: ``*`` is every standard field, ``UF_*`` every custom field; the
-        multifields only when named. Nothing selected is ``*``."""
+        multifields only when named. Nothing selected is ``*``; so is a text that the
+        CRM's ``getList`` leaves a text: it picks the fields only when ``(array)$select``
+        names a multifield, ``*`` or a BB-text field (``COMMENTS``) and so earns the
+        identity field as an array; any other text reaches ``CCrmEntityListBuilder``,
+        whose non-array select is ``array()``, every field."""
+        if not isinstance(select, list | Mapping) and select not in _picking_texts(entity):
+            select = None
         names = [str(name).upper() for name in items(select)] or ["*"]
         wanted: set[str] = {"ID"}
         for name in names:
@@ -411,6 +417,13 @@ class Records(Extras):
             if name in wanted and name not in out:
                 out[name] = []
         return out
+
+
+def _picking_texts(entity: str) -> tuple[str, ...]:
+    """The texts a ``select`` may be and still pick fields (``CCrmRestProxyBase::getList``:
+    ``findSelectedFmTypeIds`` and ``shouldAddIdentityFieldToSelect``, strict
+    ``in_array``, so case counts)."""
+    return (*multifields(entity), "*", "COMMENTS")
 
 
 def _descending(direction: Any, *, custom: bool) -> bool:
