@@ -80,3 +80,106 @@ async def test_a_list_select_still_picks(portal: Portal) -> None:
     _, client, path = portal
     answer = await call(client, path, "crm.lead.list", {"select": ["TITLE"]})
     assert set(answer.json()["result"][0]) == {"ID", "TITLE"}
+
+
+# --- the HTTP status of every error code the fake emits ----------------------------------
+#
+# b24restdocs `_includes/system-errors.md` for the system codes; for a method's code, the
+# rest module's `RestException::getStatus()` (0 is `STATUS_WRONG_REQUEST`, 400) unless its
+# class says otherwise: `AccessException` and `AuthTypeException` (`WRONG_AUTH_TYPE`) are
+# `STATUS_FORBIDDEN`, 403, as `imconnector.*`'s pages list it.
+
+#: (what to call, the code, the status); a call is (path kind, method, JSON body).
+ERROR_TABLE = [
+    pytest.param(("hook", "crm.lead.get", {"id": 0}), "", 400, id="method-own"),
+    pytest.param(
+        ("hook", "crm.lead.userfield.get", {"id": 77}), "ERROR_NOT_FOUND", 400, id="not-found"
+    ),
+    pytest.param(
+        ("hook", "crm.lead.userfield.add", {"fields": {"FIELD_NAME": "A", "USER_TYPE_ID": "x"}}),
+        "ERROR_CORE",
+        400,
+        id="core",
+    ),
+    pytest.param(
+        ("hook", "crm.timeline.comment.get", {"id": 9}), "NOT_FOUND", 400, id="comment-missing"
+    ),
+    pytest.param(
+        (
+            "hook",
+            "crm.timeline.comment.add",
+            {"fields": {"ENTITY_ID": 99, "ENTITY_TYPE": "lead", "COMMENT": "x"}},
+        ),
+        "OWNER_NOT_FOUND",
+        400,
+        id="comment-owner",
+    ),
+    pytest.param(
+        (
+            "hook",
+            "crm.timeline.comment.add",
+            {"fields": {"ENTITY_ID": 1, "ENTITY_TYPE": "lead", "COMMENT": " "}},
+        ),
+        "INVALID_ARG_VALUE",
+        400,
+        id="comment-empty",
+    ),
+    pytest.param(
+        ("app", "event.bind", {"event": "ONNOTHING", "handler": "http://x/"}),
+        "ERROR_EVENT_NOT_FOUND",
+        400,
+        id="event-not-found",
+    ),
+    pytest.param(
+        ("hook", "event.bind", {"event": "ONCRMLEADADD", "handler": "http://x/"}),
+        "WRONG_AUTH_TYPE",
+        403,
+        id="wrong-auth-type",
+    ),
+    pytest.param(("hook", "crm.nothing", {}), "ERROR_METHOD_NOT_FOUND", 404, id="no-method"),
+    pytest.param(("bare-hook", "crm.lead.list", {}), "INVALID_CREDENTIALS", 401, id="bad-hook"),
+    pytest.param(("bare", "crm.lead.list", {}), "NO_AUTH_FOUND", 401, id="no-auth"),
+    pytest.param(("bad-token", "crm.lead.list", {}), "invalid_token", 401, id="bad-token"),
+    pytest.param(("user-hook", "crm.lead.list", {}), "insufficient_scope", 401, id="scope"),
+]
+
+
+@pytest.mark.parametrize(("request_", "code", "status"), ERROR_TABLE)
+async def test_each_error_code_has_its_documented_status(
+    portal: Portal, request_: tuple[str, str, dict[str, Any]], code: str, status: int
+) -> None:
+    crm, client, path = portal
+    kind, method, body = request_
+    if kind == "app":
+        token = crm.issue_app_tokens(base_url=str(client.base_url))["access_token"]
+        answer = await client.post(f"/rest/{method}", json={**body, "auth": token})
+    elif kind == "bad-token":
+        answer = await client.post(f"/rest/{method}", json={"auth": "nope"})
+    elif kind == "bare":
+        answer = await client.post(f"/rest/{method}.json")
+    elif kind == "bare-hook":
+        answer = await client.post(f"/rest/7/wrong/{method}.json")
+    elif kind == "user-hook":
+        answer = await call(client, crm.issue_webhook("7", ("user",)), method, body)
+    else:
+        answer = await call(client, path, method, body)
+    assert (answer.status_code, answer.json()["error"]) == (status, code)
+
+
+async def test_the_rate_limit_is_503() -> None:
+    async with bitrix24_portal(plan="standard") as (_, client, path):
+        answers = [await call(client, path, "crm.lead.list", {}) for _ in range(51)]
+    assert (answers[-1].status_code, answers[-1].json()["error"]) == (503, "QUERY_LIMIT_EXCEEDED")
+
+
+async def test_app_info_through_a_webhook_is_its_scope_and_license(portal: Portal) -> None:
+    # CRestProvider::appInfo: a webhook (`getPasswordId()`) is answered, not refused.
+    crm, client, path = portal
+    answer = await call(client, path, "app.info", {})
+    assert answer.status_code == 200
+    assert answer.json()["result"] == {"SCOPE": ["crm"], "LICENSE": "en_ent10000"}
+    batch = await call(client, path, "batch", {"cmd": {"a": "app.info"}})
+    assert batch.json()["result"]["result"]["a"] == {"SCOPE": ["crm"], "LICENSE": "en_ent10000"}
+    token = crm.issue_app_tokens(base_url=str(client.base_url))["access_token"]
+    app = await client.post("/rest/app.info", json={"auth": token})
+    assert app.json()["result"]["CODE"] == crm.tokens.client_id

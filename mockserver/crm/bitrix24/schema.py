@@ -40,7 +40,10 @@ PLANS: Final = {
 }
 
 #: HTTP status of each system error (``_includes/system-errors.md`` and ``error-codes.md``
-#: in bitrix24/b24restdocs); a profile may override any. ``""`` is a method's own error.
+#: in bitrix24/b24restdocs); a profile may override any. ``""`` is a method's own error:
+#: a ``RestException`` thrown without a status is 400 (``getStatus()``:
+#: ``STATUS_WRONG_REQUEST``), whatever its code, so the methods' codes are 400 too unless
+#: their exception class says otherwise (``AccessException`` and ``AuthTypeException``: 403).
 STATUSES: Final = {
     "": 400,
     "INTERNAL_SERVER_ERROR": 500,
@@ -51,6 +54,7 @@ STATUSES: Final = {
     "INVALID_REQUEST": 401,
     "INVALID_CREDENTIALS": 401,
     "ACCESS_DENIED": 403,
+    "WRONG_AUTH_TYPE": 403,
     "ERROR_METHOD_NOT_FOUND": 404,
     "insufficient_scope": 401,
     "expired_token": 401,
@@ -58,6 +62,8 @@ STATUSES: Final = {
     "user_access_error": 401,
     "PORTAL_DELETED": 403,
     "ERROR_CORE": 400,
+    "ERROR_NOT_FOUND": 400,
+    "ERROR_EVENT_NOT_FOUND": 400,
     "NOT_FOUND": 400,
     "OWNER_NOT_FOUND": 400,
     "INVALID_ARG_VALUE": 400,
