@@ -183,3 +183,49 @@ async def test_app_info_through_a_webhook_is_its_scope_and_license(portal: Porta
     token = crm.issue_app_tokens(base_url=str(client.base_url))["access_token"]
     app = await client.post("/rest/app.info", json={"auth": token})
     assert app.json()["result"]["CODE"] == crm.tokens.client_id
+
+
+# --- JSON nested past json_decode's depth (Bitrix\Main\Web\Json::decode, 512) -------------
+#
+# `json_decode($data, true)` (PHP 8.2 here: 511 nested arrays parse, 512 are "Maximum stack
+# depth exceeded"); `Json::decode` throws `ArgumentException`, `CRestUtil::getRequestData`
+# catches it and reads no body: the method runs on the query alone.
+
+
+def _deep_title(levels: int) -> bytes:
+    """A `crm.lead.add` body whose arrays and objects nest `levels` deep in all."""
+    inner = "[" * (levels - 2) + "]" * (levels - 2)
+    return f'{{"fields": {{"TITLE": {inner}}}}}'.encode()
+
+
+async def _post_json(portal: Portal, method: str, body: bytes, query: str = "") -> Any:
+    _, client, path = portal
+    return await client.post(
+        f"{path}{method}.json{query}", content=body, headers={"Content-Type": "application/json"}
+    )
+
+
+async def test_json_511_deep_is_read(portal: Portal) -> None:
+    crm, _, _ = portal
+    answer = await _post_json(portal, "crm.lead.add", _deep_title(511))
+    assert answer.status_code == 200
+    assert crm.records("lead")[-1]["TITLE"] == "Array"
+
+
+@pytest.mark.parametrize("levels", [512, 600, 900])
+async def test_json_512_deep_or_more_is_no_body(portal: Portal, levels: int) -> None:
+    crm, _, _ = portal
+    answer = await _post_json(portal, "crm.lead.add", _deep_title(levels))
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "", "error_description": "Parameter 'fields' must be array."},
+    )
+    assert len(crm.records("lead")) == 1
+
+
+async def test_json_too_deep_leaves_the_query(portal: Portal) -> None:
+    # The query still counts: `array_replace($query, array())`.
+    crm, _, _ = portal
+    answer = await _post_json(portal, "crm.lead.add", _deep_title(512), "?fields[TITLE]=q")
+    assert answer.status_code == 200
+    assert crm.records("lead")[-1]["TITLE"] == "q"

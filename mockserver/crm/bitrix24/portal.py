@@ -490,6 +490,8 @@ class Bitrix24(Records, Events, CrmProfile):
             body = None  # a GET, or a POST with nothing in it (whatever it says it holds)
         elif content_type == "application/json":
             body = record.json
+            if _nesting(body) >= PHP_JSON_DEPTH:  # `json_decode`'s error: nothing is added
+                body = None
             if isinstance(body, list):  # `array_replace` with a list: keys 0, 1, ...
                 body = {str(index): value for index, value in enumerate(body)}
         elif content_type == "multipart/form-data":
@@ -536,6 +538,29 @@ class Bitrix24(Records, Events, CrmProfile):
             entity_id = result[0] if parts[2] == "add" else whole_number(text(params.get("id")))
             self.queue_event(parts[1], parts[2], str(entity_id))
         return result
+
+
+#: ``json_decode``'s default depth, which ``Bitrix\Main\Web\Json::decode`` keeps: 511
+#: arrays or objects inside each other parse, 512 are "Maximum stack depth exceeded", an
+#: ``ArgumentException`` that ``CRestUtil::getRequestData`` turns into no body at all.
+PHP_JSON_DEPTH: Final = 512
+
+
+def _nesting(value: Any) -> int:
+    """How many arrays or objects ``value`` holds inside each other (a scalar: 0)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 #: What ``CRestUtil::sendHeaders`` (``classes/general/rest_util.php``) puts on every answer.
