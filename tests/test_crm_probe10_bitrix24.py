@@ -15,7 +15,7 @@ from tests.crm_clients import Portal, bitrix24_portal, call
 @pytest.fixture
 async def portal() -> AsyncIterator[Portal]:
     async with bitrix24_portal() as opened:
-        crm, client, path = opened
+        _, client, path = opened
         await call(
             client,
             path,
@@ -229,3 +229,130 @@ async def test_json_too_deep_leaves_the_query(portal: Portal) -> None:
     answer = await _post_json(portal, "crm.lead.add", _deep_title(512), "?fields[TITLE]=q")
     assert answer.status_code == 200
     assert crm.records("lead")[-1]["TITLE"] == "q"
+
+
+# --- a custom single field or a multifield VALUE given an array --------------------------
+
+
+@pytest.fixture
+async def typed() -> AsyncIterator[Portal]:
+    async with bitrix24_portal(
+        userfields={"lead": {"UF_CRM_S": "string", "UF_CRM_N": "integer", "UF_CRM_F": "file"}}
+    ) as opened:
+        yield opened
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param({"a": 1}, id="object"),
+        pytest.param([1, 2], id="list"),
+        pytest.param([], id="empty-list"),
+        pytest.param(["one"], id="one-item-list"),
+    ],
+)
+@pytest.mark.parametrize("name", ["UF_CRM_S", "UF_CRM_N"])
+async def test_a_single_custom_field_given_an_array_is_refused(
+    typed: Portal, name: str, value: Any
+) -> None:
+    # CUserTypeManager::CheckFields: USER_TYPE_FIELD_VALUE_IS_MULTIPLE, so the add fails.
+    crm, client, path = typed
+    answer = await call(client, path, "crm.lead.add", {"fields": {"TITLE": "t", name: value}})
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"error": "", "error_description": f'The field "{name}" takes one value.'},
+    )
+    assert crm.records("lead") == []
+
+
+async def test_an_update_with_an_array_changes_nothing(typed: Portal) -> None:
+    crm, client, path = typed
+    await call(client, path, "crm.lead.add", {"fields": {"TITLE": "t", "UF_CRM_S": "kept"}})
+    answer = await call(
+        client, path, "crm.lead.update", {"id": 1, "fields": {"TITLE": "u", "UF_CRM_S": {"a": 1}}}
+    )
+    assert answer.status_code == 400
+    (lead,) = crm.records("lead")
+    assert (lead["TITLE"], lead["UF_CRM_S"]) == ("t", "kept")
+
+
+async def test_the_refusal_names_the_label_html_encoded() -> None:
+    async with bitrix24_portal() as (_, client, path):
+        await call(
+            client,
+            path,
+            "crm.lead.userfield.add",
+            {"fields": {"FIELD_NAME": "L", "USER_TYPE_ID": "string", "EDIT_FORM_LABEL": 'a<"b">'}},
+        )
+        answer = await call(client, path, "crm.lead.add", {"fields": {"UF_CRM_L": [1]}})
+    shown = "a&lt;&quot;b&quot;&gt;"  # HtmlFilter::encode
+    assert answer.json()["error_description"] == f'The field "{shown}" takes one value.'
+
+
+async def test_a_multiple_custom_field_still_takes_a_list() -> None:
+    async with bitrix24_portal() as (crm, client, path):
+        await call(
+            client,
+            path,
+            "crm.lead.userfield.add",
+            {"fields": {"FIELD_NAME": "M", "USER_TYPE_ID": "string", "MULTIPLE": "Y"}},
+        )
+        answer = await call(client, path, "crm.lead.add", {"fields": {"UF_CRM_M": ["a", "b"]}})
+        assert answer.status_code == 200
+        assert crm.records("lead")[0]["UF_CRM_M"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        pytest.param({"x": 1}, "Array", id="object"),
+        pytest.param([1, 2], "Array", id="list"),
+        pytest.param([], "Array", id="empty-list"),
+        pytest.param(True, "1", id="true"),
+        pytest.param(12.0, "12", id="whole-float"),
+        pytest.param("  +100\n", "+100", id="trimmed"),
+    ],
+)
+async def test_a_phone_value_is_php_text(value: Any, kept: str) -> None:
+    # tryInternalizeMultiFields: trim((string)$v['VALUE']).
+    async with bitrix24_portal() as (crm, client, path):
+        answer = await call(
+            client, path, "crm.contact.add", {"fields": {"NAME": "a", "PHONE": [{"VALUE": value}]}}
+        )
+        assert answer.status_code == 200
+        assert crm.records("contact")[0]["PHONE"][0]["VALUE"] == kept
+
+
+@pytest.mark.parametrize("value", [False, None, " "])
+async def test_a_phone_value_that_is_php_empty_adds_no_phone(value: Any) -> None:
+    async with bitrix24_portal() as (crm, client, path):
+        await call(
+            client, path, "crm.contact.add", {"fields": {"NAME": "a", "PHONE": [{"VALUE": value}]}}
+        )
+        assert not crm.records("contact")[0].get("PHONE")
+
+
+async def test_a_phone_update_with_an_array_value_is_array() -> None:
+    async with bitrix24_portal() as (crm, client, path):
+        await call(
+            client, path, "crm.contact.add", {"fields": {"NAME": "a", "PHONE": [{"VALUE": "1"}]}}
+        )
+        phone_id = crm.records("contact")[0]["PHONE"][0]["ID"]
+        await call(
+            client,
+            path,
+            "crm.contact.update",
+            {"id": 1, "fields": {"PHONE": [{"ID": phone_id, "VALUE": {"x": 1}}]}},
+        )
+        assert crm.records("contact")[0]["PHONE"][0]["VALUE"] == "Array"
+
+
+async def test_an_email_value_given_an_array_is_an_invalid_address() -> None:
+    async with bitrix24_portal() as (crm, client, path):
+        answer = await call(
+            client, path, "crm.contact.add", {"fields": {"NAME": "a", "EMAIL": [{"VALUE": [1]}]}}
+        )
+        assert answer.json()["error_description"] == (
+            "The field Work e-mail contains an invalid address: Array"
+        )
+        assert crm.records("contact") == []

@@ -27,6 +27,7 @@ __all__ = [
     "items",
     "list_start",
     "php_int",
+    "php_text",
     "shown_value",
     "text",
     "whole_number",
@@ -426,6 +427,25 @@ def items(value: Any) -> list[Any]:
 #: from ``fields`` (the field keeps what it had), as ``CRestUtil::unConvertDate``'s
 #: ``false`` is (``dates.py``).
 UNREADABLE: Final = object()
+
+
+#: What PHP's ``trim`` strips by default.
+_PHP_SPACE: Final = " \t\n\r\0\x0b"
+
+
+def php_text(value: Any) -> str:
+    """PHP's ``trim((string) $value)`` of a decoded JSON value: an array or an object is
+    ``Array`` (PHP warns, the portal goes on), ``true`` ``1``, ``false`` and ``null``
+    nothing, a whole float without its ``.0``."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "1"
+    if isinstance(value, Mapping | list):
+        return "Array"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip(_PHP_SPACE)
 
 
 #: The documented type of the standard fields a CRM item keeps as text.
