@@ -768,7 +768,8 @@ async def test_scope_lists_the_callers_scopes() -> None:
 
 async def test_app_info_answers_an_application_only() -> None:
     """api-reference/common/system/app-info.md: the application's installation; through
-    a webhook 400 ACCESS_DENIED "Access denied! Application context required"."""
+    a webhook, as `CRestProvider::appInfo` answers a password (webhook) call, its scope
+    and the license (the page's 400 ACCESS_DENIED is the answer to a call with neither)."""
     async with MockServer() as server:
         crm = server.mount(Bitrix24(secret="s", plan="enterprise", client_id="local.x"))
         token = crm.issue_app_tokens(base_url=server.url)["access_token"]
@@ -788,13 +789,8 @@ async def test_app_info_answers_an_application_only() -> None:
                 "LICENSE_FAMILY": "ent",
             }
             hooked = await client.post("/rest/1/s/app.info.json")
-            assert (hooked.status_code, hooked.json()) == (
-                400,
-                {
-                    "error": "ACCESS_DENIED",
-                    "error_description": "Access denied! Application context required",
-                },
-            )
+            assert hooked.status_code == 200
+            assert hooked.json()["result"] == {"SCOPE": ["crm"], "LICENSE": "en_ent250"}
 
 
 # --- application tokens on the server's clock (settings/oauth/index.md) ---------------------

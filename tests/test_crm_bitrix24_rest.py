@@ -70,11 +70,12 @@ async def test_the_integrators_round(portal: tuple[Bitrix24, Rest]) -> None:
         ("PHONE", "WORK", "79990001122"),
         ("EMAIL", "HOME", "ivan@example.com"),
     ]
-    # The client does not percent-encode: "+7…" arrives as " 7…", as on the real portal.
+    # The client does not percent-encode: "+7…" arrives as " 7…", as on the real portal,
+    # which trims it (`tryInternalizeMultiFields`: `trim((string)$v['VALUE'])`).
     update = {"PHONE": [{"VALUE": "+78880000000", "VALUE_TYPE": "MOBILE"}]}
     assert await call(bx, "crm.lead.update", {"id": lead_id, "fields": update}) is True
     phones = (await call(bx, "crm.lead.get", {"id": lead_id}))["PHONE"]
-    assert [p["VALUE"] for p in phones] == ["79990001122", " 78880000000"]  # appended
+    assert [p["VALUE"] for p in phones] == ["79990001122", "78880000000"]  # appended
     for number in range(105):
         source = "WEB" if number % 3 == 0 else "CALL"
         await call(bx, "crm.lead.add", {"fields": {"TITLE": f"bulk {number}", "SOURCE_ID": source}})

@@ -54,6 +54,10 @@ _SCOPES: Final = ("crm",)
 _CALLER_SCOPES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "bitrix24_caller_scopes", default=("crm",)
 )
+#: Whether that caller is an application (an OAuth token) rather than a webhook.
+_CALLER_IS_APP: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "bitrix24_caller_is_app", default=False
+)
 _ENTITY_OPS: Final = ("add", "get", "list", "update", "delete", "fields")
 _USERFIELD_OPS: Final = ("add", "get", "list", "update", "delete")
 METHODS: Final = frozenset(
@@ -406,6 +410,7 @@ class Bitrix24(Records, Events, CrmProfile):
         _, scopes, method = who
         _CALLER_SCOPES.set(scopes)  # this request's task only: for `scope`, batches too
         via_token = self._local(record).count("/") == 2
+        _CALLER_IS_APP.set(via_token)
         method = method.lower().removesuffix(".json").removesuffix(".xml")
         if method not in METHODS:
             return self._error("ERROR_METHOD_NOT_FOUND", "Method not found!")
@@ -415,11 +420,8 @@ class Bitrix24(Records, Events, CrmProfile):
                 "insufficient_scope",
                 f"The request requires higher privileges than provided by the {holder}",
             )
-        if method == "app.info" and not via_token:  # app-info.md: an application's context
-            return self._error(
-                "ACCESS_DENIED", "Access denied! Application context required", status=400
-            )
         if method.startswith("event.") and not via_token:  # event-bind.md: applications only
+            # `AuthTypeException` extends `AccessException`: 403 (`CRestServer::STATUS_FORBIDDEN`).
             return self._error(
                 "WRONG_AUTH_TYPE", "Current authorization type is denied for this method"
             )
@@ -488,6 +490,8 @@ class Bitrix24(Records, Events, CrmProfile):
             body = None  # a GET, or a POST with nothing in it (whatever it says it holds)
         elif content_type == "application/json":
             body = record.json
+            if _nesting(body) >= PHP_JSON_DEPTH:  # `json_decode`'s error: nothing is added
+                body = None
             if isinstance(body, list):  # `array_replace` with a list: keys 0, 1, ...
                 body = {str(index): value for index, value in enumerate(body)}
         elif content_type == "multipart/form-data":
@@ -509,14 +513,19 @@ class Bitrix24(Records, Events, CrmProfile):
             return run_batch(params, self.call, METHODS.__contains__, self.timing), None
         if method.startswith("event."):
             return self.event_call(method.split(".")[1], params), None
+        mine = [name for name in _CALLER_SCOPES.get() if name != "basic"]
         if method == "scope":  # api-reference/common/system/scope.md
-            mine = [name for name in _CALLER_SCOPES.get() if name != "basic"]
             full = params.get("full")
             if full not in (None, False, 0, "0", "", []):  # PHP's truth: "false" is true
                 return sorted({*_SCOPES, *mine}), None
             return mine, None
         if method == "app.info":
-            return app_info(self.tokens.client_id, self.plan), None
+            info = app_info(self.tokens.client_id, self.plan)
+            if _CALLER_IS_APP.get():
+                return info, None
+            # `CRestProvider::appInfo`: a webhook (`getPasswordId()`) gets its scope (as
+            # `scope` lists it, both `getScope($server)`) and the license, no error.
+            return {"SCOPE": mine, "LICENSE": info["LICENSE"]}, None
         if method == "crm.duplicate.findbycomm":
             return self.find_by_comm(params)
         parts = method.split(".")
@@ -529,6 +538,29 @@ class Bitrix24(Records, Events, CrmProfile):
             entity_id = result[0] if parts[2] == "add" else whole_number(text(params.get("id")))
             self.queue_event(parts[1], parts[2], str(entity_id))
         return result
+
+
+#: ``json_decode``'s default depth, which ``Bitrix\Main\Web\Json::decode`` keeps: 511
+#: arrays or objects inside each other parse, 512 are "Maximum stack depth exceeded", an
+#: ``ArgumentException`` that ``CRestUtil::getRequestData`` turns into no body at all.
+PHP_JSON_DEPTH: Final = 512
+
+
+def _nesting(value: Any) -> int:
+    """How many arrays or objects ``value`` holds inside each other (a scalar: 0)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 #: What ``CRestUtil::sendHeaders`` (``classes/general/rest_util.php``) puts on every answer.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import html
 import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -26,6 +27,7 @@ from .schema import (
     field_value,
     items,
     list_start,
+    php_text,
     shown_value,
     stored,
     text,
@@ -63,6 +65,12 @@ VALUE_TYPES: Final = {
 CONTACT_NAMES: Final = ("NAME", "SECOND_NAME", "LAST_NAME")
 
 
+#: The custom types whose single value may be an array: the REST layer reads dates
+#: first (`CCrmRestProxyBase::internalizeFields`: one it cannot read is dropped, never
+#: reaching the check), and the file type's class takes arrays.
+_OWN_ARRAYS: Final = (*DATE_KINDS, "file")
+
+
 def multifields(entity: str) -> tuple[str, ...]:
     """Deals have no phones or e-mails of their own (``crm.deal.fields``): their contacts do."""
     return () if entity == "deal" else MULTIFIELDS
@@ -79,10 +87,12 @@ class Records(Extras):
     # --- helpers -------------------------------------------------------------------
 
     def _multifield(self, kind: str, entry: Any) -> dict[str, str] | None:
+        """A new entry; its ``VALUE`` as ``tryInternalizeMultiFields`` reads it,
+        ``trim((string)$v['VALUE'])`` (an array or an object is ``Array``)."""
         if not isinstance(entry, Mapping):
             entry = {"VALUE": entry}
         entry = {str(k).upper(): v for k, v in entry.items()}
-        value = text(entry.get("VALUE", ""))
+        value = php_text(entry.get("VALUE"))
         if not value:
             return None
         value_type = text(entry.get("VALUE_TYPE") or "WORK").upper()
@@ -122,6 +132,21 @@ class Records(Extras):
     def _userfield_value(self, definition: Mapping[str, Any], value: Any) -> Any:
         kind = str(definition["USER_TYPE_ID"])
         name = str(definition["FIELD_NAME"])
+        if (
+            definition["MULTIPLE"] != "Y"
+            and kind not in _OWN_ARRAYS
+            and isinstance(value, list | Mapping)
+        ):
+            # `CUserTypeManager::CheckFields`: a single field given an array is refused
+            # (USER_TYPE_FIELD_VALUE_IS_MULTIPLE) unless its type's class says
+            # `canUseArrayValueForSingleField()`, as the file type's does.
+            label = definition.get("EDIT_FORM_LABEL")
+            if isinstance(label, Mapping):  # per language: the portal speaks English here
+                label = label.get("en")
+            shown = label if isinstance(label, str) and label else name
+            # `HtmlFilter::encode` is htmlspecialchars with ENT_COMPAT: `'` stays.
+            shown = html.escape(shown, quote=False).replace('"', "&quot;")
+            raise BitrixError("", f'The field "{shown}" takes one value.')
         if kind == "enumeration":
             known = {str(option["ID"]) for option in definition.get("LIST", [])}
             for option in items(value) if definition["MULTIPLE"] == "Y" else [value]:
@@ -240,10 +265,11 @@ class Records(Extras):
             target = next((e for e in entries if e["ID"] == text(item["ID"])), None)
             if target is None:
                 continue
-            if text(item.get("DELETE")).upper() == "Y" or not text(item.get("VALUE", "")):
+            value = php_text(item.get("VALUE"))
+            if text(item.get("DELETE")).upper() == "Y" or not value:
                 entries.remove(target)
                 continue
-            target["VALUE"] = text(item["VALUE"])
+            target["VALUE"] = value
             if "VALUE_TYPE" in item:
                 target["VALUE_TYPE"] = text(item["VALUE_TYPE"]).upper()
         return entries
@@ -396,7 +422,13 @@ class Records(Extras):
 
     def _selected(self, entity: str, record: dict[str, Any], select: Any) -> dict[str, Any]:
         """``select``: ``*`` is every standard field, ``UF_*`` every custom field; the
-        multifields only when named. Nothing selected is ``*``."""
+        multifields only when named. Nothing selected is ``*``; so is a text that the
+        CRM's ``getList`` leaves a text: it picks the fields only when ``(array)$select``
+        names a multifield, ``*`` or a BB-text field (``COMMENTS``) and so earns the
+        identity field as an array; any other text reaches ``CCrmEntityListBuilder``,
+        whose non-array select is ``array()``, every field."""
+        if not isinstance(select, list | Mapping) and select not in _picking_texts(entity):
+            select = None
         names = [str(name).upper() for name in items(select)] or ["*"]
         wanted: set[str] = {"ID"}
         for name in names:
@@ -411,6 +443,13 @@ class Records(Extras):
             if name in wanted and name not in out:
                 out[name] = []
         return out
+
+
+def _picking_texts(entity: str) -> tuple[str, ...]:
+    """The texts a ``select`` may be and still pick fields (``CCrmRestProxyBase::getList``:
+    ``findSelectedFmTypeIds`` and ``shouldAddIdentityFieldToSelect``, strict
+    ``in_array``, so case counts)."""
+    return (*multifields(entity), "*", "COMMENTS")
 
 
 def _descending(direction: Any, *, custom: bool) -> bool:

@@ -27,6 +27,7 @@ __all__ = [
     "items",
     "list_start",
     "php_int",
+    "php_text",
     "shown_value",
     "text",
     "whole_number",
@@ -40,7 +41,10 @@ PLANS: Final = {
 }
 
 #: HTTP status of each system error (``_includes/system-errors.md`` and ``error-codes.md``
-#: in bitrix24/b24restdocs); a profile may override any. ``""`` is a method's own error.
+#: in bitrix24/b24restdocs); a profile may override any. ``""`` is a method's own error:
+#: a ``RestException`` thrown without a status is 400 (``getStatus()``:
+#: ``STATUS_WRONG_REQUEST``), whatever its code, so the methods' codes are 400 too unless
+#: their exception class says otherwise (``AccessException`` and ``AuthTypeException``: 403).
 STATUSES: Final = {
     "": 400,
     "INTERNAL_SERVER_ERROR": 500,
@@ -51,6 +55,7 @@ STATUSES: Final = {
     "INVALID_REQUEST": 401,
     "INVALID_CREDENTIALS": 401,
     "ACCESS_DENIED": 403,
+    "WRONG_AUTH_TYPE": 403,
     "ERROR_METHOD_NOT_FOUND": 404,
     "insufficient_scope": 401,
     "expired_token": 401,
@@ -58,6 +63,8 @@ STATUSES: Final = {
     "user_access_error": 401,
     "PORTAL_DELETED": 403,
     "ERROR_CORE": 400,
+    "ERROR_NOT_FOUND": 400,
+    "ERROR_EVENT_NOT_FOUND": 400,
     "NOT_FOUND": 400,
     "OWNER_NOT_FOUND": 400,
     "INVALID_ARG_VALUE": 400,
@@ -420,6 +427,25 @@ def items(value: Any) -> list[Any]:
 #: from ``fields`` (the field keeps what it had), as ``CRestUtil::unConvertDate``'s
 #: ``false`` is (``dates.py``).
 UNREADABLE: Final = object()
+
+
+#: What PHP's ``trim`` strips by default.
+_PHP_SPACE: Final = " \t\n\r\0\x0b"
+
+
+def php_text(value: Any) -> str:
+    """PHP's ``trim((string) $value)`` of a decoded JSON value: an array or an object is
+    ``Array`` (PHP warns, the portal goes on), ``true`` ``1``, ``false`` and ``null``
+    nothing, a whole float without its ``.0``."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "1"
+    if isinstance(value, Mapping | list):
+        return "Array"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip(_PHP_SPACE)
 
 
 #: The documented type of the standard fields a CRM item keeps as text.
