@@ -32,6 +32,7 @@ from .bulk import (
 from .journal import path_tail
 from .models import RequestPattern, Stub
 from .validation import explain
+from .written import WrittenFloat
 
 if TYPE_CHECKING:
     from .journal import RecordedRequest
@@ -128,7 +129,7 @@ def _parse_int(text: str) -> int | _Unreadable:
 
 
 def _parse_float(text: str) -> float | _Unreadable:
-    value = float(text)
+    value = WrittenFloat(text)  # a message shows it as written: 1e-999, not 0.0
     if value in (float("inf"), float("-inf")):
         return _Unreadable(f"{text[:40]!r}, a number too large for a float")
     return value

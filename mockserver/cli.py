@@ -465,10 +465,15 @@ def _run(
     out: TextIO,
     err: TextIO,
 ) -> int:
+    try:
+        port = _remembered_port(args)
+    except _KeptPortError as exc:
+        _say(err, f"--data: {exc}")
+        return EXIT_BAD_INPUT
     server = MockServer(
         stubs,
         host=args.host,
-        port=_remembered_port(args),
+        port=port,
         journal_cap=args.journal_cap or None,
         journal_bytes=args.journal_bytes or None,
         journal_body_cap=args.journal_body_cap or None,
@@ -570,10 +575,30 @@ def _remembered_port(args: argparse.Namespace) -> int:
     if args.port:
         return int(args.port)
     try:
-        port = json.loads(remembered.read_text(encoding="utf-8"))["port"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0
-    return port if isinstance(port, int) and 0 < port <= 65535 else 0
+        text = remembered.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return 0  # no port kept yet (a --data that is a file is named when the CRMs mount)
+    except UnicodeDecodeError:
+        text = None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise _KeptPortError(f"{remembered}: cannot read the kept port: {reason}") from None
+    try:
+        port = json.loads(text)["port"] if text is not None else None
+    except (ValueError, KeyError, TypeError):
+        port = None
+    # Served on another port without a word, the CRM URLs printed before would be wrong.
+    if not (isinstance(port, int) and not isinstance(port, bool) and 0 < port <= 65535):
+        got = "bytes that are not UTF-8" if text is None else repr(text.strip()[:60])
+        raise _KeptPortError(
+            f'{remembered}: expected the kept port, {{"port": 1-65535}}, got {got}; '
+            "give --port N to keep a new one, or remove the file"
+        )
+    return port
+
+
+class _KeptPortError(ValueError):
+    """``server.json`` of a ``--data`` folder holds no port this server can use."""
 
 
 def _keep_port(args: argparse.Namespace) -> None:
@@ -616,6 +641,23 @@ def _admin_option_problem(args: argparse.Namespace) -> str:
 
     if not args.host.strip():
         return f"--host: expected an address such as 127.0.0.1 or 0.0.0.0, got {args.host!r}"
+    try:  # what the resolver does first: a label of 64 characters, or 'a..b', raised there
+        args.host.encode("idna")
+    except UnicodeError:
+        return (
+            f"--host: expected an address such as 127.0.0.1 or 0.0.0.0, got {args.host!r} "
+            "(a host name's parts between dots are 1 to 63 characters)"
+        )
+    for option, value in (
+        ("--admin-token", args.admin_token),  # $MOCKSERVER_ADMIN_TOKEN empty is no token
+        ("--data", args.data),
+        ("--amocrm-subdomain", args.amocrm_subdomain),
+        ("--bitrix24-secret", args.bitrix24_secret),
+        ("--tls-cert", args.tls_cert),
+        ("--tls-key", args.tls_key),
+    ):
+        if value == "":  # was taken as not given (a random secret, records in ".")
+            return f"{option}: empty; give a value, or leave the option out for its default"
     if args.admin_token and (problem := token_problem(args.admin_token)):
         given = os.environ.get("MOCKSERVER_ADMIN_TOKEN") == args.admin_token
         return f"--admin-token{' (from $MOCKSERVER_ADMIN_TOKEN)' if given else ''}: {problem}"

@@ -40,7 +40,7 @@ from .jsoncodec import dumps_compact
 from .regex import regex_problem
 from .templating import count_references, reference_problem
 from .wording import not_scalar, shown_input
-from .written import YamlWord
+from .written import BeyondFloat, YamlWord
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonSchemaValue
@@ -108,6 +108,9 @@ def _not_json_number(value: Any, path: str = "") -> str | None:
     if isinstance(value, float) and (value != value or value in (math.inf, -math.inf)):
         where = f" at {path}" if path else ""
         return f"{value!r}{where} is not a JSON number (JSON has no NaN or Infinity)"
+    if isinstance(value, BeyondFloat):  # a file's 1e999: shown as written, not as inf
+        where = f" at {path}" if path else ""
+        return f"{value}{where} is beyond a float's range (JSON numbers here must be finite)"
     if isinstance(value, int) and value.bit_length() > _MAX_BITS:
         where = f" at {path}" if path else ""
         return f"{_digits(value)}{where}: at most {MAX_DIGITS} digits"
@@ -230,7 +233,7 @@ class Matcher(_Model):
             "anyOf": [{**full, "minProperties": 1, "maxProperties": 1}, {}],
         }
 
-    _equal_json = field_validator("equal")(classmethod(lambda cls, v: _json_only(v)))
+    _equal_json = field_validator("equal", mode="before")(classmethod(lambda cls, v: _json_only(v)))
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Matcher:
@@ -357,7 +360,7 @@ class RequestPattern(_Model):
     form: MatcherMap = Field(default_factory=dict)
     body: Matcher | None = None
 
-    _json_values = field_validator("json_", "json_subset")(
+    _json_values = field_validator("json_", "json_subset", mode="before")(
         classmethod(lambda cls, v: _json_only(v))
     )
 
@@ -543,7 +546,7 @@ class ResponseDef(_Model):
     fault: Fault | None = None
     template: Flag = True
 
-    _json_body = field_validator("json_")(classmethod(lambda cls, v: _json_only(v)))
+    _json_body = field_validator("json_", mode="before")(classmethod(lambda cls, v: _json_only(v)))
 
     @field_validator("headers")
     @classmethod

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .written import MAX_DIGITS as _MAX_DIGITS
+from .written import BeyondFloat
 
 __all__ = ["NULL_TEXT", "SHOWN_LIMIT", "not_scalar", "our_words", "shown_input"]
 
@@ -31,6 +32,8 @@ def shown_input(value: Any) -> str:
     :data:`SHOWN_LIMIT` characters."""
     from .written import WrittenFloat
 
+    if isinstance(value, BeyondFloat):
+        return str(value)  # a number as written, not quoted as text
     if value is None or isinstance(value, bool):
         return "null" if value is None else str(value).lower()  # as YAML and JSON write them
     text = value.text if isinstance(value, WrittenFloat) else repr(value)
@@ -130,6 +133,11 @@ def _unquote_hint(text: str, number: re.Pattern[str]) -> str:
 def _strict_words(kind: str, value: Any) -> str | None:
     """What a strict number or boolean field says of a value of another kind (text that
     reads as one, a boolean for a number, a number for a boolean)."""
+    if isinstance(value, BeyondFloat) and kind in ("int_type", "float_type"):
+        # A file's unquoted 1e999: a number, but one no float holds.
+        if kind == "int_type":
+            return "a whole number, written without a fraction or an exponent"
+        return "a number within a float's range (about 1.8e308 at most)"
     if kind == "int_type":
         if isinstance(value, str):
             digits = len(value.lstrip("-"))

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 __all__ = [
     "MAX_DIGITS",
+    "BeyondFloat",
     "WrittenFloat",
     "YamlNumber",
     "YamlWord",
@@ -59,6 +60,14 @@ class WrittenFloat(float):
 
     def __reduce__(self) -> tuple[type[WrittenFloat], tuple[str]]:
         return (WrittenFloat, (self.text,))
+
+
+class BeyondFloat(str):
+    """A number a file wrote that no float holds (``1e999``, ``-2.5e+999``), kept as its
+    text: a number field and a JSON value both refuse it, showing it as written (a
+    float would read it as ``inf``, which JSON cannot carry); a text field takes it."""
+
+    __slots__ = ()
 
 
 class YamlWord(str):
@@ -94,7 +103,7 @@ def as_written(value: Any) -> Any:
     """The text of a scalar as the file wrote it; anything else (null, a list, a mapping,
     text) is returned as it is."""
     if isinstance(value, str):
-        return str(value) if isinstance(value, YamlWord | YamlNumber) else value
+        return str(value) if isinstance(value, YamlWord | YamlNumber | BeyondFloat) else value
     if isinstance(value, WrittenFloat):
         return value.text
     if value is True:
@@ -132,10 +141,11 @@ def unmarked(value: Any) -> Any:
 
 def number_or_text(text: str) -> Any:
     """A JSON number's text as a value: a float keeps its text; an integer too long to be
-    one stays text (a number field then says it is not a number)."""
+    one stays text (a number field then says it is not a number), and so does a float
+    beyond a float's range, marked (:class:`BeyondFloat`) to be refused as written."""
     if "." in text or "e" in text or "E" in text:
         value = WrittenFloat(text)
-        return value if math.isfinite(value) else text
+        return value if math.isfinite(value) else BeyondFloat(text)
     return int(text) if len(text) <= MAX_DIGITS else text
 
 

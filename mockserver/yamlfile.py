@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
 from .validation import dotted_path, explain, shown_path
-from .written import WrittenFloat, YamlNumber, YamlWord, number_or_text
+from .written import YamlNumber, YamlWord, number_or_text
 
 if TYPE_CHECKING:
     import yaml
@@ -418,6 +418,18 @@ def _reject_constant(name: str) -> Any:
     raise _NotJson(f"{name} is not a JSON value")
 
 
+_STRING_OR_CONSTANT: Final = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+
+
+def _constant_line(text: str, name: str) -> int | None:
+    """The line of the first ``NaN``/``Infinity`` outside a string (the json module's
+    ``parse_constant`` is not told where it is)."""
+    for found in _STRING_OR_CONSTANT.finditer(text):
+        if found.group(1) == name:
+            return text.count("\n", 0, found.start()) + 1
+    return None
+
+
 def load_json_document(text: str, source: str) -> tuple[list[Document], list[Problem]]:
     """One JSON document, read by the ``json`` module; its lines are found on first use.
 
@@ -439,7 +451,7 @@ def load_json_document(text: str, source: str) -> tuple[list[Document], list[Pro
             text,
             object_pairs_hook=pairs,
             parse_constant=_reject_constant,
-            parse_float=WrittenFloat,
+            parse_float=number_or_text,  # 1e999 stays its text (BeyondFloat), refused as written
             parse_int=number_or_text,
         )
     except json.JSONDecodeError as exc:
@@ -447,7 +459,9 @@ def load_json_document(text: str, source: str) -> tuple[list[Document], list[Pro
             Problem(f"{source}:{exc.lineno}", "", f"JSON syntax: {exc.msg} (column {exc.colno})")
         ]
     except _NotJson as exc:
-        return [], [Problem(source, "", f"JSON syntax: {exc}")]
+        line = _constant_line(text, str(exc).split(" ", 1)[0])
+        where = f"{source}:{line}" if line else source
+        return [], [Problem(where, "", f"JSON syntax: {exc}")]
     except RecursionError:
         return [], [Problem(source, "", "the JSON nests too deeply to read")]
     if duplicated:

@@ -59,7 +59,7 @@ def require_browser() -> tuple[str, str]:
 class Browser:
     """A Chromium page with condition-polling waits and named screenshots."""
 
-    def __init__(self, shots: Path) -> None:
+    def __init__(self, shots: Path, arguments: tuple[str, ...] = ()) -> None:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
 
@@ -74,6 +74,7 @@ class Browser:
             "--window-size=1280,900",
             "--no-first-run",
             "--disable-extensions",
+            *arguments,
         ):
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

@@ -189,6 +189,20 @@ class Store:
                 f"{path}: the file is damaged (SQLite's quick_check: {'; '.join(damage)}); "
                 "restore it from a copy, or move it away to start with no records"
             )
+        # A file of another program is left as it was: no tables of ours added to it,
+        # its journal mode and user_version unchanged.
+        foreign = sorted(
+            name
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if name not in _TABLES and not name.startswith("sqlite_")
+        )
+        if foreign:
+            shown = ", ".join(repr(name) for name in foreign[:5])
+            more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+            raise StoreError(
+                f"{path}: holds tables this server does not make ({shown}{more}): a file of "
+                "another program; move it away, or give another --data"
+            )
         for table, columns in _TABLES.items():
             found = tuple(row[1] for row in db.execute(f"PRAGMA table_info({table})"))
             if found and found != columns:

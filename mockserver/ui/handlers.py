@@ -27,6 +27,7 @@ from aiohttp import web
 from mockserver.admin import problem as _problem
 from mockserver.journal import path_tail
 
+from .feed import FEED_ROWS, MAX_WATCHERS, TICK, feed
 from .guard import admin_token, refusal
 from .queries import (
     FilterError,
@@ -34,7 +35,6 @@ from .queries import (
     crm_view,
     is_number,
     journal_page,
-    new_rows,
     request_detail,
     stubs_view,
 )
@@ -42,20 +42,9 @@ from .queries import (
 if TYPE_CHECKING:
     from mockserver.server import MockServer
 
-__all__ = ["MAX_WATCHERS", "TICK", "UI_PREFIX", "UiRouter"]
+__all__ = ["FEED_ROWS", "MAX_WATCHERS", "TICK", "UI_PREFIX", "UiRouter"]
 
 UI_PREFIX: Final = "/__admin/ui/"
-#: How often the live feed looks at the journal (seconds): new requests show within
-#: this (plus the page's drawing), and a busy server sends a watcher at most this many
-#: messages a second, however many requests arrive.
-TICK: Final = 0.5
-#: Rows one feed message carries at most (the newest); the page's first page holds 100.
-FEED_ROWS: Final = 100
-#: Live feeds open at once; one more is refused with 503.
-MAX_WATCHERS: Final = 16
-#: A comment line keeps an idle feed's connection open through proxies (every 15 s).
-_HEARTBEAT_TICKS: Final = 30
-
 _CSP: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -110,7 +99,13 @@ class UiRouter:
 
     def __init__(self, server: MockServer) -> None:
         self.server = server
+        #: Live feeds open now (at most :data:`MAX_WATCHERS`).
         self.watchers = 0
+        #: How often the feed looks at the journal (:data:`TICK`; a test may set 0).
+        self.tick = TICK
+        #: Watchers dropped for falling too far behind: how many, and the last one's why.
+        self.dropped = 0
+        self.last_dropped: str | None = None
         self._cache: dict[str, bytes] = {}
         self._get: dict[str, _Handler] = {
             "api/overview": self.overview,
@@ -186,6 +181,7 @@ class UiRouter:
                 "dropped": server.journal.dropped,
                 "profiles": [profile.name for profile in server.profiles],
                 "token_required": admin_token(server) is not None,
+                "feeds": {"open": self.watchers, "max": MAX_WATCHERS, "dropped": self.dropped},
                 "errors": server.errors[-20:],
             }
         )
@@ -263,8 +259,15 @@ class UiRouter:
             wanted = JournalFilter.from_query(query)[0]
         except FilterError as exc:
             return _problem(400, "Invalid filter", str(exc), exc.errors)
-        if self.watchers >= MAX_WATCHERS:
-            return _problem(503, "Too many watchers", f"at most {MAX_WATCHERS} live feeds at once")
+        if self.watchers >= MAX_WATCHERS and request.method != "HEAD":
+            refused = _problem(
+                503,
+                "Too many watchers",
+                f"at most {MAX_WATCHERS} live feeds are open at once (MAX_WATCHERS), and "
+                f"{self.watchers} are: close a dashboard tab; the page tries again by itself",
+            )
+            refused.headers["Retry-After"] = "1"
+            return refused
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -280,48 +283,15 @@ class UiRouter:
         self.watchers += 1
         try:
             await response.prepare(request)
-            await self._feed(request, response, wanted)
+            why = await feed(self.server, request, response, wanted, tick=self.tick)
+            if why is not None:
+                self.dropped += 1
+                self.last_dropped = why
         except ConnectionResetError:  # the page went away
             pass
         finally:
             self.watchers -= 1
         return response
-
-    async def _feed(
-        self, request: web.BaseRequest, response: web.StreamResponse, wanted: JournalFilter
-    ) -> None:
-        journal = self.server.journal
-        seen_total, seen_seq = self._position()
-        await response.write(b"retry: 1000\nevent: hello\ndata: {}\n\n")
-        idle = 0
-        while True:
-            await self.server.pause(TICK)
-            transport = request.transport
-            if transport is None or transport.is_closing():
-                return  # the page went away: its place among the watchers is free at once
-            if self.server.draining:
-                return  # stopping: a feed never finishes, so it must not hold the drain
-            total, newest = self._position()
-            if total == seen_total and newest == seen_seq:
-                idle += 1
-                if idle >= _HEARTBEAT_TICKS:
-                    idle = 0
-                    await response.write(b": still here\n\n")
-                continue
-            idle = 0
-            info = {"total": len(journal), "dropped": journal.dropped}
-            if total < seen_total or newest < seen_seq:
-                message = _event("reset", info)
-            else:
-                # A busy server: the newest FEED_ROWS only, and how many were left out.
-                count = total - seen_total
-                fresh = journal.entries()[-min(count, FEED_ROWS) :]
-                rows = self._name_stubs(new_rows(fresh, wanted))
-                message = _event(
-                    "rows", info | {"rows": rows, "skipped": max(0, count - FEED_ROWS)}
-                )
-            seen_total, seen_seq = total, newest
-            await response.write(message)
 
     def _name_stubs(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Give each row the name of the stub that answered it, when it has one."""
@@ -330,15 +300,3 @@ class UiRouter:
             for row in rows:
                 row["stub_name"] = names.get(row["stub_id"])
         return rows
-
-    def _position(self) -> tuple[int, int]:
-        """How many requests were ever journaled since the last clear, and the newest's number."""
-        journal = self.server.journal
-        count = len(journal)
-        newest = journal.entries()[-1].seq if count else 0
-        return count + journal.dropped, newest
-
-
-def _event(name: str, data: Any) -> bytes:
-    text = json.dumps(data, ensure_ascii=False, default=str)
-    return f"event: {name}\ndata: {text}\n\n".encode("utf-8", "backslashreplace")

@@ -10,7 +10,7 @@ matches; a filter that matches rarely walks further (at most the whole journal).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -188,11 +188,6 @@ def journal_page(
             break
         rows.append(row(entry))
     return {"rows": rows, "more": more, "total": len(entries)}
-
-
-def new_rows(entries: Iterable[RecordedRequest], wanted: JournalFilter) -> list[dict[str, Any]]:
-    """The rows of freshly journaled ``entries`` that pass the filter, newest first."""
-    return [row(entry) for entry in reversed(list(entries)) if wanted.accepts(entry)]
 
 
 def _body_view(entry: RecordedRequest) -> dict[str, Any]:

@@ -458,11 +458,13 @@ class AmoCRM(CrmProfile):
         self._start_due()
         if self.blocked:
             return blocked()
-        if subdomain == "www" and prefix.endswith("/oauth2"):
+        if subdomain.lower() == "www" and prefix.endswith("/oauth2"):
             # The shared OAuth host: the code or refresh token names the account. Clients
             # in public code (amocrm-sdk among them) trade tokens at www.amocrm.ru.
             subdomain = self.subdomain
-        if subdomain != self.subdomain:
+        # A host name has no case (RFC 4343): clients write it lower case whatever was
+        # given (httpx does), so --amocrm-subdomain Ex is reached at ex.amocrm.ru.
+        if subdomain.lower() != self.subdomain.lower():
             return problem(401, "Unauthorized", f"Account {subdomain!r} not found")
         if prefix.endswith("/oauth2"):
             if path != "/access_token":

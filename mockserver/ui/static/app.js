@@ -53,6 +53,13 @@ class App {
   }
 
   setLive(state) {
+    // Back after a cut (the server drops a page that fell too far behind, or it
+    // restarted): what came in between was never sent, so the count and the newest
+    // journal page are read anew.
+    if (state === "live" && this.liveBadge.dataset.state === "down") {
+      get("overview").then((o) => this.drawSummary({ total: o.requests, dropped: o.dropped }), () => {});
+      if (this.view === "journal" && this.journal.before === null) this.journal.load();
+    }
     this.liveBadge.dataset.state = state;
     const words = { live: "● live", down: "reconnecting", locked: "needs the admin token" };
     this.liveBadge.textContent = words[state] || state;
