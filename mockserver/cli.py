@@ -696,7 +696,7 @@ def _mount_crms(server: MockServer, args: argparse.Namespace) -> str:
     """Mount the fake CRMs of ``--crm``; a problem with their options as one line, or ""."""
     import sqlite3  # only the fake CRMs keep records (an idle stub server never loads it)
 
-    from .crm.base import StoreError
+    from .crm.store import StoreError
 
     try:
         _mount_each_crm(server, args)

@@ -20,7 +20,8 @@ from freezegun import freeze_time
 
 from mockserver import MockServer
 from mockserver.crm import AmoCRM, Bitrix24
-from mockserver.crm.base import CallLog, Clock, Store, StoreFull
+from mockserver.crm.base import CallLog, Clock
+from mockserver.crm.store import Store, StoreFull
 from tests.cli import spawn_mockserver
 
 

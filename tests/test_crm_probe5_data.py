@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mockserver.crm.base import Store, StoreError
+from mockserver.crm.store import Store, StoreError
 from tests.cli import spawn_mockserver
 
 

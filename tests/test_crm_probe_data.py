@@ -111,7 +111,7 @@ def test_a_data_file_this_version_cannot_use_is_one_line_and_exit_2(
 
 def test_a_file_of_this_version_opens_again_and_is_marked_with_its_layout(tmp_path: Path) -> None:
     from mockserver.crm import Bitrix24
-    from mockserver.crm.base import SCHEMA_VERSION
+    from mockserver.crm.store import SCHEMA_VERSION
 
     portal = Bitrix24(data=tmp_path)
     portal.store.close()

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
-from mockserver.crm.base import StoreFull
+from mockserver.crm.store import StoreFull
 from mockserver.forms import parse_php_form
 
 from .schema import BATCH_LIMIT, BitrixError, text, whole_number

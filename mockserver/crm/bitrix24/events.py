@@ -25,7 +25,8 @@ from .schema import BitrixError, text, whole_number
 if TYPE_CHECKING:
     import aiohttp
 
-    from mockserver.crm.base import Clock, Store
+    from mockserver.crm.base import Clock
+    from mockserver.crm.store import Store
 
     from .oauth import Tokens
 

@@ -23,7 +23,8 @@ from .schema import (
 )
 
 if TYPE_CHECKING:
-    from mockserver.crm.base import Clock, Store
+    from mockserver.crm.base import Clock
+    from mockserver.crm.store import Store
 
 __all__ = ["Extras", "Result"]
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Final
 from .schema import text, whole_number
 
 if TYPE_CHECKING:
-    from mockserver.crm.base import Clock, Store
+    from mockserver.crm.base import Clock
+    from mockserver.crm.store import Store
 
 __all__ = ["MAX_SCOPES", "SCOPE_WORD", "OAuthError", "Tokens", "app_info", "checked_scope"]
 

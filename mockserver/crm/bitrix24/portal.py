@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from aiohttp import web
 
-from mockserver.crm.base import CrmProfile, StoreFull
+from mockserver.crm.base import CrmProfile
+from mockserver.crm.store import StoreFull
 from mockserver.forms import parse_php_form
 from mockserver.models import (
     CRM_SUBDOMAIN,
