@@ -14,6 +14,7 @@ from mockserver import MockServer
 from mockserver.crm import Bitrix24
 from mockserver.files import load_stub_file
 from mockserver.ui import UI_PREFIX
+from tests.journal_rows import arrive
 
 API = UI_PREFIX + "api/"
 
@@ -356,9 +357,7 @@ async def test_live_feeds_are_limited(ui: tuple[MockServer, httpx.AsyncClient]) 
 
 async def test_a_flood_is_sent_as_its_newest_rows(ui: tuple[MockServer, httpx.AsyncClient]) -> None:
     import asyncio
-    from datetime import datetime, timezone
 
-    from mockserver import RecordedRequest
     from mockserver.ui.handlers import FEED_ROWS
 
     server, client = ui
@@ -373,17 +372,7 @@ async def test_a_flood_is_sent_as_its_newest_rows(ui: tuple[MockServer, httpx.As
             if name == "hello":
                 # 150 requests between two looks of the feed (no await in between).
                 for number in range(FEED_ROWS + 50):
-                    server.journal.add(
-                        RecordedRequest(
-                            seq=server.journal.next_seq(),
-                            method="GET",
-                            path=f"/flood/{number}",
-                            query_string="",
-                            raw_headers=(),
-                            body=b"",
-                            received_at=datetime.now(timezone.utc),
-                        )
-                    )
+                    arrive(server, f"/flood/{number}")
             elif name == "rows":
                 got = json.loads(line.removeprefix("data: "))
                 break

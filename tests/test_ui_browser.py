@@ -13,6 +13,7 @@ from mockserver import MockServer
 from mockserver.crm import AmoCRM, Bitrix24
 from mockserver.files import load_stub_file
 from tests.browser import Browser, require_browser, screenshot_dir
+from tests.journal_rows import arrive
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -103,26 +104,13 @@ def test_requests_appear_live_and_filter_on_the_server(
 def test_a_flood_shows_its_newest_rows_and_a_clear_empties_the_page(
     browser: Browser, server: MockServer
 ) -> None:
-    from datetime import datetime, timezone
-
-    from mockserver import RecordedRequest
 
     _open(browser, server)
     _live(browser)
 
     def flood(count: int) -> None:
         for number in range(count):
-            server.journal.add(
-                RecordedRequest(
-                    seq=server.journal.next_seq(),
-                    method="GET",
-                    path=f"/flood/{number}",
-                    query_string="",
-                    raw_headers=(),
-                    body=b"",
-                    received_at=datetime.now(timezone.utc),
-                )
-            )
+            arrive(server, f"/flood/{number}")
 
     flood(300)  # more than one message of the feed carries
     browser.wait(lambda: _seqs(browser)[:1] == [300], "the newest of the flood")

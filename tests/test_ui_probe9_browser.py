@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
 
 import pytest
 
-from mockserver import MockServer, RecordedRequest
+from mockserver import MockServer
 from mockserver.ui.feed import MAX_WATCHERS
 from tests.browser import Browser, require_browser, screenshot_dir
+from tests.journal_rows import arrive
 
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -66,20 +66,6 @@ def test_a_rebinding_page_cannot_read_the_live_feed(browser: Browser) -> None:
         assert server.dashboard.watchers == 0
 
 
-def _request(server: MockServer, path: str) -> None:
-    server.journal.add(
-        RecordedRequest(
-            seq=server.journal.next_seq(),
-            method="GET",
-            path=path,
-            query_string="",
-            raw_headers=(),
-            body=b"",
-            received_at=datetime.now(timezone.utc),
-        )
-    )
-
-
 def _state(browser: Browser) -> str:
     return str(browser.js("return document.getElementById('live').dataset.state"))
 
@@ -104,7 +90,7 @@ def test_a_page_back_after_its_feed_was_cut_shows_what_came_meanwhile(
     browser.wait(lambda: _state(browser) == "down", "the page reconnecting")
     with MockServer(port=port) as again:
         again.dashboard.watchers = MAX_WATCHERS  # the page's tries are turned away (503)
-        _request(again, "/came-while-the-page-was-away")
+        arrive(again, "/came-while-the-page-was-away")
         again.dashboard.watchers = 0
         browser.wait(lambda: _state(browser) == "live", "the feed back")
         browser.wait(

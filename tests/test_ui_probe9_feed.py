@@ -12,13 +12,12 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 import pytest
 
-from mockserver import MockServer, RecordedRequest
+from mockserver import MockServer
 from mockserver.ui import UI_PREFIX
 from mockserver.ui.feed import (
     FEED_MESSAGE_BYTES,
@@ -26,6 +25,7 @@ from mockserver.ui.feed import (
     FEED_PENDING_MESSAGES,
     MAX_WATCHERS,
 )
+from tests.journal_rows import arrive
 
 EVENTS = UI_PREFIX + "api/events"
 
@@ -34,22 +34,6 @@ EVENTS = UI_PREFIX + "api/events"
 async def server() -> AsyncIterator[MockServer]:
     async with MockServer() as running:
         yield running
-
-
-def _journal(server: MockServer, path: str, count: int = 1) -> None:
-    """``count`` requests for ``path`` in the journal, as if they had come."""
-    for _ in range(count):
-        server.journal.add(
-            RecordedRequest(
-                seq=server.journal.next_seq(),
-                method="GET",
-                path=path,
-                query_string="",
-                raw_headers=(),
-                body=b"",
-                received_at=datetime.now(timezone.utc),
-            )
-        )
 
 
 async def _first_event(stream: httpx.Response) -> str:
@@ -171,7 +155,7 @@ async def _until_dropped(server: MockServer, path: str, per_look: int) -> int:
     for looks in range(50_000):
         if server.dashboard.dropped:
             return looks
-        _journal(server, path, per_look)
+        arrive(server, path, per_look)
         await asyncio.sleep(0)  # one turn of the loop: the feed looks once
     raise AssertionError("the silent watcher was never dropped")
 
@@ -250,7 +234,7 @@ async def test_a_message_carries_the_newest_rows_that_fit_its_byte_bound(
                 continue
             if name == "hello":
                 for number in range(100):  # 8 000 bytes of URL each: 800 kB in all
-                    _journal(server, f"/{number:03}/" + "\N{GRINNING FACE}" * 1995)
+                    arrive(server, f"/{number:03}/" + "\N{GRINNING FACE}" * 1995)
             elif name == "rows":
                 size = len(f"event: rows\n{line}\n\n".encode())
                 got = json.loads(line.removeprefix("data: "))
