@@ -527,6 +527,14 @@ class Journal:
         with self._lock:
             return list(self._entries)
 
+    def newest(self, count: int) -> list[RecordedRequest]:
+        """The newest ``count`` entries, oldest first: O(count), where :meth:`entries`
+        copies the whole journal (the live feed asks twice a second per watcher)."""
+        with self._lock:
+            taken = list(itertools.islice(reversed(self._entries), max(count, 0)))
+        taken.reverse()
+        return taken
+
     def unmatched(self) -> list[RecordedRequest]:
         return [entry for entry in self.entries() if entry.stub_id is None]
 

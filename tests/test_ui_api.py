@@ -451,3 +451,38 @@ def test_the_admin_apis_guard_is_used_when_the_server_has_one() -> None:
     same = {"Host": "127.0.0.1:8080", "Origin": "http://127.0.0.1:8080"}
     assert refusal(make_mocked_request("POST", "/x", headers=same), server, write=True) is None
     assert seen == [True, False, True, True]
+
+
+async def test_rows_name_the_stub_that_answered_them(
+    ui: tuple[MockServer, httpx.AsyncClient],
+) -> None:
+    """The journal page and the live feed give each row its stub's name, looked up by id
+    (a map of every stub's name was built for each page and each look of the feed)."""
+    from mockserver.ui.feed import rows_message
+    from mockserver.ui.queries import JournalFilter
+
+    server, client = ui
+    named = server.add({"name": "the promo", "request": {"path": "/named"}})
+    server.add({"request": {"path": "/plain"}})
+    for path in ("/named", "/plain", "/none"):
+        await client.get(path)
+    page = (await client.get(API + "requests")).json()
+    assert [(row["url"].rsplit("/", 1)[1], row["stub_name"]) for row in page["rows"]] == [
+        ("none", None),
+        ("plain", None),
+        ("named", "the promo"),
+    ]
+    message = rows_message(server, server.journal.newest(3), 3, JournalFilter())
+    data = json.loads(message.decode().split("data: ", 1)[1])
+    assert [row["stub_name"] for row in data["rows"]] == [None, None, "the promo"]
+    server.remove(named.id)  # a stub removed since names nothing, as before
+    page = (await client.get(API + "requests")).json()
+    assert [row["stub_name"] for row in page["rows"]] == [None, None, None]
+
+
+def test_the_journal_gives_its_newest_entries_oldest_first() -> None:
+    server = MockServer()
+    arrive(server, "/a", 5)
+    assert [entry.seq for entry in server.journal.newest(2)] == [4, 5]
+    assert [entry.seq for entry in server.journal.newest(9)] == [1, 2, 3, 4, 5]
+    assert server.journal.newest(0) == []

@@ -27,7 +27,7 @@ from aiohttp import web
 from mockserver.admin import problem as _problem
 from mockserver.journal import path_tail
 
-from .feed import FEED_ROWS, MAX_WATCHERS, TICK, feed
+from .feed import FEED_ROWS, MAX_WATCHERS, TICK, feed, stub_name
 from .guard import admin_token, refusal
 from .queries import (
     FilterError,
@@ -295,8 +295,6 @@ class UiRouter:
 
     def _name_stubs(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Give each row the name of the stub that answered it, when it has one."""
-        if rows:
-            names = {e.stub.id: e.stub.name for e in self.server.registry.entries() if e.stub.name}
-            for row in rows:
-                row["stub_name"] = names.get(row["stub_id"])
+        for row in rows:
+            row["stub_name"] = stub_name(self.server, row["stub_id"])
         return rows
