@@ -20,6 +20,8 @@ import httpx
 import pytest
 from aiohttp import web
 
+import mockserver.admin
+import mockserver.bulk
 from mockserver import MockServer
 from mockserver.bulk import PIECE
 
@@ -360,6 +362,50 @@ async def test_a_bulk_add_after_a_reset_is_kept_whole() -> None:
             stubs = [{"request": {"path": f"/p{n}"}} for n in range(3 * PIECE)]
             assert (await client.post("/__admin/stubs", json=stubs)).status_code == 201
             assert len((await client.get("/__admin/stubs")).json()["stubs"]) == 3 * PIECE
+        _registry_consistent(server)
+
+
+async def test_two_bulk_adds_at_once_cannot_both_take_the_last_room(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each add checked the bound against the stubs already live, then filed its own in
+    # pieces: a second add checked while the first was being filed found room too, and
+    # the server held 6 pieces' worth of stubs under a bound of 4.
+    monkeypatch.setattr(mockserver.admin, "MAX_STUBS", 4 * PIECE)
+    gate, held = asyncio.Event(), asyncio.Event()
+    breathe = mockserver.bulk.breathe
+
+    async def first_add_waits(index: int) -> None:
+        if not held.is_set():  # the first add, past its check, waits here
+            held.set()
+            await gate.wait()
+        await breathe(index)
+
+    monkeypatch.setattr(mockserver.bulk, "breathe", first_add_waits)
+    async with MockServer() as server, httpx.AsyncClient(base_url=server.url) as client:
+        # {"stubs": [...]}, not a bare list: decoded whole, so the first turn the add
+        # gives the event loop in mockserver.bulk is after its check.
+        first = asyncio.create_task(
+            client.post("/__admin/stubs", json={"stubs": [{"request": {"path": "/a"}}] * 3 * PIECE})
+        )
+        await asyncio.wait_for(held.wait(), LIVENESS)
+        second = await client.post(
+            "/__admin/stubs", json={"stubs": [{"request": {"path": "/b"}}] * 3 * PIECE}
+        )
+        assert second.status_code == 413
+        assert second.json()["detail"] == (
+            f"at most {4 * PIECE} stubs on one server; this adds {3 * PIECE}; the server "
+            f"holds 0 and is adding {3 * PIECE}"
+        )
+        gate.set()
+        assert (await first).status_code == 201
+        assert len(server.registry) == 3 * PIECE
+        # Once the first is in, what is left of the room is as ever.
+        more = await client.post(
+            "/__admin/stubs", json={"stubs": [{"request": {"path": "/c"}}] * PIECE}
+        )
+        assert more.status_code == 201
+        assert len(server.registry) == 4 * PIECE
         _registry_consistent(server)
 
 
