@@ -481,22 +481,27 @@ class MockServer(Responder):
     async def _stop_runner(self) -> None:
         runner, self._runner = self._runner, None
         assert runner is not None
-        if self.drain_timeout > 0:
-            for site in list(runner.sites):
-                await site.stop()
-            self._draining = True
-            self._idle = asyncio.Event()
-            if self._in_flight:
-                try:
-                    async with asyncio.timeout(self.drain_timeout):
-                        await self._idle.wait()
-                except TimeoutError:
-                    pass
-        for task in self._pausing:
-            task.cancel()
-        await runner.cleanup()
-        self._draining = False
-        self._idle = None
+        try:
+            if self.drain_timeout > 0:
+                for site in list(runner.sites):
+                    await site.stop()
+                self._draining = True
+                self._idle = asyncio.Event()
+                if self._in_flight:
+                    try:
+                        async with asyncio.timeout(self.drain_timeout):
+                            await self._idle.wait()
+                    except TimeoutError:
+                        pass
+        finally:
+            # Also when the stop itself is cancelled mid-drain (a test's own timeout
+            # around it): the runner was already forgotten, and the server stayed
+            # draining for good, its connections open.
+            for task in self._pausing:
+                task.cancel()
+            await runner.cleanup()
+            self._draining = False
+            self._idle = None
 
     @property
     def open_feeds(self) -> int:

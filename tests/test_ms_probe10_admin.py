@@ -223,6 +223,34 @@ async def test_a_start_while_the_last_stop_drains_waits_for_it_then_serves() -> 
     await server.stop()
 
 
+async def test_a_stop_cancelled_while_it_drains_still_stops_the_server() -> None:
+    # A cancelled stop() (a test's own timeout around it) left the server draining for
+    # good: every later request on an open connection a 503 (a restarted server's too),
+    # its runner never cleaned up, the delayed request held.
+    journaled = _Journaled()
+    stubs = [
+        {"request": {"path": "/slow"}, "response": {"delay_ms": 600_000}},
+        {"request": {"path": "/a"}, "response": {"status": 201}},
+    ]
+    server = MockServer(stubs, drain_timeout=LIVENESS, log=journaled)
+    await server.start()
+    async with httpx.AsyncClient(timeout=LIVENESS) as client:
+        slow = asyncio.create_task(client.get(server.url + "/slow"))
+        await journaled.next()
+        stopping = asyncio.create_task(server.stop())
+        await _turns_until(lambda: server.draining)
+        stopping.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stopping
+        assert not server.draining
+        assert not server.running
+        with pytest.raises(httpx.HTTPError):
+            await slow  # cut off with the rest
+        await server.start()
+        assert (await client.get(server.url + "/a")).status_code == 201
+    await server.stop()
+
+
 # --- 2. a reset while a delay or a hang is under way ------------------------------------
 
 
