@@ -44,6 +44,7 @@ __all__ = [
     "answer_in_http_1_1",
     "default_max_connections",
     "listen_backlog",
+    "refused_reason",
     "refused_status",
 ]
 
@@ -455,6 +456,16 @@ def refused_status(exc: BaseException) -> int:
     return 400
 
 
+def refused_reason(exc: HttpProcessingError) -> str:
+    """What a refused request is told, and its journal entry says: the parser's
+    message, but for HTTP/2's preface after a request on a kept connection, which the
+    C parser calls "Pause on PRI/Upgrade", the words :class:`Http2Preface` uses."""
+    message = str(exc.message)
+    if not isinstance(exc, Http2Preface) and message.startswith("Pause on PRI/Upgrade"):
+        return str(Http2Preface().message)
+    return message
+
+
 def answer_in_http_1_1(request: web.BaseRequest) -> None:
     """Have the answer to ``request`` say ``HTTP/1.1`` in its status line, whatever
     version the request gave (aiohttp writes the request's): a 505 tells the client
@@ -490,7 +501,7 @@ class _Handler(RequestHandler):
         status = refused_status(err_info.exc)
         if status == err_info.status:
             return super()._make_error_handler(err_info)
-        exc, message = err_info.exc, err_info.message
+        exc, message = err_info.exc, refused_reason(err_info.exc)
 
         async def handler(request: web.BaseRequest) -> web.StreamResponse:
             if status == 505:

@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -570,3 +571,16 @@ async def test_the_http_2_preface_is_a_505_that_names_it(preface: bytes) -> None
         assert entry.note is not None
         assert "HTTP/2 connection preface" in entry.note
         assert lines == [f"#1 refused by the HTTP parser -> 505: {entry.note}"]
+
+
+async def test_the_http_2_preface_after_a_request_is_a_505_that_names_it_too() -> None:
+    # There the C parser refuses it itself ("Pause on PRI/Upgrade"): a 400 before.
+    async with MockServer([{"request": {"path": "/a"}}]) as server:
+        first = b"GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        answer = await exchange(server.port, first + b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        assert re.findall(rb"^HTTP/1\.1 (\d{3}) ", answer, re.M) == [b"200", b"505"]
+        assert b"prior knowledge" in answer
+        assert [entry.status for entry in server.requests] == [200, 505]
+        note = server.requests[1].note
+        assert note is not None
+        assert note.startswith("the HTTP/2 connection preface")
