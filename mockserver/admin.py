@@ -470,6 +470,11 @@ def admin_router(server: MockServer) -> AdminRouter:
         )
         return _listing(listing)
 
+    # The stubs and bytes of adds under way (checked against the bounds, filed in
+    # pieces, not yet live): each check counts them, or two adds at once each found
+    # room for itself and both went in, past MAX_STUBS.
+    underway = [0, 0]
+
     async def add_stubs(request: web.BaseRequest) -> web.Response:
         raw = await read_admin_body(request)
         with collector_held(len(raw) >= HOLD_FROM_BYTES):
@@ -513,11 +518,11 @@ def admin_router(server: MockServer) -> AdminRouter:
         registry = server.registry
         ids = [model.id for model in models]  # a known id replaces its stub
         new = ids.count(None) + len({i for i in ids if i is not None and registry.get(i) is None})
-        if len(registry) + new > MAX_STUBS:
-            return _too_many(new, len(registry))
+        if len(registry) + underway[0] + new > MAX_STUBS:
+            return _too_many(new, len(registry), underway[0])
         # A replaced stub's bytes count until it is replaced: the budget is checked first.
-        if registry.weight + len(raw) > MAX_STUB_BYTES:
-            held = registry.weight
+        if registry.weight + underway[1] + len(raw) > MAX_STUB_BYTES:
+            held = registry.weight + underway[1]
             return problem(
                 413,
                 "Too many stub bytes",
@@ -525,13 +530,21 @@ def admin_router(server: MockServer) -> AdminRouter:
                 f"{len(raw)} to the {held} held (remove stubs, or DELETE /__admin/stubs)",
                 [{"field": "stubs", "message": f"at most {MAX_STUB_BYTES} bytes of stubs"}],
             )
-        added = await add_in_pieces(registry, models, weight=len(raw))
+        underway[0] += new
+        underway[1] += len(raw)
+        try:
+            added = await add_in_pieces(registry, models, weight=len(raw))
+        finally:
+            underway[0] -= new
+            underway[1] -= len(raw)
         if len(added) == 1 and not listed:
             return reply(_dump_stub(added[0]), status=201)
         return _listing(await dumps_in_pieces(added, _dump_stub), status=201)
 
-    def _too_many(new: int, held: int) -> web.Response:
+    def _too_many(new: int, held: int, adding: int = 0) -> web.Response:
         having = f"; the server holds {held}" if held else ""
+        if adding:  # other adds under way, not yet live
+            having += f"{'' if held else '; the server holds 0'} and is adding {adding}"
         return problem(
             413,
             "Too many stubs",

@@ -23,7 +23,7 @@ from .bodies import BodyRead, body_at_hand, read_body
 from .codings import coding_problem
 from .journal import Journal, RecordedRequest, escape_text, origin_form
 from .models import CONNECTION_FAULTS, ResponseDef
-from .pipelining import answer_in_http_1_1, refused_status
+from .pipelining import answer_in_http_1_1, refused_reason, refused_status
 from .responding import RenderedTooLarge, send_fault
 from .stubs import StubRegistry
 
@@ -324,7 +324,7 @@ class Responder:
     def _refused(self, exc: HttpProcessingError) -> None:
         """Journal a request that aiohttp's parser refused (400, 414, 431, 505) before any
         handler."""
-        lines = (line.strip() for line in str(exc.message).splitlines())
+        lines = (line.strip() for line in refused_reason(exc).splitlines())
         reason = " ".join(line for line in lines if line.strip("^ "))
         record = RecordedRequest(
             seq=self.journal.next_seq(),

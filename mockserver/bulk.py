@@ -79,7 +79,10 @@ async def add_in_pieces(
     registry: StubRegistry, models: Sequence[Stub], *, weight: int = 0
 ) -> list[Stub]:
     """Compile and file ``models`` piece by piece, then make them live as one change;
-    ``weight`` (the bytes they came in) is shared among them for the byte budget."""
+    ``weight`` (the bytes they came in) is shared among them for the byte budget.
+    A reset (or ``DELETE /__admin/stubs``) while this works comes after it: none of
+    the stubs stays, not the pieces filed after the reset either."""
+    generation = registry.generation
     entries: list[StubEntry] = []
     share, rest = divmod(weight, len(models)) if models else (0, 0)
     for index, model in enumerate(models):
@@ -91,7 +94,7 @@ async def add_in_pieces(
     try:
         for start in range(0, len(final), PIECE):
             piece = final[start : start + PIECE]
-            registry.stage(piece)
+            registry.stage(piece, generation)
             staged += piece
             await asyncio.sleep(0)
         registry.commit(final)

@@ -24,6 +24,7 @@ aiohttp upgrade that changes any of this fails there, not in a user's test.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import HttpVersion11, web
@@ -38,10 +39,12 @@ from aiohttp.web_protocol import MAX_MSG_QUEUE_SIZE, RequestHandler
 from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = [
+    "Http2Preface",
     "PipelineServer",
     "answer_in_http_1_1",
     "default_max_connections",
     "listen_backlog",
+    "refused_reason",
     "refused_status",
 ]
 
@@ -65,6 +68,25 @@ def _declined_upgrade(message: Any) -> bool:
     only a WebSocket upgrade is handed to a handler."""
     offered = message.headers.get("Upgrade", "")
     return bool(message.upgrade) and not (offered.isascii() and offered.lower() == "websocket")
+
+
+class Http2Preface(BadHttpMessage):
+    """A connection that opens with HTTP/2's preface (``PRI * HTTP/2.0``): a client
+    speaking HTTP/2 with prior knowledge (RFC 9113 §3.3), which the server does not."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the HTTP/2 connection preface (PRI * HTTP/2.0): the mock server speaks "
+            "HTTP/1.1 and HTTP/1.0 alone, not HTTP/2 with prior knowledge (RFC 9113 §3.3); "
+            "use an HTTP/1.1 client (httpx: http2=False)"
+        )
+
+
+#: The bytes a connection's first line is looked for in; past them it is left alone.
+_OPENING_LIMIT = 8 * 1024
+#: A request line with no version: HTTP/0.9's ``GET /path`` (any method, as aiohttp
+#: reads it), which has no headers to wait for.
+_SIMPLE_REQUEST = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^ \t\r\n]+")
 
 
 #: The most bytes kept to find the request after a chunked body: its request line and
@@ -128,6 +150,7 @@ class _OneAtATime:
         "_handler",
         "_held",
         "_lines",
+        "_opening",
         "_parser",
         "_since",
         "_window",
@@ -144,10 +167,13 @@ class _OneAtATime:
         self._chunked: Any = None  # the body of a chunked request not yet read to its end
         self._since: bytes | None = None  # read since a chunked body ended (see _after)
         self._closed = False  # nothing more is read (see _close_after)
+        self._opening: bytes | None = b""  # the first bytes, until the first line ends
 
     def feed_data(self, data: bytes) -> tuple[Any, bool, bytes]:
         if self._closed:
             return (), False, b""
+        if self._opening is not None and data:
+            data = self._first_line(data)
         if self._chunked is not None or self._since is not None:
             return self._watched(data)
         result = self._feed(data)
@@ -155,6 +181,30 @@ class _OneAtATime:
             if message.chunked:
                 return self._after(data, result)
         return result
+
+    def _first_line(self, data: bytes) -> bytes:
+        """The connection's first read(s), looked at until its first line ends.
+
+        aiohttp's parser waits for the blank line that ends a request's headers, and
+        two openings never send one: HTTP/0.9's ``GET /a`` (a line with no version,
+        and no headers after it) waited for the header timeout, where the same line
+        followed by a blank line was answered 505 at once; and HTTP/2's preface
+        ``PRI * HTTP/2.0``, whose first half waited too and whose whole was aiohttp's
+        ``HTTP/1.0 400`` "Pause on PRI/Upgrade". A version-less line that ends a read
+        is given the blank line it implies (the request is journaled and answered 505
+        as ever); the preface raises :class:`Http2Preface` (a 505 saying why)."""
+        seen = self._opening + data if self._opening else data
+        end = seen.find(b"\n")
+        if end < 0:
+            self._opening = seen if len(seen) <= _OPENING_LIMIT else None
+            return data
+        self._opening = None
+        line = seen[:end].removesuffix(b"\r")
+        if line == b"PRI * HTTP/2.0":
+            raise Http2Preface()
+        if end == len(seen) - 1 and _SIMPLE_REQUEST.fullmatch(line):
+            return data + b"\r\n"
+        return data
 
     def _watched(self, data: bytes) -> tuple[Any, bool, bytes]:
         """A read while a chunked body is read, or just after: see :meth:`_after`."""
@@ -389,16 +439,31 @@ def refused_status(exc: BaseException) -> int:
     """The status for a request aiohttp's parser refused: 414 for a request target
     over the line limit (RFC 9112 §3 says a server must), 431 for a header over it or
     too many headers (RFC 6585), 505 for a version it does not read (``HTTP/1.2``,
-    ``HTTP/3.0``; RFC 9110 §15.6.6), 400 for the rest. aiohttp answers 400 to all; its
-    parser gives the target as a ``bytearray`` and a header as ``bytes``."""
+    ``HTTP/3.0``, HTTP/2's preface; RFC 9110 §15.6.6), 400 for the rest. aiohttp
+    answers 400 to all; its parser gives the target as a ``bytearray`` and a header
+    as ``bytes``."""
     if isinstance(exc, LineTooLong):
         return 414 if exc.args and isinstance(exc.args[0], bytearray) else 431
+    if isinstance(exc, Http2Preface):
+        return 505
     if isinstance(exc, BadHttpMessage):
+        if exc.message.startswith("Pause on PRI/Upgrade"):
+            return 505  # the preface after a request on a kept connection: as above
         if exc.message == "Too many headers received":
             return 431
         if isinstance(exc, BadStatusLine) and "Invalid HTTP version:" in exc.message:
             return 505  # digits, but not a version the parser reads (a malformed one: 400)
     return 400
+
+
+def refused_reason(exc: HttpProcessingError) -> str:
+    """What a refused request is told, and its journal entry says: the parser's
+    message, but for HTTP/2's preface after a request on a kept connection, which the
+    C parser calls "Pause on PRI/Upgrade", the words :class:`Http2Preface` uses."""
+    message = str(exc.message)
+    if not isinstance(exc, Http2Preface) and message.startswith("Pause on PRI/Upgrade"):
+        return str(Http2Preface().message)
+    return message
 
 
 def answer_in_http_1_1(request: web.BaseRequest) -> None:
@@ -436,7 +501,7 @@ class _Handler(RequestHandler):
         status = refused_status(err_info.exc)
         if status == err_info.status:
             return super()._make_error_handler(err_info)
-        exc, message = err_info.exc, err_info.message
+        exc, message = err_info.exc, refused_reason(err_info.exc)
 
         async def handler(request: web.BaseRequest) -> web.StreamResponse:
             if status == 505:

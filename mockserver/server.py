@@ -169,6 +169,7 @@ class MockServer(Responder):
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
         self._draining = False
+        self._stopping: asyncio.Event | None = None  # set when the stop under way ends
         self._guard: AdminGuard | None = None
         self._dashboard: UiRouter | None = None
         self.add_many(stubs)
@@ -371,10 +372,7 @@ class MockServer(Responder):
 
         async def dispatch(request: web.BaseRequest) -> web.StreamResponse:
             if self._draining:
-                # Stopping: a new request on a kept-alive connection is turned away.
-                response = web.Response(status=503, text="the mock server is shutting down")
-                response.force_close()
-                return response
+                return _turned_away(request)
             version = request.version
             if version != HttpVersion11 and version != HttpVersion10:
                 return self.unsupported_version(request)  # HTTP/2.0 in text, HTTP/0.9
@@ -430,7 +428,11 @@ class MockServer(Responder):
         return self._dashboard
 
     async def start(self) -> MockServer:
-        """Start serving in the running event loop."""
+        """Start serving in the running event loop (after a :meth:`stop` under way ends)."""
+        if self._stopping is not None:
+            # A start while the last stop drains would serve beside the old runner, and
+            # turn every request away (503) until that drain ended.
+            await self._stopping.wait()
         if self._runner is not None:
             return self
         runner = web.ServerRunner(self._make_server(), handle_signals=False, shutdown_timeout=0.5)
@@ -456,15 +458,30 @@ class MockServer(Responder):
         """Stop serving: stop listening, turn new requests on open connections away
         (503), let requests in flight finish for up to ``drain_timeout`` seconds, then
         cut off what is left (a delay or a hung fault: its connection closed without
-        an answer), so stopping never waits out a hang."""
+        an answer), so stopping never waits out a hang. A second call while the first
+        drains returns when the server has stopped, not at once."""
         loop = self._loop
         if loop is not None and loop.is_running() and asyncio.get_running_loop() is not loop:
             # Started in a thread, stopped from a test's own loop: the runner is that
             # thread's loop's, so stop it there.
             await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.stop(), loop))
             return
-        if self._runner is not None:
-            runner, self._runner = self._runner, None
+        if self._stopping is not None:
+            await self._stopping.wait()
+            return
+        if self._runner is None:
+            return
+        self._stopping = stopping = asyncio.Event()
+        try:
+            await self._stop_runner()
+        finally:
+            self._stopping = None
+            stopping.set()
+
+    async def _stop_runner(self) -> None:
+        runner, self._runner = self._runner, None
+        assert runner is not None
+        try:
             if self.drain_timeout > 0:
                 for site in list(runner.sites):
                     await site.stop()
@@ -476,6 +493,10 @@ class MockServer(Responder):
                             await self._idle.wait()
                     except TimeoutError:
                         pass
+        finally:
+            # Also when the stop itself is cancelled mid-drain (a test's own timeout
+            # around it): the runner was already forgotten, and the server stayed
+            # draining for good, its connections open.
             for task in self._pausing:
                 task.cancel()
             await runner.cleanup()
@@ -600,6 +621,23 @@ def _validated(stubs: list[Stub | Mapping[str, Any]], *, many: bool) -> list[Stu
     if problems:
         raise StubError(problems)
     return models
+
+
+def _turned_away(request: web.BaseRequest) -> web.Response:
+    """The 503 to a request that comes while the server drains (on a kept-alive
+    connection: nothing new is accepted), its connection then closed; an admin call
+    gets it as the admin API's other errors, ``application/problem+json``."""
+    detail = (
+        "the mock server is shutting down: requests in flight may finish, new ones are not served"
+    )
+    if request.path.startswith(ADMIN_PREFIX):
+        from .admin import problem
+
+        response = problem(503, "Server stopping", detail)
+    else:
+        response = web.Response(status=503, text=detail)
+    response.force_close()
+    return response
 
 
 def _close_loop(loop: asyncio.AbstractEventLoop) -> None:

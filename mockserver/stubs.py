@@ -220,16 +220,33 @@ class StubRegistry:
             chosen[entry.stub.id] = entry
         return list(chosen.values())
 
-    def stage(self, entries: list[StubEntry]) -> None:
+    @property
+    def generation(self) -> int:
+        """How many times the registry was cleared: a change begun in one generation
+        and staged in pieces must not be filed in a later one (:meth:`stage`)."""
+        return self._generation
+
+    def stage(self, entries: list[StubEntry], generation: int | None = None) -> None:
         """File entries in the index, not yet answering: :meth:`commit` makes a whole
         list of them live at once, :meth:`unstage` takes them back. Ids must be
-        unique among them (:meth:`final`)."""
+        unique among them (:meth:`final`).
+
+        ``generation`` is the :attr:`generation` the change began in: when the
+        registry was cleared since, nothing is filed and :meth:`commit` makes none of
+        them live (the clear came after the change, and forgot it whole). Without it,
+        a list staged in pieces around a reset had the pieces after the reset filed,
+        and committed: half of an all-or-none change."""
         with self._lock, collector_paused():
+            if generation is None:
+                generation = self._generation
+            for entry in entries:
+                entry.live = False
+                entry.generation = generation
+            if generation != self._generation:
+                return  # cleared since the change began: void
             for entry in entries:
                 while entry.auto_id and entry.stub.id in self._entries:
                     entry.stub = entry.stub.model_copy(update={"id": _new_id()})
-                entry.live = False
-                entry.generation = self._generation
             if len(entries) > 16:
                 self._ordered.update(entries)
                 self._index.add_many(entries)

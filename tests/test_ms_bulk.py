@@ -64,8 +64,8 @@ async def test_bulk_add_is_one_change_in_pieces(
             turns += 1
             await asyncio.sleep(0)
 
-    def stage(entries: list[Any]) -> None:
-        original_stage(entries)
+    def stage(entries: list[Any], generation: int | None = None) -> None:
+        original_stage(entries, generation)
         # Filed but not live: the first stub of the list does not answer yet.
         seen.append((turns, registry.answer(recorded("GET", "/b/0")) is None))
 
