@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +29,7 @@ from .report import (
     unmatched_report,
 )
 from .stubs import StubRegistry
+from .threaded import InThread
 from .validation import explain, shown_path
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def _pattern(pattern: PatternLike) -> CompiledPattern:
     return CompiledPattern(model)
 
 
-class MockServer(Responder):
+class MockServer(Responder, InThread):
     """A programmable HTTP server for tests: stubs in, journal and verdicts out.
 
     ``journal_cap`` bounds the journal's entries, ``journal_bytes`` what they hold
@@ -163,8 +163,8 @@ class MockServer(Responder):
         self.profiles: list[CrmProfile] = []
         self.log = log
         self._runner: web.ServerRunner | None = None
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = None
+        self._loop = None
         self._pausing: set[asyncio.Task[Any]] = set()
         self._in_flight = 0
         self._idle: asyncio.Event | None = None
@@ -555,50 +555,6 @@ class MockServer(Responder):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
-    def start_in_thread(self) -> MockServer:
-        """Start serving from a thread with its own event loop (for synchronous code)."""
-        if self._thread is not None:
-            return self
-        ready = threading.Event()
-        failure: list[BaseException] = []
-        loop = asyncio.new_event_loop()
-
-        def serve() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self.start())
-            except BaseException as exc:
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            loop.run_forever()
-            try:
-                loop.run_until_complete(self.stop())
-            finally:
-                _close_loop(loop)
-
-        thread = threading.Thread(target=serve, name="mockserver", daemon=True)
-        thread.start()
-        ready.wait(30)
-        if failure:
-            raise failure[0]
-        self._thread, self._loop = thread, loop
-        return self
-
-    def stop_thread(self) -> None:
-        if self._thread is not None and self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(30)
-            self._thread = self._loop = None
-
-    def __enter__(self) -> MockServer:
-        return self.start_in_thread()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop_thread()
-
 
 def _validated(stubs: list[Stub | Mapping[str, Any]], *, many: bool) -> list[Stub]:
     """The stubs as models, or :class:`StubError` with every problem of every one."""
@@ -638,18 +594,3 @@ def _turned_away(request: web.BaseRequest) -> web.Response:
         response = web.Response(status=503, text=detail)
     response.force_close()
     return response
-
-
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Close a server thread's loop as ``asyncio.run`` closes its own: cancel what is
-    still running there and let it end first. A connection's handler that aiohttp's
-    shutdown had not yet seen end (a client that sent a refused body and then another
-    request) was destroyed pending, and Python printed "Task was destroyed but it is
-    pending!" into the user's test output."""
-    pending = asyncio.all_tasks(loop)
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    loop.close()
