@@ -12,7 +12,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -400,3 +400,86 @@ class FirstErrorRecorded(Honest):
                     answer, error=first.error, error_kind=first.error_kind, status=first.status
                 )
         return answer
+
+
+# --- a second round ------------------------------------------------------------------------
+
+
+@mutant("A4")
+class HostNotChecked(Honest):
+    """Checks the scheme only: ``http://`` or ``http:///x`` (a host from a missing variable)
+    goes to the HTTP client, whose error is a transport failure, retried."""
+
+    def check_url(self, url: str) -> str:
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            return super().check_url(url)
+        return url
+
+
+@mutant("A1", "C5")
+class RendersParamNames(Honest):
+    """Renders ``{variables}`` in parameter names too: only the values are templates."""
+
+    def build(
+        self, action: Mapping[str, Any], context: FlowContext, now: datetime, missing: list[str]
+    ) -> httpx.Request:
+        variables = self.variables(context, now)
+        params = [
+            (self.render_text(name, variables, missing), value)
+            for name, value in action.get("params", [])
+        ]
+        return super().build({**action, "params": params}, context, now, missing)
+
+
+@mutant("B8")
+class FloatTimestamp(Honest):
+    """``timestamp`` as ``now.timestamp()``, a float: ``1767258000.0``."""
+
+    def reserved(self, context: FlowContext, now: datetime) -> dict[str, Any]:
+        values = super().reserved(context, now)
+        values["timestamp"] = now.timestamp()
+        return values
+
+
+@mutant("B8")
+class SecondsInTime(Honest):
+    """``time`` as ``HH:MM:SS``."""
+
+    def reserved(self, context: FlowContext, now: datetime) -> dict[str, Any]:
+        values = super().reserved(context, now)
+        values["time"] = values["time"] + now.strftime(":%S")
+        return values
+
+
+@mutant("B8")
+class LocalEpochTimestamp(Honest):
+    """``timestamp`` of the local wall time read as UTC: shifted by the zone's offset."""
+
+    def reserved(self, context: FlowContext, now: datetime) -> dict[str, Any]:
+        values = super().reserved(context, now)
+        local = datetime.fromisoformat(values["datetime"])
+        values["timestamp"] = int(local.replace(tzinfo=None).timestamp() - _epoch_offset())
+        return values
+
+
+def _epoch_offset() -> float:
+    """The machine's own UTC offset, so that a naive ``timestamp()`` reads as UTC."""
+    naive = datetime(2000, 1, 1)
+    return naive.timestamp() - naive.replace(tzinfo=UTC).timestamp()
+
+
+@mutant("E3")
+class RetryDropsBody(Honest):
+    """A retry re-sends the method, URL and headers, but the body was a stream already
+    read: it goes out empty."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent_once: set[int] = set()
+
+    async def send(self, request: httpx.Request, time_limit: float) -> Sent:
+        if id(request) in self.sent_once:
+            headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"content-length"]
+            request = httpx.Request(request.method, request.url, headers=headers)
+        self.sent_once.add(id(request))
+        return await super().send(request, time_limit)
