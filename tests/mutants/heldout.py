@@ -483,3 +483,43 @@ class RetryDropsBody(Honest):
             request = httpx.Request(request.method, request.url, headers=headers)
         self.sent_once.add(id(request))
         return await super().send(request, time_limit)
+
+
+@mutant("B3")
+class MissingScannedInTheTemplate(Honest):
+    """Finds missing references with a regex over the template as written: a reference
+    inside ``{ignore}…{/ignore}``, output as text, is reported missing too."""
+
+    scan = re.compile(r"\{\s*(\w+(?:\.\w+)*)\s*\}")
+
+    def render_text(self, template: str, variables: Mapping[str, Any], missing: list[str]) -> str:
+        text = super().render_text(template, variables, [])
+        for found in self.scan.finditer(template):
+            if (
+                found.group(1) not in ("ignore",)
+                and self.lookup(variables, found.group(1).split(".")) is MISSING
+            ):
+                missing.append(found.group(1))
+        return text
+
+
+@mutant("C2", "A3")
+class RepeatedNamesKept(Honest):
+    """Reads "ordered list, repeated names matter" as "send every pair": a name given twice
+    goes out twice in a form or a query (``a=1&a=3``), where the later should win."""
+
+    def form(self, data: Any) -> str:
+        pairs = getattr(self, "_pairs", None)
+        if pairs is None:
+            return super().form(data)
+        names = [name for name, _ in pairs]
+        repeated = {name for name in names if names.count(name) > 1 and "." not in name}
+        out = [f"{self.quote(n)}={self.quote(v)}" for n, v in pairs if n in repeated]
+        rest = (
+            {k: v for k, v in data.items() if k not in repeated} if isinstance(data, dict) else data
+        )
+        return "&".join(out + (super().form(rest) if rest else "").split("&")).strip("&")
+
+    def nest(self, pairs: list[tuple[str, Any]]) -> Any:
+        self._pairs = pairs
+        return super().nest(pairs)
