@@ -512,6 +512,12 @@ class Fault(_Model):
     size: Annotated[WholeNumber, AfterValidator(_at_most(MAX_LARGE_BODY))] = Field(
         default=2 * 1024 * 1024, gt=0, description="large_body: bytes"
     )
+    fill: str = Field(
+        default="x",
+        min_length=1,
+        max_length=256,
+        description="large_body: the text repeated (as UTF-8) to make the body, cut at size",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -267,7 +267,8 @@ async def send_fault(
         response.content_type = "text/plain"
         if request.method == "HEAD":
             return await _headers_only(request, response)
-        chunk = b"x" * 65536
+        unit = fault.fill.encode("utf-8", "surrogatepass")
+        chunk = unit * max(1, 65536 // len(unit))  # whole repetitions: chunks stay aligned
         remaining = fault.size
         try:
             await response.prepare(request)

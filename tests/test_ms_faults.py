@@ -106,6 +106,27 @@ async def test_large_body(server: MockServer) -> None:
     assert outcome.truncated
 
 
+async def test_large_body_of_multibyte_text(server: MockServer) -> None:
+    # 1 MiB and 2 bytes of "Ж": over a 1 MiB limit in bytes, half of it in characters
+    url = add_fault(server, {"type": "large_body", "size": 1_048_578, "fill": "Ж"})
+    async with httpx.AsyncClient() as client:
+        response = await client.get(url)
+    assert response.headers["content-length"] == "1048578"
+    assert response.content == "Ж".encode() * 524_289
+
+
+async def test_large_body_fill_is_cut_at_the_size(server: MockServer) -> None:
+    url = add_fault(server, {"type": "large_body", "size": 70_001, "fill": "abc"})
+    async with httpx.AsyncClient() as client:
+        response = await client.get(url)
+    assert response.content == (b"abc" * 23_334)[:70_001]
+
+
+def test_an_empty_fill_is_refused(server: MockServer) -> None:
+    with pytest.raises(ValueError, match="fill"):
+        add_fault(server, {"type": "large_body", "fill": ""})
+
+
 async def test_fault_keeps_the_server_serving(server: MockServer) -> None:
     add_fault(server, "connection_reset")
     server.add({"request": {"path": "/ok"}, "response": {"text": "fine"}})

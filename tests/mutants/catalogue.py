@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import answers, more, request, settings
+from . import answers, heldout, more, request, settings
 from .honest import Honest
 from .registry import MUTANTS, mutant
 
-_GROUPS = (settings, request, answers, more)  # importing them registers their mutants
+_GROUPS = (settings, request, answers, more, heldout)  # importing them registers their mutants
 
 
 def factory(name: str) -> Callable[[], Honest]:
