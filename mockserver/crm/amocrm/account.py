@@ -23,7 +23,14 @@ from .problems import hal
 if TYPE_CHECKING:
     from .routes import Call
 
-__all__ = ["get_account", "get_field", "get_pipeline", "list_fields", "list_pipelines"]
+__all__ = [
+    "get_account",
+    "get_field",
+    "get_pipeline",
+    "get_status",
+    "list_fields",
+    "list_pipelines",
+]
 
 
 def get_account(call: Call) -> web.Response:
@@ -279,3 +286,16 @@ def list_statuses(call: Call) -> web.Response:
             "_embedded": {"statuses": statuses},
         }
     )
+
+
+def get_status(call: Call) -> web.Response:
+    """``GET /api/v4/leads/pipelines/{id}/statuses/{status}``: the official library's
+    ``Statuses::getOne`` (``leads/pipelines/%s/statuses`` + ``/{id}``), and the address
+    every status's ``_links.self`` gives. 204 for a status the pipeline does not have, as
+    for a missing pipeline."""
+    if int(call.params["id"]) != PIPELINE["id"]:
+        return web.Response(status=204)
+    for status in _pipeline(call)["_embedded"]["statuses"]:
+        if status["id"] == int(call.params["status"]):
+            return hal(status)
+    return web.Response(status=204)
