@@ -5,17 +5,21 @@ answer gives it) that the fake answered as amoCRM would not."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 import pytest
 from aioamocrm import AmoCRMClient, OAuth2
 from amocrm_api import AmoOAuthClient
+from freezegun import freeze_time
 
 from mockserver import MockServer
 from mockserver.crm import AmoCRM
 
 REDIRECT = "https://bot.example/amo"
+START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+FORM = {"form_id": "1", "form_name": "bot", "form_page": "t.me/bot", "form_sent_at": 1_772_000_000}
 
 
 @pytest.fixture
@@ -34,6 +38,18 @@ async def aio() -> AsyncIterator[tuple[AmoCRM, AmoCRMClient]]:
 
 @pytest.fixture
 def wrapper() -> Iterator[AmoOAuthClient]:
+    yield from _wrapper()
+
+
+@pytest.fixture
+def frozen() -> Iterator[tuple[AmoOAuthClient, Any]]:
+    """The wrapper on a server whose clock is frozen at :data:`START` (the token too)."""
+    with freeze_time(START, real_asyncio=True) as clock:
+        for api in _wrapper():
+            yield api, clock
+
+
+def _wrapper() -> Iterator[AmoOAuthClient]:
     with MockServer() as server:
         fake = server.mount(AmoCRM(per_integration=10**6, per_account=10**6))
         made = AmoOAuthClient(
@@ -99,3 +115,70 @@ def test_event_types_through_the_wrapper_session(wrapper: AmoOAuthClient) -> Non
     listed = read(wrapper, wrapper.crm_url + "/api/v4/events/types")
     assert listed["_embedded"]["events_types"][0]["key"] == "lead_added"
     assert httpx.URL(listed["_links"]["self"]["href"]).path.endswith("/api/v4/events/types")
+
+
+def _incoming(api: AmoOAuthClient, name: str) -> str:
+    made = api.create_unsorted_by_form(
+        source_uid=name,
+        source_name="Telegram bot",
+        metadata=FORM,
+        contact={"first_name": name},
+        lead={"name": name},
+        company={},
+    )
+    return str(made["_embedded"]["unsorted"][0]["uid"])
+
+
+def test_an_incoming_lead_is_declined_with_delete_and_counted(
+    frozen: tuple[AmoOAuthClient, Any],
+) -> None:
+    # The official library's Unsorted::decline and Kommo's reference send DELETE
+    # /leads/unsorted/{uid}/decline; the fake took POST only (a 405 for DELETE), and
+    # GET /leads/unsorted/summary (Unsorted::summary) was a 404.
+    api, clock = frozen
+    first, second, third = (_incoming(api, name) for name in ("a", "b", "c"))
+    clock.tick(90)
+    api.accept_unsorted(first, status_id=12)
+    clock.tick(30)
+    url = f"{api.crm_url}/api/v4/leads/unsorted/{second}/decline"
+    # Its decline_unsorted passes json= to httpx's delete (a TypeError in httpx 0.28):
+    # the same request through its session and answer handling.
+    response = api._session.request("DELETE", url, json={"user_id": 1})
+    declined = api._finalize_response(response, "delete", url, None, 0, lambda _: None)
+    assert declined["uid"] == second
+    assert declined["_embedded"]["leads"][0]["id"] == 2
+    assert api._session.post(url, json={}).status_code == 405
+    summary = read(api, api._build_get_summary_unsorted_url(None, None, None, None))
+    assert {k: summary[k] for k in ("total", "accepted", "declined")} == {
+        "total": 3,
+        "accepted": 1,
+        "declined": 1,
+    }
+    assert summary["average_sort_time"] == 105  # (90 + 120) / 2 seconds
+    assert summary["categories"] == {"sip": 0, "mail": 0, "forms": 3, "chats": 0}
+    only = read(api, api._build_get_summary_unsorted_url([third, first], None, None, None))
+    assert (only["total"], only["accepted"], only["declined"]) == (2, 1, 0)
+    one = read(api, api._build_get_summary_unsorted_url(third, None, None, None))
+    assert (one["total"], one["accepted"]) == (1, 0)
+
+
+async def test_aioamocrm_declines_an_incoming_lead(aio: tuple[AmoCRM, AmoCRMClient]) -> None:
+    fake, client = aio
+    made = await client.request(
+        "POST",
+        "leads/unsorted/forms",
+        json=[
+            {
+                "source_uid": "x",
+                "source_name": "bot",
+                "metadata": FORM,
+                "_embedded": {"leads": [{"name": "x"}]},
+            }
+        ],
+    )
+    uid = made["_embedded"]["unsorted"][0]["uid"]
+    declined = await client.request("DELETE", f"leads/unsorted/{uid}/decline", json={})
+    assert declined["uid"] == uid
+    assert fake.records("leads")[0]["status_id"] == 143
+    summary = await client.request("GET", "leads/unsorted/summary")
+    assert (summary["total"], summary["declined"]) == (1, 1)
