@@ -16,6 +16,7 @@ from freezegun import freeze_time
 
 from mockserver import MockServer
 from mockserver.crm import AmoCRM
+from tests.test_crm_amocrm_krukov import account  # noqa: F401 - amocrm-api's fixture
 
 REDIRECT = "https://bot.example/amo"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -85,6 +86,15 @@ async def test_a_status_is_found_at_its_own_link(aio: tuple[AmoCRM, AmoCRMClient
         )
     missing = await client.request("GET", "leads/pipelines/1/statuses/999")
     assert missing is None  # 204, as for a missing pipeline
+
+
+def test_amocrm_api_reads_one_status(account: tuple[AmoCRM, Any, Any]) -> None:  # noqa: F811
+    from amocrm.v2.entity.pipeline import Pipeline, Status
+
+    statuses = Status.get_for(Pipeline.objects.get(1))
+    won = statuses.get(142)  # GET leads/pipelines/1/statuses/142
+    assert (won.id, won.name, won.is_editable) == (142, "Успешно реализовано", False)
+    assert [s.id for s in statuses.all()] == [10, 11, 12, 142, 143]
 
 
 def test_the_wrapper_reads_one_status(wrapper: AmoOAuthClient) -> None:
