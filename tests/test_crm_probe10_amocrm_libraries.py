@@ -192,3 +192,90 @@ async def test_aioamocrm_declines_an_incoming_lead(aio: tuple[AmoCRM, AmoCRMClie
     assert fake.records("leads")[0]["status_id"] == 143
     summary = await client.request("GET", "leads/unsorted/summary")
     assert (summary["total"], summary["declined"]) == (1, 1)
+
+
+def test_the_wrapper_changes_a_custom_field(wrapper: AmoOAuthClient) -> None:
+    # update_*_custom_fields is PATCH /{entity}/custom_fields (custom-fields docs); the
+    # fake answered 405 "use GET, HEAD, POST".
+    api = wrapper
+    made = api.create_leads_custom_fields(
+        [{"name": "Channel", "type": "select", "enums": [{"value": "tg"}, {"value": "wa"}]}]
+    )
+    field = made["_embedded"]["custom_fields"][0]
+    tg, wa = (option["id"] for option in field["enums"])
+    changed = api.update_leads_custom_fields(
+        [
+            {
+                "id": field["id"],
+                "name": "Messenger",
+                "sort": 7,
+                "enums": [{"id": wa, "value": "WhatsApp"}, {"value": "vk"}],
+            }
+        ]
+    )
+    (shown,) = changed["_embedded"]["custom_fields"]
+    assert (shown["id"], shown["name"], shown["sort"], shown["type"]) == (
+        field["id"],
+        "Messenger",
+        7,
+        "select",
+    )
+    assert [(o["id"] == wa, o["value"]) for o in shown["enums"]] == [
+        (True, "WhatsApp"),
+        (False, "vk"),
+    ]
+    assert tg not in {o["id"] for o in shown["enums"]}  # not given: gone
+    read_back = read(api, f"{api.crm_url}/api/v4/leads/custom_fields/{field['id']}")
+    assert {k: read_back[k] for k in ("name", "enums")} == {k: shown[k] for k in ("name", "enums")}
+    lead = api.create_leads(
+        [
+            {
+                "name": "x",
+                "custom_fields_values": [
+                    {"field_id": field["id"], "values": [{"value": "vk"}]},
+                ],
+            }
+        ]
+    )
+    assert lead["_embedded"]["leads"][0]["id"] == 1
+
+
+def test_a_custom_field_change_is_checked(wrapper: AmoOAuthClient) -> None:
+    from amocrm_api.errors import AmoException
+
+    api = wrapper
+    made = api.create_leads_custom_fields([{"name": "Note", "type": "text"}])
+    key = made["_embedded"]["custom_fields"][0]["id"]
+    phone = next(
+        f["id"]
+        for f in read(api, f"{api.crm_url}/api/v4/contacts/custom_fields")["_embedded"][
+            "custom_fields"
+        ]
+        if f["code"] == "PHONE"
+    )
+    for body, entity, path in (
+        ([{"id": 999, "name": "x"}], "leads", "id"),
+        ([{"id": key, "type": "numeric"}], "leads", "type"),
+        ([{"id": key, "name": " "}], "leads", "name"),
+        ([{"id": key, "enums": [{"value": "a"}]}], "leads", "enums"),
+        ([{"id": phone, "name": "Mobile"}], "contacts", "id"),
+        ([{"id": key, "name": "x"}], "contacts", "id"),  # a leads field
+    ):
+        with pytest.raises(AmoException) as caught:
+            api._update_custom_fields(entity, body)
+        assert caught.value.code == 400
+        errors = caught.value.error_data["validation-errors"][0]["errors"]
+        assert [e["path"] for e in errors] == [path], body
+    assert read(api, f"{api.crm_url}/api/v4/leads/custom_fields/{key}")["name"] == "Note"
+
+
+async def test_aioamocrm_changes_one_field(aio: tuple[AmoCRM, AmoCRMClient]) -> None:
+    _, client = aio
+    made = await client.request(
+        "POST", "contacts/custom_fields", json=[{"name": "City", "type": "text"}]
+    )
+    key = made["_embedded"]["custom_fields"][0]["id"]
+    shown = await client.request("PATCH", f"contacts/custom_fields/{key}", json={"name": "Town"})
+    assert (shown["id"], shown["name"]) == (key, "Town")
+    field = await client.contacts.custom_fields.get(key)
+    assert field.name == "Town"

@@ -448,8 +448,18 @@ route(r"/leads/pipelines/(?P<id>{ID})/statuses", GET=account.list_statuses)
 route(r"/leads/pipelines/(?P<id>{ID})/statuses/(?P<status>{ID})", GET=account.get_status)
 route("/users", GET=account.list_users)
 route(r"/users/(?P<id>{ID})", GET=account.get_user)
-route("/{E}/custom_fields", GET=account.list_fields, POST=account.add_fields)
-route(r"/{E}/custom_fields/(?P<id>{ID})", GET=account.get_field, DELETE=account.delete_field)
+route(
+    "/{E}/custom_fields",
+    GET=account.list_fields,
+    POST=account.add_fields,
+    PATCH=account.change_fields,
+)
+route(
+    r"/{E}/custom_fields/(?P<id>{ID})",
+    GET=account.get_field,
+    PATCH=account.change_fields,
+    DELETE=account.delete_field,
+)
 route("/leads/complex", POST=complex_leads)
 route("/events", GET=events.list_events)
 route("/events/types", GET=event_types.list_event_types)  # before an event's id
