@@ -246,6 +246,10 @@ def test_a_custom_field_change_is_checked(wrapper: AmoOAuthClient) -> None:
     api = wrapper
     made = api.create_leads_custom_fields([{"name": "Note", "type": "text"}])
     key = made["_embedded"]["custom_fields"][0]["id"]
+    options = [{"value": "a"}, {"value": "b"}]
+    pick = api.create_leads_custom_fields([{"name": "Pick", "type": "select", "enums": options}])
+    select = pick["_embedded"]["custom_fields"][0]
+    first = select["enums"][0]["id"]
     phone = next(
         f["id"]
         for f in read(api, f"{api.crm_url}/api/v4/contacts/custom_fields")["_embedded"][
@@ -258,6 +262,18 @@ def test_a_custom_field_change_is_checked(wrapper: AmoOAuthClient) -> None:
         ([{"id": key, "type": "numeric"}], "leads", "type"),
         ([{"id": key, "name": " "}], "leads", "name"),
         ([{"id": key, "enums": [{"value": "a"}]}], "leads", "enums"),
+        ([{"id": select["id"], "enums": [{"id": [1], "value": "a"}]}], "leads", "enums.0.id"),
+        ([{"id": select["id"], "enums": [{"id": 5, "value": "a"}]}], "leads", "enums.0.id"),
+        (
+            [
+                {
+                    "id": select["id"],
+                    "enums": [{"id": first, "value": "a"}, {"id": first, "value": "c"}],
+                }
+            ],
+            "leads",
+            "enums",
+        ),
         ([{"id": phone, "name": "Mobile"}], "contacts", "id"),
         ([{"id": key, "name": "x"}], "contacts", "id"),  # a leads field
     ):

@@ -273,6 +273,17 @@ class Catalogue:
             else:
                 errors += _option_problems(enums)
                 known = set(field["enums"].values())
+                wrong = [
+                    index
+                    for index, o in enumerate(enums)
+                    if o.get("id") is not None
+                    and (isinstance(o["id"], bool) or not isinstance(o["id"], int))
+                ]
+                if wrong:
+                    return errors + [
+                        _error("InvalidType", f"enums.{i}.id", "This value should be of type int.")
+                        for i in wrong
+                    ]
                 ids = [o.get("id") for o in enums if o.get("id") is not None]
                 if len(ids) != len(set(ids)):
                     errors.append(_error("NotUnique", "enums", "An option id is given twice."))
