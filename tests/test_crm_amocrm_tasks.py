@@ -118,7 +118,7 @@ async def test_unsorted_forms_accept_and_decline(
     accepted = await client.post(f"/leads/unsorted/{first['uid']}/accept", json={"status_id": 12})
     assert accepted.json()["_embedded"]["leads"][0]["id"] == 1
     assert amo.records("leads")[0]["status_id"] == 12
-    await client.post(f"/leads/unsorted/{second['uid']}/decline", json={})
+    await client.request("DELETE", f"/leads/unsorted/{second['uid']}/decline", json={})
     assert amo.records("leads")[1]["status_id"] == 143
     assert (await client.get("/leads/unsorted")).status_code == 204
     assert (await client.get(f"/leads/unsorted/{first['uid']}")).status_code == 204

@@ -121,7 +121,7 @@ async def test_no_body_follows_a_head_on_the_wire() -> None:
         pytest.param("GET", "/leads/complex", "POST", id="get-complex"),
         pytest.param("HEAD", "/leads/complex", "POST", id="head-complex"),
         pytest.param("DELETE", "/tasks/1", "GET, HEAD, PATCH", id="delete-task"),
-        pytest.param("PUT", "/leads/custom_fields/1", "DELETE, GET, HEAD", id="put-field"),
+        pytest.param("PUT", "/leads/custom_fields/1", "DELETE, GET, HEAD, PATCH", id="put-field"),
         pytest.param("OPTIONS", "/webhooks", "DELETE, GET, HEAD, POST", id="options-hooks"),
     ],
 )

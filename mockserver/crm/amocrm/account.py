@@ -23,7 +23,15 @@ from .problems import hal
 if TYPE_CHECKING:
     from .routes import Call
 
-__all__ = ["get_account", "get_field", "get_pipeline", "list_fields", "list_pipelines"]
+__all__ = [
+    "change_fields",
+    "get_account",
+    "get_field",
+    "get_pipeline",
+    "get_status",
+    "list_fields",
+    "list_pipelines",
+]
 
 
 def get_account(call: Call) -> web.Response:
@@ -206,6 +214,49 @@ def add_fields(call: Call) -> web.Response:
     )
 
 
+def change_fields(call: Call) -> web.Response:
+    """``PATCH /{entity}/custom_fields`` (an array of ``{id, name?, sort?, enums?}``) and
+    ``PATCH /{entity}/custom_fields/{id}`` (one object): the fields as they are after,
+    as ``POST`` shows the fields it made. One item wrong refuses the batch."""
+    from .problems import Invalid, invalid
+
+    entity = call.params["entity"]
+    body = call.record.json
+    one = "id" in call.params
+    if one:
+        if not isinstance(body, dict):
+            raise invalid("InvalidType", "", "An object is expected.")
+        specs = [{**body, "id": int(call.params["id"])}]
+    elif not isinstance(body, list) or not body:
+        raise invalid("InvalidType", "", "An array of fields is expected.")
+    else:
+        specs = body
+    if len(specs) > 250:
+        raise invalid("TooManyEntities", "", "No more than 250 fields in one request.")
+    catalogue = call.amo.catalogue
+    failures = [
+        {"request_id": str(index), "errors": errors}
+        for index, spec in enumerate(specs)
+        if (errors := catalogue.change_problems(entity, spec))
+    ]
+    if failures:
+        raise Invalid(failures)
+    for spec in specs:
+        catalogue.change(spec)
+    call.amo.save_fields()
+    changed = {spec["id"] for spec in specs}
+    shown = [f for f in catalogue.described(entity, call.base) if f["id"] in changed]
+    if one:
+        return hal(shown[0])
+    return hal(
+        {
+            "_total_items": len(shown),
+            "_links": {"self": {"href": f"{call.base}/{entity}/custom_fields"}},
+            "_embedded": {"custom_fields": shown},
+        }
+    )
+
+
 def delete_field(call: Call) -> web.Response:
     """``DELETE /{entity}/custom_fields/{id}``: 204; a predefined field cannot go."""
     from .problems import problem
@@ -279,3 +330,16 @@ def list_statuses(call: Call) -> web.Response:
             "_embedded": {"statuses": statuses},
         }
     )
+
+
+def get_status(call: Call) -> web.Response:
+    """``GET /api/v4/leads/pipelines/{id}/statuses/{status}``: the official library's
+    ``Statuses::getOne`` (``leads/pipelines/%s/statuses`` + ``/{id}``), and the address
+    every status's ``_links.self`` gives. 204 for a status the pipeline does not have, as
+    for a missing pipeline."""
+    if int(call.params["id"]) != PIPELINE["id"]:
+        return web.Response(status=204)
+    for status in _pipeline(call)["_embedded"]["statuses"]:
+        if status["id"] == int(call.params["status"]):
+            return hal(status)
+    return web.Response(status=204)

@@ -224,6 +224,97 @@ class Catalogue:
         self.fields[key] = entry
         return entry
 
+    def change_problems(self, entity: str, spec: Any) -> list[dict[str, Any]]:
+        """What is wrong with a change to a field (``PATCH /{entity}/custom_fields``):
+        ``{id, name?, sort?, enums?}``; the ``type`` and ``code`` stay as they are, and a
+        predefined field (``PHONE``, ``EMAIL``, ...) is not changed (**[inference]**: the
+        account's own, as it cannot be deleted)."""
+        if not isinstance(spec, dict):
+            return [_error("InvalidType", "", "An object is expected.")]
+        key = spec.get("id")
+        field = self.fields.get(key) if isinstance(key, int) and not isinstance(key, bool) else None
+        if field is None or field["entity"] != entity:
+            return [_error("NotFound", "id", "Entity not found.")]
+        if not field.get("created") and field["code"] is not None:
+            return [_error("NotSupportedChoice", "id", f"The field {field['code']} is predefined.")]
+        errors = []
+        if "name" in spec:
+            name = spec["name"]
+            if not isinstance(name, str) or not name.strip():
+                errors.append(_error("NotBlank", "name", "This value should not be blank."))
+            elif len(name) > MAX_TEXT:
+                errors.append(_error("Length", "name", f"At most {MAX_TEXT} characters."))
+        for fixed in ("type", "code"):
+            given = spec.get(fixed)
+            now = field[fixed]
+            if given is not None and (
+                not isinstance(given, str) or given.upper() != str(now).upper()
+            ):
+                errors.append(
+                    _error("NotSupportedChoice", fixed, f"A field's {fixed} stays {now!r}.")
+                )
+        sort = spec.get("sort")
+        if sort is not None and (
+            isinstance(sort, bool) or not isinstance(sort, int) or not 0 <= sort < 2**31
+        ):
+            errors.append(_error("InvalidType", "sort", "This value should be of type int."))
+        if "enums" in spec:
+            enums = spec["enums"]
+            if field["type"] not in ENUM_TYPES:
+                errors.append(_error("NotSupportedChoice", "enums", "This field has no options."))
+            elif not (
+                isinstance(enums, list)
+                and enums
+                and all(isinstance(e, dict) and isinstance(e.get("value"), str) for e in enums)
+            ):
+                errors.append(
+                    _error("NotBlank", "enums", "A list of options {id?, value, sort} is expected.")
+                )
+            else:
+                errors += _option_problems(enums)
+                known = set(field["enums"].values())
+                wrong = [
+                    index
+                    for index, o in enumerate(enums)
+                    if o.get("id") is not None
+                    and (isinstance(o["id"], bool) or not isinstance(o["id"], int))
+                ]
+                if wrong:
+                    return errors + [
+                        _error("InvalidType", f"enums.{i}.id", "This value should be of type int.")
+                        for i in wrong
+                    ]
+                ids = [o.get("id") for o in enums if o.get("id") is not None]
+                if len(ids) != len(set(ids)):
+                    errors.append(_error("NotUnique", "enums", "An option id is given twice."))
+                errors += [
+                    _error("NotFound", f"enums.{index}.id", "This field has no such option.")
+                    for index, option in enumerate(enums)
+                    if option.get("id") is not None and option.get("id") not in known
+                ]
+        return errors
+
+    def change(self, spec: Mapping[str, Any]) -> None:
+        """Apply a checked change. The options given are the field's options after it:
+        one with an ``id`` keeps it (its text may change), one without gets a new id, one
+        not given is gone (**[inference]**: the documentation's edit takes the list)."""
+        field = self.fields[spec["id"]]
+        if "name" in spec:
+            field["name"] = spec["name"].strip()
+        if spec.get("sort") is not None:
+            field["sort"] = spec["sort"]
+        if "enums" in spec:
+            key = spec["id"]
+            before = set(field["enums"].values())
+            kept = {o["id"] for o in spec["enums"] if o.get("id") is not None}
+            # Ids not in use first; an option removed now gives its id up last.
+            span = range(key * 1000 + 1, key * 1000 + MAX_OPTIONS + 1)
+            fresh = iter([n for n in span if n not in before] + sorted(before - kept))
+            field["enums"] = {
+                o["value"]: o["id"] if o.get("id") is not None else next(fresh)
+                for o in spec["enums"]
+            }
+
     def field_id(self, entity: str, item: Mapping[str, Any]) -> int | None:
         """The id an item of ``custom_fields_values`` names (by id or code), if it is known."""
         key = item.get("field_id")
@@ -380,7 +471,7 @@ class Catalogue:
                 "type": field["type"],
                 "account_id": 1,
                 "code": field["code"],
-                "sort": 500 + index,
+                "sort": field.get("sort", 500 + index),
                 "is_api_only": False,
                 "enums": [
                     {"id": enum_id, "value": text, "sort": number * 10}

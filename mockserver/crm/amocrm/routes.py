@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from . import account, events, relations, tasks, unsorted, webhooks
+from . import account, event_types, events, relations, tasks, unsorted, webhooks
 from . import tags as tag_catalogue
 from .entities import (
     INCOMING,
@@ -445,12 +445,24 @@ route("/account", GET=account.get_account)
 route("/leads/pipelines", GET=account.list_pipelines)
 route(r"/leads/pipelines/(?P<id>{ID})", GET=account.get_pipeline)
 route(r"/leads/pipelines/(?P<id>{ID})/statuses", GET=account.list_statuses)
+route(r"/leads/pipelines/(?P<id>{ID})/statuses/(?P<status>{ID})", GET=account.get_status)
 route("/users", GET=account.list_users)
 route(r"/users/(?P<id>{ID})", GET=account.get_user)
-route("/{E}/custom_fields", GET=account.list_fields, POST=account.add_fields)
-route(r"/{E}/custom_fields/(?P<id>{ID})", GET=account.get_field, DELETE=account.delete_field)
+route(
+    "/{E}/custom_fields",
+    GET=account.list_fields,
+    POST=account.add_fields,
+    PATCH=account.change_fields,
+)
+route(
+    r"/{E}/custom_fields/(?P<id>{ID})",
+    GET=account.get_field,
+    PATCH=account.change_fields,
+    DELETE=account.delete_field,
+)
 route("/leads/complex", POST=complex_leads)
 route("/events", GET=events.list_events)
+route("/events/types", GET=event_types.list_event_types)  # before an event's id
 route("/events/(?P<id>[0-9a-z]{1,64})", GET=events.get_event)
 route("/{E}/tags", GET=tag_catalogue.list_tags, POST=tag_catalogue.add_tags)
 route(
@@ -471,10 +483,11 @@ route(r"/{E}/(?P<id>{ID})/links", GET=relations.list_links)
 route("/{E}/link", POST=relations.link_many)
 route("/{E}/unlink", POST=relations.unlink_many)
 route("/leads/unsorted", GET=unsorted.list_unsorted)
+route("/leads/unsorted/summary", GET=unsorted.summary)
 route("/leads/unsorted/(?P<category>forms|sip)", POST=unsorted.add_unsorted)
 route("/leads/unsorted/(?P<uid>[0-9a-f]{40})", GET=unsorted.get_unsorted)
 route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/accept", POST=unsorted.accept)
-route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/decline", POST=unsorted.decline)
+route("/leads/unsorted/(?P<uid>[0-9a-f]{40})/decline", DELETE=unsorted.decline)
 route("/tasks", GET=tasks.list_tasks, POST=tasks.add_tasks, PATCH=tasks.update_tasks)
 route(r"/tasks/(?P<id>{ID})", GET=tasks.get_task, PATCH=tasks.update_task)
 route("/webhooks", GET=webhooks.list_hooks, POST=webhooks.subscribe, DELETE=webhooks.unsubscribe)

@@ -10,8 +10,11 @@ account_id, request_id, _links, _embedded}]}``. ``GET /leads/unsorted`` lists
 (``filter[uid]``, ``filter[category]``, ``filter[pipeline_id]``,
 ``order[created_at|updated_at]``), ``GET /leads/unsorted/{uid}`` shows one;
 ``POST /leads/unsorted/{uid}/accept`` (``{user_id?, status_id?}``) moves the lead
-to a working stage (the first by default) and ``/decline`` closes it as lost;
-either takes the item out of the list.
+to a working stage (the first by default) and ``DELETE /leads/unsorted/{uid}/decline``
+closes it as lost (``DELETE``, as the official library's ``Unsorted::decline`` and
+Kommo's reference send it; it was ``POST`` here); either takes the item out of the list.
+``GET /leads/unsorted/summary`` (``Unsorted::summary``, ``UnsortedSummaryModel``) counts
+them: ``{total, accepted, declined, average_sort_time, categories}``.
 
 Which ``metadata`` keys are required is **inference**: ``form_id``, ``form_name``,
 ``form_page`` and ``form_sent_at`` for forms; ``from``, ``phone``, ``called_at``,
@@ -34,7 +37,7 @@ from .problems import Invalid, hal, invalid, request_id
 if TYPE_CHECKING:
     from .routes import Call
 
-__all__ = ["accept", "add_unsorted", "decline", "get_unsorted", "list_unsorted"]
+__all__ = ["accept", "add_unsorted", "decline", "get_unsorted", "list_unsorted", "summary"]
 
 REQUIRED: Final = {
     "forms": ("form_id", "form_name", "form_page", "form_sent_at"),
@@ -333,3 +336,44 @@ def decline(call: Call) -> web.Response:
     if not isinstance(body, dict):
         raise invalid("InvalidType", "", "An object {user_id?} is expected.")
     return _settle(call, 143, "declined")
+
+
+#: The categories a summary counts (amoCRM's: the official library's ``BaseUnsortedModel``).
+CATEGORIES = ("sip", "mail", "forms", "chats")
+
+
+def summary(call: Call) -> web.Response:
+    """``GET /leads/unsorted/summary``, with ``filter[uid]``, ``filter[pipeline_id]``,
+    ``filter[created_at]``: every item the filter takes, still incoming or not; its
+    ``average_sort_time`` is the mean seconds from arrival to accept or decline, 0 when
+    none is settled, and ``categories`` counts the items by category (**[inference]**:
+    the reference names the keys, not how they are counted)."""
+    query = call.record.query if isinstance(call.record.query, dict) else {}
+    given = query.get("filter")
+    filters: dict[str, Any] = given if isinstance(given, dict) else {}
+    rest = {k: v for k, v in filters.items() if k != "uid"}
+    listing = parse_listing({"filter": rest}, ("created_at", "updated_at", "id"))
+    items = list(call.amo.store.records["unsorted"].values())
+    if "uid" in filters:
+        wanted = filters["uid"]
+        values = (
+            list(wanted.values())
+            if isinstance(wanted, dict)
+            else wanted
+            if isinstance(wanted, list)
+            else [wanted]
+        )
+        items = [r for r in items if r["uid"] in {str(w) for w in values}]
+    chosen = listing.select(items, lambda r: r["source_name"].lower())
+    settled = [r for r in chosen if r["state"] != "incoming"]
+    waits = [max(0, r["updated_at"] - r["created_at"]) for r in settled]
+    return hal(
+        {
+            "total": len(chosen),
+            "accepted": sum(r["state"] == "accepted" for r in chosen),
+            "declined": sum(r["state"] == "declined" for r in chosen),
+            "average_sort_time": sum(waits) // len(waits) if waits else 0,
+            "categories": {c: sum(r["category"] == c for r in chosen) for c in CATEGORIES},
+            "_links": {"self": {"href": f"{call.base}/leads/unsorted/summary"}},
+        }
+    )
