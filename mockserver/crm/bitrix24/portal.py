@@ -37,6 +37,7 @@ from mockserver.models import (
     CRM_URL_WORD_TEXT,
 )
 
+from . import system
 from .batch import run_batch, run_batch_json
 from .events import Events
 from .oauth import OAuthError, Tokens, app_info, checked_scope
@@ -55,6 +56,10 @@ _SCOPES: Final = ("crm",)
 _CALLER_SCOPES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "bitrix24_caller_scopes", default=("crm",)
 )
+#: That caller's user id (``profile``, ``user.current``).
+_CALLER_USER: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "bitrix24_caller_user", default="1"
+)
 #: Whether that caller is an application (an OAuth token) rather than a webhook.
 _CALLER_IS_APP: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "bitrix24_caller_is_app", default=False
@@ -67,11 +72,12 @@ METHODS: Final = frozenset(
     | {f"crm.timeline.comment.{op}" for op in ("add", "get", "list", "delete")}
     | {"crm.duplicate.findbycomm", "batch", "event.bind", "event.get", "event.unbind", "scope"}
     | {"app.info"}
+    | system.METHODS
 )
 #: Inbound webhooks a portal keeps (the first, its own, among them).
 MAX_WEBHOOKS: Final = 1000
 _NO_SCOPE: Final = frozenset(
-    {"batch", "scope", "app.info", "event.bind", "event.get", "event.unbind"}
+    {"batch", "scope", "app.info", "event.bind", "event.get", "event.unbind"} | system.NO_SCOPE
 )
 
 
@@ -408,14 +414,16 @@ class Bitrix24(Records, Events, CrmProfile):
         who = self._authorize(record, params)
         if isinstance(who, web.Response):
             return who
-        _, scopes, method = who
+        user, scopes, method = who
+        _CALLER_USER.set(user)
         _CALLER_SCOPES.set(scopes)  # this request's task only: for `scope`, batches too
         via_token = self._local(record).count("/") == 2
         _CALLER_IS_APP.set(via_token)
         method = method.lower().removesuffix(".json").removesuffix(".xml")
         if method not in METHODS:
             return self._error("ERROR_METHOD_NOT_FOUND", "Method not found!")
-        if method not in _NO_SCOPE and method.split(".")[0] not in scopes:
+        needed = system.SCOPES.get(method, {method.split(".")[0]})
+        if method not in _NO_SCOPE and needed.isdisjoint(scopes):
             holder = "access token" if via_token else "webhook token"
             return self._error(
                 "insufficient_scope",
@@ -527,6 +535,8 @@ class Bitrix24(Records, Events, CrmProfile):
             # `CRestProvider::appInfo`: a webhook (`getPasswordId()`) gets its scope (as
             # `scope` lists it, both `getScope($server)`) and the license, no error.
             return {"SCOPE": mine, "LICENSE": info["LICENSE"]}, None
+        if method in system.METHODS:
+            return system.answer(method, _CALLER_USER.get(), self.clock.now()), None
         if method == "crm.duplicate.findbycomm":
             return self.find_by_comm(params)
         parts = method.split(".")
