@@ -18,6 +18,7 @@ from b24pysdk import BitrixWebhook, Client, Config
 from b24pysdk import constants as sdk_constants
 from b24pysdk.errors import BitrixAPIInsufficientScope
 from fast_bitrix24 import BitrixAsync
+from fast_bitrix24.server_response import ErrorInServerResponseException
 
 from mockserver import MockServer
 from mockserver.crm import Bitrix24
@@ -115,3 +116,32 @@ async def test_fast_bitrix24_calls_profile_and_server_time_in_a_batch(
     }
     batch = await bx.call_batch({"halt": 0, "cmd": {"me": "profile", "now": "server.time"}})
     assert batch == {"me": profile["result"], "now": "2026-05-04T03:02:01+00:00"}
+
+
+async def test_a_batch_command_outside_the_webhooks_scope_is_refused(
+    fast: tuple[Bitrix24, BitrixAsync],
+) -> None:
+    """fast-bitrix24 sends every ``call()`` as a ``batch``, so a webhook of scope
+    ``user`` alone created leads through it: the fake checked scopes only for the
+    method at the address. ``CRestServerBatchItem::checkAuth`` (the ``rest`` module's
+    ``classes/general/rest.php``) checks each command's scope against the caller's and
+    throws ``insufficient_scope``, which lands in that command's ``result_error``."""
+    crm, bx = fast
+    hook = crm.issue_webhook("5", ("user",))
+    assert bx.srh.webhook.endswith(crm.webhook_path)
+    users_only = BitrixAsync(bx.srh.webhook.removesuffix(crm.webhook_path) + hook, verbose=False)
+    with pytest.raises(ErrorInServerResponseException) as refused:
+        await users_only.call("crm.lead.add", {"fields": {"TITLE": "not mine"}})
+    (error,) = refused.value.args[0].values()
+    assert error == {
+        "error": "insufficient_scope",
+        "error_description": "The request requires higher privileges than provided by the "
+        "webhook token",
+    }
+    assert crm.records("lead") == []
+    me = await users_only.call_batch({"halt": 0, "cmd": {"me": "user.current"}})
+    assert me["me"]["ID"] == "5"  # its own scope passes
+    # event.* inside a batch: a webhook's WRONG_AUTH_TYPE there too (event-bind.md)
+    with pytest.raises(ErrorInServerResponseException) as denied:
+        await bx.call("event.bind", {"event": "ONCRMLEADADD", "handler": "https://e.x/h"})
+    assert [e["error"] for e in denied.value.args[0].values()] == ["WRONG_AUTH_TYPE"]

@@ -81,6 +81,25 @@ _NO_SCOPE: Final = frozenset(
 )
 
 
+def _access_error(method: str) -> BitrixError | None:
+    """Why the caller (the request's scopes and kind of authorization) may not call
+    ``method``, or ``None``: the same for the address's method and a batch command."""
+    scopes, via_token = _CALLER_SCOPES.get(), _CALLER_IS_APP.get()
+    needed = system.SCOPES.get(method, {method.split(".")[0]})
+    if method not in _NO_SCOPE and needed.isdisjoint(scopes):
+        holder = "access token" if via_token else "webhook token"
+        return BitrixError(
+            "insufficient_scope",
+            f"The request requires higher privileges than provided by the {holder}",
+        )
+    if method.startswith("event.") and not via_token:  # event-bind.md: applications only
+        # `AuthTypeException` extends `AccessException`: 403 (`CRestServer::STATUS_FORBIDDEN`).
+        return BitrixError(
+            "WRONG_AUTH_TYPE", "Current authorization type is denied for this method"
+        )
+    return None
+
+
 class Bitrix24(Records, Events, CrmProfile):
     """The fake portal. ``webhook_path`` is what to append to the server's URL.
 
@@ -422,18 +441,9 @@ class Bitrix24(Records, Events, CrmProfile):
         method = method.lower().removesuffix(".json").removesuffix(".xml")
         if method not in METHODS:
             return self._error("ERROR_METHOD_NOT_FOUND", "Method not found!")
-        needed = system.SCOPES.get(method, {method.split(".")[0]})
-        if method not in _NO_SCOPE and needed.isdisjoint(scopes):
-            holder = "access token" if via_token else "webhook token"
-            return self._error(
-                "insufficient_scope",
-                f"The request requires higher privileges than provided by the {holder}",
-            )
-        if method.startswith("event.") and not via_token:  # event-bind.md: applications only
-            # `AuthTypeException` extends `AccessException`: 403 (`CRestServer::STATUS_FORBIDDEN`).
-            return self._error(
-                "WRONG_AUTH_TYPE", "Current authorization type is denied for this method"
-            )
+        denied = _access_error(method)
+        if denied is not None:
+            return self._error(denied.code, denied.description)
         if not self._take_token():
             return self._error("QUERY_LIMIT_EXCEEDED", "Too many requests")
         fault = self.due_fault(method)
@@ -445,7 +455,9 @@ class Bitrix24(Records, Events, CrmProfile):
             raise web.HTTPFound(location=fault.location + record.url)
         try:
             if method == "batch":
-                batch = await run_batch_json(params, self.call, METHODS.__contains__, self.timing)
+                batch = await run_batch_json(
+                    params, self._command, METHODS.__contains__, self.timing
+                )
                 response = web.Response(
                     text=f'{{"result": {batch}, "time": {json.dumps(self.timing())}}}',
                     content_type="application/json",
@@ -516,10 +528,19 @@ class Bitrix24(Records, Events, CrmProfile):
     def methods(self) -> frozenset[str]:
         return METHODS
 
+    def _command(self, method: str, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+        """One command of a ``batch``: checked for the caller's scope and kind of
+        authorization as the batch's own method is (``CRestServerBatchItem::checkAuth``
+        throws ``insufficient_scope``), then run."""
+        denied = _access_error(method)
+        if denied is not None:
+            raise denied
+        return self.call(method, params)
+
     def call(self, method: str, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any] | None]:
         """Run one method; return its ``result`` and extra envelope fields."""
         if method == "batch":
-            return run_batch(params, self.call, METHODS.__contains__, self.timing), None
+            return run_batch(params, self._command, METHODS.__contains__, self.timing), None
         if method.startswith("event."):
             return self.event_call(method.split(".")[1], params), None
         mine = [name for name in _CALLER_SCOPES.get() if name != "basic"]
