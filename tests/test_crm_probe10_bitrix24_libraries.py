@@ -116,6 +116,8 @@ async def test_fast_bitrix24_calls_profile_and_server_time_in_a_batch(
     }
     batch = await bx.call_batch({"halt": 0, "cmd": {"me": "profile", "now": "server.time"}})
     assert batch == {"me": profile["result"], "now": "2026-05-04T03:02:01+00:00"}
+    # `scope` with `full` lists every scope the fake has methods of: user.current's too
+    assert (await bx.call("scope", {"full": True}, raw=True))["result"] == ["crm", "user"]
 
 
 async def test_a_batch_command_outside_the_webhooks_scope_is_refused(

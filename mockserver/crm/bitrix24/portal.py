@@ -51,15 +51,13 @@ if TYPE_CHECKING:
 __all__ = ["Bitrix24"]
 
 #: The scopes this fake portal has methods of (``scope`` with ``full``).
-_SCOPES: Final = ("crm",)
+_SCOPES: Final = ("crm", "user")
 #: The calling webhook's or token's scopes, for the request being answered.
 _CALLER_SCOPES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "bitrix24_caller_scopes", default=("crm",)
 )
 #: That caller's user id (``profile``, ``user.current``).
-_CALLER_USER: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "bitrix24_caller_user", default="1"
-)
+_CALLER_USER: contextvars.ContextVar[str] = contextvars.ContextVar("bitrix24_caller_user")
 #: Whether that caller is an application (an OAuth token) rather than a webhook.
 _CALLER_IS_APP: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "bitrix24_caller_is_app", default=False
@@ -557,7 +555,7 @@ class Bitrix24(Records, Events, CrmProfile):
             # `scope` lists it, both `getScope($server)`) and the license, no error.
             return {"SCOPE": mine, "LICENSE": info["LICENSE"]}, None
         if method in system.METHODS:
-            return system.answer(method, _CALLER_USER.get(), self.clock.now()), None
+            return system.answer(method, _CALLER_USER.get(self.user_id), self.clock.now()), None
         if method == "crm.duplicate.findbycomm":
             return self.find_by_comm(params)
         parts = method.split(".")
