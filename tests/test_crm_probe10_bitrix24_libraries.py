@@ -147,3 +147,25 @@ async def test_a_batch_command_outside_the_webhooks_scope_is_refused(
     with pytest.raises(ErrorInServerResponseException) as denied:
         await bx.call("event.bind", {"event": "ONCRMLEADADD", "handler": "https://e.x/h"})
     assert [e["error"] for e in denied.value.args[0].values()] == ["WRONG_AUTH_TYPE"]
+
+
+def test_method_get_says_which_methods_exist_and_may_be_called(
+    sdk: tuple[Bitrix24, MockServer],
+) -> None:
+    """``method.get`` (``api-reference/common/system/method-get.md``, scope ``basic``):
+    ``isExisting`` for a method of this portal, spelled in lowercase (``User.Get`` is
+    ``false``), ``isAvailable`` when the caller's scopes allow it too; it was
+    ``ERROR_METHOD_NOT_FOUND``, so a client checking before it calls found nothing."""
+    crm, server = sdk
+    client = sdk_client(server, crm.issue_webhook("6", ("crm",)))
+
+    def check(name: str) -> tuple[bool, bool]:
+        found = client.method.get(name=name).result
+        return found["isExisting"], found["isAvailable"]
+
+    assert check("crm.lead.add") == (True, True)
+    assert check("user.current") == (True, False)  # add the scope to the webhook
+    assert check("CRM.LEAD.ADD") == (False, False)
+    assert check("crm.lead.nothing") == (False, False)
+    assert check("method.get") == (True, True)
+    assert check("") == (False, False)

@@ -79,12 +79,17 @@ _NO_SCOPE: Final = frozenset(
 )
 
 
+def _in_scope(method: str) -> bool:
+    """Whether the caller's scopes (the request's) let it call ``method``."""
+    needed = system.SCOPES.get(method, {method.split(".")[0]})
+    return method in _NO_SCOPE or not needed.isdisjoint(_CALLER_SCOPES.get())
+
+
 def _access_error(method: str) -> BitrixError | None:
     """Why the caller (the request's scopes and kind of authorization) may not call
     ``method``, or ``None``: the same for the address's method and a batch command."""
-    scopes, via_token = _CALLER_SCOPES.get(), _CALLER_IS_APP.get()
-    needed = system.SCOPES.get(method, {method.split(".")[0]})
-    if method not in _NO_SCOPE and needed.isdisjoint(scopes):
+    via_token = _CALLER_IS_APP.get()
+    if not _in_scope(method):
         holder = "access token" if via_token else "webhook token"
         return BitrixError(
             "insufficient_scope",
@@ -554,6 +559,10 @@ class Bitrix24(Records, Events, CrmProfile):
             # `CRestProvider::appInfo`: a webhook (`getPasswordId()`) gets its scope (as
             # `scope` lists it, both `getScope($server)`) and the license, no error.
             return {"SCOPE": mine, "LICENSE": info["LICENSE"]}, None
+        if method == "method.get":  # method-get.md: the name as written, in lowercase
+            name = params.get("name")
+            known = isinstance(name, str) and name in METHODS
+            return {"isExisting": known, "isAvailable": known and _in_scope(str(name))}, None
         if method in system.METHODS:
             return system.answer(method, _CALLER_USER.get(self.user_id), self.clock.now()), None
         if method == "crm.duplicate.findbycomm":

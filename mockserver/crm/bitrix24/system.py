@@ -1,10 +1,12 @@
-"""The portal's methods about the caller and the server: ``profile``, ``user.current``
-and ``server.time``, the first calls a client makes to check a webhook or a token.
+"""The portal's methods about the caller and the server: ``profile``, ``user.current``,
+``server.time`` and ``method.get``, the first calls a client makes to check a webhook
+or a token (``method.get`` is answered by the portal, which knows its methods).
 
 Pages: ``api-reference/common/users/profile.md`` (scope ``basic``, "without any
 scopes, unlike user.current"), ``api-reference/user/user-current.md`` (scopes
 ``user``, ``user_brief``, ``user_basic``) and ``api-reference/common/system/server-time.md``
-(scope ``basic``; "the server's time zone", the fake's clock, UTC). The fake keeps no
+(scope ``basic``; "the server's time zone", the fake's clock, UTC),
+``api-reference/common/system/method-get.md`` (scope ``basic``). The fake keeps no
 users: the caller is the webhook's or token's user id, an administrator with empty
 names (**[inference]**: the portal's own first user is its administrator).
 """
@@ -17,9 +19,9 @@ from typing import Any, Final
 __all__ = ["METHODS", "NO_SCOPE", "SCOPES", "answer"]
 
 #: The methods of this module.
-METHODS: Final = frozenset({"profile", "user.current", "server.time"})
+METHODS: Final = frozenset({"profile", "user.current", "server.time", "method.get"})
 #: Those any caller may call (scope ``basic``, which every webhook and token has).
-NO_SCOPE: Final = frozenset({"profile", "server.time"})
+NO_SCOPE: Final = frozenset({"profile", "server.time", "method.get"})
 #: A method's scopes, any one of which lets a caller call it (``user-current.md``).
 SCOPES: Final = {"user.current": frozenset({"user", "user_brief", "user_basic"})}
 
