@@ -27,7 +27,8 @@ SCOPES: Final = {"user.current": frozenset({"user", "user_brief", "user_basic"})
 
 
 def answer(method: str, user_id: str, now: datetime) -> Any:
-    """The ``result`` of ``method`` (one of :data:`METHODS`) for the caller ``user_id``."""
+    """The ``result`` of ``method`` (one of :data:`METHODS` but ``method.get``, which the
+    portal answers from its own methods) for the caller ``user_id``."""
     if method == "server.time":
         return now.isoformat(timespec="seconds")
     if method == "profile":  # the page's example, field for field
