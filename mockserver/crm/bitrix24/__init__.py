@@ -3,7 +3,8 @@
 
 Modules: ``portal`` (the front door: auth, envelope, rate limit), ``records`` (the entity
 methods), ``extras`` (userfields, timeline comments, duplicates), ``filters`` (list
-filter and order), ``batch``, ``oauth``, ``events``, ``schema`` (fields, statuses, plans).
+filter and order), ``batch``, ``oauth``, ``events``, ``system`` (``profile``,
+``user.current``, ``server.time``), ``schema`` (fields, statuses, plans).
 """
 
 from __future__ import annotations

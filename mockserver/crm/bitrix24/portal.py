@@ -37,6 +37,7 @@ from mockserver.models import (
     CRM_URL_WORD_TEXT,
 )
 
+from . import system
 from .batch import run_batch, run_batch_json
 from .events import Events
 from .oauth import OAuthError, Tokens, app_info, checked_scope
@@ -50,11 +51,13 @@ if TYPE_CHECKING:
 __all__ = ["Bitrix24"]
 
 #: The scopes this fake portal has methods of (``scope`` with ``full``).
-_SCOPES: Final = ("crm",)
+_SCOPES: Final = ("crm", "user")
 #: The calling webhook's or token's scopes, for the request being answered.
 _CALLER_SCOPES: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "bitrix24_caller_scopes", default=("crm",)
 )
+#: That caller's user id (``profile``, ``user.current``).
+_CALLER_USER: contextvars.ContextVar[str] = contextvars.ContextVar("bitrix24_caller_user")
 #: Whether that caller is an application (an OAuth token) rather than a webhook.
 _CALLER_IS_APP: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "bitrix24_caller_is_app", default=False
@@ -67,12 +70,37 @@ METHODS: Final = frozenset(
     | {f"crm.timeline.comment.{op}" for op in ("add", "get", "list", "delete")}
     | {"crm.duplicate.findbycomm", "batch", "event.bind", "event.get", "event.unbind", "scope"}
     | {"app.info"}
+    | system.METHODS
 )
 #: Inbound webhooks a portal keeps (the first, its own, among them).
 MAX_WEBHOOKS: Final = 1000
 _NO_SCOPE: Final = frozenset(
-    {"batch", "scope", "app.info", "event.bind", "event.get", "event.unbind"}
+    {"batch", "scope", "app.info", "event.bind", "event.get", "event.unbind"} | system.NO_SCOPE
 )
+
+
+def _in_scope(method: str) -> bool:
+    """Whether the caller's scopes (the request's) let it call ``method``."""
+    needed = system.SCOPES.get(method, {method.split(".")[0]})
+    return method in _NO_SCOPE or not needed.isdisjoint(_CALLER_SCOPES.get())
+
+
+def _access_error(method: str) -> BitrixError | None:
+    """Why the caller (the request's scopes and kind of authorization) may not call
+    ``method``, or ``None``: the same for the address's method and a batch command."""
+    via_token = _CALLER_IS_APP.get()
+    if not _in_scope(method):
+        holder = "access token" if via_token else "webhook token"
+        return BitrixError(
+            "insufficient_scope",
+            f"The request requires higher privileges than provided by the {holder}",
+        )
+    if method.startswith("event.") and not via_token:  # event-bind.md: applications only
+        # `AuthTypeException` extends `AccessException`: 403 (`CRestServer::STATUS_FORBIDDEN`).
+        return BitrixError(
+            "WRONG_AUTH_TYPE", "Current authorization type is denied for this method"
+        )
+    return None
 
 
 class Bitrix24(Records, Events, CrmProfile):
@@ -408,24 +436,17 @@ class Bitrix24(Records, Events, CrmProfile):
         who = self._authorize(record, params)
         if isinstance(who, web.Response):
             return who
-        _, scopes, method = who
+        user, scopes, method = who
+        _CALLER_USER.set(user)
         _CALLER_SCOPES.set(scopes)  # this request's task only: for `scope`, batches too
         via_token = self._local(record).count("/") == 2
         _CALLER_IS_APP.set(via_token)
         method = method.lower().removesuffix(".json").removesuffix(".xml")
         if method not in METHODS:
             return self._error("ERROR_METHOD_NOT_FOUND", "Method not found!")
-        if method not in _NO_SCOPE and method.split(".")[0] not in scopes:
-            holder = "access token" if via_token else "webhook token"
-            return self._error(
-                "insufficient_scope",
-                f"The request requires higher privileges than provided by the {holder}",
-            )
-        if method.startswith("event.") and not via_token:  # event-bind.md: applications only
-            # `AuthTypeException` extends `AccessException`: 403 (`CRestServer::STATUS_FORBIDDEN`).
-            return self._error(
-                "WRONG_AUTH_TYPE", "Current authorization type is denied for this method"
-            )
+        denied = _access_error(method)
+        if denied is not None:
+            return self._error(denied.code, denied.description)
         if not self._take_token():
             return self._error("QUERY_LIMIT_EXCEEDED", "Too many requests")
         fault = self.due_fault(method)
@@ -437,7 +458,9 @@ class Bitrix24(Records, Events, CrmProfile):
             raise web.HTTPFound(location=fault.location + record.url)
         try:
             if method == "batch":
-                batch = await run_batch_json(params, self.call, METHODS.__contains__, self.timing)
+                batch = await run_batch_json(
+                    params, self._command, METHODS.__contains__, self.timing
+                )
                 response = web.Response(
                     text=f'{{"result": {batch}, "time": {json.dumps(self.timing())}}}',
                     content_type="application/json",
@@ -508,10 +531,19 @@ class Bitrix24(Records, Events, CrmProfile):
     def methods(self) -> frozenset[str]:
         return METHODS
 
+    def _command(self, method: str, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+        """One command of a ``batch``: checked for the caller's scope and kind of
+        authorization as the batch's own method is (``CRestServerBatchItem::checkAuth``
+        throws ``insufficient_scope``), then run."""
+        denied = _access_error(method)
+        if denied is not None:
+            raise denied
+        return self.call(method, params)
+
     def call(self, method: str, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any] | None]:
         """Run one method; return its ``result`` and extra envelope fields."""
         if method == "batch":
-            return run_batch(params, self.call, METHODS.__contains__, self.timing), None
+            return run_batch(params, self._command, METHODS.__contains__, self.timing), None
         if method.startswith("event."):
             return self.event_call(method.split(".")[1], params), None
         mine = [name for name in _CALLER_SCOPES.get() if name != "basic"]
@@ -527,6 +559,12 @@ class Bitrix24(Records, Events, CrmProfile):
             # `CRestProvider::appInfo`: a webhook (`getPasswordId()`) gets its scope (as
             # `scope` lists it, both `getScope($server)`) and the license, no error.
             return {"SCOPE": mine, "LICENSE": info["LICENSE"]}, None
+        if method == "method.get":  # method-get.md: the name as written, in lowercase
+            name = params.get("name")
+            known = isinstance(name, str) and name in METHODS
+            return {"isExisting": known, "isAvailable": known and _in_scope(str(name))}, None
+        if method in system.METHODS:
+            return system.answer(method, _CALLER_USER.get(self.user_id), self.clock.now()), None
         if method == "crm.duplicate.findbycomm":
             return self.find_by_comm(params)
         parts = method.split(".")
