@@ -56,7 +56,10 @@ def translate_error(
         )
     if isinstance(exc, aiohttp.ClientOSError):
         return httpx.ReadError(message, request=request)
-    if isinstance(exc, aiohttp.ClientResponseError | aiohttp.ClientPayloadError):
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Its text is "400, message='…', url='…'": the 400 is aiohttp's, not the answer's.
+        return httpx.RemoteProtocolError(str(exc.message) or message, request=request)
+    if isinstance(exc, aiohttp.ClientPayloadError):
         return httpx.RemoteProtocolError(message, request=request)
     return httpx.NetworkError(message, request=request)
 
