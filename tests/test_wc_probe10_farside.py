@@ -159,3 +159,22 @@ async def test_a_cp1251_answer_reads_as_its_text(charset: str, via: str) -> None
     head = f"Content-Type: application/json; charset={charset}\r\n".encode()
     outcome = await _send(_answer(head, body), via)
     assert outcome.value == {"name": "Анна", "city": "Москва"}
+
+
+@pytest.mark.rule("D1")
+@pytest.mark.parametrize("via", ["direct", "httpx"])
+async def test_a_host_that_cannot_be_resolved_does_not_name_the_password(via: str) -> None:
+    # The direct path's error quoted the whole URL, user:password included, into the
+    # outcome, a flow's last_error and every log that shows it.
+    url = "http://user:s3cret@" + "a" * 64 + ".1/x"
+    prepared = prepare_request(WebhookAction(url, "GET"), {})
+    if via == "direct":
+        async with HttpxSender(timeout=30) as sender:
+            outcome = await sender.send_prepared(prepared)
+    else:
+        async with httpx.AsyncClient() as client:
+            outcome = await HttpxSender(client, timeout=30).send(prepared.request)
+    assert outcome.error_kind == "connect"
+    assert outcome.error is not None
+    assert "s3cret" not in outcome.error
+    assert "user" not in outcome.error

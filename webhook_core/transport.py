@@ -130,7 +130,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except aiohttp.ClientError as exc:
             raise translate_error(exc, None) from exc
         except ValueError as exc:  # a host the resolver cannot encode, a port out of range
-            raise httpx.ConnectError(f"cannot connect to {url!r:.200}: {exc}") from exc
+            # Named without its user info: the error goes on into logs and last_error.
+            shown = str(_url(url).with_user(None))
+            raise httpx.ConnectError(f"cannot connect to {shown!r:.200}: {exc}") from exc
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
