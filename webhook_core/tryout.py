@@ -27,6 +27,7 @@ __all__ = [
     "Report",
     "for_terminal",
     "format_duration",
+    "json_for_terminal",
     "render_json",
     "render_text",
 ]
