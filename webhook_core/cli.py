@@ -42,7 +42,16 @@ from .flow import Subscriber, check_timezone, reserved_variables
 from .request import PreparedRequest, prepare_request
 from .retry import RETRY_SCHEDULE, attempt_offsets, now, retry_delay
 from .template import render_report
-from .tryout import Attempt, Recorder, Report, format_duration, render_json, render_text
+from .tryout import (
+    Attempt,
+    Recorder,
+    Report,
+    for_terminal,
+    format_duration,
+    json_for_terminal,
+    render_json,
+    render_text,
+)
 from .yamlfile import place_of
 
 __all__ = ["build_parser", "main", "run"]
@@ -354,7 +363,7 @@ def main(
         return _bad_input(too_deep, args, out, err, ascii_only=ascii_only)
 
     def progress(line: str) -> None:
-        print(line, file=err if args.json else out, flush=True)
+        print(for_terminal(line), file=err if args.json else out, flush=True)
 
     if not args.dry_run:
         if not args.json:
@@ -485,14 +494,14 @@ def _bad_input(
     ascii_only: bool = False,
 ) -> int:
     line = str(exc).replace("\n", " ")
-    print(f"webhook-try: {line}", file=err)
+    print(f"webhook-try: {for_terminal(line)}", file=err)
     if args.json:
         problem: dict[str, Any] = {"message": line}
         if isinstance(exc, ConfigurationError):
             problem.update(field=exc.field, expected=exc.expected, value=_jsonable(exc.value))
         if isinstance(exc, ActionFileError):
             problem.update(file=exc.source, line=exc.line)
-        print(json.dumps({"error": problem}, ensure_ascii=ascii_only), file=out)
+        print(json_for_terminal(json.dumps({"error": problem}, ensure_ascii=ascii_only)), file=out)
     return EXIT_BAD_INPUT
 
 

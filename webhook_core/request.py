@@ -58,8 +58,10 @@ MAX_REQUEST_BYTES: Final = 2 * MAX_RENDERED_BYTES
 # form: it is sent as U+FFFD, as rule D3 reads an invalid byte of an answer.
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
-# C8: CR and LF (and the other controls that no HTTP/1.1 peer accepts) become spaces.
-_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# C8: CR and LF (and the other controls that no HTTP/1.1 peer accepts) become spaces;
+# C1 too (U+0085 NEL is a line break to a reader that decodes the header as Latin-1 and
+# splits lines as Python's str.splitlines does).
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 #: A URL template's literal start up to its authority: ``https://``.
 _SCHEME: Final = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
 #: What ends an authority (``\\`` too: httpx reads it as ``/``), or moves its host (``@``).

@@ -6,6 +6,7 @@ import codecs
 import json
 import math
 import re
+import sys
 from typing import Any, Final
 
 __all__ = ["DEFAULT_MAX_BODY", "MAX_DEPTH", "charset_of", "decode_body", "parse_body"]
@@ -48,6 +49,20 @@ def decode_body(body: bytes, content_type: str | None) -> str:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+#: An integer past this is out of a double's range, as ``1e999`` is: PHP's
+#: ``json_decode`` reads both as INF, which no JSON carries on.
+_MAX_INTEGER: Final = int(sys.float_info.max)
+_LONG_DIGITS: Final = re.compile(r"[0-9]{309}")
+
+
+def _integer(digits: str) -> int:
+    # More digits than a double's 309 can only be out of its range; past 4 300 digits
+    # int() refuses them anyway (CPython's limit on converting text to int).
+    if len(digits.lstrip("-")) > 309 or abs(number := int(digits)) > _MAX_INTEGER:
+        raise ValueError(f"{digits[:40]}… is out of a double's range")
+    return number
 
 
 def _finite(digits: str) -> float:
@@ -101,7 +116,12 @@ def parse_body(body: bytes, content_type: str | None, *, truncated: bool = False
     head = text.lstrip()[:1]
     if head in ("{", "["):
         try:
-            value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite)
+            # Only a text with a run of 309 digits can hold such an integer: the others
+            # are read without a call per integer.
+            integer = _integer if _LONG_DIGITS.search(text) else None
+            value = json.loads(
+                text, parse_constant=_reject_constant, parse_float=_finite, parse_int=integer
+            )
         except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
             return text
         if isinstance(value, dict | list):

@@ -306,13 +306,23 @@ class HttpxSender:
         encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
         # Without a Content-Encoding the bytes are read as they come, past httpx's decoders.
         chunks_in = response.aiter_bytes() if encoded else response.stream
-        async for chunk in chunks_in:  # type: ignore[union-attr]
-            size += len(chunk)
-            if size > self.max_body:
-                chunks.append(chunk[: len(chunk) - (size - self.max_body)])
-                truncated = True
-                break
-            chunks.append(chunk)
+        try:
+            async for chunk in chunks_in:  # type: ignore[union-attr]
+                size += len(chunk)
+                if size > self.max_body:
+                    chunks.append(chunk[: len(chunk) - (size - self.max_body)])
+                    truncated = True
+                    break
+                chunks.append(chunk)
+        except httpx.DecodingError as exc:  # it was raised out of send(): a Sender never raises
+            coding = response.headers.get("content-encoding", "")
+            return Outcome(
+                ok=False,
+                status=status,
+                error=f"malformed HTTP: the answer's body is not {coding!r} as its "
+                f"Content-Encoding says: {exc}",
+                error_kind="protocol",
+            )
         return _success(
             status, b"".join(chunks), response.headers.get("content-type"), truncated=truncated
         )
@@ -326,9 +336,22 @@ class HttpxSender:
         )
 
 
-#: The one coding an answer may come in: what the transports decode (their
-#: ``Accept-Encoding`` asks for gzip and deflate; br and zstd when installed).
-_CODINGS: Final = frozenset({"identity", "gzip", "deflate", "br", "zstd"})
+def _decoded_codings() -> frozenset[str]:
+    """gzip and deflate, and br and zstd when both transports have their library: httpx
+    passed an answer in a coding it has no decoder for on as it came, still encoded."""
+    from aiohttp import compression_utils
+    from httpx import _decoders
+
+    names = {"identity", "gzip", "deflate"}
+    supported = getattr(_decoders, "SUPPORTED_DECODERS", {})
+    for name, flag in (("br", "HAS_BROTLI"), ("zstd", "HAS_ZSTD")):
+        if getattr(compression_utils, flag, False) and name in supported:
+            names.add(name)
+    return frozenset(names)
+
+
+#: The one coding an answer may come in: what both transports decode here.
+DECODED_CODINGS: Final = _decoded_codings()
 
 
 def _undecoded(status: int, values: list[str]) -> Outcome | None:
@@ -337,14 +360,15 @@ def _undecoded(status: int, values: list[str]) -> Outcome | None:
     does not know (``x-gzip``). Its bytes would be saved still encoded, as if text."""
     names = [name.strip().lower() for value in values for name in value.split(",")]
     names = [name for name in names if name]
-    if not names or (len(names) == 1 and names[0] in _CODINGS):
+    if not names or (len(names) == 1 and names[0] in DECODED_CODINGS):
         return None
     written = ", ".join(value.strip() for value in values)
     return Outcome(
         ok=False,
         status=status,
         error=f"malformed HTTP: the answer's Content-Encoding is {written!r}, not one coding "
-        "the sender decodes (gzip or deflate); its body would be saved still encoded",
+        f"the sender decodes ({', '.join(sorted(DECODED_CODINGS - {'identity'}))}); its body "
+        "would be saved still encoded",
         error_kind="protocol",
     )
 

@@ -56,7 +56,10 @@ def translate_error(
         )
     if isinstance(exc, aiohttp.ClientOSError):
         return httpx.ReadError(message, request=request)
-    if isinstance(exc, aiohttp.ClientResponseError | aiohttp.ClientPayloadError):
+    if isinstance(exc, aiohttp.ClientResponseError):
+        # Its text is "400, message='…', url='…'": the 400 is aiohttp's, not the answer's.
+        return httpx.RemoteProtocolError(str(exc.message) or message, request=request)
+    if isinstance(exc, aiohttp.ClientPayloadError):
         return httpx.RemoteProtocolError(message, request=request)
     return httpx.NetworkError(message, request=request)
 
@@ -127,7 +130,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except aiohttp.ClientError as exc:
             raise translate_error(exc, None) from exc
         except ValueError as exc:  # a host the resolver cannot encode, a port out of range
-            raise httpx.ConnectError(f"cannot connect to {url!r:.200}: {exc}") from exc
+            # Named without its user info: the error goes on into logs and last_error.
+            shown = str(_url(url).with_user(None))
+            raise httpx.ConnectError(f"cannot connect to {shown!r:.200}: {exc}") from exc
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()

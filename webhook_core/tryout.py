@@ -4,6 +4,7 @@ exchange) and as JSON for scripts. The command itself is :mod:`webhook_core.cli`
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
@@ -19,12 +20,55 @@ from .retry import MAX_ATTEMPTS
 from .sender import Outcome
 from .template import Rendering
 
-__all__ = ["Attempt", "Hop", "Recorder", "Report", "format_duration", "render_json", "render_text"]
+__all__ = [
+    "Attempt",
+    "Hop",
+    "Recorder",
+    "Report",
+    "for_terminal",
+    "format_duration",
+    "json_for_terminal",
+    "render_json",
+    "render_text",
+]
 
 #: At most this much of a failed answer's body is read to show it (the sender reads none).
 FAILED_BODY_LIMIT: Final = 64 * 1024
 #: At most this many characters of a body are printed for people (``--json`` has it all).
 SHOWN_BODY_LIMIT: Final = 16 * 1024
+
+
+#: What a terminal acts on instead of showing: C0 controls but TAB and LF (ESC starts the
+#: ANSI sequences that recolour, clear the screen, retitle the window or write hyperlinks;
+#: a CR rewrites the line), DEL, C1 (U+009B is a one-character CSI), and the
+#: bidirectional overrides and isolates that reorder what is shown (CVE-2021-42574).
+_TERMINAL_UNSAFE: Final = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+#: In JSON, C0 is escaped already; the rest is escaped too, and reads back the same.
+_JSON_UNSAFE: Final = re.compile(
+    r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code == 0x0D:
+        return "\\r"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def for_terminal(text: str) -> str:
+    """``text`` with what a terminal would act on (escape sequences, CR, C1, bidi
+    overrides) written as ``\\x1b``, ``\\r``, ``\\u202e``: an answer, a header or a
+    variable can never drive the terminal of the person trying an action."""
+    return _TERMINAL_UNSAFE.sub(_escaped, text)
+
+
+def json_for_terminal(document: str) -> str:
+    """A JSON document with DEL, C1 and the bidi controls as ``\\u`` escapes (JSON has
+    escaped C0 already): the same JSON, safe on a terminal."""
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", document)
 
 
 def format_duration(value: timedelta) -> str:
@@ -302,8 +346,8 @@ def render_text(report: Report, *, part: Literal["request", "answer"]) -> str:
             if report.schedule:
                 lines += _schedule_lines(report)
             lines += _show_lines(report)
-        return "\n".join(lines)
-    return "\n".join(_answer_lines(report) + _show_lines(report))
+        return for_terminal("\n".join(lines))
+    return for_terminal("\n".join(_answer_lines(report) + _show_lines(report)))
 
 
 # --- JSON ------------------------------------------------------------------------------
@@ -375,4 +419,4 @@ def render_json(report: Report, *, ascii_only: bool = False) -> str:
             }
             for number, moment in enumerate(report.schedule, start=1)
         ]
-    return json.dumps(data, ensure_ascii=ascii_only, indent=2)
+    return json_for_terminal(json.dumps(data, ensure_ascii=ascii_only, indent=2))
