@@ -22,6 +22,7 @@ from .crosschecks import (
     attempt_problems,
     mock_references,
     nodes,
+    unmet_by_the_flow,
     unmounted_checks,
 )
 from .errors import ScenarioFileError
@@ -232,6 +233,7 @@ def _expand(
             attempt_problems(scenario)
             + mock_references(scenario, body)
             + unmounted_checks(scenario)
+            + unmet_by_the_flow(scenario)
         )
         if crossed:
             problems += [

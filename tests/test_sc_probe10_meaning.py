@@ -1,0 +1,72 @@
+"""Scenario files mean what they say (a tenth probe), real files through the real plugin.
+
+An expectation the flow as written could never meet passed collection and failed after
+every run: more ``expect.messages`` than the flow has ``message:`` blocks, or an
+``expect.variables`` path whose variable nothing of the scenario sets (the subscriber's
+``first_name`` among them: it is not one of the flow's variables)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.scenario_files import one_line_scenarios as _file
+
+
+def test_expectations_the_flow_can_never_meet_are_refused(
+    scenario_env: pytest.Pytester,
+) -> None:
+    scenario_env.makefile(
+        ".scenario.yaml",
+        unmet=_file(
+            "expect: {messages: [m, n]}",
+            "expect: {variables: {never.set: 1}}",
+            "expect: {variables: {first_name: Анна}}",
+            "variables: {a: 1}, expect: {variables: {a: 1, b: {present: true}}}",
+            # kept: what is set, {absent: true}, {mock.*}, as many messages as blocks
+            "variables: {a: 1}, expect: {messages: [m], variables: {a: 1, x: {absent: true},"
+            " mock.url: {present: true}}}",
+        ),
+    )
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, out
+    assert "Traceback" not in out
+    assert "4 problem(s) in " in out
+    assert (
+        "unmet.scenario.yaml:2: scenarios[0].expect.messages[1]: at most 1 message(s): the "
+        "flow has 1 message block (flow[0]), each sending one; got 2 expected messages"
+    ) in out
+    assert (
+        "unmet.scenario.yaml:3: scenarios[1].expect.variables.never.set: a variable this "
+        "scenario sets (variables:, a set: block or a webhook's save_to: none); nothing sets "
+        "never, so this check fails after every run"
+    ) in out
+    assert (
+        "unmet.scenario.yaml:4: scenarios[2].expect.variables.first_name: a variable this "
+        "scenario sets (variables:, a set: block or a webhook's save_to: none); nothing sets "
+        "first_name (first_name is the subscriber's, not one of the flow's variables)"
+    ) in out
+    assert (
+        "unmet.scenario.yaml:5: scenarios[3].expect.variables.b: a variable this scenario "
+        "sets (variables:, a set: block or a webhook's save_to: a); nothing sets b"
+    ) in out
+    assert "unmet.scenario.yaml:6:" not in out
+
+
+def test_what_set_blocks_and_save_to_set_may_be_expected(scenario_env: pytest.Pytester) -> None:
+    scenario_env.makefile(
+        ".scenario.yaml",
+        kept=(
+            "scenarios:\n"
+            "  - name: set and saved\n"
+            "    flow:\n"
+            "      - set: {name: b, value: x}\n"
+            "      - webhook: {url: '{mock.url}/x', method: GET, save_to: c}\n"
+            "      - message: '{c.d}'\n"
+            "    mock: {stubs: [{request: {path: /x}, response: {json: {d: 1}}}]}\n"
+            "    expect: {messages: ['1'], variables: {b: x, c.d: 1}}\n"
+        ),
+    )
+    result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.assert_outcomes(passed=1)
