@@ -385,6 +385,15 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
                 )
             if "defaults" in data:
                 if isinstance(data["defaults"], dict):
+                    if "name" in data["defaults"]:
+                        problems.append(
+                            Problem(
+                                document.where(("defaults", "name")),
+                                "defaults.name",
+                                "a name identifies one scenario: write it in each scenario, "
+                                "not under defaults: (a scenario without one took it)",
+                            )
+                        )
                     defaults = _merge(defaults, data["defaults"])
                     written_defaults.append((document, data["defaults"]))
                     mock = data["defaults"].get("mock")

@@ -70,3 +70,32 @@ def test_what_set_blocks_and_save_to_set_may_be_expected(scenario_env: pytest.Py
     result = scenario_env.runpytest_subprocess("-q", "-p", "no:randomly")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.assert_outcomes(passed=1)
+
+
+def test_a_name_under_defaults_is_refused_by_the_loader_and_the_schema(
+    scenario_env: pytest.Pytester,
+) -> None:
+    """A scenario without a name took the one of ``defaults:``, silently; a second one
+    was then "already used" at a line that writes no name."""
+    import json
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    text = "defaults: {name: every, marks: [smoke]}\nscenarios:\n  - {flow: [{message: m}]}\n"
+    scenario_env.makefile(".scenario.yaml", named=text)
+    schema = Path(__file__).parent.parent / "scenarios" / "schema" / "scenario.schema.json"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(yaml.safe_load(text), json.loads(schema.read_text(encoding="utf-8")))
+    jsonschema.validate(
+        yaml.safe_load(text.replace("name: every, ", "")),
+        json.loads(schema.read_text(encoding="utf-8")),
+    )
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, out
+    assert (
+        "named.scenario.yaml:1: defaults.name: a name identifies one scenario: write it in "
+        "each scenario, not under defaults:"
+    ) in out
