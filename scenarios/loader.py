@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -333,7 +334,7 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
     #: Where the stubs of ``defaults`` were written, if it has any.
     default_stubs: tuple[Document, Place] | None = None
     loaded: list[LoadedScenario] = []
-    names: dict[str, int] = {}
+    names: dict[str, tuple[int, str]] = {}
 
     def add(item: Any, document: Document, prefix: tuple[str | int, ...]) -> None:
         if not isinstance(item, dict):
@@ -358,16 +359,20 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
         if written_defaults and len(problems) > before:
             problems[before:] = _in_defaults(problems[before:], item, prefix, written_defaults)
         for found in expanded:
-            if found.id in names:
+            # 'é' written as one character or as e and an accent prints alike
+            same = unicodedata.normalize("NFC", found.id)
+            if same in names:
+                line, written = names[same]
+                how = "" if written == found.id else " (the same letters, composed differently)"
                 problems.append(
                     Problem(
                         found.where("name"),
                         dotted_path((*prefix, "name")),
-                        f"the name {found.id!r} is already used at line {names[found.id]}; "
+                        f"the name {found.id!r} is already used at line {line}{how}; "
                         "names identify scenarios",
                     )
                 )
-            names[found.id] = found.line_of("name")
+            names[same] = (found.line_of("name"), found.id)
             loaded.append(found)
 
     for document in documents:

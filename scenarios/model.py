@@ -516,6 +516,18 @@ class Scenario(Model):
             raise ValueError(f"a name of one line, without control characters; got {value!r}")
         if "::" in value:
             raise ValueError(f"a name without '::' (it separates a node id's parts); got {value!r}")
+        if value != value.strip():
+            raise ValueError(
+                "a name without spaces at either end (' lead' and 'lead' are two scenarios "
+                f"that print alike); got {value!r}"
+            )
+        hidden = next((c for c in value if unicodedata.category(c) == "Cf"), None)
+        if hidden is not None:
+            raise ValueError(
+                f"a name without invisible characters (it holds U+{ord(hidden):04X} "
+                f"{unicodedata.name(hidden, 'a format character')}: two names would print "
+                f"alike); got {value!r}"
+            )
         return value
 
     @field_validator("rules")

@@ -99,3 +99,41 @@ def test_a_name_under_defaults_is_refused_by_the_loader_and_the_schema(
         "named.scenario.yaml:1: defaults.name: a name identifies one scenario: write it in "
         "each scenario, not under defaults:"
     ) in out
+
+
+def test_names_that_print_alike_are_refused(scenario_env: pytest.Pytester) -> None:
+    """Two scenarios whose names differ only in what no one sees (a zero-width space, a
+    space at an end, an accent composed differently) were two items printed alike."""
+    scenario_env.makefile(
+        ".scenario.yaml",
+        alike=(
+            "scenarios:\n"
+            '  - {name: "s9\\u200b", flow: [{message: m}]}\n'
+            '  - {name: "s9", flow: [{message: m}]}\n'
+            '  - {name: "\\u00e9", flow: [{message: m}]}\n'
+            '  - {name: "e\\u0301", flow: [{message: m}]}\n'
+            '  - {name: " lead", flow: [{message: m}]}\n'
+            '  - {name: "lead", flow: [{message: m}]}\n'
+            '  - {name: "a\\u202eb", flow: [{message: m}]}\n'
+            # kept: letters of any script, inner spaces
+            '  - {name: "заявка в CRM", flow: [{message: m}]}\n'
+        ),
+    )
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, out
+    assert "Traceback" not in out
+    assert "4 problem(s) in " in out
+    assert (
+        "alike.scenario.yaml:2: scenarios[0].name: a name without invisible characters (it "
+        "holds U+200B ZERO WIDTH SPACE: two names would print alike); got 's9\\u200b'"
+    ) in out
+    assert (
+        "alike.scenario.yaml:5: scenarios[3].name: the name 'e\u0301' is already used at line 4 "
+        "(the same letters, composed differently); names identify scenarios"
+    ) in out
+    assert ("alike.scenario.yaml:6: scenarios[4].name: a name without spaces at either end") in out
+    assert (
+        "alike.scenario.yaml:8: scenarios[6].name: a name without invisible characters (it holds U+202E RIGHT-TO-LEFT OVERRIDE"
+        in out
+    )
