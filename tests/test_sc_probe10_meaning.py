@@ -132,8 +132,45 @@ def test_names_that_print_alike_are_refused(scenario_env: pytest.Pytester) -> No
         "alike.scenario.yaml:5: scenarios[3].name: the name 'e\u0301' is already used at line 4 "
         "(the same letters, composed differently); names identify scenarios"
     ) in out
-    assert ("alike.scenario.yaml:6: scenarios[4].name: a name without spaces at either end") in out
+    assert "alike.scenario.yaml:6: scenarios[4].name: a name without spaces at either end" in out
     assert (
-        "alike.scenario.yaml:8: scenarios[6].name: a name without invisible characters (it holds U+202E RIGHT-TO-LEFT OVERRIDE"
-        in out
+        "alike.scenario.yaml:8: scenarios[6].name: a name without invisible characters "
+        "(it holds U+202E RIGHT-TO-LEFT OVERRIDE" in out
     )
+
+
+def test_a_key_that_prints_like_a_field_says_what_differs(scenario_env: pytest.Pytester) -> None:
+    """``flоw`` (a Cyrillic о) said "unknown field; did you mean 'flow'?", and the reader
+    saw the same word twice; ``expect`` with a zero-width space, or a space at its end,
+    likewise. The problem now names what differs."""
+    scenario_env.makefile(
+        ".scenario.yaml",
+        keys=(
+            "scenarios:\n"
+            "  - {name: s0, fl\u043ew: [{message: m}]}\n"
+            '  - {name: s1, flow: [{webhook: {url: "{mock.url}/x", method: GET, '
+            "save_t\u043e: r}}]}\n"
+            '  - {name: s2, flow: [{message: m}], "expect\\u200b": {messages: [m]}}\n'
+            "  - {name: s3, flow: [{message: m}], 'expect ': {messages: [m]}}\n"
+            "  - {name: s4, flow: [{message: m}], \uff45xpect: {messages: [m]}}\n"
+        ),
+    )
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, out
+    assert (
+        "keys.scenario.yaml:2: scenarios[0].fl\u043ew: unknown field; did you mean 'flow'? "
+        "(character 3 of the key is U+043E CYRILLIC SMALL LETTER O, not ASCII)"
+    ) in out
+    assert (
+        "unknown field; did you mean 'save_to'? (character 7 of the key is U+043E CYRILLIC "
+        "SMALL LETTER O, not ASCII)"
+    ) in out
+    assert (
+        "did you mean 'expect'? (character 7 of the key is U+200B ZERO WIDTH SPACE, not ASCII)"
+    ) in out
+    assert (
+        "keys.scenario.yaml:5: scenarios[3].expect : unknown field; did you mean 'expect'? "
+        "(the key has a space at an end)" in out
+    )
+    assert "(character 1 of the key is U+FF45 FULLWIDTH LATIN SMALL LETTER E, not ASCII)" in out
