@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from mockserver.errors import Problem
 from mockserver.validation import dotted_path
+from mockserver.wording import shown_input
 from mockserver.written import YamlNumber, unmarked
 from mockserver.yamlfile import Document, load_documents, not_utf8, problems_from_validation
 
@@ -338,13 +339,18 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
 
     def add(item: Any, document: Document, prefix: tuple[str | int, ...]) -> None:
         if not isinstance(item, dict):
-            problems.append(
-                Problem(
-                    document.where(prefix),
-                    dotted_path(prefix),
-                    f"a scenario is a mapping, got {type(item).__name__}",
+            if item is None and not prefix:  # `---` then nothing, or `---` twice
+                message = (
+                    "an empty document (nothing between two --- lines, or after the last): "
+                    "remove a ---, or write a scenario there"
                 )
-            )
+            elif item is None:
+                message = "a scenario is a mapping, got null (nothing after the -)"
+            elif isinstance(item, list):
+                message = "a scenario is a mapping, got a list"
+            else:
+                message = f"a scenario is a mapping, got {shown_input(item)}"
+            problems.append(Problem(document.where(prefix), dotted_path(prefix), message))
             return
         if len(loaded) >= MAX_ITEMS:
             if not any(problem.message == _TOO_MANY for problem in problems):

@@ -174,3 +174,30 @@ def test_a_key_that_prints_like_a_field_says_what_differs(scenario_env: pytest.P
         "(the key has a space at an end)" in out
     )
     assert "(character 1 of the key is U+FF45 FULLWIDTH LATIN SMALL LETTER E, not ASCII)" in out
+
+
+def test_an_empty_document_or_item_is_named_in_yaml_words(scenario_env: pytest.Pytester) -> None:
+    """``---`` twice, or a ``---`` left at the end, said "a scenario is a mapping, got
+    NoneType" (Python's name of null); ``- 5`` said "got int"."""
+    scenario_env.makefile(
+        ".scenario.yaml", documents="---\n---\nname: a\nflow: [{message: m}]\n---\n"
+    )
+    scenario_env.makefile(".scenario.yaml", items="scenarios:\n  -\n  - 5\n  - [a]\n  - text\n")
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, out
+    assert "NoneType" not in out
+    assert "got int" not in out
+    empty = (
+        ": an empty document (nothing between two --- lines, or after the last): remove a "
+        "---, or write a scenario there"
+    )
+    assert f"documents.scenario.yaml:2{empty}" in out
+    assert f"documents.scenario.yaml:6{empty}" in out
+    assert (
+        "items.scenario.yaml:2: scenarios[0]: a scenario is a mapping, got null (nothing "
+        "after the -)"
+    ) in out
+    assert "items.scenario.yaml:3: scenarios[1]: a scenario is a mapping, got 5" in out
+    assert "items.scenario.yaml:4: scenarios[2]: a scenario is a mapping, got a list" in out
+    assert "items.scenario.yaml:5: scenarios[3]: a scenario is a mapping, got 'text'" in out
