@@ -201,3 +201,31 @@ def test_an_empty_document_or_item_is_named_in_yaml_words(scenario_env: pytest.P
     assert "items.scenario.yaml:3: scenarios[1]: a scenario is a mapping, got 5" in out
     assert "items.scenario.yaml:4: scenarios[2]: a scenario is a mapping, got a list" in out
     assert "items.scenario.yaml:5: scenarios[3]: a scenario is a mapping, got 'text'" in out
+
+
+def test_a_merge_key_twice_or_of_null_is_refused(scenario_env: pytest.Pytester) -> None:
+    """``{<<: *a, <<: *b}`` took the second's keys over the first's, silently (a key
+    written twice is a problem, and ``<<`` was not); ``<<: ~`` merged nothing."""
+    scenario_env.makefile(
+        ".scenario.yaml",
+        merges=(
+            "scenarios:\n"
+            "  - &a {name: s0, flow: [{message: m}], expect: {messages: [m]}}\n"
+            "  - &b {name: s1, flow: [{message: n}], expect: {messages: [n]}}\n"
+            "  - {<<: *a, <<: *b, name: s2}\n"
+            "  - {name: s3, flow: [{message: m}], expect: {<<: ~}}\n"
+            "  - {<<: [*a, ~], name: s4}\n"
+            "  - {<<: [*a, *b], name: s5}\n"  # kept: several in one, the first wins
+        ),
+    )
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, out
+    assert "3 problem(s) in " in out
+    assert (
+        "merges.scenario.yaml:4: scenarios[2].<<: a merge key (<<) is given twice in the same "
+        "mapping; merge several with one: <<: [*a, *b] (the first given wins)"
+    ) in out
+    null = "a merge key (<<) takes a mapping (<<: *name) or a list of them; got null"
+    assert f"merges.scenario.yaml:5: scenarios[3].expect: {null}" in out
+    assert f"merges.scenario.yaml:6: scenarios[4]: {null}" in out
