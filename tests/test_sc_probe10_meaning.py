@@ -229,3 +229,37 @@ def test_a_merge_key_twice_or_of_null_is_refused(scenario_env: pytest.Pytester) 
     null = "a merge key (<<) takes a mapping (<<: *name) or a list of them; got null"
     assert f"merges.scenario.yaml:5: scenarios[3].expect: {null}" in out
     assert f"merges.scenario.yaml:6: scenarios[4]: {null}" in out
+
+
+def test_a_misspelt_keyword_of_xfail_skip_or_skipif_is_refused(
+    scenario_env: pytest.Pytester,
+) -> None:
+    """pytest reads the keywords it knows: ``{xfail: {stirct: true}}`` was not strict,
+    silently, skipif's other keywords did nothing, and ``{skip: {reson: r}}`` was a
+    TypeError once the scenario ran."""
+    scenario_env.makefile(
+        ".scenario.yaml",
+        marks=_file(
+            "marks: [{xfail: {reason: r, stirct: true}}]",
+            "marks: [{skip: {reson: r}}]",
+            "marks: [{skipif: {condition: true, reason: r, extra: 1}}]",
+            # kept: every keyword pytest reads
+            "marks: [{xfail: {condition: false, reason: r, run: true, strict: true}}]",
+        ),
+    )
+    result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
+    out = result.stdout.str()
+    assert result.ret == pytest.ExitCode.INTERRUPTED, out
+    assert "3 problem(s) in " in out
+    assert (
+        "marks.scenario.yaml:2: scenarios[0].marks: xfail: 'stirct' is not a keyword of "
+        "xfail; did you mean 'strict'? it takes condition, reason, run, strict"
+    ) in out
+    assert (
+        "marks.scenario.yaml:3: scenarios[1].marks: skip: 'reson' is not a keyword of skip; "
+        "did you mean 'reason'? it takes reason"
+    ) in out
+    assert (
+        "marks.scenario.yaml:4: scenarios[2].marks: skipif: 'extra' is not a keyword of "
+        "skipif; it takes condition, reason"
+    ) in out
