@@ -135,7 +135,8 @@ def unmounted_checks(scenario: Scenario) -> list[tuple[Place, str]]:
 
 def unmet_by_the_flow(scenario: Scenario) -> list[tuple[Place, str]]:
     """``expect`` that the flow as written can never meet: more messages than it has
-    ``message:`` blocks (each sends at most one), or a variable that nothing of the
+    ``message:`` blocks (each sends at most one), attempts of a flow without webhook
+    blocks, or a variable that nothing of the
     scenario sets (``variables:``, a ``set:`` block, a webhook's ``save_to``): the runner
     keeps no other, so the check failed after every run ("got (absent)"). ``{absent:
     true}`` of such a variable is true, and kept (the conformance suite pins rule A1 so)."""
@@ -157,6 +158,14 @@ def unmet_by_the_flow(scenario: Scenario) -> list[tuple[Place, str]]:
                 ("expect", "messages", len(senders)),
                 f"at most {len(senders)} message(s): the flow has {len(senders)} {blocks}, "
                 f"each sending one; got {len(messages)} expected messages",
+            )
+        )
+    if scenario.expect.attempts and not any(b.webhook is not None for b in scenario.flow):
+        found.append(
+            (
+                ("expect", "attempts", 0),
+                "attempts of the flow's webhook blocks, and this flow has none (write "
+                f"attempts: [] for none); got {len(scenario.expect.attempts)} expected attempts",
             )
         )
     set_here = {

@@ -1,7 +1,8 @@
 """Scenario files mean what they say (a tenth probe), real files through the real plugin.
 
 An expectation the flow as written could never meet passed collection and failed after
-every run: more ``expect.messages`` than the flow has ``message:`` blocks, or an
+every run: more ``expect.messages`` than the flow has ``message:`` blocks, attempts of
+a flow without webhook blocks, or an
 ``expect.variables`` path whose variable nothing of the scenario sets (the subscriber's
 ``first_name`` among them: it is not one of the flow's variables)."""
 
@@ -24,14 +25,15 @@ def test_expectations_the_flow_can_never_meet_are_refused(
             "variables: {a: 1}, expect: {variables: {a: 1, b: {present: true}}}",
             # kept: what is set, {absent: true}, {mock.*}, as many messages as blocks
             "variables: {a: 1}, expect: {messages: [m], variables: {a: 1, x: {absent: true},"
-            " mock.url: {present: true}}}",
+            " mock.url: {present: true}}, attempts: []}",
+            "expect: {attempts: [0s, {at: 5s}]}",
         ),
     )
     result = scenario_env.runpytest_subprocess("--co", "-q", "-p", "no:randomly")
     out = result.stdout.str()
     assert result.ret == pytest.ExitCode.INTERRUPTED, out
     assert "Traceback" not in out
-    assert "4 problem(s) in " in out
+    assert "5 problem(s) in " in out
     assert (
         "unmet.scenario.yaml:2: scenarios[0].expect.messages[1]: at most 1 message(s): the "
         "flow has 1 message block (flow[0]), each sending one; got 2 expected messages"
@@ -51,6 +53,11 @@ def test_expectations_the_flow_can_never_meet_are_refused(
         "sets (variables:, a set: block or a webhook's save_to: a); nothing sets b"
     ) in out
     assert "unmet.scenario.yaml:6:" not in out
+    assert (
+        "unmet.scenario.yaml:7: scenarios[5].expect.attempts[0]: attempts of the flow's "
+        "webhook blocks, and this flow has none (write attempts: [] for none); got 2 "
+        "expected attempts"
+    ) in out
 
 
 def test_what_set_blocks_and_save_to_set_may_be_expected(scenario_env: pytest.Pytester) -> None:
