@@ -29,6 +29,7 @@ __all__ = [
     "model_schema",
     "shown_loc",
     "suggest_field",
+    "unseen",
 ]
 
 
@@ -72,7 +73,7 @@ def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None
     if kind == "extra_forbidden":
         known = suggest_field(model_schema(model), item["loc"]) if model is not None else None
         if known is not None:
-            return f"unknown field; did you mean {known!r}?"
+            return f"unknown field; did you mean {known!r}?{unseen(item['loc'][-1])}"
         return "unknown field (check the spelling, or see the schema)"
     if kind == "missing":
         return "this field is required"
@@ -90,6 +91,23 @@ def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None
             return f"{message}; got {value!r}: YAML read it as a date; quote it ('{value}')"
         return f"{message}; got {shown_input(value)}"
     return message
+
+
+def unseen(key: object) -> str:
+    """What makes ``key`` differ from a field name that prints alike: a space at an end,
+    a letter of another script (Cyrillic ``е`` in ``expect``), an invisible character;
+    ``""`` when nothing of the kind is there."""
+    if not isinstance(key, str):
+        return ""
+    if key != key.strip():
+        return " (the key has a space at an end)"
+    import unicodedata
+
+    for index, char in enumerate(key):
+        if not char.isascii():
+            name = unicodedata.name(char, "a character without a name")
+            return f" (character {index + 1} of the key is U+{ord(char):04X} {name}, not ASCII)"
+    return ""
 
 
 @cache

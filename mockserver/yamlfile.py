@@ -201,9 +201,20 @@ class _Builder:
             return [self.build(item, (*path, i), document) for i, item in enumerate(node.value)]
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
+        merges = 0
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if key_node.tag == _MERGE:
+                merges += 1
+                if merges == 2:  # the second's keys silently replaced the first's
+                    document.problems.append(
+                        Problem(
+                            f"{self.source}:{line}",
+                            dotted_path((*path, "<<")),
+                            "a merge key (<<) is given twice in the same mapping; merge "
+                            "several with one: <<: [*a, *b] (the first given wins)",
+                        )
+                    )
                 self.merge(value_node, path, document, merged)
                 continue
             # Keys are text as written: `200:` is "200", and `on:` stays "on" (not True).
@@ -245,12 +256,15 @@ class _Builder:
             value = self.build(source, path, document)
             if isinstance(value, dict):
                 into.update(value)
-            elif value is not None:  # None: already reported (a mapping that merges itself)
+            # None from a mapping: already reported (a mapping that merges itself); from a
+            # scalar, `<<: ~` (or `<<:` with nothing) merged nothing, silently
+            elif value is not None or isinstance(source, self.yaml.ScalarNode):
                 document.problems.append(
                     Problem(
                         f"{self.source}:{source.start_mark.line + 1}",
                         dotted_path(path),
-                        "a merge key (<<) takes a mapping (<<: *name) or a list of them",
+                        "a merge key (<<) takes a mapping (<<: *name) or a list of them"
+                        + ("; got null" if value is None else ""),
                     )
                 )
 

@@ -18,6 +18,7 @@ __all__ = [
     "attempt_problems",
     "mock_references",
     "nodes",
+    "unmet_by_the_flow",
     "unmounted_checks",
 ]
 
@@ -129,6 +130,71 @@ def unmounted_checks(scenario: Scenario) -> list[tuple[Place, str]]:
                     f"none: add mock: {{crm: {{{crm}: {{}}}}}} (here or under defaults:)",
                 )
             )
+    return found
+
+
+def unmet_by_the_flow(scenario: Scenario) -> list[tuple[Place, str]]:
+    """``expect`` that the flow as written can never meet: more messages than it has
+    ``message:`` blocks (each sends at most one), attempts of a flow without webhook
+    blocks, or a variable that nothing of the
+    scenario sets (``variables:``, a ``set:`` block, a webhook's ``save_to``): the runner
+    keeps no other, so the check failed after every run ("got (absent)"). ``{absent:
+    true}`` of such a variable is true, and kept (the conformance suite pins rule A1 so)."""
+    from webhook_core.action import RESERVED_VARIABLES
+
+    found: list[tuple[Place, str]] = []
+    senders = [i for i, block in enumerate(scenario.flow) if block.message is not None]
+    messages = scenario.expect.messages
+    if messages is not None and len(messages) > len(senders):
+        blocks = (
+            f"message blocks ({', '.join(f'flow[{i}]' for i in senders)})"
+            if len(senders) > 1
+            else f"message block (flow[{senders[0]}])"
+            if senders
+            else "message blocks"
+        )
+        found.append(
+            (
+                ("expect", "messages", len(senders)),
+                f"at most {len(senders)} message(s): the flow has {len(senders)} {blocks}, "
+                f"each sending one; got {len(messages)} expected messages",
+            )
+        )
+    if scenario.expect.attempts and not any(b.webhook is not None for b in scenario.flow):
+        found.append(
+            (
+                ("expect", "attempts", 0),
+                "attempts of the flow's webhook blocks, and this flow has none (write "
+                f"attempts: [] for none); got {len(scenario.expect.attempts)} expected attempts",
+            )
+        )
+    set_here = {
+        *scenario.variables,
+        *(block.set.name for block in scenario.flow if block.set is not None),
+        *(
+            block.webhook.save_to
+            for block in scenario.flow
+            if block.webhook is not None and block.webhook.save_to is not None
+        ),
+    }
+    for path, matcher in scenario.expect.variables.items():
+        root = path.split(".")[0]
+        if root in set_here or root == "mock" or matcher.kind == "absent":
+            continue  # {absent: true} says what is true: nothing here sets it
+        known = ", ".join(sorted(set_here)) or "none"
+        why = (
+            f" ({root} is the subscriber's, not one of the flow's variables)"
+            if root in RESERVED_VARIABLES
+            else ""
+        )
+        found.append(
+            (
+                ("expect", "variables", path),
+                f"a variable this scenario sets (variables:, a set: block or a webhook's "
+                f"save_to: {known}); nothing sets {root}{why}, so this check fails after "
+                "every run",
+            )
+        )
     return found
 
 

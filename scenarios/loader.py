@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydantic import ValidationError
 
 from mockserver.errors import Problem
 from mockserver.validation import dotted_path
+from mockserver.wording import shown_input
 from mockserver.written import YamlNumber, unmarked
 from mockserver.yamlfile import Document, load_documents, not_utf8, problems_from_validation
 
@@ -22,6 +24,7 @@ from .crosschecks import (
     attempt_problems,
     mock_references,
     nodes,
+    unmet_by_the_flow,
     unmounted_checks,
 )
 from .errors import ScenarioFileError
@@ -232,6 +235,7 @@ def _expand(
             attempt_problems(scenario)
             + mock_references(scenario, body)
             + unmounted_checks(scenario)
+            + unmet_by_the_flow(scenario)
         )
         if crossed:
             problems += [
@@ -331,17 +335,22 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
     #: Where the stubs of ``defaults`` were written, if it has any.
     default_stubs: tuple[Document, Place] | None = None
     loaded: list[LoadedScenario] = []
-    names: dict[str, int] = {}
+    names: dict[str, tuple[int, str]] = {}
 
     def add(item: Any, document: Document, prefix: tuple[str | int, ...]) -> None:
         if not isinstance(item, dict):
-            problems.append(
-                Problem(
-                    document.where(prefix),
-                    dotted_path(prefix),
-                    f"a scenario is a mapping, got {type(item).__name__}",
+            if item is None and not prefix:  # `---` then nothing, or `---` twice
+                message = (
+                    "an empty document (nothing between two --- lines, or after the last): "
+                    "remove a ---, or write a scenario there"
                 )
-            )
+            elif item is None:
+                message = "a scenario is a mapping, got null (nothing after the -)"
+            elif isinstance(item, list):
+                message = "a scenario is a mapping, got a list"
+            else:
+                message = f"a scenario is a mapping, got {shown_input(item)}"
+            problems.append(Problem(document.where(prefix), dotted_path(prefix), message))
             return
         if len(loaded) >= MAX_ITEMS:
             if not any(problem.message == _TOO_MANY for problem in problems):
@@ -356,16 +365,20 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
         if written_defaults and len(problems) > before:
             problems[before:] = _in_defaults(problems[before:], item, prefix, written_defaults)
         for found in expanded:
-            if found.id in names:
+            # 'é' written as one character or as e and an accent prints alike
+            same = unicodedata.normalize("NFC", found.id)
+            if same in names:
+                line, written = names[same]
+                how = "" if written == found.id else " (the same letters, composed differently)"
                 problems.append(
                     Problem(
                         found.where("name"),
                         dotted_path((*prefix, "name")),
-                        f"the name {found.id!r} is already used at line {names[found.id]}; "
+                        f"the name {found.id!r} is already used at line {line}{how}; "
                         "names identify scenarios",
                     )
                 )
-            names[found.id] = found.line_of("name")
+            names[same] = (found.line_of("name"), found.id)
             loaded.append(found)
 
     for document in documents:
@@ -383,6 +396,15 @@ def load_scenario_text(text: str, source: str) -> list[LoadedScenario]:
                 )
             if "defaults" in data:
                 if isinstance(data["defaults"], dict):
+                    if "name" in data["defaults"]:
+                        problems.append(
+                            Problem(
+                                document.where(("defaults", "name")),
+                                "defaults.name",
+                                "a name identifies one scenario: write it in each scenario, "
+                                "not under defaults: (a scenario without one took it)",
+                            )
+                        )
                     defaults = _merge(defaults, data["defaults"])
                     written_defaults.append((document, data["defaults"]))
                     mock = data["defaults"].get("mock")

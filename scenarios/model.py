@@ -434,6 +434,15 @@ class When(Model):
         return [(key, value) for key, value in self if value is not None]
 
 
+#: What the JSON Schema says of a name (the model's check is ``Scenario._name``): not
+#: empty, no space at either end, no ``::``, no control, line-separating or common
+#: invisible (format) characters.
+NAME_PATTERN: Final = (
+    r"^(?!\s)(?!.*\s$)(?!.*::)"
+    r"[^\x00-\x1f\x7f-\x9f\u00ad\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+$"
+)
+
+
 class Scenario(Model):
     """One scenario: a subscriber, a flow, the far side, and what must happen."""
 
@@ -441,7 +450,7 @@ class Scenario(Model):
         extra="forbid", populate_by_name=True, frozen=True, json_schema_extra={"title": "Scenario"}
     )
 
-    name: Text = Field(min_length=1)
+    name: Text = Field(min_length=1, json_schema_extra={"pattern": NAME_PATTERN})
     description: OptionalText = None
     rules: list[RuleId] = Field(default_factory=list, description="rule ids this scenario pins")
     marks: list[MarkName | MarkWithArgument] = Field(
@@ -516,6 +525,18 @@ class Scenario(Model):
             raise ValueError(f"a name of one line, without control characters; got {value!r}")
         if "::" in value:
             raise ValueError(f"a name without '::' (it separates a node id's parts); got {value!r}")
+        if value != value.strip():
+            raise ValueError(
+                "a name without spaces at either end (' lead' and 'lead' are two scenarios "
+                f"that print alike); got {value!r}"
+            )
+        hidden = next((c for c in value if unicodedata.category(c) == "Cf"), None)
+        if hidden is not None:
+            raise ValueError(
+                f"a name without invisible characters (it holds U+{ord(hidden):04X} "
+                f"{unicodedata.name(hidden, 'a format character')}: two names would print "
+                f"alike); got {value!r}"
+            )
         return value
 
     @field_validator("rules")

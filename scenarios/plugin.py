@@ -20,7 +20,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
@@ -283,6 +283,14 @@ class ScenarioFile(pytest.File):
             )
 
 
+#: The keywords pytest reads from its own marks (``_pytest.skipping``).
+_MARK_KEYWORDS: Final = {
+    "skip": ("reason",),
+    "skipif": ("condition", "reason"),
+    "xfail": ("condition", "reason", "run", "strict"),  # and raises, refused below
+}
+
+
 def _mark_problem(mark: pytest.MarkDecorator) -> str | None:
     """What is wrong with a mark pytest takes from a Python test but a scenario cannot use,
     or whose argument pytest would only refuse once a test ran (ending the whole run)."""
@@ -291,6 +299,19 @@ def _mark_problem(mark: pytest.MarkDecorator) -> str | None:
         return "parametrize is a key of the scenario (parametrize: {name: [values]}), not a mark"
     if name == "usefixtures":
         return "a scenario takes no fixtures; usefixtures would do nothing here"
+    known = (*_MARK_KEYWORDS.get(name, mark.kwargs), *(("raises",) if name == "xfail" else ()))
+    unknown = sorted(set(mark.kwargs) - set(known))
+    if unknown:
+        # pytest reads the keywords it knows: xfail and skipif ignore others (`stirct:
+        # true` was not strict), skip raises a TypeError once the scenario runs.
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], _MARK_KEYWORDS[name], n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        return (
+            f"{name}: {unknown[0]!r} is not a keyword of {name}; {hint}it takes "
+            f"{', '.join(_MARK_KEYWORDS[name])}"
+        )
     if name == "xfail":
         if "raises" in mark.kwargs:
             # pytest compares the failure with isinstance(): text there is a TypeError

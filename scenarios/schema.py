@@ -68,7 +68,14 @@ def scenario_schema() -> dict[str, Any]:
             "$schema": {"type": "string", "description": "the schema, for editors"},
             **definitions[name]["properties"],
         }
+    # defaults: is every field but name, which identifies one scenario (the loader refuses it)
+    definitions["Defaults"] = {
+        **entry,
+        "title": "Defaults: fields every scenario after them starts from (not name)",
+        "properties": {k: v for k, v in entry["properties"].items() if k != "name"},
+    }
     ref = {"$ref": "#/$defs/ScenarioEntry"}
+    defaults = {"$ref": "#/$defs/Defaults"}
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -80,7 +87,7 @@ def scenario_schema() -> dict[str, Any]:
             {
                 "type": "object",
                 "title": "Defaults for the documents after this one",
-                "properties": {"$schema": {"type": "string"}, "defaults": ref},
+                "properties": {"$schema": {"type": "string"}, "defaults": defaults},
                 "required": ["defaults"],
                 "additionalProperties": False,
             },
@@ -89,7 +96,7 @@ def scenario_schema() -> dict[str, Any]:
                 "title": "A file of scenarios in one document",
                 "properties": {
                     "$schema": {"type": "string"},
-                    "defaults": ref,
+                    "defaults": defaults,
                     "scenarios": {"type": "array", "items": ref, "minItems": 1},
                 },
                 "required": ["scenarios"],

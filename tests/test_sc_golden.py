@@ -55,7 +55,14 @@ def test_failure_report() -> None:
     ],
 )
 def test_messages_are_compared_row_by_row(expected: list[object], table: list[str]) -> None:
-    scenario = {"name": "m", "flow": [{"message": "one"}], "expect": {"messages": expected}}
+    # The flow pauses at the webhook (no stub answers it), so its second message is never
+    # sent: a run sends fewer messages than the flow has (more than it has is refused).
+    flow = [
+        {"message": "one"},
+        {"webhook": {"url": "{mock.url}/none", "method": "GET"}},
+        {"message": "two"},
+    ]
+    scenario = {"name": "m", "flow": flow, "expect": {"messages": expected}}
     with pytest.raises(ScenarioFailed) as caught:
         run(scenario)
     report = str(caught.value)
