@@ -16,6 +16,7 @@ __all__ = [
     "MOCK_CRM_KEYS",
     "MOCK_KEYS",
     "attempt_problems",
+    "checks_of_nothing",
     "mock_references",
     "nodes",
     "unmet_by_the_flow",
@@ -128,6 +129,40 @@ def unmounted_checks(scenario: Scenario) -> list[tuple[Place, str]]:
                     ("expect", "crm", crm),
                     f"checks the fake {_CRM_NAMES[crm]}'s records, and this scenario mounts "
                     f"none: add mock: {{crm: {{{crm}: {{}}}}}} (here or under defaults:)",
+                )
+            )
+    return found
+
+
+def checks_of_nothing(scenario: Scenario) -> list[tuple[Place, str]]:
+    """Fields written out that can check nothing, so the file says more than runs: an
+    empty ``when:``, ``in_order:`` with no ``expect.requests`` to order, an empty text in
+    ``expect.missing`` (no reference is named so)."""
+    found: list[tuple[Place, str]] = []
+    if "when" in scenario.model_fields_set and not scenario.when.items():
+        found.append(
+            (
+                ("when",),
+                "a capability to ask for (over_limit:, renders:); an empty when: asks for "
+                "nothing, so remove it",
+            )
+        )
+    expect = scenario.expect
+    if "in_order" in expect.model_fields_set and expect.requests is None:
+        found.append(
+            (
+                ("expect", "in_order"),
+                "says in which order expect.requests arrived, and this scenario has no "
+                "expect.requests: add them, or remove in_order",
+            )
+        )
+    for index, reference in enumerate(expect.missing or ()):
+        if not reference.strip():
+            found.append(
+                (
+                    ("expect", "missing", index),
+                    "a reference as the template writes it (first_name, result.promo.code); "
+                    f"got {reference!r}, which no reference is",
                 )
             )
     return found

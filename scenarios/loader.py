@@ -22,6 +22,7 @@ from mockserver.yamlfile import Document, load_documents, not_utf8, problems_fro
 
 from .crosschecks import (
     attempt_problems,
+    checks_of_nothing,
     mock_references,
     nodes,
     unmet_by_the_flow,
@@ -236,6 +237,7 @@ def _expand(
             + mock_references(scenario, body)
             + unmounted_checks(scenario)
             + unmet_by_the_flow(scenario)
+            + checks_of_nothing(scenario)
         )
         if crossed:
             problems += [

@@ -437,6 +437,9 @@ class When(Model):
 #: What the JSON Schema says of a name (the model's check is ``Scenario._name``): not
 #: empty, no space at either end, no ``::``, no control, line-separating or common
 #: invisible (format) characters.
+#: The longest name: it is a pytest item's (a node id, a line of the report, a JUnit
+#: test case); the longest in the project's own files is under a hundred characters.
+MAX_NAME: Final = 300
 NAME_PATTERN: Final = (
     r"^(?!\s)(?!.*\s$)(?!.*::)"
     r"[^\x00-\x1f\x7f-\x9f\u00ad\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]+$"
@@ -450,7 +453,9 @@ class Scenario(Model):
         extra="forbid", populate_by_name=True, frozen=True, json_schema_extra={"title": "Scenario"}
     )
 
-    name: Text = Field(min_length=1, json_schema_extra={"pattern": NAME_PATTERN})
+    name: Text = Field(
+        min_length=1, json_schema_extra={"pattern": NAME_PATTERN, "maxLength": MAX_NAME}
+    )
     description: OptionalText = None
     rules: list[RuleId] = Field(default_factory=list, description="rule ids this scenario pins")
     marks: list[MarkName | MarkWithArgument] = Field(
@@ -521,6 +526,11 @@ class Scenario(Model):
         # and selected by node id (file::name), which "::" would split.
         if not value.strip():
             raise ValueError(f"a name that is not only spaces; got {value!r}")
+        if len(value) > MAX_NAME:
+            raise ValueError(
+                f"a name of at most {MAX_NAME} characters (it is the test's node id, and a "
+                f"line of every report); got {len(value):,}: {value[:40]!r}…"
+            )
         if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") for char in value):
             raise ValueError(f"a name of one line, without control characters; got {value!r}")
         if "::" in value:

@@ -148,6 +148,7 @@ def test_the_schema_takes_every_spelling_of_a_method_the_loader_takes(
         pytest.param("{name: 'x ', flow: [{message: hi}]}", id="name-space-at-end"),
         pytest.param('{name: "x\\u200b", flow: [{message: hi}]}', id="name-invisible"),
         pytest.param("{name: 'a::b', flow: [{message: hi}]}", id="name-node-id"),
+        pytest.param("{name: " + "x" * 301 + ", flow: [{message: hi}]}", id="name-too-long"),
     ],
 )
 def test_the_schema_rejects_what_the_loader_rejects(tmp_path: Path, scenario: str) -> None:
