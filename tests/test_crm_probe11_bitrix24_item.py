@@ -180,6 +180,12 @@ async def test_list_filters_orders_selects_and_pages(portal: Portal) -> None:
             id="unknown-filter-field",
         ),
         pytest.param(
+            {"entityTypeId": 1, "filter": {"0": {"logic": "OR", "0": {"title": "a"}}}},
+            "INVALID_ARG_VALUE",
+            "Invalid filter: nested conditions ('0') are not supported by this fake",
+            id="nested-filter-refused-not-ignored",
+        ),
+        pytest.param(
             {"entityTypeId": 1, "order": {"title": "UP"}},
             "INVALID_ARG_VALUE",
             "Invalid order: allowed sort directions are ASC, DESC. But got 'UP' for field 'title'",
@@ -276,3 +282,26 @@ def test_the_sdks_universal_item_api(sdk: Client) -> None:
     with pytest.raises(BitrixAPIError) as raised:
         _ = sdk.crm.item.list(entity_type_id=128).result
     assert raised.value.error == "NOT_FOUND"
+
+
+async def test_item_changes_send_the_classic_events() -> None:
+    async with MockServer() as server:
+        server.stub({"method": "POST", "path": "/bot/events"}, {"status": 200})
+        crm = server.mount(Bitrix24(plan="unlimited"))
+        for event in ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE"):
+            crm.bind(event, f"{server.url}/bot/events")
+        async with httpx.AsyncClient(base_url=server.url + crm.webhook_path) as client:
+            for method, body in (
+                ("crm.item.add", {"entityTypeId": 2, "fields": {"title": "x"}}),
+                ("crm.item.update", {"entityTypeId": 2, "id": "1", "fields": {"title": "y"}}),
+                ("crm.item.delete", {"entityTypeId": 2, "id": 1}),
+            ):
+                answered = await client.post(f"{method}.json", json=body)
+                assert answered.status_code == 200, answered.text
+                await crm.events_sent()
+        posted = [r for r in server.requests if r.path == "/bot/events"]
+        assert [(r.form["event"], r.form["data"]) for r in posted] == [  # type: ignore[index]
+            ("ONCRMDEALADD", {"FIELDS": {"ID": "1"}}),
+            ("ONCRMDEALUPDATE", {"FIELDS": {"ID": "1"}}),
+            ("ONCRMDEALDELETE", {"FIELDS": {"ID": "1"}}),
+        ]

@@ -204,8 +204,14 @@ def _list(records: Records, entity: str, names: _Names, params: Mapping[str, Any
     for key, value in filters.items():
         operator, _ = split_key(key)
         field = str(key)[len(operator) :]
+        if isinstance(value, Mapping) or str(key).lower() == "logic":
+            # crm-item-list.md allows nesting with "logic": "OR"; this fake does not.
+            raise BitrixError(
+                "INVALID_ARG_VALUE",
+                f"Invalid filter: nested conditions ('{key}') are not supported by this fake",
+            )
         classic = names.classic(field)
-        if classic is None or isinstance(value, Mapping):
+        if classic is None:
             raise BitrixError(
                 "INVALID_ARG_VALUE", f"Invalid filter: field '{field}' is not allowed in filter"
             )
