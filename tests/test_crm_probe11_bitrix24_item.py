@@ -305,3 +305,56 @@ async def test_item_changes_send_the_classic_events() -> None:
             ("ONCRMDEALUPDATE", {"FIELDS": {"ID": "1"}}),
             ("ONCRMDEALDELETE", {"FIELDS": {"ID": "1"}}),
         ]
+
+
+@pytest.mark.parametrize(
+    "fm",
+    [
+        pytest.param("x", id="a-text"),
+        pytest.param([{"typeId": "FAX", "value": "1"}], id="unknown-type"),
+        pytest.param([["PHONE", "+1"]], id="a-list-entry"),
+    ],
+)
+async def test_an_fm_entry_that_is_no_multifield_is_refused_not_dropped(
+    portal: Portal, fm: Any
+) -> None:
+    _, client, path = portal
+    response = await call(
+        client, path, "crm.item.add", {"entityTypeId": 1, "fields": {"title": "t", "fm": fm}}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "INVALID_ARG_VALUE"
+    assert response.json()["error_description"].startswith(
+        "fm: each entry is an object whose typeId is one of PHONE, EMAIL, WEB, IM, LINK"
+    )
+    listed = await _ok(client, path, "crm.lead.list", {})
+    assert listed["result"] == []
+
+
+async def test_fm_adds_and_changes_a_leads_multifields(portal: Portal) -> None:
+    _, client, path = portal
+    added = await _ok(
+        client,
+        path,
+        "crm.item.add",
+        {
+            "entityTypeId": 1,
+            "fields": {"fm": [{"typeId": "EMAIL", "valueType": "WORK", "value": "a@b.c"}]},
+        },
+    )
+    assert added["result"]["item"]["fm"] == [
+        {"id": 1, "valueType": "WORK", "value": "a@b.c", "typeId": "EMAIL"}
+    ]
+    changed = await _ok(
+        client,
+        path,
+        "crm.item.update",
+        {
+            "entityTypeId": 1,
+            "id": 1,
+            "fields": {"fm": [{"id": 1, "typeId": "EMAIL", "value": "x@y.z"}]},
+        },
+    )
+    assert changed["result"]["item"]["fm"][0]["value"] == "x@y.z"
+    classic = (await _ok(client, path, "crm.lead.get", {"id": 1}))["result"]
+    assert classic["EMAIL"][0]["VALUE"] == "x@y.z"

@@ -126,16 +126,19 @@ def _classic_fields(entity: str, names: _Names, params: Mapping[str, Any]) -> di
         raise BitrixError("INVALID_ARG_VALUE", "Parameter 'fields' must be an object")
     out: dict[str, Any] = {}
     for key, value in fields.items():
-        if key == "fm":
+        if key == "fm" and multifields(entity):  # a deal has none: an unknown field
             for entry in items(value):
-                if not isinstance(entry, Mapping):
-                    continue
-                kind = text(entry.get("typeId")).upper()
-                if kind in multifields(entity):
-                    one = {"VALUE": entry.get("value"), "VALUE_TYPE": entry.get("valueType")}
-                    if entry.get("id") is not None:
-                        one["ID"] = entry.get("id")
-                    out.setdefault(kind, []).append(one)
+                kind = text(entry.get("typeId")).upper() if isinstance(entry, Mapping) else ""
+                if kind not in multifields(entity) or not isinstance(entry, Mapping):
+                    raise BitrixError(
+                        "INVALID_ARG_VALUE",
+                        "fm: each entry is an object whose typeId is one of "
+                        f"{', '.join(multifields(entity))}; got {text(entry)[:80]!r}",
+                    )
+                one = {"VALUE": entry.get("value"), "VALUE_TYPE": entry.get("valueType")}
+                if entry.get("id") is not None:
+                    one["ID"] = entry.get("id")
+                out.setdefault(kind, []).append(one)
             continue
         classic = names.classic(key)
         if classic is not None and classic != "ID":
