@@ -358,3 +358,28 @@ async def test_fm_adds_and_changes_a_leads_multifields(portal: Portal) -> None:
     assert changed["result"]["item"]["fm"][0]["value"] == "x@y.z"
     classic = (await _ok(client, path, "crm.lead.get", {"id": 1}))["result"]
     assert classic["EMAIL"][0]["VALUE"] == "x@y.z"
+
+
+async def test_contacts_and_companies_are_items_too(portal: Portal) -> None:
+    _, client, path = portal
+    company = await _ok(
+        client, path, "crm.item.add", {"entityTypeId": 4, "fields": {"title": "Acme"}}
+    )
+    company_id = company["result"]["item"]["id"]
+    contact_id = (
+        await _ok(
+            client,
+            path,
+            "crm.contact.add",
+            {"fields": {"NAME": "Bo", "COMPANY_ID": company_id, "EMAIL": [{"VALUE": "b@o.x"}]}},
+        )
+    )["result"]
+    contact = (await _ok(client, path, "crm.item.get", {"entityTypeId": 3, "id": contact_id}))[
+        "result"
+    ]["item"]
+    assert contact["name"] == "Bo"
+    assert contact["companyId"] == company_id
+    assert contact["fm"][0]["typeId"] == "EMAIL"
+    assert contact["entityTypeId"] == 3
+    classic = (await _ok(client, path, "crm.company.get", {"id": company_id}))["result"]
+    assert classic["TITLE"] == "Acme"
