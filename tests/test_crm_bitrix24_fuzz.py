@@ -171,3 +171,48 @@ def test_oauth_and_events_never_answer_500(
     _check(http.get(f"{server.url}/oauth/token/", params=query))
     body = event if isinstance(event, dict) else {"event": event}
     _check(http.post(f"{server.url}/rest/event.bind", json={**body, "auth": token}))
+
+
+_ITEM_NAMES = st.sampled_from(
+    ["title", "stageId", "id", ">=opportunity", "@id", "%title", "fm", "ufCrm_X", "logic", "0"]
+)
+_item_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(_ITEM_NAMES | st.sampled_from(KEYS), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=fuzz_examples(200), suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    op=st.sampled_from(["add", "get", "list", "update", "delete", "fields"]),
+    entity_type=st.sampled_from([1, 2, 3, 4, 7, "1", "x", None]),
+    body=st.dictionaries(
+        st.sampled_from(
+            ["fields", "id", "select", "filter", "order", "start", "useOriginalUfNames"]
+        ),
+        _item_values,
+        max_size=4,
+    ),
+)
+def test_item_methods_never_answer_500(
+    far_side: tuple[MockServer, str, str],
+    http: httpx.Client,
+    op: str,
+    entity_type: object,
+    body: dict[str, object],
+) -> None:
+    """``crm.item.*`` (eleventh probe) with any shape of its parameters."""
+    _, webhook, _ = far_side
+    _check(
+        http.post(
+            f"{webhook}crm.item.{op}",
+            content=json.dumps({"entityTypeId": entity_type, **body}),
+            headers={"Content-Type": "application/json"},
+        )
+    )

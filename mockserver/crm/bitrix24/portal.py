@@ -40,6 +40,8 @@ from mockserver.models import (
 from . import system
 from .batch import run_batch, run_batch_json
 from .events import Events
+from .items import OPS as _ITEM_OPS
+from .items import item_call, item_entity
 from .oauth import OAuthError, Tokens, app_info, checked_scope
 from .records import Records
 from .schema import ENTITIES, PLANS, STATUSES, BitrixError, text, whole_number
@@ -67,6 +69,7 @@ _USERFIELD_OPS: Final = ("add", "get", "list", "update", "delete")
 METHODS: Final = frozenset(
     {f"crm.{entity}.{op}" for entity in ENTITIES for op in _ENTITY_OPS}
     | {f"crm.{entity}.userfield.{op}" for entity in ENTITIES for op in _USERFIELD_OPS}
+    | {f"crm.item.{op}" for op in _ITEM_OPS}
     | {f"crm.timeline.comment.{op}" for op in ("add", "get", "list", "delete")}
     | {"crm.duplicate.findbycomm", "batch", "event.bind", "event.get", "event.unbind", "scope"}
     | {"app.info"}
@@ -568,6 +571,13 @@ class Bitrix24(Records, Events, CrmProfile):
         if method == "crm.duplicate.findbycomm":
             return self.find_by_comm(params)
         parts = method.split(".")
+        if parts[1] == "item":  # the universal methods (items.py), the same store
+            result = item_call(self, parts[2], params)
+            if parts[2] in ("add", "update", "delete"):
+                item = result[0].get("item", {}) if isinstance(result[0], dict) else {}
+                entity_id = item.get("id") or whole_number(text(params.get("id")))
+                self.queue_event(item_entity(params), parts[2], str(entity_id))
+            return result
         if parts[1] == "timeline":
             return self.comment_call(parts[-1], params)
         if parts[2] == "userfield":
