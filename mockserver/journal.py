@@ -474,6 +474,9 @@ class Journal:
         self.next_seq: Callable[[], int] = self._seq.__next__
         self._lock = threading.Lock()
         self.dropped = 0
+        #: How many times :meth:`clear` ran: a request numbered before a reset (a fake
+        #: CRM's, answered after it) tells by this that the journal forgot it.
+        self.resets = 0
         #: How many bytes the entries now hold (by :attr:`RecordedRequest.size`).
         self.bytes = 0
 
@@ -546,6 +549,7 @@ class Journal:
             self._seq = itertools.count(1)
             self.next_seq = self._seq.__next__
             self.dropped = 0
+            self.resets += 1
 
     def __len__(self) -> int:
         return len(self._entries)
