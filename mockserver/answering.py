@@ -188,6 +188,7 @@ class Responder:
                     # Journaled as it comes, numbered in turn with every other request
                     # (a stub's delay waits after it too); the status when the CRM answers.
                     record.stub_id = f"crm:{profile.name}"
+                    record.answering = True  # the dashboard's "in progress" (ui/feed.py)
                     kept = self.journal.add(record)
                     resets = self.journal.resets
                     return self._profile_answer(profile, record, kept, request, resets)
@@ -324,6 +325,7 @@ class Responder:
             raise
         finally:
             record.status = kept.status = status  # None: stopped, or the client left
+            record.answering = kept.answering = False
             self._log(record, forgotten=self.journal.resets != resets)
 
     def _refused(self, exc: HttpProcessingError) -> None:

@@ -169,6 +169,9 @@ class RecordedRequest:
     refused: bool = False
     #: The body did not all arrive (the client closed, or went quiet past the body timeout).
     incomplete: bool = False
+    #: A fake CRM is still working on it: journaled as it came, its status not known yet
+    #: (``status`` None then is "not yet", not "no answer"); False once it is answered.
+    answering: bool = False
     #: Which parts held bytes that are not UTF-8 (``path``, ``header X-Name``; the admin
     #: view adds ``body``, worked out when shown).
     undecodable: tuple[str, ...] = ()
