@@ -14,7 +14,7 @@ from mockserver import MockServer
 from mockserver.ui import UI_PREFIX
 
 from .test_ms_hardening import LIVENESS
-from .test_ms_probe9_http import _THEN_B, _TO_CRM, _sent, _Waiting
+from .test_ms_probe9_http import _TO_CRM, _sent, _Waiting
 
 API = UI_PREFIX + "api/"
 

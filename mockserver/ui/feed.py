@@ -168,9 +168,7 @@ def rows_message(
     return event("rows", info | {"rows": rows, "skipped": skipped})
 
 
-def answered_message(
-    server: MockServer, working: list[Any]
-) -> tuple[bytes | None, list[Any]]:
+def answered_message(server: MockServer, working: list[Any]) -> tuple[bytes | None, list[Any]]:
     """The ``answered`` message for the rows of ``working`` (requests a fake CRM was
     working on when their rows were sent) whose answer has come since, as many as fit
     :data:`FEED_MESSAGE_BYTES`, and the requests still to tell of (the rest of them, and
