@@ -392,6 +392,7 @@ def test_a_crm_request_reads_in_progress_then_its_answer(
     server.mount(Held())
     _open(browser, server)
     _live(browser)
+    browser.console_errors()  # drained: an earlier test's page had its feed cut
     browser.js("window.__same_page = true")
     with socket.create_connection(("127.0.0.1", server.port), timeout=60) as raw:
         raw.sendall(
