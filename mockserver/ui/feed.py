@@ -3,6 +3,8 @@
 The feed reads the journal on its own clock (every :data:`TICK` seconds), so a busy
 server does no extra work per request for a watcher; each look that finds new
 requests becomes one ``rows`` message with the newest that pass the page's filter.
+A row sent while a fake CRM worked on its request (``answering``, status null) is sent
+again in an ``answered`` message once the CRM has answered.
 
 What one watcher may cost is bounded, whatever the page does:
 
