@@ -188,8 +188,10 @@ class Responder:
                     # Journaled as it comes, numbered in turn with every other request
                     # (a stub's delay waits after it too); the status when the CRM answers.
                     record.stub_id = f"crm:{profile.name}"
+                    record.answering = True  # the dashboard's "in progress" (ui/feed.py)
                     kept = self.journal.add(record)
-                    return self._profile_answer(profile, record, kept, request)
+                    resets = self.journal.resets
+                    return self._profile_answer(profile, record, kept, request, resets)
             record.status = 404
             self.journal.add(record)
             self._log(record)
@@ -296,6 +298,7 @@ class Responder:
         record: RecordedRequest,
         kept: RecordedRequest,
         request: web.BaseRequest,
+        resets: int,
     ) -> web.StreamResponse:
         """The fake CRM's answer to ``record``, journaled (as ``kept``: a copy when its
         body was cut) before it was asked: its status is set here, when it is known.
@@ -304,7 +307,10 @@ class Responder:
         its numbers' (the dashboard pages and follows it by number), and a reset while
         the CRM works forgets it with every request before the reset. It was once
         journaled only when answered: after later requests, and after a reset in
-        between, into the new journal under a number of the old one.
+        between, into the new journal under a number of the old one. Its log line is
+        written when it is answered; after a reset (``resets``: the journal's count when
+        it was journaled) the line says the number was forgotten with it, as the new
+        journal may give that number to another request.
         """
         status: int | None = None
         try:
@@ -319,7 +325,8 @@ class Responder:
             raise
         finally:
             record.status = kept.status = status  # None: stopped, or the client left
-            self._log(record)
+            record.answering = kept.answering = False
+            self._log(record, forgotten=self.journal.resets != resets)
 
     def _refused(self, exc: HttpProcessingError) -> None:
         """Journal a request that aiohttp's parser refused (400, 414, 431, 505) before any
@@ -341,9 +348,11 @@ class Responder:
         self.journal.add(record)
         self._log(record)
 
-    def _log(self, record: RecordedRequest) -> None:
+    def _log(self, record: RecordedRequest, *, forgotten: bool = False) -> None:
         """One line per request; nothing from the request can break it (CR, LF and
-        escape sequences are written ``\\xNN``)."""
+        escape sequences are written ``\\xNN``). ``forgotten``: a reset came between the
+        request's journaling and its answer (a fake CRM's), so the journal no longer
+        has its number."""
         if self.log is None:
             return
         if record.refused:
@@ -356,6 +365,8 @@ class Responder:
             status = record.status if record.status is not None else "no answer"
             fault = f" fault={record.fault}" if record.fault else ""
             line = f"#{record.seq} {record.method} {record.url} -> {status} ({answered}){fault}"
+            if forgotten:
+                line += ", forgotten by a reset while the CRM worked (not in the journal)"
         self.log(escape_text(line))
 
 

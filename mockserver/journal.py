@@ -169,6 +169,9 @@ class RecordedRequest:
     refused: bool = False
     #: The body did not all arrive (the client closed, or went quiet past the body timeout).
     incomplete: bool = False
+    #: A fake CRM is still working on it: journaled as it came, its status not known yet
+    #: (``status`` None then is "not yet", not "no answer"); False once it is answered.
+    answering: bool = False
     #: Which parts held bytes that are not UTF-8 (``path``, ``header X-Name``; the admin
     #: view adds ``body``, worked out when shown).
     undecodable: tuple[str, ...] = ()
@@ -474,6 +477,9 @@ class Journal:
         self.next_seq: Callable[[], int] = self._seq.__next__
         self._lock = threading.Lock()
         self.dropped = 0
+        #: How many times :meth:`clear` ran: a request numbered before a reset (a fake
+        #: CRM's, answered after it) tells by this that the journal forgot it.
+        self.resets = 0
         #: How many bytes the entries now hold (by :attr:`RecordedRequest.size`).
         self.bytes = 0
 
@@ -546,6 +552,7 @@ class Journal:
             self._seq = itertools.count(1)
             self.next_seq = self._seq.__next__
             self.dropped = 0
+            self.resets += 1
 
     def __len__(self) -> int:
         return len(self._entries)

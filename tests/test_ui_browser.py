@@ -362,3 +362,49 @@ def test_hostile_payloads_stay_text(
         == 0
     )
     assert not [error for error in browser.console_errors() if "__pwned" in error]
+
+
+def test_a_crm_request_reads_in_progress_then_its_answer(
+    browser: Browser, server: MockServer, client: httpx.Client
+) -> None:
+    # It read "no answer" while the CRM worked, and still after, until a reload.
+    import asyncio
+    import socket
+    import threading
+
+    from aiohttp import web
+
+    from mockserver import RecordedRequest
+    from mockserver.crm import CrmProfile
+
+    go = threading.Event()  # set by the test's thread; the server's loop waits off-loop
+
+    class Held(CrmProfile):
+        name = "held"
+
+        def claims(self, record: RecordedRequest) -> bool:
+            return record.path == "/crm"
+
+        async def answer(self, record: RecordedRequest, request: web.BaseRequest) -> web.Response:
+            await asyncio.to_thread(go.wait, 60)
+            return web.json_response({"ok": True})
+
+    server.mount(Held())
+    _open(browser, server)
+    _live(browser)
+    browser.console_errors()  # drained: an earlier test's page had its feed cut
+    browser.js("window.__same_page = true")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as raw:
+        raw.sendall(
+            b"POST /crm HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+            b"Connection: close\r\n\r\n{}"
+        )
+        row = "#journal-body tr[data-seq='1']"
+        browser.wait(lambda: _seqs(browser) == [1], "the CRM's request in the table")
+        assert "in progress" in browser.text(row)
+        go.set()
+        assert raw.recv(12) == b"HTTP/1.1 200"
+    browser.wait(lambda: "200" in browser.text(row), "the CRM's answer in its row")
+    assert "in progress" not in browser.text(row)
+    assert browser.js("return window.__same_page") is True
+    assert browser.console_errors() == []

@@ -3,6 +3,8 @@
 The feed reads the journal on its own clock (every :data:`TICK` seconds), so a busy
 server does no extra work per request for a watcher; each look that finds new
 requests becomes one ``rows`` message with the newest that pass the page's filter.
+A row sent while a fake CRM worked on its request (``answering``, status null) is sent
+again in an ``answered`` message once the CRM has answered.
 
 What one watcher may cost is bounded, whatever the page does:
 
@@ -31,7 +33,7 @@ import socket
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
-from .queries import JournalFilter, row
+from .queries import PAGE_MAX, JournalFilter, row
 
 if TYPE_CHECKING:
     import asyncio
@@ -136,11 +138,18 @@ class Outbox:
         self.transport.abort()
 
 
-def rows_message(server: MockServer, fresh: list[Any], count: int, wanted: JournalFilter) -> bytes:
+def rows_message(
+    server: MockServer,
+    fresh: list[Any],
+    count: int,
+    wanted: JournalFilter,
+    working: list[Any] | None = None,
+) -> bytes:
     """The ``rows`` message for the ``count`` requests that came since the last look, of
     which ``fresh`` are the newest (oldest first): the newest rows that pass the filter
     and fit :data:`FEED_MESSAGE_BYTES`, and ``skipped``, how many new requests older
-    than those it leaves out."""
+    than those it leaves out. The rows sent of requests a fake CRM is still working on
+    go into ``working``: their answer is sent when it comes (:func:`answered_message`)."""
     journal = server.journal
     info = {"total": len(journal), "dropped": journal.dropped}
     room = FEED_MESSAGE_BYTES - len(event("rows", info | {"rows": [], "skipped": count}))
@@ -156,7 +165,35 @@ def rows_message(server: MockServer, fresh: list[Any], count: int, wanted: Journ
             skipped = count - looked  # this one and every older one
             break
         rows.append(shown)
+        if entry.answering and working is not None:
+            working.append(entry)
     return event("rows", info | {"rows": rows, "skipped": skipped})
+
+
+def answered_message(server: MockServer, working: list[Any]) -> tuple[bytes | None, list[Any]]:
+    """The ``answered`` message for the rows of ``working`` (requests a fake CRM was
+    working on when their rows were sent) whose answer has come since, as many as fit
+    :data:`FEED_MESSAGE_BYTES`, and the requests still to tell of (the rest of them, and
+    those still worked on). The page puts each in place of the row it shows."""
+    journal = server.journal
+    info = {"total": len(journal), "dropped": journal.dropped}
+    room = FEED_MESSAGE_BYTES - len(event("answered", info | {"rows": []}))
+    rows: list[dict[str, Any]] = []
+    left: list[Any] = []
+    for entry in working:
+        if entry.answering:
+            left.append(entry)
+            continue
+        shown = row(entry)
+        shown["stub_name"] = stub_name(server, shown["stub_id"])
+        room -= len(_encoded(shown)) + 2
+        if room < 0 and rows:
+            left.append(entry)  # the next look sends it
+            continue
+        rows.append(shown)
+    if not rows:
+        return None, left
+    return event("answered", info | {"rows": rows}), left
 
 
 def stub_name(server: MockServer, stub_id: str | None) -> str | None:
@@ -192,6 +229,11 @@ async def feed(
     outbox = Outbox(transport)
     journal = server.journal
     seen_total, seen_seq = position(server)
+    seen_resets = journal.resets
+    # Rows sent while a fake CRM worked on their request (status null): each is sent
+    # again once answered, or the page would read "no answer" until it loads again.
+    # Those the page may have loaded already (its pages hold at most PAGE_MAX) count too.
+    working = [e for e in journal.newest(PAGE_MAX) if e.answering and wanted.accepts(e)]
     await response.write(b"retry: 1000\nevent: hello\ndata: {}\n\n")
     idle = 0
     while True:
@@ -202,21 +244,27 @@ async def feed(
             return None  # stopping: a feed never finishes, so it must not hold the drain
         total, newest = position(server)
         message: bytes | None = None
-        if total == seen_total and newest == seen_seq:
+        answered: bytes | None = None
+        if journal.resets != seen_resets:  # its rows are gone, the CRM's ones too
+            working.clear()
+        elif working:
+            answered, working = answered_message(server, working)
+        if total == seen_total and newest == seen_seq and journal.resets == seen_resets:
             idle += 1
-            if idle >= HEARTBEAT_TICKS:
+            if idle >= HEARTBEAT_TICKS and answered is None:
                 idle = 0
                 message = b": still here\n\n"
         else:
             idle = 0
-            if total < seen_total or newest < seen_seq:
+            if total < seen_total or newest < seen_seq or journal.resets != seen_resets:
                 message = event("reset", {"total": len(journal), "dropped": journal.dropped})
             else:
                 count = total - seen_total
                 fresh = journal.newest(min(count, FEED_ROWS))
-                message = rows_message(server, fresh, count, wanted)
-            seen_total, seen_seq = total, newest
-        if message is not None and not outbox.put(message):
-            outbox.drop()
-            return outbox.too_far_behind
+                message = rows_message(server, fresh, count, wanted, working)
+            seen_total, seen_seq, seen_resets = total, newest, journal.resets
+        for sent in (answered, message):
+            if sent is not None and not outbox.put(sent):
+                outbox.drop()
+                return outbox.too_far_behind
         await outbox.flush(response)

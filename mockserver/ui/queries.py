@@ -166,6 +166,7 @@ def row(entry: RecordedRequest) -> dict[str, Any]:
         "stub_id": entry.stub_id,
         "fault": entry.fault,
         "refused": entry.refused,
+        "answering": entry.answering,
         "note": (entry.note or "")[:300] or None,
         "received_at": entry.received_at.isoformat(),
         "size": len(entry.body),

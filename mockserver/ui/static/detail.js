@@ -11,7 +11,8 @@ export async function renderDetail(app, root, seq) {
     root.append(h("p", { className: "muted" }, error.message), h("a", { href: "#/journal" }, "← journal"));
     return;
   }
-  const status = detail.status === null ? (detail.fault || "no answer") : detail.status;
+  const status = detail.status !== null ? detail.status
+    : detail.answering ? "in progress" : (detail.fault || "no answer");
   append(root, [
     h("p", {}, h("a", { href: "#/journal" }, "← journal")),
     h("h2", { id: "request-line" },

@@ -103,6 +103,7 @@ export class JournalView {
   live(name, data) {
     this.total = data.total;
     if (name === "reset") { this.before = null; this.cursors = []; this.load(); return; }
+    if (name === "answered") { this.answered(data.rows); return; }
     // On an older page the rows stay put; the count tells that more came.
     if (name !== "rows" || this.before !== null || !data.rows.length) { this.drawInfo(); return; }
     const known = new Set(this.rows.map((row) => row.seq));
@@ -116,6 +117,21 @@ export class JournalView {
     // keep the browser repainting all the time).
     const flash = !data.skipped && fresh.length <= 10;
     this.draw(new Set(flash ? fresh.map((row) => row.seq) : []));
+  }
+
+  /** Rows whose request a fake CRM was working on, now answered: each takes the place
+   * of the row shown for it, on whichever page (a row not shown is left out). */
+  answered(rows) {
+    const now = new Map(rows.map((row) => [row.seq, row]));
+    let changed = false;
+    this.rows = this.rows.map((row) => {
+      const done = now.get(row.seq);
+      if (!done || !row.answering) return row;
+      changed = true;
+      return done;
+    });
+    if (changed) this.draw();
+    else this.drawInfo();
   }
 
   draw(fresh = new Set()) {
@@ -146,7 +162,8 @@ export class JournalView {
     const answered = row.refused ? "refused by the HTTP parser"
       : row.stub_name ? `${row.stub_name} (${row.stub_id})`
       : row.stub_id ? row.stub_id : "no stub matched";
-    const status = row.status === null ? (row.fault || "no answer") : row.status;
+    const status = row.status !== null ? row.status
+      : row.answering ? "in progress" : (row.fault || "no answer");
     const classes = ["row", row.stub_id ? "matched" : "unmatched", fresh ? "fresh" : ""].join(" ");
     const open = () => { location.hash = `#/request/${Number(row.seq)}`; };
     return h("tr", { className: classes, dataset: { seq: row.seq }, tabindex: 0, onclick: open,
