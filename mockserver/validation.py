@@ -26,8 +26,10 @@ __all__ = [
     "dotted_path",
     "explain",
     "fields_at",
+    "look_alike",
     "model_schema",
     "shown_loc",
+    "skeleton",
     "suggest_field",
     "unseen",
 ]
@@ -44,9 +46,25 @@ def explain(
     """Each of pydantic's errors as the path the person wrote and what was expected and
     what came; ``model`` (the one validated) makes both read better."""
     schema = model_schema(model) if model is not None else None
+    items = error.errors(include_url=False)
+    # A misspelt required key (`flоw`, a Cyrillic о) is said once: "unknown field; did you
+    # mean 'flow'?" and what differs; "flow: this field is required" beside it said the
+    # same thing again, as if two things were wrong.
+    misspelt = {
+        (tuple(item["loc"][:-1]), skeleton(item["loc"][-1]))
+        for item in items
+        if item["type"] == "extra_forbidden" and item["loc"] and isinstance(item["loc"][-1], str)
+    }
     out = []
-    for item in error.errors(include_url=False):
+    for item in items:
         loc = tuple(item["loc"])
+        if (
+            item["type"] == "missing"
+            and loc
+            and isinstance(loc[-1], str)
+            and (loc[:-1], loc[-1]) in misspelt
+        ):
+            continue
         message = describe_error(item, model)
         if loc and loc[-1] == "[key]":  # pydantic's mark for a mapping's key that is wrong
             loc, message = loc[:-1], f"not a key allowed here: {message}"
@@ -93,21 +111,48 @@ def describe_error(item: Mapping[str, Any], model: type[BaseModel] | None = None
     return message
 
 
-def unseen(key: object) -> str:
+def unseen(key: object, what: str = "the key") -> str:
     """What makes ``key`` differ from a field name that prints alike: a space at an end,
     a letter of another script (Cyrillic ``е`` in ``expect``), an invisible character;
-    ``""`` when nothing of the kind is there."""
+    ``""`` when nothing of the kind is there. ``what`` names ``key`` in the words."""
     if not isinstance(key, str):
         return ""
     if key != key.strip():
-        return " (the key has a space at an end)"
+        return f" ({what} has a space at an end)"
     import unicodedata
 
     for index, char in enumerate(key):
         if not char.isascii():
             name = unicodedata.name(char, "a character without a name")
-            return f" (character {index + 1} of the key is U+{ord(char):04X} {name}, not ASCII)"
+            return f" (character {index + 1} of {what} is U+{ord(char):04X} {name}, not ASCII)"
     return ""
+
+
+#: Letters of other scripts that print as an ASCII letter (Unicode's confusables for
+#: the Latin alphabet, the common ones: Cyrillic and Greek).
+_CONFUSABLES: Final = str.maketrans(
+    "аеорсухіјѕԁһԛԝӏАВЕКМНОРСТХІЈЅοανικρτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdhqwlABEKMHOPCTXIJSoavikptuxABEZHIKMNOPTYX",
+)
+
+
+def skeleton(text: object) -> object:
+    """``text`` as it prints: compatibility forms made plain (fullwidth ``ｅ`` is ``e``),
+    accents, invisible characters and spaces at the ends dropped, and Cyrillic or
+    Greek letters that print as Latin ones made Latin. Two texts with one skeleton
+    cannot be told apart on screen. Anything but a text is itself."""
+    if not isinstance(text, str):
+        return text
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in plain if unicodedata.category(c) not in ("Mn", "Cf"))
+    return plain.translate(_CONFUSABLES).strip()
+
+
+def look_alike(first: str, second: str) -> bool:
+    """Whether two different texts print alike (see :func:`skeleton`)."""
+    return first != second and skeleton(first) == skeleton(second)
 
 
 @cache

@@ -19,7 +19,7 @@ from webhook_core.template import MISSING, walk
 from .durations import format_duration
 from .implementations import ERROR_KINDS
 from .loader import LoadedScenario
-from .model import AttemptExpectation
+from .model import AttemptExpectation, MessagePart
 from .results import AttemptRecord, Failure, RunResult
 
 __all__ = ["check"]
@@ -132,12 +132,14 @@ def _attempt_ok(expected: AttemptExpectation, actual: AttemptRecord) -> bool:
     return expected.error is None or (not report.ok and _error_matches(expected.error, report))
 
 
-def _error_matches(expected: str | list[str], report: Any) -> bool:
+def _error_matches(expected: str | list[str] | MessagePart, report: Any) -> bool:
     """A kind of the protocol (or any of a list) is compared with ``error_kind``, never with
     the message's wording; anything else is looked for in the message (a QA engineer's own
     scenario checking their own implementation's text)."""
     if isinstance(expected, list):
         return report.error_kind in expected
+    if isinstance(expected, MessagePart):
+        return expected.contains in (report.error or "")
     if expected in ERROR_KINDS:
         return bool(report.error_kind == expected)
     return expected in (report.error or "")
@@ -151,7 +153,13 @@ def _describe_expected(expected: AttemptExpectation) -> str:
         parts.append("ok" if expected.ok else "fails")
     if expected.error is not None:
         error = expected.error
-        parts.append(" or ".join(error) if isinstance(error, list) else error)
+        parts.append(
+            " or ".join(error)
+            if isinstance(error, list)
+            else f"contains {error.contains!r}"
+            if isinstance(error, MessagePart)
+            else error
+        )
     return "  ".join(parts)
 
 

@@ -5,6 +5,7 @@ not mounted. Each gives ``(place, message)`` pairs for the loader to put at file
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from typing import Any, Final
 
@@ -17,6 +18,7 @@ __all__ = [
     "MOCK_KEYS",
     "attempt_problems",
     "checks_of_nothing",
+    "look_alike_references",
     "mock_references",
     "nodes",
     "unmet_by_the_flow",
@@ -46,6 +48,7 @@ def attempt_problems(scenario: Scenario) -> list[tuple[Place, str]]:
             found.append(((*at, "status"), f"an HTTP status, 100 to 599; got {want.status}"))
         if want.error == []:
             found.append(((*at, "error"), "a kind, a list of kinds (not empty), or a text"))
+        found += _misspelt_kinds(want.error, (*at, "error"))
         if previous is not None and want.at < previous:
             found.append(
                 (
@@ -55,6 +58,61 @@ def attempt_problems(scenario: Scenario) -> list[tuple[Place, str]]:
                 )
             )
         previous = want.at
+    return found
+
+
+def _edits(first: str, second: str) -> int:
+    """How many letters put in, taken out, changed or swapped with a neighbour make
+    ``first`` into ``second`` (``timeuot`` is one from ``timeout``)."""
+    rows = [list(range(len(second) + 1))]
+    for i, a in enumerate(first, start=1):
+        row = [i]
+        for j, b in enumerate(second, start=1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a != b)))
+            if i > 1 and j > 1 and a == second[j - 2] and first[i - 2] == b:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def _closest_kind(word: str) -> str | None:
+    """The failure kind at most two edits from ``word``, if there is one."""
+    from .implementations import ERROR_KINDS
+
+    distance, kind = min((_edits(word, kind), kind) for kind in ERROR_KINDS)
+    return kind if distance <= 2 else None
+
+
+def _misspelt_kinds(error: object, at: Place) -> list[tuple[Place, str]]:
+    """An attempt's ``error:`` that names no kind where a kind was meant: a single
+    lower-case word close to a kind (``timeuot``) was read as a part of the message and
+    failed after the run; a list is of kinds only, and another word in it matched nothing."""
+    from .implementations import ERROR_KINDS
+
+    if isinstance(error, str) and error not in ERROR_KINDS and re.fullmatch(r"[a-z_]+", error):
+        kind = _closest_kind(error)
+        if kind is not None:
+            return [
+                (
+                    at,
+                    f"a failure kind ({', '.join(ERROR_KINDS)}) or a part of the message; "
+                    f"got {error!r}: did you mean {kind!r}? (to look for {error!r} in the "
+                    f"message, write {{contains: {error}}})",
+                )
+            ]
+    found: list[tuple[Place, str]] = []
+    for index, item in enumerate(error if isinstance(error, list) else ()):
+        if item not in ERROR_KINDS:
+            kind = _closest_kind(item)
+            hint = f"did you mean {kind!r}? " if kind is not None else ""
+            found.append(
+                (
+                    (*at, index),
+                    f"a failure kind ({', '.join(ERROR_KINDS)}); got {item!r}: {hint}a list "
+                    "holds kinds only (a part of the message is written alone, "
+                    "{contains: text})",
+                )
+            )
     return found
 
 
@@ -115,6 +173,52 @@ def mock_references(scenario: Scenario, body: dict[str, Any]) -> list[tuple[Plac
             found.append((at, message))
             break
     return found
+
+
+def look_alike_references(scenario: Scenario, body: dict[str, Any]) -> list[tuple[Place, str]]:
+    """A template reference that prints like a variable the scenario sets but is not it
+    (``{order}`` with ``variables: {оrder: 1}``, a Cyrillic о): rule B3 rendered it as
+    nothing and the run failed on a missing reference, with the two names alike on screen."""
+    from mockserver.validation import look_alike, unseen
+    from webhook_core.template import references
+
+    names = _set_here(scenario)
+    found: list[tuple[Place, str]] = []
+    for text, at in nodes(body.get("flow"), ("flow",)):
+        if not isinstance(text, str) or "{" not in text:
+            continue
+        try:
+            refs = references(text)
+        except ValueError:  # the implementation under test judges a template (rule A4)
+            continue
+        for ref in refs:
+            root = str(ref.path[0])
+            twin = next((name for name in sorted(names) if look_alike(root, name)), None)
+            if root in names or twin is None:
+                continue
+            differs = unseen(root, "the reference") or unseen(twin, "the variable's name")
+            found.append(
+                (
+                    at,
+                    f"{{{root}}} prints like the variable {twin!r} this scenario sets, and is "
+                    f"not it{differs}: write the two alike",
+                )
+            )
+            break
+    return found
+
+
+def _set_here(scenario: Scenario) -> set[str]:
+    """The variables the scenario sets: ``variables:``, ``set:`` blocks, ``save_to``."""
+    return {
+        *scenario.variables,
+        *(block.set.name for block in scenario.flow if block.set is not None),
+        *(
+            block.webhook.save_to
+            for block in scenario.flow
+            if block.webhook is not None and block.webhook.save_to is not None
+        ),
+    }
 
 
 def unmounted_checks(scenario: Scenario) -> list[tuple[Place, str]]:
@@ -203,15 +307,7 @@ def unmet_by_the_flow(scenario: Scenario) -> list[tuple[Place, str]]:
                 f"attempts: [] for none); got {len(scenario.expect.attempts)} expected attempts",
             )
         )
-    set_here = {
-        *scenario.variables,
-        *(block.set.name for block in scenario.flow if block.set is not None),
-        *(
-            block.webhook.save_to
-            for block in scenario.flow
-            if block.webhook is not None and block.webhook.save_to is not None
-        ),
-    }
+    set_here = _set_here(scenario)
     for path, matcher in scenario.expect.variables.items():
         root = path.split(".")[0]
         if root in set_here or root == "mock" or matcher.kind == "absent":

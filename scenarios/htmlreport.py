@@ -99,8 +99,10 @@ def _expected(loaded: LoadedScenario) -> list[dict[str, Any]] | None:
             parts.append("ok" if want.ok else "fails")
         if isinstance(want.error, list):  # any of several kinds will do
             parts.append(" or ".join(want.error))
-        elif want.error is not None:
+        elif isinstance(want.error, str):
             parts.append(want.error)
+        elif want.error is not None:  # {contains: text}, a part of the message
+            parts.append(f"contains {want.error.contains!r}")
         out.append(
             {
                 "at": _seconds(want.at),

@@ -23,6 +23,7 @@ from mockserver.yamlfile import Document, load_documents, not_utf8, problems_fro
 from .crosschecks import (
     attempt_problems,
     checks_of_nothing,
+    look_alike_references,
     mock_references,
     nodes,
     unmet_by_the_flow,
@@ -235,6 +236,7 @@ def _expand(
         crossed = (
             attempt_problems(scenario)
             + mock_references(scenario, body)
+            + look_alike_references(scenario, body)
             + unmounted_checks(scenario)
             + unmet_by_the_flow(scenario)
             + checks_of_nothing(scenario)

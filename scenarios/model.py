@@ -70,6 +70,7 @@ __all__ = [
     "ConfigurationErrorExpectation",
     "Defaults",
     "Expect",
+    "MessagePart",
     "MockSpec",
     "RequestExpectation",
     "Scenario",
@@ -236,17 +237,25 @@ def _attempt(value: Any) -> Any:
     return value
 
 
+class MessagePart(Model):
+    """A part of a failed attempt's message, said so: ``{contains: timeuot}`` is looked
+    for in the message, never taken for a misspelt kind."""
+
+    contains: Text
+
+
 class AttemptExpectation(Model):
     """One attempt: when (offset from the clock's start) and, optionally, how it went."""
 
     at: Duration
     status: Whole | None = None
     ok: Flag | None = None
-    error: OptionalText | list[Text] = Field(
+    error: OptionalText | list[Text] | MessagePart = Field(
         default=None,
         description="the failure kind (status, timeout, connect, disconnect, protocol, "
-        "redirects, network, too_large), a list of kinds any of which will do, or else a "
-        "part of the failure's message",
+        "redirects, network, too_large, configuration), a list of kinds any of which will "
+        "do, or else a part of the failure's message ({contains: text} says so: a single "
+        "word close to a kind is refused as a misspelt kind)",
     )
     block: Count | None = None
 
